@@ -1,0 +1,7 @@
+//! crudlab: a MongoDB-like document store and a Mongoose-like schema layer, for teaching databases in the browser.
+
+pub mod conformance;
+pub mod engine;
+pub mod schema;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
