@@ -1,0 +1,590 @@
+//! MongoDB's query language: a filter document is compiled once into a typed tree (`Filter`) and then matched against documents.
+//!
+//! Operators live in one file per family, grouped as MongoDB's reference groups them: comparison, logical,
+//! element, evaluation and array.
+
+mod array;
+mod comparison;
+mod element;
+mod evaluation;
+mod logical;
+
+use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::expr::Expression;
+use crate::engine::path::{reach, FieldPath};
+use bson::{Bson, Document};
+
+pub use comparison::CmpOp;
+pub use element::TypeSpec;
+pub use evaluation::RegexMatcher;
+
+/// How deeply `$and`/`$or`/`$nor`/`$not`/`$elemMatch` may nest before a filter is rejected
+/// (MongoDB caps match expression trees at 100 levels too).
+pub(crate) const MAX_FILTER_DEPTH: usize = 100;
+
+/// A compiled query filter.
+///
+/// `Filter::compile(&doc! {"age": {"$gt": 30}})` checks every operator and argument once (unknown operators
+/// and malformed arguments are errors with MongoDB's message and code); `matches` then runs the tree.
+///
+/// **Matching single array elements (for the update engine).** `$pull` conditions and `arrayFilters` test one
+/// array element at a time. Wrap the element as a one-field document and compile the condition under the
+/// same name, exactly as MongoDB does internally:
+/// - `$pull: {n: {$gte: 103}}` → compile `{"": {"$gte": 103}}` (or any name) and test `{"": element}`
+///   with [`Filter::matches_wrapped`];
+/// - `$pull: {scores: {score: {$lt: 80}}}` (a condition without operators at its top) → compile
+///   `{score: {$lt: 80}}` directly and test the element when it is a document;
+/// - `arrayFilters: [{"s.score": {$gte: 80}}]` → compile the filter as is and test `{"s": element}`.
+///
+/// [`Filter::compile_element_condition`] picks between the first two forms the way `$pull` does.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    root: Node,
+}
+
+/// A node of the compiled tree.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Nor(Vec<Node>),
+    Not(Box<Node>),
+    /// A predicate on the values a path reaches.
+    Path {
+        path: FieldPath,
+        leaf: Leaf,
+    },
+    /// `$expr`: an aggregation expression evaluated against the whole document.
+    Expr(Expression),
+    AlwaysFalse,
+}
+
+/// A predicate on one value (with MongoDB's array rules applied by the path walker).
+#[derive(Debug, Clone)]
+pub(crate) enum Leaf {
+    Eq(Bson),
+    Cmp(CmpOp, Bson),
+    In {
+        values: Vec<Bson>,
+        regexes: Vec<RegexMatcher>,
+    },
+    Exists,
+    Type(Vec<TypeSpec>),
+    Regex(RegexMatcher),
+    Mod {
+        divisor: i64,
+        remainder: i64,
+    },
+    Size(usize),
+    /// `$elemMatch` whose argument is a query on the element documents.
+    ElemMatchObject(Box<Node>),
+    /// `$elemMatch` whose argument is operators applied to each element itself (nodes have an empty path).
+    ElemMatchValue(Vec<Node>),
+}
+
+/// Whether a sub-document is the top-level query (where `$expr` is allowed) or a query inside `$elemMatch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    Top,
+    Sub,
+}
+
+/// What a node is matched against: a document, or (inside `$elemMatch` on scalars) a bare value.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Doc(&'a Document),
+    Value(&'a Bson),
+}
+
+/// Outcome of matching: `None` = no match, `Some(position)` = match, with the first array index the match went through.
+type Matched = Option<Option<usize>>;
+
+/// A range or equality bound a query planner can use on one field (see [`Filter::equality_and_ranges`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldBounds {
+    /// `{f: v}` or `{f: {$eq: v}}`. Matches also documents whose array field contains `v`.
+    Equal(Bson),
+    /// `{f: {$in: [...]}}` without regexes.
+    In(Vec<Bson>),
+    /// `$gt`/`$gte`/`$lt`/`$lte` on the field, merged. MongoDB compares only within a type bracket,
+    /// so `{$gt: 5}` never matches strings: the missing side of a range ends at its type's bracket.
+    Range {
+        lower: Option<Bound>,
+        upper: Option<Bound>,
+    },
+}
+
+/// One end of a [`FieldBounds::Range`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    pub value: Bson,
+    pub inclusive: bool,
+}
+
+impl Filter {
+    /// Compiles a filter document, rejecting unknown operators and malformed arguments.
+    pub fn compile(filter: &Document) -> MongoResult<Filter> {
+        Ok(Filter {
+            root: parse_document(filter, Level::Top, 0)?,
+        })
+    }
+
+    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not an operator
+    /// (`{score: {$lt: 80}}`) is a query on element documents; anything else (`{$gte: 103}`, `5`, a regex)
+    /// is a condition on the element value itself. Test elements with [`ElementFilter::matches`].
+    pub fn compile_element_condition(condition: &Bson) -> MongoResult<ElementFilter> {
+        match condition {
+            Bson::Document(doc)
+                if doc
+                    .keys()
+                    .next()
+                    .is_some_and(|first| !first.starts_with('$')) =>
+            {
+                Ok(ElementFilter::OnDocuments(Filter::compile(doc)?))
+            }
+            _ => {
+                let mut wrapped = Document::new();
+                wrapped.insert(ELEMENT_NAME, condition.clone());
+                Ok(ElementFilter::OnValue(Filter::compile(&wrapped)?))
+            }
+        }
+    }
+
+    /// True when the document matches. A runtime error inside `$expr` counts as no match; use
+    /// [`Filter::try_matches`] to see it.
+    pub fn matches(&self, doc: &Document) -> bool {
+        self.try_matches(doc).unwrap_or(false)
+    }
+
+    /// Like `matches`, but reports `$expr` runtime errors (`can't $divide by zero`), which fail a whole query in MongoDB.
+    pub fn try_matches(&self, doc: &Document) -> MongoResult<bool> {
+        Ok(eval_node(&self.root, Subject::Doc(doc), doc)?.is_some())
+    }
+
+    /// `None` = no match; `Some(Some(i))` = match, and the array the query traversed matched at element `i`
+    /// (what the positional `$` update operator needs); `Some(None)` = match without an array.
+    /// When several predicates cross arrays, the last one wins, as in MongoDB.
+    pub fn matches_positional(&self, doc: &Document) -> Option<Option<usize>> {
+        eval_node(&self.root, Subject::Doc(doc), doc).unwrap_or(None)
+    }
+
+    /// Tests a one-field document `{name: value}`: the wrapped form of an array element (see the type docs).
+    pub fn matches_wrapped(&self, name: &str, value: &Bson) -> bool {
+        let mut wrapped = Document::new();
+        wrapped.insert(name, value.clone());
+        self.matches(&wrapped)
+    }
+
+    /// Top-level equality, `$in` and range predicates per field, for index selection. Only predicates
+    /// that every matching document must satisfy are returned (children of the top-level AND); the
+    /// documents an index yields must still be checked with [`Filter::matches`].
+    pub fn equality_and_ranges(&self) -> Vec<(String, FieldBounds)> {
+        let children: &[Node] = match &self.root {
+            Node::And(children) => children,
+            single => std::slice::from_ref(single),
+        };
+        let mut out: Vec<(String, FieldBounds)> = Vec::new();
+        for child in children {
+            let Node::Path { path, leaf } = child else {
+                continue;
+            };
+            let field = path.dotted().to_string();
+            let bounds = match leaf {
+                Leaf::Eq(value) => FieldBounds::Equal(value.clone()),
+                Leaf::In { values, regexes } if regexes.is_empty() => {
+                    FieldBounds::In(values.clone())
+                }
+                Leaf::Cmp(op, value) => {
+                    let bound = Some(Bound {
+                        value: value.clone(),
+                        inclusive: matches!(op, CmpOp::Gte | CmpOp::Lte),
+                    });
+                    let (lower, upper) = match op {
+                        CmpOp::Gt | CmpOp::Gte => (bound, None),
+                        CmpOp::Lt | CmpOp::Lte => (None, bound),
+                    };
+                    if let Some((_, FieldBounds::Range { lower: l, upper: u })) = out
+                        .iter_mut()
+                        .find(|(name, b)| *name == field && matches!(b, FieldBounds::Range { .. }))
+                    {
+                        if lower.is_some() {
+                            *l = lower;
+                        }
+                        if upper.is_some() {
+                            *u = upper;
+                        }
+                        continue;
+                    }
+                    FieldBounds::Range { lower, upper }
+                }
+                _ => continue,
+            };
+            out.push((field, bounds));
+        }
+        out
+    }
+}
+
+/// The field name [`Filter::compile_element_condition`] wraps values under.
+const ELEMENT_NAME: &str = "";
+
+/// A compiled `$pull`-style condition on single array elements.
+#[derive(Debug, Clone)]
+pub enum ElementFilter {
+    /// The condition is a query on element documents; non-document elements never match.
+    OnDocuments(Filter),
+    /// The condition applies to the element value (wrapped as `{"": element}`).
+    OnValue(Filter),
+}
+
+impl ElementFilter {
+    pub fn matches(&self, element: &Bson) -> bool {
+        match (self, element) {
+            (ElementFilter::OnDocuments(filter), Bson::Document(doc)) => filter.matches(doc),
+            (ElementFilter::OnDocuments(_), _) => false,
+            (ElementFilter::OnValue(filter), value) => filter.matches_wrapped(ELEMENT_NAME, value),
+        }
+    }
+}
+
+/// True when a value is a document whose first field is an operator (`{$gt: 5}`), i.e. not a literal to
+/// compare with. DBRef-like documents (`{$ref, $id}`) are literals.
+pub(crate) fn is_operator_document(value: &Bson, allow_incomplete_dbref: bool) -> bool {
+    let Bson::Document(doc) = value else {
+        return false;
+    };
+    let Some(first) = doc.keys().next() else {
+        return false;
+    };
+    if !first.starts_with('$') {
+        return false;
+    }
+    let has = |key: &str| doc.contains_key(key);
+    let is_dbref = if allow_incomplete_dbref {
+        has("$ref") || has("$id") || has("$db")
+    } else {
+        has("$ref") && has("$id")
+    };
+    !is_dbref
+}
+
+/// Parses a query document (`{field: condition, $and: [...], ...}`) into an AND of its parts.
+pub(crate) fn parse_document(doc: &Document, level: Level, depth: usize) -> MongoResult<Node> {
+    if depth > MAX_FILTER_DEPTH {
+        return Err(MongoError::bad_value(format!(
+            "exceeded maximum query tree depth of {MAX_FILTER_DEPTH}"
+        )));
+    }
+    let mut children = Vec::new();
+    for (key, value) in doc {
+        if let Some(operator) = key.strip_prefix('$') {
+            if let Some(node) = logical::parse_top_level(operator, key, value, level, depth)? {
+                children.push(node);
+            }
+            continue;
+        }
+        let path = FieldPath::parse(key);
+        if is_operator_document(value, false) {
+            if let Bson::Document(sub) = value {
+                parse_operators(&path, sub, level, depth, &mut children)?;
+            }
+            continue;
+        }
+        if let Bson::RegularExpression(regex) = value {
+            children.push(Node::Path {
+                path,
+                leaf: Leaf::Regex(RegexMatcher::from_bson_regex(regex)?),
+            });
+            continue;
+        }
+        children.push(Node::Path {
+            path,
+            leaf: Leaf::Eq(value.clone()),
+        });
+    }
+    Ok(single_or_and(children))
+}
+
+fn single_or_and(mut children: Vec<Node>) -> Node {
+    if children.len() == 1 {
+        if let Some(only) = children.pop() {
+            return only;
+        }
+    }
+    Node::And(children)
+}
+
+/// Parses `{ $gt: 5, $lt: 8 }` applied to `path`, pushing one node per operator.
+pub(crate) fn parse_operators(
+    path: &FieldPath,
+    operators: &Document,
+    level: Level,
+    depth: usize,
+    out: &mut Vec<Node>,
+) -> MongoResult<()> {
+    for (name, argument) in operators {
+        let node = match name.as_str() {
+            "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" | "$in" | "$nin" => {
+                comparison::parse(path, name, argument)?
+            }
+            "$not" => logical::parse_not(path, argument, level, depth)?,
+            "$exists" | "$type" => element::parse(path, name, argument)?,
+            "$regex" | "$options" => {
+                evaluation::parse_regex_document(name, operators)?.map(|matcher| Node::Path {
+                    path: path.clone(),
+                    leaf: Leaf::Regex(matcher),
+                })
+            }
+            "$mod" => Some(evaluation::parse_mod(path, argument)?),
+            "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
+            "$where" => {
+                return Err(MongoError::bad_value("$where cannot be applied to a field"));
+            }
+            _ => {
+                return Err(MongoError::bad_value(format!("unknown operator: {name}")));
+            }
+        };
+        if let Some(node) = node {
+            out.push(node);
+        }
+    }
+    Ok(())
+}
+
+fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<Matched> {
+    Ok(match node {
+        Node::And(children) => {
+            let mut position = None;
+            for child in children {
+                match eval_node(child, subject, root)? {
+                    None => return Ok(None),
+                    Some(Some(found)) => position = Some(found),
+                    Some(None) => {}
+                }
+            }
+            Some(position)
+        }
+        Node::Or(children) => {
+            for child in children {
+                if let Some(found) = eval_node(child, subject, root)? {
+                    return Ok(Some(found));
+                }
+            }
+            None
+        }
+        Node::Nor(children) => {
+            for child in children {
+                if eval_node(child, subject, root)?.is_some() {
+                    return Ok(None);
+                }
+            }
+            Some(None)
+        }
+        Node::Not(inner) => match eval_node(inner, subject, root)? {
+            Some(_) => None,
+            None => Some(None),
+        },
+        Node::AlwaysFalse => None,
+        Node::Expr(expression) => {
+            let value = expression.evaluate(root)?;
+            crate::engine::expr::is_truthy(value.as_ref()).then_some(None)
+        }
+        Node::Path { path, leaf } => match subject {
+            Subject::Value(value) if path.is_empty() => {
+                leaf.matches_value(value, root)?.then_some(None)
+            }
+            Subject::Value(_) => None,
+            Subject::Doc(doc) if path.is_empty() => leaf
+                .matches_value(&Bson::Document(doc.clone()), root)?
+                .then_some(None),
+            Subject::Doc(doc) => {
+                for reached in reach(doc, path.parts()) {
+                    if let Some(found) =
+                        leaf.matches_reached(reached.value, reached.array_position, root)?
+                    {
+                        return Ok(Some(found));
+                    }
+                }
+                None
+            }
+        },
+    })
+}
+
+impl Leaf {
+    /// Whether the predicate also looks at each element of an array it reaches (MongoDB's leaf array expansion).
+    fn expands_arrays(&self) -> bool {
+        !matches!(
+            self,
+            Leaf::Size(_) | Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) | Leaf::Exists
+        )
+    }
+
+    fn matches_missing(&self) -> bool {
+        match self {
+            Leaf::Eq(value) => matches!(value, Bson::Null),
+            Leaf::Cmp(CmpOp::Gte | CmpOp::Lte, Bson::Null) => true,
+            Leaf::In { values, .. } => values.iter().any(|v| matches!(v, Bson::Null)),
+            _ => false,
+        }
+    }
+
+    fn matches_reached(
+        &self,
+        value: Option<&Bson>,
+        array_position: Option<usize>,
+        root: &Document,
+    ) -> MongoResult<Matched> {
+        let Some(value) = value else {
+            return Ok(self.matches_missing().then_some(array_position));
+        };
+        if matches!(self, Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_)) {
+            return Ok(self
+                .elem_match_index(value, root)?
+                .map(|index| array_position.or(Some(index))));
+        }
+        if let (true, Bson::Array(items)) = (self.expands_arrays(), value) {
+            for (index, item) in items.iter().enumerate() {
+                if self.matches_value(item, root)? {
+                    return Ok(Some(array_position.or(Some(index))));
+                }
+            }
+        }
+        Ok(self.matches_value(value, root)?.then_some(array_position))
+    }
+
+    /// The predicate applied to one value, without looking inside arrays.
+    fn matches_value(&self, value: &Bson, root: &Document) -> MongoResult<bool> {
+        Ok(match self {
+            Leaf::Eq(expected) => comparison::equals(value, expected),
+            Leaf::Cmp(op, operand) => comparison::compare_matches(*op, value, operand),
+            Leaf::In { values, regexes } => {
+                values.iter().any(|v| comparison::equals(value, v))
+                    || regexes.iter().any(|r| r.matches_value(value))
+            }
+            Leaf::Exists => true,
+            Leaf::Type(types) => types.iter().any(|t| t.matches(value)),
+            Leaf::Regex(regex) => regex.matches_value(value),
+            Leaf::Mod { divisor, remainder } => {
+                evaluation::mod_matches(value, *divisor, *remainder)
+            }
+            Leaf::Size(size) => matches!(value, Bson::Array(items) if items.len() == *size),
+            Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => {
+                self.elem_match_index(value, root)?.is_some()
+            }
+        })
+    }
+}
+
+impl Leaf {
+    /// For `$elemMatch`: the index of the first array element that satisfies the condition.
+    fn elem_match_index(&self, value: &Bson, root: &Document) -> MongoResult<Option<usize>> {
+        let Bson::Array(items) = value else {
+            return Ok(None);
+        };
+        for (index, item) in items.iter().enumerate() {
+            let satisfied = match self {
+                Leaf::ElemMatchObject(query) => match item {
+                    Bson::Document(element) => {
+                        eval_node(query, Subject::Doc(element), root)?.is_some()
+                    }
+                    _ => false,
+                },
+                Leaf::ElemMatchValue(conditions) => {
+                    let mut all = true;
+                    for condition in conditions {
+                        if eval_node(condition, Subject::Value(item), root)?.is_none() {
+                            all = false;
+                            break;
+                        }
+                    }
+                    all
+                }
+                _ => false,
+            };
+            if satisfied {
+                return Ok(Some(index));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use bson::{bson, doc};
+
+    #[test]
+    fn dotted_paths_through_documents_and_arrays() {
+        let d = doc! {"profile": {"langs": ["en", "fr"], "address": {"zip": "02139"}},
+        "scores": [{"subject": "c", "score": 90}, {"subject": "git", "score": 75}],
+        "tags": ["code", ["nested"]]};
+        let yes = |f: Document| Filter::compile(&f).unwrap().matches(&d);
+        assert!(yes(doc! {"profile.langs": "fr"}));
+        assert!(yes(doc! {"profile.address.zip": "02139"}));
+        assert!(yes(doc! {"scores.subject": "git"}));
+        assert!(yes(doc! {"scores.0.score": {"$lt": 95}}));
+        assert!(!yes(doc! {"scores.1.score": {"$gt": 80}}));
+        assert!(yes(doc! {"tags.1.0": "nested"}));
+        assert!(yes(doc! {"tags": ["nested"]}));
+        assert!(yes(doc! {"profile.missing": null}));
+        assert!(!yes(doc! {"profile": {"langs": ["en", "fr"]}}));
+        assert!(yes(doc! {}));
+    }
+
+    #[test]
+    fn element_conditions_for_pull_and_array_filters() {
+        let by_value = Filter::compile_element_condition(&bson!({"$gte": 103})).unwrap();
+        assert!(by_value.matches(&bson!(104)));
+        assert!(!by_value.matches(&bson!(101)));
+        let by_doc = Filter::compile_element_condition(&bson!({"score": {"$lt": 80}})).unwrap();
+        assert!(by_doc.matches(&bson!({"score": 75})));
+        assert!(!by_doc.matches(&bson!({"score": 85})));
+        assert!(!by_doc.matches(&bson!(75)));
+        let literal = Filter::compile_element_condition(&bson!("b")).unwrap();
+        assert!(literal.matches(&bson!("b")));
+        let array_filter = Filter::compile(&doc! {"s.score": {"$gte": 80}}).unwrap();
+        assert!(array_filter.matches_wrapped("s", &bson!({"score": 80})));
+        assert!(!array_filter.matches_wrapped("s", &bson!({"score": 79})));
+    }
+
+    #[test]
+    fn equality_and_ranges_for_the_planner() {
+        let f = Filter::compile(
+            &doc! {"a": 5, "b": {"$gt": 1, "$lte": 9}, "c": {"$in": [1, 2]},
+            "$or": [{"d": 1}], "e": {"$ne": 3}},
+        )
+        .unwrap();
+        assert_eq!(
+            f.equality_and_ranges(),
+            vec![
+                ("a".to_string(), FieldBounds::Equal(bson!(5))),
+                (
+                    "b".to_string(),
+                    FieldBounds::Range {
+                        lower: Some(Bound {
+                            value: bson!(1),
+                            inclusive: false
+                        }),
+                        upper: Some(Bound {
+                            value: bson!(9),
+                            inclusive: true
+                        }),
+                    }
+                ),
+                ("c".to_string(), FieldBounds::In(vec![bson!(1), bson!(2)])),
+            ]
+        );
+        let single = Filter::compile(&doc! {"x": {"$lt": 3}}).unwrap();
+        assert_eq!(single.equality_and_ranges().len(), 1);
+    }
+
+    #[test]
+    fn expr_runtime_errors_surface_in_try_matches() {
+        let f = Filter::compile(&doc! {"$expr": {"$divide": [1, "$z"]}}).unwrap();
+        assert!(f.try_matches(&doc! {"z": 0}).is_err());
+        assert!(!f.matches(&doc! {"z": 0}));
+    }
+}
