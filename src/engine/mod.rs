@@ -3,5 +3,7 @@
 pub mod error;
 pub mod expr;
 pub mod path;
+pub mod projection;
 pub mod query;
+pub mod sort;
 pub mod value;
