@@ -1,9 +1,17 @@
-//! The document store: BSON value semantics, filters, updates, projections, sorts and collections.
+//! The document store: BSON value semantics, filters, updates, projections, sorts, indexes and collections.
 
+pub mod changes;
+pub mod collection;
+pub mod database;
 pub mod error;
+pub mod explain;
 pub mod expr;
+pub mod generator;
+pub mod index;
+pub mod limits;
 pub mod path;
 pub mod projection;
 pub mod query;
+pub mod results;
 pub mod sort;
 pub mod value;

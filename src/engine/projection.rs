@@ -52,17 +52,9 @@ struct Builder {
 impl Projection {
     /// Compiles a projection document. An empty document is no projection.
     pub fn compile(spec: &Document) -> MongoResult<Projection> {
-        let mut builder = Builder {
-            mode: Mode::Identity,
-            items: Vec::new(),
-            include_id: None,
-        };
+        let mut builder = Builder { mode: Mode::Identity, items: Vec::new(), include_id: None };
         builder.add_fields(spec, "", 0)?;
-        let Builder {
-            mut mode,
-            items,
-            include_id,
-        } = builder;
+        let Builder { mut mode, items, include_id } = builder;
         if mode == Mode::Identity {
             mode = match include_id {
                 Some(true) => Mode::Inclusion,
@@ -72,11 +64,7 @@ impl Projection {
                 None => Mode::Identity,
             };
         }
-        Ok(Projection {
-            mode,
-            items,
-            include_id: include_id.unwrap_or(true),
-        })
+        Ok(Projection { mode, items, include_id: include_id.unwrap_or(true) })
     }
 
     /// Applies the projection to one document.
@@ -131,16 +119,10 @@ impl Builder {
 
     fn add_fields(&mut self, spec: &Document, prefix: &str, depth: usize) -> MongoResult<()> {
         if depth > MAX_PROJECTION_DEPTH {
-            return Err(MongoError::bad_value(format!(
-                "projection nests deeper than {MAX_PROJECTION_DEPTH} levels"
-            )));
+            return Err(MongoError::bad_value(format!("projection nests deeper than {MAX_PROJECTION_DEPTH} levels")));
         }
         for (key, value) in spec {
-            let path = if prefix.is_empty() {
-                key.clone()
-            } else {
-                format!("{prefix}.{key}")
-            };
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
             if key.starts_with('$') {
                 return Err(MongoError::new(
                     16410,
@@ -154,11 +136,7 @@ impl Builder {
                 )));
             }
             if path.split('.').any(str::is_empty) {
-                return Err(MongoError::new(
-                    15998,
-                    "Location15998",
-                    "FieldPath field names may not be empty strings.",
-                ));
+                return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
             }
             let item = match value {
                 _ if is_flag(value).is_some() => {
@@ -238,9 +216,7 @@ impl Builder {
             return Err(MongoError::new(
                 31252,
                 "Location31252",
-                format!(
-                    "Cannot use expression other than $meta in exclusion projection (field {path})"
-                ),
+                format!("Cannot use expression other than $meta in exclusion projection (field {path})"),
             ));
         }
         self.mode = Mode::Inclusion;
@@ -264,27 +240,17 @@ fn parse_slice(argument: &Bson) -> MongoResult<Item> {
             if items.len() != 2 {
                 return Err(MongoError::bad_value("$slice array wrong size"));
             }
-            let (Some(skip), Some(limit)) = (
-                items.first().and_then(as_int),
-                items.get(1).and_then(as_int),
-            ) else {
-                return Err(MongoError::bad_value(
-                    "$slice only supports numbers and [skip, limit] arrays",
-                ));
+            let (Some(skip), Some(limit)) = (items.first().and_then(as_int), items.get(1).and_then(as_int)) else {
+                return Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays"));
             };
             if limit <= 0 {
                 return Err(MongoError::bad_value("$slice limit must be positive"));
             }
-            Ok(Item::Slice {
-                skip: Some(skip),
-                limit,
-            })
+            Ok(Item::Slice { skip: Some(skip), limit })
         }
         single => match as_int(single) {
             Some(limit) => Ok(Item::Slice { skip: None, limit }),
-            None => Err(MongoError::bad_value(
-                "$slice only supports numbers and [skip, limit] arrays",
-            )),
+            None => Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays")),
         },
     }
 }
@@ -317,21 +283,14 @@ fn insert_item(items: &mut Vec<(String, Item)>, path: &str, item: Item) -> Mongo
         level = children;
     }
     if level.iter().any(|(name, _)| name == last) {
-        return Err(MongoError::new(
-            31250,
-            "Location31250",
-            format!("Path collision at {path}"),
-        ));
+        return Err(MongoError::new(31250, "Location31250", format!("Path collision at {path}")));
     }
     level.push((last.to_string(), item));
     Ok(())
 }
 
 fn find<'a>(items: &'a [(String, Item)], key: &str) -> Option<&'a Item> {
-    items
-        .iter()
-        .find(|(name, _)| name == key)
-        .map(|(_, item)| item)
+    items.iter().find(|(name, _)| name == key).map(|(_, item)| item)
 }
 
 fn slice_array(items: &[Bson], skip: Option<i64>, limit: i64) -> Vec<Bson> {
@@ -368,12 +327,7 @@ fn project_special(item: &Item, name: &str, value: &Bson) -> Option<Bson> {
 }
 
 /// Inclusion at one level. `include_id` is `Some` only at the top level.
-fn include_level(
-    doc: &Document,
-    items: &[(String, Item)],
-    include_id: Option<bool>,
-    depth: usize,
-) -> Document {
+fn include_level(doc: &Document, items: &[(String, Item)], include_id: Option<bool>, depth: usize) -> Document {
     let mut out = Document::new();
     for (key, value) in doc {
         let item = find(items, key);
@@ -413,9 +367,7 @@ fn include_nested(value: &Bson, children: &[(String, Item)], depth: usize) -> Op
             elements
                 .iter()
                 .filter_map(|element| match element {
-                    Bson::Document(_) | Bson::Array(_) => {
-                        include_nested(element, children, depth + 1)
-                    }
+                    Bson::Document(_) | Bson::Array(_) => include_nested(element, children, depth + 1),
                     _ => None,
                 })
                 .collect(),
@@ -457,12 +409,7 @@ fn has_computed(items: &[(String, Item)]) -> bool {
     })
 }
 
-fn exclude_level(
-    doc: &Document,
-    items: &[(String, Item)],
-    include_id: Option<bool>,
-    depth: usize,
-) -> Document {
+fn exclude_level(doc: &Document, items: &[(String, Item)], include_id: Option<bool>, depth: usize) -> Document {
     let mut out = Document::new();
     for (key, value) in doc {
         let item = find(items, key);
@@ -496,12 +443,9 @@ fn exclude_nested(value: &Bson, children: &[(String, Item)], depth: usize) -> Bs
     }
     match value {
         Bson::Document(inner) => Bson::Document(exclude_level(inner, children, None, depth)),
-        Bson::Array(elements) => Bson::Array(
-            elements
-                .iter()
-                .map(|element| exclude_nested(element, children, depth + 1))
-                .collect(),
-        ),
+        Bson::Array(elements) => {
+            Bson::Array(elements.iter().map(|element| exclude_nested(element, children, depth + 1)).collect())
+        }
         other => other.clone(),
     }
 }
@@ -525,19 +469,10 @@ mod tests {
 
     #[test]
     fn inclusion_keeps_id_and_document_order() {
-        assert_eq!(
-            project(doc! {"username": 1}, &ada()),
-            doc! {"_id": 1, "username": "ada"}
-        );
-        assert_eq!(
-            project(doc! {"username": 1, "_id": 0}, &ada()),
-            doc! {"username": "ada"}
-        );
+        assert_eq!(project(doc! {"username": 1}, &ada()), doc! {"_id": 1, "username": "ada"});
+        assert_eq!(project(doc! {"username": 1, "_id": 0}, &ada()), doc! {"username": "ada"});
         assert_eq!(project(doc! {"_id": 1}, &ada()), doc! {"_id": 1});
-        assert_eq!(
-            project(doc! {"age": true, "username": 1}, &ada()),
-            doc! {"_id": 1, "username": "ada", "age": 36}
-        );
+        assert_eq!(project(doc! {"age": true, "username": 1}, &ada()), doc! {"_id": 1, "username": "ada", "age": 36});
     }
 
     #[test]
@@ -546,15 +481,9 @@ mod tests {
             project(doc! {"scores.score": 1}, &ada()),
             doc! {"_id": 1, "scores": [{"score": 90}, {"score": 75}]}
         );
+        assert_eq!(project(doc! {"profile": {"title": 1}, "_id": 0}, &ada()), doc! {"profile": {"title": "Engineer"}});
         assert_eq!(
-            project(doc! {"profile": {"title": 1}, "_id": 0}, &ada()),
-            doc! {"profile": {"title": "Engineer"}}
-        );
-        assert_eq!(
-            project(
-                doc! {"scores.subject": 0, "courses": 0, "profile": 0},
-                &ada()
-            ),
+            project(doc! {"scores.subject": 0, "courses": 0, "profile": 0}, &ada()),
             doc! {"_id": 1, "username": "ada", "age": 36,
             "scores": [{"score": 90}, {"score": 75}, 7]}
         );
@@ -567,10 +496,7 @@ mod tests {
             doc! {"_id": 1, "username": "ada", "age": 36, "profile": {"title": "Engineer"}}
         );
         assert_eq!(
-            project(
-                doc! {"_id": 0, "profile": 0, "scores": 0, "courses": 0},
-                &ada()
-            ),
+            project(doc! {"_id": 0, "profile": 0, "scores": 0, "courses": 0}, &ada()),
             doc! {"username": "ada", "age": 36}
         );
     }
@@ -578,12 +504,7 @@ mod tests {
     #[test]
     fn slice_forms() {
         let courses = |spec: Bson| {
-            project(
-                doc! {"courses": {"$slice": spec}, "_id": 0, "username": 1},
-                &ada(),
-            )
-            .get("courses")
-            .cloned()
+            project(doc! {"courses": {"$slice": spec}, "_id": 0, "username": 1}, &ada()).get("courses").cloned()
         };
         assert_eq!(courses(Bson::Int32(2)), Some(bson::bson!([101, 102])));
         assert_eq!(courses(Bson::Int32(-1)), Some(bson::bson!([104])));
@@ -599,28 +520,16 @@ mod tests {
     #[test]
     fn elem_match_returns_first_matching_element() {
         assert_eq!(
-            project(
-                doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}},
-                &ada()
-            ),
+            project(doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}}, &ada()),
             doc! {"_id": 1, "scores": [{"subject": "git", "score": 75}]}
         );
-        assert_eq!(
-            project(
-                doc! {"scores": {"$elemMatch": {"score": {"$gt": 100}}}},
-                &ada()
-            ),
-            doc! {"_id": 1}
-        );
+        assert_eq!(project(doc! {"scores": {"$elemMatch": {"score": {"$gt": 100}}}}, &ada()), doc! {"_id": 1});
     }
 
     #[test]
     fn computed_fields() {
         assert_eq!(
-            project(
-                doc! {"username": 1, "label": {"$toUpper": "$username"}, "k": "lit"},
-                &ada()
-            ),
+            project(doc! {"username": 1, "label": {"$toUpper": "$username"}, "k": "lit"}, &ada()),
             doc! {"_id": 1, "username": "ada", "label": "ADA", "k": "lit"}
         );
     }
@@ -637,28 +546,16 @@ mod tests {
             err(doc! {"age": 0, "username": 1}).message,
             "Cannot do inclusion on field username in exclusion projection"
         );
-        assert_eq!(
-            err(doc! {"a": {"$slice": [1]}}).message,
-            "$slice array wrong size"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$slice": [1, 0]}}).message,
-            "$slice limit must be positive"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$slice": "x"}}).message,
-            "$slice only supports numbers and [skip, limit] arrays"
-        );
+        assert_eq!(err(doc! {"a": {"$slice": [1]}}).message, "$slice array wrong size");
+        assert_eq!(err(doc! {"a": {"$slice": [1, 0]}}).message, "$slice limit must be positive");
+        assert_eq!(err(doc! {"a": {"$slice": "x"}}).message, "$slice only supports numbers and [skip, limit] arrays");
         assert_eq!(
             err(doc! {"a.b": {"$elemMatch": {"x": 1}}}).message,
             "Cannot use $elemMatch projection on a nested field."
         );
         assert_eq!(err(doc! {"a": 1, "a.b": 1}).code, 31249);
         assert_eq!(err(doc! {"a.b": 1, "a": 1}).code, 31250);
-        assert_eq!(
-            err(doc! {"a": {"$foo": 1}}).message,
-            "Unrecognized expression '$foo'"
-        );
+        assert_eq!(err(doc! {"a": {"$foo": 1}}).message, "Unrecognized expression '$foo'");
     }
 
     #[test]
