@@ -10,7 +10,7 @@ pub enum Change {
     Updated { record: u64, before: Document, after: Document },
     Deleted { record: u64, doc: Document },
     IndexCreated { name: String, keys: Document, unique: bool },
-    IndexDropped { name: String },
+    IndexDropped { name: String, keys: Document, unique: bool },
 }
 
 /// The changes of one call, per namespace (`shop.users`), in the order they were made.

@@ -392,8 +392,8 @@ impl Collection {
         let Some(position) = self.indexes.iter().position(|i| i.name == name) else {
             return Err(MongoError::new(27, "IndexNotFound", format!("index not found with name [{name}]")));
         };
-        self.indexes.remove(position);
-        Ok(vec![Change::IndexDropped { name: name.to_string() }])
+        let index = self.indexes.remove(position);
+        Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), unique: index.unique }])
     }
 
     /// `listIndexes()`: `[{ v: 2, key: { _id: 1 }, name: '_id_' }, ...]`.

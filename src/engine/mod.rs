@@ -13,5 +13,6 @@ pub mod path;
 pub mod projection;
 pub mod query;
 pub mod results;
+pub mod revert;
 pub mod sort;
 pub mod value;
