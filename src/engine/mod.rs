@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod expr;
+pub mod operators;
 pub mod path;
 pub mod projection;
 pub mod query;
