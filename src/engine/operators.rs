@@ -53,6 +53,12 @@ static QUERY_OPERATORS: &[OperatorDoc] = &[
     op("$size", "array", "Matches arrays with exactly this many elements.", r#"{"tags": {"$size": 2}}"#),
     op("$slice", "projection", "Returns part of an array: the first n, the last n (negative), or [skip, n].", r#"{"purchasedCourses": {"$slice": -1}, "username": 1}"#),
     op("$elemMatch", "projection", "Returns only the first array element matching the condition.", r#"{"scores": {"$elemMatch": {"score": {"$gt": 80}}}}"#),
+    op(
+        "$",
+        "projection",
+        "Returns only the array element the query matched (the query must test that array).",
+        r#"{"scores.$": 1}"#,
+    ),
     op("$eq", "expression", "True when two expressions are equal (no type bracketing: full BSON order).", r#"{"$expr": {"$eq": ["$username", "ada"]}}"#),
     op("$ne", "expression", "True when two expressions differ.", r#"{"$expr": {"$ne": ["$city", null]}}"#),
     op("$gt", "expression", "True when the first expression is greater in BSON order.", r#"{"$expr": {"$gt": ["$age", 40]}}"#),

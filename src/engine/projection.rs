@@ -15,6 +15,7 @@ pub struct Projection {
     mode: Mode,
     items: Vec<(String, Item)>,
     include_id: bool,
+    positional: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ enum Item {
     },
     /// `$elemMatch`: the first element matching the filter `{<field>: {$elemMatch: ...}}`.
     ElemMatch(Box<Filter>),
+    /// `"field.$": 1`: the element of the array the query matched (see [`Projection::apply_with_position`]).
+    Positional,
     /// A computed field (`{full: {$concat: [...]}}`, `{label: "x"}`), evaluated against the whole document.
     Computed(Expression),
     Nested(Vec<(String, Item)>),
@@ -47,6 +50,8 @@ struct Builder {
     mode: Mode,
     items: Vec<(String, Item)>,
     include_id: Option<bool>,
+    positional: Option<String>,
+    has_elem_match: bool,
 }
 
 impl Projection {
@@ -56,12 +61,16 @@ impl Projection {
             mode: Mode::Identity,
             items: Vec::new(),
             include_id: None,
+            positional: None,
+            has_elem_match: false,
         };
         builder.add_fields(spec, "", 0)?;
         let Builder {
             mut mode,
             items,
             include_id,
+            positional,
+            ..
         } = builder;
         if mode == Mode::Identity {
             mode = match include_id {
@@ -76,19 +85,51 @@ impl Projection {
             mode,
             items,
             include_id: include_id.unwrap_or(true),
+            positional,
         })
     }
 
     /// Applies the projection to one document.
     pub fn apply(&self, doc: &Document) -> Document {
+        self.apply_with_position(doc, None)
+    }
+
+    /// The array path of a positional projection (`"grades"` for `{"grades.$": 1}`), if there is one.
+    /// The caller then passes the position from [`Filter::matches_positional`] to [`Projection::apply_with_position`].
+    pub fn positional_path(&self) -> Option<&str> {
+        self.positional.as_deref()
+    }
+
+    /// Checks that a positional projection's array is constrained by the query, as MongoDB requires.
+    pub fn check_positional_against(&self, filter: &Filter) -> MongoResult<()> {
+        let Some(path) = &self.positional else {
+            return Ok(());
+        };
+        let top = path.split('.').next().unwrap_or_default();
+        let constrained = filter
+            .paths()
+            .iter()
+            .any(|tested| tested.split('.').next() == Some(top));
+        if constrained {
+            Ok(())
+        } else {
+            Err(MongoError::bad_value(format!(
+                "Positional projection '{path}.$' does not match the query document."
+            )))
+        }
+    }
+
+    /// Applies the projection; `position` is the matched array index for a positional (`.$`) projection.
+    /// Without a position, or past the array's end, the positional field is left out.
+    pub fn apply_with_position(&self, doc: &Document, position: Option<usize>) -> Document {
         match self.mode {
             Mode::Identity => doc.clone(),
             Mode::Inclusion => {
-                let mut out = include_level(doc, &self.items, Some(self.include_id), 0);
+                let mut out = include_level(doc, &self.items, Some(self.include_id), 0, position);
                 add_computed(&mut out, &self.items, doc, 0);
                 out
             }
-            Mode::Exclusion => exclude_level(doc, &self.items, Some(self.include_id), 0),
+            Mode::Exclusion => exclude_level(doc, &self.items, Some(self.include_id), 0, position),
         }
     }
 
@@ -148,9 +189,13 @@ impl Builder {
                     format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {key}"),
                 ));
             }
-            if path.ends_with(".$") || path.contains(".$.") {
+            if let Some(base) = path.strip_suffix(".$") {
+                self.add_positional(&path, base, value)?;
+                continue;
+            }
+            if path.contains(".$.") || path.ends_with('$') {
                 return Err(MongoError::bad_value(format!(
-                    "crudlab does not support the positional projection '{path}' yet; use $elemMatch instead"
+                    "Positional projection '{path}' must end with '.$' and use it once."
                 )));
             }
             if path.split('.').any(str::is_empty) {
@@ -197,6 +242,12 @@ impl Builder {
                         let mut elem_match = Document::new();
                         elem_match.insert("$elemMatch", condition.clone());
                         filter.insert(path.clone(), elem_match);
+                        if self.positional.is_some() {
+                            return Err(MongoError::bad_value(
+                                "Cannot specify positional operator and $elemMatch.",
+                            ));
+                        }
+                        self.has_elem_match = true;
                         if self.mode == Mode::Identity {
                             self.mode = Mode::Inclusion;
                         }
@@ -231,6 +282,32 @@ impl Builder {
             insert_item(&mut self.items, &path, item)?;
         }
         Ok(())
+    }
+
+    fn add_positional(&mut self, path: &str, base: &str, value: &Bson) -> MongoResult<()> {
+        if base.contains(".$") || base == "$" {
+            return Err(MongoError::bad_value(format!(
+                "Positional projection '{path}' contains the positional operator more than once."
+            )));
+        }
+        if is_flag(value) != Some(true) {
+            return Err(MongoError::bad_value(
+                "Cannot exclude array elements with the positional operator.",
+            ));
+        }
+        if self.positional.is_some() {
+            return Err(MongoError::bad_value(
+                "Cannot specify more than one positional proj. per query.",
+            ));
+        }
+        if self.has_elem_match {
+            return Err(MongoError::bad_value(
+                "Cannot specify positional operator and $elemMatch.",
+            ));
+        }
+        self.set_mode(Mode::Inclusion, path)?;
+        self.positional = Some(base.to_string());
+        insert_item(&mut self.items, base, Item::Positional)
     }
 
     fn computed(&mut self, path: &str) -> MongoResult<()> {
@@ -348,8 +425,14 @@ fn slice_array(items: &[Bson], skip: Option<i64>, limit: i64) -> Vec<Bson> {
 }
 
 /// The value an item gives an existing field, or `None` to leave the field out.
-fn project_special(item: &Item, name: &str, value: &Bson) -> Option<Bson> {
+fn project_special(item: &Item, name: &str, value: &Bson, position: Option<usize>) -> Option<Bson> {
     match item {
+        Item::Positional => match value {
+            Bson::Array(items) => position
+                .and_then(|index| items.get(index))
+                .map(|found| Bson::Array(vec![found.clone()])),
+            _ => None,
+        },
         Item::Slice { skip, limit } => Some(match value {
             Bson::Array(items) => Bson::Array(slice_array(items, *skip, *limit)),
             other => other.clone(),
@@ -373,6 +456,7 @@ fn include_level(
     items: &[(String, Item)],
     include_id: Option<bool>,
     depth: usize,
+    position: Option<usize>,
 ) -> Document {
     let mut out = Document::new();
     for (key, value) in doc {
@@ -389,12 +473,12 @@ fn include_level(
                 out.insert(key.clone(), value.clone());
             }
             Some(Item::Nested(children)) => {
-                if let Some(projected) = include_nested(value, children, depth + 1) {
+                if let Some(projected) = include_nested(value, children, depth + 1, position) {
                     out.insert(key.clone(), projected);
                 }
             }
             Some(special) => {
-                if let Some(projected) = project_special(special, key, value) {
+                if let Some(projected) = project_special(special, key, value, position) {
                     out.insert(key.clone(), projected);
                 }
             }
@@ -403,18 +487,25 @@ fn include_level(
     out
 }
 
-fn include_nested(value: &Bson, children: &[(String, Item)], depth: usize) -> Option<Bson> {
+fn include_nested(
+    value: &Bson,
+    children: &[(String, Item)],
+    depth: usize,
+    position: Option<usize>,
+) -> Option<Bson> {
     if depth > MAX_PROJECTION_DEPTH {
         return None;
     }
     match value {
-        Bson::Document(inner) => Some(Bson::Document(include_level(inner, children, None, depth))),
+        Bson::Document(inner) => Some(Bson::Document(include_level(
+            inner, children, None, depth, position,
+        ))),
         Bson::Array(elements) => Some(Bson::Array(
             elements
                 .iter()
                 .filter_map(|element| match element {
                     Bson::Document(_) | Bson::Array(_) => {
-                        include_nested(element, children, depth + 1)
+                        include_nested(element, children, depth + 1, position)
                     }
                     _ => None,
                 })
@@ -462,6 +553,7 @@ fn exclude_level(
     items: &[(String, Item)],
     include_id: Option<bool>,
     depth: usize,
+    position: Option<usize>,
 ) -> Document {
     let mut out = Document::new();
     for (key, value) in doc {
@@ -478,10 +570,13 @@ fn exclude_level(
             }
             Some(Item::Exclude) => {}
             Some(Item::Nested(children)) => {
-                out.insert(key.clone(), exclude_nested(value, children, depth + 1));
+                out.insert(
+                    key.clone(),
+                    exclude_nested(value, children, depth + 1, position),
+                );
             }
             Some(special) => {
-                if let Some(projected) = project_special(special, key, value) {
+                if let Some(projected) = project_special(special, key, value, position) {
                     out.insert(key.clone(), projected);
                 }
             }
@@ -490,16 +585,23 @@ fn exclude_level(
     out
 }
 
-fn exclude_nested(value: &Bson, children: &[(String, Item)], depth: usize) -> Bson {
+fn exclude_nested(
+    value: &Bson,
+    children: &[(String, Item)],
+    depth: usize,
+    position: Option<usize>,
+) -> Bson {
     if depth > MAX_PROJECTION_DEPTH {
         return value.clone();
     }
     match value {
-        Bson::Document(inner) => Bson::Document(exclude_level(inner, children, None, depth)),
+        Bson::Document(inner) => {
+            Bson::Document(exclude_level(inner, children, None, depth, position))
+        }
         Bson::Array(elements) => Bson::Array(
             elements
                 .iter()
-                .map(|element| exclude_nested(element, children, depth + 1))
+                .map(|element| exclude_nested(element, children, depth + 1, position))
                 .collect(),
         ),
         other => other.clone(),
@@ -658,6 +760,36 @@ mod tests {
         assert_eq!(
             err(doc! {"a": {"$foo": 1}}).message,
             "Unrecognized expression '$foo'"
+        );
+    }
+
+    #[test]
+    fn positional_projection_uses_the_matched_index() {
+        let filter = Filter::compile(&doc! {"scores.score": {"$lt": 80}}).unwrap();
+        let projection = Projection::compile(&doc! {"scores.$": 1, "_id": 0}).unwrap();
+        projection.check_positional_against(&filter).unwrap();
+        assert_eq!(projection.positional_path(), Some("scores"));
+        let position = filter.matches_positional(&ada()).unwrap();
+        assert_eq!(
+            projection.apply_with_position(&ada(), position),
+            doc! {"scores": [{"subject": "git", "score": 75}]}
+        );
+        let unrelated = Filter::compile(&doc! {"username": "ada"}).unwrap();
+        assert_eq!(
+            projection
+                .check_positional_against(&unrelated)
+                .unwrap_err()
+                .message,
+            "Positional projection 'scores.$' does not match the query document."
+        );
+        let err = |spec: Document| Projection::compile(&spec).unwrap_err().message;
+        assert_eq!(
+            err(doc! {"a.$": 1, "b.$": 1}),
+            "Cannot specify more than one positional proj. per query."
+        );
+        assert_eq!(
+            err(doc! {"a.$": 0}),
+            "Cannot exclude array elements with the positional operator."
         );
     }
 

@@ -102,7 +102,8 @@ type Matched = Option<Option<usize>>;
 /// A range or equality bound a query planner can use on one field (see [`Filter::equality_and_ranges`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldBounds {
-    /// `{f: v}` or `{f: {$eq: v}}`. Matches also documents whose array field contains `v`.
+    /// `{f: v}` or `{f: {$eq: v}}`. Matches also documents whose array field contains `v`;
+    /// `Equal(null)` also matches documents that lack the field.
     Equal(Bson),
     /// `{f: {$in: [...]}}` without regexes.
     In(Vec<Bson>),
@@ -173,6 +174,27 @@ impl Filter {
         let mut wrapped = Document::new();
         wrapped.insert(name, value.clone());
         self.matches(&wrapped)
+    }
+
+    /// The dotted paths the filter tests (outside `$elemMatch` sub-queries), in order, without repeats.
+    pub fn paths(&self) -> Vec<&str> {
+        fn collect<'a>(node: &'a Node, out: &mut Vec<&'a str>) {
+            match node {
+                Node::And(children) | Node::Or(children) | Node::Nor(children) => {
+                    children.iter().for_each(|child| collect(child, out))
+                }
+                Node::Not(inner) => collect(inner, out),
+                Node::Path { path, .. } => {
+                    if !out.contains(&path.dotted()) {
+                        out.push(path.dotted());
+                    }
+                }
+                Node::Expr(_) | Node::AlwaysFalse => {}
+            }
+        }
+        let mut out = Vec::new();
+        collect(&self.root, &mut out);
+        out
     }
 
     /// Top-level equality, `$in` and range predicates per field, for index selection. Only predicates
