@@ -189,6 +189,7 @@ impl Builder {
                     format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {key}"),
                 ));
             }
+            crate::engine::path::FieldPath::parse_checked(&path)?;
             if let Some(base) = path.strip_suffix(".$") {
                 self.add_positional(&path, base, value)?;
                 continue;
