@@ -9,6 +9,7 @@ pub mod expr;
 pub mod generator;
 pub mod index;
 pub mod limits;
+pub mod operators;
 pub mod path;
 pub mod projection;
 pub mod query;

@@ -15,6 +15,7 @@ pub struct Projection {
     mode: Mode,
     items: Vec<(String, Item)>,
     include_id: bool,
+    positional: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ enum Item {
     },
     /// `$elemMatch`: the first element matching the filter `{<field>: {$elemMatch: ...}}`.
     ElemMatch(Box<Filter>),
+    /// `"field.$": 1`: the element of the array the query matched (see [`Projection::apply_with_position`]).
+    Positional,
     /// A computed field (`{full: {$concat: [...]}}`, `{label: "x"}`), evaluated against the whole document.
     Computed(Expression),
     Nested(Vec<(String, Item)>),
@@ -47,14 +50,28 @@ struct Builder {
     mode: Mode,
     items: Vec<(String, Item)>,
     include_id: Option<bool>,
+    positional: Option<String>,
+    has_elem_match: bool,
 }
 
 impl Projection {
     /// Compiles a projection document. An empty document is no projection.
     pub fn compile(spec: &Document) -> MongoResult<Projection> {
-        let mut builder = Builder { mode: Mode::Identity, items: Vec::new(), include_id: None };
+        let mut builder = Builder {
+            mode: Mode::Identity,
+            items: Vec::new(),
+            include_id: None,
+            positional: None,
+            has_elem_match: false,
+        };
         builder.add_fields(spec, "", 0)?;
-        let Builder { mut mode, items, include_id } = builder;
+        let Builder {
+            mut mode,
+            items,
+            include_id,
+            positional,
+            ..
+        } = builder;
         if mode == Mode::Identity {
             mode = match include_id {
                 Some(true) => Mode::Inclusion,
@@ -64,19 +81,55 @@ impl Projection {
                 None => Mode::Identity,
             };
         }
-        Ok(Projection { mode, items, include_id: include_id.unwrap_or(true) })
+        Ok(Projection {
+            mode,
+            items,
+            include_id: include_id.unwrap_or(true),
+            positional,
+        })
     }
 
     /// Applies the projection to one document.
     pub fn apply(&self, doc: &Document) -> Document {
+        self.apply_with_position(doc, None)
+    }
+
+    /// The array path of a positional projection (`"grades"` for `{"grades.$": 1}`), if there is one.
+    /// The caller then passes the position from [`Filter::matches_positional`] to [`Projection::apply_with_position`].
+    pub fn positional_path(&self) -> Option<&str> {
+        self.positional.as_deref()
+    }
+
+    /// Checks that a positional projection's array is constrained by the query, as MongoDB requires.
+    pub fn check_positional_against(&self, filter: &Filter) -> MongoResult<()> {
+        let Some(path) = &self.positional else {
+            return Ok(());
+        };
+        let top = path.split('.').next().unwrap_or_default();
+        let constrained = filter
+            .paths()
+            .iter()
+            .any(|tested| tested.split('.').next() == Some(top));
+        if constrained {
+            Ok(())
+        } else {
+            Err(MongoError::bad_value(format!(
+                "Positional projection '{path}.$' does not match the query document."
+            )))
+        }
+    }
+
+    /// Applies the projection; `position` is the matched array index for a positional (`.$`) projection.
+    /// Without a position, or past the array's end, the positional field is left out.
+    pub fn apply_with_position(&self, doc: &Document, position: Option<usize>) -> Document {
         match self.mode {
             Mode::Identity => doc.clone(),
             Mode::Inclusion => {
-                let mut out = include_level(doc, &self.items, Some(self.include_id), 0);
+                let mut out = include_level(doc, &self.items, Some(self.include_id), 0, position);
                 add_computed(&mut out, &self.items, doc, 0);
                 out
             }
-            Mode::Exclusion => exclude_level(doc, &self.items, Some(self.include_id), 0),
+            Mode::Exclusion => exclude_level(doc, &self.items, Some(self.include_id), 0, position),
         }
     }
 
@@ -119,10 +172,16 @@ impl Builder {
 
     fn add_fields(&mut self, spec: &Document, prefix: &str, depth: usize) -> MongoResult<()> {
         if depth > MAX_PROJECTION_DEPTH {
-            return Err(MongoError::bad_value(format!("projection nests deeper than {MAX_PROJECTION_DEPTH} levels")));
+            return Err(MongoError::bad_value(format!(
+                "projection nests deeper than {MAX_PROJECTION_DEPTH} levels"
+            )));
         }
         for (key, value) in spec {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             if key.starts_with('$') {
                 return Err(MongoError::new(
                     16410,
@@ -130,13 +189,22 @@ impl Builder {
                     format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {key}"),
                 ));
             }
-            if path.ends_with(".$") || path.contains(".$.") {
+            crate::engine::path::FieldPath::parse_checked(&path)?;
+            if let Some(base) = path.strip_suffix(".$") {
+                self.add_positional(&path, base, value)?;
+                continue;
+            }
+            if path.contains(".$.") || path.ends_with('$') {
                 return Err(MongoError::bad_value(format!(
-                    "crudlab does not support the positional projection '{path}' yet; use $elemMatch instead"
+                    "Positional projection '{path}' must end with '.$' and use it once."
                 )));
             }
             if path.split('.').any(str::is_empty) {
-                return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
+                return Err(MongoError::new(
+                    15998,
+                    "Location15998",
+                    "FieldPath field names may not be empty strings.",
+                ));
             }
             let item = match value {
                 _ if is_flag(value).is_some() => {
@@ -175,6 +243,12 @@ impl Builder {
                         let mut elem_match = Document::new();
                         elem_match.insert("$elemMatch", condition.clone());
                         filter.insert(path.clone(), elem_match);
+                        if self.positional.is_some() {
+                            return Err(MongoError::bad_value(
+                                "Cannot specify positional operator and $elemMatch.",
+                            ));
+                        }
+                        self.has_elem_match = true;
                         if self.mode == Mode::Identity {
                             self.mode = Mode::Inclusion;
                         }
@@ -211,12 +285,40 @@ impl Builder {
         Ok(())
     }
 
+    fn add_positional(&mut self, path: &str, base: &str, value: &Bson) -> MongoResult<()> {
+        if base.contains(".$") || base == "$" {
+            return Err(MongoError::bad_value(format!(
+                "Positional projection '{path}' contains the positional operator more than once."
+            )));
+        }
+        if is_flag(value) != Some(true) {
+            return Err(MongoError::bad_value(
+                "Cannot exclude array elements with the positional operator.",
+            ));
+        }
+        if self.positional.is_some() {
+            return Err(MongoError::bad_value(
+                "Cannot specify more than one positional proj. per query.",
+            ));
+        }
+        if self.has_elem_match {
+            return Err(MongoError::bad_value(
+                "Cannot specify positional operator and $elemMatch.",
+            ));
+        }
+        self.set_mode(Mode::Inclusion, path)?;
+        self.positional = Some(base.to_string());
+        insert_item(&mut self.items, base, Item::Positional)
+    }
+
     fn computed(&mut self, path: &str) -> MongoResult<()> {
         if self.mode == Mode::Exclusion {
             return Err(MongoError::new(
                 31252,
                 "Location31252",
-                format!("Cannot use expression other than $meta in exclusion projection (field {path})"),
+                format!(
+                    "Cannot use expression other than $meta in exclusion projection (field {path})"
+                ),
             ));
         }
         self.mode = Mode::Inclusion;
@@ -240,17 +342,27 @@ fn parse_slice(argument: &Bson) -> MongoResult<Item> {
             if items.len() != 2 {
                 return Err(MongoError::bad_value("$slice array wrong size"));
             }
-            let (Some(skip), Some(limit)) = (items.first().and_then(as_int), items.get(1).and_then(as_int)) else {
-                return Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays"));
+            let (Some(skip), Some(limit)) = (
+                items.first().and_then(as_int),
+                items.get(1).and_then(as_int),
+            ) else {
+                return Err(MongoError::bad_value(
+                    "$slice only supports numbers and [skip, limit] arrays",
+                ));
             };
             if limit <= 0 {
                 return Err(MongoError::bad_value("$slice limit must be positive"));
             }
-            Ok(Item::Slice { skip: Some(skip), limit })
+            Ok(Item::Slice {
+                skip: Some(skip),
+                limit,
+            })
         }
         single => match as_int(single) {
             Some(limit) => Ok(Item::Slice { skip: None, limit }),
-            None => Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays")),
+            None => Err(MongoError::bad_value(
+                "$slice only supports numbers and [skip, limit] arrays",
+            )),
         },
     }
 }
@@ -283,14 +395,21 @@ fn insert_item(items: &mut Vec<(String, Item)>, path: &str, item: Item) -> Mongo
         level = children;
     }
     if level.iter().any(|(name, _)| name == last) {
-        return Err(MongoError::new(31250, "Location31250", format!("Path collision at {path}")));
+        return Err(MongoError::new(
+            31250,
+            "Location31250",
+            format!("Path collision at {path}"),
+        ));
     }
     level.push((last.to_string(), item));
     Ok(())
 }
 
 fn find<'a>(items: &'a [(String, Item)], key: &str) -> Option<&'a Item> {
-    items.iter().find(|(name, _)| name == key).map(|(_, item)| item)
+    items
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, item)| item)
 }
 
 fn slice_array(items: &[Bson], skip: Option<i64>, limit: i64) -> Vec<Bson> {
@@ -307,8 +426,14 @@ fn slice_array(items: &[Bson], skip: Option<i64>, limit: i64) -> Vec<Bson> {
 }
 
 /// The value an item gives an existing field, or `None` to leave the field out.
-fn project_special(item: &Item, name: &str, value: &Bson) -> Option<Bson> {
+fn project_special(item: &Item, name: &str, value: &Bson, position: Option<usize>) -> Option<Bson> {
     match item {
+        Item::Positional => match value {
+            Bson::Array(items) => position
+                .and_then(|index| items.get(index))
+                .map(|found| Bson::Array(vec![found.clone()])),
+            _ => None,
+        },
         Item::Slice { skip, limit } => Some(match value {
             Bson::Array(items) => Bson::Array(slice_array(items, *skip, *limit)),
             other => other.clone(),
@@ -327,7 +452,13 @@ fn project_special(item: &Item, name: &str, value: &Bson) -> Option<Bson> {
 }
 
 /// Inclusion at one level. `include_id` is `Some` only at the top level.
-fn include_level(doc: &Document, items: &[(String, Item)], include_id: Option<bool>, depth: usize) -> Document {
+fn include_level(
+    doc: &Document,
+    items: &[(String, Item)],
+    include_id: Option<bool>,
+    depth: usize,
+    position: Option<usize>,
+) -> Document {
     let mut out = Document::new();
     for (key, value) in doc {
         let item = find(items, key);
@@ -343,12 +474,12 @@ fn include_level(doc: &Document, items: &[(String, Item)], include_id: Option<bo
                 out.insert(key.clone(), value.clone());
             }
             Some(Item::Nested(children)) => {
-                if let Some(projected) = include_nested(value, children, depth + 1) {
+                if let Some(projected) = include_nested(value, children, depth + 1, position) {
                     out.insert(key.clone(), projected);
                 }
             }
             Some(special) => {
-                if let Some(projected) = project_special(special, key, value) {
+                if let Some(projected) = project_special(special, key, value, position) {
                     out.insert(key.clone(), projected);
                 }
             }
@@ -357,17 +488,26 @@ fn include_level(doc: &Document, items: &[(String, Item)], include_id: Option<bo
     out
 }
 
-fn include_nested(value: &Bson, children: &[(String, Item)], depth: usize) -> Option<Bson> {
+fn include_nested(
+    value: &Bson,
+    children: &[(String, Item)],
+    depth: usize,
+    position: Option<usize>,
+) -> Option<Bson> {
     if depth > MAX_PROJECTION_DEPTH {
         return None;
     }
     match value {
-        Bson::Document(inner) => Some(Bson::Document(include_level(inner, children, None, depth))),
+        Bson::Document(inner) => Some(Bson::Document(include_level(
+            inner, children, None, depth, position,
+        ))),
         Bson::Array(elements) => Some(Bson::Array(
             elements
                 .iter()
                 .filter_map(|element| match element {
-                    Bson::Document(_) | Bson::Array(_) => include_nested(element, children, depth + 1),
+                    Bson::Document(_) | Bson::Array(_) => {
+                        include_nested(element, children, depth + 1, position)
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -409,7 +549,13 @@ fn has_computed(items: &[(String, Item)]) -> bool {
     })
 }
 
-fn exclude_level(doc: &Document, items: &[(String, Item)], include_id: Option<bool>, depth: usize) -> Document {
+fn exclude_level(
+    doc: &Document,
+    items: &[(String, Item)],
+    include_id: Option<bool>,
+    depth: usize,
+    position: Option<usize>,
+) -> Document {
     let mut out = Document::new();
     for (key, value) in doc {
         let item = find(items, key);
@@ -425,10 +571,13 @@ fn exclude_level(doc: &Document, items: &[(String, Item)], include_id: Option<bo
             }
             Some(Item::Exclude) => {}
             Some(Item::Nested(children)) => {
-                out.insert(key.clone(), exclude_nested(value, children, depth + 1));
+                out.insert(
+                    key.clone(),
+                    exclude_nested(value, children, depth + 1, position),
+                );
             }
             Some(special) => {
-                if let Some(projected) = project_special(special, key, value) {
+                if let Some(projected) = project_special(special, key, value, position) {
                     out.insert(key.clone(), projected);
                 }
             }
@@ -437,15 +586,25 @@ fn exclude_level(doc: &Document, items: &[(String, Item)], include_id: Option<bo
     out
 }
 
-fn exclude_nested(value: &Bson, children: &[(String, Item)], depth: usize) -> Bson {
+fn exclude_nested(
+    value: &Bson,
+    children: &[(String, Item)],
+    depth: usize,
+    position: Option<usize>,
+) -> Bson {
     if depth > MAX_PROJECTION_DEPTH {
         return value.clone();
     }
     match value {
-        Bson::Document(inner) => Bson::Document(exclude_level(inner, children, None, depth)),
-        Bson::Array(elements) => {
-            Bson::Array(elements.iter().map(|element| exclude_nested(element, children, depth + 1)).collect())
+        Bson::Document(inner) => {
+            Bson::Document(exclude_level(inner, children, None, depth, position))
         }
+        Bson::Array(elements) => Bson::Array(
+            elements
+                .iter()
+                .map(|element| exclude_nested(element, children, depth + 1, position))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -469,10 +628,19 @@ mod tests {
 
     #[test]
     fn inclusion_keeps_id_and_document_order() {
-        assert_eq!(project(doc! {"username": 1}, &ada()), doc! {"_id": 1, "username": "ada"});
-        assert_eq!(project(doc! {"username": 1, "_id": 0}, &ada()), doc! {"username": "ada"});
+        assert_eq!(
+            project(doc! {"username": 1}, &ada()),
+            doc! {"_id": 1, "username": "ada"}
+        );
+        assert_eq!(
+            project(doc! {"username": 1, "_id": 0}, &ada()),
+            doc! {"username": "ada"}
+        );
         assert_eq!(project(doc! {"_id": 1}, &ada()), doc! {"_id": 1});
-        assert_eq!(project(doc! {"age": true, "username": 1}, &ada()), doc! {"_id": 1, "username": "ada", "age": 36});
+        assert_eq!(
+            project(doc! {"age": true, "username": 1}, &ada()),
+            doc! {"_id": 1, "username": "ada", "age": 36}
+        );
     }
 
     #[test]
@@ -481,9 +649,15 @@ mod tests {
             project(doc! {"scores.score": 1}, &ada()),
             doc! {"_id": 1, "scores": [{"score": 90}, {"score": 75}]}
         );
-        assert_eq!(project(doc! {"profile": {"title": 1}, "_id": 0}, &ada()), doc! {"profile": {"title": "Engineer"}});
         assert_eq!(
-            project(doc! {"scores.subject": 0, "courses": 0, "profile": 0}, &ada()),
+            project(doc! {"profile": {"title": 1}, "_id": 0}, &ada()),
+            doc! {"profile": {"title": "Engineer"}}
+        );
+        assert_eq!(
+            project(
+                doc! {"scores.subject": 0, "courses": 0, "profile": 0},
+                &ada()
+            ),
             doc! {"_id": 1, "username": "ada", "age": 36,
             "scores": [{"score": 90}, {"score": 75}, 7]}
         );
@@ -496,7 +670,10 @@ mod tests {
             doc! {"_id": 1, "username": "ada", "age": 36, "profile": {"title": "Engineer"}}
         );
         assert_eq!(
-            project(doc! {"_id": 0, "profile": 0, "scores": 0, "courses": 0}, &ada()),
+            project(
+                doc! {"_id": 0, "profile": 0, "scores": 0, "courses": 0},
+                &ada()
+            ),
             doc! {"username": "ada", "age": 36}
         );
     }
@@ -504,7 +681,12 @@ mod tests {
     #[test]
     fn slice_forms() {
         let courses = |spec: Bson| {
-            project(doc! {"courses": {"$slice": spec}, "_id": 0, "username": 1}, &ada()).get("courses").cloned()
+            project(
+                doc! {"courses": {"$slice": spec}, "_id": 0, "username": 1},
+                &ada(),
+            )
+            .get("courses")
+            .cloned()
         };
         assert_eq!(courses(Bson::Int32(2)), Some(bson::bson!([101, 102])));
         assert_eq!(courses(Bson::Int32(-1)), Some(bson::bson!([104])));
@@ -520,16 +702,28 @@ mod tests {
     #[test]
     fn elem_match_returns_first_matching_element() {
         assert_eq!(
-            project(doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}}, &ada()),
+            project(
+                doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}},
+                &ada()
+            ),
             doc! {"_id": 1, "scores": [{"subject": "git", "score": 75}]}
         );
-        assert_eq!(project(doc! {"scores": {"$elemMatch": {"score": {"$gt": 100}}}}, &ada()), doc! {"_id": 1});
+        assert_eq!(
+            project(
+                doc! {"scores": {"$elemMatch": {"score": {"$gt": 100}}}},
+                &ada()
+            ),
+            doc! {"_id": 1}
+        );
     }
 
     #[test]
     fn computed_fields() {
         assert_eq!(
-            project(doc! {"username": 1, "label": {"$toUpper": "$username"}, "k": "lit"}, &ada()),
+            project(
+                doc! {"username": 1, "label": {"$toUpper": "$username"}, "k": "lit"},
+                &ada()
+            ),
             doc! {"_id": 1, "username": "ada", "label": "ADA", "k": "lit"}
         );
     }
@@ -546,16 +740,58 @@ mod tests {
             err(doc! {"age": 0, "username": 1}).message,
             "Cannot do inclusion on field username in exclusion projection"
         );
-        assert_eq!(err(doc! {"a": {"$slice": [1]}}).message, "$slice array wrong size");
-        assert_eq!(err(doc! {"a": {"$slice": [1, 0]}}).message, "$slice limit must be positive");
-        assert_eq!(err(doc! {"a": {"$slice": "x"}}).message, "$slice only supports numbers and [skip, limit] arrays");
+        assert_eq!(
+            err(doc! {"a": {"$slice": [1]}}).message,
+            "$slice array wrong size"
+        );
+        assert_eq!(
+            err(doc! {"a": {"$slice": [1, 0]}}).message,
+            "$slice limit must be positive"
+        );
+        assert_eq!(
+            err(doc! {"a": {"$slice": "x"}}).message,
+            "$slice only supports numbers and [skip, limit] arrays"
+        );
         assert_eq!(
             err(doc! {"a.b": {"$elemMatch": {"x": 1}}}).message,
             "Cannot use $elemMatch projection on a nested field."
         );
         assert_eq!(err(doc! {"a": 1, "a.b": 1}).code, 31249);
         assert_eq!(err(doc! {"a.b": 1, "a": 1}).code, 31250);
-        assert_eq!(err(doc! {"a": {"$foo": 1}}).message, "Unrecognized expression '$foo'");
+        assert_eq!(
+            err(doc! {"a": {"$foo": 1}}).message,
+            "Unrecognized expression '$foo'"
+        );
+    }
+
+    #[test]
+    fn positional_projection_uses_the_matched_index() {
+        let filter = Filter::compile(&doc! {"scores.score": {"$lt": 80}}).unwrap();
+        let projection = Projection::compile(&doc! {"scores.$": 1, "_id": 0}).unwrap();
+        projection.check_positional_against(&filter).unwrap();
+        assert_eq!(projection.positional_path(), Some("scores"));
+        let position = filter.matches_positional(&ada()).unwrap();
+        assert_eq!(
+            projection.apply_with_position(&ada(), position),
+            doc! {"scores": [{"subject": "git", "score": 75}]}
+        );
+        let unrelated = Filter::compile(&doc! {"username": "ada"}).unwrap();
+        assert_eq!(
+            projection
+                .check_positional_against(&unrelated)
+                .unwrap_err()
+                .message,
+            "Positional projection 'scores.$' does not match the query document."
+        );
+        let err = |spec: Document| Projection::compile(&spec).unwrap_err().message;
+        assert_eq!(
+            err(doc! {"a.$": 1, "b.$": 1}),
+            "Cannot specify more than one positional proj. per query."
+        );
+        assert_eq!(
+            err(doc! {"a.$": 0}),
+            "Cannot exclude array elements with the positional operator."
+        );
     }
 
     #[test]

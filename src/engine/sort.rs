@@ -78,7 +78,7 @@ impl SortSpec {
                     "FieldPath cannot be constructed with empty string",
                 ));
             }
-            keys.push((FieldPath::parse(field), direction));
+            keys.push((FieldPath::parse_checked(field)?, direction));
         }
         Ok(SortSpec { keys })
     }

@@ -143,7 +143,7 @@ fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
             if dotted.split('.').any(str::is_empty) {
                 return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
             }
-            Ok(Expression::Field(FieldPath::parse(dotted)))
+            Ok(Expression::Field(FieldPath::parse_checked(dotted)?))
         }
         Bson::Array(items) => {
             Ok(Expression::Array(items.iter().map(|item| parse(item, depth + 1)).collect::<MongoResult<_>>()?))
