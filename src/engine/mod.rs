@@ -4,4 +4,5 @@ pub mod error;
 pub mod expr;
 pub mod path;
 pub mod query;
+pub mod update;
 pub mod value;
