@@ -28,7 +28,7 @@ pub(crate) enum FieldOp {
     RenameFrom,
 }
 
-/// Parses one `field: argument` pair of a field operator; `$rename` is handled by [`parse_rename`].
+/// Parses one `field: argument` pair of a field operator; `$rename` is checked by [`check_rename`].
 pub(crate) fn parse(op: &str, field: &str, arg: &Bson) -> MongoResult<FieldOp> {
     Ok(match op {
         "$set" => FieldOp::Set(arg.clone()),
@@ -92,23 +92,20 @@ fn parse_current_date(arg: &Bson) -> MongoResult<bool> {
     }
 }
 
-/// Parses `from: "to"` of `$rename`, returning the destination path.
-pub(crate) fn parse_rename(from: &str, to: &Bson) -> MongoResult<String> {
-    let Bson::String(to) = to else {
-        return Err(MongoError::bad_value(format!(
-            "The 'to' field for $rename must be a string: {}",
-            describe_element(from, to)
-        )));
-    };
-    let from_parts = split_update_path(from)?;
-    let to_parts = split_update_path(to)?;
-    let quoted = describe_element(from, &Bson::String(to.clone()));
+/// The checks `$rename` makes on its (already split) source and destination paths.
+pub(crate) fn check_rename(
+    from: &str,
+    from_parts: &[String],
+    to: &str,
+    to_parts: &[String],
+) -> MongoResult<()> {
+    let quoted = describe_element(from, &Bson::String(to.to_string()));
     if from_parts == to_parts {
         return Err(MongoError::bad_value(format!(
             "The source and target field for $rename must differ: {quoted}"
         )));
     }
-    if from_parts.starts_with(&to_parts) || to_parts.starts_with(&from_parts) {
+    if from_parts.starts_with(to_parts) || to_parts.starts_with(from_parts) {
         return Err(MongoError::bad_value(format!(
             "The source and target field for $rename must not be on the same path: {quoted}"
         )));
@@ -123,7 +120,7 @@ pub(crate) fn parse_rename(from: &str, to: &Bson) -> MongoResult<String> {
             "The destination field for $rename may not be dynamic: {to}"
         )));
     }
-    Ok(to.clone())
+    Ok(())
 }
 
 impl FieldOp {
@@ -390,13 +387,15 @@ mod tests {
         assert!(err
             .message
             .starts_with("string is not valid type for $currentDate."));
+        let parts = |p: &str| split_update_path(p).unwrap();
+        let check = |from: &str, to: &str| check_rename(from, &parts(from), to, &parts(to));
         assert_eq!(
-            parse_rename("a", &bson!("a")).unwrap_err().message,
+            check("a", "a").unwrap_err().message,
             "The source and target field for $rename must differ: a: \"a\""
         );
-        assert!(parse_rename("a", &bson!("a.b")).is_err());
-        assert!(parse_rename("a", &bson!(1)).is_err());
-        assert_eq!(parse_rename("a", &bson!("b")).unwrap(), "b");
+        assert!(check("a", "a.b").is_err());
+        assert!(check("a.$", "b").is_err());
+        assert!(check("a", "b").is_ok());
     }
 
     #[test]

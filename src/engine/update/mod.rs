@@ -171,49 +171,45 @@ impl Update {
                     describe_element(op, arg)
                 )));
             };
-            if fields.is_empty() {
-                return Err(MongoError::failed_to_parse(format!(
-                    "'{op}' is empty. You must specify a field like so: {{{op}: {{<field_name>: ...}}}}"
-                )));
-            }
+            // Since MongoDB 5.0 an empty operand (`{$set: {}}`) is accepted and changes nothing.
             for (field, value) in fields {
-                let mut leaves = Vec::new();
+                // The server checks each path, then the operator's argument, then merges the path into
+                // the tree; `$rename` reserves its source path before looking at the destination.
+                let parts = checked_path(field)?;
                 if op == "$rename" {
-                    let to = fields::parse_rename(field, value)?;
-                    let from_parts = path::split_update_path(field)?;
-                    // Like the server, the source path is reserved first so a clash names it.
-                    leaves.push((field.clone(), LeafOp::Field(FieldOp::RenameFrom)));
-                    leaves.push((
-                        to,
-                        LeafOp::Field(FieldOp::RenameTo {
-                            from: from_parts,
+                    let source = Leaf {
+                        path: field.clone(),
+                        op: LeafOp::Field(FieldOp::RenameFrom),
+                    };
+                    root.add(&parts, source, &filters, &mut used, &mut id_paths)?;
+                    let Bson::String(to) = value else {
+                        return Err(MongoError::bad_value(format!(
+                            "The 'to' field for $rename must be a string: {}",
+                            describe_element(field, value)
+                        )));
+                    };
+                    let to_parts = checked_path(to)?;
+                    fields::check_rename(field, &parts, to, &to_parts)?;
+                    let destination = Leaf {
+                        path: to.clone(),
+                        op: LeafOp::Field(FieldOp::RenameTo {
+                            from: parts,
                             from_dotted: field.clone(),
                         }),
-                    ));
-                } else if FIELD_OPERATORS.contains(&op.as_str()) {
-                    leaves.push((
-                        field.clone(),
-                        LeafOp::Field(fields::parse(op, field, value)?),
-                    ));
-                } else {
-                    leaves.push((
-                        field.clone(),
-                        LeafOp::Array(array::parse(op, field, value)?),
-                    ));
-                }
-                for (leaf_path, leaf_op) in leaves {
-                    let parts = path::split_update_path(&leaf_path)?;
-                    check_storable_parts(&parts, &leaf_path)?;
-                    positional::check_positional_parts(&parts, &leaf_path)?;
-                    if parts.first().map(String::as_str) == Some("_id") {
-                        id_paths.push(leaf_path.clone());
-                    }
-                    let leaf = Leaf {
-                        path: leaf_path.clone(),
-                        op: leaf_op,
                     };
-                    root.merge(&parts, 0, leaf, &leaf_path, &filters, &mut used)?;
+                    root.add(&to_parts, destination, &filters, &mut used, &mut id_paths)?;
+                    continue;
                 }
+                let op = if FIELD_OPERATORS.contains(&op.as_str()) {
+                    LeafOp::Field(fields::parse(op, field, value)?)
+                } else {
+                    LeafOp::Array(array::parse(op, field, value)?)
+                };
+                let leaf = Leaf {
+                    path: field.clone(),
+                    op,
+                };
+                root.add(&parts, leaf, &filters, &mut used, &mut id_paths)?;
             }
         }
         if let Some(unused) = filters
@@ -273,18 +269,11 @@ impl Update {
     }
 }
 
-/// Rejects `$`-prefixed field names that are not positional parts.
-fn check_storable_parts(parts: &[String], dotted: &str) -> MongoResult<()> {
-    for part in parts {
-        if part.starts_with('$') && !path::is_dynamic_part(part) {
-            return Err(MongoError::new(
-                52,
-                "DollarPrefixedFieldName",
-                format!("The dollar ($) prefixed field '{part}' in '{dotted}' is not valid for storage."),
-            ));
-        }
-    }
-    Ok(())
+/// Splits an update path and checks where positional parts may appear.
+fn checked_path(dotted: &str) -> MongoResult<Vec<String>> {
+    let parts = path::split_update_path(dotted)?;
+    positional::check_positional_parts(&parts, dotted)?;
+    Ok(parts)
 }
 
 fn conflict(path: &str, at: &str) -> MongoError {
@@ -294,6 +283,22 @@ fn conflict(path: &str, at: &str) -> MongoError {
 }
 
 impl ObjectNode {
+    /// Adds a leaf at the root, remembering paths that start at `_id` for the immutable-field check.
+    fn add(
+        &mut self,
+        parts: &[String],
+        leaf: Leaf,
+        filters: &[ArrayFilter],
+        used: &mut [bool],
+        id_paths: &mut Vec<String>,
+    ) -> MongoResult<()> {
+        let dotted = leaf.path.clone();
+        if parts.first().map(String::as_str) == Some("_id") {
+            id_paths.push(dotted.clone());
+        }
+        self.merge(parts, 0, leaf, &dotted, filters, used)
+    }
+
     fn child_index(&self, key: &str) -> Option<usize> {
         self.children.iter().position(|(k, _)| k == key)
     }
@@ -426,6 +431,13 @@ impl OperatorUpdate {
         let mut taken = Vec::new();
         self.root
             .apply_to_document(&mut updated, &mut taken, false, &env)?;
+        // Top-level `$` names may not be created or changed (nested ones may, since MongoDB 5.0).
+        for (key, value) in &updated {
+            let unchanged = doc.get(key).is_some_and(|old| path::identical(old, value));
+            if key.starts_with('$') && !unchanged {
+                return Err(replacement::dollar_prefixed_field(key));
+            }
+        }
         if let Some(old_id) = doc.get("_id") {
             let unchanged = updated
                 .get("_id")

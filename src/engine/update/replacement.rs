@@ -7,18 +7,22 @@ use bson::{Bson, Document};
 
 /// Checks a replacement document's top-level names: `$`-prefixed fields are not allowed there.
 pub(crate) fn check_replacement(replacement: &Document) -> MongoResult<()> {
-    for key in replacement.keys() {
-        if key.starts_with('$') {
-            return Err(MongoError::new(
-                52,
-                "DollarPrefixedFieldName",
-                format!(
-                    "The dollar ($) prefixed field '{key}' in '{key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith."
-                ),
-            ));
-        }
+    match replacement.keys().find(|key| key.starts_with('$')) {
+        Some(key) => Err(dollar_prefixed_field(key)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The server's storage error for a top-level `$`-prefixed field; it words it this way for operator
+/// updates too.
+pub(crate) fn dollar_prefixed_field(key: &str) -> MongoError {
+    MongoError::new(
+        52,
+        "DollarPrefixedFieldName",
+        format!(
+            "The dollar ($) prefixed field '{key}' in '{key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith."
+        ),
+    )
 }
 
 /// The document after replacing `doc` by `replacement`: `_id` is kept (and stays first); a different

@@ -172,7 +172,6 @@ fn malformed_updates_are_rejected_with_server_messages() {
         (doc! {}, "Update document requires atomic operators"),
         (doc! {"username": "x"}, "Update document requires atomic operators"),
         (doc! {"$bogus": {"a": 1}}, "Unknown modifier: $bogus. Expected a valid update modifier or pipeline-style update specified as an array"),
-        (doc! {"$set": {}}, "'$set' is empty. You must specify a field like so: {$set: {<field_name>: ...}}"),
         (doc! {"$set": 1}, "Modifiers operate on fields but we found type int instead. For example: {$mod: {<field>: ...}} not {$set: 1}"),
         (doc! {"$inc": {"age": "1"}}, "Cannot increment with non-numeric argument: {age: \"1\"}"),
         (doc! {"$pop": {"tags": 2}}, "$pop expects 1 or -1, found: 2"),
@@ -191,6 +190,17 @@ fn malformed_updates_are_rejected_with_server_messages() {
             .message,
         "Replacement document must not contain atomic operators"
     );
+}
+
+#[test]
+fn empty_operands_and_nested_dollar_fields_are_accepted() {
+    let (_, changed) = run(ada(), doc! {"$set": {}}).unwrap();
+    assert!(!changed);
+    let (doc, _) = run(doc! {"_id": 1}, doc! {"$set": {"a.$b": 1}}).unwrap();
+    assert_eq!(doc, doc! {"_id": 1, "a": {"$b": 1}});
+    assert!(run(doc! {"_id": 1}, doc! {"$set": {"$b": 1}})
+        .unwrap_err()
+        .starts_with("The dollar ($) prefixed field '$b' in '$b'"));
 }
 
 #[test]
