@@ -1,6 +1,6 @@
 //! Field update operators: `$set`, `$unset`, `$inc`, `$mul`, `$min`, `$max`, `$rename`, `$setOnInsert`, `$currentDate`.
 
-use super::path::{describe_element, describe_id, lookup_in_documents, split_update_path};
+use super::path::{describe_element, describe_id, lookup_in_documents};
 use crate::engine::error::{MongoError, MongoResult};
 use crate::engine::value::{compare, is_number};
 use bson::{Bson, Document};
@@ -295,6 +295,7 @@ fn arithmetic(current: &Bson, operand: &Bson, add: bool) -> Option<Bson> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::engine::update::path::split_update_path;
     use bson::{bson, doc};
 
     fn now() -> bson::DateTime {
