@@ -327,6 +327,12 @@ impl ArrayOp {
         matches!(self, ArrayOp::Push(_) | ArrayOp::AddToSet(_))
     }
 
+    /// `$push` with `$sort` counts as a modification of an existing array even when the order was already
+    /// right, as the server reports it.
+    pub(crate) fn always_modifies(&self) -> bool {
+        matches!(self, ArrayOp::Push(spec) if spec.sort.is_some())
+    }
+
     /// The array to create for a missing field, or `None` to leave it missing.
     pub(crate) fn create(&self) -> Option<Bson> {
         match self {

@@ -129,6 +129,11 @@ impl FieldOp {
         !matches!(self, FieldOp::Unset | FieldOp::RenameFrom)
     }
 
+    /// `$currentDate` counts as a modification even when the clock has not moved.
+    pub(crate) fn always_modifies(&self) -> bool {
+        matches!(self, FieldOp::CurrentDate { .. })
+    }
+
     /// Changes an existing value in place. `name` is the field's name, `path` the dotted path taken.
     pub(crate) fn update_existing(
         &self,

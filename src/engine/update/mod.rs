@@ -90,6 +90,9 @@ struct Env<'a> {
     /// The document as it was before this update (the source of `$rename`).
     original: &'a Document,
     filters: &'a [ArrayFilter],
+    /// Set when an operation the server always counts as a modification ran (`$currentDate`, `$push`
+    /// with `$sort`), even if the document ends up the same.
+    always_modified: std::cell::Cell<bool>,
 }
 
 const FIELD_OPERATORS: &[&str] = &[
@@ -257,11 +260,13 @@ impl Update {
     /// Applies the update. Returns whether the document changed (an equal `$set` is not a change).
     /// On error the document is left exactly as it was.
     pub fn apply(&self, doc: &mut Document, ctx: &UpdateContext) -> MongoResult<bool> {
-        let updated = match &self.kind {
-            UpdateKind::Replacement(replacement) => replacement::replace(doc, replacement)?,
+        let (updated, always_modified) = match &self.kind {
+            UpdateKind::Replacement(replacement) => {
+                (replacement::replace(doc, replacement)?, false)
+            }
             UpdateKind::Operators(ops) => ops.apply(doc, ctx)?,
         };
-        let changed = !path::documents_identical(doc, &updated);
+        let changed = always_modified || !path::documents_identical(doc, &updated);
         if changed {
             *doc = updated;
         }
@@ -421,11 +426,13 @@ impl SelectorNode {
 }
 
 impl OperatorUpdate {
-    fn apply(&self, doc: &Document, ctx: &UpdateContext) -> MongoResult<Document> {
+    /// The updated document, and whether an always-modifying operation ran.
+    fn apply(&self, doc: &Document, ctx: &UpdateContext) -> MongoResult<(Document, bool)> {
         let env = Env {
             ctx,
             original: doc,
             filters: &self.filters,
+            always_modified: std::cell::Cell::new(false),
         };
         let mut updated = doc.clone();
         let mut taken = Vec::new();
@@ -449,7 +456,7 @@ impl OperatorUpdate {
                 )));
             }
         }
-        Ok(updated)
+        Ok((updated, env.always_modified.get()))
     }
 }
 
@@ -667,6 +674,18 @@ impl Leaf {
                 slot.put(value);
                 Ok(())
             }
+            LeafOp::Field(op) if op.always_modifies() => {
+                env.always_modified.set(true);
+                match slot.get_mut() {
+                    Some(value) => op.update_existing(value, &name, env.original, ctx.now),
+                    None => {
+                        if let Some(value) = op.create(ctx.is_upsert_insert, ctx.now)? {
+                            slot.put(value);
+                        }
+                        Ok(())
+                    }
+                }
+            }
             LeafOp::Field(op) => match slot.get_mut() {
                 Some(value) => op.update_existing(value, &name, env.original, ctx.now),
                 None => {
@@ -677,7 +696,13 @@ impl Leaf {
                 }
             },
             LeafOp::Array(op) => match slot.get_mut() {
-                Some(value) => op.update_existing(value, &name, &taken.join("."), env.original),
+                Some(value) => {
+                    op.update_existing(value, &name, &taken.join("."), env.original)?;
+                    if op.always_modifies() {
+                        env.always_modified.set(true);
+                    }
+                    Ok(())
+                }
                 None => {
                     if let Some(value) = op.create() {
                         slot.put(value);

@@ -327,6 +327,21 @@ fn set_on_insert_applies_only_to_upsert_inserts() {
 }
 
 #[test]
+fn sorting_pushes_and_current_date_always_count_as_modifications() {
+    let sorted = doc! {"_id": 1, "n": [1, 2], "at": bson::DateTime::from_millis(1_700_000_000_000)};
+    let (_, changed) = run(
+        sorted.clone(),
+        doc! {"$push": {"n": {"$each": [], "$sort": 1}}},
+    )
+    .unwrap();
+    assert!(changed);
+    let (_, changed) = run(sorted.clone(), doc! {"$push": {"n": {"$each": []}}}).unwrap();
+    assert!(!changed);
+    let (_, changed) = run(sorted, doc! {"$currentDate": {"at": true}}).unwrap();
+    assert!(changed);
+}
+
+#[test]
 fn current_date_uses_the_context_clock() {
     let (doc, _) = run(doc! {"_id": 1}, doc! {"$currentDate": {"at": true}}).unwrap();
     assert_eq!(doc.get_datetime("at").unwrap(), &ctx().now);
