@@ -563,7 +563,7 @@ impl Node {
                     let mut created = Document::new();
                     object.apply_to_document(&mut created, taken, in_array, env)?;
                     if !created.is_empty() {
-                        slot.put(Bson::Document(created));
+                        slot.put(Bson::Document(created))?;
                     }
                     Ok(())
                 }
@@ -671,7 +671,7 @@ impl Leaf {
                         path::describe_id(env.original)
                     )));
                 }
-                slot.put(value);
+                slot.put(value)?;
                 Ok(())
             }
             LeafOp::Field(op) if op.always_modifies() => {
@@ -680,7 +680,7 @@ impl Leaf {
                     Some(value) => op.update_existing(value, &name, env.original, ctx.now),
                     None => {
                         if let Some(value) = op.create(ctx.is_upsert_insert, ctx.now)? {
-                            slot.put(value);
+                            slot.put(value)?;
                         }
                         Ok(())
                     }
@@ -690,7 +690,7 @@ impl Leaf {
                 Some(value) => op.update_existing(value, &name, env.original, ctx.now),
                 None => {
                     if let Some(value) = op.create(ctx.is_upsert_insert, ctx.now)? {
-                        slot.put(value);
+                        slot.put(value)?;
                     }
                     Ok(())
                 }
@@ -705,7 +705,7 @@ impl Leaf {
                 }
                 None => {
                     if let Some(value) = op.create() {
-                        slot.put(value);
+                        slot.put(value)?;
                     }
                     Ok(())
                 }

@@ -8,6 +8,31 @@ use std::cmp::Ordering;
 /// The deepest dotted path an update accepts; deeper paths are rejected rather than recursed into.
 pub(crate) const MAX_PATH_PARTS: usize = 100;
 
+/// MongoDB's document size limit; padding an array beyond it is rejected instead of allocated.
+const MAX_BSON_BYTES: usize = 16 * 1024 * 1024;
+
+/// The BSON bytes of null elements at indexes `from..to`: a type byte, the index as a name, a terminator.
+fn null_padding_bytes(from: usize, to: usize) -> usize {
+    let mut total = 0usize;
+    let mut band_start = 0usize;
+    let mut band_end = 10usize;
+    let mut digits = 1usize;
+    while band_start < to {
+        let lo = from.max(band_start);
+        let hi = to.min(band_end);
+        if lo < hi {
+            total = total.saturating_add((hi - lo).saturating_mul(digits + 2));
+        }
+        band_start = band_end;
+        band_end = band_end.saturating_mul(10);
+        digits += 1;
+        if band_start == usize::MAX {
+            break;
+        }
+    }
+    total
+}
+
 /// How deep `describe` and `identical` descend before they stop; documents deeper than this are not printed in full.
 const MAX_VALUE_DEPTH: usize = 150;
 
@@ -85,8 +110,8 @@ impl Slot<'_> {
     }
 
     /// Writes the value: an existing field keeps its position, a new field goes last, and writing past
-    /// the end of an array pads it with nulls.
-    pub(crate) fn put(&mut self, value: Bson) {
+    /// the end of an array pads it with nulls (up to what a 16 MB document could hold).
+    pub(crate) fn put(&mut self, value: Bson) -> MongoResult<()> {
         match self {
             Slot::Field(doc, key) => {
                 doc.insert(key.to_string(), value);
@@ -96,12 +121,19 @@ impl Slot<'_> {
                     if let Some(item) = items.get_mut(*index) {
                         *item = value;
                     }
+                } else if null_padding_bytes(items.len(), *index) > MAX_BSON_BYTES {
+                    return Err(MongoError::new(
+                        17419,
+                        "Location17419",
+                        "Resulting document after update is larger than 16777216",
+                    ));
                 } else {
                     items.resize(*index, Bson::Null);
                     items.push(value);
                 }
             }
         }
+        Ok(())
     }
 
     /// `$unset` semantics: a field disappears, an array element becomes null (arrays never shrink).
@@ -303,10 +335,25 @@ mod tests {
     #[test]
     fn slots_pad_arrays_and_null_out_elements() {
         let mut items = vec![bson!(1)];
-        Slot::Element(&mut items, 3).put(bson!(9));
+        Slot::Element(&mut items, 3).put(bson!(9)).unwrap();
+        assert_eq!(
+            Slot::Element(&mut items, usize::MAX)
+                .put(bson!(9))
+                .unwrap_err()
+                .code,
+            17419
+        );
         assert_eq!(items, vec![bson!(1), Bson::Null, Bson::Null, bson!(9)]);
         Slot::Element(&mut items, 0).remove();
         assert_eq!(items.first(), Some(&Bson::Null));
+    }
+
+    #[test]
+    fn padding_is_measured_in_bson_bytes() {
+        assert_eq!(null_padding_bytes(0, 10), 30);
+        assert_eq!(null_padding_bytes(8, 12), 2 * 3 + 2 * 4);
+        assert!(null_padding_bytes(0, 2_000_000) > MAX_BSON_BYTES);
+        assert!(null_padding_bytes(0, 1_000_000) < MAX_BSON_BYTES);
     }
 
     #[test]
