@@ -365,3 +365,91 @@ fn every_operator_has_a_reference_entry() {
         );
     }
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn path_part() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("a".to_string()),
+            Just("b".to_string()),
+            Just("0".to_string()),
+            Just("3".to_string()),
+            Just("$".to_string()),
+            Just("$[]".to_string()),
+            Just("$[x]".to_string()),
+            Just("_id".to_string()),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Bson> {
+        let leaf = prop_oneof![
+            any::<i32>().prop_map(Bson::Int32),
+            Just(Bson::Double(1.5)),
+            Just(Bson::String("s".to_string())),
+            Just(Bson::Null),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Bson::Array),
+                prop::collection::vec(("[ab0]", inner), 0..3)
+                    .prop_map(|fields| Bson::Document(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn operator() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "$set",
+            "$unset",
+            "$inc",
+            "$mul",
+            "$min",
+            "$max",
+            "$rename",
+            "$push",
+            "$addToSet",
+            "$pop",
+            "$pull",
+            "$pullAll",
+            "$setOnInsert",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any update on any document either succeeds or fails leaving the document untouched; never panics.
+        #[test]
+        fn updates_never_panic_and_failures_are_atomic(
+            doc_value in value(),
+            op in operator(),
+            parts in prop::collection::vec(path_part(), 1..4),
+            arg in value(),
+            positional in prop::option::of(0usize..3),
+        ) {
+            let mut doc = doc! {"_id": 1};
+            if let Bson::Document(fields) = doc_value {
+                for (k, v) in fields {
+                    doc.insert(k, v);
+                }
+            }
+            let arg = if op == "$rename" { Bson::String("b.a".to_string()) } else { arg };
+            let mut fields = Document::new();
+            fields.insert(parts.join("."), arg);
+            let mut update = Document::new();
+            update.insert(op, fields);
+            let filters = [doc! {"x": {"$gt": 0}}];
+            let compiled = Update::compile_operators(&update, &filters)
+                .or_else(|_| Update::compile_operators(&update, &[]));
+            if let Ok(compiled) = compiled {
+                let before = doc.clone();
+                let ctx = UpdateContext { positional, ..ctx() };
+                if compiled.apply(&mut doc, &ctx).is_err() {
+                    prop_assert_eq!(doc, before);
+                }
+            }
+        }
+    }
+}
