@@ -16,4 +16,5 @@ pub mod query;
 pub mod results;
 pub mod revert;
 pub mod sort;
+pub mod update;
 pub mod value;
