@@ -7,8 +7,9 @@ use super::index::{Index, ScanResult};
 use super::limits;
 use super::projection::Projection;
 use super::query::{FieldBounds, Filter};
-use super::results::{DeleteResult, InsertManyResult, InsertOneResult};
+use super::results::{DeleteResult, InsertManyResult, InsertOneResult, UpdateResult};
 use super::sort::SortSpec;
+use super::update::{upsert_seed, Update, UpdateContext};
 use bson::{Bson, Document};
 use std::collections::BTreeMap;
 
@@ -20,6 +21,23 @@ pub struct FindOptions {
     pub skip: u64,
     /// 0 means no limit; a negative limit returns at most |limit| documents, as in MongoDB.
     pub limit: i64,
+}
+
+/// Which document `findOneAndUpdate` / `findOneAndReplace` return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReturnDocument {
+    #[default]
+    Before,
+    After,
+}
+
+/// Options of the `findOneAnd*` calls.
+#[derive(Debug, Clone, Default)]
+pub struct FindAndModifyOptions {
+    pub sort: Option<Document>,
+    pub projection: Option<Document>,
+    pub upsert: bool,
+    pub return_document: ReturnDocument,
 }
 
 /// How a query was answered, for `explain()`.
@@ -307,6 +325,127 @@ impl Collection {
         Ok((DeleteResult { deleted_count: changes.len() as u64 }, changes))
     }
 
+    /// `updateOne` / `updateMany` / `replaceOne` with a compiled update (see [`Update::compile_operators`] and
+    /// [`Update::compile_replacement`]). Like MongoDB, a multi-document update that fails part-way keeps what it
+    /// already changed: the returned changes list exactly that, whatever the result.
+    pub fn update(
+        &mut self,
+        filter: &Document,
+        update: &Update,
+        many: bool,
+        upsert: bool,
+        generator: &mut Generator,
+    ) -> (MongoResult<UpdateResult>, Vec<Change>) {
+        let mut changes = Vec::new();
+        let result = self.update_inner(filter, update, many, upsert, generator, &mut changes, None);
+        (result.map(|(result, _)| result), changes)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_inner(
+        &mut self,
+        filter: &Document,
+        update: &Update,
+        many: bool,
+        upsert: bool,
+        generator: &mut Generator,
+        changes: &mut Vec<Change>,
+        sort: Option<&SortSpec>,
+    ) -> MongoResult<(UpdateResult, Option<u64>)> {
+        let compiled = Filter::compile(filter)?;
+        let (mut records, _) = self.matching_records(&compiled)?;
+        if let Some(sort) = sort {
+            records.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                (Some(x), Some(y)) => sort.compare(x, y),
+                _ => std::cmp::Ordering::Equal,
+            });
+        }
+        if !many {
+            records.truncate(1);
+        }
+        let mut result = UpdateResult { matched_count: records.len() as u64, ..UpdateResult::default() };
+        let now = generator.now();
+        for record in &records {
+            let Some(original) = self.records.get(record) else { continue };
+            let positional = compiled.matches_positional(original).flatten();
+            let mut updated = original.clone();
+            let ctx = UpdateContext { positional, is_upsert_insert: false, now };
+            if update.apply(&mut updated, &ctx)? {
+                changes.push(self.replace_record(*record, updated)?);
+                result.modified_count += 1;
+            }
+        }
+        if records.is_empty() && upsert {
+            let mut doc = upsert_seed(filter);
+            let ctx = UpdateContext { positional: None, is_upsert_insert: true, now };
+            update.apply(&mut doc, &ctx)?;
+            let (id, change) = self.insert_document(doc, generator)?;
+            let record = match &change {
+                Change::Inserted { record, .. } => Some(*record),
+                _ => None,
+            };
+            changes.push(change);
+            result.upserted_id = Some(id);
+            return Ok((result, record));
+        }
+        Ok((result, records.first().copied()))
+    }
+
+    /// `findOneAndUpdate` / `findOneAndReplace`: the document before or after the change (projected), or `None`.
+    pub fn find_one_and_update(
+        &mut self,
+        filter: &Document,
+        update: &Update,
+        options: &FindAndModifyOptions,
+        generator: &mut Generator,
+    ) -> (MongoResult<Option<Document>>, Vec<Change>) {
+        let mut changes = Vec::new();
+        let result = (|| {
+            let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
+            let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
+            let compiled = Filter::compile(filter)?;
+            let (mut matched, _) = self.matching_records(&compiled)?;
+            if let Some(sort) = &sort {
+                matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                    (Some(x), Some(y)) => sort.compare(x, y),
+                    _ => std::cmp::Ordering::Equal,
+                });
+            }
+            let before = matched.first().and_then(|r| self.records.get(r)).cloned();
+            let (_, record) =
+                self.update_inner(filter, update, false, options.upsert, generator, &mut changes, sort.as_ref())?;
+            let chosen = match options.return_document {
+                ReturnDocument::Before => before,
+                ReturnDocument::After => record.and_then(|r| self.records.get(&r)).cloned(),
+            };
+            Ok(chosen.map(|doc| projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply(&doc))))
+        })();
+        (result, changes)
+    }
+
+    /// `findOneAndDelete`: the deleted document (projected), or `None`.
+    pub fn find_one_and_delete(
+        &mut self,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+    ) -> MongoResult<(Option<Document>, Vec<Change>)> {
+        let sort = sort.map(SortSpec::compile).transpose()?;
+        let projection = projection.map(Projection::compile).transpose()?;
+        let compiled = Filter::compile(filter)?;
+        let (mut matched, _) = self.matching_records(&compiled)?;
+        if let Some(sort) = &sort {
+            matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                (Some(x), Some(y)) => sort.compare(x, y),
+                _ => std::cmp::Ordering::Equal,
+            });
+        }
+        let Some(record) = matched.first().copied() else { return Ok((None, Vec::new())) };
+        let Some(doc) = self.remove_record(record) else { return Ok((None, Vec::new())) };
+        let shown = projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply(&doc));
+        Ok((Some(shown), vec![Change::Deleted { record, doc }]))
+    }
+
     /// Replaces the document of a record, keeping indexes right; fails (changing nothing) on a unique violation.
     pub fn replace_record(&mut self, record: u64, new_doc: Document) -> MongoResult<Change> {
         limits::check_document(&new_doc)?;
@@ -565,6 +704,101 @@ mod tests {
         let (c, _) = users();
         let err = c.find(&doc! {"age": {"$gtr": 1}}, &FindOptions::default()).unwrap_err();
         assert_eq!(err.message, "unknown operator: $gtr");
+    }
+
+    fn ops(update: Document) -> Update {
+        Update::compile_operators(&update, &[]).unwrap()
+    }
+
+    #[test]
+    fn update_one_and_many_count_matches_and_modifications() {
+        let (mut c, mut generator) = users();
+        let (result, changes) =
+            c.update(&doc! {"age": {"$gt": 30}}, &ops(doc! {"$set": {"premium": true}}), true, false, &mut generator);
+        let result = result.unwrap();
+        assert_eq!((result.matched_count, result.modified_count), (3, 3));
+        assert_eq!(changes.len(), 3);
+        let (result, changes) =
+            c.update(&doc! {"_id": 1}, &ops(doc! {"$set": {"premium": true}}), false, false, &mut generator);
+        assert_eq!((result.unwrap().modified_count, changes.len()), (0, 0), "an equal value is not a modification");
+    }
+
+    #[test]
+    fn upsert_inserts_from_the_filter_seed() {
+        let (mut c, mut generator) = users();
+        let update = ops(doc! {"$set": {"age": 20}, "$setOnInsert": {"premium": false}});
+        let (result, changes) = c.update(&doc! {"username": "linus"}, &update, false, true, &mut generator);
+        let result = result.unwrap();
+        assert_eq!(result.matched_count, 0);
+        assert!(matches!(result.upserted_id, Some(Bson::ObjectId(_))));
+        assert_eq!(changes.len(), 1);
+        let stored = c.find_one(&doc! {"username": "linus"}, &FindOptions::default()).unwrap().unwrap();
+        assert_eq!(stored.keys().collect::<Vec<_>>(), vec!["_id", "username", "age", "premium"]);
+    }
+
+    #[test]
+    fn update_breaking_a_unique_index_fails_and_keeps_the_document() {
+        let (mut c, mut generator) = users();
+        c.create_index(&doc! {"username": 1}, true, None).unwrap();
+        let (result, changes) =
+            c.update(&doc! {"_id": 2}, &ops(doc! {"$set": {"username": "ada"}}), false, false, &mut generator);
+        assert_eq!(result.unwrap_err().code, 11000);
+        assert!(changes.is_empty());
+        assert_eq!(
+            c.find_one(&doc! {"_id": 2}, &FindOptions::default()).unwrap().unwrap().get_str("username").unwrap(),
+            "alan"
+        );
+    }
+
+    #[test]
+    fn replace_one_keeps_the_id() {
+        let (mut c, mut generator) = users();
+        let replacement = Update::compile_replacement(&doc! {"username": "ada lovelace"}).unwrap();
+        let (result, _) = c.update(&doc! {"_id": 1}, &replacement, false, false, &mut generator);
+        assert_eq!(result.unwrap().modified_count, 1);
+        assert_eq!(
+            c.find_one(&doc! {"_id": 1}, &FindOptions::default()).unwrap(),
+            Some(doc! {"_id": 1, "username": "ada lovelace"})
+        );
+    }
+
+    #[test]
+    fn positional_operator_uses_the_matched_element() {
+        let mut generator = Generator::deterministic(1);
+        let mut c = Collection::new("shop", "posts");
+        c.insert_one(doc! {"_id": 1, "comments": [{"by": 1, "votes": 0}, {"by": 2, "votes": 5}]}, &mut generator)
+            .unwrap();
+        let (result, _) = c.update(
+            &doc! {"comments.by": 2},
+            &ops(doc! {"$inc": {"comments.$.votes": 1}}),
+            false,
+            false,
+            &mut generator,
+        );
+        assert_eq!(result.unwrap().modified_count, 1);
+        assert_eq!(
+            c.find_one(&doc! {}, &FindOptions::default()).unwrap().unwrap(),
+            doc! {"_id": 1, "comments": [{"by": 1, "votes": 0}, {"by": 2, "votes": 6}]}
+        );
+    }
+
+    #[test]
+    fn find_one_and_update_returns_before_or_after() {
+        let (mut c, mut generator) = users();
+        let options = FindAndModifyOptions { sort: Some(doc! {"age": -1}), ..FindAndModifyOptions::default() };
+        let (before, _) = c.find_one_and_update(&doc! {}, &ops(doc! {"$inc": {"age": 1}}), &options, &mut generator);
+        assert_eq!(before.unwrap(), Some(doc! {"_id": 3, "username": "grace", "age": 85}));
+        let options = FindAndModifyOptions {
+            return_document: ReturnDocument::After,
+            projection: Some(doc! {"age": 1}),
+            ..options
+        };
+        let (after, _) =
+            c.find_one_and_update(&doc! {"_id": 3}, &ops(doc! {"$inc": {"age": 1}}), &options, &mut generator);
+        assert_eq!(after.unwrap(), Some(doc! {"_id": 3, "age": 87}));
+        let (deleted, changes) = c.find_one_and_delete(&doc! {}, Some(&doc! {"age": 1}), None).unwrap();
+        assert_eq!(deleted, Some(doc! {"_id": 1, "username": "ada", "age": 36}));
+        assert_eq!(changes.len(), 1);
     }
 
     #[test]

@@ -76,10 +76,7 @@ pub fn reach<'a>(doc: &'a Document, parts: &[String]) -> Vec<Reached<'a>> {
     let mut out = Vec::new();
     if parts.len() > MAX_PATH_COMPONENTS {
         // Unreachable through the checked constructors; answering "missing" keeps the walk bounded.
-        out.push(Reached {
-            value: None,
-            array_position: None,
-        });
+        out.push(Reached { value: None, array_position: None });
         return out;
     }
     reach_in_document(doc, parts, None, &mut out);

@@ -65,13 +65,7 @@ impl Projection {
             has_elem_match: false,
         };
         builder.add_fields(spec, "", 0)?;
-        let Builder {
-            mut mode,
-            items,
-            include_id,
-            positional,
-            ..
-        } = builder;
+        let Builder { mut mode, items, include_id, positional, .. } = builder;
         if mode == Mode::Identity {
             mode = match include_id {
                 Some(true) => Mode::Inclusion,
@@ -81,12 +75,7 @@ impl Projection {
                 None => Mode::Identity,
             };
         }
-        Ok(Projection {
-            mode,
-            items,
-            include_id: include_id.unwrap_or(true),
-            positional,
-        })
+        Ok(Projection { mode, items, include_id: include_id.unwrap_or(true), positional })
     }
 
     /// Applies the projection to one document.
@@ -106,16 +95,11 @@ impl Projection {
             return Ok(());
         };
         let top = path.split('.').next().unwrap_or_default();
-        let constrained = filter
-            .paths()
-            .iter()
-            .any(|tested| tested.split('.').next() == Some(top));
+        let constrained = filter.paths().iter().any(|tested| tested.split('.').next() == Some(top));
         if constrained {
             Ok(())
         } else {
-            Err(MongoError::bad_value(format!(
-                "Positional projection '{path}.$' does not match the query document."
-            )))
+            Err(MongoError::bad_value(format!("Positional projection '{path}.$' does not match the query document.")))
         }
     }
 
@@ -172,16 +156,10 @@ impl Builder {
 
     fn add_fields(&mut self, spec: &Document, prefix: &str, depth: usize) -> MongoResult<()> {
         if depth > MAX_PROJECTION_DEPTH {
-            return Err(MongoError::bad_value(format!(
-                "projection nests deeper than {MAX_PROJECTION_DEPTH} levels"
-            )));
+            return Err(MongoError::bad_value(format!("projection nests deeper than {MAX_PROJECTION_DEPTH} levels")));
         }
         for (key, value) in spec {
-            let path = if prefix.is_empty() {
-                key.clone()
-            } else {
-                format!("{prefix}.{key}")
-            };
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
             if key.starts_with('$') {
                 return Err(MongoError::new(
                     16410,
@@ -200,11 +178,7 @@ impl Builder {
                 )));
             }
             if path.split('.').any(str::is_empty) {
-                return Err(MongoError::new(
-                    15998,
-                    "Location15998",
-                    "FieldPath field names may not be empty strings.",
-                ));
+                return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
             }
             let item = match value {
                 _ if is_flag(value).is_some() => {
@@ -244,9 +218,7 @@ impl Builder {
                         elem_match.insert("$elemMatch", condition.clone());
                         filter.insert(path.clone(), elem_match);
                         if self.positional.is_some() {
-                            return Err(MongoError::bad_value(
-                                "Cannot specify positional operator and $elemMatch.",
-                            ));
+                            return Err(MongoError::bad_value("Cannot specify positional operator and $elemMatch."));
                         }
                         self.has_elem_match = true;
                         if self.mode == Mode::Identity {
@@ -292,19 +264,13 @@ impl Builder {
             )));
         }
         if is_flag(value) != Some(true) {
-            return Err(MongoError::bad_value(
-                "Cannot exclude array elements with the positional operator.",
-            ));
+            return Err(MongoError::bad_value("Cannot exclude array elements with the positional operator."));
         }
         if self.positional.is_some() {
-            return Err(MongoError::bad_value(
-                "Cannot specify more than one positional proj. per query.",
-            ));
+            return Err(MongoError::bad_value("Cannot specify more than one positional proj. per query."));
         }
         if self.has_elem_match {
-            return Err(MongoError::bad_value(
-                "Cannot specify positional operator and $elemMatch.",
-            ));
+            return Err(MongoError::bad_value("Cannot specify positional operator and $elemMatch."));
         }
         self.set_mode(Mode::Inclusion, path)?;
         self.positional = Some(base.to_string());
@@ -316,9 +282,7 @@ impl Builder {
             return Err(MongoError::new(
                 31252,
                 "Location31252",
-                format!(
-                    "Cannot use expression other than $meta in exclusion projection (field {path})"
-                ),
+                format!("Cannot use expression other than $meta in exclusion projection (field {path})"),
             ));
         }
         self.mode = Mode::Inclusion;
@@ -342,27 +306,17 @@ fn parse_slice(argument: &Bson) -> MongoResult<Item> {
             if items.len() != 2 {
                 return Err(MongoError::bad_value("$slice array wrong size"));
             }
-            let (Some(skip), Some(limit)) = (
-                items.first().and_then(as_int),
-                items.get(1).and_then(as_int),
-            ) else {
-                return Err(MongoError::bad_value(
-                    "$slice only supports numbers and [skip, limit] arrays",
-                ));
+            let (Some(skip), Some(limit)) = (items.first().and_then(as_int), items.get(1).and_then(as_int)) else {
+                return Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays"));
             };
             if limit <= 0 {
                 return Err(MongoError::bad_value("$slice limit must be positive"));
             }
-            Ok(Item::Slice {
-                skip: Some(skip),
-                limit,
-            })
+            Ok(Item::Slice { skip: Some(skip), limit })
         }
         single => match as_int(single) {
             Some(limit) => Ok(Item::Slice { skip: None, limit }),
-            None => Err(MongoError::bad_value(
-                "$slice only supports numbers and [skip, limit] arrays",
-            )),
+            None => Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays")),
         },
     }
 }
@@ -395,21 +349,14 @@ fn insert_item(items: &mut Vec<(String, Item)>, path: &str, item: Item) -> Mongo
         level = children;
     }
     if level.iter().any(|(name, _)| name == last) {
-        return Err(MongoError::new(
-            31250,
-            "Location31250",
-            format!("Path collision at {path}"),
-        ));
+        return Err(MongoError::new(31250, "Location31250", format!("Path collision at {path}")));
     }
     level.push((last.to_string(), item));
     Ok(())
 }
 
 fn find<'a>(items: &'a [(String, Item)], key: &str) -> Option<&'a Item> {
-    items
-        .iter()
-        .find(|(name, _)| name == key)
-        .map(|(_, item)| item)
+    items.iter().find(|(name, _)| name == key).map(|(_, item)| item)
 }
 
 fn slice_array(items: &[Bson], skip: Option<i64>, limit: i64) -> Vec<Bson> {
@@ -429,9 +376,9 @@ fn slice_array(items: &[Bson], skip: Option<i64>, limit: i64) -> Vec<Bson> {
 fn project_special(item: &Item, name: &str, value: &Bson, position: Option<usize>) -> Option<Bson> {
     match item {
         Item::Positional => match value {
-            Bson::Array(items) => position
-                .and_then(|index| items.get(index))
-                .map(|found| Bson::Array(vec![found.clone()])),
+            Bson::Array(items) => {
+                position.and_then(|index| items.get(index)).map(|found| Bson::Array(vec![found.clone()]))
+            }
             _ => None,
         },
         Item::Slice { skip, limit } => Some(match value {
@@ -488,26 +435,17 @@ fn include_level(
     out
 }
 
-fn include_nested(
-    value: &Bson,
-    children: &[(String, Item)],
-    depth: usize,
-    position: Option<usize>,
-) -> Option<Bson> {
+fn include_nested(value: &Bson, children: &[(String, Item)], depth: usize, position: Option<usize>) -> Option<Bson> {
     if depth > MAX_PROJECTION_DEPTH {
         return None;
     }
     match value {
-        Bson::Document(inner) => Some(Bson::Document(include_level(
-            inner, children, None, depth, position,
-        ))),
+        Bson::Document(inner) => Some(Bson::Document(include_level(inner, children, None, depth, position))),
         Bson::Array(elements) => Some(Bson::Array(
             elements
                 .iter()
                 .filter_map(|element| match element {
-                    Bson::Document(_) | Bson::Array(_) => {
-                        include_nested(element, children, depth + 1, position)
-                    }
+                    Bson::Document(_) | Bson::Array(_) => include_nested(element, children, depth + 1, position),
                     _ => None,
                 })
                 .collect(),
@@ -571,10 +509,7 @@ fn exclude_level(
             }
             Some(Item::Exclude) => {}
             Some(Item::Nested(children)) => {
-                out.insert(
-                    key.clone(),
-                    exclude_nested(value, children, depth + 1, position),
-                );
+                out.insert(key.clone(), exclude_nested(value, children, depth + 1, position));
             }
             Some(special) => {
                 if let Some(projected) = project_special(special, key, value, position) {
@@ -586,25 +521,15 @@ fn exclude_level(
     out
 }
 
-fn exclude_nested(
-    value: &Bson,
-    children: &[(String, Item)],
-    depth: usize,
-    position: Option<usize>,
-) -> Bson {
+fn exclude_nested(value: &Bson, children: &[(String, Item)], depth: usize, position: Option<usize>) -> Bson {
     if depth > MAX_PROJECTION_DEPTH {
         return value.clone();
     }
     match value {
-        Bson::Document(inner) => {
-            Bson::Document(exclude_level(inner, children, None, depth, position))
+        Bson::Document(inner) => Bson::Document(exclude_level(inner, children, None, depth, position)),
+        Bson::Array(elements) => {
+            Bson::Array(elements.iter().map(|element| exclude_nested(element, children, depth + 1, position)).collect())
         }
-        Bson::Array(elements) => Bson::Array(
-            elements
-                .iter()
-                .map(|element| exclude_nested(element, children, depth + 1, position))
-                .collect(),
-        ),
         other => other.clone(),
     }
 }
@@ -628,19 +553,10 @@ mod tests {
 
     #[test]
     fn inclusion_keeps_id_and_document_order() {
-        assert_eq!(
-            project(doc! {"username": 1}, &ada()),
-            doc! {"_id": 1, "username": "ada"}
-        );
-        assert_eq!(
-            project(doc! {"username": 1, "_id": 0}, &ada()),
-            doc! {"username": "ada"}
-        );
+        assert_eq!(project(doc! {"username": 1}, &ada()), doc! {"_id": 1, "username": "ada"});
+        assert_eq!(project(doc! {"username": 1, "_id": 0}, &ada()), doc! {"username": "ada"});
         assert_eq!(project(doc! {"_id": 1}, &ada()), doc! {"_id": 1});
-        assert_eq!(
-            project(doc! {"age": true, "username": 1}, &ada()),
-            doc! {"_id": 1, "username": "ada", "age": 36}
-        );
+        assert_eq!(project(doc! {"age": true, "username": 1}, &ada()), doc! {"_id": 1, "username": "ada", "age": 36});
     }
 
     #[test]
@@ -649,15 +565,9 @@ mod tests {
             project(doc! {"scores.score": 1}, &ada()),
             doc! {"_id": 1, "scores": [{"score": 90}, {"score": 75}]}
         );
+        assert_eq!(project(doc! {"profile": {"title": 1}, "_id": 0}, &ada()), doc! {"profile": {"title": "Engineer"}});
         assert_eq!(
-            project(doc! {"profile": {"title": 1}, "_id": 0}, &ada()),
-            doc! {"profile": {"title": "Engineer"}}
-        );
-        assert_eq!(
-            project(
-                doc! {"scores.subject": 0, "courses": 0, "profile": 0},
-                &ada()
-            ),
+            project(doc! {"scores.subject": 0, "courses": 0, "profile": 0}, &ada()),
             doc! {"_id": 1, "username": "ada", "age": 36,
             "scores": [{"score": 90}, {"score": 75}, 7]}
         );
@@ -670,10 +580,7 @@ mod tests {
             doc! {"_id": 1, "username": "ada", "age": 36, "profile": {"title": "Engineer"}}
         );
         assert_eq!(
-            project(
-                doc! {"_id": 0, "profile": 0, "scores": 0, "courses": 0},
-                &ada()
-            ),
+            project(doc! {"_id": 0, "profile": 0, "scores": 0, "courses": 0}, &ada()),
             doc! {"username": "ada", "age": 36}
         );
     }
@@ -681,12 +588,7 @@ mod tests {
     #[test]
     fn slice_forms() {
         let courses = |spec: Bson| {
-            project(
-                doc! {"courses": {"$slice": spec}, "_id": 0, "username": 1},
-                &ada(),
-            )
-            .get("courses")
-            .cloned()
+            project(doc! {"courses": {"$slice": spec}, "_id": 0, "username": 1}, &ada()).get("courses").cloned()
         };
         assert_eq!(courses(Bson::Int32(2)), Some(bson::bson!([101, 102])));
         assert_eq!(courses(Bson::Int32(-1)), Some(bson::bson!([104])));
@@ -702,28 +604,16 @@ mod tests {
     #[test]
     fn elem_match_returns_first_matching_element() {
         assert_eq!(
-            project(
-                doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}},
-                &ada()
-            ),
+            project(doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}}, &ada()),
             doc! {"_id": 1, "scores": [{"subject": "git", "score": 75}]}
         );
-        assert_eq!(
-            project(
-                doc! {"scores": {"$elemMatch": {"score": {"$gt": 100}}}},
-                &ada()
-            ),
-            doc! {"_id": 1}
-        );
+        assert_eq!(project(doc! {"scores": {"$elemMatch": {"score": {"$gt": 100}}}}, &ada()), doc! {"_id": 1});
     }
 
     #[test]
     fn computed_fields() {
         assert_eq!(
-            project(
-                doc! {"username": 1, "label": {"$toUpper": "$username"}, "k": "lit"},
-                &ada()
-            ),
+            project(doc! {"username": 1, "label": {"$toUpper": "$username"}, "k": "lit"}, &ada()),
             doc! {"_id": 1, "username": "ada", "label": "ADA", "k": "lit"}
         );
     }
@@ -740,28 +630,16 @@ mod tests {
             err(doc! {"age": 0, "username": 1}).message,
             "Cannot do inclusion on field username in exclusion projection"
         );
-        assert_eq!(
-            err(doc! {"a": {"$slice": [1]}}).message,
-            "$slice array wrong size"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$slice": [1, 0]}}).message,
-            "$slice limit must be positive"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$slice": "x"}}).message,
-            "$slice only supports numbers and [skip, limit] arrays"
-        );
+        assert_eq!(err(doc! {"a": {"$slice": [1]}}).message, "$slice array wrong size");
+        assert_eq!(err(doc! {"a": {"$slice": [1, 0]}}).message, "$slice limit must be positive");
+        assert_eq!(err(doc! {"a": {"$slice": "x"}}).message, "$slice only supports numbers and [skip, limit] arrays");
         assert_eq!(
             err(doc! {"a.b": {"$elemMatch": {"x": 1}}}).message,
             "Cannot use $elemMatch projection on a nested field."
         );
         assert_eq!(err(doc! {"a": 1, "a.b": 1}).code, 31249);
         assert_eq!(err(doc! {"a.b": 1, "a": 1}).code, 31250);
-        assert_eq!(
-            err(doc! {"a": {"$foo": 1}}).message,
-            "Unrecognized expression '$foo'"
-        );
+        assert_eq!(err(doc! {"a": {"$foo": 1}}).message, "Unrecognized expression '$foo'");
     }
 
     #[test]
@@ -777,21 +655,12 @@ mod tests {
         );
         let unrelated = Filter::compile(&doc! {"username": "ada"}).unwrap();
         assert_eq!(
-            projection
-                .check_positional_against(&unrelated)
-                .unwrap_err()
-                .message,
+            projection.check_positional_against(&unrelated).unwrap_err().message,
             "Positional projection 'scores.$' does not match the query document."
         );
         let err = |spec: Document| Projection::compile(&spec).unwrap_err().message;
-        assert_eq!(
-            err(doc! {"a.$": 1, "b.$": 1}),
-            "Cannot specify more than one positional proj. per query."
-        );
-        assert_eq!(
-            err(doc! {"a.$": 0}),
-            "Cannot exclude array elements with the positional operator."
-        );
+        assert_eq!(err(doc! {"a.$": 1, "b.$": 1}), "Cannot specify more than one positional proj. per query.");
+        assert_eq!(err(doc! {"a.$": 0}), "Cannot exclude array elements with the positional operator.");
     }
 
     #[test]
