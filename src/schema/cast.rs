@@ -33,7 +33,7 @@ fn cast_reason(t: ScalarType) -> Option<&'static str> {
 }
 
 /// Casts `value` to a scalar type; `path` is used for the error.
-pub fn cast_scalar(t: ScalarType, value: &Bson, path: &str) -> Result<Bson, CastError> {
+pub fn cast_scalar(t: ScalarType, value: &Bson, path: &str) -> Result<Bson, Box<CastError>> {
     if matches!(value, Bson::Null | Bson::Undefined) {
         return Ok(Bson::Null);
     }
@@ -44,21 +44,21 @@ pub fn cast_scalar(t: ScalarType, value: &Bson, path: &str) -> Result<Bson, Cast
         ScalarType::Date => cast_date(value),
         ScalarType::ObjectId => cast_object_id(value),
         ScalarType::Buffer => cast_buffer(value),
-        ScalarType::Mixed => Ok(value.clone()),
+        ScalarType::Mixed => Some(value.clone()),
     };
-    cast.map_err(|()| CastError::new(cast_kind(t), value, path, cast_reason(t)))
+    cast.ok_or_else(|| Box::new(CastError::new(cast_kind(t), value, path, cast_reason(t))))
 }
 
 /// `castString`: anything with a useful `toString()`; plain objects and arrays fail.
-pub fn cast_string(value: &Bson) -> Result<Bson, ()> {
+pub fn cast_string(value: &Bson) -> Option<Bson> {
     match value {
-        Bson::String(_) => Ok(value.clone()),
+        Bson::String(_) => Some(value.clone()),
         Bson::Document(doc) => match doc.get("_id") {
-            Some(Bson::String(id)) => Ok(Bson::String(id.clone())),
-            _ => Err(()),
+            Some(Bson::String(id)) => Some(Bson::String(id.clone())),
+            _ => None,
         },
-        Bson::Array(_) => Err(()),
-        other => Ok(Bson::String(js_string(other))),
+        Bson::Array(_) => None,
+        other => Some(Bson::String(js_string(other))),
     }
 }
 
@@ -124,9 +124,9 @@ fn is_decimal_literal(text: &str) -> bool {
 }
 
 /// `castNumber`: numeric strings (`"42"`, `"1e2"`, `" 7 "`), booleans, dates; `""` becomes null.
-pub fn cast_number(value: &Bson) -> Result<Bson, ()> {
+pub fn cast_number(value: &Bson) -> Option<Bson> {
     let x = match value {
-        Bson::String(s) if s.is_empty() => return Ok(Bson::Null),
+        Bson::String(s) if s.is_empty() => return Some(Bson::Null),
         Bson::String(s) => js_string_to_number(s),
         Bson::Boolean(b) => f64::from(u8::from(*b)),
         Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => js_number_value(value).unwrap_or(f64::NAN),
@@ -138,24 +138,24 @@ pub fn cast_number(value: &Bson) -> Result<Bson, ()> {
         _ => f64::NAN,
     };
     if x.is_nan() {
-        return Err(());
+        return None;
     }
-    Ok(number_to_bson(x))
+    Some(number_to_bson(x))
 }
 
 /// `castBoolean`: `true "true" 1 "1" "yes"` and `false "false" 0 "0" "no"`.
-pub fn cast_boolean(value: &Bson) -> Result<Bson, ()> {
+pub fn cast_boolean(value: &Bson) -> Option<Bson> {
     match value {
-        Bson::Boolean(_) => Ok(value.clone()),
+        Bson::Boolean(_) => Some(value.clone()),
         Bson::String(s) => match s.as_str() {
-            "true" | "1" | "yes" => Ok(Bson::Boolean(true)),
-            "false" | "0" | "no" => Ok(Bson::Boolean(false)),
-            _ => Err(()),
+            "true" | "1" | "yes" => Some(Bson::Boolean(true)),
+            "false" | "0" | "no" => Some(Bson::Boolean(false)),
+            _ => None,
         },
         other => match js_number_value(other) {
-            Some(x) if x == 1.0 => Ok(Bson::Boolean(true)),
-            Some(x) if x == 0.0 => Ok(Bson::Boolean(false)),
-            _ => Err(()),
+            Some(1.0) => Some(Bson::Boolean(true)),
+            Some(0.0) => Some(Bson::Boolean(false)),
+            _ => None,
         },
     }
 }
@@ -163,27 +163,29 @@ pub fn cast_boolean(value: &Bson) -> Result<Bson, ()> {
 /// Largest time value a JavaScript Date holds.
 const MAX_DATE_MILLIS: f64 = 8.64e15;
 
-fn date_from_millis(x: f64) -> Result<Bson, ()> {
+fn date_from_millis(x: f64) -> Option<Bson> {
     if !x.is_finite() || x.abs() > MAX_DATE_MILLIS {
-        return Err(());
+        return None;
     }
-    Ok(Bson::DateTime(bson::DateTime::from_millis(x.trunc() as i64)))
+    Some(Bson::DateTime(bson::DateTime::from_millis(x.trunc() as i64)))
 }
 
 /// `castDate`: dates, epoch milliseconds, ISO-8601 strings; `""` becomes null.
-pub fn cast_date(value: &Bson) -> Result<Bson, ()> {
+pub fn cast_date(value: &Bson) -> Option<Bson> {
     match value {
-        Bson::String(s) if s.is_empty() => Ok(Bson::Null),
-        Bson::DateTime(_) => Ok(value.clone()),
-        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => date_from_millis(js_number_value(value).unwrap_or(f64::NAN)),
+        Bson::String(s) if s.is_empty() => Some(Bson::Null),
+        Bson::DateTime(_) => Some(value.clone()),
+        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => {
+            date_from_millis(js_number_value(value).unwrap_or(f64::NAN))
+        }
         Bson::String(s) => {
             let as_number = js_string_to_number(s);
-            if !as_number.is_nan() && (as_number >= 275_761.0 || as_number < -271_820.0) {
+            if !as_number.is_nan() && !(-271_820.0..275_761.0).contains(&as_number) {
                 return date_from_millis(as_number);
             }
-            parse_js_date(s).map(|ms| Bson::DateTime(bson::DateTime::from_millis(ms))).ok_or(())
+            parse_js_date(s).map(|ms| Bson::DateTime(bson::DateTime::from_millis(ms)))
         }
-        _ => Err(()),
+        _ => None,
     }
 }
 
@@ -292,47 +294,44 @@ pub fn parse_js_date(text: &str) -> Option<i64> {
     Some(millis)
 }
 
-fn object_id_from_string(text: &str) -> Result<Bson, ()> {
+fn object_id_from_string(text: &str) -> Option<Bson> {
     if text.len() == 24 {
-        return ObjectId::parse_str(text).map(Bson::ObjectId).map_err(|_| ());
+        return ObjectId::parse_str(text).ok().map(Bson::ObjectId);
     }
-    Err(())
+    None
 }
 
 /// `castObjectId`: ObjectIds, 24-hex strings, documents with an `_id`.
-pub fn cast_object_id(value: &Bson) -> Result<Bson, ()> {
+pub fn cast_object_id(value: &Bson) -> Option<Bson> {
     match value {
-        Bson::ObjectId(_) => Ok(value.clone()),
+        Bson::ObjectId(_) => Some(value.clone()),
         Bson::Document(doc) => match doc.get("_id") {
-            Some(Bson::ObjectId(oid)) => Ok(Bson::ObjectId(*oid)),
+            Some(Bson::ObjectId(oid)) => Some(Bson::ObjectId(*oid)),
             Some(id) if !matches!(id, Bson::Null | Bson::Boolean(false)) => object_id_from_string(&js_string(id)),
-            _ => Err(()),
+            _ => None,
         },
         Bson::String(s) => object_id_from_string(s),
-        Bson::Array(_) => Err(()),
+        Bson::Array(_) => None,
         other => object_id_from_string(&js_string(other)),
     }
 }
 
 /// Buffers from strings (UTF-8), byte arrays and binary values.
-pub fn cast_buffer(value: &Bson) -> Result<Bson, ()> {
+pub fn cast_buffer(value: &Bson) -> Option<Bson> {
     let bytes = match value {
-        Bson::Binary(_) => return Ok(value.clone()),
+        Bson::Binary(_) => return Some(value.clone()),
         Bson::String(s) => s.as_bytes().to_vec(),
         Bson::Array(items) => items
             .iter()
-            .map(|item| js_number_value(item).map(|x| (x as i64 & 0xff) as u8).ok_or(()))
-            .collect::<Result<Vec<u8>, ()>>()?,
-        _ => return Err(()),
+            .map(|item| js_number_value(item).map(|x| (x as i64 & 0xff) as u8))
+            .collect::<Option<Vec<u8>>>()?,
+        _ => return None,
     };
-    Ok(Bson::Binary(Binary {
-        subtype: bson::spec::BinarySubtype::Generic,
-        bytes,
-    }))
+    Some(Bson::Binary(Binary { subtype: bson::spec::BinarySubtype::Generic, bytes }))
 }
 
 /// Runs a String path's setters (last declared first, as Mongoose does). Setters cast non-strings first.
-pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace) -> Result<Bson, CastError> {
+pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace) -> Result<Bson, Box<CastError>> {
     let mut current = value.clone();
     for setter in def.setters.iter().rev() {
         if matches!(current, Bson::Null | Bson::Undefined) {
@@ -363,7 +362,13 @@ pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace)
 }
 
 /// `SchemaType.applySetters` for a scalar path: setters, then the caster.
-pub fn setters_then_cast(def: &PathDef, t: ScalarType, value: &Bson, path: &str, trace: &mut Trace) -> Result<Bson, CastError> {
+pub fn setters_then_cast(
+    def: &PathDef,
+    t: ScalarType,
+    value: &Bson,
+    path: &str,
+    trace: &mut Trace,
+) -> Result<Bson, Box<CastError>> {
     let after_setters = apply_setters(def, value, path, trace)?;
     match cast_scalar(t, &after_setters, path) {
         Ok(cast) => {

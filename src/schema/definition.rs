@@ -179,7 +179,7 @@ impl PathDef {
 /// A node of the schema tree: a typed path or a nested object of paths.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemaNode {
-    Path(PathDef),
+    Path(Box<PathDef>),
     Nested(Vec<(String, SchemaNode)>),
 }
 
@@ -251,10 +251,7 @@ pub enum ResolvedPath<'a> {
 }
 
 fn definition_error(path: &str, message: String) -> SchemaDefinitionError {
-    SchemaDefinitionError {
-        path: path.to_string(),
-        message,
-    }
+    SchemaDefinitionError { path: path.to_string(), message }
 }
 
 fn invalid_type(path: &str, shown: &str) -> SchemaDefinitionError {
@@ -289,7 +286,10 @@ impl Schema {
         let mut tree = parse_tree(definition, "", depth, options.strict)?;
         let auto_id = options.id && !tree.iter().any(|(k, _)| k == "_id");
         if auto_id {
-            tree.push(("_id".to_string(), SchemaNode::Path(PathDef::of(FieldType::Scalar(ScalarType::ObjectId)))));
+            tree.push((
+                "_id".to_string(),
+                SchemaNode::Path(Box::new(PathDef::of(FieldType::Scalar(ScalarType::ObjectId)))),
+            ));
         }
         if let Some(ts) = &options.timestamps {
             for name in [&ts.created_at, &ts.updated_at].into_iter().flatten() {
@@ -298,7 +298,7 @@ impl Schema {
                     if Some(name) == ts.created_at.as_ref() {
                         def.immutable = true;
                     }
-                    tree.push((name.clone(), SchemaNode::Path(def)));
+                    tree.push((name.clone(), SchemaNode::Path(Box::new(def))));
                 }
             }
         }
@@ -319,11 +319,7 @@ impl Schema {
 
     /// Paths declared `select: false` (hidden from query results by default).
     pub fn deselected_paths(&self) -> Vec<String> {
-        self.paths()
-            .into_iter()
-            .filter(|(_, d)| d.select == Some(false))
-            .map(|(p, _)| p)
-            .collect()
+        self.paths().into_iter().filter(|(_, d)| d.select == Some(false)).map(|(p, _)| p).collect()
     }
 
     /// Looks up a dotted path the way Mongoose's `schema.path()` / `_getSchema()` do.
@@ -507,18 +503,18 @@ fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<
         return Err(definition_error(path, "Schema definition is nested too deeply".to_string()));
     }
     match value {
-        Bson::String(name) => Ok(SchemaNode::Path(type_from_name(name, path)?)),
-        Bson::Array(items) => Ok(SchemaNode::Path(PathDef::of(array_type(items, path, depth, strict)?))),
+        Bson::String(name) => Ok(path_node(type_from_name(name, path)?)),
+        Bson::Array(items) => Ok(path_node(PathDef::of(array_type(items, path, depth, strict)?))),
         Bson::Document(doc) => {
             if doc.is_empty() {
-                return Ok(SchemaNode::Path(PathDef::of(FieldType::Scalar(ScalarType::Mixed))));
+                return Ok(path_node(PathDef::of(FieldType::Scalar(ScalarType::Mixed))));
             }
             match doc.get("type") {
                 // `{ type: { type: String } }` declares a nested field called `type`.
                 Some(Bson::Document(inner)) if inner.contains_key("type") => {
                     Ok(SchemaNode::Nested(parse_tree(doc, &format!("{path}."), depth, strict)?))
                 }
-                Some(type_value) => Ok(SchemaNode::Path(typed_path(type_value, doc, path, depth, strict)?)),
+                Some(type_value) => Ok(path_node(typed_path(type_value, doc, path, depth, strict)?)),
                 None => Ok(SchemaNode::Nested(parse_tree(doc, &format!("{path}."), depth, strict)?)),
             }
         }
@@ -526,12 +522,16 @@ fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<
     }
 }
 
+fn path_node(def: PathDef) -> SchemaNode {
+    SchemaNode::Path(Box::new(def))
+}
+
 fn type_from_name(name: &str, path: &str) -> Result<PathDef, SchemaDefinitionError> {
     match parse_type_name(name) {
         Some(TypeName::Scalar(t)) => Ok(PathDef::of(FieldType::Scalar(t))),
-        Some(TypeName::MixedArray) => Ok(PathDef::of(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(
-            ScalarType::Mixed,
-        )))))),
+        Some(TypeName::MixedArray) => {
+            Ok(PathDef::of(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(ScalarType::Mixed))))))
+        }
         None => Err(invalid_type(path, name)),
     }
 }
@@ -548,14 +548,11 @@ fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Resul
     }
     match first {
         Bson::Document(doc) if !doc.is_empty() && !doc.contains_key("type") => {
-            let options = SchemaOptions {
-                strict,
-                ..SchemaOptions::default()
-            };
+            let options = SchemaOptions { strict, ..SchemaOptions::default() };
             Ok(FieldType::DocumentArray(Box::new(Schema::build(doc, options, depth + 1)?)))
         }
         other => match parse_node(other, &format!("{path}.$"), depth + 1, strict)? {
-            SchemaNode::Path(def) => Ok(FieldType::Array(Box::new(def))),
+            SchemaNode::Path(def) => Ok(FieldType::Array(def)),
             SchemaNode::Nested(_) => Err(invalid_type(path, &shown(other))),
         },
     }
@@ -582,15 +579,14 @@ fn typed_path(
             "required" => match value {
                 Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None }),
                 Bson::Boolean(false) | Bson::Null => {}
-                Bson::String(message) => def.validators.insert(0, Validator::Required { message: Some(message.clone()) }),
+                Bson::String(message) => {
+                    def.validators.insert(0, Validator::Required { message: Some(message.clone()) })
+                }
                 Bson::Array(parts) => match (parts.first(), parts.get(1)) {
                     (Some(Bson::Boolean(false)), _) => {}
-                    (Some(Bson::Boolean(true)), message) => def.validators.insert(
-                        0,
-                        Validator::Required {
-                            message: message.and_then(Bson::as_str).map(str::to_string),
-                        },
-                    ),
+                    (Some(Bson::Boolean(true)), message) => def
+                        .validators
+                        .insert(0, Validator::Required { message: message.and_then(Bson::as_str).map(str::to_string) }),
                     _ => return Err(option_error(path, key, value)),
                 },
                 _ => return Err(option_error(path, key, value)),
@@ -607,7 +603,7 @@ fn typed_path(
                 }
                 let bound = if scalar == Some(ScalarType::Date) {
                     match super::cast::cast_date(bound) {
-                        Ok(Bson::DateTime(d)) => Bson::DateTime(d),
+                        Some(Bson::DateTime(d)) => Bson::DateTime(d),
                         _ => return Err(option_error(path, key, value)),
                     }
                 } else {
@@ -634,9 +630,7 @@ fn typed_path(
                 let (values, message) = match value {
                     Bson::Array(values) => (values.clone(), None),
                     Bson::Document(spec) => match spec.get("values") {
-                        Some(Bson::Array(values)) => {
-                            (values.clone(), spec.get_str("message").ok().map(str::to_string))
-                        }
+                        Some(Bson::Array(values)) => (values.clone(), spec.get_str("message").ok().map(str::to_string)),
                         _ => (spec.values().cloned().collect(), None),
                     },
                     single => (vec![single.clone()], None),
@@ -690,10 +684,7 @@ fn typed_path(
 }
 
 fn option_error(path: &str, key: &str, value: &Bson) -> SchemaDefinitionError {
-    definition_error(
-        path,
-        format!("Invalid value for option `{key}` at path `{path}`: {}", shown(value)),
-    )
+    definition_error(path, format!("Invalid value for option `{key}` at path `{path}`: {}", shown(value)))
 }
 
 /// `[value, "message"]` or a bare value.
@@ -752,7 +743,9 @@ mod tests {
             paths,
             ["name", "age", "tags", "profile.title", "profile.years", "scores", "meta", "any", "email", "_id"]
         );
-        assert!(matches!(schema.resolve("name"), ResolvedPath::Path(d) if d.is_required() && d.setters == [SetterKind::Trim]));
+        assert!(
+            matches!(schema.resolve("name"), ResolvedPath::Path(d) if d.is_required() && d.setters == [SetterKind::Trim])
+        );
         assert!(matches!(schema.resolve("tags.0"), ResolvedPath::Element(d) if d.scalar() == Some(ScalarType::String)));
         assert!(matches!(schema.resolve("scores.0.subject"), ResolvedPath::Path(_)));
         assert!(matches!(schema.resolve("scores.subject"), ResolvedPath::Path(_)));

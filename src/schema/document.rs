@@ -88,9 +88,7 @@ fn expand_dotted_keys(tree: &[(String, SchemaNode)], input: &Document) -> Vec<(S
     let mut out: Vec<(String, Bson)> = Vec::new();
     for (key, value) in input {
         if let Some((head, rest)) = key.split_once('.') {
-            let head_is_nested = tree
-                .iter()
-                .any(|(k, node)| k == head && matches!(node, SchemaNode::Nested(_)));
+            let head_is_nested = tree.iter().any(|(k, node)| k == head && matches!(node, SchemaNode::Nested(_)));
             if head_is_nested {
                 let slot = match out.iter().position(|(k, _)| k == head) {
                     Some(i) => i,
@@ -129,16 +127,10 @@ struct Prefixes {
 
 impl Prefixes {
     fn root() -> Self {
-        Prefixes {
-            key: String::new(),
-            msg: String::new(),
-        }
+        Prefixes { key: String::new(), msg: String::new() }
     }
     fn child(&self, name: &str) -> Self {
-        Prefixes {
-            key: format!("{}{name}.", self.key),
-            msg: format!("{}{name}.", self.msg),
-        }
+        Prefixes { key: format!("{}{name}.", self.key), msg: format!("{}{name}.", self.msg) }
     }
 }
 
@@ -162,11 +154,7 @@ impl Builder<'_, '_> {
         let strict = schema.options.strict;
         let fields = expand_dotted_keys(tree, input);
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
-        let version_key = if is_root && prefixes.key.is_empty() {
-            schema.options.version_key.clone()
-        } else {
-            None
-        };
+        let version_key = if is_root && prefixes.key.is_empty() { schema.options.version_key.clone() } else { None };
 
         // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
         if strict == Strict::Throw {
@@ -199,6 +187,11 @@ impl Builder<'_, '_> {
                         if let Some(cast) = self.apply_default(schema, def, default, &key_path, &msg_path)? {
                             out.insert(name.clone(), cast);
                         }
+                    } else if matches!(def.field_type, FieldType::Array(_)) {
+                        let empty = Bson::Array(Vec::new());
+                        if let Some(cast) = self.apply_default(schema, def, &empty, &key_path, &msg_path)? {
+                            out.insert(name.clone(), cast);
+                        }
                     }
                 }
                 SchemaNode::Nested(children) => {
@@ -219,13 +212,15 @@ impl Builder<'_, '_> {
                                 value: other.clone(),
                                 reason: DropReason::NotAnObject,
                             });
-                            let built = self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
+                            let built =
+                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
                             if !built.is_empty() {
                                 out.insert(name.clone(), built);
                             }
                         }
                         None => {
-                            let built = self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
+                            let built =
+                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
                             if !built.is_empty() {
                                 out.insert(name.clone(), built);
                             }
@@ -245,23 +240,18 @@ impl Builder<'_, '_> {
                     Ok(v) => {
                         out.insert(key.clone(), v);
                     }
-                    Err(e) => self.record_cast_error(&path, e),
+                    Err(e) => self.record_cast_error(&path, *e),
                 }
                 continue;
             }
             match strict {
                 Strict::False => {
-                    self.trace.push(TraceStep::KeptUnknown {
-                        path,
-                        value: value.clone(),
-                    });
+                    self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });
                     out.insert(key.clone(), value.clone());
                 }
-                Strict::True | Strict::Throw => self.trace.push(TraceStep::Dropped {
-                    path,
-                    value: value.clone(),
-                    reason: DropReason::NotInSchema,
-                }),
+                Strict::True | Strict::Throw => {
+                    self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
+                }
             }
         }
 
@@ -288,10 +278,7 @@ impl Builder<'_, '_> {
                 }
             } else if schema.auto_id {
                 let id = Bson::ObjectId(self.ctx.ids.next_id());
-                self.trace.push(TraceStep::IdGenerated {
-                    path: key_path,
-                    value: id.clone(),
-                });
+                self.trace.push(TraceStep::IdGenerated { path: key_path, value: id.clone() });
                 out.insert("_id", id);
             } else if let Some(default) = &def.default {
                 if let Some(cast) = self.apply_default(schema, def, default, &key_path, &key_path)? {
@@ -314,10 +301,7 @@ impl Builder<'_, '_> {
         let first_step = self.trace.len();
         let cast = self.cast_value(schema, def, default, key_path, msg_path)?;
         if let Some(value) = &cast {
-            let step = TraceStep::DefaultApplied {
-                path: key_path.to_string(),
-                value: value.clone(),
-            };
+            let step = TraceStep::DefaultApplied { path: key_path.to_string(), value: value.clone() };
             self.trace.insert(first_step.min(self.trace.len()), step);
         }
         Ok(cast)
@@ -335,7 +319,7 @@ impl Builder<'_, '_> {
         match self.cast_any(schema, def, value, key_path, msg_path) {
             Ok(v) => Ok(Some(v)),
             Err(CastFailure::Cast(key, error)) => {
-                self.record_cast_error(&key, error);
+                self.record_cast_error(&key, *error);
                 Ok(None)
             }
             Err(CastFailure::Strict(e)) => Err(e),
@@ -372,8 +356,9 @@ impl Builder<'_, '_> {
                         Err(CastFailure::Cast(_, inner)) => {
                             // Mongoose reports the whole array (as inspected so far) at `path.i`.
                             let shown = Bson::String(inspect(&Bson::Array(cast_items.clone())));
-                            let error = CastError::new(&format!("[{}]", inner.kind), &shown, &item_msg, Some("CastError"));
-                            return Err(CastFailure::Cast(item_key, error));
+                            let error =
+                                CastError::new(&format!("[{}]", inner.kind), &shown, &item_msg, Some("CastError"));
+                            return Err(CastFailure::Cast(item_key, Box::new(error)));
                         }
                         Err(strict) => return Err(strict),
                     }
@@ -390,19 +375,23 @@ impl Builder<'_, '_> {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Bson::Document(inner) => {
-                            let prefixes = Prefixes {
-                                key: format!("{key_path}.{i}."),
-                                msg: String::new(),
-                            };
-                            let built = self.build_object(sub, &sub.tree, inner, &prefixes, true).map_err(CastFailure::Strict)?;
+                            let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
+                            let built = self
+                                .build_object(sub, &sub.tree, inner, &prefixes, true)
+                                .map_err(CastFailure::Strict)?;
                             out.push(Bson::Document(built));
                         }
                         Bson::Null => out.push(Bson::Null),
                         other => {
                             let shown = Bson::String(inspect(&Bson::Array(items.clone())));
                             let inner = CastError::new("Embedded", other, &format!("{msg_path}.{i}"), None);
-                            let error = CastError::new(&format!("[{}]", inner.kind), &shown, &format!("{msg_path}.{i}"), Some("CastError"));
-                            return Err(CastFailure::Cast(format!("{key_path}.{i}"), error));
+                            let error = CastError::new(
+                                &format!("[{}]", inner.kind),
+                                &shown,
+                                &format!("{msg_path}.{i}"),
+                                Some("CastError"),
+                            );
+                            return Err(CastFailure::Cast(format!("{key_path}.{i}"), Box::new(error)));
                         }
                     }
                 }
@@ -424,17 +413,12 @@ pub(crate) fn cast_path_value(
     ctx: &mut WriteContext<'_>,
     trace: &mut Trace,
 ) -> Result<Bson, SchemaError> {
-    let mut builder = Builder {
-        model: model_name,
-        ctx,
-        trace: Trace::new(),
-        cast_errors: Vec::new(),
-    };
+    let mut builder = Builder { model: model_name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
     let result = builder.cast_any(schema, def, value, path, path);
     trace.append(&mut builder.trace);
     match result {
         Ok(v) => match builder.cast_errors.into_iter().next() {
-            Some((_, e)) => Err(SchemaError::Cast(e)),
+            Some((_, e)) => Err(SchemaError::Cast(Box::new(e))),
             None => Ok(v),
         },
         Err(CastFailure::Cast(_, mut e)) => {
@@ -446,17 +430,19 @@ pub(crate) fn cast_path_value(
 }
 
 /// Runs the validators of one path (and of its array elements and subdocuments) into `errors`.
-pub(crate) fn validate_value(def: &PathDef, value: Option<&Bson>, path: &str, errors: &mut ValidationError, trace: &mut Trace) {
-    let mut validation = Validation {
-        errors,
-        trace,
-        skip: &[],
-    };
+pub(crate) fn validate_value(
+    def: &PathDef,
+    value: Option<&Bson>,
+    path: &str,
+    errors: &mut ValidationError,
+    trace: &mut Trace,
+) {
+    let mut validation = Validation { errors, trace, skip: &[] };
     validation.validate_path(def, value, path, path);
 }
 
 enum CastFailure {
-    Cast(String, CastError),
+    Cast(String, Box<CastError>),
     Strict(StrictModeError),
 }
 
@@ -464,31 +450,26 @@ fn is_now(text: &str) -> bool {
     matches!(text, "Date.now" | "Date.now()" | "$now")
 }
 
-/// Mongoose applies function defaults after the input is set: arrays (implicit `[]`) and `Date.now`.
+/// Mongoose applies function defaults after the input is set: document arrays (implicit `[]`) and `Date.now`.
+/// Plain arrays' implicit `[]` is marked to run before setters, so it keeps its schema position.
 fn is_function_default(def: &PathDef) -> bool {
     match (&def.field_type, &def.default) {
-        (FieldType::Array(_) | FieldType::DocumentArray(_), _) => true,
+        (FieldType::DocumentArray(_), _) => true,
         (FieldType::Scalar(ScalarType::Date), Some(Bson::String(s))) => is_now(s),
         _ => false,
     }
 }
 
 /// `new Model(input)`: cast, strict, defaults, setters, `_id`s. Strict mode "throw" fails here.
-pub fn build_document(model: &Model, input: &Document, ctx: &mut WriteContext<'_>) -> Result<BuiltDocument, SchemaError> {
-    let mut builder = Builder {
-        model: &model.name,
-        ctx,
-        trace: Trace::new(),
-        cast_errors: Vec::new(),
-    };
+pub fn build_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+) -> Result<BuiltDocument, SchemaError> {
+    let mut builder = Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
     let document = builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), true)?;
     let id_from_input = present(input.get("_id")).is_some();
-    Ok(BuiltDocument {
-        document,
-        cast_errors: builder.cast_errors,
-        id_from_input,
-        trace: builder.trace,
-    })
+    Ok(BuiltDocument { document, cast_errors: builder.cast_errors, id_from_input, trace: builder.trace })
 }
 
 /// `doc.validateSync()`: every validator of every path, every error collected (cast errors included).
@@ -498,11 +479,7 @@ pub fn validate_document(model: &Model, built: &mut BuiltDocument) -> Result<(),
         errors.add(path, PathError::Cast(error.clone()));
     }
     let failed: Vec<String> = built.cast_errors.iter().map(|(p, _)| p.clone()).collect();
-    let mut validation = Validation {
-        errors: &mut errors,
-        trace: &mut built.trace,
-        skip: &failed,
-    };
+    let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed };
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
     if errors.errors.is_empty() {
         Ok(())
@@ -512,7 +489,11 @@ pub fn validate_document(model: &Model, built: &mut BuiltDocument) -> Result<(),
 }
 
 /// `Model.create(input)` up to `insertOne`: build, validate, then timestamps and `__v` as `save()` adds them.
-pub fn create_document(model: &Model, input: &Document, ctx: &mut WriteContext<'_>) -> Result<CreatedDocument, SchemaError> {
+pub fn create_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+) -> Result<CreatedDocument, SchemaError> {
     let now = ctx.now;
     let mut built = build_document(model, input, ctx)?;
     validate_document(model, &mut built)?;
@@ -522,27 +503,18 @@ pub fn create_document(model: &Model, input: &Document, ctx: &mut WriteContext<'
         if let Some(created) = &ts.created_at {
             if present(document.get(created)).is_none_or(|v| matches!(v, Bson::Null)) {
                 document.insert(created.clone(), Bson::DateTime(now));
-                trace.push(TraceStep::Timestamp {
-                    path: created.clone(),
-                    value: Bson::DateTime(now),
-                });
+                trace.push(TraceStep::Timestamp { path: created.clone(), value: Bson::DateTime(now) });
             }
         }
         if let Some(updated) = &ts.updated_at {
             document.insert(updated.clone(), Bson::DateTime(now));
-            trace.push(TraceStep::Timestamp {
-                path: updated.clone(),
-                value: Bson::DateTime(now),
-            });
+            trace.push(TraceStep::Timestamp { path: updated.clone(), value: Bson::DateTime(now) });
         }
     }
     if let Some(version_key) = &model.schema.options.version_key {
         if !document.contains_key(version_key) {
             document.insert(version_key.clone(), Bson::Int32(0));
-            trace.push(TraceStep::VersionKey {
-                path: version_key.clone(),
-                value: Bson::Int32(0),
-            });
+            trace.push(TraceStep::VersionKey { path: version_key.clone(), value: Bson::Int32(0) });
         }
     }
     Ok(CreatedDocument { document, trace })
@@ -593,10 +565,7 @@ impl Validation<'_> {
             (FieldType::DocumentArray(sub), Some(Bson::Array(items))) => {
                 for (i, item) in items.iter().enumerate() {
                     if let Bson::Document(subdoc) = item {
-                        let prefixes = Prefixes {
-                            key: format!("{key_path}.{i}."),
-                            msg: String::new(),
-                        };
+                        let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
                         self.validate_object(&sub.tree, subdoc, &prefixes);
                     }
                 }
@@ -615,7 +584,9 @@ fn check_required(def: &PathDef, value: Option<&Bson>) -> bool {
         FieldType::Scalar(ScalarType::Boolean) => matches!(value, Bson::Boolean(_)),
         FieldType::Scalar(ScalarType::Date) => matches!(value, Bson::DateTime(_)),
         FieldType::Scalar(ScalarType::ObjectId) => matches!(value, Bson::ObjectId(_)),
-        FieldType::Scalar(ScalarType::Buffer) => matches!(value, Bson::Binary(b) if !b.bytes.is_empty()),
+        FieldType::Scalar(ScalarType::Buffer) => {
+            matches!(value, Bson::Binary(b) if !b.bytes.is_empty())
+        }
         _ => !matches!(value, Bson::Null),
     }
 }
@@ -712,18 +683,30 @@ pub fn run_validators(
             Validator::MinLength { length, message } => {
                 let ok = matches!(v, Bson::Null) || length_of(v).is_some_and(|len| len as f64 >= *length);
                 let default = "Path `{PATH}` (`{VALUE}`, length {LENGTH}) is shorter than the minimum allowed length ({MINLENGTH}).";
-                (ok, replace_first(message.as_deref().unwrap_or(default), "{MINLENGTH}", &super::inspect::js_number(*length)))
+                (
+                    ok,
+                    replace_first(
+                        message.as_deref().unwrap_or(default),
+                        "{MINLENGTH}",
+                        &super::inspect::js_number(*length),
+                    ),
+                )
             }
             Validator::MaxLength { length, message } => {
                 let ok = matches!(v, Bson::Null) || length_of(v).is_some_and(|len| len as f64 <= *length);
                 let default = "Path `{PATH}` (`{VALUE}`, length {LENGTH}) is longer than the maximum allowed length ({MAXLENGTH}).";
-                (ok, replace_first(message.as_deref().unwrap_or(default), "{MAXLENGTH}", &super::inspect::js_number(*length)))
+                (
+                    ok,
+                    replace_first(
+                        message.as_deref().unwrap_or(default),
+                        "{MAXLENGTH}",
+                        &super::inspect::js_number(*length),
+                    ),
+                )
             }
             Validator::Enum { values, message } => (
                 is_null || values.iter().any(|allowed| strict_equals(allowed, v)),
-                message
-                    .clone()
-                    .unwrap_or_else(|| "`{VALUE}` is not a valid enum value for path `{PATH}`.".to_string()),
+                message.clone().unwrap_or_else(|| "`{VALUE}` is not a valid enum value for path `{PATH}`.".to_string()),
             ),
             Validator::Match { regex, message, .. } => {
                 let ok = match v {
@@ -772,10 +755,7 @@ mod tests {
 
     fn create(model: &Model, input: Document) -> Result<CreatedDocument, SchemaError> {
         let mut ids = SequentialIds::default();
-        let mut ctx = WriteContext {
-            ids: &mut ids,
-            now: bson::DateTime::from_millis(0),
-        };
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
         create_document(model, &input, &mut ctx)
     }
 
@@ -799,17 +779,17 @@ mod tests {
         let epoch = Bson::DateTime(bson::DateTime::from_millis(0));
         assert_eq!(
             created.document,
-            doc! {"name": "Ada", "role": "student", "age": 42, "tags": [], "_id": oid(1),
-                  "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0}
+            doc! {"name": "Ada", "role": "student", "tags": [], "age": 42, "_id": oid(1),
+            "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0}
         );
         let described: Vec<String> = created.trace.iter().map(TraceStep::describe).collect();
         expect_test::expect![[r#"
             [
                 "trim name: ' Ada ' -> 'Ada'",
                 "default role = 'student'",
+                "default tags = []",
                 "cast age: '42' (string) -> 42 (number)",
                 "dropped extra = 1: not in schema (strict)",
-                "default tags = []",
                 "generated _id = new ObjectId('000000000000000000000001')",
                 "timestamp createdAt = 1970-01-01T00:00:00.000Z",
                 "timestamp updatedAt = 1970-01-01T00:00:00.000Z",
@@ -832,11 +812,8 @@ mod tests {
         );
         let err = create(&model, doc! {"age": -1, "code": "c", "short": "abc"}).unwrap_err();
         let SchemaError::Validation(v) = &err else { panic!("{err:?}") };
-        let summary: Vec<(String, String, String)> = v
-            .errors
-            .iter()
-            .map(|(p, e)| (p.clone(), e.kind().to_string(), e.message().to_string()))
-            .collect();
+        let summary: Vec<(String, String, String)> =
+            v.errors.iter().map(|(p, e)| (p.clone(), e.kind().to_string(), e.message().to_string())).collect();
         expect_test::expect![[r#"
             [
                 (
@@ -867,7 +844,8 @@ mod tests {
 
     #[test]
     fn subdocuments_get_ids_and_relative_messages() {
-        let model = user_model(doc! {"scores": [{"subject": {"type": "String", "required": true}, "n": "Number"}]}, doc! {});
+        let model =
+            user_model(doc! {"scores": [{"subject": {"type": "String", "required": true}, "n": "Number"}]}, doc! {});
         let created = create(&model, doc! {"scores": [{"subject": "math", "n": "9"}]}).unwrap();
         assert_eq!(
             created.document,

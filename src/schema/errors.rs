@@ -144,10 +144,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(model: Option<&str>) -> Self {
-        ValidationError {
-            model: model.map(str::to_string),
-            errors: Vec::new(),
-        }
+        ValidationError { model: model.map(str::to_string), errors: Vec::new() }
     }
 
     /// Records an error for `path`, replacing an earlier one for the same path (like assigning `errors[path]`).
@@ -169,11 +166,8 @@ impl ValidationError {
             Some(model) => format!("{model} validation failed"),
             None => "Validation failed".to_string(),
         };
-        let parts: Vec<String> = self
-            .errors
-            .iter()
-            .map(|(path, error)| format!("{path}: {}", error.message()))
-            .collect();
+        let parts: Vec<String> =
+            self.errors.iter().map(|(path, error)| format!("{path}: {}", error.message())).collect();
         if parts.is_empty() {
             prefix
         } else {
@@ -207,17 +201,11 @@ pub struct MongooseError {
 
 impl MongooseError {
     pub fn new(message: impl Into<String>) -> Self {
-        MongooseError {
-            name: "MongooseError".to_string(),
-            message: message.into(),
-        }
+        MongooseError { name: "MongooseError".to_string(), message: message.into() }
     }
     /// A plain JavaScript `Error` thrown by Mongoose code.
     pub fn plain(message: impl Into<String>) -> Self {
-        MongooseError {
-            name: "Error".to_string(),
-            message: message.into(),
-        }
+        MongooseError { name: "Error".to_string(), message: message.into() }
     }
 }
 
@@ -253,10 +241,10 @@ pub struct SchemaDefinitionError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemaError {
     Validation(ValidationError),
-    Cast(CastError),
+    Cast(Box<CastError>),
     StrictMode(StrictModeError),
     Mongoose(MongooseError),
-    DocumentNotFound(DocumentNotFoundError),
+    DocumentNotFound(Box<DocumentNotFoundError>),
     Definition(SchemaDefinitionError),
 }
 
@@ -296,7 +284,17 @@ impl std::error::Error for SchemaError {}
 
 impl From<CastError> for SchemaError {
     fn from(e: CastError) -> Self {
+        SchemaError::Cast(Box::new(e))
+    }
+}
+impl From<Box<CastError>> for SchemaError {
+    fn from(e: Box<CastError>) -> Self {
         SchemaError::Cast(e)
+    }
+}
+impl From<DocumentNotFoundError> for SchemaError {
+    fn from(e: DocumentNotFoundError) -> Self {
+        SchemaError::DocumentNotFound(Box::new(e))
     }
 }
 impl From<ValidationError> for SchemaError {
@@ -353,10 +351,7 @@ mod tests {
                 message: "Path `age` (-1) is less than minimum allowed value (0).".into(),
             }),
         );
-        assert_eq!(
-            v.message(),
-            "User validation failed: age: Path `age` (-1) is less than minimum allowed value (0)."
-        );
+        assert_eq!(v.message(), "User validation failed: age: Path `age` (-1) is less than minimum allowed value (0).");
         assert_eq!(SchemaError::from(v).name(), "ValidationError");
     }
 

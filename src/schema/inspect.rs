@@ -36,7 +36,7 @@ pub fn js_number(x: f64) -> String {
         format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {
         let (first, rest) = digits.split_at(1);
-        let exp_sign = if n - 1 >= 0 { "+" } else { "-" };
+        let exp_sign = if n > 0 { "+" } else { "-" };
         if rest.is_empty() {
             format!("{first}e{exp_sign}{}", (n - 1).abs())
         } else {
@@ -66,9 +66,7 @@ pub fn number_to_bson(x: f64) -> Bson {
 }
 
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// `Date.prototype.toString()` in UTC, e.g. `Wed Jan 01 2020 00:00:00 GMT+0000 (Coordinated Universal Time)`.
 pub fn js_date_string(date: &bson::DateTime) -> String {
@@ -148,9 +146,7 @@ fn js_string_at(value: &Bson, depth: usize) -> String {
         Bson::Null => "null".to_string(),
         Bson::Undefined => "undefined".to_string(),
         Bson::Boolean(b) => b.to_string(),
-        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => {
-            js_number(js_number_value(value).unwrap_or(f64::NAN))
-        }
+        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => js_number(js_number_value(value).unwrap_or(f64::NAN)),
         Bson::ObjectId(oid) => oid.to_hex(),
         Bson::DateTime(date) => js_date_string(date),
         Bson::RegularExpression(re) => format!("/{}/{}", re.pattern, re.options),
@@ -233,10 +229,7 @@ struct InspectContext {
 
 /// Node's `util.inspect(value)` with default options (depth 2, breakLength 128, compact 3).
 pub fn inspect(value: &Bson) -> String {
-    let mut ctx = InspectContext {
-        indentation: 0,
-        current_depth: 0,
-    };
+    let mut ctx = InspectContext { indentation: 0, current_depth: 0 };
     format_value(&mut ctx, value, 0)
 }
 
@@ -312,11 +305,7 @@ fn format_value(ctx: &mut InspectContext, value: &Bson, recurse_times: usize) ->
                 ctx.indentation += 2;
                 let text = format_value(ctx, item, level);
                 ctx.indentation -= 2;
-                let name = if is_identifier(key) {
-                    key.clone()
-                } else {
-                    inspect_string_single(key)
-                };
+                let name = if is_identifier(key) { key.clone() } else { inspect_string_single(key) };
                 output.push(format!("{name}: {text}"));
             }
             reduce_to_single_string(ctx, output, ("{", "}"), None, level)
@@ -363,12 +352,7 @@ fn reduce_to_single_string(
         }
     }
     let indentation = format!("\n{}", " ".repeat(ctx.indentation));
-    format!(
-        "{}{indentation}  {}{indentation}{}",
-        braces.0,
-        output.join(&format!(",{indentation}  ")),
-        braces.1
-    )
+    format!("{}{indentation}  {}{indentation}{}", braces.0, output.join(&format!(",{indentation}  ")), braces.1)
 }
 
 fn is_below_break_length(output: &[String], start: usize) -> bool {
@@ -422,9 +406,10 @@ fn group_array_elements(ctx: &InspectContext, output: Vec<String>, items: &[Bson
             }
             max_line_length.push(line_length + separator_space);
         }
-        let pad_start = items.iter().take(output.len()).all(|item| {
-            matches!(item, Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_))
-        });
+        let pad_start = items
+            .iter()
+            .take(output.len())
+            .all(|item| matches!(item, Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_)));
         let mut grouped = Vec::new();
         let mut i = 0;
         while i < output_length {
@@ -519,10 +504,7 @@ mod tests {
     fn dates_print_like_javascript() {
         let date = bson::DateTime::parse_rfc3339_str("2020-01-01T00:00:00Z").unwrap();
         assert_eq!(js_date_iso(&date), "2020-01-01T00:00:00.000Z");
-        assert_eq!(
-            js_date_string(&date),
-            "Wed Jan 01 2020 00:00:00 GMT+0000 (Coordinated Universal Time)"
-        );
+        assert_eq!(js_date_string(&date), "Wed Jan 01 2020 00:00:00 GMT+0000 (Coordinated Universal Time)");
         assert_eq!(days_from_civil(2020, 1, 1), 18262);
         assert_eq!(civil_from_days(18262), (2020, 1, 1));
     }

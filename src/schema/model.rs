@@ -15,16 +15,8 @@ pub struct Model {
 impl Model {
     /// The collection is the schema's `collection` option, else Mongoose's pluralized, lowercased model name.
     pub fn new(name: &str, schema: Schema) -> Model {
-        let collection = schema
-            .options
-            .collection
-            .clone()
-            .unwrap_or_else(|| collection_name(name));
-        Model {
-            name: name.to_string(),
-            schema,
-            collection,
-        }
+        let collection = schema.options.collection.clone().unwrap_or_else(|| collection_name(name));
+        Model { name: name.to_string(), schema, collection }
     }
 }
 

@@ -35,7 +35,12 @@ fn too_deep() -> SchemaError {
 
 /// Casts a filter against a schema. Keys are visited last to first, like Mongoose, so the error of the last
 /// offending key wins; the output keeps the input's key order.
-pub(crate) fn cast_filter_in(schema: &Schema, filter: &Document, trace: &mut Trace, depth: usize) -> Result<Document, SchemaError> {
+pub(crate) fn cast_filter_in(
+    schema: &Schema,
+    filter: &Document,
+    trace: &mut Trace,
+    depth: usize,
+) -> Result<Document, SchemaError> {
     if depth > MAX_FILTER_DEPTH {
         return Err(too_deep());
     }
@@ -50,7 +55,13 @@ pub(crate) fn cast_filter_in(schema: &Schema, filter: &Document, trace: &mut Tra
     Ok(cast.into_iter().flatten().collect())
 }
 
-fn cast_filter_entry(schema: &Schema, path: &str, value: &Bson, trace: &mut Trace, depth: usize) -> Result<Option<Bson>, SchemaError> {
+fn cast_filter_entry(
+    schema: &Schema,
+    path: &str,
+    value: &Bson,
+    trace: &mut Trace,
+    depth: usize,
+) -> Result<Option<Bson>, SchemaError> {
     match path {
         "$or" | "$nor" | "$and" => {
             let Bson::Array(clauses) = value else {
@@ -75,9 +86,9 @@ fn cast_filter_entry(schema: &Schema, path: &str, value: &Bson, trace: &mut Trac
             _ => Err(MongooseError::plain("Must have a string or function for $where").into()),
         },
         "$expr" | "$text" => Ok(Some(value.clone())),
-        "$comment" if schema.node("$comment").is_none() => Ok(Some(
-            cast_scalar(ScalarType::String, value, path).map_err(SchemaError::Cast)?,
-        )),
+        "$comment" if schema.node("$comment").is_none() => {
+            Ok(Some(cast_scalar(ScalarType::String, value, path).map_err(SchemaError::Cast)?))
+        }
         _ => match schema.resolve(path) {
             ResolvedPath::Path(def) | ResolvedPath::Element(def) => {
                 cast_path_condition(def, value, path, trace, depth).map(Some)
@@ -92,7 +103,13 @@ fn is_operator(key: &str) -> bool {
 }
 
 /// The value of one path in a filter: a plain value, an array (becomes `$in` for non-array paths) or operators.
-fn cast_path_condition(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace, depth: usize) -> Result<Bson, SchemaError> {
+fn cast_path_condition(
+    def: &PathDef,
+    value: &Bson,
+    path: &str,
+    trace: &mut Trace,
+    depth: usize,
+) -> Result<Bson, SchemaError> {
     match value {
         Bson::Null | Bson::Undefined => Ok(value.clone()),
         Bson::Document(conditions) if conditions.keys().any(|k| is_operator(k)) => {
@@ -132,7 +149,13 @@ fn cast_path_condition(def: &PathDef, value: &Bson, path: &str, trace: &mut Trac
     }
 }
 
-fn cast_elem_match(def: &PathDef, operand: &Bson, path: &str, trace: &mut Trace, depth: usize) -> Result<Bson, SchemaError> {
+fn cast_elem_match(
+    def: &PathDef,
+    operand: &Bson,
+    path: &str,
+    trace: &mut Trace,
+    depth: usize,
+) -> Result<Bson, SchemaError> {
     match (&def.field_type, operand) {
         (FieldType::DocumentArray(sub), Bson::Document(inner)) => {
             Ok(Bson::Document(cast_filter_in(sub, inner, trace, depth + 1)?))
@@ -165,7 +188,13 @@ fn unknown_operator(def: &PathDef, op: &str) -> SchemaError {
     }
 }
 
-fn cast_each(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace, keep_empty_arrays: bool) -> Result<Bson, SchemaError> {
+fn cast_each(
+    def: &PathDef,
+    value: &Bson,
+    path: &str,
+    trace: &mut Trace,
+    keep_empty_arrays: bool,
+) -> Result<Bson, SchemaError> {
     match value {
         Bson::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
@@ -184,8 +213,8 @@ fn cast_each(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace, keep_em
 
 fn cast_exists(value: &Bson, path: &str) -> Result<Bson, SchemaError> {
     super::cast::cast_boolean(value)
-        .or_else(|()| if matches!(value, Bson::Null) { Ok(Bson::Null) } else { Err(()) })
-        .map_err(|()| CastError::new("boolean", value, path, None).into())
+        .or_else(|| matches!(value, Bson::Null).then_some(Bson::Null))
+        .ok_or_else(|| CastError::new("boolean", value, path, None).into())
 }
 
 fn cast_type_operand(value: &Bson, path: &str) -> Result<Bson, SchemaError> {
@@ -202,7 +231,13 @@ fn cast_type_operand(value: &Bson, path: &str) -> Result<Bson, SchemaError> {
 }
 
 /// `schematype.castForQuery($conditional, value)` for one path.
-pub(crate) fn cast_for_query(def: &PathDef, op: Option<&str>, value: &Bson, path: &str, trace: &mut Trace) -> Result<Bson, SchemaError> {
+pub(crate) fn cast_for_query(
+    def: &PathDef,
+    op: Option<&str>,
+    value: &Bson,
+    path: &str,
+    trace: &mut Trace,
+) -> Result<Bson, SchemaError> {
     match &def.field_type {
         FieldType::Scalar(ScalarType::Mixed) => Ok(value.clone()),
         FieldType::Scalar(t) => cast_scalar_for_query(def, *t, op, value, path, trace),
@@ -371,7 +406,11 @@ mod tests {
                 "CastError",
                 "Cast to date failed for value \"nope\" (type string) at path \"born\" for model \"User\"",
             ),
-            (doc! {"$or": {"a": 1}}, "CastError", "Cast to Array failed for value \"{ a: 1 }\" (type Object) at path \"$or\" for model \"User\""),
+            (
+                doc! {"$or": {"a": 1}},
+                "CastError",
+                "Cast to Array failed for value \"{ a: 1 }\" (type Object) at path \"$or\" for model \"User\"",
+            ),
         ];
         for (input, name, message) in cases {
             let err = cast(input).unwrap_err();

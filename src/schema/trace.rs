@@ -38,13 +38,7 @@ pub enum DropReason {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TraceStep {
     /// A value was cast to the path's type.
-    Cast {
-        path: String,
-        input: Bson,
-        input_type: String,
-        output: Bson,
-        output_type: String,
-    },
+    Cast { path: String, input: Bson, input_type: String, output: Bson, output_type: String },
     /// Casting failed; the error is reported (create: collected for validation; queries: thrown).
     CastFailed { path: String, input: Bson, message: String },
     /// A field was dropped before reaching the database.
@@ -84,11 +78,9 @@ impl TraceStep {
     /// One line a student can read.
     pub fn describe(&self) -> String {
         match self {
-            TraceStep::Cast { path, input, input_type, output, output_type } => format!(
-                "cast {path}: {} ({input_type}) -> {} ({output_type})",
-                inspect(input),
-                inspect(output)
-            ),
+            TraceStep::Cast { path, input, input_type, output, output_type } => {
+                format!("cast {path}: {} ({input_type}) -> {} ({output_type})", inspect(input), inspect(output))
+            }
             TraceStep::CastFailed { path, input, message } => {
                 format!("cast {path} failed for {}: {message}", inspect(input))
             }
@@ -107,20 +99,23 @@ impl TraceStep {
             TraceStep::DefaultApplied { path, value } => {
                 format!("default {path} = {}", inspect(value))
             }
-            TraceStep::Setter { path, setter, before, after } => format!(
-                "{} {path}: {} -> {}",
-                setter.name(),
-                inspect(before),
-                inspect(after)
-            ),
+            TraceStep::Setter { path, setter, before, after } => {
+                format!("{} {path}: {} -> {}", setter.name(), inspect(before), inspect(after))
+            }
             TraceStep::Validator { path, kind, passed, message } => match (passed, message) {
                 (true, _) => format!("validator {kind} on {path}: ok"),
                 (false, Some(m)) => format!("validator {kind} on {path}: failed: {m}"),
                 (false, None) => format!("validator {kind} on {path}: failed"),
             },
-            TraceStep::IdGenerated { path, value } => format!("generated {path} = {}", inspect(value)),
-            TraceStep::VersionKey { path, value } => format!("version key {path} = {}", inspect(value)),
-            TraceStep::Timestamp { path, value } => format!("timestamp {path} = {}", inspect(value)),
+            TraceStep::IdGenerated { path, value } => {
+                format!("generated {path} = {}", inspect(value))
+            }
+            TraceStep::VersionKey { path, value } => {
+                format!("version key {path} = {}", inspect(value))
+            }
+            TraceStep::Timestamp { path, value } => {
+                format!("timestamp {path} = {}", inspect(value))
+            }
             TraceStep::WrappedInSet { path } => format!("{path} wrapped in $set"),
         }
     }

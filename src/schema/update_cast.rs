@@ -71,12 +71,7 @@ pub fn cast_update(
     ctx: &mut WriteContext<'_>,
     trace: &mut Trace,
 ) -> Result<Document, SchemaError> {
-    let mut caster = UpdateCaster {
-        model,
-        strict: options.strict.unwrap_or(model.schema.options.strict),
-        ctx,
-        trace,
-    };
+    let mut caster = UpdateCaster { model, strict: options.strict.unwrap_or(model.schema.options.strict), ctx, trace };
     caster.cast(update).map_err(|e| name_model(e, &model.name))
 }
 
@@ -226,7 +221,10 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                     {
                         let mut cast = Document::new();
                         for (cond_op, operand) in condition {
-                            cast.insert(cond_op.clone(), cast_for_query(element, Some(cond_op), operand, full_path, self.trace)?);
+                            cast.insert(
+                                cond_op.clone(),
+                                cast_for_query(element, Some(cond_op), operand, full_path, self.trace)?,
+                            );
                         }
                         return Ok(Some(Bson::Document(cast)));
                     }
@@ -253,7 +251,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                         }
                         if let Some(position) = inner.get("$position") {
                             let cast_position = cast_number(position)
-                                .map_err(|()| CastError::new("Number", position, full_path, Some("Error")))?;
+                                .ok_or_else(|| CastError::new("Number", position, full_path, Some("Error")))?;
                             cast.insert("$position", cast_position);
                         }
                         return Ok(Some(Bson::Document(cast)));
@@ -282,11 +280,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
         }
 
         let is_modifier = matches!(target, Target::None) && matches!(key, "$each" | "$or" | "$and" | "$in");
-        let target = if is_modifier {
-            self.target(prefix.trim_end_matches('.'))
-        } else {
-            target
-        };
+        let target = if is_modifier { self.target(prefix.trim_end_matches('.')) } else { target };
         if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value)? {
             return Ok(None);
         }
@@ -295,9 +289,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
             if matches!(value, Bson::Null | Bson::Undefined) {
                 return Err(CastError::new("String", value, &rename_path, None).into());
             }
-            return cast_scalar(ScalarType::String, value, &rename_path)
-                .map(Some)
-                .map_err(SchemaError::Cast);
+            return cast_scalar(ScalarType::String, value, &rename_path).map(Some).map_err(SchemaError::Cast);
         }
         let def = match target {
             Target::Def(def) => Some(def),
@@ -319,11 +311,17 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     }
 
     /// `castUpdateVal`.
-    fn cast_update_value(&mut self, def: Option<&PathDef>, value: &Bson, op: &str, path: &str) -> Result<Bson, SchemaError> {
+    fn cast_update_value(
+        &mut self,
+        def: Option<&PathDef>,
+        value: &Bson,
+        op: &str,
+        path: &str,
+    ) -> Result<Bson, SchemaError> {
         let number_op = matches!(op, "$pop" | "$inc");
         let Some(def) = def else {
             if number_op {
-                return cast_number(value).map_err(|()| CastError::new("number", value, path, None).into());
+                return cast_number(value).ok_or_else(|| CastError::new("number", value, path, None).into());
             }
             return Ok(value.clone());
         };
@@ -350,7 +348,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
             if op == "$inc" {
                 return cast_for_query(def, None, value, path, self.trace);
             }
-            return cast_number(value).map_err(|()| CastError::new("number", value, path, None).into());
+            return cast_number(value).ok_or_else(|| CastError::new("number", value, path, None).into());
         }
         if op == "$currentDate" {
             return Ok(match value {
@@ -363,7 +361,8 @@ impl<'a> UpdateCaster<'a, '_, '_> {
             });
         }
         if is_overwrite_op(op) {
-            let ends_with_index = path.rsplit('.').next().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            let ends_with_index =
+                path.rsplit('.').next().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
             let whole_array = !matches!(value, Bson::Null) && def.is_array() && !ends_with_index;
             if whole_array || def.scalar() == Some(ScalarType::Mixed) {
                 return self.cast_whole(def, value, path);
@@ -425,7 +424,9 @@ fn schema_array_depth(def: &PathDef) -> usize {
 pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> Result<(), ValidationError> {
     let mut errors = ValidationError::new(None);
     for (op, fields) in update {
-        let Bson::Document(fields) = fields else { continue };
+        let Bson::Document(fields) = fields else {
+            continue;
+        };
         match op.as_str() {
             "$set" | "$setOnInsert" => {
                 let mut flat = Vec::new();
@@ -490,10 +491,7 @@ mod tests {
 
     fn cast_with(update: Document, strict: Option<Strict>) -> Result<Document, SchemaError> {
         let mut ids = SequentialIds::default();
-        let mut ctx = WriteContext {
-            ids: &mut ids,
-            now: bson::DateTime::from_millis(0),
-        };
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
         cast_update(&model(), &update, &UpdateOptions { strict }, &mut ctx, &mut Trace::new())
     }
 
@@ -549,7 +547,8 @@ mod tests {
     #[test]
     fn update_validators_run_on_request() {
         let m = model();
-        let err = validate_update(&m, &doc! {"$set": {"age": -1}, "$unset": {"name": 1}}, &mut Trace::new()).unwrap_err();
+        let err =
+            validate_update(&m, &doc! {"$set": {"age": -1}, "$unset": {"name": 1}}, &mut Trace::new()).unwrap_err();
         assert_eq!(
             err.message(),
             "Validation failed: age: Path `age` (-1) is less than minimum allowed value (0)., name: Path `name` is required."
