@@ -3,5 +3,6 @@
 pub mod conformance;
 pub mod engine;
 pub mod schema;
+pub mod shell;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
