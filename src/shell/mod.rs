@@ -3,3 +3,5 @@
 pub mod error;
 pub mod lexer;
 pub mod span;
+pub mod ast;
+pub mod parser;
