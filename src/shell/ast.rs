@@ -589,7 +589,7 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
         ExprKind::Number(value) => out.push_str(&js_number_to_string(*value)),
         ExprKind::String(value) => out.push_str(&quote(value)),
         ExprKind::Template(value) => {
-            out.push_str("`");
+            out.push('`');
             out.push_str(&value.replace('\\', "\\\\").replace('`', "\\`"));
             out.push('`');
         }
@@ -714,6 +714,7 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
 

@@ -115,7 +115,11 @@ impl ParseError {
             .iter()
             .collect();
         let prefix = if window_start > 0 { "…" } else { "" };
-        let suffix = if window_end < line_chars.len() { "…" } else { "" };
+        let suffix = if window_end < line_chars.len() {
+            "…"
+        } else {
+            ""
+        };
         // Keep tabs in the padding so the caret lines up under tab-indented code.
         let padding: String = prefix
             .chars()
@@ -159,6 +163,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::expect;
@@ -184,12 +189,7 @@ mod tests {
 
     #[test]
     fn render_survives_out_of_range_spans_and_long_lines() {
-        let error = ParseError::new(
-            ErrorKind::UnexpectedEnd,
-            "abc",
-            Span::new(50, 60),
-            "end",
-        );
+        let error = ParseError::new(ErrorKind::UnexpectedEnd, "abc", Span::new(50, 60), "end");
         expect![[r#"
             line 1, column 4: end
               abc

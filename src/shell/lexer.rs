@@ -147,10 +147,16 @@ pub enum TokenKind {
     Number(f64),
     /// A `'…'` or `"…"` string with escapes decoded. `terminated` is false only in partial lexing,
     /// when the text ends inside the string (the student is still typing it).
-    Str { value: String, terminated: bool },
+    Str {
+        value: String,
+        terminated: bool,
+    },
     /// A backtick string without placeholders.
     Template(String),
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     Punct(Punct),
     Eof,
 }
@@ -270,11 +276,15 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek_char(&self) -> Option<char> {
-        self.source.get(self.pos..).and_then(|rest| rest.chars().next())
+        self.source
+            .get(self.pos..)
+            .and_then(|rest| rest.chars().next())
     }
 
     fn char_at(&self, offset: usize) -> Option<char> {
-        self.source.get(offset..).and_then(|rest| rest.chars().next())
+        self.source
+            .get(offset..)
+            .and_then(|rest| rest.chars().next())
     }
 
     fn byte_at(&self, offset: usize) -> Option<u8> {
@@ -542,7 +552,9 @@ impl<'a> Lexer<'a> {
         let mut previous_was_digit = false;
         while let Some(c) = self.peek_char() {
             if c == '_' {
-                let next_is_digit = self.char_at(self.pos + 1).is_some_and(|n| n.is_digit(radix));
+                let next_is_digit = self
+                    .char_at(self.pos + 1)
+                    .is_some_and(|n| n.is_digit(radix));
                 if !previous_was_digit || !next_is_digit {
                     self.pos += 1;
                     return Err(self
@@ -663,7 +675,9 @@ impl<'a> Lexer<'a> {
                             Span::new(self.pos, self.pos + 2),
                             "`${…}` placeholders inside backtick strings are not supported",
                         )
-                        .with_hint("join the pieces with `+` instead, or write `\\${` for a literal `${`"));
+                        .with_hint(
+                            "join the pieces with `+` instead, or write `\\${` for a literal `${`",
+                        ));
                 }
                 '\r' => {
                     // JavaScript normalises CRLF and CR inside templates to LF.
@@ -716,7 +730,8 @@ impl<'a> Lexer<'a> {
                 if (0xD800..0xDC00).contains(&code) {
                     // A high surrogate: JavaScript pairs it with an immediately following `\uDC00`-`\uDFFF`.
                     let save = self.pos;
-                    if self.byte_at(self.pos) == Some(b'\\') && self.byte_at(self.pos + 1) == Some(b'u')
+                    if self.byte_at(self.pos) == Some(b'\\')
+                        && self.byte_at(self.pos + 1) == Some(b'u')
                     {
                         self.pos += 2;
                         let low = self.unicode_escape(save).ok();
@@ -782,7 +797,10 @@ impl<'a> Lexer<'a> {
     fn hex_digits(&mut self, start: usize, count: usize) -> Result<u32, ParseError> {
         let mut code = 0;
         for _ in 0..count {
-            match self.byte_at(self.pos).and_then(|b| char::from(b).to_digit(16)) {
+            match self
+                .byte_at(self.pos)
+                .and_then(|b| char::from(b).to_digit(16))
+            {
                 Some(digit) => {
                     code = code * 16 + digit;
                     self.pos += 1;
@@ -795,7 +813,9 @@ impl<'a> Lexer<'a> {
                             Span::new(start, self.pos),
                             format!("this escape needs exactly {count} hex digits"),
                         )
-                        .with_hint(format!("e.g. `{example}`; to write a backslash itself, write `\\\\`")));
+                        .with_hint(format!(
+                            "e.g. `{example}`; to write a backslash itself, write `\\\\`"
+                        )));
                 }
             }
         }
@@ -841,9 +861,15 @@ impl<'a> Lexer<'a> {
             }
             self.pos += c.len_utf8();
         }
-        let flags = self.source.get(flags_start..self.pos).unwrap_or("").to_string();
+        let flags = self
+            .source
+            .get(flags_start..self.pos)
+            .unwrap_or("")
+            .to_string();
         for (index, flag) in flags.char_indices() {
-            let repeated = flags.get(..index).is_some_and(|before| before.contains(flag));
+            let repeated = flags
+                .get(..index)
+                .is_some_and(|before| before.contains(flag));
             if !"dgimsuyv".contains(flag) || repeated {
                 let at = flags_start + index;
                 let message = if repeated {
@@ -892,6 +918,7 @@ fn is_line_terminator(c: char) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
@@ -933,17 +960,52 @@ mod tests {
     fn numbers() {
         check(
             "1 -2 3.5 .5 1e3 2E-2 0x1F 0o17 0b101 1_000_000 0 0.0",
-            expect![[r#"num:1.0 - num:2.0 num:3.5 num:0.5 num:1000.0 num:0.02 num:31.0 num:15.0 num:5.0 num:1000000.0 num:0.0 num:0.0 eof"#]],
+            expect![[
+                r#"num:1.0 - num:2.0 num:3.5 num:0.5 num:1000.0 num:0.02 num:31.0 num:15.0 num:5.0 num:1000000.0 num:0.0 num:0.0 eof"#
+            ]],
         );
-        check("0xFFFFFFFFFFFFFFFFFF", expect![[r#"num:4.722366482869645e21 eof"#]]);
-        check("1__0", expect!["error 1:2 InvalidNumber: `_` in a number must stand between two digits"]);
-        check("10_", expect![[r#"error 1:3 InvalidNumber: `_` in a number must stand between two digits"#]]);
-        check("1e", expect![[r#"error 1:1 InvalidNumber: this number's exponent has no digits"#]]);
-        check("0x", expect![[r#"error 1:1 InvalidNumber: this number has a prefix but no digits"#]]);
-        check("12abc", expect![[r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#]]);
-        check("123n", expect![[r#"error 1:1 InvalidNumber: BigInt literals like `123n` are not supported"#]]);
-        check("010", expect![[r#"error 1:1 InvalidNumber: numbers cannot start with `0` followed by digits"#]]);
-        check("1.toString", expect![[r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#]]);
+        check(
+            "0xFFFFFFFFFFFFFFFFFF",
+            expect![[r#"num:4.722366482869645e21 eof"#]],
+        );
+        check(
+            "1__0",
+            expect!["error 1:2 InvalidNumber: `_` in a number must stand between two digits"],
+        );
+        check(
+            "10_",
+            expect![[r#"error 1:3 InvalidNumber: `_` in a number must stand between two digits"#]],
+        );
+        check(
+            "1e",
+            expect![[r#"error 1:1 InvalidNumber: this number's exponent has no digits"#]],
+        );
+        check(
+            "0x",
+            expect![[r#"error 1:1 InvalidNumber: this number has a prefix but no digits"#]],
+        );
+        check(
+            "12abc",
+            expect![[
+                r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#
+            ]],
+        );
+        check(
+            "123n",
+            expect![[r#"error 1:1 InvalidNumber: BigInt literals like `123n` are not supported"#]],
+        );
+        check(
+            "010",
+            expect![[
+                r#"error 1:1 InvalidNumber: numbers cannot start with `0` followed by digits"#
+            ]],
+        );
+        check(
+            "1.toString",
+            expect![[
+                r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#
+            ]],
+        );
     }
 
     #[test]
@@ -951,30 +1013,73 @@ mod tests {
         check(
             r#"'a"b' "c'd" "\n\t\\\"" "\x41\u0042\u{1F600}" "\uD83D\uDE00" "\uD800x" "\uDC00" 'a\
 b' "\q""#,
-            expect![[r#"str:"a\"b" str:"c'd" str:"\n\t\\\"" str:"AB😀" str:"😀" str:"�x" str:"�" str:"ab" str:"q" eof"#]],
+            expect![[
+                r#"str:"a\"b" str:"c'd" str:"\n\t\\\"" str:"AB😀" str:"😀" str:"�x" str:"�" str:"ab" str:"q" eof"#
+            ]],
         );
-        check("`multi\nline $ {}`", expect![[r#"tpl:"multi\nline $ {}" eof"#]]);
-        check("`a ${b}`", expect![[r#"error 1:4 TemplatePlaceholder: `${…}` placeholders inside backtick strings are not supported"#]]);
+        check(
+            "`multi\nline $ {}`",
+            expect![[r#"tpl:"multi\nline $ {}" eof"#]],
+        );
+        check(
+            "`a ${b}`",
+            expect![[
+                r#"error 1:4 TemplatePlaceholder: `${…}` placeholders inside backtick strings are not supported"#
+            ]],
+        );
         check("`a \\${b}`", expect![[r#"tpl:"a ${b}" eof"#]]);
-        check("\"abc\nd\"", expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]]);
-        check("x = 'abc", expect![[r#"error 1:5 UnterminatedString: this string is never closed"#]]);
-        check(r#""\u{110000}""#, expect![[r#"error 1:2 InvalidEscape: invalid `\u{…}` escape"#]]);
-        check(r#""\u12""#, expect![[r#"error 1:2 InvalidEscape: this escape needs exactly 4 hex digits"#]]);
-        check(r#""\1""#, expect![[r#"error 1:2 InvalidEscape: the escape `\1` (an old octal escape) is not allowed"#]]);
+        check(
+            "\"abc\nd\"",
+            expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]],
+        );
+        check(
+            "x = 'abc",
+            expect![[r#"error 1:5 UnterminatedString: this string is never closed"#]],
+        );
+        check(
+            r#""\u{110000}""#,
+            expect![[r#"error 1:2 InvalidEscape: invalid `\u{…}` escape"#]],
+        );
+        check(
+            r#""\u12""#,
+            expect![[r#"error 1:2 InvalidEscape: this escape needs exactly 4 hex digits"#]],
+        );
+        check(
+            r#""\1""#,
+            expect![[
+                r#"error 1:2 InvalidEscape: the escape `\1` (an old octal escape) is not allowed"#
+            ]],
+        );
         check(r#""\0""#, expect![[r#"str:"\0" eof"#]]);
-        check("\"\\", expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]]);
+        check(
+            "\"\\",
+            expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]],
+        );
     }
 
     #[test]
     fn regex_versus_division() {
         check(
             "a / b / c; x = /^ada/i; f(/a\\/b[/]/g) (1) / 2",
-            expect![[r#"id:a / id:b / id:c ; id:x = re:/^ada/i ; id:f ( re:/a\/b[/]/g ) ( num:1.0 ) / num:2.0 eof"#]],
+            expect![[
+                r#"id:a / id:b / id:c ; id:x = re:/^ada/i ; id:f ( re:/a\/b[/]/g ) ( num:1.0 ) / num:2.0 eof"#
+            ]],
         );
         check("return /x/", expect![[r#"id:return re:/x/ eof"#]]);
-        check("/abc", expect![[r#"error 1:1 UnterminatedRegex: this regular expression is never closed"#]]);
-        check("/a/gg", expect![[r#"error 1:5 InvalidRegexFlags: the regular-expression flag `g` is repeated"#]]);
-        check("/a/q", expect![[r#"error 1:4 InvalidRegexFlags: `q` is not a regular-expression flag"#]]);
+        check(
+            "/abc",
+            expect![[r#"error 1:1 UnterminatedRegex: this regular expression is never closed"#]],
+        );
+        check(
+            "/a/gg",
+            expect![[
+                r#"error 1:5 InvalidRegexFlags: the regular-expression flag `g` is repeated"#
+            ]],
+        );
+        check(
+            "/a/q",
+            expect![[r#"error 1:4 InvalidRegexFlags: `q` is not a regular-expression flag"#]],
+        );
     }
 
     #[test]
@@ -983,10 +1088,24 @@ b' "\q""#,
             "a?.b ?? c ? .5 : d // comment\n/* multi\nline */ x === y !== z => ... /* same line */ w",
             expect![[r#"id:a ?. id:b ?? id:c ? num:0.5 : id:d ⏎id:x === id:y !== id:z => ... id:w eof"#]],
         );
-        check("/* open", expect![[r#"error 1:1 UnterminatedComment: this `/*` comment is never closed"#]]);
-        check("a @ b", expect![[r#"error 1:3 UnexpectedCharacter: `@` has no meaning here"#]]);
-        check("a & b", expect![[r#"error 1:3 UnexpectedCharacter: a single `&` is not supported"#]]);
-        check("“hi”", expect![[r#"error 1:1 UnexpectedCharacter: `“` is a typographic quote, not a JavaScript quote"#]]);
+        check(
+            "/* open",
+            expect![[r#"error 1:1 UnterminatedComment: this `/*` comment is never closed"#]],
+        );
+        check(
+            "a @ b",
+            expect![[r#"error 1:3 UnexpectedCharacter: `@` has no meaning here"#]],
+        );
+        check(
+            "a & b",
+            expect![[r#"error 1:3 UnexpectedCharacter: a single `&` is not supported"#]],
+        );
+        check(
+            "“hi”",
+            expect![[
+                r#"error 1:1 UnexpectedCharacter: `“` is a typographic quote, not a JavaScript quote"#
+            ]],
+        );
         check("#!/usr/bin/env node\nx", expect![[r#"⏎id:x eof"#]]);
         check("", expect![[r#"eof"#]]);
         check("$gt _id café", expect![[r#"id:$gt id:_id id:café eof"#]]);
