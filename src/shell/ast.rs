@@ -305,9 +305,7 @@ impl Expr {
                     parts.reverse();
                     return Some(parts);
                 }
-                ExprKind::Member {
-                    object, property, ..
-                } => {
+                ExprKind::Member { object, property, .. } => {
                     parts.push(property.name.as_str());
                     current = object;
                 }
@@ -490,11 +488,7 @@ fn write_stmt(out: &mut String, statement: &Stmt, indent: usize) {
             out.push('>');
         }
         StmtKind::Block(statements) => write_block(out, statements, indent),
-        StmtKind::If {
-            test,
-            consequent,
-            alternate,
-        } => {
+        StmtKind::If { test, consequent, alternate } => {
             out.push_str("if (");
             write_expr(out, test, indent);
             out.push_str(") ");
@@ -517,12 +511,7 @@ fn write_stmt(out: &mut String, statement: &Stmt, indent: usize) {
             write_expr(out, value, indent);
             out.push(';');
         }
-        StmtKind::Try {
-            block,
-            catch_param,
-            catch_block,
-            finally_block,
-        } => {
+        StmtKind::Try { block, catch_param, catch_block, finally_block } => {
             out.push_str("try ");
             write_block(out, block, indent);
             if let Some(catch_block) = catch_block {
@@ -631,30 +620,18 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
             }
             out.push_str(" }");
         }
-        ExprKind::Member {
-            object,
-            property,
-            optional,
-        } => {
+        ExprKind::Member { object, property, optional } => {
             write_expr(out, object, indent);
             out.push_str(if *optional { "?." } else { "." });
             out.push_str(&property.name);
         }
-        ExprKind::Index {
-            object,
-            index,
-            optional,
-        } => {
+        ExprKind::Index { object, index, optional } => {
             write_expr(out, object, indent);
             out.push_str(if *optional { "?.[" } else { "[" });
             write_expr(out, index, indent);
             out.push(']');
         }
-        ExprKind::Call {
-            callee,
-            args,
-            optional,
-        } => {
+        ExprKind::Call { callee, args, optional } => {
             write_expr(out, callee, indent);
             out.push_str(if *optional { "?.(" } else { "(" });
             write_list(out, args, indent);
@@ -685,11 +662,7 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
             write_expr(out, right, indent);
             out.push(')');
         }
-        ExprKind::Conditional {
-            test,
-            consequent,
-            alternate,
-        } => {
+        ExprKind::Conditional { test, consequent, alternate } => {
             out.push('(');
             write_expr(out, test, indent);
             out.push_str(" ? ");

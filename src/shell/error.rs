@@ -65,12 +65,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(kind: ErrorKind, source: &str, span: Span, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            span: Location::new(source, span),
-            message: message.into(),
-            hint: None,
-        }
+        Self { kind, span: Location::new(source, span), message: message.into(), hint: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -88,18 +83,10 @@ impl ParseError {
     /// ```
     pub fn render(&self, source: &str) -> String {
         let start = floor_char_boundary(source, self.span.start);
-        let line_start = source
-            .get(..start)
-            .and_then(|before| before.rfind('\n'))
-            .map_or(0, |newline| newline + 1);
-        let line_end = source
-            .get(start..)
-            .and_then(|after| after.find('\n'))
-            .map_or(source.len(), |newline| start + newline);
-        let line_text = source
-            .get(line_start..line_end)
-            .unwrap_or("")
-            .trim_end_matches('\r');
+        let line_start = source.get(..start).and_then(|before| before.rfind('\n')).map_or(0, |newline| newline + 1);
+        let line_end =
+            source.get(start..).and_then(|after| after.find('\n')).map_or(source.len(), |newline| start + newline);
+        let line_text = source.get(line_start..line_end).unwrap_or("").trim_end_matches('\r');
         let column_index = source.get(line_start..start).unwrap_or("").chars().count();
         let end = floor_char_boundary(source, self.span.end.max(start)).min(line_end);
         let underline_width = source.get(start..end).unwrap_or("").chars().count().max(1);
@@ -109,28 +96,20 @@ impl ParseError {
         const WINDOW: usize = 60;
         let window_start = column_index.saturating_sub(WINDOW);
         let window_end = (column_index + WINDOW).min(line_chars.len());
-        let shown: String = line_chars
-            .get(window_start..window_end.max(window_start))
-            .unwrap_or(&[])
-            .iter()
-            .collect();
+        let shown: String = line_chars.get(window_start..window_end.max(window_start)).unwrap_or(&[]).iter().collect();
         let prefix = if window_start > 0 { "…" } else { "" };
-        let suffix = if window_end < line_chars.len() {
-            "…"
-        } else {
-            ""
-        };
+        let suffix = if window_end < line_chars.len() { "…" } else { "" };
         // Keep tabs in the padding so the caret lines up under tab-indented code.
         let padding: String = prefix
             .chars()
             .map(|_| ' ')
-            .chain(
-                line_chars
-                    .get(window_start..column_index.min(line_chars.len()))
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|&c| if c == '\t' { '\t' } else { ' ' }),
-            )
+            .chain(line_chars.get(window_start..column_index.min(line_chars.len())).unwrap_or(&[]).iter().map(|&c| {
+                if c == '\t' {
+                    '\t'
+                } else {
+                    ' '
+                }
+            }))
             .collect();
         let carets = "^".repeat(underline_width.min(WINDOW));
 
@@ -148,11 +127,7 @@ impl ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}, column {}: {}",
-            self.span.line, self.span.column, self.message
-        )?;
+        write!(f, "line {}, column {}: {}", self.span.line, self.span.column, self.message)?;
         if let Some(hint) = &self.hint {
             write!(f, " (hint: {hint})")?;
         }
@@ -172,13 +147,9 @@ mod tests {
     fn render_underlines_the_span_on_its_line() {
         let source = "let a = 1;\n\tfoo(@bar)\n";
         let at = source.find('@').unwrap();
-        let error = ParseError::new(
-            ErrorKind::UnexpectedCharacter,
-            source,
-            Span::new(at, at + 1),
-            "`@` has no meaning here",
-        )
-        .with_hint("remove it");
+        let error =
+            ParseError::new(ErrorKind::UnexpectedCharacter, source, Span::new(at, at + 1), "`@` has no meaning here")
+                .with_hint("remove it");
         expect![[r#"
             line 2, column 6: `@` has no meaning here
               	foo(@bar)

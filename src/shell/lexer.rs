@@ -244,14 +244,7 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn new(source: &'a str, partial: bool) -> Self {
-        Self {
-            source,
-            bytes: source.as_bytes(),
-            pos: 0,
-            tokens: Vec::new(),
-            newline_before: false,
-            partial,
-        }
+        Self { source, bytes: source.as_bytes(), pos: 0, tokens: Vec::new(), newline_before: false, partial }
     }
 
     fn run(mut self) -> (Vec<Token>, Option<ParseError>) {
@@ -263,11 +256,7 @@ impl<'a> Lexer<'a> {
             }
         };
         let end = self.source.len();
-        self.tokens.push(Token {
-            kind: TokenKind::Eof,
-            span: Span::point(end),
-            newline_before: self.newline_before,
-        });
+        self.tokens.push(Token { kind: TokenKind::Eof, span: Span::point(end), newline_before: self.newline_before });
         (self.tokens, error)
     }
 
@@ -276,15 +265,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek_char(&self) -> Option<char> {
-        self.source
-            .get(self.pos..)
-            .and_then(|rest| rest.chars().next())
+        self.source.get(self.pos..).and_then(|rest| rest.chars().next())
     }
 
     fn char_at(&self, offset: usize) -> Option<char> {
-        self.source
-            .get(offset..)
-            .and_then(|rest| rest.chars().next())
+        self.source.get(offset..).and_then(|rest| rest.chars().next())
     }
 
     fn byte_at(&self, offset: usize) -> Option<u8> {
@@ -292,11 +277,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn push(&mut self, kind: TokenKind, start: usize) {
-        self.tokens.push(Token {
-            kind,
-            span: Span::new(start, self.pos),
-            newline_before: self.newline_before,
-        });
+        self.tokens.push(Token { kind, span: Span::new(start, self.pos), newline_before: self.newline_before });
         self.newline_before = false;
     }
 
@@ -318,9 +299,7 @@ impl<'a> Lexer<'a> {
             self.push(TokenKind::Ident(name), start);
             return Ok(true);
         }
-        if c.is_ascii_digit()
-            || (c == '.' && self.byte_at(start + 1).is_some_and(|b| b.is_ascii_digit()))
-        {
+        if c.is_ascii_digit() || (c == '.' && self.byte_at(start + 1).is_some_and(|b| b.is_ascii_digit())) {
             let value = self.number()?;
             self.push(TokenKind::Number(value), start);
             return Ok(true);
@@ -353,14 +332,8 @@ impl<'a> Lexer<'a> {
         }
         let span = Span::new(start, start + c.len_utf8());
         let (message, hint) = match c {
-            '&' => (
-                "a single `&` is not supported".to_string(),
-                Some("for \"and\" write `&&`"),
-            ),
-            '|' => (
-                "a single `|` is not supported".to_string(),
-                Some("for \"or\" write `||`"),
-            ),
+            '&' => ("a single `&` is not supported".to_string(), Some("for \"and\" write `&&`")),
+            '|' => ("a single `|` is not supported".to_string(), Some("for \"or\" write `||`")),
             '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}' => (
                 format!("`{c}` is a typographic quote, not a JavaScript quote"),
                 Some("use straight quotes `\"` or `'` (word processors replace them with curly ones)"),
@@ -440,9 +413,7 @@ impl<'a> Lexer<'a> {
     fn regex_allowed(&self) -> bool {
         match self.tokens.last().map(|token| &token.kind) {
             None => true,
-            Some(TokenKind::Punct(p)) => {
-                !matches!(p, Punct::RParen | Punct::RBracket | Punct::RBrace)
-            }
+            Some(TokenKind::Punct(p)) => !matches!(p, Punct::RParen | Punct::RBracket | Punct::RBrace),
             Some(TokenKind::Ident(name)) => REGEX_AFTER_KEYWORDS.contains(&name.as_str()),
             Some(_) => false,
         }
@@ -469,9 +440,8 @@ impl<'a> Lexer<'a> {
             let mut wide: Option<u128> = Some(0);
             let mut approximate = 0f64;
             for digit in digits.chars().filter_map(|c| c.to_digit(radix)) {
-                wide = wide
-                    .and_then(|w| w.checked_mul(u128::from(radix)))
-                    .and_then(|w| w.checked_add(u128::from(digit)));
+                wide =
+                    wide.and_then(|w| w.checked_mul(u128::from(radix))).and_then(|w| w.checked_add(u128::from(digit)));
                 approximate = approximate * f64::from(radix) + f64::from(digit);
             }
             wide.map_or(approximate, |w| w as f64)
@@ -505,13 +475,8 @@ impl<'a> Lexer<'a> {
                 }
                 text.push_str(&exponent);
             }
-            let text = if text.starts_with('.') {
-                format!("0{text}")
-            } else {
-                text
-            };
-            text.parse::<f64>()
-                .map_err(|_| self.invalid_number(start, "this is not a valid number"))?
+            let text = if text.starts_with('.') { format!("0{text}") } else { text };
+            text.parse::<f64>().map_err(|_| self.invalid_number(start, "this is not a valid number"))?
         };
         if self.byte_at(self.pos) == Some(b'n') {
             self.pos += 1;
@@ -538,11 +503,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn invalid_number(&self, start: usize, message: &str) -> ParseError {
-        self.error(
-            ErrorKind::InvalidNumber,
-            Span::new(start, self.pos.max(start + 1)),
-            message,
-        )
+        self.error(ErrorKind::InvalidNumber, Span::new(start, self.pos.max(start + 1)), message)
     }
 
     /// Reads digits of `radix` with `_` separators (only allowed between two digits) and returns them without `_`.
@@ -552,9 +513,7 @@ impl<'a> Lexer<'a> {
         let mut previous_was_digit = false;
         while let Some(c) = self.peek_char() {
             if c == '_' {
-                let next_is_digit = self
-                    .char_at(self.pos + 1)
-                    .is_some_and(|n| n.is_digit(radix));
+                let next_is_digit = self.char_at(self.pos + 1).is_some_and(|n| n.is_digit(radix));
                 if !previous_was_digit || !next_is_digit {
                     self.pos += 1;
                     return Err(self
@@ -589,13 +548,7 @@ impl<'a> Lexer<'a> {
             };
             if c == quote {
                 self.pos += 1;
-                self.push(
-                    TokenKind::Str {
-                        value,
-                        terminated: true,
-                    },
-                    start,
-                );
+                self.push(TokenKind::Str { value, terminated: true }, start);
                 return Ok(true);
             }
             if c == '\n' || c == '\r' {
@@ -610,20 +563,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn unterminated_string(
-        &mut self,
-        start: usize,
-        value: String,
-        quote: char,
-    ) -> Result<bool, ParseError> {
+    fn unterminated_string(&mut self, start: usize, value: String, quote: char) -> Result<bool, ParseError> {
         if self.partial && self.pos >= self.source.len() {
-            self.push(
-                TokenKind::Str {
-                    value,
-                    terminated: false,
-                },
-                start,
-            );
+            self.push(TokenKind::Str { value, terminated: false }, start);
             return Ok(false);
         }
         Err(self
@@ -644,13 +586,7 @@ impl<'a> Lexer<'a> {
         loop {
             let Some(c) = self.peek_char() else {
                 if self.partial {
-                    self.push(
-                        TokenKind::Str {
-                            value,
-                            terminated: false,
-                        },
-                        start,
-                    );
+                    self.push(TokenKind::Str { value, terminated: false }, start);
                     return Ok(false);
                 }
                 return Err(self
@@ -675,9 +611,7 @@ impl<'a> Lexer<'a> {
                             Span::new(self.pos, self.pos + 2),
                             "`${…}` placeholders inside backtick strings are not supported",
                         )
-                        .with_hint(
-                            "join the pieces with `+` instead, or write `\\${` for a literal `${`",
-                        ));
+                        .with_hint("join the pieces with `+` instead, or write `\\${` for a literal `${`"));
                 }
                 '\r' => {
                     // JavaScript normalises CRLF and CR inside templates to LF.
@@ -730,9 +664,7 @@ impl<'a> Lexer<'a> {
                 if (0xD800..0xDC00).contains(&code) {
                     // A high surrogate: JavaScript pairs it with an immediately following `\uDC00`-`\uDFFF`.
                     let save = self.pos;
-                    if self.byte_at(self.pos) == Some(b'\\')
-                        && self.byte_at(self.pos + 1) == Some(b'u')
-                    {
+                    if self.byte_at(self.pos) == Some(b'\\') && self.byte_at(self.pos + 1) == Some(b'u') {
                         self.pos += 2;
                         let low = self.unicode_escape(save).ok();
                         match low {
@@ -780,11 +712,7 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                 }
                 return Err(self
-                    .error(
-                        ErrorKind::InvalidEscape,
-                        Span::new(start, self.pos),
-                        "invalid `\\u{…}` escape",
-                    )
+                    .error(ErrorKind::InvalidEscape, Span::new(start, self.pos), "invalid `\\u{…}` escape")
                     .with_hint("write 1 to 6 hex digits up to 10FFFF, e.g. `\\u{1F600}`"));
             }
             self.pos += 1;
@@ -797,10 +725,7 @@ impl<'a> Lexer<'a> {
     fn hex_digits(&mut self, start: usize, count: usize) -> Result<u32, ParseError> {
         let mut code = 0;
         for _ in 0..count {
-            match self
-                .byte_at(self.pos)
-                .and_then(|b| char::from(b).to_digit(16))
-            {
+            match self.byte_at(self.pos).and_then(|b| char::from(b).to_digit(16)) {
                 Some(digit) => {
                     code = code * 16 + digit;
                     self.pos += 1;
@@ -813,9 +738,7 @@ impl<'a> Lexer<'a> {
                             Span::new(start, self.pos),
                             format!("this escape needs exactly {count} hex digits"),
                         )
-                        .with_hint(format!(
-                            "e.g. `{example}`; to write a backslash itself, write `\\\\`"
-                        )));
+                        .with_hint(format!("e.g. `{example}`; to write a backslash itself, write `\\\\`")));
                 }
             }
         }
@@ -849,11 +772,7 @@ impl<'a> Lexer<'a> {
                 _ => {}
             }
         }
-        let pattern = self
-            .source
-            .get(start + 1..self.pos - 1)
-            .unwrap_or("")
-            .to_string();
+        let pattern = self.source.get(start + 1..self.pos - 1).unwrap_or("").to_string();
         let flags_start = self.pos;
         while let Some(c) = self.peek_char() {
             if !is_identifier_part(c) {
@@ -861,15 +780,9 @@ impl<'a> Lexer<'a> {
             }
             self.pos += c.len_utf8();
         }
-        let flags = self
-            .source
-            .get(flags_start..self.pos)
-            .unwrap_or("")
-            .to_string();
+        let flags = self.source.get(flags_start..self.pos).unwrap_or("").to_string();
         for (index, flag) in flags.char_indices() {
-            let repeated = flags
-                .get(..index)
-                .is_some_and(|before| before.contains(flag));
+            let repeated = flags.get(..index).is_some_and(|before| before.contains(flag));
             if !"dgimsuyv".contains(flag) || repeated {
                 let at = flags_start + index;
                 let message = if repeated {
@@ -878,11 +791,7 @@ impl<'a> Lexer<'a> {
                     format!("`{flag}` is not a regular-expression flag")
                 };
                 return Err(self
-                    .error(
-                        ErrorKind::InvalidRegexFlags,
-                        Span::new(at, at + flag.len_utf8()),
-                        message,
-                    )
+                    .error(ErrorKind::InvalidRegexFlags, Span::new(at, at + flag.len_utf8()), message)
                     .with_hint("flags are letters among d g i m s u v y, e.g. `/ada/i` for case-insensitive"));
             }
         }
@@ -896,11 +805,7 @@ impl<'a> Lexer<'a> {
             return Ok(false);
         }
         Err(self
-            .error(
-                ErrorKind::UnterminatedRegex,
-                Span::new(start, start + 1),
-                "this regular expression is never closed",
-            )
+            .error(ErrorKind::UnterminatedRegex, Span::new(start, start + 1), "this regular expression is never closed")
             .with_hint("end it with `/` on the same line, like `/^ada/i`; for a division put a value before `/`"))
     }
 }
@@ -945,10 +850,9 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
                 .join(" "),
-            Err(error) => format!(
-                "error {}:{} {:?}: {}",
-                error.span.line, error.span.column, error.kind, error.message
-            ),
+            Err(error) => {
+                format!("error {}:{} {:?}: {}", error.span.line, error.span.column, error.kind, error.message)
+            }
         }
     }
 
@@ -964,48 +868,15 @@ mod tests {
                 r#"num:1.0 - num:2.0 num:3.5 num:0.5 num:1000.0 num:0.02 num:31.0 num:15.0 num:5.0 num:1000000.0 num:0.0 num:0.0 eof"#
             ]],
         );
-        check(
-            "0xFFFFFFFFFFFFFFFFFF",
-            expect![[r#"num:4.722366482869645e21 eof"#]],
-        );
-        check(
-            "1__0",
-            expect!["error 1:2 InvalidNumber: `_` in a number must stand between two digits"],
-        );
-        check(
-            "10_",
-            expect![[r#"error 1:3 InvalidNumber: `_` in a number must stand between two digits"#]],
-        );
-        check(
-            "1e",
-            expect![[r#"error 1:1 InvalidNumber: this number's exponent has no digits"#]],
-        );
-        check(
-            "0x",
-            expect![[r#"error 1:1 InvalidNumber: this number has a prefix but no digits"#]],
-        );
-        check(
-            "12abc",
-            expect![[
-                r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#
-            ]],
-        );
-        check(
-            "123n",
-            expect![[r#"error 1:1 InvalidNumber: BigInt literals like `123n` are not supported"#]],
-        );
-        check(
-            "010",
-            expect![[
-                r#"error 1:1 InvalidNumber: numbers cannot start with `0` followed by digits"#
-            ]],
-        );
-        check(
-            "1.toString",
-            expect![[
-                r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#
-            ]],
-        );
+        check("0xFFFFFFFFFFFFFFFFFF", expect![[r#"num:4.722366482869645e21 eof"#]]);
+        check("1__0", expect!["error 1:2 InvalidNumber: `_` in a number must stand between two digits"]);
+        check("10_", expect![[r#"error 1:3 InvalidNumber: `_` in a number must stand between two digits"#]]);
+        check("1e", expect![[r#"error 1:1 InvalidNumber: this number's exponent has no digits"#]]);
+        check("0x", expect![[r#"error 1:1 InvalidNumber: this number has a prefix but no digits"#]]);
+        check("12abc", expect![[r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#]]);
+        check("123n", expect![[r#"error 1:1 InvalidNumber: BigInt literals like `123n` are not supported"#]]);
+        check("010", expect![[r#"error 1:1 InvalidNumber: numbers cannot start with `0` followed by digits"#]]);
+        check("1.toString", expect![[r#"error 1:1 InvalidNumber: a number cannot be directly followed by letters"#]]);
     }
 
     #[test]
@@ -1017,10 +888,7 @@ b' "\q""#,
                 r#"str:"a\"b" str:"c'd" str:"\n\t\\\"" str:"AB😀" str:"😀" str:"�x" str:"�" str:"ab" str:"q" eof"#
             ]],
         );
-        check(
-            "`multi\nline $ {}`",
-            expect![[r#"tpl:"multi\nline $ {}" eof"#]],
-        );
+        check("`multi\nline $ {}`", expect![[r#"tpl:"multi\nline $ {}" eof"#]]);
         check(
             "`a ${b}`",
             expect![[
@@ -1028,58 +896,25 @@ b' "\q""#,
             ]],
         );
         check("`a \\${b}`", expect![[r#"tpl:"a ${b}" eof"#]]);
-        check(
-            "\"abc\nd\"",
-            expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]],
-        );
-        check(
-            "x = 'abc",
-            expect![[r#"error 1:5 UnterminatedString: this string is never closed"#]],
-        );
-        check(
-            r#""\u{110000}""#,
-            expect![[r#"error 1:2 InvalidEscape: invalid `\u{…}` escape"#]],
-        );
-        check(
-            r#""\u12""#,
-            expect![[r#"error 1:2 InvalidEscape: this escape needs exactly 4 hex digits"#]],
-        );
-        check(
-            r#""\1""#,
-            expect![[
-                r#"error 1:2 InvalidEscape: the escape `\1` (an old octal escape) is not allowed"#
-            ]],
-        );
+        check("\"abc\nd\"", expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]]);
+        check("x = 'abc", expect![[r#"error 1:5 UnterminatedString: this string is never closed"#]]);
+        check(r#""\u{110000}""#, expect![[r#"error 1:2 InvalidEscape: invalid `\u{…}` escape"#]]);
+        check(r#""\u12""#, expect![[r#"error 1:2 InvalidEscape: this escape needs exactly 4 hex digits"#]]);
+        check(r#""\1""#, expect![[r#"error 1:2 InvalidEscape: the escape `\1` (an old octal escape) is not allowed"#]]);
         check(r#""\0""#, expect![[r#"str:"\0" eof"#]]);
-        check(
-            "\"\\",
-            expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]],
-        );
+        check("\"\\", expect![[r#"error 1:1 UnterminatedString: this string is never closed"#]]);
     }
 
     #[test]
     fn regex_versus_division() {
         check(
             "a / b / c; x = /^ada/i; f(/a\\/b[/]/g) (1) / 2",
-            expect![[
-                r#"id:a / id:b / id:c ; id:x = re:/^ada/i ; id:f ( re:/a\/b[/]/g ) ( num:1.0 ) / num:2.0 eof"#
-            ]],
+            expect![[r#"id:a / id:b / id:c ; id:x = re:/^ada/i ; id:f ( re:/a\/b[/]/g ) ( num:1.0 ) / num:2.0 eof"#]],
         );
         check("return /x/", expect![[r#"id:return re:/x/ eof"#]]);
-        check(
-            "/abc",
-            expect![[r#"error 1:1 UnterminatedRegex: this regular expression is never closed"#]],
-        );
-        check(
-            "/a/gg",
-            expect![[
-                r#"error 1:5 InvalidRegexFlags: the regular-expression flag `g` is repeated"#
-            ]],
-        );
-        check(
-            "/a/q",
-            expect![[r#"error 1:4 InvalidRegexFlags: `q` is not a regular-expression flag"#]],
-        );
+        check("/abc", expect![[r#"error 1:1 UnterminatedRegex: this regular expression is never closed"#]]);
+        check("/a/gg", expect![[r#"error 1:5 InvalidRegexFlags: the regular-expression flag `g` is repeated"#]]);
+        check("/a/q", expect![[r#"error 1:4 InvalidRegexFlags: `q` is not a regular-expression flag"#]]);
     }
 
     #[test]
@@ -1088,23 +923,12 @@ b' "\q""#,
             "a?.b ?? c ? .5 : d // comment\n/* multi\nline */ x === y !== z => ... /* same line */ w",
             expect![[r#"id:a ?. id:b ?? id:c ? num:0.5 : id:d ⏎id:x === id:y !== id:z => ... id:w eof"#]],
         );
-        check(
-            "/* open",
-            expect![[r#"error 1:1 UnterminatedComment: this `/*` comment is never closed"#]],
-        );
-        check(
-            "a @ b",
-            expect![[r#"error 1:3 UnexpectedCharacter: `@` has no meaning here"#]],
-        );
-        check(
-            "a & b",
-            expect![[r#"error 1:3 UnexpectedCharacter: a single `&` is not supported"#]],
-        );
+        check("/* open", expect![[r#"error 1:1 UnterminatedComment: this `/*` comment is never closed"#]]);
+        check("a @ b", expect![[r#"error 1:3 UnexpectedCharacter: `@` has no meaning here"#]]);
+        check("a & b", expect![[r#"error 1:3 UnexpectedCharacter: a single `&` is not supported"#]]);
         check(
             "“hi”",
-            expect![[
-                r#"error 1:1 UnexpectedCharacter: `“` is a typographic quote, not a JavaScript quote"#
-            ]],
+            expect![[r#"error 1:1 UnexpectedCharacter: `“` is a typographic quote, not a JavaScript quote"#]],
         );
         check("#!/usr/bin/env node\nx", expect![[r#"⏎id:x eof"#]]);
         check("", expect![[r#"eof"#]]);
@@ -1116,13 +940,7 @@ b' "\q""#,
         let (tokens, error) = tokenize_partial("find({ name: \"ad");
         assert!(error.is_none());
         let kinds: Vec<_> = tokens.iter().map(|t| t.kind.clone()).collect();
-        assert_eq!(
-            kinds.get(5),
-            Some(&TokenKind::Str {
-                value: "ad".to_string(),
-                terminated: false
-            })
-        );
+        assert_eq!(kinds.get(5), Some(&TokenKind::Str { value: "ad".to_string(), terminated: false }));
         let (tokens, error) = tokenize_partial("a @ b");
         assert_eq!(tokens.len(), 2);
         assert!(error.is_some());

@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod error;
 pub mod lexer;
+pub mod literal;
 pub mod parser;
 pub mod span;
 

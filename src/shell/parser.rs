@@ -5,8 +5,8 @@
 //! overflow; the first error stops parsing.
 
 use super::ast::{
-    js_number_to_string, BinaryOp, DeclKind, Declarator, Expr, ExprKind, Function, FunctionBody,
-    Import, KeyStyle, Name, Pattern, Program, Property, ShellCommandKind, Stmt, StmtKind, UnaryOp,
+    js_number_to_string, BinaryOp, DeclKind, Declarator, Expr, ExprKind, Function, FunctionBody, Import, KeyStyle,
+    Name, Pattern, Program, Property, ShellCommandKind, Stmt, StmtKind, UnaryOp,
 };
 use super::error::{ErrorKind, ParseError};
 use super::lexer::{describe, tokenize, Punct, Token, TokenKind};
@@ -41,10 +41,7 @@ pub fn parse_expression(source: &str) -> Result<Expr, ParseError> {
         return Err(parser.error(
             ErrorKind::UnexpectedToken,
             token.span,
-            format!(
-                "expected only one expression, but found {} after it",
-                describe(&token.kind)
-            ),
+            format!("expected only one expression, but found {} after it", describe(&token.kind)),
         ));
     }
     Ok(expr)
@@ -91,24 +88,15 @@ const RESERVED: &[&str] = &[
 const UNSUPPORTED_STATEMENTS: &[(&str, &str)] = &[
     ("class", "classes are not supported in crudlab's shell"),
     ("for", "`for` loops are not supported in crudlab's shell"),
-    (
-        "while",
-        "`while` loops are not supported in crudlab's shell",
-    ),
-    (
-        "do",
-        "`do … while` loops are not supported in crudlab's shell",
-    ),
+    ("while", "`while` loops are not supported in crudlab's shell"),
+    ("do", "`do … while` loops are not supported in crudlab's shell"),
     ("switch", "`switch` is not supported in crudlab's shell"),
     ("break", "`break` is not supported in crudlab's shell"),
     ("continue", "`continue` is not supported in crudlab's shell"),
     ("with", "`with` is not supported"),
     ("debugger", "`debugger` is not supported"),
     ("yield", "`yield` is not supported"),
-    (
-        "delete",
-        "the `delete` operator is not supported in crudlab's shell",
-    ),
+    ("delete", "the `delete` operator is not supported in crudlab's shell"),
     ("void", "the `void` operator is not supported"),
 ];
 
@@ -128,11 +116,7 @@ impl<'a> Parser<'a> {
         let matching = match_brackets(&tokens);
         Self {
             source,
-            eof: Token {
-                kind: TokenKind::Eof,
-                span: Span::point(source.len()),
-                newline_before: false,
-            },
+            eof: Token { kind: TokenKind::Eof, span: Span::point(source.len()), newline_before: false },
             tokens,
             matching,
             pos: 0,
@@ -235,8 +219,7 @@ impl<'a> Parser<'a> {
                 at.column
             )
         };
-        self.error(ErrorKind::Unclosed, open.span, message)
-            .with_hint(format!("add the missing `{close_text}`"))
+        self.error(ErrorKind::Unclosed, open.span, message).with_hint(format!("add the missing `{close_text}`"))
     }
 
     #[cold]
@@ -245,20 +228,10 @@ impl<'a> Parser<'a> {
         let token = self.peek();
         if token.kind == TokenKind::Eof {
             return self
-                .error(
-                    ErrorKind::UnexpectedEnd,
-                    token.span,
-                    format!("the code ends here, but {what} is missing"),
-                )
-                .with_hint(
-                    "finish the statement, or check for a missing closing bracket or quote",
-                );
+                .error(ErrorKind::UnexpectedEnd, token.span, format!("the code ends here, but {what} is missing"))
+                .with_hint("finish the statement, or check for a missing closing bracket or quote");
         }
-        self.error(
-            ErrorKind::UnexpectedToken,
-            token.span,
-            format!("expected {what}, found {}", describe(&token.kind)),
-        )
+        self.error(ErrorKind::UnexpectedToken, token.span, format!("expected {what}, found {}", describe(&token.kind)))
     }
 
     // ----- statements ----------------------------------------------------------------------------
@@ -284,10 +257,7 @@ impl<'a> Parser<'a> {
             }
             statements.push(self.parse_statement()?);
         }
-        Ok(Program {
-            statements,
-            span: Span::new(0, self.source.len()),
-        })
+        Ok(Program { statements, span: Span::new(0, self.source.len()) })
     }
 
     fn parse_statement(&mut self) -> PResult<Stmt> {
@@ -339,9 +309,7 @@ impl<'a> Parser<'a> {
                 let function = self.parse_function(false, true)?;
                 StmtKind::Function(function)
             }
-            Some("async")
-                if self.peek_at(1).is_ident("function") && !self.peek_at(1).newline_before =>
-            {
+            Some("async") if self.peek_at(1).is_ident("function") && !self.peek_at(1).newline_before => {
                 self.advance();
                 let function = self.parse_function(true, true)?;
                 StmtKind::Function(function)
@@ -364,10 +332,7 @@ impl<'a> Parser<'a> {
                 StmtKind::Expression(expr)
             }
         };
-        Ok(Stmt {
-            kind,
-            span: self.span_from(start),
-        })
+        Ok(Stmt { kind, span: self.span_from(start) })
     }
 
     /// Automatic semicolon insertion: a statement ends at `;`, before `}`, at the end, or at a line break.
@@ -409,10 +374,7 @@ impl<'a> Parser<'a> {
         match token.ident() {
             Some(name) if !RESERVED.contains(&name) => {
                 self.advance();
-                Ok(Name {
-                    name: name.to_string(),
-                    span: token.span,
-                })
+                Ok(Name { name: name.to_string(), span: token.span })
             }
             Some(name) => Err(self
                 .error(
@@ -443,10 +405,7 @@ impl<'a> Parser<'a> {
                     return Err(self.expected("a name to take out of the object"));
                 };
                 self.advance();
-                let property = Name {
-                    name: key,
-                    span: key_token.span,
-                };
+                let property = Name { name: key, span: key_token.span };
                 let local = if self.eat(Punct::Colon) {
                     self.parse_name("a variable name")?
                 } else {
@@ -454,10 +413,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error(
                             ErrorKind::UnexpectedToken,
                             property.span,
-                            format!(
-                                "`{}` is a reserved word and cannot be used as a variable name",
-                                property.name
-                            ),
+                            format!("`{}` is a reserved word and cannot be used as a variable name", property.name),
                         ));
                     }
                     property.clone()
@@ -479,18 +435,11 @@ impl<'a> Parser<'a> {
                     return Err(self.expected("`,` or `}`"));
                 }
             }
-            return Ok(Pattern::Object {
-                fields,
-                span: self.span_from(token.span.start),
-            });
+            return Ok(Pattern::Object { fields, span: self.span_from(token.span.start) });
         }
         if token.is_punct(Punct::LBracket) {
             return Err(self
-                .error(
-                    ErrorKind::Unsupported,
-                    token.span,
-                    "array destructuring `[a, b] = …` is not supported",
-                )
+                .error(ErrorKind::Unsupported, token.span, "array destructuring `[a, b] = …` is not supported")
                 .with_hint("take the elements one at a time: `const a = list[0]`"));
         }
         Ok(Pattern::Name(self.parse_name("a variable name")?))
@@ -508,11 +457,7 @@ impl<'a> Parser<'a> {
                 if kind == DeclKind::Const {
                     let span = target.span();
                     return Err(self
-                        .error(
-                            ErrorKind::UnexpectedToken,
-                            Span::point(span.end),
-                            "a `const` needs a value",
-                        )
+                        .error(ErrorKind::UnexpectedToken, Span::point(span.end), "a `const` needs a value")
                         .with_hint("write `const name = value`"));
                 }
                 if matches!(target, Pattern::Object { .. }) {
@@ -520,11 +465,7 @@ impl<'a> Parser<'a> {
                 }
                 None
             };
-            declarators.push(Declarator {
-                target,
-                init,
-                span: self.span_from(start),
-            });
+            declarators.push(Declarator { target, init, span: self.span_from(start) });
             if !self.eat(Punct::Comma) {
                 break;
             }
@@ -547,9 +488,7 @@ impl<'a> Parser<'a> {
             if self.peek().ident().is_some() && !self.peek().is_ident("from") {
                 import.default = Some(self.parse_name("the imported name")?);
                 if !self.eat(Punct::Comma) && !self.peek().is_ident("from") {
-                    return Err(
-                        self.expected("`from` and the module name, like `from \"mongoose\"`")
-                    );
+                    return Err(self.expected("`from` and the module name, like `from \"mongoose\"`"));
                 }
             }
             if self.eat(Punct::Star) {
@@ -572,10 +511,7 @@ impl<'a> Parser<'a> {
                         return Err(self.expected("a name to import"));
                     };
                     self.advance();
-                    let imported = Name {
-                        name: imported,
-                        span: token.span,
-                    };
+                    let imported = Name { name: imported, span: token.span };
                     let local = if self.peek().is_ident("as") {
                         self.advance();
                         self.parse_name("a local name after `as`")?
@@ -619,19 +555,13 @@ impl<'a> Parser<'a> {
             return Ok(StmtKind::ExportDefault(value));
         }
         let next = self.peek();
-        let declaration = ["const", "let", "var", "function", "async"]
-            .iter()
-            .any(|word| next.is_ident(word));
+        let declaration = ["const", "let", "var", "function", "async"].iter().any(|word| next.is_ident(word));
         if declaration {
             let inner = self.parse_statement()?;
             return Ok(StmtKind::Export(Box::new(inner)));
         }
         Err(self
-            .error(
-                ErrorKind::Unsupported,
-                export.span,
-                "only `export default …` and `export const …` are supported",
-            )
+            .error(ErrorKind::Unsupported, export.span, "only `export default …` and `export const …` are supported")
             .with_hint("or use `module.exports = …`"))
     }
 
@@ -639,8 +569,8 @@ impl<'a> Parser<'a> {
     fn is_shell_command(&self) -> bool {
         let argument = self.peek_at(1);
         let after = self.peek_at(2);
-        let argument_ok = matches!(argument.kind, TokenKind::Ident(_) | TokenKind::Str { .. })
-            && !argument.newline_before;
+        let argument_ok =
+            matches!(argument.kind, TokenKind::Ident(_) | TokenKind::Str { .. }) && !argument.newline_before;
         argument_ok
             && (after.newline_before
                 || after.kind == TokenKind::Eof
@@ -652,11 +582,7 @@ impl<'a> Parser<'a> {
 
     fn parse_shell_command(&mut self) -> PResult<StmtKind> {
         let command_token = self.advance();
-        let command = if command_token.is_ident("use") {
-            ShellCommandKind::Use
-        } else {
-            ShellCommandKind::Show
-        };
+        let command = if command_token.is_ident("use") { ShellCommandKind::Use } else { ShellCommandKind::Show };
         let argument_start = self.peek().span.start;
         let rest = self.source.get(argument_start..).unwrap_or("");
         let line_length = rest.find(['\n', '\r', ';']).unwrap_or(rest.len());
@@ -678,10 +604,7 @@ impl<'a> Parser<'a> {
         self.end_statement()?;
         Ok(StmtKind::ShellCommand {
             command,
-            argument: Name {
-                name: text,
-                span: Span::new(argument_start, argument_end),
-            },
+            argument: Name { name: text, span: Span::new(argument_start, argument_end) },
         })
     }
 
@@ -700,11 +623,7 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        Ok(StmtKind::If {
-            test,
-            consequent,
-            alternate,
-        })
+        Ok(StmtKind::If { test, consequent, alternate })
     }
 
     fn parse_try(&mut self) -> PResult<StmtKind> {
@@ -729,12 +648,7 @@ impl<'a> Parser<'a> {
         if catch_block.is_none() && finally_block.is_none() {
             return Err(self.expected("`catch` or `finally` after the `try` block"));
         }
-        Ok(StmtKind::Try {
-            block,
-            catch_param,
-            catch_block,
-            finally_block,
-        })
+        Ok(StmtKind::Try { block, catch_param, catch_block, finally_block })
     }
 
     fn parse_block(&mut self) -> PResult<Vec<Stmt>> {
@@ -764,10 +678,7 @@ impl<'a> Parser<'a> {
         }
         let found = self.peek().clone();
         if found.kind == TokenKind::Eof
-            || matches!(
-                found.kind,
-                TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::RBrace)
-            )
+            || matches!(found.kind, TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::RBrace))
         {
             return Err(self.unclosed(open, &found));
         }
@@ -781,11 +692,7 @@ impl<'a> Parser<'a> {
         self.advance();
         if self.peek().is_punct(Punct::Star) {
             let span = self.peek().span;
-            return Err(self.error(
-                ErrorKind::Unsupported,
-                span,
-                "generator functions are not supported",
-            ));
+            return Err(self.error(ErrorKind::Unsupported, span, "generator functions are not supported"));
         }
         let name = if self.peek().ident().is_some() {
             Some(self.parse_name("the function's name")?)
@@ -796,13 +703,7 @@ impl<'a> Parser<'a> {
         };
         let params = self.parse_parameters()?;
         let body = FunctionBody::Block(self.parse_block()?);
-        Ok(Function {
-            is_async,
-            is_arrow: false,
-            name,
-            params,
-            body,
-        })
+        Ok(Function { is_async, is_arrow: false, name, params, body })
     }
 
     fn parse_parameters(&mut self) -> PResult<Vec<Pattern>> {
@@ -825,11 +726,7 @@ impl<'a> Parser<'a> {
             params.push(self.parse_pattern()?);
             if self.peek().is_punct(Punct::Assign) {
                 let span = self.peek().span;
-                return Err(self.error(
-                    ErrorKind::Unsupported,
-                    span,
-                    "default parameter values are not supported",
-                ));
+                return Err(self.error(ErrorKind::Unsupported, span, "default parameter values are not supported"));
             }
             if !self.eat(Punct::Comma) && !self.peek().is_punct(Punct::RParen) {
                 let found = self.peek().clone();
@@ -857,13 +754,7 @@ impl<'a> Parser<'a> {
             FunctionBody::Expression(Box::new(self.parse_assignment()?))
         };
         Ok(Expr {
-            kind: ExprKind::Function(Box::new(Function {
-                is_async,
-                is_arrow: true,
-                name: None,
-                params,
-                body,
-            })),
+            kind: ExprKind::Function(Box::new(Function { is_async, is_arrow: true, name: None, params, body })),
             span: self.span_from(start),
         })
     }
@@ -885,9 +776,7 @@ impl<'a> Parser<'a> {
         let token = self.peek().clone();
         let start = token.span.start;
         // Arrow functions: `x => …`, `(a, b) => …`, `async (a) => …`, `async x => …`.
-        if token.ident().is_some_and(|w| !RESERVED.contains(&w))
-            && self.peek_at(1).is_punct(Punct::Arrow)
-        {
+        if token.ident().is_some_and(|w| !RESERVED.contains(&w)) && self.peek_at(1).is_punct(Punct::Arrow) {
             return self.parse_arrow(false);
         }
         if token.is_punct(Punct::LParen) && self.is_arrow_params(self.pos) {
@@ -895,8 +784,7 @@ impl<'a> Parser<'a> {
         }
         if token.is_ident("async") && !self.peek_at(1).newline_before {
             let next = self.peek_at(1);
-            let single = next.ident().is_some_and(|w| !RESERVED.contains(&w))
-                && self.peek_at(2).is_punct(Punct::Arrow);
+            let single = next.ident().is_some_and(|w| !RESERVED.contains(&w)) && self.peek_at(2).is_punct(Punct::Arrow);
             let list = next.is_punct(Punct::LParen) && self.is_arrow_params(self.pos + 1);
             if single || list {
                 self.advance();
@@ -908,10 +796,7 @@ impl<'a> Parser<'a> {
         let left = self.parse_conditional()?;
         let next = self.peek().clone();
         if next.is_punct(Punct::Assign) {
-            if !matches!(
-                left.kind,
-                ExprKind::Ident(_) | ExprKind::Member { .. } | ExprKind::Index { .. }
-            ) {
+            if !matches!(left.kind, ExprKind::Ident(_) | ExprKind::Member { .. } | ExprKind::Index { .. }) {
                 return Err(self
                     .error(
                         ErrorKind::UnexpectedToken,
@@ -923,20 +808,13 @@ impl<'a> Parser<'a> {
             self.advance();
             let value = self.parse_assignment()?;
             return Ok(Expr {
-                kind: ExprKind::Assign {
-                    target: Box::new(left),
-                    value: Box::new(value),
-                },
+                kind: ExprKind::Assign { target: Box::new(left), value: Box::new(value) },
                 span: self.span_from(start),
             });
         }
         if next.is_punct(Punct::CompoundAssign) {
             return Err(self
-                .error(
-                    ErrorKind::Unsupported,
-                    next.span,
-                    format!("`{}` is not supported", next.span.text(self.source)),
-                )
+                .error(ErrorKind::Unsupported, next.span, format!("`{}` is not supported", next.span.text(self.source)))
                 .with_hint("write it out: `x = x + 1`"));
         }
         Ok(left)
@@ -987,11 +865,7 @@ impl<'a> Parser<'a> {
             self.advance();
             let right = self.parse_binary(precedence + 1)?;
             left = Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
+                kind: ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) },
                 span: self.span_from(start),
             };
         }
@@ -1026,10 +900,7 @@ impl<'a> Parser<'a> {
             Some(op) => ExprKind::Unary { op, operand },
             None => ExprKind::Await(operand),
         };
-        Ok(Expr {
-            kind,
-            span: self.span_from(token.span.start),
-        })
+        Ok(Expr { kind, span: self.span_from(token.span.start) })
     }
 
     #[cold]
@@ -1042,12 +913,8 @@ impl<'a> Parser<'a> {
                 .map_or("this operator is not supported", |(_, m)| m);
             return self.error(ErrorKind::Unsupported, token.span, message);
         }
-        self.error(
-            ErrorKind::Unsupported,
-            token.span,
-            format!("`{}` is not supported", token.span.text(self.source)),
-        )
-        .with_hint("write it out: `x = x + 1`")
+        self.error(ErrorKind::Unsupported, token.span, format!("`{}` is not supported", token.span.text(self.source)))
+            .with_hint("write it out: `x = x + 1`")
     }
 
     fn parse_postfix(&mut self) -> PResult<Expr> {
@@ -1059,17 +926,11 @@ impl<'a> Parser<'a> {
 
     fn parse_postfix_inner(&mut self) -> PResult<Expr> {
         let start = self.peek().span.start;
-        let mut expr = if self.peek().is_ident("new") {
-            self.parse_new()?
-        } else {
-            self.parse_primary()?
-        };
+        let mut expr = if self.peek().is_ident("new") { self.parse_new()? } else { self.parse_primary()? };
         loop {
             let token = self.peek().clone();
-            if matches!(
-                token.kind,
-                TokenKind::Punct(Punct::Dot | Punct::QuestionDot | Punct::LBracket | Punct::LParen)
-            ) {
+            if matches!(token.kind, TokenKind::Punct(Punct::Dot | Punct::QuestionDot | Punct::LBracket | Punct::LParen))
+            {
                 // Every link of `a.b(c).d…` nests the tree one level deeper.
                 self.enter()?;
             }
@@ -1078,11 +939,7 @@ impl<'a> Parser<'a> {
                     self.advance();
                     let property = self.parse_property_name()?;
                     expr = Expr {
-                        kind: ExprKind::Member {
-                            object: Box::new(expr),
-                            property,
-                            optional: false,
-                        },
+                        kind: ExprKind::Member { object: Box::new(expr), property, optional: false },
                         span: self.span_from(start),
                     };
                 }
@@ -1091,31 +948,19 @@ impl<'a> Parser<'a> {
                     if self.peek().is_punct(Punct::LParen) {
                         let args = self.parse_arguments()?;
                         expr = Expr {
-                            kind: ExprKind::Call {
-                                callee: Box::new(expr),
-                                args,
-                                optional: true,
-                            },
+                            kind: ExprKind::Call { callee: Box::new(expr), args, optional: true },
                             span: self.span_from(start),
                         };
                     } else if self.peek().is_punct(Punct::LBracket) {
                         let index = self.parse_index()?;
                         expr = Expr {
-                            kind: ExprKind::Index {
-                                object: Box::new(expr),
-                                index: Box::new(index),
-                                optional: true,
-                            },
+                            kind: ExprKind::Index { object: Box::new(expr), index: Box::new(index), optional: true },
                             span: self.span_from(start),
                         };
                     } else {
                         let property = self.parse_property_name()?;
                         expr = Expr {
-                            kind: ExprKind::Member {
-                                object: Box::new(expr),
-                                property,
-                                optional: true,
-                            },
+                            kind: ExprKind::Member { object: Box::new(expr), property, optional: true },
                             span: self.span_from(start),
                         };
                     }
@@ -1123,22 +968,14 @@ impl<'a> Parser<'a> {
                 TokenKind::Punct(Punct::LBracket) => {
                     let index = self.parse_index()?;
                     expr = Expr {
-                        kind: ExprKind::Index {
-                            object: Box::new(expr),
-                            index: Box::new(index),
-                            optional: false,
-                        },
+                        kind: ExprKind::Index { object: Box::new(expr), index: Box::new(index), optional: false },
                         span: self.span_from(start),
                     };
                 }
                 TokenKind::Punct(Punct::LParen) => {
                     let args = self.parse_arguments()?;
                     expr = Expr {
-                        kind: ExprKind::Call {
-                            callee: Box::new(expr),
-                            args,
-                            optional: false,
-                        },
+                        kind: ExprKind::Call { callee: Box::new(expr), args, optional: false },
                         span: self.span_from(start),
                     };
                 }
@@ -1160,14 +997,11 @@ impl<'a> Parser<'a> {
         match token.ident() {
             Some(name) => {
                 self.advance();
-                Ok(Name {
-                    name: name.to_string(),
-                    span: token.span,
-                })
+                Ok(Name { name: name.to_string(), span: token.span })
             }
-            None => Err(self.expected("a property name after `.`").with_hint(
-                "for a property whose name is not a plain word write `object[\"the name\"]`",
-            )),
+            None => Err(self
+                .expected("a property name after `.`")
+                .with_hint("for a property whose name is not a plain word write `object[\"the name\"]`")),
         }
     }
 
@@ -1184,38 +1018,20 @@ impl<'a> Parser<'a> {
     fn parse_new(&mut self) -> PResult<Expr> {
         let new = self.advance();
         if self.peek().is_punct(Punct::Dot) {
-            return Err(self.error(
-                ErrorKind::Unsupported,
-                new.span,
-                "`new.target` is not supported",
-            ));
+            return Err(self.error(ErrorKind::Unsupported, new.span, "`new.target` is not supported"));
         }
         self.enter()?;
         let callee = self.parse_new_callee();
         self.leave();
         let callee = callee?;
-        let args = if self.peek().is_punct(Punct::LParen) {
-            self.parse_arguments()?
-        } else {
-            Vec::new()
-        };
-        Ok(Expr {
-            kind: ExprKind::New {
-                callee: Box::new(callee),
-                args,
-            },
-            span: self.span_from(new.span.start),
-        })
+        let args = if self.peek().is_punct(Punct::LParen) { self.parse_arguments()? } else { Vec::new() };
+        Ok(Expr { kind: ExprKind::New { callee: Box::new(callee), args }, span: self.span_from(new.span.start) })
     }
 
     /// The callee of `new`: a member expression without calls (`mongoose.Schema`, `Date`).
     fn parse_new_callee(&mut self) -> PResult<Expr> {
         let start = self.peek().span.start;
-        let expr = if self.peek().is_ident("new") {
-            self.parse_new()?
-        } else {
-            self.parse_primary()?
-        };
+        let expr = if self.peek().is_ident("new") { self.parse_new()? } else { self.parse_primary()? };
         let levels_before = self.depth;
         let result = self.parse_new_callee_links(start, expr);
         self.depth = levels_before;
@@ -1230,21 +1046,13 @@ impl<'a> Parser<'a> {
             if self.eat(Punct::Dot) {
                 let property = self.parse_property_name()?;
                 expr = Expr {
-                    kind: ExprKind::Member {
-                        object: Box::new(expr),
-                        property,
-                        optional: false,
-                    },
+                    kind: ExprKind::Member { object: Box::new(expr), property, optional: false },
                     span: self.span_from(start),
                 };
             } else if self.peek().is_punct(Punct::LBracket) {
                 let index = self.parse_index()?;
                 expr = Expr {
-                    kind: ExprKind::Index {
-                        object: Box::new(expr),
-                        index: Box::new(index),
-                        optional: false,
-                    },
+                    kind: ExprKind::Index { object: Box::new(expr), index: Box::new(index), optional: false },
                     span: self.span_from(start),
                 };
             } else {
@@ -1256,20 +1064,13 @@ impl<'a> Parser<'a> {
     #[cold]
     #[inline(never)]
     fn spread_error(&self, span: Span) -> ParseError {
-        self.error(
-            ErrorKind::SpreadNotSupported,
-            span,
-            "spread syntax `...` is not supported in crudlab",
-        )
-        .with_hint("write the properties or elements out one by one")
+        self.error(ErrorKind::SpreadNotSupported, span, "spread syntax `...` is not supported in crudlab")
+            .with_hint("write the properties or elements out one by one")
     }
 
     fn parse_primary(&mut self) -> PResult<Expr> {
         let token = self.peek().clone();
-        let literal = |kind| Expr {
-            kind,
-            span: token.span,
-        };
+        let literal = |kind| Expr { kind, span: token.span };
         match &token.kind {
             TokenKind::Number(value) => {
                 self.advance();
@@ -1285,10 +1086,7 @@ impl<'a> Parser<'a> {
             }
             TokenKind::Regex { pattern, flags } => {
                 self.advance();
-                Ok(literal(ExprKind::Regex {
-                    pattern: pattern.clone(),
-                    flags: flags.clone(),
-                }))
+                Ok(literal(ExprKind::Regex { pattern: pattern.clone(), flags: flags.clone() }))
             }
             TokenKind::Ident(word) => {
                 let kind = match word.as_str() {
@@ -1301,22 +1099,13 @@ impl<'a> Parser<'a> {
                     "function" => {
                         let start = token.span.start;
                         let function = self.parse_function(false, false)?;
-                        return Ok(Expr {
-                            kind: ExprKind::Function(Box::new(function)),
-                            span: self.span_from(start),
-                        });
+                        return Ok(Expr { kind: ExprKind::Function(Box::new(function)), span: self.span_from(start) });
                     }
-                    "async"
-                        if self.peek_at(1).is_ident("function")
-                            && !self.peek_at(1).newline_before =>
-                    {
+                    "async" if self.peek_at(1).is_ident("function") && !self.peek_at(1).newline_before => {
                         let start = token.span.start;
                         self.advance();
                         let function = self.parse_function(true, false)?;
-                        return Ok(Expr {
-                            kind: ExprKind::Function(Box::new(function)),
-                            span: self.span_from(start),
-                        });
+                        return Ok(Expr { kind: ExprKind::Function(Box::new(function)), span: self.span_from(start) });
                     }
                     "class" => {
                         return Err(self.error(
@@ -1362,20 +1151,12 @@ impl<'a> Parser<'a> {
             TokenKind::Punct(Punct::LBrace) => self.parse_object(),
             TokenKind::Punct(Punct::Ellipsis) => Err(self.spread_error(token.span)),
             TokenKind::Punct(Punct::Arrow) => Err(self
-                .error(
-                    ErrorKind::UnexpectedToken,
-                    token.span,
-                    "`=>` needs parameters before it",
-                )
+                .error(ErrorKind::UnexpectedToken, token.span, "`=>` needs parameters before it")
                 .with_hint("write `(req, res) => { … }`")),
             TokenKind::Punct(Punct::Slash) => Err(self.expected("a value")),
             TokenKind::Punct(p) => {
                 let what = match p {
-                    Punct::RParen
-                    | Punct::RBracket
-                    | Punct::RBrace
-                    | Punct::Comma
-                    | Punct::Semicolon => {
+                    Punct::RParen | Punct::RBracket | Punct::RBrace | Punct::Comma | Punct::Semicolon => {
                         format!("a value before `{}`", p.as_str())
                     }
                     _ => "a value".to_string(),
@@ -1394,10 +1175,7 @@ impl<'a> Parser<'a> {
     fn parse_array(&mut self) -> PResult<Expr> {
         let open = self.advance();
         let items = self.parse_list(&open, Punct::RBracket, "array elements")?;
-        Ok(Expr {
-            kind: ExprKind::Array(items),
-            span: self.span_from(open.span.start),
-        })
+        Ok(Expr { kind: ExprKind::Array(items), span: self.span_from(open.span.start) })
     }
 
     /// Comma-separated expressions up to `closer`, trailing comma allowed; `open` is the consumed opener.
@@ -1438,68 +1216,40 @@ impl<'a> Parser<'a> {
 
     #[cold]
     #[inline(never)]
-    fn list_separator_error(
-        &self,
-        open: &Token,
-        next: &Token,
-        closer: Punct,
-        what: &str,
-    ) -> ParseError {
+    fn list_separator_error(&self, open: &Token, next: &Token, closer: Punct, what: &str) -> ParseError {
         let open_index = self.pos_of(open);
         match &next.kind {
             TokenKind::Eof | TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::RBrace) => {
                 self.unclosed(open, next)
             }
-            TokenKind::Punct(Punct::Semicolon)
-                if open_index.is_some_and(|index| self.has_matching_closer(index)) =>
-            {
-                let (open_text, close_text) = if closer == Punct::RParen {
-                    ("(", ")")
-                } else {
-                    ("[", "]")
-                };
+            TokenKind::Punct(Punct::Semicolon) if open_index.is_some_and(|index| self.has_matching_closer(index)) => {
+                let (open_text, close_text) = if closer == Punct::RParen { ("(", ")") } else { ("[", "]") };
                 self.error(
                     ErrorKind::MissingComma,
                     next.span,
-                    format!(
-                        "`;` cannot separate {what} inside `{open_text} {close_text}` — use `,`"
-                    ),
+                    format!("`;` cannot separate {what} inside `{open_text} {close_text}` — use `,`"),
                 )
                 .with_hint("replace the `;` with `,`")
             }
             TokenKind::Punct(Punct::Semicolon) => self.unclosed(open, next),
             TokenKind::Punct(Punct::Colon) if closer == Punct::RParen => self
-                .error(
-                    ErrorKind::UnexpectedToken,
-                    next.span,
-                    "`key: value` pairs must be inside `{ }`",
-                )
+                .error(ErrorKind::UnexpectedToken, next.span, "`key: value` pairs must be inside `{ }`")
                 .with_hint("wrap the document in braces: `find({ name: \"ada\" })`"),
             _ if starts_expression(next) => self
-                .error(
-                    ErrorKind::MissingComma,
-                    next.span,
-                    format!("missing `,` between {what}"),
-                )
+                .error(ErrorKind::MissingComma, next.span, format!("missing `,` between {what}"))
                 .with_hint("add `,` before this"),
             _ => self.error(
                 ErrorKind::UnexpectedToken,
                 next.span,
-                format!(
-                    "expected `,` or `{}`, found {}",
-                    closer.as_str(),
-                    describe(&next.kind)
-                ),
+                format!("expected `,` or `{}`, found {}", closer.as_str(), describe(&next.kind)),
             ),
         }
     }
 
     fn pos_of(&self, token: &Token) -> Option<usize> {
-        self.tokens.get(..self.pos).and_then(|before| {
-            before
-                .iter()
-                .rposition(|t| t.span == token.span && t.kind == token.kind)
-        })
+        self.tokens
+            .get(..self.pos)
+            .and_then(|before| before.iter().rposition(|t| t.span == token.span && t.kind == token.kind))
     }
 
     fn parse_object(&mut self) -> PResult<Expr> {
@@ -1518,11 +1268,7 @@ impl<'a> Parser<'a> {
                 TokenKind::Number(value) => (js_number_to_string(*value), KeyStyle::Numeric),
                 TokenKind::Template(_) => {
                     return Err(self
-                        .error(
-                            ErrorKind::UnexpectedToken,
-                            token.span,
-                            "a backtick string cannot be an object key",
-                        )
+                        .error(ErrorKind::UnexpectedToken, token.span, "a backtick string cannot be an object key")
                         .with_hint("use \"double\" or 'single' quotes for the key"));
                 }
                 TokenKind::Punct(Punct::Ellipsis) => return Err(self.spread_error(token.span)),
@@ -1554,13 +1300,9 @@ impl<'a> Parser<'a> {
                         )
                         .with_hint("replace the `;` with `,`"));
                 }
-                TokenKind::Punct(Punct::RParen | Punct::RBracket) => {
-                    return Err(self.unclosed(&open, &token))
-                }
+                TokenKind::Punct(Punct::RParen | Punct::RBracket) => return Err(self.unclosed(&open, &token)),
                 _ => {
-                    return Err(
-                        self.expected("a property name (a key such as `name` or `\"name\"`)")
-                    );
+                    return Err(self.expected("a property name (a key such as `name` or `\"name\"`)"));
                 }
             };
             self.advance();
@@ -1593,12 +1335,8 @@ impl<'a> Parser<'a> {
                         "use `:` between a key and its value inside `{ }`, not `=`",
                     )
                     .with_hint(format!("write `{key}: …`")));
-            } else if key_style == KeyStyle::Ident
-                && (next.is_punct(Punct::Comma) || next.is_punct(Punct::RBrace))
-            {
-                if RESERVED.contains(&key.as_str())
-                    || matches!(key.as_str(), "true" | "false" | "null")
-                {
+            } else if key_style == KeyStyle::Ident && (next.is_punct(Punct::Comma) || next.is_punct(Punct::RBrace)) {
+                if RESERVED.contains(&key.as_str()) || matches!(key.as_str(), "true" | "false" | "null") {
                     return Err(self.error(
                         ErrorKind::UnexpectedToken,
                         token.span,
@@ -1609,10 +1347,7 @@ impl<'a> Parser<'a> {
                     key: key.clone(),
                     key_span: token.span,
                     key_style,
-                    value: Expr {
-                        kind: ExprKind::Ident(key),
-                        span: token.span,
-                    },
+                    value: Expr { kind: ExprKind::Ident(key), span: token.span },
                     shorthand: true,
                     span: token.span,
                 }
@@ -1628,17 +1363,13 @@ impl<'a> Parser<'a> {
                 let mut error = self.error(
                     ErrorKind::UnexpectedToken,
                     next.span,
-                    format!(
-                        "expected `:` after the key `{key}`, found {}",
-                        describe(&next.kind)
-                    ),
+                    format!("expected `:` after the key `{key}`, found {}", describe(&next.kind)),
                 );
-                error =
-                    error.with_hint(if key_style == KeyStyle::Ident && next.ident().is_some() {
-                        "a `:` or a `,` is missing between these two words"
-                    } else {
-                        "write `key: value`"
-                    });
+                error = error.with_hint(if key_style == KeyStyle::Ident && next.ident().is_some() {
+                    "a `:` or a `,` is missing between these two words"
+                } else {
+                    "write `key: value`"
+                });
                 return Err(error);
             };
             properties.push(property);
@@ -1651,10 +1382,7 @@ impl<'a> Parser<'a> {
             }
             return Err(self.object_separator_error(&open, open_index, &next));
         }
-        Ok(Expr {
-            kind: ExprKind::Object(properties),
-            span: self.span_from(open.span.start),
-        })
+        Ok(Expr { kind: ExprKind::Object(properties), span: self.span_from(open.span.start) })
     }
 
     #[cold]
@@ -1663,12 +1391,8 @@ impl<'a> Parser<'a> {
         let looks_like_key = |index: usize| {
             let key = self.tokens.get(index);
             let colon = self.tokens.get(index + 1);
-            key.is_some_and(|k| {
-                matches!(
-                    k.kind,
-                    TokenKind::Ident(_) | TokenKind::Str { .. } | TokenKind::Number(_)
-                )
-            }) && colon.is_some_and(|c| c.is_punct(Punct::Colon))
+            key.is_some_and(|k| matches!(k.kind, TokenKind::Ident(_) | TokenKind::Str { .. } | TokenKind::Number(_)))
+                && colon.is_some_and(|c| c.is_punct(Punct::Colon))
         };
         match &next.kind {
             TokenKind::Punct(Punct::Semicolon)
@@ -1681,32 +1405,20 @@ impl<'a> Parser<'a> {
                 )
                 .with_hint("replace the `;` with `,`")
             }
-            TokenKind::Eof
-            | TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::Semicolon) => {
+            TokenKind::Eof | TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::Semicolon) => {
                 self.unclosed(open, next)
             }
             _ if looks_like_key(self.pos) => self
-                .error(
-                    ErrorKind::MissingComma,
-                    next.span,
-                    "missing `,` between properties",
-                )
+                .error(ErrorKind::MissingComma, next.span, "missing `,` between properties")
                 .with_hint("add `,` after the previous value"),
             TokenKind::Punct(Punct::Assign) => self
-                .error(
-                    ErrorKind::EqualsInObject,
-                    next.span,
-                    "`=` cannot be used inside `{ }`",
-                )
+                .error(ErrorKind::EqualsInObject, next.span, "`=` cannot be used inside `{ }`")
                 .with_hint("properties are written `key: value`, separated by `,`"),
             _ => self
                 .error(
                     ErrorKind::UnexpectedToken,
                     next.span,
-                    format!(
-                        "expected `,` or `}}` after this property's value, found {}",
-                        describe(&next.kind)
-                    ),
+                    format!("expected `,` or `}}` after this property's value, found {}", describe(&next.kind)),
                 )
                 .with_hint("separate properties with `,`; an operator may be missing"),
         }
@@ -1746,15 +1458,9 @@ fn starts_expression(token: &Token) -> bool {
         | TokenKind::Str { .. }
         | TokenKind::Template(_)
         | TokenKind::Regex { .. } => true,
-        TokenKind::Punct(p) => matches!(
-            p,
-            Punct::LBrace
-                | Punct::LBracket
-                | Punct::LParen
-                | Punct::Bang
-                | Punct::Minus
-                | Punct::Plus
-        ),
+        TokenKind::Punct(p) => {
+            matches!(p, Punct::LBrace | Punct::LBracket | Punct::LParen | Punct::Bang | Punct::Minus | Punct::Plus)
+        }
         TokenKind::Eof => false,
     }
 }
@@ -1808,10 +1514,7 @@ mod tests {
                 error.span.column,
                 error.kind,
                 error.message,
-                error
-                    .hint
-                    .map(|h| format!("\nhint: {h}"))
-                    .unwrap_or_default()
+                error.hint.map(|h| format!("\nhint: {h}")).unwrap_or_default()
             ),
         }
     }
@@ -2065,114 +1768,219 @@ const h = function () {}"#,
                     error 1:44 SemicolonInObject: `;` cannot separate properties inside `{ }` — use `,`
                     hint: replace the `;` with `,`"#]],
             ),
-            ("User.create({ username = \"ada\" })", expect![[r#"
+            (
+                "User.create({ username = \"ada\" })",
+                expect![[r#"
                 error 1:24 EqualsInObject: use `:` between a key and its value inside `{ }`, not `=`
-                hint: write `username: …`"#]]),
-            ("db.users.insertOne({ name: \"ada\" age: 36 })", expect![[r#"
+                hint: write `username: …`"#]],
+            ),
+            (
+                "db.users.insertOne({ name: \"ada\" age: 36 })",
+                expect![[r#"
                 error 1:34 MissingComma: missing `,` between properties
-                hint: add `,` after the previous value"#]]),
-            ("db.users.insertOne({ name: \"ada\"\n  age: 36 })", expect![[r#"
+                hint: add `,` after the previous value"#]],
+            ),
+            (
+                "db.users.insertOne({ name: \"ada\"\n  age: 36 })",
+                expect![[r#"
                 error 2:3 MissingComma: missing `,` between properties
-                hint: add `,` after the previous value"#]]),
-            ("[1 2]", expect![[r#"
+                hint: add `,` after the previous value"#]],
+            ),
+            (
+                "[1 2]",
+                expect![[r#"
                 error 1:4 MissingComma: missing `,` between array elements
-                hint: add `,` before this"#]]),
-            ("f(a b)", expect![[r#"
+                hint: add `,` before this"#]],
+            ),
+            (
+                "f(a b)",
+                expect![[r#"
                 error 1:5 MissingComma: missing `,` between arguments
-                hint: add `,` before this"#]]),
-            ("f(a; b)", expect![[r#"
+                hint: add `,` before this"#]],
+            ),
+            (
+                "f(a; b)",
+                expect![[r#"
                 error 1:4 MissingComma: `;` cannot separate arguments inside `( )` — use `,`
-                hint: replace the `;` with `,`"#]]),
-            ("User.find({ name: \"ada\" ", expect![[r#"
+                hint: replace the `;` with `,`"#]],
+            ),
+            (
+                "User.find({ name: \"ada\" ",
+                expect![[r#"
                 error 1:11 Unclosed: this `{` is never closed
-                hint: add the missing `}`"#]]),
-            ("User.find({ name: \"ada\" )", expect![[r#"
+                hint: add the missing `}`"#]],
+            ),
+            (
+                "User.find({ name: \"ada\" )",
+                expect![[r#"
                 error 1:11 Unclosed: this `{` is never closed: `)` at line 1, column 25 comes before its `}`
-                hint: add the missing `}`"#]]),
-            ("User.find({ tags: [1, 2 }", expect![[r#"
+                hint: add the missing `}`"#]],
+            ),
+            (
+                "User.find({ tags: [1, 2 }",
+                expect![[r#"
                 error 1:19 Unclosed: this `[` is never closed: `}` at line 1, column 25 comes before its `]`
-                hint: add the missing `]`"#]]),
-            ("User.find(\n  { a: 1 }\n", expect![[r#"
+                hint: add the missing `]`"#]],
+            ),
+            (
+                "User.find(\n  { a: 1 }\n",
+                expect![[r#"
                 error 1:10 Unclosed: this `(` is never closed
-                hint: add the missing `)`"#]]),
-            ("app.get(\"/\", (req, res) => {\n  res.send(1)\n", expect![[r#"
+                hint: add the missing `)`"#]],
+            ),
+            (
+                "app.get(\"/\", (req, res) => {\n  res.send(1)\n",
+                expect![[r#"
                 error 1:28 Unclosed: this `{` is never closed
-                hint: add the missing `}`"#]]),
-            ("User.find({ name: \"ada })", expect![[r#"
+                hint: add the missing `}`"#]],
+            ),
+            (
+                "User.find({ name: \"ada })",
+                expect![[r#"
                 error 1:19 UnterminatedString: this string is never closed
-                hint: add the closing " before the end of the line (strings in "…" cannot span lines; use backticks for that)"#]]),
-            ("User.find({ name: ", expect![[r#"
+                hint: add the closing " before the end of the line (strings in "…" cannot span lines; use backticks for that)"#]],
+            ),
+            (
+                "User.find({ name: ",
+                expect![[r#"
                 error 1:19 UnexpectedEnd: the code ends here, but a value is missing
-                hint: finish the statement, or check for a missing closing bracket or quote"#]]),
-            ("User.find(", expect![[r#"
+                hint: finish the statement, or check for a missing closing bracket or quote"#]],
+            ),
+            (
+                "User.find(",
+                expect![[r#"
                 error 1:10 Unclosed: this `(` is never closed
-                hint: add the missing `)`"#]]),
-            ("User.", expect![[r#"
+                hint: add the missing `)`"#]],
+            ),
+            (
+                "User.",
+                expect![[r#"
                 error 1:6 UnexpectedEnd: the code ends here, but a property name after `.` is missing
-                hint: for a property whose name is not a plain word write `object["the name"]`"#]]),
-            ("db.users.find({ ...filter })", expect![[r#"
+                hint: for a property whose name is not a plain word write `object["the name"]`"#]],
+            ),
+            (
+                "db.users.find({ ...filter })",
+                expect![[r#"
                 error 1:17 SpreadNotSupported: spread syntax `...` is not supported in crudlab
-                hint: write the properties or elements out one by one"#]]),
-            ("f(...args)", expect![[r#"
+                hint: write the properties or elements out one by one"#]],
+            ),
+            (
+                "f(...args)",
+                expect![[r#"
                 error 1:3 SpreadNotSupported: spread syntax `...` is not supported in crudlab
-                hint: write the properties or elements out one by one"#]]),
-            ("[...xs]", expect![[r#"
+                hint: write the properties or elements out one by one"#]],
+            ),
+            (
+                "[...xs]",
+                expect![[r#"
                 error 1:2 SpreadNotSupported: spread syntax `...` is not supported in crudlab
-                hint: write the properties or elements out one by one"#]]),
+                hint: write the properties or elements out one by one"#]],
+            ),
             ("const = 5", expect!["error 1:7 UnexpectedToken: expected a variable name, found `=`"]),
-            ("const x", expect![[r#"
+            (
+                "const x",
+                expect![[r#"
                 error 1:8 UnexpectedToken: a `const` needs a value
-                hint: write `const name = value`"#]]),
-            ("User.find(name: \"ada\")", expect![[r#"
+                hint: write `const name = value`"#]],
+            ),
+            (
+                "User.find(name: \"ada\")",
+                expect![[r#"
                 error 1:15 UnexpectedToken: `key: value` pairs must be inside `{ }`
-                hint: wrap the document in braces: `find({ name: "ada" })`"#]]),
-            ("x = { a: 1,, b: 2 }", expect![[r#"
+                hint: wrap the document in braces: `find({ name: "ada" })`"#]],
+            ),
+            (
+                "x = { a: 1,, b: 2 }",
+                expect![[r#"
                 error 1:12 UnexpectedToken: two `,` in a row: a property is missing
-                hint: remove the extra `,`"#]]),
-            ("x = { a: }", expect![[r#"
+                hint: remove the extra `,`"#]],
+            ),
+            (
+                "x = { a: }",
+                expect![[r#"
                 error 1:10 UnexpectedToken: the key `a` has no value after its `:`
-                hint: write a value after `:`"#]]),
-            ("x = { a b }", expect![[r#"
+                hint: write a value after `:`"#]],
+            ),
+            (
+                "x = { a b }",
+                expect![[r#"
                 error 1:9 UnexpectedToken: expected `:` after the key `a`, found `b`
-                hint: a `:` or a `,` is missing between these two words"#]]),
-            ("x = { [k]: 1 }", expect![[r#"
+                hint: a `:` or a `,` is missing between these two words"#]],
+            ),
+            (
+                "x = { [k]: 1 }",
+                expect![[r#"
                 error 1:7 Unsupported: computed keys `[expression]: value` are not supported
-                hint: write the key itself, in quotes if needed"#]]),
-            ("x = { f() {} }", expect!["error 1:8 Unsupported: methods inside objects (`name() { … }`) are not supported"]),
-            ("})", expect![[r#"
+                hint: write the key itself, in quotes if needed"#]],
+            ),
+            (
+                "x = { f() {} }",
+                expect!["error 1:8 Unsupported: methods inside objects (`name() { … }`) are not supported"],
+            ),
+            (
+                "})",
+                expect![[r#"
                 error 1:1 UnexpectedToken: `}` closes nothing: there is no matching opening bracket before it
-                hint: remove it, or add the opening bracket it belongs to"#]]),
+                hint: remove it, or add the opening bracket it belongs to"#]],
+            ),
             ("class A {}", expect!["error 1:1 Unsupported: classes are not supported in crudlab's shell"]),
             ("for (;;) {}", expect!["error 1:1 Unsupported: `for` loops are not supported in crudlab's shell"]),
-            ("x = if", expect![[r#"
+            (
+                "x = if",
+                expect![[r#"
                 error 1:5 UnexpectedToken: `if` cannot be used here: a value was expected
-                hint: a statement keyword must start its own statement; check the line before for a missing value"#]]),
-            ("f(,)", expect![[r#"
+                hint: a statement keyword must start its own statement; check the line before for a missing value"#]],
+            ),
+            (
+                "f(,)",
+                expect![[r#"
                 error 1:3 UnexpectedToken: a `,` cannot come before the first of the arguments
-                hint: remove the extra `,`"#]]),
-            ("1 = 2", expect![[r#"
+                hint: remove the extra `,`"#]],
+            ),
+            (
+                "1 = 2",
+                expect![[r#"
                 error 1:3 UnexpectedToken: cannot assign to this: the left of `=` must be a name or a property
-                hint: to compare values write `===`"#]]),
-            ("x = `hi ${name}`", expect![[r#"
+                hint: to compare values write `===`"#]],
+            ),
+            (
+                "x = `hi ${name}`",
+                expect![[r#"
                 error 1:9 TemplatePlaceholder: `${…}` placeholders inside backtick strings are not supported
-                hint: join the pieces with `+` instead, or write `\${` for a literal `${`"#]]),
+                hint: join the pieces with `+` instead, or write `\${` for a literal `${`"#]],
+            ),
             ("new Schema({ a: String }) @", expect!["error 1:27 UnexpectedCharacter: `@` has no meaning here"]),
-            ("a => ", expect![[r#"
+            (
+                "a => ",
+                expect![[r#"
                 error 1:6 UnexpectedEnd: the code ends here, but a value is missing
-                hint: finish the statement, or check for a missing closing bracket or quote"#]]),
+                hint: finish the statement, or check for a missing closing bracket or quote"#]],
+            ),
             ("x = ()", expect!["error 1:6 UnexpectedToken: expected a value between `(` and `)`, found `)`"]),
-            ("x.", expect![[r#"
+            (
+                "x.",
+                expect![[r#"
                 error 1:3 UnexpectedEnd: the code ends here, but a property name after `.` is missing
-                hint: for a property whose name is not a plain word write `object["the name"]`"#]]),
-            ("x.1", expect![[r#"
+                hint: for a property whose name is not a plain word write `object["the name"]`"#]],
+            ),
+            (
+                "x.1",
+                expect![[r#"
                 error 1:2 UnexpectedToken: expected the end of the statement, found a number
-                hint: put each statement on its own line or separate statements with `;`; a `,` or an operator may be missing"#]]),
-            ("import x", expect![[r#"
+                hint: put each statement on its own line or separate statements with `;`; a `,` or an operator may be missing"#]],
+            ),
+            (
+                "import x",
+                expect![[r#"
                 error 1:9 UnexpectedEnd: the code ends here, but `from` and the module name, like `from "mongoose"` is missing
-                hint: finish the statement, or check for a missing closing bracket or quote"#]]),
-            ("a: 1", expect![[r#"
+                hint: finish the statement, or check for a missing closing bracket or quote"#]],
+            ),
+            (
+                "a: 1",
+                expect![[r#"
                 error 1:2 UnexpectedToken: `:` can only be used inside `{ }` (between a key and its value) or in `a ? b : c`
-                hint: wrap the key and value in `{ }`"#]]),
+                hint: wrap the key and value in `{ }`"#]],
+            ),
         ];
         for (source, expected) in table {
             expected.assert_eq(&show(source));

@@ -9,33 +9,18 @@ use super::parser::{parse, MAX_DEPTH};
 /// WebAssembly gives the page 1 MiB of stack, and optimised builds are tested in exactly that. Unoptimised
 /// debug builds keep every temporary in its own stack slot and need about 7 times more per nesting level,
 /// so they get 4 MiB (half of a native main thread's 8 MiB).
-const SMALL_STACK: usize = if cfg!(debug_assertions) {
-    4 * 1024 * 1024
-} else {
-    1024 * 1024
-};
+const SMALL_STACK: usize = if cfg!(debug_assertions) { 4 * 1024 * 1024 } else { 1024 * 1024 };
 
 fn on_small_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new()
-        .stack_size(SMALL_STACK)
-        .spawn(work)
-        .unwrap()
-        .join()
-        .unwrap()
+    std::thread::Builder::new().stack_size(SMALL_STACK).spawn(work).unwrap().join().unwrap()
 }
 
 fn deep_inputs() -> Vec<(&'static str, String)> {
     let n = 10_000;
     vec![
         ("brackets", "[".repeat(n)),
-        (
-            "closed brackets",
-            format!("x = {}1{}", "[".repeat(n), "]".repeat(n)),
-        ),
-        (
-            "objects",
-            format!("x = {}1{}", "{a: ".repeat(n), "}".repeat(n)),
-        ),
+        ("closed brackets", format!("x = {}1{}", "[".repeat(n), "]".repeat(n))),
+        ("objects", format!("x = {}1{}", "{a: ".repeat(n), "}".repeat(n))),
         ("parens", format!("{}1{}", "(".repeat(n), ")".repeat(n))),
         ("calls", format!("{}{}", "f(".repeat(n), ")".repeat(n))),
         ("not", format!("{}x", "!".repeat(n))),
@@ -51,10 +36,7 @@ fn deep_inputs() -> Vec<(&'static str, String)> {
         ("index chain", format!("a{}", "[0]".repeat(n))),
         ("sum", format!("1{}", " + 1".repeat(n))),
         ("assignment chain", "a = ".repeat(n) + "1"),
-        (
-            "functions",
-            format!("{}{}", "function f() {".repeat(n), "}".repeat(n)),
-        ),
+        ("functions", format!("{}{}", "function f() {".repeat(n), "}".repeat(n))),
     ]
 }
 
@@ -63,14 +45,7 @@ fn deep_nesting_gives_a_located_error_on_a_small_stack() {
     let results = on_small_stack(|| {
         deep_inputs()
             .into_iter()
-            .map(|(name, source)| {
-                (
-                    name,
-                    parse(&source)
-                        .map(|_| ())
-                        .map_err(|e| (e.kind, e.span.line)),
-                )
-            })
+            .map(|(name, source)| (name, parse(&source).map(|_| ()).map_err(|e| (e.kind, e.span.line))))
             .collect::<Vec<_>>()
     });
     for (name, result) in results {

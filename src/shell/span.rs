@@ -16,18 +16,12 @@ impl Span {
 
     /// An empty span at `offset`, used for "something is missing here" errors.
     pub fn point(offset: usize) -> Self {
-        Self {
-            start: offset,
-            end: offset,
-        }
+        Self { start: offset, end: offset }
     }
 
     /// The smallest span covering both `self` and `other`.
     pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     /// Whether `offset` lies inside the span; the end counts as inside so a cursor right after a node finds it.
@@ -95,12 +89,7 @@ pub struct Location {
 impl Location {
     pub fn new(source: &str, span: Span) -> Self {
         let LineColumn { line, column } = LineColumn::of(source, span.start);
-        Self {
-            start: span.start,
-            end: span.end,
-            line,
-            column,
-        }
+        Self { start: span.start, end: span.end, line, column }
     }
 
     pub fn span(&self) -> Span {
@@ -125,22 +114,10 @@ mod tests {
     #[test]
     fn line_and_column_count_characters_from_one() {
         let source = "ab\ncdé\nf";
-        let table = [
-            (0, (1, 1)),
-            (2, (1, 3)),
-            (3, (2, 1)),
-            (5, (2, 3)),
-            (7, (2, 4)),
-            (8, (3, 1)),
-            (9, (3, 2)),
-            (100, (3, 2)),
-        ];
+        let table =
+            [(0, (1, 1)), (2, (1, 3)), (3, (2, 1)), (5, (2, 3)), (7, (2, 4)), (8, (3, 1)), (9, (3, 2)), (100, (3, 2))];
         for (offset, (line, column)) in table {
-            assert_eq!(
-                LineColumn::of(source, offset),
-                LineColumn { line, column },
-                "offset {offset}"
-            );
+            assert_eq!(LineColumn::of(source, offset), LineColumn { line, column }, "offset {offset}");
         }
         // Offset 6 is inside `é`: clamped to its start.
         assert_eq!(LineColumn::of(source, 6), LineColumn { line: 2, column: 3 });
