@@ -3,6 +3,7 @@
 pub mod conformance;
 pub mod engine;
 pub mod schema;
+pub mod shell;
 pub mod storage;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
