@@ -1,5 +1,7 @@
 //! crudlab: a MongoDB-like document store and a Mongoose-like schema layer, for teaching databases in the browser.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod schema;
