@@ -71,6 +71,13 @@ impl SortSpec {
                     ))
                 }
             };
+            if field.split('.').any(|part| part.starts_with('$')) {
+                return Err(MongoError::new(
+                    16410,
+                    "Location16410",
+                    "FieldPath field names may not start with '$'. Consider using $getField or $setField.",
+                ));
+            }
             if field.is_empty() || field.split('.').any(str::is_empty) {
                 return Err(MongoError::new(
                     40352,

@@ -18,6 +18,20 @@ pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
 
+/// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
+const UNSUPPORTED_FIELD_OPERATORS: &[&str] = &[
+    "$bitsAllClear",
+    "$bitsAllSet",
+    "$bitsAnyClear",
+    "$bitsAnySet",
+    "$geoIntersects",
+    "$geoWithin",
+    "$near",
+    "$nearSphere",
+    "$maxDistance",
+    "$minDistance",
+];
+
 /// How deeply `$and`/`$or`/`$nor`/`$not`/`$elemMatch` may nest before a filter is rejected
 /// (MongoDB caps match expression trees at 100 levels too).
 pub(crate) const MAX_FILTER_DEPTH: usize = 100;
@@ -361,6 +375,11 @@ pub(crate) fn parse_operators(
             "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
             "$where" => {
                 return Err(MongoError::bad_value("$where cannot be applied to a field"));
+            }
+            _ if UNSUPPORTED_FIELD_OPERATORS.contains(&name.as_str()) => {
+                return Err(MongoError::bad_value(format!(
+                    "{name} is a MongoDB operator that crudlab does not support"
+                )));
             }
             _ => {
                 return Err(MongoError::bad_value(format!("unknown operator: {name}")));
