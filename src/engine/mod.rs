@@ -2,7 +2,10 @@
 
 pub mod error;
 pub mod expr;
+pub mod operators;
 pub mod path;
+pub mod projection;
 pub mod query;
+pub mod sort;
 pub mod update;
 pub mod value;

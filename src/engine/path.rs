@@ -1,6 +1,11 @@
 //! Dotted field paths (`"profile.address.zip"`, `"scores.0.score"`) and how MongoDB's query matcher walks them through nested documents and arrays.
 
+use crate::engine::error::{MongoError, MongoResult};
 use bson::{Bson, Document};
+
+/// The most components a path may have (MongoDB's own limit for field paths); longer paths are rejected
+/// at compile time so that walking them can never exhaust the stack.
+pub const MAX_PATH_COMPONENTS: usize = 200;
 
 /// A dotted path split into its components. Numeric components may index arrays (`"tags.2"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +22,16 @@ impl FieldPath {
             dotted: dotted.to_string(),
             parts: dotted.split('.').map(str::to_string).collect(),
         }
+    }
+
+    /// Like [`FieldPath::parse`], but rejects paths longer than [`MAX_PATH_COMPONENTS`].
+    pub fn parse_checked(dotted: &str) -> MongoResult<FieldPath> {
+        if dotted.split('.').count() > MAX_PATH_COMPONENTS {
+            return Err(MongoError::bad_value(format!(
+                "FieldPath is too long: more than {MAX_PATH_COMPONENTS} components"
+            )));
+        }
+        Ok(FieldPath::parse(dotted))
     }
 
     /// A path with no components: the value itself (used by `$elemMatch` on scalars).
@@ -65,6 +80,14 @@ pub struct Reached<'a> {
 /// at the last component is returned as is (a predicate decides whether to look inside a leaf array).
 pub fn reach<'a>(doc: &'a Document, parts: &[String]) -> Vec<Reached<'a>> {
     let mut out = Vec::new();
+    if parts.len() > MAX_PATH_COMPONENTS {
+        // Unreachable through the checked constructors; answering "missing" keeps the walk bounded.
+        out.push(Reached {
+            value: None,
+            array_position: None,
+        });
+        return out;
+    }
     reach_in_document(doc, parts, None, &mut out);
     out
 }
@@ -184,6 +207,16 @@ mod tests {
         assert_eq!(array_index("01"), None);
         assert_eq!(array_index("-1"), None);
         assert_eq!(array_index(""), None);
+    }
+
+    #[test]
+    fn overlong_paths_are_rejected_or_missing() {
+        let long = vec!["a"; MAX_PATH_COMPONENTS + 1].join(".");
+        assert!(FieldPath::parse_checked(&long).is_err());
+        let d = doc! {"a": 1};
+        let reached = reach(&d, FieldPath::parse(&long).parts());
+        assert_eq!(reached.len(), 1);
+        assert_eq!(reached[0].value, None);
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
                     "FieldPath field names may not be empty strings.",
                 ));
             }
-            Ok(Expression::Field(FieldPath::parse(dotted)))
+            Ok(Expression::Field(FieldPath::parse_checked(dotted)?))
         }
         Bson::Array(items) => Ok(Expression::Array(
             items

@@ -147,17 +147,27 @@ pub(super) fn parse_regex_document(
     RegexMatcher::new(&pattern, &options).map(Some)
 }
 
-fn to_integral(value: &Bson) -> Option<Result<i64, ()>> {
+/// Why a number cannot be used as a 64-bit integer (MongoDB's `tryCoerce` messages).
+const NAN_OR_INF: &str = "Unable to coerce NaN/Inf to integral type";
+const OUT_OF_BOUNDS: &str = "Out of bounds coercing to integral value";
+
+/// A number truncated toward zero to an i64, or why it cannot be; `None` for non-numbers.
+fn to_integral(value: &Bson) -> Option<Result<i64, &'static str>> {
     Some(match value {
         Bson::Int32(i) => Ok(i64::from(*i)),
         Bson::Int64(i) => Ok(*i),
         Bson::Double(_) | Bson::Decimal128(_) => {
             let d = crate::engine::value::as_f64(value).unwrap_or(f64::NAN);
-            if d.is_finite() {
-                // Saturating truncation toward zero, as MongoDB truncates fractional $mod arguments.
-                Ok(d.trunc() as i64)
+            // 2^63 is the first double beyond i64::MAX.
+            if !d.is_finite() {
+                Err(NAN_OR_INF)
+            } else if d.trunc() >= 9_223_372_036_854_775_808.0
+                || d.trunc() < -9_223_372_036_854_775_808.0
+            {
+                Err(OUT_OF_BOUNDS)
             } else {
-                Err(())
+                // In range after the check above, so the cast is exact truncation.
+                Ok(d.trunc() as i64)
             }
         }
         _ => return None,
@@ -168,37 +178,34 @@ pub(super) fn parse_mod(path: &FieldPath, argument: &Bson) -> MongoResult<Node> 
     let Bson::Array(items) = argument else {
         return Err(MongoError::bad_value("malformed mod, needs to be an array"));
     };
-    if items.len() < 2 {
+    let mut iter = items.iter();
+    let Some(divisor) = iter.next() else {
         return Err(MongoError::bad_value("malformed mod, not enough elements"));
-    }
-    if items.len() > 2 {
+    };
+    let Some(divisor) = to_integral(divisor) else {
+        return Err(MongoError::bad_value("malformed mod, divisor not a number"));
+    };
+    let Some(remainder) = iter.next() else {
+        return Err(MongoError::bad_value("malformed mod, not enough elements"));
+    };
+    let Some(remainder) = to_integral(remainder) else {
+        return Err(MongoError::bad_value(
+            "malformed mod, remainder not a number",
+        ));
+    };
+    if iter.next().is_some() {
         return Err(MongoError::bad_value("malformed mod, too many elements"));
     }
-    let (Some(divisor), Some(remainder)) = (items.first(), items.get(1)) else {
-        return Err(MongoError::bad_value("malformed mod, not enough elements"));
-    };
-    let divisor = match to_integral(divisor) {
-        None => return Err(MongoError::bad_value("malformed mod, divisor not a number")),
-        Some(Err(())) => {
-            return Err(MongoError::bad_value(
-                "malformed mod, divisor value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type",
-            ))
-        }
-        Some(Ok(d)) => d,
-    };
-    let remainder = match to_integral(remainder) {
-        None => {
-            return Err(MongoError::bad_value(
-                "malformed mod, remainder not a number",
-            ))
-        }
-        Some(Err(())) => {
-            return Err(MongoError::bad_value(
-                "malformed mod, remainder value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type",
-            ))
-        }
-        Some(Ok(r)) => r,
-    };
+    let divisor = divisor.map_err(|why| {
+        MongoError::bad_value(format!(
+            "malformed mod, divisor value is invalid :: caused by :: {why}"
+        ))
+    })?;
+    let remainder = remainder.map_err(|why| {
+        MongoError::bad_value(format!(
+            "malformed mod, remainder value is invalid :: caused by :: {why}"
+        ))
+    })?;
     if divisor == 0 {
         return Err(MongoError::bad_value("divisor cannot be 0"));
     }
@@ -326,6 +333,18 @@ mod tests {
             "malformed mod, divisor not a number"
         );
         assert_eq!(err(doc! {"n": {"$mod": [0, 1]}}), "divisor cannot be 0");
+        assert_eq!(
+            err(doc! {"n": {"$mod": ["x", 1, 2]}}),
+            "malformed mod, divisor not a number"
+        );
+        assert_eq!(
+            err(doc! {"n": {"$mod": [f64::NAN, 1]}}),
+            "malformed mod, divisor value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type"
+        );
+        assert_eq!(
+            err(doc! {"n": {"$mod": [1e19, 1]}}),
+            "malformed mod, divisor value is invalid :: caused by :: Out of bounds coercing to integral value"
+        );
     }
 
     #[test]

@@ -18,6 +18,20 @@ pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
 
+/// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
+const UNSUPPORTED_FIELD_OPERATORS: &[&str] = &[
+    "$bitsAllClear",
+    "$bitsAllSet",
+    "$bitsAnyClear",
+    "$bitsAnySet",
+    "$geoIntersects",
+    "$geoWithin",
+    "$near",
+    "$nearSphere",
+    "$maxDistance",
+    "$minDistance",
+];
+
 /// How deeply `$and`/`$or`/`$nor`/`$not`/`$elemMatch` may nest before a filter is rejected
 /// (MongoDB caps match expression trees at 100 levels too).
 pub(crate) const MAX_FILTER_DEPTH: usize = 100;
@@ -102,7 +116,8 @@ type Matched = Option<Option<usize>>;
 /// A range or equality bound a query planner can use on one field (see [`Filter::equality_and_ranges`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldBounds {
-    /// `{f: v}` or `{f: {$eq: v}}`. Matches also documents whose array field contains `v`.
+    /// `{f: v}` or `{f: {$eq: v}}`. Matches also documents whose array field contains `v`;
+    /// `Equal(null)` also matches documents that lack the field.
     Equal(Bson),
     /// `{f: {$in: [...]}}` without regexes.
     In(Vec<Bson>),
@@ -173,6 +188,27 @@ impl Filter {
         let mut wrapped = Document::new();
         wrapped.insert(name, value.clone());
         self.matches(&wrapped)
+    }
+
+    /// The dotted paths the filter tests (outside `$elemMatch` sub-queries), in order, without repeats.
+    pub fn paths(&self) -> Vec<&str> {
+        fn collect<'a>(node: &'a Node, out: &mut Vec<&'a str>) {
+            match node {
+                Node::And(children) | Node::Or(children) | Node::Nor(children) => {
+                    children.iter().for_each(|child| collect(child, out))
+                }
+                Node::Not(inner) => collect(inner, out),
+                Node::Path { path, .. } => {
+                    if !out.contains(&path.dotted()) {
+                        out.push(path.dotted());
+                    }
+                }
+                Node::Expr(_) | Node::AlwaysFalse => {}
+            }
+        }
+        let mut out = Vec::new();
+        collect(&self.root, &mut out);
+        out
     }
 
     /// Top-level equality, `$in` and range predicates per field, for index selection. Only predicates
@@ -283,7 +319,7 @@ pub(crate) fn parse_document(doc: &Document, level: Level, depth: usize) -> Mong
             }
             continue;
         }
-        let path = FieldPath::parse(key);
+        let path = FieldPath::parse_checked(key)?;
         if is_operator_document(value, false) {
             if let Bson::Document(sub) = value {
                 parse_operators(&path, sub, level, depth, &mut children)?;
@@ -339,6 +375,11 @@ pub(crate) fn parse_operators(
             "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
             "$where" => {
                 return Err(MongoError::bad_value("$where cannot be applied to a field"));
+            }
+            _ if UNSUPPORTED_FIELD_OPERATORS.contains(&name.as_str()) => {
+                return Err(MongoError::bad_value(format!(
+                    "{name} is a MongoDB operator that crudlab does not support"
+                )));
             }
             _ => {
                 return Err(MongoError::bad_value(format!("unknown operator: {name}")));
@@ -586,5 +627,121 @@ mod tests {
         let f = Filter::compile(&doc! {"$expr": {"$divide": [1, "$z"]}}).unwrap();
         assert!(f.try_matches(&doc! {"z": 0}).is_err());
         assert!(!f.matches(&doc! {"z": 0}));
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    //! Random filters, projections and sorts over random documents: compiling and running them must never panic.
+    use super::Filter;
+    use crate::engine::projection::Projection;
+    use crate::engine::sort::SortSpec;
+    use bson::{Bson, Document};
+    use proptest::prelude::*;
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-c]{1,2}(\\.[0-2a-c]){0,2}",
+            prop::sample::select(vec![
+                "$eq",
+                "$ne",
+                "$gt",
+                "$lte",
+                "$in",
+                "$nin",
+                "$all",
+                "$elemMatch",
+                "$size",
+                "$not",
+                "$exists",
+                "$type",
+                "$regex",
+                "$options",
+                "$mod",
+                "$and",
+                "$or",
+                "$nor",
+                "$expr",
+                "$add",
+                "$divide",
+                "$cond",
+                "$ifNull",
+                "$concat",
+                "$slice",
+                "$literal",
+                "$cmp",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Bson> {
+        let leaf = prop_oneof![
+            Just(Bson::Null),
+            (-3i32..5).prop_map(Bson::Int32),
+            any::<f64>().prop_map(Bson::Double),
+            "[a-c$.()*\\\\]{0,4}".prop_map(Bson::String),
+            any::<bool>().prop_map(Bson::Boolean),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Bson::Array),
+                prop::collection::vec((key(), inner), 0..4)
+                    .prop_map(|fields| Bson::Document(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn document() -> impl Strategy<Value = Document> {
+        prop::collection::vec((key(), value()), 0..5).prop_map(|f| f.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn single_operators_never_panic(
+            path in "[a-c]{1,2}(\\.[0-2a-c]){0,2}",
+            operator in key(),
+            argument in value(),
+            docs in prop::collection::vec(document(), 1..4),
+        ) {
+            let mut condition = Document::new();
+            condition.insert(operator, argument);
+            let mut spec = Document::new();
+            spec.insert(path, condition);
+            if let Ok(filter) = Filter::compile(&spec) {
+                for doc in &docs {
+                    let _ = filter.try_matches(doc);
+                    let _ = filter.matches_positional(doc);
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics(spec in document(), docs in prop::collection::vec(document(), 0..4)) {
+            if let Ok(filter) = Filter::compile(&spec) {
+                for doc in &docs {
+                    let _ = filter.try_matches(doc);
+                    let _ = filter.matches_positional(doc);
+                }
+                let _ = filter.equality_and_ranges();
+            }
+            if let Ok(projection) = Projection::compile(&spec) {
+                for doc in &docs {
+                    let _ = projection.apply_with_position(doc, Some(1));
+                }
+            }
+            let sort_spec: Document = spec.keys().map(|k| (k.clone(), Bson::Int32(-1))).collect();
+            if let Ok(sort) = SortSpec::compile(&sort_spec) {
+                let mut sorted = docs.clone();
+                sort.sort(&mut sorted);
+                prop_assert_eq!(sorted.len(), docs.len());
+            }
+            if let Ok(sort) = SortSpec::compile(&spec) {
+                let mut sorted = docs.clone();
+                sort.sort(&mut sorted);
+                prop_assert_eq!(sorted.len(), docs.len());
+            }
+        }
     }
 }
