@@ -85,14 +85,10 @@ fn integer_argument(arg: &Bson, field: &str) -> MongoResult<i64> {
             if d.fract() == 0.0 && d.abs() < 9.2e18 {
                 Ok(d as i64)
             } else {
-                Err(MongoError::failed_to_parse(format!(
-                    "Expected an integer: {shown}"
-                )))
+                Err(MongoError::failed_to_parse(format!("Expected an integer: {shown}")))
             }
         }
-        _ => Err(MongoError::failed_to_parse(format!(
-            "Expected a number in: {shown}"
-        ))),
+        _ => Err(MongoError::failed_to_parse(format!("Expected a number in: {shown}"))),
     }
 }
 
@@ -103,12 +99,7 @@ fn parse_push(arg: &Bson) -> MongoResult<PushSpec> {
     if !spec.contains_key("$each") {
         return Ok(PushSpec::single(arg.clone()));
     }
-    let mut push = PushSpec {
-        values: Vec::new(),
-        position: None,
-        slice: None,
-        sort: None,
-    };
+    let mut push = PushSpec { values: Vec::new(), position: None, slice: None, sort: None };
     for (clause, value) in spec {
         match clause.as_str() {
             "$each" => match value {
@@ -137,11 +128,7 @@ fn parse_push(arg: &Bson) -> MongoResult<PushSpec> {
                 })?)
             }
             "$sort" => push.sort = Some(parse_push_sort(value)?),
-            other => {
-                return Err(MongoError::bad_value(format!(
-                    "Unrecognized clause in $push: {other}"
-                )))
-            }
+            other => return Err(MongoError::bad_value(format!("Unrecognized clause in $push: {other}"))),
         }
     }
     Ok(push)
@@ -167,9 +154,7 @@ fn parse_push_sort(value: &Bson) -> MongoResult<PushSort> {
     match value {
         Bson::Document(pattern) => {
             if pattern.is_empty() {
-                return Err(MongoError::bad_value(
-                    "The $sort pattern is empty when it should be a set of fields.",
-                ));
+                return Err(MongoError::bad_value("The $sort pattern is empty when it should be a set of fields."));
             }
             let mut fields = Vec::new();
             for (field, direction) in pattern {
@@ -226,19 +211,13 @@ fn parse_add_to_set(arg: &Bson) -> MongoResult<Vec<Bson>> {
 /// Query keywords that take a path (`{$gte: 3}`): a `$pull` argument starting with one is a condition on
 /// the element itself, while `{field: cond}` or `{$and: [...]}` is a query on document elements.
 fn is_path_accepting_keyword(key: &str) -> bool {
-    key.starts_with('$')
-        && !matches!(
-            key,
-            "$and" | "$or" | "$nor" | "$expr" | "$where" | "$text" | "$comment"
-        )
+    key.starts_with('$') && !matches!(key, "$and" | "$or" | "$nor" | "$expr" | "$where" | "$text" | "$comment")
 }
 
 fn parse_pull(arg: &Bson) -> MongoResult<PullMatcher> {
     Ok(match arg {
         Bson::Document(cond) => match cond.keys().next() {
-            Some(first) if is_path_accepting_keyword(first) => {
-                PullMatcher::Condition(ElementMatcher::on_element(arg)?)
-            }
+            Some(first) if is_path_accepting_keyword(first) => PullMatcher::Condition(ElementMatcher::on_element(arg)?),
             _ => PullMatcher::Condition(ElementMatcher::on_document(cond)?),
         },
         Bson::RegularExpression(_) => PullMatcher::Condition(ElementMatcher::on_element(arg)?),
@@ -248,12 +227,7 @@ fn parse_pull(arg: &Bson) -> MongoResult<PullMatcher> {
 
 impl PushSpec {
     fn single(value: Bson) -> Self {
-        PushSpec {
-            values: vec![value],
-            position: None,
-            slice: None,
-            sort: None,
-        }
+        PushSpec { values: vec![value], position: None, slice: None, sort: None }
     }
 
     fn apply(&self, items: &mut Vec<Bson>) {
@@ -316,9 +290,7 @@ fn directed(ord: Ordering, ascending: bool) -> Ordering {
 
 /// A sort key inside a document element; missing fields sort as null, as MongoDB's `$push` `$sort` does.
 fn sort_key(doc: &Document, path: &[String]) -> Bson {
-    super::path::lookup_in_documents(doc, path)
-        .cloned()
-        .unwrap_or(Bson::Null)
+    super::path::lookup_in_documents(doc, path).cloned().unwrap_or(Bson::Null)
 }
 
 impl ArrayOp {
@@ -347,13 +319,7 @@ impl ArrayOp {
     }
 
     /// Changes an existing value, which must be an array. `name` is the field name, `path` the path taken.
-    pub(crate) fn update_existing(
-        &self,
-        value: &mut Bson,
-        name: &str,
-        path: &str,
-        root: &Document,
-    ) -> MongoResult<()> {
+    pub(crate) fn update_existing(&self, value: &mut Bson, name: &str, path: &str, root: &Document) -> MongoResult<()> {
         let Bson::Array(items) = value else {
             return Err(match self {
                 ArrayOp::Push(_) => MongoError::bad_value(format!(
@@ -426,31 +392,11 @@ mod tests {
         let table = [
             (bson!(3), bson!([1, 2]), bson!([1, 2, 3])),
             (bson!([3]), bson!([1]), bson!([1, [3]])),
-            (
-                bson!({"$each": [0], "$position": 0}),
-                bson!([1, 2]),
-                bson!([0, 1, 2]),
-            ),
-            (
-                bson!({"$each": [0], "$position": -1}),
-                bson!([1, 2]),
-                bson!([1, 0, 2]),
-            ),
-            (
-                bson!({"$each": [0], "$position": -9}),
-                bson!([1, 2]),
-                bson!([0, 1, 2]),
-            ),
-            (
-                bson!({"$each": [99, 200], "$sort": -1, "$slice": 2}),
-                bson!([102, 103, 104]),
-                bson!([200, 104]),
-            ),
-            (
-                bson!({"$each": [5], "$slice": -2}),
-                bson!([1, 2, 3]),
-                bson!([3, 5]),
-            ),
+            (bson!({"$each": [0], "$position": 0}), bson!([1, 2]), bson!([0, 1, 2])),
+            (bson!({"$each": [0], "$position": -1}), bson!([1, 2]), bson!([1, 0, 2])),
+            (bson!({"$each": [0], "$position": -9}), bson!([1, 2]), bson!([0, 1, 2])),
+            (bson!({"$each": [99, 200], "$sort": -1, "$slice": 2}), bson!([102, 103, 104]), bson!([200, 104])),
+            (bson!({"$each": [5], "$slice": -2}), bson!([1, 2, 3]), bson!([3, 5])),
             (bson!({"$each": [], "$slice": 0}), bson!([1, 2]), bson!([])),
             (
                 bson!({"$each": [{"s": 80}], "$sort": {"s": -1}}),
@@ -477,18 +423,9 @@ mod tests {
     #[test]
     fn add_to_set_skips_existing_and_duplicate_values() {
         let each = bson!({"$each": ["code", "rust", "rust"]});
-        assert_eq!(
-            run("$addToSet", each, bson!(["math", "code"])).unwrap(),
-            bson!(["math", "code", "rust"])
-        );
-        assert_eq!(
-            run("$addToSet", bson!(["a"]), bson!(["code"])).unwrap(),
-            bson!(["code", ["a"]])
-        );
-        assert_eq!(
-            run("$addToSet", bson!(1.0), bson!([1])).unwrap(),
-            bson!([1])
-        );
+        assert_eq!(run("$addToSet", each, bson!(["math", "code"])).unwrap(), bson!(["math", "code", "rust"]));
+        assert_eq!(run("$addToSet", bson!(["a"]), bson!(["code"])).unwrap(), bson!(["code", ["a"]]));
+        assert_eq!(run("$addToSet", bson!(1.0), bson!([1])).unwrap(), bson!([1]));
     }
 
     #[test]
@@ -496,18 +433,9 @@ mod tests {
         assert_eq!(run("$pop", bson!(1), bson!([1, 2])).unwrap(), bson!([1]));
         assert_eq!(run("$pop", bson!(-1), bson!([1, 2])).unwrap(), bson!([2]));
         assert_eq!(run("$pop", bson!(1), bson!([])).unwrap(), bson!([]));
-        assert_eq!(
-            parse("$pop", "tags", &bson!(2)).unwrap_err().message,
-            "$pop expects 1 or -1, found: 2"
-        );
-        assert_eq!(
-            run("$pull", bson!(2), bson!([1, 2, 2.0, 3])).unwrap(),
-            bson!([1, 3])
-        );
-        assert_eq!(
-            run("$pullAll", bson!([1, 3, 9]), bson!([1, 2, 3])).unwrap(),
-            bson!([2])
-        );
+        assert_eq!(parse("$pop", "tags", &bson!(2)).unwrap_err().message, "$pop expects 1 or -1, found: 2");
+        assert_eq!(run("$pull", bson!(2), bson!([1, 2, 2.0, 3])).unwrap(), bson!([1, 3]));
+        assert_eq!(run("$pullAll", bson!([1, 3, 9]), bson!([1, 2, 3])).unwrap(), bson!([2]));
         assert_eq!(run("$pull", bson!(1), bson!("x")).unwrap_err().code, 2);
         assert!(parse("$pullAll", "tags", &bson!(1)).is_err());
     }

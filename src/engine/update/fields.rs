@@ -93,17 +93,10 @@ fn parse_current_date(arg: &Bson) -> MongoResult<bool> {
 }
 
 /// The checks `$rename` makes on its (already split) source and destination paths.
-pub(crate) fn check_rename(
-    from: &str,
-    from_parts: &[String],
-    to: &str,
-    to_parts: &[String],
-) -> MongoResult<()> {
+pub(crate) fn check_rename(from: &str, from_parts: &[String], to: &str, to_parts: &[String]) -> MongoResult<()> {
     let quoted = describe_element(from, &Bson::String(to.to_string()));
     if from_parts == to_parts {
-        return Err(MongoError::bad_value(format!(
-            "The source and target field for $rename must differ: {quoted}"
-        )));
+        return Err(MongoError::bad_value(format!("The source and target field for $rename must differ: {quoted}")));
     }
     if from_parts.starts_with(to_parts) || to_parts.starts_with(from_parts) {
         return Err(MongoError::bad_value(format!(
@@ -111,14 +104,10 @@ pub(crate) fn check_rename(
         )));
     }
     if from_parts.iter().any(|p| super::path::is_dynamic_part(p)) {
-        return Err(MongoError::bad_value(format!(
-            "The source field for $rename may not be dynamic: {from}"
-        )));
+        return Err(MongoError::bad_value(format!("The source field for $rename may not be dynamic: {from}")));
     }
     if to_parts.iter().any(|p| super::path::is_dynamic_part(p)) {
-        return Err(MongoError::bad_value(format!(
-            "The destination field for $rename may not be dynamic: {to}"
-        )));
+        return Err(MongoError::bad_value(format!("The destination field for $rename may not be dynamic: {to}")));
     }
     Ok(())
 }
@@ -181,11 +170,7 @@ impl FieldOp {
     }
 
     /// The value to create when the field is missing; `None` leaves it missing.
-    pub(crate) fn create(
-        &self,
-        is_upsert_insert: bool,
-        now: bson::DateTime,
-    ) -> MongoResult<Option<Bson>> {
+    pub(crate) fn create(&self, is_upsert_insert: bool, now: bson::DateTime) -> MongoResult<Option<Bson>> {
         Ok(match self {
             FieldOp::Set(value) | FieldOp::Min(value) | FieldOp::Max(value) => Some(value.clone()),
             FieldOp::SetOnInsert(value) => is_upsert_insert.then(|| value.clone()),
@@ -200,11 +185,7 @@ impl FieldOp {
 
 /// Reads the source of a `$rename` from the document before the update, enforcing MongoDB's rules:
 /// no arrays along the source path, and a source below a scalar is an error.
-pub(crate) fn rename_source(
-    original: &Document,
-    from: &[String],
-    from_dotted: &str,
-) -> MongoResult<Option<Bson>> {
+pub(crate) fn rename_source(original: &Document, from: &[String], from_dotted: &str) -> MongoResult<Option<Bson>> {
     let mut current = original;
     for (i, part) in from.iter().enumerate() {
         let Some(value) = current.get(part) else {
@@ -240,10 +221,7 @@ pub(crate) fn rename_source(
 fn current_date(timestamp: bool, now: bson::DateTime) -> Bson {
     if timestamp {
         let seconds = u32::try_from(now.timestamp_millis().max(0) / 1000).unwrap_or(u32::MAX);
-        Bson::Timestamp(bson::Timestamp {
-            time: seconds,
-            increment: 1,
-        })
+        Bson::Timestamp(bson::Timestamp { time: seconds, increment: 1 })
     } else {
         Bson::DateTime(now)
     }
@@ -253,10 +231,7 @@ fn zero_like(value: &Bson) -> Bson {
     match value {
         Bson::Int32(_) => Bson::Int32(0),
         Bson::Int64(_) => Bson::Int64(0),
-        Bson::Decimal128(_) => "0"
-            .parse::<bson::Decimal128>()
-            .map(Bson::Decimal128)
-            .unwrap_or(Bson::Double(0.0)),
+        Bson::Decimal128(_) => "0".parse::<bson::Decimal128>().map(Bson::Decimal128).unwrap_or(Bson::Double(0.0)),
         _ => Bson::Double(0.0),
     }
 }
@@ -273,18 +248,10 @@ fn arithmetic(current: &Bson, operand: &Bson, add: bool) -> Option<Bson> {
         let x = crate::engine::value::as_f64(current)?;
         let y = crate::engine::value::as_f64(operand)?;
         let result = if add { x + y } else { x * y };
-        return result
-            .to_string()
-            .parse::<bson::Decimal128>()
-            .ok()
-            .map(Bson::Decimal128);
+        return result.to_string().parse::<bson::Decimal128>().ok().map(Bson::Decimal128);
     }
     if let (Some(x), Some(y)) = (as_i64(current), as_i64(operand)) {
-        let result = if add {
-            x.checked_add(y)?
-        } else {
-            x.checked_mul(y)?
-        };
+        let result = if add { x.checked_add(y)? } else { x.checked_mul(y)? };
         let both_int32 = matches!(current, Bson::Int32(_)) && matches!(operand, Bson::Int32(_));
         return Some(match i32::try_from(result) {
             Ok(small) if both_int32 => Bson::Int32(small),
@@ -318,11 +285,7 @@ mod tests {
         let table = [
             (FieldOp::Inc(bson!(1)), bson!(36), bson!(37)),
             (FieldOp::Inc(bson!(-36.5)), bson!(36), bson!(-0.5)),
-            (
-                FieldOp::Inc(bson!(1)),
-                Bson::Int32(i32::MAX),
-                Bson::Int64(2_147_483_648),
-            ),
+            (FieldOp::Inc(bson!(1)), Bson::Int32(i32::MAX), Bson::Int64(2_147_483_648)),
             (FieldOp::Inc(Bson::Int64(1)), bson!(1), Bson::Int64(2)),
             (FieldOp::Mul(bson!(2)), bson!(36), bson!(72)),
             (FieldOp::Mul(bson!(1)), bson!(28.5), bson!(28.5)),
@@ -340,10 +303,7 @@ mod tests {
             "Cannot apply $inc to a value of non-numeric type. {_id: 3} has the field 'age' of non-numeric type string"
         );
         let err = parse("$inc", "age", &bson!("1")).unwrap_err();
-        assert_eq!(
-            err.message,
-            "Cannot increment with non-numeric argument: {age: \"1\"}"
-        );
+        assert_eq!(err.message, "Cannot increment with non-numeric argument: {age: \"1\"}");
         assert_eq!(err.code, 14);
     }
 
@@ -352,35 +312,18 @@ mod tests {
         assert_eq!(run(&FieldOp::Min(bson!(30)), bson!(36)).unwrap(), bson!(30));
         assert_eq!(run(&FieldOp::Min(bson!(40)), bson!(36)).unwrap(), bson!(36));
         assert_eq!(run(&FieldOp::Max(bson!(1)), bson!(36)).unwrap(), bson!(36));
-        assert_eq!(
-            run(&FieldOp::Max(bson!("a")), bson!(36)).unwrap(),
-            bson!("a")
-        );
+        assert_eq!(run(&FieldOp::Max(bson!("a")), bson!(36)).unwrap(), bson!("a"));
     }
 
     #[test]
     fn missing_fields_are_created_by_most_operators() {
-        assert_eq!(
-            FieldOp::Inc(bson!(5)).create(false, now()).unwrap(),
-            Some(bson!(5))
-        );
-        assert_eq!(
-            FieldOp::Mul(bson!(5)).create(false, now()).unwrap(),
-            Some(bson!(0))
-        );
+        assert_eq!(FieldOp::Inc(bson!(5)).create(false, now()).unwrap(), Some(bson!(5)));
+        assert_eq!(FieldOp::Mul(bson!(5)).create(false, now()).unwrap(), Some(bson!(0)));
         assert_eq!(FieldOp::Unset.create(false, now()).unwrap(), None);
+        assert_eq!(FieldOp::SetOnInsert(bson!(1)).create(false, now()).unwrap(), None);
+        assert_eq!(FieldOp::SetOnInsert(bson!(1)).create(true, now()).unwrap(), Some(bson!(1)));
         assert_eq!(
-            FieldOp::SetOnInsert(bson!(1)).create(false, now()).unwrap(),
-            None
-        );
-        assert_eq!(
-            FieldOp::SetOnInsert(bson!(1)).create(true, now()).unwrap(),
-            Some(bson!(1))
-        );
-        assert_eq!(
-            FieldOp::CurrentDate { timestamp: false }
-                .create(false, now())
-                .unwrap(),
+            FieldOp::CurrentDate { timestamp: false }.create(false, now()).unwrap(),
             Some(Bson::DateTime(now()))
         );
     }
@@ -390,9 +333,7 @@ mod tests {
         assert!(parse("$currentDate", "d", &bson!({"$type": "timestamp"})).is_ok());
         assert!(parse("$currentDate", "d", &bson!({"$type": "year"})).is_err());
         let err = parse("$currentDate", "d", &bson!("date")).unwrap_err();
-        assert!(err
-            .message
-            .starts_with("string is not valid type for $currentDate."));
+        assert!(err.message.starts_with("string is not valid type for $currentDate."));
         let parts = |p: &str| split_update_path(p).unwrap();
         let check = |from: &str, to: &str| check_rename(from, &parts(from), to, &parts(to));
         assert_eq!(
@@ -408,15 +349,9 @@ mod tests {
     fn rename_sources_may_not_cross_arrays() {
         let doc = doc! {"_id": 1, "a": [1], "p": {"q": 2}, "s": 1};
         let parts = |p: &str| split_update_path(p).unwrap();
-        assert_eq!(
-            rename_source(&doc, &parts("p.q"), "p.q").unwrap(),
-            Some(bson!(2))
-        );
+        assert_eq!(rename_source(&doc, &parts("p.q"), "p.q").unwrap(), Some(bson!(2)));
         assert_eq!(rename_source(&doc, &parts("x.y"), "x.y").unwrap(), None);
         assert!(rename_source(&doc, &parts("a.0"), "a.0").is_err());
-        assert_eq!(
-            rename_source(&doc, &parts("s.t"), "s.t").unwrap_err().code,
-            28
-        );
+        assert_eq!(rename_source(&doc, &parts("s.t"), "s.t").unwrap_err().code, 28);
     }
 }

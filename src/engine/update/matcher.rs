@@ -18,9 +18,7 @@ pub(crate) struct ElementMatcher {
 
 impl std::fmt::Debug for ElementMatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ElementMatcher")
-            .field("wrap_as", &self.wrap_as)
-            .finish_non_exhaustive()
+        f.debug_struct("ElementMatcher").field("wrap_as", &self.wrap_as).finish_non_exhaustive()
     }
 }
 
@@ -29,26 +27,17 @@ impl ElementMatcher {
     pub(crate) fn on_element(condition: &Bson) -> MongoResult<Self> {
         let mut filter = Document::new();
         filter.insert(PULL_ELEMENT_NAME, condition.clone());
-        Ok(ElementMatcher {
-            filter: Filter::compile(&filter)?,
-            wrap_as: Some(PULL_ELEMENT_NAME.to_string()),
-        })
+        Ok(ElementMatcher { filter: Filter::compile(&filter)?, wrap_as: Some(PULL_ELEMENT_NAME.to_string()) })
     }
 
     /// A query on document elements (`{votes: 0}`); elements that are not documents never match.
     pub(crate) fn on_document(query: &Document) -> MongoResult<Self> {
-        Ok(ElementMatcher {
-            filter: Filter::compile(query)?,
-            wrap_as: None,
-        })
+        Ok(ElementMatcher { filter: Filter::compile(query)?, wrap_as: None })
     }
 
     /// An array filter `{"<id>.field": cond}`: the element is tested as `{<id>: element}`.
     pub(crate) fn for_identifier(identifier: &str, filter: &Document) -> MongoResult<Self> {
-        Ok(ElementMatcher {
-            filter: Filter::compile(filter)?,
-            wrap_as: Some(identifier.to_string()),
-        })
+        Ok(ElementMatcher { filter: Filter::compile(filter)?, wrap_as: Some(identifier.to_string()) })
     }
 
     pub(crate) fn matches(&self, item: &Bson) -> bool {

@@ -9,6 +9,7 @@ mod positional;
 mod replacement;
 
 use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::operators::OperatorDoc;
 use array::ArrayOp;
 use bson::{Bson, Document};
 use fields::FieldOp;
@@ -95,40 +96,48 @@ struct Env<'a> {
     always_modified: std::cell::Cell<bool>,
 }
 
-const FIELD_OPERATORS: &[&str] = &[
-    "$set",
-    "$unset",
-    "$inc",
-    "$mul",
-    "$min",
-    "$max",
-    "$rename",
-    "$setOnInsert",
-    "$currentDate",
-];
+const FIELD_OPERATORS: &[&str] =
+    &["$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename", "$setOnInsert", "$currentDate"];
 const ARRAY_OPERATORS: &[&str] = &["$push", "$addToSet", "$pop", "$pull", "$pullAll"];
 
-/// One line per update operator for the operator reference: name, summary, example.
-pub fn update_operators() -> &'static [(&'static str, &'static str, &'static str)] {
-    &[
-        ("$set", "Sets the value of a field, creating it (and missing parents) if needed.", "{ $set: { city: \"Paris\" } }"),
-        ("$unset", "Removes a field; an array element becomes null instead.", "{ $unset: { city: \"\" } }"),
-        ("$inc", "Adds a number to a field; a missing field starts at 0.", "{ $inc: { age: 1 } }"),
-        ("$mul", "Multiplies a field by a number; a missing field becomes 0.", "{ $mul: { price: 1.1 } }"),
-        ("$min", "Sets the field only if the given value is smaller than the current one.", "{ $min: { age: 30 } }"),
-        ("$max", "Sets the field only if the given value is larger than the current one.", "{ $max: { age: 30 } }"),
-        ("$rename", "Moves a field's value to a new name.", "{ $rename: { city: \"town\" } }"),
-        ("$setOnInsert", "Sets a field only when an upsert inserts a new document.", "{ $setOnInsert: { createdAt: new Date() } }"),
-        ("$currentDate", "Sets a field to the current date (or timestamp).", "{ $currentDate: { lastModified: true } }"),
-        ("$push", "Appends to an array; $each, $position, $sort and $slice shape the result.", "{ $push: { tags: { $each: [\"a\", \"b\"], $slice: -5 } } }"),
-        ("$addToSet", "Appends values not already in the array.", "{ $addToSet: { tags: { $each: [\"a\", \"b\"] } } }"),
-        ("$pop", "Removes the last (1) or first (-1) element of an array.", "{ $pop: { tags: 1 } }"),
-        ("$pull", "Removes array elements equal to a value or matching a condition.", "{ $pull: { scores: { $lt: 50 } } }"),
-        ("$pullAll", "Removes every array element equal to one of the listed values.", "{ $pullAll: { tags: [\"a\", \"b\"] } }"),
-        ("$", "In a path: the array element the query matched.", "{ $inc: { \"comments.$.votes\": 1 } }"),
-        ("$[]", "In a path: every element of the array.", "{ $set: { \"scores.$[].seen\": true } }"),
-        ("$[<id>]", "In a path: the elements passing the arrayFilter named <id>.", "{ $set: { \"scores.$[s].passed\": true } }  with arrayFilters: [{ \"s.score\": { $gte: 80 } }]"),
-    ]
+const fn entry(
+    name: &'static str,
+    category: &'static str,
+    summary: &'static str,
+    example: &'static str,
+) -> OperatorDoc {
+    OperatorDoc { name, category, summary, example }
+}
+
+/// The update operators, modifiers and positional forms in the reference, grouped as MongoDB's manual
+/// groups them (`update fields`, `update array`, `update modifier`); each example is an update document.
+static UPDATE_OPERATORS: &[OperatorDoc] = &[
+    entry("$set", "update fields", "Sets the value of a field, creating it (and missing parents) if needed.", r#"{"$set": {"city": "Paris"}}"#),
+    entry("$unset", "update fields", "Removes a field; inside an array the element becomes null instead.", r#"{"$unset": {"city": ""}}"#),
+    entry("$inc", "update fields", "Adds a number to a field; a missing field starts from 0.", r#"{"$inc": {"age": 1}}"#),
+    entry("$mul", "update fields", "Multiplies a field by a number; a missing field becomes 0.", r#"{"$mul": {"age": 2}}"#),
+    entry("$min", "update fields", "Sets the field only if the given value is smaller than the current one.", r#"{"$min": {"age": 18}}"#),
+    entry("$max", "update fields", "Sets the field only if the given value is larger than the current one.", r#"{"$max": {"age": 30}}"#),
+    entry("$rename", "update fields", "Moves a field's value to a new name.", r#"{"$rename": {"city": "town"}}"#),
+    entry("$setOnInsert", "update fields", "Sets a field only when an upsert inserts a new document.", r#"{"$setOnInsert": {"plan": "free"}}"#),
+    entry("$currentDate", "update fields", "Sets a field to the current date (or a timestamp).", r#"{"$currentDate": {"lastSeen": true}}"#),
+    entry("$push", "update array", "Appends a value to an array, creating the array if the field is missing.", r#"{"$push": {"tags": "rust"}}"#),
+    entry("$addToSet", "update array", "Appends values that are not already in the array.", r#"{"$addToSet": {"tags": "rust"}}"#),
+    entry("$pop", "update array", "Removes the last (1) or first (-1) element of an array.", r#"{"$pop": {"tags": 1}}"#),
+    entry("$pull", "update array", "Removes array elements equal to a value or matching a condition.", r#"{"$pull": {"purchasedCourses": {"$gte": 103}}}"#),
+    entry("$pullAll", "update array", "Removes every array element equal to one of the listed values.", r#"{"$pullAll": {"tags": ["os", "lisp"]}}"#),
+    entry("$", "update array", "In a path: the array element the query matched (the query must test that array).", r#"{"$inc": {"scores.$.score": 1}}"#),
+    entry("$[]", "update array", "In a path: every element of the array.", r#"{"$inc": {"scores.$[].score": 1}}"#),
+    entry("$[<identifier>]", "update array", "In a path: the elements passing the arrayFilter named by the identifier (here arrayFilters: [{\"s.score\": {\"$gte\": 80}}]).", r#"{"$set": {"scores.$[s].passed": true}}"#),
+    entry("$each", "update modifier", "With $push or $addToSet: adds each element of the list instead of the list itself.", r#"{"$push": {"tags": {"$each": ["a", "b"]}}}"#),
+    entry("$position", "update modifier", "With $push and $each: inserts at this index (negative counts from the end).", r#"{"$push": {"tags": {"$each": ["first"], "$position": 0}}}"#),
+    entry("$slice", "update modifier", "With $push and $each: keeps only the first n (or last -n) elements afterwards.", r#"{"$push": {"tags": {"$each": ["new"], "$slice": -3}}}"#),
+    entry("$sort", "update modifier", "With $push and $each: sorts the array afterwards, whole elements (1/-1) or by fields.", r#"{"$push": {"scores": {"$each": [], "$sort": {"score": -1}}}}"#),
+];
+
+/// Every update operator, modifier and positional form crudlab implements, for the UI's reference.
+pub fn update_operators() -> &'static [OperatorDoc] {
+    UPDATE_OPERATORS
 }
 
 /// The driver's error for an update whose first key is not an operator, and for a replacement with operators.
@@ -149,19 +158,14 @@ impl Update {
     pub fn compile_operators(update: &Document, array_filters: &[Document]) -> MongoResult<Update> {
         match update.keys().next() {
             Some(first) if first.starts_with('$') => {}
-            _ => {
-                return Err(driver_invalid_argument(
-                    "Update document requires atomic operators",
-                ))
-            }
+            _ => return Err(driver_invalid_argument("Update document requires atomic operators")),
         }
         let filters = positional::compile_array_filters(array_filters)?;
         let mut used = vec![false; filters.len()];
         let mut root = ObjectNode::default();
         let mut id_paths = Vec::new();
         for (op, arg) in update {
-            let known =
-                FIELD_OPERATORS.contains(&op.as_str()) || ARRAY_OPERATORS.contains(&op.as_str());
+            let known = FIELD_OPERATORS.contains(&op.as_str()) || ARRAY_OPERATORS.contains(&op.as_str());
             if !known {
                 return Err(MongoError::failed_to_parse(format!(
                     "Unknown modifier: {op}. Expected a valid update modifier or pipeline-style update specified as an array"
@@ -180,10 +184,7 @@ impl Update {
                 // the tree; `$rename` reserves its source path before looking at the destination.
                 let parts = checked_path(field)?;
                 if op == "$rename" {
-                    let source = Leaf {
-                        path: field.clone(),
-                        op: LeafOp::Field(FieldOp::RenameFrom),
-                    };
+                    let source = Leaf { path: field.clone(), op: LeafOp::Field(FieldOp::RenameFrom) };
                     root.add(&parts, source, &filters, &mut used, &mut id_paths)?;
                     let Bson::String(to) = value else {
                         return Err(MongoError::bad_value(format!(
@@ -195,10 +196,7 @@ impl Update {
                     fields::check_rename(field, &parts, to, &to_parts)?;
                     let destination = Leaf {
                         path: to.clone(),
-                        op: LeafOp::Field(FieldOp::RenameTo {
-                            from: parts,
-                            from_dotted: field.clone(),
-                        }),
+                        op: LeafOp::Field(FieldOp::RenameTo { from: parts, from_dotted: field.clone() }),
                     };
                     root.add(&to_parts, destination, &filters, &mut used, &mut id_paths)?;
                     continue;
@@ -208,40 +206,23 @@ impl Update {
                 } else {
                     LeafOp::Array(array::parse(op, field, value)?)
                 };
-                let leaf = Leaf {
-                    path: field.clone(),
-                    op,
-                };
+                let leaf = Leaf { path: field.clone(), op };
                 root.add(&parts, leaf, &filters, &mut used, &mut id_paths)?;
             }
         }
-        if let Some(unused) = filters
-            .iter()
-            .zip(&used)
-            .find_map(|(filter, used)| (!used).then_some(filter))
-        {
+        if let Some(unused) = filters.iter().zip(&used).find_map(|(filter, used)| (!used).then_some(filter)) {
             return Err(positional::unused_filter_error(&unused.identifier, update));
         }
-        Ok(Update {
-            kind: UpdateKind::Operators(OperatorUpdate {
-                root,
-                filters,
-                id_paths,
-            }),
-        })
+        Ok(Update { kind: UpdateKind::Operators(OperatorUpdate { root, filters, id_paths }) })
     }
 
     /// Compiles the replacement document of `replaceOne`, which must not contain update operators.
     pub fn compile_replacement(replacement: &Document) -> MongoResult<Update> {
         if replacement.keys().any(|k| k.starts_with('$')) {
-            return Err(driver_invalid_argument(
-                "Replacement document must not contain atomic operators",
-            ));
+            return Err(driver_invalid_argument("Replacement document must not contain atomic operators"));
         }
         replacement::check_replacement(replacement)?;
-        Ok(Update {
-            kind: UpdateKind::Replacement(replacement.clone()),
-        })
+        Ok(Update { kind: UpdateKind::Replacement(replacement.clone()) })
     }
 
     /// True for a replacement document rather than operators.
@@ -261,9 +242,7 @@ impl Update {
     /// On error the document is left exactly as it was.
     pub fn apply(&self, doc: &mut Document, ctx: &UpdateContext) -> MongoResult<bool> {
         let (updated, always_modified) = match &self.kind {
-            UpdateKind::Replacement(replacement) => {
-                (replacement::replace(doc, replacement)?, false)
-            }
+            UpdateKind::Replacement(replacement) => (replacement::replace(doc, replacement)?, false),
             UpdateKind::Operators(ops) => ops.apply(doc, ctx)?,
         };
         let changed = always_modified || !path::documents_identical(doc, &updated);
@@ -282,9 +261,7 @@ fn checked_path(dotted: &str) -> MongoResult<Vec<String>> {
 }
 
 fn conflict(path: &str, at: &str) -> MongoError {
-    MongoError::conflicting_update_operators(format!(
-        "Updating the path '{path}' would create a conflict at '{at}'"
-    ))
+    MongoError::conflicting_update_operators(format!("Updating the path '{path}' would create a conflict at '{at}'"))
 }
 
 impl ObjectNode {
@@ -331,9 +308,7 @@ impl ObjectNode {
                 return Ok(());
             }
             None => {
-                let next_is_selector = parts
-                    .get(depth + 1)
-                    .is_some_and(|p| p.starts_with("$[") && p.ends_with(']'));
+                let next_is_selector = parts.get(depth + 1).is_some_and(|p| p.starts_with("$[") && p.ends_with(']'));
                 let node = if next_is_selector {
                     Node::Selected(SelectorNode::default())
                 } else {
@@ -363,16 +338,10 @@ impl Node {
         used: &mut [bool],
         here: &str,
     ) -> MongoResult<()> {
-        let next_is_selector = parts
-            .get(depth)
-            .is_some_and(|p| p.starts_with("$[") && p.ends_with(']'));
+        let next_is_selector = parts.get(depth).is_some_and(|p| p.starts_with("$[") && p.ends_with(']'));
         match self {
-            Node::Object(object) if !next_is_selector => {
-                object.merge(parts, depth, leaf, dotted, filters, used)
-            }
-            Node::Selected(selected) if next_is_selector => {
-                selected.merge(parts, depth, leaf, dotted, filters, used)
-            }
+            Node::Object(object) if !next_is_selector => object.merge(parts, depth, leaf, dotted, filters, used),
+            Node::Selected(selected) if next_is_selector => selected.merge(parts, depth, leaf, dotted, filters, used),
             _ => Err(conflict(dotted, here)),
         }
     }
@@ -398,20 +367,15 @@ impl SelectorNode {
         match existing {
             Some(_) if is_last => Err(conflict(dotted, dotted)),
             Some(index) => match self.children.get_mut(index) {
-                Some((_, _, child)) => {
-                    child.merge_below(parts, depth + 1, leaf, dotted, filters, used, &here)
-                }
+                Some((_, _, child)) => child.merge_below(parts, depth + 1, leaf, dotted, filters, used, &here),
                 None => Err(conflict(dotted, &here)),
             },
             None if is_last => {
-                self.children
-                    .push((selector, part.clone(), Node::Leaf(leaf)));
+                self.children.push((selector, part.clone(), Node::Leaf(leaf)));
                 Ok(())
             }
             None => {
-                let next_is_selector = parts
-                    .get(depth + 1)
-                    .is_some_and(|p| p.starts_with("$[") && p.ends_with(']'));
+                let next_is_selector = parts.get(depth + 1).is_some_and(|p| p.starts_with("$[") && p.ends_with(']'));
                 let mut node = if next_is_selector {
                     Node::Selected(SelectorNode::default())
                 } else {
@@ -428,16 +392,10 @@ impl SelectorNode {
 impl OperatorUpdate {
     /// The updated document, and whether an always-modifying operation ran.
     fn apply(&self, doc: &Document, ctx: &UpdateContext) -> MongoResult<(Document, bool)> {
-        let env = Env {
-            ctx,
-            original: doc,
-            filters: &self.filters,
-            always_modified: std::cell::Cell::new(false),
-        };
+        let env = Env { ctx, original: doc, filters: &self.filters, always_modified: std::cell::Cell::new(false) };
         let mut updated = doc.clone();
         let mut taken = Vec::new();
-        self.root
-            .apply_to_document(&mut updated, &mut taken, false, &env)?;
+        self.root.apply_to_document(&mut updated, &mut taken, false, &env)?;
         // Top-level `$` names may not be created or changed (nested ones may, since MongoDB 5.0).
         for (key, value) in &updated {
             let unchanged = doc.get(key).is_some_and(|old| path::identical(old, value));
@@ -446,9 +404,7 @@ impl OperatorUpdate {
             }
         }
         if let Some(old_id) = doc.get("_id") {
-            let unchanged = updated
-                .get("_id")
-                .is_some_and(|new_id| path::identical(old_id, new_id));
+            let unchanged = updated.get("_id").is_some_and(|new_id| path::identical(old_id, new_id));
             if !unchanged {
                 let path = self.id_paths.first().map(String::as_str).unwrap_or("_id");
                 return Err(MongoError::immutable_field(format!(
@@ -462,27 +418,18 @@ impl OperatorUpdate {
 
 impl ObjectNode {
     /// Children in the order MongoDB applies them, with `$` replaced by the matched index.
-    fn ordered_children(
-        &self,
-        ctx: &UpdateContext,
-        taken: &[String],
-    ) -> MongoResult<Vec<(String, &Node)>> {
+    fn ordered_children(&self, ctx: &UpdateContext, taken: &[String]) -> MongoResult<Vec<(String, &Node)>> {
         let mut ordered = Vec::with_capacity(self.children.len());
         for (key, node) in &self.children {
             let key = if key == "$" {
-                ctx.positional
-                    .ok_or_else(positional::positional_not_found)?
-                    .to_string()
+                ctx.positional.ok_or_else(positional::positional_not_found)?.to_string()
             } else {
                 key.clone()
             };
             ordered.push((key, node));
         }
         ordered.sort_by(|(a, _), (b, _)| compare_parts(a, b));
-        if let Some(pair) = ordered
-            .windows(2)
-            .find(|w| matches!(w, [(a, _), (b, _)] if a == b))
-        {
+        if let Some(pair) = ordered.windows(2).find(|w| matches!(w, [(a, _), (b, _)] if a == b)) {
             let key = pair.first().map(|(k, _)| k.as_str()).unwrap_or_default();
             let mut at = taken.to_vec();
             at.push(key.to_string());
@@ -537,20 +484,12 @@ impl ObjectNode {
 
 impl Node {
     /// Applies this node to the value in `slot` (which may be missing).
-    fn apply_at(
-        &self,
-        mut slot: Slot<'_>,
-        taken: &mut Vec<String>,
-        in_array: bool,
-        env: &Env<'_>,
-    ) -> MongoResult<()> {
+    fn apply_at(&self, mut slot: Slot<'_>, taken: &mut Vec<String>, in_array: bool, env: &Env<'_>) -> MongoResult<()> {
         let name = taken.last().cloned().unwrap_or_default();
         match self {
             Node::Leaf(leaf) => leaf.apply(slot, taken, in_array, env),
             Node::Object(object) => match slot.get_mut() {
-                Some(Bson::Document(inner)) => {
-                    object.apply_to_document(inner, taken, in_array, env)
-                }
+                Some(Bson::Document(inner)) => object.apply_to_document(inner, taken, in_array, env),
                 Some(Bson::Array(items)) => object.apply_to_array(items, &name, taken, env),
                 Some(scalar) => {
                     let element = describe_element(&name, scalar);
@@ -589,25 +528,18 @@ impl Node {
     fn check_viable(&self, key: &str, element: &str, env: &Env<'_>) -> MongoResult<()> {
         match self {
             Node::Leaf(leaf) => leaf.check_viable(key, element, env),
-            Node::Object(object) => object
-                .children
-                .iter()
-                .try_for_each(|(_, child)| child.check_viable(key, element, env)),
-            Node::Selected(selected) => selected
-                .children
-                .iter()
-                .try_for_each(|(_, _, child)| child.check_viable(key, element, env)),
+            Node::Object(object) => {
+                object.children.iter().try_for_each(|(_, child)| child.check_viable(key, element, env))
+            }
+            Node::Selected(selected) => {
+                selected.children.iter().try_for_each(|(_, _, child)| child.check_viable(key, element, env))
+            }
         }
     }
 }
 
 impl SelectorNode {
-    fn apply_to_array(
-        &self,
-        items: &mut Vec<Bson>,
-        taken: &mut Vec<String>,
-        env: &Env<'_>,
-    ) -> MongoResult<()> {
+    fn apply_to_array(&self, items: &mut Vec<Bson>, taken: &mut Vec<String>, env: &Env<'_>) -> MongoResult<()> {
         for index in 0..items.len() {
             let Some(item) = items.get(index) else {
                 break;
@@ -639,13 +571,7 @@ impl SelectorNode {
 }
 
 impl Leaf {
-    fn apply(
-        &self,
-        mut slot: Slot<'_>,
-        taken: &[String],
-        in_array: bool,
-        env: &Env<'_>,
-    ) -> MongoResult<()> {
+    fn apply(&self, mut slot: Slot<'_>, taken: &[String], in_array: bool, env: &Env<'_>) -> MongoResult<()> {
         let ctx = env.ctx;
         let name = taken.last().cloned().unwrap_or_default();
         match &self.op {
@@ -716,13 +642,8 @@ impl Leaf {
     /// The error for this operation when its path runs into `element` (a scalar, or an array reached by a
     /// field name) at part `key`; operations that would not create anything there pass.
     fn check_viable(&self, key: &str, element: &str, env: &Env<'_>) -> MongoResult<()> {
-        let cannot_create = || {
-            MongoError::new(
-                28,
-                "PathNotViable",
-                format!("Cannot create field '{key}' in element {{{element}}}"),
-            )
-        };
+        let cannot_create =
+            || MongoError::new(28, "PathNotViable", format!("Cannot create field '{key}' in element {{{element}}}"));
         match &self.op {
             LeafOp::Field(FieldOp::SetOnInsert(_)) if !env.ctx.is_upsert_insert => Ok(()),
             LeafOp::Field(FieldOp::RenameTo { from, from_dotted }) => {
@@ -737,10 +658,7 @@ impl Leaf {
             LeafOp::Array(_) => Err(MongoError::new(
                 28,
                 "PathNotViable",
-                format!(
-                    "Cannot use the part ({key} of {}) to traverse the element ({{{element}}})",
-                    self.path
-                ),
+                format!("Cannot use the part ({key} of {}) to traverse the element ({{{element}}})", self.path),
             )),
         }
     }

@@ -39,11 +39,7 @@ const MAX_VALUE_DEPTH: usize = 150;
 /// Splits a dotted update path into its parts, rejecting the paths MongoDB rejects (`''`, `a..b`, `a.`).
 pub(crate) fn split_update_path(path: &str) -> MongoResult<Vec<String>> {
     if path.is_empty() {
-        return Err(MongoError::new(
-            56,
-            "EmptyFieldName",
-            "An empty update path is not valid.",
-        ));
+        return Err(MongoError::new(56, "EmptyFieldName", "An empty update path is not valid."));
     }
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     if parts.iter().any(String::is_empty) {
@@ -54,9 +50,7 @@ pub(crate) fn split_update_path(path: &str) -> MongoResult<Vec<String>> {
         ));
     }
     if parts.len() > MAX_PATH_PARTS {
-        return Err(MongoError::bad_value(format!(
-            "The update path '{path}' has more than {MAX_PATH_PARTS} parts"
-        )));
+        return Err(MongoError::bad_value(format!("The update path '{path}' has more than {MAX_PATH_PARTS} parts")));
     }
     Ok(parts)
 }
@@ -181,10 +175,7 @@ pub(crate) fn documents_identical(x: &Document, y: &Document) -> bool {
 }
 
 fn documents_identical_at(x: &Document, y: &Document, depth: usize) -> bool {
-    x.len() == y.len()
-        && x.iter()
-            .zip(y.iter())
-            .all(|((kx, vx), (ky, vy))| kx == ky && identical_at(vx, vy, depth))
+    x.len() == y.len() && x.iter().zip(y.iter()).all(|((kx, vx), (ky, vy))| kx == ky && identical_at(vx, vy, depth))
 }
 
 /// A value printed as the server prints it in messages: `"London"`, `36`, `28.5`, `{ a: 1 }`, `[ 1, 2 ]`.
@@ -208,16 +199,10 @@ pub(crate) fn describe_document(doc: &Document) -> String {
 
 /// The `_id` of a document as error messages quote it (`_id: 3`), or `no id`.
 pub(crate) fn describe_id(doc: &Document) -> String {
-    doc.get("_id")
-        .map(|id| describe_element("_id", id))
-        .unwrap_or_else(|| "no id".to_string())
+    doc.get("_id").map(|id| describe_element("_id", id)).unwrap_or_else(|| "no id".to_string())
 }
 
-fn describe_fields<'a>(
-    fields: impl Iterator<Item = (&'a String, &'a Bson)>,
-    out: &mut String,
-    depth: usize,
-) {
+fn describe_fields<'a>(fields: impl Iterator<Item = (&'a String, &'a Bson)>, out: &mut String, depth: usize) {
     let mut empty = true;
     for (key, value) in fields {
         out.push_str(if empty { "{ " } else { ", " });
@@ -265,9 +250,7 @@ fn describe_into(value: &Bson, out: &mut String, depth: usize) {
         Bson::ObjectId(oid) => out.push_str(&format!("ObjectId('{}')", oid.to_hex())),
         Bson::DateTime(dt) => out.push_str(&format!("new Date({})", dt.timestamp_millis())),
         Bson::Timestamp(ts) => out.push_str(&format!("Timestamp({}, {})", ts.time, ts.increment)),
-        Bson::RegularExpression(re) => {
-            out.push_str(&format!("/{}/{}", re.pattern.as_str(), re.options.as_str()))
-        }
+        Bson::RegularExpression(re) => out.push_str(&format!("/{}/{}", re.pattern.as_str(), re.options.as_str())),
         Bson::MinKey => out.push_str("MinKey"),
         Bson::MaxKey => out.push_str("MaxKey"),
         Bson::JavaScriptCode(code) => out.push_str(code),
@@ -301,10 +284,7 @@ mod tests {
         assert_eq!(split_update_path("a.b").unwrap(), vec!["a", "b"]);
         assert_eq!(split_update_path("").unwrap_err().code, 56);
         let err = split_update_path("a..b").unwrap_err();
-        assert_eq!(
-            err.message,
-            "The update path 'a..b' contains an empty field name, which is not allowed."
-        );
+        assert_eq!(err.message, "The update path 'a..b' contains an empty field name, which is not allowed.");
     }
 
     #[test]
@@ -336,13 +316,7 @@ mod tests {
     fn slots_pad_arrays_and_null_out_elements() {
         let mut items = vec![bson!(1)];
         Slot::Element(&mut items, 3).put(bson!(9)).unwrap();
-        assert_eq!(
-            Slot::Element(&mut items, usize::MAX)
-                .put(bson!(9))
-                .unwrap_err()
-                .code,
-            17419
-        );
+        assert_eq!(Slot::Element(&mut items, usize::MAX).put(bson!(9)).unwrap_err().code, 17419);
         assert_eq!(items, vec![bson!(1), Bson::Null, Bson::Null, bson!(9)]);
         Slot::Element(&mut items, 0).remove();
         assert_eq!(items.first(), Some(&Bson::Null));
@@ -360,9 +334,6 @@ mod tests {
     fn identical_distinguishes_numeric_types() {
         assert!(!identical(&bson!(36), &bson!(36.0)));
         assert!(identical(&bson!({"a": [1]}), &bson!({"a": [1]})));
-        assert!(!documents_identical(
-            &doc! {"a": 1, "b": 2},
-            &doc! {"b": 2, "a": 1}
-        ));
+        assert!(!documents_identical(&doc! {"a": 1, "b": 2}, &doc! {"b": 2, "a": 1}));
     }
 }

@@ -45,10 +45,7 @@ pub(crate) fn compile_array_filters(filters: &[Document]) -> MongoResult<Vec<Arr
             )));
         }
         let matcher = ElementMatcher::for_identifier(&identifier, filter)?;
-        compiled.push(ArrayFilter {
-            identifier,
-            matcher,
-        });
+        compiled.push(ArrayFilter { identifier, matcher });
     }
     Ok(compiled)
 }
@@ -85,16 +82,13 @@ fn filter_identifier(filter: &Document) -> MongoResult<String> {
         }
     }
     found.ok_or_else(|| {
-        MongoError::failed_to_parse(
-            "Cannot use an expression without a top-level field name in arrayFilters",
-        )
+        MongoError::failed_to_parse("Cannot use an expression without a top-level field name in arrayFilters")
     })
 }
 
 fn is_valid_identifier(identifier: &str) -> bool {
     let mut chars = identifier.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_alphanumeric())
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Resolves a `$[...]` path part against the compiled filters, marking the filter as used.
@@ -104,21 +98,13 @@ pub(crate) fn resolve_selector(
     filters: &[ArrayFilter],
     used: &mut [bool],
 ) -> MongoResult<Selector> {
-    let identifier = part
-        .strip_prefix("$[")
-        .and_then(|rest| rest.strip_suffix(']'))
-        .unwrap_or_default();
+    let identifier = part.strip_prefix("$[").and_then(|rest| rest.strip_suffix(']')).unwrap_or_default();
     if identifier.is_empty() {
         return Ok(Selector::All);
     }
-    let index = filters
-        .iter()
-        .position(|f| f.identifier == identifier)
-        .ok_or_else(|| {
-            MongoError::bad_value(format!(
-                "No array filter found for identifier '{identifier}' in path '{path}'"
-            ))
-        })?;
+    let index = filters.iter().position(|f| f.identifier == identifier).ok_or_else(|| {
+        MongoError::bad_value(format!("No array filter found for identifier '{identifier}' in path '{path}'"))
+    })?;
     if let Some(flag) = used.get_mut(index) {
         *flag = true;
     }
@@ -137,9 +123,7 @@ pub(crate) fn unused_filter_error(identifier: &str, update: &Document) -> MongoE
 pub(crate) fn check_positional_parts(parts: &[String], path: &str) -> MongoResult<()> {
     let dollar_count = parts.iter().filter(|p| p.as_str() == "$").count();
     if dollar_count > 1 {
-        return Err(MongoError::bad_value(format!(
-            "Too many positional (i.e. '$') elements found in path '{path}'"
-        )));
+        return Err(MongoError::bad_value(format!("Too many positional (i.e. '$') elements found in path '{path}'")));
     }
     match parts.first().map(String::as_str) {
         Some("$") => Err(MongoError::bad_value(format!(
@@ -169,10 +153,7 @@ mod tests {
 
     #[test]
     fn array_filters_need_one_well_formed_identifier() {
-        assert_eq!(
-            error_of(&[doc! {}]),
-            "Cannot use an expression without a top-level field name in arrayFilters"
-        );
+        assert_eq!(error_of(&[doc! {}]), "Cannot use an expression without a top-level field name in arrayFilters");
         assert!(error_of(&[doc! {"a": 1, "b": 2}]).contains("found 'a' and 'b'"));
         assert!(error_of(&[doc! {"Bad": 1}]).contains("beginning with a lowercase letter"));
         assert_eq!(
@@ -193,13 +174,7 @@ mod tests {
     #[test]
     fn unknown_identifiers_are_reported_with_their_path() {
         let err = resolve_selector("$[x]", "a.$[x].b", &[], &mut []).unwrap_err();
-        assert_eq!(
-            err.message,
-            "No array filter found for identifier 'x' in path 'a.$[x].b'"
-        );
-        assert_eq!(
-            resolve_selector("$[]", "a.$[]", &[], &mut []).unwrap(),
-            Selector::All
-        );
+        assert_eq!(err.message, "No array filter found for identifier 'x' in path 'a.$[x].b'");
+        assert_eq!(resolve_selector("$[]", "a.$[]", &[], &mut []).unwrap(), Selector::All);
     }
 }

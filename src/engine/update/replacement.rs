@@ -102,10 +102,7 @@ fn insert_path(doc: &mut Document, parts: &[&str], value: Bson) {
         return;
     };
     if rest.is_empty() {
-        if !doc
-            .get(*first)
-            .is_some_and(|existing| identical(existing, &value))
-        {
+        if !doc.get(*first).is_some_and(|existing| identical(existing, &value)) {
             doc.insert(first.to_string(), value);
         }
         return;
@@ -127,10 +124,7 @@ mod tests {
     #[test]
     fn replacement_keeps_id_first() {
         let doc = doc! {"_id": 1, "a": 1};
-        assert_eq!(
-            replace(&doc, &doc! {"b": 2, "_id": 1}).unwrap(),
-            doc! {"_id": 1, "b": 2}
-        );
+        assert_eq!(replace(&doc, &doc! {"b": 2, "_id": 1}).unwrap(), doc! {"_id": 1, "b": 2});
         let err = replace(&doc, &doc! {"_id": 2}).unwrap_err();
         assert_eq!(err.code, 66);
         assert_eq!(

@@ -4,11 +4,7 @@ use super::*;
 use bson::{bson, doc};
 
 fn ctx() -> UpdateContext {
-    UpdateContext {
-        positional: None,
-        is_upsert_insert: false,
-        now: bson::DateTime::from_millis(1_700_000_000_000),
-    }
+    UpdateContext { positional: None, is_upsert_insert: false, now: bson::DateTime::from_millis(1_700_000_000_000) }
 }
 
 fn ada() -> Document {
@@ -31,10 +27,7 @@ fn run_with(
     match compiled.apply(&mut doc, &ctx) {
         Ok(changed) => Ok((doc, changed)),
         Err(e) => {
-            assert_eq!(
-                doc, before,
-                "a failed update must leave the document unchanged"
-            );
+            assert_eq!(doc, before, "a failed update must leave the document unchanged");
             Err(e.message)
         }
     }
@@ -48,10 +41,7 @@ fn run(doc: Document, update: Document) -> Result<(Document, bool), String> {
 fn set_keeps_position_and_appends_new_fields() {
     let (doc, changed) = run(ada(), doc! {"$set": {"city": "Paris", "zip": 1}}).unwrap();
     assert!(changed);
-    assert_eq!(
-        doc.keys().collect::<Vec<_>>(),
-        ["_id", "username", "age", "city", "tags", "profile", "zip"]
-    );
+    assert_eq!(doc.keys().collect::<Vec<_>>(), ["_id", "username", "age", "city", "tags", "profile", "zip"]);
     assert_eq!(doc.get_str("city").unwrap(), "Paris");
 }
 
@@ -73,24 +63,14 @@ fn equal_values_are_not_modifications() {
 
 #[test]
 fn dotted_paths_create_parents_and_pad_arrays() {
-    let (doc, _) = run(
-        ada(),
-        doc! {"$set": {"profile.address.city": "NYC", "tags.4": "far"}},
-    )
-    .unwrap();
+    let (doc, _) = run(ada(), doc! {"$set": {"profile.address.city": "NYC", "tags.4": "far"}}).unwrap();
     assert_eq!(
         doc.get_document("profile").unwrap(),
         &doc! {"title": "Engineer", "langs": ["en", "fr"], "address": {"city": "NYC"}}
     );
     assert_eq!(
         doc.get_array("tags").unwrap(),
-        &vec![
-            bson!("math"),
-            bson!("code"),
-            Bson::Null,
-            Bson::Null,
-            bson!("far")
-        ]
+        &vec![bson!("math"), bson!("code"), Bson::Null, Bson::Null, bson!("far")]
     );
 }
 
@@ -115,10 +95,7 @@ fn paths_through_scalars_are_not_viable() {
 fn unset_removes_fields_and_nulls_array_elements() {
     let (doc, _) = run(ada(), doc! {"$unset": {"city": "", "tags.0": 1}}).unwrap();
     assert!(!doc.contains_key("city"));
-    assert_eq!(
-        doc.get_array("tags").unwrap(),
-        &vec![Bson::Null, bson!("code")]
-    );
+    assert_eq!(doc.get_array("tags").unwrap(), &vec![Bson::Null, bson!("code")]);
 }
 
 #[test]
@@ -127,10 +104,7 @@ fn rename_moves_fields_to_the_end() {
     assert_eq!(doc.keys().last().map(String::as_str), Some("town"));
     assert!(!doc.contains_key("city"));
     let (doc, _) = run(ada(), doc! {"$rename": {"profile.title": "job"}}).unwrap();
-    assert_eq!(
-        doc.get_document("profile").unwrap(),
-        &doc! {"langs": ["en", "fr"]}
-    );
+    assert_eq!(doc.get_document("profile").unwrap(), &doc! {"langs": ["en", "fr"]});
     assert_eq!(doc.get_str("job").unwrap(), "Engineer");
     let (_, changed) = run(ada(), doc! {"$rename": {"nothere": "x"}}).unwrap();
     assert!(!changed);
@@ -142,10 +116,7 @@ fn rename_moves_fields_to_the_end() {
 #[test]
 fn conflicting_paths_are_rejected_at_compile_time() {
     let cases = [
-        (
-            doc! {"$set": {"age": 1}, "$inc": {"age": 1}},
-            "Updating the path 'age' would create a conflict at 'age'",
-        ),
+        (doc! {"$set": {"age": 1}, "$inc": {"age": 1}}, "Updating the path 'age' would create a conflict at 'age'"),
         (
             doc! {"$set": {"profile": 1, "profile.title": "x"}},
             "Updating the path 'profile.title' would create a conflict at 'profile'",
@@ -154,10 +125,7 @@ fn conflicting_paths_are_rejected_at_compile_time() {
             doc! {"$set": {"profile.title": "x", "profile": 1}},
             "Updating the path 'profile' would create a conflict at 'profile'",
         ),
-        (
-            doc! {"$rename": {"a": "b"}, "$set": {"a": 1}},
-            "Updating the path 'a' would create a conflict at 'a'",
-        ),
+        (doc! {"$rename": {"a": "b"}, "$set": {"a": 1}}, "Updating the path 'a' would create a conflict at 'a'"),
     ];
     for (update, message) in cases {
         let err = Update::compile_operators(&update, &[]).unwrap_err();
@@ -178,16 +146,10 @@ fn malformed_updates_are_rejected_with_server_messages() {
         (doc! {"$set": {"a..b": 1}}, "The update path 'a..b' contains an empty field name, which is not allowed."),
     ];
     for (update, message) in cases {
-        assert_eq!(
-            Update::compile_operators(&update, &[]).unwrap_err().message,
-            message,
-            "{update}"
-        );
+        assert_eq!(Update::compile_operators(&update, &[]).unwrap_err().message, message, "{update}");
     }
     assert_eq!(
-        Update::compile_replacement(&doc! {"$set": {"a": 1}})
-            .unwrap_err()
-            .message,
+        Update::compile_replacement(&doc! {"$set": {"a": 1}}).unwrap_err().message,
         "Replacement document must not contain atomic operators"
     );
 }
@@ -221,21 +183,9 @@ fn apply_time_errors_leave_the_document_alone() {
 #[test]
 fn positional_operator_uses_the_matched_index() {
     let post = doc! {"_id": 1, "comments": [{"by": 2, "votes": 3}, {"by": 4, "votes": 0}]};
-    let with_match = UpdateContext {
-        positional: Some(1),
-        ..ctx()
-    };
-    let (doc, _) = run_with(
-        post.clone(),
-        doc! {"$inc": {"comments.$.votes": 1}},
-        &[],
-        with_match,
-    )
-    .unwrap();
-    assert_eq!(
-        doc.get_array("comments").unwrap(),
-        &vec![bson!({"by": 2, "votes": 3}), bson!({"by": 4, "votes": 1})]
-    );
+    let with_match = UpdateContext { positional: Some(1), ..ctx() };
+    let (doc, _) = run_with(post.clone(), doc! {"$inc": {"comments.$.votes": 1}}, &[], with_match).unwrap();
+    assert_eq!(doc.get_array("comments").unwrap(), &vec![bson!({"by": 2, "votes": 3}), bson!({"by": 4, "votes": 1})]);
     assert_eq!(
         run(post, doc! {"$inc": {"comments.$.votes": 1}}).unwrap_err(),
         "The positional operator did not find the match needed from the query."
@@ -246,10 +196,7 @@ fn positional_operator_uses_the_matched_index() {
 fn all_positional_updates_every_element() {
     let doc = doc! {"_id": 1, "scores": [{"s": 1}, {"s": 2}]};
     let (doc, _) = run(doc, doc! {"$set": {"scores.$[].seen": true}}).unwrap();
-    assert_eq!(
-        doc.get_array("scores").unwrap(),
-        &vec![bson!({"s": 1, "seen": true}), bson!({"s": 2, "seen": true})]
-    );
+    assert_eq!(doc.get_array("scores").unwrap(), &vec![bson!({"s": 1, "seen": true}), bson!({"s": 2, "seen": true})]);
     assert_eq!(
         run(ada(), doc! {"$set": {"nothere.$[].x": 1}}).unwrap_err(),
         "The path 'nothere' must exist in the document in order to apply array updates."
@@ -264,44 +211,22 @@ fn all_positional_updates_every_element() {
 fn array_filters_select_elements() {
     let doc = doc! {"_id": 4, "scores": [{"score": 90}, {"score": 75}]};
     let filters = [doc! {"s.score": {"$gte": 80}}];
-    let (doc, changed) = run_with(
-        doc,
-        doc! {"$set": {"scores.$[s].passed": true}},
-        &filters,
-        ctx(),
-    )
-    .unwrap();
+    let (doc, changed) = run_with(doc, doc! {"$set": {"scores.$[s].passed": true}}, &filters, ctx()).unwrap();
     assert!(changed);
-    assert_eq!(
-        doc.get_array("scores").unwrap(),
-        &vec![bson!({"score": 90, "passed": true}), bson!({"score": 75})]
-    );
+    assert_eq!(doc.get_array("scores").unwrap(), &vec![bson!({"score": 90, "passed": true}), bson!({"score": 75})]);
     let scalars = doc! {"_id": 1, "n": [1, 5, 9]};
-    let (doc, _) = run_with(
-        scalars,
-        doc! {"$inc": {"n.$[big]": 10}},
-        &[doc! {"big": {"$gt": 4}}],
-        ctx(),
-    )
-    .unwrap();
-    assert_eq!(
-        doc.get_array("n").unwrap(),
-        &vec![bson!(1), bson!(15), bson!(19)]
-    );
+    let (doc, _) = run_with(scalars, doc! {"$inc": {"n.$[big]": 10}}, &[doc! {"big": {"$gt": 4}}], ctx()).unwrap();
+    assert_eq!(doc.get_array("n").unwrap(), &vec![bson!(1), bson!(15), bson!(19)]);
 }
 
 #[test]
 fn array_filter_identifiers_must_be_defined_and_used() {
     assert_eq!(
-        Update::compile_operators(&doc! {"$set": {"a.$[x].b": 1}}, &[])
-            .unwrap_err()
-            .message,
+        Update::compile_operators(&doc! {"$set": {"a.$[x].b": 1}}, &[]).unwrap_err().message,
         "No array filter found for identifier 'x' in path 'a.$[x].b'"
     );
     assert_eq!(
-        Update::compile_operators(&doc! {"$set": {"a": 1}}, &[doc! {"x": 1}])
-            .unwrap_err()
-            .message,
+        Update::compile_operators(&doc! {"$set": {"a": 1}}, &[doc! {"x": 1}]).unwrap_err().message,
         "The array filter for identifier 'x' was not used in the update { $set: { a: 1 } }"
     );
 }
@@ -318,10 +243,7 @@ fn set_on_insert_applies_only_to_upsert_inserts() {
     let update = doc! {"$setOnInsert": {"created": true}, "$set": {"a": 1}};
     let (doc, _) = run(doc! {"_id": 1}, update.clone()).unwrap();
     assert_eq!(doc, doc! {"_id": 1, "a": 1});
-    let insert = UpdateContext {
-        is_upsert_insert: true,
-        ..ctx()
-    };
+    let insert = UpdateContext { is_upsert_insert: true, ..ctx() };
     let (doc, _) = run_with(doc! {"_id": 1}, update, &[], insert).unwrap();
     assert_eq!(doc, doc! {"_id": 1, "a": 1, "created": true});
 }
@@ -329,11 +251,7 @@ fn set_on_insert_applies_only_to_upsert_inserts() {
 #[test]
 fn sorting_pushes_and_current_date_always_count_as_modifications() {
     let sorted = doc! {"_id": 1, "n": [1, 2], "at": bson::DateTime::from_millis(1_700_000_000_000)};
-    let (_, changed) = run(
-        sorted.clone(),
-        doc! {"$push": {"n": {"$each": [], "$sort": 1}}},
-    )
-    .unwrap();
+    let (_, changed) = run(sorted.clone(), doc! {"$push": {"n": {"$each": [], "$sort": 1}}}).unwrap();
     assert!(changed);
     let (_, changed) = run(sorted.clone(), doc! {"$push": {"n": {"$each": []}}}).unwrap();
     assert!(!changed);
@@ -359,10 +277,29 @@ fn replacement_updates_keep_the_id() {
 #[test]
 fn every_operator_has_a_reference_entry() {
     for op in FIELD_OPERATORS.iter().chain(ARRAY_OPERATORS) {
-        assert!(
-            update_operators().iter().any(|(name, _, _)| name == op),
-            "{op}"
-        );
+        assert!(update_operators().iter().any(|entry| entry.name == *op), "{op}");
+    }
+}
+
+#[test]
+fn every_reference_example_compiles_and_applies() {
+    let linus = doc! {
+        "_id": 4, "username": "linus", "age": 28.5, "city": "Helsinki", "tags": ["code", "os"], "purchasedCourses": [101, 104],
+        "scores": [{"subject": "c", "score": 90}, {"subject": "git", "score": 75}],
+    };
+    for entry in update_operators() {
+        let json: serde_json::Value = serde_json::from_str(entry.example).unwrap();
+        let update = crate::conformance::ejson::to_document(&json).unwrap();
+        let filters = if entry.name == "$[<identifier>]" { vec![doc! {"s.score": {"$gte": 80}}] } else { Vec::new() };
+        let compiled = Update::compile_operators(&update, &filters);
+        assert!(compiled.is_ok(), "{}: {:?}", entry.name, compiled.err());
+        // The upsert flag lets $setOnInsert show its effect too.
+        let with_match = UpdateContext { positional: Some(0), is_upsert_insert: true, ..ctx() };
+        let mut doc = linus.clone();
+        let applied = compiled.unwrap().apply(&mut doc, &with_match);
+        assert_eq!(applied, Ok(true), "{} does not change the sample document", entry.name);
+        let shown = entry.name.replace("<identifier>", "s");
+        assert!(entry.example.contains(&shown), "{} example does not use it", entry.name);
     }
 }
 
