@@ -218,7 +218,8 @@ impl Update {
 
     /// Compiles the replacement document of `replaceOne`, which must not contain update operators.
     pub fn compile_replacement(replacement: &Document) -> MongoResult<Update> {
-        if replacement.keys().any(|k| k.starts_with('$')) {
+        // Like the driver, only the first key decides; later `$` keys are the server's storage error.
+        if replacement.keys().next().is_some_and(|k| k.starts_with('$')) {
             return Err(driver_invalid_argument("Replacement document must not contain atomic operators"));
         }
         replacement::check_replacement(replacement)?;

@@ -80,9 +80,10 @@ fn collect_equalities(filter: &Document, seed: &mut Document, depth: usize) {
         }
         let value = match condition {
             Bson::Document(ops) if ops.keys().next().is_some_and(|k| k.starts_with('$')) => {
-                match (ops.len(), ops.get("$eq")) {
-                    (1, Some(value)) => value.clone(),
-                    _ => continue,
+                // `{a: {$eq: 1, $gt: 0}}` still pins `a` to 1.
+                match ops.get("$eq") {
+                    Some(value) => value.clone(),
+                    None => continue,
                 }
             }
             Bson::RegularExpression(_) => continue,

@@ -152,6 +152,10 @@ fn malformed_updates_are_rejected_with_server_messages() {
         Update::compile_replacement(&doc! {"$set": {"a": 1}}).unwrap_err().message,
         "Replacement document must not contain atomic operators"
     );
+    assert!(Update::compile_replacement(&doc! {"a": 1, "$set": {"a": 1}})
+        .unwrap_err()
+        .message
+        .starts_with("The dollar ($) prefixed field '$set' in '$set' is not allowed"));
 }
 
 #[test]
