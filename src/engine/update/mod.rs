@@ -475,7 +475,7 @@ impl ObjectNode {
                 }
                 None => {
                     let element = describe_element(name, &Bson::Array(items.clone()));
-                    node.check_viable(&key, &element, env)?;
+                    node.check_viable(&key, &element, &[taken.as_slice(), std::slice::from_ref(&key)].concat(), env)?;
                 }
             }
         }
@@ -495,7 +495,12 @@ impl Node {
                 Some(scalar) => {
                     let element = describe_element(&name, scalar);
                     for (key, child) in object.ordered_children(env.ctx, taken)? {
-                        child.check_viable(&key, &element, env)?;
+                        child.check_viable(
+                            &key,
+                            &element,
+                            &[taken.as_slice(), std::slice::from_ref(&key)].concat(),
+                            env,
+                        )?;
                     }
                     Ok(())
                 }
@@ -524,17 +529,21 @@ impl Node {
         }
     }
 
-    /// Called when the path continues below a scalar (or through an array by a field name): fails if
-    /// some operation below would have to create or traverse `key` there.
-    fn check_viable(&self, key: &str, element: &str, env: &Env<'_>) -> MongoResult<()> {
+    /// Called when the path continues below a scalar (or through an array by a field name) at part `key`:
+    /// fails if some operation below would have to create or traverse it. `at` is this node's full path.
+    fn check_viable(&self, key: &str, element: &str, at: &[String], env: &Env<'_>) -> MongoResult<()> {
         match self {
             Node::Leaf(leaf) => leaf.check_viable(key, element, env),
-            Node::Object(object) => {
-                object.children.iter().try_for_each(|(_, child)| child.check_viable(key, element, env))
-            }
-            Node::Selected(selected) => {
-                selected.children.iter().try_for_each(|(_, _, child)| child.check_viable(key, element, env))
-            }
+            Node::Object(object) => object.children.iter().try_for_each(|(child_key, child)| {
+                let mut below = at.to_vec();
+                below.push(child_key.clone());
+                child.check_viable(key, element, &below, env)
+            }),
+            // Array updates need the array itself, whatever operations they hold.
+            Node::Selected(_) => Err(MongoError::bad_value(format!(
+                "The path '{}' must exist in the document in order to apply array updates.",
+                at.join(".")
+            ))),
         }
     }
 }

@@ -206,6 +206,14 @@ fn all_positional_updates_every_element() {
         "The path 'nothere' must exist in the document in order to apply array updates."
     );
     assert_eq!(
+        run(ada(), doc! {"$set": {"city.x.$[]": 1}}).unwrap_err(),
+        "The path 'city.x' must exist in the document in order to apply array updates."
+    );
+    assert_eq!(
+        run(ada(), doc! {"$set": {"city.x.y.$[]": 1}}).unwrap_err(),
+        "The path 'city.x.y' must exist in the document in order to apply array updates."
+    );
+    assert_eq!(
         run(ada(), doc! {"$set": {"city.$[]": 1}}).unwrap_err(),
         "Cannot apply array updates to non-array element city: \"London\""
     );
