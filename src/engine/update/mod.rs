@@ -533,7 +533,7 @@ impl Node {
     /// fails if some operation below would have to create or traverse it. `at` is this node's full path.
     fn check_viable(&self, key: &str, element: &str, at: &[String], env: &Env<'_>) -> MongoResult<()> {
         match self {
-            Node::Leaf(leaf) => leaf.check_viable(key, element, env),
+            Node::Leaf(leaf) => leaf.check_viable(key, element, at, env),
             Node::Object(object) => object.children.iter().try_for_each(|(child_key, child)| {
                 let mut below = at.to_vec();
                 below.push(child_key.clone());
@@ -595,11 +595,12 @@ impl Leaf {
                     return Ok(());
                 };
                 if in_array || slot.is_array_element() {
+                    // The innermost array on the way, as the server names it.
                     let array_name = taken
-                        .iter()
-                        .zip(taken.iter().skip(1))
-                        .find(|(_, next)| parse_index(next).is_some())
-                        .map(|(field, _)| field.clone())
+                        .windows(2)
+                        .rev()
+                        .find(|pair| matches!(pair, [_, next] if parse_index(next).is_some()))
+                        .and_then(|pair| pair.first().cloned())
                         .unwrap_or_default();
                     return Err(MongoError::bad_value(format!(
                         "The destination field cannot be an array element, '{}' in doc with {} has an array field called '{array_name}'",
@@ -651,7 +652,7 @@ impl Leaf {
 
     /// The error for this operation when its path runs into `element` (a scalar, or an array reached by a
     /// field name) at part `key`; operations that would not create anything there pass.
-    fn check_viable(&self, key: &str, element: &str, env: &Env<'_>) -> MongoResult<()> {
+    fn check_viable(&self, key: &str, element: &str, at: &[String], env: &Env<'_>) -> MongoResult<()> {
         let cannot_create =
             || MongoError::new(28, "PathNotViable", format!("Cannot create field '{key}' in element {{{element}}}"));
         match &self.op {
@@ -668,7 +669,7 @@ impl Leaf {
             LeafOp::Array(_) => Err(MongoError::new(
                 28,
                 "PathNotViable",
-                format!("Cannot use the part ({key} of {}) to traverse the element ({{{element}}})", self.path),
+                format!("Cannot use the part ({key}) of ({}) to traverse the element ({{{element}}})", at.join(".")),
             )),
         }
     }

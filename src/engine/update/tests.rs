@@ -88,7 +88,7 @@ fn paths_through_scalars_are_not_viable() {
     assert!(!changed);
     assert!(run(ada(), doc! {"$pop": {"city.name": 1}})
         .unwrap_err()
-        .starts_with("Cannot use the part (name of city.name)"));
+        .starts_with("Cannot use the part (name) of (city.name) to traverse the element ({city: \"London\"})"));
 }
 
 #[test]
