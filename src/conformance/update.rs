@@ -13,11 +13,7 @@ use serde_json::Value;
 #[derive(Debug, PartialEq)]
 enum Outcome {
     Rejected(String),
-    Done {
-        matched: u64,
-        modified: u64,
-        docs: Vec<Document>,
-    },
+    Done { matched: u64, modified: u64, docs: Vec<Document> },
 }
 
 /// Runs every case of an update suite file and reports which failed and why.
@@ -31,9 +27,7 @@ pub fn run_update_suite(json: &str) -> SuiteReport {
         }
     };
     let Some(cases) = suite.get("cases").and_then(Value::as_array) else {
-        report
-            .failures
-            .push("suite: no \"cases\" array".to_string());
+        report.failures.push("suite: no \"cases\" array".to_string());
         return report;
     };
     for case in cases {
@@ -53,31 +47,19 @@ fn check_case(case: &Value) -> Result<(), String> {
     match outcome {
         Outcome::Rejected(_) if wants_error => Ok(()),
         Outcome::Rejected(message) => Err(format!("rejected: {message}")),
-        Outcome::Done { .. } if wants_error => {
-            Err("expected an error, the update succeeded".to_string())
-        }
-        Outcome::Done {
-            matched,
-            modified,
-            docs,
-        } => {
+        Outcome::Done { .. } if wants_error => Err("expected an error, the update succeeded".to_string()),
+        Outcome::Done { matched, modified, docs } => {
             let want_matched = expect.get("matchedCount").and_then(Value::as_u64);
             let want_modified = expect.get("modifiedCount").and_then(Value::as_u64);
             if want_matched != Some(matched) {
                 return Err(format!("matchedCount {matched}, expected {want_matched:?}"));
             }
             if want_modified != Some(modified) {
-                return Err(format!(
-                    "modifiedCount {modified}, expected {want_modified:?}"
-                ));
+                return Err(format!("modifiedCount {modified}, expected {want_modified:?}"));
             }
             let want_docs = documents(expect.get("docs").ok_or("expect has no docs")?)?;
             if want_docs.len() != docs.len() {
-                return Err(format!(
-                    "{} documents, expected {}",
-                    docs.len(),
-                    want_docs.len()
-                ));
+                return Err(format!("{} documents, expected {}", docs.len(), want_docs.len()));
             }
             for (got, want) in docs.iter().zip(&want_docs) {
                 if !documents_equal(got, want) {
@@ -90,12 +72,7 @@ fn check_case(case: &Value) -> Result<(), String> {
 }
 
 fn documents(value: &Value) -> Result<Vec<Document>, String> {
-    value
-        .as_array()
-        .ok_or("expected an array of documents")?
-        .iter()
-        .map(to_document)
-        .collect()
+    value.as_array().ok_or("expected an array of documents")?.iter().map(to_document).collect()
 }
 
 /// Runs the case's update; errors in the case file itself are `Err`, a rejected update is `Rejected`.
@@ -137,11 +114,7 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
             break;
         }
     }
-    Ok(Outcome::Done {
-        matched,
-        modified,
-        docs,
-    })
+    Ok(Outcome::Done { matched, modified, docs })
 }
 
 #[cfg(test)]
@@ -162,11 +135,7 @@ mod tests {
         let unexpected: Vec<&String> = report
             .failures
             .iter()
-            .filter(|failure| {
-                !KNOWN_MONGODB_DIVERGENCES
-                    .iter()
-                    .any(|(id, _)| failure.starts_with(&format!("{id}:")))
-            })
+            .filter(|failure| !KNOWN_MONGODB_DIVERGENCES.iter().any(|(id, _)| failure.starts_with(&format!("{id}:"))))
             .collect();
         assert!(
             unexpected.is_empty(),
