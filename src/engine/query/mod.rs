@@ -18,6 +18,27 @@ pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
 
+/// Operators that can follow a field name (`{field: {$op: ...}}`).
+pub(crate) const FIELD_OPERATORS: &[&str] = &[
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$not",
+    "$exists",
+    "$type",
+    "$regex",
+    "$options",
+    "$mod",
+    "$all",
+    "$elemMatch",
+    "$size",
+];
+
 /// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
 const UNSUPPORTED_FIELD_OPERATORS: &[&str] = &[
     "$bitsAllClear",
@@ -139,12 +160,15 @@ impl Filter {
         Ok(Filter { root: parse_document(filter, Level::Top, 0)? })
     }
 
-    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not an operator
-    /// (`{score: {$lt: 80}}`) is a query on element documents; anything else (`{$gte: 103}`, `5`, a regex)
-    /// is a condition on the element value itself. Test elements with [`ElementFilter::matches`].
+    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not a field
+    /// operator (`{score: {$lt: 80}}`, `{$or: [...]}`, `{}`) is a query on element documents; anything else
+    /// (`{$gte: 103}`, `5`, a regex) is a condition on the element value itself.
+    /// Test elements with [`ElementFilter::matches`].
     pub fn compile_element_condition(condition: &Bson) -> MongoResult<ElementFilter> {
         match condition {
-            Bson::Document(doc) if doc.keys().next().is_some_and(|first| !first.starts_with('$')) => {
+            Bson::Document(doc)
+                if !doc.keys().next().is_some_and(|first| FIELD_OPERATORS.contains(&first.as_str())) =>
+            {
                 Ok(ElementFilter::OnDocuments(Filter::compile(doc)?))
             }
             _ => {
@@ -537,6 +561,11 @@ mod tests {
         assert!(by_doc.matches(&bson!({"score": 75})));
         assert!(!by_doc.matches(&bson!({"score": 85})));
         assert!(!by_doc.matches(&bson!(75)));
+        let logical = Filter::compile_element_condition(&bson!({"$or": [{"score": 1}, {"score": 2}]})).unwrap();
+        assert!(logical.matches(&bson!({"score": 2})));
+        let everything = Filter::compile_element_condition(&bson!({})).unwrap();
+        assert!(everything.matches(&bson!({"any": 1})));
+        assert!(!everything.matches(&bson!(1)));
         let literal = Filter::compile_element_condition(&bson!("b")).unwrap();
         assert!(literal.matches(&bson!("b")));
         let array_filter = Filter::compile(&doc! {"s.score": {"$gte": 80}}).unwrap();
