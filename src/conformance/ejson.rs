@@ -15,10 +15,7 @@ pub fn to_bson(value: &Value) -> Result<Bson, String> {
                     Err(_) => Bson::Int64(i),
                 }
             } else {
-                Bson::Double(
-                    n.as_f64()
-                        .ok_or_else(|| format!("number out of range: {n}"))?,
-                )
+                Bson::Double(n.as_f64().ok_or_else(|| format!("number out of range: {n}"))?)
             }
         }
         Value::String(s) => Bson::String(s.clone()),
@@ -26,24 +23,16 @@ pub fn to_bson(value: &Value) -> Result<Bson, String> {
         Value::Object(map) => {
             if map.len() == 1 {
                 if let Some(Value::String(hex)) = map.get("$oid") {
-                    let oid = bson::oid::ObjectId::parse_str(hex)
-                        .map_err(|e| format!("bad $oid {hex:?}: {e}"))?;
+                    let oid = bson::oid::ObjectId::parse_str(hex).map_err(|e| format!("bad $oid {hex:?}: {e}"))?;
                     return Ok(Bson::ObjectId(oid));
                 }
                 if let Some(Value::String(iso)) = map.get("$date") {
-                    let date = bson::DateTime::parse_rfc3339_str(iso)
-                        .map_err(|e| format!("bad $date {iso:?}: {e}"))?;
+                    let date = bson::DateTime::parse_rfc3339_str(iso).map_err(|e| format!("bad $date {iso:?}: {e}"))?;
                     return Ok(Bson::DateTime(date));
                 }
                 if let Some(Value::Object(re)) = map.get("$regularExpression") {
-                    let pattern = re
-                        .get("pattern")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let options = re
-                        .get("options")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
+                    let pattern = re.get("pattern").and_then(Value::as_str).unwrap_or_default();
+                    let options = re.get("options").and_then(Value::as_str).unwrap_or_default();
                     return regex_value(pattern, options);
                 }
             }
@@ -74,12 +63,7 @@ pub fn regex_value(pattern: &str, options: &str) -> Result<Bson, String> {
     opts.sort_unstable();
     let options: String = opts.into_iter().collect();
     Ok(Bson::RegularExpression(bson::Regex {
-        pattern: pattern
-            .to_string()
-            .try_into()
-            .map_err(|e| format!("bad regex pattern: {e}"))?,
-        options: options
-            .try_into()
-            .map_err(|e| format!("bad regex options: {e}"))?,
+        pattern: pattern.to_string().try_into().map_err(|e| format!("bad regex pattern: {e}"))?,
+        options: options.try_into().map_err(|e| format!("bad regex options: {e}"))?,
     }))
 }

@@ -47,10 +47,7 @@ enum Outcome {
 
 /// Runs every case of the query suite and reports which ones differ from their expectation.
 pub fn run_query_suite(json: &str) -> SuiteReport {
-    let mut report = SuiteReport {
-        passed: 0,
-        failures: Vec::new(),
-    };
+    let mut report = SuiteReport { passed: 0, failures: Vec::new() };
     let suite: Value = match serde_json::from_str(json) {
         Ok(suite) => suite,
         Err(e) => {
@@ -59,9 +56,7 @@ pub fn run_query_suite(json: &str) -> SuiteReport {
         }
     };
     let Some(cases) = suite.get("cases").and_then(Value::as_array) else {
-        report
-            .failures
-            .push("suite: no \"cases\" array".to_string());
+        report.failures.push("suite: no \"cases\" array".to_string());
         return report;
     };
     for case in cases {
@@ -77,27 +72,17 @@ pub fn run_query_suite(json: &str) -> SuiteReport {
 fn field_document(case: &Value, name: &str) -> Result<Option<Document>, String> {
     match case.get(name) {
         None => Ok(None),
-        Some(value) => to_document(value)
-            .map(Some)
-            .map_err(|e| format!("bad {name}: {e}")),
+        Some(value) => to_document(value).map(Some).map_err(|e| format!("bad {name}: {e}")),
     }
 }
 
 fn count(case: &Value, name: &str) -> usize {
-    case.get(name)
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(0)
+    case.get(name).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok()).unwrap_or(0)
 }
 
 fn execute(case: &Value) -> Result<Outcome, String> {
     let mut collection = Vec::new();
-    for doc in case
-        .get("docs")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
+    for doc in case.get("docs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         collection.push(to_document(doc).map_err(|e| format!("bad doc: {e}"))?);
     }
     let filter = field_document(case, "filter")?.unwrap_or_default();
@@ -148,23 +133,19 @@ fn check_case(case: &Value) -> Result<(), String> {
     let wants_error = expect.get("error").and_then(Value::as_bool) == Some(true);
     match (outcome, wants_error) {
         (Outcome::Rejected(_), true) => Ok(()),
-        (Outcome::Rejected(e), false) => Err(format!(
-            "expected documents, got error {} ({}): {}",
-            e.code, e.code_name, e.message
-        )),
+        (Outcome::Rejected(e), false) => {
+            Err(format!("expected documents, got error {} ({}): {}", e.code, e.code_name, e.message))
+        }
         (Outcome::Docs(docs), true) => Err(format!("expected an error, got {}", show(&docs))),
         (Outcome::Docs(docs), false) => {
-            let expected_json = expect
-                .get("docs")
-                .and_then(Value::as_array)
-                .ok_or("expect has neither docs nor error")?;
+            let expected_json =
+                expect.get("docs").and_then(Value::as_array).ok_or("expect has neither docs nor error")?;
             let expected = expected_json
                 .iter()
                 .map(to_document)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("bad expected doc: {e}"))?;
-            let same = expected.len() == docs.len()
-                && expected.iter().zip(&docs).all(|(e, a)| same_document(e, a));
+            let same = expected.len() == docs.len() && expected.iter().zip(&docs).all(|(e, a)| same_document(e, a));
             if same {
                 Ok(())
             } else {
@@ -178,19 +159,13 @@ fn check_case(case: &Value) -> Result<(), String> {
 /// MongoDB keeps document order); numbers compare by value and dates by instant.
 fn same_document(expected: &Document, actual: &Document) -> bool {
     expected.len() == actual.len()
-        && expected.iter().all(|(key, value)| {
-            actual
-                .get(key)
-                .is_some_and(|other| same_value(value, other))
-        })
+        && expected.iter().all(|(key, value)| actual.get(key).is_some_and(|other| same_value(value, other)))
 }
 
 fn same_value(expected: &Bson, actual: &Bson) -> bool {
     match (expected, actual) {
         (Bson::Document(e), Bson::Document(a)) => same_document(e, a),
-        (Bson::Array(e), Bson::Array(a)) => {
-            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| same_value(x, y))
-        }
+        (Bson::Array(e), Bson::Array(a)) => e.len() == a.len() && e.iter().zip(a).all(|(x, y)| same_value(x, y)),
         _ => equal(expected, actual),
     }
 }
@@ -212,20 +187,13 @@ mod tests {
         let unexpected: Vec<&String> = report
             .failures
             .iter()
-            .filter(|line| {
-                !documented
-                    .iter()
-                    .any(|id| line.starts_with(&format!("{id}:")))
-            })
+            .filter(|line| !documented.iter().any(|id| line.starts_with(&format!("{id}:"))))
             .collect();
         assert!(unexpected.is_empty(), "failing cases:\n{unexpected:#?}");
         // Each documented difference must really differ, so the list cannot go stale.
         for id in &documented {
             assert!(
-                report
-                    .failures
-                    .iter()
-                    .any(|line| line.starts_with(&format!("{id}:"))),
+                report.failures.iter().any(|line| line.starts_with(&format!("{id}:"))),
                 "{id} is documented as a MongoDB/mingo difference but passes"
             );
         }
@@ -238,9 +206,6 @@ mod tests {
                         "expect": {"docs": [{"_id": 1}]}}]}"#;
         let report = run_query_suite(suite);
         assert_eq!(report.passed, 0);
-        assert_eq!(
-            report.failures,
-            vec!["x-1: expected [{ \"_id\": 1 }], got []"]
-        );
+        assert_eq!(report.failures, vec!["x-1: expected [{ \"_id\": 1 }], got []"]);
     }
 }

@@ -15,11 +15,7 @@ pub struct MongoError {
 
 impl MongoError {
     pub fn new(code: i32, code_name: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            code_name,
-            message: message.into(),
-        }
+        Self { code, code_name, message: message.into() }
     }
 
     /// Code 2: a malformed argument (`$in needs an array`, `$and/$or/$nor must be a nonempty array`).

@@ -18,10 +18,7 @@ impl FieldPath {
     /// Splits `"a.b.c"` into `["a", "b", "c"]`. The empty string is a path with one empty component,
     /// which is how the update engine's wrapped array elements (`{"": element}`) are addressed.
     pub fn parse(dotted: &str) -> FieldPath {
-        FieldPath {
-            dotted: dotted.to_string(),
-            parts: dotted.split('.').map(str::to_string).collect(),
-        }
+        FieldPath { dotted: dotted.to_string(), parts: dotted.split('.').map(str::to_string).collect() }
     }
 
     /// Like [`FieldPath::parse`], but rejects paths longer than [`MAX_PATH_COMPONENTS`].
@@ -36,10 +33,7 @@ impl FieldPath {
 
     /// A path with no components: the value itself (used by `$elemMatch` on scalars).
     pub fn empty() -> FieldPath {
-        FieldPath {
-            dotted: String::new(),
-            parts: Vec::new(),
-        }
+        FieldPath { dotted: String::new(), parts: Vec::new() }
     }
 
     pub fn dotted(&self) -> &str {
@@ -82,10 +76,7 @@ pub fn reach<'a>(doc: &'a Document, parts: &[String]) -> Vec<Reached<'a>> {
     let mut out = Vec::new();
     if parts.len() > MAX_PATH_COMPONENTS {
         // Unreachable through the checked constructors; answering "missing" keeps the walk bounded.
-        out.push(Reached {
-            value: None,
-            array_position: None,
-        });
+        out.push(Reached { value: None, array_position: None });
         return out;
     }
     reach_in_document(doc, parts, None, &mut out);
@@ -102,25 +93,14 @@ fn reach_in_document<'a>(
         return;
     };
     match doc.get(head) {
-        None => out.push(Reached {
-            value: None,
-            array_position,
-        }),
+        None => out.push(Reached { value: None, array_position }),
         Some(value) => reach_in_value(value, rest, array_position, out),
     }
 }
 
-fn reach_in_value<'a>(
-    value: &'a Bson,
-    rest: &[String],
-    array_position: Option<usize>,
-    out: &mut Vec<Reached<'a>>,
-) {
+fn reach_in_value<'a>(value: &'a Bson, rest: &[String], array_position: Option<usize>, out: &mut Vec<Reached<'a>>) {
     let Some(next) = rest.first() else {
-        out.push(Reached {
-            value: Some(value),
-            array_position,
-        });
+        out.push(Reached { value: Some(value), array_position });
         return;
     };
     match value {
@@ -139,16 +119,10 @@ fn reach_in_value<'a>(
                 }
             }
             if out.len() == before {
-                out.push(Reached {
-                    value: None,
-                    array_position,
-                });
+                out.push(Reached { value: None, array_position });
             }
         }
-        _ => out.push(Reached {
-            value: None,
-            array_position,
-        }),
+        _ => out.push(Reached { value: None, array_position }),
     }
 }
 
@@ -174,10 +148,7 @@ mod tests {
     use bson::{bson, doc};
 
     fn values(doc: &Document, path: &str) -> Vec<Option<Bson>> {
-        reach(doc, FieldPath::parse(path).parts())
-            .into_iter()
-            .map(|r| r.value.cloned())
-            .collect()
+        reach(doc, FieldPath::parse(path).parts()).into_iter().map(|r| r.value.cloned()).collect()
     }
 
     #[test]
@@ -222,10 +193,7 @@ mod tests {
     #[test]
     fn get_single_indexes_arrays() {
         let d = doc! {"a": [{"b": 7}]};
-        assert_eq!(
-            get_single(&d, FieldPath::parse("a.0.b").parts()),
-            Some(&bson!(7))
-        );
+        assert_eq!(get_single(&d, FieldPath::parse("a.0.b").parts()), Some(&bson!(7)));
         assert_eq!(get_single(&d, FieldPath::parse("a.b").parts()), None);
     }
 }

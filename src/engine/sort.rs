@@ -97,18 +97,13 @@ impl SortSpec {
 
     /// The fields sorted on, with `true` for ascending.
     pub fn fields(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.keys
-            .iter()
-            .map(|(path, dir)| (path.dotted(), *dir == Direction::Ascending))
+        self.keys.iter().map(|(path, dir)| (path.dotted(), *dir == Direction::Ascending))
     }
 
     /// Orders two documents by the spec's keys in turn.
     pub fn compare(&self, a: &Document, b: &Document) -> Ordering {
         for (path, direction) in &self.keys {
-            let ordering = compare_keys(
-                &sort_key(a, path, *direction),
-                &sort_key(b, path, *direction),
-            );
+            let ordering = compare_keys(&sort_key(a, path, *direction), &sort_key(b, path, *direction));
             let ordering = match direction {
                 Direction::Ascending => ordering,
                 Direction::Descending => ordering.reverse(),
@@ -130,11 +125,7 @@ impl SortSpec {
             .iter()
             .enumerate()
             .map(|(index, doc)| {
-                let keys = self
-                    .keys
-                    .iter()
-                    .map(|(path, direction)| sort_key(doc, path, *direction))
-                    .collect();
+                let keys = self.keys.iter().map(|(path, direction)| sort_key(doc, path, *direction)).collect();
                 (keys, index)
             })
             .collect();
@@ -151,8 +142,7 @@ impl SortSpec {
             }
             Ordering::Equal
         });
-        let mut taken: Vec<Option<Document>> =
-            docs.iter_mut().map(|d| Some(std::mem::take(d))).collect();
+        let mut taken: Vec<Option<Document>> = docs.iter_mut().map(|d| Some(std::mem::take(d))).collect();
         for (slot, (_, index)) in docs.iter_mut().zip(keyed) {
             if let Some(doc) = taken.get_mut(index).and_then(Option::take) {
                 *slot = doc;
@@ -222,10 +212,7 @@ mod tests {
     fn mixed_types_follow_bson_order_and_ties_are_stable() {
         assert_eq!(order(doc! {"age": 1}, &people()), vec![3, 4, 5, 1, 6, 2]);
         assert_eq!(order(doc! {"age": -1}, &people()), vec![2, 1, 6, 5, 3, 4]);
-        assert_eq!(
-            order(doc! {"age": -1, "_id": -1}, &people()),
-            vec![2, 6, 1, 5, 4, 3]
-        );
+        assert_eq!(order(doc! {"age": -1, "_id": -1}, &people()), vec![2, 6, 1, 5, 4, 3]);
         assert_eq!(order(doc! {"p.t": 1}, &people()), vec![1, 2, 3, 4, 6, 5]);
     }
 
@@ -240,10 +227,7 @@ mod tests {
     #[test]
     fn bad_sort_values() {
         let err = |spec: Document| SortSpec::compile(&spec).unwrap_err();
-        assert_eq!(
-            err(doc! {"a": 2}).message,
-            "$sort key ordering must be 1 (for ascending) or -1 (for descending)"
-        );
+        assert_eq!(err(doc! {"a": 2}).message, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
         assert_eq!(err(doc! {"a": "asc"}).code, 15975);
         assert!(SortSpec::compile(&doc! {"a": -1.0}).is_ok());
     }

@@ -40,10 +40,7 @@ pub fn as_f64(value: &Bson) -> Option<f64> {
 
 /// True when the value is one of BSON's numeric types.
 pub fn is_number(value: &Bson) -> bool {
-    matches!(
-        value,
-        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_)
-    )
+    matches!(value, Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_))
 }
 
 fn compare_numbers(a: &Bson, b: &Bson) -> Ordering {
@@ -74,9 +71,7 @@ pub fn compare(a: &Bson, b: &Bson) -> Ordering {
         return ra.cmp(&rb);
     }
     match (a, b) {
-        (Bson::String(x) | Bson::Symbol(x), Bson::String(y) | Bson::Symbol(y)) => {
-            x.as_bytes().cmp(y.as_bytes())
-        }
+        (Bson::String(x) | Bson::Symbol(x), Bson::String(y) | Bson::Symbol(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Bson::Document(x), Bson::Document(y)) => compare_documents(x, y),
         (Bson::Array(x), Bson::Array(y)) => {
             for (u, v) in x.iter().zip(y.iter()) {
@@ -96,19 +91,14 @@ pub fn compare(a: &Bson, b: &Bson) -> Ordering {
         (Bson::ObjectId(x), Bson::ObjectId(y)) => x.bytes().cmp(&y.bytes()),
         (Bson::Boolean(x), Bson::Boolean(y)) => x.cmp(y),
         (Bson::DateTime(x), Bson::DateTime(y)) => x.timestamp_millis().cmp(&y.timestamp_millis()),
-        (Bson::Timestamp(x), Bson::Timestamp(y)) => {
-            (x.time, x.increment).cmp(&(y.time, y.increment))
+        (Bson::Timestamp(x), Bson::Timestamp(y)) => (x.time, x.increment).cmp(&(y.time, y.increment)),
+        (Bson::RegularExpression(x), Bson::RegularExpression(y)) => {
+            x.pattern.as_str().cmp(y.pattern.as_str()).then_with(|| x.options.as_str().cmp(y.options.as_str()))
         }
-        (Bson::RegularExpression(x), Bson::RegularExpression(y)) => x
-            .pattern
-            .as_str()
-            .cmp(y.pattern.as_str())
-            .then_with(|| x.options.as_str().cmp(y.options.as_str())),
         (Bson::JavaScriptCode(x), Bson::JavaScriptCode(y)) => x.cmp(y),
-        (Bson::JavaScriptCodeWithScope(x), Bson::JavaScriptCodeWithScope(y)) => x
-            .code
-            .cmp(&y.code)
-            .then_with(|| compare_documents(&x.scope, &y.scope)),
+        (Bson::JavaScriptCodeWithScope(x), Bson::JavaScriptCodeWithScope(y)) => {
+            x.code.cmp(&y.code).then_with(|| compare_documents(&x.scope, &y.scope))
+        }
         _ if ra == 3 => compare_numbers(a, b),
         // MinKey, MaxKey, Null/Undefined and DbPointer compare equal within their rank.
         _ => Ordering::Equal,
@@ -134,19 +124,14 @@ pub fn equal(a: &Bson, b: &Bson) -> bool {
     match (a, b) {
         (Bson::Null | Bson::Undefined, Bson::Null | Bson::Undefined) => true,
         (Bson::Document(x), Bson::Document(y)) => documents_equal(x, y),
-        (Bson::Array(x), Bson::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(u, v)| equal(u, v))
-        }
+        (Bson::Array(x), Bson::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(u, v)| equal(u, v)),
         _ => type_rank(a) == type_rank(b) && compare(a, b) == Ordering::Equal,
     }
 }
 
 /// Documents are equal when they have the same fields, in the same order, with equal values.
 pub fn documents_equal(x: &Document, y: &Document) -> bool {
-    x.len() == y.len()
-        && x.iter()
-            .zip(y.iter())
-            .all(|((kx, vx), (ky, vy))| kx == ky && equal(vx, vy))
+    x.len() == y.len() && x.iter().zip(y.iter()).all(|((kx, vx), (ky, vy))| kx == ky && equal(vx, vy))
 }
 
 /// The `$type` alias of a value (`"double"`, `"string"`, `"object"`, `"array"`, `"objectId"`, `"bool"`, ...).
@@ -213,10 +198,7 @@ mod tests {
         assert!(equal(&Bson::Int32(36), &Bson::Double(36.0)));
         assert!(equal(&Bson::Int64(7), &Bson::Int32(7)));
         assert_eq!(compare(&Bson::Int32(2), &Bson::Double(2.5)), Ordering::Less);
-        assert_eq!(
-            compare(&Bson::Double(f64::NAN), &Bson::Int32(i32::MIN)),
-            Ordering::Less
-        );
+        assert_eq!(compare(&Bson::Double(f64::NAN), &Bson::Int32(i32::MIN)), Ordering::Less);
     }
 
     #[test]
@@ -234,30 +216,15 @@ mod tests {
             Bson::MaxKey,
         ];
         for pair in ordered.windows(2) {
-            assert_eq!(
-                compare(&pair[0], &pair[1]),
-                Ordering::Less,
-                "{:?} < {:?}",
-                pair[0],
-                pair[1]
-            );
+            assert_eq!(compare(&pair[0], &pair[1]), Ordering::Less, "{:?} < {:?}", pair[0], pair[1]);
         }
     }
 
     #[test]
     fn documents_are_order_sensitive() {
-        assert!(documents_equal(
-            &doc! {"a": 1, "b": 2},
-            &doc! {"a": 1.0, "b": 2}
-        ));
-        assert!(!documents_equal(
-            &doc! {"a": 1, "b": 2},
-            &doc! {"b": 2, "a": 1}
-        ));
-        assert_eq!(
-            compare_documents(&doc! {"a": 1}, &doc! {"a": 1, "b": 1}),
-            Ordering::Less
-        );
+        assert!(documents_equal(&doc! {"a": 1, "b": 2}, &doc! {"a": 1.0, "b": 2}));
+        assert!(!documents_equal(&doc! {"a": 1, "b": 2}, &doc! {"b": 2, "a": 1}));
+        assert_eq!(compare_documents(&doc! {"a": 1}, &doc! {"a": 1, "b": 1}), Ordering::Less);
     }
 
     #[test]

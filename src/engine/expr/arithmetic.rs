@@ -52,12 +52,7 @@ impl Number {
 
     /// Combines two numbers: exact integer arithmetic when both are integers (narrowest type that fits),
     /// double arithmetic otherwise.
-    fn combine(
-        self,
-        other: Number,
-        exact: fn(i64, i64) -> Option<i64>,
-        float: fn(f64, f64) -> f64,
-    ) -> Number {
+    fn combine(self, other: Number, exact: fn(i64, i64) -> Option<i64>, float: fn(f64, f64) -> f64) -> Number {
         let both_int = matches!((self, other), (Number::Int(_), Number::Int(_)));
         if let (Some(a), Some(b)) = (self.as_i64(), other.as_i64()) {
             if let Some(result) = exact(a, b) {
@@ -92,11 +87,7 @@ fn is_nullish(value: Option<&Bson>) -> bool {
     matches!(value, None | Some(Bson::Null | Bson::Undefined))
 }
 
-pub(super) fn evaluate(
-    name: &str,
-    args: &[Expression],
-    root: &Document,
-) -> MongoResult<Option<Bson>> {
+pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> MongoResult<Option<Bson>> {
     let values = evaluate_all(args, root)?;
     let first = values.first().and_then(Option::as_ref);
     let second = values.get(1).and_then(Option::as_ref);
@@ -114,29 +105,19 @@ pub(super) fn evaluate(
                 let Some(number) = value.and_then(Number::from_bson) else {
                     return Err(error(
                         16555,
-                        format!(
-                            "$multiply only supports numeric types, not {}",
-                            type_name_of(value)
-                        ),
+                        format!("$multiply only supports numeric types, not {}", type_name_of(value)),
                     ));
                 };
                 product = product.combine(number, i64::checked_mul, |a, b| a * b);
             }
-            Ok(Some(if any_null {
-                Bson::Null
-            } else {
-                product.to_bson()
-            }))
+            Ok(Some(if any_null { Bson::Null } else { product.to_bson() }))
         }
         "$subtract" => subtract(first, second),
         "$divide" | "$mod" => {
             if is_nullish(first) || is_nullish(second) {
                 return Ok(Some(Bson::Null));
             }
-            let (Some(a), Some(b)) = (
-                first.and_then(Number::from_bson),
-                second.and_then(Number::from_bson),
-            ) else {
+            let (Some(a), Some(b)) = (first.and_then(Number::from_bson), second.and_then(Number::from_bson)) else {
                 let code = if name == "$divide" { 16609 } else { 16611 };
                 return Err(error(
                     code,
@@ -166,13 +147,7 @@ pub(super) fn evaluate(
                 return Ok(Some(Bson::Null));
             }
             let Some(number) = first.and_then(Number::from_bson) else {
-                return Err(error(
-                    28765,
-                    format!(
-                        "$abs only supports numeric types, not {}",
-                        type_name_of(first)
-                    ),
-                ));
+                return Err(error(28765, format!("$abs only supports numeric types, not {}", type_name_of(first))));
             };
             Ok(Some(
                 match number {
@@ -202,10 +177,7 @@ fn add(values: &[Option<Bson>]) -> MongoResult<Option<Bson>> {
             _ if is_nullish(value) => any_null = true,
             Some(Bson::DateTime(d)) => {
                 if date.is_some() {
-                    return Err(error(
-                        16612,
-                        "only one date allowed in an $add expression".to_string(),
-                    ));
+                    return Err(error(16612, "only one date allowed in an $add expression".to_string()));
                 }
                 date = Some(d.timestamp_millis());
             }
@@ -213,10 +185,7 @@ fn add(values: &[Option<Bson>]) -> MongoResult<Option<Bson>> {
                 let Some(number) = value.and_then(Number::from_bson) else {
                     return Err(error(
                         16554,
-                        format!(
-                            "$add only supports numeric or date types, not {}",
-                            type_name_of(value)
-                        ),
+                        format!("$add only supports numeric or date types, not {}", type_name_of(value)),
                     ));
                 };
                 sum = sum.combine(number, i64::checked_add, |a, b| a + b);
@@ -227,9 +196,7 @@ fn add(values: &[Option<Bson>]) -> MongoResult<Option<Bson>> {
         return Ok(Some(Bson::Null));
     }
     Ok(Some(match date {
-        Some(millis) => Bson::DateTime(bson::DateTime::from_millis(
-            millis.saturating_add(round_millis(sum)),
-        )),
+        Some(millis) => Bson::DateTime(bson::DateTime::from_millis(millis.saturating_add(round_millis(sum)))),
         None => sum.to_bson(),
     }))
 }
@@ -247,30 +214,20 @@ fn subtract(first: Option<&Bson>, second: Option<&Bson>) -> MongoResult<Option<B
         return Ok(Some(Bson::Null));
     }
     let result = match (first, second) {
-        (Some(Bson::DateTime(a)), Some(Bson::DateTime(b))) => Some(Bson::Int64(
-            a.timestamp_millis().saturating_sub(b.timestamp_millis()),
-        )),
-        (Some(Bson::DateTime(a)), Some(b)) => Number::from_bson(b).map(|n| {
-            Bson::DateTime(bson::DateTime::from_millis(
-                a.timestamp_millis().saturating_sub(round_millis(n)),
-            ))
-        }),
+        (Some(Bson::DateTime(a)), Some(Bson::DateTime(b))) => {
+            Some(Bson::Int64(a.timestamp_millis().saturating_sub(b.timestamp_millis())))
+        }
+        (Some(Bson::DateTime(a)), Some(b)) => Number::from_bson(b)
+            .map(|n| Bson::DateTime(bson::DateTime::from_millis(a.timestamp_millis().saturating_sub(round_millis(n))))),
         (Some(a), Some(b)) => match (Number::from_bson(a), Number::from_bson(b)) {
             (Some(x), Some(y)) => Some(x.combine(y, i64::checked_sub, |p, q| p - q).to_bson()),
             _ => None,
         },
         _ => None,
     };
-    result.map(Some).ok_or_else(|| {
-        error(
-            16556,
-            format!(
-                "can't $subtract {} from {}",
-                type_name_of(second),
-                type_name_of(first)
-            ),
-        )
-    })
+    result
+        .map(Some)
+        .ok_or_else(|| error(16556, format!("can't $subtract {} from {}", type_name_of(second), type_name_of(first))))
 }
 
 #[cfg(test)]
@@ -289,30 +246,12 @@ mod tests {
     #[test]
     fn result_types_widen_like_mongodb() {
         assert_eq!(eval(bson!({"$add": ["$a", "$b"]})).unwrap(), Some(bson!(9)));
-        assert_eq!(
-            eval(bson!({"$add": ["$big", 1]})).unwrap(),
-            Some(Bson::Int64(2147483648))
-        );
-        assert_eq!(
-            eval(bson!({"$add": ["$a", "$d"]})).unwrap(),
-            Some(bson!(8.5))
-        );
-        assert_eq!(
-            eval(bson!({"$add": ["$a", null]})).unwrap(),
-            Some(Bson::Null)
-        );
-        assert_eq!(
-            eval(bson!({"$subtract": ["$a", "$b"]})).unwrap(),
-            Some(bson!(5))
-        );
-        assert_eq!(
-            eval(bson!({"$multiply": ["$a", "$b", "$d"]})).unwrap(),
-            Some(bson!(21.0))
-        );
-        assert_eq!(
-            eval(bson!({"$divide": ["$a", "$b"]})).unwrap(),
-            Some(bson!(3.5))
-        );
+        assert_eq!(eval(bson!({"$add": ["$big", 1]})).unwrap(), Some(Bson::Int64(2147483648)));
+        assert_eq!(eval(bson!({"$add": ["$a", "$d"]})).unwrap(), Some(bson!(8.5)));
+        assert_eq!(eval(bson!({"$add": ["$a", null]})).unwrap(), Some(Bson::Null));
+        assert_eq!(eval(bson!({"$subtract": ["$a", "$b"]})).unwrap(), Some(bson!(5)));
+        assert_eq!(eval(bson!({"$multiply": ["$a", "$b", "$d"]})).unwrap(), Some(bson!(21.0)));
+        assert_eq!(eval(bson!({"$divide": ["$a", "$b"]})).unwrap(), Some(bson!(3.5)));
         assert_eq!(eval(bson!({"$mod": ["$a", "$b"]})).unwrap(), Some(bson!(1)));
         assert_eq!(eval(bson!({"$abs": -3})).unwrap(), Some(bson!(3)));
     }
@@ -323,10 +262,7 @@ mod tests {
             eval(bson!({"$add": ["$when", 500]})).unwrap(),
             Some(Bson::DateTime(bson::DateTime::from_millis(1500)))
         );
-        assert_eq!(
-            eval(bson!({"$subtract": ["$when", "$when"]})).unwrap(),
-            Some(Bson::Int64(0))
-        );
+        assert_eq!(eval(bson!({"$subtract": ["$when", "$when"]})).unwrap(), Some(Bson::Int64(0)));
     }
 
     #[test]
@@ -334,21 +270,9 @@ mod tests {
         let msg = |e: Bson| eval(e).unwrap_err().message;
         assert_eq!(msg(bson!({"$divide": ["$a", 0]})), "can't $divide by zero");
         assert_eq!(msg(bson!({"$mod": ["$a", 0]})), "can't $mod by zero");
-        assert_eq!(
-            msg(bson!({"$add": ["$a", "$s"]})),
-            "$add only supports numeric or date types, not string"
-        );
-        assert_eq!(
-            msg(bson!({"$subtract": ["$s", "$a"]})),
-            "can't $subtract int from string"
-        );
-        assert_eq!(
-            msg(bson!({"$multiply": ["$s"]})),
-            "$multiply only supports numeric types, not string"
-        );
-        assert_eq!(
-            msg(bson!({"$abs": "$s"})),
-            "$abs only supports numeric types, not string"
-        );
+        assert_eq!(msg(bson!({"$add": ["$a", "$s"]})), "$add only supports numeric or date types, not string");
+        assert_eq!(msg(bson!({"$subtract": ["$s", "$a"]})), "can't $subtract int from string");
+        assert_eq!(msg(bson!({"$multiply": ["$s"]})), "$multiply only supports numeric types, not string");
+        assert_eq!(msg(bson!({"$abs": "$s"})), "$abs only supports numeric types, not string");
     }
 }

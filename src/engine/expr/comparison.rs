@@ -25,16 +25,9 @@ pub(crate) fn compare_values(a: Option<&Bson>, b: Option<&Bson>) -> Ordering {
     }
 }
 
-pub(super) fn evaluate(
-    name: &str,
-    args: &[Expression],
-    root: &Document,
-) -> MongoResult<Option<Bson>> {
+pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> MongoResult<Option<Bson>> {
     let values = evaluate_all(args, root)?;
-    let ordering = compare_values(
-        values.first().and_then(Option::as_ref),
-        values.get(1).and_then(Option::as_ref),
-    );
+    let ordering = compare_values(values.first().and_then(Option::as_ref), values.get(1).and_then(Option::as_ref));
     Ok(Some(match name {
         "$cmp" => Bson::Int32(match ordering {
             Ordering::Less => -1,

@@ -10,11 +10,7 @@ use std::cmp::Ordering;
 pub(super) fn cond_arguments(spec: &Document) -> MongoResult<Vec<&Bson>> {
     for key in spec.keys() {
         if !matches!(key.as_str(), "if" | "then" | "else") {
-            return Err(MongoError::new(
-                17083,
-                "Location17083",
-                format!("Unrecognized parameter to $cond: {key}"),
-            ));
+            return Err(MongoError::new(17083, "Location17083", format!("Unrecognized parameter to $cond: {key}")));
         }
     }
     let mut out = Vec::with_capacity(3);
@@ -35,11 +31,7 @@ pub(super) fn cond_arguments(spec: &Document) -> MongoResult<Vec<&Bson>> {
     Ok(out)
 }
 
-pub(super) fn evaluate(
-    name: &str,
-    args: &[Expression],
-    root: &Document,
-) -> MongoResult<Option<Bson>> {
+pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> MongoResult<Option<Bson>> {
     match name {
         "$and" => {
             for arg in args {
@@ -65,9 +57,7 @@ pub(super) fn evaluate(
             Ok(Some(Bson::Boolean(!is_truthy(value.as_ref()))))
         }
         "$cond" => {
-            let (Some(condition), Some(then), Some(otherwise)) =
-                (args.first(), args.get(1), args.get(2))
-            else {
+            let (Some(condition), Some(then), Some(otherwise)) = (args.first(), args.get(1), args.get(2)) else {
                 return Ok(None);
             };
             if is_truthy(condition.evaluate(root)?.as_ref()) {
@@ -92,18 +82,13 @@ pub(super) fn evaluate(
             let values = evaluate_all(args, root)?;
             let needle = values.first().and_then(Option::as_ref);
             match values.get(1).and_then(Option::as_ref) {
-                Some(Bson::Array(items)) => {
-                    Ok(Some(Bson::Boolean(items.iter().any(|item| {
-                        compare_values(needle, Some(item)) == Ordering::Equal
-                    }))))
-                }
+                Some(Bson::Array(items)) => Ok(Some(Bson::Boolean(
+                    items.iter().any(|item| compare_values(needle, Some(item)) == Ordering::Equal),
+                ))),
                 other => Err(MongoError::new(
                     40081,
                     "Location40081",
-                    format!(
-                        "$in requires an array as a second argument, found: {}",
-                        type_name_of(other)
-                    ),
+                    format!("$in requires an array as a second argument, found: {}", type_name_of(other)),
                 )),
             }
         }
@@ -146,52 +131,31 @@ mod tests {
     #[test]
     fn conditions() {
         assert_eq!(eval(bson!({"$and": [1, "$n"]})).unwrap(), Some(bson!(true)));
-        assert_eq!(
-            eval(bson!({"$and": [1, "$z"]})).unwrap(),
-            Some(bson!(false))
-        );
-        assert_eq!(
-            eval(bson!({"$or": [0, "$missing"]})).unwrap(),
-            Some(bson!(false))
-        );
+        assert_eq!(eval(bson!({"$and": [1, "$z"]})).unwrap(), Some(bson!(false)));
+        assert_eq!(eval(bson!({"$or": [0, "$missing"]})).unwrap(), Some(bson!(false)));
         assert_eq!(eval(bson!({"$not": ["$z"]})).unwrap(), Some(bson!(true)));
         assert_eq!(
-            eval(bson!({"$cond": {"if": {"$gt": ["$n", 3]}, "then": "big", "else": "small"}}))
-                .unwrap(),
+            eval(bson!({"$cond": {"if": {"$gt": ["$n", 3]}, "then": "big", "else": "small"}})).unwrap(),
             Some(bson!("big"))
         );
+        assert_eq!(eval(bson!({"$cond": [false, 1, 2]})).unwrap(), Some(bson!(2)));
         assert_eq!(
-            eval(bson!({"$cond": [false, 1, 2]})).unwrap(),
-            Some(bson!(2))
-        );
-        assert_eq!(
-            eval(bson!({"$cond": {"if": true, "then": 1}}))
-                .unwrap_err()
-                .message,
+            eval(bson!({"$cond": {"if": true, "then": 1}})).unwrap_err().message,
             "Missing 'else' parameter to $cond"
         );
     }
 
     #[test]
     fn if_null_in_and_size() {
-        assert_eq!(
-            eval(bson!({"$ifNull": ["$z", "$missing", 7]})).unwrap(),
-            Some(bson!(7))
-        );
+        assert_eq!(eval(bson!({"$ifNull": ["$z", "$missing", 7]})).unwrap(), Some(bson!(7)));
         assert_eq!(eval(bson!({"$ifNull": ["$n", 7]})).unwrap(), Some(bson!(5)));
-        assert_eq!(
-            eval(bson!({"$size": {"$ifNull": ["$nope", []]}})).unwrap(),
-            Some(bson!(0))
-        );
+        assert_eq!(eval(bson!({"$size": {"$ifNull": ["$nope", []]}})).unwrap(), Some(bson!(0)));
         assert_eq!(eval(bson!({"$size": "$courses"})).unwrap(), Some(bson!(2)));
         assert_eq!(
             eval(bson!({"$size": "$nope"})).unwrap_err().message,
             "The argument to $size must be an array. Type of argument was: missing"
         );
-        assert_eq!(
-            eval(bson!({"$in": [102.0, "$courses"]})).unwrap(),
-            Some(bson!(true))
-        );
+        assert_eq!(eval(bson!({"$in": [102.0, "$courses"]})).unwrap(), Some(bson!(true)));
         assert_eq!(
             eval(bson!({"$in": [1, "$n"]})).unwrap_err().message,
             "$in requires an array as a second argument, found: int"

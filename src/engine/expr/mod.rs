@@ -31,10 +31,7 @@ pub enum Expression {
     /// `[<expr>, ...]`.
     Array(Vec<Expression>),
     /// `{$op: [args]}`.
-    Operator {
-        name: &'static str,
-        args: Vec<Expression>,
-    },
+    Operator { name: &'static str, args: Vec<Expression> },
 }
 
 /// Every operator this module evaluates, with its arity (`None` = any number of arguments).
@@ -66,10 +63,7 @@ const OPERATORS: &[(&str, Option<usize>)] = &[
 
 /// Names of the expression operators `$expr` supports (for the operator reference).
 pub fn operator_names() -> impl Iterator<Item = &'static str> {
-    OPERATORS
-        .iter()
-        .map(|(name, _)| *name)
-        .chain(std::iter::once("$literal"))
+    OPERATORS.iter().map(|(name, _)| *name).chain(std::iter::once("$literal"))
 }
 
 impl Expression {
@@ -130,9 +124,7 @@ fn field_value(value: &Bson, rest: &[String], nesting: usize) -> Option<Bson> {
 
 fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
     if depth > MAX_EXPRESSION_DEPTH {
-        return Err(MongoError::bad_value(format!(
-            "expression nests deeper than {MAX_EXPRESSION_DEPTH} levels"
-        )));
+        return Err(MongoError::bad_value(format!("expression nests deeper than {MAX_EXPRESSION_DEPTH} levels")));
     }
     match value {
         Bson::String(s) if s.starts_with("$$") => match s.as_str() {
@@ -140,37 +132,22 @@ fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
             _ => {
                 let name = s.get(2..).unwrap_or_default();
                 let variable = name.split('.').next().unwrap_or_default();
-                Err(MongoError::new(
-                    17276,
-                    "Location17276",
-                    format!("Use of undefined variable: {variable}"),
-                ))
+                Err(MongoError::new(17276, "Location17276", format!("Use of undefined variable: {variable}")))
             }
         },
         Bson::String(s) if s.starts_with('$') => {
             let dotted = s.get(1..).unwrap_or_default();
             if dotted.is_empty() {
-                return Err(MongoError::new(
-                    16872,
-                    "Location16872",
-                    "'$' by itself is not a valid FieldPath",
-                ));
+                return Err(MongoError::new(16872, "Location16872", "'$' by itself is not a valid FieldPath"));
             }
             if dotted.split('.').any(str::is_empty) {
-                return Err(MongoError::new(
-                    15998,
-                    "Location15998",
-                    "FieldPath field names may not be empty strings.",
-                ));
+                return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
             }
             Ok(Expression::Field(FieldPath::parse_checked(dotted)?))
         }
-        Bson::Array(items) => Ok(Expression::Array(
-            items
-                .iter()
-                .map(|item| parse(item, depth + 1))
-                .collect::<MongoResult<_>>()?,
-        )),
+        Bson::Array(items) => {
+            Ok(Expression::Array(items.iter().map(|item| parse(item, depth + 1)).collect::<MongoResult<_>>()?))
+        }
         Bson::Document(doc) => {
             let Some(first) = doc.keys().next() else {
                 return Ok(Expression::Object(Vec::new()));
@@ -214,21 +191,13 @@ fn parse_operator(name: &str, argument: &Bson, depth: usize) -> MongoResult<Expr
         return Ok(Expression::Literal(argument.clone()));
     }
     let Some((static_name, arity)) = OPERATORS.iter().find(|(op, _)| *op == name) else {
-        return Err(MongoError::new(
-            168,
-            "InvalidPipelineOperator",
-            format!("Unrecognized expression '{name}'"),
-        ));
+        return Err(MongoError::new(168, "InvalidPipelineOperator", format!("Unrecognized expression '{name}'")));
     };
     let args: Vec<Expression> = match (name, argument) {
-        ("$cond", Bson::Document(spec)) => logic::cond_arguments(spec)?
-            .into_iter()
-            .map(|item| parse(item, depth + 1))
-            .collect::<MongoResult<_>>()?,
-        (_, Bson::Array(items)) => items
-            .iter()
-            .map(|item| parse(item, depth + 1))
-            .collect::<MongoResult<_>>()?,
+        ("$cond", Bson::Document(spec)) => {
+            logic::cond_arguments(spec)?.into_iter().map(|item| parse(item, depth + 1)).collect::<MongoResult<_>>()?
+        }
+        (_, Bson::Array(items)) => items.iter().map(|item| parse(item, depth + 1)).collect::<MongoResult<_>>()?,
         (_, single) => vec![parse(single, depth + 1)?],
     };
     if let Some(expected) = arity {
@@ -236,10 +205,7 @@ fn parse_operator(name: &str, argument: &Bson, depth: usize) -> MongoResult<Expr
             return Err(MongoError::new(
                 16020,
                 "Location16020",
-                format!(
-                    "Expression {name} takes exactly {expected} arguments. {} were passed in.",
-                    args.len()
-                ),
+                format!("Expression {name} takes exactly {expected} arguments. {} were passed in.", args.len()),
             ));
         }
     }
@@ -250,24 +216,13 @@ fn parse_operator(name: &str, argument: &Bson, depth: usize) -> MongoResult<Expr
             format!("$ifNull needs at least two arguments, had: {}", args.len()),
         ));
     }
-    Ok(Expression::Operator {
-        name: static_name,
-        args,
-    })
+    Ok(Expression::Operator { name: static_name, args })
 }
 
-fn evaluate_operator(
-    name: &str,
-    args: &[Expression],
-    root: &Document,
-) -> MongoResult<Option<Bson>> {
+fn evaluate_operator(name: &str, args: &[Expression], root: &Document) -> MongoResult<Option<Bson>> {
     match name {
-        "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" | "$cmp" => {
-            comparison::evaluate(name, args, root)
-        }
-        "$add" | "$subtract" | "$multiply" | "$divide" | "$mod" | "$abs" => {
-            arithmetic::evaluate(name, args, root)
-        }
+        "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" | "$cmp" => comparison::evaluate(name, args, root),
+        "$add" | "$subtract" | "$multiply" | "$divide" | "$mod" | "$abs" => arithmetic::evaluate(name, args, root),
         "$concat" | "$toLower" | "$toUpper" => string::evaluate(name, args, root),
         _ => logic::evaluate(name, args, root),
     }
@@ -312,40 +267,19 @@ mod tests {
         assert_eq!(eval(bson!("$a.b"), &root).unwrap(), Some(bson!(1)));
         assert_eq!(eval(bson!("$s.x"), &root).unwrap(), Some(bson!([1, [3]])));
         assert_eq!(eval(bson!("$nope"), &root).unwrap(), None);
-        assert_eq!(
-            eval(bson!("$$ROOT"), &root).unwrap(),
-            Some(Bson::Document(root.clone()))
-        );
-        assert_eq!(
-            eval(bson!({"k": "$a.b", "m": "$nope"}), &root).unwrap(),
-            Some(bson!({"k": 1}))
-        );
-        assert_eq!(
-            eval(bson!(["$nope", 1]), &root).unwrap(),
-            Some(bson!([null, 1]))
-        );
-        assert_eq!(
-            eval(bson!({"$literal": "$a"}), &root).unwrap(),
-            Some(bson!("$a"))
-        );
+        assert_eq!(eval(bson!("$$ROOT"), &root).unwrap(), Some(Bson::Document(root.clone())));
+        assert_eq!(eval(bson!({"k": "$a.b", "m": "$nope"}), &root).unwrap(), Some(bson!({"k": 1})));
+        assert_eq!(eval(bson!(["$nope", 1]), &root).unwrap(), Some(bson!([null, 1])));
+        assert_eq!(eval(bson!({"$literal": "$a"}), &root).unwrap(), Some(bson!("$a")));
     }
 
     #[test]
     fn parse_errors() {
         let err = |e: Bson| Expression::parse(&e).unwrap_err();
-        assert_eq!(
-            err(bson!({"$foo": 1})).message,
-            "Unrecognized expression '$foo'"
-        );
+        assert_eq!(err(bson!({"$foo": 1})).message, "Unrecognized expression '$foo'");
         assert_eq!(err(bson!({"$foo": 1})).code, 168);
-        assert_eq!(
-            err(bson!({"$gt": [1]})).message,
-            "Expression $gt takes exactly 2 arguments. 1 were passed in."
-        );
-        assert_eq!(
-            err(bson!("$$nope")).message,
-            "Use of undefined variable: nope"
-        );
+        assert_eq!(err(bson!({"$gt": [1]})).message, "Expression $gt takes exactly 2 arguments. 1 were passed in.");
+        assert_eq!(err(bson!("$$nope")).message, "Use of undefined variable: nope");
         assert_eq!(err(bson!("$")).code, 16872);
     }
 

@@ -13,27 +13,18 @@ fn coerce_to_string(value: Option<&Bson>) -> MongoResult<String> {
         Some(Bson::Int64(i)) => i.to_string(),
         Some(Bson::Double(d)) => d.to_string(),
         Some(Bson::Decimal128(d)) => d.to_string(),
-        Some(Bson::DateTime(d)) => d
-            .try_to_rfc3339_string()
-            .unwrap_or_else(|_| d.timestamp_millis().to_string()),
+        Some(Bson::DateTime(d)) => d.try_to_rfc3339_string().unwrap_or_else(|_| d.timestamp_millis().to_string()),
         Some(other) => {
             return Err(MongoError::new(
                 16007,
                 "Location16007",
-                format!(
-                    "can't convert from BSON type {} to String",
-                    type_name_of(Some(other))
-                ),
+                format!("can't convert from BSON type {} to String", type_name_of(Some(other))),
             ))
         }
     })
 }
 
-pub(super) fn evaluate(
-    name: &str,
-    args: &[Expression],
-    root: &Document,
-) -> MongoResult<Option<Bson>> {
+pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> MongoResult<Option<Bson>> {
     let values = evaluate_all(args, root)?;
     match name {
         "$concat" => {
@@ -46,10 +37,7 @@ pub(super) fn evaluate(
                         return Err(MongoError::new(
                             16702,
                             "Location16702",
-                            format!(
-                                "$concat only supports strings, not {}",
-                                type_name_of(Some(other))
-                            ),
+                            format!("$concat only supports strings, not {}", type_name_of(Some(other))),
                         ))
                     }
                 }
@@ -82,28 +70,14 @@ mod tests {
 
     #[test]
     fn concat_and_case() {
+        assert_eq!(eval(bson!({"$concat": ["$first", " ", "$last"]})).unwrap(), Some(bson!("Ada Lovelace")));
+        assert_eq!(eval(bson!({"$concat": ["$first", "$nope"]})).unwrap(), Some(Bson::Null));
         assert_eq!(
-            eval(bson!({"$concat": ["$first", " ", "$last"]})).unwrap(),
-            Some(bson!("Ada Lovelace"))
-        );
-        assert_eq!(
-            eval(bson!({"$concat": ["$first", "$nope"]})).unwrap(),
-            Some(Bson::Null)
-        );
-        assert_eq!(
-            eval(bson!({"$concat": ["$first", "$n"]}))
-                .unwrap_err()
-                .message,
+            eval(bson!({"$concat": ["$first", "$n"]})).unwrap_err().message,
             "$concat only supports strings, not int"
         );
-        assert_eq!(
-            eval(bson!({"$toLower": "$first"})).unwrap(),
-            Some(bson!("ada"))
-        );
-        assert_eq!(
-            eval(bson!({"$toUpper": ["$last"]})).unwrap(),
-            Some(bson!("LOVELACE"))
-        );
+        assert_eq!(eval(bson!({"$toLower": "$first"})).unwrap(), Some(bson!("ada")));
+        assert_eq!(eval(bson!({"$toUpper": ["$last"]})).unwrap(), Some(bson!("LOVELACE")));
         assert_eq!(eval(bson!({"$toUpper": "$nope"})).unwrap(), Some(bson!("")));
         assert_eq!(eval(bson!({"$toLower": "$n"})).unwrap(), Some(bson!("5")));
     }

@@ -1,7 +1,7 @@
 //! Array query operators: `$all`, `$elemMatch` (on documents and on scalars) and `$size`.
 
 use super::{
-    is_operator_document, parse_document, parse_operators, Leaf, Level, Node, MAX_FILTER_DEPTH,
+    is_operator_document, parse_document, parse_operators, Leaf, Level, Node, FIELD_OPERATORS, MAX_FILTER_DEPTH,
 };
 use crate::engine::error::{MongoError, MongoResult};
 use crate::engine::path::FieldPath;
@@ -9,39 +9,8 @@ use crate::engine::query::evaluation::RegexMatcher;
 use bson::{Bson, Document};
 
 /// Operators that only make sense at the top of a query: an `$elemMatch` starting with one of them is a query on element documents.
-const TOP_LEVEL_OPERATORS: &[&str] = &[
-    "$and",
-    "$or",
-    "$nor",
-    "$expr",
-    "$comment",
-    "$where",
-    "$text",
-    "$alwaysTrue",
-    "$alwaysFalse",
-    "$jsonSchema",
-];
-
-/// Operators that can follow a field name; `$all` may not contain documents starting with one of them.
-const FIELD_OPERATORS: &[&str] = &[
-    "$eq",
-    "$ne",
-    "$gt",
-    "$gte",
-    "$lt",
-    "$lte",
-    "$in",
-    "$nin",
-    "$not",
-    "$exists",
-    "$type",
-    "$regex",
-    "$options",
-    "$mod",
-    "$all",
-    "$elemMatch",
-    "$size",
-];
+const TOP_LEVEL_OPERATORS: &[&str] =
+    &["$and", "$or", "$nor", "$expr", "$comment", "$where", "$text", "$alwaysTrue", "$alwaysFalse", "$jsonSchema"];
 
 pub(super) fn parse(
     path: &FieldPath,
@@ -62,11 +31,7 @@ fn parse_size(path: &FieldPath, argument: &Bson) -> MongoResult<Node> {
         Bson::Int32(i) => i64::from(*i),
         Bson::Int64(i) => match i32::try_from(*i) {
             Ok(small) => i64::from(small),
-            Err(_) => {
-                return Err(MongoError::bad_value(
-                    "$size must be representable as a 32-bit integer",
-                ))
-            }
+            Err(_) => return Err(MongoError::bad_value("$size must be representable as a 32-bit integer")),
         },
         Bson::Double(d) => {
             if d.fract() != 0.0 || !d.is_finite() {
@@ -80,34 +45,26 @@ fn parse_size(path: &FieldPath, argument: &Bson) -> MongoResult<Node> {
     let Ok(size) = usize::try_from(size) else {
         return Err(MongoError::bad_value("$size may not be negative"));
     };
-    Ok(Node::Path {
-        path: path.clone(),
-        leaf: Leaf::Size(size),
-    })
+    Ok(Node::Path { path: path.clone(), leaf: Leaf::Size(size) })
 }
 
 fn parse_all(path: &FieldPath, argument: &Bson, level: Level, depth: usize) -> MongoResult<Node> {
     let Bson::Array(items) = argument else {
         return Err(MongoError::bad_value("$all needs an array"));
     };
-    let starts_with_elem_match = |item: &Bson| matches!(item, Bson::Document(d) if d.keys().next().is_some_and(|k| k == "$elemMatch"));
+    let starts_with_elem_match =
+        |item: &Bson| matches!(item, Bson::Document(d) if d.keys().next().is_some_and(|k| k == "$elemMatch"));
     let mut children = Vec::with_capacity(items.len());
     if items.first().is_some_and(starts_with_elem_match) {
         for item in items {
             let Bson::Document(inner) = item else {
-                return Err(MongoError::bad_value(
-                    "$all/$elemMatch has to be consistent",
-                ));
+                return Err(MongoError::bad_value("$all/$elemMatch has to be consistent"));
             };
             let Some((first, elem_match)) = inner.iter().next() else {
-                return Err(MongoError::bad_value(
-                    "$all/$elemMatch has to be consistent",
-                ));
+                return Err(MongoError::bad_value("$all/$elemMatch has to be consistent"));
             };
             if first != "$elemMatch" {
-                return Err(MongoError::bad_value(
-                    "$all/$elemMatch has to be consistent",
-                ));
+                return Err(MongoError::bad_value("$all/$elemMatch has to be consistent"));
             }
             children.push(parse_elem_match(path, elem_match, depth)?);
         }
@@ -117,20 +74,12 @@ fn parse_all(path: &FieldPath, argument: &Bson, level: Level, depth: usize) -> M
     for item in items {
         let leaf = match item {
             Bson::RegularExpression(regex) => Leaf::Regex(RegexMatcher::from_bson_regex(regex)?),
-            Bson::Document(inner)
-                if inner
-                    .keys()
-                    .next()
-                    .is_some_and(|k| FIELD_OPERATORS.contains(&k.as_str())) =>
-            {
+            Bson::Document(inner) if inner.keys().next().is_some_and(|k| FIELD_OPERATORS.contains(&k.as_str())) => {
                 return Err(MongoError::bad_value("no $ expressions in $all"));
             }
             other => Leaf::Eq(other.clone()),
         };
-        children.push(Node::Path {
-            path: path.clone(),
-            leaf,
-        });
+        children.push(Node::Path { path: path.clone(), leaf });
     }
     if children.is_empty() {
         return Ok(Node::AlwaysFalse);
@@ -143,33 +92,19 @@ fn parse_elem_match(path: &FieldPath, argument: &Bson, depth: usize) -> MongoRes
         return Err(MongoError::bad_value("$elemMatch needs an Object"));
     };
     if depth + 1 > MAX_FILTER_DEPTH {
-        return Err(MongoError::bad_value(format!(
-            "exceeded maximum query tree depth of {MAX_FILTER_DEPTH}"
-        )));
+        return Err(MongoError::bad_value(format!("exceeded maximum query tree depth of {MAX_FILTER_DEPTH}")));
     }
     let value_form = is_operator_document(argument, true)
-        && query
-            .keys()
-            .next()
-            .is_some_and(|k| !TOP_LEVEL_OPERATORS.contains(&k.as_str()));
+        && query.keys().next().is_some_and(|k| !TOP_LEVEL_OPERATORS.contains(&k.as_str()));
     let leaf = if value_form {
         let mut conditions = Vec::new();
-        parse_operators(
-            &FieldPath::empty(),
-            query,
-            Level::Sub,
-            depth + 1,
-            &mut conditions,
-        )?;
+        parse_operators(&FieldPath::empty(), query, Level::Sub, depth + 1, &mut conditions)?;
         Leaf::ElemMatchValue(conditions)
     } else {
         let inner: &Document = query;
         Leaf::ElemMatchObject(Box::new(parse_document(inner, Level::Sub, depth + 1)?))
     };
-    Ok(Node::Path {
-        path: path.clone(),
-        leaf,
-    })
+    Ok(Node::Path { path: path.clone(), leaf })
 }
 
 #[cfg(test)]
@@ -186,10 +121,7 @@ mod tests {
             doc! {"_id": 4},
         ];
         let f = Filter::compile(&filter).unwrap();
-        docs.iter()
-            .filter(|d| f.matches(d))
-            .map(|d| d.get_i32("_id").unwrap())
-            .collect()
+        docs.iter().filter(|d| f.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect()
     }
 
     #[test]
@@ -200,10 +132,7 @@ mod tests {
         let err = |f: Document| Filter::compile(&f).unwrap_err().message;
         assert_eq!(err(doc! {"a": {"$size": "2"}}), "$size needs a number");
         assert_eq!(err(doc! {"a": {"$size": -1}}), "$size may not be negative");
-        assert_eq!(
-            err(doc! {"a": {"$size": 1.5}}),
-            "$size must be a whole number"
-        );
+        assert_eq!(err(doc! {"a": {"$size": 1.5}}), "$size must be a whole number");
     }
 
     #[test]
@@ -212,46 +141,24 @@ mod tests {
         assert_eq!(ids(doc! {"tags": {"$all": ["b"]}}), vec![1, 2, 3]);
         assert_eq!(ids(doc! {"tags": {"$all": []}}), Vec::<i32>::new());
         assert_eq!(
-            ids(
-                doc! {"s": {"$all": [{"$elemMatch": {"k": "x", "v": {"$gt": 80}}}, {"$elemMatch": {"k": "y"}}]}}
-            ),
+            ids(doc! {"s": {"$all": [{"$elemMatch": {"k": "x", "v": {"$gt": 80}}}, {"$elemMatch": {"k": "y"}}]}}),
             vec![1]
         );
         let err = |f: Document| Filter::compile(&f).unwrap_err().message;
         assert_eq!(err(doc! {"a": {"$all": 1}}), "$all needs an array");
-        assert_eq!(
-            err(doc! {"a": {"$all": [{"$gt": 1}]}}),
-            "no $ expressions in $all"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$all": [{"$elemMatch": {"b": 1}}, 5]}}),
-            "$all/$elemMatch has to be consistent"
-        );
+        assert_eq!(err(doc! {"a": {"$all": [{"$gt": 1}]}}), "no $ expressions in $all");
+        assert_eq!(err(doc! {"a": {"$all": [{"$elemMatch": {"b": 1}}, 5]}}), "$all/$elemMatch has to be consistent");
     }
 
     #[test]
     fn elem_match_on_documents_and_scalars() {
-        assert_eq!(
-            ids(doc! {"n": {"$elemMatch": {"$gt": 101, "$lt": 103}}}),
-            vec![1]
-        );
+        assert_eq!(ids(doc! {"n": {"$elemMatch": {"$gt": 101, "$lt": 103}}}), vec![1]);
         assert_eq!(ids(doc! {"n": {"$gt": 101, "$lt": 103}}), vec![1, 2]);
-        assert_eq!(
-            ids(doc! {"s": {"$elemMatch": {"k": "x", "v": {"$gte": 90}}}}),
-            vec![1]
-        );
+        assert_eq!(ids(doc! {"s": {"$elemMatch": {"k": "x", "v": {"$gte": 90}}}}), vec![1]);
         assert_eq!(ids(doc! {"s.k": "x", "s.v": {"$gte": 90}}), vec![1, 2]);
-        assert_eq!(
-            ids(doc! {"s": {"$elemMatch": {"$or": [{"v": 95}, {"v": 90}]}}}),
-            vec![1, 2]
-        );
+        assert_eq!(ids(doc! {"s": {"$elemMatch": {"$or": [{"v": 95}, {"v": 90}]}}}), vec![1, 2]);
         assert_eq!(ids(doc! {"tags": {"$elemMatch": {"$eq": "b"}}}), vec![1, 2]);
-        assert_eq!(
-            Filter::compile(&doc! {"a": {"$elemMatch": 1}})
-                .unwrap_err()
-                .message,
-            "$elemMatch needs an Object"
-        );
+        assert_eq!(Filter::compile(&doc! {"a": {"$elemMatch": 1}}).unwrap_err().message, "$elemMatch needs an Object");
     }
 
     #[test]

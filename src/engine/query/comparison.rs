@@ -18,10 +18,7 @@ pub enum CmpOp {
 }
 
 pub(super) fn parse(path: &FieldPath, name: &str, argument: &Bson) -> MongoResult<Option<Node>> {
-    let leaf_node = |leaf| Node::Path {
-        path: path.clone(),
-        leaf,
-    };
+    let leaf_node = |leaf| Node::Path { path: path.clone(), leaf };
     let is_regex = matches!(argument, Bson::RegularExpression(_));
     let op = match name {
         "$eq" => return Ok(Some(leaf_node(Leaf::Eq(argument.clone())))),
@@ -29,9 +26,7 @@ pub(super) fn parse(path: &FieldPath, name: &str, argument: &Bson) -> MongoResul
             if is_regex {
                 return Err(MongoError::bad_value("Can't have regex as arg to $ne."));
             }
-            return Ok(Some(Node::Not(Box::new(leaf_node(Leaf::Eq(
-                argument.clone(),
-            ))))));
+            return Ok(Some(Node::Not(Box::new(leaf_node(Leaf::Eq(argument.clone()))))));
         }
         "$in" | "$nin" => {
             let Bson::Array(items) = argument else {
@@ -44,18 +39,12 @@ pub(super) fn parse(path: &FieldPath, name: &str, argument: &Bson) -> MongoResul
                     return Err(MongoError::bad_value("cannot nest $ under $in"));
                 }
                 match item {
-                    Bson::RegularExpression(regex) => {
-                        regexes.push(RegexMatcher::from_bson_regex(regex)?)
-                    }
+                    Bson::RegularExpression(regex) => regexes.push(RegexMatcher::from_bson_regex(regex)?),
                     other => values.push(other.clone()),
                 }
             }
             let node = leaf_node(Leaf::In { values, regexes });
-            return Ok(Some(if name == "$nin" {
-                Node::Not(Box::new(node))
-            } else {
-                node
-            }));
+            return Ok(Some(if name == "$nin" { Node::Not(Box::new(node)) } else { node }));
         }
         "$gt" => CmpOp::Gt,
         "$gte" => CmpOp::Gte,
@@ -116,10 +105,7 @@ mod tests {
 
     fn ids(filter: Document, docs: &[Document]) -> Vec<i32> {
         let f = Filter::compile(&filter).unwrap();
-        docs.iter()
-            .filter(|d| f.matches(d))
-            .map(|d| d.get_i32("_id").unwrap())
-            .collect()
+        docs.iter().filter(|d| f.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect()
     }
 
     fn people() -> Vec<Document> {
@@ -165,10 +151,8 @@ mod tests {
     fn in_accepts_values_and_regexes() {
         let p = people();
         assert_eq!(ids(doc! {"age": {"$in": [50, null]}}, &p), vec![3, 4, 5]);
-        let regex = bson::Regex {
-            pattern: "^8".to_string().try_into().unwrap(),
-            options: String::new().try_into().unwrap(),
-        };
+        let regex =
+            bson::Regex { pattern: "^8".to_string().try_into().unwrap(), options: String::new().try_into().unwrap() };
         assert_eq!(ids(doc! {"age": {"$in": [regex]}}, &p), vec![2]);
         assert_eq!(ids(doc! {"age": {"$in": []}}, &p), Vec::<i32>::new());
     }
@@ -178,22 +162,11 @@ mod tests {
         let err = |f: Document| Filter::compile(&f).unwrap_err().message;
         assert_eq!(err(doc! {"a": {"$in": 5}}), "$in needs an array");
         assert_eq!(err(doc! {"a": {"$nin": "x"}}), "$nin needs an array");
-        assert_eq!(
-            err(doc! {"a": {"$in": [{"$gt": 1}]}}),
-            "cannot nest $ under $in"
-        );
+        assert_eq!(err(doc! {"a": {"$in": [{"$gt": 1}]}}), "cannot nest $ under $in");
         assert_eq!(err(doc! {"a": {"$gtr": 1}}), "unknown operator: $gtr");
-        let regex = bson::Regex {
-            pattern: "x".to_string().try_into().unwrap(),
-            options: String::new().try_into().unwrap(),
-        };
-        assert_eq!(
-            err(doc! {"a": {"$ne": regex.clone()}}),
-            "Can't have regex as arg to $ne."
-        );
-        assert_eq!(
-            err(doc! {"a": {"$gt": regex}}),
-            "Can't have RegEx as arg to predicate over field 'a'."
-        );
+        let regex =
+            bson::Regex { pattern: "x".to_string().try_into().unwrap(), options: String::new().try_into().unwrap() };
+        assert_eq!(err(doc! {"a": {"$ne": regex.clone()}}), "Can't have regex as arg to $ne.");
+        assert_eq!(err(doc! {"a": {"$gt": regex}}), "Can't have RegEx as arg to predicate over field 'a'.");
     }
 }

@@ -49,30 +49,17 @@ const ALIASES: &[(&str, i32)] = &[
 ];
 
 pub(super) fn parse(path: &FieldPath, name: &str, argument: &Bson) -> MongoResult<Option<Node>> {
-    let leaf = |leaf| Node::Path {
-        path: path.clone(),
-        leaf,
-    };
+    let leaf = |leaf| Node::Path { path: path.clone(), leaf };
     if name == "$exists" {
         let exists = leaf(Leaf::Exists);
-        return Ok(Some(if true_value(argument) {
-            exists
-        } else {
-            Node::Not(Box::new(exists))
-        }));
+        return Ok(Some(if true_value(argument) { exists } else { Node::Not(Box::new(exists)) }));
     }
     let specs = match argument {
-        Bson::Array(items) => items
-            .iter()
-            .map(parse_type_spec)
-            .collect::<MongoResult<Vec<_>>>()?,
+        Bson::Array(items) => items.iter().map(parse_type_spec).collect::<MongoResult<Vec<_>>>()?,
         single => vec![parse_type_spec(single)?],
     };
     if specs.is_empty() {
-        return Err(MongoError::failed_to_parse(format!(
-            "{} must match at least one type",
-            path.dotted()
-        )));
+        return Err(MongoError::failed_to_parse(format!("{} must match at least one type", path.dotted())));
     }
     Ok(Some(leaf(Leaf::Type(specs))))
 }
@@ -105,9 +92,7 @@ fn parse_type_spec(value: &Bson) -> MongoResult<TypeSpec> {
         Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Decimal128(_) => {
             let number = crate::engine::value::as_f64(value).unwrap_or(f64::NAN);
             if number.fract() != 0.0 || !number.is_finite() {
-                return Err(MongoError::failed_to_parse(format!(
-                    "Expected an integer: $type: {value}"
-                )));
+                return Err(MongoError::failed_to_parse(format!("Expected an integer: $type: {value}")));
             }
             // Truncation is exact here: the value is integral and the range check follows.
             let code = number as i64;
@@ -115,14 +100,10 @@ fn parse_type_spec(value: &Bson) -> MongoResult<TypeSpec> {
             if valid {
                 Ok(TypeSpec::Code(code as i32))
             } else {
-                Err(MongoError::bad_value(format!(
-                    "Invalid numerical type code: {code}"
-                )))
+                Err(MongoError::bad_value(format!("Invalid numerical type code: {code}")))
             }
         }
-        _ => Err(MongoError::type_mismatch(
-            "type must be represented as a number or a string",
-        )),
+        _ => Err(MongoError::type_mismatch("type must be represented as a number or a string")),
     }
 }
 
@@ -143,10 +124,7 @@ mod tests {
             doc! {"_id": 7, "v": {"x": 1}},
         ];
         let f = Filter::compile(&filter).unwrap();
-        docs.iter()
-            .filter(|d| f.matches(d))
-            .map(|d| d.get_i32("_id").unwrap())
-            .collect()
+        docs.iter().filter(|d| f.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect()
     }
 
     #[test]
@@ -171,18 +149,9 @@ mod tests {
     #[test]
     fn bad_type_arguments() {
         let err = |arg: Bson| Filter::compile(&doc! {"v": {"$type": arg}}).unwrap_err();
-        assert_eq!(
-            err(Bson::String("nope".into())).message,
-            "Unknown type name alias: nope"
-        );
-        assert_eq!(
-            err(Bson::Int32(99)).message,
-            "Invalid numerical type code: 99"
-        );
+        assert_eq!(err(Bson::String("nope".into())).message, "Unknown type name alias: nope");
+        assert_eq!(err(Bson::Int32(99)).message, "Invalid numerical type code: 99");
         assert_eq!(err(Bson::Boolean(true)).code, 14);
-        assert_eq!(
-            err(Bson::Array(vec![])).message,
-            "v must match at least one type"
-        );
+        assert_eq!(err(Bson::Array(vec![])).message, "v must match at least one type");
     }
 }

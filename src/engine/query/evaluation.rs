@@ -46,11 +46,7 @@ impl RegexMatcher {
                 "Regular expression is invalid: pattern contains a null byte",
             ));
         }
-        let source = if flags.is_empty() {
-            pattern.to_string()
-        } else {
-            format!("(?{flags}){pattern}")
-        };
+        let source = if flags.is_empty() { pattern.to_string() } else { format!("(?{flags}){pattern}") };
         let compiled = regex::RegexBuilder::new(&source)
             .size_limit(1 << 20)
             .build()
@@ -66,11 +62,7 @@ impl RegexMatcher {
             })?;
         let mut sorted: Vec<char> = options.chars().collect();
         sorted.sort_unstable();
-        Ok(RegexMatcher {
-            pattern: pattern.to_string(),
-            options: sorted.into_iter().collect(),
-            compiled,
-        })
+        Ok(RegexMatcher { pattern: pattern.to_string(), options: sorted.into_iter().collect(), compiled })
     }
 
     pub fn from_bson_regex(regex: &bson::Regex) -> MongoResult<RegexMatcher> {
@@ -84,8 +76,7 @@ impl RegexMatcher {
             Bson::RegularExpression(stored) => {
                 let mut options: Vec<char> = stored.options.as_str().chars().collect();
                 options.sort_unstable();
-                stored.pattern.as_str() == self.pattern
-                    && options.into_iter().collect::<String>() == self.options
+                stored.pattern.as_str() == self.pattern && options.into_iter().collect::<String>() == self.options
             }
             _ => false,
         }
@@ -97,10 +88,7 @@ impl RegexMatcher {
 }
 
 /// Handles `$regex` and `$options` in `{field: {$regex: .., $options: ..}}`: the matcher is built once, at `$regex`.
-pub(super) fn parse_regex_document(
-    name: &str,
-    operators: &Document,
-) -> MongoResult<Option<RegexMatcher>> {
+pub(super) fn parse_regex_document(name: &str, operators: &Document) -> MongoResult<Option<RegexMatcher>> {
     if name == "$options" {
         if operators.contains_key("$regex") {
             return Ok(None);
@@ -133,11 +121,7 @@ pub(super) fn parse_regex_document(
                     return Err(MongoError::bad_value("$options has to be a string"));
                 };
                 if !options.is_empty() {
-                    return Err(MongoError::new(
-                        51075,
-                        "Location51075",
-                        "options set in both $regex and $options",
-                    ));
+                    return Err(MongoError::new(51075, "Location51075", "options set in both $regex and $options"));
                 }
                 options = s.clone();
             }
@@ -161,9 +145,7 @@ fn to_integral(value: &Bson) -> Option<Result<i64, &'static str>> {
             // 2^63 is the first double beyond i64::MAX.
             if !d.is_finite() {
                 Err(NAN_OR_INF)
-            } else if d.trunc() >= 9_223_372_036_854_775_808.0
-                || d.trunc() < -9_223_372_036_854_775_808.0
-            {
+            } else if d.trunc() >= 9_223_372_036_854_775_808.0 || d.trunc() < -9_223_372_036_854_775_808.0 {
                 Err(OUT_OF_BOUNDS)
             } else {
                 // In range after the check above, so the cast is exact truncation.
@@ -189,30 +171,21 @@ pub(super) fn parse_mod(path: &FieldPath, argument: &Bson) -> MongoResult<Node> 
         return Err(MongoError::bad_value("malformed mod, not enough elements"));
     };
     let Some(remainder) = to_integral(remainder) else {
-        return Err(MongoError::bad_value(
-            "malformed mod, remainder not a number",
-        ));
+        return Err(MongoError::bad_value("malformed mod, remainder not a number"));
     };
     if iter.next().is_some() {
         return Err(MongoError::bad_value("malformed mod, too many elements"));
     }
     let divisor = divisor.map_err(|why| {
-        MongoError::bad_value(format!(
-            "malformed mod, divisor value is invalid :: caused by :: {why}"
-        ))
+        MongoError::bad_value(format!("malformed mod, divisor value is invalid :: caused by :: {why}"))
     })?;
     let remainder = remainder.map_err(|why| {
-        MongoError::bad_value(format!(
-            "malformed mod, remainder value is invalid :: caused by :: {why}"
-        ))
+        MongoError::bad_value(format!("malformed mod, remainder value is invalid :: caused by :: {why}"))
     })?;
     if divisor == 0 {
         return Err(MongoError::bad_value("divisor cannot be 0"));
     }
-    Ok(Node::Path {
-        path: path.clone(),
-        leaf: Leaf::Mod { divisor, remainder },
-    })
+    Ok(Node::Path { path: path.clone(), leaf: Leaf::Mod { divisor, remainder } })
 }
 
 /// `$mod` on one value: numbers are truncated to integers first (28.5 behaves as 28); NaN and infinities never match.
@@ -225,9 +198,7 @@ pub(super) fn mod_matches(value: &Bson, divisor: i64, remainder: i64) -> bool {
 
 pub(super) fn parse_expr(argument: &Bson, level: Level) -> MongoResult<Node> {
     if level == Level::Sub {
-        return Err(MongoError::bad_value(
-            "$expr can only be applied to the top-level document",
-        ));
+        return Err(MongoError::bad_value("$expr can only be applied to the top-level document"));
     }
     Ok(Node::Expr(Expression::parse(argument)?))
 }
@@ -246,68 +217,33 @@ mod tests {
             doc! {"_id": 4, "n": "36"},
         ];
         let f = Filter::compile(&filter).unwrap();
-        docs.iter()
-            .filter(|d| f.matches(d))
-            .map(|d| d.get_i32("_id").unwrap())
-            .collect()
+        docs.iter().filter(|d| f.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect()
     }
 
     #[test]
     fn regex_with_options() {
         assert_eq!(ids(doc! {"name": {"$regex": "^a"}}), vec![2]);
-        assert_eq!(
-            ids(doc! {"name": {"$regex": "^a", "$options": "i"}}),
-            vec![1, 2]
-        );
-        assert_eq!(
-            ids(doc! {"name": {"$options": "i", "$regex": "^A"}}),
-            vec![1, 2]
-        );
+        assert_eq!(ids(doc! {"name": {"$regex": "^a", "$options": "i"}}), vec![1, 2]);
+        assert_eq!(ids(doc! {"name": {"$options": "i", "$regex": "^A"}}), vec![1, 2]);
         assert_eq!(ids(doc! {"name": {"$regex": "^line2"}}), Vec::<i32>::new());
-        assert_eq!(
-            ids(doc! {"name": {"$regex": "^line2", "$options": "m"}}),
-            vec![3]
-        );
-        assert_eq!(
-            ids(doc! {"name": {"$regex": "1.line", "$options": "s"}}),
-            vec![3]
-        );
-        assert_eq!(
-            ids(doc! {"name": {"$regex": "a d a", "$options": "ix"}}),
-            vec![1]
-        );
-        assert_eq!(
-            ids(doc! {"tags": {"$regex": "^c", "$options": "i"}}),
-            vec![1]
-        );
-        let literal = bson::Regex {
-            pattern: "^A".to_string().try_into().unwrap(),
-            options: "i".to_string().try_into().unwrap(),
-        };
+        assert_eq!(ids(doc! {"name": {"$regex": "^line2", "$options": "m"}}), vec![3]);
+        assert_eq!(ids(doc! {"name": {"$regex": "1.line", "$options": "s"}}), vec![3]);
+        assert_eq!(ids(doc! {"name": {"$regex": "a d a", "$options": "ix"}}), vec![1]);
+        assert_eq!(ids(doc! {"tags": {"$regex": "^c", "$options": "i"}}), vec![1]);
+        let literal =
+            bson::Regex { pattern: "^A".to_string().try_into().unwrap(), options: "i".to_string().try_into().unwrap() };
         assert_eq!(ids(doc! {"name": literal}), vec![1, 2]);
     }
 
     #[test]
     fn regex_errors() {
         let err = |f: Document| Filter::compile(&f).unwrap_err();
-        assert_eq!(
-            err(doc! {"a": {"$regex": 5}}).message,
-            "$regex has to be a string"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$options": "i"}}).message,
-            "$options needs a $regex"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$regex": "x", "$options": 1}}).message,
-            "$options has to be a string"
-        );
+        assert_eq!(err(doc! {"a": {"$regex": 5}}).message, "$regex has to be a string");
+        assert_eq!(err(doc! {"a": {"$options": "i"}}).message, "$options needs a $regex");
+        assert_eq!(err(doc! {"a": {"$regex": "x", "$options": 1}}).message, "$options has to be a string");
         assert_eq!(err(doc! {"a": {"$regex": "(a"}}).code, 51091);
         assert_eq!(err(doc! {"a": {"$regex": "(a)\\1"}}).code, 51091);
-        assert_eq!(
-            err(doc! {"a": {"$regex": "a", "$options": "z"}}).message,
-            "invalid flag in regex options: z"
-        );
+        assert_eq!(err(doc! {"a": {"$regex": "a", "$options": "z"}}).message, "invalid flag in regex options: z");
     }
 
     #[test]
@@ -316,27 +252,12 @@ mod tests {
         assert_eq!(ids(doc! {"n": {"$mod": [5, -4]}}), vec![3]);
         assert_eq!(ids(doc! {"n": {"$mod": [5.9, 1.2]}}), vec![1, 2]);
         let err = |f: Document| Filter::compile(&f).unwrap_err().message;
-        assert_eq!(
-            err(doc! {"n": {"$mod": 5}}),
-            "malformed mod, needs to be an array"
-        );
-        assert_eq!(
-            err(doc! {"n": {"$mod": [5]}}),
-            "malformed mod, not enough elements"
-        );
-        assert_eq!(
-            err(doc! {"n": {"$mod": [5, 1, 2]}}),
-            "malformed mod, too many elements"
-        );
-        assert_eq!(
-            err(doc! {"n": {"$mod": ["5", 1]}}),
-            "malformed mod, divisor not a number"
-        );
+        assert_eq!(err(doc! {"n": {"$mod": 5}}), "malformed mod, needs to be an array");
+        assert_eq!(err(doc! {"n": {"$mod": [5]}}), "malformed mod, not enough elements");
+        assert_eq!(err(doc! {"n": {"$mod": [5, 1, 2]}}), "malformed mod, too many elements");
+        assert_eq!(err(doc! {"n": {"$mod": ["5", 1]}}), "malformed mod, divisor not a number");
         assert_eq!(err(doc! {"n": {"$mod": [0, 1]}}), "divisor cannot be 0");
-        assert_eq!(
-            err(doc! {"n": {"$mod": ["x", 1, 2]}}),
-            "malformed mod, divisor not a number"
-        );
+        assert_eq!(err(doc! {"n": {"$mod": ["x", 1, 2]}}), "malformed mod, divisor not a number");
         assert_eq!(
             err(doc! {"n": {"$mod": [f64::NAN, 1]}}),
             "malformed mod, divisor value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type"
@@ -350,14 +271,9 @@ mod tests {
     #[test]
     fn expr_compares_fields() {
         assert_eq!(ids(doc! {"$expr": {"$gt": ["$n", 40]}}), vec![2, 4]);
+        assert_eq!(ids(doc! {"$expr": {"$eq": [{"$toLower": "$name"}, "ada"]}}), vec![1]);
         assert_eq!(
-            ids(doc! {"$expr": {"$eq": [{"$toLower": "$name"}, "ada"]}}),
-            vec![1]
-        );
-        assert_eq!(
-            Filter::compile(&doc! {"a": {"$elemMatch": {"$expr": {"$eq": [1, 1]}}}})
-                .unwrap_err()
-                .message,
+            Filter::compile(&doc! {"a": {"$elemMatch": {"$expr": {"$eq": [1, 1]}}}}).unwrap_err().message,
             "$expr can only be applied to the top-level document"
         );
     }

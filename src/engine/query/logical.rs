@@ -68,12 +68,7 @@ pub(super) fn parse_top_level(
 }
 
 /// `{field: {$not: {...}}}` or `{field: {$not: /regex/}}`: true where the inner condition is false (including missing fields).
-pub(super) fn parse_not(
-    path: &FieldPath,
-    argument: &Bson,
-    level: Level,
-    depth: usize,
-) -> MongoResult<Option<Node>> {
+pub(super) fn parse_not(path: &FieldPath, argument: &Bson, level: Level, depth: usize) -> MongoResult<Option<Node>> {
     match argument {
         Bson::RegularExpression(regex) => Ok(Some(Node::Not(Box::new(Node::Path {
             path: path.clone(),
@@ -104,25 +99,15 @@ mod tests {
     use bson::{doc, Document};
 
     fn ids(filter: Document) -> Vec<i32> {
-        let docs = [
-            doc! {"_id": 1, "a": 1, "b": "x"},
-            doc! {"_id": 2, "a": 2, "b": "y"},
-            doc! {"_id": 3, "b": "x"},
-        ];
+        let docs = [doc! {"_id": 1, "a": 1, "b": "x"}, doc! {"_id": 2, "a": 2, "b": "y"}, doc! {"_id": 3, "b": "x"}];
         let f = Filter::compile(&filter).unwrap();
-        docs.iter()
-            .filter(|d| f.matches(d))
-            .map(|d| d.get_i32("_id").unwrap())
-            .collect()
+        docs.iter().filter(|d| f.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect()
     }
 
     #[test]
     fn and_or_nor() {
         assert_eq!(ids(doc! {"$and": [{"a": 1}, {"b": "x"}]}), vec![1]);
-        assert_eq!(
-            ids(doc! {"$or": [{"a": 2}, {"a": {"$exists": false}}]}),
-            vec![2, 3]
-        );
+        assert_eq!(ids(doc! {"$or": [{"a": 2}, {"a": {"$exists": false}}]}), vec![2, 3]);
         assert_eq!(ids(doc! {"$nor": [{"a": 1}, {"b": "y"}]}), vec![3]);
         assert_eq!(ids(doc! {"$comment": "hi", "a": 1}), vec![1]);
     }
@@ -130,10 +115,8 @@ mod tests {
     #[test]
     fn not_includes_missing_fields() {
         assert_eq!(ids(doc! {"a": {"$not": {"$gt": 1}}}), vec![1, 3]);
-        let regex = bson::Regex {
-            pattern: "x".to_string().try_into().unwrap(),
-            options: String::new().try_into().unwrap(),
-        };
+        let regex =
+            bson::Regex { pattern: "x".to_string().try_into().unwrap(), options: String::new().try_into().unwrap() };
         assert_eq!(ids(doc! {"b": {"$not": regex}}), vec![2]);
     }
 
@@ -142,25 +125,11 @@ mod tests {
         let err = |f: Document| Filter::compile(&f).unwrap_err();
         assert_eq!(err(doc! {"$or": "x"}).message, "$or must be an array");
         assert_eq!(err(doc! {"$or": "x"}).code, 2);
-        assert_eq!(
-            err(doc! {"$and": []}).message,
-            "$and/$or/$nor must be a nonempty array"
-        );
-        assert_eq!(
-            err(doc! {"$nor": [1]}).message,
-            "$or/$and/$nor entries need to be full objects"
-        );
-        assert!(err(doc! {"$foo": 1})
-            .message
-            .starts_with("unknown top level operator: $foo"));
-        assert_eq!(
-            err(doc! {"a": {"$not": 5}}).message,
-            "$not needs a regex or a document"
-        );
-        assert_eq!(
-            err(doc! {"a": {"$not": {}}}).message,
-            "$not cannot be empty"
-        );
+        assert_eq!(err(doc! {"$and": []}).message, "$and/$or/$nor must be a nonempty array");
+        assert_eq!(err(doc! {"$nor": [1]}).message, "$or/$and/$nor entries need to be full objects");
+        assert!(err(doc! {"$foo": 1}).message.starts_with("unknown top level operator: $foo"));
+        assert_eq!(err(doc! {"a": {"$not": 5}}).message, "$not needs a regex or a document");
+        assert_eq!(err(doc! {"a": {"$not": {}}}).message, "$not cannot be empty");
     }
 
     #[test]
@@ -169,9 +138,6 @@ mod tests {
         for _ in 0..150 {
             filter = doc! {"$and": [filter]};
         }
-        assert!(Filter::compile(&filter)
-            .unwrap_err()
-            .message
-            .contains("depth"));
+        assert!(Filter::compile(&filter).unwrap_err().message.contains("depth"));
     }
 }

@@ -18,6 +18,27 @@ pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
 
+/// Operators that can follow a field name (`{field: {$op: ...}}`).
+pub(crate) const FIELD_OPERATORS: &[&str] = &[
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$not",
+    "$exists",
+    "$type",
+    "$regex",
+    "$options",
+    "$mod",
+    "$all",
+    "$elemMatch",
+    "$size",
+];
+
 /// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
 const UNSUPPORTED_FIELD_OPERATORS: &[&str] = &[
     "$bitsAllClear",
@@ -123,10 +144,7 @@ pub enum FieldBounds {
     In(Vec<Bson>),
     /// `$gt`/`$gte`/`$lt`/`$lte` on the field, merged. MongoDB compares only within a type bracket,
     /// so `{$gt: 5}` never matches strings: the missing side of a range ends at its type's bracket.
-    Range {
-        lower: Option<Bound>,
-        upper: Option<Bound>,
-    },
+    Range { lower: Option<Bound>, upper: Option<Bound> },
 }
 
 /// One end of a [`FieldBounds::Range`].
@@ -139,21 +157,17 @@ pub struct Bound {
 impl Filter {
     /// Compiles a filter document, rejecting unknown operators and malformed arguments.
     pub fn compile(filter: &Document) -> MongoResult<Filter> {
-        Ok(Filter {
-            root: parse_document(filter, Level::Top, 0)?,
-        })
+        Ok(Filter { root: parse_document(filter, Level::Top, 0)? })
     }
 
-    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not an operator
-    /// (`{score: {$lt: 80}}`) is a query on element documents; anything else (`{$gte: 103}`, `5`, a regex)
-    /// is a condition on the element value itself. Test elements with [`ElementFilter::matches`].
+    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not a field
+    /// operator (`{score: {$lt: 80}}`, `{$or: [...]}`, `{}`) is a query on element documents; anything else
+    /// (`{$gte: 103}`, `5`, a regex) is a condition on the element value itself.
+    /// Test elements with [`ElementFilter::matches`].
     pub fn compile_element_condition(condition: &Bson) -> MongoResult<ElementFilter> {
         match condition {
             Bson::Document(doc)
-                if doc
-                    .keys()
-                    .next()
-                    .is_some_and(|first| !first.starts_with('$')) =>
+                if !doc.keys().next().is_some_and(|first| FIELD_OPERATORS.contains(&first.as_str())) =>
             {
                 Ok(ElementFilter::OnDocuments(Filter::compile(doc)?))
             }
@@ -227,21 +241,15 @@ impl Filter {
             let field = path.dotted().to_string();
             let bounds = match leaf {
                 Leaf::Eq(value) => FieldBounds::Equal(value.clone()),
-                Leaf::In { values, regexes } if regexes.is_empty() => {
-                    FieldBounds::In(values.clone())
-                }
+                Leaf::In { values, regexes } if regexes.is_empty() => FieldBounds::In(values.clone()),
                 Leaf::Cmp(op, value) => {
-                    let bound = Some(Bound {
-                        value: value.clone(),
-                        inclusive: matches!(op, CmpOp::Gte | CmpOp::Lte),
-                    });
+                    let bound = Some(Bound { value: value.clone(), inclusive: matches!(op, CmpOp::Gte | CmpOp::Lte) });
                     let (lower, upper) = match op {
                         CmpOp::Gt | CmpOp::Gte => (bound, None),
                         CmpOp::Lt | CmpOp::Lte => (None, bound),
                     };
-                    if let Some((_, FieldBounds::Range { lower: l, upper: u })) = out
-                        .iter_mut()
-                        .find(|(name, b)| *name == field && matches!(b, FieldBounds::Range { .. }))
+                    if let Some((_, FieldBounds::Range { lower: l, upper: u })) =
+                        out.iter_mut().find(|(name, b)| *name == field && matches!(b, FieldBounds::Range { .. }))
                     {
                         if lower.is_some() {
                             *l = lower;
@@ -296,20 +304,15 @@ pub(crate) fn is_operator_document(value: &Bson, allow_incomplete_dbref: bool) -
         return false;
     }
     let has = |key: &str| doc.contains_key(key);
-    let is_dbref = if allow_incomplete_dbref {
-        has("$ref") || has("$id") || has("$db")
-    } else {
-        has("$ref") && has("$id")
-    };
+    let is_dbref =
+        if allow_incomplete_dbref { has("$ref") || has("$id") || has("$db") } else { has("$ref") && has("$id") };
     !is_dbref
 }
 
 /// Parses a query document (`{field: condition, $and: [...], ...}`) into an AND of its parts.
 pub(crate) fn parse_document(doc: &Document, level: Level, depth: usize) -> MongoResult<Node> {
     if depth > MAX_FILTER_DEPTH {
-        return Err(MongoError::bad_value(format!(
-            "exceeded maximum query tree depth of {MAX_FILTER_DEPTH}"
-        )));
+        return Err(MongoError::bad_value(format!("exceeded maximum query tree depth of {MAX_FILTER_DEPTH}")));
     }
     let mut children = Vec::new();
     for (key, value) in doc {
@@ -327,16 +330,10 @@ pub(crate) fn parse_document(doc: &Document, level: Level, depth: usize) -> Mong
             continue;
         }
         if let Bson::RegularExpression(regex) = value {
-            children.push(Node::Path {
-                path,
-                leaf: Leaf::Regex(RegexMatcher::from_bson_regex(regex)?),
-            });
+            children.push(Node::Path { path, leaf: Leaf::Regex(RegexMatcher::from_bson_regex(regex)?) });
             continue;
         }
-        children.push(Node::Path {
-            path,
-            leaf: Leaf::Eq(value.clone()),
-        });
+        children.push(Node::Path { path, leaf: Leaf::Eq(value.clone()) });
     }
     Ok(single_or_and(children))
 }
@@ -365,12 +362,8 @@ pub(crate) fn parse_operators(
             }
             "$not" => logical::parse_not(path, argument, level, depth)?,
             "$exists" | "$type" => element::parse(path, name, argument)?,
-            "$regex" | "$options" => {
-                evaluation::parse_regex_document(name, operators)?.map(|matcher| Node::Path {
-                    path: path.clone(),
-                    leaf: Leaf::Regex(matcher),
-                })
-            }
+            "$regex" | "$options" => evaluation::parse_regex_document(name, operators)?
+                .map(|matcher| Node::Path { path: path.clone(), leaf: Leaf::Regex(matcher) }),
             "$mod" => Some(evaluation::parse_mod(path, argument)?),
             "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
             "$where" => {
@@ -431,18 +424,14 @@ fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<
             crate::engine::expr::is_truthy(value.as_ref()).then_some(None)
         }
         Node::Path { path, leaf } => match subject {
-            Subject::Value(value) if path.is_empty() => {
-                leaf.matches_value(value, root)?.then_some(None)
-            }
+            Subject::Value(value) if path.is_empty() => leaf.matches_value(value, root)?.then_some(None),
             Subject::Value(_) => None,
-            Subject::Doc(doc) if path.is_empty() => leaf
-                .matches_value(&Bson::Document(doc.clone()), root)?
-                .then_some(None),
+            Subject::Doc(doc) if path.is_empty() => {
+                leaf.matches_value(&Bson::Document(doc.clone()), root)?.then_some(None)
+            }
             Subject::Doc(doc) => {
                 for reached in reach(doc, path.parts()) {
-                    if let Some(found) =
-                        leaf.matches_reached(reached.value, reached.array_position, root)?
-                    {
+                    if let Some(found) = leaf.matches_reached(reached.value, reached.array_position, root)? {
                         return Ok(Some(found));
                     }
                 }
@@ -455,10 +444,7 @@ fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<
 impl Leaf {
     /// Whether the predicate also looks at each element of an array it reaches (MongoDB's leaf array expansion).
     fn expands_arrays(&self) -> bool {
-        !matches!(
-            self,
-            Leaf::Size(_) | Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) | Leaf::Exists
-        )
+        !matches!(self, Leaf::Size(_) | Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) | Leaf::Exists)
     }
 
     fn matches_missing(&self) -> bool {
@@ -480,9 +466,7 @@ impl Leaf {
             return Ok(self.matches_missing().then_some(array_position));
         };
         if matches!(self, Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_)) {
-            return Ok(self
-                .elem_match_index(value, root)?
-                .map(|index| array_position.or(Some(index))));
+            return Ok(self.elem_match_index(value, root)?.map(|index| array_position.or(Some(index))));
         }
         if let (true, Bson::Array(items)) = (self.expands_arrays(), value) {
             for (index, item) in items.iter().enumerate() {
@@ -500,19 +484,14 @@ impl Leaf {
             Leaf::Eq(expected) => comparison::equals(value, expected),
             Leaf::Cmp(op, operand) => comparison::compare_matches(*op, value, operand),
             Leaf::In { values, regexes } => {
-                values.iter().any(|v| comparison::equals(value, v))
-                    || regexes.iter().any(|r| r.matches_value(value))
+                values.iter().any(|v| comparison::equals(value, v)) || regexes.iter().any(|r| r.matches_value(value))
             }
             Leaf::Exists => true,
             Leaf::Type(types) => types.iter().any(|t| t.matches(value)),
             Leaf::Regex(regex) => regex.matches_value(value),
-            Leaf::Mod { divisor, remainder } => {
-                evaluation::mod_matches(value, *divisor, *remainder)
-            }
+            Leaf::Mod { divisor, remainder } => evaluation::mod_matches(value, *divisor, *remainder),
             Leaf::Size(size) => matches!(value, Bson::Array(items) if items.len() == *size),
-            Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => {
-                self.elem_match_index(value, root)?.is_some()
-            }
+            Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => self.elem_match_index(value, root)?.is_some(),
         })
     }
 }
@@ -526,9 +505,7 @@ impl Leaf {
         for (index, item) in items.iter().enumerate() {
             let satisfied = match self {
                 Leaf::ElemMatchObject(query) => match item {
-                    Bson::Document(element) => {
-                        eval_node(query, Subject::Doc(element), root)?.is_some()
-                    }
+                    Bson::Document(element) => eval_node(query, Subject::Doc(element), root)?.is_some(),
                     _ => false,
                 },
                 Leaf::ElemMatchValue(conditions) => {
@@ -584,6 +561,11 @@ mod tests {
         assert!(by_doc.matches(&bson!({"score": 75})));
         assert!(!by_doc.matches(&bson!({"score": 85})));
         assert!(!by_doc.matches(&bson!(75)));
+        let logical = Filter::compile_element_condition(&bson!({"$or": [{"score": 1}, {"score": 2}]})).unwrap();
+        assert!(logical.matches(&bson!({"score": 2})));
+        let everything = Filter::compile_element_condition(&bson!({})).unwrap();
+        assert!(everything.matches(&bson!({"any": 1})));
+        assert!(!everything.matches(&bson!(1)));
         let literal = Filter::compile_element_condition(&bson!("b")).unwrap();
         assert!(literal.matches(&bson!("b")));
         let array_filter = Filter::compile(&doc! {"s.score": {"$gte": 80}}).unwrap();
@@ -593,10 +575,8 @@ mod tests {
 
     #[test]
     fn equality_and_ranges_for_the_planner() {
-        let f = Filter::compile(
-            &doc! {"a": 5, "b": {"$gt": 1, "$lte": 9}, "c": {"$in": [1, 2]},
-            "$or": [{"d": 1}], "e": {"$ne": 3}},
-        )
+        let f = Filter::compile(&doc! {"a": 5, "b": {"$gt": 1, "$lte": 9}, "c": {"$in": [1, 2]},
+        "$or": [{"d": 1}], "e": {"$ne": 3}})
         .unwrap();
         assert_eq!(
             f.equality_and_ranges(),
@@ -605,14 +585,8 @@ mod tests {
                 (
                     "b".to_string(),
                     FieldBounds::Range {
-                        lower: Some(Bound {
-                            value: bson!(1),
-                            inclusive: false
-                        }),
-                        upper: Some(Bound {
-                            value: bson!(9),
-                            inclusive: true
-                        }),
+                        lower: Some(Bound { value: bson!(1), inclusive: false }),
+                        upper: Some(Bound { value: bson!(9), inclusive: true }),
                     }
                 ),
                 ("c".to_string(), FieldBounds::In(vec![bson!(1), bson!(2)])),
