@@ -272,6 +272,16 @@ fn sorting_pushes_and_current_date_always_count_as_modifications() {
 }
 
 #[test]
+fn upserts_start_from_the_filter_equalities() {
+    let mut doc = upsert_seed(&doc! {"username": "new", "age": {"$gt": 3}, "profile.title": "x"});
+    let update = doc! {"$set": {"city": "Paris"}, "$inc": {"visits": 1}, "$setOnInsert": {"plan": "free"}};
+    let insert = UpdateContext { is_upsert_insert: true, ..ctx() };
+    let changed = Update::compile_operators(&update, &[]).unwrap().apply(&mut doc, &insert).unwrap();
+    assert!(changed);
+    assert_eq!(doc, doc! {"username": "new", "profile": {"title": "x"}, "city": "Paris", "plan": "free", "visits": 1});
+}
+
+#[test]
 fn current_date_uses_the_context_clock() {
     let (doc, _) = run(doc! {"_id": 1}, doc! {"$currentDate": {"at": true}}).unwrap();
     assert_eq!(doc.get_datetime("at").unwrap(), &ctx().now);
