@@ -429,15 +429,21 @@ impl ObjectNode {
             };
             ordered.push((key, node));
         }
+        // A stable sort keeps `$` and a same-numbered sibling in the order written; like the server, they
+        // are applied together unless they touch the same path.
         ordered.sort_by(|(a, _), (b, _)| compare_parts(a, b));
-        if let Some(pair) = ordered.windows(2).find(|w| matches!(w, [(a, _), (b, _)] if a == b)) {
-            let key = pair.first().map(|(k, _)| k.as_str()).unwrap_or_default();
-            let mut at = taken.to_vec();
-            at.push(key.to_string());
-            return Err(MongoError::conflicting_update_operators(format!(
-                "Update created a conflict at '{}'",
-                at.join(".")
-            )));
+        for pair in ordered.windows(2) {
+            if let [(a, first), (b, second)] = pair {
+                if a == b {
+                    let mut at = taken.to_vec();
+                    at.push(a.clone());
+                    if let Some(clash) = first.overlap(second, &mut at) {
+                        return Err(MongoError::conflicting_update_operators(format!(
+                            "Update created a conflict at '{clash}'"
+                        )));
+                    }
+                }
+            }
         }
         Ok(ordered)
     }
@@ -484,6 +490,21 @@ impl ObjectNode {
 }
 
 impl Node {
+    /// Where two nodes applied to the same value would write the same path (`at` is that value's path):
+    /// any leaf clashes; object nodes clash where a child name is shared and those children clash.
+    fn overlap(&self, other: &Node, at: &mut Vec<String>) -> Option<String> {
+        match (self, other) {
+            (Node::Object(x), Node::Object(y)) => x.children.iter().find_map(|(key, child)| {
+                let (_, twin) = y.children.iter().find(|(k, _)| k == key)?;
+                at.push(key.clone());
+                let clash = child.overlap(twin, at);
+                at.pop();
+                clash
+            }),
+            _ => Some(at.join(".")),
+        }
+    }
+
     /// Applies this node to the value in `slot` (which may be missing).
     fn apply_at(&self, mut slot: Slot<'_>, taken: &mut Vec<String>, in_array: bool, env: &Env<'_>) -> MongoResult<()> {
         let name = taken.last().cloned().unwrap_or_default();
@@ -563,11 +584,16 @@ impl SelectorNode {
                 })
                 .map(|(_, _, node)| node)
                 .collect();
-            if chosen.len() > 1 && chosen.iter().any(|n| matches!(n, Node::Leaf(_))) {
-                return Err(MongoError::conflicting_update_operators(format!(
-                    "Update created a conflict at '{}.{index}'",
-                    taken.join(".")
-                )));
+            for (i, first) in chosen.iter().enumerate() {
+                for second in chosen.iter().skip(i + 1) {
+                    let mut at = taken.clone();
+                    at.push(index.to_string());
+                    if let Some(clash) = first.overlap(second, &mut at) {
+                        return Err(MongoError::conflicting_update_operators(format!(
+                            "Update created a conflict at '{clash}'"
+                        )));
+                    }
+                }
             }
             for node in chosen {
                 taken.push(index.to_string());

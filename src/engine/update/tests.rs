@@ -197,6 +197,23 @@ fn positional_operator_uses_the_matched_index() {
 }
 
 #[test]
+fn positional_and_same_index_paths_merge_unless_they_clash() {
+    let post = doc! {"_id": 1, "a": [{"x": 0}, {"x": 0}]};
+    let first = UpdateContext { positional: Some(0), ..ctx() };
+    let (doc, _) = run_with(post.clone(), doc! {"$set": {"a.$.x": 1, "a.0.y": 2}}, &[], first).unwrap();
+    assert_eq!(doc.get_array("a").unwrap(), &vec![bson!({"x": 1, "y": 2}), bson!({"x": 0})]);
+    assert_eq!(
+        run_with(post.clone(), doc! {"$set": {"a.$.x": 1, "a.0.x": 2}}, &[], first).unwrap_err(),
+        "Update created a conflict at 'a.0.x'"
+    );
+    let both = [doc! {"i": {"x": 0}}, doc! {"j.x": 0}];
+    assert_eq!(
+        run_with(post, doc! {"$set": {"a.$[i].x": 1, "a.$[j].x": 2}}, &both, ctx()).unwrap_err(),
+        "Update created a conflict at 'a.0.x'"
+    );
+}
+
+#[test]
 fn all_positional_updates_every_element() {
     let doc = doc! {"_id": 1, "scores": [{"s": 1}, {"s": 2}]};
     let (doc, _) = run(doc, doc! {"$set": {"scores.$[].seen": true}}).unwrap();
