@@ -93,7 +93,7 @@ fn collect_equalities(filter: &Document, seed: &mut Document, depth: usize) {
             other => other.clone(),
         };
         let parts: Vec<&str> = key.split('.').collect();
-        if parts.iter().any(|p| p.is_empty()) {
+        if parts.iter().any(|p| p.is_empty()) || parts.len() > super::path::MAX_PATH_PARTS {
             continue;
         }
         insert_path(seed, &parts, value);
