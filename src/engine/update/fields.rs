@@ -147,7 +147,7 @@ impl FieldOp {
                     MongoError::bad_value(format!(
                         "Failed to apply {} operations to current value ({}) for document {{{}}}",
                         if is_inc { "$inc" } else { "$mul" },
-                        super::path::describe(value),
+                        safe_num_debug(value),
                         describe_id(doc_root)
                     ))
                 })?;
@@ -231,6 +231,16 @@ pub(crate) fn rename_source(original: &Document, from: &[String], from_dotted: &
         )));
     }
     Ok(Some(current.clone()))
+}
+
+/// A number as the server's `SafeNum::debugString` prints it in arithmetic overflow errors.
+fn safe_num_debug(value: &Bson) -> String {
+    match value {
+        Bson::Int32(i) => format!("(NumberInt){i}"),
+        Bson::Int64(i) => format!("(NumberLong){i}"),
+        Bson::Double(d) => format!("(NumberDouble){d}"),
+        other => format!("(NumberDecimal){}", super::path::describe(other)),
+    }
 }
 
 fn current_date(timestamp: bool, now: bson::DateTime) -> Bson {
@@ -320,6 +330,15 @@ mod tests {
         let err = parse("$inc", "age", &bson!("1")).unwrap_err();
         assert_eq!(err.message, "Cannot increment with non-numeric argument: {age: \"1\"}");
         assert_eq!(err.code, 14);
+    }
+
+    #[test]
+    fn long_overflow_is_an_error() {
+        let err = run(&FieldOp::Inc(bson!(1)), Bson::Int64(i64::MAX)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Failed to apply $inc operations to current value ((NumberLong)9223372036854775807) for document {_id: 3}"
+        );
     }
 
     #[test]
