@@ -8,7 +8,7 @@ use bson::{Bson, Document};
 use std::cmp::Ordering;
 
 /// One array operator with its parsed argument.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum ArrayOp {
     Push(PushSpec),
     AddToSet(Vec<Bson>),
@@ -18,7 +18,7 @@ pub(crate) enum ArrayOp {
 }
 
 /// `$push` after parsing: what to insert, where, and how to sort and trim afterwards.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct PushSpec {
     values: Vec<Bson>,
     position: Option<i64>,
@@ -27,14 +27,14 @@ pub(crate) struct PushSpec {
 }
 
 /// `$sort: 1 | -1` sorts whole elements; `$sort: {field: 1 | -1, ...}` sorts documents by fields.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum PushSort {
     Whole(bool),
     Fields(Vec<(Vec<String>, bool)>),
 }
 
 /// What `$pull` removes: elements equal to a value, or elements matching a condition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum PullMatcher {
     Equal(Bson),
     Condition(ElementMatcher),

@@ -30,19 +30,19 @@ pub struct UpdateContext {
 }
 
 /// A compiled update: either operators applied per path, or a whole replacement document.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Update {
     kind: UpdateKind,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum UpdateKind {
     Operators(OperatorUpdate),
     Replacement(Document),
 }
 
 /// An operator update: the path tree plus what the server checks around it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct OperatorUpdate {
     root: ObjectNode,
     filters: Vec<ArrayFilter>,
@@ -52,7 +52,7 @@ struct OperatorUpdate {
 
 /// A node of the update tree: the path below it continues through a document/array field, through every
 /// selected array element, or ends in an operation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Node {
     Object(ObjectNode),
     Selected(SelectorNode),
@@ -60,26 +60,26 @@ enum Node {
 }
 
 /// Children reached by plain field names, array indexes or `$`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct ObjectNode {
     children: Vec<(String, Node)>,
 }
 
 /// Children reached through `$[]` or `$[<id>]`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct SelectorNode {
     children: Vec<(Selector, String, Node)>,
 }
 
 /// One operation at the end of a path.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Leaf {
     /// The path as written in the update, for messages.
     path: String,
     op: LeafOp,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum LeafOp {
     Field(FieldOp),
     Array(ArrayOp),
