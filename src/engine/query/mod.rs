@@ -4,6 +4,7 @@
 //! element, evaluation and array.
 
 mod array;
+mod bitwise;
 mod comparison;
 mod element;
 mod evaluation;
@@ -14,12 +15,13 @@ use crate::engine::expr::Expression;
 use crate::engine::path::{reach, FieldPath};
 use bson::{Bson, Document};
 
+pub use bitwise::BitTest;
 pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
 
 /// Operators that can follow a field name (`{field: {$op: ...}}`).
-pub(crate) const FIELD_OPERATORS: &[&str] = &[
+pub const FIELD_OPERATORS: &[&str] = &[
     "$eq",
     "$ne",
     "$gt",
@@ -37,21 +39,15 @@ pub(crate) const FIELD_OPERATORS: &[&str] = &[
     "$all",
     "$elemMatch",
     "$size",
+    "$bitsAllSet",
+    "$bitsAnySet",
+    "$bitsAllClear",
+    "$bitsAnyClear",
 ];
 
 /// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
-const UNSUPPORTED_FIELD_OPERATORS: &[&str] = &[
-    "$bitsAllClear",
-    "$bitsAllSet",
-    "$bitsAnyClear",
-    "$bitsAnySet",
-    "$geoIntersects",
-    "$geoWithin",
-    "$near",
-    "$nearSphere",
-    "$maxDistance",
-    "$minDistance",
-];
+const UNSUPPORTED_FIELD_OPERATORS: &[&str] =
+    &["$geoIntersects", "$geoWithin", "$near", "$nearSphere", "$maxDistance", "$minDistance"];
 
 /// How deeply `$and`/`$or`/`$nor`/`$not`/`$elemMatch` may nest before a filter is rejected
 /// (MongoDB caps match expression trees at 100 levels too).
@@ -111,6 +107,11 @@ pub(crate) enum Leaf {
         remainder: i64,
     },
     Size(usize),
+    /// `$bitsAllSet` and friends, with the bit positions to test.
+    Bits {
+        test: BitTest,
+        positions: Vec<u32>,
+    },
     /// `$elemMatch` whose argument is a query on the element documents.
     ElemMatchObject(Box<Node>),
     /// `$elemMatch` whose argument is operators applied to each element itself (nodes have an empty path).
@@ -366,6 +367,9 @@ pub(crate) fn parse_operators(
                 .map(|matcher| Node::Path { path: path.clone(), leaf: Leaf::Regex(matcher) }),
             "$mod" => Some(evaluation::parse_mod(path, argument)?),
             "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
+            "$bitsAllSet" | "$bitsAnySet" | "$bitsAllClear" | "$bitsAnyClear" => {
+                Some(bitwise::parse(path, name, argument)?)
+            }
             "$where" => {
                 return Err(MongoError::bad_value("$where cannot be applied to a field"));
             }
@@ -491,6 +495,7 @@ impl Leaf {
             Leaf::Regex(regex) => regex.matches_value(value),
             Leaf::Mod { divisor, remainder } => evaluation::mod_matches(value, *divisor, *remainder),
             Leaf::Size(size) => matches!(value, Bson::Array(items) if items.len() == *size),
+            Leaf::Bits { test, positions } => bitwise::matches(value, *test, positions),
             Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => self.elem_match_index(value, root)?.is_some(),
         })
     }
