@@ -47,19 +47,23 @@ impl RegexMatcher {
             ));
         }
         let source = if flags.is_empty() { pattern.to_string() } else { format!("(?{flags}){pattern}") };
-        let compiled = regex::RegexBuilder::new(&source)
-            .size_limit(1 << 20)
-            .build()
-            .map_err(|e| {
-                MongoError::new(
-                    51091,
-                    "Location51091",
-                    format!(
-                        "Regular expression is invalid: {} (crudlab uses linear-time regexes: backreferences and lookaround are not supported)",
-                        e.to_string().lines().last().unwrap_or("syntax error").trim()
-                    ),
-                )
-            })?;
+        let compiled = regex::RegexBuilder::new(&source).size_limit(1 << 20).build().map_err(|e| {
+            let reason = match &e {
+                regex::Error::CompiledTooBig(_) => "pattern is too large".to_string(),
+                other => {
+                    let text = other.to_string();
+                    let last = text.lines().last().unwrap_or("syntax error").trim();
+                    last.strip_prefix("error: ").unwrap_or(last).to_string()
+                }
+            };
+            // The regex crate trades PCRE's backtracking features for guaranteed linear time; say so.
+            let note = if reason.contains("not supported") {
+                " (crudlab matches regexes in linear time, without backreferences or lookaround)"
+            } else {
+                ""
+            };
+            MongoError::new(51091, "Location51091", format!("Regular expression is invalid: {reason}{note}"))
+        })?;
         let mut sorted: Vec<char> = options.chars().collect();
         sorted.sort_unstable();
         Ok(RegexMatcher { pattern: pattern.to_string(), options: sorted.into_iter().collect(), compiled })
@@ -243,6 +247,8 @@ mod tests {
         assert_eq!(err(doc! {"a": {"$regex": "x", "$options": 1}}).message, "$options has to be a string");
         assert_eq!(err(doc! {"a": {"$regex": "(a"}}).code, 51091);
         assert_eq!(err(doc! {"a": {"$regex": "(a)\\1"}}).code, 51091);
+        assert_eq!(err(doc! {"a": {"$regex": "(a"}}).message, "Regular expression is invalid: unclosed group");
+        assert!(err(doc! {"a": {"$regex": "a(?=b)"}}).message.ends_with("without backreferences or lookaround)"));
         assert_eq!(err(doc! {"a": {"$regex": "a", "$options": "z"}}).message, "invalid flag in regex options: z");
     }
 

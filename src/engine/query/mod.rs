@@ -4,6 +4,7 @@
 //! element, evaluation and array.
 
 mod array;
+mod bitwise;
 mod comparison;
 mod element;
 mod evaluation;
@@ -14,12 +15,13 @@ use crate::engine::expr::Expression;
 use crate::engine::path::{reach, FieldPath};
 use bson::{Bson, Document};
 
+pub use bitwise::BitTest;
 pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
 
 /// Operators that can follow a field name (`{field: {$op: ...}}`).
-pub(crate) const FIELD_OPERATORS: &[&str] = &[
+pub const FIELD_OPERATORS: &[&str] = &[
     "$eq",
     "$ne",
     "$gt",
@@ -37,21 +39,15 @@ pub(crate) const FIELD_OPERATORS: &[&str] = &[
     "$all",
     "$elemMatch",
     "$size",
+    "$bitsAllSet",
+    "$bitsAnySet",
+    "$bitsAllClear",
+    "$bitsAnyClear",
 ];
 
 /// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
-const UNSUPPORTED_FIELD_OPERATORS: &[&str] = &[
-    "$bitsAllClear",
-    "$bitsAllSet",
-    "$bitsAnyClear",
-    "$bitsAnySet",
-    "$geoIntersects",
-    "$geoWithin",
-    "$near",
-    "$nearSphere",
-    "$maxDistance",
-    "$minDistance",
-];
+const UNSUPPORTED_FIELD_OPERATORS: &[&str] =
+    &["$geoIntersects", "$geoWithin", "$near", "$nearSphere", "$maxDistance", "$minDistance"];
 
 /// How deeply `$and`/`$or`/`$nor`/`$not`/`$elemMatch` may nest before a filter is rejected
 /// (MongoDB caps match expression trees at 100 levels too).
@@ -111,6 +107,11 @@ pub(crate) enum Leaf {
         remainder: i64,
     },
     Size(usize),
+    /// `$bitsAllSet` and friends, with the bit positions to test.
+    Bits {
+        test: BitTest,
+        positions: Vec<u32>,
+    },
     /// `$elemMatch` whose argument is a query on the element documents.
     ElemMatchObject(Box<Node>),
     /// `$elemMatch` whose argument is operators applied to each element itself (nodes have an empty path).
@@ -366,6 +367,9 @@ pub(crate) fn parse_operators(
                 .map(|matcher| Node::Path { path: path.clone(), leaf: Leaf::Regex(matcher) }),
             "$mod" => Some(evaluation::parse_mod(path, argument)?),
             "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
+            "$bitsAllSet" | "$bitsAnySet" | "$bitsAllClear" | "$bitsAnyClear" => {
+                Some(bitwise::parse(path, name, argument)?)
+            }
             "$where" => {
                 return Err(MongoError::bad_value("$where cannot be applied to a field"));
             }
@@ -491,6 +495,7 @@ impl Leaf {
             Leaf::Regex(regex) => regex.matches_value(value),
             Leaf::Mod { divisor, remainder } => evaluation::mod_matches(value, *divisor, *remainder),
             Leaf::Size(size) => matches!(value, Bson::Array(items) if items.len() == *size),
+            Leaf::Bits { test, positions } => bitwise::matches(value, *test, positions),
             Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => self.elem_match_index(value, root)?.is_some(),
         })
     }
@@ -717,5 +722,81 @@ mod robustness {
                 prop_assert_eq!(sorted.len(), docs.len());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod manual_examples {
+    //! The examples of MongoDB's manual pages "Query an Array", "Query an Array of Embedded Documents" and
+    //! "Query for Null or Missing Fields", with the results the manual shows.
+    use super::Filter;
+    use bson::{doc, Document};
+
+    fn items(filter: Document, docs: &[Document]) -> Vec<String> {
+        let filter = Filter::compile(&filter).unwrap();
+        docs.iter().filter(|d| filter.matches(d)).map(|d| d.get_str("item").unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn query_an_array() {
+        let inventory = [
+            doc! {"item": "journal", "qty": 25, "tags": ["blank", "red"], "dim_cm": [14, 21]},
+            doc! {"item": "notebook", "qty": 50, "tags": ["red", "blank"], "dim_cm": [14, 21]},
+            doc! {"item": "paper", "qty": 100, "tags": ["red", "blank", "plain"], "dim_cm": [14, 21]},
+            doc! {"item": "planner", "qty": 75, "tags": ["blank", "red"], "dim_cm": [22.85, 30]},
+            doc! {"item": "postcard", "qty": 45, "tags": ["blue"], "dim_cm": [10, 15.25]},
+        ];
+        assert_eq!(items(doc! {"tags": ["red", "blank"]}, &inventory), ["notebook"]);
+        assert_eq!(
+            items(doc! {"tags": {"$all": ["red", "blank"]}}, &inventory),
+            ["journal", "notebook", "paper", "planner"]
+        );
+        assert_eq!(items(doc! {"tags": "red"}, &inventory), ["journal", "notebook", "paper", "planner"]);
+        assert_eq!(items(doc! {"dim_cm": {"$gt": 25}}, &inventory), ["planner"]);
+        assert_eq!(
+            items(doc! {"dim_cm": {"$gt": 15, "$lt": 20}}, &inventory),
+            ["journal", "notebook", "paper", "postcard"]
+        );
+        assert_eq!(items(doc! {"dim_cm": {"$elemMatch": {"$gt": 22, "$lt": 30}}}, &inventory), ["planner"]);
+        assert_eq!(items(doc! {"dim_cm.1": {"$gt": 25}}, &inventory), ["planner"]);
+        assert_eq!(items(doc! {"tags": {"$size": 3}}, &inventory), ["paper"]);
+    }
+
+    #[test]
+    fn query_an_array_of_embedded_documents() {
+        let inventory = [
+            doc! {"item": "journal", "instock": [{"warehouse": "A", "qty": 5}, {"warehouse": "C", "qty": 15}]},
+            doc! {"item": "notebook", "instock": [{"warehouse": "C", "qty": 5}]},
+            doc! {"item": "paper", "instock": [{"warehouse": "A", "qty": 60}, {"warehouse": "B", "qty": 15}]},
+            doc! {"item": "planner", "instock": [{"warehouse": "A", "qty": 40}, {"warehouse": "B", "qty": 5}]},
+            doc! {"item": "postcard", "instock": [{"warehouse": "B", "qty": 15}, {"warehouse": "C", "qty": 35}]},
+        ];
+        assert_eq!(items(doc! {"instock": {"warehouse": "A", "qty": 5}}, &inventory), ["journal"]);
+        assert!(items(doc! {"instock": {"qty": 5, "warehouse": "A"}}, &inventory).is_empty());
+        assert_eq!(items(doc! {"instock.0.qty": {"$lte": 20}}, &inventory), ["journal", "notebook", "postcard"]);
+        assert_eq!(items(doc! {"instock.qty": {"$lte": 20}}, &inventory).len(), 5);
+        assert_eq!(items(doc! {"instock": {"$elemMatch": {"qty": 5, "warehouse": "A"}}}, &inventory), ["journal"]);
+        assert_eq!(
+            items(doc! {"instock": {"$elemMatch": {"qty": {"$gt": 10, "$lte": 20}}}}, &inventory),
+            ["journal", "paper", "postcard"]
+        );
+        assert_eq!(
+            items(doc! {"instock.qty": {"$gt": 10, "$lte": 20}}, &inventory),
+            ["journal", "paper", "planner", "postcard"]
+        );
+        assert_eq!(items(doc! {"instock.qty": 5, "instock.warehouse": "A"}, &inventory), ["journal", "planner"]);
+    }
+
+    #[test]
+    fn query_for_null_or_missing_fields() {
+        let inventory = [doc! {"_id": 1, "item": null}, doc! {"_id": 2}];
+        let ids = |filter: Document| {
+            let filter = Filter::compile(&filter).unwrap();
+            inventory.iter().filter(|d| filter.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(doc! {"item": null}), [1, 2]);
+        assert_eq!(ids(doc! {"item": {"$ne": null}}), Vec::<i32>::new());
+        assert_eq!(ids(doc! {"item": {"$type": 10}}), [1]);
+        assert_eq!(ids(doc! {"item": {"$exists": false}}), [2]);
     }
 }
