@@ -5,7 +5,7 @@
 pub struct OperatorDoc {
     /// The operator as typed, e.g. `"$gt"`.
     pub name: &'static str,
-    /// MongoDB's grouping: `"comparison"`, `"logical"`, `"element"`, `"evaluation"`, `"array"`,
+    /// MongoDB's grouping: `"comparison"`, `"logical"`, `"element"`, `"evaluation"`, `"array"`, `"bitwise"`,
     /// `"projection"` or `"expression"` (aggregation operators usable inside `$expr`).
     pub category: &'static str,
     /// One sentence on what it does.
@@ -136,6 +136,30 @@ static QUERY_OPERATORS: &[OperatorDoc] = &[
         r#"{"scores": {"$elemMatch": {"subject": "c", "score": {"$gte": 90}}}}"#,
     ),
     op("$size", "array", "Matches arrays with exactly this many elements.", r#"{"tags": {"$size": 2}}"#),
+    op(
+        "$bitsAllSet",
+        "bitwise",
+        "Matches integers (or BinData) in which all the given bit positions are 1.",
+        r#"{"flags": {"$bitsAllSet": [1, 5]}}"#,
+    ),
+    op(
+        "$bitsAnySet",
+        "bitwise",
+        "Matches integers (or BinData) in which at least one of the given bit positions is 1.",
+        r#"{"flags": {"$bitsAnySet": 34}}"#,
+    ),
+    op(
+        "$bitsAllClear",
+        "bitwise",
+        "Matches integers (or BinData) in which all the given bit positions are 0.",
+        r#"{"flags": {"$bitsAllClear": [0, 3]}}"#,
+    ),
+    op(
+        "$bitsAnyClear",
+        "bitwise",
+        "Matches integers (or BinData) in which at least one of the given bit positions is 0.",
+        r#"{"flags": {"$bitsAnyClear": [1, 5]}}"#,
+    ),
     op(
         "$slice",
         "projection",
@@ -327,25 +351,7 @@ mod tests {
         for name in crate::engine::expr::operator_names() {
             assert!(documented("expression", name), "{name} missing");
         }
-        for name in [
-            "$eq",
-            "$ne",
-            "$gt",
-            "$gte",
-            "$lt",
-            "$lte",
-            "$in",
-            "$nin",
-            "$not",
-            "$exists",
-            "$type",
-            "$regex",
-            "$options",
-            "$mod",
-            "$all",
-            "$elemMatch",
-            "$size",
-        ] {
+        for name in crate::engine::query::FIELD_OPERATORS.iter().copied() {
             assert!(documented("", name), "{name} missing");
             // And the parser really knows it (an unknown one would say "unknown operator").
             let err = Filter::compile(&doc! {"a": {name: "bad"}}).err();

@@ -52,6 +52,7 @@ struct Builder {
     include_id: Option<bool>,
     positional: Option<String>,
     has_elem_match: bool,
+    has_slice: bool,
 }
 
 impl Projection {
@@ -63,17 +64,14 @@ impl Projection {
             include_id: None,
             positional: None,
             has_elem_match: false,
+            has_slice: false,
         };
         builder.add_fields(spec, "", 0)?;
-        let Builder { mut mode, items, include_id, positional, .. } = builder;
-        if mode == Mode::Identity {
-            mode = match include_id {
-                Some(true) => Mode::Inclusion,
-                Some(false) => Mode::Exclusion,
-                // Only $slice items: "The $slice projection by itself is considered an exclusion."
-                None if !items.is_empty() => Mode::Exclusion,
-                None => Mode::Identity,
-            };
+        let Builder { mut mode, items, include_id, positional, has_elem_match, has_slice } = builder;
+        // find()'s defaults when no field fixed the kind: "The $slice projection by itself is
+        // considered an exclusion", $elemMatch alone is an inclusion, and `{_id: 0}` excludes.
+        if mode == Mode::Identity && !spec.is_empty() {
+            mode = if has_elem_match && !has_slice { Mode::Inclusion } else { Mode::Exclusion };
         }
         Ok(Projection { mode, items, include_id: include_id.unwrap_or(true), positional })
     }
@@ -99,7 +97,11 @@ impl Projection {
         if constrained {
             Ok(())
         } else {
-            Err(MongoError::bad_value(format!("Positional projection '{path}.$' does not match the query document.")))
+            Err(MongoError::new(
+                31277,
+                "Location31277",
+                format!("Positional projection '{path}.$' does not match the query document."),
+            ))
         }
     }
 
@@ -185,6 +187,10 @@ impl Builder {
                     let include = is_flag(value) == Some(true);
                     if path == "_id" {
                         self.include_id = Some(include);
+                        // `_id: 1` makes the projection an inclusion; `_id: 0` fits either kind.
+                        if include {
+                            self.set_mode(Mode::Inclusion, &path)?;
+                        }
                         continue;
                     }
                     if include {
@@ -196,14 +202,20 @@ impl Builder {
                     }
                 }
                 Bson::Document(sub) => match sub.keys().next().map(String::as_str) {
-                    Some("$slice") => parse_slice(sub.get("$slice").unwrap_or(&Bson::Null))?,
+                    Some("$slice") => {
+                        self.has_slice = true;
+                        parse_slice(sub.get("$slice").unwrap_or(&Bson::Null))?
+                    }
                     Some("$elemMatch") => {
                         let condition = sub.get("$elemMatch").unwrap_or(&Bson::Null);
                         if !matches!(condition, Bson::Document(_)) {
                             return Err(MongoError::new(
                                 31274,
                                 "Location31274",
-                                "elemMatch: Invalid argument, object required.",
+                                format!(
+                                    "elemMatch: Invalid argument, object required, but got {}",
+                                    crate::engine::value::type_name(condition)
+                                ),
                             ));
                         }
                         if path.contains('.') {
@@ -218,12 +230,13 @@ impl Builder {
                         elem_match.insert("$elemMatch", condition.clone());
                         filter.insert(path.clone(), elem_match);
                         if self.positional.is_some() {
-                            return Err(MongoError::bad_value("Cannot specify positional operator and $elemMatch."));
+                            return Err(MongoError::new(
+                                31255,
+                                "Location31255",
+                                "Cannot specify positional operator and $elemMatch.",
+                            ));
                         }
                         self.has_elem_match = true;
-                        if self.mode == Mode::Identity {
-                            self.mode = Mode::Inclusion;
-                        }
                         Item::ElemMatch(Box::new(Filter::compile(&filter)?))
                     }
                     Some("$meta") => {
@@ -232,7 +245,7 @@ impl Builder {
                         ))
                     }
                     Some(first) if first.starts_with('$') => {
-                        self.computed(&path)?;
+                        self.computed()?;
                         Item::Computed(Expression::parse(value)?)
                     }
                     Some(_) => {
@@ -248,7 +261,7 @@ impl Builder {
                     }
                 },
                 literal => {
-                    self.computed(&path)?;
+                    self.computed()?;
                     Item::Computed(Expression::parse(literal)?)
                 }
             };
@@ -259,30 +272,43 @@ impl Builder {
 
     fn add_positional(&mut self, path: &str, base: &str, value: &Bson) -> MongoResult<()> {
         if base.contains(".$") || base == "$" {
-            return Err(MongoError::bad_value(format!(
-                "Positional projection '{path}' contains the positional operator more than once."
-            )));
+            return Err(MongoError::new(
+                31287,
+                "Location31287",
+                format!("Cannot use positional operator twice: {path}"),
+            ));
+        }
+        if matches!(value, Bson::Document(_)) {
+            return Err(MongoError::new(
+                31271,
+                "Location31271",
+                "positional projection cannot be used with an expression",
+            ));
         }
         if is_flag(value) != Some(true) {
             return Err(MongoError::bad_value("Cannot exclude array elements with the positional operator."));
         }
         if self.positional.is_some() {
-            return Err(MongoError::bad_value("Cannot specify more than one positional proj. per query."));
+            return Err(MongoError::new(
+                31276,
+                "Location31276",
+                "Cannot specify more than one positional projection per query.",
+            ));
         }
         if self.has_elem_match {
-            return Err(MongoError::bad_value("Cannot specify positional operator and $elemMatch."));
+            return Err(MongoError::new(31256, "Location31256", "Cannot specify positional operator and $elemMatch."));
         }
         self.set_mode(Mode::Inclusion, path)?;
         self.positional = Some(base.to_string());
         insert_item(&mut self.items, base, Item::Positional)
     }
 
-    fn computed(&mut self, path: &str) -> MongoResult<()> {
+    fn computed(&mut self) -> MongoResult<()> {
         if self.mode == Mode::Exclusion {
             return Err(MongoError::new(
                 31252,
                 "Location31252",
-                format!("Cannot use expression other than $meta in exclusion projection (field {path})"),
+                "Cannot use expression other than $meta in exclusion projection",
             ));
         }
         self.mode = Mode::Inclusion;
@@ -291,32 +317,56 @@ impl Builder {
 }
 
 fn parse_slice(argument: &Bson) -> MongoResult<Item> {
+    // MongoDB reads $slice arguments as 32-bit integers (doubles truncated, out-of-range values clamped).
     let as_int = |v: &Bson| -> Option<i64> {
+        let clamp = |d: f64| d.trunc().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i64;
         match v {
             Bson::Int32(i) => Some(i64::from(*i)),
-            Bson::Int64(i) => Some(*i),
-            // Saturating truncation, as MongoDB converts $slice arguments to integers.
-            Bson::Double(d) if d.is_finite() => Some(d.trunc() as i64),
-            Bson::Decimal128(_) => crate::engine::value::as_f64(v).map(|d| d.trunc() as i64),
+            Bson::Int64(i) => Some((*i).clamp(i64::from(i32::MIN), i64::from(i32::MAX))),
+            Bson::Double(d) if d.is_nan() => Some(0),
+            Bson::Double(d) => Some(clamp(*d)),
+            Bson::Decimal128(_) => crate::engine::value::as_f64(v).map(clamp),
             _ => None,
         }
     };
+    let type_of = |v: Option<&Bson>| v.map_or("missing", crate::engine::value::type_name);
     match argument {
         Bson::Array(items) => {
             if items.len() != 2 {
-                return Err(MongoError::bad_value("$slice array wrong size"));
+                return Err(MongoError::new(
+                    31272,
+                    "Location31272",
+                    "$slice array argument should be of form [skip, limit]",
+                ));
             }
-            let (Some(skip), Some(limit)) = (items.first().and_then(as_int), items.get(1).and_then(as_int)) else {
-                return Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays"));
+            let Some(skip) = items.first().and_then(as_int) else {
+                return Err(MongoError::new(
+                    31257,
+                    "Location31257",
+                    format!("$slice expects the skip argument to be a number, got {}", type_of(items.first())),
+                ));
+            };
+            let Some(limit) = items.get(1).and_then(as_int) else {
+                return Err(MongoError::new(
+                    31258,
+                    "Location31258",
+                    format!("$slice expects the limit argument to be a number, got {}", type_of(items.get(1))),
+                ));
             };
             if limit <= 0 {
-                return Err(MongoError::bad_value("$slice limit must be positive"));
+                return Err(MongoError::new(
+                    31259,
+                    "Location31259",
+                    format!("$slice limit must be positive, got {limit}"),
+                ));
             }
             Ok(Item::Slice { skip: Some(skip), limit })
         }
         single => match as_int(single) {
             Some(limit) => Ok(Item::Slice { skip: None, limit }),
-            None => Err(MongoError::bad_value("$slice only supports numbers and [skip, limit] arrays")),
+            None => {
+                Err(MongoError::new(31273, "Location31273", "$slice only supports numbers and [skip, limit] arrays"))
+            }
         },
     }
 }
@@ -602,6 +652,21 @@ mod tests {
     }
 
     #[test]
+    fn kind_defaults_follow_find() {
+        // $elemMatch alone is an inclusion; with $slice and nothing else, an exclusion.
+        let only_elem_match = project(doc! {"scores": {"$elemMatch": {"score": 90}}}, &ada());
+        assert_eq!(only_elem_match.keys().collect::<Vec<_>>(), vec!["_id", "scores"]);
+        let both = project(doc! {"scores": {"$elemMatch": {"score": 90}}, "courses": {"$slice": 1}}, &ada());
+        assert_eq!(both.get("username"), Some(&bson::bson!("ada")));
+        assert_eq!(both.get("courses"), Some(&bson::bson!([101])));
+        // An exclusion may carry $elemMatch.
+        let excluded = project(doc! {"age": 0, "scores": {"$elemMatch": {"score": 75}}}, &ada());
+        assert_eq!(excluded.get("age"), None);
+        assert_eq!(excluded.get("scores"), Some(&bson::bson!([{"subject": "git", "score": 75}])));
+        assert_eq!(project(doc! {"_id": 0}, &ada()).get("_id"), None);
+    }
+
+    #[test]
     fn elem_match_returns_first_matching_element() {
         assert_eq!(
             project(doc! {"scores": {"$elemMatch": {"score": {"$lt": 80}}}}, &ada()),
@@ -630,8 +695,21 @@ mod tests {
             err(doc! {"age": 0, "username": 1}).message,
             "Cannot do inclusion on field username in exclusion projection"
         );
-        assert_eq!(err(doc! {"a": {"$slice": [1]}}).message, "$slice array wrong size");
-        assert_eq!(err(doc! {"a": {"$slice": [1, 0]}}).message, "$slice limit must be positive");
+        assert_eq!(err(doc! {"a": {"$slice": [1]}}).message, "$slice array argument should be of form [skip, limit]");
+        assert_eq!(err(doc! {"a": {"$slice": [1, 0]}}).message, "$slice limit must be positive, got 0");
+        assert_eq!(
+            err(doc! {"a": {"$slice": ["x", 1]}}).message,
+            "$slice expects the skip argument to be a number, got string"
+        );
+        assert_eq!(
+            err(doc! {"a": {"$elemMatch": 1}}).message,
+            "elemMatch: Invalid argument, object required, but got int"
+        );
+        assert_eq!(
+            err(doc! {"a": 0, "b": {"$size": "$c"}}).message,
+            "Cannot use expression other than $meta in exclusion projection"
+        );
+        assert_eq!(err(doc! {"a": 0, "_id": 1}).message, "Cannot do inclusion on field _id in exclusion projection");
         assert_eq!(err(doc! {"a": {"$slice": "x"}}).message, "$slice only supports numbers and [skip, limit] arrays");
         assert_eq!(
             err(doc! {"a.b": {"$elemMatch": {"x": 1}}}).message,
@@ -659,7 +737,7 @@ mod tests {
             "Positional projection 'scores.$' does not match the query document."
         );
         let err = |spec: Document| Projection::compile(&spec).unwrap_err().message;
-        assert_eq!(err(doc! {"a.$": 1, "b.$": 1}), "Cannot specify more than one positional proj. per query.");
+        assert_eq!(err(doc! {"a.$": 1, "b.$": 1}), "Cannot specify more than one positional projection per query.");
         assert_eq!(err(doc! {"a.$": 0}), "Cannot exclude array elements with the positional operator.");
     }
 

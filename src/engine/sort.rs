@@ -10,6 +10,8 @@ use std::cmp::Ordering;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortSpec {
     keys: Vec<(FieldPath, Direction)>,
+    /// `{$natural: 1 | -1}`: insertion order, or its reverse.
+    natural: Option<Direction>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,7 @@ impl SortSpec {
     /// Compiles `{field: 1 | -1, ...}`. Any other value is MongoDB's error 15975.
     pub fn compile(spec: &Document) -> MongoResult<SortSpec> {
         let mut keys = Vec::with_capacity(spec.len());
+        let mut natural = None;
         for (field, direction) in spec {
             let number = match direction {
                 Bson::Int32(i) => Some(f64::from(*i)),
@@ -71,6 +74,22 @@ impl SortSpec {
                     ))
                 }
             };
+            if field == "$natural" {
+                if spec.len() > 1 {
+                    return Err(MongoError::bad_value(
+                        "crudlab sorts by $natural only on its own, not together with other sort fields",
+                    ));
+                }
+                natural = Some(direction);
+                continue;
+            }
+            if field.split('.').any(|part| part.starts_with('$')) {
+                return Err(MongoError::new(
+                    16410,
+                    "Location16410",
+                    "FieldPath field names may not start with '$'. Consider using $getField or $setField.",
+                ));
+            }
             if field.is_empty() || field.split('.').any(str::is_empty) {
                 return Err(MongoError::new(
                     40352,
@@ -80,12 +99,18 @@ impl SortSpec {
             }
             keys.push((FieldPath::parse_checked(field)?, direction));
         }
-        Ok(SortSpec { keys })
+        Ok(SortSpec { keys, natural })
     }
 
     /// True when the spec has no keys (natural order).
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.is_empty() && self.natural != Some(Direction::Descending)
+    }
+
+    /// `Some(true)` for `{$natural: 1}`, `Some(false)` for `{$natural: -1}`: the caller's documents must
+    /// be in insertion order, which [`SortSpec::sort`] keeps or reverses.
+    pub fn natural_order(&self) -> Option<bool> {
+        self.natural.map(|direction| direction == Direction::Ascending)
     }
 
     /// The fields sorted on, with `true` for ascending.
@@ -110,6 +135,9 @@ impl SortSpec {
 
     /// Sorts in place; documents that tie keep their relative order (stable), as MongoDB's find does for a collection scan.
     pub fn sort(&self, docs: &mut [Document]) {
+        if self.natural == Some(Direction::Descending) {
+            docs.reverse();
+        }
         if self.keys.is_empty() {
             return;
         }
@@ -223,6 +251,14 @@ mod tests {
         assert_eq!(err(doc! {"a": 2}).message, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
         assert_eq!(err(doc! {"a": "asc"}).code, 15975);
         assert!(SortSpec::compile(&doc! {"a": -1.0}).is_ok());
+    }
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(order(doc! {"$natural": -1}, &people()), vec![6, 5, 4, 3, 2, 1]);
+        assert_eq!(order(doc! {"$natural": 1}, &people()), vec![1, 2, 3, 4, 5, 6]);
+        assert!(SortSpec::compile(&doc! {"$natural": 1, "a": 1}).is_err());
+        assert_eq!(SortSpec::compile(&doc! {"$natural": -1}).unwrap().natural_order(), Some(false));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Array query operators: `$all`, `$elemMatch` (on documents and on scalars) and `$size`.
 
-use super::{is_operator_document, parse_document, parse_operators, Leaf, Level, Node, MAX_FILTER_DEPTH};
+use super::{
+    is_operator_document, parse_document, parse_operators, Leaf, Level, Node, FIELD_OPERATORS, MAX_FILTER_DEPTH,
+};
 use crate::engine::error::{MongoError, MongoResult};
 use crate::engine::path::FieldPath;
 use crate::engine::query::evaluation::RegexMatcher;
@@ -9,27 +11,6 @@ use bson::{Bson, Document};
 /// Operators that only make sense at the top of a query: an `$elemMatch` starting with one of them is a query on element documents.
 const TOP_LEVEL_OPERATORS: &[&str] =
     &["$and", "$or", "$nor", "$expr", "$comment", "$where", "$text", "$alwaysTrue", "$alwaysFalse", "$jsonSchema"];
-
-/// Operators that can follow a field name; `$all` may not contain documents starting with one of them.
-const FIELD_OPERATORS: &[&str] = &[
-    "$eq",
-    "$ne",
-    "$gt",
-    "$gte",
-    "$lt",
-    "$lte",
-    "$in",
-    "$nin",
-    "$not",
-    "$exists",
-    "$type",
-    "$regex",
-    "$options",
-    "$mod",
-    "$all",
-    "$elemMatch",
-    "$size",
-];
 
 pub(super) fn parse(
     path: &FieldPath,

@@ -47,19 +47,23 @@ impl RegexMatcher {
             ));
         }
         let source = if flags.is_empty() { pattern.to_string() } else { format!("(?{flags}){pattern}") };
-        let compiled = regex::RegexBuilder::new(&source)
-            .size_limit(1 << 20)
-            .build()
-            .map_err(|e| {
-                MongoError::new(
-                    51091,
-                    "Location51091",
-                    format!(
-                        "Regular expression is invalid: {} (crudlab uses linear-time regexes: backreferences and lookaround are not supported)",
-                        e.to_string().lines().last().unwrap_or("syntax error").trim()
-                    ),
-                )
-            })?;
+        let compiled = regex::RegexBuilder::new(&source).size_limit(1 << 20).build().map_err(|e| {
+            let reason = match &e {
+                regex::Error::CompiledTooBig(_) => "pattern is too large".to_string(),
+                other => {
+                    let text = other.to_string();
+                    let last = text.lines().last().unwrap_or("syntax error").trim();
+                    last.strip_prefix("error: ").unwrap_or(last).to_string()
+                }
+            };
+            // The regex crate trades PCRE's backtracking features for guaranteed linear time; say so.
+            let note = if reason.contains("not supported") {
+                " (crudlab matches regexes in linear time, without backreferences or lookaround)"
+            } else {
+                ""
+            };
+            MongoError::new(51091, "Location51091", format!("Regular expression is invalid: {reason}{note}"))
+        })?;
         let mut sorted: Vec<char> = options.chars().collect();
         sorted.sort_unstable();
         Ok(RegexMatcher { pattern: pattern.to_string(), options: sorted.into_iter().collect(), compiled })
@@ -131,17 +135,25 @@ pub(super) fn parse_regex_document(name: &str, operators: &Document) -> MongoRes
     RegexMatcher::new(&pattern, &options).map(Some)
 }
 
-fn to_integral(value: &Bson) -> Option<Result<i64, ()>> {
+/// Why a number cannot be used as a 64-bit integer (MongoDB's `tryCoerce` messages).
+const NAN_OR_INF: &str = "Unable to coerce NaN/Inf to integral type";
+const OUT_OF_BOUNDS: &str = "Out of bounds coercing to integral value";
+
+/// A number truncated toward zero to an i64, or why it cannot be; `None` for non-numbers.
+fn to_integral(value: &Bson) -> Option<Result<i64, &'static str>> {
     Some(match value {
         Bson::Int32(i) => Ok(i64::from(*i)),
         Bson::Int64(i) => Ok(*i),
         Bson::Double(_) | Bson::Decimal128(_) => {
             let d = crate::engine::value::as_f64(value).unwrap_or(f64::NAN);
-            if d.is_finite() {
-                // Saturating truncation toward zero, as MongoDB truncates fractional $mod arguments.
-                Ok(d.trunc() as i64)
+            // 2^63 is the first double beyond i64::MAX.
+            if !d.is_finite() {
+                Err(NAN_OR_INF)
+            } else if d.trunc() >= 9_223_372_036_854_775_808.0 || d.trunc() < -9_223_372_036_854_775_808.0 {
+                Err(OUT_OF_BOUNDS)
             } else {
-                Err(())
+                // In range after the check above, so the cast is exact truncation.
+                Ok(d.trunc() as i64)
             }
         }
         _ => return None,
@@ -152,32 +164,28 @@ pub(super) fn parse_mod(path: &FieldPath, argument: &Bson) -> MongoResult<Node> 
     let Bson::Array(items) = argument else {
         return Err(MongoError::bad_value("malformed mod, needs to be an array"));
     };
-    if items.len() < 2 {
+    let mut iter = items.iter();
+    let Some(divisor) = iter.next() else {
         return Err(MongoError::bad_value("malformed mod, not enough elements"));
-    }
-    if items.len() > 2 {
+    };
+    let Some(divisor) = to_integral(divisor) else {
+        return Err(MongoError::bad_value("malformed mod, divisor not a number"));
+    };
+    let Some(remainder) = iter.next() else {
+        return Err(MongoError::bad_value("malformed mod, not enough elements"));
+    };
+    let Some(remainder) = to_integral(remainder) else {
+        return Err(MongoError::bad_value("malformed mod, remainder not a number"));
+    };
+    if iter.next().is_some() {
         return Err(MongoError::bad_value("malformed mod, too many elements"));
     }
-    let (Some(divisor), Some(remainder)) = (items.first(), items.get(1)) else {
-        return Err(MongoError::bad_value("malformed mod, not enough elements"));
-    };
-    let divisor = match to_integral(divisor) {
-        None => return Err(MongoError::bad_value("malformed mod, divisor not a number")),
-        Some(Err(())) => {
-            return Err(MongoError::bad_value(
-                "malformed mod, divisor value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type",
-            ))
-        }
-        Some(Ok(d)) => d,
-    };
-    let remainder =
-        match to_integral(remainder) {
-            None => return Err(MongoError::bad_value("malformed mod, remainder not a number")),
-            Some(Err(())) => return Err(MongoError::bad_value(
-                "malformed mod, remainder value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type",
-            )),
-            Some(Ok(r)) => r,
-        };
+    let divisor = divisor.map_err(|why| {
+        MongoError::bad_value(format!("malformed mod, divisor value is invalid :: caused by :: {why}"))
+    })?;
+    let remainder = remainder.map_err(|why| {
+        MongoError::bad_value(format!("malformed mod, remainder value is invalid :: caused by :: {why}"))
+    })?;
     if divisor == 0 {
         return Err(MongoError::bad_value("divisor cannot be 0"));
     }
@@ -239,6 +247,8 @@ mod tests {
         assert_eq!(err(doc! {"a": {"$regex": "x", "$options": 1}}).message, "$options has to be a string");
         assert_eq!(err(doc! {"a": {"$regex": "(a"}}).code, 51091);
         assert_eq!(err(doc! {"a": {"$regex": "(a)\\1"}}).code, 51091);
+        assert_eq!(err(doc! {"a": {"$regex": "(a"}}).message, "Regular expression is invalid: unclosed group");
+        assert!(err(doc! {"a": {"$regex": "a(?=b)"}}).message.ends_with("without backreferences or lookaround)"));
         assert_eq!(err(doc! {"a": {"$regex": "a", "$options": "z"}}).message, "invalid flag in regex options: z");
     }
 
@@ -253,6 +263,15 @@ mod tests {
         assert_eq!(err(doc! {"n": {"$mod": [5, 1, 2]}}), "malformed mod, too many elements");
         assert_eq!(err(doc! {"n": {"$mod": ["5", 1]}}), "malformed mod, divisor not a number");
         assert_eq!(err(doc! {"n": {"$mod": [0, 1]}}), "divisor cannot be 0");
+        assert_eq!(err(doc! {"n": {"$mod": ["x", 1, 2]}}), "malformed mod, divisor not a number");
+        assert_eq!(
+            err(doc! {"n": {"$mod": [f64::NAN, 1]}}),
+            "malformed mod, divisor value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type"
+        );
+        assert_eq!(
+            err(doc! {"n": {"$mod": [1e19, 1]}}),
+            "malformed mod, divisor value is invalid :: caused by :: Out of bounds coercing to integral value"
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ pub(super) fn parse_top_level(
         "where" => Err(MongoError::bad_value(
             "$where is not allowed in this context",
         )),
-        "text" => Err(MongoError::bad_value("$text is not allowed in this context")),
+        "text" | "jsonSchema" | "sampleRate" => Err(MongoError::bad_value(format!(
+            "{key} is a MongoDB operator that crudlab does not support"
+        ))),
         _ => Err(MongoError::bad_value(format!(
             "unknown top level operator: {key}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField."
         ))),

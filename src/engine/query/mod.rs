@@ -4,6 +4,7 @@
 //! element, evaluation and array.
 
 mod array;
+mod bitwise;
 mod comparison;
 mod element;
 mod evaluation;
@@ -14,9 +15,39 @@ use crate::engine::expr::Expression;
 use crate::engine::path::{reach, FieldPath};
 use bson::{Bson, Document};
 
+pub use bitwise::BitTest;
 pub use comparison::CmpOp;
 pub use element::TypeSpec;
 pub use evaluation::RegexMatcher;
+
+/// Operators that can follow a field name (`{field: {$op: ...}}`).
+pub const FIELD_OPERATORS: &[&str] = &[
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$not",
+    "$exists",
+    "$type",
+    "$regex",
+    "$options",
+    "$mod",
+    "$all",
+    "$elemMatch",
+    "$size",
+    "$bitsAllSet",
+    "$bitsAnySet",
+    "$bitsAllClear",
+    "$bitsAnyClear",
+];
+
+/// Real MongoDB operators crudlab does not implement: rejected with an honest message rather than "unknown operator".
+const UNSUPPORTED_FIELD_OPERATORS: &[&str] =
+    &["$geoIntersects", "$geoWithin", "$near", "$nearSphere", "$maxDistance", "$minDistance"];
 
 /// How deeply `$and`/`$or`/`$nor`/`$not`/`$elemMatch` may nest before a filter is rejected
 /// (MongoDB caps match expression trees at 100 levels too).
@@ -76,6 +107,11 @@ pub(crate) enum Leaf {
         remainder: i64,
     },
     Size(usize),
+    /// `$bitsAllSet` and friends, with the bit positions to test.
+    Bits {
+        test: BitTest,
+        positions: Vec<u32>,
+    },
     /// `$elemMatch` whose argument is a query on the element documents.
     ElemMatchObject(Box<Node>),
     /// `$elemMatch` whose argument is operators applied to each element itself (nodes have an empty path).
@@ -125,12 +161,15 @@ impl Filter {
         Ok(Filter { root: parse_document(filter, Level::Top, 0)? })
     }
 
-    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not an operator
-    /// (`{score: {$lt: 80}}`) is a query on element documents; anything else (`{$gte: 103}`, `5`, a regex)
-    /// is a condition on the element value itself. Test elements with [`ElementFilter::matches`].
+    /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not a field
+    /// operator (`{score: {$lt: 80}}`, `{$or: [...]}`, `{}`) is a query on element documents; anything else
+    /// (`{$gte: 103}`, `5`, a regex) is a condition on the element value itself.
+    /// Test elements with [`ElementFilter::matches`].
     pub fn compile_element_condition(condition: &Bson) -> MongoResult<ElementFilter> {
         match condition {
-            Bson::Document(doc) if doc.keys().next().is_some_and(|first| !first.starts_with('$')) => {
+            Bson::Document(doc)
+                if !doc.keys().next().is_some_and(|first| FIELD_OPERATORS.contains(&first.as_str())) =>
+            {
                 Ok(ElementFilter::OnDocuments(Filter::compile(doc)?))
             }
             _ => {
@@ -328,8 +367,16 @@ pub(crate) fn parse_operators(
                 .map(|matcher| Node::Path { path: path.clone(), leaf: Leaf::Regex(matcher) }),
             "$mod" => Some(evaluation::parse_mod(path, argument)?),
             "$size" | "$all" | "$elemMatch" => array::parse(path, name, argument, level, depth)?,
+            "$bitsAllSet" | "$bitsAnySet" | "$bitsAllClear" | "$bitsAnyClear" => {
+                Some(bitwise::parse(path, name, argument)?)
+            }
             "$where" => {
                 return Err(MongoError::bad_value("$where cannot be applied to a field"));
+            }
+            _ if UNSUPPORTED_FIELD_OPERATORS.contains(&name.as_str()) => {
+                return Err(MongoError::bad_value(format!(
+                    "{name} is a MongoDB operator that crudlab does not support"
+                )));
             }
             _ => {
                 return Err(MongoError::bad_value(format!("unknown operator: {name}")));
@@ -448,6 +495,7 @@ impl Leaf {
             Leaf::Regex(regex) => regex.matches_value(value),
             Leaf::Mod { divisor, remainder } => evaluation::mod_matches(value, *divisor, *remainder),
             Leaf::Size(size) => matches!(value, Bson::Array(items) if items.len() == *size),
+            Leaf::Bits { test, positions } => bitwise::matches(value, *test, positions),
             Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => self.elem_match_index(value, root)?.is_some(),
         })
     }
@@ -518,6 +566,11 @@ mod tests {
         assert!(by_doc.matches(&bson!({"score": 75})));
         assert!(!by_doc.matches(&bson!({"score": 85})));
         assert!(!by_doc.matches(&bson!(75)));
+        let logical = Filter::compile_element_condition(&bson!({"$or": [{"score": 1}, {"score": 2}]})).unwrap();
+        assert!(logical.matches(&bson!({"score": 2})));
+        let everything = Filter::compile_element_condition(&bson!({})).unwrap();
+        assert!(everything.matches(&bson!({"any": 1})));
+        assert!(!everything.matches(&bson!(1)));
         let literal = Filter::compile_element_condition(&bson!("b")).unwrap();
         assert!(literal.matches(&bson!("b")));
         let array_filter = Filter::compile(&doc! {"s.score": {"$gte": 80}}).unwrap();
@@ -669,5 +722,81 @@ mod robustness {
                 prop_assert_eq!(sorted.len(), docs.len());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod manual_examples {
+    //! The examples of MongoDB's manual pages "Query an Array", "Query an Array of Embedded Documents" and
+    //! "Query for Null or Missing Fields", with the results the manual shows.
+    use super::Filter;
+    use bson::{doc, Document};
+
+    fn items(filter: Document, docs: &[Document]) -> Vec<String> {
+        let filter = Filter::compile(&filter).unwrap();
+        docs.iter().filter(|d| filter.matches(d)).map(|d| d.get_str("item").unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn query_an_array() {
+        let inventory = [
+            doc! {"item": "journal", "qty": 25, "tags": ["blank", "red"], "dim_cm": [14, 21]},
+            doc! {"item": "notebook", "qty": 50, "tags": ["red", "blank"], "dim_cm": [14, 21]},
+            doc! {"item": "paper", "qty": 100, "tags": ["red", "blank", "plain"], "dim_cm": [14, 21]},
+            doc! {"item": "planner", "qty": 75, "tags": ["blank", "red"], "dim_cm": [22.85, 30]},
+            doc! {"item": "postcard", "qty": 45, "tags": ["blue"], "dim_cm": [10, 15.25]},
+        ];
+        assert_eq!(items(doc! {"tags": ["red", "blank"]}, &inventory), ["notebook"]);
+        assert_eq!(
+            items(doc! {"tags": {"$all": ["red", "blank"]}}, &inventory),
+            ["journal", "notebook", "paper", "planner"]
+        );
+        assert_eq!(items(doc! {"tags": "red"}, &inventory), ["journal", "notebook", "paper", "planner"]);
+        assert_eq!(items(doc! {"dim_cm": {"$gt": 25}}, &inventory), ["planner"]);
+        assert_eq!(
+            items(doc! {"dim_cm": {"$gt": 15, "$lt": 20}}, &inventory),
+            ["journal", "notebook", "paper", "postcard"]
+        );
+        assert_eq!(items(doc! {"dim_cm": {"$elemMatch": {"$gt": 22, "$lt": 30}}}, &inventory), ["planner"]);
+        assert_eq!(items(doc! {"dim_cm.1": {"$gt": 25}}, &inventory), ["planner"]);
+        assert_eq!(items(doc! {"tags": {"$size": 3}}, &inventory), ["paper"]);
+    }
+
+    #[test]
+    fn query_an_array_of_embedded_documents() {
+        let inventory = [
+            doc! {"item": "journal", "instock": [{"warehouse": "A", "qty": 5}, {"warehouse": "C", "qty": 15}]},
+            doc! {"item": "notebook", "instock": [{"warehouse": "C", "qty": 5}]},
+            doc! {"item": "paper", "instock": [{"warehouse": "A", "qty": 60}, {"warehouse": "B", "qty": 15}]},
+            doc! {"item": "planner", "instock": [{"warehouse": "A", "qty": 40}, {"warehouse": "B", "qty": 5}]},
+            doc! {"item": "postcard", "instock": [{"warehouse": "B", "qty": 15}, {"warehouse": "C", "qty": 35}]},
+        ];
+        assert_eq!(items(doc! {"instock": {"warehouse": "A", "qty": 5}}, &inventory), ["journal"]);
+        assert!(items(doc! {"instock": {"qty": 5, "warehouse": "A"}}, &inventory).is_empty());
+        assert_eq!(items(doc! {"instock.0.qty": {"$lte": 20}}, &inventory), ["journal", "notebook", "postcard"]);
+        assert_eq!(items(doc! {"instock.qty": {"$lte": 20}}, &inventory).len(), 5);
+        assert_eq!(items(doc! {"instock": {"$elemMatch": {"qty": 5, "warehouse": "A"}}}, &inventory), ["journal"]);
+        assert_eq!(
+            items(doc! {"instock": {"$elemMatch": {"qty": {"$gt": 10, "$lte": 20}}}}, &inventory),
+            ["journal", "paper", "postcard"]
+        );
+        assert_eq!(
+            items(doc! {"instock.qty": {"$gt": 10, "$lte": 20}}, &inventory),
+            ["journal", "paper", "planner", "postcard"]
+        );
+        assert_eq!(items(doc! {"instock.qty": 5, "instock.warehouse": "A"}, &inventory), ["journal", "planner"]);
+    }
+
+    #[test]
+    fn query_for_null_or_missing_fields() {
+        let inventory = [doc! {"_id": 1, "item": null}, doc! {"_id": 2}];
+        let ids = |filter: Document| {
+            let filter = Filter::compile(&filter).unwrap();
+            inventory.iter().filter(|d| filter.matches(d)).map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(doc! {"item": null}), [1, 2]);
+        assert_eq!(ids(doc! {"item": {"$ne": null}}), Vec::<i32>::new());
+        assert_eq!(ids(doc! {"item": {"$type": 10}}), [1]);
+        assert_eq!(ids(doc! {"item": {"$exists": false}}), [2]);
     }
 }

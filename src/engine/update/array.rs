@@ -8,7 +8,7 @@ use bson::{Bson, Document};
 use std::cmp::Ordering;
 
 /// One array operator with its parsed argument.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum ArrayOp {
     Push(PushSpec),
     AddToSet(Vec<Bson>),
@@ -18,7 +18,7 @@ pub(crate) enum ArrayOp {
 }
 
 /// `$push` after parsing: what to insert, where, and how to sort and trim afterwards.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct PushSpec {
     values: Vec<Bson>,
     position: Option<i64>,
@@ -27,14 +27,14 @@ pub(crate) struct PushSpec {
 }
 
 /// `$sort: 1 | -1` sorts whole elements; `$sort: {field: 1 | -1, ...}` sorts documents by fields.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum PushSort {
     Whole(bool),
     Fields(Vec<(Vec<String>, bool)>),
 }
 
 /// What `$pull` removes: elements equal to a value, or elements matching a condition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum PullMatcher {
     Equal(Bson),
     Condition(ElementMatcher),
@@ -261,21 +261,16 @@ impl PushSort {
     fn compare(&self, a: &Bson, b: &Bson) -> Ordering {
         match self {
             PushSort::Whole(ascending) => directed(compare(a, b), *ascending),
-            PushSort::Fields(fields) => match (a, b) {
-                (Bson::Document(x), Bson::Document(y)) => {
-                    for (path, ascending) in fields {
-                        let ord = compare(&sort_key(x, path), &sort_key(y, path));
-                        if ord != Ordering::Equal {
-                            return directed(ord, *ascending);
-                        }
+            // Elements that are not documents have no fields: every sort key of theirs is null.
+            PushSort::Fields(fields) => {
+                for (path, ascending) in fields {
+                    let ord = compare(&sort_key(a, path), &sort_key(b, path));
+                    if ord != Ordering::Equal {
+                        return directed(ord, *ascending);
                     }
-                    Ordering::Equal
                 }
-                _ => {
-                    let ascending = fields.first().map(|(_, asc)| *asc).unwrap_or(true);
-                    directed(compare(a, b), ascending)
-                }
-            },
+                Ordering::Equal
+            }
         }
     }
 }
@@ -289,8 +284,11 @@ fn directed(ord: Ordering, ascending: bool) -> Ordering {
 }
 
 /// A sort key inside a document element; missing fields sort as null, as MongoDB's `$push` `$sort` does.
-fn sort_key(doc: &Document, path: &[String]) -> Bson {
-    super::path::lookup_in_documents(doc, path).cloned().unwrap_or(Bson::Null)
+fn sort_key(element: &Bson, path: &[String]) -> Bson {
+    match element {
+        Bson::Document(doc) => super::path::lookup_in_documents(doc, path).cloned().unwrap_or(Bson::Null),
+        _ => Bson::Null,
+    }
 }
 
 impl ArrayOp {
@@ -398,6 +396,11 @@ mod tests {
             (bson!({"$each": [99, 200], "$sort": -1, "$slice": 2}), bson!([102, 103, 104]), bson!([200, 104])),
             (bson!({"$each": [5], "$slice": -2}), bson!([1, 2, 3]), bson!([3, 5])),
             (bson!({"$each": [], "$slice": 0}), bson!([1, 2]), bson!([])),
+            (
+                bson!({"$each": [5], "$sort": {"s": 1}}),
+                bson!([{"s": 2}, {"t": 1}, {"s": null}]),
+                bson!([{"t": 1}, {"s": null}, 5, {"s": 2}]),
+            ),
             (
                 bson!({"$each": [{"s": 80}], "$sort": {"s": -1}}),
                 bson!([{"s": 90}, {"s": 75}]),

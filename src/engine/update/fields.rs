@@ -1,6 +1,6 @@
 //! Field update operators: `$set`, `$unset`, `$inc`, `$mul`, `$min`, `$max`, `$rename`, `$setOnInsert`, `$currentDate`.
 
-use super::path::{describe_element, describe_id, lookup_in_documents};
+use super::path::{describe_element, describe_id, parse_index};
 use crate::engine::error::{MongoError, MongoResult};
 use crate::engine::value::{compare, is_number};
 use bson::{Bson, Document};
@@ -147,7 +147,7 @@ impl FieldOp {
                     MongoError::bad_value(format!(
                         "Failed to apply {} operations to current value ({}) for document {{{}}}",
                         if is_inc { "$inc" } else { "$mul" },
-                        super::path::describe(value),
+                        safe_num_debug(value),
                         describe_id(doc_root)
                     ))
                 })?;
@@ -183,39 +183,64 @@ impl FieldOp {
     }
 }
 
-/// Reads the source of a `$rename` from the document before the update, enforcing MongoDB's rules:
-/// no arrays along the source path, and a source below a scalar is an error.
+/// Reads the source of a `$rename` from the document before the update, as the server does: the path
+/// is followed through documents and (by index) arrays; a missing source is `None`; a path running into
+/// a scalar, or into an array by a field name, is not viable; a source inside an array is refused.
 pub(crate) fn rename_source(original: &Document, from: &[String], from_dotted: &str) -> MongoResult<Option<Bson>> {
-    let mut current = original;
-    for (i, part) in from.iter().enumerate() {
-        let Some(value) = current.get(part) else {
+    let not_viable = |name: &str, value: &Bson| {
+        MongoError::new(
+            28,
+            "PathNotViable",
+            format!(
+                "cannot use the part ({name} of {from_dotted}) to traverse the element ({{{}}})",
+                describe_element(name, value)
+            ),
+        )
+    };
+    let Some((first, rest)) = from.split_first() else {
+        return Ok(None);
+    };
+    let Some(mut current) = original.get(first) else {
+        return Ok(None);
+    };
+    let mut name = first.as_str();
+    // The innermost array the path went through, named as the server names it.
+    let mut array_parent: Option<&str> = None;
+    for part in rest {
+        let next = match current {
+            Bson::Document(doc) => doc.get(part),
+            Bson::Array(items) => match parse_index(part) {
+                Some(index) => {
+                    array_parent = Some(name);
+                    items.get(index)
+                }
+                None => return Err(not_viable(name, current)),
+            },
+            scalar => return Err(not_viable(name, scalar)),
+        };
+        let Some(next) = next else {
             return Ok(None);
         };
-        if i + 1 == from.len() {
-            return Ok(Some(value.clone()));
-        }
-        match value {
-            Bson::Document(inner) => current = inner,
-            Bson::Array(_) => {
-                return Err(MongoError::bad_value(format!(
-                    "The source field cannot be an array element, '{from_dotted}' in doc with {} has an array field called '{part}'",
-                    describe_id(original)
-                )))
-            }
-            other => {
-                let next = from.get(i + 1).map(String::as_str).unwrap_or_default();
-                return Err(MongoError::new(
-                    28,
-                    "PathNotViable",
-                    format!(
-                        "Cannot use the part ({next} of {from_dotted}) to traverse the element ({{{}}})",
-                        describe_element(part, other)
-                    ),
-                ));
-            }
-        }
+        current = next;
+        name = part;
     }
-    Ok(lookup_in_documents(original, from).cloned())
+    if let Some(array) = array_parent {
+        return Err(MongoError::bad_value(format!(
+            "The source field cannot be an array element, '{from_dotted}' in doc with {} has an array field called '{array}'",
+            describe_id(original)
+        )));
+    }
+    Ok(Some(current.clone()))
+}
+
+/// A number as the server's `SafeNum::debugString` prints it in arithmetic overflow errors.
+fn safe_num_debug(value: &Bson) -> String {
+    match value {
+        Bson::Int32(i) => format!("(NumberInt){i}"),
+        Bson::Int64(i) => format!("(NumberLong){i}"),
+        Bson::Double(d) => format!("(NumberDouble){d}"),
+        other => format!("(NumberDecimal){}", super::path::describe(other)),
+    }
 }
 
 fn current_date(timestamp: bool, now: bson::DateTime) -> Bson {
@@ -308,6 +333,15 @@ mod tests {
     }
 
     #[test]
+    fn long_overflow_is_an_error() {
+        let err = run(&FieldOp::Inc(bson!(1)), Bson::Int64(i64::MAX)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Failed to apply $inc operations to current value ((NumberLong)9223372036854775807) for document {_id: 3}"
+        );
+    }
+
+    #[test]
     fn min_and_max_compare_in_bson_order() {
         assert_eq!(run(&FieldOp::Min(bson!(30)), bson!(36)).unwrap(), bson!(30));
         assert_eq!(run(&FieldOp::Min(bson!(40)), bson!(36)).unwrap(), bson!(36));
@@ -351,7 +385,18 @@ mod tests {
         let parts = |p: &str| split_update_path(p).unwrap();
         assert_eq!(rename_source(&doc, &parts("p.q"), "p.q").unwrap(), Some(bson!(2)));
         assert_eq!(rename_source(&doc, &parts("x.y"), "x.y").unwrap(), None);
-        assert!(rename_source(&doc, &parts("a.0"), "a.0").is_err());
-        assert_eq!(rename_source(&doc, &parts("s.t"), "s.t").unwrap_err().code, 28);
+        assert_eq!(
+            rename_source(&doc, &parts("a.0"), "a.0").unwrap_err().message,
+            "The source field cannot be an array element, 'a.0' in doc with _id: 1 has an array field called 'a'"
+        );
+        assert_eq!(rename_source(&doc, &parts("a.5"), "a.5").unwrap(), None);
+        assert_eq!(
+            rename_source(&doc, &parts("a.x"), "a.x").unwrap_err().message,
+            "cannot use the part (a of a.x) to traverse the element ({a: [ 1 ]})"
+        );
+        assert_eq!(
+            rename_source(&doc, &parts("s.t"), "s.t").unwrap_err().message,
+            "cannot use the part (s of s.t) to traverse the element ({s: 1})"
+        );
     }
 }

@@ -9,6 +9,7 @@ use bson::{Bson, Document};
 const PULL_ELEMENT_NAME: &str = "element";
 
 /// A compiled condition tested against single array elements.
+#[derive(Clone)]
 pub(crate) struct ElementMatcher {
     filter: Filter,
     /// `Some(name)`: the element is tested as `{name: element}`; `None`: the element must be a document

@@ -9,6 +9,7 @@ mod positional;
 mod replacement;
 
 use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::operators::OperatorDoc;
 use array::ArrayOp;
 use bson::{Bson, Document};
 use fields::FieldOp;
@@ -29,19 +30,19 @@ pub struct UpdateContext {
 }
 
 /// A compiled update: either operators applied per path, or a whole replacement document.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Update {
     kind: UpdateKind,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum UpdateKind {
     Operators(OperatorUpdate),
     Replacement(Document),
 }
 
 /// An operator update: the path tree plus what the server checks around it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct OperatorUpdate {
     root: ObjectNode,
     filters: Vec<ArrayFilter>,
@@ -51,7 +52,7 @@ struct OperatorUpdate {
 
 /// A node of the update tree: the path below it continues through a document/array field, through every
 /// selected array element, or ends in an operation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Node {
     Object(ObjectNode),
     Selected(SelectorNode),
@@ -59,26 +60,26 @@ enum Node {
 }
 
 /// Children reached by plain field names, array indexes or `$`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct ObjectNode {
     children: Vec<(String, Node)>,
 }
 
 /// Children reached through `$[]` or `$[<id>]`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct SelectorNode {
     children: Vec<(Selector, String, Node)>,
 }
 
 /// One operation at the end of a path.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Leaf {
     /// The path as written in the update, for messages.
     path: String,
     op: LeafOp,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum LeafOp {
     Field(FieldOp),
     Array(ArrayOp),
@@ -99,55 +100,44 @@ const FIELD_OPERATORS: &[&str] =
     &["$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename", "$setOnInsert", "$currentDate"];
 const ARRAY_OPERATORS: &[&str] = &["$push", "$addToSet", "$pop", "$pull", "$pullAll"];
 
-/// One line per update operator for the operator reference: name, summary, example.
-pub fn update_operators() -> &'static [(&'static str, &'static str, &'static str)] {
-    &[
-        (
-            "$set",
-            "Sets the value of a field, creating it (and missing parents) if needed.",
-            "{ $set: { city: \"Paris\" } }",
-        ),
-        ("$unset", "Removes a field; an array element becomes null instead.", "{ $unset: { city: \"\" } }"),
-        ("$inc", "Adds a number to a field; a missing field starts at 0.", "{ $inc: { age: 1 } }"),
-        ("$mul", "Multiplies a field by a number; a missing field becomes 0.", "{ $mul: { price: 1.1 } }"),
-        ("$min", "Sets the field only if the given value is smaller than the current one.", "{ $min: { age: 30 } }"),
-        ("$max", "Sets the field only if the given value is larger than the current one.", "{ $max: { age: 30 } }"),
-        ("$rename", "Moves a field's value to a new name.", "{ $rename: { city: \"town\" } }"),
-        (
-            "$setOnInsert",
-            "Sets a field only when an upsert inserts a new document.",
-            "{ $setOnInsert: { createdAt: new Date() } }",
-        ),
-        (
-            "$currentDate",
-            "Sets a field to the current date (or timestamp).",
-            "{ $currentDate: { lastModified: true } }",
-        ),
-        (
-            "$push",
-            "Appends to an array; $each, $position, $sort and $slice shape the result.",
-            "{ $push: { tags: { $each: [\"a\", \"b\"], $slice: -5 } } }",
-        ),
-        ("$addToSet", "Appends values not already in the array.", "{ $addToSet: { tags: { $each: [\"a\", \"b\"] } } }"),
-        ("$pop", "Removes the last (1) or first (-1) element of an array.", "{ $pop: { tags: 1 } }"),
-        (
-            "$pull",
-            "Removes array elements equal to a value or matching a condition.",
-            "{ $pull: { scores: { $lt: 50 } } }",
-        ),
-        (
-            "$pullAll",
-            "Removes every array element equal to one of the listed values.",
-            "{ $pullAll: { tags: [\"a\", \"b\"] } }",
-        ),
-        ("$", "In a path: the array element the query matched.", "{ $inc: { \"comments.$.votes\": 1 } }"),
-        ("$[]", "In a path: every element of the array.", "{ $set: { \"scores.$[].seen\": true } }"),
-        (
-            "$[<id>]",
-            "In a path: the elements passing the arrayFilter named <id>.",
-            "{ $set: { \"scores.$[s].passed\": true } }  with arrayFilters: [{ \"s.score\": { $gte: 80 } }]",
-        ),
-    ]
+const fn entry(
+    name: &'static str,
+    category: &'static str,
+    summary: &'static str,
+    example: &'static str,
+) -> OperatorDoc {
+    OperatorDoc { name, category, summary, example }
+}
+
+/// The update operators, modifiers and positional forms in the reference, grouped as MongoDB's manual
+/// groups them (`update fields`, `update array`, `update modifier`); each example is an update document.
+static UPDATE_OPERATORS: &[OperatorDoc] = &[
+    entry("$set", "update fields", "Sets the value of a field, creating it (and missing parents) if needed.", r#"{"$set": {"city": "Paris"}}"#),
+    entry("$unset", "update fields", "Removes a field; inside an array the element becomes null instead.", r#"{"$unset": {"city": ""}}"#),
+    entry("$inc", "update fields", "Adds a number to a field; a missing field starts from 0.", r#"{"$inc": {"age": 1}}"#),
+    entry("$mul", "update fields", "Multiplies a field by a number; a missing field becomes 0.", r#"{"$mul": {"age": 2}}"#),
+    entry("$min", "update fields", "Sets the field only if the given value is smaller than the current one.", r#"{"$min": {"age": 18}}"#),
+    entry("$max", "update fields", "Sets the field only if the given value is larger than the current one.", r#"{"$max": {"age": 30}}"#),
+    entry("$rename", "update fields", "Moves a field's value to a new name.", r#"{"$rename": {"city": "town"}}"#),
+    entry("$setOnInsert", "update fields", "Sets a field only when an upsert inserts a new document.", r#"{"$setOnInsert": {"plan": "free"}}"#),
+    entry("$currentDate", "update fields", "Sets a field to the current date (or a timestamp).", r#"{"$currentDate": {"lastSeen": true}}"#),
+    entry("$push", "update array", "Appends a value to an array, creating the array if the field is missing.", r#"{"$push": {"tags": "rust"}}"#),
+    entry("$addToSet", "update array", "Appends values that are not already in the array.", r#"{"$addToSet": {"tags": "rust"}}"#),
+    entry("$pop", "update array", "Removes the last (1) or first (-1) element of an array.", r#"{"$pop": {"tags": 1}}"#),
+    entry("$pull", "update array", "Removes array elements equal to a value or matching a condition.", r#"{"$pull": {"purchasedCourses": {"$gte": 103}}}"#),
+    entry("$pullAll", "update array", "Removes every array element equal to one of the listed values.", r#"{"$pullAll": {"tags": ["os", "lisp"]}}"#),
+    entry("$", "update array", "In a path: the array element the query matched (the query must test that array).", r#"{"$inc": {"scores.$.score": 1}}"#),
+    entry("$[]", "update array", "In a path: every element of the array.", r#"{"$inc": {"scores.$[].score": 1}}"#),
+    entry("$[<identifier>]", "update array", "In a path: the elements passing the arrayFilter named by the identifier (here arrayFilters: [{\"s.score\": {\"$gte\": 80}}]).", r#"{"$set": {"scores.$[s].passed": true}}"#),
+    entry("$each", "update modifier", "With $push or $addToSet: adds each element of the list instead of the list itself.", r#"{"$push": {"tags": {"$each": ["a", "b"]}}}"#),
+    entry("$position", "update modifier", "With $push and $each: inserts at this index (negative counts from the end).", r#"{"$push": {"tags": {"$each": ["first"], "$position": 0}}}"#),
+    entry("$slice", "update modifier", "With $push and $each: keeps only the first n (or last -n) elements afterwards.", r#"{"$push": {"tags": {"$each": ["new"], "$slice": -3}}}"#),
+    entry("$sort", "update modifier", "With $push and $each: sorts the array afterwards, whole elements (1/-1) or by fields.", r#"{"$push": {"scores": {"$each": [], "$sort": {"score": -1}}}}"#),
+];
+
+/// Every update operator, modifier and positional form crudlab implements, for the UI's reference.
+pub fn update_operators() -> &'static [OperatorDoc] {
+    UPDATE_OPERATORS
 }
 
 /// The driver's error for an update whose first key is not an operator, and for a replacement with operators.
@@ -228,7 +218,8 @@ impl Update {
 
     /// Compiles the replacement document of `replaceOne`, which must not contain update operators.
     pub fn compile_replacement(replacement: &Document) -> MongoResult<Update> {
-        if replacement.keys().any(|k| k.starts_with('$')) {
+        // Like the driver, only the first key decides; later `$` keys are the server's storage error.
+        if replacement.keys().next().is_some_and(|k| k.starts_with('$')) {
             return Err(driver_invalid_argument("Replacement document must not contain atomic operators"));
         }
         replacement::check_replacement(replacement)?;
@@ -438,15 +429,21 @@ impl ObjectNode {
             };
             ordered.push((key, node));
         }
+        // A stable sort keeps `$` and a same-numbered sibling in the order written; like the server, they
+        // are applied together unless they touch the same path.
         ordered.sort_by(|(a, _), (b, _)| compare_parts(a, b));
-        if let Some(pair) = ordered.windows(2).find(|w| matches!(w, [(a, _), (b, _)] if a == b)) {
-            let key = pair.first().map(|(k, _)| k.as_str()).unwrap_or_default();
-            let mut at = taken.to_vec();
-            at.push(key.to_string());
-            return Err(MongoError::conflicting_update_operators(format!(
-                "Update created a conflict at '{}'",
-                at.join(".")
-            )));
+        for pair in ordered.windows(2) {
+            if let [(a, first), (b, second)] = pair {
+                if a == b {
+                    let mut at = taken.to_vec();
+                    at.push(a.clone());
+                    if let Some(clash) = first.overlap(second, &mut at) {
+                        return Err(MongoError::conflicting_update_operators(format!(
+                            "Update created a conflict at '{clash}'"
+                        )));
+                    }
+                }
+            }
         }
         Ok(ordered)
     }
@@ -484,7 +481,7 @@ impl ObjectNode {
                 }
                 None => {
                     let element = describe_element(name, &Bson::Array(items.clone()));
-                    node.check_viable(&key, &element, env)?;
+                    node.check_viable(&key, &element, &[taken.as_slice(), std::slice::from_ref(&key)].concat(), env)?;
                 }
             }
         }
@@ -493,6 +490,21 @@ impl ObjectNode {
 }
 
 impl Node {
+    /// Where two nodes applied to the same value would write the same path (`at` is that value's path):
+    /// any leaf clashes; object nodes clash where a child name is shared and those children clash.
+    fn overlap(&self, other: &Node, at: &mut Vec<String>) -> Option<String> {
+        match (self, other) {
+            (Node::Object(x), Node::Object(y)) => x.children.iter().find_map(|(key, child)| {
+                let (_, twin) = y.children.iter().find(|(k, _)| k == key)?;
+                at.push(key.clone());
+                let clash = child.overlap(twin, at);
+                at.pop();
+                clash
+            }),
+            _ => Some(at.join(".")),
+        }
+    }
+
     /// Applies this node to the value in `slot` (which may be missing).
     fn apply_at(&self, mut slot: Slot<'_>, taken: &mut Vec<String>, in_array: bool, env: &Env<'_>) -> MongoResult<()> {
         let name = taken.last().cloned().unwrap_or_default();
@@ -504,7 +516,12 @@ impl Node {
                 Some(scalar) => {
                     let element = describe_element(&name, scalar);
                     for (key, child) in object.ordered_children(env.ctx, taken)? {
-                        child.check_viable(&key, &element, env)?;
+                        child.check_viable(
+                            &key,
+                            &element,
+                            &[taken.as_slice(), std::slice::from_ref(&key)].concat(),
+                            env,
+                        )?;
                     }
                     Ok(())
                 }
@@ -533,17 +550,21 @@ impl Node {
         }
     }
 
-    /// Called when the path continues below a scalar (or through an array by a field name): fails if
-    /// some operation below would have to create or traverse `key` there.
-    fn check_viable(&self, key: &str, element: &str, env: &Env<'_>) -> MongoResult<()> {
+    /// Called when the path continues below a scalar (or through an array by a field name) at part `key`:
+    /// fails if some operation below would have to create or traverse it. `at` is this node's full path.
+    fn check_viable(&self, key: &str, element: &str, at: &[String], env: &Env<'_>) -> MongoResult<()> {
         match self {
-            Node::Leaf(leaf) => leaf.check_viable(key, element, env),
-            Node::Object(object) => {
-                object.children.iter().try_for_each(|(_, child)| child.check_viable(key, element, env))
-            }
-            Node::Selected(selected) => {
-                selected.children.iter().try_for_each(|(_, _, child)| child.check_viable(key, element, env))
-            }
+            Node::Leaf(leaf) => leaf.check_viable(key, element, at, env),
+            Node::Object(object) => object.children.iter().try_for_each(|(child_key, child)| {
+                let mut below = at.to_vec();
+                below.push(child_key.clone());
+                child.check_viable(key, element, &below, env)
+            }),
+            // Array updates need the array itself, whatever operations they hold.
+            Node::Selected(_) => Err(MongoError::bad_value(format!(
+                "The path '{}' must exist in the document in order to apply array updates.",
+                at.join(".")
+            ))),
         }
     }
 }
@@ -563,11 +584,16 @@ impl SelectorNode {
                 })
                 .map(|(_, _, node)| node)
                 .collect();
-            if chosen.len() > 1 && chosen.iter().any(|n| matches!(n, Node::Leaf(_))) {
-                return Err(MongoError::conflicting_update_operators(format!(
-                    "Update created a conflict at '{}.{index}'",
-                    taken.join(".")
-                )));
+            for (i, first) in chosen.iter().enumerate() {
+                for second in chosen.iter().skip(i + 1) {
+                    let mut at = taken.clone();
+                    at.push(index.to_string());
+                    if let Some(clash) = first.overlap(second, &mut at) {
+                        return Err(MongoError::conflicting_update_operators(format!(
+                            "Update created a conflict at '{clash}'"
+                        )));
+                    }
+                }
             }
             for node in chosen {
                 taken.push(index.to_string());
@@ -595,11 +621,12 @@ impl Leaf {
                     return Ok(());
                 };
                 if in_array || slot.is_array_element() {
+                    // The innermost array on the way, as the server names it.
                     let array_name = taken
-                        .iter()
-                        .zip(taken.iter().skip(1))
-                        .find(|(_, next)| parse_index(next).is_some())
-                        .map(|(field, _)| field.clone())
+                        .windows(2)
+                        .rev()
+                        .find(|pair| matches!(pair, [_, next] if parse_index(next).is_some()))
+                        .and_then(|pair| pair.first().cloned())
                         .unwrap_or_default();
                     return Err(MongoError::bad_value(format!(
                         "The destination field cannot be an array element, '{}' in doc with {} has an array field called '{array_name}'",
@@ -651,7 +678,7 @@ impl Leaf {
 
     /// The error for this operation when its path runs into `element` (a scalar, or an array reached by a
     /// field name) at part `key`; operations that would not create anything there pass.
-    fn check_viable(&self, key: &str, element: &str, env: &Env<'_>) -> MongoResult<()> {
+    fn check_viable(&self, key: &str, element: &str, at: &[String], env: &Env<'_>) -> MongoResult<()> {
         let cannot_create =
             || MongoError::new(28, "PathNotViable", format!("Cannot create field '{key}' in element {{{element}}}"));
         match &self.op {
@@ -668,7 +695,7 @@ impl Leaf {
             LeafOp::Array(_) => Err(MongoError::new(
                 28,
                 "PathNotViable",
-                format!("Cannot use the part ({key} of {}) to traverse the element ({{{element}}})", self.path),
+                format!("Cannot use the part ({key}) of ({}) to traverse the element ({{{element}}})", at.join(".")),
             )),
         }
     }

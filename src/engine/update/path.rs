@@ -78,15 +78,15 @@ pub(crate) fn compare_parts(a: &str, b: &str) -> Ordering {
 
 /// Follows a dotted path through documents only (never through arrays).
 pub(crate) fn lookup_in_documents<'a>(doc: &'a Document, parts: &[String]) -> Option<&'a Bson> {
-    let (first, rest) = parts.split_first()?;
-    let value = doc.get(first)?;
-    if rest.is_empty() {
-        return Some(value);
+    let (last, parents) = parts.split_last()?;
+    let mut current = doc;
+    for part in parents {
+        match current.get(part)? {
+            Bson::Document(inner) => current = inner,
+            _ => return None,
+        }
     }
-    match value {
-        Bson::Document(inner) => lookup_in_documents(inner, rest),
-        _ => None,
-    }
+    current.get(last)
 }
 
 /// One place a value lives or would live: a field of a document or an element of an array.

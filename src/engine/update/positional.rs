@@ -7,7 +7,7 @@ use crate::engine::error::{MongoError, MongoResult};
 use bson::{Bson, Document};
 
 /// One compiled arrayFilter: its identifier and the condition elements must pass.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ArrayFilter {
     pub(crate) identifier: String,
     matcher: ElementMatcher,

@@ -50,7 +50,8 @@ pub(crate) fn replace(doc: &Document, replacement: &Document) -> MongoResult<Doc
 }
 
 /// The fields an upsert's new document starts with: the filter's equality conditions (`{a: 1}`,
-/// `{a: {$eq: 1}}`, and those inside `$and`), with dotted names expanded into nested documents.
+/// `{a: {$eq: 1}}`, those inside `$and` or a one-branch `$or`), with dotted names expanded into nested
+/// documents.
 pub fn upsert_seed(filter: &Document) -> Document {
     let mut seed = Document::new();
     collect_equalities(filter, &mut seed, 0);
@@ -65,7 +66,9 @@ fn collect_equalities(filter: &Document, seed: &mut Document, depth: usize) {
         return;
     }
     for (key, condition) in filter {
-        if key == "$and" {
+        // `$and` branches all hold; a `$or` with one branch is that branch (the server normalizes it).
+        let single_or = matches!(condition, Bson::Array(branches) if branches.len() == 1);
+        if key == "$and" || (key == "$or" && single_or) {
             if let Bson::Array(branches) = condition {
                 for branch in branches {
                     if let Bson::Document(branch) = branch {
@@ -80,16 +83,17 @@ fn collect_equalities(filter: &Document, seed: &mut Document, depth: usize) {
         }
         let value = match condition {
             Bson::Document(ops) if ops.keys().next().is_some_and(|k| k.starts_with('$')) => {
-                match (ops.len(), ops.get("$eq")) {
-                    (1, Some(value)) => value.clone(),
-                    _ => continue,
+                // `{a: {$eq: 1, $gt: 0}}` still pins `a` to 1.
+                match ops.get("$eq") {
+                    Some(value) => value.clone(),
+                    None => continue,
                 }
             }
             Bson::RegularExpression(_) => continue,
             other => other.clone(),
         };
         let parts: Vec<&str> = key.split('.').collect();
-        if parts.iter().any(|p| p.is_empty()) {
+        if parts.iter().any(|p| p.is_empty()) || parts.len() > super::path::MAX_PATH_PARTS {
             continue;
         }
         insert_path(seed, &parts, value);
@@ -134,6 +138,12 @@ mod tests {
     }
 
     #[test]
+    fn upsert_seed_reads_single_branch_or_and_nested_and() {
+        let filter = doc! {"$or": [{"a": 1}], "$and": [{"$and": [{"b.c": null}]}]};
+        assert_eq!(upsert_seed(&filter), doc! {"a": 1, "b": {"c": null}});
+    }
+
+    #[test]
     fn upsert_seed_takes_equalities_only() {
         let filter = doc! {
             "username": "ada",
@@ -141,7 +151,8 @@ mod tests {
             "city": {"$eq": "Paris"},
             "profile.title": "CTO",
             "$and": [{"premium": true}],
-            "$or": [{"x": 1}],
+            "$or": [{"x": 1}, {"y": 1}],
+            "$nor": [{"z": 1}],
         };
         assert_eq!(
             upsert_seed(&filter),

@@ -88,7 +88,7 @@ fn paths_through_scalars_are_not_viable() {
     assert!(!changed);
     assert!(run(ada(), doc! {"$pop": {"city.name": 1}})
         .unwrap_err()
-        .starts_with("Cannot use the part (name of city.name)"));
+        .starts_with("Cannot use the part (name) of (city.name) to traverse the element ({city: \"London\"})"));
 }
 
 #[test]
@@ -152,6 +152,10 @@ fn malformed_updates_are_rejected_with_server_messages() {
         Update::compile_replacement(&doc! {"$set": {"a": 1}}).unwrap_err().message,
         "Replacement document must not contain atomic operators"
     );
+    assert!(Update::compile_replacement(&doc! {"a": 1, "$set": {"a": 1}})
+        .unwrap_err()
+        .message
+        .starts_with("The dollar ($) prefixed field '$set' in '$set' is not allowed"));
 }
 
 #[test]
@@ -193,6 +197,23 @@ fn positional_operator_uses_the_matched_index() {
 }
 
 #[test]
+fn positional_and_same_index_paths_merge_unless_they_clash() {
+    let post = doc! {"_id": 1, "a": [{"x": 0}, {"x": 0}]};
+    let first = UpdateContext { positional: Some(0), ..ctx() };
+    let (doc, _) = run_with(post.clone(), doc! {"$set": {"a.$.x": 1, "a.0.y": 2}}, &[], first).unwrap();
+    assert_eq!(doc.get_array("a").unwrap(), &vec![bson!({"x": 1, "y": 2}), bson!({"x": 0})]);
+    assert_eq!(
+        run_with(post.clone(), doc! {"$set": {"a.$.x": 1, "a.0.x": 2}}, &[], first).unwrap_err(),
+        "Update created a conflict at 'a.0.x'"
+    );
+    let both = [doc! {"i": {"x": 0}}, doc! {"j.x": 0}];
+    assert_eq!(
+        run_with(post, doc! {"$set": {"a.$[i].x": 1, "a.$[j].x": 2}}, &both, ctx()).unwrap_err(),
+        "Update created a conflict at 'a.0.x'"
+    );
+}
+
+#[test]
 fn all_positional_updates_every_element() {
     let doc = doc! {"_id": 1, "scores": [{"s": 1}, {"s": 2}]};
     let (doc, _) = run(doc, doc! {"$set": {"scores.$[].seen": true}}).unwrap();
@@ -200,6 +221,14 @@ fn all_positional_updates_every_element() {
     assert_eq!(
         run(ada(), doc! {"$set": {"nothere.$[].x": 1}}).unwrap_err(),
         "The path 'nothere' must exist in the document in order to apply array updates."
+    );
+    assert_eq!(
+        run(ada(), doc! {"$set": {"city.x.$[]": 1}}).unwrap_err(),
+        "The path 'city.x' must exist in the document in order to apply array updates."
+    );
+    assert_eq!(
+        run(ada(), doc! {"$set": {"city.x.y.$[]": 1}}).unwrap_err(),
+        "The path 'city.x.y' must exist in the document in order to apply array updates."
     );
     assert_eq!(
         run(ada(), doc! {"$set": {"city.$[]": 1}}).unwrap_err(),
@@ -260,6 +289,16 @@ fn sorting_pushes_and_current_date_always_count_as_modifications() {
 }
 
 #[test]
+fn upserts_start_from_the_filter_equalities() {
+    let mut doc = upsert_seed(&doc! {"username": "new", "age": {"$gt": 3}, "profile.title": "x"});
+    let update = doc! {"$set": {"city": "Paris"}, "$inc": {"visits": 1}, "$setOnInsert": {"plan": "free"}};
+    let insert = UpdateContext { is_upsert_insert: true, ..ctx() };
+    let changed = Update::compile_operators(&update, &[]).unwrap().apply(&mut doc, &insert).unwrap();
+    assert!(changed);
+    assert_eq!(doc, doc! {"username": "new", "profile": {"title": "x"}, "city": "Paris", "plan": "free", "visits": 1});
+}
+
+#[test]
 fn current_date_uses_the_context_clock() {
     let (doc, _) = run(doc! {"_id": 1}, doc! {"$currentDate": {"at": true}}).unwrap();
     assert_eq!(doc.get_datetime("at").unwrap(), &ctx().now);
@@ -277,7 +316,29 @@ fn replacement_updates_keep_the_id() {
 #[test]
 fn every_operator_has_a_reference_entry() {
     for op in FIELD_OPERATORS.iter().chain(ARRAY_OPERATORS) {
-        assert!(update_operators().iter().any(|(name, _, _)| name == op), "{op}");
+        assert!(update_operators().iter().any(|entry| entry.name == *op), "{op}");
+    }
+}
+
+#[test]
+fn every_reference_example_compiles_and_applies() {
+    let linus = doc! {
+        "_id": 4, "username": "linus", "age": 28.5, "city": "Helsinki", "tags": ["code", "os"], "purchasedCourses": [101, 104],
+        "scores": [{"subject": "c", "score": 90}, {"subject": "git", "score": 75}],
+    };
+    for entry in update_operators() {
+        let json: serde_json::Value = serde_json::from_str(entry.example).unwrap();
+        let update = crate::conformance::ejson::to_document(&json).unwrap();
+        let filters = if entry.name == "$[<identifier>]" { vec![doc! {"s.score": {"$gte": 80}}] } else { Vec::new() };
+        let compiled = Update::compile_operators(&update, &filters);
+        assert!(compiled.is_ok(), "{}: {:?}", entry.name, compiled.err());
+        // The upsert flag lets $setOnInsert show its effect too.
+        let with_match = UpdateContext { positional: Some(0), is_upsert_insert: true, ..ctx() };
+        let mut doc = linus.clone();
+        let applied = compiled.unwrap().apply(&mut doc, &with_match);
+        assert_eq!(applied, Ok(true), "{} does not change the sample document", entry.name);
+        let shown = entry.name.replace("<identifier>", "s");
+        assert!(entry.example.contains(&shown), "{} example does not use it", entry.name);
     }
 }
 
