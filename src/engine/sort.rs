@@ -54,6 +54,12 @@ impl SortSpec {
                 Bson::Int32(i) => Some(f64::from(*i)),
                 Bson::Int64(i) => i32::try_from(*i).ok().map(f64::from),
                 Bson::Double(d) => Some(*d),
+                // The Node.js driver (and so mongosh) turns these words into 1 / -1 before the server sees them.
+                Bson::String(word) => match word.to_lowercase().as_str() {
+                    "asc" | "ascending" | "1" => Some(1.0),
+                    "desc" | "descending" | "-1" => Some(-1.0),
+                    _ => None,
+                },
                 _ => None,
             };
             if let Bson::Document(meta) = direction {
@@ -249,7 +255,8 @@ mod tests {
     fn bad_sort_values() {
         let err = |spec: Document| SortSpec::compile(&spec).unwrap_err();
         assert_eq!(err(doc! {"a": 2}).message, "$sort key ordering must be 1 (for ascending) or -1 (for descending)");
-        assert_eq!(err(doc! {"a": "asc"}).code, 15975);
+        assert_eq!(err(doc! {"a": "up"}).code, 15975);
+        assert_eq!(order(doc! {"age": "desc", "_id": "ascending"}, &people()), vec![2, 1, 6, 5, 3, 4]);
         assert!(SortSpec::compile(&doc! {"a": -1.0}).is_ok());
     }
 

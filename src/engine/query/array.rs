@@ -151,6 +151,18 @@ mod tests {
     }
 
     #[test]
+    fn all_is_an_and_of_equalities() {
+        // MongoDB manual, $all: "Equivalent to $and Operation" and its nested-array example.
+        let f = Filter::compile(&doc! {"tags": {"$all": [["ssl", "security"]]}}).unwrap();
+        assert!(f.matches(&doc! {"tags": [["ssl", "security"], "x"]}));
+        assert!(f.matches(&doc! {"tags": ["ssl", "security"]}));
+        assert!(!f.matches(&doc! {"tags": ["ssl"]}));
+        // Equality also matches a scalar field.
+        let scalar = Filter::compile(&doc! {"qty": {"$all": [50]}}).unwrap();
+        assert!(scalar.matches(&doc! {"qty": 50}));
+    }
+
+    #[test]
     fn elem_match_on_documents_and_scalars() {
         assert_eq!(ids(doc! {"n": {"$elemMatch": {"$gt": 101, "$lt": 103}}}), vec![1]);
         assert_eq!(ids(doc! {"n": {"$gt": 101, "$lt": 103}}), vec![1, 2]);
