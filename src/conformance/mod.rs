@@ -2,6 +2,7 @@
 
 pub mod ejson;
 pub mod query;
+pub mod schema;
 pub mod update;
 
 /// The outcome of running one conformance suite.

@@ -13,6 +13,8 @@ pub mod operators;
 pub mod path;
 pub mod projection;
 pub mod query;
+pub mod results;
+pub mod revert;
 pub mod sort;
 pub mod update;
 pub mod value;
