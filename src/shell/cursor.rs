@@ -307,10 +307,7 @@ fn chain_ending_at(tokens: &[Token], closers: &[Option<usize>], end: usize) -> (
     let mut index = end;
     let mut next_is_called = false;
     // Each step moves left by at least one token, so this ends.
-    loop {
-        let Some(token) = tokens.get(index) else {
-            break;
-        };
+    while let Some(token) = tokens.get(index) {
         match &token.kind {
             TokenKind::Ident(name) => {
                 let mut link = ChainLink::new(name.clone());
