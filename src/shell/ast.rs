@@ -781,7 +781,6 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
 

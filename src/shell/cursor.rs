@@ -357,7 +357,6 @@ fn chain_ending_at(tokens: &[Token], closers: &[Option<usize>], end: usize) -> (
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};

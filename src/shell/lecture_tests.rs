@@ -1,5 +1,4 @@
 //! The lecture's own code blocks, parsed end to end: tree shape, evaluated documents and the errors students make.
-#![allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 
 use bson::oid::ObjectId;
 use bson::{doc, Bson, DateTime};

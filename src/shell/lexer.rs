@@ -823,7 +823,6 @@ fn is_line_terminator(c: char) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};

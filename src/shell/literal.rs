@@ -454,7 +454,9 @@ impl Evaluator<'_> {
                     *slot = number_of(value).ok_or_else(invalid)?;
                 }
                 let [mut year, month, day, hours, minutes, seconds, ms] = numbers;
-                if numbers.iter().any(|n| !n.is_finite()) {
+                // Beyond ±300,000 years every date is out of JavaScript's range anyway; checking first keeps
+                // the calendar arithmetic below far from integer overflow.
+                if numbers.iter().any(|n| !n.is_finite() || n.abs() > 1e15) || year.abs() > 300_000.0 {
                     return Err(invalid());
                 }
                 let year_integer = year.trunc();
@@ -685,7 +687,6 @@ pub fn date_to_js_string(millis: i64) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use crate::shell::parser::parse_expression;
@@ -846,6 +847,10 @@ mod tests {
             ("new Date(99, 0)", expect!["DateTime(1999-01-01 0:00:00.0 +00:00:00)"]),
             ("new Date(Date.now() - 24 * 60 * 60 * 1000)", expect!["DateTime(2024-05-05 7:08:09.01 +00:00:00)"]),
             ("new Date(\"yesterday\")", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
+            ("new Date(1e300, 0)", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
+            ("new Date(275760, 8, 13)", expect!["DateTime(8640000000000000)"]),
+            ("new Date(275760, 8, 14)", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
+            ("new Date(8.64e15 + 1)", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
             ("Date.now()", expect!["Double(1714979289010.0)"]),
             ("Date()", expect![[r#"String("Mon May 06 2024 07:08:09 GMT+0000 (Coordinated Universal Time)")"#]]),
             ("/^ada/i", expect![[r#"Regex { pattern: "^ada", options: "i" }"#]]),

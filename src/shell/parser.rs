@@ -1496,7 +1496,6 @@ pub(crate) fn match_brackets(tokens: &[Token]) -> Vec<Option<usize>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
