@@ -58,10 +58,13 @@ pub struct CursorContext {
     pub key_path: Vec<String>,
     /// The word (or unfinished string content) immediately before the cursor.
     pub partial: String,
-    /// Where `partial` is in the source, so a completion can replace it.
+    /// Where `partial` is in the source, so a completion can replace it (for a string: its raw text after
+    /// the opening quote, which differs from `partial` only when the string contains escapes).
     pub partial_span: Span,
     /// The cursor is inside an unfinished string literal.
     pub in_string: bool,
+    /// The cursor is inside a `//` or `/* */` comment: nothing should be completed there.
+    pub in_comment: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +118,11 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
             _ => {}
         }
     }
+
+    // Between the last token and the cursor there is only whitespace and comments; an open comment there
+    // holds the cursor.
+    let gap_start = tokens.last().map_or(0, |token| token.span.end);
+    let in_comment = !in_string && partial.is_empty() && ends_inside_comment(prefix.get(gap_start..).unwrap_or(""));
 
     let closers = match_closers(&tokens);
     let mut frames: Vec<Frame> = Vec::new();
@@ -242,6 +250,33 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
         partial,
         partial_span,
         in_string,
+        in_comment,
+    }
+}
+
+/// Whether text made only of whitespace and comments ends inside a comment.
+fn ends_inside_comment(gap: &str) -> bool {
+    let mut rest = gap;
+    loop {
+        let line = rest.find("//");
+        let block = rest.find("/*");
+        match (line, block) {
+            (Some(l), b) if b.is_none_or(|b| l < b) => {
+                let after = rest.get(l..).unwrap_or("");
+                match after.find(['\n', '\r', '\u{2028}', '\u{2029}']) {
+                    Some(end) => rest = after.get(end..).unwrap_or(""),
+                    None => return true,
+                }
+            }
+            (_, Some(b)) => {
+                let after = rest.get(b + 2..).unwrap_or("");
+                match after.find("*/") {
+                    Some(end) => rest = after.get(end + 2..).unwrap_or(""),
+                    None => return true,
+                }
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -384,6 +419,9 @@ mod tests {
         if context.in_string {
             out.push_str(" in_string");
         }
+        if context.in_comment {
+            out.push_str(" in_comment");
+        }
         assert_eq!(context.partial_span.text(&source), context.partial.as_str(), "partial span");
         out
     }
@@ -455,6 +493,15 @@ mod tests {
             ("if (user) { Us|", expect![[r#"Name partial="Us""#]]),
             ("x = a?.b?.|", expect![[r#"Member receiver=a.b partial="""#]]),
             ("User.find({ 1: |", expect![[r#"Value receiver=User method=find arg=0 path=1 partial="""#]]),
+            ("User.find() // all Us|", expect![[r#"Name partial="" in_comment"#]]),
+            ("User.find() // all\nUs|", expect![[r#"Name partial="Us""#]]),
+            ("/* a */ User.fi|", expect![[r#"Member receiver=User partial="fi""#]]),
+            ("User.find({ /* |", expect![[r#"Key receiver=User method=find arg=0 partial="" in_comment"#]]),
+            ("User.find({ /* x */ |", expect![[r#"Key receiver=User method=find arg=0 partial="""#]]),
+            (
+                "mongoose.connect(\"mongodb://localhost:27017/shop\", { |",
+                expect![[r#"Key receiver=mongoose method=connect arg=1 partial="""#]],
+            ),
         ];
         for (text, expected) in table {
             expected.assert_eq(&show(text));
