@@ -336,13 +336,20 @@ fn call_chain(tokens: &[Token], closers: &[Option<usize>], open: usize) -> Optio
     Some((chain, is_constructor))
 }
 
+/// How many links of a receiver chain the cursor analysis keeps (`db.users.find().sort()` has four).
+const MAX_CHAIN_LINKS: usize = 32;
+
 /// Reads a chain like `db.users.find({}).sort` backwards from token `end`; returns it and its first index.
 fn chain_ending_at(tokens: &[Token], closers: &[Option<usize>], end: usize) -> (Vec<ChainLink>, usize) {
     let mut links = Vec::new();
     let mut index = end;
     let mut next_is_called = false;
-    // Each step moves left by at least one token, so this ends.
+    // Each step moves left by at least one token, so this ends. Only the links nearest the cursor matter
+    // for completion; the cap keeps text like `a().a().a()…` linear instead of quadratic.
     while let Some(token) = tokens.get(index) {
+        if links.len() >= MAX_CHAIN_LINKS {
+            break;
+        }
         match &token.kind {
             TokenKind::Ident(name) => {
                 let mut link = ChainLink::new(name.clone());

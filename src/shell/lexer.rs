@@ -508,7 +508,6 @@ impl<'a> Lexer<'a> {
 
     /// Reads digits of `radix` with `_` separators (only allowed between two digits) and returns them without `_`.
     fn digits(&mut self, radix: u32) -> Result<String, ParseError> {
-        let start = self.pos;
         let mut digits = String::new();
         let mut previous_was_digit = false;
         while let Some(c) = self.peek_char() {
@@ -534,7 +533,6 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
-        let _ = start;
         Ok(digits)
     }
 

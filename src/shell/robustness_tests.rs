@@ -166,6 +166,13 @@ fn deep_values_evaluate_and_cursor_analysis_stays_linear() {
     let deep = format!("f({}", "{a: [".repeat(200_000));
     let context = super::cursor::cursor_context(&deep, deep.len());
     assert_eq!(context.key_path.len(), 400_000);
+    // Every `(` reads the chain before it: without a cap this would be quadratic.
+    let chain = format!("{}x(", "a().".repeat(250_000));
+    let started = std::time::Instant::now();
+    let context = super::cursor::cursor_context(&chain, chain.len());
+    assert_eq!(context.method.as_deref(), Some("x"));
+    assert_eq!(context.receiver.len(), 31);
+    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
 }
 
 proptest! {
