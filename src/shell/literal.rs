@@ -6,6 +6,11 @@
 //! integers beyond ±2³¹, `-0`, `NaN`, `±Infinity`) stays `Double`. `Int64` only comes from `NumberLong(…)`,
 //! `Decimal128` only from `NumberDecimal(…)`. So `{ a: 1.0 }` stores `Int32(1)`, and `Date.now()` a `Double`.
 //!
+//! Helpers follow mongosh: `NumberInt(v)` is `parseInt(String(v), 10)` wrapped to 32 bits (`NumberInt("12abc")`
+//! is 12, `NumberInt("abc")` is 0); `NumberLong(n)` truncates a number; `NumberDecimal(n)` reads `String(n)`.
+//! One deliberate difference: `NumberLong("12x")` is an error here, where js-bson's lenient `Long.fromString`
+//! would silently produce some number.
+//!
 //! Regex flags follow js-bson too: `i` and `m` are kept, `g` is stored as `s` (a long-standing js-bson quirk),
 //! and `s`, `u`, `y`, `d`, `v` are dropped.
 //!
@@ -333,12 +338,23 @@ impl Evaluator<'_> {
             ["Date"] if is_new => self.new_date(expr, args, depth),
             ["Date"] => Ok(Bson::String(date_to_js_string(self.resolver.now().timestamp_millis()))),
             ["Date", "now"] if !is_new => Ok(js_number_to_bson(self.resolver.now().timestamp_millis() as f64)),
+            // mongosh: `new Int32(parseInt(`${v}`, 10))`, and js-bson's Int32 keeps `value | 0`.
             ["NumberInt"] | ["Int32"] => {
-                let value = match evaluated(0)? {
-                    None => 0.0,
-                    Some(value) => to_js_number(&value),
+                let text = match evaluated(0)? {
+                    None | Some(Bson::Null | Bson::Undefined) => "0".to_string(),
+                    Some(Bson::String(text)) => text,
+                    Some(Bson::Int32(n)) => n.to_string(),
+                    Some(Bson::Int64(n)) => n.to_string(),
+                    Some(Bson::Double(n)) => js_number_to_string(n),
+                    Some(_) => {
+                        return Err(self.error(
+                            ErrorKind::InvalidArgument,
+                            expr.span,
+                            "NumberInt(…) needs a number or a string of digits",
+                        ))
+                    }
                 };
-                Ok(Bson::Int32(js_to_int32(value)))
+                Ok(Bson::Int32(js_to_int32(js_parse_int(&text))))
             }
             ["NumberLong"] | ["Long"] => match evaluated(0)? {
                 None => Ok(Bson::Int64(0)),
@@ -476,20 +492,23 @@ impl Evaluator<'_> {
     }
 }
 
-/// A JavaScript number from a BSON value the way `Number(value)` works for the types that matter here.
-fn to_js_number(value: &Bson) -> f64 {
-    match value {
-        Bson::String(text) => {
-            let trimmed = text.trim();
-            if trimmed.is_empty() {
-                0.0
-            } else {
-                trimmed.parse::<f64>().unwrap_or(f64::NAN)
-            }
-        }
-        Bson::Boolean(b) => f64::from(u8::from(*b)),
-        Bson::Null => 0.0,
-        other => number_of(other).unwrap_or(f64::NAN),
+/// JavaScript's `parseInt(text, 10)`: skips leading whitespace, reads an optional sign and the longest run of
+/// decimal digits, ignores the rest (`"12abc"` → 12, `"1e3"` → 1); no digits gives NaN.
+fn js_parse_int(text: &str) -> f64 {
+    let trimmed = text.trim_start();
+    let (negative, unsigned) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let digits: String = unsigned.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return f64::NAN;
+    }
+    let value = digits.parse::<f64>().unwrap_or(f64::NAN);
+    if negative {
+        -value
+    } else {
+        value
     }
 }
 
@@ -769,6 +788,15 @@ mod tests {
             ("NumberInt(5.9)", expect!["Int32(5)"]),
             ("NumberInt(2147483648)", expect!["Int32(-2147483648)"]),
             ("NumberInt(\"abc\")", expect!["Int32(0)"]),
+            ("NumberInt(\" -12abc\")", expect!["Int32(-12)"]),
+            ("NumberInt(\"1e3\")", expect!["Int32(1)"]),
+            ("NumberInt(1e21)", expect!["Int32(1)"]),
+            ("NumberInt(\"4294967301\")", expect!["Int32(5)"]),
+            ("NumberInt()", expect!["Int32(0)"]),
+            (
+                "NumberInt(true)",
+                expect!["error 1:1 InvalidArgument: NumberInt(…) needs a number or a string of digits"],
+            ),
             ("NumberLong(\"9007199254740993\")", expect!["Int64(9007199254740993)"]),
             ("NumberLong(5)", expect!["Int64(5)"]),
             ("NumberLong()", expect!["Int64(0)"]),
