@@ -65,6 +65,8 @@ pub struct CursorContext {
     pub in_string: bool,
     /// The cursor is inside a `//` or `/* */` comment: nothing should be completed there.
     pub in_comment: bool,
+    /// Keys already written in the object around the cursor (so completion can leave them out).
+    pub sibling_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +84,8 @@ enum FrameKind {
         value_of: Option<String>,
         /// The last key-like token seen in key position (for `key:`).
         pending_key: Option<String>,
+        /// Keys already written in this object.
+        keys: Vec<String>,
     },
     Block,
 }
@@ -139,7 +143,7 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
             TokenKind::Punct(Punct::LBrace) => {
                 let previous = index.checked_sub(1).and_then(|i| tokens.get(i));
                 let kind = if brace_opens_object(previous) {
-                    FrameKind::Object { value_of: None, pending_key: None }
+                    FrameKind::Object { value_of: None, pending_key: None, keys: Vec::new() }
                 } else {
                     FrameKind::Block
                 };
@@ -151,36 +155,37 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
             TokenKind::Punct(Punct::Comma) => {
                 if let Some(frame) = frames.last_mut() {
                     frame.commas += 1;
-                    if let FrameKind::Object { value_of, pending_key } = &mut frame.kind {
-                        *value_of = None;
-                        *pending_key = None;
+                    if let FrameKind::Object { value_of, pending_key, keys } = &mut frame.kind {
+                        finish_property(value_of, pending_key, keys);
                     }
                 }
             }
             TokenKind::Punct(Punct::Colon) => {
-                if let Some(Frame { kind: FrameKind::Object { value_of, pending_key }, .. }) = frames.last_mut() {
+                if let Some(Frame { kind: FrameKind::Object { value_of, pending_key, keys }, .. }) = frames.last_mut() {
                     if value_of.is_none() {
-                        *value_of = pending_key.take();
-                        if value_of.is_none() {
-                            *value_of = Some(String::new());
-                        }
+                        let key = pending_key.take().unwrap_or_default();
+                        keys.push(key.clone());
+                        *value_of = Some(key);
                     }
                 }
             }
             TokenKind::Punct(Punct::Semicolon) => {
                 // Inside `{ }` of an object a `;` is a typo for `,`; treat it the same way.
-                if let Some(Frame { kind: FrameKind::Object { value_of, pending_key }, .. }) = frames.last_mut() {
-                    *value_of = None;
-                    *pending_key = None;
+                if let Some(Frame { kind: FrameKind::Object { value_of, pending_key, keys }, .. }) = frames.last_mut() {
+                    finish_property(value_of, pending_key, keys);
                 }
             }
             TokenKind::Ident(name) | TokenKind::Str { value: name, .. } => {
-                if let Some(Frame { kind: FrameKind::Object { value_of: None, pending_key }, .. }) = frames.last_mut() {
+                if let Some(Frame { kind: FrameKind::Object { value_of: None, pending_key, .. }, .. }) =
+                    frames.last_mut()
+                {
                     *pending_key = Some(name.clone());
                 }
             }
             TokenKind::Number(value) => {
-                if let Some(Frame { kind: FrameKind::Object { value_of: None, pending_key }, .. }) = frames.last_mut() {
+                if let Some(Frame { kind: FrameKind::Object { value_of: None, pending_key, .. }, .. }) =
+                    frames.last_mut()
+                {
                     *pending_key = Some(super::ast::js_number_to_string(*value));
                 }
             }
@@ -220,6 +225,11 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
         }
     }
 
+    let sibling_keys = match frames.last().map(|frame| &frame.kind) {
+        Some(FrameKind::Object { keys, .. }) => keys.clone(),
+        _ => Vec::new(),
+    };
+
     let last = tokens.last();
     let after_dot = last.is_some_and(|t| t.is_punct(Punct::Dot) || t.is_punct(Punct::QuestionDot));
     let position = if after_dot && !in_string {
@@ -251,7 +261,19 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
         partial_span,
         in_string,
         in_comment,
+        sibling_keys,
     }
+}
+
+/// At `,` (or a mistyped `;`) in an object: a key without `:` was a shorthand property.
+fn finish_property(value_of: &mut Option<String>, pending_key: &mut Option<String>, keys: &mut Vec<String>) {
+    if value_of.is_none() {
+        if let Some(shorthand) = pending_key.take() {
+            keys.push(shorthand);
+        }
+    }
+    *value_of = None;
+    *pending_key = None;
 }
 
 /// Whether text made only of whitespace and comments ends inside a comment.
@@ -429,6 +451,9 @@ mod tests {
         if context.in_comment {
             out.push_str(" in_comment");
         }
+        if !context.sibling_keys.is_empty() {
+            out.push_str(&format!(" siblings={}", context.sibling_keys.join(",")));
+        }
         assert_eq!(context.partial_span.text(&source), context.partial.as_str(), "partial span");
         out
     }
@@ -443,17 +468,23 @@ mod tests {
             ("User.find(|", expect![[r#"Value receiver=User method=find arg=0 partial="""#]]),
             ("User.find({ |", expect![[r#"Key receiver=User method=find arg=0 partial="""#]]),
             ("User.find({ na|", expect![[r#"Key receiver=User method=find arg=0 partial="na""#]]),
-            ("User.find({ name: |", expect![[r#"Value receiver=User method=find arg=0 path=name partial="""#]]),
+            (
+                "User.find({ name: |",
+                expect![[r#"Value receiver=User method=find arg=0 path=name partial="" siblings=name"#]],
+            ),
             (
                 "User.find({ name: \"ad|",
-                expect![[r#"Value receiver=User method=find arg=0 path=name partial="ad" in_string"#]],
+                expect![[r#"Value receiver=User method=find arg=0 path=name partial="ad" in_string siblings=name"#]],
             ),
             (
                 "User.find({ \"first na|",
                 expect![[r#"Key receiver=User method=find arg=0 partial="first na" in_string"#]],
             ),
             ("User.find({ age: { $g|", expect![[r#"Key receiver=User method=find arg=0 path=age partial="$g""#]]),
-            ("User.find({ age: { $gt: 1 }, |", expect![[r#"Key receiver=User method=find arg=0 partial="""#]]),
+            (
+                "User.find({ age: { $gt: 1 }, |",
+                expect![[r#"Key receiver=User method=find arg=0 partial="" siblings=age"#]],
+            ),
             (
                 "User.updateOne({ _id: id }, { $set: { |",
                 expect![[r#"Key receiver=User method=updateOne arg=1 path=$set partial="""#]],
@@ -476,7 +507,9 @@ mod tests {
             ("mongoose.Schema.Types.|", expect![[r#"Member receiver=mongoose.Schema.Types partial="""#]]),
             (
                 "const userSchema = new mongoose.Schema({\n  username: { type: Str|",
-                expect![[r#"Value receiver=mongoose method=new Schema arg=0 path=username.type partial="Str""#]],
+                expect![[
+                    r#"Value receiver=mongoose method=new Schema arg=0 path=username.type partial="Str" siblings=type"#
+                ]],
             ),
             (
                 "const userSchema = new mongoose.Schema({\n  username: { ty|",
@@ -488,18 +521,22 @@ mod tests {
             ),
             (
                 "app.post(\"/signup\", async (req, res) => {\n  await User.create({ username: req.body.|",
-                expect![[r#"Member receiver=req.body method=create arg=0 path=username partial="""#]],
+                expect![[r#"Member receiver=req.body method=create arg=0 path=username partial="" siblings=username"#]],
             ),
             ("User.find({ _id: ObjectId(|", expect![[r#"Value method=ObjectId arg=0 partial="""#]]),
             (
                 "User.create({ username : req.body.username ; pass|",
-                expect![[r#"Key receiver=User method=create arg=0 partial="pass""#]],
+                expect![[r#"Key receiver=User method=create arg=0 partial="pass" siblings=username"#]],
             ),
             ("User.find({ a: 1 }).limit(5)\nUser.|", expect![[r#"Member receiver=User partial="""#]]),
             ("User.find({ a: 1 })|", expect![[r#"Name partial="""#]]),
             ("if (user) { Us|", expect![[r#"Name partial="Us""#]]),
             ("x = a?.b?.|", expect![[r#"Member receiver=a.b partial="""#]]),
-            ("User.find({ 1: |", expect![[r#"Value receiver=User method=find arg=0 path=1 partial="""#]]),
+            ("User.find({ 1: |", expect![[r#"Value receiver=User method=find arg=0 path=1 partial="" siblings=1"#]]),
+            (
+                "User.create({ username, password: \"x\", |",
+                expect![[r#"Key receiver=User method=create arg=0 partial="" siblings=username,password"#]],
+            ),
             ("User.find() // all Us|", expect![[r#"Name partial="" in_comment"#]]),
             ("User.find() // all\nUs|", expect![[r#"Name partial="Us""#]]),
             ("/* a */ User.fi|", expect![[r#"Member receiver=User partial="fi""#]]),
