@@ -573,6 +573,11 @@ fn time_clip(value: f64) -> Option<i64> {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12; day may overflow and is normalised).
 pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    // Far beyond any representable date, clamped so the arithmetic below cannot overflow.
+    const LIMIT: i64 = 1_000_000_000_000;
+    let (year, month, day) = (year.clamp(-LIMIT, LIMIT), month.clamp(-LIMIT, LIMIT), day.clamp(-LIMIT, LIMIT));
+    let year = year + (month - 1).div_euclid(12);
+    let month = (month - 1).rem_euclid(12) + 1;
     let year = if month <= 2 { year - 1 } else { year };
     let era = if year >= 0 { year } else { year - 399 } / 400;
     let year_of_era = year - era * 400;
@@ -584,7 +589,8 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// `(year, month 1-12, day 1-31)` of a day count since 1970-01-01.
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
+    // Clamped far beyond any representable date so the arithmetic below cannot overflow.
+    let z = days.clamp(-1_000_000_000_000_000, 1_000_000_000_000_000) + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let day_of_era = z - era * 146_097;
     let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
@@ -906,6 +912,11 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(1970, 13, 1), days_from_civil(1971, 1, 1));
+        assert_eq!(days_from_civil(1970, 0, 1), days_from_civil(1969, 12, 1));
+        let _ = days_from_civil(i64::MAX, i64::MIN, i64::MAX);
+        let _ = civil_from_days(i64::MIN);
+        let _ = civil_from_days(i64::MAX);
         assert_eq!(date_to_js_string(0), "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
         assert_eq!(js_to_int32(4_294_967_301.0), 5);
         assert_eq!(js_to_int32(-1.5), -1);
