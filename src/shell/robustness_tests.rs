@@ -125,10 +125,15 @@ fn the_lecture_snippet_used_for_mutations_parses() {
 
 /// Everything the front end offers, run on one input; it must return (`Ok` or `Err`) and never panic.
 fn exercise(source: &str) {
-    if let Ok(program) = parse(source) {
-        let _ = program.to_string();
-        for offset in [0, source.len() / 2, source.len()] {
-            let _ = super::ast::node_path_at(&program, offset);
+    match parse(source) {
+        Ok(program) => {
+            let _ = program.to_string();
+            for offset in [0, source.len() / 2, source.len()] {
+                let _ = super::ast::node_path_at(&program, offset);
+            }
+        }
+        Err(error) => {
+            let _ = error.render(source);
         }
     }
     let _ = super::lexer::tokenize_partial(source);
