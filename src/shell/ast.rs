@@ -315,6 +315,61 @@ impl Expr {
     }
 }
 
+/// One step of a member/call chain, as returned by [`Expr::chain`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ChainStep<'a> {
+    /// `.name` or `?.name`.
+    Property { name: &'a Name, optional: bool },
+    /// `[index]` or `?.[index]`.
+    Index { index: &'a Expr, optional: bool },
+    /// `(args)` or `?.(args)`.
+    Call { args: &'a [Expr], optional: bool },
+}
+
+/// A step together with the expression it completes (`db.users.find` for the step `.find`), whose span
+/// covers the chain from its root up to and including that step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChainItem<'a> {
+    pub step: ChainStep<'a>,
+    pub expr: &'a Expr,
+}
+
+impl Expr {
+    /// Flattens `db.users.find({}).sort({ a: 1 }).limit(5)` into its root (`db`) and the steps in reading
+    /// order: `.users`, `.find`, `({})`, `.sort`, `({ a: 1 })`, `.limit`, `(5)`. Iterative, so any depth is fine.
+    pub fn chain(&self) -> (&Expr, Vec<ChainItem<'_>>) {
+        let mut items = Vec::new();
+        let mut current = self;
+        loop {
+            let (step, inner) = match &current.kind {
+                ExprKind::Member { object, property, optional } => {
+                    (ChainStep::Property { name: property, optional: *optional }, object.as_ref())
+                }
+                ExprKind::Index { object, index, optional } => {
+                    (ChainStep::Index { index, optional: *optional }, object.as_ref())
+                }
+                ExprKind::Call { callee, args, optional } => {
+                    (ChainStep::Call { args, optional: *optional }, callee.as_ref())
+                }
+                _ => break,
+            };
+            items.push(ChainItem { step, expr: current });
+            current = inner;
+        }
+        items.reverse();
+        (current, items)
+    }
+
+    /// The expression inside any number of `await`s (the executor runs `await x` as `x`).
+    pub fn without_await(&self) -> &Expr {
+        let mut current = self;
+        while let ExprKind::Await(inner) = &current.kind {
+            current = inner;
+        }
+        current
+    }
+}
+
 /// A node of the tree, as returned by [`node_path_at`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NodeRef<'a> {
@@ -815,6 +870,41 @@ mod tests {
         "#]]
         .assert_debug_eq(&show(at_18));
         assert!(node_path_at(&program, 10_000).is_empty());
+    }
+
+    #[test]
+    fn chains_flatten_in_reading_order() {
+        let source = "await db.users.find({ a: 1 })?.sort({ a: -1 }).limit(5)[0]";
+        let program = crate::shell::parser::parse(source).unwrap();
+        let StmtKind::Expression(expr) = &program.statements[0].kind else { panic!("not an expression") };
+        let (root, items) = expr.without_await().chain();
+        let steps: Vec<String> = items
+            .iter()
+            .map(|item| {
+                let step = match item.step {
+                    ChainStep::Property { name, optional } => {
+                        format!("{}.{}", if optional { "?" } else { "" }, name.name)
+                    }
+                    ChainStep::Index { index, .. } => format!("[{index}]"),
+                    ChainStep::Call { args, .. } => format!("({} args)", args.len()),
+                };
+                format!("{step} <- {}", item.expr.span.text(source))
+            })
+            .collect();
+        assert_eq!(root.span.text(source), "db");
+        expect_test::expect![[r#"
+            [
+                ".users <- db.users",
+                ".find <- db.users.find",
+                "(1 args) <- db.users.find({ a: 1 })",
+                "?.sort <- db.users.find({ a: 1 })?.sort",
+                "(1 args) <- db.users.find({ a: 1 })?.sort({ a: -1 })",
+                ".limit <- db.users.find({ a: 1 })?.sort({ a: -1 }).limit",
+                "(1 args) <- db.users.find({ a: 1 })?.sort({ a: -1 }).limit(5)",
+                "[0] <- db.users.find({ a: 1 })?.sort({ a: -1 }).limit(5)[0]",
+            ]
+        "#]]
+        .assert_debug_eq(&steps);
     }
 
     #[test]

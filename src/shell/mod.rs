@@ -31,7 +31,7 @@ pub mod parser;
 pub mod span;
 pub mod suggest;
 
-pub use ast::{node_path_at, Expr, ExprKind, NodeRef, Program, Stmt, StmtKind};
+pub use ast::{node_path_at, ChainItem, ChainStep, Expr, ExprKind, NodeRef, Program, Stmt, StmtKind};
 pub use cursor::{cursor_context, ChainLink, CursorContext, CursorPosition};
 pub use error::{ErrorKind, ParseError};
 pub use literal::{evaluate, evaluate_document, Resolver};
