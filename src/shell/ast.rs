@@ -315,6 +315,155 @@ impl Expr {
     }
 }
 
+/// One step of a member/call chain, as returned by [`Expr::chain`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ChainStep<'a> {
+    /// `.name` or `?.name`.
+    Property { name: &'a Name, optional: bool },
+    /// `[index]` or `?.[index]`.
+    Index { index: &'a Expr, optional: bool },
+    /// `(args)` or `?.(args)`.
+    Call { args: &'a [Expr], optional: bool },
+}
+
+/// A step together with the expression it completes (`db.users.find` for the step `.find`), whose span
+/// covers the chain from its root up to and including that step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChainItem<'a> {
+    pub step: ChainStep<'a>,
+    pub expr: &'a Expr,
+}
+
+impl Expr {
+    /// Flattens `db.users.find({}).sort({ a: 1 }).limit(5)` into its root (`db`) and the steps in reading
+    /// order: `.users`, `.find`, `({})`, `.sort`, `({ a: 1 })`, `.limit`, `(5)`. Iterative, so any depth is fine.
+    pub fn chain(&self) -> (&Expr, Vec<ChainItem<'_>>) {
+        let mut items = Vec::new();
+        let mut current = self;
+        loop {
+            let (step, inner) = match &current.kind {
+                ExprKind::Member { object, property, optional } => {
+                    (ChainStep::Property { name: property, optional: *optional }, object.as_ref())
+                }
+                ExprKind::Index { object, index, optional } => {
+                    (ChainStep::Index { index, optional: *optional }, object.as_ref())
+                }
+                ExprKind::Call { callee, args, optional } => {
+                    (ChainStep::Call { args, optional: *optional }, callee.as_ref())
+                }
+                _ => break,
+            };
+            items.push(ChainItem { step, expr: current });
+            current = inner;
+        }
+        items.reverse();
+        (current, items)
+    }
+
+    /// The expression inside any number of `await`s (the executor runs `await x` as `x`).
+    pub fn without_await(&self) -> &Expr {
+        let mut current = self;
+        while let ExprKind::Await(inner) = &current.kind {
+            current = inner;
+        }
+        current
+    }
+}
+
+/// A node of the tree, as returned by [`node_path_at`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NodeRef<'a> {
+    Stmt(&'a Stmt),
+    Expr(&'a Expr),
+    /// An object property; its key span tells whether the offset is on the key.
+    Property(&'a Property),
+}
+
+impl NodeRef<'_> {
+    pub fn span(&self) -> Span {
+        match self {
+            NodeRef::Stmt(stmt) => stmt.span,
+            NodeRef::Expr(expr) => expr.span,
+            NodeRef::Property(property) => property.span,
+        }
+    }
+}
+
+/// The nodes whose spans contain byte `offset`, outermost first (statement, then ever smaller
+/// expressions). A span's end counts as inside, so the offset just after `find` still finds it.
+/// Iterative: no recursion, whatever the tree's depth.
+pub fn node_path_at(program: &Program, offset: usize) -> Vec<NodeRef<'_>> {
+    let mut path = Vec::new();
+    let mut candidates: Vec<NodeRef<'_>> = program.statements.iter().map(NodeRef::Stmt).collect();
+    while let Some(node) = candidates.iter().find(|node| node.span().contains(offset)).copied() {
+        path.push(node);
+        candidates = children(node);
+    }
+    path
+}
+
+fn function_children(function: &Function) -> Vec<NodeRef<'_>> {
+    match &function.body {
+        FunctionBody::Block(statements) => statements.iter().map(NodeRef::Stmt).collect(),
+        FunctionBody::Expression(expr) => vec![NodeRef::Expr(expr)],
+    }
+}
+
+fn children(node: NodeRef<'_>) -> Vec<NodeRef<'_>> {
+    match node {
+        NodeRef::Property(property) => vec![NodeRef::Expr(&property.value)],
+        NodeRef::Stmt(stmt) => match &stmt.kind {
+            StmtKind::Declaration { declarators, .. } => {
+                declarators.iter().filter_map(|declarator| declarator.init.as_ref().map(NodeRef::Expr)).collect()
+            }
+            StmtKind::Expression(expr) | StmtKind::ExportDefault(expr) | StmtKind::Throw(expr) => {
+                vec![NodeRef::Expr(expr)]
+            }
+            StmtKind::Return(value) => value.iter().map(NodeRef::Expr).collect(),
+            StmtKind::Export(inner) => vec![NodeRef::Stmt(inner)],
+            StmtKind::Block(statements) => statements.iter().map(NodeRef::Stmt).collect(),
+            StmtKind::If { test, consequent, alternate } => {
+                let mut nodes = vec![NodeRef::Expr(test), NodeRef::Stmt(consequent)];
+                nodes.extend(alternate.iter().map(|alternate| NodeRef::Stmt(alternate)));
+                nodes
+            }
+            StmtKind::Try { block, catch_block, finally_block, .. } => block
+                .iter()
+                .chain(catch_block.iter().flatten())
+                .chain(finally_block.iter().flatten())
+                .map(NodeRef::Stmt)
+                .collect(),
+            StmtKind::Function(function) => function_children(function),
+            StmtKind::Import(_) | StmtKind::ShellCommand { .. } | StmtKind::Empty => Vec::new(),
+        },
+        NodeRef::Expr(expr) => match &expr.kind {
+            ExprKind::Array(items) => items.iter().map(NodeRef::Expr).collect(),
+            ExprKind::Object(properties) => properties.iter().map(NodeRef::Property).collect(),
+            ExprKind::Member { object, .. } => vec![NodeRef::Expr(object)],
+            ExprKind::Index { object, index, .. } => vec![NodeRef::Expr(object), NodeRef::Expr(index)],
+            ExprKind::Call { callee, args, .. } | ExprKind::New { callee, args } => {
+                std::iter::once(NodeRef::Expr(callee.as_ref())).chain(args.iter().map(NodeRef::Expr)).collect()
+            }
+            ExprKind::Await(inner) => vec![NodeRef::Expr(inner)],
+            ExprKind::Unary { operand, .. } => vec![NodeRef::Expr(operand)],
+            ExprKind::Binary { left, right, .. } => vec![NodeRef::Expr(left), NodeRef::Expr(right)],
+            ExprKind::Conditional { test, consequent, alternate } => {
+                vec![NodeRef::Expr(test), NodeRef::Expr(consequent), NodeRef::Expr(alternate)]
+            }
+            ExprKind::Assign { target, value } => vec![NodeRef::Expr(target), NodeRef::Expr(value)],
+            ExprKind::Function(function) => function_children(function),
+            ExprKind::Number(_)
+            | ExprKind::String(_)
+            | ExprKind::Template(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Null
+            | ExprKind::Undefined
+            | ExprKind::Regex { .. }
+            | ExprKind::Ident(_) => Vec::new(),
+        },
+    }
+}
+
 /// Formats a number the way JavaScript's `String(n)` does (`1`, `1.5`, `1e+21`, `1e-7`, `-0` → `0`).
 pub fn js_number_to_string(value: f64) -> String {
     if value.is_nan() {
@@ -687,9 +836,76 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_path_finds_the_innermost_nodes_at_an_offset() {
+        let source = "const u = await User.find({ age: { $gt: 18 } }).limit(5);";
+        let program = crate::shell::parser::parse(source).unwrap();
+        let show = |offset: usize| -> Vec<String> {
+            node_path_at(&program, offset)
+                .iter()
+                .map(|node| match node {
+                    NodeRef::Stmt(_) => "stmt".to_string(),
+                    NodeRef::Property(property) => format!("prop {}", property.key),
+                    NodeRef::Expr(expr) => expr.span.text(source).to_string(),
+                })
+                .collect()
+        };
+        let at_18 = source.find("18").unwrap();
+        expect_test::expect![[r#"
+            [
+                "stmt",
+                "await User.find({ age: { $gt: 18 } }).limit(5)",
+                "User.find({ age: { $gt: 18 } }).limit(5)",
+                "User.find({ age: { $gt: 18 } }).limit",
+                "User.find({ age: { $gt: 18 } })",
+                "{ age: { $gt: 18 } }",
+                "prop age",
+                "{ $gt: 18 }",
+                "prop $gt",
+                "18",
+            ]
+        "#]]
+        .assert_debug_eq(&show(at_18));
+        assert!(node_path_at(&program, 10_000).is_empty());
+    }
+
+    #[test]
+    fn chains_flatten_in_reading_order() {
+        let source = "await db.users.find({ a: 1 })?.sort({ a: -1 }).limit(5)[0]";
+        let program = crate::shell::parser::parse(source).unwrap();
+        let StmtKind::Expression(expr) = &program.statements[0].kind else { panic!("not an expression") };
+        let (root, items) = expr.without_await().chain();
+        let steps: Vec<String> = items
+            .iter()
+            .map(|item| {
+                let step = match item.step {
+                    ChainStep::Property { name, optional } => {
+                        format!("{}.{}", if optional { "?" } else { "" }, name.name)
+                    }
+                    ChainStep::Index { index, .. } => format!("[{index}]"),
+                    ChainStep::Call { args, .. } => format!("({} args)", args.len()),
+                };
+                format!("{step} <- {}", item.expr.span.text(source))
+            })
+            .collect();
+        assert_eq!(root.span.text(source), "db");
+        expect_test::expect![[r#"
+            [
+                ".users <- db.users",
+                ".find <- db.users.find",
+                "(1 args) <- db.users.find({ a: 1 })",
+                "?.sort <- db.users.find({ a: 1 })?.sort",
+                "(1 args) <- db.users.find({ a: 1 })?.sort({ a: -1 })",
+                ".limit <- db.users.find({ a: 1 })?.sort({ a: -1 }).limit",
+                "(1 args) <- db.users.find({ a: 1 })?.sort({ a: -1 }).limit(5)",
+                "[0] <- db.users.find({ a: 1 })?.sort({ a: -1 }).limit(5)[0]",
+            ]
+        "#]]
+        .assert_debug_eq(&steps);
+    }
 
     #[test]
     fn numbers_print_like_javascript_string_conversion() {

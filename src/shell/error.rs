@@ -138,7 +138,6 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::expect;

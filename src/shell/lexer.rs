@@ -338,6 +338,14 @@ impl<'a> Lexer<'a> {
                 format!("`{c}` is a typographic quote, not a JavaScript quote"),
                 Some("use straight quotes `\"` or `'` (word processors replace them with curly ones)"),
             ),
+            '\u{2013}' | '\u{2014}' | '\u{2212}' => (
+                format!("`{c}` is a typographic dash, not a minus sign"),
+                Some("use the plain `-` key (slides and word processors turn it into a dash)"),
+            ),
+            '\u{200b}' | '\u{2060}' | '\u{00ad}' => (
+                format!("an invisible character (U+{:04X}) is hidden here", c as u32),
+                Some("delete it; it often comes from copying code out of a web page or PDF"),
+            ),
             '#' | '@' | '~' | '^' | '\\' => (format!("`{c}` has no meaning here"), None),
             _ if c.is_control() => (
                 format!("unexpected control character U+{:04X}", c as u32),
@@ -508,7 +516,6 @@ impl<'a> Lexer<'a> {
 
     /// Reads digits of `radix` with `_` separators (only allowed between two digits) and returns them without `_`.
     fn digits(&mut self, radix: u32) -> Result<String, ParseError> {
-        let start = self.pos;
         let mut digits = String::new();
         let mut previous_was_digit = false;
         while let Some(c) = self.peek_char() {
@@ -534,7 +541,6 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
-        let _ = start;
         Ok(digits)
     }
 
@@ -823,7 +829,6 @@ fn is_line_terminator(c: char) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
@@ -929,6 +934,14 @@ b' "\q""#,
         check(
             "“hi”",
             expect![[r#"error 1:1 UnexpectedCharacter: `“` is a typographic quote, not a JavaScript quote"#]],
+        );
+        check(
+            "sort({ age: \u{2013}1 })",
+            expect!["error 1:13 UnexpectedCharacter: `–` is a typographic dash, not a minus sign"],
+        );
+        check(
+            "find(\u{200b})",
+            expect!["error 1:6 UnexpectedCharacter: an invisible character (U+200B) is hidden here"],
         );
         check("#!/usr/bin/env node\nx", expect![[r#"⏎id:x eof"#]]);
         check("", expect![[r#"eof"#]]);

@@ -6,6 +6,11 @@
 //! integers beyond ±2³¹, `-0`, `NaN`, `±Infinity`) stays `Double`. `Int64` only comes from `NumberLong(…)`,
 //! `Decimal128` only from `NumberDecimal(…)`. So `{ a: 1.0 }` stores `Int32(1)`, and `Date.now()` a `Double`.
 //!
+//! Helpers follow mongosh: `NumberInt(v)` is `parseInt(String(v), 10)` wrapped to 32 bits (`NumberInt("12abc")`
+//! is 12, `NumberInt("abc")` is 0); `NumberLong(n)` truncates a number; `NumberDecimal(n)` reads `String(n)`.
+//! One deliberate difference: `NumberLong("12x")` is an error here, where js-bson's lenient `Long.fromString`
+//! would silently produce some number.
+//!
 //! Regex flags follow js-bson too: `i` and `m` are kept, `g` is stored as `s` (a long-standing js-bson quirk),
 //! and `s`, `u`, `y`, `d`, `v` are dropped.
 //!
@@ -333,12 +338,23 @@ impl Evaluator<'_> {
             ["Date"] if is_new => self.new_date(expr, args, depth),
             ["Date"] => Ok(Bson::String(date_to_js_string(self.resolver.now().timestamp_millis()))),
             ["Date", "now"] if !is_new => Ok(js_number_to_bson(self.resolver.now().timestamp_millis() as f64)),
+            // mongosh: `new Int32(parseInt(`${v}`, 10))`, and js-bson's Int32 keeps `value | 0`.
             ["NumberInt"] | ["Int32"] => {
-                let value = match evaluated(0)? {
-                    None => 0.0,
-                    Some(value) => to_js_number(&value),
+                let text = match evaluated(0)? {
+                    None | Some(Bson::Null | Bson::Undefined) => "0".to_string(),
+                    Some(Bson::String(text)) => text,
+                    Some(Bson::Int32(n)) => n.to_string(),
+                    Some(Bson::Int64(n)) => n.to_string(),
+                    Some(Bson::Double(n)) => js_number_to_string(n),
+                    Some(_) => {
+                        return Err(self.error(
+                            ErrorKind::InvalidArgument,
+                            expr.span,
+                            "NumberInt(…) needs a number or a string of digits",
+                        ))
+                    }
                 };
-                Ok(Bson::Int32(js_to_int32(value)))
+                Ok(Bson::Int32(js_to_int32(js_parse_int(&text))))
             }
             ["NumberLong"] | ["Long"] => match evaluated(0)? {
                 None => Ok(Bson::Int64(0)),
@@ -454,7 +470,9 @@ impl Evaluator<'_> {
                     *slot = number_of(value).ok_or_else(invalid)?;
                 }
                 let [mut year, month, day, hours, minutes, seconds, ms] = numbers;
-                if numbers.iter().any(|n| !n.is_finite()) {
+                // Beyond ±300,000 years every date is out of JavaScript's range anyway; checking first keeps
+                // the calendar arithmetic below far from integer overflow.
+                if numbers.iter().any(|n| !n.is_finite() || n.abs() > 1e15) || year.abs() > 300_000.0 {
                     return Err(invalid());
                 }
                 let year_integer = year.trunc();
@@ -474,20 +492,23 @@ impl Evaluator<'_> {
     }
 }
 
-/// A JavaScript number from a BSON value the way `Number(value)` works for the types that matter here.
-fn to_js_number(value: &Bson) -> f64 {
-    match value {
-        Bson::String(text) => {
-            let trimmed = text.trim();
-            if trimmed.is_empty() {
-                0.0
-            } else {
-                trimmed.parse::<f64>().unwrap_or(f64::NAN)
-            }
-        }
-        Bson::Boolean(b) => f64::from(u8::from(*b)),
-        Bson::Null => 0.0,
-        other => number_of(other).unwrap_or(f64::NAN),
+/// JavaScript's `parseInt(text, 10)`: skips leading whitespace, reads an optional sign and the longest run of
+/// decimal digits, ignores the rest (`"12abc"` → 12, `"1e3"` → 1); no digits gives NaN.
+fn js_parse_int(text: &str) -> f64 {
+    let trimmed = text.trim_start();
+    let (negative, unsigned) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    let digits: String = unsigned.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return f64::NAN;
+    }
+    let value = digits.parse::<f64>().unwrap_or(f64::NAN);
+    if negative {
+        -value
+    } else {
+        value
     }
 }
 
@@ -552,6 +573,11 @@ fn time_clip(value: f64) -> Option<i64> {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12; day may overflow and is normalised).
 pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    // Far beyond any representable date, clamped so the arithmetic below cannot overflow.
+    const LIMIT: i64 = 1_000_000_000_000;
+    let (year, month, day) = (year.clamp(-LIMIT, LIMIT), month.clamp(-LIMIT, LIMIT), day.clamp(-LIMIT, LIMIT));
+    let year = year + (month - 1).div_euclid(12);
+    let month = (month - 1).rem_euclid(12) + 1;
     let year = if month <= 2 { year - 1 } else { year };
     let era = if year >= 0 { year } else { year - 399 } / 400;
     let year_of_era = year - era * 400;
@@ -563,7 +589,8 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// `(year, month 1-12, day 1-31)` of a day count since 1970-01-01.
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
+    // Clamped far beyond any representable date so the arithmetic below cannot overflow.
+    let z = days.clamp(-1_000_000_000_000_000, 1_000_000_000_000_000) + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let day_of_era = z - era * 146_097;
     let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
@@ -685,7 +712,6 @@ pub fn date_to_js_string(millis: i64) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use crate::shell::parser::parse_expression;
@@ -768,6 +794,15 @@ mod tests {
             ("NumberInt(5.9)", expect!["Int32(5)"]),
             ("NumberInt(2147483648)", expect!["Int32(-2147483648)"]),
             ("NumberInt(\"abc\")", expect!["Int32(0)"]),
+            ("NumberInt(\" -12abc\")", expect!["Int32(-12)"]),
+            ("NumberInt(\"1e3\")", expect!["Int32(1)"]),
+            ("NumberInt(1e21)", expect!["Int32(1)"]),
+            ("NumberInt(\"4294967301\")", expect!["Int32(5)"]),
+            ("NumberInt()", expect!["Int32(0)"]),
+            (
+                "NumberInt(true)",
+                expect!["error 1:1 InvalidArgument: NumberInt(…) needs a number or a string of digits"],
+            ),
             ("NumberLong(\"9007199254740993\")", expect!["Int64(9007199254740993)"]),
             ("NumberLong(5)", expect!["Int64(5)"]),
             ("NumberLong()", expect!["Int64(0)"]),
@@ -846,6 +881,10 @@ mod tests {
             ("new Date(99, 0)", expect!["DateTime(1999-01-01 0:00:00.0 +00:00:00)"]),
             ("new Date(Date.now() - 24 * 60 * 60 * 1000)", expect!["DateTime(2024-05-05 7:08:09.01 +00:00:00)"]),
             ("new Date(\"yesterday\")", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
+            ("new Date(1e300, 0)", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
+            ("new Date(275760, 8, 13)", expect!["DateTime(8640000000000000)"]),
+            ("new Date(275760, 8, 14)", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
+            ("new Date(8.64e15 + 1)", expect!["error 1:1 InvalidArgument: this makes an Invalid Date"]),
             ("Date.now()", expect!["Double(1714979289010.0)"]),
             ("Date()", expect![[r#"String("Mon May 06 2024 07:08:09 GMT+0000 (Coordinated Universal Time)")"#]]),
             ("/^ada/i", expect![[r#"Regex { pattern: "^ada", options: "i" }"#]]),
@@ -873,6 +912,11 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(1970, 13, 1), days_from_civil(1971, 1, 1));
+        assert_eq!(days_from_civil(1970, 0, 1), days_from_civil(1969, 12, 1));
+        let _ = days_from_civil(i64::MAX, i64::MIN, i64::MAX);
+        let _ = civil_from_days(i64::MIN);
+        let _ = civil_from_days(i64::MAX);
         assert_eq!(date_to_js_string(0), "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
         assert_eq!(js_to_int32(4_294_967_301.0), 5);
         assert_eq!(js_to_int32(-1.5), -1);

@@ -321,6 +321,13 @@ impl<'a> Parser<'a> {
                     .map_or("this statement is not supported", |(_, m)| m);
                 return Err(self.error(ErrorKind::Unsupported, token.span, message));
             }
+            // `{ name: "ada" }` typed alone is an object, as mongosh and the Node.js REPL read it; crudlab has
+            // no labels, so `{ key:` can never start a block.
+            _ if token.is_punct(Punct::LBrace) && self.starts_object_literal() => {
+                let expr = self.parse_expression()?;
+                self.end_statement()?;
+                StmtKind::Expression(expr)
+            }
             _ if token.is_punct(Punct::LBrace) => StmtKind::Block(self.parse_block()?),
             _ if token.is_punct(Punct::Semicolon) => {
                 self.advance();
@@ -333,6 +340,12 @@ impl<'a> Parser<'a> {
             }
         };
         Ok(Stmt { kind, span: self.span_from(start) })
+    }
+
+    fn starts_object_literal(&self) -> bool {
+        let key = self.peek_at(1);
+        let key_like = matches!(key.kind, TokenKind::Ident(_) | TokenKind::Str { .. } | TokenKind::Number(_));
+        key_like && self.peek_at(2).is_punct(Punct::Colon)
     }
 
     /// Automatic semicolon insertion: a statement ends at `;`, before `}`, at the end, or at a line break.
@@ -354,6 +367,15 @@ impl<'a> Parser<'a> {
                 ErrorKind::Unsupported,
                 format!("`{}` is not supported", token.span.text(self.source)),
                 "write it out: `x = x + 1`".to_string(),
+            ),
+            TokenKind::Punct(closer @ (Punct::RParen | Punct::RBracket)) => (
+                ErrorKind::UnexpectedToken,
+                format!(
+                    "`{}` closes nothing: there is no matching `{}` before it",
+                    closer.as_str(),
+                    if *closer == Punct::RParen { "(" } else { "[" }
+                ),
+                "remove it, or add the opening bracket it belongs to".to_string(),
             ),
             TokenKind::Punct(Punct::Colon) => (
                 ErrorKind::UnexpectedToken,
@@ -1496,7 +1518,6 @@ pub(crate) fn match_brackets(tokens: &[Token]) -> Vec<Option<usize>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
@@ -1733,6 +1754,15 @@ const h = function () {}"#,
             expect![[r#"
             error 1:13 UnexpectedToken: expected the end of the statement, found a number
             hint: put each statement on its own line or separate statements with `;`; a `,` or an operator may be missing"#]],
+        );
+        check(
+            "{ name: \"ada\", age: 36 }\n{ \"a\": 1 }.a\n{}",
+            expect![[r#"
+            { name: "ada", age: 36 };
+            { "a": 1 }.a;
+            {
+            }
+        "#]],
         );
         check(
             "{ a; b }  ;;",
@@ -1975,6 +2005,15 @@ const h = function () {}"#,
                 error 1:9 UnexpectedEnd: the code ends here, but `from` and the module name, like `from "mongoose"` is missing
                 hint: finish the statement, or check for a missing closing bracket or quote"#]],
             ),
+            ("User.find({ name: \"ada\" }", expect![[r#"
+                error 1:10 Unclosed: this `(` is never closed
+                hint: add the missing `)`"#]]),
+            ("User.find({ name: \"ada\" }))", expect![[r#"
+                error 1:27 UnexpectedToken: `)` closes nothing: there is no matching `(` before it
+                hint: remove it, or add the opening bracket it belongs to"#]]),
+            ("const user = await User.findOne({ username })\nif (!user) {\n  res.status(403).json({ message: \"no\" })\n", expect![[r#"
+                error 2:12 Unclosed: this `{` is never closed
+                hint: add the missing `}`"#]]),
             (
                 "a: 1",
                 expect![[r#"

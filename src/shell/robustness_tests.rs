@@ -1,5 +1,4 @@
 //! Robustness tests for the whole shell front end: no panic, no endless loop and no stack overflow on any input.
-#![allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 
 use proptest::prelude::*;
 
@@ -126,9 +125,59 @@ fn the_lecture_snippet_used_for_mutations_parses() {
 
 /// Everything the front end offers, run on one input; it must return (`Ok` or `Err`) and never panic.
 fn exercise(source: &str) {
-    let _ = parse(source).map(|program| program.to_string());
+    match parse(source) {
+        Ok(program) => {
+            let _ = program.to_string();
+            for offset in [0, source.len() / 2, source.len()] {
+                let _ = super::ast::node_path_at(&program, offset);
+            }
+        }
+        Err(error) => {
+            let _ = error.render(source);
+        }
+    }
     let _ = super::lexer::tokenize_partial(source);
-    let _ = super::parser::parse_expression(source);
+    if let Ok(expr) = super::parser::parse_expression(source) {
+        let _ = super::literal::evaluate(&expr, source, &EverythingIsNull);
+    }
+    for offset in [0, 1, source.len() / 3, source.len() / 2, source.len()] {
+        let _ = super::cursor::cursor_context(source, offset);
+    }
+    let _ = super::suggest::nearest(source, &["find", "findById", "updateOne"]);
+}
+
+/// A resolver that knows every name (as `null`), so evaluation goes as deep as the input allows.
+struct EverythingIsNull;
+
+impl super::literal::Resolver for EverythingIsNull {
+    fn resolve_name(&self, _name: &str) -> Option<bson::Bson> {
+        Some(bson::Bson::Null)
+    }
+    fn now(&self) -> bson::DateTime {
+        bson::DateTime::from_millis(0)
+    }
+    fn new_object_id(&self) -> bson::oid::ObjectId {
+        bson::oid::ObjectId::from_bytes([0; 12])
+    }
+}
+
+#[test]
+fn deep_values_evaluate_and_cursor_analysis_stays_linear() {
+    on_small_stack(|| {
+        let source = format!("{}1{}", "{a: [".repeat(50), "]}".repeat(50));
+        let expr = super::parser::parse_expression(&source).unwrap();
+        assert!(super::literal::evaluate(&expr, &source, &EverythingIsNull).is_ok());
+    });
+    let deep = format!("f({}", "{a: [".repeat(200_000));
+    let context = super::cursor::cursor_context(&deep, deep.len());
+    assert_eq!(context.key_path.len(), 400_000);
+    // Every `(` reads the chain before it: without a cap this would be quadratic.
+    let chain = format!("{}x(", "a().".repeat(250_000));
+    let started = std::time::Instant::now();
+    let context = super::cursor::cursor_context(&chain, chain.len());
+    assert_eq!(context.method.as_deref(), Some("x"));
+    assert_eq!(context.receiver.len(), 31);
+    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
 }
 
 proptest! {

@@ -107,7 +107,6 @@ pub fn floor_char_boundary(source: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // unwrap is allowed in tests (house rules)
 mod tests {
     use super::*;
 
