@@ -1,7 +1,11 @@
 //! crudlab: a MongoDB-like document store and a Mongoose-like schema layer, for teaching databases in the browser.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod schema;
+pub mod shell;
+pub mod storage;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -7,17 +7,6 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
-    std::process::exit(crudlab_cli::run(std::env::args().skip(1).collect()));
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-mod crudlab_cli {
-    //! Native command-line interface: `crudlab conformance FILE...`.
-    #![allow(clippy::print_stdout)]
-
-    pub fn run(args: Vec<String>) -> i32 {
-        let _ = args;
-        println!("crudlab");
-        0
-    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(crudlab::cli::run(&args));
 }

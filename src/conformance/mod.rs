@@ -2,6 +2,8 @@
 
 pub mod ejson;
 pub mod query;
+pub mod schema;
+pub mod update;
 
 /// The outcome of running one conformance suite.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,0 +1,41 @@
+// The app shell mounts from the release build: every test id is present, the panes are labelled, no console errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the shell mounts with its test ids and labelled panes', async () => {
+  const { context, page, errors } = await openPage(browser, server.url);
+  for (const id of ['editor', 'run', 'pane-raw', 'pane-mongoose', 'collections', 'lesson-panel']) {
+    await page.getByTestId(id).waitFor({ state: 'visible', timeout: 15000 });
+  }
+  assert.match(await page.getByTestId('pane-raw').innerText(), /MongoDB driver \(schemaless\)/);
+  assert.match(await page.getByTestId('pane-mongoose').innerText(), /Mongoose \(with schema\)/);
+  assert.equal(await page.locator('h1').innerText(), 'crudlab');
+  await screenshot(page, 'shell-1280x720');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('the shell is legible at 1920x1080', async () => {
+  const { context, page, errors } = await openPage(browser, server.url, { width: 1920, height: 1080 });
+  await page.getByTestId('editor').waitFor({ state: 'visible', timeout: 15000 });
+  const raw = await page.getByTestId('pane-raw').boundingBox();
+  const mongoose = await page.getByTestId('pane-mongoose').boundingBox();
+  assert.ok(raw && mongoose && raw.x < mongoose.x, 'the panes stand side by side, raw on the left');
+  await screenshot(page, 'shell-1920x1080');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

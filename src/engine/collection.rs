@@ -1,0 +1,816 @@
+//! A collection: documents in natural (insertion) order, its indexes, and the driver's CRUD calls with their result shapes.
+
+use super::changes::Change;
+use super::error::{MongoError, MongoResult};
+use super::generator::Generator;
+use super::index::{Index, ScanResult};
+use super::limits;
+use super::projection::Projection;
+use super::query::{FieldBounds, Filter};
+use super::results::{DeleteResult, InsertManyResult, InsertOneResult, UpdateResult};
+use super::sort::SortSpec;
+use super::update::{upsert_seed, Update, UpdateContext};
+use bson::{Bson, Document};
+use std::collections::BTreeMap;
+
+/// Options of `find` (and of the calls built on it).
+#[derive(Debug, Clone, Default)]
+pub struct FindOptions {
+    pub projection: Option<Document>,
+    pub sort: Option<Document>,
+    pub skip: u64,
+    /// 0 means no limit; a negative limit returns at most |limit| documents, as in MongoDB.
+    pub limit: i64,
+}
+
+/// Which document `findOneAndUpdate` / `findOneAndReplace` return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReturnDocument {
+    #[default]
+    Before,
+    After,
+}
+
+/// Options of the `findOneAnd*` calls.
+#[derive(Debug, Clone, Default)]
+pub struct FindAndModifyOptions {
+    pub sort: Option<Document>,
+    pub projection: Option<Document>,
+    pub upsert: bool,
+    pub return_document: ReturnDocument,
+}
+
+/// How a query was answered, for `explain()`.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The index used, with the bounds on its first field; `None` for a collection scan.
+    pub index: Option<(String, FieldBounds)>,
+    pub keys_examined: u64,
+    pub docs_examined: u64,
+    pub returned: u64,
+}
+
+/// A collection of one database.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// `database.collection`, as MongoDB names it in messages.
+    namespace: String,
+    name: String,
+    /// Records keyed by a sequence number that only grows: iteration order is natural order.
+    records: BTreeMap<u64, Document>,
+    next_record: u64,
+    /// The `_id_` index first, then user indexes in creation order.
+    indexes: Vec<Index>,
+}
+
+impl Collection {
+    pub fn new(database: &str, name: &str) -> Self {
+        let id_keys = vec![("_id".to_string(), 1)];
+        Self {
+            namespace: format!("{database}.{name}"),
+            name: name.to_string(),
+            records: BTreeMap::new(),
+            next_record: 1,
+            indexes: vec![Index::new("_id_", id_keys, true)],
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Documents in natural order.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.records.values()
+    }
+
+    /// Records (sequence number and document) in natural order.
+    pub fn records(&self) -> impl Iterator<Item = (u64, &Document)> {
+        self.records.iter().map(|(k, v)| (*k, v))
+    }
+
+    pub fn indexes(&self) -> &[Index] {
+        &self.indexes
+    }
+
+    /// Puts a stored record back as it was (loading from storage, undo): no `_id` generation, no result.
+    pub fn restore_record(&mut self, record: u64, doc: Document) -> MongoResult<()> {
+        for index in &self.indexes {
+            index.check_unique(&self.namespace, record, &doc)?;
+        }
+        if let Some(old) = self.records.remove(&record) {
+            for index in &mut self.indexes {
+                index.remove(record, &old);
+            }
+        }
+        for index in &mut self.indexes {
+            index.insert(record, &doc);
+        }
+        self.records.insert(record, doc);
+        self.next_record = self.next_record.max(record + 1);
+        Ok(())
+    }
+
+    /// Removes a record without a result (undo of an insert).
+    pub fn remove_record(&mut self, record: u64) -> Option<Document> {
+        let doc = self.records.remove(&record)?;
+        for index in &mut self.indexes {
+            index.remove(record, &doc);
+        }
+        Some(doc)
+    }
+
+    /// Validates and stores one document; `_id` first, generated when absent, as the driver does.
+    fn insert_document(&mut self, doc: Document, generator: &mut Generator) -> MongoResult<(Bson, Change)> {
+        let doc = with_id_first(doc, generator);
+        limits::check_document(&doc)?;
+        let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
+        if let Bson::Array(_) | Bson::RegularExpression(_) | Bson::Undefined = id {
+            return Err(MongoError::new(
+                53,
+                "InvalidIdField",
+                format!("The '_id' value cannot be of type {}", super::value::type_name(&id)),
+            ));
+        }
+        let record = self.next_record;
+        for index in &self.indexes {
+            index.check_unique(&self.namespace, record, &doc)?;
+        }
+        for index in &mut self.indexes {
+            index.insert(record, &doc);
+        }
+        self.next_record += 1;
+        self.records.insert(record, doc.clone());
+        Ok((id, Change::Inserted { record, doc }))
+    }
+
+    /// `insertOne`: `{ acknowledged: true, insertedId }`.
+    pub fn insert_one(
+        &mut self,
+        doc: Document,
+        generator: &mut Generator,
+    ) -> MongoResult<(InsertOneResult, Vec<Change>)> {
+        let (id, change) = self.insert_document(doc, generator)?;
+        Ok((InsertOneResult { inserted_id: id }, vec![change]))
+    }
+
+    /// `insertMany`: ordered inserts stop at the first error and report what was inserted before it
+    /// (MongoDB's bulk write error); unordered inserts go on and report every error.
+    pub fn insert_many(
+        &mut self,
+        docs: Vec<Document>,
+        ordered: bool,
+        generator: &mut Generator,
+    ) -> (Result<InsertManyResult, super::results::BulkWriteError>, Vec<Change>) {
+        let mut inserted = Vec::new();
+        let mut errors = Vec::new();
+        let mut changes = Vec::new();
+        for (position, doc) in docs.into_iter().enumerate() {
+            match self.insert_document(doc, generator) {
+                Ok((id, change)) => {
+                    inserted.push((position, id));
+                    changes.push(change);
+                }
+                Err(error) => {
+                    errors.push((position, error));
+                    if ordered {
+                        break;
+                    }
+                }
+            }
+        }
+        let result = InsertManyResult { inserted_ids: inserted };
+        if errors.is_empty() {
+            (Ok(result), changes)
+        } else {
+            (Err(super::results::BulkWriteError { write_errors: errors, result }), changes)
+        }
+    }
+
+    /// Chooses how to find the candidates of a filter: an index scan when a top-level equality or range predicate
+    /// falls on an index's first field, else a collection scan. Returns candidates in natural order.
+    fn candidates(&self, filter: &Filter) -> (Vec<u64>, Option<(String, FieldBounds)>, u64) {
+        let predicates = filter.equality_and_ranges();
+        let mut best: Option<(&Index, &FieldBounds, ScanResult)> = None;
+        for (field, bounds) in &predicates {
+            if !Index::can_scan(bounds) {
+                continue;
+            }
+            for index in &self.indexes {
+                if index.keys.first().is_some_and(|(first, _)| first == field) {
+                    let scan = index.scan(bounds);
+                    // The plan that examines the fewest keys wins, as MongoDB's trial runs would pick.
+                    if best.as_ref().is_none_or(|(_, _, b)| scan.keys_examined < b.keys_examined) {
+                        best = Some((index, bounds, scan));
+                    }
+                }
+            }
+        }
+        match best {
+            Some((index, bounds, scan)) => {
+                let mut records = scan.records;
+                records.sort_unstable();
+                (records, Some((index.name.clone(), bounds.clone())), scan.keys_examined)
+            }
+            None => (self.records.keys().copied().collect(), None, 0),
+        }
+    }
+
+    /// The records matching a filter, in natural order, with the plan used.
+    pub fn matching_records(&self, filter: &Filter) -> MongoResult<(Vec<u64>, Plan)> {
+        let (candidates, index, keys_examined) = self.candidates(filter);
+        let mut matched = Vec::new();
+        let mut docs_examined = 0;
+        for record in candidates {
+            let Some(doc) = self.records.get(&record) else { continue };
+            docs_examined += 1;
+            if filter.try_matches(doc)? {
+                matched.push(record);
+            }
+        }
+        let returned = matched.len() as u64;
+        Ok((matched, Plan { index, keys_examined, docs_examined, returned }))
+    }
+
+    /// `find(filter, options)`: matching documents after sort, skip, limit and projection.
+    pub fn find(&self, filter: &Document, options: &FindOptions) -> MongoResult<Vec<Document>> {
+        Ok(self.find_with_plan(filter, options)?.0)
+    }
+
+    /// Like `find`, also returning the plan for `explain()`.
+    pub fn find_with_plan(&self, filter: &Document, options: &FindOptions) -> MongoResult<(Vec<Document>, Plan)> {
+        let filter = Filter::compile(filter)?;
+        let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
+        let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
+        let (records, mut plan) = self.matching_records(&filter)?;
+        let mut docs: Vec<Document> = records.iter().filter_map(|r| self.records.get(r)).cloned().collect();
+        if let Some(sort) = &sort {
+            sort.sort(&mut docs);
+        }
+        let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
+        let docs: Vec<Document> = docs.into_iter().skip(skip).collect();
+        let limit = usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX);
+        let mut docs = if limit == 0 { docs } else { docs.into_iter().take(limit).collect() };
+        if let Some(projection) = &projection {
+            docs = docs.iter().map(|d| projection.apply(d)).collect();
+        }
+        plan.returned = docs.len() as u64;
+        Ok((docs, plan))
+    }
+
+    /// `findOne(filter, options)`: the first match, or `None` (mongosh prints `null`).
+    pub fn find_one(&self, filter: &Document, options: &FindOptions) -> MongoResult<Option<Document>> {
+        let options = FindOptions { limit: 1, ..options.clone() };
+        Ok(self.find(filter, &options)?.into_iter().next())
+    }
+
+    /// `countDocuments(filter, { skip, limit })`.
+    pub fn count_documents(&self, filter: &Document, skip: u64, limit: u64) -> MongoResult<u64> {
+        let filter = Filter::compile(filter)?;
+        let (records, _) = self.matching_records(&filter)?;
+        let after_skip = (records.len() as u64).saturating_sub(skip);
+        Ok(if limit == 0 { after_skip } else { after_skip.min(limit) })
+    }
+
+    /// `estimatedDocumentCount()`: the collection's size from metadata, without a filter.
+    pub fn estimated_document_count(&self) -> u64 {
+        self.records.len() as u64
+    }
+
+    /// `distinct(field, filter)`: distinct values (array elements counted one by one), sorted as MongoDB returns them.
+    pub fn distinct(&self, field: &str, filter: &Document) -> MongoResult<Vec<Bson>> {
+        let filter = Filter::compile(filter)?;
+        let (records, _) = self.matching_records(&filter)?;
+        let mut values: Vec<Bson> = Vec::new();
+        for record in records {
+            let Some(doc) = self.records.get(&record) else { continue };
+            for value in super::index::values_at(doc, field) {
+                if matches!(value, Bson::Null) && !has_path(doc, field) {
+                    continue;
+                }
+                if !values.iter().any(|v| {
+                    super::value::equal(v, &value) && super::value::type_rank(v) == super::value::type_rank(&value)
+                }) {
+                    values.push(value);
+                }
+            }
+        }
+        values.sort_by(super::value::compare);
+        Ok(values)
+    }
+
+    /// `deleteOne` / `deleteMany`: `{ acknowledged: true, deletedCount }`.
+    pub fn delete(&mut self, filter: &Document, many: bool) -> MongoResult<(DeleteResult, Vec<Change>)> {
+        let filter = Filter::compile(filter)?;
+        let (records, _) = self.matching_records(&filter)?;
+        let records: Vec<u64> = if many { records } else { records.into_iter().take(1).collect() };
+        let mut changes = Vec::with_capacity(records.len());
+        for record in records {
+            if let Some(doc) = self.remove_record(record) {
+                changes.push(Change::Deleted { record, doc });
+            }
+        }
+        Ok((DeleteResult { deleted_count: changes.len() as u64 }, changes))
+    }
+
+    /// `updateOne` / `updateMany` / `replaceOne` with a compiled update (see [`Update::compile_operators`] and
+    /// [`Update::compile_replacement`]). Like MongoDB, a multi-document update that fails part-way keeps what it
+    /// already changed: the returned changes list exactly that, whatever the result.
+    pub fn update(
+        &mut self,
+        filter: &Document,
+        update: &Update,
+        many: bool,
+        upsert: bool,
+        generator: &mut Generator,
+    ) -> (MongoResult<UpdateResult>, Vec<Change>) {
+        let mut changes = Vec::new();
+        let result = self.update_inner(filter, update, many, upsert, generator, &mut changes, None);
+        (result.map(|(result, _)| result), changes)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_inner(
+        &mut self,
+        filter: &Document,
+        update: &Update,
+        many: bool,
+        upsert: bool,
+        generator: &mut Generator,
+        changes: &mut Vec<Change>,
+        sort: Option<&SortSpec>,
+    ) -> MongoResult<(UpdateResult, Option<u64>)> {
+        let compiled = Filter::compile(filter)?;
+        let (mut records, _) = self.matching_records(&compiled)?;
+        if let Some(sort) = sort {
+            records.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                (Some(x), Some(y)) => sort.compare(x, y),
+                _ => std::cmp::Ordering::Equal,
+            });
+        }
+        if !many {
+            records.truncate(1);
+        }
+        let mut result = UpdateResult { matched_count: records.len() as u64, ..UpdateResult::default() };
+        let now = generator.now();
+        for record in &records {
+            let Some(original) = self.records.get(record) else { continue };
+            let positional = compiled.matches_positional(original).flatten();
+            let mut updated = original.clone();
+            let ctx = UpdateContext { positional, is_upsert_insert: false, now };
+            if update.apply(&mut updated, &ctx)? {
+                changes.push(self.replace_record(*record, updated)?);
+                result.modified_count += 1;
+            }
+        }
+        if records.is_empty() && upsert {
+            let mut doc = upsert_seed(filter);
+            let ctx = UpdateContext { positional: None, is_upsert_insert: true, now };
+            update.apply(&mut doc, &ctx)?;
+            let (id, change) = self.insert_document(doc, generator)?;
+            let record = match &change {
+                Change::Inserted { record, .. } => Some(*record),
+                _ => None,
+            };
+            changes.push(change);
+            result.upserted_id = Some(id);
+            return Ok((result, record));
+        }
+        Ok((result, records.first().copied()))
+    }
+
+    /// `findOneAndUpdate` / `findOneAndReplace`: the document before or after the change (projected), or `None`.
+    pub fn find_one_and_update(
+        &mut self,
+        filter: &Document,
+        update: &Update,
+        options: &FindAndModifyOptions,
+        generator: &mut Generator,
+    ) -> (MongoResult<Option<Document>>, Vec<Change>) {
+        let mut changes = Vec::new();
+        let result = (|| {
+            let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
+            let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
+            let compiled = Filter::compile(filter)?;
+            let (mut matched, _) = self.matching_records(&compiled)?;
+            if let Some(sort) = &sort {
+                matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                    (Some(x), Some(y)) => sort.compare(x, y),
+                    _ => std::cmp::Ordering::Equal,
+                });
+            }
+            let before = matched.first().and_then(|r| self.records.get(r)).cloned();
+            let (_, record) =
+                self.update_inner(filter, update, false, options.upsert, generator, &mut changes, sort.as_ref())?;
+            let chosen = match options.return_document {
+                ReturnDocument::Before => before,
+                ReturnDocument::After => record.and_then(|r| self.records.get(&r)).cloned(),
+            };
+            Ok(chosen.map(|doc| projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply(&doc))))
+        })();
+        (result, changes)
+    }
+
+    /// `findOneAndDelete`: the deleted document (projected), or `None`.
+    pub fn find_one_and_delete(
+        &mut self,
+        filter: &Document,
+        sort: Option<&Document>,
+        projection: Option<&Document>,
+    ) -> MongoResult<(Option<Document>, Vec<Change>)> {
+        let sort = sort.map(SortSpec::compile).transpose()?;
+        let projection = projection.map(Projection::compile).transpose()?;
+        let compiled = Filter::compile(filter)?;
+        let (mut matched, _) = self.matching_records(&compiled)?;
+        if let Some(sort) = &sort {
+            matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                (Some(x), Some(y)) => sort.compare(x, y),
+                _ => std::cmp::Ordering::Equal,
+            });
+        }
+        let Some(record) = matched.first().copied() else { return Ok((None, Vec::new())) };
+        let Some(doc) = self.remove_record(record) else { return Ok((None, Vec::new())) };
+        let shown = projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply(&doc));
+        Ok((Some(shown), vec![Change::Deleted { record, doc }]))
+    }
+
+    /// Replaces the document of a record, keeping indexes right; fails (changing nothing) on a unique violation.
+    pub fn replace_record(&mut self, record: u64, new_doc: Document) -> MongoResult<Change> {
+        limits::check_document(&new_doc)?;
+        let Some(old) = self.records.get(&record).cloned() else {
+            return Err(MongoError::new(8, "UnknownError", "record vanished during the update"));
+        };
+        for index in &self.indexes {
+            index.check_unique(&self.namespace, record, &new_doc)?;
+        }
+        for index in &mut self.indexes {
+            index.remove(record, &old);
+            index.insert(record, &new_doc);
+        }
+        self.records.insert(record, new_doc.clone());
+        Ok(Change::Updated { record, before: old, after: new_doc })
+    }
+
+    /// The document stored under a record.
+    pub fn get_record(&self, record: u64) -> Option<&Document> {
+        self.records.get(&record)
+    }
+
+    /// `createIndex(keys, { unique, name })`: returns the index name. Creating an identical index again is a no-op;
+    /// a unique index over existing duplicates fails with E11000 and is not created.
+    pub fn create_index(
+        &mut self,
+        keys: &Document,
+        unique: bool,
+        name: Option<&str>,
+    ) -> MongoResult<(String, Vec<Change>)> {
+        if keys.is_empty() {
+            return Err(MongoError::new(67, "CannotCreateIndex", "Index keys cannot be empty."));
+        }
+        let mut pattern = Vec::new();
+        for (field, direction) in keys {
+            let dir = match direction {
+                Bson::Int32(1) | Bson::Int64(1) => 1,
+                Bson::Int32(-1) | Bson::Int64(-1) => -1,
+                Bson::Double(d) if *d == 1.0 => 1,
+                Bson::Double(d) if *d == -1.0 => -1,
+                other => {
+                    return Err(MongoError::new(
+                        67,
+                        "CannotCreateIndex",
+                        format!("Values in the index key pattern can only be 1 or -1 here, found {field}: {other}"),
+                    ))
+                }
+            };
+            pattern.push((field.clone(), dir));
+        }
+        let name = name.map(str::to_string).unwrap_or_else(|| Index::default_name(&pattern));
+        if let Some(existing) = self.indexes.iter().find(|i| i.name == name) {
+            if existing.keys == pattern && existing.unique == unique {
+                return Ok((name, Vec::new()));
+            }
+            return Err(MongoError::new(
+                86,
+                "IndexKeySpecsConflict",
+                format!("An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: {{ v: 2, key: {}, name: \"{name}\" }}, existing index: {{ v: 2, key: {}, name: \"{name}\" }}", super::index::shell_value(&Bson::Document(keys.clone())), super::index::shell_value(&Bson::Document(existing.key_document())))));
+        }
+        if let Some(existing) = self.indexes.iter().find(|i| i.keys == pattern) {
+            return Err(MongoError::new(
+                85,
+                "IndexOptionsConflict",
+                format!("Index already exists with a different name: {}", existing.name),
+            ));
+        }
+        let mut index = Index::new(name.clone(), pattern, unique);
+        for (record, doc) in &self.records {
+            index.check_unique(&self.namespace, *record, doc)?;
+            index.insert(*record, doc);
+        }
+        let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), unique };
+        self.indexes.push(index);
+        Ok((name, vec![change]))
+    }
+
+    /// `dropIndex(name)`; the `_id_` index cannot be dropped.
+    pub fn drop_index(&mut self, name: &str) -> MongoResult<Vec<Change>> {
+        if name == "_id_" {
+            return Err(MongoError::new(72, "InvalidOptions", "cannot drop _id index"));
+        }
+        let Some(position) = self.indexes.iter().position(|i| i.name == name) else {
+            return Err(MongoError::new(27, "IndexNotFound", format!("index not found with name [{name}]")));
+        };
+        let index = self.indexes.remove(position);
+        Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), unique: index.unique }])
+    }
+
+    /// `listIndexes()`: `[{ v: 2, key: { _id: 1 }, name: '_id_' }, ...]`.
+    pub fn list_indexes(&self) -> Vec<Document> {
+        self.indexes
+            .iter()
+            .map(|index| {
+                let mut doc = Document::new();
+                doc.insert("v", 2);
+                doc.insert("key", index.key_document());
+                doc.insert("name", index.name.clone());
+                if index.unique && index.name != "_id_" {
+                    doc.insert("unique", true);
+                }
+                doc
+            })
+            .collect()
+    }
+
+    /// `find(...).explain("executionStats")`, in the shape of MongoDB's explain output.
+    pub fn explain(&self, filter: &Document, options: &FindOptions) -> MongoResult<Document> {
+        let (_, plan) = self.find_with_plan(filter, options)?;
+        Ok(super::explain::explain_document(self, filter, options, &plan))
+    }
+}
+
+fn has_path(doc: &Document, dotted: &str) -> bool {
+    let parts: Vec<String> = dotted.split('.').map(str::to_string).collect();
+    super::path::get_single(doc, &parts).is_some()
+}
+
+/// The document with `_id` as its first field, generating an ObjectId when there is none (what the driver does).
+pub fn with_id_first(doc: Document, generator: &mut Generator) -> Document {
+    if doc.keys().next().is_some_and(|k| k == "_id") {
+        return doc;
+    }
+    let mut out = Document::new();
+    let id = doc.get("_id").cloned().unwrap_or_else(|| Bson::ObjectId(generator.object_id()));
+    out.insert("_id", id);
+    for (key, value) in doc {
+        if key != "_id" {
+            out.insert(key, value);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::doc;
+
+    fn users() -> (Collection, Generator) {
+        let mut generator = Generator::deterministic(1);
+        let mut users = Collection::new("shop", "users");
+        for d in [
+            doc! {"_id": 1, "username": "ada", "age": 36},
+            doc! {"_id": 2, "username": "alan", "age": 41},
+            doc! {"_id": 3, "username": "grace", "age": 85},
+        ] {
+            users.insert_one(d, &mut generator).unwrap();
+        }
+        (users, generator)
+    }
+
+    #[test]
+    fn insert_generates_an_object_id_first() {
+        let mut generator = Generator::deterministic(1);
+        let mut c = Collection::new("shop", "users");
+        let (result, changes) = c.insert_one(doc! {"username": "ada"}, &mut generator).unwrap();
+        assert!(matches!(result.inserted_id, Bson::ObjectId(_)));
+        let stored = c.documents().next().unwrap();
+        assert_eq!(stored.keys().next().map(String::as_str), Some("_id"));
+        assert_eq!(changes.len(), 1);
+    }
+
+    #[test]
+    fn duplicate_id_is_e11000_and_changes_nothing() {
+        let (mut c, mut generator) = users();
+        let err = c.insert_one(doc! {"_id": 1, "username": "again"}, &mut generator).unwrap_err();
+        assert_eq!(err.message, "E11000 duplicate key error collection: shop.users index: _id_ dup key: { _id: 1 }");
+        assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn ordered_insert_many_stops_at_the_first_error() {
+        let (mut c, mut generator) = users();
+        let (result, changes) =
+            c.insert_many(vec![doc! {"_id": 4}, doc! {"_id": 1}, doc! {"_id": 5}], true, &mut generator);
+        let err = result.unwrap_err();
+        assert_eq!(err.result.inserted_ids.len(), 1);
+        assert_eq!(err.write_errors[0].0, 1);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(c.len(), 4);
+        let (result, _) = c.insert_many(vec![doc! {"_id": 6}, doc! {"_id": 1}, doc! {"_id": 7}], false, &mut generator);
+        assert_eq!(result.unwrap_err().result.inserted_ids.len(), 2, "unordered goes on past errors");
+    }
+
+    #[test]
+    fn unique_index_is_used_and_enforced() {
+        let (mut c, mut generator) = users();
+        let (name, _) = c.create_index(&doc! {"username": 1}, true, None).unwrap();
+        assert_eq!(name, "username_1");
+        let (docs, plan) = c.find_with_plan(&doc! {"username": "alan"}, &FindOptions::default()).unwrap();
+        assert_eq!(docs, vec![doc! {"_id": 2, "username": "alan", "age": 41}]);
+        assert_eq!(plan.index.as_ref().map(|(n, _)| n.as_str()), Some("username_1"));
+        assert_eq!((plan.keys_examined, plan.docs_examined), (1, 1));
+        let err = c.insert_one(doc! {"username": "ada"}, &mut generator).unwrap_err();
+        assert_eq!(
+            err.message,
+            r#"E11000 duplicate key error collection: shop.users index: username_1 dup key: { username: "ada" }"#
+        );
+        assert_eq!(c.len(), 3);
+    }
+
+    #[test]
+    fn unique_index_over_duplicates_is_refused() {
+        let (mut c, mut generator) = users();
+        c.insert_one(doc! {"username": "ada"}, &mut generator).unwrap();
+        assert_eq!(c.create_index(&doc! {"username": 1}, true, None).unwrap_err().code, 11000);
+        assert_eq!(c.indexes().len(), 1);
+    }
+
+    #[test]
+    fn collection_scan_examines_every_document() {
+        let (c, _) = users();
+        let (docs, plan) = c.find_with_plan(&doc! {"age": {"$gt": 40}}, &FindOptions::default()).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(plan.index.is_none());
+        assert_eq!(plan.docs_examined, 3);
+    }
+
+    #[test]
+    fn find_sorts_skips_limits_and_projects() {
+        let (c, _) = users();
+        let options = FindOptions {
+            projection: Some(doc! {"username": 1, "_id": 0}),
+            sort: Some(doc! {"age": -1}),
+            skip: 1,
+            limit: 1,
+        };
+        assert_eq!(c.find(&doc! {}, &options).unwrap(), vec![doc! {"username": "alan"}]);
+    }
+
+    #[test]
+    fn delete_one_and_many() {
+        let (mut c, _) = users();
+        let (result, changes) = c.delete(&doc! {"age": {"$gt": 40}}, false).unwrap();
+        assert_eq!(result.deleted_count, 1);
+        assert_eq!(changes.len(), 1);
+        let (result, _) = c.delete(&doc! {}, true).unwrap();
+        assert_eq!(result.deleted_count, 2);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn count_distinct_and_estimated_count() {
+        let (mut c, mut generator) = users();
+        c.insert_one(doc! {"_id": 4, "tags": ["a", "b"], "age": 36}, &mut generator).unwrap();
+        assert_eq!(c.count_documents(&doc! {"age": 36}, 0, 0).unwrap(), 2);
+        assert_eq!(c.count_documents(&doc! {}, 1, 2).unwrap(), 2);
+        assert_eq!(c.estimated_document_count(), 4);
+        assert_eq!(c.distinct("age", &doc! {}).unwrap(), vec![Bson::Int32(36), Bson::Int32(41), Bson::Int32(85)]);
+        assert_eq!(c.distinct("tags", &doc! {}).unwrap(), vec![Bson::String("a".into()), Bson::String("b".into())]);
+    }
+
+    #[test]
+    fn bad_filters_are_errors_not_panics() {
+        let (c, _) = users();
+        let err = c.find(&doc! {"age": {"$gtr": 1}}, &FindOptions::default()).unwrap_err();
+        assert_eq!(err.message, "unknown operator: $gtr");
+    }
+
+    fn ops(update: Document) -> Update {
+        Update::compile_operators(&update, &[]).unwrap()
+    }
+
+    #[test]
+    fn update_one_and_many_count_matches_and_modifications() {
+        let (mut c, mut generator) = users();
+        let (result, changes) =
+            c.update(&doc! {"age": {"$gt": 30}}, &ops(doc! {"$set": {"premium": true}}), true, false, &mut generator);
+        let result = result.unwrap();
+        assert_eq!((result.matched_count, result.modified_count), (3, 3));
+        assert_eq!(changes.len(), 3);
+        let (result, changes) =
+            c.update(&doc! {"_id": 1}, &ops(doc! {"$set": {"premium": true}}), false, false, &mut generator);
+        assert_eq!((result.unwrap().modified_count, changes.len()), (0, 0), "an equal value is not a modification");
+    }
+
+    #[test]
+    fn upsert_inserts_from_the_filter_seed() {
+        let (mut c, mut generator) = users();
+        let update = ops(doc! {"$set": {"age": 20}, "$setOnInsert": {"premium": false}});
+        let (result, changes) = c.update(&doc! {"username": "linus"}, &update, false, true, &mut generator);
+        let result = result.unwrap();
+        assert_eq!(result.matched_count, 0);
+        assert!(matches!(result.upserted_id, Some(Bson::ObjectId(_))));
+        assert_eq!(changes.len(), 1);
+        let stored = c.find_one(&doc! {"username": "linus"}, &FindOptions::default()).unwrap().unwrap();
+        assert_eq!(stored.keys().collect::<Vec<_>>(), vec!["_id", "username", "age", "premium"]);
+    }
+
+    #[test]
+    fn update_breaking_a_unique_index_fails_and_keeps_the_document() {
+        let (mut c, mut generator) = users();
+        c.create_index(&doc! {"username": 1}, true, None).unwrap();
+        let (result, changes) =
+            c.update(&doc! {"_id": 2}, &ops(doc! {"$set": {"username": "ada"}}), false, false, &mut generator);
+        assert_eq!(result.unwrap_err().code, 11000);
+        assert!(changes.is_empty());
+        assert_eq!(
+            c.find_one(&doc! {"_id": 2}, &FindOptions::default()).unwrap().unwrap().get_str("username").unwrap(),
+            "alan"
+        );
+    }
+
+    #[test]
+    fn replace_one_keeps_the_id() {
+        let (mut c, mut generator) = users();
+        let replacement = Update::compile_replacement(&doc! {"username": "ada lovelace"}).unwrap();
+        let (result, _) = c.update(&doc! {"_id": 1}, &replacement, false, false, &mut generator);
+        assert_eq!(result.unwrap().modified_count, 1);
+        assert_eq!(
+            c.find_one(&doc! {"_id": 1}, &FindOptions::default()).unwrap(),
+            Some(doc! {"_id": 1, "username": "ada lovelace"})
+        );
+    }
+
+    #[test]
+    fn positional_operator_uses_the_matched_element() {
+        let mut generator = Generator::deterministic(1);
+        let mut c = Collection::new("shop", "posts");
+        c.insert_one(doc! {"_id": 1, "comments": [{"by": 1, "votes": 0}, {"by": 2, "votes": 5}]}, &mut generator)
+            .unwrap();
+        let (result, _) = c.update(
+            &doc! {"comments.by": 2},
+            &ops(doc! {"$inc": {"comments.$.votes": 1}}),
+            false,
+            false,
+            &mut generator,
+        );
+        assert_eq!(result.unwrap().modified_count, 1);
+        assert_eq!(
+            c.find_one(&doc! {}, &FindOptions::default()).unwrap().unwrap(),
+            doc! {"_id": 1, "comments": [{"by": 1, "votes": 0}, {"by": 2, "votes": 6}]}
+        );
+    }
+
+    #[test]
+    fn find_one_and_update_returns_before_or_after() {
+        let (mut c, mut generator) = users();
+        let options = FindAndModifyOptions { sort: Some(doc! {"age": -1}), ..FindAndModifyOptions::default() };
+        let (before, _) = c.find_one_and_update(&doc! {}, &ops(doc! {"$inc": {"age": 1}}), &options, &mut generator);
+        assert_eq!(before.unwrap(), Some(doc! {"_id": 3, "username": "grace", "age": 85}));
+        let options = FindAndModifyOptions {
+            return_document: ReturnDocument::After,
+            projection: Some(doc! {"age": 1}),
+            ..options
+        };
+        let (after, _) =
+            c.find_one_and_update(&doc! {"_id": 3}, &ops(doc! {"$inc": {"age": 1}}), &options, &mut generator);
+        assert_eq!(after.unwrap(), Some(doc! {"_id": 3, "age": 87}));
+        let (deleted, changes) = c.find_one_and_delete(&doc! {}, Some(&doc! {"age": 1}), None).unwrap();
+        assert_eq!(deleted, Some(doc! {"_id": 1, "username": "ada", "age": 36}));
+        assert_eq!(changes.len(), 1);
+    }
+
+    #[test]
+    fn indexes_list_and_drop() {
+        let (mut c, _) = users();
+        c.create_index(&doc! {"age": -1}, false, None).unwrap();
+        assert_eq!(
+            c.list_indexes(),
+            vec![doc! {"v": 2, "key": {"_id": 1}, "name": "_id_"}, doc! {"v": 2, "key": {"age": -1}, "name": "age_-1"}]
+        );
+        assert_eq!(c.drop_index("_id_").unwrap_err().message, "cannot drop _id index");
+        c.drop_index("age_-1").unwrap();
+        assert_eq!(c.drop_index("age_-1").unwrap_err().message, "index not found with name [age_-1]");
+    }
+}

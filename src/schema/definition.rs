@@ -1,0 +1,797 @@
+//! Schema definitions: the JSON dialect of FORMAT.md (and the command-language parser's output) turned into a
+//! tree of typed paths with their setters, validators, defaults and options, like `new mongoose.Schema(def, options)`.
+
+use bson::{Bson, Document};
+
+use super::errors::SchemaDefinitionError;
+use super::inspect::js_number;
+use super::trace::SetterKind;
+
+/// Nesting limit for definitions, so a hostile definition cannot exhaust the stack.
+pub const MAX_DEFINITION_DEPTH: usize = 32;
+
+/// The scalar SchemaTypes the dialect names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarType {
+    String,
+    Number,
+    Boolean,
+    Date,
+    ObjectId,
+    Mixed,
+    Buffer,
+}
+
+impl ScalarType {
+    /// Mongoose's `instance` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalarType::String => "String",
+            ScalarType::Number => "Number",
+            ScalarType::Boolean => "Boolean",
+            ScalarType::Date => "Date",
+            ScalarType::ObjectId => "ObjectId",
+            ScalarType::Mixed => "Mixed",
+            ScalarType::Buffer => "Buffer",
+        }
+    }
+}
+
+/// What a type name in a definition stands for.
+enum TypeName {
+    Scalar(ScalarType),
+    MixedArray,
+}
+
+fn parse_type_name(name: &str) -> Option<TypeName> {
+    let trimmed = name
+        .strip_prefix("mongoose.Schema.Types.")
+        .or_else(|| name.strip_prefix("Schema.Types."))
+        .or_else(|| name.strip_prefix("mongoose."))
+        .unwrap_or(name);
+    Some(TypeName::Scalar(match trimmed {
+        "String" | "string" => ScalarType::String,
+        "Number" | "number" => ScalarType::Number,
+        "Boolean" | "boolean" | "Bool" => ScalarType::Boolean,
+        "Date" | "date" => ScalarType::Date,
+        "ObjectId" | "ObjectID" | "objectId" | "Oid" => ScalarType::ObjectId,
+        "Mixed" | "mixed" | "Object" | "object" => ScalarType::Mixed,
+        "Buffer" | "buffer" => ScalarType::Buffer,
+        "Array" | "array" => return Some(TypeName::MixedArray),
+        _ => return None,
+    }))
+}
+
+/// The shape of a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldType {
+    Scalar(ScalarType),
+    /// `[def]`: every element is cast and validated with `def`.
+    Array(Box<PathDef>),
+    /// `[{...}]`: an array of subdocuments, each with its own `_id` unless the sub-schema says `_id: false`.
+    DocumentArray(Box<Schema>),
+}
+
+/// A validator, in the order Mongoose runs it (`required` first, the rest in the order the options were written).
+#[derive(Debug, Clone)]
+pub enum Validator {
+    Required { message: Option<String> },
+    Min { bound: Bson, message: Option<String> },
+    Max { bound: Bson, message: Option<String> },
+    MinLength { length: f64, message: Option<String> },
+    MaxLength { length: f64, message: Option<String> },
+    Enum { values: Vec<Bson>, message: Option<String> },
+    Match { source: String, regex: regex::Regex, message: Option<String> },
+}
+
+impl PartialEq for Validator {
+    fn eq(&self, other: &Self) -> bool {
+        use Validator::*;
+        match (self, other) {
+            (Required { message: a }, Required { message: b }) => a == b,
+            (Min { bound: a, message: m }, Min { bound: b, message: n })
+            | (Max { bound: a, message: m }, Max { bound: b, message: n }) => a == b && m == n,
+            (MinLength { length: a, message: m }, MinLength { length: b, message: n })
+            | (MaxLength { length: a, message: m }, MaxLength { length: b, message: n }) => a == b && m == n,
+            (Enum { values: a, message: m }, Enum { values: b, message: n }) => a == b && m == n,
+            (Match { source: a, message: m, .. }, Match { source: b, message: n, .. }) => a == b && m == n,
+            _ => false,
+        }
+    }
+}
+
+impl Validator {
+    /// The `kind` a failing validator reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Validator::Required { .. } => "required",
+            Validator::Min { .. } => "min",
+            Validator::Max { .. } => "max",
+            Validator::MinLength { .. } => "minlength",
+            Validator::MaxLength { .. } => "maxlength",
+            Validator::Enum { .. } => "enum",
+            Validator::Match { .. } => "regexp",
+        }
+    }
+}
+
+/// One path of a schema with its options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathDef {
+    pub field_type: FieldType,
+    /// Setters in the order they were declared (Mongoose applies them last to first).
+    pub setters: Vec<SetterKind>,
+    pub validators: Vec<Validator>,
+    /// The `default` option. For array paths without one, Mongoose's implicit `[]` applies.
+    pub default: Option<Bson>,
+    pub reference: Option<String>,
+    /// `unique: true` is not a validator: the model needs a unique index on this path.
+    pub unique: bool,
+    pub index: bool,
+    pub immutable: bool,
+    /// `select: false` hides the path from query results unless asked for.
+    pub select: Option<bool>,
+    /// Options Mongoose would ignore (typos like `requried` show up here for the UI).
+    pub ignored_options: Vec<String>,
+}
+
+impl PathDef {
+    pub fn of(field_type: FieldType) -> Self {
+        PathDef {
+            field_type,
+            setters: Vec::new(),
+            validators: Vec::new(),
+            default: None,
+            reference: None,
+            unique: false,
+            index: false,
+            immutable: false,
+            select: None,
+            ignored_options: Vec::new(),
+        }
+    }
+
+    /// The scalar type of the path, or of its elements for arrays of scalars.
+    pub fn scalar(&self) -> Option<ScalarType> {
+        match &self.field_type {
+            FieldType::Scalar(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self.field_type, FieldType::Array(_) | FieldType::DocumentArray(_))
+    }
+
+    pub fn is_required(&self) -> bool {
+        self.validators.iter().any(|v| matches!(v, Validator::Required { .. }))
+    }
+
+    /// Mongoose's `instance` for the path (`String`, `Array`...).
+    pub fn instance(&self) -> &'static str {
+        match &self.field_type {
+            FieldType::Scalar(t) => t.name(),
+            FieldType::Array(_) | FieldType::DocumentArray(_) => "Array",
+        }
+    }
+}
+
+/// A node of the schema tree: a typed path or a nested object of paths.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchemaNode {
+    Path(Box<PathDef>),
+    Nested(Vec<(String, SchemaNode)>),
+}
+
+/// Strict mode for paths outside the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strict {
+    /// Drop them (the default).
+    True,
+    /// Keep them.
+    False,
+    /// Throw a StrictModeError.
+    Throw,
+}
+
+/// Field names for `timestamps`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamps {
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// The schema options this layer supports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaOptions {
+    pub strict: Strict,
+    pub timestamps: Option<Timestamps>,
+    /// `__v` unless renamed; `None` when `versionKey: false`.
+    pub version_key: Option<String>,
+    /// Whether Mongoose adds an `_id` path (`_id: false` turns it off).
+    pub id: bool,
+    pub collection: Option<String>,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        SchemaOptions {
+            strict: Strict::True,
+            timestamps: None,
+            version_key: Some("__v".to_string()),
+            id: true,
+            collection: None,
+        }
+    }
+}
+
+/// A compiled schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// Paths in definition order; `_id` (when automatic) comes last, then timestamp paths.
+    pub tree: Vec<(String, SchemaNode)>,
+    pub options: SchemaOptions,
+    /// True when `_id` was added by Mongoose (it gets a generated ObjectId default).
+    pub auto_id: bool,
+}
+
+/// What a dotted path names inside a schema.
+#[derive(Debug, Clone, Copy)]
+pub enum ResolvedPath<'a> {
+    /// A typed path; `full_path` is its schema path.
+    Path(&'a PathDef),
+    /// An element of an array path (`tags.0`), cast with the element type.
+    Element(&'a PathDef),
+    /// A nested object (`profile`).
+    Nested,
+    /// Below a Mixed path or inside an array of scalars: anything goes, nothing is cast.
+    Free,
+    /// Not in the schema.
+    Unknown,
+}
+
+fn definition_error(path: &str, message: String) -> SchemaDefinitionError {
+    SchemaDefinitionError { path: path.to_string(), message }
+}
+
+fn invalid_type(path: &str, shown: &str) -> SchemaDefinitionError {
+    definition_error(
+        path,
+        format!(
+            "Invalid schema configuration: `{shown}` is not a valid type at path `{path}`. See https://bit.ly/mongoose-schematypes for a list of valid schema types."
+        ),
+    )
+}
+
+fn shown(value: &Bson) -> String {
+    match value {
+        Bson::String(s) => s.clone(),
+        other => super::inspect::inspect(other),
+    }
+}
+
+impl Schema {
+    /// `new mongoose.Schema(definition, options)`.
+    pub fn new(definition: &Document, options: &Document) -> Result<Schema, SchemaDefinitionError> {
+        let options = parse_options(options)?;
+        Self::build(definition, options, 0)
+    }
+
+    /// A schema from a definition alone (default options).
+    pub fn from_definition(definition: &Document) -> Result<Schema, SchemaDefinitionError> {
+        Self::new(definition, &Document::new())
+    }
+
+    fn build(definition: &Document, options: SchemaOptions, depth: usize) -> Result<Schema, SchemaDefinitionError> {
+        let mut tree = parse_tree(definition, "", depth, options.strict)?;
+        let auto_id = options.id && !tree.iter().any(|(k, _)| k == "_id");
+        if auto_id {
+            tree.push((
+                "_id".to_string(),
+                SchemaNode::Path(Box::new(PathDef::of(FieldType::Scalar(ScalarType::ObjectId)))),
+            ));
+        }
+        if let Some(ts) = &options.timestamps {
+            for name in [&ts.created_at, &ts.updated_at].into_iter().flatten() {
+                if !tree.iter().any(|(k, _)| k == name) {
+                    let mut def = PathDef::of(FieldType::Scalar(ScalarType::Date));
+                    if Some(name) == ts.created_at.as_ref() {
+                        def.immutable = true;
+                    }
+                    tree.push((name.clone(), SchemaNode::Path(Box::new(def))));
+                }
+            }
+        }
+        Ok(Schema { tree, options, auto_id })
+    }
+
+    /// Every typed path with its full dotted name, in schema order (nested paths flattened).
+    pub fn paths(&self) -> Vec<(String, &PathDef)> {
+        let mut out = Vec::new();
+        collect_paths(&self.tree, "", &mut out);
+        out
+    }
+
+    /// Paths declared `unique: true` (the model must create a unique index for each).
+    pub fn unique_paths(&self) -> Vec<String> {
+        self.paths().into_iter().filter(|(_, d)| d.unique).map(|(p, _)| p).collect()
+    }
+
+    /// Paths declared `select: false` (hidden from query results by default).
+    pub fn deselected_paths(&self) -> Vec<String> {
+        self.paths().into_iter().filter(|(_, d)| d.select == Some(false)).map(|(p, _)| p).collect()
+    }
+
+    /// Looks up a dotted path the way Mongoose's `schema.path()` / `_getSchema()` do.
+    pub fn resolve(&self, path: &str) -> ResolvedPath<'_> {
+        let segments: Vec<&str> = path.split('.').collect();
+        resolve_in_tree(&self.tree, &segments)
+    }
+
+    /// The top-level node for `key`.
+    pub fn node(&self, key: &str) -> Option<&SchemaNode> {
+        self.tree.iter().find(|(k, _)| k == key).map(|(_, n)| n)
+    }
+}
+
+fn collect_paths<'a>(tree: &'a [(String, SchemaNode)], prefix: &str, out: &mut Vec<(String, &'a PathDef)>) {
+    for (key, node) in tree {
+        let full = format!("{prefix}{key}");
+        match node {
+            SchemaNode::Path(def) => out.push((full, def)),
+            SchemaNode::Nested(children) => collect_paths(children, &format!("{full}."), out),
+        }
+    }
+}
+
+fn is_index(segment: &str) -> bool {
+    !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn resolve_in_tree<'a>(tree: &'a [(String, SchemaNode)], segments: &[&str]) -> ResolvedPath<'a> {
+    let Some((first, rest)) = segments.split_first() else {
+        return ResolvedPath::Unknown;
+    };
+    match tree.iter().find(|(k, _)| k == first).map(|(_, n)| n) {
+        None => ResolvedPath::Unknown,
+        Some(SchemaNode::Nested(children)) => {
+            if rest.is_empty() {
+                ResolvedPath::Nested
+            } else {
+                resolve_in_tree(children, rest)
+            }
+        }
+        Some(SchemaNode::Path(def)) => {
+            if rest.is_empty() {
+                ResolvedPath::Path(def)
+            } else {
+                resolve_below(def, rest)
+            }
+        }
+    }
+}
+
+fn resolve_below<'a>(def: &'a PathDef, rest: &[&str]) -> ResolvedPath<'a> {
+    match &def.field_type {
+        FieldType::Scalar(ScalarType::Mixed) => ResolvedPath::Free,
+        FieldType::Scalar(_) => ResolvedPath::Unknown,
+        FieldType::Array(element) => match rest.split_first() {
+            Some((first, more)) if is_index(first) => {
+                if more.is_empty() {
+                    ResolvedPath::Element(element)
+                } else {
+                    resolve_below(element, more)
+                }
+            }
+            _ => ResolvedPath::Free,
+        },
+        FieldType::DocumentArray(sub) => {
+            let rest = match rest.split_first() {
+                Some((first, more)) if is_index(first) => more,
+                _ => rest,
+            };
+            if rest.is_empty() {
+                ResolvedPath::Free
+            } else {
+                resolve_in_tree(&sub.tree, rest)
+            }
+        }
+    }
+}
+
+/// Reads schema options (`strict`, `timestamps`, `versionKey`, `_id`, `collection`).
+pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefinitionError> {
+    let mut parsed = SchemaOptions::default();
+    for (key, value) in options {
+        match (key.as_str(), value) {
+            ("strict", Bson::Boolean(true)) => parsed.strict = Strict::True,
+            ("strict", Bson::Boolean(false)) => parsed.strict = Strict::False,
+            ("strict", Bson::String(s)) if s == "throw" => parsed.strict = Strict::Throw,
+            ("strict", other) => {
+                return Err(definition_error(
+                    "strict",
+                    format!("Invalid schema option: strict must be true, false or \"throw\", got {}", shown(other)),
+                ))
+            }
+            ("timestamps", Bson::Boolean(on)) => {
+                parsed.timestamps = on.then(|| Timestamps {
+                    created_at: Some("createdAt".to_string()),
+                    updated_at: Some("updatedAt".to_string()),
+                });
+            }
+            ("timestamps", Bson::Document(names)) => {
+                let pick = |field: &str, default: &str| match names.get(field) {
+                    None | Some(Bson::Boolean(true)) => Some(default.to_string()),
+                    Some(Bson::String(name)) => Some(name.clone()),
+                    _ => None,
+                };
+                parsed.timestamps = Some(Timestamps {
+                    created_at: pick("createdAt", "createdAt"),
+                    updated_at: pick("updatedAt", "updatedAt"),
+                });
+            }
+            ("versionKey", Bson::Boolean(false)) => parsed.version_key = None,
+            ("versionKey", Bson::Boolean(true)) => parsed.version_key = Some("__v".to_string()),
+            ("versionKey", Bson::String(name)) => parsed.version_key = Some(name.clone()),
+            ("_id", Bson::Boolean(on)) => parsed.id = *on,
+            ("collection", Bson::String(name)) => parsed.collection = Some(name.clone()),
+            ("timestamps" | "versionKey" | "_id" | "collection", other) => {
+                return Err(definition_error(key, format!("Invalid schema option `{key}`: {}", shown(other))))
+            }
+            // Mongoose accepts many more options; the ones this layer does not model change nothing here.
+            _ => {}
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_tree(
+    definition: &Document,
+    prefix: &str,
+    depth: usize,
+    strict: Strict,
+) -> Result<Vec<(String, SchemaNode)>, SchemaDefinitionError> {
+    if depth > MAX_DEFINITION_DEPTH {
+        return Err(definition_error(prefix, "Schema definition is nested too deeply".to_string()));
+    }
+    let mut tree: Vec<(String, SchemaNode)> = Vec::new();
+    for (key, value) in definition {
+        if key.is_empty() || key.starts_with('$') {
+            return Err(definition_error(
+                key,
+                format!("Invalid path name `{prefix}{key}`: path names cannot be empty or start with `$`"),
+            ));
+        }
+        // `"a.b": String` declares the nested path a.b.
+        let mut segments: Vec<&str> = key.split('.').collect();
+        let last = segments.pop().unwrap_or_default();
+        let mut node_tree = &mut tree;
+        let mut path_prefix = prefix.to_string();
+        for segment in segments {
+            path_prefix.push_str(segment);
+            path_prefix.push('.');
+            let position = match node_tree.iter().position(|(k, _)| k == segment) {
+                Some(p) => p,
+                None => {
+                    node_tree.push((segment.to_string(), SchemaNode::Nested(Vec::new())));
+                    node_tree.len() - 1
+                }
+            };
+            match node_tree.get_mut(position) {
+                Some((_, SchemaNode::Nested(children))) => node_tree = children,
+                _ => {
+                    return Err(definition_error(
+                        key,
+                        format!("Cannot set nested path `{prefix}{key}`: parent is not a nested object"),
+                    ))
+                }
+            }
+        }
+        let full_path = format!("{path_prefix}{last}");
+        let node = parse_node(value, &full_path, depth + 1, strict)?;
+        if let Some(slot) = node_tree.iter_mut().find(|(k, _)| k == last) {
+            slot.1 = node;
+        } else {
+            node_tree.push((last.to_string(), node));
+        }
+    }
+    Ok(tree)
+}
+
+fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<SchemaNode, SchemaDefinitionError> {
+    if depth > MAX_DEFINITION_DEPTH {
+        return Err(definition_error(path, "Schema definition is nested too deeply".to_string()));
+    }
+    match value {
+        Bson::String(name) => Ok(path_node(type_from_name(name, path)?)),
+        Bson::Array(items) => Ok(path_node(PathDef::of(array_type(items, path, depth, strict)?))),
+        Bson::Document(doc) => {
+            if doc.is_empty() {
+                return Ok(path_node(PathDef::of(FieldType::Scalar(ScalarType::Mixed))));
+            }
+            match doc.get("type") {
+                // `{ type: { type: String } }` declares a nested field called `type`.
+                Some(Bson::Document(inner)) if inner.contains_key("type") => {
+                    Ok(SchemaNode::Nested(parse_tree(doc, &format!("{path}."), depth, strict)?))
+                }
+                Some(type_value) => Ok(path_node(typed_path(type_value, doc, path, depth, strict)?)),
+                None => Ok(SchemaNode::Nested(parse_tree(doc, &format!("{path}."), depth, strict)?)),
+            }
+        }
+        other => Err(invalid_type(path, &shown(other))),
+    }
+}
+
+fn path_node(def: PathDef) -> SchemaNode {
+    SchemaNode::Path(Box::new(def))
+}
+
+fn type_from_name(name: &str, path: &str) -> Result<PathDef, SchemaDefinitionError> {
+    match parse_type_name(name) {
+        Some(TypeName::Scalar(t)) => Ok(PathDef::of(FieldType::Scalar(t))),
+        Some(TypeName::MixedArray) => {
+            Ok(PathDef::of(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(ScalarType::Mixed))))))
+        }
+        None => Err(invalid_type(path, name)),
+    }
+}
+
+fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Result<FieldType, SchemaDefinitionError> {
+    let Some(first) = items.first() else {
+        return Ok(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(ScalarType::Mixed)))));
+    };
+    if items.len() > 1 {
+        return Err(definition_error(
+            path,
+            format!("Invalid schema configuration: array at path `{path}` must declare exactly one element type"),
+        ));
+    }
+    match first {
+        Bson::Document(doc) if !doc.is_empty() && !doc.contains_key("type") => {
+            let options = SchemaOptions { strict, ..SchemaOptions::default() };
+            Ok(FieldType::DocumentArray(Box::new(Schema::build(doc, options, depth + 1)?)))
+        }
+        other => match parse_node(other, &format!("{path}.$"), depth + 1, strict)? {
+            SchemaNode::Path(def) => Ok(FieldType::Array(def)),
+            SchemaNode::Nested(_) => Err(invalid_type(path, &shown(other))),
+        },
+    }
+}
+
+fn typed_path(
+    type_value: &Bson,
+    options: &Document,
+    path: &str,
+    depth: usize,
+    strict: Strict,
+) -> Result<PathDef, SchemaDefinitionError> {
+    let mut def = match type_value {
+        Bson::String(name) => type_from_name(name, path)?,
+        Bson::Array(items) => PathDef::of(array_type(items, path, depth, strict)?),
+        // Mongoose's `typePojoToMixed`: `type: { ... }` is Mixed.
+        Bson::Document(_) => PathDef::of(FieldType::Scalar(ScalarType::Mixed)),
+        other => return Err(invalid_type(path, &shown(other))),
+    };
+    let scalar = def.scalar();
+    for (key, value) in options {
+        match key.as_str() {
+            "type" => {}
+            "required" => match value {
+                Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None }),
+                Bson::Boolean(false) | Bson::Null => {}
+                Bson::String(message) => {
+                    def.validators.insert(0, Validator::Required { message: Some(message.clone()) })
+                }
+                Bson::Array(parts) => match (parts.first(), parts.get(1)) {
+                    (Some(Bson::Boolean(false)), _) => {}
+                    (Some(Bson::Boolean(true)), message) => def
+                        .validators
+                        .insert(0, Validator::Required { message: message.and_then(Bson::as_str).map(str::to_string) }),
+                    _ => return Err(option_error(path, key, value)),
+                },
+                _ => return Err(option_error(path, key, value)),
+            },
+            "default" => def.default = Some(value.clone()),
+            "min" | "max" if matches!(scalar, Some(ScalarType::Number) | Some(ScalarType::Date)) => {
+                let (bound, message) = value_and_message(value);
+                let ok = match scalar {
+                    Some(ScalarType::Number) => super::inspect::js_number_value(bound).is_some(),
+                    _ => matches!(bound, Bson::DateTime(_) | Bson::String(_)),
+                };
+                if !ok {
+                    return Err(option_error(path, key, value));
+                }
+                let bound = if scalar == Some(ScalarType::Date) {
+                    match super::cast::cast_date(bound) {
+                        Some(Bson::DateTime(d)) => Bson::DateTime(d),
+                        _ => return Err(option_error(path, key, value)),
+                    }
+                } else {
+                    bound.clone()
+                };
+                def.validators.push(if key == "min" {
+                    Validator::Min { bound, message }
+                } else {
+                    Validator::Max { bound, message }
+                });
+            }
+            "minlength" | "minLength" | "maxlength" | "maxLength" if scalar == Some(ScalarType::String) => {
+                let (bound, message) = value_and_message(value);
+                let Some(length) = super::inspect::js_number_value(bound) else {
+                    return Err(option_error(path, key, value));
+                };
+                def.validators.push(if key.starts_with("min") {
+                    Validator::MinLength { length, message }
+                } else {
+                    Validator::MaxLength { length, message }
+                });
+            }
+            "enum" if matches!(scalar, Some(ScalarType::String) | Some(ScalarType::Number)) => {
+                let (values, message) = match value {
+                    Bson::Array(values) => (values.clone(), None),
+                    Bson::Document(spec) => match spec.get("values") {
+                        Some(Bson::Array(values)) => (values.clone(), spec.get_str("message").ok().map(str::to_string)),
+                        _ => (spec.values().cloned().collect(), None),
+                    },
+                    single => (vec![single.clone()], None),
+                };
+                let mut cast_values = Vec::new();
+                for v in &values {
+                    let scalar_type = scalar.unwrap_or(ScalarType::Mixed);
+                    match super::cast::cast_scalar(scalar_type, v, path) {
+                        Ok(cast) => cast_values.push(cast),
+                        Err(_) => return Err(option_error(path, key, value)),
+                    }
+                }
+                def.validators.push(Validator::Enum { values: cast_values, message });
+            }
+            "match" if scalar == Some(ScalarType::String) => {
+                let (pattern, message) = value_and_message(value);
+                let (source, flags) = match pattern {
+                    Bson::String(s) => (s.clone(), String::new()),
+                    Bson::RegularExpression(re) => (re.pattern.to_string(), re.options.to_string()),
+                    _ => return Err(option_error(path, key, value)),
+                };
+                let regex = compile_js_regex(&source, &flags).map_err(|e| {
+                    definition_error(path, format!("Invalid regular expression for `match` at path `{path}`: {e}"))
+                })?;
+                def.validators.push(Validator::Match { source, regex, message });
+            }
+            "lowercase" | "uppercase" | "trim" if scalar == Some(ScalarType::String) => {
+                if value == &Bson::Boolean(true) {
+                    def.setters.push(match key.as_str() {
+                        "lowercase" => SetterKind::Lowercase,
+                        "uppercase" => SetterKind::Uppercase,
+                        _ => SetterKind::Trim,
+                    });
+                }
+            }
+            "ref" => match value {
+                Bson::String(model) => def.reference = Some(model.clone()),
+                _ => return Err(option_error(path, key, value)),
+            },
+            "unique" => def.unique = value == &Bson::Boolean(true),
+            "index" => def.index = value == &Bson::Boolean(true),
+            "immutable" => def.immutable = value == &Bson::Boolean(true),
+            "select" => match value {
+                Bson::Boolean(b) => def.select = Some(*b),
+                _ => return Err(option_error(path, key, value)),
+            },
+            _ => def.ignored_options.push(key.clone()),
+        }
+    }
+    Ok(def)
+}
+
+fn option_error(path: &str, key: &str, value: &Bson) -> SchemaDefinitionError {
+    definition_error(path, format!("Invalid value for option `{key}` at path `{path}`: {}", shown(value)))
+}
+
+/// `[value, "message"]` or a bare value.
+fn value_and_message(value: &Bson) -> (&Bson, Option<String>) {
+    match value {
+        Bson::Array(parts) if parts.len() == 2 => match (parts.first(), parts.get(1)) {
+            (Some(v), Some(Bson::String(m))) => (v, Some(m.clone())),
+            _ => (value, None),
+        },
+        _ => (value, None),
+    }
+}
+
+/// Compiles a JavaScript regex source with its flags (i, m, s; g and y do not change `test` for a fresh regex).
+pub fn compile_js_regex(source: &str, flags: &str) -> Result<regex::Regex, String> {
+    let mut builder = regex::RegexBuilder::new(source);
+    builder
+        .case_insensitive(flags.contains('i'))
+        .multi_line(flags.contains('m'))
+        .dot_matches_new_line(flags.contains('s'))
+        .size_limit(1 << 20);
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Formats a min/max bound for messages (`{MIN}` is replaced when the validator is declared).
+pub fn bound_text(bound: &Bson) -> String {
+    match bound {
+        Bson::DateTime(d) => super::inspect::js_date_string(d),
+        other => match super::inspect::js_number_value(other) {
+            Some(x) => js_number(x),
+            None => super::inspect::js_string(other),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::doc;
+
+    #[test]
+    fn parses_types_options_and_nesting() {
+        let schema = Schema::from_definition(&doc! {
+            "name": {"type": "String", "required": [true, "Name!"], "trim": true, "minlength": 2},
+            "age": {"type": "Number", "min": [0, "no"], "max": 120},
+            "tags": ["String"],
+            "profile": {"title": "String", "years": {"type": "Number", "min": 0}},
+            "scores": [{"subject": "String"}],
+            "meta": "Mixed",
+            "any": [],
+            "email": {"type": "String", "unique": true, "select": false},
+        })
+        .unwrap();
+        let paths: Vec<String> = schema.paths().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            ["name", "age", "tags", "profile.title", "profile.years", "scores", "meta", "any", "email", "_id"]
+        );
+        assert!(
+            matches!(schema.resolve("name"), ResolvedPath::Path(d) if d.is_required() && d.setters == [SetterKind::Trim])
+        );
+        assert!(matches!(schema.resolve("tags.0"), ResolvedPath::Element(d) if d.scalar() == Some(ScalarType::String)));
+        assert!(matches!(schema.resolve("scores.0.subject"), ResolvedPath::Path(_)));
+        assert!(matches!(schema.resolve("scores.subject"), ResolvedPath::Path(_)));
+        assert!(matches!(schema.resolve("meta.deep"), ResolvedPath::Free));
+        assert!(matches!(schema.resolve("profile"), ResolvedPath::Nested));
+        assert!(matches!(schema.resolve("nope"), ResolvedPath::Unknown));
+        assert_eq!(schema.unique_paths(), ["email"]);
+        assert_eq!(schema.deselected_paths(), ["email"]);
+        let FieldType::DocumentArray(sub) = &schema.paths()[5].1.field_type else { panic!() };
+        assert!(sub.auto_id);
+    }
+
+    #[test]
+    fn parses_options() {
+        let schema = Schema::new(
+            &doc! {"a": "String"},
+            &doc! {"strict": "throw", "timestamps": true, "versionKey": false, "collection": "people"},
+        )
+        .unwrap();
+        assert_eq!(schema.options.strict, Strict::Throw);
+        assert_eq!(schema.options.version_key, None);
+        assert_eq!(schema.options.collection.as_deref(), Some("people"));
+        let paths: Vec<String> = schema.paths().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["a", "_id", "createdAt", "updatedAt"]);
+        let no_id = Schema::new(&doc! {"a": "String"}, &doc! {"_id": false}).unwrap();
+        assert!(!no_id.auto_id);
+    }
+
+    #[test]
+    fn rejects_bad_definitions() {
+        let cases = [
+            (doc! {"a": "Strin"}, "Invalid schema configuration: `Strin` is not a valid type at path `a`. See https://bit.ly/mongoose-schematypes for a list of valid schema types."),
+            (doc! {"a": 5}, "Invalid schema configuration: `5` is not a valid type at path `a`. See https://bit.ly/mongoose-schematypes for a list of valid schema types."),
+            (doc! {"a": {"type": "String", "match": "("}}, ""),
+            (doc! {"a": {"type": "Number", "min": "x"}}, "Invalid value for option `min` at path `a`: x"),
+        ];
+        for (definition, message) in cases {
+            let err = Schema::from_definition(&definition).unwrap_err();
+            if !message.is_empty() {
+                assert_eq!(err.message, message);
+            }
+        }
+        let mut deep = doc! {"leaf": "String"};
+        for _ in 0..100 {
+            deep = doc! {"n": deep};
+        }
+        assert!(Schema::from_definition(&deep).is_err());
+    }
+}

@@ -1,0 +1,898 @@
+//! `new Model(input)` and `validate()`: what `Model.create` does before `insertOne`. Casts every path, applies
+//! strict mode, defaults, setters, subdocument `_id`s, then runs every validator and collects every error.
+//! `create` then adds what `save()` adds (timestamps, `__v`).
+
+use bson::{oid::ObjectId, Bson, Document};
+
+use super::cast::{cast_scalar, setters_then_cast, value_text};
+use super::definition::{bound_text, FieldType, PathDef, ScalarType, Schema, SchemaNode, Strict, Validator};
+use super::errors::{CastError, PathError, SchemaError, StrictModeError, ValidationError, ValidatorError};
+use super::inspect::{inspect, js_number_value};
+use super::model::Model;
+use super::trace::{DropReason, Trace, TraceStep};
+
+/// Where generated `_id`s come from, so lessons and tests can be deterministic.
+pub trait IdGenerator {
+    fn next_id(&mut self) -> ObjectId;
+}
+
+/// Fresh random ObjectIds, as MongoDB drivers make them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RandomIds;
+
+impl IdGenerator for RandomIds {
+    fn next_id(&mut self) -> ObjectId {
+        ObjectId::new()
+    }
+}
+
+/// ObjectIds counting up from 1 (`000000000000000000000001`, ...): deterministic for tests and lessons.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SequentialIds {
+    pub last: u64,
+}
+
+impl IdGenerator for SequentialIds {
+    fn next_id(&mut self) -> ObjectId {
+        self.last = self.last.wrapping_add(1);
+        let mut bytes = [0u8; 12];
+        bytes[4..].copy_from_slice(&self.last.to_be_bytes());
+        ObjectId::from_bytes(bytes)
+    }
+}
+
+impl<F: FnMut() -> ObjectId> IdGenerator for F {
+    fn next_id(&mut self) -> ObjectId {
+        self()
+    }
+}
+
+/// What a write needs from outside: `_id`s and the clock (for `Date.now` defaults and timestamps).
+pub struct WriteContext<'a> {
+    pub ids: &'a mut dyn IdGenerator,
+    pub now: bson::DateTime,
+}
+
+/// A document as `new Model(input)` holds it: cast, defaults applied, `_id` set; not yet validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltDocument {
+    pub document: Document,
+    /// Cast errors met while building; validation reports them with the validators' errors.
+    pub cast_errors: Vec<(String, CastError)>,
+    /// True when `_id` came from the input rather than the generator.
+    pub id_from_input: bool,
+    pub trace: Trace,
+}
+
+/// A document ready for `insertOne`, with what happened to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedDocument {
+    pub document: Document,
+    pub trace: Trace,
+}
+
+struct Builder<'a, 'b> {
+    model: &'a str,
+    ctx: &'a mut WriteContext<'b>,
+    trace: Trace,
+    cast_errors: Vec<(String, CastError)>,
+}
+
+/// A value in a document as Mongoose tracks it: absent (`undefined`) or present.
+fn present(value: Option<&Bson>) -> Option<&Bson> {
+    value.filter(|v| !matches!(v, Bson::Undefined))
+}
+
+/// Turns `{"profile.title": x}` into `{"profile": {"title": x}}` when `profile` is a nested path of the schema.
+fn expand_dotted_keys(tree: &[(String, SchemaNode)], input: &Document) -> Vec<(String, Bson)> {
+    let mut out: Vec<(String, Bson)> = Vec::new();
+    for (key, value) in input {
+        if let Some((head, rest)) = key.split_once('.') {
+            let head_is_nested = tree.iter().any(|(k, node)| k == head && matches!(node, SchemaNode::Nested(_)));
+            if head_is_nested {
+                let slot = match out.iter().position(|(k, _)| k == head) {
+                    Some(i) => i,
+                    None => {
+                        out.push((head.to_string(), Bson::Document(Document::new())));
+                        out.len() - 1
+                    }
+                };
+                if let Some((_, existing)) = out.get_mut(slot) {
+                    if !matches!(existing, Bson::Document(_)) {
+                        *existing = Bson::Document(Document::new());
+                    }
+                    if let Bson::Document(inner) = existing {
+                        inner.insert(rest.to_string(), value.clone());
+                    }
+                }
+                continue;
+            }
+        }
+        if let Some(slot) = out.iter_mut().find(|(k, _)| k == key) {
+            slot.1 = value.clone();
+        } else {
+            out.push((key.clone(), value.clone()));
+        }
+    }
+    out
+}
+
+/// Paths of one object being built: errors are keyed by `key_prefix + name`; messages say `msg_prefix + name`
+/// (Mongoose names subdocument paths relative to the subdocument).
+#[derive(Clone)]
+struct Prefixes {
+    key: String,
+    msg: String,
+}
+
+impl Prefixes {
+    fn root() -> Self {
+        Prefixes { key: String::new(), msg: String::new() }
+    }
+    fn child(&self, name: &str) -> Self {
+        Prefixes { key: format!("{}{name}.", self.key), msg: format!("{}{name}.", self.msg) }
+    }
+}
+
+impl Builder<'_, '_> {
+    fn record_cast_error(&mut self, key_path: &str, mut error: CastError) {
+        error.set_model(self.model);
+        self.cast_errors.push((key_path.to_string(), error));
+    }
+
+    /// Builds one object (the document, a nested object or a subdocument) in Mongoose's key order:
+    /// schema paths in order, then unknown fields kept by `strict: false`, then function defaults
+    /// (arrays, `Date.now`), then `_id`.
+    fn build_object(
+        &mut self,
+        schema: &Schema,
+        tree: &[(String, SchemaNode)],
+        input: &Document,
+        prefixes: &Prefixes,
+        is_root: bool,
+    ) -> Result<Document, StrictModeError> {
+        let strict = schema.options.strict;
+        let fields = expand_dotted_keys(tree, input);
+        let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
+        let version_key = if is_root && prefixes.key.is_empty() { schema.options.version_key.clone() } else { None };
+
+        // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
+        if strict == Strict::Throw {
+            for (key, _) in &fields {
+                let known = tree.iter().any(|(k, _)| k == key) || Some(key) == version_key.as_ref();
+                if !known {
+                    let path = format!("{}{key}", prefixes.key);
+                    self.trace.push(TraceStep::StrictThrow { path: path.clone() });
+                    return Err(StrictModeError::new(&path));
+                }
+            }
+        }
+
+        let mut out = Document::new();
+        let mut deferred: Vec<(String, &PathDef)> = Vec::new();
+        let mut id_def: Option<&PathDef> = None;
+        for (name, node) in tree {
+            let key_path = format!("{}{name}", prefixes.key);
+            let msg_path = format!("{}{name}", prefixes.msg);
+            match node {
+                SchemaNode::Path(def) if is_root && name == "_id" => id_def = Some(def),
+                SchemaNode::Path(def) => {
+                    if let Some(value) = lookup(name) {
+                        if let Some(cast) = self.cast_value(schema, def, value, &key_path, &msg_path)? {
+                            out.insert(name.clone(), cast);
+                        }
+                    } else if is_function_default(def) {
+                        deferred.push((name.clone(), def));
+                    } else if let Some(default) = &def.default {
+                        if let Some(cast) = self.apply_default(schema, def, default, &key_path, &msg_path)? {
+                            out.insert(name.clone(), cast);
+                        }
+                    } else if matches!(def.field_type, FieldType::Array(_)) {
+                        let empty = Bson::Array(Vec::new());
+                        if let Some(cast) = self.apply_default(schema, def, &empty, &key_path, &msg_path)? {
+                            out.insert(name.clone(), cast);
+                        }
+                    }
+                }
+                SchemaNode::Nested(children) => {
+                    let child_prefixes = prefixes.child(name);
+                    match lookup(name) {
+                        Some(Bson::Document(inner)) => {
+                            let built = self.build_object(schema, children, inner, &child_prefixes, false)?;
+                            if !built.is_empty() {
+                                out.insert(name.clone(), built);
+                            }
+                        }
+                        Some(Bson::Null) => {
+                            out.insert(name.clone(), Bson::Null);
+                        }
+                        Some(other) => {
+                            self.trace.push(TraceStep::Dropped {
+                                path: key_path.clone(),
+                                value: other.clone(),
+                                reason: DropReason::NotAnObject,
+                            });
+                            let built =
+                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
+                            if !built.is_empty() {
+                                out.insert(name.clone(), built);
+                            }
+                        }
+                        None => {
+                            let built =
+                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
+                            if !built.is_empty() {
+                                out.insert(name.clone(), built);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        for (key, value) in &fields {
+            if tree.iter().any(|(k, _)| k == key) || matches!(value, Bson::Undefined) {
+                continue;
+            }
+            let path = format!("{}{key}", prefixes.key);
+            if Some(key) == version_key.as_ref() {
+                match cast_scalar(ScalarType::Number, value, &path) {
+                    Ok(v) => {
+                        out.insert(key.clone(), v);
+                    }
+                    Err(e) => self.record_cast_error(&path, *e),
+                }
+                continue;
+            }
+            match strict {
+                Strict::False => {
+                    self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });
+                    out.insert(key.clone(), value.clone());
+                }
+                Strict::True | Strict::Throw => {
+                    self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
+                }
+            }
+        }
+
+        for (name, def) in deferred {
+            let key_path = format!("{}{name}", prefixes.key);
+            let msg_path = format!("{}{name}", prefixes.msg);
+            let default = match (&def.default, &def.field_type) {
+                (Some(Bson::String(s)), FieldType::Scalar(ScalarType::Date)) if is_now(s) => {
+                    Bson::DateTime(self.ctx.now)
+                }
+                (Some(d), _) => d.clone(),
+                (None, _) => Bson::Array(Vec::new()),
+            };
+            if let Some(cast) = self.apply_default(schema, def, &default, &key_path, &msg_path)? {
+                out.insert(name, cast);
+            }
+        }
+
+        if let Some(def) = id_def {
+            let key_path = format!("{}_id", prefixes.key);
+            if let Some(value) = lookup("_id") {
+                if let Some(cast) = self.cast_value(schema, def, value, &key_path, &key_path)? {
+                    out.insert("_id", cast);
+                }
+            } else if schema.auto_id {
+                let id = Bson::ObjectId(self.ctx.ids.next_id());
+                self.trace.push(TraceStep::IdGenerated { path: key_path, value: id.clone() });
+                out.insert("_id", id);
+            } else if let Some(default) = &def.default {
+                if let Some(cast) = self.apply_default(schema, def, default, &key_path, &key_path)? {
+                    out.insert("_id", cast);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn apply_default(
+        &mut self,
+        schema: &Schema,
+        def: &PathDef,
+        default: &Bson,
+        key_path: &str,
+        msg_path: &str,
+    ) -> Result<Option<Bson>, StrictModeError> {
+        // The default step goes before the cast steps it causes.
+        let first_step = self.trace.len();
+        let cast = self.cast_value(schema, def, default, key_path, msg_path)?;
+        if let Some(value) = &cast {
+            let step = TraceStep::DefaultApplied { path: key_path.to_string(), value: value.clone() };
+            self.trace.insert(first_step.min(self.trace.len()), step);
+        }
+        Ok(cast)
+    }
+
+    /// Casts a value for a path; a cast failure is recorded and the path left unset (`Ok(None)`).
+    fn cast_value(
+        &mut self,
+        schema: &Schema,
+        def: &PathDef,
+        value: &Bson,
+        key_path: &str,
+        msg_path: &str,
+    ) -> Result<Option<Bson>, StrictModeError> {
+        match self.cast_any(schema, def, value, key_path, msg_path) {
+            Ok(v) => Ok(Some(v)),
+            Err(CastFailure::Cast(key, error)) => {
+                self.record_cast_error(&key, *error);
+                Ok(None)
+            }
+            Err(CastFailure::Strict(e)) => Err(e),
+        }
+    }
+
+    fn cast_any(
+        &mut self,
+        schema: &Schema,
+        def: &PathDef,
+        value: &Bson,
+        key_path: &str,
+        msg_path: &str,
+    ) -> Result<Bson, CastFailure> {
+        match &def.field_type {
+            FieldType::Scalar(t) => setters_then_cast(def, *t, value, msg_path, &mut self.trace)
+                .map_err(|e| CastFailure::Cast(key_path.to_string(), e)),
+            FieldType::Array(element) => {
+                let items = match value {
+                    Bson::Null => return Ok(Bson::Null),
+                    Bson::Array(items) => items.clone(),
+                    single => vec![single.clone()],
+                };
+                let mut cast_items = items.clone();
+                for (i, item) in items.iter().enumerate() {
+                    let item_key = format!("{key_path}.{i}");
+                    let item_msg = format!("{msg_path}.{i}");
+                    match self.cast_any(schema, element, item, &item_key, &item_msg) {
+                        Ok(v) => {
+                            if let Some(slot) = cast_items.get_mut(i) {
+                                *slot = v;
+                            }
+                        }
+                        Err(CastFailure::Cast(_, inner)) => {
+                            // Mongoose reports the whole array (as inspected so far) at `path.i`.
+                            let shown = Bson::String(inspect(&Bson::Array(cast_items.clone())));
+                            let error =
+                                CastError::new(&format!("[{}]", inner.kind), &shown, &item_msg, Some("CastError"));
+                            return Err(CastFailure::Cast(item_key, Box::new(error)));
+                        }
+                        Err(strict) => return Err(strict),
+                    }
+                }
+                Ok(Bson::Array(cast_items))
+            }
+            FieldType::DocumentArray(sub) => {
+                let items = match value {
+                    Bson::Null => return Ok(Bson::Null),
+                    Bson::Array(items) => items.clone(),
+                    single => vec![single.clone()],
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Bson::Document(inner) => {
+                            let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
+                            let built = self
+                                .build_object(sub, &sub.tree, inner, &prefixes, true)
+                                .map_err(CastFailure::Strict)?;
+                            out.push(Bson::Document(built));
+                        }
+                        Bson::Null => out.push(Bson::Null),
+                        other => {
+                            let shown = Bson::String(inspect(&Bson::Array(items.clone())));
+                            let inner = CastError::new("Embedded", other, &format!("{msg_path}.{i}"), None);
+                            let error = CastError::new(
+                                &format!("[{}]", inner.kind),
+                                &shown,
+                                &format!("{msg_path}.{i}"),
+                                Some("CastError"),
+                            );
+                            return Err(CastFailure::Cast(format!("{key_path}.{i}"), Box::new(error)));
+                        }
+                    }
+                }
+                let _ = schema;
+                Ok(Bson::Array(out))
+            }
+        }
+    }
+}
+
+/// Casts one value for a path as `SchemaType.applySetters` does (arrays wrap single values, subdocuments get
+/// their `_id`s). Unlike building a document, the first cast error is returned, as queries and updates throw it.
+pub(crate) fn cast_path_value(
+    model_name: &str,
+    schema: &Schema,
+    def: &PathDef,
+    value: &Bson,
+    path: &str,
+    ctx: &mut WriteContext<'_>,
+    trace: &mut Trace,
+) -> Result<Bson, SchemaError> {
+    let mut builder = Builder { model: model_name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
+    let result = builder.cast_any(schema, def, value, path, path);
+    trace.append(&mut builder.trace);
+    match result {
+        Ok(v) => match builder.cast_errors.into_iter().next() {
+            Some((_, e)) => Err(SchemaError::Cast(Box::new(e))),
+            None => Ok(v),
+        },
+        Err(CastFailure::Cast(_, mut e)) => {
+            e.set_model(model_name);
+            Err(SchemaError::Cast(e))
+        }
+        Err(CastFailure::Strict(e)) => Err(e.into()),
+    }
+}
+
+/// Runs the validators of one path (and of its array elements and subdocuments) into `errors`.
+pub(crate) fn validate_value(
+    def: &PathDef,
+    value: Option<&Bson>,
+    path: &str,
+    errors: &mut ValidationError,
+    trace: &mut Trace,
+) {
+    let mut validation = Validation { errors, trace, skip: &[] };
+    validation.validate_path(def, value, path, path);
+}
+
+enum CastFailure {
+    Cast(String, Box<CastError>),
+    Strict(StrictModeError),
+}
+
+fn is_now(text: &str) -> bool {
+    matches!(text, "Date.now" | "Date.now()" | "$now")
+}
+
+/// Mongoose applies function defaults after the input is set: document arrays (implicit `[]`) and `Date.now`.
+/// Plain arrays' implicit `[]` is marked to run before setters, so it keeps its schema position.
+fn is_function_default(def: &PathDef) -> bool {
+    match (&def.field_type, &def.default) {
+        (FieldType::DocumentArray(_), _) => true,
+        (FieldType::Scalar(ScalarType::Date), Some(Bson::String(s))) => is_now(s),
+        _ => false,
+    }
+}
+
+/// `new Model(input)`: cast, strict, defaults, setters, `_id`s. Strict mode "throw" fails here.
+pub fn build_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+) -> Result<BuiltDocument, SchemaError> {
+    let mut builder = Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
+    let document = builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), true)?;
+    let id_from_input = present(input.get("_id")).is_some();
+    Ok(BuiltDocument { document, cast_errors: builder.cast_errors, id_from_input, trace: builder.trace })
+}
+
+/// `doc.validateSync()`: every validator of every path, every error collected (cast errors included).
+pub fn validate_document(model: &Model, built: &mut BuiltDocument) -> Result<(), ValidationError> {
+    let mut errors = ValidationError::new(Some(&model.name));
+    for (path, error) in &built.cast_errors {
+        errors.add(path, PathError::Cast(error.clone()));
+    }
+    let failed: Vec<String> = built.cast_errors.iter().map(|(p, _)| p.clone()).collect();
+    let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed };
+    validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
+    if errors.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// `Model.create(input)` up to `insertOne`: build, validate, then timestamps and `__v` as `save()` adds them.
+pub fn create_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+) -> Result<CreatedDocument, SchemaError> {
+    let now = ctx.now;
+    let mut built = build_document(model, input, ctx)?;
+    validate_document(model, &mut built)?;
+    let mut document = built.document;
+    let mut trace = built.trace;
+    if let Some(ts) = &model.schema.options.timestamps {
+        if let Some(created) = &ts.created_at {
+            if present(document.get(created)).is_none_or(|v| matches!(v, Bson::Null)) {
+                document.insert(created.clone(), Bson::DateTime(now));
+                trace.push(TraceStep::Timestamp { path: created.clone(), value: Bson::DateTime(now) });
+            }
+        }
+        if let Some(updated) = &ts.updated_at {
+            document.insert(updated.clone(), Bson::DateTime(now));
+            trace.push(TraceStep::Timestamp { path: updated.clone(), value: Bson::DateTime(now) });
+        }
+    }
+    if let Some(version_key) = &model.schema.options.version_key {
+        if !document.contains_key(version_key) {
+            document.insert(version_key.clone(), Bson::Int32(0));
+            trace.push(TraceStep::VersionKey { path: version_key.clone(), value: Bson::Int32(0) });
+        }
+    }
+    Ok(CreatedDocument { document, trace })
+}
+
+struct Validation<'a> {
+    errors: &'a mut ValidationError,
+    trace: &'a mut Trace,
+    skip: &'a [String],
+}
+
+impl Validation<'_> {
+    fn validate_object(&mut self, tree: &[(String, SchemaNode)], doc: &Document, prefixes: &Prefixes) {
+        for (name, node) in tree {
+            let key_path = format!("{}{name}", prefixes.key);
+            let msg_path = format!("{}{name}", prefixes.msg);
+            let value = present(doc.get(name));
+            match node {
+                SchemaNode::Path(def) => self.validate_path(def, value, &key_path, &msg_path),
+                SchemaNode::Nested(children) => {
+                    let empty = Document::new();
+                    let inner = match value {
+                        Some(Bson::Document(d)) => d,
+                        _ => &empty,
+                    };
+                    self.validate_object(children, inner, &prefixes.child(name));
+                }
+            }
+        }
+    }
+
+    fn validate_path(&mut self, def: &PathDef, value: Option<&Bson>, key_path: &str, msg_path: &str) {
+        if self.skip.iter().any(|p| p == key_path || p.starts_with(&format!("{key_path}."))) {
+            return;
+        }
+        if let Some(error) = run_validators(def, value, key_path, msg_path, self.trace) {
+            self.errors.add(key_path, PathError::Validator(error));
+            return;
+        }
+        match (&def.field_type, value) {
+            (FieldType::Array(element), Some(Bson::Array(items))) => {
+                for (i, item) in items.iter().enumerate() {
+                    let item_key = format!("{key_path}.{i}");
+                    let item_msg = format!("{msg_path}.{i}");
+                    self.validate_path(element, Some(item), &item_key, &item_msg);
+                }
+            }
+            (FieldType::DocumentArray(sub), Some(Bson::Array(items))) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Bson::Document(subdoc) = item {
+                        let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
+                        self.validate_object(&sub.tree, subdoc, &prefixes);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `required` is satisfied, per type (`checkRequired`).
+fn check_required(def: &PathDef, value: Option<&Bson>) -> bool {
+    let Some(value) = value else { return false };
+    match &def.field_type {
+        FieldType::Scalar(ScalarType::String) => matches!(value, Bson::String(s) if !s.is_empty()),
+        FieldType::Scalar(ScalarType::Number) => js_number_value(value).is_some(),
+        FieldType::Scalar(ScalarType::Boolean) => matches!(value, Bson::Boolean(_)),
+        FieldType::Scalar(ScalarType::Date) => matches!(value, Bson::DateTime(_)),
+        FieldType::Scalar(ScalarType::ObjectId) => matches!(value, Bson::ObjectId(_)),
+        FieldType::Scalar(ScalarType::Buffer) => {
+            matches!(value, Bson::Binary(b) if !b.bytes.is_empty())
+        }
+        _ => !matches!(value, Bson::Null),
+    }
+}
+
+/// JavaScript `===` between cast values (numbers by value).
+fn strict_equals(a: &Bson, b: &Bson) -> bool {
+    match (js_number_value(a), js_number_value(b)) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => match (a, b) {
+            (Bson::String(x), Bson::String(y)) => x == y,
+            (Bson::Boolean(x), Bson::Boolean(y)) => x == y,
+            (Bson::Null, Bson::Null) => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn compare_bound(value: &Bson, bound: &Bson) -> Option<std::cmp::Ordering> {
+    match (value, bound) {
+        (Bson::DateTime(v), Bson::DateTime(b)) => Some(v.timestamp_millis().cmp(&b.timestamp_millis())),
+        _ => js_number_value(value)?.partial_cmp(&js_number_value(bound)?),
+    }
+}
+
+/// `String.prototype.replace` with a string pattern: the first occurrence only.
+fn replace_first(message: &str, token: &str, with: &str) -> String {
+    message.replacen(token, with, 1)
+}
+
+fn length_of(value: &Bson) -> Option<usize> {
+    match value {
+        Bson::String(s) => Some(s.encode_utf16().count()),
+        _ => None,
+    }
+}
+
+/// Builds the message as `ValidatorError` does: `{MIN}`-style tokens were filled when the validator was declared;
+/// `{TYPE}`, `{PATH}`, `{VALUE}`, `{LENGTH}` are filled now, each once.
+fn format_validator_message(template: &str, kind: &str, path: &str, value: Option<&Bson>) -> String {
+    let mut message = replace_first(template, "{TYPE}", kind);
+    message = replace_first(&message, "{PATH}", path);
+    let shown = match value {
+        Some(v) => value_text(v),
+        None => "undefined".to_string(),
+    };
+    message = replace_first(&message, "{VALUE}", &shown);
+    if let Some(len) = value.and_then(length_of) {
+        message = replace_first(&message, "{LENGTH}", &len.to_string());
+    }
+    message
+}
+
+/// Runs a path's validators in order; returns the first failure (Mongoose stops at the first).
+pub fn run_validators(
+    def: &PathDef,
+    value: Option<&Bson>,
+    key_path: &str,
+    msg_path: &str,
+    trace: &mut Trace,
+) -> Option<ValidatorError> {
+    let is_string_path = def.scalar() == Some(ScalarType::String);
+    let is_date_path = def.scalar() == Some(ScalarType::Date);
+    for validator in &def.validators {
+        // An unset path only runs `required`.
+        if value.is_none() && !matches!(validator, Validator::Required { .. }) {
+            continue;
+        }
+        let v = value.unwrap_or(&Bson::Undefined);
+        let is_null = matches!(v, Bson::Null | Bson::Undefined);
+        let (passed, template) = match validator {
+            Validator::Required { message } => (
+                check_required(def, value),
+                message.clone().unwrap_or_else(|| "Path `{PATH}` is required.".to_string()),
+            ),
+            Validator::Min { bound, message } => {
+                let ok = is_null || compare_bound(v, bound).is_some_and(|o| o != std::cmp::Ordering::Less);
+                let default = if is_date_path {
+                    "Path `{PATH}` ({VALUE}) is before minimum allowed value ({MIN})."
+                } else {
+                    "Path `{PATH}` ({VALUE}) is less than minimum allowed value ({MIN})."
+                };
+                (ok, replace_first(message.as_deref().unwrap_or(default), "{MIN}", &bound_text(bound)))
+            }
+            Validator::Max { bound, message } => {
+                let ok = is_null || compare_bound(v, bound).is_some_and(|o| o != std::cmp::Ordering::Greater);
+                let default = if is_date_path {
+                    "Path `{PATH}` ({VALUE}) is after maximum allowed value ({MAX})."
+                } else {
+                    "Path `{PATH}` ({VALUE}) is more than maximum allowed value ({MAX})."
+                };
+                (ok, replace_first(message.as_deref().unwrap_or(default), "{MAX}", &bound_text(bound)))
+            }
+            Validator::MinLength { length, message } => {
+                let ok = matches!(v, Bson::Null) || length_of(v).is_some_and(|len| len as f64 >= *length);
+                let default = "Path `{PATH}` (`{VALUE}`, length {LENGTH}) is shorter than the minimum allowed length ({MINLENGTH}).";
+                (
+                    ok,
+                    replace_first(
+                        message.as_deref().unwrap_or(default),
+                        "{MINLENGTH}",
+                        &super::inspect::js_number(*length),
+                    ),
+                )
+            }
+            Validator::MaxLength { length, message } => {
+                let ok = matches!(v, Bson::Null) || length_of(v).is_some_and(|len| len as f64 <= *length);
+                let default = "Path `{PATH}` (`{VALUE}`, length {LENGTH}) is longer than the maximum allowed length ({MAXLENGTH}).";
+                (
+                    ok,
+                    replace_first(
+                        message.as_deref().unwrap_or(default),
+                        "{MAXLENGTH}",
+                        &super::inspect::js_number(*length),
+                    ),
+                )
+            }
+            Validator::Enum { values, message } => (
+                is_null || values.iter().any(|allowed| strict_equals(allowed, v)),
+                message.clone().unwrap_or_else(|| "`{VALUE}` is not a valid enum value for path `{PATH}`.".to_string()),
+            ),
+            Validator::Match { regex, message, .. } => {
+                let ok = match v {
+                    Bson::Null | Bson::Undefined => true,
+                    Bson::String(s) if s.is_empty() => true,
+                    other => regex.is_match(&value_text(other)),
+                };
+                (ok, message.clone().unwrap_or_else(|| "Path `{PATH}` is invalid ({VALUE}).".to_string()))
+            }
+        };
+        let _ = is_string_path;
+        if passed {
+            trace.push(TraceStep::Validator {
+                path: key_path.to_string(),
+                kind: validator.kind().to_string(),
+                passed: true,
+                message: None,
+            });
+            continue;
+        }
+        let message = format_validator_message(&template, validator.kind(), msg_path, value);
+        trace.push(TraceStep::Validator {
+            path: key_path.to_string(),
+            kind: validator.kind().to_string(),
+            passed: false,
+            message: Some(message.clone()),
+        });
+        return Some(ValidatorError {
+            kind: validator.kind().to_string(),
+            path: msg_path.to_string(),
+            value: value.cloned().unwrap_or(Bson::Undefined),
+            message,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::{bson, doc};
+
+    fn user_model(definition: Document, options: Document) -> Model {
+        Model::new("User", Schema::new(&definition, &options).unwrap())
+    }
+
+    fn create(model: &Model, input: Document) -> Result<CreatedDocument, SchemaError> {
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        create_document(model, &input, &mut ctx)
+    }
+
+    fn oid(n: u64) -> Bson {
+        let mut ids = SequentialIds { last: n - 1 };
+        Bson::ObjectId(ids.next_id())
+    }
+
+    #[test]
+    fn builds_in_mongoose_order_with_defaults_id_and_version() {
+        let model = user_model(
+            doc! {
+                "name": {"type": "String", "trim": true},
+                "role": {"type": "String", "default": "student"},
+                "tags": ["String"],
+                "age": "Number",
+            },
+            doc! {"timestamps": true},
+        );
+        let created = create(&model, doc! {"age": "42", "name": " Ada ", "extra": 1}).unwrap();
+        let epoch = Bson::DateTime(bson::DateTime::from_millis(0));
+        assert_eq!(
+            created.document,
+            doc! {"name": "Ada", "role": "student", "tags": [], "age": 42, "_id": oid(1),
+            "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0}
+        );
+        let described: Vec<String> = created.trace.iter().map(TraceStep::describe).collect();
+        expect_test::expect![[r#"
+            [
+                "trim name: ' Ada ' -> 'Ada'",
+                "default role = 'student'",
+                "default tags = []",
+                "cast age: '42' (string) -> 42 (number)",
+                "dropped extra = 1: not in schema (strict)",
+                "generated _id = new ObjectId('000000000000000000000001')",
+                "timestamp createdAt = 1970-01-01T00:00:00.000Z",
+                "timestamp updatedAt = 1970-01-01T00:00:00.000Z",
+                "version key __v = 0",
+            ]
+        "#]]
+        .assert_debug_eq(&described);
+    }
+
+    #[test]
+    fn collects_every_error() {
+        let model = user_model(
+            doc! {
+                "name": {"type": "String", "required": true},
+                "age": {"type": "Number", "min": 0},
+                "code": {"type": "String", "enum": ["a", "b"]},
+                "short": {"type": "String", "maxlength": [2, "too long: {VALUE}"]},
+            },
+            doc! {},
+        );
+        let err = create(&model, doc! {"age": -1, "code": "c", "short": "abc"}).unwrap_err();
+        let SchemaError::Validation(v) = &err else { panic!("{err:?}") };
+        let summary: Vec<(String, String, String)> =
+            v.errors.iter().map(|(p, e)| (p.clone(), e.kind().to_string(), e.message().to_string())).collect();
+        expect_test::expect![[r#"
+            [
+                (
+                    "name",
+                    "required",
+                    "Path `name` is required.",
+                ),
+                (
+                    "age",
+                    "min",
+                    "Path `age` (-1) is less than minimum allowed value (0).",
+                ),
+                (
+                    "code",
+                    "enum",
+                    "`c` is not a valid enum value for path `code`.",
+                ),
+                (
+                    "short",
+                    "maxlength",
+                    "too long: abc",
+                ),
+            ]
+        "#]]
+        .assert_debug_eq(&summary);
+        assert!(err.message().starts_with("User validation failed: name: Path `name` is required., age:"));
+    }
+
+    #[test]
+    fn subdocuments_get_ids_and_relative_messages() {
+        let model =
+            user_model(doc! {"scores": [{"subject": {"type": "String", "required": true}, "n": "Number"}]}, doc! {});
+        let created = create(&model, doc! {"scores": [{"subject": "math", "n": "9"}]}).unwrap();
+        assert_eq!(
+            created.document,
+            doc! {"scores": [{"subject": "math", "n": 9, "_id": oid(1)}], "_id": oid(2), "__v": 0}
+        );
+        let err = create(&model, doc! {"scores": [{"n": 1}]}).unwrap_err();
+        let SchemaError::Validation(v) = err else { panic!() };
+        let e = v.get("scores.0.subject").unwrap();
+        assert_eq!(e.message(), "Path `subject` is required.");
+    }
+
+    #[test]
+    fn strict_modes() {
+        let def = doc! {"a": "String", "n": {"b": "Number"}};
+        let throwing = user_model(def.clone(), doc! {"strict": "throw"});
+        let err = create(&throwing, doc! {"a": "x", "n": {"b": 1, "z": 2}}).unwrap_err();
+        assert_eq!(err.name(), "StrictModeError");
+        assert_eq!(err.message(), "Field `n.z` is not in schema and strict mode is set to throw.");
+        let loose = user_model(def, doc! {"strict": false, "versionKey": false});
+        let created = create(&loose, doc! {"z": [1], "a": 5}).unwrap();
+        assert_eq!(created.document, doc! {"a": "5", "z": [1], "_id": oid(1)});
+    }
+
+    #[test]
+    fn array_cast_errors_name_the_element() {
+        let model = user_model(doc! {"ids": ["ObjectId"]}, doc! {});
+        let err = create(&model, doc! {"ids": [oid(7), "nope"]}).unwrap_err();
+        let SchemaError::Validation(v) = err else { panic!() };
+        let e = v.get("ids.1").unwrap();
+        assert_eq!(e.kind(), "[ObjectId]");
+        assert_eq!(
+            e.message(),
+            "Cast to [ObjectId] failed for value \"[ new ObjectId('000000000000000000000007'), 'nope' ]\" (type string) at path \"ids.1\" for model \"User\" because of \"CastError\""
+        );
+        let _ = bson!(1);
+    }
+
+    #[test]
+    fn date_now_default_and_date_bounds() {
+        let model = user_model(
+            doc! {"at": {"type": "Date", "default": "Date.now", "min": "2000-01-01"}},
+            doc! {"versionKey": false},
+        );
+        let created = create(&model, doc! {}).unwrap_err();
+        assert_eq!(
+            created.message(),
+            "User validation failed: at: Path `at` (Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)) is before minimum allowed value (Sat Jan 01 2000 00:00:00 GMT+0000 (Coordinated Universal Time))."
+        );
+    }
+}

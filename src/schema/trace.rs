@@ -1,0 +1,144 @@
+//! The ordered record of what the schema layer did to a write: casts, strict drops, defaults, setters,
+//! validators, `_id`/`__v`/timestamps. The UI renders it; tests assert on it.
+
+use bson::Bson;
+
+use super::inspect::{inspect, js_value_type};
+
+/// A setter Mongoose applies before casting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetterKind {
+    Trim,
+    Lowercase,
+    Uppercase,
+}
+
+impl SetterKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SetterKind::Trim => "trim",
+            SetterKind::Lowercase => "lowercase",
+            SetterKind::Uppercase => "uppercase",
+        }
+    }
+}
+
+/// Why a field did not reach the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Not in the schema and strict mode is on.
+    NotInSchema,
+    /// A nested path was given something that is not an object.
+    NotAnObject,
+    /// An update operator ended up empty.
+    EmptyOperator,
+}
+
+/// One step, in the order it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceStep {
+    /// A value was cast to the path's type.
+    Cast { path: String, input: Bson, input_type: String, output: Bson, output_type: String },
+    /// Casting failed; the error is reported (create: collected for validation; queries: thrown).
+    CastFailed { path: String, input: Bson, message: String },
+    /// A field was dropped before reaching the database.
+    Dropped { path: String, value: Bson, reason: DropReason },
+    /// Strict mode "throw" rejected a field.
+    StrictThrow { path: String },
+    /// A field was kept although it is not in the schema (strict: false).
+    KeptUnknown { path: String, value: Bson },
+    /// A default filled a missing path.
+    DefaultApplied { path: String, value: Bson },
+    /// A setter changed (or looked at) a value.
+    Setter { path: String, setter: SetterKind, before: Bson, after: Bson },
+    /// A validator ran.
+    Validator { path: String, kind: String, passed: bool, message: Option<String> },
+    /// An `_id` was generated.
+    IdGenerated { path: String, value: Bson },
+    /// The version key was added.
+    VersionKey { path: String, value: Bson },
+    /// A timestamp was set.
+    Timestamp { path: String, value: Bson },
+    /// An update's plain fields were wrapped in `$set`.
+    WrappedInSet { path: String },
+}
+
+impl TraceStep {
+    /// A cast step, with the JavaScript type names of both values.
+    pub fn cast(path: &str, input: &Bson, output: &Bson) -> Self {
+        TraceStep::Cast {
+            path: path.to_string(),
+            input: input.clone(),
+            input_type: js_value_type(input),
+            output: output.clone(),
+            output_type: js_value_type(output),
+        }
+    }
+
+    /// One line a student can read.
+    pub fn describe(&self) -> String {
+        match self {
+            TraceStep::Cast { path, input, input_type, output, output_type } => {
+                format!("cast {path}: {} ({input_type}) -> {} ({output_type})", inspect(input), inspect(output))
+            }
+            TraceStep::CastFailed { path, input, message } => {
+                format!("cast {path} failed for {}: {message}", inspect(input))
+            }
+            TraceStep::Dropped { path, value, reason } => {
+                let why = match reason {
+                    DropReason::NotInSchema => "not in schema (strict)",
+                    DropReason::NotAnObject => "nested path needs an object",
+                    DropReason::EmptyOperator => "empty operator",
+                };
+                format!("dropped {path} = {}: {why}", inspect(value))
+            }
+            TraceStep::StrictThrow { path } => format!("strict 'throw': {path} is not in schema"),
+            TraceStep::KeptUnknown { path, value } => {
+                format!("kept {path} = {} (strict: false)", inspect(value))
+            }
+            TraceStep::DefaultApplied { path, value } => {
+                format!("default {path} = {}", inspect(value))
+            }
+            TraceStep::Setter { path, setter, before, after } => {
+                format!("{} {path}: {} -> {}", setter.name(), inspect(before), inspect(after))
+            }
+            TraceStep::Validator { path, kind, passed, message } => match (passed, message) {
+                (true, _) => format!("validator {kind} on {path}: ok"),
+                (false, Some(m)) => format!("validator {kind} on {path}: failed: {m}"),
+                (false, None) => format!("validator {kind} on {path}: failed"),
+            },
+            TraceStep::IdGenerated { path, value } => {
+                format!("generated {path} = {}", inspect(value))
+            }
+            TraceStep::VersionKey { path, value } => {
+                format!("version key {path} = {}", inspect(value))
+            }
+            TraceStep::Timestamp { path, value } => {
+                format!("timestamp {path} = {}", inspect(value))
+            }
+            TraceStep::WrappedInSet { path } => format!("{path} wrapped in $set"),
+        }
+    }
+}
+
+/// The trace of one operation.
+pub type Trace = Vec<TraceStep>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::bson;
+
+    #[test]
+    fn describes_steps() {
+        let step = TraceStep::cast("age", &bson!("42"), &bson!(42));
+        assert_eq!(step.describe(), "cast age: '42' (string) -> 42 (number)");
+        let step = TraceStep::Setter {
+            path: "username".into(),
+            setter: SetterKind::Trim,
+            before: bson!("  ALAN  "),
+            after: bson!("ALAN"),
+        };
+        assert_eq!(step.describe(), "trim username: '  ALAN  ' -> 'ALAN'");
+    }
+}

@@ -1,0 +1,558 @@
+//! Update casting, as `Model.updateOne(filter, update)` does it (Mongoose's lib/helpers/query/castUpdate.js):
+//! plain fields become `$set`, every operator's paths are cast with setters, unknown paths are dropped under
+//! strict mode, `$push`/`$addToSet` arrays become `$each`. Update validators run only on request (`runValidators`).
+
+use bson::{Bson, Document};
+
+use super::cast::{cast_number, cast_scalar};
+use super::definition::{FieldType, PathDef, ResolvedPath, ScalarType, Schema, Strict};
+use super::document::{cast_path_value, validate_value, WriteContext};
+use super::errors::{CastError, MongooseError, SchemaError, StrictModeError, ValidationError};
+use super::model::Model;
+use super::query_cast::{cast_filter_in, cast_for_query, name_model};
+use super::trace::{DropReason, Trace, TraceStep};
+
+/// Options of the update call that change casting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateOptions {
+    /// Overrides the schema's `strict` for this update.
+    pub strict: Option<Strict>,
+}
+
+/// How deep nested `$set` objects may go.
+const MAX_UPDATE_DEPTH: usize = 64;
+
+/// MongoDB's update operators as Mongoose lists them; any other top-level key is a field and goes into `$set`.
+const UPDATE_OPERATORS: [&str; 15] = [
+    "$currentDate",
+    "$inc",
+    "$min",
+    "$max",
+    "$mul",
+    "$rename",
+    "$set",
+    "$setOnInsert",
+    "$unset",
+    "$addToSet",
+    "$pop",
+    "$pull",
+    "$push",
+    "$pullAll",
+    "$bit",
+];
+
+fn is_update_operator(key: &str) -> bool {
+    UPDATE_OPERATORS.contains(&key)
+}
+
+fn is_cast_op(op: &str) -> bool {
+    matches!(op, "$push" | "$addToSet" | "$set" | "$setOnInsert")
+}
+
+fn is_overwrite_op(op: &str) -> bool {
+    matches!(op, "$set" | "$setOnInsert")
+}
+
+fn js_typeof(value: &Bson) -> &'static str {
+    match value {
+        Bson::String(_) => "string",
+        Bson::Boolean(_) => "boolean",
+        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => "number",
+        Bson::Undefined => "undefined",
+        _ => "object",
+    }
+}
+
+/// `castUpdate`: returns the update Mongoose sends to MongoDB.
+pub fn cast_update(
+    model: &Model,
+    update: &Document,
+    options: &UpdateOptions,
+    ctx: &mut WriteContext<'_>,
+    trace: &mut Trace,
+) -> Result<Document, SchemaError> {
+    let mut caster = UpdateCaster { model, strict: options.strict.unwrap_or(model.schema.options.strict), ctx, trace };
+    caster.cast(update).map_err(|e| name_model(e, &model.name))
+}
+
+struct UpdateCaster<'a, 'b, 'c> {
+    model: &'a Model,
+    strict: Strict,
+    ctx: &'a mut WriteContext<'b>,
+    trace: &'c mut Trace,
+}
+
+/// The schema type that casts a path in an update, if any.
+enum Target<'a> {
+    Def(&'a PathDef),
+    Nested,
+    None,
+}
+
+/// A Mixed stand-in for paths below a Mixed path (`meta.anything`), which Mongoose casts with the Mixed type.
+fn mixed_def() -> &'static PathDef {
+    static MIXED: std::sync::OnceLock<PathDef> = std::sync::OnceLock::new();
+    MIXED.get_or_init(|| PathDef::of(FieldType::Scalar(ScalarType::Mixed)))
+}
+
+impl<'a> UpdateCaster<'a, '_, '_> {
+    fn schema(&self) -> &Schema {
+        &self.model.schema
+    }
+
+    fn target(&self, path: &str) -> Target<'a> {
+        let model: &'a Model = self.model;
+        match model.schema.resolve(path) {
+            ResolvedPath::Path(def) | ResolvedPath::Element(def) => Target::Def(def),
+            ResolvedPath::Free => Target::Def(mixed_def()),
+            ResolvedPath::Nested => Target::Nested,
+            ResolvedPath::Unknown => Target::None,
+        }
+    }
+
+    fn cast(&mut self, update: &Document) -> Result<Document, SchemaError> {
+        // Plain fields move into `$set` (after its own fields).
+        let mut ops: Vec<(String, Bson)> = Vec::new();
+        let mut plain = Document::new();
+        for (key, value) in update {
+            if is_update_operator(key) {
+                ops.push((key.clone(), value.clone()));
+            } else {
+                self.trace.push(TraceStep::WrappedInSet { path: key.clone() });
+                plain.insert(key.clone(), value.clone());
+            }
+        }
+        if !plain.is_empty() {
+            match ops.iter_mut().find(|(k, _)| k == "$set") {
+                Some((_, Bson::Document(set))) => {
+                    for (k, v) in plain {
+                        set.insert(k, v);
+                    }
+                }
+                Some((_, other)) => *other = Bson::Document(plain),
+                None => ops.push(("$set".to_string(), Bson::Document(plain))),
+            }
+        }
+        let mut out: Vec<Option<(String, Bson)>> = vec![None; ops.len()];
+        for (index, (op, value)) in ops.iter().enumerate().rev() {
+            let Bson::Document(fields) = value else {
+                return Err(MongooseError::plain(format!(
+                    "Invalid atomic update value for {op}. Expected an object, received {}",
+                    js_typeof(value)
+                ))
+                .into());
+            };
+            let cast = self.walk(fields, op, "", 0)?;
+            if cast.is_empty() {
+                self.trace.push(TraceStep::Dropped {
+                    path: op.clone(),
+                    value: Bson::Document(Document::new()),
+                    reason: DropReason::EmptyOperator,
+                });
+                continue;
+            }
+            if let Some(slot) = out.get_mut(index) {
+                *slot = Some((op.clone(), Bson::Document(cast)));
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    fn drop_or_throw(&mut self, strict: Strict, path: &str, value: &Bson) -> Result<bool, SchemaError> {
+        match strict {
+            Strict::Throw => {
+                self.trace.push(TraceStep::StrictThrow { path: path.to_string() });
+                Err(StrictModeError::new(path).into())
+            }
+            Strict::True => {
+                self.trace.push(TraceStep::Dropped {
+                    path: path.to_string(),
+                    value: value.clone(),
+                    reason: DropReason::NotInSchema,
+                });
+                Ok(true)
+            }
+            Strict::False => Ok(false),
+        }
+    }
+
+    /// `walkUpdatePath`: casts the fields of one operator (keys visited last to first, order kept).
+    fn walk(&mut self, fields: &Document, op: &str, prefix: &str, depth: usize) -> Result<Document, SchemaError> {
+        if depth > MAX_UPDATE_DEPTH {
+            return Err(MongooseError::new("Update is nested too deeply").into());
+        }
+        let entries: Vec<(&String, &Bson)> = fields.iter().collect();
+        let mut out: Vec<Option<(String, Bson)>> = vec![None; entries.len()];
+        for (index, (key, value)) in entries.iter().enumerate().rev() {
+            let full_path = format!("{prefix}{key}");
+            if prefix.is_empty() && key.starts_with('$') && matches!(self.target(&full_path), Target::None) {
+                return Err(MongooseError::new(format!(
+                    "Invalid update: Unexpected modifier \"{key}\" as a key in operator \"{op}\". Did you mean something like {{ {op}: {{ fieldName: {{ {key}: [...] }} }} }}? Modifiers must appear under a valid field path."
+                ))
+                .into());
+            }
+            let cast = self.walk_entry(op, key, value, &full_path, prefix, depth)?;
+            if let Some(slot) = out.get_mut(index) {
+                *slot = cast.map(|v| ((*key).clone(), v));
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    fn walk_entry(
+        &mut self,
+        op: &str,
+        key: &str,
+        value: &Bson,
+        full_path: &str,
+        prefix: &str,
+        depth: usize,
+    ) -> Result<Option<Bson>, SchemaError> {
+        let strict = self.strict;
+        let target = self.target(full_path);
+        if op == "$pull" {
+            if let Target::Def(def) = target {
+                match (&def.field_type, value) {
+                    (FieldType::DocumentArray(sub), Bson::Document(condition)) => {
+                        return Ok(Some(Bson::Document(cast_filter_in(sub, condition, self.trace, depth)?)));
+                    }
+                    (FieldType::Array(element), Bson::Document(condition))
+                        if condition.keys().any(|k| k.starts_with('$')) =>
+                    {
+                        let mut cast = Document::new();
+                        for (cond_op, operand) in condition {
+                            cast.insert(
+                                cond_op.clone(),
+                                cast_for_query(element, Some(cond_op), operand, full_path, self.trace)?,
+                            );
+                        }
+                        return Ok(Some(Bson::Document(cast)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Bson::Document(inner) = value {
+            let def = match target {
+                Target::Def(def) => Some(def),
+                _ => None,
+            };
+            if let Some(def) = def {
+                if def.is_array() && is_cast_op(op) {
+                    if let Some(each) = inner.get("$each") {
+                        let mut cast = Document::new();
+                        cast.insert("$each", self.cast_update_value(Some(def), each, op, full_path)?);
+                        if let Some(slice) = inner.get("$slice") {
+                            let n = super::inspect::js_number_value(slice).unwrap_or(0.0);
+                            cast.insert("$slice", Bson::Int32(n as i32));
+                        }
+                        if let Some(sort) = inner.get("$sort") {
+                            cast.insert("$sort", sort.clone());
+                        }
+                        if let Some(position) = inner.get("$position") {
+                            let cast_position = cast_number(position)
+                                .ok_or_else(|| CastError::new("Number", position, full_path, Some("Error")))?;
+                            cast.insert("$position", cast_position);
+                        }
+                        return Ok(Some(Bson::Document(cast)));
+                    }
+                    return self.cast_update_value(Some(def), value, op, full_path).map(Some);
+                }
+                if op == "$currentDate" || is_cast_op(op) {
+                    return self.cast_update_value(Some(def), value, op, full_path).map(Some);
+                }
+            } else if op == "$currentDate" {
+                return self.cast_update_value(None, value, op, full_path).map(Some);
+            }
+            if op == "$rename" {
+                return cast_scalar(ScalarType::String, value, &format!("{full_path}.$rename"))
+                    .map(Some)
+                    .map_err(SchemaError::Cast);
+            }
+            if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value)? {
+                return Ok(None);
+            }
+            let walked = self.walk(inner, op, &format!("{full_path}."), depth + 1)?;
+            if walked.is_empty() && !inner.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(Bson::Document(walked)));
+        }
+
+        let is_modifier = matches!(target, Target::None) && matches!(key, "$each" | "$or" | "$and" | "$in");
+        let target = if is_modifier { self.target(prefix.trim_end_matches('.')) } else { target };
+        if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value)? {
+            return Ok(None);
+        }
+        if op == "$rename" {
+            let rename_path = format!("{full_path}.$rename");
+            if matches!(value, Bson::Null | Bson::Undefined) {
+                return Err(CastError::new("String", value, &rename_path, None).into());
+            }
+            return cast_scalar(ScalarType::String, value, &rename_path).map(Some).map_err(SchemaError::Cast);
+        }
+        let def = match target {
+            Target::Def(def) => Some(def),
+            _ => None,
+        };
+        let cast = self.cast_update_value(def, value, op, full_path)?;
+        if let (Bson::Array(_), "$push" | "$addToSet", Some(def)) = (&cast, op, def) {
+            if key != "$each" {
+                if let FieldType::Array(element) = &def.field_type {
+                    if !element.is_array() && element.scalar() != Some(ScalarType::Mixed) {
+                        let mut each = Document::new();
+                        each.insert("$each", cast);
+                        return Ok(Some(Bson::Document(each)));
+                    }
+                }
+            }
+        }
+        Ok(Some(cast))
+    }
+
+    /// `castUpdateVal`.
+    fn cast_update_value(
+        &mut self,
+        def: Option<&PathDef>,
+        value: &Bson,
+        op: &str,
+        path: &str,
+    ) -> Result<Bson, SchemaError> {
+        let number_op = matches!(op, "$pop" | "$inc");
+        let Some(def) = def else {
+            if number_op {
+                return cast_number(value).ok_or_else(|| CastError::new("number", value, path, None).into());
+            }
+            return Ok(value.clone());
+        };
+        let is_container = matches!(value, Bson::Document(_) | Bson::Array(_));
+        if def.is_array() && is_cast_op(op) && is_container && !is_overwrite_op(op) {
+            // `$push: {tags: x}` with an object or array: cast as the array type, unwrapping the added level.
+            let wrapped = matches!(value, Bson::Document(_)) || array_depth(value) < schema_array_depth(def);
+            let as_array = if wrapped { Bson::Array(vec![value.clone()]) } else { value.clone() };
+            let cast = self.cast_whole(def, &as_array, path)?;
+            if wrapped {
+                if let Bson::Array(items) = cast {
+                    return Ok(items.into_iter().next().unwrap_or(Bson::Null));
+                }
+            }
+            return Ok(cast);
+        }
+        if op == "$unset" {
+            return Ok(value.clone());
+        }
+        if number_op {
+            if matches!(value, Bson::Null | Bson::Undefined) {
+                return Err(CastError::new("number", value, path, None).into());
+            }
+            if op == "$inc" {
+                return cast_for_query(def, None, value, path, self.trace);
+            }
+            return cast_number(value).ok_or_else(|| CastError::new("number", value, path, None).into());
+        }
+        if op == "$currentDate" {
+            return Ok(match value {
+                Bson::Document(spec) => {
+                    let mut out = Document::new();
+                    out.insert("$type", spec.get("$type").cloned().unwrap_or(Bson::Undefined));
+                    Bson::Document(out)
+                }
+                other => Bson::Boolean(js_truthy(other)),
+            });
+        }
+        if is_overwrite_op(op) {
+            let ends_with_index =
+                path.rsplit('.').next().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            let whole_array = !matches!(value, Bson::Null) && def.is_array() && !ends_with_index;
+            if whole_array || def.scalar() == Some(ScalarType::Mixed) {
+                return self.cast_whole(def, value, path);
+            }
+            return cast_for_query(def, None, value, path, self.trace);
+        }
+        cast_for_query(def, None, value, path, self.trace)
+    }
+
+    /// `schematype.applySetters(value)`: arrays and subdocuments cast as a whole.
+    fn cast_whole(&mut self, def: &PathDef, value: &Bson, path: &str) -> Result<Bson, SchemaError> {
+        let schema = self.schema().clone();
+        cast_path_value(&self.model.name, &schema, def, value, path, self.ctx, self.trace)
+    }
+}
+
+fn js_truthy(value: &Bson) -> bool {
+    match value {
+        Bson::Null | Bson::Undefined => false,
+        Bson::Boolean(b) => *b,
+        Bson::String(s) => !s.is_empty(),
+        other => match super::inspect::js_number_value(other) {
+            Some(x) => x != 0.0 && !x.is_nan(),
+            None => true,
+        },
+    }
+}
+
+fn array_depth(value: &Bson) -> usize {
+    let mut depth = 0;
+    let mut current = value;
+    while let Bson::Array(items) = current {
+        depth += 1;
+        match items.first() {
+            Some(first) if depth < MAX_UPDATE_DEPTH => current = first,
+            _ => break,
+        }
+    }
+    depth
+}
+
+fn schema_array_depth(def: &PathDef) -> usize {
+    let mut depth = 0;
+    let mut current = def;
+    loop {
+        match &current.field_type {
+            FieldType::Array(element) => {
+                depth += 1;
+                current = element;
+            }
+            FieldType::DocumentArray(_) => return depth + 1,
+            FieldType::Scalar(_) => return depth,
+        }
+    }
+}
+
+/// `runValidators: true`: runs the validators of the paths a cast update sets (`$set`, `$setOnInsert`) and the
+/// `required` validators of the paths it unsets. Mongoose's update validators report "Validation failed".
+pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> Result<(), ValidationError> {
+    let mut errors = ValidationError::new(None);
+    for (op, fields) in update {
+        let Bson::Document(fields) = fields else {
+            continue;
+        };
+        match op.as_str() {
+            "$set" | "$setOnInsert" => {
+                let mut flat = Vec::new();
+                flatten_set(&model.schema, fields, "", &mut flat, 0);
+                for (path, value) in flat {
+                    if let ResolvedPath::Path(def) | ResolvedPath::Element(def) = model.schema.resolve(&path) {
+                        validate_value(def, Some(&value), &path, &mut errors, trace);
+                    }
+                }
+            }
+            "$unset" => {
+                for (path, _) in fields {
+                    if let ResolvedPath::Path(def) = model.schema.resolve(path) {
+                        if let Some(error) = super::document::run_validators(def, None, path, path, trace) {
+                            errors.add(path, super::errors::PathError::Validator(error));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if errors.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// `{profile: {years: 3}}` → `profile.years = 3` for nested (not Mixed) paths.
+fn flatten_set(schema: &Schema, fields: &Document, prefix: &str, out: &mut Vec<(String, Bson)>, depth: usize) {
+    for (key, value) in fields {
+        let path = format!("{prefix}{key}");
+        match (schema.resolve(&path), value) {
+            (ResolvedPath::Nested, Bson::Document(inner)) if depth < MAX_UPDATE_DEPTH => {
+                flatten_set(schema, inner, &format!("{path}."), out, depth + 1)
+            }
+            _ => out.push((path, value.clone())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::document::SequentialIds;
+    use bson::doc;
+
+    fn model() -> Model {
+        let schema = Schema::from_definition(&doc! {
+            "name": {"type": "String", "trim": true, "lowercase": true, "required": true},
+            "age": {"type": "Number", "min": 0},
+            "tags": ["String"],
+            "ids": ["ObjectId"],
+            "scores": [{"n": "Number"}],
+            "profile": {"title": "String"},
+            "meta": "Mixed",
+        })
+        .unwrap();
+        Model::new("User", schema)
+    }
+
+    fn cast_with(update: Document, strict: Option<Strict>) -> Result<Document, SchemaError> {
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        cast_update(&model(), &update, &UpdateOptions { strict }, &mut ctx, &mut Trace::new())
+    }
+
+    #[test]
+    fn casts_operators() {
+        let first_id = bson::oid::ObjectId::parse_str("000000000000000000000001").unwrap();
+        let cases = [
+            (doc! {"age": "7"}, doc! {"$set": {"age": 7}}),
+            (doc! {"$set": {"name": " ADA "}, "age": "1"}, doc! {"$set": {"name": "ada", "age": 1}}),
+            (doc! {"$set": {"extra": 1, "age": 2}}, doc! {"$set": {"age": 2}}),
+            (doc! {"$set": {"extra": 1}}, doc! {}),
+            (doc! {"$inc": {"age": "2"}}, doc! {"$inc": {"age": 2}}),
+            (doc! {"$unset": {"age": ""}}, doc! {"$unset": {"age": ""}}),
+            (doc! {"$push": {"tags": 7}}, doc! {"$push": {"tags": "7"}}),
+            (doc! {"$push": {"tags": [1, 2]}}, doc! {"$push": {"tags": {"$each": ["1", "2"]}}}),
+            (doc! {"$addToSet": {"tags": {"$each": [1, "a"]}}}, doc! {"$addToSet": {"tags": {"$each": ["1", "a"]}}}),
+            (doc! {"$set": {"tags": "x"}}, doc! {"$set": {"tags": ["x"]}}),
+            (doc! {"$set": {"tags.0": 5}}, doc! {"$set": {"tags.0": "5"}}),
+            (doc! {"$set": {"profile": {"title": 5}}}, doc! {"$set": {"profile": {"title": "5"}}}),
+            (doc! {"$set": {"profile.title": 5}}, doc! {"$set": {"profile.title": "5"}}),
+            (doc! {"$set": {"meta.any": {"x": 1}}}, doc! {"$set": {"meta.any": {"x": 1}}}),
+            (doc! {"$push": {"scores": {"n": "3"}}}, doc! {"$push": {"scores": {"n": 3, "_id": first_id}}}),
+            (doc! {"$pull": {"tags": {"$in": [1]}}}, doc! {"$pull": {"tags": {"$in": ["1"]}}}),
+            (doc! {"$rename": {"age": "years"}}, doc! {"$rename": {"age": "years"}}),
+            (doc! {"$currentDate": {"age": true}}, doc! {"$currentDate": {"age": true}}),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(cast_with(input.clone(), None).unwrap(), expected, "{input}");
+        }
+        assert_eq!(cast_with(doc! {"$set": {"extra": 1}}, Some(Strict::False)).unwrap(), doc! {"$set": {"extra": 1}});
+    }
+
+    #[test]
+    fn errors() {
+        let cases = [
+            (doc! {"$set": {"age": "x"}}, "CastError", "Cast to Number failed for value \"x\" (type string) at path \"age\" for model \"User\""),
+            (doc! {"$inc": {"age": "two"}}, "CastError", "Cast to Number failed for value \"two\" (type string) at path \"age\" for model \"User\""),
+            (doc! {"$set": 5}, "Error", "Invalid atomic update value for $set. Expected an object, received number"),
+            (
+                doc! {"$set": {"$inc": {"age": 1}}},
+                "MongooseError",
+                "Invalid update: Unexpected modifier \"$inc\" as a key in operator \"$set\". Did you mean something like { $set: { fieldName: { $inc: [...] } } }? Modifiers must appear under a valid field path.",
+            ),
+        ];
+        for (input, name, message) in cases {
+            let err = cast_with(input, None).unwrap_err();
+            assert_eq!((err.name(), err.message().as_str()), (name, message));
+        }
+        let err = cast_with(doc! {"$set": {"extra": 1}}, Some(Strict::Throw)).unwrap_err();
+        assert_eq!(err.message(), "Field `extra` is not in schema and strict mode is set to throw.");
+    }
+
+    #[test]
+    fn update_validators_run_on_request() {
+        let m = model();
+        let err =
+            validate_update(&m, &doc! {"$set": {"age": -1}, "$unset": {"name": 1}}, &mut Trace::new()).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "Validation failed: age: Path `age` (-1) is less than minimum allowed value (0)., name: Path `name` is required."
+        );
+        assert!(validate_update(&m, &doc! {"$set": {"age": 3}}, &mut Trace::new()).is_ok());
+    }
+}

@@ -1,0 +1,73 @@
+//! The IndexedDB storage backend: records of BSON bytes in one object store, each batch in one readwrite transaction.
+
+use super::{RecordChange, StorageError};
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The on-disk format version; `onupgradeneeded` migrates older layouts forward instead of wiping them.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The object store holding every record, keyed by a string key.
+pub const RECORDS_STORE: &str = "records";
+
+fn js_reason(err: impl std::fmt::Debug) -> String {
+    format!("{err:?}")
+}
+
+/// An open IndexedDB database holding crudlab's records.
+pub struct IdbStore {
+    db: Database,
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading as needed) the IndexedDB database `name`.
+    pub async fn open(name: &str) -> Result<Self, StorageError> {
+        let db = Database::open(name)
+            .with_version(FORMAT_VERSION)
+            .with_on_upgrade_needed(|event, db| {
+                // Version 0 → 1 creates the layout; later versions add their migrations here, keeping the records.
+                if event.old_version() < 1.0 {
+                    db.create_object_store(RECORDS_STORE).build()?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| StorageError::new(format!("open database {name}"), js_reason(e)))?;
+        Ok(Self { db })
+    }
+
+    /// Closes the connection (the data stays on disk).
+    pub fn close(self) {
+        self.db.close();
+    }
+
+    /// Writes every change of the batch in one readwrite transaction: all of them are committed, or none.
+    pub async fn apply(&self, batch: &[RecordChange]) -> Result<(), StorageError> {
+        let fail = |e| StorageError::new("write a batch of records", js_reason(e));
+        let tx = self.db.transaction(RECORDS_STORE).with_mode(TransactionMode::Readwrite).build().map_err(fail)?;
+        let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
+        for change in batch {
+            match change {
+                RecordChange::Put { key, bytes } => {
+                    let value: JsValue = js_sys::Uint8Array::from(bytes.as_slice()).into();
+                    store.put(value).with_key(key.as_str()).primitive().map_err(fail)?;
+                }
+                RecordChange::Delete { key } => {
+                    store.delete(key.as_str()).primitive().map_err(fail)?;
+                }
+            }
+        }
+        tx.commit().await.map_err(|e| StorageError::new("commit transaction", js_reason(e)))
+    }
+
+    /// Reads one record's bytes.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let fail = |e| StorageError::new(format!("read record {key}"), js_reason(e));
+        let tx = self.db.transaction(RECORDS_STORE).build().map_err(fail)?;
+        let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
+        let value: Option<JsValue> = store.get(key).primitive().map_err(fail)?.await.map_err(fail)?;
+        Ok(value.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|array| array.to_vec()))
+    }
+}

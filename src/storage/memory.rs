@@ -1,0 +1,76 @@
+//! The in-memory storage backend used by native tests and the CLI: a sorted map of keys to record bytes.
+
+use super::{RecordChange, StorageError};
+use std::collections::BTreeMap;
+
+/// Records kept in a sorted map, so loading returns them in key order like IndexedDB does.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    records: BTreeMap<String, Vec<u8>>,
+    /// When set, the next batch fails as a browser refusal would: lets tests prove that failures change nothing.
+    fail_next_batch: Option<String>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies every change of the batch, or none of them when the batch fails.
+    pub fn apply(&mut self, batch: &[RecordChange]) -> Result<(), StorageError> {
+        if let Some(reason) = self.fail_next_batch.take() {
+            return Err(StorageError::new("commit transaction", reason));
+        }
+        for change in batch {
+            match change {
+                RecordChange::Put { key, bytes } => {
+                    self.records.insert(key.clone(), bytes.clone());
+                }
+                RecordChange::Delete { key } => {
+                    self.records.remove(key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every record, in key order.
+    pub fn load_all(&self) -> Vec<(String, Vec<u8>)> {
+        self.records.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        self.records.get(key).map(Vec::as_slice)
+    }
+
+    /// Makes the next [`MemoryStore::apply`] fail with `reason`.
+    pub fn fail_next_batch(&mut self, reason: impl Into<String>) {
+        self.fail_next_batch = Some(reason.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, bytes: &[u8]) -> RecordChange {
+        RecordChange::Put { key: key.into(), bytes: bytes.to_vec() }
+    }
+
+    #[test]
+    fn batch_applies_in_order() {
+        let mut store = MemoryStore::new();
+        store.apply(&[put("a", b"1"), put("b", b"2"), RecordChange::Delete { key: "a".into() }]).unwrap();
+        assert_eq!(store.load_all(), vec![("b".to_string(), b"2".to_vec())]);
+    }
+
+    #[test]
+    fn failed_batch_changes_nothing() {
+        let mut store = MemoryStore::new();
+        store.apply(&[put("a", b"1")]).unwrap();
+        store.fail_next_batch("QuotaExceededError");
+        let err = store.apply(&[put("a", b"2"), put("c", b"3")]).unwrap_err();
+        assert_eq!(err.to_string(), "storage failed to commit transaction: QuotaExceededError");
+        assert_eq!(store.load_all(), vec![("a".to_string(), b"1".to_vec())]);
+    }
+}

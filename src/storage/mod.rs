@@ -1,0 +1,39 @@
+//! Persistence: one small key-value trait over records of BSON bytes, an in-memory backend and (in the browser) IndexedDB.
+
+pub mod codec;
+pub mod memory;
+
+#[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
+
+use std::fmt;
+
+/// What a storage backend reports when it cannot do what was asked; the caller keeps its in-memory state unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError {
+    /// What was being done (`"open database crudlab"`, `"commit transaction"`).
+    pub action: String,
+    /// Why it failed, in the backend's words (`QuotaExceededError: ...`).
+    pub reason: String,
+}
+
+impl StorageError {
+    pub fn new(action: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { action: action.into(), reason: reason.into() }
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "storage failed to {}: {}", self.action, self.reason)
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// One change in a batch: a record written or removed. A batch is applied all together or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordChange {
+    Put { key: String, bytes: Vec<u8> },
+    Delete { key: String },
+}

@@ -1,0 +1,82 @@
+//! House rules checked on the source tree: every file opens with a `//!` line; web crates stay in `web/` and the IndexedDB backend.
+
+use std::path::{Path, PathBuf};
+
+const WEB_CRATES: &[&str] = &[
+    "yew",
+    "web_sys",
+    "wasm_bindgen",
+    "js_sys",
+    "gloo",
+    "indexed_db_futures",
+    "serde_wasm_bindgen",
+    "wasm_bindgen_futures",
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn all_sources() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "xtask/src"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
+/// True when `text` uses `name` as a crate path (`yew::`, `use yew`), not as part of a longer word.
+fn names_crate(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = &text[at + name.len()..];
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && (after.starts_with("::") || after.starts_with(';'))
+    })
+}
+
+#[test]
+fn every_source_file_opens_with_a_module_doc_line() {
+    let offenders: Vec<String> = all_sources()
+        .into_iter()
+        .filter(|path| !std::fs::read_to_string(path).unwrap_or_default().starts_with("//!"))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(offenders.is_empty(), "files without a leading `//!` line: {offenders:#?}");
+}
+
+#[test]
+fn web_crates_stay_in_the_web_layer_and_the_indexeddb_backend() {
+    let src = root().join("src");
+    let allowed = |path: &Path| path.starts_with(src.join("web")) || path == src.join("storage/indexeddb.rs");
+    let mut offenders = Vec::new();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for path in files.iter().filter(|p| !allowed(p)) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for name in WEB_CRATES.iter().filter(|name| names_crate(&text, name)) {
+            offenders.push(format!("{} names `{name}`", path.display()));
+        }
+    }
+    assert!(offenders.is_empty(), "web crates outside web/ and storage/indexeddb.rs: {offenders:#?}");
+}
+
+#[test]
+fn the_crate_check_itself_detects_web_crate_paths() {
+    assert!(names_crate("use yew::prelude::*;", "yew"));
+    assert!(names_crate("let x = web_sys::window();", "web_sys"));
+    assert!(!names_crate("// a yewtree is not yew", "yew"));
+    assert!(!names_crate("let gloomy = 1;", "gloo"));
+}
