@@ -105,6 +105,24 @@ impl Projection {
         }
     }
 
+    /// Compiles a find projection together with its query, so a positional (`.$`) projection is checked
+    /// against the query as MongoDB does (error 31277 when the query does not test that array).
+    pub fn compile_for_query(spec: &Document, filter: &Filter) -> MongoResult<Projection> {
+        let projection = Projection::compile(spec)?;
+        projection.check_positional_against(filter)?;
+        Ok(projection)
+    }
+
+    /// Applies the projection to a document the filter matched, finding the positional (`.$`) element
+    /// from the filter when the projection has one.
+    pub fn apply_matched(&self, doc: &Document, filter: &Filter) -> Document {
+        let position = match self.positional {
+            Some(_) => filter.matches_positional(doc).flatten(),
+            None => None,
+        };
+        self.apply_with_position(doc, position)
+    }
+
     /// Applies the projection; `position` is the matched array index for a positional (`.$`) projection.
     /// Without a position, or past the array's end, the positional field is left out.
     pub fn apply_with_position(&self, doc: &Document, position: Option<usize>) -> Document {
@@ -731,7 +749,10 @@ mod tests {
             projection.apply_with_position(&ada(), position),
             doc! {"scores": [{"subject": "git", "score": 75}]}
         );
+        let both = Projection::compile_for_query(&doc! {"scores.$": 1}, &filter).unwrap();
+        assert_eq!(both.apply_matched(&ada(), &filter), doc! {"_id": 1, "scores": [{"subject": "git", "score": 75}]});
         let unrelated = Filter::compile(&doc! {"username": "ada"}).unwrap();
+        assert_eq!(Projection::compile_for_query(&doc! {"scores.$": 1}, &unrelated).unwrap_err().code, 31277);
         assert_eq!(
             projection.check_positional_against(&unrelated).unwrap_err().message,
             "Positional projection 'scores.$' does not match the query document."
