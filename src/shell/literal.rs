@@ -19,7 +19,8 @@
 //! driver does when it sends a document (its default `ignoreUndefined: false`).
 //!
 //! Dates are computed in UTC (crudlab's clock has no local time zone): `new Date(2024, 0, 1)` is
-//! 2024-01-01T00:00:00Z.
+//! 2024-01-01T00:00:00Z. `new Date("…")` accepts the ISO forms `ISODate` accepts; JavaScript's other,
+//! engine-specific formats (`"Jan 5 2024"`) are reported as an Invalid Date with a hint.
 
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Decimal128, Document, Regex};

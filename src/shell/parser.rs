@@ -1257,6 +1257,10 @@ impl<'a> Parser<'a> {
             TokenKind::Punct(Punct::Colon) if closer == Punct::RParen => self
                 .error(ErrorKind::UnexpectedToken, next.span, "`key: value` pairs must be inside `{ }`")
                 .with_hint("wrap the document in braces: `find({ name: \"ada\" })`"),
+            // A value on the next line while this bracket is never closed: the bracket is the mistake.
+            _ if next.newline_before && !open_index.is_some_and(|index| self.has_matching_closer(index)) => {
+                self.unclosed(open, next)
+            }
             _ if starts_expression(next) => self
                 .error(ErrorKind::MissingComma, next.span, format!("missing `,` between {what}"))
                 .with_hint("add `,` before this"),
@@ -1433,6 +1437,7 @@ impl<'a> Parser<'a> {
             _ if looks_like_key(self.pos) => self
                 .error(ErrorKind::MissingComma, next.span, "missing `,` between properties")
                 .with_hint("add `,` after the previous value"),
+            _ if next.newline_before && !self.has_matching_closer(open_index) => self.unclosed(open, next),
             TokenKind::Punct(Punct::Assign) => self
                 .error(ErrorKind::EqualsInObject, next.span, "`=` cannot be used inside `{ }`")
                 .with_hint("properties are written `key: value`, separated by `,`"),
@@ -2005,6 +2010,18 @@ const h = function () {}"#,
                 error 1:9 UnexpectedEnd: the code ends here, but `from` and the module name, like `from "mongoose"` is missing
                 hint: finish the statement, or check for a missing closing bracket or quote"#]],
             ),
+            ("User.find({ a: 1 }\nUser.find()", expect![[r#"
+                error 1:10 Unclosed: this `(` is never closed: `User` at line 2, column 1 comes before its `)`
+                hint: add the missing `)`"#]]),
+            ("User.create({ a: 1\nUser.find()", expect![[r#"
+                error 1:13 Unclosed: this `{` is never closed: `User` at line 2, column 1 comes before its `}`
+                hint: add the missing `}`"#]]),
+            ("x = [1, 2\nfoo()", expect![[r#"
+                error 1:5 Unclosed: this `[` is never closed: `foo` at line 2, column 1 comes before its `]`
+                hint: add the missing `]`"#]]),
+            ("db.c.insertOne({\n  name: \"ada\"\n  age: 36\n})", expect![[r#"
+                error 3:3 MissingComma: missing `,` between properties
+                hint: add `,` after the previous value"#]]),
             ("User.find({ name: \"ada\" }", expect![[r#"
                 error 1:10 Unclosed: this `(` is never closed
                 hint: add the missing `)`"#]]),
