@@ -381,17 +381,12 @@ impl Builder<'_, '_> {
                                 .map_err(CastFailure::Strict)?;
                             out.push(Bson::Document(built));
                         }
-                        Bson::Null => out.push(Bson::Null),
+                        // Mongoose skips falsy elements (null, 0, "", false) and keeps them as they are.
+                        falsy if is_falsy(falsy) => out.push(falsy.clone()),
                         other => {
-                            let shown = Bson::String(inspect(&Bson::Array(items.clone())));
-                            let inner = CastError::new("Embedded", other, &format!("{msg_path}.{i}"), None);
-                            let error = CastError::new(
-                                &format!("[{}]", inner.kind),
-                                &shown,
-                                &format!("{msg_path}.{i}"),
-                                Some("CastError"),
-                            );
-                            return Err(CastFailure::Cast(format!("{key_path}.{i}"), Box::new(error)));
+                            // `new Subdocument("x")` throws ObjectParameterError, reported as a cast to "embedded".
+                            let error = CastError::new("embedded", other, msg_path, Some("ObjectParameterError"));
+                            return Err(CastFailure::Cast(key_path.to_string(), Box::new(error)));
                         }
                     }
                 }
@@ -439,6 +434,16 @@ pub(crate) fn validate_value(
 ) {
     let mut validation = Validation { errors, trace, skip: &[] };
     validation.validate_path(def, value, path, path);
+}
+
+/// JavaScript falsiness of a value.
+fn is_falsy(value: &Bson) -> bool {
+    match value {
+        Bson::Null | Bson::Undefined => true,
+        Bson::Boolean(b) => !b,
+        Bson::String(s) => s.is_empty(),
+        other => js_number_value(other).is_some_and(|x| x == 0.0 || x.is_nan()),
+    }
 }
 
 enum CastFailure {
@@ -881,6 +886,32 @@ mod tests {
             "Cast to [ObjectId] failed for value \"[ new ObjectId('000000000000000000000007'), 'nope' ]\" (type string) at path \"ids.1\" for model \"User\" because of \"CastError\""
         );
         let _ = bson!(1);
+    }
+
+    #[test]
+    fn document_arrays_wrap_objects_keep_falsy_and_reject_scalars() {
+        let model = user_model(doc! {"items": [{"n": "Number"}]}, doc! {"versionKey": false});
+        let created = create(&model, doc! {"items": {"n": "1"}}).unwrap();
+        assert_eq!(created.document, doc! {"items": [{"n": 1, "_id": oid(1)}], "_id": oid(2)});
+        let created = create(&model, doc! {"items": [null, 0]}).unwrap();
+        assert_eq!(created.document, doc! {"items": [null, 0], "_id": oid(1)});
+        let err = create(&model, doc! {"items": ["x"]}).unwrap_err();
+        let SchemaError::Validation(v) = err else { panic!() };
+        let e = v.get("items").unwrap();
+        assert_eq!(e.kind(), "embedded");
+        assert_eq!(
+            e.message(),
+            "Cast to embedded failed for value \"x\" (type string) at path \"items\" for model \"User\" because of \"ObjectParameterError\""
+        );
+    }
+
+    #[test]
+    fn array_enum_checks_each_element() {
+        let model = user_model(doc! {"tags": {"type": ["String"], "enum": ["a", "b"]}}, doc! {});
+        let err = create(&model, doc! {"tags": ["a", "z"]}).unwrap_err();
+        let SchemaError::Validation(v) = err else { panic!() };
+        assert_eq!(v.get("tags.1").unwrap().message(), "`z` is not a valid enum value for path `tags.1`.");
+        assert!(create(&model, doc! {"tags": ["b"]}).is_ok());
     }
 
     #[test]

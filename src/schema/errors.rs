@@ -190,6 +190,11 @@ impl StrictModeError {
             message: format!("Field `{path}` is not in schema and strict mode is set to throw."),
         }
     }
+
+    /// An update touched an `immutable` path under strict mode "throw".
+    pub fn immutable(path: &str) -> Self {
+        StrictModeError { path: path.to_string(), message: format!("Field {path} is immutable and strict = 'throw'") }
+    }
 }
 
 /// A generic Mongoose error. `name` is `MongooseError`, or `Error` where Mongoose throws a plain `Error`.

@@ -22,4 +22,4 @@ pub use errors::{
 pub use model::Model;
 pub use query_cast::cast_filter;
 pub use trace::{Trace, TraceStep};
-pub use update_cast::{cast_update, validate_update, UpdateOptions};
+pub use update_cast::{apply_update_timestamps, cast_update, validate_update, UpdateOptions};

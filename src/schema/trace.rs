@@ -32,6 +32,8 @@ pub enum DropReason {
     NotAnObject,
     /// An update operator ended up empty.
     EmptyOperator,
+    /// An update tried to change an `immutable` path.
+    Immutable,
 }
 
 /// One step, in the order it happened.
@@ -89,6 +91,7 @@ impl TraceStep {
                     DropReason::NotInSchema => "not in schema (strict)",
                     DropReason::NotAnObject => "nested path needs an object",
                     DropReason::EmptyOperator => "empty operator",
+                    DropReason::Immutable => "immutable path",
                 };
                 format!("dropped {path} = {}: {why}", inspect(value))
             }
