@@ -486,11 +486,33 @@ pub fn validate_document(model: &Model, built: &mut BuiltDocument) -> Result<(),
     let failed: Vec<String> = built.cast_errors.iter().map(|(p, _)| p.clone()).collect();
     let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed };
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
+    order_like_mongoose(&mut errors, &built.document);
     if errors.errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
     }
+}
+
+/// Mongoose validates required paths that were never set first, in reverse schema order (that is how
+/// `schema.requiredPaths()` lists them), then cast errors from setting values, then everything else.
+/// The order shows in the `ValidationError` message.
+fn order_like_mongoose(errors: &mut ValidationError, document: &Document) {
+    let unset_required = |path: &str, error: &PathError| {
+        error.kind() == "required" && !path.contains('.') && present(document.get(path)).is_none()
+    };
+    let mut first: Vec<(String, PathError)> = Vec::new();
+    let mut rest: Vec<(String, PathError)> = Vec::new();
+    for (path, error) in errors.errors.drain(..) {
+        if unset_required(&path, &error) {
+            first.push((path, error));
+        } else {
+            rest.push((path, error));
+        }
+    }
+    first.reverse();
+    errors.errors = first;
+    errors.errors.append(&mut rest);
 }
 
 /// `Model.create(input)` up to `insertOne`: build, validate, then timestamps and `__v` as `save()` adds them.
@@ -845,6 +867,15 @@ mod tests {
         "#]]
         .assert_debug_eq(&summary);
         assert!(err.message().starts_with("User validation failed: name: Path `name` is required., age:"));
+        // Unset required paths come first, last declared first (Mongoose's `requiredPaths()` order).
+        let two = user_model(
+            doc! {"a": {"type": "String", "required": true}, "b": {"type": "String", "required": true}},
+            doc! {},
+        );
+        assert_eq!(
+            create(&two, doc! {}).unwrap_err().message(),
+            "User validation failed: b: Path `b` is required., a: Path `a` is required."
+        );
     }
 
     #[test]
