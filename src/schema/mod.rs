@@ -20,7 +20,7 @@ pub use errors::{
     ValidationError, ValidatorError,
 };
 pub use model::Model;
-pub use query_cast::cast_filter;
+pub use query_cast::{apply_schema_projection, cast_filter};
 pub use trace::{Trace, TraceStep};
 pub use update_cast::{apply_update_timestamps, cast_update, validate_update, UpdateOptions};
 
