@@ -512,9 +512,7 @@ pub fn setters_then_cast(
     let after_setters = apply_setters(def, value, path, trace)?;
     match cast_scalar(t, &after_setters, path) {
         Ok(cast) => {
-            if cast != after_setters {
-                trace.push(TraceStep::cast(path, &after_setters, &cast));
-            }
+            trace.push(TraceStep::cast(path, &after_setters, &cast));
             Ok(cast)
         }
         Err(e) => {

@@ -247,7 +247,7 @@ impl Builder<'_, '_> {
             match strict {
                 Strict::False => {
                     self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });
-                    out.insert(key.clone(), value.clone());
+                    insert_dotted(&mut out, key, value.clone());
                 }
                 Strict::True | Strict::Throw => {
                     self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
@@ -341,7 +341,12 @@ impl Builder<'_, '_> {
                 let items = match value {
                     Bson::Null => return Ok(Bson::Null),
                     Bson::Array(items) => items.clone(),
-                    single => vec![single.clone()],
+                    single => {
+                        // A single value becomes a one-element array.
+                        let wrapped = Bson::Array(vec![single.clone()]);
+                        self.trace.push(TraceStep::cast(msg_path, single, &wrapped));
+                        vec![single.clone()]
+                    }
                 };
                 let mut cast_items = items.clone();
                 for (i, item) in items.iter().enumerate() {
@@ -369,7 +374,12 @@ impl Builder<'_, '_> {
                 let items = match value {
                     Bson::Null => return Ok(Bson::Null),
                     Bson::Array(items) => items.clone(),
-                    single => vec![single.clone()],
+                    single => {
+                        // A single value becomes a one-element array.
+                        let wrapped = Bson::Array(vec![single.clone()]);
+                        self.trace.push(TraceStep::cast(msg_path, single, &wrapped));
+                        vec![single.clone()]
+                    }
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -434,6 +444,33 @@ pub(crate) fn validate_value(
 ) {
     let mut validation = Validation { errors, trace, skip: &[] };
     validation.validate_path(def, value, path, path);
+}
+
+/// Most segments a dotted unknown key may have before it is kept as one literal key.
+const MAX_DOTTED_SEGMENTS: usize = 32;
+
+/// `doc.set("a.b.c", v)` for a path outside the schema (strict: false): builds the nested objects.
+fn insert_dotted(doc: &mut Document, key: &str, value: Bson) {
+    let segments: Vec<&str> = key.split('.').collect();
+    if segments.len() == 1 || segments.len() > MAX_DOTTED_SEGMENTS || segments.iter().any(|s| s.is_empty()) {
+        doc.insert(key, value);
+        return;
+    }
+    let mut current = doc;
+    let (last, parents) = match segments.split_last() {
+        Some(split) => split,
+        None => return,
+    };
+    for segment in parents {
+        if !matches!(current.get(*segment), Some(Bson::Document(_))) {
+            current.insert(*segment, Document::new());
+        }
+        current = match current.get_mut(*segment) {
+            Some(Bson::Document(inner)) => inner,
+            _ => return,
+        };
+    }
+    current.insert(*last, value);
 }
 
 /// JavaScript falsiness of a value.
@@ -813,7 +850,9 @@ mod tests {
         expect_test::expect![[r#"
             [
                 "trim name: ' Ada ' -> 'Ada'",
+                "cast name: 'Ada' (string) unchanged",
                 "default role = 'student'",
+                "cast role: 'student' (string) unchanged",
                 "default tags = []",
                 "cast age: '42' (string) -> 42 (number)",
                 "dropped extra = 1: not in schema (strict)",
@@ -901,8 +940,8 @@ mod tests {
         assert_eq!(err.name(), "StrictModeError");
         assert_eq!(err.message(), "Field `n.z` is not in schema and strict mode is set to throw.");
         let loose = user_model(def, doc! {"strict": false, "versionKey": false});
-        let created = create(&loose, doc! {"z": [1], "a": 5}).unwrap();
-        assert_eq!(created.document, doc! {"a": "5", "z": [1], "_id": oid(1)});
+        let created = create(&loose, doc! {"z": [1], "a": 5, "y.w": 2}).unwrap();
+        assert_eq!(created.document, doc! {"a": "5", "z": [1], "y": {"w": 2}, "_id": oid(1)});
     }
 
     #[test]
