@@ -985,6 +985,21 @@ mod tests {
     }
 
     #[test]
+    fn nested_arrays_renamed_keys_and_custom_required_message() {
+        let model = user_model(
+            doc! {"grid": [["Number"]], "name": {"type": "String", "required": "Give a name"}},
+            doc! {"versionKey": "rev", "timestamps": {"createdAt": "born", "updatedAt": false}},
+        );
+        let mut ids = SequentialIds::default();
+        let now = bson::DateTime::from_millis(7);
+        let mut ctx = WriteContext { ids: &mut ids, now };
+        let created = create_document(&model, &doc! {"grid": [["1", 2], "3"], "name": "n"}, &mut ctx).unwrap();
+        assert_eq!(created.document, doc! {"grid": [[1, 2], [3]], "name": "n", "_id": oid(1), "born": now, "rev": 0});
+        let err = create_document(&model, &doc! {}, &mut ctx).unwrap_err();
+        assert_eq!(err.message(), "User validation failed: name: Give a name");
+    }
+
+    #[test]
     fn date_now_default_and_date_bounds() {
         let model = user_model(
             doc! {"at": {"type": "Date", "default": "Date.now", "min": "2000-01-01"}},

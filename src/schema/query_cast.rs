@@ -426,6 +426,15 @@ mod tests {
     }
 
     #[test]
+    fn traces_casts_and_drops_emptied_clauses() {
+        let mut trace = Trace::new();
+        let cast = cast_filter(&model(), &doc! {"age": "5", "$and": [{}, {"age": 1}]}, &mut trace).unwrap();
+        assert_eq!(cast, doc! {"age": 5, "$and": [{}, {"age": 1}]});
+        let described: Vec<String> = trace.iter().map(TraceStep::describe).collect();
+        assert_eq!(described, ["cast age: 1 (number) unchanged", "cast age: '5' (string) -> 5 (number)"]);
+    }
+
+    #[test]
     fn select_false_paths_are_hidden_unless_asked_for() {
         let schema = Schema::from_definition(&doc! {
             "name": "String",
