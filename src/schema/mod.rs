@@ -1,4 +1,14 @@
 //! The Mongoose layer: schemas, casting, strict mode, defaults, validation and the write trace.
+//!
+//! Pure functions deciding what reaches the database, matching Mongoose 9.12.1:
+//! - [`Schema::new`] reads a definition (FORMAT.md's JSON dialect, or the command parser's output) and options;
+//!   [`Model::new`] names the collection (`User` → `users`).
+//! - [`create_document`] is `Model.create` up to `insertOne`: [`build_document`] (`new Model(input)`),
+//!   [`validate_document`] (every error collected in a `ValidationError`), then timestamps and `__v`.
+//! - [`cast_filter`] is `Model.find(filter)`'s casting; [`apply_schema_projection`] applies `select: false`.
+//! - [`cast_update`] is `updateOne`'s casting; [`apply_update_timestamps`] runs before it when the schema has
+//!   `timestamps`; [`validate_update`] only when the call asks for `runValidators`.
+//! - Every step lands in a [`Trace`] the UI can render; `_id`s come from an [`IdGenerator`].
 
 pub mod cast;
 pub mod definition;
