@@ -29,7 +29,7 @@ pub use errors::{
     CastError, DocumentNotFoundError, MongooseError, PathError, SchemaDefinitionError, SchemaError, StrictModeError,
     ValidationError, ValidatorError,
 };
-pub use model::Model;
+pub use model::{IndexSpec, Model};
 pub use query_cast::{apply_schema_projection, cast_filter};
 pub use trace::{Trace, TraceStep};
 pub use update_cast::{apply_update_timestamps, cast_update, validate_update, UpdateOptions};

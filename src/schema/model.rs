@@ -20,6 +20,32 @@ impl Model {
     }
 }
 
+/// An index Mongoose's `autoIndex` would create for a path declared `unique: true` or `index: true`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSpec {
+    /// `{ path: 1 }`.
+    pub keys: bson::Document,
+    pub unique: bool,
+    /// MongoDB's default name, `path_1`.
+    pub name: String,
+}
+
+impl Model {
+    /// The indexes to create when the model is compiled, in schema order.
+    pub fn index_specs(&self) -> Vec<IndexSpec> {
+        self.schema
+            .paths()
+            .into_iter()
+            .filter(|(_, def)| def.unique || def.index)
+            .map(|(path, def)| {
+                let mut keys = bson::Document::new();
+                keys.insert(path.clone(), 1);
+                IndexSpec { keys, unique: def.unique, name: format!("{path}_1") }
+            })
+            .collect()
+    }
+}
+
 /// Mongoose's `toCollectionName`: `system.profile`/`system.indexes` stay, everything else is pluralized.
 pub fn collection_name(model_name: &str) -> String {
     if model_name == "system.profile" || model_name == "system.indexes" {
@@ -145,6 +171,24 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(collection_name(name), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn unique_and_indexed_paths_become_index_specs() {
+        let schema = Schema::from_definition(&bson::doc! {
+            "email": {"type": "String", "unique": true},
+            "city": {"type": "String", "index": true},
+            "name": "String",
+        })
+        .unwrap();
+        let specs = Model::new("User", schema).index_specs();
+        assert_eq!(
+            specs,
+            [
+                IndexSpec { keys: bson::doc! {"email": 1}, unique: true, name: "email_1".into() },
+                IndexSpec { keys: bson::doc! {"city": 1}, unique: false, name: "city_1".into() },
+            ]
+        );
     }
 
     #[test]
