@@ -571,8 +571,14 @@ pub fn create_document(
             }
         }
         if let Some(updated) = &ts.updated_at {
-            document.insert(updated.clone(), Bson::DateTime(now));
-            trace.push(TraceStep::Timestamp { path: updated.clone(), value: Bson::DateTime(now) });
+            // A new document's `updatedAt` equals its `createdAt` (which the input may have supplied).
+            let value = ts
+                .created_at
+                .as_ref()
+                .and_then(|created| document.get(created).cloned())
+                .unwrap_or(Bson::DateTime(now));
+            document.insert(updated.clone(), value.clone());
+            trace.push(TraceStep::Timestamp { path: updated.clone(), value });
         }
     }
     if let Some(version_key) = &model.schema.options.version_key {
@@ -997,6 +1003,14 @@ mod tests {
         assert_eq!(created.document, doc! {"grid": [[1, 2], [3]], "name": "n", "_id": oid(1), "born": now, "rev": 0});
         let err = create_document(&model, &doc! {}, &mut ctx).unwrap_err();
         assert_eq!(err.message(), "User validation failed: name: Give a name");
+    }
+
+    #[test]
+    fn given_created_at_is_kept_and_copied_to_updated_at() {
+        let model = user_model(doc! {"a": "String"}, doc! {"timestamps": true, "versionKey": false});
+        let given = bson::DateTime::from_millis(1_000);
+        let created = create(&model, doc! {"createdAt": "1970-01-01T00:00:01Z"}).unwrap();
+        assert_eq!(created.document, doc! {"createdAt": given, "_id": oid(1), "updatedAt": given});
     }
 
     #[test]
