@@ -4,7 +4,7 @@
 
 use bson::{oid::ObjectId, Bson, Document};
 
-use super::cast::{cast_scalar, setters_then_cast, value_text};
+use super::cast::{setters_then_cast, value_text};
 use super::definition::{bound_text, FieldType, PathDef, ScalarType, Schema, SchemaNode, Strict, Validator};
 use super::errors::{CastError, PathError, SchemaError, StrictModeError, ValidationError, ValidatorError};
 use super::inspect::{inspect, js_number_value};
@@ -154,13 +154,11 @@ impl Builder<'_, '_> {
         let strict = schema.options.strict;
         let fields = expand_dotted_keys(tree, input);
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
-        let version_key = if is_root && prefixes.key.is_empty() { schema.options.version_key.clone() } else { None };
 
         // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
         if strict == Strict::Throw {
             for (key, _) in &fields {
-                let known = tree.iter().any(|(k, _)| k == key) || Some(key) == version_key.as_ref();
-                if !known {
+                if !tree.iter().any(|(k, _)| k == key) {
                     let path = format!("{}{key}", prefixes.key);
                     self.trace.push(TraceStep::StrictThrow { path: path.clone() });
                     return Err(StrictModeError::new(&path));
@@ -235,15 +233,6 @@ impl Builder<'_, '_> {
                 continue;
             }
             let path = format!("{}{key}", prefixes.key);
-            if Some(key) == version_key.as_ref() {
-                match cast_scalar(ScalarType::Number, value, &path) {
-                    Ok(v) => {
-                        out.insert(key.clone(), v);
-                    }
-                    Err(e) => self.record_cast_error(&path, *e),
-                }
-                continue;
-            }
             match strict {
                 Strict::False => {
                     self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });

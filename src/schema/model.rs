@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::definition::Schema;
+use super::definition::{FieldType, PathDef, ScalarType, Schema, SchemaNode};
 
 /// `mongoose.model(name, schema)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +14,14 @@ pub struct Model {
 
 impl Model {
     /// The collection is the schema's `collection` option, else Mongoose's pluralized, lowercased model name.
-    pub fn new(name: &str, schema: Schema) -> Model {
+    /// Like `Model.compile`, adds the version key (`__v: Number`) to the schema's paths.
+    pub fn new(name: &str, mut schema: Schema) -> Model {
+        if let Some(version_key) = schema.options.version_key.clone() {
+            if schema.node(&version_key).is_none() {
+                let def = PathDef::of(FieldType::Scalar(ScalarType::Number));
+                schema.tree.push((version_key, SchemaNode::Path(Box::new(def))));
+            }
+        }
         let collection = schema.options.collection.clone().unwrap_or_else(|| collection_name(name));
         Model { name: name.to_string(), schema, collection }
     }

@@ -419,6 +419,7 @@ mod tests {
             (doc! {"$or": [{"age": "1"}, {"x": 1}]}, doc! {"$or": [{"age": 1}, {"x": 1}]}),
             (doc! {"meta.x": "1", "other": "2"}, doc! {"meta.x": "1", "other": "2"}),
             (doc! {"age": {"$not": {"$gt": "2"}}}, doc! {"age": {"$not": {"$gt": 2}}}),
+            (doc! {"__v": "3"}, doc! {"__v": 3}),
         ];
         for (input, expected) in cases {
             assert_eq!(cast(input.clone()).unwrap(), expected, "{input}");
