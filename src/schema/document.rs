@@ -134,22 +134,37 @@ impl Prefixes {
     }
 }
 
+/// Which kind of object is being built; it decides where defaults go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ObjectKind {
+    /// A document or an array subdocument (has its own `_id`).
+    Document,
+    /// A nested object the input gave: its missing paths get defaults after its given fields.
+    NestedGiven,
+    /// A nested object the input did not give: defaults in schema order.
+    NestedAbsent,
+}
+
 impl Builder<'_, '_> {
     fn record_cast_error(&mut self, key_path: &str, mut error: CastError) {
         error.set_model(self.model);
         self.cast_errors.push((key_path.to_string(), error));
     }
 
-    /// Builds one object (the document, a nested object or a subdocument) in Mongoose's key order:
-    /// schema paths in order, then unknown fields kept by `strict: false`, then function defaults
-    /// (arrays, `Date.now`), then `_id`.
+    /// Builds one object (the document, a subdocument or a nested object) in Mongoose's key order.
+    ///
+    /// A document or subdocument ends up in schema-tree order (Mongoose reorders `_doc` by `schema.tree`
+    /// after setting the input, and `_id` is a tree path after the declared ones), then fields kept by
+    /// `strict: false`, then the defaults applied after setters (document arrays, `Date.now`).
+    /// A nested object given in the input keeps the input's fields first (schema order) and gets the
+    /// defaults of its missing paths afterwards (`$applyDefaultsToNested`).
     fn build_object(
         &mut self,
         schema: &Schema,
         tree: &[(String, SchemaNode)],
         input: &Document,
         prefixes: &Prefixes,
-        is_root: bool,
+        kind: ObjectKind,
     ) -> Result<Document, StrictModeError> {
         let strict = schema.options.strict;
         let fields = expand_dotted_keys(tree, input);
@@ -167,64 +182,21 @@ impl Builder<'_, '_> {
         }
 
         let mut out = Document::new();
-        let mut deferred: Vec<(String, &PathDef)> = Vec::new();
-        let mut id_def: Option<&PathDef> = None;
+        let mut deferred: Vec<(&String, &SchemaNode)> = Vec::new();
         for (name, node) in tree {
-            let key_path = format!("{}{name}", prefixes.key);
-            let msg_path = format!("{}{name}", prefixes.msg);
-            match node {
-                SchemaNode::Path(def) if is_root && name == "_id" => id_def = Some(def),
+            let given = lookup(name);
+            let defaults_later = match node {
                 SchemaNode::Path(def) => {
-                    if let Some(value) = lookup(name) {
-                        if let Some(cast) = self.cast_value(schema, def, value, &key_path, &msg_path)? {
-                            out.insert(name.clone(), cast);
-                        }
-                    } else if is_function_default(def) {
-                        deferred.push((name.clone(), def));
-                    } else if let Some(default) = &def.default {
-                        if let Some(cast) = self.apply_default(schema, def, default, &key_path, &msg_path)? {
-                            out.insert(name.clone(), cast);
-                        }
-                    } else if matches!(def.field_type, FieldType::Array(_)) {
-                        let empty = Bson::Array(Vec::new());
-                        if let Some(cast) = self.apply_default(schema, def, &empty, &key_path, &msg_path)? {
-                            out.insert(name.clone(), cast);
-                        }
-                    }
+                    given.is_none() && (kind == ObjectKind::NestedGiven || is_function_default(def))
                 }
-                SchemaNode::Nested(children) => {
-                    let child_prefixes = prefixes.child(name);
-                    match lookup(name) {
-                        Some(Bson::Document(inner)) => {
-                            let built = self.build_object(schema, children, inner, &child_prefixes, false)?;
-                            if !built.is_empty() {
-                                out.insert(name.clone(), built);
-                            }
-                        }
-                        Some(Bson::Null) => {
-                            out.insert(name.clone(), Bson::Null);
-                        }
-                        Some(other) => {
-                            self.trace.push(TraceStep::Dropped {
-                                path: key_path.clone(),
-                                value: other.clone(),
-                                reason: DropReason::NotAnObject,
-                            });
-                            let built =
-                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
-                            if !built.is_empty() {
-                                out.insert(name.clone(), built);
-                            }
-                        }
-                        None => {
-                            let built =
-                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
-                            if !built.is_empty() {
-                                out.insert(name.clone(), built);
-                            }
-                        }
-                    }
-                }
+                SchemaNode::Nested(_) => given.is_none() && kind == ObjectKind::NestedGiven,
+            };
+            if defaults_later {
+                deferred.push((name, node));
+                continue;
+            }
+            if let Some(value) = self.fill(schema, name, node, given, prefixes, kind == ObjectKind::Document)? {
+                out.insert(name.clone(), value);
             }
         }
 
@@ -244,38 +216,66 @@ impl Builder<'_, '_> {
             }
         }
 
-        for (name, def) in deferred {
-            let key_path = format!("{}{name}", prefixes.key);
-            let msg_path = format!("{}{name}", prefixes.msg);
-            let default = match (&def.default, &def.field_type) {
-                (Some(Bson::String(s)), FieldType::Scalar(ScalarType::Date)) if is_now(s) => {
-                    Bson::DateTime(self.ctx.now)
-                }
-                (Some(d), _) => d.clone(),
-                (None, _) => Bson::Array(Vec::new()),
-            };
-            if let Some(cast) = self.apply_default(schema, def, &default, &key_path, &msg_path)? {
-                out.insert(name, cast);
-            }
-        }
-
-        if let Some(def) = id_def {
-            let key_path = format!("{}_id", prefixes.key);
-            if let Some(value) = lookup("_id") {
-                if let Some(cast) = self.cast_value(schema, def, value, &key_path, &key_path)? {
-                    out.insert("_id", cast);
-                }
-            } else if schema.auto_id {
-                let id = Bson::ObjectId(self.ctx.ids.next_id());
-                self.trace.push(TraceStep::IdGenerated { path: key_path, value: id.clone() });
-                out.insert("_id", id);
-            } else if let Some(default) = &def.default {
-                if let Some(cast) = self.apply_default(schema, def, default, &key_path, &key_path)? {
-                    out.insert("_id", cast);
-                }
+        for (name, node) in deferred {
+            if let Some(value) = self.fill(schema, name, node, None, prefixes, kind == ObjectKind::Document)? {
+                out.insert(name.clone(), value);
             }
         }
         Ok(out)
+    }
+
+    /// The value of one tree entry: the cast input, else its default (or generated `_id`); `None` leaves it unset.
+    fn fill(
+        &mut self,
+        schema: &Schema,
+        name: &str,
+        node: &SchemaNode,
+        given: Option<&Bson>,
+        prefixes: &Prefixes,
+        generates_id: bool,
+    ) -> Result<Option<Bson>, StrictModeError> {
+        let key_path = format!("{}{name}", prefixes.key);
+        let msg_path = format!("{}{name}", prefixes.msg);
+        match node {
+            SchemaNode::Path(def) => {
+                if let Some(value) = given {
+                    return self.cast_value(schema, def, value, &key_path, &msg_path);
+                }
+                if name == "_id" && generates_id && schema.auto_id {
+                    let id = Bson::ObjectId(self.ctx.ids.next_id());
+                    self.trace.push(TraceStep::IdGenerated { path: key_path, value: id.clone() });
+                    return Ok(Some(id));
+                }
+                let default = match (&def.default, &def.field_type) {
+                    (Some(Bson::String(s)), FieldType::Scalar(ScalarType::Date)) if is_now(s) => {
+                        Bson::DateTime(self.ctx.now)
+                    }
+                    (Some(d), _) => d.clone(),
+                    (None, FieldType::Array(_) | FieldType::DocumentArray(_)) => Bson::Array(Vec::new()),
+                    (None, FieldType::Scalar(_)) => return Ok(None),
+                };
+                self.apply_default(schema, def, &default, &key_path, &msg_path)
+            }
+            SchemaNode::Nested(children) => {
+                let child_prefixes = prefixes.child(name);
+                let (input, kind) = match given {
+                    Some(Bson::Document(inner)) => (inner.clone(), ObjectKind::NestedGiven),
+                    Some(Bson::Null) => return Ok(Some(Bson::Null)),
+                    Some(other) => {
+                        self.trace.push(TraceStep::Dropped {
+                            path: key_path.clone(),
+                            value: other.clone(),
+                            reason: DropReason::NotAnObject,
+                        });
+                        (Document::new(), ObjectKind::NestedAbsent)
+                    }
+                    None => (Document::new(), ObjectKind::NestedAbsent),
+                };
+                let built = self.build_object(schema, children, &input, &child_prefixes, kind)?;
+                // Empty nested objects are minimized away when the document is saved.
+                Ok((!built.is_empty()).then_some(Bson::Document(built)))
+            }
+        }
     }
 
     fn apply_default(
@@ -376,7 +376,7 @@ impl Builder<'_, '_> {
                         Bson::Document(inner) => {
                             let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
                             let built = self
-                                .build_object(sub, &sub.tree, inner, &prefixes, true)
+                                .build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
                                 .map_err(CastFailure::Strict)?;
                             out.push(Bson::Document(built));
                         }
@@ -498,7 +498,8 @@ pub fn build_document(
     ctx: &mut WriteContext<'_>,
 ) -> Result<BuiltDocument, SchemaError> {
     let mut builder = Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
-    let document = builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), true)?;
+    let document =
+        builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), ObjectKind::Document)?;
     let id_from_input = present(input.get("_id")).is_some();
     Ok(BuiltDocument { document, cast_errors: builder.cast_errors, id_from_input, trace: builder.trace })
 }
@@ -808,6 +809,11 @@ mod tests {
     use super::*;
     use bson::{bson, doc};
 
+    /// Documents compare equal regardless of key order; Mongoose's key order matters here.
+    fn same(actual: &Document, expected: Document) {
+        assert_eq!(actual.to_string(), expected.to_string());
+    }
+
     fn user_model(definition: Document, options: Document) -> Model {
         Model::new("User", Schema::new(&definition, &options).unwrap())
     }
@@ -836,10 +842,10 @@ mod tests {
         );
         let created = create(&model, doc! {"age": "42", "name": " Ada ", "extra": 1}).unwrap();
         let epoch = Bson::DateTime(bson::DateTime::from_millis(0));
-        assert_eq!(
-            created.document,
+        same(
+            &created.document,
             doc! {"name": "Ada", "role": "student", "tags": [], "age": 42, "_id": oid(1),
-            "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0}
+            "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0},
         );
         let described: Vec<String> = created.trace.iter().map(TraceStep::describe).collect();
         expect_test::expect![[r#"
@@ -850,8 +856,8 @@ mod tests {
                 "cast role: 'student' (string) unchanged",
                 "default tags = []",
                 "cast age: '42' (string) -> 42 (number)",
-                "dropped extra = 1: not in schema (strict)",
                 "generated _id = new ObjectId('000000000000000000000001')",
+                "dropped extra = 1: not in schema (strict)",
                 "timestamp createdAt = 1970-01-01T00:00:00.000Z",
                 "timestamp updatedAt = 1970-01-01T00:00:00.000Z",
                 "version key __v = 0",
@@ -917,10 +923,7 @@ mod tests {
         let model =
             user_model(doc! {"scores": [{"subject": {"type": "String", "required": true}, "n": "Number"}]}, doc! {});
         let created = create(&model, doc! {"scores": [{"subject": "math", "n": "9"}]}).unwrap();
-        assert_eq!(
-            created.document,
-            doc! {"scores": [{"subject": "math", "n": 9, "_id": oid(1)}], "_id": oid(2), "__v": 0}
-        );
+        same(&created.document, doc! {"scores": [{"subject": "math", "n": 9, "_id": oid(1)}], "_id": oid(2), "__v": 0});
         let err = create(&model, doc! {"scores": [{"n": 1}]}).unwrap_err();
         let SchemaError::Validation(v) = err else { panic!() };
         let e = v.get("scores.0.subject").unwrap();
@@ -936,7 +939,8 @@ mod tests {
         assert_eq!(err.message(), "Field `n.z` is not in schema and strict mode is set to throw.");
         let loose = user_model(def, doc! {"strict": false, "versionKey": false});
         let created = create(&loose, doc! {"z": [1], "a": 5, "y.w": 2}).unwrap();
-        assert_eq!(created.document, doc! {"a": "5", "z": [1], "y": {"w": 2}, "_id": oid(1)});
+        // Mongoose reorders by the schema tree (where `_id` sits after the declared paths), then the rest.
+        same(&created.document, doc! {"a": "5", "_id": oid(1), "z": [1], "y": {"w": 2}});
     }
 
     #[test]
@@ -957,9 +961,9 @@ mod tests {
     fn document_arrays_wrap_objects_keep_falsy_and_reject_scalars() {
         let model = user_model(doc! {"items": [{"n": "Number"}]}, doc! {"versionKey": false});
         let created = create(&model, doc! {"items": {"n": "1"}}).unwrap();
-        assert_eq!(created.document, doc! {"items": [{"n": 1, "_id": oid(1)}], "_id": oid(2)});
+        same(&created.document, doc! {"items": [{"n": 1, "_id": oid(1)}], "_id": oid(2)});
         let created = create(&model, doc! {"items": [null, 0]}).unwrap();
-        assert_eq!(created.document, doc! {"items": [null, 0], "_id": oid(1)});
+        same(&created.document, doc! {"items": [null, 0], "_id": oid(1)});
         let err = create(&model, doc! {"items": ["x"]}).unwrap_err();
         let SchemaError::Validation(v) = err else { panic!() };
         let e = v.get("items").unwrap();
@@ -989,7 +993,7 @@ mod tests {
         let now = bson::DateTime::from_millis(7);
         let mut ctx = WriteContext { ids: &mut ids, now };
         let created = create_document(&model, &doc! {"grid": [["1", 2], "3"], "name": "n"}, &mut ctx).unwrap();
-        assert_eq!(created.document, doc! {"grid": [[1, 2], [3]], "name": "n", "_id": oid(1), "born": now, "rev": 0});
+        same(&created.document, doc! {"grid": [[1, 2], [3]], "name": "n", "_id": oid(1), "born": now, "rev": 0});
         let err = create_document(&model, &doc! {}, &mut ctx).unwrap_err();
         assert_eq!(err.message(), "User validation failed: name: Give a name");
     }
@@ -999,7 +1003,23 @@ mod tests {
         let model = user_model(doc! {"a": "String"}, doc! {"timestamps": true, "versionKey": false});
         let given = bson::DateTime::from_millis(1_000);
         let created = create(&model, doc! {"createdAt": "1970-01-01T00:00:01Z"}).unwrap();
-        assert_eq!(created.document, doc! {"createdAt": given, "_id": oid(1), "updatedAt": given});
+        same(&created.document, doc! {"_id": oid(1), "createdAt": given, "updatedAt": given});
+    }
+
+    #[test]
+    fn nested_defaults_follow_given_fields_and_document_arrays_come_last() {
+        let model = user_model(
+            doc! {
+                "profile": {"title": {"type": "String", "default": "t"}, "years": "Number"},
+                "items": [{"n": "Number"}],
+                "name": "String",
+            },
+            doc! {"versionKey": false},
+        );
+        let created = create(&model, doc! {"name": "x", "profile": {"years": 3}}).unwrap();
+        same(&created.document, doc! {"profile": {"years": 3, "title": "t"}, "name": "x", "_id": oid(1), "items": []});
+        let created = create(&model, doc! {}).unwrap();
+        same(&created.document, doc! {"profile": {"title": "t"}, "_id": oid(1), "items": []});
     }
 
     #[test]

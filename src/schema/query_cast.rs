@@ -422,7 +422,7 @@ mod tests {
             (doc! {"__v": "3"}, doc! {"__v": 3}),
         ];
         for (input, expected) in cases {
-            assert_eq!(cast(input.clone()).unwrap(), expected, "{input}");
+            assert_eq!(cast(input.clone()).unwrap().to_string(), expected.to_string(), "{input}");
         }
     }
 

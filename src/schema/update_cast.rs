@@ -584,7 +584,7 @@ mod tests {
             (doc! {"$currentDate": {"age": true}}, doc! {"$currentDate": {"age": true}}),
         ];
         for (input, expected) in cases {
-            assert_eq!(cast_with(input.clone(), None).unwrap(), expected, "{input}");
+            assert_eq!(cast_with(input.clone(), None).unwrap().to_string(), expected.to_string(), "{input}");
         }
         assert_eq!(cast_with(doc! {"$set": {"extra": 1}}, Some(Strict::False)).unwrap(), doc! {"$set": {"extra": 1}});
     }
