@@ -190,8 +190,148 @@ pub fn cast_date(value: &Bson) -> Option<Bson> {
 }
 
 /// Parses the date strings `new Date(string)` reads: ISO-8601 (`2020-01-02`, `2020-01-02T03:04:05.678Z`,
-/// offsets) and `YYYY-MM-DD HH:MM[:SS]` / `YYYY/MM/DD`. Times without an offset are taken as UTC.
+/// offsets), `YYYY-MM-DD HH:MM[:SS]`, and the common informal forms (`March 7, 2024`, `7 Mar 2024 10:30`,
+/// `3/7/2024`, `Thu, 07 Mar 2024 10:30:00 GMT`). Times without an offset are taken as UTC.
 pub fn parse_js_date(text: &str) -> Option<i64> {
+    parse_iso_date(text).or_else(|| parse_informal_date(text))
+}
+
+const MONTH_PREFIXES: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const WEEKDAY_PREFIXES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// The informal formats of V8's legacy date parser that students write; anything else is rejected.
+fn parse_informal_date(text: &str) -> Option<i64> {
+    let chars: Vec<char> = text.trim().chars().collect();
+    let mut month: Option<i64> = None;
+    let mut numbers: Vec<(i64, usize)> = Vec::new();
+    let mut time: Option<i64> = None;
+    let mut meridiem: Option<bool> = None;
+    let mut offset_minutes = 0;
+    let mut after_zone_word = false;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if c.is_ascii_alphabetic() {
+            let start = i;
+            while chars.get(i).is_some_and(char::is_ascii_alphabetic) {
+                i += 1;
+            }
+            let word: String = chars.get(start..i)?.iter().collect::<String>().to_lowercase();
+            after_zone_word = false;
+            match word.as_str() {
+                "am" | "pm" => meridiem = Some(word == "pm"),
+                "gmt" | "utc" | "ut" | "z" => after_zone_word = true,
+                _ if word.len() >= 3 && WEEKDAY_PREFIXES.iter().any(|d| word.starts_with(d)) => {}
+                _ if word.len() >= 3 => {
+                    let index = MONTH_PREFIXES.iter().position(|m| word.starts_with(m))?;
+                    if month.replace(index as i64 + 1).is_some() {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let start = i;
+            while chars.get(i).is_some_and(char::is_ascii_digit) {
+                i += 1;
+            }
+            let digits: String = chars.get(start..i)?.iter().collect();
+            let value: i64 = digits.parse().ok().filter(|_| digits.len() <= 6)?;
+            if chars.get(i) == Some(&':') && time.is_none() {
+                let mut parts = vec![value];
+                let mut millis = 0;
+                while chars.get(i) == Some(&':') && parts.len() < 3 {
+                    i += 1;
+                    let part_start = i;
+                    while chars.get(i).is_some_and(char::is_ascii_digit) {
+                        i += 1;
+                    }
+                    let part: String = chars.get(part_start..i)?.iter().collect();
+                    if part.is_empty() || part.len() > 2 {
+                        return None;
+                    }
+                    parts.push(part.parse().ok()?);
+                }
+                if chars.get(i) == Some(&'.') && parts.len() == 3 {
+                    i += 1;
+                    let frac_start = i;
+                    while chars.get(i).is_some_and(char::is_ascii_digit) {
+                        i += 1;
+                    }
+                    let fraction: String =
+                        chars.get(frac_start..i)?.iter().chain(['0', '0', '0'].iter()).take(3).collect();
+                    millis = fraction.parse().ok()?;
+                }
+                let (h, m, sec) = (parts.first().copied()?, parts.get(1).copied()?, parts.get(2).copied().unwrap_or(0));
+                if h > 24 || m > 59 || sec > 59 {
+                    return None;
+                }
+                time = Some(((h * 60 + m) * 60 + sec) * 1000 + millis);
+            } else {
+                numbers.push((value, digits.len()));
+            }
+            continue;
+        }
+        if (c == '+' || c == '-')
+            && (after_zone_word || time.is_some())
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+        {
+            i += 1;
+            let start = i;
+            while chars.get(i).is_some_and(|ch| ch.is_ascii_digit() || *ch == ':') {
+                i += 1;
+            }
+            let raw: String = chars.get(start..i)?.iter().filter(|ch| **ch != ':').collect();
+            let (hours, minutes) = match raw.len() {
+                1 | 2 => (raw.parse::<i64>().ok()?, 0),
+                4 => (raw.get(..2)?.parse::<i64>().ok()?, raw.get(2..)?.parse::<i64>().ok()?),
+                _ => return None,
+            };
+            offset_minutes = (hours * 60 + minutes) * if c == '-' { -1 } else { 1 };
+            after_zone_word = false;
+            continue;
+        }
+        if c == '(' {
+            while chars.get(i).is_some_and(|ch| *ch != ')') {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if !matches!(c, ' ' | ',' | '/' | '-' | '.') {
+            return None;
+        }
+        i += 1;
+    }
+    let is_year = |(value, digits): (i64, usize)| digits >= 3 || value > 31;
+    let (year, month, day) = match (month, numbers.as_slice()) {
+        (Some(m), [a, b]) if is_year(*a) => (*a, m, b.0),
+        (Some(m), [a, b]) => (*b, m, a.0),
+        (None, [a, b, c]) if a.1 >= 3 => (*a, b.0, c.0),
+        (None, [a, b, c]) => (*c, a.0, b.0),
+        _ => return None,
+    };
+    // Two-digit years: 00-49 are 20xx, 50-99 are 19xx.
+    let year = match year {
+        (value, digits) if digits <= 2 && value < 50 => 2000 + value,
+        (value, digits) if digits <= 2 => 1900 + value,
+        (value, _) => value,
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut millis_of_day = time.unwrap_or(0);
+    match meridiem {
+        Some(true) if millis_of_day < 12 * 3_600_000 => millis_of_day += 12 * 3_600_000,
+        Some(false) if (12 * 3_600_000..13 * 3_600_000).contains(&millis_of_day) => millis_of_day -= 12 * 3_600_000,
+        _ => {}
+    }
+    let millis = days_from_civil(year, month, day) * 86_400_000 + millis_of_day - offset_minutes * 60_000;
+    ((millis as f64).abs() <= MAX_DATE_MILLIS).then_some(millis)
+}
+
+fn parse_iso_date(text: &str) -> Option<i64> {
     let text = text.trim();
     let bytes = text.as_bytes();
     let mut pos = 0;
@@ -372,9 +512,7 @@ pub fn setters_then_cast(
     let after_setters = apply_setters(def, value, path, trace)?;
     match cast_scalar(t, &after_setters, path) {
         Ok(cast) => {
-            if cast != after_setters {
-                trace.push(TraceStep::cast(path, &after_setters, &cast));
-            }
+            trace.push(TraceStep::cast(path, &after_setters, &cast));
             Ok(cast)
         }
         Err(e) => {
@@ -466,6 +604,20 @@ mod tests {
         assert_eq!(ok(ScalarType::Date, bson!(0)), d("1970-01-01T00:00:00Z"));
         assert_eq!(ok(ScalarType::Date, bson!("1577836800000")), d("2020-01-01T00:00:00Z"));
         assert_eq!(ok(ScalarType::Date, bson!("")), Bson::Null);
+        for (informal, iso) in [
+            ("March 7, 2024", "2024-03-07T00:00:00Z"),
+            ("7 Mar 2024 10:30", "2024-03-07T10:30:00Z"),
+            ("3/7/2024", "2024-03-07T00:00:00Z"),
+            ("2024/03/07", "2024-03-07T00:00:00Z"),
+            ("Thu, 07 Mar 2024 10:30:00 GMT", "2024-03-07T10:30:00Z"),
+            ("Thu Mar 07 2024 10:30:00 GMT+0100 (Central European Standard Time)", "2024-03-07T09:30:00Z"),
+            ("Mar 7 2024 2:05 pm", "2024-03-07T14:05:00Z"),
+        ] {
+            assert_eq!(ok(ScalarType::Date, bson!(informal)), d(iso), "{informal}");
+        }
+        for bad in ["March", "7 2024", "Marchy 7 2024 x", "13/45/2024", "soon"] {
+            assert!(cast_scalar(ScalarType::Date, &bson!(bad), "p").is_err(), "{bad}");
+        }
         let e = cast_scalar(ScalarType::Date, &bson!("yesterday"), "joined").unwrap_err();
         assert_eq!(e.message, "Cast to date failed for value \"yesterday\" (type string) at path \"joined\"");
         assert!(cast_scalar(ScalarType::Date, &bson!(true), "p").is_err());

@@ -627,23 +627,16 @@ fn typed_path(
                 });
             }
             "enum" if matches!(scalar, Some(ScalarType::String) | Some(ScalarType::Number)) => {
-                let (values, message) = match value {
-                    Bson::Array(values) => (values.clone(), None),
-                    Bson::Document(spec) => match spec.get("values") {
-                        Some(Bson::Array(values)) => (values.clone(), spec.get_str("message").ok().map(str::to_string)),
-                        _ => (spec.values().cloned().collect(), None),
-                    },
-                    single => (vec![single.clone()], None),
-                };
-                let mut cast_values = Vec::new();
-                for v in &values {
-                    let scalar_type = scalar.unwrap_or(ScalarType::Mixed);
-                    match super::cast::cast_scalar(scalar_type, v, path) {
-                        Ok(cast) => cast_values.push(cast),
-                        Err(_) => return Err(option_error(path, key, value)),
-                    }
+                let validator = enum_validator(scalar.unwrap_or(ScalarType::Mixed), value, path, key)?;
+                def.validators.push(validator);
+            }
+            // `{ type: [String], enum: [...] }` checks every element.
+            "enum" if array_element_scalar(&def).is_some() => {
+                let element_type = array_element_scalar(&def).unwrap_or(ScalarType::Mixed);
+                let validator = enum_validator(element_type, value, path, key)?;
+                if let FieldType::Array(element) = &mut def.field_type {
+                    element.validators.push(validator);
                 }
-                def.validators.push(Validator::Enum { values: cast_values, message });
             }
             "match" if scalar == Some(ScalarType::String) => {
                 let (pattern, message) = value_and_message(value);
@@ -681,6 +674,33 @@ fn typed_path(
         }
     }
     Ok(def)
+}
+
+fn array_element_scalar(def: &PathDef) -> Option<ScalarType> {
+    match &def.field_type {
+        FieldType::Array(element) => element.scalar().filter(|t| matches!(t, ScalarType::String | ScalarType::Number)),
+        _ => None,
+    }
+}
+
+/// `enum: [values]` or `enum: { values, message }`; values are cast to the path's type.
+fn enum_validator(scalar: ScalarType, value: &Bson, path: &str, key: &str) -> Result<Validator, SchemaDefinitionError> {
+    let (values, message) = match value {
+        Bson::Array(values) => (values.clone(), None),
+        Bson::Document(spec) => match spec.get("values") {
+            Some(Bson::Array(values)) => (values.clone(), spec.get_str("message").ok().map(str::to_string)),
+            _ => (spec.values().cloned().collect(), None),
+        },
+        single => (vec![single.clone()], None),
+    };
+    let mut cast_values = Vec::new();
+    for v in &values {
+        match super::cast::cast_scalar(scalar, v, path) {
+            Ok(cast) => cast_values.push(cast),
+            Err(_) => return Err(option_error(path, key, value)),
+        }
+    }
+    Ok(Validator::Enum { values: cast_values, message })
 }
 
 fn option_error(path: &str, key: &str, value: &Bson) -> SchemaDefinitionError {

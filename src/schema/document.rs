@@ -4,7 +4,7 @@
 
 use bson::{oid::ObjectId, Bson, Document};
 
-use super::cast::{cast_scalar, setters_then_cast, value_text};
+use super::cast::{setters_then_cast, value_text};
 use super::definition::{bound_text, FieldType, PathDef, ScalarType, Schema, SchemaNode, Strict, Validator};
 use super::errors::{CastError, PathError, SchemaError, StrictModeError, ValidationError, ValidatorError};
 use super::inspect::{inspect, js_number_value};
@@ -134,33 +134,46 @@ impl Prefixes {
     }
 }
 
+/// Which kind of object is being built; it decides where defaults go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ObjectKind {
+    /// A document or an array subdocument (has its own `_id`).
+    Document,
+    /// A nested object the input gave: its missing paths get defaults after its given fields.
+    NestedGiven,
+    /// A nested object the input did not give: defaults in schema order.
+    NestedAbsent,
+}
+
 impl Builder<'_, '_> {
     fn record_cast_error(&mut self, key_path: &str, mut error: CastError) {
         error.set_model(self.model);
         self.cast_errors.push((key_path.to_string(), error));
     }
 
-    /// Builds one object (the document, a nested object or a subdocument) in Mongoose's key order:
-    /// schema paths in order, then unknown fields kept by `strict: false`, then function defaults
-    /// (arrays, `Date.now`), then `_id`.
+    /// Builds one object (the document, a subdocument or a nested object) in Mongoose's key order.
+    ///
+    /// A document or subdocument ends up in schema-tree order (Mongoose reorders `_doc` by `schema.tree`
+    /// after setting the input, and `_id` is a tree path after the declared ones), then fields kept by
+    /// `strict: false`, then the defaults applied after setters (document arrays, `Date.now`).
+    /// A nested object given in the input keeps the input's fields first (schema order) and gets the
+    /// defaults of its missing paths afterwards (`$applyDefaultsToNested`).
     fn build_object(
         &mut self,
         schema: &Schema,
         tree: &[(String, SchemaNode)],
         input: &Document,
         prefixes: &Prefixes,
-        is_root: bool,
+        kind: ObjectKind,
     ) -> Result<Document, StrictModeError> {
         let strict = schema.options.strict;
         let fields = expand_dotted_keys(tree, input);
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
-        let version_key = if is_root && prefixes.key.is_empty() { schema.options.version_key.clone() } else { None };
 
         // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
         if strict == Strict::Throw {
             for (key, _) in &fields {
-                let known = tree.iter().any(|(k, _)| k == key) || Some(key) == version_key.as_ref();
-                if !known {
+                if !tree.iter().any(|(k, _)| k == key) {
                     let path = format!("{}{key}", prefixes.key);
                     self.trace.push(TraceStep::StrictThrow { path: path.clone() });
                     return Err(StrictModeError::new(&path));
@@ -169,64 +182,21 @@ impl Builder<'_, '_> {
         }
 
         let mut out = Document::new();
-        let mut deferred: Vec<(String, &PathDef)> = Vec::new();
-        let mut id_def: Option<&PathDef> = None;
+        let mut deferred: Vec<(&String, &SchemaNode)> = Vec::new();
         for (name, node) in tree {
-            let key_path = format!("{}{name}", prefixes.key);
-            let msg_path = format!("{}{name}", prefixes.msg);
-            match node {
-                SchemaNode::Path(def) if is_root && name == "_id" => id_def = Some(def),
+            let given = lookup(name);
+            let defaults_later = match node {
                 SchemaNode::Path(def) => {
-                    if let Some(value) = lookup(name) {
-                        if let Some(cast) = self.cast_value(schema, def, value, &key_path, &msg_path)? {
-                            out.insert(name.clone(), cast);
-                        }
-                    } else if is_function_default(def) {
-                        deferred.push((name.clone(), def));
-                    } else if let Some(default) = &def.default {
-                        if let Some(cast) = self.apply_default(schema, def, default, &key_path, &msg_path)? {
-                            out.insert(name.clone(), cast);
-                        }
-                    } else if matches!(def.field_type, FieldType::Array(_)) {
-                        let empty = Bson::Array(Vec::new());
-                        if let Some(cast) = self.apply_default(schema, def, &empty, &key_path, &msg_path)? {
-                            out.insert(name.clone(), cast);
-                        }
-                    }
+                    given.is_none() && (kind == ObjectKind::NestedGiven || is_function_default(def))
                 }
-                SchemaNode::Nested(children) => {
-                    let child_prefixes = prefixes.child(name);
-                    match lookup(name) {
-                        Some(Bson::Document(inner)) => {
-                            let built = self.build_object(schema, children, inner, &child_prefixes, false)?;
-                            if !built.is_empty() {
-                                out.insert(name.clone(), built);
-                            }
-                        }
-                        Some(Bson::Null) => {
-                            out.insert(name.clone(), Bson::Null);
-                        }
-                        Some(other) => {
-                            self.trace.push(TraceStep::Dropped {
-                                path: key_path.clone(),
-                                value: other.clone(),
-                                reason: DropReason::NotAnObject,
-                            });
-                            let built =
-                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
-                            if !built.is_empty() {
-                                out.insert(name.clone(), built);
-                            }
-                        }
-                        None => {
-                            let built =
-                                self.build_object(schema, children, &Document::new(), &child_prefixes, false)?;
-                            if !built.is_empty() {
-                                out.insert(name.clone(), built);
-                            }
-                        }
-                    }
-                }
+                SchemaNode::Nested(_) => given.is_none() && kind == ObjectKind::NestedGiven,
+            };
+            if defaults_later {
+                deferred.push((name, node));
+                continue;
+            }
+            if let Some(value) = self.fill(schema, name, node, given, prefixes, kind == ObjectKind::Document)? {
+                out.insert(name.clone(), value);
             }
         }
 
@@ -235,19 +205,10 @@ impl Builder<'_, '_> {
                 continue;
             }
             let path = format!("{}{key}", prefixes.key);
-            if Some(key) == version_key.as_ref() {
-                match cast_scalar(ScalarType::Number, value, &path) {
-                    Ok(v) => {
-                        out.insert(key.clone(), v);
-                    }
-                    Err(e) => self.record_cast_error(&path, *e),
-                }
-                continue;
-            }
             match strict {
                 Strict::False => {
                     self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });
-                    out.insert(key.clone(), value.clone());
+                    insert_dotted(&mut out, key, value.clone());
                 }
                 Strict::True | Strict::Throw => {
                     self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
@@ -255,38 +216,66 @@ impl Builder<'_, '_> {
             }
         }
 
-        for (name, def) in deferred {
-            let key_path = format!("{}{name}", prefixes.key);
-            let msg_path = format!("{}{name}", prefixes.msg);
-            let default = match (&def.default, &def.field_type) {
-                (Some(Bson::String(s)), FieldType::Scalar(ScalarType::Date)) if is_now(s) => {
-                    Bson::DateTime(self.ctx.now)
-                }
-                (Some(d), _) => d.clone(),
-                (None, _) => Bson::Array(Vec::new()),
-            };
-            if let Some(cast) = self.apply_default(schema, def, &default, &key_path, &msg_path)? {
-                out.insert(name, cast);
-            }
-        }
-
-        if let Some(def) = id_def {
-            let key_path = format!("{}_id", prefixes.key);
-            if let Some(value) = lookup("_id") {
-                if let Some(cast) = self.cast_value(schema, def, value, &key_path, &key_path)? {
-                    out.insert("_id", cast);
-                }
-            } else if schema.auto_id {
-                let id = Bson::ObjectId(self.ctx.ids.next_id());
-                self.trace.push(TraceStep::IdGenerated { path: key_path, value: id.clone() });
-                out.insert("_id", id);
-            } else if let Some(default) = &def.default {
-                if let Some(cast) = self.apply_default(schema, def, default, &key_path, &key_path)? {
-                    out.insert("_id", cast);
-                }
+        for (name, node) in deferred {
+            if let Some(value) = self.fill(schema, name, node, None, prefixes, kind == ObjectKind::Document)? {
+                out.insert(name.clone(), value);
             }
         }
         Ok(out)
+    }
+
+    /// The value of one tree entry: the cast input, else its default (or generated `_id`); `None` leaves it unset.
+    fn fill(
+        &mut self,
+        schema: &Schema,
+        name: &str,
+        node: &SchemaNode,
+        given: Option<&Bson>,
+        prefixes: &Prefixes,
+        generates_id: bool,
+    ) -> Result<Option<Bson>, StrictModeError> {
+        let key_path = format!("{}{name}", prefixes.key);
+        let msg_path = format!("{}{name}", prefixes.msg);
+        match node {
+            SchemaNode::Path(def) => {
+                if let Some(value) = given {
+                    return self.cast_value(schema, def, value, &key_path, &msg_path);
+                }
+                if name == "_id" && generates_id && schema.auto_id {
+                    let id = Bson::ObjectId(self.ctx.ids.next_id());
+                    self.trace.push(TraceStep::IdGenerated { path: key_path, value: id.clone() });
+                    return Ok(Some(id));
+                }
+                let default = match (&def.default, &def.field_type) {
+                    (Some(Bson::String(s)), FieldType::Scalar(ScalarType::Date)) if is_now(s) => {
+                        Bson::DateTime(self.ctx.now)
+                    }
+                    (Some(d), _) => d.clone(),
+                    (None, FieldType::Array(_) | FieldType::DocumentArray(_)) => Bson::Array(Vec::new()),
+                    (None, FieldType::Scalar(_)) => return Ok(None),
+                };
+                self.apply_default(schema, def, &default, &key_path, &msg_path)
+            }
+            SchemaNode::Nested(children) => {
+                let child_prefixes = prefixes.child(name);
+                let (input, kind) = match given {
+                    Some(Bson::Document(inner)) => (inner.clone(), ObjectKind::NestedGiven),
+                    Some(Bson::Null) => return Ok(Some(Bson::Null)),
+                    Some(other) => {
+                        self.trace.push(TraceStep::Dropped {
+                            path: key_path.clone(),
+                            value: other.clone(),
+                            reason: DropReason::NotAnObject,
+                        });
+                        (Document::new(), ObjectKind::NestedAbsent)
+                    }
+                    None => (Document::new(), ObjectKind::NestedAbsent),
+                };
+                let built = self.build_object(schema, children, &input, &child_prefixes, kind)?;
+                // Empty nested objects are minimized away when the document is saved.
+                Ok((!built.is_empty()).then_some(Bson::Document(built)))
+            }
+        }
     }
 
     fn apply_default(
@@ -341,7 +330,12 @@ impl Builder<'_, '_> {
                 let items = match value {
                     Bson::Null => return Ok(Bson::Null),
                     Bson::Array(items) => items.clone(),
-                    single => vec![single.clone()],
+                    single => {
+                        // A single value becomes a one-element array.
+                        let wrapped = Bson::Array(vec![single.clone()]);
+                        self.trace.push(TraceStep::cast(msg_path, single, &wrapped));
+                        vec![single.clone()]
+                    }
                 };
                 let mut cast_items = items.clone();
                 for (i, item) in items.iter().enumerate() {
@@ -369,7 +363,12 @@ impl Builder<'_, '_> {
                 let items = match value {
                     Bson::Null => return Ok(Bson::Null),
                     Bson::Array(items) => items.clone(),
-                    single => vec![single.clone()],
+                    single => {
+                        // A single value becomes a one-element array.
+                        let wrapped = Bson::Array(vec![single.clone()]);
+                        self.trace.push(TraceStep::cast(msg_path, single, &wrapped));
+                        vec![single.clone()]
+                    }
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -377,21 +376,16 @@ impl Builder<'_, '_> {
                         Bson::Document(inner) => {
                             let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
                             let built = self
-                                .build_object(sub, &sub.tree, inner, &prefixes, true)
+                                .build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
                                 .map_err(CastFailure::Strict)?;
                             out.push(Bson::Document(built));
                         }
-                        Bson::Null => out.push(Bson::Null),
+                        // Mongoose skips falsy elements (null, 0, "", false) and keeps them as they are.
+                        falsy if is_falsy(falsy) => out.push(falsy.clone()),
                         other => {
-                            let shown = Bson::String(inspect(&Bson::Array(items.clone())));
-                            let inner = CastError::new("Embedded", other, &format!("{msg_path}.{i}"), None);
-                            let error = CastError::new(
-                                &format!("[{}]", inner.kind),
-                                &shown,
-                                &format!("{msg_path}.{i}"),
-                                Some("CastError"),
-                            );
-                            return Err(CastFailure::Cast(format!("{key_path}.{i}"), Box::new(error)));
+                            // `new Subdocument("x")` throws ObjectParameterError, reported as a cast to "embedded".
+                            let error = CastError::new("embedded", other, msg_path, Some("ObjectParameterError"));
+                            return Err(CastFailure::Cast(key_path.to_string(), Box::new(error)));
                         }
                     }
                 }
@@ -441,6 +435,43 @@ pub(crate) fn validate_value(
     validation.validate_path(def, value, path, path);
 }
 
+/// Most segments a dotted unknown key may have before it is kept as one literal key.
+const MAX_DOTTED_SEGMENTS: usize = 32;
+
+/// `doc.set("a.b.c", v)` for a path outside the schema (strict: false): builds the nested objects.
+fn insert_dotted(doc: &mut Document, key: &str, value: Bson) {
+    let segments: Vec<&str> = key.split('.').collect();
+    if segments.len() == 1 || segments.len() > MAX_DOTTED_SEGMENTS || segments.iter().any(|s| s.is_empty()) {
+        doc.insert(key, value);
+        return;
+    }
+    let mut current = doc;
+    let (last, parents) = match segments.split_last() {
+        Some(split) => split,
+        None => return,
+    };
+    for segment in parents {
+        if !matches!(current.get(*segment), Some(Bson::Document(_))) {
+            current.insert(*segment, Document::new());
+        }
+        current = match current.get_mut(*segment) {
+            Some(Bson::Document(inner)) => inner,
+            _ => return,
+        };
+    }
+    current.insert(*last, value);
+}
+
+/// JavaScript falsiness of a value.
+fn is_falsy(value: &Bson) -> bool {
+    match value {
+        Bson::Null | Bson::Undefined => true,
+        Bson::Boolean(b) => !b,
+        Bson::String(s) => s.is_empty(),
+        other => js_number_value(other).is_some_and(|x| x == 0.0 || x.is_nan()),
+    }
+}
+
 enum CastFailure {
     Cast(String, Box<CastError>),
     Strict(StrictModeError),
@@ -467,7 +498,8 @@ pub fn build_document(
     ctx: &mut WriteContext<'_>,
 ) -> Result<BuiltDocument, SchemaError> {
     let mut builder = Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
-    let document = builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), true)?;
+    let document =
+        builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), ObjectKind::Document)?;
     let id_from_input = present(input.get("_id")).is_some();
     Ok(BuiltDocument { document, cast_errors: builder.cast_errors, id_from_input, trace: builder.trace })
 }
@@ -481,11 +513,33 @@ pub fn validate_document(model: &Model, built: &mut BuiltDocument) -> Result<(),
     let failed: Vec<String> = built.cast_errors.iter().map(|(p, _)| p.clone()).collect();
     let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed };
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
+    order_like_mongoose(&mut errors, &built.document);
     if errors.errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
     }
+}
+
+/// Mongoose validates required paths that were never set first, in reverse schema order (that is how
+/// `schema.requiredPaths()` lists them), then cast errors from setting values, then everything else.
+/// The order shows in the `ValidationError` message.
+fn order_like_mongoose(errors: &mut ValidationError, document: &Document) {
+    let unset_required = |path: &str, error: &PathError| {
+        error.kind() == "required" && !path.contains('.') && present(document.get(path)).is_none()
+    };
+    let mut first: Vec<(String, PathError)> = Vec::new();
+    let mut rest: Vec<(String, PathError)> = Vec::new();
+    for (path, error) in errors.errors.drain(..) {
+        if unset_required(&path, &error) {
+            first.push((path, error));
+        } else {
+            rest.push((path, error));
+        }
+    }
+    first.reverse();
+    errors.errors = first;
+    errors.errors.append(&mut rest);
 }
 
 /// `Model.create(input)` up to `insertOne`: build, validate, then timestamps and `__v` as `save()` adds them.
@@ -507,8 +561,14 @@ pub fn create_document(
             }
         }
         if let Some(updated) = &ts.updated_at {
-            document.insert(updated.clone(), Bson::DateTime(now));
-            trace.push(TraceStep::Timestamp { path: updated.clone(), value: Bson::DateTime(now) });
+            // A new document's `updatedAt` equals its `createdAt` (which the input may have supplied).
+            let value = ts
+                .created_at
+                .as_ref()
+                .and_then(|created| document.get(created).cloned())
+                .unwrap_or(Bson::DateTime(now));
+            document.insert(updated.clone(), value.clone());
+            trace.push(TraceStep::Timestamp { path: updated.clone(), value });
         }
     }
     if let Some(version_key) = &model.schema.options.version_key {
@@ -749,6 +809,11 @@ mod tests {
     use super::*;
     use bson::{bson, doc};
 
+    /// Documents compare equal regardless of key order; Mongoose's key order matters here.
+    fn same(actual: &Document, expected: Document) {
+        assert_eq!(actual.to_string(), expected.to_string());
+    }
+
     fn user_model(definition: Document, options: Document) -> Model {
         Model::new("User", Schema::new(&definition, &options).unwrap())
     }
@@ -777,20 +842,22 @@ mod tests {
         );
         let created = create(&model, doc! {"age": "42", "name": " Ada ", "extra": 1}).unwrap();
         let epoch = Bson::DateTime(bson::DateTime::from_millis(0));
-        assert_eq!(
-            created.document,
+        same(
+            &created.document,
             doc! {"name": "Ada", "role": "student", "tags": [], "age": 42, "_id": oid(1),
-            "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0}
+            "createdAt": epoch.clone(), "updatedAt": epoch, "__v": 0},
         );
         let described: Vec<String> = created.trace.iter().map(TraceStep::describe).collect();
         expect_test::expect![[r#"
             [
                 "trim name: ' Ada ' -> 'Ada'",
+                "cast name: 'Ada' (string) unchanged",
                 "default role = 'student'",
+                "cast role: 'student' (string) unchanged",
                 "default tags = []",
                 "cast age: '42' (string) -> 42 (number)",
-                "dropped extra = 1: not in schema (strict)",
                 "generated _id = new ObjectId('000000000000000000000001')",
+                "dropped extra = 1: not in schema (strict)",
                 "timestamp createdAt = 1970-01-01T00:00:00.000Z",
                 "timestamp updatedAt = 1970-01-01T00:00:00.000Z",
                 "version key __v = 0",
@@ -840,6 +907,15 @@ mod tests {
         "#]]
         .assert_debug_eq(&summary);
         assert!(err.message().starts_with("User validation failed: name: Path `name` is required., age:"));
+        // Unset required paths come first, last declared first (Mongoose's `requiredPaths()` order).
+        let two = user_model(
+            doc! {"a": {"type": "String", "required": true}, "b": {"type": "String", "required": true}},
+            doc! {},
+        );
+        assert_eq!(
+            create(&two, doc! {}).unwrap_err().message(),
+            "User validation failed: b: Path `b` is required., a: Path `a` is required."
+        );
     }
 
     #[test]
@@ -847,10 +923,7 @@ mod tests {
         let model =
             user_model(doc! {"scores": [{"subject": {"type": "String", "required": true}, "n": "Number"}]}, doc! {});
         let created = create(&model, doc! {"scores": [{"subject": "math", "n": "9"}]}).unwrap();
-        assert_eq!(
-            created.document,
-            doc! {"scores": [{"subject": "math", "n": 9, "_id": oid(1)}], "_id": oid(2), "__v": 0}
-        );
+        same(&created.document, doc! {"scores": [{"subject": "math", "n": 9, "_id": oid(1)}], "_id": oid(2), "__v": 0});
         let err = create(&model, doc! {"scores": [{"n": 1}]}).unwrap_err();
         let SchemaError::Validation(v) = err else { panic!() };
         let e = v.get("scores.0.subject").unwrap();
@@ -865,8 +938,9 @@ mod tests {
         assert_eq!(err.name(), "StrictModeError");
         assert_eq!(err.message(), "Field `n.z` is not in schema and strict mode is set to throw.");
         let loose = user_model(def, doc! {"strict": false, "versionKey": false});
-        let created = create(&loose, doc! {"z": [1], "a": 5}).unwrap();
-        assert_eq!(created.document, doc! {"a": "5", "z": [1], "_id": oid(1)});
+        let created = create(&loose, doc! {"z": [1], "a": 5, "y.w": 2}).unwrap();
+        // Mongoose reorders by the schema tree (where `_id` sits after the declared paths), then the rest.
+        same(&created.document, doc! {"a": "5", "_id": oid(1), "z": [1], "y": {"w": 2}});
     }
 
     #[test]
@@ -881,6 +955,71 @@ mod tests {
             "Cast to [ObjectId] failed for value \"[ new ObjectId('000000000000000000000007'), 'nope' ]\" (type string) at path \"ids.1\" for model \"User\" because of \"CastError\""
         );
         let _ = bson!(1);
+    }
+
+    #[test]
+    fn document_arrays_wrap_objects_keep_falsy_and_reject_scalars() {
+        let model = user_model(doc! {"items": [{"n": "Number"}]}, doc! {"versionKey": false});
+        let created = create(&model, doc! {"items": {"n": "1"}}).unwrap();
+        same(&created.document, doc! {"items": [{"n": 1, "_id": oid(1)}], "_id": oid(2)});
+        let created = create(&model, doc! {"items": [null, 0]}).unwrap();
+        same(&created.document, doc! {"items": [null, 0], "_id": oid(1)});
+        let err = create(&model, doc! {"items": ["x"]}).unwrap_err();
+        let SchemaError::Validation(v) = err else { panic!() };
+        let e = v.get("items").unwrap();
+        assert_eq!(e.kind(), "embedded");
+        assert_eq!(
+            e.message(),
+            "Cast to embedded failed for value \"x\" (type string) at path \"items\" for model \"User\" because of \"ObjectParameterError\""
+        );
+    }
+
+    #[test]
+    fn array_enum_checks_each_element() {
+        let model = user_model(doc! {"tags": {"type": ["String"], "enum": ["a", "b"]}}, doc! {});
+        let err = create(&model, doc! {"tags": ["a", "z"]}).unwrap_err();
+        let SchemaError::Validation(v) = err else { panic!() };
+        assert_eq!(v.get("tags.1").unwrap().message(), "`z` is not a valid enum value for path `tags.1`.");
+        assert!(create(&model, doc! {"tags": ["b"]}).is_ok());
+    }
+
+    #[test]
+    fn nested_arrays_renamed_keys_and_custom_required_message() {
+        let model = user_model(
+            doc! {"grid": [["Number"]], "name": {"type": "String", "required": "Give a name"}},
+            doc! {"versionKey": "rev", "timestamps": {"createdAt": "born", "updatedAt": false}},
+        );
+        let mut ids = SequentialIds::default();
+        let now = bson::DateTime::from_millis(7);
+        let mut ctx = WriteContext { ids: &mut ids, now };
+        let created = create_document(&model, &doc! {"grid": [["1", 2], "3"], "name": "n"}, &mut ctx).unwrap();
+        same(&created.document, doc! {"grid": [[1, 2], [3]], "name": "n", "_id": oid(1), "born": now, "rev": 0});
+        let err = create_document(&model, &doc! {}, &mut ctx).unwrap_err();
+        assert_eq!(err.message(), "User validation failed: name: Give a name");
+    }
+
+    #[test]
+    fn given_created_at_is_kept_and_copied_to_updated_at() {
+        let model = user_model(doc! {"a": "String"}, doc! {"timestamps": true, "versionKey": false});
+        let given = bson::DateTime::from_millis(1_000);
+        let created = create(&model, doc! {"createdAt": "1970-01-01T00:00:01Z"}).unwrap();
+        same(&created.document, doc! {"_id": oid(1), "createdAt": given, "updatedAt": given});
+    }
+
+    #[test]
+    fn nested_defaults_follow_given_fields_and_document_arrays_come_last() {
+        let model = user_model(
+            doc! {
+                "profile": {"title": {"type": "String", "default": "t"}, "years": "Number"},
+                "items": [{"n": "Number"}],
+                "name": "String",
+            },
+            doc! {"versionKey": false},
+        );
+        let created = create(&model, doc! {"name": "x", "profile": {"years": 3}}).unwrap();
+        same(&created.document, doc! {"profile": {"years": 3, "title": "t"}, "name": "x", "_id": oid(1), "items": []});
+        let created = create(&model, doc! {}).unwrap();
+        same(&created.document, doc! {"profile": {"title": "t"}, "_id": oid(1), "items": []});
     }
 
     #[test]

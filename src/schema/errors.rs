@@ -40,6 +40,11 @@ pub fn cast_string_value(value: &Bson) -> String {
 }
 
 impl CastError {
+    /// Mongoose's `error.name`.
+    pub fn name(&self) -> &'static str {
+        "CastError"
+    }
+
     /// A cast failure for `value` at `path`; `reason` is the constructor name of the caster's own error, if any.
     pub fn new(kind: &str, value: &Bson, path: &str, reason: Option<&str>) -> Self {
         let mut error = CastError {
@@ -95,6 +100,13 @@ pub struct ValidatorError {
     pub message: String,
 }
 
+impl ValidatorError {
+    /// Mongoose's `error.name`.
+    pub fn name(&self) -> &'static str {
+        "ValidatorError"
+    }
+}
+
 /// One entry of `ValidationError.errors`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PathError {
@@ -143,6 +155,11 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
+    /// Mongoose's `error.name`.
+    pub fn name(&self) -> &'static str {
+        "ValidationError"
+    }
+
     pub fn new(model: Option<&str>) -> Self {
         ValidationError { model: model.map(str::to_string), errors: Vec::new() }
     }
@@ -184,11 +201,21 @@ pub struct StrictModeError {
 }
 
 impl StrictModeError {
+    /// Mongoose's `error.name`.
+    pub fn name(&self) -> &'static str {
+        "StrictModeError"
+    }
+
     pub fn new(path: &str) -> Self {
         StrictModeError {
             path: path.to_string(),
             message: format!("Field `{path}` is not in schema and strict mode is set to throw."),
         }
+    }
+
+    /// An update touched an `immutable` path under strict mode "throw".
+    pub fn immutable(path: &str) -> Self {
+        StrictModeError { path: path.to_string(), message: format!("Field {path} is immutable and strict = 'throw'") }
     }
 }
 
@@ -218,6 +245,11 @@ pub struct DocumentNotFoundError {
 }
 
 impl DocumentNotFoundError {
+    /// Mongoose's `error.name`.
+    pub fn name(&self) -> &'static str {
+        "DocumentNotFoundError"
+    }
+
     pub fn new(filter: &Document, model: &str) -> Self {
         DocumentNotFoundError {
             filter: filter.clone(),

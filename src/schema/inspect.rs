@@ -305,29 +305,13 @@ fn format_value(ctx: &mut InspectContext, value: &Bson, recurse_times: usize) ->
                 ctx.indentation += 2;
                 let text = format_value(ctx, item, level);
                 ctx.indentation -= 2;
-                let name = if is_identifier(key) { key.clone() } else { inspect_string_single(key) };
+                let name = if is_identifier(key) { key.clone() } else { inspect_string(key) };
                 output.push(format!("{name}: {text}"));
             }
             reduce_to_single_string(ctx, output, ("{", "}"), None, level)
         }
         other => other.to_string(),
     }
-}
-
-/// Object keys are always quoted with single quotes by `util.inspect`.
-fn inspect_string_single(text: &str) -> String {
-    let mut out = String::from("'");
-    for c in text.chars() {
-        match c {
-            '\'' => out.push_str("\\'"),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 fn reduce_to_single_string(
@@ -490,6 +474,7 @@ mod tests {
             (bson!({"a-b": [], "c": {}}), "{ 'a-b': [], c: {} }"),
             (bson!({"a": {"b": {"c": {"d": 1}}}}), "{ a: { b: { c: [Object] } } }"),
             (bson!("it's"), "\"it's\""),
+            (bson!({"it's": 1, "a b": 2}), "{ \"it's\": 1, 'a b': 2 }"),
             (bson!([1, 2, 3, 4, 5, 6, 7]), "[\n  1, 2, 3, 4,\n  5, 6, 7\n]"),
         ];
         for (value, expected) in cases {

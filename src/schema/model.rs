@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::definition::Schema;
+use super::definition::{FieldType, PathDef, ScalarType, Schema, SchemaNode};
 
 /// `mongoose.model(name, schema)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,9 +14,42 @@ pub struct Model {
 
 impl Model {
     /// The collection is the schema's `collection` option, else Mongoose's pluralized, lowercased model name.
-    pub fn new(name: &str, schema: Schema) -> Model {
+    /// Like `Model.compile`, adds the version key (`__v: Number`) to the schema's paths.
+    pub fn new(name: &str, mut schema: Schema) -> Model {
+        if let Some(version_key) = schema.options.version_key.clone() {
+            if schema.node(&version_key).is_none() {
+                let def = PathDef::of(FieldType::Scalar(ScalarType::Number));
+                schema.tree.push((version_key, SchemaNode::Path(Box::new(def))));
+            }
+        }
         let collection = schema.options.collection.clone().unwrap_or_else(|| collection_name(name));
         Model { name: name.to_string(), schema, collection }
+    }
+}
+
+/// An index Mongoose's `autoIndex` would create for a path declared `unique: true` or `index: true`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSpec {
+    /// `{ path: 1 }`.
+    pub keys: bson::Document,
+    pub unique: bool,
+    /// MongoDB's default name, `path_1`.
+    pub name: String,
+}
+
+impl Model {
+    /// The indexes to create when the model is compiled, in schema order.
+    pub fn index_specs(&self) -> Vec<IndexSpec> {
+        self.schema
+            .paths()
+            .into_iter()
+            .filter(|(_, def)| def.unique || def.index)
+            .map(|(path, def)| {
+                let mut keys = bson::Document::new();
+                keys.insert(path.clone(), 1);
+                IndexSpec { keys, unique: def.unique, name: format!("{path}_1") }
+            })
+            .collect()
     }
 }
 
@@ -145,6 +178,24 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(collection_name(name), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn unique_and_indexed_paths_become_index_specs() {
+        let schema = Schema::from_definition(&bson::doc! {
+            "email": {"type": "String", "unique": true},
+            "city": {"type": "String", "index": true},
+            "name": "String",
+        })
+        .unwrap();
+        let specs = Model::new("User", schema).index_specs();
+        assert_eq!(
+            specs,
+            [
+                IndexSpec { keys: bson::doc! {"email": 1}, unique: true, name: "email_1".into() },
+                IndexSpec { keys: bson::doc! {"city": 1}, unique: false, name: "city_1".into() },
+            ]
+        );
     }
 
     #[test]

@@ -340,6 +340,41 @@ fn cast_scalar_for_query(
     }
 }
 
+/// The projection `Model.find(filter, projection)` sends once `select: false` paths are applied: they are
+/// excluded unless the projection includes them (inclusive projection) or asks for them with `+path`.
+pub fn apply_schema_projection(schema: &Schema, projection: &Document) -> Document {
+    let hidden = schema.deselected_paths();
+    let mut forced: Vec<String> = Vec::new();
+    let mut out = Document::new();
+    for (key, value) in projection {
+        match key.strip_prefix('+') {
+            Some(path) => forced.push(path.to_string()),
+            None => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    let is_inclusive = out.iter().any(|(key, value)| {
+        key != "_id"
+            && !matches!(value, Bson::Int32(0) | Bson::Int64(0) | Bson::Boolean(false))
+            && !matches!(value, Bson::Double(d) if *d == 0.0)
+    });
+    if is_inclusive {
+        for path in forced {
+            if !out.contains_key(&path) {
+                out.insert(path, 1);
+            }
+        }
+        return out;
+    }
+    for path in hidden {
+        if !forced.contains(&path) && !out.contains_key(&path) {
+            out.insert(path, 0);
+        }
+    }
+    out
+}
+
 /// Shows a filter as Node would print it (for traces and messages).
 pub fn describe_filter(filter: &Document) -> String {
     inspect(&Bson::Document(filter.clone()))
@@ -384,10 +419,37 @@ mod tests {
             (doc! {"$or": [{"age": "1"}, {"x": 1}]}, doc! {"$or": [{"age": 1}, {"x": 1}]}),
             (doc! {"meta.x": "1", "other": "2"}, doc! {"meta.x": "1", "other": "2"}),
             (doc! {"age": {"$not": {"$gt": "2"}}}, doc! {"age": {"$not": {"$gt": 2}}}),
+            (doc! {"__v": "3"}, doc! {"__v": 3}),
         ];
         for (input, expected) in cases {
-            assert_eq!(cast(input.clone()).unwrap(), expected, "{input}");
+            assert_eq!(cast(input.clone()).unwrap().to_string(), expected.to_string(), "{input}");
         }
+    }
+
+    #[test]
+    fn traces_casts_and_drops_emptied_clauses() {
+        let mut trace = Trace::new();
+        let cast = cast_filter(&model(), &doc! {"age": "5", "$and": [{}, {"age": 1}]}, &mut trace).unwrap();
+        assert_eq!(cast, doc! {"age": 5, "$and": [{}, {"age": 1}]});
+        let described: Vec<String> = trace.iter().map(TraceStep::describe).collect();
+        assert_eq!(described, ["cast age: 1 (number) unchanged", "cast age: '5' (string) -> 5 (number)"]);
+    }
+
+    #[test]
+    fn select_false_paths_are_hidden_unless_asked_for() {
+        let schema = Schema::from_definition(&doc! {
+            "name": "String",
+            "password": {"type": "String", "select": false},
+        })
+        .unwrap();
+        assert_eq!(apply_schema_projection(&schema, &doc! {}), doc! {"password": 0});
+        assert_eq!(apply_schema_projection(&schema, &doc! {"+password": 1}), doc! {});
+        assert_eq!(apply_schema_projection(&schema, &doc! {"name": 1}), doc! {"name": 1});
+        assert_eq!(apply_schema_projection(&schema, &doc! {"name": 0}), doc! {"name": 0, "password": 0});
+        assert_eq!(
+            apply_schema_projection(&schema, &doc! {"name": 1, "+password": 1}),
+            doc! {"name": 1, "password": 1}
+        );
     }
 
     #[test]

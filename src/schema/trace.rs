@@ -32,13 +32,16 @@ pub enum DropReason {
     NotAnObject,
     /// An update operator ended up empty.
     EmptyOperator,
+    /// An update tried to change an `immutable` path.
+    Immutable,
 }
 
 /// One step, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TraceStep {
     /// A value was cast to the path's type.
-    Cast { path: String, input: Bson, input_type: String, output: Bson, output_type: String },
+    /// `changed` is false when the value already had the right type (the UI may fold those away).
+    Cast { path: String, input: Bson, input_type: String, output: Bson, output_type: String, changed: bool },
     /// Casting failed; the error is reported (create: collected for validation; queries: thrown).
     CastFailed { path: String, input: Bson, message: String },
     /// A field was dropped before reaching the database.
@@ -72,13 +75,17 @@ impl TraceStep {
             input_type: js_value_type(input),
             output: output.clone(),
             output_type: js_value_type(output),
+            changed: input != output,
         }
     }
 
     /// One line a student can read.
     pub fn describe(&self) -> String {
         match self {
-            TraceStep::Cast { path, input, input_type, output, output_type } => {
+            TraceStep::Cast { path, input, input_type, changed: false, .. } => {
+                format!("cast {path}: {} ({input_type}) unchanged", inspect(input))
+            }
+            TraceStep::Cast { path, input, input_type, output, output_type, changed: true } => {
                 format!("cast {path}: {} ({input_type}) -> {} ({output_type})", inspect(input), inspect(output))
             }
             TraceStep::CastFailed { path, input, message } => {
@@ -89,6 +96,7 @@ impl TraceStep {
                     DropReason::NotInSchema => "not in schema (strict)",
                     DropReason::NotAnObject => "nested path needs an object",
                     DropReason::EmptyOperator => "empty operator",
+                    DropReason::Immutable => "immutable path",
                 };
                 format!("dropped {path} = {}: {why}", inspect(value))
             }
@@ -133,6 +141,7 @@ mod tests {
     fn describes_steps() {
         let step = TraceStep::cast("age", &bson!("42"), &bson!(42));
         assert_eq!(step.describe(), "cast age: '42' (string) -> 42 (number)");
+        assert_eq!(TraceStep::cast("age", &bson!(4), &bson!(4)).describe(), "cast age: 4 (number) unchanged");
         let step = TraceStep::Setter {
             path: "username".into(),
             setter: SetterKind::Trim,

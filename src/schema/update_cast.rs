@@ -210,6 +210,22 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     ) -> Result<Option<Bson>, SchemaError> {
         let strict = self.strict;
         let target = self.target(full_path);
+        if let Target::Def(def) = target {
+            if def.immutable && op != "$setOnInsert" && op != "$pull" {
+                match strict {
+                    Strict::False => {}
+                    Strict::Throw => return Err(StrictModeError::immutable(full_path).into()),
+                    Strict::True => {
+                        self.trace.push(TraceStep::Dropped {
+                            path: full_path.to_string(),
+                            value: value.clone(),
+                            reason: DropReason::Immutable,
+                        });
+                        return Ok(None);
+                    }
+                }
+            }
+        }
         if op == "$pull" {
             if let Target::Def(def) = target {
                 match (&def.field_type, value) {
@@ -419,6 +435,55 @@ fn schema_array_depth(def: &PathDef) -> usize {
     }
 }
 
+/// What the `timestamps` option adds to an update before it is cast (Mongoose's `applyTimestampsToUpdate`):
+/// `updatedAt` in `$set` (unless `$currentDate` sets it) and, for upserts, `createdAt` in `$setOnInsert`
+/// (a `createdAt` the update sets itself is removed, as the path is immutable).
+pub fn apply_update_timestamps(
+    model: &Model,
+    update: &Document,
+    now: bson::DateTime,
+    upsert: bool,
+    trace: &mut Trace,
+) -> Document {
+    let Some(ts) = &model.schema.options.timestamps else {
+        return update.clone();
+    };
+    let mut out = update.clone();
+    if let Some(updated) = &ts.updated_at {
+        let set_by_current_date =
+            matches!(update.get("$currentDate"), Some(Bson::Document(cd)) if cd.contains_key(updated));
+        if !set_by_current_date {
+            out.remove(updated);
+            let mut set = match out.get("$set") {
+                Some(Bson::Document(set)) => set.clone(),
+                _ => Document::new(),
+            };
+            set.insert(updated.clone(), Bson::DateTime(now));
+            out.insert("$set", set);
+            trace.push(TraceStep::Timestamp { path: updated.clone(), value: Bson::DateTime(now) });
+        }
+    }
+    if let Some(created) = &ts.created_at {
+        out.remove(created);
+        if let Some(Bson::Document(set)) = out.get_mut("$set") {
+            set.remove(created);
+        }
+        if upsert {
+            let mut on_insert = match out.get("$setOnInsert") {
+                Some(Bson::Document(d)) => d.clone(),
+                _ => Document::new(),
+            };
+            on_insert.insert(created.clone(), Bson::DateTime(now));
+            out.insert("$setOnInsert", on_insert);
+            trace.push(TraceStep::Timestamp { path: created.clone(), value: Bson::DateTime(now) });
+        }
+    }
+    if matches!(out.get("$set"), Some(Bson::Document(set)) if set.is_empty()) {
+        out.remove("$set");
+    }
+    out
+}
+
 /// `runValidators: true`: runs the validators of the paths a cast update sets (`$set`, `$setOnInsert`) and the
 /// `required` validators of the paths it unsets. Mongoose's update validators report "Validation failed".
 pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> Result<(), ValidationError> {
@@ -519,7 +584,7 @@ mod tests {
             (doc! {"$currentDate": {"age": true}}, doc! {"$currentDate": {"age": true}}),
         ];
         for (input, expected) in cases {
-            assert_eq!(cast_with(input.clone(), None).unwrap(), expected, "{input}");
+            assert_eq!(cast_with(input.clone(), None).unwrap().to_string(), expected.to_string(), "{input}");
         }
         assert_eq!(cast_with(doc! {"$set": {"extra": 1}}, Some(Strict::False)).unwrap(), doc! {"$set": {"extra": 1}});
     }
@@ -542,6 +607,29 @@ mod tests {
         }
         let err = cast_with(doc! {"$set": {"extra": 1}}, Some(Strict::Throw)).unwrap_err();
         assert_eq!(err.message(), "Field `extra` is not in schema and strict mode is set to throw.");
+    }
+
+    #[test]
+    fn immutable_paths_and_timestamps() {
+        let schema = Schema::new(
+            &doc! {"code": {"type": "String", "immutable": true}, "n": "Number"},
+            &doc! {"timestamps": true},
+        )
+        .unwrap();
+        let m = Model::new("Thing", schema);
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let mut trace = Trace::new();
+        let cast = cast_update(&m, &doc! {"code": "x", "n": "1"}, &UpdateOptions::default(), &mut ctx, &mut trace);
+        assert_eq!(cast.unwrap(), doc! {"$set": {"n": 1}});
+        let options = UpdateOptions { strict: Some(Strict::Throw) };
+        let err = cast_update(&m, &doc! {"$set": {"code": "x"}}, &options, &mut ctx, &mut trace).unwrap_err();
+        assert_eq!(err.message(), "Field code is immutable and strict = 'throw'");
+        let now = bson::DateTime::from_millis(5);
+        let stamped = apply_update_timestamps(&m, &doc! {"n": 2, "createdAt": now}, now, true, &mut trace);
+        assert_eq!(stamped, doc! {"n": 2, "$set": {"updatedAt": now}, "$setOnInsert": {"createdAt": now}});
+        let cast = cast_update(&m, &stamped, &UpdateOptions::default(), &mut ctx, &mut trace).unwrap();
+        assert_eq!(cast, doc! {"$set": {"updatedAt": now, "n": 2}, "$setOnInsert": {"createdAt": now}});
     }
 
     #[test]
