@@ -2,14 +2,19 @@
 #![allow(clippy::print_stdout)]
 
 pub mod conformance;
+pub mod run;
 
 const USAGE: &str = "usage: crudlab <command>
-  conformance FILE...   run conformance case files (query, update or schema suites); ends with `N passed, M failed`";
+  conformance FILE...                        run conformance case files (query, update or schema suites)
+  run [--deterministic] [--mirror] FILE|-    run a script; print each statement's result as mongosh does
+  repl [--deterministic] [--mirror]          the same, interactively";
 
 /// Runs the CLI with its arguments (without the program name); returns the process exit code.
 pub fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("conformance") => conformance::run(&args[1..]),
+        Some("run") => run::run(&args[1..]),
+        Some("repl") => run::repl(&args[1..]),
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             0

@@ -1,0 +1,480 @@
+//! The raw driver path: `db.<collection>.<method>(...)` calls run against the engine exactly as written, with the
+//! result shaped as the driver returns it and the call text shown as it reached the database.
+
+use super::mongosh_format::format_inline;
+use crate::engine::changes::ChangeSet;
+use crate::engine::collection::{FindAndModifyOptions, FindOptions, ReturnDocument};
+use crate::engine::database::Cluster;
+use crate::engine::error::MongoError;
+use crate::engine::results::count;
+use crate::engine::update::Update;
+use bson::{Bson, Document};
+
+/// Every collection method the raw path understands, for "did you mean" suggestions and completion.
+pub const COLLECTION_METHODS: &[&str] = &[
+    "insertOne",
+    "insertMany",
+    "find",
+    "findOne",
+    "countDocuments",
+    "estimatedDocumentCount",
+    "distinct",
+    "updateOne",
+    "updateMany",
+    "replaceOne",
+    "deleteOne",
+    "deleteMany",
+    "findOneAndUpdate",
+    "findOneAndReplace",
+    "findOneAndDelete",
+    "createIndex",
+    "dropIndex",
+    "getIndexes",
+    "listIndexes",
+    "drop",
+];
+
+/// Methods that chain on a `find()` cursor.
+pub const CURSOR_METHODS: &[&str] =
+    &["sort", "skip", "limit", "projection", "project", "toArray", "pretty", "explain", "count"];
+
+/// What one driver call did.
+#[derive(Debug, Clone, Default)]
+pub struct DriverOutcome {
+    /// The value the call returns, or the error the server (or the driver) reports.
+    pub result: Option<Result<Bson, DriverError>>,
+    pub changes: ChangeSet,
+    /// The call as it reached the database, e.g. `db.users.insertOne({ _id: ObjectId('…'), name: 'ada' })`.
+    pub call_text: String,
+}
+
+/// A failed driver call: the server's error, or a bulk write error after partial inserts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriverError {
+    Server(MongoError),
+    BulkWrite {
+        error: Box<MongoError>,
+        inserted: Box<Bson>,
+    },
+    /// The driver itself refused before sending (`MongoInvalidArgumentError`).
+    InvalidArgument(String),
+}
+
+fn doc_arg(args: &[Bson], index: usize) -> Result<Document, DriverError> {
+    match args.get(index) {
+        None | Some(Bson::Undefined) => Ok(Document::new()),
+        Some(Bson::Document(doc)) => Ok(doc.clone()),
+        Some(other) => Err(DriverError::InvalidArgument(format!(
+            "Argument {} must be an object, not {}",
+            index + 1,
+            crate::engine::value::type_name(other)
+        ))),
+    }
+}
+
+fn bool_option(options: &Document, name: &str) -> bool {
+    matches!(options.get(name), Some(Bson::Boolean(true)))
+}
+
+fn int_of(value: Option<&Bson>) -> i64 {
+    match value {
+        Some(Bson::Int32(i)) => i64::from(*i),
+        Some(Bson::Int64(i)) => *i,
+        Some(Bson::Double(d)) if d.is_finite() => *d as i64,
+        _ => 0,
+    }
+}
+
+/// The call written back as mongosh text, values on one line.
+pub fn call_text(collection: &str, method: &str, args: &[Bson], chain: &[(String, Vec<Bson>)]) -> String {
+    let mut text =
+        format!("db.{collection}.{method}({})", args.iter().map(format_inline).collect::<Vec<_>>().join(", "));
+    for (name, chain_args) in chain {
+        text.push_str(&format!(".{name}({})", chain_args.iter().map(format_inline).collect::<Vec<_>>().join(", ")));
+    }
+    text
+}
+
+/// Find options accumulated from `find(filter, projection)` and a cursor chain.
+fn find_options(args: &[Bson], chain: &[(String, Vec<Bson>)]) -> Result<FindOptions, DriverError> {
+    let mut options = FindOptions::default();
+    let projection = doc_arg(args, 1)?;
+    if !projection.is_empty() {
+        options.projection = Some(projection);
+    }
+    for (name, chain_args) in chain {
+        match name.as_str() {
+            "sort" => options.sort = Some(doc_arg(chain_args, 0)?),
+            "skip" => options.skip = u64::try_from(int_of(chain_args.first())).unwrap_or(0),
+            "limit" => options.limit = int_of(chain_args.first()),
+            "projection" | "project" => options.projection = Some(doc_arg(chain_args, 0)?),
+            _ => {}
+        }
+    }
+    Ok(options)
+}
+
+/// Runs one collection method in database `database` of the cluster.
+pub fn run(
+    cluster: &mut Cluster,
+    database: &str,
+    collection: &str,
+    method: &str,
+    args: &[Bson],
+    chain: &[(String, Vec<Bson>)],
+) -> DriverOutcome {
+    let mut outcome =
+        DriverOutcome { call_text: call_text(collection, method, args, chain), ..DriverOutcome::default() };
+    let result = run_inner(cluster, database, collection, method, args, chain, &mut outcome);
+    outcome.result = Some(result);
+    outcome
+}
+
+/// The inserted documents as they will be stored (with `_id`), so the call text shows what reached the database.
+fn with_ids(docs: Vec<Document>, cluster: &mut Cluster) -> Vec<Document> {
+    docs.into_iter().map(|d| crate::engine::collection::with_id_first(d, &mut cluster.generator)).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_inner(
+    cluster: &mut Cluster,
+    database: &str,
+    collection: &str,
+    method: &str,
+    args: &[Bson],
+    chain: &[(String, Vec<Bson>)],
+    outcome: &mut DriverOutcome,
+) -> Result<Bson, DriverError> {
+    let server = DriverError::Server;
+    // Reads never create a collection; answer them from what exists.
+    let read_only = matches!(
+        method,
+        "find" | "findOne" | "countDocuments" | "estimatedDocumentCount" | "distinct" | "getIndexes" | "listIndexes"
+    );
+    if read_only {
+        let existing = cluster.database(database).and_then(|db| db.collection(collection));
+        let empty = crate::engine::collection::Collection::new(database, collection);
+        let coll = existing.unwrap_or(&empty);
+        return match method {
+            "find" => {
+                let filter = doc_arg(args, 0)?;
+                let options = find_options(args, chain)?;
+                if let Some((_, verbosity)) = chain.iter().find(|(name, _)| name == "explain") {
+                    let _ = verbosity;
+                    return coll.explain(&filter, &options).map(Bson::Document).map_err(server);
+                }
+                let docs = coll.find(&filter, &options).map_err(server)?;
+                if chain.iter().any(|(name, _)| name == "count") {
+                    return Ok(count(docs.len() as u64));
+                }
+                Ok(Bson::Array(docs.into_iter().map(Bson::Document).collect()))
+            }
+            "findOne" => {
+                let filter = doc_arg(args, 0)?;
+                let options = find_options(args, &[])?;
+                Ok(coll.find_one(&filter, &options).map_err(server)?.map(Bson::Document).unwrap_or(Bson::Null))
+            }
+            "countDocuments" => {
+                let filter = doc_arg(args, 0)?;
+                let options = doc_arg(args, 1)?;
+                let skip = u64::try_from(int_of(options.get("skip"))).unwrap_or(0);
+                let limit = u64::try_from(int_of(options.get("limit"))).unwrap_or(0);
+                Ok(count(coll.count_documents(&filter, skip, limit).map_err(server)?))
+            }
+            "estimatedDocumentCount" => Ok(count(coll.estimated_document_count())),
+            "distinct" => {
+                let Some(Bson::String(field)) = args.first() else {
+                    return Err(DriverError::InvalidArgument("distinct needs a field name as a string".into()));
+                };
+                let filter = doc_arg(args, 1)?;
+                Ok(Bson::Array(coll.distinct(field, &filter).map_err(server)?))
+            }
+            _ => Ok(Bson::Array(
+                if existing.is_some() { coll.list_indexes() } else { Vec::new() }
+                    .into_iter()
+                    .map(Bson::Document)
+                    .collect(),
+            )),
+        };
+    }
+    if method == "drop" {
+        let (db, _) = cluster.database_mut(database).map_err(server)?;
+        let existed = db.drop_collection(collection);
+        if existed {
+            outcome.changes.collections.push((database.to_string(), collection.to_string(), false));
+        }
+        return Ok(Bson::Boolean(existed));
+    }
+    // Documents get their `_id` before the call text is written, as the driver adds it before sending.
+    let mut args = args.to_vec();
+    match method {
+        "insertOne" => {
+            if let Some(Bson::Document(doc)) = args.first().cloned() {
+                args[0] = Bson::Document(with_ids(vec![doc], cluster).into_iter().next().unwrap_or_default());
+            }
+        }
+        "insertMany" => {
+            if let Some(Bson::Array(items)) = args.first().cloned() {
+                let docs: Vec<Document> =
+                    items.into_iter().map(|i| if let Bson::Document(d) = i { d } else { Document::new() }).collect();
+                args[0] = Bson::Array(with_ids(docs, cluster).into_iter().map(Bson::Document).collect());
+            }
+        }
+        _ => {}
+    }
+    outcome.call_text = call_text(collection, method, &args, chain);
+    let (db, generator) = cluster.database_mut(database).map_err(server)?;
+    let (coll, created) = db.collection_mut(collection).map_err(server)?;
+    let mut changes = Vec::new();
+    let result = match method {
+        "insertOne" => {
+            let doc = match args.first() {
+                Some(Bson::Document(doc)) => doc.clone(),
+                _ => return Err(DriverError::InvalidArgument("insertOne needs a document: insertOne({ ... })".into())),
+            };
+            coll.insert_one(doc, generator).map(|(result, c)| {
+                changes = c;
+                Bson::Document(result.to_document())
+            })
+        }
+        "insertMany" => {
+            let Some(Bson::Array(items)) = args.first() else {
+                return Err(DriverError::InvalidArgument(
+                    "Argument \"docs\" must be an array of documents: insertMany([{ ... }, { ... }])".into(),
+                ));
+            };
+            let mut docs = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Bson::Document(doc) => docs.push(doc.clone()),
+                    _ => {
+                        return Err(DriverError::InvalidArgument(
+                            "Argument \"docs\" must be an array of documents".into(),
+                        ))
+                    }
+                }
+            }
+            let ordered = !matches!(doc_arg(&args, 1)?.get("ordered"), Some(Bson::Boolean(false)));
+            let (result, c) = coll.insert_many(docs, ordered, generator);
+            changes = c;
+            match result {
+                Ok(result) => Ok(Bson::Document(result.to_document())),
+                Err(bulk) => {
+                    if created && coll.is_empty() {
+                        db.drop_collection(collection);
+                    } else if created {
+                        outcome.changes.collections.push((database.to_string(), collection.to_string(), true));
+                    }
+                    outcome.changes.push_all(database, collection, changes);
+                    let error =
+                        bulk.write_errors.first().map(|(_, e)| e.clone()).unwrap_or_else(|| MongoError::bad_value(""));
+                    return Err(DriverError::BulkWrite {
+                        error: Box::new(error),
+                        inserted: Box::new(Bson::Document(bulk.result.to_document())),
+                    });
+                }
+            }
+        }
+        "updateOne" | "updateMany" | "replaceOne" => {
+            let filter = doc_arg(&args, 0)?;
+            let options = doc_arg(&args, 2)?;
+            let array_filters: Vec<Document> = match options.get("arrayFilters") {
+                Some(Bson::Array(items)) => items.iter().filter_map(|i| i.as_document().cloned()).collect(),
+                _ => Vec::new(),
+            };
+            let update = match (method, args.get(1)) {
+                ("replaceOne", Some(Bson::Document(doc))) => Update::compile_replacement(doc),
+                (_, Some(Bson::Document(doc))) => {
+                    if doc.keys().next().is_some_and(|k| !k.starts_with('$')) {
+                        return Err(DriverError::InvalidArgument("Update document requires atomic operators".into()));
+                    }
+                    Update::compile_operators(doc, &array_filters)
+                }
+                (_, Some(Bson::Array(_))) => {
+                    return Err(DriverError::InvalidArgument(
+                        "Aggregation pipeline updates are not supported by crudlab".into(),
+                    ))
+                }
+                _ => {
+                    return Err(DriverError::InvalidArgument(format!("{method} needs a filter and an update document")))
+                }
+            };
+            match update {
+                Ok(update) => {
+                    let (result, c) = coll.update(
+                        &filter,
+                        &update,
+                        method == "updateMany",
+                        bool_option(&options, "upsert"),
+                        generator,
+                    );
+                    changes = c;
+                    result.map(|r| Bson::Document(r.to_document()))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "deleteOne" | "deleteMany" => {
+            let filter = doc_arg(&args, 0)?;
+            coll.delete(&filter, method == "deleteMany").map(|(result, c)| {
+                changes = c;
+                Bson::Document(result.to_document())
+            })
+        }
+        "findOneAndUpdate" | "findOneAndReplace" => {
+            let filter = doc_arg(&args, 0)?;
+            let options = doc_arg(&args, 2)?;
+            let update = match args.get(1) {
+                Some(Bson::Document(doc)) if method == "findOneAndReplace" => Update::compile_replacement(doc),
+                Some(Bson::Document(doc)) => Update::compile_operators(doc, &[]),
+                _ => {
+                    return Err(DriverError::InvalidArgument(format!("{method} needs a filter and an update document")))
+                }
+            };
+            match update {
+                Ok(update) => {
+                    let return_after = matches!(options.get("returnDocument"), Some(Bson::String(s)) if s == "after")
+                        || bool_option(&options, "returnNewDocument");
+                    let modify = FindAndModifyOptions {
+                        sort: options.get_document("sort").ok().cloned(),
+                        projection: options.get_document("projection").ok().cloned(),
+                        upsert: bool_option(&options, "upsert"),
+                        return_document: if return_after { ReturnDocument::After } else { ReturnDocument::Before },
+                    };
+                    let (result, c) = coll.find_one_and_update(&filter, &update, &modify, generator);
+                    changes = c;
+                    result.map(|doc| doc.map(Bson::Document).unwrap_or(Bson::Null))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        "findOneAndDelete" => {
+            let filter = doc_arg(&args, 0)?;
+            let options = doc_arg(&args, 1)?;
+            coll.find_one_and_delete(
+                &filter,
+                options.get_document("sort").ok(),
+                options.get_document("projection").ok(),
+            )
+            .map(|(doc, c)| {
+                changes = c;
+                doc.map(Bson::Document).unwrap_or(Bson::Null)
+            })
+        }
+        "createIndex" => {
+            let keys = doc_arg(&args, 0)?;
+            let options = doc_arg(&args, 1)?;
+            let name = options.get_str("name").ok().map(str::to_string);
+            coll.create_index(&keys, bool_option(&options, "unique"), name.as_deref()).map(|(name, c)| {
+                changes = c;
+                Bson::String(name)
+            })
+        }
+        "dropIndex" => match args.first() {
+            Some(Bson::String(name)) => coll.drop_index(name).map(|c| {
+                changes = c;
+                bson::bson!({"nIndexesWas": count(coll.indexes().len() as u64 + 1), "ok": 1})
+            }),
+            Some(Bson::Document(keys)) => {
+                let name = coll
+                    .indexes()
+                    .iter()
+                    .find(|i| &i.key_document() == keys)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_else(|| crate::engine::index::Index::default_name(&[]));
+                coll.drop_index(&name).map(|c| {
+                    changes = c;
+                    bson::bson!({"nIndexesWas": count(coll.indexes().len() as u64 + 1), "ok": 1})
+                })
+            }
+            _ => return Err(DriverError::InvalidArgument("dropIndex needs an index name or key pattern".into())),
+        },
+        other => return Err(DriverError::InvalidArgument(format!("unknown collection method {other}"))),
+    };
+    // A write that failed before storing anything does not leave an empty collection behind.
+    let keep_collection = !(created && coll.is_empty() && coll.indexes().len() == 1 && changes.is_empty());
+    if created && keep_collection {
+        outcome.changes.collections.push((database.to_string(), collection.to_string(), true));
+    } else if created {
+        db.drop_collection(collection);
+    }
+    outcome.changes.push_all(database, collection, changes);
+    result.map_err(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::generator::Generator;
+    use bson::{bson, doc};
+
+    fn cluster() -> Cluster {
+        Cluster::new(Generator::deterministic(1))
+    }
+
+    #[test]
+    fn insert_shows_the_generated_id_in_the_call_text() {
+        let mut c = cluster();
+        let outcome = run(&mut c, "test", "users", "insertOne", &[bson!({"name": "ada"})], &[]);
+        assert_eq!(outcome.call_text, "db.users.insertOne({ _id: ObjectId('659200800000000001000001'), name: 'ada' })");
+        let result = outcome.result.unwrap().unwrap();
+        assert_eq!(
+            result,
+            bson!({"acknowledged": true, "insertedId": bson::oid::ObjectId::parse_str("659200800000000001000001").unwrap()})
+        );
+        assert_eq!(outcome.changes.collections, vec![("test".to_string(), "users".to_string(), true)]);
+    }
+
+    #[test]
+    fn failed_first_write_leaves_no_collection() {
+        let mut c = cluster();
+        let outcome = run(&mut c, "test", "users", "updateOne", &[bson!({}), bson!({"$bogus": {"a": 1}})], &[]);
+        assert!(matches!(outcome.result, Some(Err(DriverError::Server(_)))));
+        assert!(c.database_names().is_empty());
+        assert!(outcome.changes.is_empty());
+    }
+
+    #[test]
+    fn update_without_operators_is_refused_by_the_driver() {
+        let mut c = cluster();
+        run(&mut c, "test", "users", "insertOne", &[bson!({"_id": 1})], &[]);
+        let outcome = run(&mut c, "test", "users", "updateOne", &[bson!({"_id": 1}), bson!({"premium": true})], &[]);
+        assert_eq!(
+            outcome.result,
+            Some(Err(DriverError::InvalidArgument("Update document requires atomic operators".into())))
+        );
+    }
+
+    #[test]
+    fn find_applies_the_cursor_chain() {
+        let mut c = cluster();
+        let docs = bson!([{"_id": 1, "a": 3}, {"_id": 2, "a": 1}, {"_id": 3, "a": 2}]);
+        run(&mut c, "test", "t", "insertMany", &[docs], &[]);
+        let chain = vec![("sort".to_string(), vec![bson!({"a": 1})]), ("limit".to_string(), vec![Bson::Int32(2)])];
+        let outcome = run(&mut c, "test", "t", "find", &[bson!({})], &chain);
+        assert_eq!(outcome.result.unwrap().unwrap(), bson!([{"_id": 2, "a": 1}, {"_id": 3, "a": 2}]));
+        assert_eq!(outcome.call_text, "db.t.find({}).sort({ a: 1 }).limit(2)");
+        let explain = run(&mut c, "test", "t", "find", &[bson!({"a": 1})], &[("explain".into(), vec![])]);
+        let explain = explain.result.unwrap().unwrap();
+        assert_eq!(
+            explain.as_document().unwrap().get_document("executionStats").unwrap().get("totalDocsExamined"),
+            Some(&Bson::Int32(3))
+        );
+    }
+
+    #[test]
+    fn ordered_insert_many_reports_a_bulk_write_error() {
+        let mut c = cluster();
+        let outcome = run(&mut c, "test", "t", "insertMany", &[bson!([{"_id": 1}, {"_id": 1}, {"_id": 2}])], &[]);
+        match outcome.result {
+            Some(Err(DriverError::BulkWrite { error, inserted })) => {
+                assert_eq!(error.code, 11000);
+                assert_eq!(*inserted, bson!({"acknowledged": true, "insertedIds": {"0": 1}}));
+            }
+            other => panic!("expected a bulk write error, got {other:?}"),
+        }
+        assert_eq!(outcome.changes.entries.len(), 1);
+        assert_eq!(c.database("test").unwrap().collection("t").unwrap().len(), 1);
+        let _ = doc! {};
+    }
+}

@@ -1,0 +1,96 @@
+//! Errors a running program reports: the library's own words (MongoDB server, Mongoose, JavaScript's TypeError) with
+//! the source location and one plain-language line for beginners.
+
+use crate::engine::error::MongoError;
+use crate::shell::error::ParseError;
+use crate::shell::span::Span;
+use std::fmt;
+
+/// Which library speaks in the error, which decides its name (`MongoServerError`, `TypeError`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorSource {
+    /// The database refused the call.
+    Server(MongoError),
+    /// Some inserts of an `insertMany` failed (`MongoBulkWriteError`); the others were inserted.
+    BulkWrite(MongoError),
+    /// Mongoose refused the call before (or after) the database: `ValidationError`, `CastError`, ...
+    Mongoose { name: String },
+    /// JavaScript itself: `TypeError`, `ReferenceError`, `SyntaxError`.
+    Script { name: &'static str },
+}
+
+/// A runtime error at a place in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeError {
+    pub source: ErrorSource,
+    pub span: Span,
+    /// The message exactly as the library words it.
+    pub message: String,
+    /// One plain-language line with the likely fix, for beginners.
+    pub hint: Option<String>,
+}
+
+impl RuntimeError {
+    pub fn script(name: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Self { source: ErrorSource::Script { name }, span, message: message.into(), hint: None }
+    }
+
+    pub fn type_error(span: Span, message: impl Into<String>) -> Self {
+        Self::script("TypeError", span, message)
+    }
+
+    pub fn reference_error(span: Span, message: impl Into<String>) -> Self {
+        Self::script("ReferenceError", span, message)
+    }
+
+    pub fn server(span: Span, error: MongoError) -> Self {
+        let hint = server_hint(&error);
+        Self { message: error.message.clone(), source: ErrorSource::Server(error), span, hint }
+    }
+
+    pub fn from_parse(error: &ParseError) -> Self {
+        Self {
+            source: ErrorSource::Script { name: "SyntaxError" },
+            span: Span::new(error.span.start, error.span.end),
+            message: error.message.clone(),
+            hint: error.hint.clone(),
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The error's name as the library prints it.
+    pub fn name(&self) -> &str {
+        match &self.source {
+            ErrorSource::Server(_) => "MongoServerError",
+            ErrorSource::BulkWrite(_) => "MongoBulkWriteError",
+            ErrorSource::Mongoose { name } => name,
+            ErrorSource::Script { name } => name,
+        }
+    }
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name(), self.message)
+    }
+}
+
+/// A plain-language line for the server errors students meet most.
+fn server_hint(error: &MongoError) -> Option<String> {
+    let hint = match error.code {
+        11000 => "Another document already has this value, and a unique index forbids duplicates.",
+        2 if error.message.starts_with("unknown operator") => {
+            "This `$` operator does not exist; check its spelling in the operator reference."
+        }
+        2 | 9 => "The database could not understand this part of the command; check the operator's argument.",
+        14 => "The operator got a value of the wrong type.",
+        40 => "Two operators in one update change the same field; split them into two updates.",
+        66 => "`_id` never changes once a document is stored; insert a new document instead.",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}

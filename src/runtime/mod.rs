@@ -1,0 +1,11 @@
+//! Runs students' programs: the interpreter over the parsed command language, the raw driver path, the Mongoose
+//! path, and the translation between them that puts both worlds side by side.
+
+pub mod driver;
+pub mod error;
+pub mod models;
+pub mod mongosh_format;
+pub mod value;
+pub mod world;
+
+pub use world::{CallReport, Mode, StatementReport, World};

@@ -1,0 +1,1138 @@
+//! A world: one cluster, the current database, the program's bindings and models, and the interpreter that runs
+//! statements in it. The same statement runs in a schemaless world (model calls become driver calls) and in a
+//! Mongoose world (driver calls on modelled collections become model calls): that is the side-by-side view.
+
+use super::driver::{self, DriverError, COLLECTION_METHODS, CURSOR_METHODS};
+use super::error::{ErrorSource, RuntimeError};
+use super::models::{self, MODEL_METHODS, QUERY_METHODS};
+use super::mongosh_format::{format_inline, format_value};
+use super::value::{PendingCall, SchemaValue, Target, Value};
+use crate::engine::changes::ChangeSet;
+use crate::engine::database::Cluster;
+use crate::engine::generator::Generator;
+use crate::shell::ast::{
+    BinaryOp, DeclKind, Expr, ExprKind, Function, FunctionBody, Pattern, ShellCommandKind, Stmt, StmtKind, UnaryOp,
+};
+use crate::shell::error::ParseError;
+use crate::shell::literal::{self, Resolver};
+use crate::shell::span::Span;
+use bson::oid::ObjectId;
+use bson::{Bson, DateTime, Document};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+/// How a world treats calls written for the other world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every call runs as written (the CLI without `--mirror`).
+    Natural,
+    /// The raw MongoDB driver: model calls run as their driver equivalents, no schema is applied.
+    Schemaless,
+    /// Mongoose: driver calls on a collection that has a model run as that model's calls.
+    Mongoose,
+}
+
+/// One database call a statement made, as this world ran it.
+#[derive(Debug, Clone, Default)]
+pub struct CallReport {
+    /// The call as it ran in this world (`User.create({...})` or `db.users.insertOne({...})`).
+    pub written: String,
+    /// When the statement was written for the other world: how it was translated for this one.
+    pub mirrored_from: Option<String>,
+    /// The exact calls that reached the database, in mongosh syntax.
+    pub driver_calls: Vec<String>,
+    pub changes: ChangeSet,
+    /// Mongoose's steps before the database saw anything (cast, strict, defaults, validate, ...).
+    pub trace: Option<crate::schema::Trace>,
+    /// A note for the student (e.g. that a collection has no model, so Mongoose never sees it).
+    pub note: Option<String>,
+    /// `(database, collection)` the call touched.
+    pub namespace: (String, String),
+}
+
+/// What running one statement did.
+#[derive(Debug, Clone)]
+pub struct StatementReport {
+    pub span: Span,
+    /// The statement's text.
+    pub text: String,
+    /// The statement's value, when it has one worth printing.
+    pub value: Option<Bson>,
+    /// Text printed instead of a value (`switched to db shop`, `show collections`).
+    pub printed: Option<String>,
+    /// Lines from `console.log`.
+    pub console: Vec<String>,
+    pub error: Option<RuntimeError>,
+    pub calls: Vec<CallReport>,
+}
+
+impl StatementReport {
+    /// The result as mongosh would print it (the value, the printed text, or the error).
+    pub fn display(&self) -> String {
+        let mut lines: Vec<String> = self.console.clone();
+        if let Some(error) = &self.error {
+            lines.push(error.to_string());
+        } else if let Some(text) = &self.printed {
+            lines.push(text.clone());
+        } else if let Some(value) = &self.value {
+            lines.push(format_value(value));
+        }
+        lines.join("\n")
+    }
+
+    /// Every change the statement made, in order.
+    pub fn changes(&self) -> ChangeSet {
+        let mut all = ChangeSet::default();
+        for call in &self.calls {
+            all.entries.extend(call.changes.entries.iter().cloned());
+            all.collections.extend(call.changes.collections.iter().cloned());
+        }
+        all
+    }
+}
+
+/// How deeply declared functions may call each other before we stop (no stack overflow on recursion).
+const MAX_CALL_DEPTH: usize = 64;
+
+/// What running a statement inside a function body leads to.
+enum Flow {
+    Next(Value),
+    Return(Value),
+}
+
+/// A world and its interpreter.
+pub struct World {
+    pub mode: Mode,
+    pub cluster: Cluster,
+    /// The current database (`use shop` switches; mongosh starts in `test`).
+    pub database: String,
+    bindings: HashMap<String, Value>,
+    /// Models declared by the program, by name.
+    pub models: BTreeMap<String, models::ModelEntry>,
+    /// Per statement: console lines and calls made so far.
+    console: Vec<String>,
+    calls: Vec<CallReport>,
+    call_depth: usize,
+}
+
+impl World {
+    pub fn new(mode: Mode, generator: Generator) -> Self {
+        Self {
+            mode,
+            cluster: Cluster::new(generator),
+            database: "test".to_string(),
+            bindings: HashMap::new(),
+            models: BTreeMap::new(),
+            console: Vec::new(),
+            calls: Vec::new(),
+            call_depth: 0,
+        }
+    }
+
+    /// Binds a name to plain data, as a lesson binds `req` for a simulated Express request.
+    pub fn bind_data(&mut self, name: &str, value: Bson) {
+        self.bindings.insert(name.to_string(), Value::Data(value));
+    }
+
+    /// The names currently bound (for completion and "did you mean").
+    pub fn binding_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.bindings.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The value bound to a name, if any.
+    pub fn binding(&self, name: &str) -> Option<&Value> {
+        self.bindings.get(name)
+    }
+
+    /// Parses and runs a whole script; a parse error stops everything before anything runs.
+    pub fn run_source(&mut self, source: &str) -> Result<Vec<StatementReport>, ParseError> {
+        let program = crate::shell::parser::parse(source)?;
+        Ok(program.statements.iter().map(|stmt| self.run_statement(source, stmt)).collect())
+    }
+
+    /// Runs one top-level statement and reports what it did. Errors are reported, never thrown further.
+    pub fn run_statement(&mut self, source: &str, stmt: &Stmt) -> StatementReport {
+        self.console.clear();
+        self.calls.clear();
+        self.call_depth = 0;
+        let mut report = StatementReport {
+            span: stmt.span,
+            text: source.get(stmt.span.start..stmt.span.end).unwrap_or_default().to_string(),
+            value: None,
+            printed: None,
+            console: Vec::new(),
+            error: None,
+            calls: Vec::new(),
+        };
+        match self.top_statement(source, stmt) {
+            Ok(Some(Printed::Value(value))) => report.value = Some(value),
+            Ok(Some(Printed::Text(text))) => report.printed = Some(text),
+            Ok(None) => {}
+            Err(error) => report.error = Some(error),
+        }
+        report.console = std::mem::take(&mut self.console);
+        report.calls = std::mem::take(&mut self.calls);
+        report
+    }
+
+    fn top_statement(&mut self, source: &str, stmt: &Stmt) -> Result<Option<Printed>, RuntimeError> {
+        match &stmt.kind {
+            StmtKind::ShellCommand { command: ShellCommandKind::Use, argument } => {
+                crate::engine::database::validate_database_name(&argument.name)
+                    .map_err(|e| RuntimeError::server(argument.span, e))?;
+                self.database = argument.name.clone();
+                Ok(Some(Printed::Text(format!("switched to db {}", argument.name))))
+            }
+            StmtKind::ShellCommand { command: ShellCommandKind::Show, argument } => {
+                self.show(&argument.name, argument.span).map(|text| Some(Printed::Text(text)))
+            }
+            StmtKind::Expression(expr) => {
+                let value = self.eval(source, expr)?;
+                let value = self.settle(value, expr.span)?;
+                Ok(match value {
+                    Value::Data(Bson::Undefined) => None,
+                    Value::Data(data) => Some(Printed::Value(data)),
+                    Value::Collection(name) => Some(Printed::Text(format!("{}.{name}", self.database))),
+                    Value::Db => Some(Printed::Text(self.database.clone())),
+                    Value::Model(name) => Some(Printed::Text(format!("Model {{ {name} }}"))),
+                    Value::Schema(_) => Some(Printed::Text("Schema {}".to_string())),
+                    _ => None,
+                })
+            }
+            _ => match self.statement(source, stmt)? {
+                Flow::Next(_) | Flow::Return(_) => Ok(None),
+            },
+        }
+    }
+
+    fn show(&self, what: &str, span: Span) -> Result<String, RuntimeError> {
+        match what {
+            "dbs" | "databases" => Ok(self
+                .cluster
+                .databases()
+                .filter(|db| db.collections().next().is_some())
+                .map(|db| {
+                    let bytes: usize = db
+                        .collections()
+                        .flat_map(|c| c.documents())
+                        .map(|d| d.to_vec().map(|v| v.len()).unwrap_or(0))
+                        .sum();
+                    format!("{:<10}{:.2} KiB", db.name, (bytes as f64 / 1024.0).max(8.0))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")),
+            "collections" | "tables" => {
+                Ok(self.cluster.database(&self.database).map(|db| db.collection_names().join("\n")).unwrap_or_default())
+            }
+            other => Err(RuntimeError::script(
+                "MongoshInvalidInputError",
+                span,
+                format!("'{other}' is not a valid argument for \"show\"."),
+            )
+            .with_hint("Try `show dbs` or `show collections`.")),
+        }
+    }
+
+    fn statement(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        match &stmt.kind {
+            StmtKind::Declaration { kind, declarators } => {
+                for declarator in declarators {
+                    let value = match &declarator.init {
+                        Some(init) => self.eval(source, init)?,
+                        None => Value::Data(Bson::Undefined),
+                    };
+                    self.bind_pattern(&declarator.target, value, *kind)?;
+                }
+                Ok(Flow::Next(Value::Data(Bson::Undefined)))
+            }
+            StmtKind::Expression(expr) => Ok(Flow::Next(self.eval(source, expr)?)),
+            StmtKind::Import(import) => {
+                if import.source != "mongoose" {
+                    return Err(RuntimeError::script(
+                        "Error",
+                        import.source_span,
+                        format!("Cannot find module '{}'", import.source),
+                    )
+                    .with_hint("crudlab knows one library: import mongoose from \"mongoose\"."));
+                }
+                for name in import.default.iter().chain(import.namespace.iter()) {
+                    self.bindings.insert(name.name.clone(), Value::Mongoose);
+                }
+                for (imported, local) in &import.named {
+                    let value = self.member(Value::Mongoose, &imported.name, imported.span)?;
+                    self.bindings.insert(local.name.clone(), value);
+                }
+                Ok(Flow::Next(Value::Data(Bson::Undefined)))
+            }
+            StmtKind::ExportDefault(expr) => Ok(Flow::Next(self.eval(source, expr)?)),
+            StmtKind::Export(inner) => self.statement(source, inner),
+            StmtKind::ShellCommand { .. } => {
+                self.top_statement(source, stmt)?;
+                Ok(Flow::Next(Value::Data(Bson::Undefined)))
+            }
+            StmtKind::Block(stmts) => self.block(source, stmts),
+            StmtKind::If { test, consequent, alternate } => {
+                let test_value = self.eval(source, test)?;
+                let test_value = self.settle(test_value, test.span)?;
+                if truthy(&test_value) {
+                    self.statement(source, consequent)
+                } else if let Some(alternate) = alternate {
+                    self.statement(source, alternate)
+                } else {
+                    Ok(Flow::Next(Value::Data(Bson::Undefined)))
+                }
+            }
+            StmtKind::Return(expr) => {
+                let value = match expr {
+                    Some(expr) => {
+                        let value = self.eval(source, expr)?;
+                        self.settle(value, expr.span)?
+                    }
+                    None => Value::Data(Bson::Undefined),
+                };
+                Ok(Flow::Return(value))
+            }
+            StmtKind::Throw(expr) => {
+                let value = self.eval(source, expr)?;
+                let message = match self.settle(value, expr.span)? {
+                    Value::Data(Bson::String(s)) => s,
+                    Value::Data(other) => format_inline(&other),
+                    other => other.describe().to_string(),
+                };
+                Err(RuntimeError::script("Error", expr.span, message))
+            }
+            StmtKind::Try { block, catch_param, catch_block, finally_block } => {
+                let outcome = self.block(source, block);
+                let outcome = match (outcome, catch_block) {
+                    (Err(error), Some(catch_block)) => {
+                        if let Some(param) = catch_param {
+                            let mut err = Document::new();
+                            err.insert("name", error.name());
+                            err.insert("message", error.message.clone());
+                            self.bindings.insert(param.name.clone(), Value::Data(Bson::Document(err)));
+                        }
+                        self.block(source, catch_block)
+                    }
+                    (other, _) => other,
+                };
+                if let Some(finally_block) = finally_block {
+                    self.block(source, finally_block)?;
+                }
+                outcome
+            }
+            StmtKind::Function(function) => {
+                if let Some(name) = &function.name {
+                    self.bindings.insert(name.name.clone(), Value::Function(Rc::new(function.clone())));
+                }
+                Ok(Flow::Next(Value::Data(Bson::Undefined)))
+            }
+            StmtKind::Empty => Ok(Flow::Next(Value::Data(Bson::Undefined))),
+        }
+    }
+
+    fn block(&mut self, source: &str, stmts: &[Stmt]) -> Result<Flow, RuntimeError> {
+        let mut last = Value::Data(Bson::Undefined);
+        for stmt in stmts {
+            match self.statement(source, stmt)? {
+                Flow::Return(value) => return Ok(Flow::Return(value)),
+                Flow::Next(value) => {
+                    // A statement's pending query runs when the statement ends, as `await` would run it.
+                    last = self.settle(value, stmt.span)?;
+                }
+            }
+        }
+        Ok(Flow::Next(last))
+    }
+
+    fn bind_pattern(&mut self, pattern: &Pattern, value: Value, kind: DeclKind) -> Result<(), RuntimeError> {
+        let _ = kind;
+        match pattern {
+            Pattern::Name(name) => {
+                self.bindings.insert(name.name.clone(), value);
+            }
+            Pattern::Object { fields, .. } => {
+                for (field, local) in fields {
+                    let value = self.member(value.clone(), &field.name, field.span)?;
+                    self.bindings.insert(local.name.clone(), value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a pending query; other values pass through.
+    fn settle(&mut self, value: Value, span: Span) -> Result<Value, RuntimeError> {
+        match value {
+            Value::Pending(pending) => self.execute(*pending, span).map(Value::Data),
+            other => Ok(other),
+        }
+    }
+
+    /// The value as data, running it first when it is a pending query.
+    fn data(&mut self, value: Value, span: Span) -> Result<Bson, RuntimeError> {
+        match self.settle(value, span)? {
+            Value::Data(data) => Ok(data),
+            Value::Model(name) => {
+                Err(RuntimeError::type_error(span, format!("the model {name} is not a value to store"))
+                    .with_hint("Pass a document or an id here, not the model itself."))
+            }
+            other => {
+                Err(RuntimeError::type_error(span, format!("{} cannot be used as a value here", other.describe())))
+            }
+        }
+    }
+
+    fn eval(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        match &expr.kind {
+            ExprKind::Ident(name) => self.lookup(name, expr.span),
+            ExprKind::Member { object, property, .. } => {
+                let object = self.eval(source, object)?;
+                self.member(object, &property.name, property.span)
+            }
+            ExprKind::Index { object, index, .. } => {
+                let object = self.eval(source, object)?;
+                let object = self.data(object, expr.span)?;
+                let index = self.eval(source, index)?;
+                let index = self.data(index, expr.span)?;
+                Ok(Value::Data(index_data(&object, &index)))
+            }
+            ExprKind::Call { callee, args, .. } => self.call(source, callee, args, expr.span),
+            ExprKind::New { callee, args } => {
+                let constructor = match &callee.kind {
+                    ExprKind::Ident(_) | ExprKind::Member { .. } => self.eval(source, callee).ok(),
+                    _ => None,
+                };
+                match constructor {
+                    Some(Value::SchemaClass) => self.new_schema(source, args, expr.span),
+                    _ => self.literal(source, expr),
+                }
+            }
+            ExprKind::Await(inner) => {
+                let value = self.eval(source, inner)?;
+                self.settle(value, inner.span)
+            }
+            ExprKind::Unary { op: UnaryOp::Not, operand } => {
+                let value = self.eval(source, operand)?;
+                let value = self.settle(value, operand.span)?;
+                Ok(Value::Data(Bson::Boolean(!truthy(&value))))
+            }
+            ExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish), left, right } => {
+                let left_value = self.eval(source, left)?;
+                let left_value = self.settle(left_value, left.span)?;
+                let take_left = match op {
+                    BinaryOp::And => !truthy(&left_value),
+                    BinaryOp::Or => truthy(&left_value),
+                    _ => !matches!(left_value, Value::Data(Bson::Null | Bson::Undefined)),
+                };
+                if take_left {
+                    Ok(left_value)
+                } else {
+                    let right_value = self.eval(source, right)?;
+                    self.settle(right_value, right.span)
+                }
+            }
+            ExprKind::Binary { op, left, right } if is_comparison(*op) => {
+                let left_value = self.eval(source, left)?;
+                let l = self.data(left_value, left.span)?;
+                let right_value = self.eval(source, right)?;
+                let r = self.data(right_value, right.span)?;
+                Ok(Value::Data(Bson::Boolean(compare_js(*op, &l, &r))))
+            }
+            ExprKind::Assign { target, value } => {
+                let new_value = self.eval(source, value)?;
+                match &target.kind {
+                    ExprKind::Ident(name) => {
+                        self.bindings.insert(name.clone(), new_value.clone());
+                        Ok(new_value)
+                    }
+                    _ => Err(RuntimeError::type_error(target.span, "crudlab can assign to variables only")
+                        .with_hint("Build a new document with the change, then save it with an update call.")),
+                }
+            }
+            ExprKind::Function(function) => Ok(Value::Function(Rc::new((**function).clone()))),
+            _ => self.literal(source, expr),
+        }
+    }
+
+    /// Evaluates a constant-like expression (object literals, `ObjectId("…")`, `new Date()` ...) to data.
+    fn literal(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let resolver =
+            BindingResolver { bindings: &self.bindings, generator: RefCell::new(&mut self.cluster.generator) };
+        literal::evaluate(expr, source, &resolver).map(Value::Data).map_err(|e| RuntimeError::from_parse(&e))
+    }
+
+    fn lookup(&self, name: &str, span: Span) -> Result<Value, RuntimeError> {
+        if let Some(value) = self.bindings.get(name) {
+            return Ok(value.clone());
+        }
+        Ok(match name {
+            "db" => Value::Db,
+            "mongoose" => Value::Mongoose,
+            "console" => Value::Console,
+            "require" => Value::Require,
+            "String" | "Number" | "Boolean" | "Date" | "Buffer" | "Array" | "Object" | "Map" => {
+                Value::Data(Bson::String(name.to_string()))
+            }
+            _ => {
+                let mut known: Vec<String> = self.bindings.keys().cloned().collect();
+                known.extend(self.models.keys().cloned());
+                known.extend(["db", "mongoose", "console"].map(str::to_string));
+                let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+                let error = RuntimeError::reference_error(span, format!("{name} is not defined"));
+                return Err(match crate::shell::nearest(name, &candidates) {
+                    Some(near) => error.with_hint(format!("Did you mean `{near}`?")),
+                    None if name.chars().next().is_some_and(char::is_uppercase) => error.with_hint(format!(
+                        "Declare it first, e.g. `const {name} = mongoose.model(\"{name}\", {}Schema)`.",
+                        name.to_lowercase()
+                    )),
+                    None => error.with_hint("Declare it first with `const`."),
+                });
+            }
+        })
+    }
+
+    /// `object.property` for every kind of value.
+    fn member(&mut self, object: Value, property: &str, span: Span) -> Result<Value, RuntimeError> {
+        Ok(match object {
+            Value::Db => match property {
+                "getCollection" | "getName" | "dropDatabase" | "getCollectionNames" | "createCollection" => {
+                    Value::Data(Bson::Undefined)
+                }
+                name => Value::Collection(name.to_string()),
+            },
+            Value::Mongoose => match property {
+                "Schema" => Value::SchemaClass,
+                "Types" => Value::SchemaTypes,
+                _ => Value::Data(Bson::Undefined),
+            },
+            Value::SchemaClass => match property {
+                "Types" => Value::SchemaTypes,
+                _ => Value::Data(Bson::Undefined),
+            },
+            Value::SchemaTypes => Value::Data(Bson::String(property.to_string())),
+            Value::Console if property == "log" || property == "info" || property == "error" => Value::ConsoleLog,
+            Value::Pending(pending) => {
+                let value = self.execute(*pending, span)?;
+                Value::Data(member_data(&value, property))
+            }
+            Value::Data(data) => Value::Data(member_data(&data, property)),
+            other => {
+                return Err(RuntimeError::type_error(
+                    span,
+                    format!("{} has no property `{property}`", other.describe()),
+                ))
+            }
+        })
+    }
+
+    fn args_data(&mut self, source: &str, args: &[Expr]) -> Result<Vec<Bson>, RuntimeError> {
+        let mut out = Vec::with_capacity(args.len());
+        for arg in args {
+            let value = self.eval(source, arg)?;
+            out.push(literal::driver_form(self.data(value, arg.span)?));
+        }
+        Ok(out)
+    }
+
+    fn call(&mut self, source: &str, callee: &Expr, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        let (receiver, method, method_span) = match &callee.kind {
+            ExprKind::Member { object, property, .. } => {
+                (self.eval(source, object)?, property.name.clone(), property.span)
+            }
+            ExprKind::Ident(name) => match self.bindings.get(name).cloned() {
+                Some(Value::Function(function)) => return self.call_function(source, &function, args, span),
+                Some(Value::Require) | None if name == "require" => return self.require(source, args, span),
+                Some(Value::ConsoleLog) => return self.console_log(source, args),
+                Some(Value::Data(_)) | Some(Value::Collection(_)) | Some(Value::Model(_)) => {
+                    return Err(RuntimeError::type_error(callee.span, format!("{name} is not a function")))
+                }
+                _ => {
+                    return self.literal(
+                        source,
+                        &Expr {
+                            kind: ExprKind::Call {
+                                callee: Box::new(callee.clone()),
+                                args: args.to_vec(),
+                                optional: false,
+                            },
+                            span,
+                        },
+                    )
+                }
+            },
+            _ => return Err(RuntimeError::type_error(callee.span, "this expression is not a function")),
+        };
+        match receiver {
+            Value::Console => self.console_log(source, args),
+            Value::Db => self.db_method(source, &method, args, method_span),
+            Value::Collection(collection) => {
+                if !COLLECTION_METHODS.contains(&method.as_str()) {
+                    return Err(unknown_method(&format!("db.{collection}"), &method, COLLECTION_METHODS, method_span));
+                }
+                let args = self.args_data(source, args)?;
+                let pending = PendingCall {
+                    target: Target::Collection(collection),
+                    method: method.clone(),
+                    args,
+                    chain: Vec::new(),
+                };
+                if method == "find" {
+                    Ok(Value::Pending(Box::new(pending)))
+                } else {
+                    self.execute(pending, span).map(Value::Data)
+                }
+            }
+            Value::Pending(mut pending) => {
+                let allowed: &[&str] = match pending.target {
+                    Target::Collection(_) => CURSOR_METHODS,
+                    Target::Model(_) => QUERY_METHODS,
+                };
+                if !allowed.contains(&method.as_str()) {
+                    let shown = match &pending.target {
+                        Target::Collection(c) => format!("db.{c}.{}(...)", pending.method),
+                        Target::Model(m) => format!("{m}.{}(...)", pending.method),
+                    };
+                    return Err(unknown_method(&shown, &method, allowed, method_span));
+                }
+                let chain_args = self.args_data(source, args)?;
+                match method.as_str() {
+                    "toArray" | "pretty" | "exec" | "then" => self.execute(*pending, span).map(Value::Data),
+                    _ => {
+                        let terminal = method == "explain" || method == "count" || method == "countDocuments";
+                        pending.chain.push((method, chain_args));
+                        if terminal {
+                            self.execute(*pending, span).map(Value::Data)
+                        } else {
+                            Ok(Value::Pending(pending))
+                        }
+                    }
+                }
+            }
+            Value::Mongoose => self.mongoose_method(source, &method, args, span, method_span),
+            Value::Model(model) => {
+                if !MODEL_METHODS.contains(&method.as_str()) {
+                    let mut error = unknown_method(&model, &method, MODEL_METHODS, method_span);
+                    if method == "update" {
+                        error.hint = Some(format!(
+                            "Mongoose 7 removed Model.update(). Use {model}.updateOne() for one document or {model}.updateMany() for all that match."
+                        ));
+                    }
+                    return Err(error);
+                }
+                let args = self.args_data(source, args)?;
+                Ok(Value::Pending(Box::new(PendingCall {
+                    target: Target::Model(model),
+                    method,
+                    args,
+                    chain: Vec::new(),
+                })))
+            }
+            Value::Data(data) => {
+                Ok(Value::Data(data_method(&data, &method, &self.args_data(source, args)?, method_span)?))
+            }
+            Value::Function(function) => self.call_function(source, &function, args, span),
+            other => {
+                Err(RuntimeError::type_error(method_span, format!("{}.{method} is not a function", other.describe())))
+            }
+        }
+    }
+
+    fn console_log(&mut self, source: &str, args: &[Expr]) -> Result<Value, RuntimeError> {
+        let mut parts = Vec::new();
+        for arg in args {
+            let value = self.eval(source, arg)?;
+            let value = self.settle(value, arg.span)?;
+            parts.push(match value {
+                Value::Data(Bson::String(s)) => s,
+                Value::Data(other) => format_value(&other),
+                other => other.describe().to_string(),
+            });
+        }
+        self.console.push(parts.join(" "));
+        Ok(Value::Data(Bson::Undefined))
+    }
+
+    fn require(&mut self, source: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        match self.args_data(source, args)?.first() {
+            Some(Bson::String(name)) if name == "mongoose" => Ok(Value::Mongoose),
+            Some(Bson::String(name)) => {
+                Err(RuntimeError::script("Error", span, format!("Cannot find module '{name}'"))
+                    .with_hint("crudlab knows one library: require(\"mongoose\")."))
+            }
+            _ => Err(RuntimeError::type_error(span, "require needs a module name, e.g. require(\"mongoose\")")),
+        }
+    }
+
+    fn call_function(
+        &mut self,
+        source: &str,
+        function: &Function,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return Err(RuntimeError::script("RangeError", span, "Maximum call stack size exceeded"));
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            values.push(self.eval(source, arg)?);
+        }
+        for (param, value) in
+            function.params.iter().zip(values.into_iter().chain(std::iter::repeat(Value::Data(Bson::Undefined))))
+        {
+            self.bind_pattern(param, value, DeclKind::Let)?;
+        }
+        self.call_depth += 1;
+        let result = match &function.body {
+            FunctionBody::Block(stmts) => self.block(source, stmts).map(|flow| match flow {
+                Flow::Return(value) => value,
+                Flow::Next(_) => Value::Data(Bson::Undefined),
+            }),
+            FunctionBody::Expression(expr) => self.eval(source, expr),
+        };
+        self.call_depth -= 1;
+        result
+    }
+
+    fn db_method(&mut self, source: &str, method: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        let args = self.args_data(source, args)?;
+        match method {
+            "getCollection" | "createCollection" => match args.first() {
+                Some(Bson::String(name)) => {
+                    crate::engine::database::validate_collection_name(name)
+                        .map_err(|e| RuntimeError::server(span, e))?;
+                    if method == "createCollection" {
+                        let (db, _) =
+                            self.cluster.database_mut(&self.database).map_err(|e| RuntimeError::server(span, e))?;
+                        let (_, created) = db.collection_mut(name).map_err(|e| RuntimeError::server(span, e))?;
+                        let mut report = CallReport {
+                            written: format!("db.createCollection('{name}')"),
+                            namespace: (self.database.clone(), name.clone()),
+                            ..CallReport::default()
+                        };
+                        if created {
+                            report.changes.collections.push((self.database.clone(), name.clone(), true));
+                        }
+                        report.driver_calls.push(report.written.clone());
+                        self.calls.push(report);
+                        return Ok(Value::Data(bson::bson!({"ok": 1})));
+                    }
+                    Ok(Value::Collection(name.clone()))
+                }
+                _ => Err(RuntimeError::type_error(span, format!("db.{method} needs a collection name as a string"))),
+            },
+            "getName" => Ok(Value::Data(Bson::String(self.database.clone()))),
+            "getCollectionNames" => Ok(Value::Data(Bson::Array(
+                self.cluster
+                    .database(&self.database)
+                    .map(|db| db.collection_names().into_iter().map(Bson::String).collect())
+                    .unwrap_or_default(),
+            ))),
+            "dropDatabase" => {
+                let mut report = CallReport {
+                    written: "db.dropDatabase()".into(),
+                    namespace: (self.database.clone(), String::new()),
+                    ..CallReport::default()
+                };
+                if let Some(db) = self.cluster.database(&self.database) {
+                    for coll in db.collections() {
+                        report.changes.collections.push((self.database.clone(), coll.name().to_string(), false));
+                        for (record, doc) in coll.records() {
+                            report.changes.entries.push((
+                                self.database.clone(),
+                                coll.name().to_string(),
+                                crate::engine::changes::Change::Deleted { record, doc: doc.clone() },
+                            ));
+                        }
+                    }
+                }
+                self.cluster.drop_database(&self.database);
+                report.driver_calls.push(report.written.clone());
+                self.calls.push(report);
+                Ok(Value::Data(bson::bson!({"ok": 1, "dropped": self.database.clone()})))
+            }
+            other => Err(unknown_method(
+                "db",
+                other,
+                &["getCollection", "getName", "getCollectionNames", "createCollection", "dropDatabase"],
+                span,
+            )
+            .with_hint(format!(
+                "To reach a collection named {other}, write db.{other} or db.getCollection(\"{other}\")."
+            ))),
+        }
+    }
+
+    fn mongoose_method(
+        &mut self,
+        source: &str,
+        method: &str,
+        args: &[Expr],
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        match method {
+            "model" => {
+                let (Some(name_expr), schema_expr) = (args.first(), args.get(1)) else {
+                    return Err(RuntimeError::type_error(span, "mongoose.model needs a name and a schema"));
+                };
+                let name_value = self.eval(source, name_expr)?;
+                let Value::Data(Bson::String(name)) = self.settle(name_value, name_expr.span)? else {
+                    return Err(RuntimeError::type_error(
+                        name_expr.span,
+                        "the model name must be a string, e.g. \"User\"",
+                    ));
+                };
+                let schema = match schema_expr {
+                    Some(expr) => match self.eval(source, expr)? {
+                        Value::Schema(schema) => schema,
+                        Value::Data(Bson::Document(definition)) => {
+                            Rc::new(SchemaValue { definition, options: Document::new() })
+                        }
+                        other => {
+                            return Err(RuntimeError::type_error(
+                                expr.span,
+                                format!(
+                                    "mongoose.model(\"{name}\", …) needs a schema, but this is {}",
+                                    other.describe()
+                                ),
+                            ))
+                        }
+                    },
+                    None => match self.models.get(&name) {
+                        Some(_) => return Ok(Value::Model(name)),
+                        None => {
+                            return Err(RuntimeError::script(
+                                "MissingSchemaError",
+                                span,
+                                format!(
+                                "Schema hasn't been registered for model \"{name}\".\nUse mongoose.model(name, schema)"
+                            ),
+                            ))
+                        }
+                    },
+                };
+                let database = self.database.clone();
+                let report = models::register(self, &name, &schema, &database, span)?;
+                if let Some(report) = report {
+                    self.calls.push(report);
+                }
+                Ok(Value::Model(name))
+            }
+            "connect" | "set" | "disconnect" => {
+                self.args_data(source, args)?;
+                Ok(Value::Data(Bson::Undefined))
+            }
+            "Schema" => self.new_schema(source, args, span),
+            other => Err(unknown_method("mongoose", other, &["model", "Schema", "connect"], method_span)),
+        }
+    }
+
+    fn new_schema(&mut self, source: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        let args = self.args_data(source, args)?;
+        let definition = match args.first() {
+            Some(Bson::Document(doc)) => doc.clone(),
+            None => Document::new(),
+            Some(other) => {
+                return Err(RuntimeError::type_error(
+                    span,
+                    format!(
+                        "new mongoose.Schema(…) needs an object describing the fields, not {}",
+                        crate::engine::value::type_name(other)
+                    ),
+                ))
+            }
+        };
+        let options = match args.get(1) {
+            Some(Bson::Document(doc)) => doc.clone(),
+            _ => Document::new(),
+        };
+        crate::schema::Schema::new(&definition, &options).map_err(|e| {
+            RuntimeError::script("TypeError", span, e.message.clone())
+                .with_hint("Check the field types and options of the schema.")
+        })?;
+        Ok(Value::Schema(Rc::new(SchemaValue { definition, options })))
+    }
+
+    /// Runs a pending call in this world, translating it when it was written for the other world.
+    fn execute(&mut self, pending: PendingCall, span: Span) -> Result<Bson, RuntimeError> {
+        let database = self.database.clone();
+        match (&pending.target, self.mode) {
+            (Target::Collection(collection), Mode::Mongoose)
+                if models::model_for_collection(self, collection).is_some() =>
+            {
+                let model = models::model_for_collection(self, collection).unwrap_or_default();
+                let written = driver::call_text(collection, &pending.method, &pending.args, &pending.chain);
+                let translated = models::driver_to_model(&model, &pending)
+                    .map_err(|message| RuntimeError::type_error(span, message))?;
+                models::run_model_call(self, &database, translated, Some(written), span)
+            }
+            (Target::Collection(collection), mode) => {
+                let collection = collection.clone();
+                let outcome = driver::run(
+                    &mut self.cluster,
+                    &database,
+                    &collection,
+                    &pending.method,
+                    &pending.args,
+                    &pending.chain,
+                );
+                let note = (mode == Mode::Mongoose).then(|| {
+                    format!("No model uses the collection `{collection}`, so this call went to the database without a schema.")
+                });
+                self.record_driver_call(outcome, &database, &collection, None, note, span)
+            }
+            (Target::Model(model), Mode::Schemaless) => {
+                let written = models::written_model_call(&pending);
+                let call = models::model_to_driver(self, &pending)
+                    .map_err(|message| RuntimeError::type_error(span, message))?;
+                let outcome =
+                    driver::run(&mut self.cluster, &database, &call.collection, &call.method, &call.args, &call.chain);
+                let note = pending
+                    .chain
+                    .iter()
+                    .any(|(name, _)| name == "populate")
+                    .then(|| format!("The driver has no populate: {model}'s references stay ObjectIds here."));
+                self.record_driver_call(outcome, &database, &call.collection, Some(written), note, span)
+            }
+            (Target::Model(_), _) => models::run_model_call(self, &database, pending, None, span),
+        }
+    }
+
+    fn record_driver_call(
+        &mut self,
+        outcome: driver::DriverOutcome,
+        database: &str,
+        collection: &str,
+        mirrored_from: Option<String>,
+        note: Option<String>,
+        span: Span,
+    ) -> Result<Bson, RuntimeError> {
+        let report = CallReport {
+            written: outcome.call_text.clone(),
+            mirrored_from,
+            driver_calls: vec![outcome.call_text.clone()],
+            changes: outcome.changes,
+            trace: None,
+            note,
+            namespace: (database.to_string(), collection.to_string()),
+        };
+        self.calls.push(report);
+        match outcome.result {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(DriverError::Server(error))) => Err(RuntimeError::server(span, error)),
+            Some(Err(DriverError::BulkWrite { error, inserted })) => {
+                let error = *error;
+                let hint = format!(
+                    "The documents before the failing one were inserted: {}. An ordered insertMany stops at the first error.",
+                    format_inline(&inserted)
+                );
+                Err(RuntimeError {
+                    source: ErrorSource::BulkWrite(error.clone()),
+                    span,
+                    message: error.message,
+                    hint: Some(hint),
+                })
+            }
+            Some(Err(DriverError::InvalidArgument(message))) => {
+                let hint = if message == "Update document requires atomic operators" {
+                    Some("Wrap the change in an operator, e.g. { $set: { premium: true } }.".to_string())
+                } else {
+                    None
+                };
+                Err(RuntimeError {
+                    source: ErrorSource::Script { name: "MongoInvalidArgumentError" },
+                    span,
+                    message,
+                    hint,
+                })
+            }
+            None => Ok(Bson::Null),
+        }
+    }
+
+    /// Records a call report made elsewhere (the model path).
+    pub(super) fn push_call(&mut self, report: CallReport) {
+        self.calls.push(report);
+    }
+}
+
+enum Printed {
+    Value(Bson),
+    Text(String),
+}
+
+/// Resolves names inside literals from the bindings: `req.body.username`, `user._id`, `String`,
+/// `mongoose.Schema.Types.ObjectId`.
+struct BindingResolver<'a> {
+    bindings: &'a HashMap<String, Value>,
+    generator: RefCell<&'a mut Generator>,
+}
+
+impl Resolver for BindingResolver<'_> {
+    fn resolve_name(&self, name: &str) -> Option<Bson> {
+        match self.bindings.get(name) {
+            Some(Value::Data(data)) => Some(data.clone()),
+            Some(_) => None,
+            None => match name {
+                "String" | "Number" | "Boolean" | "Date" | "Buffer" | "Array" | "Object" | "Map" => {
+                    Some(Bson::String(name.to_string()))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn resolve_expression(&self, expr: &Expr) -> Option<Result<Bson, ParseError>> {
+        let path = expr.dotted_path()?;
+        let (root, rest) = path.split_first()?;
+        match (self.bindings.get(*root), *root) {
+            (Some(Value::Data(data)), _) => {
+                let mut current = data.clone();
+                for part in rest {
+                    current = member_data(&current, part);
+                }
+                Some(Ok(current))
+            }
+            (Some(Value::SchemaTypes), _)
+            | (Some(Value::SchemaClass), _)
+            | (Some(Value::Mongoose), _)
+            | (None, "mongoose") => path
+                .last()
+                .filter(|_| path.len() > 1 && path.contains(&"Types"))
+                .map(|t| Ok(Bson::String((*t).to_string()))),
+            _ => None,
+        }
+    }
+
+    fn now(&self) -> DateTime {
+        self.generator.borrow_mut().now()
+    }
+
+    fn new_object_id(&self) -> ObjectId {
+        self.generator.borrow_mut().object_id()
+    }
+}
+
+fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> RuntimeError {
+    let error = RuntimeError::type_error(span, format!("{receiver}.{method} is not a function"));
+    match crate::shell::nearest(method, known) {
+        Some(near) => error.with_hint(format!("Did you mean `{near}`?")),
+        None => error.with_hint(format!("Available here: {}.", known.join(", "))),
+    }
+}
+
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Data(data) => match data {
+            Bson::Boolean(b) => *b,
+            Bson::Null | Bson::Undefined => false,
+            Bson::Int32(i) => *i != 0,
+            Bson::Int64(i) => *i != 0,
+            Bson::Double(d) => *d != 0.0 && !d.is_nan(),
+            Bson::String(s) => !s.is_empty(),
+            _ => true,
+        },
+        _ => true,
+    }
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::StrictEq
+            | BinaryOp::StrictNotEq
+            | BinaryOp::LooseEq
+            | BinaryOp::LooseNotEq
+            | BinaryOp::Less
+            | BinaryOp::LessEq
+            | BinaryOp::Greater
+            | BinaryOp::GreaterEq
+    )
+}
+
+/// Comparisons as lesson checks need them: numbers by value, strings, booleans, null; ObjectIds by value (like
+/// Mongoose's `equals`), and documents and arrays by content.
+fn compare_js(op: BinaryOp, left: &Bson, right: &Bson) -> bool {
+    use crate::engine::value::{as_f64, equal, is_number};
+    let same = match (left, right) {
+        (Bson::Undefined, Bson::Undefined) | (Bson::Null, Bson::Null) => true,
+        (Bson::Null | Bson::Undefined, Bson::Null | Bson::Undefined) => {
+            matches!(op, BinaryOp::LooseEq | BinaryOp::LooseNotEq)
+        }
+        (a, b) if is_number(a) && is_number(b) => as_f64(a) == as_f64(b),
+        (a, b) => equal(a, b) && crate::engine::value::type_rank(a) == crate::engine::value::type_rank(b),
+    };
+    let order = || match (as_f64(left), as_f64(right)) {
+        (Some(a), Some(b)) => a.partial_cmp(&b),
+        _ => match (left, right) {
+            (Bson::String(a), Bson::String(b)) => Some(a.cmp(b)),
+            _ => None,
+        },
+    };
+    match op {
+        BinaryOp::StrictEq | BinaryOp::LooseEq => same,
+        BinaryOp::StrictNotEq | BinaryOp::LooseNotEq => !same,
+        BinaryOp::Less => order().is_some_and(|o| o.is_lt()),
+        BinaryOp::LessEq => order().is_some_and(|o| o.is_le()),
+        BinaryOp::Greater => order().is_some_and(|o| o.is_gt()),
+        BinaryOp::GreaterEq => order().is_some_and(|o| o.is_ge()),
+        _ => false,
+    }
+}
+
+/// `value.property` on data: document fields, `length` of arrays and strings; anything else is `undefined`.
+pub fn member_data(value: &Bson, property: &str) -> Bson {
+    match (value, property) {
+        (Bson::Document(doc), _) => doc.get(property).cloned().unwrap_or(Bson::Undefined),
+        (Bson::Array(items), "length") => Bson::Int32(i32::try_from(items.len()).unwrap_or(i32::MAX)),
+        (Bson::Array(items), index) => {
+            index.parse::<usize>().ok().and_then(|i| items.get(i).cloned()).unwrap_or(Bson::Undefined)
+        }
+        (Bson::String(s), "length") => Bson::Int32(i32::try_from(s.encode_utf16().count()).unwrap_or(i32::MAX)),
+        _ => Bson::Undefined,
+    }
+}
+
+fn index_data(value: &Bson, index: &Bson) -> Bson {
+    match index {
+        Bson::String(key) => member_data(value, key),
+        number => match crate::engine::value::as_f64(number) {
+            Some(i) if i >= 0.0 && i.fract() == 0.0 => member_data(value, &format!("{}", i as u64)),
+            _ => Bson::Undefined,
+        },
+    }
+}
+
+/// The few methods students call on data: `toString()`, `toHexString()`, `equals()`, `includes()`.
+fn data_method(value: &Bson, method: &str, args: &[Bson], span: Span) -> Result<Bson, RuntimeError> {
+    Ok(match (value, method) {
+        (Bson::ObjectId(oid), "toString" | "toHexString") => Bson::String(oid.to_hex()),
+        (Bson::ObjectId(oid), "equals") => Bson::Boolean(match args.first() {
+            Some(Bson::ObjectId(other)) => other == oid,
+            Some(Bson::String(hex)) => hex == &oid.to_hex(),
+            _ => false,
+        }),
+        (Bson::ObjectId(oid), "getTimestamp") => {
+            Bson::DateTime(DateTime::from_millis(oid.timestamp().timestamp_millis()))
+        }
+        (Bson::Array(items), "includes") => Bson::Boolean(
+            args.first().is_some_and(|needle| items.iter().any(|item| crate::engine::value::equal(item, needle))),
+        ),
+        (Bson::String(s), "toString") => Bson::String(s.clone()),
+        (Bson::String(s), "toUpperCase") => Bson::String(s.to_uppercase()),
+        (Bson::String(s), "toLowerCase") => Bson::String(s.to_lowercase()),
+        (Bson::String(s), "trim") => Bson::String(s.trim().to_string()),
+        (other, "toString") => Bson::String(format_inline(other)),
+        (_, "toJSON" | "toObject") => value.clone(),
+        (other, _) => {
+            return Err(RuntimeError::type_error(
+                span,
+                format!("{}.{method} is not a function", crate::engine::value::type_name(other)),
+            ))
+        }
+    })
+}
