@@ -1,4 +1,4 @@
-//! `crudlab run [--deterministic] [--mirror] FILE|-` and `crudlab repl`: run scripts against a fresh in-memory cluster
+//! `crudlab run [--deterministic] [--mirror] [--calls] FILE|-` and `crudlab repl`: run scripts against a fresh in-memory cluster
 //! and print each statement with its result as mongosh prints it, or its error with `line:col`.
 
 use crate::engine::generator::Generator;
@@ -10,18 +10,29 @@ use std::io::{BufRead, Write};
 /// The seed `--deterministic` uses, so ObjectIds and dates are the same on every run.
 const DETERMINISTIC_SEED: u64 = 1;
 
+/// How a script runs and what is printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Seeded ObjectIds and a fixed clock, so output is the same on every run.
+    pub deterministic: bool,
+    /// Run every statement in the schemaless and the Mongoose world, side by side.
+    pub mirror: bool,
+    /// Also print the calls that reached the database, Mongoose's trace and notes.
+    pub calls: bool,
+}
+
 struct Options {
-    deterministic: bool,
-    mirror: bool,
+    run: RunOptions,
     file: Option<String>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut options = Options { deterministic: false, mirror: false, file: None };
+    let mut options = Options { run: RunOptions::default(), file: None };
     for arg in args {
         match arg.as_str() {
-            "--deterministic" => options.deterministic = true,
-            "--mirror" => options.mirror = true,
+            "--deterministic" => options.run.deterministic = true,
+            "--mirror" => options.run.mirror = true,
+            "--calls" => options.run.calls = true,
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             file => {
                 if options.file.replace(file.to_string()).is_some() {
@@ -42,7 +53,7 @@ fn generator(deterministic: bool) -> Generator {
 }
 
 /// The worlds a run uses: one natural world, or the schemaless and Mongoose worlds side by side.
-fn worlds(options: &Options) -> Vec<(&'static str, World)> {
+fn worlds(options: &RunOptions) -> Vec<(&'static str, World)> {
     if options.mirror {
         vec![
             ("schemaless", World::new(Mode::Schemaless, generator(options.deterministic))),
@@ -54,7 +65,30 @@ fn worlds(options: &Options) -> Vec<(&'static str, World)> {
 }
 
 /// One statement's outcome as text: the result, or `error at L:C: Name: message` and a hint line.
-pub fn render_report(source: &str, report: &StatementReport) -> String {
+pub fn render_report(source: &str, report: &StatementReport, calls: bool) -> String {
+    let mut lines = Vec::new();
+    if calls {
+        for call in &report.calls {
+            if let Some(from) = &call.mirrored_from {
+                lines.push(format!("  (mirrors {from})"));
+            }
+            if let Some(trace) = &call.trace {
+                lines.extend(trace.iter().map(|step| format!("  | {}", step.describe())));
+            }
+            lines.extend(call.driver_calls.iter().map(|text| format!("  -> {text}")));
+            if let Some(note) = &call.note {
+                lines.push(format!("  note: {note}"));
+            }
+        }
+    }
+    let outcome = render_outcome(source, report);
+    if !outcome.is_empty() {
+        lines.push(outcome);
+    }
+    lines.join("\n")
+}
+
+fn render_outcome(source: &str, report: &StatementReport) -> String {
     match &report.error {
         Some(error) => {
             let at = Location::new(source, error.span);
@@ -72,7 +106,7 @@ pub fn render_report(source: &str, report: &StatementReport) -> String {
 fn labelled(label: &str, text: &str) -> String {
     if label.is_empty() {
         text.to_string()
-    } else if text.contains('\n') {
+    } else if text.contains('\n') || text.starts_with(' ') {
         format!("{label}:\n{text}")
     } else {
         format!("{label}: {text}")
@@ -80,8 +114,7 @@ fn labelled(label: &str, text: &str) -> String {
 }
 
 /// Runs a whole script and returns what the CLI prints, or the rendered parse error.
-pub fn run_script(source: &str, deterministic: bool, mirror: bool) -> Result<String, String> {
-    let options = Options { deterministic, mirror, file: None };
+pub fn run_script(source: &str, options: RunOptions) -> Result<String, String> {
     let program = crate::shell::parse(source).map_err(|e| e.render(source))?;
     let mut worlds = worlds(&options);
     let mut out = Vec::new();
@@ -90,7 +123,7 @@ pub fn run_script(source: &str, deterministic: bool, mirror: bool) -> Result<Str
         out.push(format!("> {}", text.replace('\n', "\n  ")));
         for (label, world) in worlds.iter_mut() {
             let report = world.run_statement(source, stmt);
-            let rendered = render_report(source, &report);
+            let rendered = render_report(source, &report, options.calls);
             if !rendered.is_empty() {
                 out.push(labelled(label, &rendered));
             }
@@ -104,7 +137,7 @@ pub fn run_script(source: &str, deterministic: bool, mirror: bool) -> Result<Str
 pub fn run(args: &[String]) -> i32 {
     let options = match parse_options(args) {
         Ok(Options { file: None, .. }) | Err(_) => {
-            eprintln!("usage: crudlab run [--deterministic] [--mirror] FILE|-");
+            eprintln!("usage: crudlab run [--deterministic] [--mirror] [--calls] FILE|-");
             return 2;
         }
         Ok(options) => options,
@@ -126,7 +159,7 @@ pub fn run(args: &[String]) -> i32 {
             }
         }
     };
-    match run_script(&source, options.deterministic, options.mirror) {
+    match run_script(&source, options.run) {
         Ok(text) => {
             println!("{text}");
             0
@@ -144,11 +177,11 @@ pub fn repl(args: &[String]) -> i32 {
     let options = match parse_options(args) {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("{e}\nusage: crudlab repl [--deterministic] [--mirror]");
+            eprintln!("{e}\nusage: crudlab repl [--deterministic] [--mirror] [--calls]");
             return 2;
         }
     };
-    let mut worlds = worlds(&options);
+    let mut worlds = worlds(&options.run);
     let stdin = std::io::stdin();
     let mut buffer = String::new();
     print!("crudlab> ");
@@ -168,7 +201,7 @@ pub fn repl(args: &[String]) -> i32 {
                 for stmt in &program.statements {
                     for (label, world) in worlds.iter_mut() {
                         let report = world.run_statement(&buffer, stmt);
-                        let rendered = render_report(&buffer, &report);
+                        let rendered = render_report(&buffer, &report, options.run.calls);
                         if !rendered.is_empty() {
                             println!("{}", labelled(label, &rendered));
                         }

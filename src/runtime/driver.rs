@@ -326,7 +326,12 @@ fn run_inner(
             let options = doc_arg(&args, 2)?;
             let update = match args.get(1) {
                 Some(Bson::Document(doc)) if method == "findOneAndReplace" => Update::compile_replacement(doc),
-                Some(Bson::Document(doc)) => Update::compile_operators(doc, &[]),
+                Some(Bson::Document(doc)) => {
+                    if doc.keys().next().is_some_and(|k| !k.starts_with('$')) {
+                        return Err(DriverError::InvalidArgument("Update document requires atomic operators".into()));
+                    }
+                    Update::compile_operators(doc, &[])
+                }
                 _ => {
                     return Err(DriverError::InvalidArgument(format!("{method} needs a filter and an update document")))
                 }

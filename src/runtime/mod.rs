@@ -4,6 +4,7 @@
 pub mod driver;
 pub mod error;
 pub mod models;
+pub mod mongoose_calls;
 pub mod mongosh_format;
 pub mod value;
 pub mod world;

@@ -77,6 +77,18 @@ pub fn register(
     if unique.is_empty() {
         return Ok(None);
     }
+    if world.mode == super::Mode::Schemaless {
+        // The raw driver never hears of the schema, so nobody asks the database for the unique index.
+        return Ok(Some(CallReport {
+            written: format!("mongoose.model('{name}', schema)"),
+            namespace: (database.to_string(), collection),
+            note: Some(format!(
+                "Without Mongoose nobody creates the unique index on {}: the database will accept duplicates here.",
+                unique.join(", ")
+            )),
+            ..CallReport::default()
+        }));
+    }
     let mut report = CallReport {
         written: format!("mongoose.model('{name}', schema)"),
         namespace: (database.to_string(), collection.clone()),
@@ -179,6 +191,8 @@ pub struct DriverCall {
     pub method: String,
     pub args: Vec<Bson>,
     pub chain: Vec<(String, Vec<Bson>)>,
+    /// A `findOne` run as `find(...).limit(1)`: the result is its first document (or null).
+    pub first_only: bool,
 }
 
 /// What the raw driver runs for a model call (the schemaless mirror).
@@ -234,22 +248,62 @@ pub fn model_to_driver(world: &World, pending: &PendingCall) -> Result<DriverCal
         other => return Err(format!("{model}.{other} has no driver equivalent")),
     };
     let mut chain = Vec::new();
+    let mut projection = match driver_args.get(1) {
+        Some(Bson::Document(doc)) if matches!(method, "find" | "findOne") => doc.clone(),
+        _ => Document::new(),
+    };
     for (name, chain_args) in &pending.chain {
         match name.as_str() {
             "sort" => chain
                 .push(("sort".to_string(), vec![sort_to_document(&chain_args.first().cloned().unwrap_or_default())])),
             "skip" | "limit" => chain.push((name.clone(), chain_args.clone())),
-            "select" => chain.push((
-                "projection".to_string(),
-                vec![select_to_projection(&chain_args.first().cloned().unwrap_or_default())],
-            )),
+            "select" => {
+                // `+path` forces a `select: false` path in; without a schema nothing is hidden, so it means nothing.
+                let selected = select_to_projection(&chain_args.first().cloned().unwrap_or_default());
+                let forced = match chain_args.first() {
+                    Some(Bson::String(text)) => {
+                        text.split_whitespace().filter_map(|w| w.strip_prefix('+')).map(str::to_string).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                for (key, value) in selected.as_document().cloned().unwrap_or_default() {
+                    if !forced.contains(&key) {
+                        projection.insert(key, value);
+                    }
+                }
+            }
             "countDocuments" => chain.push(("count".to_string(), Vec::new())),
             "explain" => chain.push(("explain".to_string(), chain_args.clone())),
             // populate, lean, exec, orFail: Mongoose features with no driver counterpart.
             _ => {}
         }
     }
-    Ok(DriverCall { collection: entry.collection.clone(), method: method.to_string(), args: driver_args, chain })
+    let mut method = method.to_string();
+    let mut driver_args = driver_args;
+    let mut first_only = false;
+    if method == "find" || method == "findOne" {
+        driver_args.truncate(1);
+        if !projection.is_empty() {
+            driver_args.push(Bson::Document(projection));
+        }
+        // The shell's findOne takes no sort or skip: a sorted findOne is a find limited to one document.
+        if method == "findOne" && chain.iter().any(|(name, _)| name == "sort" || name == "skip") {
+            method = "find".to_string();
+            chain.retain(|(name, _)| name != "limit");
+            chain.push(("limit".to_string(), vec![Bson::Int32(1)]));
+            first_only = true;
+        }
+    }
+    // Trailing empty option documents are left out, as a student would write the call.
+    let required = match method.as_str() {
+        "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => 2,
+        "estimatedDocumentCount" => 0,
+        _ => 1,
+    };
+    while driver_args.len() > required && matches!(driver_args.last(), Some(Bson::Document(d)) if d.is_empty()) {
+        driver_args.pop();
+    }
+    Ok(DriverCall { collection: entry.collection.clone(), method, args: driver_args, chain, first_only })
 }
 
 /// What Mongoose runs for a driver call on a modelled collection (the Mongoose mirror), or an error when the
@@ -289,16 +343,4 @@ pub fn driver_to_model(model: &str, pending: &PendingCall) -> Result<PendingCall
         }
     }
     Ok(PendingCall { target: Target::Model(model.to_string()), method: method.to_string(), args: model_args, chain })
-}
-
-/// Runs a model call through the Mongoose layer.
-pub fn run_model_call(
-    world: &mut World,
-    database: &str,
-    pending: PendingCall,
-    mirrored_from: Option<String>,
-    span: Span,
-) -> Result<Bson, RuntimeError> {
-    let _ = (world, database, pending, mirrored_from);
-    Err(RuntimeError::type_error(span, "model calls are being wired"))
 }

@@ -862,13 +862,14 @@ impl World {
         let database = self.database.clone();
         match (&pending.target, self.mode) {
             (Target::Collection(collection), Mode::Mongoose)
-                if models::model_for_collection(self, collection).is_some() =>
+                if models::model_for_collection(self, collection)
+                    .is_some_and(|model| models::driver_to_model(&model, &pending).is_ok()) =>
             {
                 let model = models::model_for_collection(self, collection).unwrap_or_default();
                 let written = driver::call_text(collection, &pending.method, &pending.args, &pending.chain);
                 let translated = models::driver_to_model(&model, &pending)
                     .map_err(|message| RuntimeError::type_error(span, message))?;
-                models::run_model_call(self, &database, translated, Some(written), span)
+                super::mongoose_calls::run_model_call(self, &database, translated, Some(written), span)
             }
             (Target::Collection(collection), mode) => {
                 let collection = collection.clone();
@@ -880,8 +881,14 @@ impl World {
                     &pending.args,
                     &pending.chain,
                 );
-                let note = (mode == Mode::Mongoose).then(|| {
-                    format!("No model uses the collection `{collection}`, so this call went to the database without a schema.")
+                let note = (mode == Mode::Mongoose).then(|| match models::model_for_collection(self, &collection) {
+                    Some(model) => format!(
+                        "Mongoose models have no {}(); like {model}.collection.{}(...), this went to the database without the schema.",
+                        pending.method, pending.method
+                    ),
+                    None => format!(
+                        "No model uses the collection `{collection}`, so this call went to the database without a schema."
+                    ),
                 });
                 self.record_driver_call(outcome, &database, &collection, None, note, span)
             }
@@ -891,14 +898,44 @@ impl World {
                     .map_err(|message| RuntimeError::type_error(span, message))?;
                 let outcome =
                     driver::run(&mut self.cluster, &database, &call.collection, &call.method, &call.args, &call.chain);
-                let note = pending
+                let mut note = pending
                     .chain
                     .iter()
                     .any(|(name, _)| name == "populate")
                     .then(|| format!("The driver has no populate: {model}'s references stay ObjectIds here."));
-                self.record_driver_call(outcome, &database, &call.collection, Some(written), note, span)
+                // The driver adds `_id` to the documents it is given, so `const ada = await User.create({...})`
+                // goes on holding the stored document, `ada._id` included.
+                let inserted: Vec<Bson> = outcome
+                    .changes
+                    .entries
+                    .iter()
+                    .filter_map(|(_, _, change)| match change {
+                        crate::engine::changes::Change::Inserted { doc, .. } => Some(Bson::Document(doc.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                let creates = matches!(pending.method.as_str(), "create" | "insertMany");
+                if creates {
+                    if let Some(Ok(result)) = &outcome.result {
+                        note = Some(format!(
+                            "The driver answered {}; the document you passed now carries its _id, as the driver adds it.",
+                            format_inline(result)
+                        ));
+                    }
+                }
+                let as_array = pending.method == "insertMany" || call.method == "insertMany";
+                let value = self.record_driver_call(outcome, &database, &call.collection, Some(written), note, span)?;
+                Ok(match (creates, as_array) {
+                    (true, true) => Bson::Array(inserted),
+                    (true, false) => inserted.into_iter().next().unwrap_or(Bson::Null),
+                    _ if call.first_only => match value {
+                        Bson::Array(items) => items.into_iter().next().unwrap_or(Bson::Null),
+                        other => other,
+                    },
+                    _ => value,
+                })
             }
-            (Target::Model(_), _) => models::run_model_call(self, &database, pending, None, span),
+            (Target::Model(_), _) => super::mongoose_calls::run_model_call(self, &database, pending, None, span),
         }
     }
 
@@ -923,33 +960,7 @@ impl World {
         self.calls.push(report);
         match outcome.result {
             Some(Ok(value)) => Ok(value),
-            Some(Err(DriverError::Server(error))) => Err(RuntimeError::server(span, error)),
-            Some(Err(DriverError::BulkWrite { error, inserted })) => {
-                let error = *error;
-                let hint = format!(
-                    "The documents before the failing one were inserted: {}. An ordered insertMany stops at the first error.",
-                    format_inline(&inserted)
-                );
-                Err(RuntimeError {
-                    source: ErrorSource::BulkWrite(error.clone()),
-                    span,
-                    message: error.message,
-                    hint: Some(hint),
-                })
-            }
-            Some(Err(DriverError::InvalidArgument(message))) => {
-                let hint = if message == "Update document requires atomic operators" {
-                    Some("Wrap the change in an operator, e.g. { $set: { premium: true } }.".to_string())
-                } else {
-                    None
-                };
-                Err(RuntimeError {
-                    source: ErrorSource::Script { name: "MongoInvalidArgumentError" },
-                    span,
-                    message,
-                    hint,
-                })
-            }
+            Some(Err(error)) => Err(driver_error(error, span)),
             None => Ok(Bson::Null),
         }
     }
@@ -957,6 +968,31 @@ impl World {
     /// Records a call report made elsewhere (the model path).
     pub(super) fn push_call(&mut self, report: CallReport) {
         self.calls.push(report);
+    }
+}
+
+/// A driver failure in the words the driver (or the server behind it) uses, with a hint for beginners.
+pub(super) fn driver_error(error: DriverError, span: Span) -> RuntimeError {
+    match error {
+        DriverError::Server(error) => RuntimeError::server(span, error),
+        DriverError::BulkWrite { error, inserted } => {
+            let error = *error;
+            let hint = format!(
+                "The documents before the failing one were inserted: {}. An ordered insertMany stops at the first error.",
+                format_inline(&inserted)
+            );
+            RuntimeError {
+                source: ErrorSource::BulkWrite(error.clone()),
+                span,
+                message: error.message,
+                hint: Some(hint),
+            }
+        }
+        DriverError::InvalidArgument(message) => {
+            let hint = (message == "Update document requires atomic operators")
+                .then(|| "Wrap the change in an operator, e.g. { $set: { premium: true } }.".to_string());
+            RuntimeError { source: ErrorSource::Script { name: "MongoInvalidArgumentError" }, span, message, hint }
+        }
     }
 }
 

@@ -551,6 +551,11 @@ pub fn create_document(
     let now = ctx.now;
     let mut built = build_document(model, input, ctx)?;
     validate_document(model, &mut built)?;
+    Ok(finish_document(model, built, now))
+}
+
+/// What `save()` adds to a validated document before `insertOne`: timestamps and the version key.
+pub fn finish_document(model: &Model, built: BuiltDocument, now: bson::DateTime) -> CreatedDocument {
     let mut document = built.document;
     let mut trace = built.trace;
     if let Some(ts) = &model.schema.options.timestamps {
@@ -577,7 +582,7 @@ pub fn create_document(
             trace.push(TraceStep::VersionKey { path: version_key.clone(), value: Bson::Int32(0) });
         }
     }
-    Ok(CreatedDocument { document, trace })
+    CreatedDocument { document, trace }
 }
 
 struct Validation<'a> {

@@ -22,8 +22,8 @@ pub mod update_cast;
 
 pub use definition::{FieldType, PathDef, ScalarType, Schema, SchemaNode, SchemaOptions, Strict, Validator};
 pub use document::{
-    build_document, create_document, validate_document, BuiltDocument, CreatedDocument, IdGenerator, RandomIds,
-    SequentialIds, WriteContext,
+    build_document, create_document, finish_document, validate_document, BuiltDocument, CreatedDocument, IdGenerator,
+    RandomIds, SequentialIds, WriteContext,
 };
 pub use errors::{
     CastError, DocumentNotFoundError, MongooseError, PathError, SchemaDefinitionError, SchemaError, StrictModeError,
@@ -32,7 +32,7 @@ pub use errors::{
 pub use model::{IndexSpec, Model};
 pub use query_cast::{apply_schema_projection, cast_filter};
 pub use trace::{Trace, TraceStep};
-pub use update_cast::{apply_update_timestamps, cast_update, validate_update, UpdateOptions};
+pub use update_cast::{apply_update_timestamps, cast_update, set_defaults_on_insert, validate_update, UpdateOptions};
 
 #[cfg(test)]
 mod robustness_tests {

@@ -484,6 +484,60 @@ pub fn apply_update_timestamps(
     out
 }
 
+/// `setDefaultsOnInsert` (on by default since Mongoose 6): for an upsert, the defaults of paths that neither the
+/// filter nor the update mention go into `$setOnInsert`, so an inserted document gets them as `create` would.
+pub fn set_defaults_on_insert(
+    model: &Model,
+    filter: &Document,
+    update: &Document,
+    now: bson::DateTime,
+    trace: &mut Trace,
+) -> Document {
+    // Building an empty document yields every default; its generated `_id` is thrown away (the server makes one).
+    let mut throwaway_ids = super::document::SequentialIds::default();
+    let mut ctx = WriteContext { ids: &mut throwaway_ids, now };
+    let Ok(built) = super::document::build_document(model, &Document::new(), &mut ctx) else {
+        return update.clone();
+    };
+    let mut defaults = Vec::new();
+    flatten_defaults(&built.document, "", &mut defaults);
+    let mentioned = |path: &str| {
+        let touches =
+            |key: &str| key == path || key.starts_with(&format!("{path}.")) || path.starts_with(&format!("{key}."));
+        filter.keys().any(|key| touches(key))
+            || update
+                .values()
+                .any(|fields| matches!(fields, Bson::Document(fields) if fields.keys().any(|key| touches(key))))
+    };
+    let mut out = update.clone();
+    let mut on_insert = match out.get("$setOnInsert") {
+        Some(Bson::Document(existing)) => existing.clone(),
+        _ => Document::new(),
+    };
+    let before = on_insert.len();
+    for (path, value) in defaults {
+        if path == "_id" || mentioned(&path) {
+            continue;
+        }
+        trace.push(TraceStep::DefaultApplied { path: path.clone(), value: value.clone() });
+        on_insert.insert(path, value);
+    }
+    if on_insert.len() > before {
+        out.insert("$setOnInsert", on_insert);
+    }
+    out
+}
+
+fn flatten_defaults(doc: &Document, prefix: &str, out: &mut Vec<(String, Bson)>) {
+    for (key, value) in doc {
+        let path = format!("{prefix}{key}");
+        match value {
+            Bson::Document(inner) if !inner.is_empty() => flatten_defaults(inner, &format!("{path}."), out),
+            other => out.push((path, other.clone())),
+        }
+    }
+}
+
 /// `runValidators: true`: runs the validators of the paths a cast update sets (`$set`, `$setOnInsert`) and the
 /// `required` validators of the paths it unsets. Mongoose's update validators report "Validation failed".
 pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> Result<(), ValidationError> {

@@ -1,0 +1,785 @@
+//! The Mongoose path: a model call (`User.create(...)`, `User.find(...).populate(...)`) runs through the schema
+//! layer (cast, strict, defaults, validate — every step traced) and only then reaches the engine, as the driver
+//! calls Mongoose would send. Results are shaped as Mongoose returns them.
+
+use super::driver;
+use super::error::{ErrorSource, RuntimeError};
+use super::models::{select_to_projection, sort_to_document, written_model_call, ModelEntry};
+use super::value::{PendingCall, Target};
+use super::world::{driver_error, CallReport, World};
+use crate::schema::{
+    apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
+    set_defaults_on_insert, validate_document, validate_update, DocumentNotFoundError, FieldType, MongooseError,
+    SchemaError, Strict, Trace, UpdateOptions, WriteContext,
+};
+use crate::shell::span::Span;
+use bson::{Bson, Document};
+
+/// Runs a model call through the Mongoose layer and records what reached the database.
+pub fn run_model_call(
+    world: &mut World,
+    database: &str,
+    pending: PendingCall,
+    mirrored_from: Option<String>,
+    span: Span,
+) -> Result<Bson, RuntimeError> {
+    let Target::Model(name) = &pending.target else {
+        return Err(RuntimeError::type_error(span, "not a model call"));
+    };
+    let Some(entry) = world.models.get(name).cloned() else {
+        return Err(RuntimeError::reference_error(span, format!("{name} is not defined")));
+    };
+    let mut call = ModelCall {
+        world,
+        database: database.to_string(),
+        report: CallReport {
+            written: written_model_call(&pending),
+            mirrored_from,
+            namespace: (database.to_string(), entry.collection.clone()),
+            trace: Some(Trace::new()),
+            ..CallReport::default()
+        },
+        entry,
+        span,
+    };
+    let result = call.dispatch(&pending);
+    let ModelCall { world, report, .. } = call;
+    world.push_call(report);
+    result
+}
+
+/// One model call in progress: the world it runs in and the report it fills.
+struct ModelCall<'w> {
+    world: &'w mut World,
+    database: String,
+    entry: ModelEntry,
+    report: CallReport,
+    span: Span,
+}
+
+/// What a Mongoose query chain asked for (`.sort()`, `.select()`, `.populate()` ...).
+#[derive(Default)]
+struct QueryOptions {
+    projection: Document,
+    sort: Option<Bson>,
+    skip: Option<Bson>,
+    limit: Option<Bson>,
+    populate: Vec<Populate>,
+    or_fail: bool,
+    count: bool,
+    explain: Option<Vec<Bson>>,
+}
+
+/// `populate("purchasedCourses")` or `populate({ path, select })`.
+struct Populate {
+    path: String,
+    select: Option<Bson>,
+}
+
+fn arg(args: &[Bson], index: usize) -> Bson {
+    match args.get(index) {
+        Some(Bson::Undefined) | None => Bson::Document(Document::new()),
+        Some(value) => value.clone(),
+    }
+}
+
+fn options_arg(args: &[Bson], index: usize) -> Document {
+    match args.get(index) {
+        Some(Bson::Document(doc)) => doc.clone(),
+        _ => Document::new(),
+    }
+}
+
+fn is_true(options: &Document, name: &str) -> bool {
+    matches!(options.get(name), Some(Bson::Boolean(true)))
+}
+
+/// Mongoose's `select` as a projection document, keeping `+path` (force-include a `select: false` path) for
+/// [`apply_schema_projection`].
+fn projection_of(select: &Bson) -> Document {
+    match select {
+        Bson::String(text) => {
+            let mut projection = Document::new();
+            for word in text.split_whitespace() {
+                if word.starts_with('+') {
+                    projection.insert(word, 1);
+                } else if let Some(field) = word.strip_prefix('-') {
+                    projection.insert(field, 0);
+                } else {
+                    projection.insert(word, 1);
+                }
+            }
+            projection
+        }
+        Bson::Document(doc) => doc.clone(),
+        other => select_to_projection(other).as_document().cloned().unwrap_or_default(),
+    }
+}
+
+fn populate_specs(args: &[Bson]) -> Vec<Populate> {
+    let mut specs = Vec::new();
+    for value in args {
+        match value {
+            Bson::String(paths) => specs.extend(
+                paths.split_whitespace().map(|path| Populate { path: path.to_string(), select: args.get(1).cloned() }),
+            ),
+            Bson::Document(doc) => {
+                if let Ok(path) = doc.get_str("path") {
+                    specs.extend(
+                        path.split_whitespace()
+                            .map(|path| Populate { path: path.to_string(), select: doc.get("select").cloned() }),
+                    );
+                }
+            }
+            Bson::Array(items) => specs.extend(populate_specs(items)),
+            _ => {}
+        }
+        // `populate("author", "name")`: the second string is a select, not another path.
+        if matches!(value, Bson::String(_)) {
+            break;
+        }
+    }
+    specs
+}
+
+fn query_options(pending: &PendingCall, projection_arg: Option<&Bson>) -> QueryOptions {
+    let mut options = QueryOptions::default();
+    if let Some(projection) = projection_arg.filter(|p| !matches!(p, Bson::Undefined | Bson::Null)) {
+        options.projection = projection_of(projection);
+    }
+    for (name, args) in &pending.chain {
+        match name.as_str() {
+            "select" => {
+                for (key, value) in projection_of(&args.first().cloned().unwrap_or_default()) {
+                    options.projection.insert(key, value);
+                }
+            }
+            "sort" => options.sort = args.first().map(sort_to_document),
+            "skip" => options.skip = args.first().cloned(),
+            "limit" => options.limit = args.first().cloned(),
+            "populate" => options.populate.extend(populate_specs(args)),
+            "orFail" => options.or_fail = true,
+            "countDocuments" => options.count = true,
+            "explain" => options.explain = Some(args.clone()),
+            // lean, exec, then: our documents are plain data already; exec/then run the query.
+            _ => {}
+        }
+    }
+    options
+}
+
+impl ModelCall<'_> {
+    fn model_name(&self) -> &str {
+        &self.entry.name
+    }
+
+    fn trace(&mut self) -> &mut Trace {
+        self.report.trace.get_or_insert_with(Trace::new)
+    }
+
+    /// A schema-layer error in Mongoose's words, with a plain-language line.
+    fn schema_error(&self, error: SchemaError) -> RuntimeError {
+        let hint = match &error {
+            SchemaError::Validation(_) => format!(
+                "Mongoose checked the document against {}'s schema and refused it; nothing reached the database.",
+                self.model_name()
+            ),
+            SchemaError::Cast(_) => {
+                "Mongoose could not turn this value into the type the schema asks for, so the query never ran."
+                    .to_string()
+            }
+            SchemaError::StrictMode(_) => {
+                "The schema is strict: \"throw\", so an unknown field is an error instead of being dropped.".to_string()
+            }
+            SchemaError::DocumentNotFound(_) => "orFail() turns \"nothing found\" into an error.".to_string(),
+            SchemaError::Mongoose(_) | SchemaError::Definition(_) => {
+                "Mongoose refused the call before it reached the database.".to_string()
+            }
+        };
+        RuntimeError {
+            source: ErrorSource::Mongoose { name: error.name().to_string() },
+            span: self.span,
+            message: error.message(),
+            hint: Some(hint),
+        }
+    }
+
+    /// Sends one driver call to the engine and records it exactly as sent.
+    fn send(&mut self, method: &str, args: Vec<Bson>, chain: Vec<(String, Vec<Bson>)>) -> Result<Bson, RuntimeError> {
+        let collection = self.entry.collection.clone();
+        self.send_to(&collection, method, args, chain)
+    }
+
+    fn send_to(
+        &mut self,
+        collection: &str,
+        method: &str,
+        args: Vec<Bson>,
+        chain: Vec<(String, Vec<Bson>)>,
+    ) -> Result<Bson, RuntimeError> {
+        // Written before the engine sees it: Mongoose's key order, which the server then stores `_id` first.
+        let text = driver::call_text(collection, method, &args, &chain);
+        let outcome = driver::run(&mut self.world.cluster, &self.database, collection, method, &args, &chain);
+        self.report.driver_calls.push(text);
+        self.report.changes.entries.extend(outcome.changes.entries);
+        self.report.changes.collections.extend(outcome.changes.collections);
+        match outcome.result {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(error)) => Err(driver_error(error, self.span)),
+            None => Ok(Bson::Null),
+        }
+    }
+
+    fn cast_filter(&mut self, filter: &Bson) -> Result<Document, RuntimeError> {
+        let filter = match filter {
+            Bson::Document(doc) => doc.clone(),
+            Bson::Undefined | Bson::Null => Document::new(),
+            other => {
+                // Mongoose: `Parameter "filter" to find() must be an object, got "..." (type string)`.
+                let error = MongooseError::new(format!(
+                    "Parameter \"filter\" to {}() must be an object, got \"{}\" (type {})",
+                    self.report.written.split('(').next().and_then(|s| s.rsplit('.').next()).unwrap_or("find"),
+                    crate::schema::inspect::js_string(other),
+                    crate::schema::inspect::js_value_type(other)
+                ));
+                return Err(self.schema_error(SchemaError::Mongoose(MongooseError {
+                    name: "ObjectParameterError".into(),
+                    ..error
+                })));
+            }
+        };
+        let model = self.entry.model.clone();
+        cast_filter(&model, &filter, self.trace()).map_err(|e| self.schema_error(e))
+    }
+
+    fn dispatch(&mut self, pending: &PendingCall) -> Result<Bson, RuntimeError> {
+        let args = &pending.args;
+        let id_filter = |args: &[Bson]| -> Bson {
+            // `findById(undefined)` looks for `_id: null`, as Mongoose does.
+            let id = match args.first() {
+                None | Some(Bson::Undefined) => Bson::Null,
+                Some(id) => id.clone(),
+            };
+            Bson::Document(bson::doc! {"_id": id})
+        };
+        match pending.method.as_str() {
+            "create" => self.create(args),
+            "insertMany" => self.insert_many(args),
+            "find" => self.find(pending, &arg(args, 0), args.get(1), false),
+            "findOne" => self.find(pending, &arg(args, 0), args.get(1), true),
+            "findById" => self.find(pending, &id_filter(args), args.get(1), true),
+            "exists" => {
+                let filter = self.cast_filter(&arg(args, 0))?;
+                let found =
+                    self.send("findOne", vec![Bson::Document(filter), Bson::Document(bson::doc! {"_id": 1})], vec![])?;
+                Ok(found)
+            }
+            "countDocuments" => {
+                let filter = self.cast_filter(&arg(args, 0))?;
+                self.send("countDocuments", vec![Bson::Document(filter)], vec![])
+            }
+            "estimatedDocumentCount" => self.send("estimatedDocumentCount", vec![], vec![]),
+            "distinct" => {
+                let field = args.first().cloned().unwrap_or(Bson::Undefined);
+                let filter = self.cast_filter(&arg(args, 1))?;
+                self.send("distinct", vec![field, Bson::Document(filter)], vec![])
+            }
+            "updateOne" | "updateMany" => {
+                self.update(pending, &pending.method, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
+            }
+            "findOneAndUpdate" => {
+                self.update(pending, "findOneAndUpdate", &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
+            }
+            "findByIdAndUpdate" => {
+                self.update(pending, "findOneAndUpdate", &id_filter(args), &arg(args, 1), &options_arg(args, 2))
+            }
+            "replaceOne" | "findOneAndReplace" => {
+                self.replace(pending, &pending.method, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
+            }
+            "deleteOne" | "deleteMany" | "findOneAndDelete" => self.delete(pending, &pending.method, &arg(args, 0)),
+            "findByIdAndDelete" => self.delete(pending, "findOneAndDelete", &id_filter(args)),
+            other => {
+                Err(RuntimeError::type_error(self.span, format!("{}.{other} is not a function", self.model_name())))
+            }
+        }
+    }
+
+    /// `Model.create(doc)` / `create([docs])`: `new Model(doc)`, `validate()`, then one `insertOne` per document.
+    fn create(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
+        let (inputs, as_array) = match args {
+            [Bson::Array(items)] => (items.clone(), true),
+            [single] => (vec![single.clone()], false),
+            [] => (Vec::new(), true),
+            many => (many.to_vec(), true),
+        };
+        let mut created = Vec::new();
+        let mut first_error = None;
+        for input in inputs {
+            match self.create_one(&input) {
+                Ok(doc) => created.push(Bson::Document(doc)),
+                // Mongoose saves the documents in parallel: the valid ones are stored, the first error is thrown.
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        Ok(if as_array { Bson::Array(created) } else { created.into_iter().next().unwrap_or(Bson::Null) })
+    }
+
+    fn create_one(&mut self, input: &Bson) -> Result<Document, RuntimeError> {
+        let Bson::Document(input) = input else {
+            let error = SchemaError::Mongoose(MongooseError {
+                name: "ObjectParameterError".into(),
+                message: format!(
+                    "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
+                    crate::schema::inspect::js_string(input),
+                    crate::schema::inspect::js_value_type(input)
+                ),
+            });
+            return Err(self.schema_error(error));
+        };
+        let model = self.entry.model.clone();
+        let now = self.world.cluster.generator.now();
+        let created = self.build_and_validate(&model, input, now)?;
+        self.send("insertOne", vec![Bson::Document(created.document.clone())], vec![])?;
+        Ok(created.document)
+    }
+
+    /// `new Model(input)` then `validate()`, the trace of both kept even when validation fails; then what
+    /// `save()` adds (timestamps, `__v`).
+    fn build_and_validate(
+        &mut self,
+        model: &crate::schema::Model,
+        input: &Document,
+        now: bson::DateTime,
+    ) -> Result<crate::schema::CreatedDocument, RuntimeError> {
+        let built = {
+            let generator = &mut self.world.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            build_document(model, input, &mut ctx)
+        };
+        let mut built = built.map_err(|e| self.schema_error(e))?;
+        let validated = validate_document(model, &mut built);
+        if let Err(error) = validated {
+            self.trace().extend(built.trace);
+            return Err(self.schema_error(SchemaError::Validation(error)));
+        }
+        let created = finish_document(model, built, now);
+        self.trace().extend(created.trace.iter().cloned());
+        Ok(created)
+    }
+
+    /// `Model.insertMany(docs)`: every document is built and validated first; with `ordered` (the default) one
+    /// invalid document stops the call before anything is sent; then one driver `insertMany`.
+    fn insert_many(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
+        let inputs = match args.first() {
+            Some(Bson::Array(items)) => items.clone(),
+            Some(single @ Bson::Document(_)) => vec![single.clone()],
+            _ => Vec::new(),
+        };
+        let ordered = !matches!(options_arg(args, 1).get("ordered"), Some(Bson::Boolean(false)));
+        let model = self.entry.model.clone();
+        let now = self.world.cluster.generator.now();
+        let mut documents = Vec::new();
+        let mut first_error = None;
+        for input in &inputs {
+            let Bson::Document(input) = input else { continue };
+            match self.build_and_validate(&model, input, now) {
+                Ok(created) => documents.push(created.document),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            if ordered || documents.is_empty() {
+                return Err(error);
+            }
+        }
+        if documents.is_empty() {
+            return Ok(Bson::Array(Vec::new()));
+        }
+        let sent = Bson::Array(documents.iter().cloned().map(Bson::Document).collect());
+        self.send("insertMany", vec![sent], vec![])?;
+        Ok(Bson::Array(documents.into_iter().map(Bson::Document).collect()))
+    }
+
+    /// `find` / `findOne` / `findById`, with the query chain.
+    fn find(
+        &mut self,
+        pending: &PendingCall,
+        filter: &Bson,
+        projection: Option<&Bson>,
+        one: bool,
+    ) -> Result<Bson, RuntimeError> {
+        let options = query_options(pending, projection);
+        let filter = self.cast_filter(filter)?;
+        if options.count {
+            return self.send("countDocuments", vec![Bson::Document(filter)], vec![]);
+        }
+        let projection = apply_schema_projection(&self.entry.model.schema, &options.projection);
+        let mut args = vec![Bson::Document(filter.clone())];
+        if !projection.is_empty() {
+            args.push(Bson::Document(projection));
+        }
+        let mut chain = Vec::new();
+        if let Some(sort) = &options.sort {
+            chain.push(("sort".to_string(), vec![sort.clone()]));
+        }
+        if let Some(skip) = &options.skip {
+            chain.push(("skip".to_string(), vec![skip.clone()]));
+        }
+        if let Some(limit) = &options.limit {
+            chain.push(("limit".to_string(), vec![limit.clone()]));
+        }
+        if let Some(verbosity) = options.explain {
+            chain.push(("explain".to_string(), verbosity));
+            return self.send("find", args, chain);
+        }
+        let mut documents = if one {
+            // Mongoose's findOne is the driver's findOne: sort and skip apply, limit is 1.
+            if chain.is_empty() {
+                match self.send("findOne", args, vec![])? {
+                    Bson::Document(doc) => vec![doc],
+                    _ => Vec::new(),
+                }
+            } else {
+                chain.retain(|(name, _)| name != "limit");
+                chain.push(("limit".to_string(), vec![Bson::Int32(1)]));
+                documents_of(self.send("find", args, chain)?)
+            }
+        } else {
+            documents_of(self.send("find", args, chain)?)
+        };
+        for spec in &options.populate {
+            self.populate(&mut documents, spec)?;
+        }
+        if options.or_fail && documents.is_empty() {
+            return Err(self.schema_error(DocumentNotFoundError::new(&filter, self.model_name()).into()));
+        }
+        Ok(if one {
+            documents.into_iter().next().map(Bson::Document).unwrap_or(Bson::Null)
+        } else {
+            Bson::Array(documents.into_iter().map(Bson::Document).collect())
+        })
+    }
+
+    /// Replaces the ids at `spec.path` with the referenced documents: one `find({ _id: { $in: ids } })` on the
+    /// referenced model's collection, as Mongoose sends it. Ids with no document are dropped from arrays and
+    /// become `null` for single references.
+    fn populate(&mut self, documents: &mut [Document], spec: &Populate) -> Result<(), RuntimeError> {
+        let schema = &self.entry.model.schema;
+        let reference = match schema.resolve(&spec.path) {
+            crate::schema::definition::ResolvedPath::Path(def) => match &def.field_type {
+                FieldType::Array(element) => element.reference.clone(),
+                _ => def.reference.clone(),
+            },
+            crate::schema::definition::ResolvedPath::Unknown => {
+                return Err(RuntimeError {
+                    source: ErrorSource::Mongoose { name: "StrictPopulateError".into() },
+                    span: self.span,
+                    message: format!(
+                        "Cannot populate path `{}` because it is not in your schema. Set the `strictPopulate` option to false to override.",
+                        spec.path
+                    ),
+                    hint: Some("populate() follows a path declared with `ref` in the schema.".into()),
+                });
+            }
+            _ => None,
+        };
+        let Some(reference) = reference else {
+            return Ok(());
+        };
+        let Some(target) = self.world.models.get(&reference).map(|entry| entry.collection.clone()) else {
+            return Err(RuntimeError {
+                source: ErrorSource::Mongoose { name: "MissingSchemaError".into() },
+                span: self.span,
+                message: format!(
+                    "Schema hasn't been registered for model \"{reference}\".\nUse mongoose.model(name, schema)"
+                ),
+                hint: Some(format!("Declare the {reference} model before populating references to it.")),
+            });
+        };
+        let mut ids: Vec<Bson> = Vec::new();
+        for doc in documents.iter() {
+            match nested_value(doc, &spec.path) {
+                Some(Bson::Array(items)) => {
+                    for item in items {
+                        if !ids.iter().any(|id| crate::engine::value::equal(id, &item)) {
+                            ids.push(item.clone());
+                        }
+                    }
+                }
+                Some(Bson::Null) | None => {}
+                Some(id) => {
+                    if !ids.iter().any(|known| crate::engine::value::equal(known, &id)) {
+                        ids.push(id.clone());
+                    }
+                }
+            }
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec![Bson::Document(bson::doc! {"_id": {"$in": ids}})];
+        let requested = spec.select.as_ref().map(projection_of).unwrap_or_default();
+        let projection = match self.world.models.get(&reference) {
+            Some(entry) => apply_schema_projection(&entry.model.schema, &requested),
+            None => requested,
+        };
+        if !projection.is_empty() {
+            args.push(Bson::Document(projection));
+        }
+        let found = documents_of(self.send_to(&target, "find", args, vec![])?);
+        let lookup = |id: &Bson| -> Option<Bson> {
+            found
+                .iter()
+                .find(|doc| doc.get("_id").is_some_and(|d| crate::engine::value::equal(d, id)))
+                .cloned()
+                .map(Bson::Document)
+        };
+        for doc in documents.iter_mut() {
+            let replaced = match nested_value(doc, &spec.path) {
+                Some(Bson::Array(items)) => Bson::Array(items.iter().filter_map(lookup).collect()),
+                Some(Bson::Null) | None => continue,
+                Some(id) => lookup(&id).unwrap_or(Bson::Null),
+            };
+            set_nested_value(doc, &spec.path, replaced);
+        }
+        Ok(())
+    }
+
+    /// `updateOne` / `updateMany` / `findOneAndUpdate`: cast the filter, add timestamps, cast the update (strict
+    /// drops unknown paths; an update left empty is not sent at all), run update validators on request.
+    fn update(
+        &mut self,
+        pending: &PendingCall,
+        method: &str,
+        filter: &Bson,
+        update: &Bson,
+        options: &Document,
+    ) -> Result<Bson, RuntimeError> {
+        let filter = self.cast_filter(filter)?;
+        let Bson::Document(update) = update else {
+            return Err(self.schema_error(SchemaError::Mongoose(MongooseError::new(
+                "Mongoose updates take an update document, e.g. { $set: { premium: true } }",
+            ))));
+        };
+        let upsert = is_true(options, "upsert");
+        let model = self.entry.model.clone();
+        let now = self.world.cluster.generator.now();
+        let update = {
+            let trace = self.trace();
+            apply_update_timestamps(&model, update, now, upsert, trace)
+        };
+        let strict = match options.get("strict") {
+            Some(Bson::Boolean(true)) => Some(Strict::True),
+            Some(Bson::Boolean(false)) => Some(Strict::False),
+            Some(Bson::String(s)) if s == "throw" => Some(Strict::Throw),
+            _ => None,
+        };
+        let cast = {
+            let generator = &mut self.world.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            let trace = self.report.trace.get_or_insert_with(Trace::new);
+            cast_update(&model, &update, &UpdateOptions { strict }, &mut ctx, trace)
+        };
+        let mut cast = cast.map_err(|e| self.schema_error(e))?;
+        if upsert {
+            let trace = self.report.trace.get_or_insert_with(Trace::new);
+            cast = set_defaults_on_insert(&model, &filter, &cast, now, trace);
+        }
+        if is_true(options, "runValidators") {
+            let result = validate_update(&model, &cast, self.trace());
+            result.map_err(|e| self.schema_error(SchemaError::Validation(e)))?;
+        }
+        let or_fail = pending.chain.iter().any(|(name, _)| name == "orFail");
+        if method == "findOneAndUpdate" {
+            let return_after = is_true(options, "new") || options.get_str("returnDocument").is_ok_and(|w| w == "after");
+            if cast.is_empty() {
+                // Nothing left to change: Mongoose runs a findOne instead.
+                self.report.note = Some(
+                    "Strict mode removed every field of the update, so Mongoose only looked the document up.".into(),
+                );
+                let mut args = vec![Bson::Document(filter.clone())];
+                if let Some(projection) = self.hidden_paths_projection() {
+                    args.push(Bson::Document(projection));
+                }
+                let found = self.send("findOne", args, vec![])?;
+                return self.or_fail(or_fail && found == Bson::Null, &filter, found);
+            }
+            let mut driver_options = Document::new();
+            if upsert {
+                driver_options.insert("upsert", true);
+            }
+            driver_options.insert("returnDocument", if return_after { "after" } else { "before" });
+            if let Some(projection) = self.hidden_paths_projection() {
+                driver_options.insert("projection", projection);
+            }
+            let found = self.send(
+                "findOneAndUpdate",
+                vec![Bson::Document(filter.clone()), Bson::Document(cast), Bson::Document(driver_options)],
+                vec![],
+            )?;
+            return self.or_fail(or_fail && found == Bson::Null, &filter, found);
+        }
+        if cast.is_empty() {
+            self.report.note =
+                Some("Strict mode removed every field of the update, so Mongoose sent nothing to the database.".into());
+            return Ok(Bson::Document(bson::doc! {"acknowledged": false}));
+        }
+        let mut args = vec![Bson::Document(filter.clone()), Bson::Document(cast)];
+        if upsert {
+            args.push(Bson::Document(bson::doc! {"upsert": true}));
+        }
+        let result = self.send(method, args, vec![])?;
+        let modified = result.as_document().and_then(|r| r.get("modifiedCount")).cloned();
+        self.or_fail(or_fail && matches!(modified, Some(Bson::Int32(0) | Bson::Int64(0))), &filter, result)
+    }
+
+    /// The projection hiding `select: false` paths, for calls that return a document.
+    fn hidden_paths_projection(&self) -> Option<Document> {
+        let projection = apply_schema_projection(&self.entry.model.schema, &Document::new());
+        (!projection.is_empty()).then_some(projection)
+    }
+
+    fn or_fail(&self, failed: bool, filter: &Document, result: Bson) -> Result<Bson, RuntimeError> {
+        if failed {
+            return Err(self.schema_error(DocumentNotFoundError::new(filter, self.model_name()).into()));
+        }
+        Ok(result)
+    }
+
+    /// `replaceOne` / `findOneAndReplace`: the replacement is built as a new document of the model (cast, strict,
+    /// defaults; no generated `_id`), validated on request.
+    fn replace(
+        &mut self,
+        pending: &PendingCall,
+        method: &str,
+        filter: &Bson,
+        replacement: &Bson,
+        options: &Document,
+    ) -> Result<Bson, RuntimeError> {
+        let filter = self.cast_filter(filter)?;
+        let Bson::Document(replacement) = replacement else {
+            return Err(
+                self.schema_error(SchemaError::Mongoose(MongooseError::new("replaceOne takes a replacement document")))
+            );
+        };
+        let model = self.entry.model.clone();
+        let now = self.world.cluster.generator.now();
+        // `new Model(replacement, null, true)`: no `_id` is generated for a replacement.
+        let mut throwaway_ids = crate::schema::SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut throwaway_ids, now };
+        let built = build_document(&model, replacement, &mut ctx);
+        let mut built = built.map_err(|e| self.schema_error(e))?;
+        if !built.id_from_input {
+            built
+                .trace
+                .retain(|step| !matches!(step, crate::schema::TraceStep::IdGenerated { path, .. } if path == "_id"));
+        }
+        if is_true(options, "runValidators") {
+            validate_document(&model, &mut built).map_err(|e| self.schema_error(SchemaError::Validation(e)))?;
+        } else if let Some((_, error)) = built.cast_errors.first() {
+            return Err(self.schema_error(error.clone().into()));
+        }
+        let mut document = built.document;
+        if !built.id_from_input {
+            document.remove("_id");
+        }
+        self.trace().extend(built.trace);
+        if let Some(ts) = &model.schema.options.timestamps {
+            for path in ts.updated_at.iter().chain(ts.created_at.iter()) {
+                if !document.contains_key(path) {
+                    document.insert(path.clone(), Bson::DateTime(now));
+                    self.trace()
+                        .push(crate::schema::TraceStep::Timestamp { path: path.clone(), value: Bson::DateTime(now) });
+                }
+            }
+        }
+        let mut driver_options = Document::new();
+        if is_true(options, "upsert") {
+            driver_options.insert("upsert", true);
+        }
+        let or_fail = pending.chain.iter().any(|(name, _)| name == "orFail");
+        if method == "findOneAndReplace" {
+            let return_after = is_true(options, "new") || options.get_str("returnDocument").is_ok_and(|w| w == "after");
+            driver_options.insert("returnDocument", if return_after { "after" } else { "before" });
+            if let Some(projection) = self.hidden_paths_projection() {
+                driver_options.insert("projection", projection);
+            }
+        }
+        let mut args = vec![Bson::Document(filter.clone()), Bson::Document(document)];
+        if !driver_options.is_empty() {
+            args.push(Bson::Document(driver_options));
+        }
+        let result = self.send(method, args, vec![])?;
+        let failed = match &result {
+            Bson::Null => or_fail,
+            Bson::Document(r) if method == "replaceOne" => {
+                or_fail && matches!(r.get("modifiedCount"), Some(Bson::Int32(0) | Bson::Int64(0)))
+            }
+            _ => false,
+        };
+        self.or_fail(failed, &filter, result)
+    }
+
+    fn delete(&mut self, pending: &PendingCall, method: &str, filter: &Bson) -> Result<Bson, RuntimeError> {
+        let filter = self.cast_filter(filter)?;
+        let mut args = vec![Bson::Document(filter.clone())];
+        if method == "findOneAndDelete" {
+            if let Some(projection) = self.hidden_paths_projection() {
+                args.push(Bson::Document(bson::doc! {"projection": projection}));
+            }
+        }
+        let result = self.send(method, args, vec![])?;
+        let or_fail = pending.chain.iter().any(|(name, _)| name == "orFail");
+        let failed = match &result {
+            Bson::Null => or_fail,
+            Bson::Document(r) if method != "findOneAndDelete" => {
+                or_fail && matches!(r.get("deletedCount"), Some(Bson::Int32(0) | Bson::Int64(0)))
+            }
+            _ => false,
+        };
+        self.or_fail(failed, &filter, result)
+    }
+}
+
+fn documents_of(value: Bson) -> Vec<Document> {
+    match value {
+        Bson::Array(items) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                Bson::Document(doc) => Some(doc),
+                _ => None,
+            })
+            .collect(),
+        Bson::Document(doc) => vec![doc],
+        _ => Vec::new(),
+    }
+}
+
+/// The value at a dotted path through nested documents (`author`, `profile.company`).
+fn nested_value(doc: &Document, path: &str) -> Option<Bson> {
+    let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+    crate::engine::path::get_single(doc, &parts).cloned()
+}
+
+/// Replaces the value at a dotted path through nested documents; paths that lead elsewhere are left alone.
+fn set_nested_value(doc: &mut Document, path: &str, value: Bson) {
+    match path.split_once('.') {
+        None => {
+            doc.insert(path, value);
+        }
+        Some((head, rest)) => {
+            if let Some(Bson::Document(inner)) = doc.get_mut(head) {
+                set_nested_value(inner, rest, value);
+            }
+        }
+    }
+}

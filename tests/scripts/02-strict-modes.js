@@ -1,0 +1,12 @@
+// strict: true drops unknown fields, false keeps them, "throw" refuses the write.
+const mongoose = require("mongoose")
+const Loose = mongoose.model("Loose", new mongoose.Schema({ name: String }, { strict: false }))
+const Strict = mongoose.model("Strict", new mongoose.Schema({ name: String }))
+const Thrower = mongoose.model("Thrower", new mongoose.Schema({ name: String }, { strict: "throw" }))
+await Loose.create({ name: "a", extra: 1 })
+await Strict.create({ name: "a", extra: 1 })
+await Thrower.create({ name: "a", extra: 1 })
+await Strict.updateOne({ name: "a" }, { extra: 2 })
+await Strict.updateOne({ name: "a" }, { extra: 2 }, { strict: false })
+db.stricts.find()
+db.throwers.countDocuments()

@@ -1,0 +1,10 @@
+// Driver calls on a collection that has a model run through the model in the Mongoose world.
+const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: String, age: Number }))
+db.users.insertOne({ username: "ada", age: "36", hacker: true })
+db.users.find({ age: "36" })
+db.users.updateOne({ username: "ada" }, { $set: { age: "37" } })
+db.users.find({}, { username: 1 }).sort({ age: -1 }).limit(5)
+db.logs.insertOne({ level: "info" })
+db.users.findOneAndUpdate({ username: "ada" }, { $set: { age: 40 } }, { returnDocument: "after" })
+db.users.createIndex({ username: 1 })
