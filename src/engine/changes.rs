@@ -26,6 +26,45 @@ impl ChangeSet {
         self.entries.is_empty() && self.collections.is_empty()
     }
 
+    /// The change set that undoes this one: newest first, inserts become deletes, updates swap before and after,
+    /// created collections are dropped. Persisting it after `revert` keeps storage equal to memory.
+    pub fn inverse(&self) -> ChangeSet {
+        let entries = self
+            .entries
+            .iter()
+            .rev()
+            .map(|(database, collection, change)| {
+                let inverted = match change {
+                    Change::Inserted { record, doc } => Change::Deleted { record: *record, doc: doc.clone() },
+                    Change::Deleted { record, doc } => Change::Inserted { record: *record, doc: doc.clone() },
+                    Change::Updated { record, before, after } => {
+                        Change::Updated { record: *record, before: after.clone(), after: before.clone() }
+                    }
+                    Change::IndexCreated { name, keys, unique } => {
+                        Change::IndexDropped { name: name.clone(), keys: keys.clone(), unique: *unique }
+                    }
+                    Change::IndexDropped { name, keys, unique } => {
+                        Change::IndexCreated { name: name.clone(), keys: keys.clone(), unique: *unique }
+                    }
+                };
+                (database.clone(), collection.clone(), inverted)
+            })
+            .collect();
+        let collections = self
+            .collections
+            .iter()
+            .rev()
+            .map(|(database, collection, created)| (database.clone(), collection.clone(), !created))
+            .collect();
+        ChangeSet { entries, collections }
+    }
+
+    /// Appends another call's changes after these.
+    pub fn extend(&mut self, other: &ChangeSet) {
+        self.entries.extend(other.entries.iter().cloned());
+        self.collections.extend(other.collections.iter().cloned());
+    }
+
     pub fn push_all(&mut self, database: &str, collection: &str, changes: Vec<Change>) {
         for change in changes {
             self.entries.push((database.to_string(), collection.to_string(), change));

@@ -199,8 +199,18 @@ fn run_inner(
     }
     if method == "drop" {
         let (db, _) = cluster.database_mut(database).map_err(server)?;
+        // Every stored document goes with the collection, so storage forgets them too (and undo brings them back).
+        let removed: Vec<crate::engine::changes::Change> = db
+            .collection(collection)
+            .map(|coll| {
+                coll.records()
+                    .map(|(record, doc)| crate::engine::changes::Change::Deleted { record, doc: doc.clone() })
+                    .collect()
+            })
+            .unwrap_or_default();
         let existed = db.drop_collection(collection);
         if existed {
+            outcome.changes.push_all(database, collection, removed);
             outcome.changes.collections.push((database.to_string(), collection.to_string(), false));
         }
         return Ok(Bson::Boolean(existed));

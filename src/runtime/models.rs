@@ -44,6 +44,9 @@ pub struct ModelEntry {
     pub collection: String,
     pub schema: Rc<SchemaValue>,
     pub model: crate::schema::Model,
+    /// Run update validators on every update of this model (the playground's live switch), as
+    /// `mongoose.set('runValidators', true)` would.
+    pub run_validators: bool,
 }
 
 /// Declares a model in this world (`mongoose.model("User", userSchema)`): builds the schema and, as Mongoose's
@@ -72,7 +75,13 @@ pub fn register(
     let unique = model.schema.unique_paths();
     world.models.insert(
         name.to_string(),
-        ModelEntry { name: name.to_string(), collection: collection.clone(), schema: schema.clone(), model },
+        ModelEntry {
+            name: name.to_string(),
+            collection: collection.clone(),
+            schema: schema.clone(),
+            model,
+            run_validators: false,
+        },
     );
     if unique.is_empty() {
         return Ok(None);

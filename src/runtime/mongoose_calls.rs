@@ -594,7 +594,11 @@ impl ModelCall<'_> {
             let trace = self.report.trace.get_or_insert_with(Trace::new);
             cast = set_defaults_on_insert(&model, &filter, &cast, now, trace);
         }
-        if is_true(options, "runValidators") {
+        let run_validators = match options.get("runValidators") {
+            Some(Bson::Boolean(asked)) => *asked,
+            _ => self.entry.run_validators,
+        };
+        if run_validators {
             let result = validate_update(&model, &cast, self.trace());
             result.map_err(|e| self.schema_error(SchemaError::Validation(e)))?;
         }

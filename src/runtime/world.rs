@@ -965,6 +965,18 @@ impl World {
         }
     }
 
+    /// Changes a declared model's `strict` option and its `runValidators` default, rebuilding its schema.
+    pub fn set_model_options(&mut self, model: &str, strict: Bson, run_validators: bool) -> Result<(), String> {
+        let entry = self.models.get_mut(model).ok_or_else(|| format!("{model} is not a model"))?;
+        let mut options = entry.schema.options.clone();
+        options.insert("strict", strict);
+        let schema = crate::schema::Schema::new(&entry.schema.definition, &options).map_err(|e| e.message)?;
+        entry.model = crate::schema::Model::new(model, schema);
+        entry.schema = Rc::new(SchemaValue { definition: entry.schema.definition.clone(), options });
+        entry.run_validators = run_validators;
+        Ok(())
+    }
+
     /// Records a call report made elsewhere (the model path).
     pub(super) fn push_call(&mut self, report: CallReport) {
         self.calls.push(report);

@@ -43,6 +43,8 @@ pub enum ErrorKind {
     Unsupported,
     /// Brackets or expressions nested deeper than the parser allows.
     TooDeep,
+    /// More program text than the shell accepts at once.
+    TooLong,
     /// An expression that has to be a constant value (a document, a number, ...) but is not.
     NotConstant,
     /// A name that is not defined where a value was expected.

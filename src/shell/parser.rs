@@ -28,6 +28,25 @@ pub fn parse(source: &str) -> Result<Program, ParseError> {
     parser.parse_program()
 }
 
+/// The most program text the playground runs at once (200 KB): more is refused before any work, so a pasted file
+/// cannot freeze the page. (The parser itself handles megabytes; this is a limit on what a student runs.)
+pub const MAX_SOURCE_BYTES: usize = 200_000;
+
+/// Refuses program text longer than [`MAX_SOURCE_BYTES`] with a located error.
+pub fn check_length(source: &str) -> Result<(), ParseError> {
+    if source.len() <= MAX_SOURCE_BYTES {
+        return Ok(());
+    }
+    let mut error = ParseError::new(
+        ErrorKind::TooLong,
+        source,
+        Span::new(0, 0),
+        format!("this program is {} bytes long; crudlab runs at most {MAX_SOURCE_BYTES} bytes at once", source.len()),
+    );
+    error.hint = Some("Run it in smaller parts, or insert big data sets with insertMany in several steps.".into());
+    Err(error)
+}
+
 /// Parses text that must be exactly one expression, such as a filter typed into a query box.
 pub fn parse_expression(source: &str) -> Result<Expr, ParseError> {
     let tokens = tokenize(source)?;

@@ -1,0 +1,413 @@
+//! The side-by-side playground's state, independent of the browser: the schemaless and the Mongoose world, running
+//! each statement in both, the program's declarations (replayed after a "server restart"), undo, live model options,
+//! and the cluster tree the sidebar shows. The web layer renders it and persists its change sets.
+
+pub mod diff;
+
+use crate::engine::changes::{Change, ChangeSet};
+use crate::engine::database::Cluster;
+use crate::engine::generator::Generator;
+use crate::runtime::{Mode, StatementReport, World};
+use crate::shell::ast::StmtKind;
+use crate::shell::error::ParseError;
+use bson::Bson;
+
+/// Which of the two worlds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The raw MongoDB driver: the database stores whatever it gets.
+    Raw,
+    /// Mongoose: cast, strict, defaults and validation first.
+    Mongoose,
+}
+
+impl Side {
+    pub const BOTH: [Side; 2] = [Side::Raw, Side::Mongoose];
+
+    /// The IndexedDB database each world is persisted in.
+    pub fn store_name(self) -> &'static str {
+        match self {
+            Side::Raw => "crudlab-raw",
+            Side::Mongoose => "crudlab-mongoose",
+        }
+    }
+}
+
+/// One statement as it ran in both worlds.
+#[derive(Debug, Clone)]
+pub struct StatementPair {
+    pub text: String,
+    pub raw: StatementReport,
+    pub mongoose: StatementReport,
+}
+
+impl StatementPair {
+    pub fn report(&self, side: Side) -> &StatementReport {
+        match side {
+            Side::Raw => &self.raw,
+            Side::Mongoose => &self.mongoose,
+        }
+    }
+}
+
+/// What one Run did: every statement in both worlds, and each world's changes (to persist, diff and undo).
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub source: String,
+    pub statements: Vec<StatementPair>,
+    pub raw_changes: ChangeSet,
+    pub mongoose_changes: ChangeSet,
+}
+
+impl RunOutcome {
+    pub fn changes(&self, side: Side) -> &ChangeSet {
+        match side {
+            Side::Raw => &self.raw_changes,
+            Side::Mongoose => &self.mongoose_changes,
+        }
+    }
+}
+
+/// What "Restart server" did: which variables were lost and what came back from the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestartLog {
+    /// Variables that held data: a server's memory, gone with it.
+    pub lost: Vec<String>,
+    /// Declarations replayed, as a restarted server runs its code again (`mongoose.model(...)`).
+    pub replayed: usize,
+    /// Per world and collection: `(side, "db.collection", documents)` reloaded from storage.
+    pub restored: Vec<(Side, String, usize)>,
+}
+
+/// A model's options the student can switch live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSwitches {
+    pub model: String,
+    /// `true`, `false` or `"throw"`.
+    pub strict: Bson,
+    pub run_validators: bool,
+}
+
+/// The playground: two worlds and what the student did.
+pub struct Playground {
+    raw: World,
+    mongoose: World,
+    /// Statements that declare code (schemas, models, functions, `use`): replayed on restart.
+    prelude: Vec<String>,
+    /// Commands run, newest last (↑/↓ in the editor).
+    pub history: Vec<String>,
+    /// Runs that changed data, newest last, for undo.
+    undo: Vec<(ChangeSet, ChangeSet)>,
+    deterministic: bool,
+}
+
+impl Playground {
+    /// Fresh, empty worlds. `deterministic` seeds ObjectIds and the clock (tests, screenshots, lessons).
+    pub fn new(deterministic: bool) -> Self {
+        Self::from_clusters(
+            Cluster::new(generator(deterministic, 1)),
+            Cluster::new(generator(deterministic, 1)),
+            deterministic,
+        )
+    }
+
+    /// Worlds over clusters loaded from storage.
+    pub fn from_clusters(raw: Cluster, mongoose: Cluster, deterministic: bool) -> Self {
+        let mut raw_world = World::new(Mode::Schemaless, generator(deterministic, 1));
+        raw_world.cluster = raw;
+        let mut mongoose_world = World::new(Mode::Mongoose, generator(deterministic, 1));
+        mongoose_world.cluster = mongoose;
+        Self {
+            raw: raw_world,
+            mongoose: mongoose_world,
+            prelude: Vec::new(),
+            history: Vec::new(),
+            undo: Vec::new(),
+            deterministic,
+        }
+    }
+
+    pub fn world(&self, side: Side) -> &World {
+        match side {
+            Side::Raw => &self.raw,
+            Side::Mongoose => &self.mongoose,
+        }
+    }
+
+    pub fn world_mut(&mut self, side: Side) -> &mut World {
+        match side {
+            Side::Raw => &mut self.raw,
+            Side::Mongoose => &mut self.mongoose,
+        }
+    }
+
+    /// The declarations a restart replays.
+    pub fn prelude(&self) -> &[String] {
+        &self.prelude
+    }
+
+    /// Replays saved declarations (after a page reload), without recording them as history or undo.
+    pub fn replay_prelude(&mut self, prelude: &[String]) -> usize {
+        let mut replayed = 0;
+        for text in prelude {
+            if let Ok(program) = crate::shell::parse(text) {
+                for stmt in &program.statements {
+                    let raw = self.raw.run_statement(text, stmt);
+                    let mongoose = self.mongoose.run_statement(text, stmt);
+                    if raw.error.is_none() && mongoose.error.is_none() {
+                        replayed += 1;
+                    }
+                }
+                if !self.prelude.contains(text) {
+                    self.prelude.push(text.clone());
+                }
+            }
+        }
+        replayed
+    }
+
+    /// Runs a program in both worlds, statement by statement. A parse error runs nothing.
+    pub fn run(&mut self, source: &str) -> Result<RunOutcome, ParseError> {
+        crate::shell::parser::check_length(source)?;
+        let program = crate::shell::parse(source)?;
+        if self.history.last().map(String::as_str) != Some(source) && !source.trim().is_empty() {
+            self.history.push(source.to_string());
+        }
+        let mut outcome = RunOutcome {
+            source: source.to_string(),
+            statements: Vec::new(),
+            raw_changes: ChangeSet::default(),
+            mongoose_changes: ChangeSet::default(),
+        };
+        for stmt in &program.statements {
+            let raw = self.raw.run_statement(source, stmt);
+            let mongoose = self.mongoose.run_statement(source, stmt);
+            let text = source.get(stmt.span.start..stmt.span.end).unwrap_or_default().to_string();
+            outcome.raw_changes.extend(&raw.changes());
+            outcome.mongoose_changes.extend(&mongoose.changes());
+            if self.is_declaration(stmt, &raw, &mongoose) && !self.prelude.contains(&text) {
+                self.prelude.push(text.clone());
+            }
+            outcome.statements.push(StatementPair { text, raw, mongoose });
+        }
+        let changed_documents = |changes: &ChangeSet| {
+            changes
+                .entries
+                .iter()
+                .any(|(_, _, c)| matches!(c, Change::Inserted { .. } | Change::Updated { .. } | Change::Deleted { .. }))
+        };
+        if changed_documents(&outcome.raw_changes) || changed_documents(&outcome.mongoose_changes) {
+            self.undo.push((outcome.raw_changes.clone(), outcome.mongoose_changes.clone()));
+        }
+        Ok(outcome)
+    }
+
+    /// Code, not data: requires, schemas, models, functions and `use`, which a restarted server runs again.
+    fn is_declaration(
+        &self,
+        stmt: &crate::shell::ast::Stmt,
+        raw: &StatementReport,
+        mongoose: &StatementReport,
+    ) -> bool {
+        if raw.error.is_some() || mongoose.error.is_some() {
+            return false;
+        }
+        let touches_documents =
+            [raw, mongoose].iter().any(|report| {
+                report.changes().entries.iter().any(|(_, _, c)| {
+                    matches!(c, Change::Inserted { .. } | Change::Updated { .. } | Change::Deleted { .. })
+                })
+            });
+        if touches_documents {
+            return false;
+        }
+        match &stmt.kind {
+            StmtKind::Import(_) | StmtKind::Function(_) => true,
+            StmtKind::ShellCommand { command: crate::shell::ast::ShellCommandKind::Use, .. } => true,
+            StmtKind::Declaration { declarators, .. } => declarators.iter().all(|declarator| {
+                pattern_names(&declarator.target).iter().all(|name| {
+                    matches!(self.mongoose.binding(name), Some(value) if !matches!(value, crate::runtime::value::Value::Data(_)))
+                })
+            }),
+            StmtKind::Export(inner) => self.is_declaration(inner, raw, mongoose),
+            StmtKind::Expression(expr) => {
+                matches!(&expr.without_await().chain().0.kind, crate::shell::ast::ExprKind::Ident(root) if root == "mongoose")
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether there is a run to undo.
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// Undoes the last run that changed data, in both worlds. Returns the change sets to persist (the inverses).
+    pub fn undo(&mut self) -> Option<(ChangeSet, ChangeSet)> {
+        let (raw, mongoose) = self.undo.pop()?;
+        let raw_reverted = crate::engine::revert::revert(&mut self.raw.cluster, &raw).is_ok();
+        let mongoose_reverted = crate::engine::revert::revert(&mut self.mongoose.cluster, &mongoose).is_ok();
+        Some((
+            if raw_reverted { raw.inverse() } else { ChangeSet::default() },
+            if mongoose_reverted { mongoose.inverse() } else { ChangeSet::default() },
+        ))
+    }
+
+    /// Rolls a run back in one world after storage refused to persist it, so memory equals disk again.
+    pub fn roll_back(&mut self, side: Side, changes: &ChangeSet) {
+        let _ = crate::engine::revert::revert(&mut self.world_mut(side).cluster, changes);
+        // The undo entry of that run no longer describes memory.
+        self.undo.pop();
+    }
+
+    /// "Restart server": variables are dropped, the data comes back from the given clusters (reloaded from storage)
+    /// and the program's declarations run again.
+    pub fn restart(&mut self, raw: Cluster, mongoose: Cluster) -> RestartLog {
+        let lost: Vec<String> = self
+            .mongoose
+            .binding_names()
+            .into_iter()
+            .filter(|name| matches!(self.mongoose.binding(name), Some(crate::runtime::value::Value::Data(_))))
+            .collect();
+        let prelude = std::mem::take(&mut self.prelude);
+        let history = std::mem::take(&mut self.history);
+        *self = Self::from_clusters(raw, mongoose, self.deterministic);
+        self.history = history;
+        let replayed = self.replay_prelude(&prelude);
+        let mut restored = Vec::new();
+        for side in Side::BOTH {
+            for db in self.world(side).cluster.databases() {
+                for coll in db.collections() {
+                    restored.push((side, format!("{}.{}", db.name, coll.name()), coll.len()));
+                }
+            }
+        }
+        RestartLog { lost, replayed, restored }
+    }
+
+    /// The live switches of every model in the Mongoose world.
+    pub fn model_switches(&self) -> Vec<ModelSwitches> {
+        self.mongoose
+            .models
+            .values()
+            .map(|entry| ModelSwitches {
+                model: entry.name.clone(),
+                strict: entry.schema.options.get("strict").cloned().unwrap_or(Bson::Boolean(true)),
+                run_validators: entry.run_validators,
+            })
+            .collect()
+    }
+
+    /// Changes a model's `strict` option or its `runValidators` default; the UI then re-runs the last command.
+    pub fn set_model_switches(&mut self, switches: &ModelSwitches) -> Result<(), String> {
+        self.mongoose.set_model_options(&switches.model, switches.strict.clone(), switches.run_validators)
+    }
+}
+
+fn pattern_names(pattern: &crate::shell::ast::Pattern) -> Vec<String> {
+    match pattern {
+        crate::shell::ast::Pattern::Name(name) => vec![name.name.clone()],
+        crate::shell::ast::Pattern::Object { fields, .. } => {
+            fields.iter().map(|(_, local)| local.name.clone()).collect()
+        }
+    }
+}
+
+fn generator(deterministic: bool, seed: u64) -> Generator {
+    if deterministic {
+        Generator::deterministic(seed)
+    } else {
+        Generator::Live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(playground: &Playground, side: Side, collection: &str) -> usize {
+        playground.world(side).cluster.database("test").and_then(|db| db.collection(collection)).map_or(0, |c| c.len())
+    }
+
+    const MODEL: &str = r#"const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, required: true }, age: Number }))"#;
+
+    #[test]
+    fn a_statement_runs_in_both_worlds() {
+        let mut playground = Playground::new(true);
+        playground.run(MODEL).unwrap();
+        let outcome = playground.run(r#"User.create({ age: "36", nickname: "x" })"#).unwrap();
+        assert_eq!(outcome.statements.len(), 1);
+        assert!(outcome.statements[0].raw.error.is_none());
+        assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "ValidationError");
+        assert_eq!(count(&playground, Side::Raw, "users"), 1);
+        assert_eq!(count(&playground, Side::Mongoose, "users"), 0);
+    }
+
+    #[test]
+    fn declarations_survive_a_restart_and_variables_do_not() {
+        let mut playground = Playground::new(true);
+        playground.run(MODEL).unwrap();
+        playground.run(r#"const ada = await User.create({ username: "ada" })"#).unwrap();
+        assert_eq!(playground.prelude().len(), 2, "{:?}", playground.prelude());
+        let raw = playground.world(Side::Raw).cluster.clone();
+        let mongoose = playground.world(Side::Mongoose).cluster.clone();
+        let log = playground.restart(raw, mongoose);
+        assert_eq!(log.lost, vec!["ada".to_string()]);
+        assert_eq!(log.replayed, 2);
+        assert!(log.restored.contains(&(Side::Mongoose, "test.users".to_string(), 1)));
+        let outcome = playground.run("User.countDocuments()").unwrap();
+        assert_eq!(outcome.statements[0].mongoose.value, Some(Bson::Int32(1)));
+        let outcome = playground.run("ada._id").unwrap();
+        assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "ReferenceError");
+    }
+
+    #[test]
+    fn overlong_programs_are_refused_before_running() {
+        let mut playground = Playground::new(true);
+        let source = "db.c.insertOne({})\n".repeat(20_000);
+        let error = playground.run(&source).unwrap_err();
+        assert_eq!(error.kind, crate::shell::error::ErrorKind::TooLong);
+        assert!(playground.world(Side::Raw).cluster.database_names().is_empty());
+    }
+
+    #[test]
+    fn undo_reverts_both_worlds_and_returns_what_to_persist() {
+        let mut playground = Playground::new(true);
+        playground.run(MODEL).unwrap();
+        playground.run(r#"User.create({ username: "ada" })"#).unwrap();
+        playground.run("User.deleteMany({})").unwrap();
+        assert_eq!(count(&playground, Side::Mongoose, "users"), 0);
+        let (raw, mongoose) = playground.undo().unwrap();
+        assert_eq!(count(&playground, Side::Mongoose, "users"), 1);
+        assert_eq!(count(&playground, Side::Raw, "users"), 1);
+        assert!(matches!(mongoose.entries[0].2, Change::Inserted { .. }));
+        assert!(matches!(raw.entries[0].2, Change::Inserted { .. }));
+    }
+
+    #[test]
+    fn strict_switch_changes_what_reaches_the_database() {
+        let mut playground = Playground::new(true);
+        playground.run(MODEL).unwrap();
+        playground
+            .set_model_switches(&ModelSwitches {
+                model: "User".into(),
+                strict: Bson::String("throw".into()),
+                run_validators: false,
+            })
+            .unwrap();
+        let outcome = playground.run(r#"User.create({ username: "ada", nickname: "x" })"#).unwrap();
+        assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "StrictModeError");
+        playground
+            .set_model_switches(&ModelSwitches {
+                model: "User".into(),
+                strict: Bson::Boolean(false),
+                run_validators: true,
+            })
+            .unwrap();
+        playground.run(r#"User.create({ username: "ada", nickname: "x" })"#).unwrap();
+        let outcome = playground.run(r#"User.updateOne({ username: "ada" }, { username: null })"#).unwrap();
+        assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "ValidationError");
+        assert_eq!(playground.model_switches()[0].strict, Bson::Boolean(false));
+    }
+}
