@@ -2,7 +2,9 @@
 //! each statement in both, the program's declarations (replayed after a "server restart"), undo, live model options,
 //! and the cluster tree the sidebar shows. The web layer renders it and persists its change sets.
 
+pub mod completion;
 pub mod diff;
+pub mod highlight;
 
 use crate::engine::changes::{Change, ChangeSet};
 use crate::engine::database::Cluster;

@@ -1,0 +1,238 @@
+//! Completion for the editor: what can be typed at the cursor, from the command language's cursor analysis and the
+//! worlds' state — collection names after `db.`, methods after a collection, model or query, operators inside
+//! filters and updates, and (in the Mongoose world only) the schema's field names inside a model call's documents.
+
+use super::{Playground, Side};
+use crate::runtime::driver::{COLLECTION_METHODS, CURSOR_METHODS};
+use crate::runtime::models::{MODEL_METHODS, QUERY_METHODS};
+use crate::runtime::value::Value;
+use crate::shell::cursor::{cursor_context, CursorPosition};
+
+/// One suggestion: the text to insert in place of the partial word, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub label: String,
+    pub detail: String,
+}
+
+/// The replacement range (byte offsets) and the suggestions for the cursor at `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completions {
+    pub start: usize,
+    pub end: usize,
+    pub suggestions: Vec<Suggestion>,
+}
+
+const QUERY_OPERATORS: [&str; 19] = [
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$nin",
+    "$exists",
+    "$type",
+    "$regex",
+    "$elemMatch",
+    "$size",
+    "$all",
+    "$and",
+    "$or",
+    "$nor",
+    "$not",
+    "$expr",
+];
+const UPDATE_OPERATORS: [&str; 12] = [
+    "$set",
+    "$unset",
+    "$inc",
+    "$mul",
+    "$min",
+    "$max",
+    "$rename",
+    "$push",
+    "$addToSet",
+    "$pull",
+    "$pop",
+    "$currentDate",
+];
+
+/// At most this many suggestions are offered.
+const MAX_SUGGESTIONS: usize = 30;
+
+fn suggest(names: impl IntoIterator<Item = String>, detail: &str, partial: &str, out: &mut Vec<Suggestion>) {
+    for name in names {
+        if name.starts_with(partial) && name != partial && !out.iter().any(|s| s.label == name) {
+            out.push(Suggestion { label: name, detail: detail.to_string() });
+        }
+    }
+}
+
+/// Suggestions at byte `offset` of `source`.
+pub fn complete(playground: &Playground, source: &str, offset: usize) -> Completions {
+    let context = cursor_context(source, offset);
+    let mut out = Vec::new();
+    let (start, end) = (context.partial_span.start, context.partial_span.end);
+    if context.in_comment {
+        return Completions { start, end, suggestions: out };
+    }
+    let world = playground.world(Side::Mongoose);
+    let partial = context.partial.as_str();
+    let collections = |side: Side| -> Vec<String> {
+        playground
+            .world(side)
+            .cluster
+            .database(&playground.world(side).database)
+            .map(|db| db.collection_names())
+            .unwrap_or_default()
+    };
+    let receiver_kind = |chain: &[crate::shell::cursor::ChainLink]| -> Receiver {
+        match chain {
+            [db] if db.name == "db" && !db.called => Receiver::Db,
+            [db, _] if db.name == "db" => Receiver::Collection,
+            [db, _, method, ..] if db.name == "db" && method.called => Receiver::Cursor,
+            [model] if world.models.contains_key(&model.name) => Receiver::Model(model.name.clone()),
+            [model, method, ..] if world.models.contains_key(&model.name) && method.called => {
+                Receiver::Query(model.name.clone())
+            }
+            [name] if name.name == "mongoose" => Receiver::Mongoose,
+            [single] => match world.binding(&single.name) {
+                Some(Value::Model(model)) => Receiver::Model(model.clone()),
+                _ => Receiver::Other,
+            },
+            _ => Receiver::Other,
+        }
+    };
+    match context.position {
+        CursorPosition::Member => match receiver_kind(&context.receiver) {
+            Receiver::Db => {
+                let mut names = collections(Side::Raw);
+                names.extend(collections(Side::Mongoose));
+                names.sort();
+                suggest(names, "collection", partial, &mut out);
+                suggest(
+                    ["getCollection", "getCollectionNames", "dropDatabase"].map(String::from),
+                    "db method",
+                    partial,
+                    &mut out,
+                );
+            }
+            Receiver::Collection => {
+                suggest(COLLECTION_METHODS.iter().map(|m| m.to_string()), "collection method", partial, &mut out)
+            }
+            Receiver::Cursor => {
+                suggest(CURSOR_METHODS.iter().map(|m| m.to_string()), "cursor method", partial, &mut out)
+            }
+            Receiver::Model(_) => {
+                suggest(MODEL_METHODS.iter().map(|m| m.to_string()), "model method", partial, &mut out)
+            }
+            Receiver::Query(_) => {
+                suggest(QUERY_METHODS.iter().map(|m| m.to_string()), "query method", partial, &mut out)
+            }
+            Receiver::Mongoose => {
+                suggest(["Schema", "model", "connect", "Types"].map(String::from), "mongoose", partial, &mut out)
+            }
+            Receiver::Other => {}
+        },
+        CursorPosition::Key => {
+            let method = context.method.clone().unwrap_or_default();
+            let is_update_argument = context.argument_index == Some(1)
+                && matches!(method.as_str(), "updateOne" | "updateMany" | "findOneAndUpdate" | "findByIdAndUpdate");
+            if partial.starts_with('$')
+                || context.key_path.last().is_some_and(|k| !k.starts_with('$')) && !is_update_argument
+            {
+                let operators: &[&str] = if is_update_argument && context.key_path.is_empty() {
+                    &UPDATE_OPERATORS
+                } else {
+                    &QUERY_OPERATORS
+                };
+                suggest(operators.iter().map(|o| o.to_string()), "operator", partial, &mut out);
+            }
+            if is_update_argument && context.key_path.is_empty() {
+                suggest(UPDATE_OPERATORS.iter().map(|o| o.to_string()), "update operator", partial, &mut out);
+            }
+            // Schema fields: only where a model call takes documents, and only the Mongoose world knows them.
+            let model = match receiver_kind(&context.receiver) {
+                Receiver::Model(model) | Receiver::Query(model) => Some(model),
+                _ => None,
+            };
+            if let Some(entry) = model.and_then(|model| world.models.get(&model)) {
+                let prefix: Vec<&String> = context.key_path.iter().filter(|k| !k.starts_with('$')).collect();
+                let prefix = prefix.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(".");
+                let fields = entry.model.schema.paths().into_iter().filter_map(|(path, def)| {
+                    let rest =
+                        if prefix.is_empty() { Some(path.as_str()) } else { path.strip_prefix(&format!("{prefix}.")) }?;
+                    Some((rest.split('.').next().unwrap_or(rest).to_string(), def.instance()))
+                });
+                for (field, instance) in fields {
+                    if !context.sibling_keys.contains(&field) {
+                        suggest([field], &format!("{} field", instance), partial, &mut out);
+                    }
+                }
+            }
+        }
+        CursorPosition::Name => {
+            let mut names = world.binding_names();
+            names.extend(world.models.keys().cloned());
+            names.extend(["db", "mongoose", "await", "const", "use", "show"].map(String::from));
+            suggest(names, "name", partial, &mut out);
+        }
+        CursorPosition::Value => {}
+    }
+    out.truncate(MAX_SUGGESTIONS);
+    Completions { start, end, suggestions: out }
+}
+
+enum Receiver {
+    Db,
+    Collection,
+    Cursor,
+    Model(String),
+    Query(String),
+    Mongoose,
+    Other,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(playground: &Playground, source: &str) -> Vec<String> {
+        complete(playground, source, source.len()).suggestions.into_iter().map(|s| s.label).collect()
+    }
+
+    fn playground() -> Playground {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: String, age: Number, profile: { city: String } }))
+db.posts.insertOne({ text: "hi" })"#,
+            )
+            .unwrap();
+        playground
+    }
+
+    #[test]
+    fn members_of_db_collections_models_and_queries() {
+        let p = playground();
+        assert_eq!(labels(&p, "db.po"), vec!["posts"]);
+        assert!(labels(&p, "db.posts.ins").contains(&"insertOne".to_string()));
+        assert_eq!(labels(&p, "User.findBy"), vec!["findById", "findByIdAndUpdate", "findByIdAndDelete"]);
+        assert!(labels(&p, "User.find({}).so").contains(&"sort".to_string()));
+        assert!(labels(&p, "db.posts.find({}).li").contains(&"limit".to_string()));
+    }
+
+    #[test]
+    fn schema_fields_inside_model_calls_only() {
+        let p = playground();
+        assert_eq!(labels(&p, "User.find({ us"), vec!["username"]);
+        assert_eq!(labels(&p, "User.create({ profile: { ci"), vec!["city"]);
+        assert!(labels(&p, "db.users.find({ us").is_empty(), "the driver knows no schema");
+        assert!(labels(&p, "User.updateOne({}, { $s").contains(&"$set".to_string()));
+        assert!(labels(&p, "User.find({ age: { $g").contains(&"$gte".to_string()));
+        assert!(labels(&p, "// User.fi").is_empty());
+    }
+}
