@@ -18,7 +18,7 @@ after(async () => {
 
 test('the shell mounts with its test ids and labelled panes', async () => {
   const { context, page, errors } = await openPage(browser, server.url);
-  for (const id of ['editor', 'run', 'pane-raw', 'pane-mongoose', 'collections', 'lesson-panel']) {
+  for (const id of ['editor', 'run', 'pane-raw', 'pane-mongoose', 'collections', 'restart', 'undo', 'reset']) {
     await page.getByTestId(id).waitFor({ state: 'visible', timeout: 15000 });
   }
   assert.match(await page.getByTestId('pane-raw').innerText(), /MongoDB driver \(schemaless\)/);

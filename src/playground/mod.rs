@@ -5,6 +5,7 @@
 pub mod completion;
 pub mod diff;
 pub mod highlight;
+pub mod view;
 
 use crate::engine::changes::{Change, ChangeSet};
 use crate::engine::database::Cluster;

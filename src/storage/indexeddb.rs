@@ -62,6 +62,34 @@ impl IdbStore {
         tx.commit().await.map_err(|e| StorageError::new("commit transaction", js_reason(e)))
     }
 
+    /// Every record, in key order, read in one transaction (start-up loads the whole cluster once).
+    pub async fn load_all(&self) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let fail = |e| StorageError::new("read every record", js_reason(e));
+        let tx = self.db.transaction(RECORDS_STORE).build().map_err(fail)?;
+        let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
+        let keys = store.get_all_keys::<JsValue>().primitive().map_err(fail)?.await.map_err(fail)?;
+        let values = store.get_all::<JsValue>().primitive().map_err(fail)?.await.map_err(fail)?;
+        let mut records = Vec::new();
+        for (key, value) in keys.zip(values) {
+            let key = key.map_err(fail)?;
+            let value = value.map_err(fail)?;
+            // A key or value of another shape is kept with empty bytes, so loading reports it as corrupt by name.
+            let key = key.as_string().unwrap_or_else(|| format!("{key:?}"));
+            let bytes = value.dyn_into::<js_sys::Uint8Array>().map(|array| array.to_vec()).unwrap_or_default();
+            records.push((key, bytes));
+        }
+        Ok(records)
+    }
+
+    /// Removes every record (Reset to empty).
+    pub async fn clear(&self) -> Result<(), StorageError> {
+        let fail = |e| StorageError::new("clear the records", js_reason(e));
+        let tx = self.db.transaction(RECORDS_STORE).with_mode(TransactionMode::Readwrite).build().map_err(fail)?;
+        let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
+        store.clear().map_err(fail)?;
+        tx.commit().await.map_err(|e| StorageError::new("commit transaction", js_reason(e)))
+    }
+
     /// Reads one record's bytes.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let fail = |e| StorageError::new(format!("read record {key}"), js_reason(e));

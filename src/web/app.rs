@@ -1,33 +1,418 @@
-//! The top-level component: lays out the header, the collections sidebar, the editor and the two result panes.
+//! The top-level component: owns the playground (both worlds) and the stores, runs commands, persists each Run in
+//! one transaction per world before showing it, and lays out header, sidebar, editor and the two panes.
 
 use super::collections::CollectionsSidebar;
 use super::editor::Editor;
 use super::header::Header;
-use super::result_pane::{ResultPane, World};
+use super::notices::Notices;
+use super::persistence::{self, Stores};
+use super::result_pane::ResultPane;
+use super::state::{Action, AppState, Notice, NoticeKind, Phase, Snapshot};
+use super::switches::Switches;
+use crate::engine::database::Cluster;
+use crate::engine::generator::Generator;
+use crate::playground::{view, ModelSwitches, Playground, Side};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
+
+/// What the editor holds the first time the page opens: the lecture's first steps.
+pub const FIRST_PROGRAM: &str = r#"const mongoose = require("mongoose")
+const userSchema = new mongoose.Schema({
+  username: { type: String, required: true, unique: true },
+  age: Number,
+  premium: { type: Boolean, default: false },
+})
+const User = mongoose.model("User", userSchema)
+await User.create({ username: "ada", age: "36", hacker: true })"#;
+
+type Shared<T> = Rc<RefCell<Option<T>>>;
+
+/// The page asks for reproducible ObjectIds and dates with `?deterministic` (screenshots, end-to-end tests).
+fn deterministic_requested() -> bool {
+    web_sys::window().and_then(|w| w.location().search().ok()).is_some_and(|search| search.contains("deterministic"))
+}
+
+/// A deterministic generator whose seed grows with every page load, so reloads never reuse an ObjectId.
+fn page_generator(deterministic: bool) -> Generator {
+    if !deterministic {
+        return Generator::Live;
+    }
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    let seed = storage
+        .as_ref()
+        .and_then(|s| s.get_item("crudlab.seed").ok().flatten())
+        .and_then(|text| text.parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
+    if let Some(storage) = storage {
+        let _ = storage.set_item("crudlab.seed", &seed.to_string());
+    }
+    Generator::deterministic(seed)
+}
+
+fn snapshot(playground: &Playground) -> Snapshot {
+    let (databases, models) = view::tree(playground);
+    Snapshot { databases, models, switches: playground.model_switches(), can_undo: playground.can_undo() }
+}
+
+fn notice(kind: NoticeKind, text: impl Into<String>) -> Action {
+    Action::Notice(Notice { kind, text: text.into() })
+}
+
+/// Loads both worlds from their stores (reporting records that do not load) with the given generator.
+async fn load_worlds(stores: &Stores, generator: Generator) -> Result<(Cluster, Cluster, Vec<String>), String> {
+    let mut problems = Vec::new();
+    let mut clusters = Vec::new();
+    for side in Side::BOTH {
+        let (mut cluster, skipped) = stores.load(side).await.map_err(|e| e.to_string())?;
+        cluster.generator = generator.clone();
+        problems.extend(skipped.into_iter().map(|p| format!("{}: {p}", side.store_name())));
+        clusters.push(cluster);
+    }
+    let mongoose = clusters.pop().unwrap_or_default();
+    let raw = clusters.pop().unwrap_or_default();
+    Ok((raw, mongoose, problems))
+}
 
 #[function_component(App)]
 pub fn app() -> Html {
+    let state = use_reducer(|| AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
+    let playground: Shared<Playground> = use_mut_ref(|| None);
+    let stores: Shared<Stores> = use_mut_ref(|| None);
+    let tab = use_memo((), |_| format!("tab-{}", js_sys::Math::random()));
+
+    // Start-up: open both stores and load everything once; the engine then runs in memory.
+    {
+        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                let deterministic = deterministic_requested();
+                let generator = page_generator(deterministic);
+                let mut loaded = match Stores::open().await {
+                    Ok(opened) => match load_worlds(&opened, generator.clone()).await {
+                        Ok((raw, mongoose, problems)) => {
+                            for problem in problems {
+                                state.dispatch(notice(NoticeKind::Warning, problem));
+                            }
+                            *stores.borrow_mut() = Some(opened);
+                            Playground::from_clusters(raw, mongoose, deterministic)
+                        }
+                        Err(e) => {
+                            state.dispatch(notice(NoticeKind::Error, format!("Could not load saved data: {e}")));
+                            Playground::from_clusters(
+                                Cluster::new(generator.clone()),
+                                Cluster::new(generator),
+                                deterministic,
+                            )
+                        }
+                    },
+                    Err(e) => {
+                        state.dispatch(notice(
+                            NoticeKind::Error,
+                            format!("IndexedDB is not available ({e}); nothing will be saved in this tab."),
+                        ));
+                        Playground::from_clusters(
+                            Cluster::new(generator.clone()),
+                            Cluster::new(generator),
+                            deterministic,
+                        )
+                    }
+                };
+                loaded.replay_prelude(&persistence::saved_prelude());
+                state.dispatch(Action::Refreshed(snapshot(&loaded)));
+                *playground.borrow_mut() = Some(loaded);
+            });
+            || ()
+        });
+    }
+
+    // Two tabs: a write in another tab reloads this tab's worlds from storage (variables are kept out: the
+    // declarations are replayed, as after a restart) and says so.
+    {
+        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        use_effect_with((), move |_| {
+            let channel = web_sys::BroadcastChannel::new(persistence::CHANNEL).ok();
+            let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                if event.data().as_string().as_deref() == Some(tab.as_str()) {
+                    return;
+                }
+                let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+                spawn_local(async move {
+                    let Some(opened) = stores.borrow().clone() else { return };
+                    let generator = playground
+                        .borrow()
+                        .as_ref()
+                        .map(|p| p.world(Side::Raw).cluster.generator.clone())
+                        .unwrap_or_default();
+                    if let Ok((raw, mongoose, _)) = load_worlds(&opened, generator).await {
+                        if let Some(p) = playground.borrow_mut().as_mut() {
+                            p.restart(raw, mongoose);
+                            state.dispatch(Action::Refreshed(snapshot(p)));
+                        }
+                        state.dispatch(notice(
+                            NoticeKind::Info,
+                            "Another tab changed the data: reloaded it from the database.",
+                        ));
+                    }
+                });
+            });
+            if let Some(channel) = &channel {
+                channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+            }
+            move || {
+                if let Some(channel) = channel {
+                    channel.set_onmessage(None);
+                    channel.close();
+                }
+                drop(listener);
+            }
+        });
+    }
+
+    let run = {
+        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        Callback::from(move |source: String| {
+            persistence::save_editor(&source);
+            let outcome = {
+                let mut guard = playground.borrow_mut();
+                let Some(p) = guard.as_mut() else { return };
+                p.run(&source)
+            };
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    state.dispatch(Action::ParseFailed(error));
+                    return;
+                }
+            };
+            state.dispatch(Action::Saving);
+            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            spawn_local(async move {
+                let opened = stores.borrow().clone();
+                let mut wrote = false;
+                if let Some(opened) = opened {
+                    for side in Side::BOTH {
+                        let changes = outcome.changes(side);
+                        let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
+                        let Some(cluster) = cluster else { continue };
+                        match opened.persist(side, &cluster, changes).await {
+                            Ok(()) => wrote |= !changes.is_empty(),
+                            Err(error) => {
+                                if let Some(p) = playground.borrow_mut().as_mut() {
+                                    p.roll_back(side, changes);
+                                }
+                                state.dispatch(notice(
+                                    NoticeKind::Error,
+                                    format!("{}: {error}. The change was undone in memory, so nothing is lost or half-saved.", side.store_name()),
+                                ));
+                            }
+                        }
+                    }
+                }
+                if wrote {
+                    persistence::announce_write(&tab);
+                }
+                let guard = playground.borrow();
+                let Some(p) = guard.as_ref() else { return };
+                persistence::save_prelude(p.prelude());
+                state.dispatch(Action::Ran {
+                    source: outcome.source.clone(),
+                    raw: view::pane(p, &outcome, Side::Raw),
+                    mongoose: view::pane(p, &outcome, Side::Mongoose),
+                    snapshot: snapshot(p),
+                });
+            });
+        })
+    };
+
+    let restart = {
+        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        Callback::from(move |_| {
+            let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+            spawn_local(async move {
+                let generator = playground
+                    .borrow()
+                    .as_ref()
+                    .map(|p| p.world(Side::Raw).cluster.generator.clone())
+                    .unwrap_or_default();
+                let opened = stores.borrow().clone();
+                let reloaded = match opened {
+                    Some(opened) => load_worlds(&opened, generator).await,
+                    None => Err("IndexedDB is not available, so a restart would lose everything".to_string()),
+                };
+                match reloaded {
+                    Ok((raw, mongoose, _)) => {
+                        let log = playground.borrow_mut().as_mut().map(|p| p.restart(raw, mongoose));
+                        if let Some(log) = log {
+                            state.dispatch(notice(
+                                NoticeKind::Info,
+                                "Server restarted: its memory is gone, the database kept everything.",
+                            ));
+                            let lost = if log.lost.is_empty() { "none".to_string() } else { log.lost.join(", ") };
+                            state.dispatch(notice(
+                                NoticeKind::Info,
+                                format!("Lost with the server's memory: variables {lost}."),
+                            ));
+                            let back: Vec<String> = log
+                                .restored
+                                .iter()
+                                .filter(|(side, _, _)| *side == Side::Mongoose)
+                                .map(|(_, ns, n)| format!("{ns} ({n})"))
+                                .collect();
+                            state.dispatch(notice(
+                                NoticeKind::Info,
+                                format!(
+                                    "Came back from the database: {}; {} declaration(s) of your code ran again.",
+                                    if back.is_empty() { "no collections".to_string() } else { back.join(", ") },
+                                    log.replayed
+                                ),
+                            ));
+                        }
+                        state.dispatch(Action::ClearPanes);
+                        if let Some(p) = playground.borrow().as_ref() {
+                            state.dispatch(Action::Refreshed(snapshot(p)));
+                        }
+                    }
+                    Err(e) => state.dispatch(notice(NoticeKind::Error, format!("Restart failed: {e}"))),
+                }
+            });
+        })
+    };
+
+    let reset = {
+        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        Callback::from(move |_| {
+            let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+            spawn_local(async move {
+                let deterministic = deterministic_requested();
+                let generator = page_generator(deterministic);
+                let empty = Cluster::new(generator.clone());
+                let opened = stores.borrow().clone();
+                if let Some(opened) = opened {
+                    for side in Side::BOTH {
+                        if let Err(e) = opened.replace(side, &empty).await {
+                            state.dispatch(notice(NoticeKind::Error, format!("Reset failed: {e}")));
+                            return;
+                        }
+                    }
+                }
+                let fresh = Playground::from_clusters(empty.clone(), empty, deterministic);
+                persistence::save_prelude(&[]);
+                state.dispatch(Action::ClearPanes);
+                state.dispatch(Action::Refreshed(snapshot(&fresh)));
+                state.dispatch(notice(NoticeKind::Info, "Reset: both databases are empty and no models are declared."));
+                *playground.borrow_mut() = Some(fresh);
+            });
+        })
+    };
+
+    let undo = {
+        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        Callback::from(move |_| {
+            let undone = playground.borrow_mut().as_mut().and_then(|p| p.undo());
+            let Some((raw, mongoose)) = undone else { return };
+            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            spawn_local(async move {
+                let opened = stores.borrow().clone();
+                if let Some(opened) = opened {
+                    for (side, changes) in [(Side::Raw, &raw), (Side::Mongoose, &mongoose)] {
+                        let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
+                        if let Some(cluster) = cluster {
+                            if let Err(e) = opened.persist(side, &cluster, changes).await {
+                                state.dispatch(notice(NoticeKind::Error, format!("Undo could not be saved: {e}")));
+                            }
+                        }
+                    }
+                    persistence::announce_write(&tab);
+                }
+                state.dispatch(Action::ClearPanes);
+                state.dispatch(notice(
+                    NoticeKind::Info,
+                    "Undone: the last run's changes were reverted in both databases.",
+                ));
+                if let Some(p) = playground.borrow().as_ref() {
+                    state.dispatch(Action::Refreshed(snapshot(p)));
+                }
+            });
+        })
+    };
+
+    let switch = {
+        let (state, playground, run) = (state.clone(), playground.clone(), run.clone());
+        Callback::from(move |switches: ModelSwitches| {
+            let changed = playground.borrow_mut().as_mut().map(|p| p.set_model_switches(&switches));
+            match changed {
+                Some(Ok(())) => {
+                    // Re-run the last command so the difference shows at once.
+                    if let Some(last) = state.last_run.clone() {
+                        run.emit(last);
+                    } else if let Some(p) = playground.borrow().as_ref() {
+                        state.dispatch(Action::Refreshed(snapshot(p)));
+                    }
+                }
+                Some(Err(e)) => state.dispatch(notice(NoticeKind::Error, e)),
+                None => {}
+            }
+        })
+    };
+
+    let edit = {
+        let state = state.clone();
+        Callback::from(move |text: String| state.dispatch(Action::Edit(text)))
+    };
+    let dismiss = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::DismissNotices))
+    };
+    let complete = {
+        let playground = playground.clone();
+        Rc::new(move |source: &str, offset: usize| {
+            playground.borrow().as_ref().map(|p| crate::playground::completion::complete(p, source, offset))
+        }) as Rc<CompletionSource>
+    };
+    let history = playground.borrow().as_ref().map(|p| p.history.clone()).unwrap_or_default();
+    let busy = state.phase != Phase::Ready;
+
     html! {
-        <div class="app">
-            <Header />
+        <div class="app" data-phase={format!("{:?}", state.phase).to_lowercase()}>
+            <Header on_restart={restart} on_reset={reset} on_undo={undo} can_undo={state.can_undo} busy={busy} />
+            <Notices notices={state.notices.clone()} on_dismiss={dismiss} />
             <div class="workspace">
-                <CollectionsSidebar />
+                <CollectionsSidebar databases={state.databases.clone()} models={state.models.clone()} />
                 <main class="main">
-                    <section class="intro" data-testid="lesson-panel" aria-label="Lesson">
-                        <h2>{ "Same command, two worlds" }</h2>
-                        <p>
-                            { "The left pane sends your command straight to the database through the MongoDB driver: it stores whatever it gets. " }
-                            { "The right pane sends it through a Mongoose schema, which casts, strips unknown fields, applies defaults and validates first." }
-                        </p>
-                    </section>
-                    <Editor />
+                    <Editor
+                        text={state.editor.clone()}
+                        parse_error={state.parse_error.clone()}
+                        history={Rc::new(history)}
+                        busy={busy}
+                        on_edit={edit}
+                        on_run={run}
+                        complete={CompleteFn(complete)}
+                    />
+                    <Switches switches={state.switches.clone()} on_change={switch} />
                     <div class="panes">
-                        <ResultPane world={World::Raw} />
-                        <ResultPane world={World::Mongoose} />
+                        <ResultPane side={Side::Raw} statements={state.raw.clone()} />
+                        <ResultPane side={Side::Mongoose} statements={state.mongoose.clone()} />
                     </div>
                 </main>
             </div>
         </div>
+    }
+}
+
+/// Completions at a byte offset of the editor's text.
+pub type CompletionSource = dyn Fn(&str, usize) -> Option<crate::playground::completion::Completions>;
+
+/// The completion function handed to the editor (compared by identity, as Yew props must be comparable).
+#[derive(Clone)]
+pub struct CompleteFn(pub Rc<CompletionSource>);
+
+impl PartialEq for CompleteFn {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
     }
 }

@@ -1,13 +1,52 @@
-//! The page header: product name and a one-line description of what crudlab is.
+//! The page header: product name, the jargon breadcrumb, and the teaching hooks (restart server, undo, reset).
 
 use yew::prelude::*;
 
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    pub on_restart: Callback<()>,
+    pub on_reset: Callback<()>,
+    pub on_undo: Callback<()>,
+    pub can_undo: bool,
+    pub busy: bool,
+}
+
 #[function_component(Header)]
-pub fn header() -> Html {
+pub fn header(props: &HeaderProps) -> Html {
+    let restart = props.on_restart.reform(|_: MouseEvent| ());
+    let undo = props.on_undo.reform(|_: MouseEvent| ());
+    let reset = {
+        let on_reset = props.on_reset.clone();
+        Callback::from(move |_: MouseEvent| {
+            // Reset deletes every document of both worlds: ask first.
+            let confirmed = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message("Delete every document in both databases and forget the models?").ok()
+                })
+                .unwrap_or(false);
+            if confirmed {
+                on_reset.emit(());
+            }
+        })
+    };
     html! {
         <header class="header">
             <h1 class="brand">{ "crudlab" }</h1>
             <span class="tagline">{ "MongoDB and Mongoose, side by side, in your browser" }</span>
+            <nav class="actions" aria-label="Server and data">
+                <button data-testid="restart" type="button" onclick={restart} disabled={props.busy}
+                    title="Drop the server's memory (variables) and reload everything from the database">
+                    { "⟳ Restart server" }
+                </button>
+                <button data-testid="undo" type="button" onclick={undo} disabled={props.busy || !props.can_undo}
+                    title="Revert the last run's changes in both databases">
+                    { "↶ Undo" }
+                </button>
+                <button data-testid="reset" type="button" class="danger" onclick={reset} disabled={props.busy}
+                    title="Empty both databases">
+                    { "Reset" }
+                </button>
+            </nav>
         </header>
     }
 }

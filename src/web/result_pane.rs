@@ -1,42 +1,120 @@
-//! One result pane: what a command did in one world (the raw driver, or Mongoose with a schema).
+//! One result pane: what a Run did in one world — per statement the call that reached the database, the result as
+//! the library returns it, the error in its own words with a plain-language line and a lesson link, Mongoose's write
+//! trace, and the touched collection after the call with a diff.
 
+use super::diff_view::DiffView;
+use crate::playground::view::{StatementView, TraceView};
+use crate::playground::Side;
+use crate::runtime::mongosh_format::format_document;
+use std::rc::Rc;
 use yew::prelude::*;
 
-/// Which world a pane shows.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum World {
-    Raw,
-    Mongoose,
+fn title(side: Side) -> &'static str {
+    match side {
+        Side::Raw => "MongoDB driver (schemaless)",
+        Side::Mongoose => "Mongoose (with schema)",
+    }
 }
 
-impl World {
-    fn title(self) -> &'static str {
-        match self {
-            World::Raw => "MongoDB driver (schemaless)",
-            World::Mongoose => "Mongoose (with schema)",
-        }
-    }
-
-    fn test_id(self) -> &'static str {
-        match self {
-            World::Raw => "pane-raw",
-            World::Mongoose => "pane-mongoose",
-        }
+fn test_id(side: Side) -> &'static str {
+    match side {
+        Side::Raw => "pane-raw",
+        Side::Mongoose => "pane-mongoose",
     }
 }
 
 #[derive(Properties, PartialEq)]
 pub struct ResultPaneProps {
-    pub world: World,
+    pub side: Side,
+    pub statements: Rc<Vec<StatementView>>,
+}
+
+/// The write trace as a strip of stages: cast → strict → defaults → setters → validate → sent to the database.
+fn trace_strip(trace: &[TraceView], sent: bool) -> Html {
+    const STAGES: [&str; 6] = ["cast", "strict", "defaults", "setters", "validate", "save"];
+    html! {
+        <ol class="trace" data-testid="trace">
+            { for STAGES.iter().map(|stage| {
+                let steps: Vec<&TraceView> = trace.iter().filter(|t| t.stage == *stage).collect();
+                let failed = steps.iter().any(|t| t.failed);
+                let notable = steps.iter().any(|t| t.notable);
+                let class = classes!("stage", failed.then_some("failed"), (notable && !failed).then_some("changed"), steps.is_empty().then_some("idle"));
+                html! {
+                    <li class={class}>
+                        <span class="stage-name">{ if *stage == "save" { "_id · __v · timestamps" } else { stage } }</span>
+                        <ul>
+                            { for steps.iter().filter(|t| t.notable || t.failed).map(|t| html! {
+                                <li class={classes!(t.failed.then_some("failed"))}>{ &t.text }</li>
+                            }) }
+                            if !steps.is_empty() && !notable {
+                                <li class="quiet">{ if *stage == "validate" { format!("{} check(s) passed", steps.len()) } else { "nothing to change".to_string() } }</li>
+                            }
+                        </ul>
+                    </li>
+                }
+            }) }
+            <li class={classes!("stage", "sent", (!sent).then_some("idle"))}>
+                <span class="stage-name">{ if sent { "sent to the database ✓" } else { "not sent" } }</span>
+            </li>
+        </ol>
+    }
 }
 
 #[function_component(ResultPane)]
 pub fn result_pane(props: &ResultPaneProps) -> Html {
-    let world = props.world;
+    let side = props.side;
     html! {
-        <section class={classes!("pane", format!("pane-{}", world.test_id()))} data-testid={world.test_id()} aria-label={world.title()}>
-            <h2 class="pane-title">{ world.title() }</h2>
-            <p class="pane-empty">{ "Run a command to see what reaches the database." }</p>
+        <section class={classes!("pane", test_id(side))} data-testid={test_id(side)} aria-label={title(side)}>
+            <h2 class="pane-title">{ title(side) }</h2>
+            if props.statements.is_empty() {
+                <p class="pane-empty">{ "Run a command to see what reaches the database." }</p>
+            }
+            { for props.statements.iter().map(|statement| {
+                let sent = !statement.driver_calls.is_empty();
+                html! {
+                    <article class="statement" data-testid="statement">
+                        <pre class="statement-text">{ &statement.text }</pre>
+                        { for statement.mirrored_from.iter().map(|written| html! {
+                            <div class="mirrored" title="The statement was written for the other world; this is what runs here">
+                                { "runs here as " }<code>{ written }</code>
+                            </div>
+                        }) }
+                        if side == Side::Mongoose && !statement.trace.is_empty() {
+                            { trace_strip(&statement.trace, sent) }
+                        }
+                        { for statement.driver_calls.iter().map(|call| html! {
+                            <div class="driver-call" data-testid="driver-call"><span class="arrow">{ "→ database: " }</span><code>{ call }</code></div>
+                        }) }
+                        { for statement.console.iter().map(|line| html! { <pre class="console">{ line }</pre> }) }
+                        if let Some(result) = &statement.result {
+                            <pre class="result" data-testid="result">{ result }</pre>
+                        }
+                        if let Some(error) = &statement.error {
+                            <div class="error" data-testid="error" role="alert">
+                                <div class="error-message">
+                                    <strong>{ format!("{}: ", error.name) }</strong>{ &error.message }
+                                    <span class="where">{ format!(" (line {}, column {})", error.line, error.column) }</span>
+                                </div>
+                                if let Some(hint) = &error.hint { <div class="hint">{ hint }</div> }
+                                if let Some(lesson) = error.lesson {
+                                    <a class="lesson-link" href={format!("#lesson-{lesson}")}>{ "Which lesson explains this →" }</a>
+                                }
+                            </div>
+                        }
+                        { for statement.notes.iter().map(|note| html! { <div class="note">{ note }</div> }) }
+                        { for statement.diffs.iter().map(|diff| html! { <DiffView diff={diff.clone()} /> }) }
+                        { for statement.collections_after.iter().map(|collection| html! {
+                            <details class="collection-after">
+                                <summary>{ format!("{} after the call: {} document(s)", collection.namespace, collection.total) }</summary>
+                                { for collection.documents.iter().map(|doc| html! { <pre class="doc">{ format_document(doc) }</pre> }) }
+                                if collection.total > collection.documents.len() {
+                                    <p class="more">{ format!("… and {} more", collection.total - collection.documents.len()) }</p>
+                                }
+                            </details>
+                        }) }
+                    </article>
+                }
+            }) }
         </section>
     }
 }

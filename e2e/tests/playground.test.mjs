@@ -1,0 +1,109 @@
+// The playground end to end: one program runs in both worlds, each pane shows what reached the database, the data
+// survives "Restart server" and a page reload (IndexedDB), undo reverts, and errors are located and explained.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Replaces the editor's text and runs it with Ctrl+Enter; waits until the app is ready again. */
+async function run(page, code) {
+  const editor = page.getByTestId('editor');
+  await editor.fill(code);
+  await editor.press('Control+Enter');
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 15000 });
+}
+
+const MODEL = `const mongoose = require("mongoose")
+const userSchema = new mongoose.Schema({
+  username: { type: String, required: true, unique: true },
+  age: Number,
+  premium: { type: Boolean, default: false },
+})
+const User = mongoose.model("User", userSchema)`;
+
+test('one command, two worlds: the driver stores what it gets, Mongoose casts, strips and defaults', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1440, height: 1000 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await run(page, `${MODEL}\nawait User.create({ username: "ada", age: "36", hacker: true })`);
+  const raw = page.getByTestId('pane-raw');
+  const mongoose = page.getByTestId('pane-mongoose');
+  assert.match(await raw.getByTestId('driver-call').last().innerText(), /age: '36', hacker: true/);
+  const sent = await mongoose.getByTestId('driver-call').last().innerText();
+  assert.match(sent, /age: 36/);
+  assert.doesNotMatch(sent, /hacker/);
+  assert.match(sent, /premium: false/);
+  const trace = await mongoose.getByTestId('trace').innerText();
+  assert.match(trace, /cast age: '36' \(string\) -> 36 \(number\)/);
+  assert.match(trace, /dropped hacker = true/);
+  assert.match(await page.getByTestId('coll-test-users').innerText(), /users\s+1\s+1/);
+  assert.match(await page.getByTestId('model-User').innerText(), /username: String\s*required\s*unique/);
+  await screenshot(page, 'playground-create');
+
+  await run(page, `User.create({ age: -1 })`);
+  assert.match(await mongoose.getByTestId('error').innerText(), /ValidationError: User validation failed: username: Path `username` is required\./);
+  assert.equal(await raw.getByTestId('error').count(), 0, 'the driver stores it anyway');
+  await screenshot(page, 'playground-validation-error');
+
+  await run(page, `User.create({ username: "bob" `);
+  const parseError = await page.getByTestId('parse-error').innerText();
+  assert.match(parseError, /SyntaxError at 1:13 this `{` is never closed/);
+  assert.equal(await page.locator('.error-underline').count() > 0, true);
+  await screenshot(page, 'playground-parse-error');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('data survives a server restart and a reload; variables do not; undo reverts', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 900 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await run(page, `${MODEL}\nconst ada = await User.create({ username: "ada" })`);
+  await page.getByTestId('restart').click();
+  await page.getByTestId('notices').waitFor();
+  const log = await page.getByTestId('notices').innerText();
+  assert.match(log, /Lost with the server's memory: variables ada/);
+  assert.match(log, /test\.users \(1\)/);
+  await screenshot(page, 'playground-restart');
+  await run(page, `ada._id`);
+  assert.match(await page.getByTestId('pane-mongoose').getByTestId('error').innerText(), /ReferenceError: ada is not defined/);
+  await run(page, `User.countDocuments()`);
+  assert.equal((await page.getByTestId('pane-mongoose').getByTestId('result').innerText()).trim(), '1');
+
+  await page.reload();
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await run(page, `User.find({}, "username")`);
+  assert.match(await page.getByTestId('pane-mongoose').getByTestId('result').innerText(), /username: 'ada'/);
+  await run(page, `User.deleteMany({})`);
+  assert.match(await page.getByTestId('coll-test-users').innerText(), /users\s+0\s+0/);
+  await page.getByTestId('undo').click();
+  await page.getByText('Undone:').waitFor();
+  assert.match(await page.getByTestId('coll-test-users').innerText(), /users\s+1\s+1/);
+  await page.reload();
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  assert.match(await page.getByTestId('coll-test-users').innerText(), /users\s+1\s+1/, 'the undo was persisted');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('a strict switch re-runs the last command under the new option', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 900 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await run(page, `${MODEL}\nUser.create({ username: "cy", nickname: "c" })`);
+  await page.getByTestId('strict-User-throw').click();
+  await page.locator('.app[data-phase="ready"]').waitFor();
+  await page.getByTestId('pane-mongoose').getByText('StrictModeError').waitFor({ timeout: 10000 });
+  await screenshot(page, 'playground-strict-throw');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

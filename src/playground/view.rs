@@ -1,0 +1,301 @@
+//! What each pane shows for a Run, computed without the browser: per statement the call that reached the database,
+//! the result as the library prints it, the error in the library's words with a plain-language line, Mongoose's
+//! write trace, the diff of every touched collection and that collection after the call. Also the sidebar's tree.
+
+use super::diff::{diff, CollectionDiff};
+use super::{Playground, RunOutcome, Side};
+use crate::runtime::mongosh_format::format_value;
+use crate::schema::trace::TraceStep;
+use crate::shell::span::Location;
+use bson::Document;
+
+/// How many documents of a touched collection a pane lists before "… and N more".
+pub const COLLECTION_PREVIEW: usize = 20;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorView {
+    pub name: String,
+    pub message: String,
+    pub hint: Option<String>,
+    pub line: usize,
+    pub column: usize,
+    /// The lesson that explains this kind of error, by lesson id.
+    pub lesson: Option<&'static str>,
+}
+
+/// One trace step as the strip shows it: which stage of Mongoose's pipeline, and what happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceView {
+    /// `cast`, `strict`, `defaults`, `setters`, `validate`, `save`.
+    pub stage: &'static str,
+    pub text: String,
+    /// The step changed or rejected something (the UI highlights it).
+    pub notable: bool,
+    pub failed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectionView {
+    pub namespace: String,
+    pub documents: Vec<Document>,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementView {
+    pub text: String,
+    /// When the statement was written for the other world: what this world ran instead.
+    pub mirrored_from: Vec<String>,
+    pub driver_calls: Vec<String>,
+    pub console: Vec<String>,
+    /// The value as mongosh / Node prints it.
+    pub result: Option<String>,
+    pub error: Option<ErrorView>,
+    pub notes: Vec<String>,
+    pub trace: Vec<TraceView>,
+    pub diffs: Vec<CollectionDiff>,
+    pub collections_after: Vec<CollectionView>,
+}
+
+/// Which lesson explains an error, so the pane can link to it.
+pub fn lesson_for_error(name: &str, message: &str) -> Option<&'static str> {
+    match name {
+        "ValidationError" | "StrictModeError" | "CastError" => Some("05-schemaless-vs-strict"),
+        "MongoServerError" if message.starts_with("E11000") => Some("05-schemaless-vs-strict"),
+        "MongoInvalidArgumentError" | "MongoServerError" => Some("04-crud"),
+        "TypeError" if message.contains(".update is not a function") => Some("04-crud"),
+        "MissingSchemaError" | "StrictPopulateError" => Some("06-relationships"),
+        _ => None,
+    }
+}
+
+fn trace_view(step: &TraceStep) -> TraceView {
+    let (stage, notable, failed) = match step {
+        TraceStep::Cast { changed, .. } => ("cast", *changed, false),
+        TraceStep::CastFailed { .. } => ("cast", true, true),
+        TraceStep::Dropped { .. } => ("strict", true, false),
+        TraceStep::StrictThrow { .. } => ("strict", true, true),
+        TraceStep::KeptUnknown { .. } => ("strict", true, false),
+        TraceStep::DefaultApplied { .. } => ("defaults", true, false),
+        TraceStep::Setter { before, after, .. } => ("setters", before != after, false),
+        TraceStep::Validator { passed, .. } => ("validate", !passed, !passed),
+        TraceStep::IdGenerated { .. } | TraceStep::VersionKey { .. } | TraceStep::Timestamp { .. } => {
+            ("save", true, false)
+        }
+        TraceStep::WrappedInSet { .. } => ("cast", true, false),
+    };
+    TraceView { stage, text: step.describe(), notable, failed }
+}
+
+/// The pane of one world for a Run.
+pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<StatementView> {
+    let world = playground.world(side);
+    outcome
+        .statements
+        .iter()
+        .map(|pair| {
+            let report = pair.report(side);
+            let mut view = StatementView {
+                text: pair.text.clone(),
+                mirrored_from: Vec::new(),
+                driver_calls: Vec::new(),
+                console: report.console.clone(),
+                result: None,
+                error: None,
+                notes: Vec::new(),
+                trace: Vec::new(),
+                diffs: Vec::new(),
+                collections_after: Vec::new(),
+            };
+            let mut namespaces: Vec<(String, String)> = Vec::new();
+            for call in &report.calls {
+                if let Some(from) = &call.mirrored_from {
+                    view.mirrored_from.push(call.written.clone());
+                    let _ = from;
+                }
+                view.driver_calls.extend(call.driver_calls.iter().cloned());
+                view.notes.extend(call.note.iter().cloned());
+                if let Some(trace) = &call.trace {
+                    view.trace.extend(trace.iter().map(trace_view));
+                }
+                if !call.namespace.1.is_empty() && !namespaces.contains(&call.namespace) {
+                    namespaces.push(call.namespace.clone());
+                }
+            }
+            view.diffs = diff(&report.changes());
+            for diff in &view.diffs {
+                let namespace = (diff.database.clone(), diff.collection.clone());
+                if !namespaces.contains(&namespace) {
+                    namespaces.push(namespace);
+                }
+            }
+            for (database, collection) in namespaces {
+                let touched = view.diffs.iter().any(|d| d.database == database && d.collection == collection);
+                if !touched {
+                    continue;
+                }
+                let coll = world.cluster.database(&database).and_then(|db| db.collection(&collection));
+                view.collections_after.push(CollectionView {
+                    namespace: format!("{database}.{collection}"),
+                    documents: coll
+                        .map(|c| c.documents().take(COLLECTION_PREVIEW).cloned().collect())
+                        .unwrap_or_default(),
+                    total: coll.map_or(0, |c| c.len()),
+                });
+            }
+            if let Some(error) = &report.error {
+                let at = Location::new(&outcome.source, error.span);
+                view.error = Some(ErrorView {
+                    name: error.name().to_string(),
+                    message: error.message.clone(),
+                    hint: error.hint.clone(),
+                    line: at.line,
+                    column: at.column,
+                    lesson: lesson_for_error(error.name(), &error.message),
+                });
+            } else if let Some(text) = &report.printed {
+                view.result = Some(text.clone());
+            } else if let Some(value) = &report.value {
+                view.result = Some(format_value(value));
+            }
+            view
+        })
+        .collect()
+}
+
+/// One database in the sidebar tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseNode {
+    pub name: String,
+    /// `(collection, raw count, mongoose count)`: the same collection in both worlds.
+    pub collections: Vec<(String, Option<usize>, Option<usize>)>,
+}
+
+/// A model and its schema, for the sidebar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelNode {
+    pub name: String,
+    pub collection: String,
+    /// `(path, type, notes like "required", "unique", "ref Course")`.
+    pub fields: Vec<(String, String, Vec<String>)>,
+}
+
+/// The cluster › database › collection tree of both worlds, and the models.
+pub fn tree(playground: &Playground) -> (Vec<DatabaseNode>, Vec<ModelNode>) {
+    let mut databases: Vec<DatabaseNode> = Vec::new();
+    for side in Side::BOTH {
+        for db in playground.world(side).cluster.databases() {
+            let position = databases.iter().position(|node| node.name == db.name);
+            let index = match position {
+                Some(index) => index,
+                None => {
+                    databases.push(DatabaseNode { name: db.name.clone(), collections: Vec::new() });
+                    databases.len() - 1
+                }
+            };
+            let node = &mut databases[index];
+            for coll in db.collections() {
+                let slot = match node.collections.iter().position(|(name, _, _)| name == coll.name()) {
+                    Some(slot) => slot,
+                    None => {
+                        node.collections.push((coll.name().to_string(), None, None));
+                        node.collections.len() - 1
+                    }
+                };
+                let entry = &mut node.collections[slot];
+                match side {
+                    Side::Raw => entry.1 = Some(coll.len()),
+                    Side::Mongoose => entry.2 = Some(coll.len()),
+                }
+            }
+        }
+    }
+    for node in &mut databases {
+        node.collections.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    databases.sort_by(|a, b| a.name.cmp(&b.name));
+    let models = playground
+        .world(Side::Mongoose)
+        .models
+        .values()
+        .map(|entry| ModelNode {
+            name: entry.name.clone(),
+            collection: entry.collection.clone(),
+            fields: entry
+                .model
+                .schema
+                .paths()
+                .into_iter()
+                .map(|(path, def)| {
+                    let mut notes = Vec::new();
+                    if def.is_required() {
+                        notes.push("required".to_string());
+                    }
+                    if def.unique {
+                        notes.push("unique".to_string());
+                    }
+                    if let Some(reference) = &def.reference {
+                        notes.push(format!("ref {reference}"));
+                    }
+                    if let crate::schema::FieldType::Array(element) = &def.field_type {
+                        if let Some(reference) = &element.reference {
+                            notes.push(format!("ref {reference}"));
+                        }
+                    }
+                    if def.default.is_some() {
+                        notes.push("default".to_string());
+                    }
+                    if def.select == Some(false) {
+                        notes.push("select: false".to_string());
+                    }
+                    let kind = match &def.field_type {
+                        crate::schema::FieldType::Array(element) => format!("[{}]", element.instance()),
+                        crate::schema::FieldType::DocumentArray(_) => "[subdocument]".to_string(),
+                        crate::schema::FieldType::Scalar(t) => t.name().to_string(),
+                    };
+                    (path, kind, notes)
+                })
+                .collect(),
+        })
+        .collect();
+    (databases, models)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panes_show_calls_results_errors_traces_and_diffs() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, required: true }, age: Number }))"#,
+            )
+            .unwrap();
+        let outcome = playground.run(r#"User.create({ username: "ada", age: "42", hacker: true })"#).unwrap();
+        let raw = pane(&playground, &outcome, Side::Raw);
+        let mongoose = pane(&playground, &outcome, Side::Mongoose);
+        assert_eq!(raw[0].driver_calls.len(), 1);
+        assert!(raw[0].driver_calls[0].contains("age: '42'"));
+        assert!(mongoose[0].driver_calls[0].contains("age: 42"));
+        assert!(mongoose[0].trace.iter().any(|t| t.stage == "strict" && t.text.contains("hacker")));
+        assert!(mongoose[0].trace.iter().any(|t| t.stage == "cast" && t.notable));
+        assert_eq!(mongoose[0].collections_after[0].namespace, "test.users");
+        assert_eq!(mongoose[0].collections_after[0].total, 1);
+        assert_eq!(mongoose[0].diffs[0].documents.len(), 1);
+
+        let outcome = playground.run(r#"User.create({ age: 1 })"#).unwrap();
+        let mongoose = pane(&playground, &outcome, Side::Mongoose);
+        let error = mongoose[0].error.as_ref().unwrap();
+        assert_eq!(error.name, "ValidationError");
+        assert_eq!((error.line, error.column), (1, 1));
+        assert_eq!(error.lesson, Some("05-schemaless-vs-strict"));
+        assert!(mongoose[0].trace.iter().any(|t| t.failed));
+
+        let (databases, models) = tree(&playground);
+        assert_eq!(databases[0].collections, vec![("users".to_string(), Some(2), Some(1))]);
+        assert_eq!(models[0].fields[0], ("username".to_string(), "String".to_string(), vec!["required".to_string()]));
+    }
+}

@@ -1,0 +1,113 @@
+//! The browser's side of persistence: one IndexedDB database per world, loaded once at start-up, one transaction per
+//! Run; the program's declarations in localStorage; a BroadcastChannel telling other tabs that data changed.
+
+use crate::engine::changes::ChangeSet;
+use crate::engine::database::Cluster;
+use crate::engine::generator::Generator;
+use crate::playground::Side;
+use crate::storage::codec::{self, LoadProblem};
+use crate::storage::indexeddb::IdbStore;
+use crate::storage::StorageError;
+use std::rc::Rc;
+
+/// The two worlds' stores.
+#[derive(Clone)]
+pub struct Stores {
+    raw: Rc<IdbStore>,
+    mongoose: Rc<IdbStore>,
+}
+
+impl Stores {
+    pub async fn open() -> Result<Self, StorageError> {
+        let raw = IdbStore::open(Side::Raw.store_name()).await?;
+        let mongoose = IdbStore::open(Side::Mongoose.store_name()).await?;
+        Ok(Self { raw: Rc::new(raw), mongoose: Rc::new(mongoose) })
+    }
+
+    fn store(&self, side: Side) -> &IdbStore {
+        match side {
+            Side::Raw => &self.raw,
+            Side::Mongoose => &self.mongoose,
+        }
+    }
+
+    /// Loads one world's cluster; records that do not decode are skipped and reported, the rest loads.
+    pub async fn load(&self, side: Side) -> Result<(Cluster, Vec<LoadProblem>), StorageError> {
+        let records = self.store(side).load_all().await?;
+        let mut cluster = Cluster::new(Generator::Live);
+        let mut problems = Vec::new();
+        match codec::stored_format(&records) {
+            None if records.is_empty() => self.store(side).apply(&[codec::format_record()]).await?,
+            Some(version) if version > codec::FORMAT_VERSION => {
+                problems.push(LoadProblem {
+                    key: codec::FORMAT_KEY.to_string(),
+                    reason: format!(
+                        "stored by a newer crudlab (format {version}, this page reads {}); loading what it can",
+                        codec::FORMAT_VERSION
+                    ),
+                });
+            }
+            _ => {}
+        }
+        problems.extend(codec::load(&mut cluster, &records));
+        Ok((cluster, problems))
+    }
+
+    /// Writes one world's changes of a Run in one readwrite transaction.
+    pub async fn persist(&self, side: Side, cluster_after: &Cluster, changes: &ChangeSet) -> Result<(), StorageError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let batch = codec::batch_for(cluster_after, changes);
+        self.store(side).apply(&batch).await
+    }
+
+    /// Empties one world's store and writes a new cluster's records (Reset).
+    pub async fn replace(&self, side: Side, cluster: &Cluster) -> Result<(), StorageError> {
+        self.store(side).clear().await?;
+        self.store(side).apply(&codec::records_of(cluster)).await
+    }
+}
+
+const PRELUDE_KEY: &str = "crudlab.prelude";
+const EDITOR_KEY: &str = "crudlab.editor";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|window| window.local_storage().ok().flatten())
+}
+
+/// The program's declarations saved by the last session (schemas, models, functions).
+pub fn saved_prelude() -> Vec<String> {
+    local_storage()
+        .and_then(|storage| storage.get_item(PRELUDE_KEY).ok().flatten())
+        .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_prelude(prelude: &[String]) {
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(prelude)) {
+        let _ = storage.set_item(PRELUDE_KEY, &text);
+    }
+}
+
+/// The editor's text, so a reload keeps what the student was typing.
+pub fn saved_editor() -> Option<String> {
+    local_storage().and_then(|storage| storage.get_item(EDITOR_KEY).ok().flatten())
+}
+
+pub fn save_editor(text: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(EDITOR_KEY, text);
+    }
+}
+
+/// The channel tabs use to tell each other that stored data changed.
+pub const CHANNEL: &str = "crudlab-data";
+
+/// Tells other tabs that this tab wrote data.
+pub fn announce_write(tab: &str) {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) {
+        let _ = channel.post_message(&wasm_bindgen::JsValue::from_str(tab));
+        channel.close();
+    }
+}

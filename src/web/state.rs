@@ -1,0 +1,143 @@
+//! The page's state and the actions that change it (Yew's `Reducible`): what the panes, sidebar and editor show.
+//! The two worlds themselves live in the app's `Playground`; this holds what was computed from them for display.
+
+use crate::playground::view::{DatabaseNode, ModelNode, StatementView};
+use crate::playground::ModelSwitches;
+use crate::shell::error::ParseError;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Where the app is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Loading both worlds from IndexedDB.
+    Loading,
+    Ready,
+    /// A Run is being persisted; the panes update once both transactions committed.
+    Saving,
+}
+
+/// A line in the log strip under the header (restart log, storage problems, other tabs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    pub phase: Phase,
+    pub editor: String,
+    pub parse_error: Option<ParseError>,
+    pub raw: Rc<Vec<StatementView>>,
+    pub mongoose: Rc<Vec<StatementView>>,
+    pub databases: Rc<Vec<DatabaseNode>>,
+    pub models: Rc<Vec<ModelNode>>,
+    pub switches: Rc<Vec<ModelSwitches>>,
+    pub notices: Vec<Notice>,
+    pub can_undo: bool,
+    /// The last program run, re-run when a model switch changes.
+    pub last_run: Option<String>,
+}
+
+impl AppState {
+    pub fn new(editor: String) -> Self {
+        Self {
+            phase: Phase::Loading,
+            editor,
+            parse_error: None,
+            raw: Rc::new(Vec::new()),
+            mongoose: Rc::new(Vec::new()),
+            databases: Rc::new(Vec::new()),
+            models: Rc::new(Vec::new()),
+            switches: Rc::new(Vec::new()),
+            notices: Vec::new(),
+            can_undo: false,
+            last_run: None,
+        }
+    }
+}
+
+/// What the worlds look like now, computed after every change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub databases: Vec<DatabaseNode>,
+    pub models: Vec<ModelNode>,
+    pub switches: Vec<ModelSwitches>,
+    pub can_undo: bool,
+}
+
+pub enum Action {
+    Edit(String),
+    Saving,
+    /// The worlds changed (loaded, restarted, reset, undone): refresh the sidebar.
+    Refreshed(Snapshot),
+    /// A Run finished and was persisted.
+    Ran {
+        source: String,
+        raw: Vec<StatementView>,
+        mongoose: Vec<StatementView>,
+        snapshot: Snapshot,
+    },
+    ParseFailed(ParseError),
+    Notice(Notice),
+    DismissNotices,
+    ClearPanes,
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::Edit(text) => {
+                next.editor = text;
+                next.parse_error = None;
+            }
+            Action::Saving => next.phase = Phase::Saving,
+            Action::Refreshed(snapshot) => {
+                next.phase = Phase::Ready;
+                apply(&mut next, snapshot);
+            }
+            Action::Ran { source, raw, mongoose, snapshot } => {
+                next.phase = Phase::Ready;
+                next.parse_error = None;
+                next.raw = Rc::new(raw);
+                next.mongoose = Rc::new(mongoose);
+                next.last_run = Some(source);
+                apply(&mut next, snapshot);
+            }
+            Action::ParseFailed(error) => {
+                next.phase = Phase::Ready;
+                next.parse_error = Some(error);
+            }
+            Action::Notice(notice) => {
+                next.notices.push(notice);
+                // The strip keeps the latest few lines.
+                let excess = next.notices.len().saturating_sub(6);
+                next.notices.drain(..excess);
+            }
+            Action::DismissNotices => next.notices.clear(),
+            Action::ClearPanes => {
+                next.raw = Rc::new(Vec::new());
+                next.mongoose = Rc::new(Vec::new());
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+fn apply(state: &mut AppState, snapshot: Snapshot) {
+    state.databases = Rc::new(snapshot.databases);
+    state.models = Rc::new(snapshot.models);
+    state.switches = Rc::new(snapshot.switches);
+    state.can_undo = snapshot.can_undo;
+}
