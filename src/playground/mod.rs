@@ -5,6 +5,8 @@
 pub mod completion;
 pub mod diff;
 pub mod highlight;
+pub mod share;
+pub mod sql;
 pub mod view;
 
 use crate::engine::changes::{Change, ChangeSet};
@@ -80,6 +82,52 @@ pub struct RestartLog {
     pub replayed: usize,
     /// Per world and collection: `(side, "db.collection", documents)` reloaded from storage.
     pub restored: Vec<(Side, String, usize)>,
+}
+
+/// The parts of an `explain("executionStats")` a student compares: how the query was answered and how much work
+/// it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExplainSummary {
+    /// Stages from the top of the winning plan down: `FETCH → IXSCAN username_1`, or `COLLSCAN`.
+    pub stages: Vec<String>,
+    pub keys_examined: i64,
+    pub docs_examined: i64,
+    pub returned: i64,
+}
+
+impl ExplainSummary {
+    fn from_explain(plan: &bson::Document) -> Self {
+        let mut stages = Vec::new();
+        let mut current = plan.get_document("queryPlanner").and_then(|q| q.get_document("winningPlan")).ok();
+        while let Some(stage) = current {
+            let name = stage.get_str("stage").unwrap_or("?");
+            stages.push(match stage.get_str("indexName") {
+                Ok(index) => format!("{name} {index}"),
+                Err(_) => name.to_string(),
+            });
+            current = stage.get_document("inputStage").ok();
+        }
+        let stats = plan.get_document("executionStats").ok();
+        let number =
+            |key: &str| stats.and_then(|s| s.get(key)).and_then(crate::engine::value::as_f64).map_or(0, |n| n as i64);
+        Self {
+            stages,
+            keys_examined: number("totalKeysExamined"),
+            docs_examined: number("totalDocsExamined"),
+            returned: number("nReturned"),
+        }
+    }
+
+    /// `IXSCAN username_1: 1 key and 1 document examined, 1 returned`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: {} key(s) and {} document(s) examined, {} returned",
+            self.stages.join(" → "),
+            self.keys_examined,
+            self.docs_examined,
+            self.returned
+        )
+    }
 }
 
 /// A model's options the student can switch live.
@@ -288,6 +336,27 @@ impl Playground {
         RestartLog { lost, replayed, restored }
     }
 
+    /// The query plan of a find that reached the database (`db.users.find({...})` as a pane shows it), run again with
+    /// `explain("executionStats")` in that world. Reads only: nothing is recorded, persisted or undone.
+    pub fn explain(&mut self, side: Side, call: &str) -> Result<ExplainSummary, String> {
+        let text = if let Some((receiver, rest)) = call.split_once(".findOne(") {
+            format!("{receiver}.find({rest}.limit(1).explain(\"executionStats\")")
+        } else if call.contains(".find(") {
+            format!("{call}.explain(\"executionStats\")")
+        } else {
+            return Err("only find and findOne have a query plan here".to_string());
+        };
+        let reports = self.world_mut(side).run_source(&text).map_err(|e| e.message)?;
+        let report = reports.into_iter().next().ok_or("nothing to explain")?;
+        if let Some(error) = report.error {
+            return Err(error.to_string());
+        }
+        let Some(Bson::Document(plan)) = report.value else {
+            return Err("the database returned no plan".to_string());
+        };
+        Ok(ExplainSummary::from_explain(&plan))
+    }
+
     /// The live switches of every model in the Mongoose world.
     pub fn model_switches(&self) -> Vec<ModelSwitches> {
         self.mongoose
@@ -363,6 +432,19 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         assert_eq!(outcome.statements[0].mongoose.value, Some(Bson::Int32(1)));
         let outcome = playground.run("ada._id").unwrap();
         assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "ReferenceError");
+    }
+
+    #[test]
+    fn explain_shows_collscan_then_ixscan() {
+        let mut playground = Playground::new(true);
+        playground.run("db.users.insertMany([{ name: 'ada' }, { name: 'alan' }, { name: 'grace' }])").unwrap();
+        let scan = playground.explain(Side::Raw, "db.users.find({ name: 'ada' })").unwrap();
+        assert_eq!(scan.stages, vec!["COLLSCAN".to_string()]);
+        assert_eq!((scan.docs_examined, scan.returned), (3, 1));
+        playground.run("db.users.createIndex({ name: 1 })").unwrap();
+        let seek = playground.explain(Side::Raw, "db.users.findOne({ name: 'ada' })").unwrap();
+        assert_eq!(seek.describe(), "LIMIT → FETCH → IXSCAN name_1: 1 key(s) and 1 document(s) examined, 1 returned");
+        assert!(playground.explain(Side::Raw, "db.users.insertOne({})").is_err());
     }
 
     #[test]

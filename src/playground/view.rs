@@ -47,6 +47,8 @@ pub struct StatementView {
     /// When the statement was written for the other world: what this world ran instead.
     pub mirrored_from: Vec<String>,
     pub driver_calls: Vec<String>,
+    /// The one-line SQL equivalent of each driver call that has one.
+    pub sql: Vec<String>,
     pub console: Vec<String>,
     /// The value as mongosh / Node prints it.
     pub result: Option<String>,
@@ -99,6 +101,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                 text: pair.text.clone(),
                 mirrored_from: Vec::new(),
                 driver_calls: Vec::new(),
+                sql: Vec::new(),
                 console: report.console.clone(),
                 result: None,
                 error: None,
@@ -122,6 +125,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                     namespaces.push(call.namespace.clone());
                 }
             }
+            view.sql = view.driver_calls.iter().filter_map(|call| super::sql::sql_for(call)).collect();
             view.diffs = diff(&report.changes());
             for diff in &view.diffs {
                 let namespace = (diff.database.clone(), diff.collection.clone());
