@@ -149,6 +149,8 @@ pub struct Playground {
     pub history: Vec<String>,
     /// Runs that changed data, newest last, for undo.
     undo: Vec<(ChangeSet, ChangeSet)>,
+    /// Runs undone, newest last, for redo; a new Run clears it (time travel forks).
+    redo: Vec<(ChangeSet, ChangeSet)>,
     deterministic: bool,
 }
 
@@ -174,6 +176,7 @@ impl Playground {
             prelude: Vec::new(),
             history: Vec::new(),
             undo: Vec::new(),
+            redo: Vec::new(),
             deterministic,
         }
     }
@@ -249,6 +252,7 @@ impl Playground {
         };
         if changed_documents(&outcome.raw_changes) || changed_documents(&outcome.mongoose_changes) {
             self.undo.push((outcome.raw_changes.clone(), outcome.mongoose_changes.clone()));
+            self.redo.clear();
         }
         Ok(outcome)
     }
@@ -298,10 +302,30 @@ impl Playground {
         let (raw, mongoose) = self.undo.pop()?;
         let raw_reverted = crate::engine::revert::revert(&mut self.raw.cluster, &raw).is_ok();
         let mongoose_reverted = crate::engine::revert::revert(&mut self.mongoose.cluster, &mongoose).is_ok();
-        Some((
+        let persist = (
             if raw_reverted { raw.inverse() } else { ChangeSet::default() },
             if mongoose_reverted { mongoose.inverse() } else { ChangeSet::default() },
-        ))
+        );
+        self.redo.push((raw, mongoose));
+        Some(persist)
+    }
+
+    /// Whether there is an undone run to redo.
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Re-applies the last undone run in both worlds. Returns the change sets to persist.
+    pub fn redo(&mut self) -> Option<(ChangeSet, ChangeSet)> {
+        let (raw, mongoose) = self.redo.pop()?;
+        let raw_ok = crate::engine::revert::reapply(&mut self.raw.cluster, &raw).is_ok();
+        let mongoose_ok = crate::engine::revert::reapply(&mut self.mongoose.cluster, &mongoose).is_ok();
+        let persist = (
+            if raw_ok { raw.clone() } else { ChangeSet::default() },
+            if mongoose_ok { mongoose.clone() } else { ChangeSet::default() },
+        );
+        self.undo.push((raw, mongoose));
+        Some(persist)
     }
 
     /// Rolls a run back in one world after storage refused to persist it, so memory equals disk again.
@@ -468,6 +492,13 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         assert_eq!(count(&playground, Side::Raw, "users"), 1);
         assert!(matches!(mongoose.entries[0].2, Change::Inserted { .. }));
         assert!(matches!(raw.entries[0].2, Change::Inserted { .. }));
+        assert!(playground.can_redo());
+        let (_, mongoose) = playground.redo().unwrap();
+        assert!(matches!(mongoose.entries[0].2, Change::Deleted { .. }));
+        assert_eq!(count(&playground, Side::Mongoose, "users"), 0);
+        playground.undo().unwrap();
+        playground.run(r#"User.create({ username: "bob" })"#).unwrap();
+        assert!(!playground.can_redo(), "a new run forks time: the undone future is gone");
     }
 
     #[test]

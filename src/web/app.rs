@@ -6,7 +6,7 @@ use super::editor::Editor;
 use super::header::Header;
 use super::notices::Notices;
 use super::persistence::{self, Stores};
-use super::result_pane::ResultPane;
+use super::result_pane::{ExplainFn, ExplainSource, ResultPane};
 use super::state::{Action, AppState, Notice, NoticeKind, Phase, Snapshot};
 use super::switches::Switches;
 use crate::engine::database::Cluster;
@@ -56,7 +56,13 @@ fn page_generator(deterministic: bool) -> Generator {
 
 fn snapshot(playground: &Playground) -> Snapshot {
     let (databases, models) = view::tree(playground);
-    Snapshot { databases, models, switches: playground.model_switches(), can_undo: playground.can_undo() }
+    Snapshot {
+        databases,
+        models,
+        switches: playground.model_switches(),
+        can_undo: playground.can_undo(),
+        can_redo: playground.can_redo(),
+    }
 }
 
 fn notice(kind: NoticeKind, text: impl Into<String>) -> Action {
@@ -89,6 +95,7 @@ pub fn app() -> Html {
     {
         let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
         use_effect_with((), move |_| {
+            persistence::apply_saved_theme();
             spawn_local(async move {
                 let deterministic = deterministic_requested();
                 let generator = page_generator(deterministic);
@@ -123,6 +130,17 @@ pub fn app() -> Html {
                     }
                 };
                 loaded.replay_prelude(&persistence::saved_prelude());
+                // A share link opens with its script in the editor, ready to run.
+                let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                if crate::playground::share::is_share_link(&fragment) {
+                    match crate::playground::share::decode(&fragment) {
+                        Ok(script) => {
+                            state.dispatch(Action::Edit(script));
+                            state.dispatch(notice(NoticeKind::Info, "Opened a shared script: press Run to run it."));
+                        }
+                        Err(message) => state.dispatch(notice(NoticeKind::Error, message)),
+                    }
+                }
                 state.dispatch(Action::Refreshed(snapshot(&loaded)));
                 *playground.borrow_mut() = Some(loaded);
             });
@@ -341,6 +359,59 @@ pub fn app() -> Html {
         })
     };
 
+    let redo = {
+        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        Callback::from(move |_| {
+            let redone = playground.borrow_mut().as_mut().and_then(|p| p.redo());
+            let Some((raw, mongoose)) = redone else { return };
+            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            spawn_local(async move {
+                let opened = stores.borrow().clone();
+                if let Some(opened) = opened {
+                    for (side, changes) in [(Side::Raw, &raw), (Side::Mongoose, &mongoose)] {
+                        let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
+                        if let Some(cluster) = cluster {
+                            if let Err(e) = opened.persist(side, &cluster, changes).await {
+                                state.dispatch(notice(NoticeKind::Error, format!("Redo could not be saved: {e}")));
+                            }
+                        }
+                    }
+                    persistence::announce_write(&tab);
+                }
+                state.dispatch(Action::ClearPanes);
+                state
+                    .dispatch(notice(NoticeKind::Info, "Redone: the undone run's changes are back in both databases."));
+                if let Some(p) = playground.borrow().as_ref() {
+                    state.dispatch(Action::Refreshed(snapshot(p)));
+                }
+            });
+        })
+    };
+
+    let share = {
+        let state = state.clone();
+        Callback::from(move |_| {
+            let fragment = crate::playground::share::encode(&state.editor);
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_hash(&fragment);
+            }
+            state.dispatch(notice(
+                NoticeKind::Info,
+                "Share link ready: copy the page address; opening it shows this script ready to run.",
+            ));
+        })
+    };
+
+    let theme = Callback::from(|_| persistence::toggle_theme());
+
+    let explain = {
+        let playground = playground.clone();
+        Rc::new(move |side: Side, call: &str| match playground.borrow_mut().as_mut() {
+            Some(p) => p.explain(side, call).map(|summary| summary.describe()),
+            None => Err("still loading".to_string()),
+        }) as Rc<ExplainSource>
+    };
+
     let switch = {
         let (state, playground, run) = (state.clone(), playground.clone(), run.clone());
         Callback::from(move |switches: ModelSwitches| {
@@ -379,7 +450,8 @@ pub fn app() -> Html {
 
     html! {
         <div class="app" data-phase={format!("{:?}", state.phase).to_lowercase()}>
-            <Header on_restart={restart} on_reset={reset} on_undo={undo} can_undo={state.can_undo} busy={busy} />
+            <Header on_restart={restart} on_reset={reset} on_undo={undo} on_redo={redo} on_share={share} on_theme={theme}
+                can_undo={state.can_undo} can_redo={state.can_redo} busy={busy} />
             <Notices notices={state.notices.clone()} on_dismiss={dismiss} />
             <div class="workspace">
                 <CollectionsSidebar databases={state.databases.clone()} models={state.models.clone()} />
@@ -394,9 +466,18 @@ pub fn app() -> Html {
                         complete={CompleteFn(complete)}
                     />
                     <Switches switches={state.switches.clone()} on_change={switch} />
+                    if state.raw.is_empty() && state.mongoose.is_empty() {
+                        <section class="intro" data-testid="intro" aria-label="What the two panes are">
+                            <p>
+                                <strong>{ "Same command, two worlds." }</strong>
+                                { " The left pane sends your command straight to the database through the MongoDB driver, which stores whatever it gets; " }
+                                { "the right pane sends it through a Mongoose schema, which casts, strips unknown fields, applies defaults and validates first." }
+                            </p>
+                        </section>
+                    }
                     <div class="panes">
-                        <ResultPane side={Side::Raw} statements={state.raw.clone()} />
-                        <ResultPane side={Side::Mongoose} statements={state.mongoose.clone()} />
+                        <ResultPane side={Side::Raw} statements={state.raw.clone()} explain={ExplainFn(explain.clone())} />
+                        <ResultPane side={Side::Mongoose} statements={state.mongoose.clone()} explain={ExplainFn(explain)} />
                     </div>
                 </main>
             </div>

@@ -7,7 +7,11 @@ pub struct HeaderProps {
     pub on_restart: Callback<()>,
     pub on_reset: Callback<()>,
     pub on_undo: Callback<()>,
+    pub on_redo: Callback<()>,
+    pub on_share: Callback<()>,
+    pub on_theme: Callback<()>,
     pub can_undo: bool,
+    pub can_redo: bool,
     pub busy: bool,
 }
 
@@ -15,6 +19,9 @@ pub struct HeaderProps {
 pub fn header(props: &HeaderProps) -> Html {
     let restart = props.on_restart.reform(|_: MouseEvent| ());
     let undo = props.on_undo.reform(|_: MouseEvent| ());
+    let redo = props.on_redo.reform(|_: MouseEvent| ());
+    let share = props.on_share.reform(|_: MouseEvent| ());
+    let theme = props.on_theme.reform(|_: MouseEvent| ());
     let reset = {
         let on_reset = props.on_reset.clone();
         Callback::from(move |_: MouseEvent| {
@@ -41,6 +48,17 @@ pub fn header(props: &HeaderProps) -> Html {
                 <button data-testid="undo" type="button" onclick={undo} disabled={props.busy || !props.can_undo}
                     title="Revert the last run's changes in both databases">
                     { "↶ Undo" }
+                </button>
+                <button data-testid="redo" type="button" onclick={redo} disabled={props.busy || !props.can_redo}
+                    title="Apply the undone run again">
+                    { "↷ Redo" }
+                </button>
+                <button data-testid="share" type="button" onclick={share}
+                    title="Put the editor's script in the page address, to copy and send">
+                    { "Share link" }
+                </button>
+                <button data-testid="theme" type="button" onclick={theme} aria-label="Switch light or dark colours">
+                    { "◐ Theme" }
                 </button>
                 <button data-testid="reset" type="button" class="danger" onclick={reset} disabled={props.busy}
                     title="Empty both databases">

@@ -111,3 +111,31 @@ pub fn announce_write(tab: &str) {
         channel.close();
     }
 }
+
+const THEME_KEY: &str = "crudlab.theme";
+
+/// Applies the saved colour theme (light unless the student chose dark) to the page.
+pub fn apply_saved_theme() {
+    let dark = local_storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).as_deref() == Some("dark");
+    set_theme(dark);
+}
+
+fn set_theme(dark: bool) {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
+    }
+}
+
+/// Switches between light and dark colours and remembers the choice.
+pub fn toggle_theme() {
+    let dark = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|root| root.get_attribute("data-theme"))
+        .as_deref()
+        != Some("dark");
+    set_theme(dark);
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(THEME_KEY, if dark { "dark" } else { "light" });
+    }
+}

@@ -23,10 +23,24 @@ fn test_id(side: Side) -> &'static str {
     }
 }
 
+/// Runs a find again with `explain("executionStats")` in a world.
+pub type ExplainSource = dyn Fn(Side, &str) -> Result<String, String>;
+
+/// The explain function handed to the panes (compared by identity).
+#[derive(Clone)]
+pub struct ExplainFn(pub Rc<ExplainSource>);
+
+impl PartialEq for ExplainFn {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ResultPaneProps {
     pub side: Side,
     pub statements: Rc<Vec<StatementView>>,
+    pub explain: ExplainFn,
 }
 
 /// The write trace as a strip of stages: cast → strict → defaults → setters → validate → sent to the database.
@@ -63,6 +77,15 @@ fn trace_strip(trace: &[TraceView], sent: bool) -> Html {
 #[function_component(ResultPane)]
 pub fn result_pane(props: &ResultPaneProps) -> Html {
     let side = props.side;
+    // Explain results by call text; a new Run shows new statements, so stale plans are dropped.
+    let plans = use_state(std::collections::HashMap::<String, Result<String, String>>::new);
+    {
+        let plans = plans.clone();
+        use_effect_with(props.statements.clone(), move |_| {
+            plans.set(std::collections::HashMap::new());
+            || ()
+        });
+    }
     html! {
         <section class={classes!("pane", test_id(side))} data-testid={test_id(side)} aria-label={title(side)}>
             <h2 class="pane-title">{ title(side) }</h2>
@@ -82,8 +105,33 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                         if side == Side::Mongoose && !statement.trace.is_empty() {
                             { trace_strip(&statement.trace, sent) }
                         }
-                        { for statement.driver_calls.iter().map(|call| html! {
-                            <div class="driver-call" data-testid="driver-call"><span class="arrow">{ "→ database: " }</span><code>{ call }</code></div>
+                        { for statement.driver_calls.iter().map(|call| {
+                            let explainable = call.contains(".find(") || call.contains(".findOne(");
+                            let onclick = {
+                                let (plans, explain, call) = (plans.clone(), props.explain.clone(), call.clone());
+                                Callback::from(move |_: MouseEvent| {
+                                    let mut next = (*plans).clone();
+                                    next.insert(call.clone(), (explain.0)(side, &call));
+                                    plans.set(next);
+                                })
+                            };
+                            html! {
+                                <div class="driver-call" data-testid="driver-call">
+                                    <span class="arrow">{ "→ database: " }</span><code>{ call }</code>
+                                    if explainable {
+                                        <button type="button" class="explain" data-testid="explain" {onclick}
+                                            title="How did the database answer? Collection scan or index?">{ "Explain" }</button>
+                                    }
+                                    if let Some(plan) = plans.get(call) {
+                                        <div class={classes!("plan", plan.is_err().then_some("failed"))} data-testid="plan">
+                                            { match plan { Ok(text) | Err(text) => text.clone() } }
+                                        </div>
+                                    }
+                                </div>
+                            }
+                        }) }
+                        { for statement.sql.iter().map(|sql| html! {
+                            <div class="sql" data-testid="sql" title="The same operation in a relational database"><span class="arrow">{ "in SQL: " }</span><code>{ sql }</code></div>
                         }) }
                         { for statement.console.iter().map(|line| html! { <pre class="console">{ line }</pre> }) }
                         if let Some(result) = &statement.result {

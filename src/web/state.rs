@@ -43,6 +43,7 @@ pub struct AppState {
     pub switches: Rc<Vec<ModelSwitches>>,
     pub notices: Vec<Notice>,
     pub can_undo: bool,
+    pub can_redo: bool,
     /// The last program run, re-run when a model switch changes.
     pub last_run: Option<String>,
 }
@@ -60,6 +61,7 @@ impl AppState {
             switches: Rc::new(Vec::new()),
             notices: Vec::new(),
             can_undo: false,
+            can_redo: false,
             last_run: None,
         }
     }
@@ -72,6 +74,7 @@ pub struct Snapshot {
     pub models: Vec<ModelNode>,
     pub switches: Vec<ModelSwitches>,
     pub can_undo: bool,
+    pub can_redo: bool,
 }
 
 pub enum Action {
@@ -140,4 +143,5 @@ fn apply(state: &mut AppState, snapshot: Snapshot) {
     state.models = Rc::new(snapshot.models);
     state.switches = Rc::new(snapshot.switches);
     state.can_undo = snapshot.can_undo;
+    state.can_redo = snapshot.can_redo;
 }

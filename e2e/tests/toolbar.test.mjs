@@ -1,0 +1,103 @@
+// Toolbar and pane features end to end: the lecture's create in both panes, explain (COLLSCAN vs IXSCAN), the SQL
+// bridge, share links (good and broken), redo after undo, and the dark theme.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function ready(page) {
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+}
+
+async function run(page, code) {
+  const editor = page.getByTestId('editor');
+  await editor.fill(code);
+  await editor.press('Control+Enter');
+  await ready(page);
+}
+
+const MODEL = `const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, unique: true }, age: Number }))`;
+
+test('the lecture create: "42" and extra on the left, 42 without extra on the right; explain and SQL', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1440, height: 1000 });
+  await ready(page);
+  await page.getByTestId('intro').waitFor();
+  await run(page, `${MODEL}\nUser.create({ username: "ada", age: "42", extra: 1 })`);
+  await run(page, `db.users.find({})`);
+  const left = await page.getByTestId('pane-raw').getByTestId('result').innerText();
+  const right = await page.getByTestId('pane-mongoose').getByTestId('result').innerText();
+  assert.match(left, /age: '42'/);
+  assert.match(left, /extra: 1/);
+  assert.match(right, /age: 42\b/);
+  assert.doesNotMatch(right, /extra/);
+
+  await run(page, `db.users.find({ username: "ada" })`);
+  assert.match(await page.getByTestId('pane-raw').getByTestId('sql').innerText(), /SELECT \* FROM users WHERE username = 'ada';/);
+  await page.getByTestId('pane-raw').getByTestId('explain').click();
+  assert.match(await page.getByTestId('pane-raw').getByTestId('plan').innerText(), /^COLLSCAN: 0 key\(s\) and 1 document\(s\) examined, 1 returned/);
+  await page.getByTestId('pane-mongoose').getByTestId('explain').click();
+  assert.match(await page.getByTestId('pane-mongoose').getByTestId('plan').innerText(), /IXSCAN username_1: 1 key\(s\) and 1 document\(s\) examined, 1 returned/);
+  await screenshot(page, 'toolbar-explain-sql');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('share links open a script ready to run; a broken link says so', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`);
+  await ready(page);
+  await page.getByTestId('editor').fill('db.links.insertOne({ shared: true })');
+  await page.getByTestId('share').click();
+  const url = page.url();
+  assert.match(url, /#s=v1\./);
+  const second = await context.newPage();
+  await second.goto(url);
+  await ready(second);
+  assert.equal(await second.getByTestId('editor').inputValue(), 'db.links.insertOne({ shared: true })');
+  await second.getByText('Opened a shared script').waitFor();
+  await screenshot(second, 'toolbar-share-open');
+  await second.goto(`${server.url}?deterministic#s=v1.@@@`);
+  await second.reload();
+  await ready(second);
+  await second.getByText('This share link is damaged').waitFor();
+  await screenshot(second, 'toolbar-share-broken');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('undo then redo, in memory and on disk; dark theme', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`);
+  await ready(page);
+  await run(page, `db.notes.insertOne({ text: "one" })`);
+  await run(page, `db.notes.deleteMany({})`);
+  await page.getByTestId('undo').click();
+  await page.getByText('Undone:').waitFor();
+  assert.match(await page.getByTestId('coll-test-notes').innerText(), /notes\s+1\s+1/);
+  await page.getByTestId('redo').click();
+  await page.getByText('Redone:').waitFor();
+  assert.match(await page.getByTestId('coll-test-notes').innerText(), /notes\s+0\s+0/);
+  await page.reload();
+  await ready(page);
+  assert.match(await page.getByTestId('coll-test-notes').innerText(), /notes\s+0\s+0/);
+  await page.getByTestId('theme').click();
+  assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
+  await run(page, `db.notes.insertOne({ text: "in the dark" })`);
+  await screenshot(page, 'toolbar-dark');
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark', 'the theme is remembered');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
