@@ -107,3 +107,25 @@ test('a strict switch re-runs the last command under the new option', async () =
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('references are links to the referenced documents; dangling ones are marked; populate shows its extra query', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1440, height: 1000 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await run(page, `const mongoose = require("mongoose")
+const Course = mongoose.model("Course", new mongoose.Schema({ title: String }))
+const User = mongoose.model("User", new mongoose.Schema({ username: String, purchasedCourses: [{ type: mongoose.Schema.Types.ObjectId, ref: "Course" }] }))
+const c = await Course.create({ title: "Databases" })
+await User.create({ username: "ada", purchasedCourses: [c._id, "659200800000000009999999"] })`);
+  await run(page, `User.findOne({ username: "ada" })`);
+  const refs = page.getByTestId('pane-mongoose').getByTestId('references');
+  assert.match(await refs.innerText(), /purchasedCourses\.0 → test\.courses/);
+  assert.match(await refs.getByTestId('dangling').innerText(), /dangling: no such document/);
+  await refs.locator('summary').first().click();
+  assert.match(await refs.innerText(), /title: 'Databases'/);
+  await run(page, `User.findOne({ username: "ada" }).populate("purchasedCourses")`);
+  const calls = await page.getByTestId('pane-mongoose').getByTestId('driver-call').allInnerTexts();
+  assert.ok(calls.some((c) => /db\.courses\.find\(\{ _id: \{ \$in:/.test(c)), calls.join('\n'));
+  await screenshot(page, 'playground-populate');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

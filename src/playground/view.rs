@@ -34,6 +34,21 @@ pub struct TraceView {
     pub failed: bool,
 }
 
+/// An ObjectId reference in a result, resolved against the referenced model's collection: a link to the document,
+/// or marked dangling when no document has that id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceView {
+    /// Where the id sits: `purchasedCourses.0`, `author`.
+    pub path: String,
+    pub id: String,
+    /// `test.courses`.
+    pub target: String,
+    pub document: Option<Document>,
+}
+
+/// How many references a pane resolves per statement.
+const MAX_REFERENCES: usize = 40;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CollectionView {
     pub namespace: String,
@@ -57,6 +72,8 @@ pub struct StatementView {
     pub trace: Vec<TraceView>,
     pub diffs: Vec<CollectionDiff>,
     pub collections_after: Vec<CollectionView>,
+    /// ObjectId references in the result that point at other models' documents.
+    pub references: Vec<ReferenceView>,
 }
 
 /// Which lesson explains an error, so the pane can link to it.
@@ -109,6 +126,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                 trace: Vec::new(),
                 diffs: Vec::new(),
                 collections_after: Vec::new(),
+                references: Vec::new(),
             };
             let mut namespaces: Vec<(String, String)> = Vec::new();
             for call in &report.calls {
@@ -161,10 +179,82 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                 view.result = Some(text.clone());
             } else if let Some(value) = &report.value {
                 view.result = Some(format_value(value));
+                if let Some(namespace) = report.calls.last().map(|call| call.namespace.clone()) {
+                    view.references = references(playground, side, &namespace, value);
+                }
             }
             view
         })
         .collect()
+}
+
+/// The reference paths of the model stored in `namespace`'s collection: `(path, is array, referenced model)`.
+fn reference_paths(playground: &Playground, collection: &str) -> Vec<(String, bool, String)> {
+    let world = playground.world(Side::Mongoose);
+    let Some(entry) = world.models.values().find(|entry| entry.collection == collection) else {
+        return Vec::new();
+    };
+    entry
+        .model
+        .schema
+        .paths()
+        .into_iter()
+        .filter_map(|(path, def)| match &def.field_type {
+            crate::schema::FieldType::Array(element) => element.reference.clone().map(|r| (path, true, r)),
+            _ => def.reference.clone().map(|r| (path, false, r)),
+        })
+        .collect()
+}
+
+fn references(
+    playground: &Playground,
+    side: Side,
+    namespace: &(String, String),
+    value: &bson::Bson,
+) -> Vec<ReferenceView> {
+    let paths = reference_paths(playground, &namespace.1);
+    if paths.is_empty() {
+        return Vec::new();
+    }
+    let documents: Vec<&Document> = match value {
+        bson::Bson::Document(doc) => vec![doc],
+        bson::Bson::Array(items) => items.iter().filter_map(|item| item.as_document()).collect(),
+        _ => Vec::new(),
+    };
+    let models = &playground.world(Side::Mongoose).models;
+    let cluster = &playground.world(side).cluster;
+    let mut out = Vec::new();
+    for doc in documents {
+        for (path, is_array, model) in &paths {
+            let Some(target) = models.get(model).map(|entry| entry.collection.clone()) else { continue };
+            let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+            let ids: Vec<(String, bson::oid::ObjectId)> = match crate::engine::path::get_single(doc, &parts) {
+                Some(bson::Bson::ObjectId(id)) if !is_array => vec![(path.clone(), *id)],
+                Some(bson::Bson::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| item.as_object_id().map(|id| (format!("{path}.{i}"), id)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (at, id) in ids {
+                if out.len() >= MAX_REFERENCES {
+                    return out;
+                }
+                let document = cluster
+                    .database(&namespace.0)
+                    .and_then(|db| db.collection(&target))
+                    .and_then(|coll| coll.documents().find(|d| d.get_object_id("_id").ok() == Some(id)).cloned());
+                out.push(ReferenceView {
+                    path: at,
+                    id: id.to_hex(),
+                    target: format!("{}.{target}", namespace.0),
+                    document,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// One database in the sidebar tree.
@@ -298,8 +388,23 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         assert_eq!(error.lesson, Some("05-schemaless-vs-strict"));
         assert!(mongoose[0].trace.iter().any(|t| t.failed));
 
+        let outcome = playground
+            .run(r#"const Course = mongoose.model("Course", new mongoose.Schema({ title: String }))
+const Buyer = mongoose.model("Buyer", new mongoose.Schema({ courses: [{ type: mongoose.Schema.Types.ObjectId, ref: "Course" }] }))
+const c = await Course.create({ title: "DB" })
+await Buyer.create({ courses: [c._id, "659200800000000001000abc"] })
+Buyer.findOne()"#)
+            .unwrap();
+        let last = pane(&playground, &outcome, Side::Mongoose).pop().unwrap();
+        assert_eq!(last.references.len(), 2);
+        assert_eq!(last.references[0].path, "courses.0");
+        assert_eq!(last.references[0].target, "test.courses");
+        assert!(last.references[0].document.is_some());
+        assert!(last.references[1].document.is_none(), "dangling");
+
         let (databases, models) = tree(&playground);
-        assert_eq!(databases[0].collections, vec![("users".to_string(), Some(2), Some(1))]);
-        assert_eq!(models[0].fields[0], ("username".to_string(), "String".to_string(), vec!["required".to_string()]));
+        assert!(databases[0].collections.contains(&("users".to_string(), Some(2), Some(1))));
+        let user = models.iter().find(|m| m.name == "User").unwrap();
+        assert_eq!(user.fields[0], ("username".to_string(), "String".to_string(), vec!["required".to_string()]));
     }
 }

@@ -8,7 +8,7 @@ mod header;
 mod notices;
 mod persistence;
 mod result_pane;
-mod state;
+pub mod state;
 mod switches;
 
 /// Mounts the app on the page. If a panic ever escapes, a banner offers a reload; stored data is untouched, because

@@ -149,6 +149,25 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                                 }
                             </div>
                         }
+                        if !statement.references.is_empty() {
+                            <div class="references" data-testid="references">
+                                <div class="references-title">{ "References" }</div>
+                                { for statement.references.iter().map(|reference| match &reference.document {
+                                    Some(doc) => html! {
+                                        <details class="reference-link">
+                                            <summary>{ format!("{} → {} ", reference.path, reference.target) }<code>{ format!("ObjectId('{}')", reference.id) }</code></summary>
+                                            <pre class="doc">{ format_document(doc) }</pre>
+                                        </details>
+                                    },
+                                    None => html! {
+                                        <div class="reference-link dangling" data-testid="dangling">
+                                            { format!("{} → {} ", reference.path, reference.target) }<code>{ format!("ObjectId('{}')", reference.id) }</code>
+                                            <span class="badge danger">{ "dangling: no such document" }</span>
+                                        </div>
+                                    },
+                                }) }
+                            </div>
+                        }
                         { for statement.notes.iter().map(|note| html! { <div class="note">{ note }</div> }) }
                         { for statement.diffs.iter().map(|diff| html! { <DiffView diff={diff.clone()} /> }) }
                         { for statement.collections_after.iter().map(|collection| html! {
