@@ -8,10 +8,12 @@ use crate::runtime::models::{MODEL_METHODS, QUERY_METHODS};
 use crate::runtime::value::Value;
 use crate::shell::cursor::{cursor_context, CursorPosition};
 
-/// One suggestion: the text to insert in place of the partial word, and what it is.
+/// One suggestion: the text to insert in place of the partial word, its kind (`collection`, `method`, `operator`,
+/// `field`, `name`), and a short description (an operator's one-line doc, a field's schema type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {
     pub label: String,
+    pub kind: &'static str,
     pub detail: String,
 }
 
@@ -63,9 +65,23 @@ const UPDATE_OPERATORS: [&str; 12] = [
 const MAX_SUGGESTIONS: usize = 30;
 
 fn suggest(names: impl IntoIterator<Item = String>, detail: &str, partial: &str, out: &mut Vec<Suggestion>) {
+    let kind = match detail {
+        d if d.ends_with("method") || d == "mongoose" => "method",
+        d if d.ends_with("field") => "field",
+        d if d.contains("operator") => "operator",
+        "collection" => "collection",
+        _ => "name",
+    };
     for name in names {
         if name.starts_with(partial) && name != partial && !out.iter().any(|s| s.label == name) {
-            out.push(Suggestion { label: name, detail: detail.to_string() });
+            // Operators carry their one-line reference from the engine's registry.
+            let doc = crate::engine::operators::query_operators()
+                .iter()
+                .chain(crate::engine::update::update_operators().iter())
+                .find(|op| op.name == name)
+                .filter(|_| kind == "operator")
+                .map(|op| op.summary.to_string());
+            out.push(Suggestion { label: name, kind, detail: doc.unwrap_or_else(|| detail.to_string()) });
         }
     }
 }
@@ -234,5 +250,10 @@ db.posts.insertOne({ text: "hi" })"#,
         assert!(labels(&p, "User.updateOne({}, { $s").contains(&"$set".to_string()));
         assert!(labels(&p, "User.find({ age: { $g").contains(&"$gte".to_string()));
         assert!(labels(&p, "// User.fi").is_empty());
+        let gte = complete(&p, "User.find({ age: { $gt", 22).suggestions;
+        assert_eq!(gte[0].kind, "operator");
+        assert!(gte[0].detail.contains("greater"), "{:?}", gte[0]);
+        let field = complete(&p, "User.find({ ag", 14).suggestions;
+        assert_eq!((field[0].kind, field[0].detail.as_str()), ("field", "Number field"));
     }
 }

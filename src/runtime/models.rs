@@ -351,5 +351,14 @@ pub fn driver_to_model(model: &str, pending: &PendingCall) -> Result<PendingCall
             _ => {}
         }
     }
+    let mut model_args = model_args;
+    let required = match method {
+        "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => 2,
+        "estimatedDocumentCount" => 0,
+        _ => 1,
+    };
+    while model_args.len() > required && matches!(model_args.last(), Some(Bson::Document(d)) if d.is_empty()) {
+        model_args.pop();
+    }
     Ok(PendingCall { target: Target::Model(model.to_string()), method: method.to_string(), args: model_args, chain })
 }

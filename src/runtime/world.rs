@@ -484,6 +484,12 @@ impl World {
                 let error = RuntimeError::reference_error(span, format!("{name} is not defined"));
                 return Err(match crate::shell::nearest(name, &candidates) {
                     Some(near) => error.with_hint(format!("Did you mean `{near}`?")),
+                    None if name.chars().next().is_some_and(char::is_uppercase) && !self.models.is_empty() => {
+                        error.with_hint(format!(
+                            "The models declared so far are {}. Declare {name} first with mongoose.model(\"{name}\", schema).",
+                            self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ))
+                    }
                     None if name.chars().next().is_some_and(char::is_uppercase) => error.with_hint(format!(
                         "Declare it first, e.g. `const {name} = mongoose.model(\"{name}\", {}Schema)`.",
                         name.to_lowercase()
@@ -873,6 +879,24 @@ impl World {
             }
             (Target::Collection(collection), mode) => {
                 let collection = collection.clone();
+                let reads = matches!(
+                    pending.method.as_str(),
+                    "find" | "findOne" | "countDocuments" | "estimatedDocumentCount" | "distinct"
+                );
+                let existing = self.cluster.database(&database).map(|db| db.collection_names()).unwrap_or_default();
+                let missing_note = (reads && !existing.contains(&collection)).then(|| {
+                    let near = crate::shell::nearest(&collection, &existing.iter().map(String::as_str).collect::<Vec<_>>())
+                        .map(|n| format!(" Did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    if existing.is_empty() {
+                        format!("The database `{database}` has no collection `{collection}` yet (reading never creates one).")
+                    } else {
+                        format!(
+                            "The database `{database}` has no collection `{collection}`; it has {}.{near}",
+                            existing.join(", ")
+                        )
+                    }
+                });
                 let outcome = driver::run(
                     &mut self.cluster,
                     &database,
@@ -881,7 +905,7 @@ impl World {
                     &pending.args,
                     &pending.chain,
                 );
-                let note = (mode == Mode::Mongoose).then(|| match models::model_for_collection(self, &collection) {
+                let note = missing_note.or_else(|| (mode == Mode::Mongoose).then(|| match models::model_for_collection(self, &collection) {
                     Some(model) => format!(
                         "Mongoose models have no {}(); like {model}.collection.{}(...), this went to the database without the schema.",
                         pending.method, pending.method
@@ -889,7 +913,7 @@ impl World {
                     None => format!(
                         "No model uses the collection `{collection}`, so this call went to the database without a schema."
                     ),
-                });
+                }));
                 self.record_driver_call(outcome, &database, &collection, None, note, span)
             }
             (Target::Model(model), Mode::Schemaless) => {

@@ -303,7 +303,7 @@ pub fn editor(props: &EditorProps) -> Html {
                                 <li role="option" class={classes!((index == open.selected).then_some("selected"))}
                                     aria-selected={(index == open.selected).to_string()} onmousedown={choose}>
                                     <span class="label">{ &suggestion.label }</span>
-                                    <span class="detail">{ &suggestion.detail }</span>
+                                    <span class="detail">{ format!("{} · {}", suggestion.kind, suggestion.detail) }</span>
                                 </li>
                             }
                         }) }
