@@ -14,7 +14,8 @@ pub enum ErrorSource {
     /// Some inserts of an `insertMany` failed (`MongoBulkWriteError`); the others were inserted.
     BulkWrite(MongoError),
     /// Mongoose refused the call before (or after) the database: `ValidationError`, `CastError`, ...
-    Mongoose { name: String },
+    /// `details` holds the error's other properties as Mongoose sets them (`errors`, `kind`, `path`, `value`).
+    Mongoose { name: String, details: bson::Document },
     /// JavaScript itself: `TypeError`, `ReferenceError`, `SyntaxError`.
     Script { name: &'static str },
 }
@@ -67,9 +68,32 @@ impl RuntimeError {
         match &self.source {
             ErrorSource::Server(_) => "MongoServerError",
             ErrorSource::BulkWrite(_) => "MongoBulkWriteError",
-            ErrorSource::Mongoose { name } => name,
+            ErrorSource::Mongoose { name, .. } => name,
             ErrorSource::Script { name } => name,
         }
+    }
+}
+
+impl RuntimeError {
+    /// The error as a program sees it in `catch (err)`: `name`, `message`, and the library's other properties
+    /// (`code`, `keyValue` for E11000; `errors`, `kind`, `path`, `value` for Mongoose's errors).
+    pub fn to_document(&self) -> bson::Document {
+        let mut doc = bson::Document::new();
+        doc.insert("name", self.name());
+        doc.insert("message", self.message.clone());
+        match &self.source {
+            ErrorSource::Server(error) | ErrorSource::BulkWrite(error) => {
+                doc.insert("code", error.code);
+                doc.insert("codeName", error.code_name.clone());
+            }
+            ErrorSource::Mongoose { details, .. } => {
+                for (key, value) in details {
+                    doc.insert(key.clone(), value.clone());
+                }
+            }
+            ErrorSource::Script { .. } => {}
+        }
+        doc
     }
 }
 

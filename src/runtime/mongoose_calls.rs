@@ -197,7 +197,7 @@ impl ModelCall<'_> {
             }
         };
         RuntimeError {
-            source: ErrorSource::Mongoose { name: error.name().to_string() },
+            source: ErrorSource::Mongoose { name: error.name().to_string(), details: error_details(&error) },
             span: self.span,
             message: error.message(),
             hint: Some(hint),
@@ -480,7 +480,7 @@ impl ModelCall<'_> {
             },
             crate::schema::definition::ResolvedPath::Unknown => {
                 return Err(RuntimeError {
-                    source: ErrorSource::Mongoose { name: "StrictPopulateError".into() },
+                    source: ErrorSource::Mongoose { name: "StrictPopulateError".into(), details: Document::new() },
                     span: self.span,
                     message: format!(
                         "Cannot populate path `{}` because it is not in your schema. Set the `strictPopulate` option to false to override.",
@@ -496,7 +496,7 @@ impl ModelCall<'_> {
         };
         let Some(target) = self.world.models.get(&reference).map(|entry| entry.collection.clone()) else {
             return Err(RuntimeError {
-                source: ErrorSource::Mongoose { name: "MissingSchemaError".into() },
+                source: ErrorSource::Mongoose { name: "MissingSchemaError".into(), details: Document::new() },
                 span: self.span,
                 message: format!(
                     "Schema hasn't been registered for model \"{reference}\".\nUse mongoose.model(name, schema)"
@@ -785,5 +785,37 @@ fn set_nested_value(doc: &mut Document, path: &str, value: Bson) {
                 set_nested_value(inner, rest, value);
             }
         }
+    }
+}
+
+/// The properties Mongoose sets on its errors besides `name` and `message`: a `ValidationError`'s `errors` map (one
+/// `ValidatorError` or `CastError` per path, with `kind`, `path`, `value`), a `CastError`'s `kind`, `path`, `value`.
+fn error_details(error: &SchemaError) -> Document {
+    let path_error = |e: &crate::schema::PathError| {
+        bson::doc! {
+            "name": e.name(),
+            "message": e.message(),
+            "kind": e.kind(),
+            "path": e.path(),
+            "value": e.value().clone(),
+        }
+    };
+    match error {
+        SchemaError::Validation(validation) => {
+            let mut errors = Document::new();
+            for (path, e) in &validation.errors {
+                errors.insert(path.clone(), path_error(e));
+            }
+            bson::doc! {"errors": errors, "_message": format!("{} validation failed", validation.model.clone().unwrap_or_default())}
+        }
+        SchemaError::Cast(cast) => bson::doc! {
+            "kind": cast.kind.clone(),
+            "path": cast.path.clone(),
+            "value": cast.value.clone(),
+            "stringValue": cast.string_value.clone(),
+            "valueType": cast.value_type.clone(),
+        },
+        SchemaError::StrictMode(strict) => bson::doc! {"path": strict.path.clone()},
+        _ => Document::new(),
     }
 }

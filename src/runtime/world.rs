@@ -309,10 +309,7 @@ impl World {
                 let outcome = match (outcome, catch_block) {
                     (Err(error), Some(catch_block)) => {
                         if let Some(param) = catch_param {
-                            let mut err = Document::new();
-                            err.insert("name", error.name());
-                            err.insert("message", error.message.clone());
-                            self.bindings.insert(param.name.clone(), Value::Data(Bson::Document(err)));
+                            self.bindings.insert(param.name.clone(), Value::Data(Bson::Document(error.to_document())));
                         }
                         self.block(source, catch_block)
                     }
