@@ -15,7 +15,7 @@ pub enum ErrorSource {
     BulkWrite(MongoError),
     /// Mongoose refused the call before (or after) the database: `ValidationError`, `CastError`, ...
     /// `details` holds the error's other properties as Mongoose sets them (`errors`, `kind`, `path`, `value`).
-    Mongoose { name: String, details: bson::Document },
+    Mongoose { name: String, details: Box<bson::Document> },
     /// JavaScript itself: `TypeError`, `ReferenceError`, `SyntaxError`.
     Script { name: &'static str },
 }
@@ -84,10 +84,10 @@ impl RuntimeError {
         match &self.source {
             ErrorSource::Server(error) | ErrorSource::BulkWrite(error) => {
                 doc.insert("code", error.code);
-                doc.insert("codeName", error.code_name.clone());
+                doc.insert("codeName", error.code_name);
             }
             ErrorSource::Mongoose { details, .. } => {
-                for (key, value) in details {
+                for (key, value) in details.iter() {
                     doc.insert(key.clone(), value.clone());
                 }
             }

@@ -197,7 +197,7 @@ impl ModelCall<'_> {
             }
         };
         RuntimeError {
-            source: ErrorSource::Mongoose { name: error.name().to_string(), details: error_details(&error) },
+            source: ErrorSource::Mongoose { name: error.name().to_string(), details: Box::new(error_details(&error)) },
             span: self.span,
             message: error.message(),
             hint: Some(hint),
@@ -480,7 +480,7 @@ impl ModelCall<'_> {
             },
             crate::schema::definition::ResolvedPath::Unknown => {
                 return Err(RuntimeError {
-                    source: ErrorSource::Mongoose { name: "StrictPopulateError".into(), details: Document::new() },
+                    source: ErrorSource::Mongoose { name: "StrictPopulateError".into(), details: Box::default() },
                     span: self.span,
                     message: format!(
                         "Cannot populate path `{}` because it is not in your schema. Set the `strictPopulate` option to false to override.",
@@ -496,7 +496,7 @@ impl ModelCall<'_> {
         };
         let Some(target) = self.world.models.get(&reference).map(|entry| entry.collection.clone()) else {
             return Err(RuntimeError {
-                source: ErrorSource::Mongoose { name: "MissingSchemaError".into(), details: Document::new() },
+                source: ErrorSource::Mongoose { name: "MissingSchemaError".into(), details: Box::default() },
                 span: self.span,
                 message: format!(
                     "Schema hasn't been registered for model \"{reference}\".\nUse mongoose.model(name, schema)"
