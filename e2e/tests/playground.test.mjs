@@ -129,3 +129,35 @@ await User.create({ username: "ada", purchasedCourses: [c._id, "6592008000000000
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('a reload in the middle of a large write keeps all of it or none of it', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`);
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  const docs = Array.from({ length: 5000 }, (_, i) => `{ i: ${i}, tag: "t${i % 7}" }`).join(', ');
+  await page.getByTestId('editor').fill(`db.big.insertMany([${docs}])`);
+  await page.getByTestId('editor').press('Control+Enter');
+  // Interrupt at once: the transaction either committed before the reload or never happened.
+  await page.reload();
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  const coll = page.getByTestId('coll-test-big');
+  if (await coll.count()) {
+    const counts = (await coll.innerText()).split(/\s+/).slice(1);
+    for (const count of counts) {
+      assert.ok(['5000', '0', '–'].includes(count), `a partial write survived: ${counts}`);
+    }
+  }
+  // And a write that is allowed to finish is all there after a reload.
+  await page.getByTestId('editor').fill(`db.big.deleteMany({})\ndb.big.insertMany([${docs}])`);
+  await page.getByTestId('editor').press('Control+Enter');
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await page.reload();
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  assert.match(await page.getByTestId('coll-test-big').innerText(), /big\s+5000\s+5000/);
+  await page.getByTestId('editor').fill(`db.big.find({ tag: "t3" })`);
+  await page.getByTestId('editor').press('Control+Enter');
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  assert.match(await page.getByTestId('pane-raw').getByTestId('result').innerText(), /… and 694 more \(page with/);
+  await screenshot(page, 'playground-large-result');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

@@ -12,6 +12,25 @@ use bson::Document;
 /// How many documents of a touched collection a pane lists before "… and N more".
 pub const COLLECTION_PREVIEW: usize = 20;
 
+/// How many documents of a result a pane prints (mongosh prints 20 per batch too); the rest is counted, so a
+/// `find()` over 100,000 documents never freezes the page.
+pub const RESULT_PREVIEW: usize = 20;
+
+/// A result as the pane prints it: long arrays are cut after [`RESULT_PREVIEW`] elements with a note.
+pub fn result_text(value: &bson::Bson) -> String {
+    match value {
+        bson::Bson::Array(items) if items.len() > RESULT_PREVIEW => {
+            let shown = bson::Bson::Array(items.iter().take(RESULT_PREVIEW).cloned().collect());
+            format!(
+                "{}\n… and {} more (page with .skip({RESULT_PREVIEW}).limit({RESULT_PREVIEW}), or count with countDocuments())",
+                format_value(&shown),
+                items.len() - RESULT_PREVIEW
+            )
+        }
+        other => format_value(other),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorView {
     pub name: String,
@@ -178,7 +197,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
             } else if let Some(text) = &report.printed {
                 view.result = Some(text.clone());
             } else if let Some(value) = &report.value {
-                view.result = Some(format_value(value));
+                view.result = Some(result_text(value));
                 if let Some(namespace) = report.calls.last().map(|call| call.namespace.clone()) {
                     view.references = references(playground, side, &namespace, value);
                 }
@@ -358,6 +377,16 @@ pub fn tree(playground: &Playground) -> (Vec<DatabaseNode>, Vec<ModelNode>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_results_are_cut_with_a_count() {
+        let items: Vec<bson::Bson> = (0..25).map(|i| bson::Bson::Document(bson::doc! {"i": i})).collect();
+        let text = result_text(&bson::Bson::Array(items));
+        assert!(text.contains("{ i: 19 }"));
+        assert!(!text.contains("{ i: 20 }"));
+        assert!(text.ends_with("… and 5 more (page with .skip(20).limit(20), or count with countDocuments())"));
+        assert_eq!(result_text(&bson::Bson::Int32(3)), "3");
+    }
 
     #[test]
     fn panes_show_calls_results_errors_traces_and_diffs() {
