@@ -3,9 +3,7 @@
 use super::ejson::to_document;
 use super::SuiteReport;
 use crate::engine::error::MongoError;
-use crate::engine::projection::Projection;
-use crate::engine::query::Filter;
-use crate::engine::sort::SortSpec;
+use crate::engine::collection::{Collection, FindOptions};
 use crate::engine::value::equal;
 use bson::{Bson, Document};
 use serde_json::Value;
@@ -80,51 +78,27 @@ fn count(case: &Value, name: &str) -> usize {
     case.get(name).and_then(Value::as_u64).and_then(|n| usize::try_from(n).ok()).unwrap_or(0)
 }
 
+/// Runs the case the way the playground does: the documents go into a `Collection` (natural order, `_id` index),
+/// and `Collection::find` plans, filters, sorts, skips, limits and projects.
 fn execute(case: &Value) -> Result<Outcome, String> {
-    let mut collection = Vec::new();
-    for doc in case.get("docs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-        collection.push(to_document(doc).map_err(|e| format!("bad doc: {e}"))?);
+    let mut collection = Collection::new("conformance", "cases");
+    let docs = case.get("docs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for (record, doc) in docs.iter().enumerate() {
+        let doc = to_document(doc).map_err(|e| format!("bad doc: {e}"))?;
+        // Stored as given (no generated `_id`), so results compare with the oracle's documents.
+        collection.restore_record(record as u64 + 1, doc).map_err(|e| format!("bad doc: {}", e.message))?;
     }
     let filter = field_document(case, "filter")?.unwrap_or_default();
-    let filter = match Filter::compile(&filter) {
-        Ok(filter) => filter,
-        Err(e) => return Ok(Outcome::Rejected(e)),
+    let options = FindOptions {
+        projection: field_document(case, "projection")?,
+        sort: field_document(case, "sort")?,
+        skip: count(case, "skip") as u64,
+        limit: i64::try_from(count(case, "limit")).unwrap_or(0),
     };
-    let projection = match field_document(case, "projection")?.map(|p| Projection::compile(&p)) {
-        Some(Err(e)) => return Ok(Outcome::Rejected(e)),
-        Some(Ok(projection)) => Some(projection),
-        None => None,
-    };
-    let sort = match field_document(case, "sort")?.map(|s| SortSpec::compile(&s)) {
-        Some(Err(e)) => return Ok(Outcome::Rejected(e)),
-        Some(Ok(sort)) => Some(sort),
-        None => None,
-    };
-    let mut matched = Vec::new();
-    for doc in collection {
-        match filter.try_matches(&doc) {
-            Ok(true) => matched.push(doc),
-            Ok(false) => {}
-            Err(e) => return Ok(Outcome::Rejected(e)),
-        }
-    }
-    if let Some(sort) = &sort {
-        sort.sort(&mut matched);
-    }
-    let limit = match count(case, "limit") {
-        0 => usize::MAX,
-        n => n,
-    };
-    let results = matched
-        .iter()
-        .skip(count(case, "skip"))
-        .take(limit)
-        .map(|doc| match &projection {
-            Some(projection) => projection.apply(doc),
-            None => doc.clone(),
-        })
-        .collect();
-    Ok(Outcome::Docs(results))
+    Ok(match collection.find(&filter, &options) {
+        Ok(docs) => Outcome::Docs(docs),
+        Err(e) => Outcome::Rejected(e),
+    })
 }
 
 fn check_case(case: &Value) -> Result<(), String> {
