@@ -2,8 +2,8 @@
 
 use super::ejson::to_document;
 use super::SuiteReport;
-use crate::engine::error::MongoError;
 use crate::engine::collection::{Collection, FindOptions};
+use crate::engine::error::MongoError;
 use crate::engine::value::equal;
 use bson::{Bson, Document};
 use serde_json::Value;

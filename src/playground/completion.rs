@@ -25,41 +25,19 @@ pub struct Completions {
     pub suggestions: Vec<Suggestion>,
 }
 
-const QUERY_OPERATORS: [&str; 19] = [
-    "$eq",
-    "$ne",
-    "$gt",
-    "$gte",
-    "$lt",
-    "$lte",
-    "$in",
-    "$nin",
-    "$exists",
-    "$type",
-    "$regex",
-    "$elemMatch",
-    "$size",
-    "$all",
-    "$and",
-    "$or",
-    "$nor",
-    "$not",
-    "$expr",
-];
-const UPDATE_OPERATORS: [&str; 12] = [
-    "$set",
-    "$unset",
-    "$inc",
-    "$mul",
-    "$min",
-    "$max",
-    "$rename",
-    "$push",
-    "$addToSet",
-    "$pull",
-    "$pop",
-    "$currentDate",
-];
+/// Query operators a filter may use, from the engine's registry (the one the operator reference shows).
+fn query_operator_names() -> Vec<String> {
+    crate::engine::operators::query_operators()
+        .iter()
+        .filter(|op| !matches!(op.category, "projection" | "expression"))
+        .map(|op| op.name.to_string())
+        .collect()
+}
+
+/// Update operators, from the engine's registry.
+fn update_operator_names() -> Vec<String> {
+    crate::engine::update::update_operators().iter().map(|op| op.name.to_string()).collect()
+}
 
 /// At most this many suggestions are offered.
 const MAX_SUGGESTIONS: usize = 30;
@@ -159,15 +137,15 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
             if partial.starts_with('$')
                 || context.key_path.last().is_some_and(|k| !k.starts_with('$')) && !is_update_argument
             {
-                let operators: &[&str] = if is_update_argument && context.key_path.is_empty() {
-                    &UPDATE_OPERATORS
+                let operators = if is_update_argument && context.key_path.is_empty() {
+                    update_operator_names()
                 } else {
-                    &QUERY_OPERATORS
+                    query_operator_names()
                 };
-                suggest(operators.iter().map(|o| o.to_string()), "operator", partial, &mut out);
+                suggest(operators, "operator", partial, &mut out);
             }
             if is_update_argument && context.key_path.is_empty() {
-                suggest(UPDATE_OPERATORS.iter().map(|o| o.to_string()), "update operator", partial, &mut out);
+                suggest(update_operator_names(), "update operator", partial, &mut out);
             }
             // Schema fields: only where a model call takes documents, and only the Mongoose world knows them.
             let model = match receiver_kind(&context.receiver) {
