@@ -50,12 +50,25 @@ impl RuntimeError {
     }
 
     pub fn from_parse(error: &ParseError) -> Self {
+        let name = match error.kind {
+            crate::shell::error::ErrorKind::PropertyOfNothing => "TypeError",
+            crate::shell::error::ErrorKind::UnknownIdentifier => "ReferenceError",
+            _ => "SyntaxError",
+        };
         Self {
-            source: ErrorSource::Script { name: "SyntaxError" },
+            source: ErrorSource::Script { name },
             span: Span::new(error.span.start, error.span.end),
             message: error.message.clone(),
             hint: error.hint.clone(),
         }
+    }
+
+    /// JavaScript's error for reading a property of `null` / `undefined`.
+    pub fn property_of_nothing(span: Span, holder: &bson::Bson, property: &str) -> Self {
+        let nothing = if matches!(holder, bson::Bson::Null) { "null" } else { "undefined" };
+        Self::type_error(span, format!("Cannot read properties of {nothing} (reading '{property}')")).with_hint(
+            "The value before the `.` is empty: a findOne/findById that found nothing returns null. Check it first, e.g. if (user) { … }.",
+        )
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

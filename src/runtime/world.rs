@@ -457,7 +457,7 @@ impl World {
     /// Evaluates a constant-like expression (object literals, `ObjectId("…")`, `new Date()` ...) to data.
     fn literal(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
         let resolver =
-            BindingResolver { bindings: &self.bindings, generator: RefCell::new(&mut self.cluster.generator) };
+            BindingResolver { bindings: &self.bindings, source, generator: RefCell::new(&mut self.cluster.generator) };
         literal::evaluate(expr, source, &resolver).map(Value::Data).map_err(|e| RuntimeError::from_parse(&e))
     }
 
@@ -519,7 +519,13 @@ impl World {
             Value::Console if property == "log" || property == "info" || property == "error" => Value::ConsoleLog,
             Value::Pending(pending) => {
                 let value = self.execute(*pending, span)?;
+                if matches!(value, Bson::Null | Bson::Undefined) {
+                    return Err(RuntimeError::property_of_nothing(span, &value, property));
+                }
                 Value::Data(member_data(&value, property))
+            }
+            Value::Data(data @ (Bson::Null | Bson::Undefined)) => {
+                return Err(RuntimeError::property_of_nothing(span, &data, property))
             }
             Value::Data(data) => Value::Data(member_data(&data, property)),
             other => {
@@ -1038,6 +1044,8 @@ enum Printed {
 /// `mongoose.Schema.Types.ObjectId`.
 struct BindingResolver<'a> {
     bindings: &'a HashMap<String, Value>,
+    /// The program text, for error locations.
+    source: &'a str,
     generator: RefCell<&'a mut Generator>,
 }
 
@@ -1062,6 +1070,17 @@ impl Resolver for BindingResolver<'_> {
             (Some(Value::Data(data)), _) => {
                 let mut current = data.clone();
                 for part in rest {
+                    if matches!(current, Bson::Null | Bson::Undefined) {
+                        let nothing = if current == Bson::Null { "null" } else { "undefined" };
+                        let mut error = ParseError::new(
+                            crate::shell::error::ErrorKind::PropertyOfNothing,
+                            self.source,
+                            expr.span,
+                            format!("Cannot read properties of {nothing} (reading '{part}')"),
+                        );
+                        error.hint = Some("The value before the `.` is empty: a findOne/findById that found nothing returns null. Check it first, e.g. if (user) { … }.".into());
+                        return Some(Err(error));
+                    }
                     current = member_data(&current, part);
                 }
                 Some(Ok(current))

@@ -45,6 +45,9 @@ pub enum ErrorKind {
     TooDeep,
     /// More program text than the shell accepts at once.
     TooLong,
+    /// A property read on `null` or `undefined` while evaluating a value (`user._id` when `user` is null): at run
+    /// time this is JavaScript's TypeError, not a syntax error.
+    PropertyOfNothing,
     /// An expression that has to be a constant value (a document, a number, ...) but is not.
     NotConstant,
     /// A name that is not defined where a value was expected.
