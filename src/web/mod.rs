@@ -1,6 +1,8 @@
 //! The browser app: Yew components (one per file), the page's state, IndexedDB persistence and the entry point.
 
 mod app;
+#[cfg(feature = "bench-exports")]
+pub mod bench;
 mod collections;
 mod diff_view;
 mod editor;

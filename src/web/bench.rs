@@ -1,0 +1,176 @@
+//! In-browser benchmark entry points (feature `bench-exports`): the engine's workloads and IndexedDB persistence,
+//! called from JavaScript by `e2e/bench/browser-bench.mjs` so crudlab and mingo are timed in the same page.
+
+use crate::engine::collection::{Collection, FindOptions};
+use crate::engine::database::Cluster;
+use crate::engine::generator::Generator;
+use crate::engine::update::Update;
+use crate::storage::codec;
+use crate::storage::indexeddb::IdbStore;
+use crate::conformance::ejson::to_document;
+use bson::Document;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static COLLECTION: RefCell<Option<Collection>> = const { RefCell::new(None) };
+}
+
+fn js_error(message: impl std::fmt::Display) -> JsValue {
+    JsValue::from_str(&message.to_string())
+}
+
+fn document(json: &str) -> Result<Document, JsValue> {
+    if json.trim().is_empty() {
+        return Ok(Document::new());
+    }
+    let value: serde_json::Value = serde_json::from_str(json).map_err(js_error)?;
+    to_document(&value).map_err(js_error)
+}
+
+fn documents(json: &str) -> Result<Vec<Document>, JsValue> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(js_error)?;
+    let serde_json::Value::Array(items) = value else { return Err(js_error("expected a JSON array")) };
+    // Extended JSON (`{"$oid": …}`, `{"$date": …}`) read the same way as the conformance cases.
+    items.iter().map(|item| to_document(item).map_err(js_error)).collect()
+}
+
+fn now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// Replaces the benchmark collection with `docs_json` (a JSON array); indexes `index_field` (unique) if non-empty.
+/// Returns the time the `insertMany` took, in milliseconds.
+#[wasm_bindgen]
+pub fn bench_load(docs_json: &str, index_field: &str, unique: bool) -> Result<f64, JsValue> {
+    let docs = documents(docs_json)?;
+    let mut collection = Collection::new("bench", "docs");
+    if !index_field.is_empty() {
+        collection.create_index(&bson::doc! { index_field: 1 }, unique, None).map_err(|e| js_error(e.message))?;
+    }
+    let mut generator = Generator::deterministic(1);
+    let start = now();
+    let (result, _) = collection.insert_many(docs, true, &mut generator);
+    let elapsed = now() - start;
+    result.map_err(|e| js_error(e.message()))?;
+    COLLECTION.with(|cell| *cell.borrow_mut() = Some(collection));
+    Ok(elapsed)
+}
+
+fn with_collection<T>(f: impl FnOnce(&mut Collection) -> Result<T, JsValue>) -> Result<T, JsValue> {
+    COLLECTION.with(|cell| match cell.borrow_mut().as_mut() {
+        Some(collection) => f(collection),
+        None => Err(js_error("call bench_load first")),
+    })
+}
+
+/// `find(filter).sort(sort).limit(limit)`; returns how many documents came back.
+#[wasm_bindgen]
+pub fn bench_find(filter_json: &str, sort_json: &str, limit: i32) -> Result<u32, JsValue> {
+    let filter = document(filter_json)?;
+    let sort = document(sort_json)?;
+    let options =
+        FindOptions { sort: (!sort.is_empty()).then_some(sort), limit: i64::from(limit), ..FindOptions::default() };
+    with_collection(|c| Ok(c.find(&filter, &options).map_err(|e| js_error(e.message))?.len() as u32))
+}
+
+/// `findOne(filter)`; returns 1 when found.
+#[wasm_bindgen]
+pub fn bench_find_one(filter_json: &str) -> Result<u32, JsValue> {
+    let filter = document(filter_json)?;
+    with_collection(|c| {
+        Ok(u32::from(c.find_one(&filter, &FindOptions::default()).map_err(|e| js_error(e.message))?.is_some()))
+    })
+}
+
+/// `countDocuments(filter)`.
+#[wasm_bindgen]
+pub fn bench_count(filter_json: &str) -> Result<u32, JsValue> {
+    let filter = document(filter_json)?;
+    with_collection(|c| Ok(c.count_documents(&filter, 0, 0).map_err(|e| js_error(e.message))? as u32))
+}
+
+/// `updateMany(filter, update)`; returns the modified count.
+#[wasm_bindgen]
+pub fn bench_update_many(filter_json: &str, update_json: &str) -> Result<u32, JsValue> {
+    let filter = document(filter_json)?;
+    let update = Update::compile_operators(&document(update_json)?, &[]).map_err(|e| js_error(e.message))?;
+    let mut generator = Generator::deterministic(2);
+    with_collection(|c| {
+        let (result, _) = c.update(&filter, &update, true, false, &mut generator);
+        let result = result.map_err(|e| js_error(e.message))?;
+        Ok(result.to_document().get_i32("modifiedCount").unwrap_or(0) as u32)
+    })
+}
+
+/// `deleteMany(filter)`; returns the deleted count.
+#[wasm_bindgen]
+pub fn bench_delete_many(filter_json: &str) -> Result<u32, JsValue> {
+    let filter = document(filter_json)?;
+    with_collection(|c| {
+        let (result, _) = c.delete(&filter, true).map_err(|e| js_error(e.message))?;
+        Ok(result.to_document().get_i32("deletedCount").unwrap_or(0) as u32)
+    })
+}
+
+/// `insertMany` of `docs_json` persisted to IndexedDB in one transaction, as a Run does; returns milliseconds
+/// (engine insert + record encoding + the committed transaction).
+#[wasm_bindgen]
+pub async fn bench_idb_insert_many(docs_json: String) -> Result<f64, JsValue> {
+    let docs = documents(&docs_json)?;
+    let store = IdbStore::open("crudlab-bench").await.map_err(js_error)?;
+    store.clear().await.map_err(js_error)?;
+    let mut cluster = Cluster::new(Generator::deterministic(3));
+    let start = now();
+    let changes = {
+        let (db, generator) = cluster.database_mut("bench").map_err(|e| js_error(e.message))?;
+        let (collection, _) = db.collection_mut("docs").map_err(|e| js_error(e.message))?;
+        let (result, changes) = collection.insert_many(docs, true, generator);
+        result.map_err(|e| js_error(e.message()))?;
+        let mut set = crate::engine::changes::ChangeSet::default();
+        set.collections.push(("bench".into(), "docs".into(), true));
+        set.push_all("bench", "docs", changes);
+        set
+    };
+    store.apply(&codec::batch_for(&cluster, &changes)).await.map_err(js_error)?;
+    let elapsed = now() - start;
+    store.close();
+    Ok(elapsed)
+}
+
+/// One persisted `insertOne` into the store `bench_idb_insert_many` filled; returns milliseconds.
+#[wasm_bindgen]
+pub async fn bench_idb_insert_one() -> Result<f64, JsValue> {
+    let store = IdbStore::open("crudlab-bench").await.map_err(js_error)?;
+    let mut cluster = Cluster::new(Generator::Live);
+    codec::load(&mut cluster, &store.load_all().await.map_err(js_error)?);
+    let start = now();
+    let (db, generator) = cluster.database_mut("bench").map_err(|e| js_error(e.message))?;
+    let (collection, _) = db.collection_mut("docs").map_err(|e| js_error(e.message))?;
+    let (_, changes) =
+        collection.insert_one(bson::doc! {"username": "one-more"}, generator).map_err(|e| js_error(e.message))?;
+    let mut set = crate::engine::changes::ChangeSet::default();
+    set.push_all("bench", "docs", changes);
+    store.apply(&codec::batch_for(&cluster, &set)).await.map_err(js_error)?;
+    let elapsed = now() - start;
+    store.close();
+    Ok(elapsed)
+}
+
+/// Cold start: open the store `bench_idb_insert_many` filled, read every record and rebuild the cluster, as the
+/// page does at start-up; returns milliseconds and checks the document count.
+#[wasm_bindgen]
+pub async fn bench_idb_cold_load(expected: u32) -> Result<f64, JsValue> {
+    let start = now();
+    let store = IdbStore::open("crudlab-bench").await.map_err(js_error)?;
+    let records = store.load_all().await.map_err(js_error)?;
+    let mut cluster = Cluster::new(Generator::Live);
+    let problems = codec::load(&mut cluster, &records);
+    let elapsed = now() - start;
+    store.close();
+    let loaded = cluster.database("bench").and_then(|db| db.collection("docs")).map_or(0, |c| c.len());
+    if !problems.is_empty() || loaded < expected as usize {
+        return Err(js_error(format!("loaded {loaded} documents with {} problem(s)", problems.len())));
+    }
+    Ok(elapsed)
+}
