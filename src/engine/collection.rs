@@ -255,17 +255,27 @@ impl Collection {
         let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
         let (records, mut plan) = self.matching_records(&filter)?;
-        let mut docs: Vec<Document> = records.iter().filter_map(|r| self.records.get(r)).cloned().collect();
-        if let Some(sort) = &sort {
-            sort.sort(&mut docs);
-        }
+        // Sort references; copy (or project) only the documents the skip/limit window returns.
+        let matched: Vec<&Document> = records.iter().filter_map(|r| self.records.get(r)).collect();
+        let order: Vec<usize> = match &sort {
+            Some(sort) => sort.order(&matched),
+            None => (0..matched.len()).collect(),
+        };
         let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
-        let docs: Vec<Document> = docs.into_iter().skip(skip).collect();
-        let limit = usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX);
-        let mut docs = if limit == 0 { docs } else { docs.into_iter().take(limit).collect() };
-        if let Some(projection) = &projection {
-            docs = docs.iter().map(|d| projection.apply(d)).collect();
-        }
+        let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
+            0 => usize::MAX,
+            limit => limit,
+        };
+        let docs: Vec<Document> = order
+            .into_iter()
+            .skip(skip)
+            .take(limit)
+            .filter_map(|index| matched.get(index).copied())
+            .map(|doc| match &projection {
+                Some(projection) => projection.apply(doc),
+                None => doc.clone(),
+            })
+            .collect();
         plan.returned = docs.len() as u64;
         Ok((docs, plan))
     }

@@ -141,19 +141,32 @@ impl SortSpec {
 
     /// Sorts in place; documents that tie keep their relative order (stable), as MongoDB's find does for a collection scan.
     pub fn sort(&self, docs: &mut [Document]) {
+        let order = self.order(docs);
+        let mut taken: Vec<Option<Document>> = docs.iter_mut().map(|d| Some(std::mem::take(d))).collect();
+        for (slot, index) in docs.iter_mut().zip(order) {
+            if let Some(doc) = taken.get_mut(index).and_then(Option::take) {
+                *slot = doc;
+            }
+        }
+    }
+
+    /// The positions of `docs` in sorted order (stable), without moving or copying any document, so a find can sort
+    /// references and copy only the documents it returns.
+    pub fn order<D: std::borrow::Borrow<Document>>(&self, docs: &[D]) -> Vec<usize> {
+        let mut positions: Vec<usize> = (0..docs.len()).collect();
         if self.natural == Some(Direction::Descending) {
-            docs.reverse();
+            positions.reverse();
         }
         if self.keys.is_empty() {
-            return;
+            return positions;
         }
         // Each document's keys are computed once rather than at every comparison.
-        let mut keyed: Vec<(Vec<SortKey>, usize)> = docs
-            .iter()
-            .enumerate()
-            .map(|(index, doc)| {
+        let mut keyed: Vec<(Vec<SortKey>, usize)> = positions
+            .into_iter()
+            .filter_map(|index| {
+                let doc = docs.get(index)?.borrow();
                 let keys = self.keys.iter().map(|(path, direction)| sort_key(doc, path, *direction)).collect();
-                (keys, index)
+                Some((keys, index))
             })
             .collect();
         keyed.sort_by(|(a, _), (b, _)| {
@@ -169,12 +182,7 @@ impl SortSpec {
             }
             Ordering::Equal
         });
-        let mut taken: Vec<Option<Document>> = docs.iter_mut().map(|d| Some(std::mem::take(d))).collect();
-        for (slot, (_, index)) in docs.iter_mut().zip(keyed) {
-            if let Some(doc) = taken.get_mut(index).and_then(Option::take) {
-                *slot = doc;
-            }
-        }
+        keyed.into_iter().map(|(_, index)| index).collect()
     }
 }
 

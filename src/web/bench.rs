@@ -1,13 +1,13 @@
 //! In-browser benchmark entry points (feature `bench-exports`): the engine's workloads and IndexedDB persistence,
 //! called from JavaScript by `e2e/bench/browser-bench.mjs` so crudlab and mingo are timed in the same page.
 
+use crate::conformance::ejson::to_document;
 use crate::engine::collection::{Collection, FindOptions};
 use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
 use crate::engine::update::Update;
 use crate::storage::codec;
 use crate::storage::indexeddb::IdbStore;
-use crate::conformance::ejson::to_document;
 use bson::Document;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;

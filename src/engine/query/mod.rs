@@ -433,6 +433,11 @@ fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<
             Subject::Doc(doc) if path.is_empty() => {
                 leaf.matches_value(&Bson::Document(doc.clone()), root)?.then_some(None)
             }
+            // A top-level field reaches exactly one place: skip the general walk and its allocation.
+            Subject::Doc(doc) if path.parts().len() == 1 => {
+                let value = path.parts().first().and_then(|field| doc.get(field));
+                leaf.matches_reached(value, None, root)?
+            }
             Subject::Doc(doc) => {
                 for reached in reach(doc, path.parts()) {
                     if let Some(found) = leaf.matches_reached(reached.value, reached.array_position, root)? {
