@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod conformance;
 pub mod engine;
+pub mod lessons;
 pub mod playground;
 pub mod runtime;
 pub mod schema;

@@ -1,0 +1,249 @@
+//! Guided lessons: the lecture as data files (`lessons/*.toml`, bundled with `include_str!` so the same code runs
+//! natively and in the browser), their checks evaluated against the student's worlds, and saved progress.
+
+pub mod format;
+pub mod markdown;
+
+use crate::playground::{Playground, RunOutcome, Side};
+use bson::Bson;
+pub use format::{parse_lesson, CheckWorld, Lesson, LessonError, Step, StepAction};
+use serde::{Deserialize, Serialize};
+
+/// The lessons shipped with crudlab, in lecture order: `(file name, text)`.
+pub const BUNDLED: [(&str, &str); 8] = [
+    ("01-what-is-a-database.toml", include_str!("../../lessons/01-what-is-a-database.toml")),
+    ("02-data-of-a-real-app.toml", include_str!("../../lessons/02-data-of-a-real-app.toml")),
+    ("03-why-a-server.toml", include_str!("../../lessons/03-why-a-server.toml")),
+    ("04-crud.toml", include_str!("../../lessons/04-crud.toml")),
+    ("05-schemaless-vs-strict.toml", include_str!("../../lessons/05-schemaless-vs-strict.toml")),
+    ("06-relationships.toml", include_str!("../../lessons/06-relationships.toml")),
+    ("07-jargon.toml", include_str!("../../lessons/07-jargon.toml")),
+    ("08-where-next.toml", include_str!("../../lessons/08-where-next.toml")),
+];
+
+/// Every bundled lesson, parsed; a lesson file that does not parse is reported instead (tests keep that list empty).
+pub fn bundled() -> (Vec<Lesson>, Vec<LessonError>) {
+    let mut lessons = Vec::new();
+    let mut errors = Vec::new();
+    for (file, text) in BUNDLED {
+        match parse_lesson(file, text) {
+            Ok(lesson) => lessons.push(lesson),
+            Err(error) => errors.push(error),
+        }
+    }
+    (lessons, errors)
+}
+
+/// A student's place in a lesson, saved between visits (the page keeps it in localStorage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Progress {
+    pub lesson: String,
+    /// 0-based index of the open step.
+    pub step: usize,
+    /// How many hints of the open step are shown.
+    pub hints_shown: usize,
+    /// Steps whose check passed.
+    pub passed: Vec<usize>,
+}
+
+impl Progress {
+    pub fn new(lesson: &Lesson) -> Self {
+        Self { lesson: lesson.id.clone(), ..Self::default() }
+    }
+
+    /// Shows one more hint, up to the step's count.
+    pub fn reveal_hint(&mut self, lesson: &Lesson) {
+        let available = lesson.steps.get(self.step).map_or(0, |s| s.hints.len());
+        self.hints_shown = (self.hints_shown + 1).min(available);
+    }
+
+    pub fn go_to(&mut self, step: usize, lesson: &Lesson) {
+        self.step = step.min(lesson.steps.len().saturating_sub(1));
+        self.hints_shown = 0;
+    }
+
+    pub fn mark_passed(&mut self, step: usize) {
+        if !self.passed.contains(&step) {
+            self.passed.push(step);
+            self.passed.sort_unstable();
+        }
+    }
+
+    pub fn is_complete(&self, lesson: &Lesson) -> bool {
+        (0..lesson.steps.len()).all(|step| self.passed.contains(&step))
+    }
+}
+
+/// The outcome of a step's check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckResult {
+    Passed,
+    /// The check ran and was false (in which world, when it matters).
+    NotYet(String),
+    /// The check itself failed to run; the message says why.
+    Failed(String),
+}
+
+impl CheckResult {
+    pub fn passed(&self) -> bool {
+        matches!(self, CheckResult::Passed)
+    }
+}
+
+/// Binds what the check may look at: the last statement's value, error and write trace in that world.
+fn bind_last(playground: &mut Playground, side: Side, outcome: Option<&RunOutcome>) {
+    let last = outcome.and_then(|o| o.statements.last()).map(|pair| pair.report(side).clone());
+    let world = playground.world_mut(side);
+    let (value, error, trace) = match &last {
+        Some(report) => (
+            report.value.clone().unwrap_or(Bson::Null),
+            report.error.as_ref().map_or(Bson::Null, |e| Bson::Document(e.to_document())),
+            Bson::Array(
+                report
+                    .calls
+                    .iter()
+                    .flat_map(|call| call.trace.iter().flatten().map(|step| Bson::String(step.describe())))
+                    .collect(),
+            ),
+        ),
+        None => (Bson::Null, Bson::Null, Bson::Array(Vec::new())),
+    };
+    world.bind_data("lastResult", value);
+    world.bind_data("lastError", error);
+    world.bind_data("lastTrace", trace);
+}
+
+/// Runs a step's check against the student's worlds after a Run (or after a restart, with `outcome` = None).
+pub fn check_step(playground: &mut Playground, step: &Step, outcome: Option<&RunOutcome>) -> CheckResult {
+    let sides: &[Side] = match step.world {
+        CheckWorld::Mongoose => &[Side::Mongoose],
+        CheckWorld::Schemaless => &[Side::Raw],
+        CheckWorld::Both => &[Side::Raw, Side::Mongoose],
+    };
+    for &side in sides {
+        bind_last(playground, side, outcome);
+        let reports = match playground.world_mut(side).run_source(&step.check) {
+            Ok(reports) => reports,
+            Err(error) => return CheckResult::Failed(format!("the check does not parse: {}", error.message)),
+        };
+        let Some(report) = reports.last() else {
+            return CheckResult::Failed("the check is empty".into());
+        };
+        if let Some(error) = &report.error {
+            return CheckResult::NotYet(format!("{error}"));
+        }
+        let truthy = match &report.value {
+            Some(Bson::Boolean(b)) => *b,
+            Some(Bson::Null | Bson::Undefined) | None => false,
+            Some(Bson::Int32(0) | Bson::Int64(0)) => false,
+            Some(Bson::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        };
+        if !truthy {
+            let world = match side {
+                Side::Raw => "the MongoDB driver pane",
+                Side::Mongoose => "the Mongoose pane",
+            };
+            return CheckResult::NotYet(format!("not yet: the check is false in {world}"));
+        }
+    }
+    CheckResult::Passed
+}
+
+/// Starts a lesson: fresh worlds (deterministic when asked) with the lesson's seed run in both.
+pub fn start(lesson: &Lesson, deterministic: bool) -> Playground {
+    let mut playground = Playground::new(deterministic);
+    seed(&mut playground, lesson);
+    playground
+}
+
+/// Runs the lesson's seed in both worlds of an existing playground.
+pub fn seed(playground: &mut Playground, lesson: &Lesson) {
+    if !lesson.seed.both.trim().is_empty() {
+        let _ = playground.run(&lesson.seed.both);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_lesson_parses() {
+        let (lessons, errors) = bundled();
+        assert!(errors.is_empty(), "{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"));
+        assert_eq!(lessons.len(), BUNDLED.len());
+        let mut ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), lessons.len(), "lesson ids are unique");
+    }
+
+    /// Replays a lesson: for each step, the starter alone must not pass (unless marked), the solution must.
+    fn replay(lesson: &Lesson) -> Vec<String> {
+        let mut failures = Vec::new();
+        let mut playground = start(lesson, true);
+        for (index, step) in lesson.steps.iter().enumerate() {
+            let number = index + 1;
+            if !step.starter_passes && step.action.is_none() {
+                // The starter runs in a copy of the worlds, so it cannot disturb the replay.
+                let mut scratch = Playground::from_clusters(
+                    playground.world(Side::Raw).cluster.clone(),
+                    playground.world(Side::Mongoose).cluster.clone(),
+                    true,
+                );
+                scratch.replay_prelude(playground.prelude());
+                let outcome = scratch.run(&step.starter).ok();
+                if check_step(&mut scratch, step, outcome.as_ref()).passed() {
+                    failures.push(format!("{}: step {number}: the starter alone passes the check", lesson.id));
+                }
+            }
+            let outcome = match playground.run(&step.solution) {
+                Ok(outcome) => Some(outcome),
+                Err(error) => {
+                    failures
+                        .push(format!("{}: step {number}: the solution does not parse: {}", lesson.id, error.message));
+                    continue;
+                }
+            };
+            let outcome = match step.action {
+                Some(StepAction::Restart) => {
+                    let raw = playground.world(Side::Raw).cluster.clone();
+                    let mongoose = playground.world(Side::Mongoose).cluster.clone();
+                    playground.restart(raw, mongoose);
+                    None
+                }
+                None => outcome,
+            };
+            let result = check_step(&mut playground, step, outcome.as_ref());
+            if !result.passed() {
+                failures.push(format!("{}: step {number}: the solution does not pass: {result:?}", lesson.id));
+            }
+        }
+        failures
+    }
+
+    #[test]
+    fn every_solution_passes_and_no_starter_does() {
+        let (lessons, _) = bundled();
+        let failures: Vec<String> = lessons.iter().flat_map(replay).collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn progress_moves_through_steps_and_hints() {
+        let (lessons, _) = bundled();
+        let lesson = &lessons[0];
+        let mut progress = Progress::new(lesson);
+        progress.reveal_hint(lesson);
+        progress.reveal_hint(lesson);
+        progress.reveal_hint(lesson);
+        progress.reveal_hint(lesson);
+        assert!(progress.hints_shown <= lesson.steps[0].hints.len());
+        progress.mark_passed(0);
+        progress.go_to(99, lesson);
+        assert_eq!(progress.step, lesson.steps.len() - 1);
+        assert_eq!(progress.hints_shown, 0);
+        let json = serde_json::to_string(&progress).unwrap();
+        assert_eq!(serde_json::from_str::<Progress>(&json).unwrap(), progress);
+    }
+}
