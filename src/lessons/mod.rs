@@ -122,7 +122,12 @@ pub fn check_step(playground: &mut Playground, step: &Step, outcome: Option<&Run
     };
     for &side in sides {
         bind_last(playground, side, outcome);
-        let reports = match playground.world_mut(side).run_source(&step.check) {
+        let reports = playground.world_mut(side).run_source(&step.check);
+        // The check's inputs are not the student's variables: they go once the check ran.
+        for name in ["lastResult", "lastError", "lastTrace"] {
+            playground.world_mut(side).unbind(name);
+        }
+        let reports = match reports {
             Ok(reports) => reports,
             Err(error) => return CheckResult::Failed(format!("the check does not parse: {}", error.message)),
         };

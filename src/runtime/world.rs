@@ -135,6 +135,11 @@ impl World {
         self.bindings.insert(name.to_string(), Value::Data(value));
     }
 
+    /// Forgets a binding (a lesson check's `lastResult` once the check ran).
+    pub fn unbind(&mut self, name: &str) {
+        self.bindings.remove(name);
+    }
+
     /// The names currently bound (for completion and "did you mean").
     pub fn binding_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.bindings.keys().cloned().collect();
