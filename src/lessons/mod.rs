@@ -149,7 +149,7 @@ pub fn check_step(playground: &mut Playground, step: &Step, outcome: Option<&Run
                 Side::Raw => "the MongoDB driver pane",
                 Side::Mongoose => "the Mongoose pane",
             };
-            return CheckResult::NotYet(format!("not yet: the check is false in {world}"));
+            return CheckResult::NotYet(format!("the check is false in {world}"));
         }
     }
     CheckResult::Passed

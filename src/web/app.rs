@@ -4,6 +4,7 @@
 use super::collections::CollectionsSidebar;
 use super::editor::Editor;
 use super::header::Header;
+use super::lesson_panel::{LessonAction, LessonPanel};
 use super::notices::Notices;
 use super::persistence::{self, Stores};
 use super::result_pane::{ExplainFn, ExplainSource, ResultPane};
@@ -11,7 +12,8 @@ use super::state::{Action, AppState, Notice, NoticeKind, Phase, Snapshot};
 use super::switches::Switches;
 use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
-use crate::playground::{view, ModelSwitches, Playground, Side};
+use crate::lessons::{check_step, Lesson, Progress, StepAction};
+use crate::playground::{view, ModelSwitches, Playground, RunOutcome, Side};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -84,12 +86,45 @@ async fn load_worlds(stores: &Stores, generator: Generator) -> Result<(Cluster, 
     Ok((raw, mongoose, problems))
 }
 
+/// Checks the open lesson's current step after a Run (or a restart, with no outcome); records a pass in the saved
+/// progress. Returns the new progress and the check's `(passed, message)`.
+fn check_open_lesson(
+    lessons: &[Lesson],
+    progress: Option<Progress>,
+    playground: &mut Playground,
+    outcome: Option<&RunOutcome>,
+) -> Option<(Progress, (bool, String), Vec<String>)> {
+    let mut progress = progress?;
+    let lesson = lessons.iter().find(|l| l.id == progress.lesson)?;
+    let step = lesson.steps.get(progress.step)?;
+    // A step that asks for a restart is checked after the restart, not after a Run.
+    if (step.action == Some(StepAction::Restart)) == outcome.is_some() {
+        return None;
+    }
+    let result = check_step(playground, step, outcome);
+    let mut saved = persistence::SavedLessons::load();
+    let check = match result {
+        crate::lessons::CheckResult::Passed => {
+            progress.mark_passed(progress.step);
+            (true, "Step done.".to_string())
+        }
+        crate::lessons::CheckResult::NotYet(message) | crate::lessons::CheckResult::Failed(message) => (false, message),
+    };
+    if progress.is_complete(lesson) && !saved.completed.contains(&lesson.id) {
+        saved.completed.push(lesson.id.clone());
+    }
+    saved.remember(&progress);
+    saved.save();
+    Some((progress, check, saved.completed))
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
     let playground: Shared<Playground> = use_mut_ref(|| None);
     let stores: Shared<Stores> = use_mut_ref(|| None);
     let tab = use_memo((), |_| format!("tab-{}", js_sys::Math::random()));
+    let lessons = use_memo((), |_| crate::lessons::bundled().0);
 
     // Start-up: open both stores and load everything once; the engine then runs in memory.
     {
@@ -143,8 +178,41 @@ pub fn app() -> Html {
                 }
                 state.dispatch(Action::Refreshed(snapshot(&loaded)));
                 *playground.borrow_mut() = Some(loaded);
+                let saved = persistence::SavedLessons::load();
+                state.dispatch(Action::Completed(saved.completed.clone()));
+                if let Some(open) = &saved.open {
+                    let progress = saved.progress.iter().find(|p| &p.lesson == open).cloned();
+                    state.dispatch(Action::Lesson(progress));
+                }
             });
             || ()
+        });
+    }
+
+    // Error messages link to the lesson that explains them (`#lesson-<id>`): show it in the lesson list.
+    {
+        let state = state.clone();
+        use_effect_with((), move |_| {
+            let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                if let Some(id) = hash.strip_prefix("#lesson-") {
+                    state.dispatch(Action::Lesson(None));
+                    state.dispatch(Action::SuggestLesson(Some(id.to_string())));
+                    let mut saved = persistence::SavedLessons::load();
+                    saved.open = None;
+                    saved.save();
+                }
+            });
+            let window = web_sys::window();
+            if let Some(window) = &window {
+                let _ = window.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(window) = window {
+                    let _ = window.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+                }
+                drop(listener);
+            }
         });
     }
 
@@ -193,6 +261,7 @@ pub fn app() -> Html {
 
     let run = {
         let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        let lessons = lessons.clone();
         Callback::from(move |source: String| {
             persistence::save_editor(&source);
             let outcome = {
@@ -209,6 +278,7 @@ pub fn app() -> Html {
             };
             state.dispatch(Action::Saving);
             let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            let lessons = lessons.clone();
             spawn_local(async move {
                 let opened = stores.borrow().clone();
                 let mut wrote = false;
@@ -234,6 +304,15 @@ pub fn app() -> Html {
                 if wrote {
                     persistence::announce_write(&tab);
                 }
+                let checked = playground
+                    .borrow_mut()
+                    .as_mut()
+                    .and_then(|p| check_open_lesson(&lessons, state.lesson.clone(), p, Some(&outcome)));
+                if let Some((progress, check, completed)) = checked {
+                    state.dispatch(Action::Lesson(Some(progress)));
+                    state.dispatch(Action::LessonChecked(Some(check)));
+                    state.dispatch(Action::Completed(completed));
+                }
                 let guard = playground.borrow();
                 let Some(p) = guard.as_ref() else { return };
                 persistence::save_prelude(p.prelude());
@@ -249,8 +328,10 @@ pub fn app() -> Html {
 
     let restart = {
         let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        let lessons = lessons.clone();
         Callback::from(move |_| {
             let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+            let lessons = lessons.clone();
             spawn_local(async move {
                 let generator = playground
                     .borrow()
@@ -291,6 +372,15 @@ pub fn app() -> Html {
                             ));
                         }
                         state.dispatch(Action::ClearPanes);
+                        let checked = playground
+                            .borrow_mut()
+                            .as_mut()
+                            .and_then(|p| check_open_lesson(&lessons, state.lesson.clone(), p, None));
+                        if let Some((progress, check, completed)) = checked {
+                            state.dispatch(Action::Lesson(Some(progress)));
+                            state.dispatch(Action::LessonChecked(Some(check)));
+                            state.dispatch(Action::Completed(completed));
+                        }
                         if let Some(p) = playground.borrow().as_ref() {
                             state.dispatch(Action::Refreshed(snapshot(p)));
                         }
@@ -431,6 +521,96 @@ pub fn app() -> Html {
         })
     };
 
+    let lesson_action = {
+        let (state, playground, stores, lessons) = (state.clone(), playground.clone(), stores.clone(), lessons.clone());
+        Callback::from(move |action: LessonAction| {
+            let load_code = |code: &str| {
+                persistence::save_editor(code);
+                state.dispatch(Action::Edit(code.to_string()));
+            };
+            let find = |id: &str| lessons.iter().find(|l| l.id == id).cloned();
+            match action {
+                LessonAction::LoadCode(code) => load_code(&code),
+                LessonAction::RevealHint | LessonAction::GoTo(_) => {
+                    let Some(mut progress) = state.lesson.clone() else { return };
+                    let Some(lesson) = find(&progress.lesson) else { return };
+                    match action {
+                        LessonAction::RevealHint => progress.reveal_hint(&lesson),
+                        LessonAction::GoTo(step) => {
+                            progress.go_to(step, &lesson);
+                            if let Some(step) = lesson.steps.get(progress.step) {
+                                load_code(&step.starter);
+                            }
+                        }
+                        _ => {}
+                    }
+                    let mut saved = persistence::SavedLessons::load();
+                    saved.remember(&progress);
+                    saved.save();
+                    state.dispatch(Action::Lesson(Some(progress)));
+                }
+                LessonAction::Close => {
+                    let mut saved = persistence::SavedLessons::load();
+                    saved.open = None;
+                    saved.save();
+                    state.dispatch(Action::Lesson(None));
+                }
+                LessonAction::Start(id) => {
+                    let Some(lesson) = find(&id) else { return };
+                    let confirmed = web_sys::window()
+                        .and_then(|w| {
+                            w.confirm_with_message(&format!(
+                                "Start \"{}\"? Both databases are emptied and filled with the lesson's data.",
+                                lesson.title
+                            ))
+                            .ok()
+                        })
+                        .unwrap_or(false);
+                    if !confirmed {
+                        return;
+                    }
+                    let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+                    spawn_local(async move {
+                        let deterministic = deterministic_requested();
+                        let fresh = crate::lessons::start(&lesson, deterministic);
+                        let opened = stores.borrow().clone();
+                        if let Some(opened) = opened {
+                            for side in Side::BOTH {
+                                if let Err(e) = opened.replace(side, &fresh.world(side).cluster).await {
+                                    state.dispatch(notice(
+                                        NoticeKind::Error,
+                                        format!("Could not load the lesson's data: {e}"),
+                                    ));
+                                    return;
+                                }
+                            }
+                        }
+                        persistence::save_prelude(fresh.prelude());
+                        let mut saved = persistence::SavedLessons::load();
+                        let mut progress = saved.progress_of(&lesson);
+                        progress.go_to(0, &lesson);
+                        saved.open = Some(lesson.id.clone());
+                        saved.remember(&progress);
+                        saved.save();
+                        if let Some(step) = lesson.steps.first() {
+                            persistence::save_editor(&step.starter);
+                            state.dispatch(Action::Edit(step.starter.clone()));
+                        }
+                        state.dispatch(Action::ClearPanes);
+                        state.dispatch(Action::SuggestLesson(None));
+                        state.dispatch(Action::Refreshed(snapshot(&fresh)));
+                        state.dispatch(Action::Lesson(Some(progress)));
+                        state.dispatch(notice(
+                            NoticeKind::Info,
+                            format!("Lesson \"{}\" started with its own data.", lesson.title),
+                        ));
+                        *playground.borrow_mut() = Some(fresh);
+                    });
+                }
+            }
+        })
+    };
+
     let edit = {
         let state = state.clone();
         Callback::from(move |text: String| state.dispatch(Action::Edit(text)))
@@ -456,6 +636,14 @@ pub fn app() -> Html {
             <div class="workspace">
                 <CollectionsSidebar databases={state.databases.clone()} models={state.models.clone()} />
                 <main class="main">
+                    <LessonPanel
+                        lessons={lessons.clone()}
+                        progress={state.lesson.clone()}
+                        completed={state.completed.clone()}
+                        check={state.lesson_check.clone()}
+                        suggested={state.suggested_lesson.clone()}
+                        on_action={lesson_action.clone()}
+                    />
                     <Editor
                         text={state.editor.clone()}
                         parse_error={state.parse_error.clone()}
@@ -473,6 +661,14 @@ pub fn app() -> Html {
                                 { " The left pane sends your command straight to the database through the MongoDB driver, which stores whatever it gets; " }
                                 { "the right pane sends it through a Mongoose schema, which casts, strips unknown fields, applies defaults and validates first." }
                             </p>
+                            if state.lesson.is_none() {
+                                if let Some(first) = lessons.first() {
+                                    <button type="button" class="start-lesson" data-testid="start-first-lesson"
+                                        onclick={lesson_action.reform({ let id = first.id.clone(); move |_: MouseEvent| LessonAction::Start(id.clone()) })}>
+                                        { format!("Start lesson 1: {}", first.title) }
+                                    </button>
+                                }
+                            }
                         </section>
                     }
                     <div class="panes">

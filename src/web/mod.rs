@@ -7,6 +7,7 @@ mod collections;
 mod diff_view;
 mod editor;
 mod header;
+mod lesson_panel;
 mod notices;
 mod persistence;
 mod result_pane;

@@ -139,3 +139,42 @@ pub fn toggle_theme() {
         let _ = storage.set_item(THEME_KEY, if dark { "dark" } else { "light" });
     }
 }
+
+const PROGRESS_KEY: &str = "crudlab.lessons";
+
+/// Saved lesson state: the open lesson (if any), every lesson's progress, and the completed lessons.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SavedLessons {
+    pub open: Option<String>,
+    pub progress: Vec<crate::lessons::Progress>,
+    pub completed: Vec<String>,
+}
+
+impl SavedLessons {
+    pub fn load() -> Self {
+        local_storage()
+            .and_then(|storage| storage.get_item(PROGRESS_KEY).ok().flatten())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self) {
+        if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(self)) {
+            let _ = storage.set_item(PROGRESS_KEY, &text);
+        }
+    }
+
+    /// The progress of a lesson, fresh if the student never opened it.
+    pub fn progress_of(&self, lesson: &crate::lessons::Lesson) -> crate::lessons::Progress {
+        self.progress
+            .iter()
+            .find(|p| p.lesson == lesson.id)
+            .cloned()
+            .unwrap_or_else(|| crate::lessons::Progress::new(lesson))
+    }
+
+    pub fn remember(&mut self, progress: &crate::lessons::Progress) {
+        self.progress.retain(|p| p.lesson != progress.lesson);
+        self.progress.push(progress.clone());
+    }
+}

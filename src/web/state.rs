@@ -46,6 +46,14 @@ pub struct AppState {
     pub can_redo: bool,
     /// The last program run, re-run when a model switch changes.
     pub last_run: Option<String>,
+    /// The open lesson and the student's place in it.
+    pub lesson: Option<crate::lessons::Progress>,
+    /// The open step's last check: `(passed, message)`.
+    pub lesson_check: Option<(bool, String)>,
+    /// Lessons completed, by id.
+    pub completed: Rc<Vec<String>>,
+    /// A lesson an error message pointed to.
+    pub suggested_lesson: Option<String>,
 }
 
 impl AppState {
@@ -63,6 +71,10 @@ impl AppState {
             can_undo: false,
             can_redo: false,
             last_run: None,
+            lesson: None,
+            lesson_check: None,
+            completed: Rc::new(Vec::new()),
+            suggested_lesson: None,
         }
     }
 }
@@ -93,6 +105,11 @@ pub enum Action {
     Notice(Notice),
     DismissNotices,
     ClearPanes,
+    /// A lesson opened, moved or closed; the check status is cleared when the step changes.
+    Lesson(Option<crate::lessons::Progress>),
+    LessonChecked(Option<(bool, String)>),
+    Completed(Vec<String>),
+    SuggestLesson(Option<String>),
 }
 
 impl Reducible for AppState {
@@ -133,6 +150,17 @@ impl Reducible for AppState {
                 next.raw = Rc::new(Vec::new());
                 next.mongoose = Rc::new(Vec::new());
             }
+            Action::Lesson(progress) => {
+                let same_step =
+                    matches!((&next.lesson, &progress), (Some(a), Some(b)) if a.lesson == b.lesson && a.step == b.step);
+                if !same_step {
+                    next.lesson_check = None;
+                }
+                next.lesson = progress;
+            }
+            Action::LessonChecked(check) => next.lesson_check = check,
+            Action::Completed(ids) => next.completed = Rc::new(ids),
+            Action::SuggestLesson(id) => next.suggested_lesson = id,
         }
         Rc::new(next)
     }

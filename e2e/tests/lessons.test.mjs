@@ -1,0 +1,76 @@
+// Guided lessons end to end: start lesson 1 from the first screen, pass its steps (including "Restart server"),
+// see hints and the check status, keep progress across a reload, and follow an error's link to its lesson.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function ready(page) {
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+}
+
+async function run(page, code) {
+  if (code !== undefined) await page.getByTestId('editor').fill(code);
+  await page.getByTestId('editor').press('Control+Enter');
+  await ready(page);
+}
+
+test('lesson 1 from the first screen to done, with a restart and a reload', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1440, height: 1000 });
+  page.on('dialog', (dialog) => dialog.accept());
+  await ready(page);
+  await page.getByTestId('start-first-lesson').click();
+  await page.getByTestId('step-title').waitFor();
+  assert.match(await page.getByTestId('step-title').innerText(), /Step 1 of 3: Store a user/);
+  assert.equal(await page.getByTestId('editor').inputValue(), 'const ada = await db.users.insertOne({ username: "" })');
+  await run(page);
+  assert.match(await page.getByTestId('check').innerText(), /Not yet/);
+  await page.getByTestId('hint').click();
+  assert.match(await page.getByTestId('lesson-panel').innerText(), /The username is empty/);
+  await screenshot(page, 'lesson-step-1-not-yet');
+  await run(page, 'const ada = await db.users.insertOne({ username: "ada" })');
+  assert.match(await page.getByTestId('check').innerText(), /Step done/);
+
+  await page.getByTestId('next-step').click();
+  assert.match(await page.getByTestId('step-title').innerText(), /Restart the server/);
+  await page.getByTestId('restart').click();
+  await page.getByTestId('check').getByText('Step done').waitFor({ timeout: 10000 });
+  await screenshot(page, 'lesson-step-2-restart');
+
+  await page.reload();
+  await ready(page);
+  assert.match(await page.getByTestId('step-title').innerText(), /Step 2 of 3/, 'progress survives a reload');
+  await page.getByTestId('next-step').click();
+  await run(page, 'ada');
+  assert.match(await page.getByTestId('check').innerText(), /Step done/);
+  await page.getByTestId('lesson-close').click();
+  assert.match(await page.getByTestId('lesson-01-what-is-a-database').innerText(), /done/);
+  await screenshot(page, 'lesson-list-done');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('an error links to the lesson that explains it', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 900 });
+  await ready(page);
+  await run(page, `const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, required: true } }))
+User.create({})`);
+  await page.getByTestId('pane-mongoose').getByText('Which lesson explains this').click();
+  await page.getByTestId('lesson-05-schemaless-vs-strict').getByText('explains your error').waitFor();
+  await screenshot(page, 'lesson-suggested-by-error');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
