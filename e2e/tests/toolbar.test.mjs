@@ -101,3 +101,38 @@ test('undo then redo, in memory and on disk; dark theme', async () => {
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('export as Extended JSON and a mongosh script, import checked first and applied all or nothing', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 900 });
+  await ready(page);
+  await run(page, `${MODEL}\nUser.create({ username: "ada", age: "36" })`);
+  await page.getByTestId('data').click();
+  await page.getByTestId('export-canonical').click();
+  const canonical = await page.getByTestId('export-text').inputValue();
+  assert.match(canonical, /"format": "crudlab-export"/);
+  assert.match(canonical, /"\$numberInt": "36"/);
+  await page.getByTestId('export-script').click();
+  assert.match(await page.getByTestId('export-text').inputValue(), /db\.getCollection\('users'\)\.insertMany\(/);
+  assert.equal(await page.getByTestId('download').getAttribute('download'), 'crudlab-export.mongosh.js');
+  await screenshot(page, 'toolbar-export');
+
+  // A bad import is refused with where and why; nothing changes.
+  await page.getByTestId('import-text').fill('[{ "_id": 7, "username": "zoe" }, { "_id": 7, "username": "yan" }]');
+  await page.getByTestId('import-collection').fill('users');
+  await page.getByTestId('import-check').click();
+  assert.match(await page.getByTestId('import-error').innerText(), /test\.users, document 2: E11000 duplicate key: _id 7 is also document 1/);
+  // A good one says what it will do, then does it in one transaction.
+  await page.getByTestId('import-text').fill('[{ "_id": 7, "username": "zoe", "age": 30 }, { "_id": 8, "username": "yan" }]');
+  await page.getByTestId('import-check').click();
+  assert.match(await page.getByTestId('import-plan').innerText(), /test\.users: 2 added, 0 replaced/);
+  await page.getByTestId('import-apply').click();
+  await page.getByText('Imported into crudlab-mongoose').waitFor();
+  await screenshot(page, 'toolbar-import');
+  await page.getByTestId('data-close').click();
+  assert.match(await page.getByTestId('coll-test-users').innerText(), /users\s+1\s+3/);
+  await page.reload();
+  await ready(page);
+  assert.match(await page.getByTestId('coll-test-users').innerText(), /users\s+1\s+3/, 'the import was persisted');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

@@ -1,6 +1,7 @@
 //! Persistence: one small key-value trait over records of BSON bytes, an in-memory backend and (in the browser) IndexedDB.
 
 pub mod codec;
+pub mod exchange;
 pub mod memory;
 
 #[cfg(target_arch = "wasm32")]

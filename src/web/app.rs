@@ -2,6 +2,7 @@
 //! one transaction per world before showing it, and lays out header, sidebar, editor and the two panes.
 
 use super::collections::CollectionsSidebar;
+use super::data_dialog::{DataDialog, DataFns, ExportKind, ImportRequest};
 use super::editor::Editor;
 use super::header::Header;
 use super::lesson_panel::{LessonAction, LessonPanel};
@@ -611,6 +612,82 @@ pub fn app() -> Html {
         })
     };
 
+    let data_open = use_state(|| false);
+    let data_fns = {
+        let (export_pg, plan_pg) = (playground.clone(), playground.clone());
+        DataFns {
+            export: Rc::new(move |side: Side, kind: ExportKind| {
+                let guard = export_pg.borrow();
+                let Some(p) = guard.as_ref() else { return String::new() };
+                let cluster = &p.world(side).cluster;
+                match kind {
+                    ExportKind::Relaxed => {
+                        crate::storage::exchange::export_cluster(cluster, crate::storage::exchange::Flavor::Relaxed)
+                    }
+                    ExportKind::Canonical => {
+                        crate::storage::exchange::export_cluster(cluster, crate::storage::exchange::Flavor::Canonical)
+                    }
+                    ExportKind::Script => crate::storage::exchange::export_script(cluster),
+                }
+            }),
+            plan: Rc::new(move |(side, text, target): &ImportRequest| {
+                let guard = plan_pg.borrow();
+                let Some(p) = guard.as_ref() else { return Err("still loading".to_string()) };
+                let target = target.as_ref().map(|(db, coll)| (db.as_str(), coll.as_str()));
+                crate::storage::exchange::plan_import(&p.world(*side).cluster, text, target)
+                    .map(|plan| plan.summary())
+                    .map_err(|e| e.to_string())
+            }),
+        }
+    };
+    let import = {
+        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        Callback::from(move |(side, text, target): ImportRequest| {
+            let applied = {
+                let mut guard = playground.borrow_mut();
+                let Some(p) = guard.as_mut() else { return };
+                let target = target.as_ref().map(|(db, coll)| (db.as_str(), coll.as_str()));
+                let cluster = &mut p.world_mut(side).cluster;
+                crate::storage::exchange::plan_import(cluster, &text, target).and_then(|plan| {
+                    crate::storage::exchange::apply_import(cluster, &plan).map(|changes| (plan, changes))
+                })
+            };
+            let (plan, changes) = match applied {
+                Ok(done) => done,
+                Err(e) => {
+                    state.dispatch(notice(NoticeKind::Error, format!("Import refused, nothing changed: {e}")));
+                    return;
+                }
+            };
+            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            spawn_local(async move {
+                let opened = stores.borrow().clone();
+                let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
+                if let (Some(opened), Some(cluster)) = (opened, cluster) {
+                    if let Err(e) = opened.persist(side, &cluster, &changes).await {
+                        if let Some(p) = playground.borrow_mut().as_mut() {
+                            let _ = crate::engine::revert::revert(&mut p.world_mut(side).cluster, &changes);
+                        }
+                        state.dispatch(notice(NoticeKind::Error, format!("Import not saved, nothing changed: {e}")));
+                        return;
+                    }
+                    persistence::announce_write(&tab);
+                }
+                state.dispatch(notice(
+                    NoticeKind::Info,
+                    format!("Imported into {}: {}", side.store_name(), plan.summary().join("; ")),
+                ));
+                if let Some(p) = playground.borrow().as_ref() {
+                    state.dispatch(Action::Refreshed(snapshot(p)));
+                }
+            });
+        })
+    };
+    let toggle_data = {
+        let data_open = data_open.clone();
+        Callback::from(move |_| data_open.set(!*data_open))
+    };
+
     let edit = {
         let state = state.clone();
         Callback::from(move |text: String| state.dispatch(Action::Edit(text)))
@@ -630,7 +707,11 @@ pub fn app() -> Html {
 
     html! {
         <div class="app" data-phase={format!("{:?}", state.phase).to_lowercase()}>
+            if *data_open {
+                <DataDialog fns={data_fns} on_import={import} on_close={toggle_data.clone()} />
+            }
             <Header on_restart={restart} on_reset={reset} on_undo={undo} on_redo={redo} on_share={share} on_theme={theme}
+                on_data={toggle_data}
                 can_undo={state.can_undo} can_redo={state.can_redo} busy={busy} />
             <Notices notices={state.notices.clone()} on_dismiss={dismiss} />
             <div class="workspace">

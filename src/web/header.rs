@@ -10,6 +10,7 @@ pub struct HeaderProps {
     pub on_redo: Callback<()>,
     pub on_share: Callback<()>,
     pub on_theme: Callback<()>,
+    pub on_data: Callback<()>,
     pub can_undo: bool,
     pub can_redo: bool,
     pub busy: bool,
@@ -22,6 +23,7 @@ pub fn header(props: &HeaderProps) -> Html {
     let redo = props.on_redo.reform(|_: MouseEvent| ());
     let share = props.on_share.reform(|_: MouseEvent| ());
     let theme = props.on_theme.reform(|_: MouseEvent| ());
+    let data = props.on_data.reform(|_: MouseEvent| ());
     let reset = {
         let on_reset = props.on_reset.clone();
         Callback::from(move |_: MouseEvent| {
@@ -52,6 +54,10 @@ pub fn header(props: &HeaderProps) -> Html {
                 <button data-testid="redo" type="button" onclick={redo} disabled={props.busy || !props.can_redo}
                     title="Apply the undone run again">
                     { "↷ Redo" }
+                </button>
+                <button data-testid="data" type="button" onclick={data} disabled={props.busy}
+                    title="Export the data as Extended JSON or a mongosh script, or import data">
+                    { "Export / Import" }
                 </button>
                 <button data-testid="share" type="button" onclick={share}
                     title="Put the editor's script in the page address, to copy and send">

@@ -4,6 +4,7 @@ mod app;
 #[cfg(feature = "bench-exports")]
 pub mod bench;
 mod collections;
+mod data_dialog;
 mod diff_view;
 mod editor;
 mod header;
