@@ -230,10 +230,19 @@ impl Collection {
 
     /// The records matching a filter, in natural order, with the plan used.
     pub fn matching_records(&self, filter: &Filter) -> MongoResult<(Vec<u64>, Plan)> {
+        self.matching_records_up_to(filter, usize::MAX)
+    }
+
+    /// Like `matching_records`, stopping after `cap` matches (an unsorted find with a limit stops early, as
+    /// MongoDB's does: `findOne` examines documents only up to the first match).
+    fn matching_records_up_to(&self, filter: &Filter, cap: usize) -> MongoResult<(Vec<u64>, Plan)> {
         let (candidates, index, keys_examined) = self.candidates(filter);
         let mut matched = Vec::new();
         let mut docs_examined = 0;
         for record in candidates {
+            if matched.len() >= cap {
+                break;
+            }
             let Some(doc) = self.records.get(&record) else { continue };
             docs_examined += 1;
             if filter.try_matches(doc)? {
@@ -249,12 +258,31 @@ impl Collection {
         Ok(self.find_with_plan(filter, options)?.0)
     }
 
+    /// `find` without copying: the stored documents after sort, skip and limit (the projection option is not
+    /// applied). What a cursor over the collection sees; the benchmark compares it with mingo's cursor.
+    pub fn find_refs(&self, filter: &Document, options: &FindOptions) -> MongoResult<Vec<&Document>> {
+        let filter = Filter::compile(filter)?;
+        let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
+        let (records, _) = self.matching_records_up_to(&filter, match_cap(sort.as_ref(), options))?;
+        let matched: Vec<&Document> = records.iter().filter_map(|r| self.records.get(r)).collect();
+        let order: Vec<usize> = match &sort {
+            Some(sort) => sort.order(&matched),
+            None => (0..matched.len()).collect(),
+        };
+        let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
+        let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
+            0 => usize::MAX,
+            limit => limit,
+        };
+        Ok(order.into_iter().skip(skip).take(limit).filter_map(|index| matched.get(index).copied()).collect())
+    }
+
     /// Like `find`, also returning the plan for `explain()`.
     pub fn find_with_plan(&self, filter: &Document, options: &FindOptions) -> MongoResult<(Vec<Document>, Plan)> {
         let filter = Filter::compile(filter)?;
         let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-        let (records, mut plan) = self.matching_records(&filter)?;
+        let (records, mut plan) = self.matching_records_up_to(&filter, match_cap(sort.as_ref(), options))?;
         // Sort references; copy (or project) only the documents the skip/limit window returns.
         let matched: Vec<&Document> = records.iter().filter_map(|r| self.records.get(r)).collect();
         let order: Vec<usize> = match &sort {
@@ -575,6 +603,17 @@ fn has_path(doc: &Document, dotted: &str) -> bool {
 }
 
 /// The document with `_id` as its first field, generating an ObjectId when there is none (what the driver does).
+/// How many matches an unsorted find needs before it can stop (`skip + limit`); a sort needs them all.
+fn match_cap(sort: Option<&SortSpec>, options: &FindOptions) -> usize {
+    let sorted = sort.is_some_and(|s| !s.is_empty() || s.natural_order().is_some());
+    if sorted || options.limit == 0 {
+        return usize::MAX;
+    }
+    let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
+    let limit = usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX);
+    skip.saturating_add(limit)
+}
+
 pub fn with_id_first(doc: Document, generator: &mut Generator) -> Document {
     if doc.keys().next().is_some_and(|k| k == "_id") {
         return doc;

@@ -1,0 +1,229 @@
+//! `crudlab bench-native SIZE... --data DIR --out FILE`: the native half of `cargo xtask bench`. Generates the
+//! deterministic LinkedIn-like dataset (written as Extended JSON so mingo reads the identical documents), times each
+//! workload on crudlab's engine (warm-up, several samples, median) and writes `{ workload, n, crudlab_ms }` rows.
+
+use crate::engine::collection::{Collection, FindOptions};
+use crate::engine::generator::Generator;
+use crate::engine::update::Update;
+use bson::{doc, oid::ObjectId, Bson, Document};
+use std::time::Instant;
+
+/// A small deterministic generator (xorshift), so every run and both engines see the same data.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const SKILLS: [&str; 8] = ["rust", "go", "js", "sql", "python", "java", "c", "ml"];
+const CITIES: [&str; 8] = ["London", "Paris", "Lagos", "Lima", "Oslo", "Pune", "Austin", "Seoul"];
+
+fn user_id(i: u64) -> ObjectId {
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&1_700_000_000u32.to_be_bytes());
+    bytes[4..].copy_from_slice(&i.to_be_bytes());
+    ObjectId::from_bytes(bytes)
+}
+
+/// `n` users with a nested profile and arrays of connections and purchased courses.
+pub fn users(n: u64) -> Vec<Document> {
+    let mut random = Random(0x9E37_79B9_7F4A_7C15);
+    (0..n)
+        .map(|i| {
+            let connections: Vec<Bson> = (0..3).map(|_| Bson::ObjectId(user_id(random.below(n)))).collect();
+            let skills: Vec<Bson> =
+                (0..2).map(|_| Bson::String(SKILLS[random.below(8) as usize].to_string())).collect();
+            doc! {
+                "_id": user_id(i),
+                "username": format!("user{i}"),
+                "age": 18 + random.below(60) as i32,
+                "premium": random.below(10) < 3,
+                "profile": { "city": CITIES[random.below(8) as usize], "skills": skills },
+                "scores": [{ "subject": "db", "score": random.below(100) as i32 }, { "subject": "web", "score": random.below(100) as i32 }],
+                "connections": connections,
+                "purchasedCourses": [random.below(50) as i32, random.below(50) as i32],
+                "likes": 0,
+            }
+        })
+        .collect()
+}
+
+/// The workloads, as filters and updates both engines run (the mingo script reads the same list from `workloads.json`).
+pub fn workloads(n: u64) -> Document {
+    doc! {
+        "scan": { "age": { "$gte": 30 }, "premium": true },
+        "in_array": { "profile.skills": { "$in": ["rust", "sql"] } },
+        "elemMatch": { "scores": { "$elemMatch": { "subject": "db", "score": { "$gt": 90 } } } },
+        "sort": { "age": -1, "_id": 1 },
+        "count": { "age": { "$lt": 30 } },
+        "one": { "username": format!("user{}", n / 2) },
+        "tenth": { "_id": { "$lte": user_id(n / 10) } },
+        "inc": { "$inc": { "likes": 1 } },
+    }
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples.get(samples.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    let start = Instant::now();
+    let out = f();
+    (start.elapsed().as_secs_f64() * 1000.0, out)
+}
+
+fn loaded(docs: &[Document], index: Option<&str>) -> Collection {
+    let mut collection = Collection::new("bench", "users");
+    if let Some(field) = index {
+        let _ = collection.create_index(&doc! { field: 1 }, true, None);
+    }
+    let (_, _) = collection.insert_many(docs.to_vec(), true, &mut Generator::deterministic(1));
+    collection
+}
+
+/// Runs every workload at size `n`; returns `(workload, median ms)` rows.
+pub fn run_size(n: u64, docs: &[Document]) -> Vec<(String, f64)> {
+    let samples = if n >= 1_000_000 {
+        3
+    } else if n >= 100_000 {
+        5
+    } else {
+        9
+    };
+    let w = workloads(n);
+    let get = |key: &str| w.get_document(key).cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut measure = |name: &str, collection: &Collection, f: &dyn Fn(&Collection) -> usize| {
+        f(collection);
+        let times: Vec<f64> = (0..samples).map(|_| time(|| f(collection)).0).collect();
+        rows.push((name.to_string(), median(times)));
+    };
+    let insert_times: Vec<f64> = (0..samples.min(5))
+        .map(|_| {
+            let copy = docs.to_vec();
+            let mut collection = Collection::new("bench", "users");
+            time(|| collection.insert_many(copy, true, &mut Generator::deterministic(1)).0.is_ok()).0
+        })
+        .collect();
+    let plain = loaded(docs, None);
+    let (scan, in_array, elem, count, one) = (get("scan"), get("in_array"), get("elemMatch"), get("count"), get("one"));
+    let sort = FindOptions { sort: Some(get("sort")), limit: 10, ..FindOptions::default() };
+    // Like mingo's cursor, the finds hand out the stored documents; `find_scan_copied` adds the copies a driver
+    // result needs, so the cost of materialising is visible too.
+    measure("find_scan_two_predicates", &plain, &|c| {
+        c.find_refs(&scan, &FindOptions::default()).map_or(0, |d| d.len())
+    });
+    measure("find_scan_copied", &plain, &|c| c.find(&scan, &FindOptions::default()).map_or(0, |d| d.len()));
+    measure("find_in_array", &plain, &|c| c.find_refs(&in_array, &FindOptions::default()).map_or(0, |d| d.len()));
+    measure("find_elemMatch", &plain, &|c| c.find_refs(&elem, &FindOptions::default()).map_or(0, |d| d.len()));
+    measure("sort_limit_10", &plain, &|c| c.find_refs(&Document::new(), &sort).map_or(0, |d| d.len()));
+    measure("countDocuments", &plain, &|c| c.count_documents(&count, 0, 0).unwrap_or(0) as usize);
+    measure("findOne_unindexed", &plain, &|c| {
+        c.find_one(&one, &FindOptions::default()).ok().flatten().map_or(0, |_| 1)
+    });
+    let indexed = loaded(docs, Some("username"));
+    measure("findOne_indexed", &indexed, &|c| {
+        c.find_one(&one, &FindOptions::default()).ok().flatten().map_or(0, |_| 1)
+    });
+    drop((plain, indexed));
+    rows.insert(0, ("insertMany".to_string(), median(insert_times)));
+    // Writes change the data: each sample starts from a fresh copy (the copy is not timed).
+    let (tenth, inc) = (get("tenth"), get("inc"));
+    let update = Update::compile_operators(&inc, &[]).ok();
+    let mut update_times = Vec::new();
+    let mut delete_times = Vec::new();
+    for _ in 0..samples.min(5) {
+        let mut collection = loaded(docs, None);
+        if let Some(update) = &update {
+            update_times.push(
+                time(|| collection.update(&tenth, update, true, false, &mut Generator::deterministic(2)).0.is_ok()).0,
+            );
+        }
+        let mut collection = loaded(docs, None);
+        delete_times.push(time(|| collection.delete(&tenth, true).is_ok()).0);
+    }
+    rows.push(("updateMany_inc_10pct".to_string(), median(update_times)));
+    rows.push(("deleteMany_10pct".to_string(), median(delete_times)));
+    rows
+}
+
+/// `crudlab bench-native [--data DIR] [--out FILE] SIZE...`.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &[String]) -> i32 {
+    let mut data_dir = std::path::PathBuf::from("target/bench");
+    let mut out = std::path::PathBuf::from("target/bench/native.json");
+    let mut sizes = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--data" => data_dir = args.next().map(Into::into).unwrap_or(data_dir),
+            "--out" => out = args.next().map(Into::into).unwrap_or(out),
+            size => match size.parse::<u64>() {
+                Ok(n) if n > 0 => sizes.push(n),
+                _ => {
+                    eprintln!("usage: crudlab bench-native [--data DIR] [--out FILE] SIZE...");
+                    return 2;
+                }
+            },
+        }
+    }
+    if std::fs::create_dir_all(&data_dir).is_err() {
+        eprintln!("cannot create {}", data_dir.display());
+        return 2;
+    }
+    let mut rows = Vec::new();
+    for n in sizes {
+        let docs = users(n);
+        // The identical data for mingo, one relaxed Extended JSON document per line.
+        let lines: Vec<String> =
+            docs.iter().map(|d| Bson::Document(d.clone()).into_relaxed_extjson().to_string()).collect();
+        let data_file = data_dir.join(format!("users-{n}.jsonl"));
+        let workloads_file = data_dir.join(format!("workloads-{n}.json"));
+        let written = std::fs::write(&data_file, lines.join("\n")).and_then(|()| {
+            std::fs::write(&workloads_file, Bson::Document(workloads(n)).into_relaxed_extjson().to_string())
+        });
+        if let Err(e) = written {
+            eprintln!("cannot write the dataset: {e}");
+            return 2;
+        }
+        for (workload, ms) in run_size(n, &docs) {
+            println!("crudlab {workload:<28} n={n:<8} {ms:>10.3} ms");
+            rows.push(serde_json::json!({ "workload": workload, "n": n, "crudlab_ms": ms }));
+        }
+    }
+    match std::fs::write(&out, serde_json::to_string_pretty(&rows).unwrap_or_default()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", out.display());
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dataset_is_deterministic_and_every_workload_finds_something() {
+        let a = users(300);
+        assert_eq!(a, users(300));
+        let rows = run_size(300, &a);
+        assert_eq!(rows.len(), 11);
+        let collection = loaded(&a, Some("username"));
+        let w = workloads(300);
+        for key in ["scan", "in_array", "elemMatch", "count", "one", "tenth"] {
+            let filter = w.get_document(key).unwrap();
+            assert!(collection.count_documents(filter, 0, 0).unwrap() > 0, "{key} matches nothing");
+        }
+    }
+}
