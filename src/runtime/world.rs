@@ -583,10 +583,46 @@ impl World {
             Value::Console => self.console_log(source, args),
             Value::Db => self.db_method(source, &method, args, method_span),
             Value::Collection(collection) => {
-                if !COLLECTION_METHODS.contains(&method.as_str()) {
-                    return Err(unknown_method(&format!("db.{collection}"), &method, COLLECTION_METHODS, method_span));
+                // mongosh still accepts the legacy methods, with a deprecation warning: run their modern form.
+                let (method, args) = match deprecated_alias(&method) {
+                    Some((modern, warning)) => {
+                        self.console.push(format!("DeprecationWarning: {warning}"));
+                        let args = self.args_data(source, args)?;
+                        let (modern, args) = modernize(&method, modern, args);
+                        (modern.to_string(), args)
+                    }
+                    None => {
+                        if !COLLECTION_METHODS.contains(&method.as_str()) {
+                            return Err(unknown_method(
+                                &format!("db.{collection}"),
+                                &method,
+                                COLLECTION_METHODS,
+                                method_span,
+                            ));
+                        }
+                        (method.clone(), self.args_data(source, args)?)
+                    }
+                };
+                // mongosh checks required arguments before anything is sent (`deleteMany()` deletes nothing).
+                let required = match method.as_str() {
+                    "insertOne" | "insertMany" | "deleteOne" | "deleteMany" | "findOneAndDelete" | "distinct"
+                    | "createIndex" | "dropIndex" => 1,
+                    "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => 2,
+                    _ => 0,
+                };
+                if let Some(missing) = (0..required).find(|&i| matches!(args.get(i), None | Some(Bson::Undefined))) {
+                    return Err(RuntimeError::script(
+                        "MongoshInvalidInputError",
+                        span,
+                        format!("[COMMON-10001] Missing required argument at position {missing} (Collection.{method})"),
+                    )
+                    .with_hint(if method.starts_with("delete") && missing == 0 {
+                        "Say which documents: deleteMany({ ... }). To delete every document, write deleteMany({}) on purpose."
+                            .to_string()
+                    } else {
+                        format!("{method} needs {required} argument(s); see the operator reference.")
+                    }));
                 }
-                let args = self.args_data(source, args)?;
                 let pending = PendingCall {
                     target: Target::Collection(collection),
                     method: method.clone(),
@@ -1107,6 +1143,63 @@ impl Resolver for BindingResolver<'_> {
 
     fn new_object_id(&self) -> ObjectId {
         self.generator.borrow_mut().object_id()
+    }
+}
+
+/// mongosh's deprecated collection methods: the modern method to run and the warning mongosh prints.
+fn deprecated_alias(method: &str) -> Option<(&'static str, &'static str)> {
+    Some(match method {
+        "insert" => ("insertMany", "Collection.insert() is deprecated. Use insertOne, insertMany, or bulkWrite."),
+        "count" => {
+            ("countDocuments", "Collection.count() is deprecated. Use countDocuments or estimatedDocumentCount.")
+        }
+        "remove" => (
+            "deleteMany",
+            "Collection.remove() is deprecated. Use deleteOne, deleteMany, findOneAndDelete, or bulkWrite.",
+        ),
+        "update" => ("updateOne", "Collection.update() is deprecated. Use updateOne, updateMany, or bulkWrite."),
+        _ => return None,
+    })
+}
+
+/// The arguments of a deprecated call in the form its modern method takes.
+fn modernize(legacy: &str, modern: &'static str, mut args: Vec<Bson>) -> (&'static str, Vec<Bson>) {
+    match legacy {
+        "insert" => {
+            if let Some(Bson::Document(doc)) = args.first().cloned() {
+                args[0] = Bson::Array(vec![Bson::Document(doc)]);
+            }
+            (modern, args)
+        }
+        "remove" => {
+            let just_one = match args.get(1) {
+                Some(Bson::Boolean(b)) => *b,
+                Some(Bson::Document(options)) => matches!(options.get("justOne"), Some(Bson::Boolean(true))),
+                _ => false,
+            };
+            args.truncate(1);
+            (if just_one { "deleteOne" } else { "deleteMany" }, args)
+        }
+        "update" => {
+            let multi =
+                matches!(args.get(2), Some(Bson::Document(o)) if matches!(o.get("multi"), Some(Bson::Boolean(true))));
+            if let Some(Bson::Document(options)) = args.get_mut(2) {
+                options.remove("multi");
+            }
+            let replacement =
+                matches!(args.get(1), Some(Bson::Document(u)) if u.keys().next().is_some_and(|k| !k.starts_with('$')));
+            (
+                if replacement {
+                    "replaceOne"
+                } else if multi {
+                    "updateMany"
+                } else {
+                    "updateOne"
+                },
+                args,
+            )
+        }
+        _ => (modern, args),
     }
 }
 
