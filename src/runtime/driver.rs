@@ -105,7 +105,14 @@ fn find_options(args: &[Bson], chain: &[(String, Vec<Bson>)]) -> Result<FindOpti
     for (name, chain_args) in chain {
         match name.as_str() {
             "sort" => options.sort = Some(doc_arg(chain_args, 0)?),
-            "skip" => options.skip = u64::try_from(int_of(chain_args.first())).unwrap_or(0),
+            "skip" => {
+                let skip = int_of(chain_args.first());
+                options.skip = u64::try_from(skip).map_err(|_| {
+                    DriverError::Server(MongoError::bad_value(format!(
+                        "Skip value must be non-negative, but received: {skip}"
+                    )))
+                })?;
+            }
             "limit" => options.limit = int_of(chain_args.first()),
             "projection" | "project" => options.projection = Some(doc_arg(chain_args, 0)?),
             _ => {}
@@ -249,9 +256,7 @@ fn run_inner(
         }
         "insertMany" => {
             let Some(Bson::Array(items)) = args.first() else {
-                return Err(DriverError::InvalidArgument(
-                    "Argument \"docs\" must be an array of documents: insertMany([{ ... }, { ... }])".into(),
-                ));
+                return Err(DriverError::InvalidArgument("Argument \"docs\" must be an array of documents".into()));
             };
             let mut docs = Vec::with_capacity(items.len());
             for item in items {

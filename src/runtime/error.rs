@@ -50,15 +50,26 @@ impl RuntimeError {
     }
 
     pub fn from_parse(error: &ParseError) -> Self {
+        use crate::shell::error::ErrorKind;
+        let mut message = error.message.clone();
         let name = match error.kind {
-            crate::shell::error::ErrorKind::PropertyOfNothing => "TypeError",
-            crate::shell::error::ErrorKind::UnknownIdentifier => "ReferenceError",
+            ErrorKind::PropertyOfNothing => "TypeError",
+            ErrorKind::UnknownIdentifier => "ReferenceError",
+            // The shell's helpers (`ObjectId(…)`, `ISODate(…)`) refuse bad arguments in their own words.
+            ErrorKind::InvalidArgument if message.starts_with("BSONError: ") => {
+                message = message.trim_start_matches("BSONError: ").to_string();
+                "BSONError"
+            }
+            ErrorKind::InvalidArgument if message.ends_with("is not a valid ISODate") => {
+                message = format!("[COMMON-10001] {message}");
+                "MongoshInvalidInputError"
+            }
             _ => "SyntaxError",
         };
         Self {
             source: ErrorSource::Script { name },
             span: Span::new(error.span.start, error.span.end),
-            message: error.message.clone(),
+            message,
             hint: error.hint.clone(),
         }
     }

@@ -235,7 +235,7 @@ impl World {
             other => Err(RuntimeError::script(
                 "MongoshInvalidInputError",
                 span,
-                format!("'{other}' is not a valid argument for \"show\"."),
+                format!("[COMMON-10001] '{other}' is not a valid argument for \"show\"."),
             )
             .with_hint("Try `show dbs` or `show collections`.")),
         }
@@ -409,6 +409,15 @@ impl World {
                 };
                 match constructor {
                     Some(Value::SchemaClass) => self.new_schema(source, args, expr.span),
+                    None if matches!(&callee.kind, ExprKind::Ident(name) if !is_constant_constructor(name)) => {
+                        let ExprKind::Ident(name) = &callee.kind else { return self.literal(source, expr) };
+                        let error = RuntimeError::reference_error(callee.span, format!("{name} is not defined"));
+                        Err(if name == "Schema" {
+                            error.with_hint("Schema lives on mongoose: write new mongoose.Schema({ ... }), or first const { Schema } = mongoose.")
+                        } else {
+                            error.with_hint("Declare it first with `const`.")
+                        })
+                    }
                     _ => self.literal(source, expr),
                 }
             }
@@ -772,7 +781,20 @@ impl World {
                     }
                     Ok(Value::Collection(name.clone()))
                 }
-                _ => Err(RuntimeError::type_error(span, format!("db.{method} needs a collection name as a string"))),
+                other => Err(RuntimeError::script(
+                    "MongoshInvalidInputError",
+                    span,
+                    format!(
+                        "[COMMON-10001] Argument at position 0 must be of type string, got {} instead (Database.{method})",
+                        match other {
+                            Some(Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_)) => "number",
+                            Some(Bson::Boolean(_)) => "boolean",
+                            None | Some(Bson::Undefined) => "undefined",
+                            Some(_) => "object",
+                        }
+                    ),
+                )
+                .with_hint(format!("db.{method}(\"users\") takes the collection's name in quotes."))),
             },
             "getName" => Ok(Value::Data(Bson::String(self.database.clone()))),
             "getCollectionNames" => Ok(Value::Data(Bson::Array(
@@ -1201,6 +1223,27 @@ fn modernize(legacy: &str, modern: &'static str, mut args: Vec<Bson>) -> (&'stat
         }
         _ => (modern, args),
     }
+}
+
+/// Constructors the shell evaluates as literals (`new Date()`, `new ObjectId()`, ...).
+fn is_constant_constructor(name: &str) -> bool {
+    matches!(
+        name,
+        "Date"
+            | "ObjectId"
+            | "ISODate"
+            | "NumberInt"
+            | "NumberLong"
+            | "NumberDecimal"
+            | "RegExp"
+            | "Timestamp"
+            | "Decimal128"
+            | "Int32"
+            | "Long"
+            | "Double"
+            | "BinData"
+            | "UUID"
+    )
 }
 
 fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> RuntimeError {

@@ -120,7 +120,7 @@ fn lecture_arguments_evaluate_to_documents() {
             "{ \"username\": \"ada\", \"password\": \"secret\" }",
             "{ \"username\": \"ada\" }",
             "{ \"premium\": true }",
-            "error: `user` is not defined",
+            "error: user is not defined",
             "{ \"$push\": { \"purchasedCourses\": ObjectId(\"64b7f0c2a1b2c3d4e5f60719\") } }",
             "{ \"username\": \"ada\" }",
             "{ \"premium\": true }",

@@ -150,7 +150,7 @@ impl Evaluator<'_> {
             ExprKind::Undefined => Ok(Bson::Undefined),
             ExprKind::Regex { pattern, flags } => self.regex(expr.span, pattern, flags),
             ExprKind::Ident(name) => self.resolver.resolve_name(name).ok_or_else(|| {
-                self.error(ErrorKind::UnknownIdentifier, expr.span, format!("`{name}` is not defined"))
+                self.error(ErrorKind::UnknownIdentifier, expr.span, format!("{name} is not defined"))
                     .with_hint("define it first with `const`, or put the value in quotes if you meant a string")
             }),
             ExprKind::Array(items) => {
@@ -843,7 +843,7 @@ mod tests {
             "{ type: String, required: true }",
             expect![[r#"Document({"type": String("<String>"), "required": Boolean(true)})"#]],
         );
-        check("{ who: nobody }", expect!["error 1:8 UnknownIdentifier: `nobody` is not defined"]);
+        check("{ who: nobody }", expect!["error 1:8 UnknownIdentifier: nobody is not defined"]);
         check(
             "req.nothing.deeper",
             expect!["error 1:1 NotConstant: TypeError: Cannot read properties of undefined (reading 'deeper')"],
