@@ -1,6 +1,7 @@
 //! `cargo xtask`: installs the pinned tools crudlab needs and runs the app (`serve`) or every check (`test`).
 
 mod bench;
+mod fuzz;
 mod tools;
 
 use std::io::{BufRead, BufReader, Write};
@@ -10,11 +11,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask <serve|test|tools|bench>
+const USAGE: &str = "usage: cargo xtask <serve|test|tools|bench|fuzz>
   serve   install what is missing (wasm32 target, trunk, wasm-bindgen-cli, wasm-opt), then `trunk serve`
   test    install what tests need (also Chromium, chromedriver, playwright-core), then run every check
   tools   only install what is missing, and say what was done
-  bench   crudlab vs mingo 7 natively and in headless Chromium (--quick: 10k only; --sizes 10000,100000)";
+  bench   crudlab vs mingo 7 natively and in headless Chromium (--quick: 10k only; --sizes 10000,100000)
+  fuzz    run every fuzz target for a time budget (--seconds N, default 60; or name targets)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(&root),
         Some("test") => test(&root),
         Some("bench") => bench::bench(&root, &args[1..]),
+        Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         Some("tools") => tools::ensure_build_tools(&root).and_then(|()| tools::ensure_test_tools(&root)),
         _ => {
             eprintln!("{USAGE}");
