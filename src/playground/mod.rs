@@ -233,26 +233,28 @@ impl Playground {
             raw_changes: ChangeSet::default(),
             mongoose_changes: ChangeSet::default(),
         };
-        for stmt in &program.statements {
-            let raw = self.raw.run_statement(source, stmt);
-            let mongoose = self.mongoose.run_statement(source, stmt);
-            let text = source.get(stmt.span.start..stmt.span.end).unwrap_or_default().to_string();
-            outcome.raw_changes.extend(&raw.changes());
-            outcome.mongoose_changes.extend(&mongoose.changes());
-            if self.is_declaration(stmt, &raw, &mongoose) && !self.prelude.contains(&text) {
-                self.prelude.push(text.clone());
-            }
-            outcome.statements.push(StatementPair { text, raw, mongoose });
-        }
         let changed_documents = |changes: &ChangeSet| {
             changes
                 .entries
                 .iter()
                 .any(|(_, _, c)| matches!(c, Change::Inserted { .. } | Change::Updated { .. } | Change::Deleted { .. }))
         };
-        if changed_documents(&outcome.raw_changes) || changed_documents(&outcome.mongoose_changes) {
-            self.undo.push((outcome.raw_changes.clone(), outcome.mongoose_changes.clone()));
-            self.redo.clear();
+        for stmt in &program.statements {
+            let raw = self.raw.run_statement(source, stmt);
+            let mongoose = self.mongoose.run_statement(source, stmt);
+            let text = source.get(stmt.span.start..stmt.span.end).unwrap_or_default().to_string();
+            let (raw_changes, mongoose_changes) = (raw.changes(), mongoose.changes());
+            // Undo goes back one statement at a time (time travel), whatever the Run held.
+            if changed_documents(&raw_changes) || changed_documents(&mongoose_changes) {
+                self.undo.push((raw_changes.clone(), mongoose_changes.clone()));
+                self.redo.clear();
+            }
+            outcome.raw_changes.extend(&raw_changes);
+            outcome.mongoose_changes.extend(&mongoose_changes);
+            if self.is_declaration(stmt, &raw, &mongoose) && !self.prelude.contains(&text) {
+                self.prelude.push(text.clone());
+            }
+            outcome.statements.push(StatementPair { text, raw, mongoose });
         }
         Ok(outcome)
     }
@@ -331,8 +333,15 @@ impl Playground {
     /// Rolls a run back in one world after storage refused to persist it, so memory equals disk again.
     pub fn roll_back(&mut self, side: Side, changes: &ChangeSet) {
         let _ = crate::engine::revert::revert(&mut self.world_mut(side).cluster, changes);
-        // The undo entry of that run no longer describes memory.
-        self.undo.pop();
+        // The run's undo entries no longer describe memory on that side.
+        for entry in self.undo.iter_mut() {
+            let recorded = match side {
+                Side::Raw => &mut entry.0,
+                Side::Mongoose => &mut entry.1,
+            };
+            recorded.entries.retain(|e| !changes.entries.contains(e));
+            recorded.collections.retain(|c| !changes.collections.contains(c));
+        }
     }
 
     /// "Restart server": variables are dropped, the data comes back from the given clusters (reloaded from storage)
@@ -499,6 +508,18 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         playground.undo().unwrap();
         playground.run(r#"User.create({ username: "bob" })"#).unwrap();
         assert!(!playground.can_redo(), "a new run forks time: the undone future is gone");
+    }
+
+    #[test]
+    fn undo_goes_back_one_statement_at_a_time() {
+        let mut playground = Playground::new(true);
+        playground.run("db.n.insertOne({ a: 1 })\ndb.n.insertOne({ a: 2 })\ndb.n.find()").unwrap();
+        assert_eq!(count(&playground, Side::Raw, "n"), 2);
+        playground.undo().unwrap();
+        assert_eq!(count(&playground, Side::Raw, "n"), 1);
+        playground.undo().unwrap();
+        assert_eq!(count(&playground, Side::Raw, "n"), 0);
+        assert!(!playground.can_undo());
     }
 
     #[test]

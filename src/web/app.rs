@@ -441,7 +441,7 @@ pub fn app() -> Html {
                 state.dispatch(Action::ClearPanes);
                 state.dispatch(notice(
                     NoticeKind::Info,
-                    "Undone: the last run's changes were reverted in both databases.",
+                    "Undone: the last statement's changes were reverted in both databases.",
                 ));
                 if let Some(p) = playground.borrow().as_ref() {
                     state.dispatch(Action::Refreshed(snapshot(p)));
@@ -471,7 +471,7 @@ pub fn app() -> Html {
                 }
                 state.dispatch(Action::ClearPanes);
                 state
-                    .dispatch(notice(NoticeKind::Info, "Redone: the undone run's changes are back in both databases."));
+                    .dispatch(notice(NoticeKind::Info, "Redone: the undone statement's changes are back in both databases."));
                 if let Some(p) = playground.borrow().as_ref() {
                     state.dispatch(Action::Refreshed(snapshot(p)));
                 }
