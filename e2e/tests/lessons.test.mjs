@@ -33,6 +33,7 @@ test('lesson 1 from the first screen to done, with a restart and a reload', asyn
   await ready(page);
   await page.getByTestId('start-first-lesson').click();
   await page.getByTestId('step-title').waitFor();
+  await page.getByTestId('step-title').waitFor();
   assert.match(await page.getByTestId('step-title').innerText(), /Step 1 of 3: Store a user/);
   assert.equal(await page.getByTestId('editor').inputValue(), 'const ada = await db.users.insertOne({ username: "" })');
   await run(page);
@@ -56,6 +57,7 @@ test('lesson 1 from the first screen to done, with a restart and a reload', asyn
   await run(page, 'ada');
   assert.match(await page.getByTestId('check').innerText(), /Step done/);
   await page.getByTestId('lesson-close').click();
+  await page.getByText('Back to the playground').first().waitFor();
   assert.match(await page.getByTestId('lesson-01-what-is-a-database').innerText(), /done/);
   await screenshot(page, 'lesson-list-done');
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
@@ -71,6 +73,31 @@ User.create({})`);
   await page.getByTestId('pane-mongoose').getByText('Which lesson explains this').click();
   await page.getByTestId('lesson-05-schemaless-vs-strict').getByText('explains your error').waitFor();
   await screenshot(page, 'lesson-suggested-by-error');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('a lesson has its own data: the playground keeps its documents; lesson 5 completed by typing', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1440, height: 1000 });
+  page.on('dialog', (dialog) => dialog.accept());
+  await ready(page);
+  await run(page, 'db.notes.insertOne({ text: "mine" })');
+  await page.getByTestId('lesson-05-schemaless-vs-strict').getByRole('button').click();
+  await page.getByTestId('step-title').waitFor();
+  await ready(page);
+  assert.equal(await page.getByTestId('coll-test-notes').count(), 0, 'the lesson works on its own data');
+  const steps = (await page.getByTestId('step-title').innerText()).match(/of (\d+)/)[1];
+  for (let i = 0; i < Number(steps); i += 1) {
+    await page.getByTestId('solution').click();
+    await run(page);
+    await page.getByTestId('check').getByText('Step done').waitFor({ timeout: 10000 });
+    if (i === 2) await screenshot(page, 'lesson-5-validation');
+    if (i + 1 < Number(steps)) await page.getByTestId('next-step').click();
+  }
+  await page.getByTestId('lesson-close').click();
+  await page.getByTestId('coll-test-notes').waitFor({ timeout: 10000 });
+  assert.match(await page.getByTestId('coll-test-notes').innerText(), /notes\s+1\s+1/, 'the playground data is back');
+  assert.match(await page.getByTestId('lesson-05-schemaless-vs-strict').innerText(), /done/);
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });

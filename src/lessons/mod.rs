@@ -18,7 +18,7 @@ pub const BUNDLED: [(&str, &str); 8] = [
     ("05-schemaless-vs-strict.toml", include_str!("../../lessons/05-schemaless-vs-strict.toml")),
     ("06-relationships.toml", include_str!("../../lessons/06-relationships.toml")),
     ("07-jargon.toml", include_str!("../../lessons/07-jargon.toml")),
-    ("08-where-next.toml", include_str!("../../lessons/08-where-next.toml")),
+    ("08-capstone.toml", include_str!("../../lessons/08-capstone.toml")),
 ];
 
 /// Every bundled lesson, parsed; a lesson file that does not parse is reported instead (tests keep that list empty).
@@ -44,6 +44,9 @@ pub struct Progress {
     pub hints_shown: usize,
     /// Steps whose check passed.
     pub passed: Vec<usize>,
+    /// The student's code per step (`(step, code)`), so coming back to a step shows what they wrote.
+    #[serde(default)]
+    pub code: Vec<(usize, String)>,
 }
 
 impl Progress {
@@ -67,6 +70,23 @@ impl Progress {
             self.passed.push(step);
             self.passed.sort_unstable();
         }
+    }
+
+    /// Remembers the student's code for the open step.
+    pub fn remember_code(&mut self, code: &str) {
+        let step = self.step;
+        self.code.retain(|(s, _)| *s != step);
+        self.code.push((step, code.to_string()));
+    }
+
+    /// The code to show for the open step: what the student wrote there, else the step's starter.
+    pub fn code_for(&self, lesson: &Lesson) -> String {
+        self.code
+            .iter()
+            .find(|(s, _)| *s == self.step)
+            .map(|(_, code)| code.clone())
+            .or_else(|| lesson.steps.get(self.step).map(|step| step.starter.clone()))
+            .unwrap_or_default()
     }
 
     pub fn is_complete(&self, lesson: &Lesson) -> bool {
@@ -169,6 +189,62 @@ pub fn seed(playground: &mut Playground, lesson: &Lesson) {
     }
 }
 
+/// One step's replay: its name (`04-crud step 3`) and why it failed, if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepVerdict {
+    pub name: String,
+    pub failure: Option<String>,
+}
+
+/// Replays a lesson step by step in fresh deterministic worlds: every piece of code parses (checked when the file
+/// was read), the starter alone does not pass the check (unless the step says so), and the solution passes it.
+pub fn verify(lesson: &Lesson) -> Vec<StepVerdict> {
+    let mut verdicts = Vec::new();
+    let mut playground = start(lesson, true);
+    for (index, step) in lesson.steps.iter().enumerate() {
+        let name = format!("{} step {}", lesson.id, index + 1);
+        let mut failure = None;
+        if !step.starter_passes && step.action.is_none() {
+            // The starter runs in a copy of the worlds, so it cannot disturb the replay.
+            let mut scratch = Playground::from_clusters(
+                playground.world(Side::Raw).cluster.clone(),
+                playground.world(Side::Mongoose).cluster.clone(),
+                true,
+            );
+            scratch.replay_prelude(playground.prelude());
+            let outcome = scratch.run(&step.starter).ok();
+            if check_step(&mut scratch, step, outcome.as_ref()).passed() {
+                failure = Some("the starter alone passes the check".to_string());
+            }
+        }
+        let outcome = match playground.run(&step.solution) {
+            Ok(outcome) => Some(outcome),
+            Err(error) => {
+                verdicts.push(StepVerdict {
+                    name,
+                    failure: Some(format!("the solution does not parse: {}", error.message)),
+                });
+                continue;
+            }
+        };
+        let outcome = match step.action {
+            Some(StepAction::Restart) => {
+                let raw = playground.world(Side::Raw).cluster.clone();
+                let mongoose = playground.world(Side::Mongoose).cluster.clone();
+                playground.restart(raw, mongoose);
+                None
+            }
+            None => outcome,
+        };
+        let result = check_step(&mut playground, step, outcome.as_ref());
+        if !result.passed() {
+            failure = Some(format!("the solution does not pass: {result:?}"));
+        }
+        verdicts.push(StepVerdict { name, failure });
+    }
+    verdicts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,54 +259,14 @@ mod tests {
         assert_eq!(ids.len(), lessons.len(), "lesson ids are unique");
     }
 
-    /// Replays a lesson: for each step, the starter alone must not pass (unless marked), the solution must.
-    fn replay(lesson: &Lesson) -> Vec<String> {
-        let mut failures = Vec::new();
-        let mut playground = start(lesson, true);
-        for (index, step) in lesson.steps.iter().enumerate() {
-            let number = index + 1;
-            if !step.starter_passes && step.action.is_none() {
-                // The starter runs in a copy of the worlds, so it cannot disturb the replay.
-                let mut scratch = Playground::from_clusters(
-                    playground.world(Side::Raw).cluster.clone(),
-                    playground.world(Side::Mongoose).cluster.clone(),
-                    true,
-                );
-                scratch.replay_prelude(playground.prelude());
-                let outcome = scratch.run(&step.starter).ok();
-                if check_step(&mut scratch, step, outcome.as_ref()).passed() {
-                    failures.push(format!("{}: step {number}: the starter alone passes the check", lesson.id));
-                }
-            }
-            let outcome = match playground.run(&step.solution) {
-                Ok(outcome) => Some(outcome),
-                Err(error) => {
-                    failures
-                        .push(format!("{}: step {number}: the solution does not parse: {}", lesson.id, error.message));
-                    continue;
-                }
-            };
-            let outcome = match step.action {
-                Some(StepAction::Restart) => {
-                    let raw = playground.world(Side::Raw).cluster.clone();
-                    let mongoose = playground.world(Side::Mongoose).cluster.clone();
-                    playground.restart(raw, mongoose);
-                    None
-                }
-                None => outcome,
-            };
-            let result = check_step(&mut playground, step, outcome.as_ref());
-            if !result.passed() {
-                failures.push(format!("{}: step {number}: the solution does not pass: {result:?}", lesson.id));
-            }
-        }
-        failures
-    }
-
     #[test]
     fn every_solution_passes_and_no_starter_does() {
         let (lessons, _) = bundled();
-        let failures: Vec<String> = lessons.iter().flat_map(replay).collect();
+        let failures: Vec<String> = lessons
+            .iter()
+            .flat_map(verify)
+            .filter_map(|step| step.failure.map(|why| format!("{}: {why}", step.name)))
+            .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 

@@ -79,7 +79,7 @@ async fn load_worlds(stores: &Stores, generator: Generator) -> Result<(Cluster, 
     for side in Side::BOTH {
         let (mut cluster, skipped) = stores.load(side).await.map_err(|e| e.to_string())?;
         cluster.generator = generator.clone();
-        problems.extend(skipped.into_iter().map(|p| format!("{}: {p}", side.store_name())));
+        problems.extend(skipped.into_iter().map(|p| format!("{}: {p}", persistence::store_name(side))));
         clusters.push(cluster);
     }
     let mongoose = clusters.pop().unwrap_or_default();
@@ -97,9 +97,15 @@ fn check_open_lesson(
 ) -> Option<(Progress, (bool, String), Vec<String>)> {
     let mut progress = progress?;
     let lesson = lessons.iter().find(|l| l.id == progress.lesson)?;
+    if let Some(outcome) = outcome {
+        progress.remember_code(&outcome.source);
+    }
     let step = lesson.steps.get(progress.step)?;
     // A step that asks for a restart is checked after the restart, not after a Run.
     if (step.action == Some(StepAction::Restart)) == outcome.is_some() {
+        let mut saved = persistence::SavedLessons::load();
+        saved.remember(&progress);
+        saved.save();
         return None;
     }
     let result = check_step(playground, step, outcome);
@@ -119,13 +125,52 @@ fn check_open_lesson(
     Some((progress, check, saved.completed))
 }
 
+/// Leaves the lesson's worlds: reopens the playground's stores, reloads its data and its declarations.
+async fn back_to_playground(
+    state: &UseReducerHandle<AppState>,
+    playground: &Shared<Playground>,
+    stores: &Shared<Stores>,
+) {
+    persistence::set_space(persistence::Space::Playground);
+    let deterministic = deterministic_requested();
+    let generator = page_generator(deterministic);
+    let opened = match Stores::open().await {
+        Ok(opened) => opened,
+        Err(e) => {
+            state.dispatch(notice(NoticeKind::Error, format!("Could not reopen the playground's data: {e}")));
+            return;
+        }
+    };
+    match load_worlds(&opened, generator).await {
+        Ok((raw, mongoose, _)) => {
+            let mut world = Playground::from_clusters(raw, mongoose, deterministic);
+            world.replay_prelude(&persistence::saved_prelude());
+            state.dispatch(Action::ClearPanes);
+            state.dispatch(Action::Edit(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
+            state.dispatch(Action::Refreshed(snapshot(&world)));
+            state.dispatch(notice(NoticeKind::Info, "Back to the playground and its own data."));
+            *stores.borrow_mut() = Some(opened);
+            *playground.borrow_mut() = Some(world);
+        }
+        Err(e) => state.dispatch(notice(NoticeKind::Error, format!("Could not load the playground's data: {e}"))),
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(|| AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
+    let state = use_reducer(|| {
+        // A lesson left open works on its own data: pick the space before anything is loaded.
+        if persistence::SavedLessons::load().open.is_some() {
+            persistence::set_space(persistence::Space::Lesson);
+        }
+        AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string()))
+    });
     let playground: Shared<Playground> = use_mut_ref(|| None);
     let stores: Shared<Stores> = use_mut_ref(|| None);
     let tab = use_memo((), |_| format!("tab-{}", js_sys::Math::random()));
     let lessons = use_memo((), |_| crate::lessons::bundled().0);
+    // Reset inside a lesson restarts the lesson; the callback is defined further down, so it is handed over here.
+    let lesson_restart_slot: Rc<RefCell<Option<Callback<String>>>> = use_mut_ref(|| None);
 
     // Start-up: open both stores and load everything once; the engine then runs in memory.
     {
@@ -296,7 +341,7 @@ pub fn app() -> Html {
                                 }
                                 state.dispatch(notice(
                                     NoticeKind::Error,
-                                    format!("{}: {error}. The change was undone in memory, so nothing is lost or half-saved.", side.store_name()),
+                                    format!("{}: {error}. The change was undone in memory, so nothing is lost or half-saved.", persistence::store_name(side)),
                                 ));
                             }
                         }
@@ -394,7 +439,12 @@ pub fn app() -> Html {
 
     let reset = {
         let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        let restart_lesson = lesson_restart_slot.clone();
         Callback::from(move |_| {
+            if let (Some(progress), Some(restart)) = (state.lesson.clone(), restart_lesson.borrow().clone()) {
+                restart.emit(progress.lesson);
+                return;
+            }
             let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
             spawn_local(async move {
                 let deterministic = deterministic_requested();
@@ -470,8 +520,10 @@ pub fn app() -> Html {
                     persistence::announce_write(&tab);
                 }
                 state.dispatch(Action::ClearPanes);
-                state
-                    .dispatch(notice(NoticeKind::Info, "Redone: the undone statement's changes are back in both databases."));
+                state.dispatch(notice(
+                    NoticeKind::Info,
+                    "Redone: the undone statement's changes are back in both databases.",
+                ));
                 if let Some(p) = playground.borrow().as_ref() {
                     state.dispatch(Action::Refreshed(snapshot(p)));
                 }
@@ -530,6 +582,7 @@ pub fn app() -> Html {
                 state.dispatch(Action::Edit(code.to_string()));
             };
             let find = |id: &str| lessons.iter().find(|l| l.id == id).cloned();
+            let restarting = matches!(action, LessonAction::Restart(_));
             match action {
                 LessonAction::LoadCode(code) => load_code(&code),
                 LessonAction::RevealHint | LessonAction::GoTo(_) => {
@@ -539,9 +592,7 @@ pub fn app() -> Html {
                         LessonAction::RevealHint => progress.reveal_hint(&lesson),
                         LessonAction::GoTo(step) => {
                             progress.go_to(step, &lesson);
-                            if let Some(step) = lesson.steps.get(progress.step) {
-                                load_code(&step.starter);
-                            }
+                            load_code(&progress.code_for(&lesson));
                         }
                         _ => {}
                     }
@@ -555,27 +606,66 @@ pub fn app() -> Html {
                     saved.open = None;
                     saved.save();
                     state.dispatch(Action::Lesson(None));
+                    if persistence::space() == persistence::Space::Lesson {
+                        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+                        spawn_local(async move {
+                            back_to_playground(&state, &playground, &stores).await;
+                        });
+                    }
                 }
-                LessonAction::Start(id) => {
+                LessonAction::Start(id) | LessonAction::Restart(id) => {
                     let Some(lesson) = find(&id) else { return };
-                    let confirmed = web_sys::window()
-                        .and_then(|w| {
-                            w.confirm_with_message(&format!(
-                                "Start \"{}\"? Both databases are emptied and filled with the lesson's data.",
-                                lesson.title
-                            ))
-                            .ok()
-                        })
-                        .unwrap_or(false);
-                    if !confirmed {
-                        return;
+                    let saved = persistence::SavedLessons::load();
+                    // Reopening the lesson whose data is kept resumes it; anything else starts from the seed.
+                    let resume = !restarting && saved.data_of.as_deref() == Some(id.as_str());
+                    if !resume {
+                        let confirmed = web_sys::window()
+                            .and_then(|w| {
+                                w.confirm_with_message(&format!(
+                                    "Start \"{}\" from the beginning with the lesson's own data? (Your playground's data is kept.)",
+                                    lesson.title
+                                ))
+                                .ok()
+                            })
+                            .unwrap_or(false);
+                        if !confirmed {
+                            return;
+                        }
                     }
                     let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
                     spawn_local(async move {
                         let deterministic = deterministic_requested();
-                        let fresh = crate::lessons::start(&lesson, deterministic);
-                        let opened = stores.borrow().clone();
-                        if let Some(opened) = opened {
+                        persistence::set_space(persistence::Space::Lesson);
+                        let opened = match Stores::open().await {
+                            Ok(opened) => opened,
+                            Err(e) => {
+                                persistence::set_space(persistence::Space::Playground);
+                                state.dispatch(notice(
+                                    NoticeKind::Error,
+                                    format!("Could not open the lesson's data: {e}"),
+                                ));
+                                return;
+                            }
+                        };
+                        let mut saved = persistence::SavedLessons::load();
+                        let mut progress = saved.progress_of(&lesson);
+                        let world = if resume {
+                            match load_worlds(&opened, page_generator(deterministic)).await {
+                                Ok((raw, mongoose, _)) => {
+                                    let mut resumed = Playground::from_clusters(raw, mongoose, deterministic);
+                                    resumed.replay_prelude(&persistence::saved_prelude());
+                                    resumed
+                                }
+                                Err(e) => {
+                                    state.dispatch(notice(
+                                        NoticeKind::Error,
+                                        format!("Could not load the lesson's data: {e}"),
+                                    ));
+                                    return;
+                                }
+                            }
+                        } else {
+                            let fresh = crate::lessons::start(&lesson, deterministic);
                             for side in Side::BOTH {
                                 if let Err(e) = opened.replace(side, &fresh.world(side).cluster).await {
                                     state.dispatch(notice(
@@ -585,32 +675,44 @@ pub fn app() -> Html {
                                     return;
                                 }
                             }
-                        }
-                        persistence::save_prelude(fresh.prelude());
-                        let mut saved = persistence::SavedLessons::load();
-                        let mut progress = saved.progress_of(&lesson);
-                        progress.go_to(0, &lesson);
+                            persistence::save_prelude(fresh.prelude());
+                            progress = crate::lessons::Progress::new(&lesson);
+                            fresh
+                        };
                         saved.open = Some(lesson.id.clone());
+                        saved.data_of = Some(lesson.id.clone());
                         saved.remember(&progress);
                         saved.save();
-                        if let Some(step) = lesson.steps.first() {
-                            persistence::save_editor(&step.starter);
-                            state.dispatch(Action::Edit(step.starter.clone()));
-                        }
+                        let code = progress.code_for(&lesson);
+                        persistence::save_editor(&code);
+                        state.dispatch(Action::Edit(code));
                         state.dispatch(Action::ClearPanes);
                         state.dispatch(Action::SuggestLesson(None));
-                        state.dispatch(Action::Refreshed(snapshot(&fresh)));
+                        state.dispatch(Action::Refreshed(snapshot(&world)));
                         state.dispatch(Action::Lesson(Some(progress)));
                         state.dispatch(notice(
                             NoticeKind::Info,
-                            format!("Lesson \"{}\" started with its own data.", lesson.title),
+                            if resume {
+                                format!(
+                                    "Lesson \"{}\" resumed with its own data; your playground's data is kept apart.",
+                                    lesson.title
+                                )
+                            } else {
+                                format!(
+                                    "Lesson \"{}\" started with its own data; your playground's data is kept apart.",
+                                    lesson.title
+                                )
+                            },
                         ));
-                        *playground.borrow_mut() = Some(fresh);
+                        *stores.borrow_mut() = Some(opened);
+                        *playground.borrow_mut() = Some(world);
                     });
                 }
             }
         })
     };
+
+    *lesson_restart_slot.borrow_mut() = Some(lesson_action.reform(LessonAction::Restart));
 
     let data_open = use_state(|| false);
     let data_fns = {
@@ -675,7 +777,7 @@ pub fn app() -> Html {
                 }
                 state.dispatch(notice(
                     NoticeKind::Info,
-                    format!("Imported into {}: {}", side.store_name(), plan.summary().join("; ")),
+                    format!("Imported into {}: {}", persistence::store_name(side), plan.summary().join("; ")),
                 ));
                 if let Some(p) = playground.borrow().as_ref() {
                     state.dispatch(Action::Refreshed(snapshot(p)));

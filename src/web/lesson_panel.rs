@@ -8,8 +8,10 @@ use yew::prelude::*;
 /// What the panel can ask the app to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LessonAction {
-    /// Open a lesson (resetting both databases to its seed).
+    /// Open a lesson: resume it if its data is kept, else start from its seed in its own worlds.
     Start(String),
+    /// Start the open lesson again from its seed.
+    Restart(String),
     /// Put code into the editor (starter or solution).
     LoadCode(String),
     RevealHint,
@@ -71,7 +73,11 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
         <section class="lesson-panel open" data-testid="lesson-panel" aria-label={format!("Lesson: {}", lesson.title)}>
             <div class="lesson-head">
                 <h2>{ &lesson.title }</h2>
-                <button type="button" class="link" onclick={emit(LessonAction::Close)} data-testid="lesson-close">{ "All lessons" }</button>
+                <span>
+                    <button type="button" class="link" onclick={emit(LessonAction::Restart(lesson.id.clone()))} data-testid="lesson-restart">{ "Restart lesson" }</button>
+                    { " · " }
+                    <button type="button" class="link" onclick={emit(LessonAction::Close)} data-testid="lesson-close">{ "Back to the playground" }</button>
+                </span>
             </div>
             <p class="goal">{ &lesson.goal }</p>
             <ol class="steps" aria-label="Steps">

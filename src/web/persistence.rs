@@ -8,7 +8,43 @@ use crate::playground::Side;
 use crate::storage::codec::{self, LoadProblem};
 use crate::storage::indexeddb::IdbStore;
 use crate::storage::StorageError;
+use std::cell::Cell;
 use std::rc::Rc;
+
+/// Which data the page works on: the free playground, or the open lesson's own worlds (a lesson never touches the
+/// playground's data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    Playground,
+    Lesson,
+}
+
+thread_local! {
+    static SPACE: Cell<Space> = const { Cell::new(Space::Playground) };
+}
+
+pub fn space() -> Space {
+    SPACE.with(Cell::get)
+}
+
+pub fn set_space(space: Space) {
+    SPACE.with(|cell| cell.set(space));
+}
+
+/// The IndexedDB database of one world in the current space.
+pub fn store_name(side: Side) -> String {
+    match space() {
+        Space::Playground => side.store_name().to_string(),
+        Space::Lesson => format!("{}-lesson", side.store_name()),
+    }
+}
+
+fn keyed(key: &str) -> String {
+    match space() {
+        Space::Playground => key.to_string(),
+        Space::Lesson => format!("{key}.lesson"),
+    }
+}
 
 /// The two worlds' stores.
 #[derive(Clone)]
@@ -19,8 +55,8 @@ pub struct Stores {
 
 impl Stores {
     pub async fn open() -> Result<Self, StorageError> {
-        let raw = IdbStore::open(Side::Raw.store_name()).await?;
-        let mongoose = IdbStore::open(Side::Mongoose.store_name()).await?;
+        let raw = IdbStore::open(&store_name(Side::Raw)).await?;
+        let mongoose = IdbStore::open(&store_name(Side::Mongoose)).await?;
         Ok(Self { raw: Rc::new(raw), mongoose: Rc::new(mongoose) })
     }
 
@@ -79,25 +115,25 @@ fn local_storage() -> Option<web_sys::Storage> {
 /// The program's declarations saved by the last session (schemas, models, functions).
 pub fn saved_prelude() -> Vec<String> {
     local_storage()
-        .and_then(|storage| storage.get_item(PRELUDE_KEY).ok().flatten())
+        .and_then(|storage| storage.get_item(&keyed(PRELUDE_KEY)).ok().flatten())
         .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
         .unwrap_or_default()
 }
 
 pub fn save_prelude(prelude: &[String]) {
     if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(prelude)) {
-        let _ = storage.set_item(PRELUDE_KEY, &text);
+        let _ = storage.set_item(&keyed(PRELUDE_KEY), &text);
     }
 }
 
 /// The editor's text, so a reload keeps what the student was typing.
 pub fn saved_editor() -> Option<String> {
-    local_storage().and_then(|storage| storage.get_item(EDITOR_KEY).ok().flatten())
+    local_storage().and_then(|storage| storage.get_item(&keyed(EDITOR_KEY)).ok().flatten())
 }
 
 pub fn save_editor(text: &str) {
     if let Some(storage) = local_storage() {
-        let _ = storage.set_item(EDITOR_KEY, text);
+        let _ = storage.set_item(&keyed(EDITOR_KEY), text);
     }
 }
 
@@ -146,6 +182,9 @@ const PROGRESS_KEY: &str = "crudlab.lessons";
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SavedLessons {
     pub open: Option<String>,
+    /// Which lesson's data the lesson stores hold (reopening that lesson resumes it).
+    #[serde(default)]
+    pub data_of: Option<String>,
     pub progress: Vec<crate::lessons::Progress>,
     pub completed: Vec<String>,
 }
