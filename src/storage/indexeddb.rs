@@ -99,3 +99,13 @@ impl IdbStore {
         Ok(value.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()).map(|array| array.to_vec()))
     }
 }
+
+impl super::Store for IdbStore {
+    fn apply_batch(&mut self, batch: &[RecordChange]) -> impl std::future::Future<Output = Result<(), StorageError>> {
+        IdbStore::apply(self, batch)
+    }
+
+    fn records(&self) -> impl std::future::Future<Output = Result<Vec<(String, Vec<u8>)>, StorageError>> {
+        self.load_all()
+    }
+}

@@ -74,3 +74,53 @@ mod tests {
         assert_eq!(store.load_all(), vec![("a".to_string(), b"1".to_vec())]);
     }
 }
+
+impl super::Store for MemoryStore {
+    fn apply_batch(&mut self, batch: &[RecordChange]) -> impl std::future::Future<Output = Result<(), StorageError>> {
+        std::future::ready(self.apply(batch))
+    }
+
+    fn records(&self) -> impl std::future::Future<Output = Result<Vec<(String, Vec<u8>)>, StorageError>> {
+        std::future::ready(Ok(self.load_all()))
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+    use crate::engine::generator::Generator;
+    use crate::storage::{codec, persist_or_roll_back};
+
+    /// Drives a future that is already complete (the in-memory backend never waits).
+    fn now<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut context) {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_batch_rolls_memory_back_so_memory_equals_storage() {
+        let mut playground = crate::playground::Playground::new(true);
+        let side = crate::playground::Side::Raw;
+        let mut store = MemoryStore::new();
+        let first = playground.run("db.users.insertOne({ username: 'ada' })").unwrap();
+        let mut cluster = playground.world(side).cluster.clone();
+        now(persist_or_roll_back(&mut store, &mut cluster, first.changes(side))).unwrap();
+        let second = playground.run("db.users.insertMany([{ username: 'alan' }, { username: 'grace' }])").unwrap();
+        let mut cluster = playground.world(side).cluster.clone();
+        store.fail_next_batch = Some("QuotaExceededError".into());
+        let error = now(persist_or_roll_back(&mut store, &mut cluster, second.changes(side))).unwrap_err();
+        assert_eq!(error.to_string(), "storage failed to commit transaction: QuotaExceededError");
+        let mut on_disk = crate::engine::database::Cluster::new(Generator::deterministic(1));
+        codec::load(&mut on_disk, &now(crate::storage::Store::records(&store)).unwrap());
+        let docs = |c: &crate::engine::database::Cluster| {
+            c.database("test").and_then(|db| db.collection("users")).map(|u| u.documents().cloned().collect::<Vec<_>>())
+        };
+        assert_eq!(docs(&cluster), docs(&on_disk));
+        assert_eq!(docs(&cluster).map(|d| d.len()), Some(1));
+    }
+}

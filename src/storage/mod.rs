@@ -32,6 +32,32 @@ impl fmt::Display for StorageError {
 
 impl std::error::Error for StorageError {}
 
+/// The one small interface every backend offers: apply a batch atomically, and read every record back in key order.
+/// Futures, because IndexedDB answers asynchronously; the in-memory backend answers at once.
+pub trait Store {
+    /// Writes every change of the batch, or none of them.
+    fn apply_batch(&mut self, batch: &[RecordChange]) -> impl std::future::Future<Output = Result<(), StorageError>>;
+    /// Every record, in key order.
+    fn records(&self) -> impl std::future::Future<Output = Result<Vec<(String, Vec<u8>)>, StorageError>>;
+}
+
+/// Persists one call's changes through any backend, rolling the cluster back when the backend refuses: memory and
+/// storage stay equal either way.
+pub async fn persist_or_roll_back<S: Store>(
+    store: &mut S,
+    cluster: &mut crate::engine::database::Cluster,
+    changes: &crate::engine::changes::ChangeSet,
+) -> Result<(), StorageError> {
+    let batch = codec::batch_for(cluster, changes);
+    match store.apply_batch(&batch).await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = crate::engine::revert::revert(cluster, changes);
+            Err(error)
+        }
+    }
+}
+
 /// One change in a batch: a record written or removed. A batch is applied all together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordChange {
