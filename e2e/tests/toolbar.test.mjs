@@ -136,3 +136,27 @@ test('export as Extended JSON and a mongosh script, import checked first and app
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('the editor completes schema fields in a model call and shows an operator reference on hover', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 900 });
+  await ready(page);
+  await run(page, MODEL);
+  const editor = page.getByTestId('editor');
+  await editor.fill('');
+  await editor.pressSequentially('User.find({ us');
+  await page.getByTestId('completion').waitFor();
+  assert.match(await page.getByTestId('completion').innerText(), /username/);
+  await editor.press('Tab');
+  assert.equal(await editor.inputValue(), 'User.find({ username');
+  await editor.fill('');
+  await editor.pressSequentially('db.users.find({ us');
+  assert.equal(await page.getByTestId('completion').count(), 0, 'the driver knows no schema: no field completion');
+  await editor.fill('db.users.find({ age: { $elemMatch: { a: 1 } } })');
+  const box = await page.locator('.editor-highlight .tok-operator').first().boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.getByTestId('operator-reference').waitFor({ timeout: 5000 });
+  assert.match(await page.getByTestId('operator-reference').innerText(), /\$elemMatch/);
+  await screenshot(page, 'editor-hover-reference');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

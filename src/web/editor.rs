@@ -87,6 +87,48 @@ fn overlay(text: &str, error: Option<&ParseError>) -> Html {
     html! { <>{ for nodes }</> }
 }
 
+/// The operator reference line for a word (`$elemMatch`), from the engine's registry.
+fn reference_of(word: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    crate::engine::operators::query_operators()
+        .iter()
+        .chain(crate::engine::update::update_operators().iter())
+        .find(|op| op.name == word)
+        .map(|op| (op.name, op.category, op.summary, op.example))
+}
+
+/// The word under the mouse: the textarea hides the highlighted copy below it, so the copy is asked for a moment
+/// (`caretRangeFromPoint` with the textarea let through) which character lies under the pointer.
+fn word_under_pointer(area: &HtmlTextAreaElement, x: i32, y: i32) -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let style = area.style();
+    let _ = style.set_property("pointer-events", "none");
+    // The copy itself ignores the pointer (so clicks reach the text area); let it answer for this one question.
+    let copy = area.previous_element_sibling().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(copy) = &copy {
+        let _ = copy.style().set_property("pointer-events", "auto");
+    }
+    // `caretRangeFromPoint` is Chromium's and WebKit's; browsers without it simply get no hover reference.
+    let range = js_sys::Reflect::get(&document, &"caretRangeFromPoint".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call2(&document, &x.into(), &y.into()).ok())
+        .and_then(|r| r.dyn_into::<web_sys::Range>().ok());
+    let _ = style.remove_property("pointer-events");
+    if let Some(copy) = &copy {
+        let _ = copy.style().remove_property("pointer-events");
+    }
+    let range = range?;
+    let text = range.start_container().ok()?.text_content()?;
+    let offset = usize::try_from(range.start_offset().ok()?).ok()?;
+    let chars: Vec<char> = text.chars().collect();
+    let is_word = |c: char| c.is_alphanumeric() || c == '$' || c == '_';
+    let at = offset.min(chars.len());
+    let start = chars[..at].iter().rposition(|c| !is_word(*c)).map_or(0, |i| i + 1);
+    let end = chars[at..].iter().position(|c| !is_word(*c)).map_or(chars.len(), |i| at + i);
+    let word: String = chars.get(start..end)?.iter().collect();
+    (!word.is_empty()).then_some(word)
+}
+
 /// The operator under the caret (`$elemMatch`), with its reference line.
 fn operator_at(text: &str, caret: usize) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
     let before = text.get(..caret.min(text.len()))?;
@@ -97,11 +139,7 @@ fn operator_at(text: &str, caret: usize) -> Option<(&'static str, &'static str, 
     if !word.starts_with('$') {
         return None;
     }
-    crate::engine::operators::query_operators()
-        .iter()
-        .chain(crate::engine::update::update_operators().iter())
-        .find(|op| op.name == word)
-        .map(|op| (op.name, op.category, op.summary, op.example))
+    reference_of(word)
 }
 
 #[function_component(Editor)]
@@ -110,6 +148,7 @@ pub fn editor(props: &EditorProps) -> Html {
     let history_position = use_state(|| None::<usize>);
     let popup = use_state(|| None::<Popup>);
     let caret = use_state(|| 0usize);
+    let hovered = use_state(|| None::<String>);
 
     let current_text = {
         let textarea = textarea.clone();
@@ -251,6 +290,20 @@ pub fn editor(props: &EditorProps) -> Html {
             pre.set_scroll_left(area.scroll_left());
         }
     });
+    let onmousemove = {
+        let (textarea, hovered) = (textarea.clone(), hovered.clone());
+        Callback::from(move |event: MouseEvent| {
+            let Some(area) = textarea.cast::<HtmlTextAreaElement>() else { return };
+            let word = word_under_pointer(&area, event.client_x(), event.client_y()).filter(|w| w.starts_with('$'));
+            if *hovered != word {
+                hovered.set(word);
+            }
+        })
+    };
+    let onmouseleave = {
+        let hovered = hovered.clone();
+        Callback::from(move |_: MouseEvent| hovered.set(None))
+    };
     let run_click = {
         let (on_run, current_text) = (props.on_run.clone(), current_text.clone());
         Callback::from(move |_: MouseEvent| on_run.emit(current_text()))
@@ -269,7 +322,8 @@ pub fn editor(props: &EditorProps) -> Html {
         });
     }
 
-    let reference = operator_at(&props.text, *caret);
+    // The operator under the mouse wins; otherwise the one at the caret.
+    let reference = hovered.as_deref().and_then(reference_of).or_else(|| operator_at(&props.text, *caret));
     html! {
         <section class="editor" aria-label="Command editor">
             <div class="editor-box">
@@ -288,6 +342,8 @@ pub fn editor(props: &EditorProps) -> Html {
                     {onkeyup}
                     onclick={onclick_caret}
                     {onscroll}
+                    {onmousemove}
+                    {onmouseleave}
                 />
                 if let Some(open) = (*popup).clone() {
                     <ul class="completion" role="listbox" data-testid="completion">
