@@ -158,13 +158,7 @@ async fn back_to_playground(
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(|| {
-        // A lesson left open works on its own data: pick the space before anything is loaded.
-        if persistence::SavedLessons::load().open.is_some() {
-            persistence::set_space(persistence::Space::Lesson);
-        }
-        AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string()))
-    });
+    let state = use_reducer(|| AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
     let playground: Shared<Playground> = use_mut_ref(|| None);
     let stores: Shared<Stores> = use_mut_ref(|| None);
     let tab = use_memo((), |_| format!("tab-{}", js_sys::Math::random()));
@@ -178,6 +172,17 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             persistence::apply_saved_theme();
             spawn_local(async move {
+                // Lesson progress lives in IndexedDB; a lesson left open works on its own data, so the space is
+                // chosen before anything else is loaded.
+                if let Err(error) = persistence::load_saved_lessons().await {
+                    state.dispatch(notice(NoticeKind::Warning, format!("Lesson progress could not be read: {error}")));
+                }
+                if persistence::SavedLessons::load().open.is_some() {
+                    persistence::set_space(persistence::Space::Lesson);
+                    if let Some(code) = persistence::saved_editor() {
+                        state.dispatch(Action::Edit(code));
+                    }
+                }
                 let deterministic = deterministic_requested();
                 let generator = page_generator(deterministic);
                 let mut loaded = match Stores::open().await {

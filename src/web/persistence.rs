@@ -185,22 +185,63 @@ pub struct SavedLessons {
     /// Which lesson's data the lesson stores hold (reopening that lesson resumes it).
     #[serde(default)]
     pub data_of: Option<String>,
+    /// Counts saves, so the newest copy wins when the page reads its progress back.
+    #[serde(default)]
+    pub revision: u64,
     pub progress: Vec<crate::lessons::Progress>,
     pub completed: Vec<String>,
 }
 
+thread_local! {
+    /// The lesson progress as last read from or written to IndexedDB; the page reads it synchronously.
+    static SAVED_LESSONS: std::cell::RefCell<SavedLessons> = std::cell::RefCell::new(SavedLessons::default());
+}
+
+/// The IndexedDB database holding lesson progress (one record, `lessons`, JSON).
+const PROGRESS_STORE: &str = "crudlab-progress";
+
+/// Reads the lesson progress from IndexedDB into the page (once, at start-up, before anything uses it).
+pub async fn load_saved_lessons() -> Result<(), StorageError> {
+    let store = IdbStore::open(PROGRESS_STORE).await?;
+    let bytes = store.get(PROGRESS_KEY).await?;
+    store.close();
+    let stored: SavedLessons = bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    // A save started just before a reload may not have reached IndexedDB; its synchronous mirror did.
+    let mirrored: SavedLessons = local_storage()
+        .and_then(|storage| storage.get_item(PROGRESS_KEY).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let newest = if mirrored.revision > stored.revision { mirrored } else { stored };
+    SAVED_LESSONS.with(|cell| *cell.borrow_mut() = newest);
+    Ok(())
+}
+
 impl SavedLessons {
     pub fn load() -> Self {
-        local_storage()
-            .and_then(|storage| storage.get_item(PROGRESS_KEY).ok().flatten())
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+        SAVED_LESSONS.with(|cell| cell.borrow().clone())
     }
 
+    /// Keeps the progress for the page at once and writes it to IndexedDB in its own transaction.
     pub fn save(&self) {
-        if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(self)) {
-            let _ = storage.set_item(PROGRESS_KEY, &text);
+        let mut saved = self.clone();
+        saved.revision = SAVED_LESSONS.with(|cell| cell.borrow().revision) + 1;
+        SAVED_LESSONS.with(|cell| *cell.borrow_mut() = saved.clone());
+        let Ok(bytes) = serde_json::to_vec(&saved) else { return };
+        if let (Some(storage), Ok(text)) = (local_storage(), std::str::from_utf8(&bytes)) {
+            let _ = storage.set_item(PROGRESS_KEY, text);
         }
+        wasm_bindgen_futures::spawn_local(async move {
+            let written = async {
+                let store = IdbStore::open(PROGRESS_STORE).await?;
+                let result =
+                    store.apply(&[crate::storage::RecordChange::Put { key: PROGRESS_KEY.into(), bytes }]).await;
+                store.close();
+                result
+            };
+            if let Err(error) = written.await {
+                web_sys::console::warn_1(&format!("lesson progress not saved: {error}").into());
+            }
+        });
     }
 
     /// The progress of a lesson, fresh if the student never opened it.
