@@ -101,3 +101,38 @@ test('a lesson has its own data: the playground keeps its documents; lesson 5 co
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('lesson 3: the browser is refused until the "Browser → database" switch is flipped', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1440, height: 1000 });
+  page.on('dialog', (dialog) => dialog.accept());
+  await ready(page);
+  await page.getByTestId('lesson-03-why-a-server').getByRole('button').click();
+  await page.getByTestId('step-title').waitFor();
+  await ready(page);
+  assert.equal(await page.getByTestId('access-server').getAttribute('aria-pressed'), 'true', 'the step opens through the server');
+  // Step 1 through the server: the declared function may reach the database.
+  await page.getByTestId('solution').click();
+  await run(page);
+  await page.getByTestId('check').getByText('Step done').waitFor({ timeout: 10000 });
+  await page.getByTestId('next-step').click();
+  await page.getByTestId('next-step').click();
+  assert.match(await page.getByTestId('step-title').innerText(), /Step 3 of \d+: What if the browser hit the database directly/);
+  await page.getByTestId('load-starter').click();
+  await run(page);
+  const refused = await page.getByTestId('pane-raw').innerText();
+  assert.match(refused, /The browser cannot reach the database: db\.posts\.deleteMany\(\.\.\.\) must run on the server/);
+  assert.match(await page.getByTestId('check').innerText(), /Not yet/);
+  assert.match(await page.getByTestId('coll-test-posts').innerText(), /posts\s+3\s+3/, 'nothing was deleted');
+  await screenshot(page, 'lesson-3-refused');
+  await page.getByTestId('access-direct').click();
+  assert.equal(await page.getByTestId('access-direct').getAttribute('aria-pressed'), 'true');
+  await run(page);
+  await page.getByTestId('check').getByText('Step done').waitFor({ timeout: 10000 });
+  assert.match(await page.getByTestId('pane-raw').innerText(), /deletedCount: 2/);
+  await screenshot(page, 'lesson-3-direct');
+  // The next step opens through the server again.
+  await page.getByTestId('next-step').click();
+  assert.equal(await page.getByTestId('access-server').getAttribute('aria-pressed'), 'true');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

@@ -1,6 +1,7 @@
 //! The lesson file format (TOML, one file per lesson, documented in `lessons/README.md`): parsing with errors that
 //! name the file, the step and the field, and the checks a lesson must pass before it is accepted.
 
+use crate::playground::DatabaseAccess;
 use serde::{Deserialize, Serialize};
 
 /// Which world a step's check runs in.
@@ -59,6 +60,25 @@ pub struct Step {
     pub starter_passes: bool,
     #[serde(default)]
     pub action: Option<StepAction>,
+    /// Shows the "Browser → database" switch in this step, in this position when the step opens: `"server"` (the
+    /// editor is the browser and must go through the program's functions) or `"direct"`.
+    #[serde(default)]
+    pub access: Option<DatabaseAccess>,
+    /// Where the solution needs the switch, when the student is meant to flip it (defaults to `access`).
+    #[serde(default)]
+    pub solution_access: Option<DatabaseAccess>,
+}
+
+impl Step {
+    /// The switch position the step opens with (no switch: the editor talks to the database, as mongosh does).
+    pub fn opening_access(&self) -> DatabaseAccess {
+        self.access.unwrap_or_default()
+    }
+
+    /// The switch position the solution runs with.
+    pub fn solution_access(&self) -> DatabaseAccess {
+        self.solution_access.or(self.access).unwrap_or_default()
+    }
 }
 
 /// A lesson file.
@@ -140,6 +160,13 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, LessonError> {
         if step.hints.len() > MAX_HINTS {
             return Err(error(number, Some("hints"), format!("at most {MAX_HINTS} hints, found {}", step.hints.len())));
         }
+        if step.solution_access.is_some() && step.access.is_none() {
+            return Err(error(
+                number,
+                Some("solution_access"),
+                "needs `access`: the switch must be shown before the student can flip it".into(),
+            ));
+        }
         for (name, code) in [("starter", &step.starter), ("solution", &step.solution), ("check", &step.check)] {
             if let Err(e) = crate::shell::parse(code) {
                 return Err(error(number, Some(name), format!("line {}: {}", e.span.line, e.message)));
@@ -201,6 +228,14 @@ notice = "The left pane."
             ),
             (GOOD.replace("goal = \"Insert a user.\"", "goal = \"  \""), "demo.toml, field `goal`: must not be empty"),
             (GOOD.replace("[[steps]]", "[[stepz]]"), "demo.toml: unknown field `stepz`"),
+            (
+                GOOD.replace("notice = \"The left pane.\"", "notice = \"x\"\nsolution_access = \"direct\""),
+                "demo.toml, step 1, field `solution_access`: needs `access`",
+            ),
+            (
+                GOOD.replace("notice = \"The left pane.\"", "notice = \"x\"\naccess = \"browser\""),
+                "demo.toml: unknown variant `browser`, expected `direct` or `server`",
+            ),
             (
                 GOOD.replace("both = \"db.users.deleteMany({})\"", "both = \"db.users.deleteMany({\""),
                 "demo.toml, field `seed.both`: line 1:",

@@ -185,7 +185,10 @@ pub fn start(lesson: &Lesson, deterministic: bool) -> Playground {
 /// Runs the lesson's seed in both worlds of an existing playground.
 pub fn seed(playground: &mut Playground, lesson: &Lesson) {
     if !lesson.seed.both.trim().is_empty() {
+        // The seed is the app's own data, written by the server whatever the lesson's switch says.
+        let access = std::mem::take(&mut playground.access);
         let _ = playground.run(&lesson.seed.both);
+        playground.access = access;
     }
 }
 
@@ -212,11 +215,27 @@ pub fn verify(lesson: &Lesson) -> Vec<StepVerdict> {
                 true,
             );
             scratch.replay_prelude(playground.prelude());
+            scratch.access = step.opening_access();
             let outcome = scratch.run(&step.starter).ok();
             if check_step(&mut scratch, step, outcome.as_ref()).passed() {
                 failure = Some("the starter alone passes the check".to_string());
             }
         }
+        if step.solution_access() != step.opening_access() {
+            // The student is meant to flip the switch: the solution must not pass without it.
+            let mut scratch = Playground::from_clusters(
+                playground.world(Side::Raw).cluster.clone(),
+                playground.world(Side::Mongoose).cluster.clone(),
+                true,
+            );
+            scratch.replay_prelude(playground.prelude());
+            scratch.access = step.opening_access();
+            let outcome = scratch.run(&step.solution).ok();
+            if check_step(&mut scratch, step, outcome.as_ref()).passed() {
+                failure = Some("the solution passes without flipping the switch".to_string());
+            }
+        }
+        playground.access = step.solution_access();
         let outcome = match playground.run(&step.solution) {
             Ok(outcome) => Some(outcome),
             Err(error) => {
@@ -248,6 +267,7 @@ pub fn verify(lesson: &Lesson) -> Vec<StepVerdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playground::DatabaseAccess;
 
     #[test]
     fn every_bundled_lesson_parses() {
@@ -268,6 +288,45 @@ mod tests {
             .filter_map(|step| step.failure.map(|why| format!("{}: {why}", step.name)))
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_step_that_needs_the_switch_is_verified_with_and_without_it() {
+        let lesson = |solution_access: &str, solution: &str| {
+            parse_lesson(
+                "switch.toml",
+                &format!(
+                    r#"
+id = "switch"
+title = "Switch"
+goal = "Flip it."
+[seed]
+both = "db.posts.insertOne({{ author: 'ada' }})"
+[[steps]]
+title = "Delete from the browser"
+explanation = "Flip the switch."
+starter = "db.posts.find()"
+check = "db.posts.countDocuments({{}}) === 0"
+access = "server"
+{solution_access}
+solution = "{solution}"
+notice = "Gone."
+"#
+                ),
+            )
+            .unwrap()
+        };
+        let from_the_browser = "db.posts.deleteMany({})";
+        let flipped = verify(&lesson("solution_access = \"direct\"", from_the_browser));
+        assert_eq!(flipped[0].failure, None, "the seed runs whatever the switch says; the solution flips it");
+        let not_flipped = verify(&lesson("", from_the_browser));
+        assert!(
+            not_flipped[0].failure.as_deref().is_some_and(|f| f.starts_with("the solution does not pass")),
+            "{not_flipped:?}"
+        );
+        let through_a_function = "function wipe() { return db.posts.deleteMany({}) }; wipe()";
+        let needless = verify(&lesson("solution_access = \"direct\"", through_a_function));
+        assert_eq!(needless[0].failure.as_deref(), Some("the solution passes without flipping the switch"));
     }
 
     #[test]

@@ -152,6 +152,19 @@ pub struct Playground {
     /// Runs undone, newest last, for redo; a new Run clears it (time travel forks).
     redo: Vec<(ChangeSet, ChangeSet)>,
     deterministic: bool,
+    /// Whether code typed in the editor (the browser) may call the database itself (lesson 3's switch).
+    pub access: DatabaseAccess,
+}
+
+/// Who may call the database: anyone (the playground) or only the program's functions, which play the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseAccess {
+    /// The editor talks to the database directly, as mongosh does (and as a browser would, if it could).
+    #[default]
+    Direct,
+    /// The editor is the browser: database calls must go through a declared function (the server's handler).
+    Server,
 }
 
 impl Playground {
@@ -178,6 +191,7 @@ impl Playground {
             undo: Vec::new(),
             redo: Vec::new(),
             deterministic,
+            access: DatabaseAccess::Direct,
         }
     }
 
@@ -239,6 +253,10 @@ impl Playground {
                 .iter()
                 .any(|(_, _, c)| matches!(c, Change::Inserted { .. } | Change::Updated { .. } | Change::Deleted { .. }))
         };
+        // Only what the student runs plays the browser; seeds, checks, explains and replays are the server's own.
+        let server_only = self.access == DatabaseAccess::Server;
+        self.raw.set_server_only(server_only);
+        self.mongoose.set_server_only(server_only);
         for stmt in &program.statements {
             let raw = self.raw.run_statement(source, stmt);
             let mongoose = self.mongoose.run_statement(source, stmt);
@@ -256,6 +274,8 @@ impl Playground {
             }
             outcome.statements.push(StatementPair { text, raw, mongoose });
         }
+        self.raw.set_server_only(false);
+        self.mongoose.set_server_only(false);
         Ok(outcome)
     }
 
@@ -355,8 +375,10 @@ impl Playground {
             .collect();
         let prelude = std::mem::take(&mut self.prelude);
         let history = std::mem::take(&mut self.history);
+        let access = self.access;
         *self = Self::from_clusters(raw, mongoose, self.deterministic);
         self.history = history;
+        self.access = access;
         let replayed = self.replay_prelude(&prelude);
         let mut restored = Vec::new();
         for side in Side::BOTH {
@@ -436,6 +458,37 @@ mod tests {
 
     const MODEL: &str = r#"const mongoose = require("mongoose")
 const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, required: true }, age: Number }))"#;
+
+    #[test]
+    fn through_the_server_the_editor_reaches_the_database_only_via_declared_functions() {
+        let mut playground = Playground::new(true);
+        playground.run(MODEL).unwrap();
+        playground.run(r#"db.posts.insertOne({ author: "ada" })"#).unwrap();
+        playground.access = DatabaseAccess::Server;
+        let refused = playground.run(r#"db.posts.deleteMany({ author: "ada" })"#).unwrap();
+        let error = refused.statements[0].raw.error.as_ref().expect("refused in the driver's pane");
+        assert_eq!(
+            error.message,
+            "The browser cannot reach the database: db.posts.deleteMany(...) must run on the server"
+        );
+        assert_eq!((error.span.start, error.span.end), (0, 38));
+        assert!(refused.statements[0].mongoose.error.is_some(), "refused in the Mongoose pane too");
+        for text in ["User.find({})", "db.getCollection(\"posts\").find()", "show collections", "db.dropDatabase()"] {
+            let outcome = playground.run(text).unwrap();
+            let message = outcome.statements[0].raw.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+            assert!(message.starts_with("The browser cannot reach the database"), "{text}: {message}");
+        }
+        assert_eq!(count(&playground, Side::Raw, "posts"), 1, "nothing was deleted");
+        let served = playground
+            .run("function wipe(author) { return db.posts.deleteMany({ author: author }) }\nwipe(\"ada\")")
+            .unwrap();
+        assert!(served.statements.iter().all(|s| s.raw.error.is_none()), "{:?}", served.statements[1].raw.error);
+        assert_eq!(count(&playground, Side::Raw, "posts"), 0, "the server's function reached the database");
+        // Lesson checks, explains and restarts are not the browser.
+        assert!(playground.world_mut(Side::Raw).run_source("db.posts.countDocuments({})").unwrap()[0].error.is_none());
+        playground.access = DatabaseAccess::Direct;
+        assert!(playground.run("db.posts.find()").unwrap().statements[0].raw.error.is_none());
+    }
 
     #[test]
     fn a_statement_runs_in_both_worlds() {

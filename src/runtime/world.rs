@@ -114,6 +114,9 @@ pub struct World {
     console: Vec<String>,
     calls: Vec<CallReport>,
     call_depth: usize,
+    /// Set while the editor plays the browser of a lesson's web app: database calls are refused unless they come
+    /// from a function the program declared (the server's code).
+    server_only: bool,
 }
 
 impl World {
@@ -127,7 +130,30 @@ impl World {
             console: Vec::new(),
             calls: Vec::new(),
             call_depth: 0,
+            server_only: false,
         }
+    }
+
+    /// Makes the typed code play the browser: it may call the program's functions (the server) but not the database.
+    pub fn set_server_only(&mut self, server_only: bool) {
+        self.server_only = server_only;
+    }
+
+    /// Refuses a database call typed directly into the "browser" while the database is reachable only via the server.
+    fn refuse_browser_access(&self, call: &str, span: Span) -> Result<(), RuntimeError> {
+        if !self.server_only || self.call_depth > 0 {
+            return Ok(());
+        }
+        Err(RuntimeError::script(
+            "Error",
+            span,
+            format!("The browser cannot reach the database: {call} must run on the server"),
+        )
+        .with_hint(
+            "Browsers speak HTTP, not MongoDB's wire protocol, and the database cannot tell which of your app's users \
+             is asking. Call a server function (like getFeed(req)), or flip \"Browser → database\" to \"directly\" to \
+             see what would happen if it could.",
+        ))
     }
 
     /// Binds a name to plain data, as a lesson binds `req` for a simulated Express request.
@@ -192,6 +218,7 @@ impl World {
                 Ok(Some(Printed::Text(format!("switched to db {}", argument.name))))
             }
             StmtKind::ShellCommand { command: ShellCommandKind::Show, argument } => {
+                self.refuse_browser_access(&format!("show {}", argument.name), stmt.span)?;
                 self.show(&argument.name, argument.span).map(|text| Some(Printed::Text(text)))
             }
             StmtKind::Expression(expr) => {
@@ -632,6 +659,7 @@ impl World {
                         format!("{method} needs {required} argument(s); see the operator reference.")
                     }));
                 }
+                self.refuse_browser_access(&format!("db.{collection}.{method}(...)"), span)?;
                 let pending = PendingCall {
                     target: Target::Collection(collection),
                     method: method.clone(),
@@ -681,6 +709,7 @@ impl World {
                     }
                     return Err(error);
                 }
+                self.refuse_browser_access(&format!("{model}.{method}(...)"), span)?;
                 let args = self.args_data(source, args)?;
                 Ok(Value::Pending(Box::new(PendingCall {
                     target: Target::Model(model),
@@ -757,6 +786,9 @@ impl World {
     }
 
     fn db_method(&mut self, source: &str, method: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        if method != "getCollection" {
+            self.refuse_browser_access(&format!("db.{method}(...)"), span)?;
+        }
         let args = self.args_data(source, args)?;
         match method {
             "getCollection" | "createCollection" => match args.first() {

@@ -315,9 +315,20 @@ pub fn app() -> Html {
         let lessons = lessons.clone();
         Callback::from(move |source: String| {
             persistence::save_editor(&source);
+            // The open step's "Browser → database" switch decides whether typed code may call the database itself.
+            let access = state
+                .lesson
+                .as_ref()
+                .and_then(|progress| {
+                    lessons.iter().find(|l| l.id == progress.lesson).and_then(|l| l.steps.get(progress.step))
+                })
+                .and_then(|step| step.access)
+                .map(|opening| state.access_override.unwrap_or(opening))
+                .unwrap_or_default();
             let outcome = {
                 let mut guard = playground.borrow_mut();
                 let Some(p) = guard.as_mut() else { return };
+                p.access = access;
                 p.run(&source)
             };
             let outcome = match outcome {
@@ -590,6 +601,7 @@ pub fn app() -> Html {
             let restarting = matches!(action, LessonAction::Restart(_));
             match action {
                 LessonAction::LoadCode(code) => load_code(&code),
+                LessonAction::SetAccess(access) => state.dispatch(Action::SetAccess(access)),
                 LessonAction::RevealHint | LessonAction::GoTo(_) => {
                     let Some(mut progress) = state.lesson.clone() else { return };
                     let Some(lesson) = find(&progress.lesson) else { return };
@@ -830,6 +842,7 @@ pub fn app() -> Html {
                         completed={state.completed.clone()}
                         check={state.lesson_check.clone()}
                         suggested={state.suggested_lesson.clone()}
+                        access_override={state.access_override}
                         on_action={lesson_action.clone()}
                     />
                     <Editor

@@ -2,6 +2,7 @@
 //! starter code, hints revealed one at a time, the solution, what to notice, and whether the step's check passed.
 
 use crate::lessons::{Lesson, Progress};
+use crate::playground::DatabaseAccess;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -16,6 +17,8 @@ pub enum LessonAction {
     LoadCode(String),
     RevealHint,
     GoTo(usize),
+    /// Flip the step's "Browser → database" switch.
+    SetAccess(DatabaseAccess),
     Close,
 }
 
@@ -29,6 +32,8 @@ pub struct LessonPanelProps {
     pub check: Option<(bool, String)>,
     /// A lesson the page was asked to show (`#lesson-<id>` links from error messages).
     pub suggested: Option<String>,
+    /// Where the student put the step's "Browser → database" switch, if they flipped it.
+    pub access_override: Option<DatabaseAccess>,
     pub on_action: Callback<LessonAction>,
 }
 
@@ -105,6 +110,9 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
                 }
                 <button type="button" onclick={emit(LessonAction::LoadCode(step.solution.clone()))} data-testid="solution">{ "Show solution" }</button>
             </div>
+            if let Some(opening) = step.access {
+                { access_switch(props.access_override.unwrap_or(opening), &props.on_action) }
+            }
             <ul class="hints">
                 { for step.hints.iter().take(progress.hints_shown).map(|hint| html! { <li>{ hint }</li> }) }
             </ul>
@@ -124,5 +132,37 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
                 <button type="button" disabled={progress.step + 1 >= count} onclick={emit(LessonAction::GoTo(progress.step + 1))} data-testid="next-step">{ "Next →" }</button>
             </div>
         </section>
+    }
+}
+
+/// The "Browser → database" switch: through the server (the editor plays the browser and may only call the
+/// program's functions) or directly (the browser holds a database connection, which no real browser can).
+fn access_switch(current: DatabaseAccess, on_action: &Callback<LessonAction>) -> Html {
+    let button = |access: DatabaseAccess, label: &'static str, testid: &'static str| {
+        let active = current == access;
+        let on_action = on_action.clone();
+        html! {
+            <button type="button" class={classes!("toggle", active.then_some("active"))} aria-pressed={active.to_string()}
+                data-testid={testid} onclick={Callback::from(move |_: MouseEvent| on_action.emit(LessonAction::SetAccess(access)))}>
+                { label }
+            </button>
+        }
+    };
+    let caption = match current {
+        DatabaseAccess::Server => {
+            "The editor is the browser: it may call your functions (the server), and only they reach the database."
+        }
+        DatabaseAccess::Direct => {
+            "The browser holds a database connection itself: nobody checks who is asking (no real browser can do this)."
+        }
+    };
+    html! {
+        <div class={classes!("access-switch", (current == DatabaseAccess::Direct).then_some("danger"))}
+            data-testid="access-switch" role="group" aria-label="Browser to database">
+            <span class="label">{ "Browser → database:" }</span>
+            { button(DatabaseAccess::Server, "through the server", "access-server") }
+            { button(DatabaseAccess::Direct, "directly", "access-direct") }
+            <span class="caption">{ caption }</span>
+        </div>
     }
 }

@@ -2,7 +2,7 @@
 //! The two worlds themselves live in the app's `Playground`; this holds what was computed from them for display.
 
 use crate::playground::view::{DatabaseNode, ModelNode, StatementView};
-use crate::playground::ModelSwitches;
+use crate::playground::{DatabaseAccess, ModelSwitches};
 use crate::shell::error::ParseError;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -54,6 +54,8 @@ pub struct AppState {
     pub completed: Rc<Vec<String>>,
     /// A lesson an error message pointed to.
     pub suggested_lesson: Option<String>,
+    /// Where the student put the open step's "Browser → database" switch (None: where the step opens it).
+    pub access_override: Option<DatabaseAccess>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             lesson_check: None,
             completed: Rc::new(Vec::new()),
             suggested_lesson: None,
+            access_override: None,
         }
     }
 }
@@ -110,6 +113,8 @@ pub enum Action {
     LessonChecked(Option<(bool, String)>),
     Completed(Vec<String>),
     SuggestLesson(Option<String>),
+    /// The student flipped the open step's "Browser → database" switch.
+    SetAccess(DatabaseAccess),
 }
 
 impl Reducible for AppState {
@@ -155,12 +160,14 @@ impl Reducible for AppState {
                     matches!((&next.lesson, &progress), (Some(a), Some(b)) if a.lesson == b.lesson && a.step == b.step);
                 if !same_step {
                     next.lesson_check = None;
+                    next.access_override = None;
                 }
                 next.lesson = progress;
             }
             Action::LessonChecked(check) => next.lesson_check = check,
             Action::Completed(ids) => next.completed = Rc::new(ids),
             Action::SuggestLesson(id) => next.suggested_lesson = id,
+            Action::SetAccess(access) => next.access_override = Some(access),
         }
         Rc::new(next)
     }
