@@ -267,7 +267,6 @@ pub fn verify(lesson: &Lesson) -> Vec<StepVerdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playground::DatabaseAccess;
 
     #[test]
     fn every_bundled_lesson_parses() {

@@ -16,7 +16,8 @@ const USAGE: &str = "usage: cargo xtask <serve|test|tools|bench|fuzz>
   test    install what tests need (also Chromium, chromedriver, playwright-core), then run every check
   tools   only install what is missing, and say what was done
   bench   crudlab vs mingo 7 natively and in headless Chromium (--quick: 10k only; --sizes 10000,100000)
-  fuzz    run every fuzz target for a time budget (--seconds N, default 60; or name targets)";
+  fuzz    run every fuzz target for a time budget (--seconds N, default 60; or name targets;
+          --coverage adds each target's line coverage)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
