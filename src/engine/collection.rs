@@ -200,8 +200,8 @@ impl Collection {
     }
 
     /// Chooses how to find the candidates of a filter: an index scan when a top-level equality or range predicate
-    /// falls on an index's first field, else a collection scan. Returns candidates in natural order.
-    fn candidates(&self, filter: &Filter) -> (Vec<u64>, Option<(String, FieldBounds)>, u64) {
+    /// falls on an index's first field, else a collection scan (`None`). Index candidates come in natural order.
+    fn index_candidates(&self, filter: &Filter) -> Option<(Vec<u64>, String, FieldBounds, u64)> {
         let predicates = filter.equality_and_ranges();
         let mut best: Option<(&Index, &FieldBounds, ScanResult)> = None;
         for (field, bounds) in &predicates {
@@ -218,37 +218,55 @@ impl Collection {
                 }
             }
         }
-        match best {
-            Some((index, bounds, scan)) => {
-                let mut records = scan.records;
-                records.sort_unstable();
-                (records, Some((index.name.clone(), bounds.clone())), scan.keys_examined)
-            }
-            None => (self.records.keys().copied().collect(), None, 0),
-        }
+        best.map(|(index, bounds, scan)| {
+            let mut records = scan.records;
+            records.sort_unstable();
+            (records, index.name.clone(), bounds.clone(), scan.keys_examined)
+        })
     }
 
     /// The records matching a filter, in natural order, with the plan used.
     pub fn matching_records(&self, filter: &Filter) -> MongoResult<(Vec<u64>, Plan)> {
-        self.matching_records_up_to(filter, usize::MAX)
+        let (matched, plan) = self.matching_up_to(filter, usize::MAX)?;
+        Ok((matched.into_iter().map(|(record, _)| record).collect(), plan))
     }
 
-    /// Like `matching_records`, stopping after `cap` matches (an unsorted find with a limit stops early, as
-    /// MongoDB's does: `findOne` examines documents only up to the first match).
-    fn matching_records_up_to(&self, filter: &Filter, cap: usize) -> MongoResult<(Vec<u64>, Plan)> {
-        let (candidates, index, keys_examined) = self.candidates(filter);
+    /// The matching records and their documents in natural order, stopping after `cap` matches (an unsorted find
+    /// with a limit stops early, as MongoDB's does: `findOne` examines documents only up to the first match).
+    fn matching_up_to(&self, filter: &Filter, cap: usize) -> MongoResult<(Vec<(u64, &Document)>, Plan)> {
         let mut matched = Vec::new();
         let mut docs_examined = 0;
-        for record in candidates {
-            if matched.len() >= cap {
-                break;
-            }
-            let Some(doc) = self.records.get(&record) else { continue };
+        let mut examine = |doc: &Document| -> MongoResult<bool> {
             docs_examined += 1;
-            if filter.try_matches(doc)? {
-                matched.push(record);
+            Ok(filter.try_matches(doc)?)
+        };
+        let (index, keys_examined) = match self.index_candidates(filter) {
+            Some((candidates, name, bounds, keys_examined)) => {
+                for record in candidates {
+                    if matched.len() >= cap {
+                        break;
+                    }
+                    let Some(doc) = self.records.get(&record) else { continue };
+                    if examine(doc)? {
+                        matched.push((record, doc));
+                    }
+                }
+                (Some((name, bounds)), keys_examined)
             }
-        }
+            None => {
+                // A collection scan walks the records in order: no lookup per document, which at 100k documents
+                // cost more than the matching itself (cache misses in the tree).
+                for (&record, doc) in &self.records {
+                    if matched.len() >= cap {
+                        break;
+                    }
+                    if examine(doc)? {
+                        matched.push((record, doc));
+                    }
+                }
+                (None, 0)
+            }
+        };
         let returned = matched.len() as u64;
         Ok((matched, Plan { index, keys_examined, docs_examined, returned }))
     }
@@ -263,18 +281,12 @@ impl Collection {
     pub fn find_refs(&self, filter: &Document, options: &FindOptions) -> MongoResult<Vec<&Document>> {
         let filter = Filter::compile(filter)?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-        let (records, _) = self.matching_records_up_to(&filter, match_cap(sort.as_ref(), options))?;
-        let matched: Vec<&Document> = records.iter().filter_map(|r| self.records.get(r)).collect();
-        let order: Vec<usize> = match &sort {
-            Some(sort) => sort.order(&matched),
-            None => (0..matched.len()).collect(),
-        };
-        let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
-        let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
-            0 => usize::MAX,
-            limit => limit,
-        };
-        Ok(order.into_iter().skip(skip).take(limit).filter_map(|index| matched.get(index).copied()).collect())
+        let (matched, _) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options))?;
+        let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
+        Ok(window(sort.as_ref(), &matched, options)
+            .into_iter()
+            .filter_map(|index| matched.get(index).copied())
+            .collect())
     }
 
     /// Like `find`, also returning the plan for `explain()`.
@@ -282,22 +294,11 @@ impl Collection {
         let filter = Filter::compile(filter)?;
         let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-        let (records, mut plan) = self.matching_records_up_to(&filter, match_cap(sort.as_ref(), options))?;
+        let (matched, mut plan) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options))?;
         // Sort references; copy (or project) only the documents the skip/limit window returns.
-        let matched: Vec<&Document> = records.iter().filter_map(|r| self.records.get(r)).collect();
-        let order: Vec<usize> = match &sort {
-            Some(sort) => sort.order(&matched),
-            None => (0..matched.len()).collect(),
-        };
-        let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
-        let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
-            0 => usize::MAX,
-            limit => limit,
-        };
-        let docs: Vec<Document> = order
+        let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
+        let docs: Vec<Document> = window(sort.as_ref(), &matched, options)
             .into_iter()
-            .skip(skip)
-            .take(limit)
             .filter_map(|index| matched.get(index).copied())
             .map(|doc| match &projection {
                 Some(projection) => projection.apply(doc),
@@ -317,8 +318,8 @@ impl Collection {
     /// `countDocuments(filter, { skip, limit })`.
     pub fn count_documents(&self, filter: &Document, skip: u64, limit: u64) -> MongoResult<u64> {
         let filter = Filter::compile(filter)?;
-        let (records, _) = self.matching_records(&filter)?;
-        let after_skip = (records.len() as u64).saturating_sub(skip);
+        let (matched, _) = self.matching_up_to(&filter, usize::MAX)?;
+        let after_skip = (matched.len() as u64).saturating_sub(skip);
         Ok(if limit == 0 { after_skip } else { after_skip.min(limit) })
     }
 
@@ -330,10 +331,9 @@ impl Collection {
     /// `distinct(field, filter)`: distinct values (array elements counted one by one), sorted as MongoDB returns them.
     pub fn distinct(&self, field: &str, filter: &Document) -> MongoResult<Vec<Bson>> {
         let filter = Filter::compile(filter)?;
-        let (records, _) = self.matching_records(&filter)?;
+        let (matched, _) = self.matching_up_to(&filter, usize::MAX)?;
         let mut values: Vec<Bson> = Vec::new();
-        for record in records {
-            let Some(doc) = self.records.get(&record) else { continue };
+        for (_, doc) in matched {
             for value in super::index::values_at(doc, field) {
                 if matches!(value, Bson::Null) && !has_path(doc, field) {
                     continue;
@@ -600,6 +600,21 @@ impl Collection {
 fn has_path(doc: &Document, dotted: &str) -> bool {
     let parts: Vec<String> = dotted.split('.').map(str::to_string).collect();
     super::path::get_single(doc, &parts).is_some()
+}
+
+/// The positions of the matched documents a find returns: sorted (only as far as skip + limit reaches), then the
+/// skip/limit window. A limit of 0 means none; a negative limit counts like its absolute value.
+fn window(sort: Option<&SortSpec>, matched: &[&Document], options: &FindOptions) -> Vec<usize> {
+    let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
+    let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
+        0 => usize::MAX,
+        limit => limit,
+    };
+    let order: Vec<usize> = match sort {
+        Some(sort) => sort.order_first(matched, skip.saturating_add(limit)),
+        None => (0..matched.len()).collect(),
+    };
+    order.into_iter().skip(skip).take(limit).collect()
 }
 
 /// The document with `_id` as its first field, generating an ObjectId when there is none (what the driver does).

@@ -153,23 +153,32 @@ impl SortSpec {
     /// The positions of `docs` in sorted order (stable), without moving or copying any document, so a find can sort
     /// references and copy only the documents it returns.
     pub fn order<D: std::borrow::Borrow<Document>>(&self, docs: &[D]) -> Vec<usize> {
+        self.order_first(docs, usize::MAX)
+    }
+
+    /// The first `wanted` positions of `order` (a sort with skip + limit needs no more): with a small limit the
+    /// rest is only partitioned away, not sorted. The result is exactly the prefix of the full, stable order.
+    pub fn order_first<D: std::borrow::Borrow<Document>>(&self, docs: &[D], wanted: usize) -> Vec<usize> {
         let mut positions: Vec<usize> = (0..docs.len()).collect();
         if self.natural == Some(Direction::Descending) {
             positions.reverse();
         }
         if self.keys.is_empty() {
+            positions.truncate(wanted);
             return positions;
         }
-        // Each document's keys are computed once rather than at every comparison.
-        let mut keyed: Vec<(Vec<SortKey>, usize)> = positions
+        // Each document's keys are computed once rather than at every comparison; the rank (place before sorting)
+        // breaks ties, which keeps the order stable however the elements are moved.
+        let mut keyed: Vec<(Vec<SortKey>, usize, usize)> = positions
             .into_iter()
             .filter_map(|index| {
                 let doc = docs.get(index)?.borrow();
-                let keys = self.keys.iter().map(|(path, direction)| sort_key(doc, path, *direction)).collect();
-                Some((keys, index))
+                Some((self.keys.iter().map(|(path, direction)| sort_key(doc, path, *direction)).collect(), index))
             })
+            .enumerate()
+            .map(|(rank, (keys, index))| (keys, index, rank))
             .collect();
-        keyed.sort_by(|(a, _), (b, _)| {
+        let compare = |(a, _, rank_a): &(Vec<SortKey>, usize, usize), (b, _, rank_b): &(Vec<SortKey>, usize, usize)| {
             for ((x, y), (_, direction)) in a.iter().zip(b.iter()).zip(&self.keys) {
                 let ordering = compare_keys(x, y);
                 let ordering = match direction {
@@ -180,9 +189,14 @@ impl SortSpec {
                     return ordering;
                 }
             }
-            Ordering::Equal
-        });
-        keyed.into_iter().map(|(_, index)| index).collect()
+            rank_a.cmp(rank_b)
+        };
+        if wanted < keyed.len() {
+            keyed.select_nth_unstable_by(wanted, compare);
+            keyed.truncate(wanted);
+        }
+        keyed.sort_unstable_by(compare);
+        keyed.into_iter().map(|(_, index, _)| index).collect()
     }
 }
 
@@ -249,6 +263,20 @@ mod tests {
         assert_eq!(order(doc! {"age": -1}, &people()), vec![2, 1, 6, 5, 3, 4]);
         assert_eq!(order(doc! {"age": -1, "_id": -1}, &people()), vec![2, 6, 1, 5, 4, 3]);
         assert_eq!(order(doc! {"p.t": 1}, &people()), vec![1, 2, 3, 4, 6, 5]);
+    }
+
+    #[test]
+    fn a_limited_sort_is_the_prefix_of_the_full_stable_sort() {
+        let docs = people();
+        for spec in [doc! {"age": 1}, doc! {"age": -1}, doc! {"tags": 1}, doc! {"p.t": -1, "_id": 1}, doc! {"$natural": -1}]
+        {
+            let sort = SortSpec::compile(&spec).unwrap();
+            let full = sort.order(&docs);
+            for wanted in 0..=docs.len() + 1 {
+                let expected: Vec<usize> = full.iter().copied().take(wanted).collect();
+                assert_eq!(sort.order_first(&docs, wanted), expected, "{spec} first {wanted}");
+            }
+        }
     }
 
     #[test]

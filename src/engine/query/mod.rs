@@ -435,7 +435,7 @@ fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<
             }
             // A top-level field reaches exactly one place: skip the general walk and its allocation.
             Subject::Doc(doc) if path.parts().len() == 1 => {
-                let value = path.parts().first().and_then(|field| doc.get(field));
+                let value = path.parts().first().and_then(|field| crate::engine::path::field(doc, field));
                 leaf.matches_reached(value, None, root)?
             }
             Subject::Doc(doc) => {
