@@ -487,18 +487,19 @@ impl Collection {
     /// Replaces the document of a record, keeping indexes right; fails (changing nothing) on a unique violation.
     pub fn replace_record(&mut self, record: u64, new_doc: Document) -> MongoResult<Change> {
         limits::check_document(&new_doc)?;
-        let Some(old) = self.records.get(&record).cloned() else {
-            return Err(MongoError::new(8, "UnknownError", "record vanished during the update"));
-        };
         for index in &self.indexes {
             index.check_unique(&self.namespace, record, &new_doc)?;
         }
+        let Some(slot) = self.records.get_mut(&record) else {
+            return Err(MongoError::new(8, "UnknownError", "record vanished during the update"));
+        };
+        // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
+        let old = std::mem::replace(slot, new_doc);
         for index in &mut self.indexes {
             index.remove(record, &old);
-            index.insert(record, &new_doc);
+            index.insert(record, slot);
         }
-        self.records.insert(record, new_doc.clone());
-        Ok(Change::Updated { record, before: old, after: new_doc })
+        Ok(Change::Updated { record, before: old, after: slot.clone() })
     }
 
     /// The document stored under a record.

@@ -268,7 +268,8 @@ mod tests {
     #[test]
     fn a_limited_sort_is_the_prefix_of_the_full_stable_sort() {
         let docs = people();
-        for spec in [doc! {"age": 1}, doc! {"age": -1}, doc! {"tags": 1}, doc! {"p.t": -1, "_id": 1}, doc! {"$natural": -1}]
+        for spec in
+            [doc! {"age": 1}, doc! {"age": -1}, doc! {"tags": 1}, doc! {"p.t": -1, "_id": 1}, doc! {"$natural": -1}]
         {
             let sort = SortSpec::compile(&spec).unwrap();
             let full = sort.order(&docs);
