@@ -238,7 +238,7 @@ impl Collection {
         let mut docs_examined = 0;
         let mut examine = |doc: &Document| -> MongoResult<bool> {
             docs_examined += 1;
-            Ok(filter.try_matches(doc)?)
+            filter.try_matches(doc)
         };
         let (index, keys_examined) = match self.index_candidates(filter) {
             Some((candidates, name, bounds, keys_examined)) => {
