@@ -46,7 +46,8 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let mut native = s(&["bench-native", "--data", "target/bench", "--out", "target/bench/native.json"]);
     native.extend(sizes.iter().cloned());
     run(root, &root.join("target/release/crudlab").to_string_lossy(), &native, "crudlab, natively")?;
-    let mut mingo = s(&["e2e/bench/mingo-bench.mjs"]);
+    // A million documents need more than Node's default heap (mingo copies them on insert).
+    let mut mingo = s(&["--max-old-space-size=12288", "e2e/bench/mingo-bench.mjs"]);
     mingo.extend(sizes.iter().cloned());
     run(root, "node", &mingo, "mingo 7.2.7 in Node, same data")?;
 
