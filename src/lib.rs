@@ -3,6 +3,7 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod conformance;
+pub mod dataset;
 pub mod engine;
 pub mod lessons;
 pub mod playground;

@@ -160,6 +160,13 @@ try {
   await page.waitForFunction(() => window.wasmBindings && window.wasmBindings.bench_idb_cold_load, null, { timeout: 30000 });
   const cold = await page.evaluate((n) => window.wasmBindings.bench_idb_cold_load(n), coldN);
   rows.push({ workload: 'browser_idb_cold_load', n: coldN, crudlab_ms: cold, mingo_ms: null });
+  // Record format: BSON bytes (what storage uses) against serde-wasm-bindgen objects, 10k users each way.
+  const formats = JSON.parse(await page.evaluate(() => window.wasmBindings.bench_record_formats(10000)));
+  for (const [format, f] of Object.entries(formats)) {
+    rows.push({ workload: `browser_idb_format_${format}_write`, n: 10000, crudlab_ms: f.write_ms, mingo_ms: null });
+    rows.push({ workload: `browser_idb_format_${format}_read`, n: 10000, crudlab_ms: f.read_ms, mingo_ms: null });
+    console.log(`record format ${format}: ${f.changed} of 10000 documents read back different${f.example ? `, e.g. ${f.example.slice(0, 400)}` : ''}`);
+  }
 
   // Run → both panes rendered, with 1,000 documents in the collection.
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 30000 });

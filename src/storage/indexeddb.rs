@@ -90,6 +90,28 @@ impl IdbStore {
         tx.commit().await.map_err(|e| StorageError::new("commit transaction", js_reason(e)))
     }
 
+    /// Writes arbitrary values (not records) in one transaction: the benchmark compares record formats with it.
+    #[cfg(feature = "bench-exports")]
+    pub async fn put_values(&self, values: Vec<(String, JsValue)>) -> Result<(), StorageError> {
+        let fail = |e| StorageError::new("write values", js_reason(e));
+        let tx = self.db.transaction(RECORDS_STORE).with_mode(TransactionMode::Readwrite).build().map_err(fail)?;
+        let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
+        for (key, value) in values {
+            store.put(value).with_key(key).primitive().map_err(fail)?;
+        }
+        tx.commit().await.map_err(|e| StorageError::new("commit transaction", js_reason(e)))
+    }
+
+    /// Every stored value in key order, as the browser hands it back.
+    #[cfg(feature = "bench-exports")]
+    pub async fn values(&self) -> Result<Vec<JsValue>, StorageError> {
+        let fail = |e| StorageError::new("read values", js_reason(e));
+        let tx = self.db.transaction(RECORDS_STORE).build().map_err(fail)?;
+        let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
+        let values = store.get_all::<JsValue>().primitive().map_err(fail)?.await.map_err(fail)?;
+        values.map(|value| value.map_err(fail)).collect()
+    }
+
     /// Reads one record's bytes.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let fail = |e| StorageError::new(format!("read record {key}"), js_reason(e));

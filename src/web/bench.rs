@@ -11,6 +11,7 @@ use crate::storage::indexeddb::IdbStore;
 use bson::Document;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 thread_local! {
     static COLLECTION: RefCell<Option<Collection>> = const { RefCell::new(None) };
@@ -174,4 +175,63 @@ pub async fn bench_idb_cold_load(expected: u32) -> Result<f64, JsValue> {
         return Err(js_error(format!("loaded {loaded} documents with {} problem(s)", problems.len())));
     }
     Ok(elapsed)
+}
+
+/// How to store a document in IndexedDB: the issue left the choice between BSON bytes and serde-wasm-bindgen
+/// objects to measurement. Writes `n` LinkedIn-like users (with a date, a double and a 64-bit integer) both ways,
+/// each in one transaction, reads them back and decodes them; returns, per format, the write and read times and how
+/// many documents came back different from what was written (as JSON).
+#[wasm_bindgen]
+pub async fn bench_record_formats(n: u32) -> Result<String, JsValue> {
+    let docs: Vec<Document> = crate::dataset::users(u64::from(n))
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut doc)| {
+            doc.insert("joined", bson::DateTime::from_millis(1_700_000_000_000 + i as i64));
+            doc.insert("balance", 1.0);
+            doc.insert("views", i64::from(n) * 1_000_000 + i as i64);
+            doc
+        })
+        .collect();
+    let mut report = serde_json::Map::new();
+    for format in ["bson_bytes", "serde_wasm_bindgen"] {
+        let store = IdbStore::open(&format!("crudlab-bench-{format}")).await.map_err(js_error)?;
+        store.clear().await.map_err(js_error)?;
+        let start = now();
+        let mut values = Vec::with_capacity(docs.len());
+        for (i, doc) in docs.iter().enumerate() {
+            let value: JsValue = match format {
+                "bson_bytes" => js_sys::Uint8Array::from(doc.to_vec().map_err(js_error)?.as_slice()).into(),
+                _ => serde_wasm_bindgen::to_value(doc).map_err(js_error)?,
+            };
+            values.push((format!("{i:08}"), value));
+        }
+        store.put_values(values).await.map_err(js_error)?;
+        let write_ms = now() - start;
+        let start = now();
+        let mut decoded = Vec::with_capacity(docs.len());
+        for value in store.values().await.map_err(js_error)? {
+            decoded.push(match format {
+                "bson_bytes" => {
+                    let bytes = value.dyn_into::<js_sys::Uint8Array>().map_err(|_| js_error("not bytes"))?.to_vec();
+                    Document::from_reader(bytes.as_slice()).map_err(js_error)?
+                }
+                _ => serde_wasm_bindgen::from_value::<Document>(value).map_err(js_error)?,
+            });
+        }
+        let read_ms = now() - start;
+        store.close();
+        let changed = docs.iter().zip(&decoded).filter(|(written, read)| written != read).count()
+            + docs.len().abs_diff(decoded.len());
+        let example = docs
+            .iter()
+            .zip(&decoded)
+            .find(|(written, read)| written != read)
+            .map(|(written, read)| format!("wrote {written} read {read}"));
+        report.insert(
+            format.to_string(),
+            serde_json::json!({ "write_ms": write_ms, "read_ms": read_ms, "changed": changed, "example": example }),
+        );
+    }
+    Ok(serde_json::Value::Object(report).to_string())
 }
