@@ -223,11 +223,13 @@ pub async fn bench_record_formats(n: u32) -> Result<String, JsValue> {
         store.close();
         let changed = docs.iter().zip(&decoded).filter(|(written, read)| written != read).count()
             + docs.len().abs_diff(decoded.len());
-        let example = docs
-            .iter()
-            .zip(&decoded)
-            .find(|(written, read)| written != read)
-            .map(|(written, read)| format!("wrote {written} read {read}"));
+        // The first field that came back different, with both values as BSON sees them (type included).
+        let example = docs.iter().zip(&decoded).find(|(written, read)| written != read).map(|(written, read)| {
+            written.iter().find(|(key, value)| read.get(key.as_str()) != Some(*value)).map_or_else(
+                || "the fields came back in another order".to_string(),
+                |(key, value)| format!("{key}: wrote {value:?}, read {:?}", read.get(key.as_str())),
+            )
+        });
         report.insert(
             format.to_string(),
             serde_json::json!({ "write_ms": write_ms, "read_ms": read_ms, "changed": changed, "example": example }),
