@@ -39,3 +39,39 @@ test('the shell is legible at 1920x1080', async () => {
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('keyboard only: reach the editor, run a command, open the first lesson', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 720 });
+  page.on('dialog', (dialog) => dialog.accept());
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
+  const tabTo = async (testid, key = 'Tab') => {
+    for (let presses = 0; presses < 60; presses += 1) {
+      if ((await focused()) === testid) return presses;
+      await page.keyboard.press(key);
+    }
+    assert.fail(`${testid} cannot be reached with ${key} (focus is on ${await focused()})`);
+  };
+  await tabTo('editor');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('db.users.insertOne({ username: "ada" })');
+  await page.keyboard.press('Control+Enter');
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  assert.match(await page.getByTestId('pane-raw').innerText(), /insertedId/);
+  await tabTo('undo', 'Shift+Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await screenshot(page, 'keyboard-only-undone');
+  assert.doesNotMatch(await page.getByTestId('collections').innerText(), /users/, 'undo by keyboard');
+  await tabTo('start-first-lesson');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('step-title').waitFor({ timeout: 20000 });
+  await tabTo('solution');
+  await page.keyboard.press('Enter');
+  await tabTo('editor', 'Shift+Tab');
+  await page.keyboard.press('Control+Enter');
+  await page.getByTestId('check').getByText('Step done').waitFor({ timeout: 10000 });
+  await screenshot(page, 'keyboard-only');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
