@@ -496,8 +496,7 @@ impl Collection {
         // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
         let old = std::mem::replace(slot, new_doc);
         for index in &mut self.indexes {
-            index.remove(record, &old);
-            index.insert(record, slot);
+            index.replace(record, &old, slot);
         }
         Ok(Change::Updated { record, before: old, after: slot.clone() })
     }

@@ -136,6 +136,17 @@ impl Index {
         }
     }
 
+    /// Moves a record's entries from its old document's keys to its new one's; nothing to do when the indexed
+    /// fields did not change (the `_id` index on every update, most indexes on most updates).
+    pub fn replace(&mut self, record: u64, old: &Document, new: &Document) {
+        let (old_keys, new_keys) = (self.keys_of(old), self.keys_of(new));
+        if old_keys == new_keys {
+            return;
+        }
+        self.remove(record, old);
+        self.insert(record, new);
+    }
+
     pub fn remove(&mut self, record: u64, doc: &Document) {
         for key in self.keys_of(doc) {
             if let Some(records) = self.entries.get_mut(&key) {
