@@ -75,3 +75,36 @@ test('keyboard only: reach the editor, run a command, open the first lesson', as
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('the page runs under its Content-Security-Policy, which refuses injected scripts', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`);
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(policy, /default-src 'none'/);
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.doesNotMatch(policy, /unsafe-inline|'unsafe-eval'/);
+  // What an attacker would try if text ever reached the DOM as HTML: an inline script and an inline handler.
+  const violations = await page.evaluate(() => new Promise((resolve) => {
+    const seen = [];
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(e.violatedDirective));
+    const script = document.createElement('script');
+    script.textContent = 'window.__injected = true';
+    document.body.appendChild(script);
+    const img = document.createElement('img');
+    img.setAttribute('onerror', 'window.__handler = true');
+    img.src = 'data:,not-an-image';
+    document.body.appendChild(img);
+    setTimeout(() => resolve({ seen, injected: window.__injected ?? false, handler: window.__handler ?? false }), 500);
+  }));
+  assert.equal(violations.injected, false, 'an injected inline script does not run');
+  assert.equal(violations.handler, false, 'an injected inline event handler does not run');
+  assert.ok(violations.seen.length >= 2, `violations reported: ${violations.seen.join(', ')}`);
+  // The app itself works under the policy: a command runs and both panes answer.
+  await page.getByTestId('editor').fill('db.users.insertOne({ username: "ada" })');
+  await page.getByTestId('editor').press('Control+Enter');
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  assert.match(await page.getByTestId('pane-mongoose').innerText(), /insertedId/);
+  const unexpected = errors.filter((e) => !/Content Security Policy/.test(e));
+  assert.deepEqual(unexpected, [], `console errors: ${unexpected.join('\n')}`);
+  await context.close();
+});

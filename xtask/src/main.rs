@@ -1,6 +1,7 @@
 //! `cargo xtask`: installs the pinned tools crudlab needs and runs the app (`serve`) or every check (`test`).
 
 mod bench;
+mod csp;
 mod fuzz;
 mod tools;
 
@@ -17,7 +18,8 @@ const USAGE: &str = "usage: cargo xtask <serve|test|tools|bench|fuzz>
   tools   only install what is missing, and say what was done
   bench   crudlab vs mingo 7 natively and in headless Chromium (--quick: 10k only; --sizes 10000,100000)
   fuzz    run every fuzz target for a time budget (--seconds N, default 60; or name targets;
-          --coverage adds each target's line coverage)";
+          --coverage adds each target's line coverage)
+  csp     write the Content-Security-Policy into a built index.html (Trunk's post_build hook runs it)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("bench") => bench::bench(&root, &args[1..]),
         Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
+        Some("csp") => csp::csp(&args[1..]),
         Some("tools") => tools::ensure_build_tools(&root).and_then(|()| tools::ensure_test_tools(&root)),
         _ => {
             eprintln!("{USAGE}");
