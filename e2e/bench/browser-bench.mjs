@@ -208,9 +208,9 @@ try { existing = JSON.parse(fs.readFileSync(resultsFile, 'utf8')); } catch { exi
 const merged = existing.filter((row) => !String(row.workload).startsWith('browser_')).concat(rows);
 fs.writeFileSync(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);
 const pad = (s, w) => String(s).padEnd(w);
-console.log(`${pad('workload', 42)}${pad('n', 9)}${pad('crudlab ms', 13)}${pad('mingo ms', 12)}ratio`);
+console.log(`${pad('workload', 52)}${pad('n', 9)}${pad('crudlab ms', 13)}${pad('mingo ms', 12)}ratio`);
 for (const row of rows) {
   const ratio = row.mingo_ms == null ? '' : `${(row.mingo_ms / Math.max(row.crudlab_ms, 0.001)).toFixed(1)}x`;
-  console.log(`${pad(row.workload, 42)}${pad(row.n, 9)}${pad(row.crudlab_ms.toFixed(2), 13)}${pad(row.mingo_ms == null ? '-' : row.mingo_ms.toFixed(2), 12)}${ratio}`);
+  console.log(`${pad(row.workload, 52)}${pad(row.n, 9)}${pad(row.crudlab_ms.toFixed(2), 13)}${pad(row.mingo_ms == null ? '-' : row.mingo_ms.toFixed(2), 12)}${ratio}`);
 }
 console.log(`wrote ${resultsFile}`);
