@@ -5,6 +5,7 @@
 use super::diff::{diff, CollectionDiff};
 use super::{Playground, RunOutcome, Side};
 use crate::runtime::mongosh_format::format_value;
+use crate::runtime::StatementReport;
 use crate::schema::trace::TraceStep;
 use crate::shell::span::Location;
 use bson::Document;
@@ -12,23 +13,12 @@ use bson::Document;
 /// How many documents of a touched collection a pane lists before "… and N more".
 pub const COLLECTION_PREVIEW: usize = 20;
 
-/// How many documents of a result a pane prints (mongosh prints 20 per batch too); the rest is counted, so a
-/// `find()` over 100,000 documents never freezes the page.
-pub const RESULT_PREVIEW: usize = 20;
-
-/// A result as the pane prints it: long arrays are cut after [`RESULT_PREVIEW`] elements with a note.
-pub fn result_text(value: &bson::Bson) -> String {
-    match value {
-        bson::Bson::Array(items) if items.len() > RESULT_PREVIEW => {
-            let shown = bson::Bson::Array(items.iter().take(RESULT_PREVIEW).cloned().collect());
-            format!(
-                "{}\n… and {} more (page with .skip({RESULT_PREVIEW}).limit({RESULT_PREVIEW}), or count with countDocuments())",
-                format_value(&shown),
-                items.len() - RESULT_PREVIEW
-            )
-        }
-        other => format_value(other),
-    }
+/// A result as the pane prints it: mongosh's batch of [`BATCH_SIZE`] documents, then `Type "it" for more` when the
+/// result goes on, so a `find()` over 100,000 documents never freezes the page.
+pub fn result_text(report: &StatementReport) -> Option<String> {
+    let value = report.printed_value()?;
+    let text = format_value(&value);
+    Some(if report.more { format!("{text}\nType \"it\" for more") } else { text })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,7 +187,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
             } else if let Some(text) = &report.printed {
                 view.result = Some(text.clone());
             } else if let Some(value) = &report.value {
-                view.result = Some(result_text(value));
+                view.result = result_text(report);
                 if let Some(namespace) = report.calls.last().map(|call| call.namespace.clone()) {
                     view.references = references(playground, side, &namespace, value);
                 }
@@ -379,13 +369,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_results_are_cut_with_a_count() {
-        let items: Vec<bson::Bson> = (0..25).map(|i| bson::Bson::Document(bson::doc! {"i": i})).collect();
-        let text = result_text(&bson::Bson::Array(items));
-        assert!(text.contains("{ i: 19 }"));
-        assert!(!text.contains("{ i: 20 }"));
-        assert!(text.ends_with("… and 5 more (page with .skip(20).limit(20), or count with countDocuments())"));
-        assert_eq!(result_text(&bson::Bson::Int32(3)), "3");
+    fn long_results_print_a_batch_of_twenty_and_it_shows_the_next() {
+        let mut playground = Playground::new(true);
+        let docs: Vec<String> = (0..45).map(|i| format!("{{ i: {i} }}")).collect();
+        playground.run(&format!("db.items.insertMany([{}])", docs.join(", "))).unwrap();
+        let printed = |playground: &mut Playground, text: &str| {
+            let outcome = playground.run(text).unwrap();
+            let report = &outcome.statements[0].raw;
+            (result_text(report).or_else(|| report.printed.clone()).unwrap_or_default(), report.value.clone())
+        };
+        let (first, value) = printed(&mut playground, "db.items.find({}, { _id: 0 })");
+        assert!(first.contains("{ i: 19 }") && !first.contains("{ i: 20 }"), "{first}");
+        assert!(first.ends_with("Type \"it\" for more"), "{first}");
+        assert!(matches!(value, Some(bson::Bson::Array(items)) if items.len() == 45), "checks see the whole result");
+        let (second, _) = printed(&mut playground, "it");
+        assert!(second.starts_with("[\n  { i: 20 }") && second.contains("{ i: 39 }"), "{second}");
+        assert!(second.ends_with("Type \"it\" for more"), "{second}");
+        let (third, _) = printed(&mut playground, "it");
+        assert!(third.contains("{ i: 44 }") && !third.contains("Type \"it\""), "{third}");
+        assert_eq!(printed(&mut playground, "it").0, "no cursor");
+        assert_eq!(printed(&mut playground, "db.items.countDocuments()").0, "45");
+        let (short, _) = printed(&mut playground, "db.items.find({ i: { $lt: 3 } }, { _id: 0 })");
+        assert_eq!(short, "[ { i: 0 }, { i: 1 }, { i: 2 } ]");
     }
 
     #[test]

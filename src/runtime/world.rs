@@ -65,9 +65,24 @@ pub struct StatementReport {
     pub console: Vec<String>,
     pub error: Option<RuntimeError>,
     pub calls: Vec<CallReport>,
+    /// More documents follow the printed batch: mongosh prints `Type "it" for more` and `it` shows the next batch.
+    pub more: bool,
 }
 
+/// How many documents mongosh prints of a result before `Type "it" for more`.
+pub const BATCH_SIZE: usize = 20;
+
 impl StatementReport {
+    /// The value as printed: a long array only up to its first batch (the whole value stays in `value`, for checks).
+    pub fn printed_value(&self) -> Option<Bson> {
+        match &self.value {
+            Some(Bson::Array(items)) if items.len() > BATCH_SIZE => {
+                Some(Bson::Array(items.iter().take(BATCH_SIZE).cloned().collect()))
+            }
+            other => other.clone(),
+        }
+    }
+
     /// The result as mongosh would print it (the value, the printed text, or the error).
     pub fn display(&self) -> String {
         let mut lines: Vec<String> = self.console.clone();
@@ -75,8 +90,11 @@ impl StatementReport {
             lines.push(error.to_string());
         } else if let Some(text) = &self.printed {
             lines.push(text.clone());
-        } else if let Some(value) = &self.value {
-            lines.push(format_value(value));
+        } else if let Some(value) = self.printed_value() {
+            lines.push(format_value(&value));
+            if self.more {
+                lines.push("Type \"it\" for more".to_string());
+            }
         }
         lines.join("\n")
     }
@@ -114,6 +132,8 @@ pub struct World {
     console: Vec<String>,
     calls: Vec<CallReport>,
     call_depth: usize,
+    /// The rest of the last long result, for `it`: the documents and how many were shown.
+    cursor: Option<(Vec<Bson>, usize)>,
     /// Set while the editor plays the browser of a lesson's web app: database calls are refused unless they come
     /// from a function the program declared (the server's code).
     server_only: bool,
@@ -130,6 +150,7 @@ impl World {
             console: Vec::new(),
             calls: Vec::new(),
             call_depth: 0,
+            cursor: None,
             server_only: false,
         }
     }
@@ -197,7 +218,26 @@ impl World {
             console: Vec::new(),
             error: None,
             calls: Vec::new(),
+            more: false,
         };
+        // mongosh's `it`: the next batch of the last long result (unless the program bound a variable `it`).
+        let is_it = matches!(&stmt.kind, StmtKind::Expression(expr) if matches!(&expr.kind, ExprKind::Ident(name) if name == "it"))
+            && !self.bindings.contains_key("it");
+        if is_it {
+            match self.cursor.take() {
+                Some((items, shown)) => {
+                    let next = shown.saturating_add(BATCH_SIZE).min(items.len());
+                    report.value = Some(Bson::Array(items.get(shown..next).unwrap_or_default().to_vec()));
+                    report.more = next < items.len();
+                    if report.more {
+                        self.cursor = Some((items, next));
+                    }
+                }
+                None => report.printed = Some("no cursor".to_string()),
+            }
+            return report;
+        }
+        self.cursor = None;
         match self.top_statement(source, stmt) {
             Ok(Some(Printed::Value(value))) => report.value = Some(value),
             Ok(Some(Printed::Text(text))) => report.printed = Some(text),
@@ -206,6 +246,12 @@ impl World {
         }
         report.console = std::mem::take(&mut self.console);
         report.calls = std::mem::take(&mut self.calls);
+        if let Some(Bson::Array(items)) = &report.value {
+            if items.len() > BATCH_SIZE {
+                report.more = true;
+                self.cursor = Some((items.clone(), BATCH_SIZE));
+            }
+        }
         report
     }
 
