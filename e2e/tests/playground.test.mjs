@@ -161,3 +161,25 @@ test('a reload in the middle of a large write keeps all of it or none of it', as
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('a long result prints 20 documents and "it" shows the next batch, as mongosh does', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 900 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  const items = Array.from({ length: 25 }, (_, i) => `{ i: ${i} }`).join(', ');
+  await run(page, `db.items.insertMany([${items}])`);
+  await run(page, 'db.items.find({}, { _id: 0 })');
+  const first = await page.getByTestId('pane-raw').getByTestId('result').innerText();
+  assert.match(first, /\{ i: 19 \}/);
+  assert.doesNotMatch(first, /\{ i: 20 \}/);
+  assert.match(first, /Type "it" for more/);
+  await run(page, 'it');
+  const second = await page.getByTestId('pane-raw').getByTestId('result').innerText();
+  assert.match(second, /\{ i: 20 \}[\s\S]*\{ i: 24 \}/);
+  assert.doesNotMatch(second, /Type "it" for more/);
+  assert.match(await page.getByTestId('pane-mongoose').getByTestId('result').innerText(), /\{ i: 24 \}/);
+  await screenshot(page, 'it-next-batch');
+  await run(page, 'it');
+  assert.match(await page.getByTestId('pane-raw').innerText(), /no cursor/);
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
