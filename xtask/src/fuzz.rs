@@ -97,6 +97,8 @@ fn coverage(root: &Path, chosen: &[&str]) -> Result<(), String> {
         .args(["test", "--release", "--test", "fuzz", "--no-run", "--message-format=json"])
         .env("RUSTFLAGS", "-C instrument-coverage")
         .env("CARGO_TARGET_DIR", &dir)
+        // Instrumented build scripts and proc macros write profiles too: keep them out of the working tree.
+        .env("LLVM_PROFILE_FILE", dir.join("build-%p-%m.profraw"))
         .current_dir(root)
         .output()
         .map_err(|e| format!("could not start cargo: {e}"))?;
