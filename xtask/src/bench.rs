@@ -80,13 +80,13 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     }
     run(root, "node", &browser, "crudlab (WASM) and mingo in headless Chromium, and IndexedDB")?;
 
-    println!("\n{:<40}{:>9}{:>14}{:>12}{:>9}", "workload", "n", "crudlab ms", "mingo ms", "ratio");
+    println!("\n{:<52}{:>9}{:>14}{:>12}{:>9}", "workload", "n", "crudlab ms", "mingo ms", "ratio");
     for row in rows(&results) {
         let crudlab = row["crudlab_ms"].as_f64().unwrap_or(0.0);
         let mingo = row["mingo_ms"].as_f64();
         let ratio = mingo.map(|m| format!("{:.1}x", m / crudlab.max(0.001))).unwrap_or_default();
         println!(
-            "{:<40}{:>9}{:>14.3}{:>12}{:>9}",
+            "{:<52}{:>9}{:>14.3}{:>12}{:>9}",
             row["workload"].as_str().unwrap_or("?"),
             row["n"],
             crudlab,
