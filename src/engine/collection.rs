@@ -234,38 +234,19 @@ impl Collection {
     /// The matching records and their documents in natural order, stopping after `cap` matches (an unsorted find
     /// with a limit stops early, as MongoDB's does: `findOne` examines documents only up to the first match).
     fn matching_up_to(&self, filter: &Filter, cap: usize) -> MongoResult<(Vec<(u64, &Document)>, Plan)> {
-        let mut matched = Vec::new();
-        let mut docs_examined = 0;
-        let mut examine = |doc: &Document| -> MongoResult<bool> {
-            docs_examined += 1;
-            filter.try_matches(doc)
-        };
-        let (index, keys_examined) = match self.index_candidates(filter) {
-            Some((candidates, name, bounds, keys_examined)) => {
-                for record in candidates {
-                    if matched.len() >= cap {
-                        break;
-                    }
-                    let Some(doc) = self.records.get(&record) else { continue };
-                    if examine(doc)? {
-                        matched.push((record, doc));
-                    }
-                }
-                (Some((name, bounds)), keys_examined)
-            }
-            None => {
-                // A collection scan walks the records in order: no lookup per document, which at 100k documents
-                // cost more than the matching itself (cache misses in the tree).
-                for (&record, doc) in &self.records {
-                    if matched.len() >= cap {
-                        break;
-                    }
-                    if examine(doc)? {
-                        matched.push((record, doc));
-                    }
-                }
-                (None, 0)
-            }
+        // An index scan looks its candidates up; a collection scan walks the records in order, with no lookup per
+        // document (at 100k documents the lookups cost more than the matching itself: cache misses in the tree).
+        let ((matched, docs_examined), index, keys_examined) = match self.index_candidates(filter) {
+            Some((records, name, bounds, keys_examined)) => (
+                first_matches(
+                    records.into_iter().filter_map(|record| self.records.get(&record).map(|doc| (record, doc))),
+                    filter,
+                    cap,
+                )?,
+                Some((name, bounds)),
+                keys_examined,
+            ),
+            None => (first_matches(self.records.iter().map(|(&record, doc)| (record, doc)), filter, cap)?, None, 0),
         };
         let returned = matched.len() as u64;
         Ok((matched, Plan { index, keys_examined, docs_examined, returned }))
@@ -602,6 +583,27 @@ fn has_path(doc: &Document, dotted: &str) -> bool {
     super::path::get_single(doc, &parts).is_some()
 }
 
+/// The first `cap` candidates matching the filter, and how many documents were examined to find them (generic, so
+/// both scans keep static dispatch on the hot loop).
+fn first_matches<'a>(
+    candidates: impl Iterator<Item = (u64, &'a Document)>,
+    filter: &Filter,
+    cap: usize,
+) -> MongoResult<(Vec<(u64, &'a Document)>, u64)> {
+    let mut matched = Vec::new();
+    let mut docs_examined = 0;
+    for (record, doc) in candidates {
+        if matched.len() >= cap {
+            break;
+        }
+        docs_examined += 1;
+        if filter.try_matches(doc)? {
+            matched.push((record, doc));
+        }
+    }
+    Ok((matched, docs_examined))
+}
+
 /// The positions of the matched documents a find returns: sorted (only as far as skip + limit reaches), then the
 /// skip/limit window. A limit of 0 means none; a negative limit counts like its absolute value.
 fn window(sort: Option<&SortSpec>, matched: &[&Document], options: &FindOptions) -> Vec<usize> {
@@ -617,7 +619,6 @@ fn window(sort: Option<&SortSpec>, matched: &[&Document], options: &FindOptions)
     order.into_iter().skip(skip).take(limit).collect()
 }
 
-/// The document with `_id` as its first field, generating an ObjectId when there is none (what the driver does).
 /// How many matches an unsorted find needs before it can stop (`skip + limit`); a sort needs them all.
 fn match_cap(sort: Option<&SortSpec>, options: &FindOptions) -> usize {
     let sorted = sort.is_some_and(|s| !s.is_empty() || s.natural_order().is_some());
@@ -629,6 +630,7 @@ fn match_cap(sort: Option<&SortSpec>, options: &FindOptions) -> usize {
     skip.saturating_add(limit)
 }
 
+/// The document with `_id` as its first field, generating an ObjectId when there is none (what the driver does).
 pub fn with_id_first(doc: Document, generator: &mut Generator) -> Document {
     if doc.keys().next().is_some_and(|k| k == "_id") {
         return doc;

@@ -127,13 +127,7 @@ impl Index {
     }
 
     pub fn insert(&mut self, record: u64, doc: &Document) {
-        let keys = self.keys_of(doc);
-        if keys.len() > 1 {
-            self.multikey = true;
-        }
-        for key in keys {
-            self.entries.entry(key).or_default().insert(record);
-        }
+        self.insert_keys(record, self.keys_of(doc));
     }
 
     /// Moves a record's entries from its old document's keys to its new one's; nothing to do when the indexed
@@ -143,12 +137,25 @@ impl Index {
         if old_keys == new_keys {
             return;
         }
-        self.remove(record, old);
-        self.insert(record, new);
+        self.remove_keys(record, old_keys);
+        self.insert_keys(record, new_keys);
     }
 
     pub fn remove(&mut self, record: u64, doc: &Document) {
-        for key in self.keys_of(doc) {
+        self.remove_keys(record, self.keys_of(doc));
+    }
+
+    fn insert_keys(&mut self, record: u64, keys: Vec<IndexKey>) {
+        if keys.len() > 1 {
+            self.multikey = true;
+        }
+        for key in keys {
+            self.entries.entry(key).or_default().insert(record);
+        }
+    }
+
+    fn remove_keys(&mut self, record: u64, keys: Vec<IndexKey>) {
+        for key in keys {
             if let Some(records) = self.entries.get_mut(&key) {
                 records.remove(&record);
                 if records.is_empty() {
