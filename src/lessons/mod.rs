@@ -192,6 +192,20 @@ pub fn seed(playground: &mut Playground, lesson: &Lesson) {
     }
 }
 
+/// Whether `code`, run in a copy of the worlds with the switch where the step opens it, passes the step's check;
+/// the copy keeps the replay undisturbed.
+fn passes_in_a_copy(playground: &Playground, step: &Step, code: &str) -> bool {
+    let mut scratch = Playground::from_clusters(
+        playground.world(Side::Raw).cluster.clone(),
+        playground.world(Side::Mongoose).cluster.clone(),
+        true,
+    );
+    scratch.replay_prelude(playground.prelude());
+    scratch.access = step.opening_access();
+    let outcome = scratch.run(code).ok();
+    check_step(&mut scratch, step, outcome.as_ref()).passed()
+}
+
 /// One step's replay: its name (`04-crud step 3`) and why it failed, if it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepVerdict {
@@ -207,33 +221,12 @@ pub fn verify(lesson: &Lesson) -> Vec<StepVerdict> {
     for (index, step) in lesson.steps.iter().enumerate() {
         let name = format!("{} step {}", lesson.id, index + 1);
         let mut failure = None;
-        if !step.starter_passes && step.action.is_none() {
-            // The starter runs in a copy of the worlds, so it cannot disturb the replay.
-            let mut scratch = Playground::from_clusters(
-                playground.world(Side::Raw).cluster.clone(),
-                playground.world(Side::Mongoose).cluster.clone(),
-                true,
-            );
-            scratch.replay_prelude(playground.prelude());
-            scratch.access = step.opening_access();
-            let outcome = scratch.run(&step.starter).ok();
-            if check_step(&mut scratch, step, outcome.as_ref()).passed() {
-                failure = Some("the starter alone passes the check".to_string());
-            }
+        if !step.starter_passes && step.action.is_none() && passes_in_a_copy(&playground, step, &step.starter) {
+            failure = Some("the starter alone passes the check".to_string());
         }
-        if step.solution_access() != step.opening_access() {
-            // The student is meant to flip the switch: the solution must not pass without it.
-            let mut scratch = Playground::from_clusters(
-                playground.world(Side::Raw).cluster.clone(),
-                playground.world(Side::Mongoose).cluster.clone(),
-                true,
-            );
-            scratch.replay_prelude(playground.prelude());
-            scratch.access = step.opening_access();
-            let outcome = scratch.run(&step.solution).ok();
-            if check_step(&mut scratch, step, outcome.as_ref()).passed() {
-                failure = Some("the solution passes without flipping the switch".to_string());
-            }
+        // A step where the student is meant to flip the switch: the solution must not pass without it.
+        if step.solution_access() != step.opening_access() && passes_in_a_copy(&playground, step, &step.solution) {
+            failure = Some("the solution passes without flipping the switch".to_string());
         }
         playground.access = step.solution_access();
         let outcome = match playground.run(&step.solution) {
