@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Everything the app needs and nothing more: its own files, WebAssembly compilation, and IndexedDB (which CSP
 /// does not govern). No inline script but Trunk's loader, no eval, no plugins, no other origins.
@@ -69,13 +69,9 @@ pub fn csp(args: &[String]) -> Result<(), String> {
     let count = inline_script_hashes(&html).len();
     eprintln!(
         "xtask: Content-Security-Policy written to {} ({count} inline script(s) allowed by hash)",
-        display(&file)
+        file.display()
     );
     Ok(())
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
 }
 
 #[cfg(test)]
