@@ -6,6 +6,7 @@ fn main() {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::disallowed_methods, reason = "the native command-line tool reads its arguments and sets its exit code")]
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     std::process::exit(crudlab::cli::run(&args));

@@ -11,8 +11,8 @@ use crudlab::engine::generator::Generator;
 use crudlab::engine::query::Filter;
 use crudlab::engine::update::Update;
 use proptest::prelude::*;
-use std::time::{Duration, Instant};
 
+#[allow(clippy::disallowed_methods, reason = "a native test: `cargo xtask fuzz` sets the number of cases")]
 fn cases() -> u32 {
     std::env::var("CRUDLAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
 }
@@ -23,10 +23,11 @@ fn config() -> ProptestConfig {
 
 /// Reports (without failing: timing is not a test) any input that took longer than a second.
 fn timed<T>(target: &str, input: &dyn std::fmt::Debug, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
+    let start = crudlab::clock::monotonic_millis();
     let out = f();
-    if start.elapsed() > Duration::from_secs(1) {
-        eprintln!("fuzz {target}: slow input ({:?}): {input:?}", start.elapsed());
+    let took = crudlab::clock::monotonic_millis() - start;
+    if took > 1000.0 {
+        eprintln!("fuzz {target}: slow input ({took:.0} ms): {input:?}");
     }
     out
 }

@@ -1,4 +1,6 @@
-//! House rules checked on the source tree: every file opens with a `//!` line; web crates stay in `web/` and the IndexedDB backend.
+//! House rules checked on the source tree: every file opens with a `//!` line; web crates stay in `web/`, the
+//! IndexedDB backend and the clock; clocks and new ObjectIds are read only in `src/clock.rs`.
+#![allow(clippy::disallowed_methods, reason = "a native test: it reads the source tree")]
 
 use std::path::{Path, PathBuf};
 
@@ -60,7 +62,9 @@ fn every_source_file_opens_with_a_module_doc_line() {
 #[test]
 fn web_crates_stay_in_the_web_layer_and_the_indexeddb_backend() {
     let src = root().join("src");
-    let allowed = |path: &Path| path.starts_with(src.join("web")) || path == src.join("storage/indexeddb.rs");
+    let allowed = |path: &Path| {
+        path.starts_with(src.join("web")) || path == src.join("storage/indexeddb.rs") || path == src.join("clock.rs")
+    };
     let mut offenders = Vec::new();
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -71,6 +75,38 @@ fn web_crates_stay_in_the_web_layer_and_the_indexeddb_backend() {
         }
     }
     assert!(offenders.is_empty(), "web crates outside web/ and storage/indexeddb.rs: {offenders:#?}");
+}
+
+/// What panics on wasm32-unknown-unknown or makes a value only the clock module may make (clippy's
+/// `disallowed-methods` forbids the same calls; this also covers code clippy is told to allow).
+const CLOCK_READS: &[&str] = &["SystemTime::now", "Instant::now", "DateTime::now", "ObjectId::new"];
+
+#[test]
+fn only_the_clock_module_reads_clocks_or_makes_object_ids() {
+    let clock = root().join("src/clock.rs");
+    let this_file = root().join("tests/tidy.rs");
+    let mut files = Vec::new();
+    for dir in ["src", "tests"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let mut offenders = Vec::new();
+    for path in files.iter().filter(|p| **p != clock && **p != this_file) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for call in CLOCK_READS.iter().filter(|call| text.contains(&format!("{call}("))) {
+            offenders.push(format!("{} calls `{call}`", path.display()));
+        }
+    }
+    assert!(offenders.is_empty(), "read clocks and make ObjectIds through crate::clock: {offenders:#?}");
+}
+
+#[test]
+fn clippy_forbids_the_clock_reads_outside_the_clock_module() {
+    let config = std::fs::read_to_string(root().join("clippy.toml")).unwrap();
+    for path in
+        ["std::time::SystemTime::now", "std::time::Instant::now", "bson::DateTime::now", "bson::oid::ObjectId::new"]
+    {
+        assert!(config.contains(&format!("path = \"{path}\"")), "clippy.toml must disallow {path}");
+    }
 }
 
 #[test]

@@ -1,25 +1,9 @@
 //! `crudlab run [--deterministic] [--mirror] [--calls] FILE|-` and `crudlab repl`: run scripts against a fresh in-memory cluster
 //! and print each statement with its result as mongosh prints it, or its error with `line:col`.
 
-use crate::engine::generator::Generator;
-use crate::runtime::{Mode, StatementReport, World};
+use crate::runtime::transcript::{labelled, render_report, run_script, worlds, RunOptions};
 use crate::shell::error::ErrorKind;
-use crate::shell::span::Location;
 use std::io::{BufRead, Write};
-
-/// The seed `--deterministic` uses, so ObjectIds and dates are the same on every run.
-const DETERMINISTIC_SEED: u64 = 1;
-
-/// How a script runs and what is printed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
-    /// Seeded ObjectIds and a fixed clock, so output is the same on every run.
-    pub deterministic: bool,
-    /// Run every statement in the schemaless and the Mongoose world, side by side.
-    pub mirror: bool,
-    /// Also print the calls that reached the database, Mongoose's trace and notes.
-    pub calls: bool,
-}
 
 struct Options {
     run: RunOptions,
@@ -44,96 +28,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     Ok(options)
 }
 
-fn generator(deterministic: bool) -> Generator {
-    if deterministic {
-        Generator::deterministic(DETERMINISTIC_SEED)
-    } else {
-        Generator::Live
-    }
-}
-
-/// The worlds a run uses: one natural world, or the schemaless and Mongoose worlds side by side.
-fn worlds(options: &RunOptions) -> Vec<(&'static str, World)> {
-    if options.mirror {
-        vec![
-            ("schemaless", World::new(Mode::Schemaless, generator(options.deterministic))),
-            ("mongoose", World::new(Mode::Mongoose, generator(options.deterministic))),
-        ]
-    } else {
-        vec![("", World::new(Mode::Natural, generator(options.deterministic)))]
-    }
-}
-
-/// One statement's outcome as text: the result, or `error at L:C: Name: message` and a hint line.
-pub fn render_report(source: &str, report: &StatementReport, calls: bool) -> String {
-    let mut lines = Vec::new();
-    if calls {
-        for call in &report.calls {
-            if let Some(from) = &call.mirrored_from {
-                lines.push(format!("  (mirrors {from})"));
-            }
-            if let Some(trace) = &call.trace {
-                lines.extend(trace.iter().map(|step| format!("  | {}", step.describe())));
-            }
-            lines.extend(call.driver_calls.iter().map(|text| format!("  -> {text}")));
-            if let Some(note) = &call.note {
-                lines.push(format!("  note: {note}"));
-            }
-        }
-    }
-    let outcome = render_outcome(source, report);
-    if !outcome.is_empty() {
-        lines.push(outcome);
-    }
-    lines.join("\n")
-}
-
-fn render_outcome(source: &str, report: &StatementReport) -> String {
-    match &report.error {
-        Some(error) => {
-            let at = Location::new(source, error.span);
-            let mut text = report.console.iter().map(|line| format!("{line}\n")).collect::<String>();
-            text.push_str(&format!("error at {}:{}: {error}", at.line, at.column));
-            if let Some(hint) = &error.hint {
-                text.push_str(&format!("\nhint: {hint}"));
-            }
-            text
-        }
-        None => report.display(),
-    }
-}
-
-fn labelled(label: &str, text: &str) -> String {
-    if label.is_empty() {
-        text.to_string()
-    } else if text.contains('\n') || text.starts_with(' ') {
-        format!("{label}:\n{text}")
-    } else {
-        format!("{label}: {text}")
-    }
-}
-
-/// Runs a whole script and returns what the CLI prints, or the rendered parse error.
-pub fn run_script(source: &str, options: RunOptions) -> Result<String, String> {
-    let program = crate::shell::parse(source).map_err(|e| e.render(source))?;
-    let mut worlds = worlds(&options);
-    let mut out = Vec::new();
-    for stmt in &program.statements {
-        let text = source.get(stmt.span.start..stmt.span.end).unwrap_or_default();
-        out.push(format!("> {}", text.replace('\n', "\n  ")));
-        for (label, world) in worlds.iter_mut() {
-            let report = world.run_statement(source, stmt);
-            let rendered = render_report(source, &report, options.calls);
-            if !rendered.is_empty() {
-                out.push(labelled(label, &rendered));
-            }
-        }
-    }
-    Ok(out.join("\n"))
-}
-
 /// `crudlab run`: exit 0 when the script ran (even with statement errors), 2 on a parse error or bad usage.
 #[allow(clippy::print_stdout)]
+#[allow(clippy::disallowed_methods, reason = "the native command-line tool reads files and standard input")]
 pub fn run(args: &[String]) -> i32 {
     let options = match parse_options(args) {
         Ok(Options { file: None, .. }) | Err(_) => {
@@ -173,6 +70,7 @@ pub fn run(args: &[String]) -> i32 {
 
 /// `crudlab repl`: one statement at a time; an unfinished statement (an open bracket) continues on the next line.
 #[allow(clippy::print_stdout)]
+#[allow(clippy::disallowed_methods, reason = "the native command-line tool reads standard input")]
 pub fn repl(args: &[String]) -> i32 {
     let options = match parse_options(args) {
         Ok(options) => options,

@@ -10,7 +10,7 @@ pub const DETERMINISTIC_EPOCH_MILLIS: i64 = 1_704_067_200_000;
 /// A source of ObjectIds and of the current time.
 #[derive(Debug, Clone, Default)]
 pub enum Generator {
-    /// Real ObjectIds (`ObjectId::new()`) and the real clock.
+    /// Real ObjectIds and the real clock, from `crate::clock` (the browser's clock and crypto on wasm32).
     #[default]
     Live,
     /// ObjectIds `<timestamp><seed:5 bytes><counter:3 bytes>` with a fixed timestamp, and a clock that advances one
@@ -31,7 +31,7 @@ impl Generator {
     /// The next ObjectId.
     pub fn object_id(&mut self) -> ObjectId {
         match self {
-            Generator::Live => ObjectId::new(),
+            Generator::Live => crate::clock::new_object_id(),
             Generator::Deterministic { seed, counter, clock_millis } => {
                 *counter = counter.wrapping_add(1);
                 let seconds = u32::try_from(*clock_millis / 1000).unwrap_or(0);
@@ -47,7 +47,7 @@ impl Generator {
     /// The current time.
     pub fn now(&mut self) -> DateTime {
         match self {
-            Generator::Live => DateTime::now(),
+            Generator::Live => crate::clock::now(),
             Generator::Deterministic { clock_millis, .. } => {
                 let now = DateTime::from_millis(*clock_millis);
                 *clock_millis += 1;

@@ -123,7 +123,7 @@ mod tests {
             "int": 1, "long": 2i64, "ts": bson::Timestamp { time: 1, increment: 2 },
             "bin": bson::Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![1, 2, 3] },
             "old": bson::Binary { subtype: bson::spec::BinarySubtype::BinaryOld, bytes: vec![1, 2, 3] },
-            "oid": bson::oid::ObjectId::new(), "date": bson::DateTime::from_millis(0), "symbol": Bson::Symbol("s".into()),
+            "oid": crate::clock::new_object_id(), "date": bson::DateTime::from_millis(0), "symbol": Bson::Symbol("s".into()),
             "dec": bson::Decimal128::from_bytes([0; 16]), "undef": Bson::Undefined, "max": Bson::MaxKey, "min": Bson::MinKey,
             "long array": (0..123).map(Bson::Int32).collect::<Vec<_>>(),
         };

@@ -22,7 +22,7 @@ pub struct RandomIds;
 
 impl IdGenerator for RandomIds {
     fn next_id(&mut self) -> ObjectId {
-        ObjectId::new()
+        crate::clock::new_object_id()
     }
 }
 

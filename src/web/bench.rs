@@ -37,7 +37,7 @@ fn documents(json: &str) -> Result<Vec<Document>, JsValue> {
 }
 
 fn now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or_else(js_sys::Date::now, |p| p.now())
+    crate::clock::monotonic_millis()
 }
 
 /// Replaces the benchmark collection with `docs_json` (a JSON array); indexes `index_field` (unique) if non-empty.

@@ -1,0 +1,59 @@
+//! The recorded whole programs of `tests/scripts/`: each `.js` runs in both worlds and its transcript must equal
+//! the `.out` beside it (exactly when deterministic, with generated values normalised when live).
+
+use crudlab::runtime::transcript::{run_script, RunOptions};
+
+/// One recorded program.
+pub struct Script {
+    pub name: &'static str,
+    pub source: &'static str,
+    pub expected: &'static str,
+}
+
+macro_rules! scripts {
+    ($($name:literal),* $(,)?) => {
+        &[$(Script {
+            name: $name,
+            source: include_str!(concat!("../scripts/", $name, ".js")),
+            expected: include_str!(concat!("../scripts/", $name, ".out")),
+        }),*]
+    };
+}
+
+/// Every script in `tests/scripts/` (`tests/scripts.rs` checks that the list names each file there).
+pub const ALL: &[Script] = scripts![
+    "01-lecture-users-and-courses",
+    "02-strict-modes",
+    "03-queries-and-casting",
+    "04-updates-and-deletes",
+    "05-driver-on-modelled-collections",
+    "06-catching-errors",
+];
+
+/// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
+pub fn transcript(source: &str, deterministic: bool) -> String {
+    let options = RunOptions { deterministic, mirror: true, calls: true };
+    run_script(source, options).unwrap_or_else(|parse_error| parse_error) + "\n"
+}
+
+/// Runs every script; one message per script whose transcript differs from its recording.
+pub fn failures(deterministic: bool) -> Vec<String> {
+    let mut failures = Vec::new();
+    for script in ALL {
+        let actual = transcript(script.source, deterministic);
+        let (expected, actual) = if deterministic {
+            (script.expected.to_string(), actual)
+        } else {
+            (super::normalise_generated(script.expected), super::normalise_generated(&actual))
+        };
+        if expected != actual {
+            failures.push(format!(
+                "{} ({}) differs from its recording:\n{}",
+                script.name,
+                if deterministic { "deterministic" } else { "live" },
+                super::first_difference(&expected, &actual)
+            ));
+        }
+    }
+    failures
+}
