@@ -1,4 +1,6 @@
 // Shared end-to-end harness: serves dist/ on loopback, launches Debian's Chromium headless, fails on console errors.
+// Tests open the page as a student does, with no query string (live ObjectIds and the real clock); only a test that
+// compares exact ObjectIds, dates or pixels adds `?deterministic`.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,13 +21,19 @@ const types = {
   '.json': 'application/json',
 };
 
-/** Serves the static build on 127.0.0.1 at a free port; resolves to { url, close }. */
-export function serveDist() {
+/** The bundle built with the `crash-test` feature (`crashForTest()` panics), for the crash banner's test only. */
+export const crashTestDistDir = path.join(root, 'target', 'crash-test-dist');
+
+/** Serves a static build (dist/ unless told) on 127.0.0.1 at a free port; resolves to { url, close }. */
+export function serveDist(dir = distDir) {
+  if (!fs.existsSync(path.join(dir, 'index.html'))) {
+    throw new Error(`no build in ${dir}: run \`cargo xtask test\` (it builds it)`);
+  }
   const server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
-    let file = path.join(distDir, urlPath === '/' ? 'index.html' : urlPath);
-    if (!file.startsWith(distDir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      file = path.join(distDir, 'index.html');
+    let file = path.join(dir, urlPath === '/' ? 'index.html' : urlPath);
+    if (!file.startsWith(dir) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      file = path.join(dir, 'index.html');
     }
     res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
     fs.createReadStream(file).pipe(res);

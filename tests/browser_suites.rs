@@ -68,3 +68,16 @@ fn live_dates_and_object_ids_come_from_the_browser() {
     let seconds = i64::from(u32::from_be_bytes(id.bytes()[..4].try_into().unwrap()));
     assert!((now / 1000 - seconds).abs() < 60, "the ObjectId's timestamp is the browser's time");
 }
+
+#[wasm_bindgen_test]
+fn the_fuzz_corpus_replays_clean_with_the_live_clock() {
+    let (count, failures) = suites::fuzz_targets::replay_corpus(false);
+    report("fuzz corpus", count, &failures);
+}
+
+#[wasm_bindgen_test]
+fn a_seeded_sample_of_every_fuzz_target_is_clean_in_the_browser() {
+    const CASES: u32 = 24;
+    let failures = suites::fuzz_targets::seeded_sample(CASES, false);
+    report("fuzz sample (6 targets)", 6 * CASES as usize, &failures);
+}

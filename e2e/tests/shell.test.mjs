@@ -41,7 +41,7 @@ test('the shell is legible at 1920x1080', async () => {
 });
 
 test('keyboard only: reach the editor, run a command, open the first lesson', async () => {
-  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`, { width: 1280, height: 720 });
+  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 720 });
   page.on('dialog', (dialog) => dialog.accept());
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
@@ -77,7 +77,7 @@ test('keyboard only: reach the editor, run a command, open the first lesson', as
 });
 
 test('the page runs under its Content-Security-Policy, which refuses injected scripts', async () => {
-  const { context, page, errors } = await openPage(browser, `${server.url}?deterministic`);
+  const { context, page, errors } = await openPage(browser, server.url);
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   assert.match(policy, /default-src 'none'/);

@@ -6,6 +6,7 @@ pub mod error;
 pub mod models;
 pub mod mongoose_calls;
 pub mod mongosh_format;
+pub mod running;
 pub mod transcript;
 pub mod value;
 pub mod world;

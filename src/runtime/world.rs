@@ -207,6 +207,11 @@ impl World {
 
     /// Runs one top-level statement and reports what it did. Errors are reported, never thrown further.
     pub fn run_statement(&mut self, source: &str, stmt: &Stmt) -> StatementReport {
+        let _running = super::running::running(source.get(stmt.span.start..stmt.span.end).unwrap_or_default());
+        #[cfg(feature = "crash-test")]
+        if source.get(stmt.span.start..stmt.span.end) == Some("crashForTest()") {
+            panic!("a deliberate crash (the crash-test feature, never in the published build)");
+        }
         self.console.clear();
         self.calls.clear();
         self.call_depth = 0;

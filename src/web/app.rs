@@ -161,7 +161,10 @@ pub fn app() -> Html {
     let state = use_reducer(|| AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
     let playground: Shared<Playground> = use_mut_ref(|| None);
     let stores: Shared<Stores> = use_mut_ref(|| None);
-    let tab = use_memo((), |_| format!("tab-{}", js_sys::Math::random()));
+    let tab = use_memo((), |_| {
+        let id: String = crate::clock::random_bytes::<8>().iter().map(|byte| format!("{byte:02x}")).collect();
+        format!("tab-{id}")
+    });
     let lessons = use_memo((), |_| crate::lessons::bundled().0);
     // Reset inside a lesson restarts the lesson; the callback is defined further down, so it is handed over here.
     let lesson_restart_slot: Rc<RefCell<Option<Callback<String>>>> = use_mut_ref(|| None);
@@ -182,6 +185,13 @@ pub fn app() -> Html {
                     if let Some(code) = persistence::saved_editor() {
                         state.dispatch(Action::Edit(code));
                     }
+                }
+                if let Some(code) = super::crash::take_recovered_editor() {
+                    state.dispatch(Action::Edit(code));
+                    state.dispatch(notice(
+                        NoticeKind::Info,
+                        "crudlab reloaded after a crash: your code is back in the editor and your data is as it was.",
+                    ));
                 }
                 let deterministic = deterministic_requested();
                 let generator = page_generator(deterministic);

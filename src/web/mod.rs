@@ -4,6 +4,7 @@ mod app;
 #[cfg(feature = "bench-exports")]
 pub mod bench;
 mod collections;
+mod crash;
 mod data_dialog;
 mod diff_view;
 mod editor;
@@ -15,22 +16,8 @@ mod result_pane;
 pub mod state;
 mod switches;
 
-/// Mounts the app on the page. If a panic ever escapes, a banner offers a reload; stored data is untouched, because
-/// every write is committed (or not) in its own transaction before the page shows it.
+/// Mounts the app on the page, after the crash banner's panic hook (`crash.rs`).
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&format!("crudlab crashed: {info}").into());
-        let banner = web_sys::window().and_then(|w| w.document()).and_then(|document| {
-            let banner = document.create_element("div").ok()?;
-            banner.set_class_name("crash-banner");
-            banner.set_attribute("role", "alert").ok()?;
-            banner.set_inner_html(
-                "Something went wrong inside crudlab. Your saved data is safe. <button onclick=\"location.reload()\">Reload</button>",
-            );
-            document.body()?.append_child(&banner).ok()?;
-            Some(())
-        });
-        let _ = banner;
-    }));
+    crash::install();
     yew::Renderer::<app::App>::new().render();
 }

@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 pub mod conformance;
+pub mod fuzz_targets;
 pub mod lessons;
 pub mod scripts;
 

@@ -85,8 +85,10 @@ fn test(root: &Path) -> Result<(), String> {
     tools::ensure_test_tools(root)?;
     let s = |items: &[&str]| items.iter().map(|item| item.to_string()).collect::<Vec<_>>();
     let browser_tests = tools::browser_test_targets(root)?;
-    let mut wasm_clippy = s(&["clippy", "--target", "wasm32-unknown-unknown", "--lib", "--bins"]);
-    let mut wasm_test = s(&["test", "--target", "wasm32-unknown-unknown"]);
+    let mut wasm_clippy =
+        s(&["clippy", "--target", "wasm32-unknown-unknown", "--lib", "--bins", "--features", "crash-test"]);
+    // Optimised as the published bundle is, so the stack a nested document needs is the stack it needs in a page.
+    let mut wasm_test = s(&["test", "--target", "wasm32-unknown-unknown", "--profile", "browser-test"]);
     for name in &browser_tests {
         wasm_clippy.extend(["--test".to_string(), name.clone()]);
         wasm_test.extend(["--test".to_string(), name.clone()]);
@@ -127,6 +129,13 @@ fn test(root: &Path) -> Result<(), String> {
             name: "release build (trunk)",
             program: "trunk",
             args: s(&["build", "--release"]),
+            dir: root.into(),
+            envs: vec![],
+        },
+        Step {
+            name: "crash-test build (trunk, feature crash-test, for the crash banner's end-to-end test)",
+            program: "trunk",
+            args: s(&["build", "--release", "--features", "crash-test", "--dist", "target/crash-test-dist"]),
             dir: root.into(),
             envs: vec![],
         },

@@ -1,0 +1,327 @@
+//! The fuzz targets' bodies and input strategies, shared by the native proptest targets (`tests/fuzz.rs`, run for
+//! minutes by `cargo xtask fuzz`) and the browser suite, which replays the regression corpus
+//! (`tests/corpus/fuzz.toml`) and a short seeded random sample on wasm32, where a panic kills the page.
+
+use bson::{Bson, Document};
+use crudlab::engine::collection::{Collection, FindOptions};
+use crudlab::engine::generator::Generator;
+use crudlab::engine::query::Filter;
+use crudlab::engine::update::Update;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+pub const LECTURE: &str = r#"const mongoose = require("mongoose")
+const userSchema = new mongoose.Schema({ username: { type: String, required: true, unique: true }, age: { type: Number, min: 0 }, purchasedCourses: [{ type: mongoose.Schema.Types.ObjectId, ref: "Course" }] })
+const User = mongoose.model("User", userSchema)
+await User.create({ username: "ada", age: "36" })
+db.users.find({ age: { $gt: 18 }, tags: { $in: ["a", /^b/i] } }).sort({ age: -1 }).limit(5)
+await User.updateOne({ username: "ada" }, { $push: { purchasedCourses: "659200800000000001000001" } })
+db.users.updateMany({}, { $inc: { age: 1 }, $set: { "profile.city": "Paris" } })
+await User.findOne({ username: "ada" }).populate("purchasedCourses").select("-age")
+db.users.deleteMany({ $or: [{ age: { $lt: 0 } }, { username: { $exists: false } }] })"#;
+
+pub const KEYS: [&str; 16] = [
+    "a",
+    "b",
+    "a.b",
+    "tags",
+    "tags.0",
+    "$gt",
+    "$in",
+    "$and",
+    "$or",
+    "$not",
+    "$elemMatch",
+    "$size",
+    "$exists",
+    "$regex",
+    "$type",
+    "$expr",
+];
+pub const UPDATE_KEYS: [&str; 14] = [
+    "$set",
+    "$inc",
+    "$unset",
+    "$push",
+    "$pull",
+    "$addToSet",
+    "$rename",
+    "$min",
+    "$mul",
+    "$pop",
+    "$each",
+    "a",
+    "a.b",
+    "tags.$[]",
+];
+
+pub fn value(keys: &'static [&'static str]) -> impl Strategy<Value = Bson> {
+    let leaf = prop_oneof![
+        Just(Bson::Null),
+        any::<bool>().prop_map(Bson::Boolean),
+        any::<i32>().prop_map(Bson::Int32),
+        any::<i64>().prop_map(Bson::Int64),
+        any::<f64>().prop_map(Bson::Double),
+        "[a-z$.(\\[*+?]{0,6}".prop_map(Bson::String),
+    ];
+    leaf.prop_recursive(5, 40, 4, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Bson::Array),
+            prop::collection::vec((0..keys.len(), inner), 0..4).prop_map(move |fields| {
+                let mut doc = Document::new();
+                for (k, v) in fields {
+                    doc.insert(keys[k], v);
+                }
+                Bson::Document(doc)
+            }),
+        ]
+    })
+}
+
+pub fn document(keys: &'static [&'static str]) -> impl Strategy<Value = Document> {
+    value(keys).prop_map(|v| match v {
+        Bson::Document(d) => d,
+        other => bson::doc! {"a": other},
+    })
+}
+
+/// A valid program with a few characters inserted, deleted or replaced.
+pub fn mutated_lecture() -> impl Strategy<Value = String> {
+    prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..6).prop_map(|edits| {
+        let mut chars: Vec<char> = LECTURE.chars().collect();
+        for (at, kind, ch) in edits {
+            let i = at.index(chars.len().max(1));
+            match kind {
+                0 => chars.insert(i.min(chars.len()), ch),
+                1 if !chars.is_empty() => {
+                    chars.remove(i.min(chars.len() - 1));
+                }
+                _ if !chars.is_empty() => {
+                    let j = i.min(chars.len() - 1);
+                    chars[j] = ch;
+                }
+                _ => {}
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+/// The parser target's inputs: any text, the lecture with a few edits, or bracket soup.
+pub fn parser_input() -> impl Strategy<Value = String> {
+    prop_oneof![".{0,200}", mutated_lecture(), "[{}()\\[\\]\"'`/*:;,. a-z0-9$]{0,300}"]
+}
+
+/// The whole-program target's inputs: a few driver and model calls built from random documents.
+pub fn program_statements() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        prop_oneof![
+            document(&KEYS).prop_map(|d| format!("db.c.insertOne({})", Bson::Document(d).into_relaxed_extjson())),
+            document(&KEYS).prop_map(|d| format!(
+                "db.c.find({}).sort({{ a: 1 }}).limit(3)",
+                Bson::Document(d).into_relaxed_extjson()
+            )),
+            document(&UPDATE_KEYS)
+                .prop_map(|d| format!("db.c.updateMany({{}}, {})", Bson::Document(d).into_relaxed_extjson())),
+            document(&KEYS).prop_map(|d| format!("User.create({})", Bson::Document(d).into_relaxed_extjson())),
+            document(&KEYS)
+                .prop_map(|d| format!("User.find({}).populate(\"friends\")", Bson::Document(d).into_relaxed_extjson())),
+            document(&UPDATE_KEYS).prop_map(|d| format!(
+                "User.updateOne({{}}, {}, {{ upsert: true, runValidators: true }})",
+                Bson::Document(d).into_relaxed_extjson()
+            )),
+            Just("db.c.deleteMany({})".to_string()),
+            Just("User.deleteOne({ a: 1 })".to_string()),
+        ],
+        1..6,
+    )
+}
+
+pub fn parser(source: &str) {
+    let _ = crudlab::shell::parse(source);
+    let _ = crudlab::shell::cursor::cursor_context(source, source.len() / 2);
+    let _ = crudlab::playground::highlight::highlight(source);
+}
+
+pub fn filter_compile_and_match(filter: &Document, docs: &[Document]) {
+    if let Ok(compiled) = Filter::compile(filter) {
+        for doc in docs {
+            let _ = compiled.try_matches(doc);
+        }
+    }
+    let mut collection = Collection::new("f", "c");
+    let _ = collection.create_index(&bson::doc! {"a": 1}, false, None);
+    let _ = collection.insert_many(docs.to_vec(), false, &mut Generator::deterministic(1));
+    let _ =
+        collection.find(filter, &FindOptions { sort: Some(bson::doc! {"a": -1}), limit: 2, ..FindOptions::default() });
+    let _ = collection.explain(filter, &FindOptions::default());
+}
+
+pub fn update_compile_and_apply(update: &Document, docs: &[Document]) {
+    let mut collection = Collection::new("u", "c");
+    let _ = collection.insert_many(docs.to_vec(), false, &mut Generator::deterministic(1));
+    for compiled in [Update::compile_operators(update, &[]), Update::compile_replacement(update)].into_iter().flatten()
+    {
+        let (_, changes) = collection.update(&Document::new(), &compiled, true, true, &mut Generator::deterministic(2));
+        let mut changeset = crudlab::engine::changes::ChangeSet::default();
+        changeset.push_all("u", "c", changes);
+        let _ = changeset.inverse();
+    }
+}
+
+pub const SCHEMA_KEYS: [&str; 10] = ["type", "required", "default", "min", "enum", "ref", "a", "b", "String", "Number"];
+
+pub fn schema_definitions(definition: &Document, input: &Document) {
+    if let Ok(schema) = crudlab::schema::Schema::new(definition, &Document::new()) {
+        let model = crudlab::schema::Model::new("Fuzz", schema);
+        let mut ids = crudlab::schema::SequentialIds::default();
+        let mut ctx = crudlab::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let _ = crudlab::schema::create_document(&model, input, &mut ctx);
+        let _ = crudlab::schema::cast_filter(&model, input, &mut Vec::new());
+    }
+}
+
+pub fn extended_json_import(text: &str) {
+    let cluster = crudlab::engine::database::Cluster::new(Generator::deterministic(1));
+    if let Ok(plan) = crudlab::storage::exchange::plan_import(&cluster, text, Some(("db", "c"))) {
+        let mut target = cluster.clone();
+        let _ = crudlab::storage::exchange::apply_import(&mut target, &plan);
+    }
+}
+
+/// Decoding never panics, and a link decodes to the script it was made from.
+pub fn share_links(garbage: &str, script: &str, flip: usize) -> Result<(), String> {
+    let _ = crudlab::playground::share::decode(garbage);
+    let _ = crudlab::playground::share::decode(&format!("s=v1.{garbage}"));
+    let link = crudlab::playground::share::encode(script);
+    if crudlab::playground::share::decode(&link) != Ok(script.to_string()) {
+        return Err(format!("the link for {script:?} does not decode to it"));
+    }
+    let mut damaged: Vec<char> = link.chars().collect();
+    if !damaged.is_empty() {
+        let at = flip % damaged.len();
+        damaged[at] = if damaged[at] == 'A' { 'B' } else { 'A' };
+    }
+    let _ = crudlab::playground::share::decode(&damaged.into_iter().collect::<String>());
+    Ok(())
+}
+
+const PROGRAM_PRELUDE: &str = r#"const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ a: { type: Number, min: 0 }, b: String, tags: [String], friends: [{ type: mongoose.Schema.Types.ObjectId, ref: "User" }] }, { timestamps: true }))"#;
+
+/// A program in both worlds, its panes rendered, then undone and redone. Live when `deterministic` is false.
+pub fn whole_program_in_both_worlds(program: &str, deterministic: bool) {
+    let mut playground = crudlab::playground::Playground::new(deterministic);
+    let _ = playground.run(PROGRAM_PRELUDE);
+    if let Ok(outcome) = playground.run(program) {
+        for side in crudlab::playground::Side::BOTH {
+            let _ = crudlab::playground::view::pane(&playground, &outcome, side);
+        }
+    }
+    let _ = playground.undo();
+    let _ = playground.redo();
+}
+
+/// One input of the regression corpus.
+#[derive(Debug, serde::Deserialize)]
+pub struct CorpusCase {
+    pub target: String,
+    pub input: String,
+    /// The same input repeated this many times (deep nesting without a megabyte of corpus file).
+    #[serde(default)]
+    pub repeat: Option<usize>,
+    /// Appended after the repeated input, to close what it opened.
+    #[serde(default)]
+    pub then: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Corpus {
+    case: Vec<CorpusCase>,
+}
+
+/// The regression corpus: inputs that found bugs or sit on a limit, replayed before any random input.
+pub fn corpus() -> Vec<CorpusCase> {
+    toml::from_str::<Corpus>(include_str!("../corpus/fuzz.toml")).unwrap().case
+}
+
+/// Replays every corpus case through its target; a failure is a message, a panic fails the caller's test.
+pub fn replay_corpus(deterministic: bool) -> (usize, Vec<String>) {
+    let cases = corpus();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let input = match case.repeat {
+            Some(times) => format!("{}{}", case.input.repeat(times), case.then),
+            None => case.input.clone(),
+        };
+        let as_document = || -> Option<Document> {
+            let value: serde_json::Value = serde_json::from_str(&input).ok()?;
+            Bson::try_from(value).ok()?.as_document().cloned()
+        };
+        match case.target.as_str() {
+            "parser" => parser(&input),
+            "program" => whole_program_in_both_worlds(&input, deterministic),
+            "import" => extended_json_import(&input),
+            "share" => {
+                if let Err(why) = share_links(&input, &input, input.len()) {
+                    failures.push(why);
+                }
+            }
+            "filter" | "update" | "schema" => match as_document() {
+                Some(doc) if case.target == "filter" => filter_compile_and_match(&doc, std::slice::from_ref(&doc)),
+                Some(doc) if case.target == "update" => update_compile_and_apply(&doc, &[bson::doc! {"a": 1}]),
+                Some(doc) => schema_definitions(&doc, &bson::doc! {"a": "1"}),
+                None => failures.push(format!("corpus: {} input is not a JSON document: {input:.60}", case.target)),
+            },
+            other => failures.push(format!("corpus: unknown target {other}")),
+        }
+    }
+    (cases.len(), failures)
+}
+
+/// Runs `test` on `cases` inputs drawn from `strategy` with a fixed seed: the same inputs on every platform.
+fn sample<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value)) -> Result<(), String> {
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+    runner
+        .run(&strategy, |value| {
+            test(value);
+            Ok(())
+        })
+        .map_err(|error| error.to_string())
+}
+
+/// A short random sample of every target from a fixed seed; one message per target that failed.
+pub fn seeded_sample(cases: u32, deterministic: bool) -> Vec<String> {
+    let results = [
+        ("parser", sample(cases, parser_input(), |s| parser(&s))),
+        (
+            "filter",
+            sample(cases, (document(&KEYS), prop::collection::vec(document(&KEYS), 0..4)), |(f, d)| {
+                filter_compile_and_match(&f, &d)
+            }),
+        ),
+        (
+            "update",
+            sample(cases, (document(&UPDATE_KEYS), prop::collection::vec(document(&KEYS), 1..4)), |(u, d)| {
+                update_compile_and_apply(&u, &d)
+            }),
+        ),
+        ("schema", sample(cases, (document(&SCHEMA_KEYS), document(&KEYS)), |(s, i)| schema_definitions(&s, &i))),
+        (
+            "import",
+            sample(
+                cases,
+                document(&KEYS).prop_map(|d| format!("[{}]", Bson::Document(d).into_canonical_extjson())),
+                |t| extended_json_import(&t),
+            ),
+        ),
+        (
+            "program",
+            sample(cases, program_statements(), |statements| {
+                whole_program_in_both_worlds(&statements.join("\n"), deterministic)
+            }),
+        ),
+    ];
+    results.into_iter().filter_map(|(target, result)| result.err().map(|why| format!("{target}: {why}"))).collect()
+}
