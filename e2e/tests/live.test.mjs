@@ -142,8 +142,10 @@ test('new Date(), Date.now(), $currentDate, timestamps and default: Date.now rea
   panes = await run(page, 'db.events.findOne()');
   assert.match(panes.raw, new RegExp(`at: ISODate\\('${year}-`), panes.raw);
 
-  panes = await run(page, 'Date.now()');
-  const printed = Number(panes.raw.match(/\b(\d{13})\b/)[1]);
+  await run(page, 'Date.now()');
+  const result = await page.getByTestId('pane-raw').getByTestId('result').innerText();
+  assert.match(result, /^\d{13}$/, `Date.now() is a number: ${result}`);
+  const printed = Number(result);
   const now = await page.evaluate(() => Date.now());
   assert.ok(Math.abs(now - printed) < 60000, `Date.now() printed ${printed}, the page says ${now}`);
 
@@ -186,10 +188,11 @@ test('live ObjectIds increase: sorting by _id is insertion order, across Runs, r
   await page.waitForTimeout(1100);
   await reload(page);
   bothFine(await run(page, 'db.seq.insertOne({ n: 17 })'), 'insertOne after reload');
-  const panes = await run(page, 'db.seq.find({}, { _id: 0, n: 1 }).sort({ _id: 1 })');
-  const order = [...panes.raw.matchAll(/n: (\d+)/g)].map((m) => Number(m[1]));
-  assert.deepEqual(order, Array.from({ length: 18 }, (_, i) => i), `raw pane: ${panes.raw}`);
-  const mongooseOrder = [...panes.mongoose.matchAll(/n: (\d+)/g)].map((m) => Number(m[1]));
+  await run(page, 'db.seq.find({}, { _id: 0, n: 1 }).sort({ _id: 1 })');
+  const printed = async (pane) => page.getByTestId(pane).getByTestId('result').innerText();
+  const order = [...(await printed('pane-raw')).matchAll(/n: (\d+)/g)].map((m) => Number(m[1]));
+  assert.deepEqual(order, Array.from({ length: 18 }, (_, i) => i), `raw pane: ${await printed('pane-raw')}`);
+  const mongooseOrder = [...(await printed('pane-mongoose')).matchAll(/n: (\d+)/g)].map((m) => Number(m[1]));
   assert.deepEqual(mongooseOrder, order, 'the Mongoose pane too');
   await screenshot(page, 'live-object-id-order');
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);

@@ -639,6 +639,15 @@ impl World {
     }
 
     fn call(&mut self, source: &str, callee: &Expr, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        // `Date.now()` and `ObjectId.createFromHexString(…)` are the constant evaluator's, as inside a document,
+        // unless the program bound the name itself.
+        if let ExprKind::Member { object, .. } = &callee.kind {
+            if matches!(&object.kind, ExprKind::Ident(name) if matches!(name.as_str(), "Date" | "ObjectId") && !self.bindings.contains_key(name))
+            {
+                let call = ExprKind::Call { callee: Box::new(callee.clone()), args: args.to_vec(), optional: false };
+                return self.literal(source, &Expr { kind: call, span });
+            }
+        }
         let (receiver, method, method_span) = match &callee.kind {
             ExprKind::Member { object, property, .. } => {
                 (self.eval(source, object)?, property.name.clone(), property.span)

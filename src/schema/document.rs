@@ -247,7 +247,9 @@ impl Builder<'_, '_> {
                     return Ok(Some(id));
                 }
                 let default = match (&def.default, &def.field_type) {
-                    (Some(Bson::String(s)), FieldType::Scalar(ScalarType::Date)) if is_now(s) => {
+                    (Some(Bson::String(s) | Bson::JavaScriptCode(s)), FieldType::Scalar(ScalarType::Date))
+                        if is_now(s) =>
+                    {
                         Bson::DateTime(self.ctx.now)
                     }
                     (Some(d), _) => d.clone(),
@@ -486,7 +488,7 @@ fn is_now(text: &str) -> bool {
 fn is_function_default(def: &PathDef) -> bool {
     match (&def.field_type, &def.default) {
         (FieldType::DocumentArray(_), _) => true,
-        (FieldType::Scalar(ScalarType::Date), Some(Bson::String(s))) => is_now(s),
+        (FieldType::Scalar(ScalarType::Date), Some(Bson::String(s) | Bson::JavaScriptCode(s))) => is_now(s),
         _ => false,
     }
 }

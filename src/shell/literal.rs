@@ -208,6 +208,10 @@ impl Evaluator<'_> {
     /// `Number.MAX_SAFE_INTEGER` and friends, which need no resolver.
     fn static_member(&self, expr: &Expr) -> Option<Result<Bson, ParseError>> {
         let path = expr.dotted_path()?;
+        // The function itself, not called: what `default: Date.now` in a schema hands Mongoose to call per document.
+        if path.as_slice() == ["Date", "now"] {
+            return Some(Ok(Bson::JavaScriptCode("Date.now".to_string())));
+        }
         let value = match path.as_slice() {
             ["Number", "MAX_SAFE_INTEGER"] => 9_007_199_254_740_991.0,
             ["Number", "MIN_SAFE_INTEGER"] => -9_007_199_254_740_991.0,

@@ -13,9 +13,10 @@ const RECOVERED_EDITOR_KEY: &str = "crudlab.recovered-editor";
 
 static CRASHED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the panic hook. Call before anything else runs.
+/// Installs the panic hook. Call before anything else runs. Through Yew's `set_custom_panic_hook`: Yew's renderer
+/// installs its own console-only hook at mount unless one was set this way.
 pub fn install() {
-    std::panic::set_hook(Box::new(|info| {
+    yew::set_custom_panic_hook(Box::new(|info| {
         let message = info.to_string();
         if CRASHED.swap(true, Ordering::SeqCst) {
             // The banner is up already: report the later panic, change nothing else.

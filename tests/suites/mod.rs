@@ -13,13 +13,16 @@ pub mod fuzz_targets;
 pub mod lessons;
 pub mod scripts;
 
-/// Replaces every ObjectId (24 hexadecimal digits) with `<oid>` and every ISO-8601 date with `<date>`: what
-/// differs between a deterministic run and a live one. Everything else (shapes, errors, counts, order) stays.
+/// Replaces every ObjectId (24 hexadecimal digits) with `<oid>`, every ISO-8601 date with `<date>` and every
+/// epoch-milliseconds number of this century (`Date.now()`) with `<millis>`: what differs between a deterministic
+/// run and a live one. Everything else (shapes, errors, counts, order) stays.
 pub fn normalise_generated(text: &str) -> String {
     let dates = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})").unwrap();
     let ids = regex::Regex::new(r"\b[0-9a-f]{24}\b").unwrap();
+    let millis = regex::Regex::new(r"\b1[0-9]{12}\b").unwrap();
     let text = dates.replace_all(text, "<date>");
-    ids.replace_all(&text, "<oid>").into_owned()
+    let text = ids.replace_all(&text, "<oid>");
+    millis.replace_all(&text, "<millis>").into_owned()
 }
 
 /// The first line where two texts differ, for a readable failure.
@@ -41,7 +44,7 @@ pub fn first_difference(expected: &str, actual: &str) -> String {
 mod tests {
     #[test]
     fn generated_values_are_normalised_and_nothing_else() {
-        let text = "ObjectId('659200800000000001000001') at ISODate('2024-01-01T00:00:00.001Z'), 2024, abc";
-        assert_eq!(super::normalise_generated(text), "ObjectId('<oid>') at ISODate('<date>'), 2024, abc");
+        let text = "ObjectId('659200800000000001000001') at ISODate('2024-01-01T00:00:00.001Z'), 1704067200001, 2024";
+        assert_eq!(super::normalise_generated(text), "ObjectId('<oid>') at ISODate('<date>'), <millis>, 2024");
     }
 }

@@ -28,6 +28,7 @@ pub const ALL: &[Script] = scripts![
     "04-updates-and-deletes",
     "05-driver-on-modelled-collections",
     "06-catching-errors",
+    "07-dates-and-ids",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).

@@ -1,0 +1,15 @@
+// Dates and ObjectIds the database and Mongoose make: new Date(), Date.now(), $currentDate, timestamps,
+// default: Date.now, ObjectIds in insertion order. Live in the browser, deterministic in the recording.
+const mongoose = require("mongoose")
+db.events.insertOne({ at: new Date(), stamp: Date.now() })
+const now = Date.now()
+db.events.updateOne({}, { $currentDate: { seen: true, ts: { $type: "timestamp" } } })
+db.events.updateOne({}, { $currentDate: { seen: true } })
+db.events.findOne({}, { _id: 0, at: 1, seen: 1 })
+const Post = mongoose.model("Post", new mongoose.Schema({ text: String, postedAt: { type: Date, default: Date.now } }, { timestamps: true }))
+await Post.create({ text: "hello" })
+await Post.updateOne({ text: "hello" }, { text: "hello again" })
+db.seq.insertMany([{ n: 1 }, { n: 2 }, { n: 3 }])
+db.seq.insertOne({ n: 4 })
+db.seq.find({}, { _id: 0 }).sort({ _id: 1 })
+db.seq.find({}, { _id: 0 }).sort({ _id: -1 }).limit(1)
