@@ -353,6 +353,11 @@ impl Playground {
     /// Rolls a run back in one world after storage refused to persist it, so memory equals disk again.
     pub fn roll_back(&mut self, side: Side, changes: &ChangeSet) {
         let _ = crate::engine::revert::revert(&mut self.world_mut(side).cluster, changes);
+        self.forget_changes(side, changes);
+    }
+
+    /// After a run's changes were rolled back in one world (its write was refused): they leave the undo history.
+    pub fn forget_changes(&mut self, side: Side, changes: &ChangeSet) {
         // The run's undo entries no longer describe memory on that side.
         for entry in self.undo.iter_mut() {
             let recorded = match side {
@@ -362,6 +367,35 @@ impl Playground {
             recorded.entries.retain(|e| !changes.entries.contains(e));
             recorded.collections.retain(|c| !changes.collections.contains(c));
         }
+    }
+
+    /// After storage refused an undo in one world (its memory was rolled back to before the undo): that world's
+    /// part of the statement is still done, so it goes back from the redo stack to the undo stack.
+    pub fn undo_refused(&mut self, side: Side) {
+        Self::move_side(&mut self.redo, &mut self.undo, side);
+    }
+
+    /// After storage refused a redo in one world: that world's part stays undone, back on the redo stack.
+    pub fn redo_refused(&mut self, side: Side) {
+        Self::move_side(&mut self.undo, &mut self.redo, side);
+    }
+
+    fn move_side(from: &mut Vec<(ChangeSet, ChangeSet)>, to: &mut Vec<(ChangeSet, ChangeSet)>, side: Side) {
+        let Some(top) = from.last_mut() else { return };
+        let part = match side {
+            Side::Raw => std::mem::take(&mut top.0),
+            Side::Mongoose => std::mem::take(&mut top.1),
+        };
+        if top.0.is_empty() && top.1.is_empty() {
+            from.pop();
+        }
+        if part.is_empty() {
+            return;
+        }
+        to.push(match side {
+            Side::Raw => (part, ChangeSet::default()),
+            Side::Mongoose => (ChangeSet::default(), part),
+        });
     }
 
     /// "Restart server": variables are dropped, the data comes back from the given clusters (reloaded from storage)

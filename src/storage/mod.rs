@@ -58,6 +58,39 @@ pub async fn persist_or_roll_back<S: Store>(
     }
 }
 
+/// Loads one world's cluster from any backend: records that do not decode are skipped and reported, the rest loads.
+/// An empty store gets its format record; a store written by a newer crudlab is read as far as it can be.
+pub async fn load_cluster<S: Store>(
+    store: &mut S,
+) -> Result<(crate::engine::database::Cluster, Vec<codec::LoadProblem>), StorageError> {
+    let records = store.records().await?;
+    let mut cluster = crate::engine::database::Cluster::default();
+    let mut problems = Vec::new();
+    match codec::stored_format(&records) {
+        None if records.is_empty() => store.apply_batch(&[codec::format_record()]).await?,
+        Some(version) if version > codec::FORMAT_VERSION => {
+            problems.push(codec::LoadProblem {
+                key: codec::FORMAT_KEY.to_string(),
+                reason: format!(
+                    "stored by a newer crudlab (format {version}, this page reads {}); loading what it can",
+                    codec::FORMAT_VERSION
+                ),
+            });
+        }
+        _ => {}
+    }
+    problems.extend(codec::load(&mut cluster, &records));
+    Ok((cluster, problems))
+}
+
+/// Empties a store in one transaction (every record removed, the format record written again).
+pub async fn clear<S: Store>(store: &mut S) -> Result<(), StorageError> {
+    let mut batch: Vec<RecordChange> =
+        store.records().await?.into_iter().map(|(key, _)| RecordChange::Delete { key }).collect();
+    batch.push(codec::format_record());
+    store.apply_batch(&batch).await
+}
+
 /// One change in a batch: a record written or removed. A batch is applied all together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordChange {

@@ -17,7 +17,16 @@ static CRASHED: AtomicBool = AtomicBool::new(false);
 /// installs its own console-only hook at mount unless one was set this way.
 pub fn install() {
     yew::set_custom_panic_hook(Box::new(|info| {
-        let message = info.to_string();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        let message = match info.location() {
+            Some(at) => format!("{payload} (at {}:{}:{})", at.file(), at.line(), at.column()),
+            None => payload,
+        };
         if CRASHED.swap(true, Ordering::SeqCst) {
             // The banner is up already: report the later panic, change nothing else.
             web_sys::console::error_1(&format!("crudlab: a further panic after the crash: {message}").into());
