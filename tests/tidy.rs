@@ -110,6 +110,20 @@ fn clippy_forbids_the_clock_reads_outside_the_clock_module() {
 }
 
 #[test]
+fn architecture_md_lists_every_source_file() {
+    let architecture = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let missing: Vec<String> = files
+        .iter()
+        .filter_map(|path| path.strip_prefix(root()).ok())
+        .map(|path| path.display().to_string())
+        .filter(|path| !architecture.contains(&format!("`{path}`")))
+        .collect();
+    assert!(missing.is_empty(), "ARCHITECTURE.md's file index lacks: {missing:#?}");
+}
+
+#[test]
 fn the_crate_check_itself_detects_web_crate_paths() {
     assert!(names_crate("use yew::prelude::*;", "yew"));
     assert!(names_crate("let x = web_sys::window();", "web_sys"));

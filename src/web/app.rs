@@ -1,5 +1,6 @@
-//! The top-level component: owns the playground (both worlds) and the stores, runs commands, persists each Run in
-//! one transaction per world before showing it, and lays out header, sidebar, editor and the two panes.
+//! The top-level component: holds the lab (both worlds and their stores, `crate::lab`), hands every user action to
+//! it and renders what it returns; lays out header, sidebar, editor and the two panes. An async action takes the
+//! lab out of its cell while it awaits its storage, so no `RefCell` borrow is ever held across an await.
 
 use super::collections::CollectionsSidebar;
 use super::data_dialog::{DataDialog, DataFns, ExportKind, ImportRequest};
@@ -7,12 +8,12 @@ use super::editor::Editor;
 use super::header::Header;
 use super::lesson_panel::{LessonAction, LessonPanel};
 use super::notices::Notices;
-use super::persistence::{self, Stores};
+use super::persistence::{self, PageLab};
 use super::result_pane::{ExplainFn, ExplainSource, ResultPane};
 use super::state::{Action, AppState, Notice, NoticeKind, Phase, Snapshot};
 use super::switches::Switches;
-use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
+use crate::lab::{Done, Lab};
 use crate::lessons::{check_step, Lesson, Progress, StepAction};
 use crate::playground::{view, ModelSwitches, Playground, RunOutcome, Side};
 use std::cell::RefCell;
@@ -72,19 +73,53 @@ fn notice(kind: NoticeKind, text: impl Into<String>) -> Action {
     Action::Notice(Notice { kind, text: text.into() })
 }
 
-/// Loads both worlds from their stores (reporting records that do not load) with the given generator.
-async fn load_worlds(stores: &Stores, generator: Generator) -> Result<(Cluster, Cluster, Vec<String>), String> {
-    let mut problems = Vec::new();
-    let mut clusters = Vec::new();
-    for side in Side::BOTH {
-        let (mut cluster, skipped) = stores.load(side).await.map_err(|e| e.to_string())?;
-        cluster.generator = generator.clone();
-        problems.extend(skipped.into_iter().map(|p| format!("{}: {p}", persistence::store_name(side))));
-        clusters.push(cluster);
+/// Opens the current space's lab: its stores (memory when IndexedDB is unavailable, said in a notice), its data
+/// and its saved declarations.
+async fn open_lab(state: &UseReducerHandle<AppState>, generator: Generator) -> Option<PageLab> {
+    let prelude = persistence::saved_prelude();
+    let names = persistence::store_names();
+    let stores = match persistence::open_stores().await {
+        Ok(stores) => stores,
+        Err(e) => {
+            state.dispatch(notice(
+                NoticeKind::Error,
+                format!("IndexedDB is not available ({e}); nothing will be saved in this tab."),
+            ));
+            persistence::memory_stores()
+        }
+    };
+    match Lab::open(stores, names, generator, &prelude).await {
+        Ok((lab, problems)) => {
+            for problem in problems {
+                state.dispatch(Action::Notice(problem));
+            }
+            Some(lab)
+        }
+        Err(e) => {
+            state.dispatch(notice(NoticeKind::Error, format!("Could not load saved data: {e}")));
+            None
+        }
     }
-    let mongoose = clusters.pop().unwrap_or_default();
-    let raw = clusters.pop().unwrap_or_default();
-    Ok((raw, mongoose, problems))
+}
+
+/// Takes the lab out of its cell for an async action; callbacks that run meanwhile find none and do nothing.
+fn take(lab: &Shared<PageLab>) -> Option<PageLab> {
+    lab.borrow_mut().take()
+}
+
+/// Puts the lab back after an async action.
+fn put_back(cell: &Shared<PageLab>, lab: PageLab) {
+    *cell.borrow_mut() = Some(lab);
+}
+
+/// Shows an action's notices and tells other tabs when it wrote.
+fn report(state: &UseReducerHandle<AppState>, tab: &str, done: Done) {
+    for notice in done.notices {
+        state.dispatch(Action::Notice(notice));
+    }
+    if done.wrote {
+        persistence::announce_write(tab);
+    }
 }
 
 /// Checks the open lesson's current step after a Run (or a restart, with no outcome); records a pass in the saved
@@ -126,41 +161,20 @@ fn check_open_lesson(
 }
 
 /// Leaves the lesson's worlds: reopens the playground's stores, reloads its data and its declarations.
-async fn back_to_playground(
-    state: &UseReducerHandle<AppState>,
-    playground: &Shared<Playground>,
-    stores: &Shared<Stores>,
-) {
+async fn back_to_playground(state: &UseReducerHandle<AppState>, cell: &Shared<PageLab>) {
     persistence::set_space(persistence::Space::Playground);
-    let deterministic = deterministic_requested();
-    let generator = page_generator(deterministic);
-    let opened = match Stores::open().await {
-        Ok(opened) => opened,
-        Err(e) => {
-            state.dispatch(notice(NoticeKind::Error, format!("Could not reopen the playground's data: {e}")));
-            return;
-        }
-    };
-    match load_worlds(&opened, generator).await {
-        Ok((raw, mongoose, _)) => {
-            let mut world = Playground::from_clusters(raw, mongoose, deterministic);
-            world.replay_prelude(&persistence::saved_prelude());
-            state.dispatch(Action::ClearPanes);
-            state.dispatch(Action::Edit(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
-            state.dispatch(Action::Refreshed(snapshot(&world)));
-            state.dispatch(notice(NoticeKind::Info, "Back to the playground and its own data."));
-            *stores.borrow_mut() = Some(opened);
-            *playground.borrow_mut() = Some(world);
-        }
-        Err(e) => state.dispatch(notice(NoticeKind::Error, format!("Could not load the playground's data: {e}"))),
-    }
+    let Some(lab) = open_lab(state, page_generator(deterministic_requested())).await else { return };
+    state.dispatch(Action::ClearPanes);
+    state.dispatch(Action::Edit(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
+    state.dispatch(Action::Refreshed(snapshot(lab.playground())));
+    state.dispatch(notice(NoticeKind::Info, "Back to the playground and its own data."));
+    put_back(cell, lab);
 }
 
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState::new(persistence::saved_editor().unwrap_or_else(|| FIRST_PROGRAM.to_string())));
-    let playground: Shared<Playground> = use_mut_ref(|| None);
-    let stores: Shared<Stores> = use_mut_ref(|| None);
+    let lab: Shared<PageLab> = use_mut_ref(|| None);
     let tab = use_memo((), |_| {
         let id: String = crate::clock::random_bytes::<8>().iter().map(|byte| format!("{byte:02x}")).collect();
         format!("tab-{id}")
@@ -171,7 +185,7 @@ pub fn app() -> Html {
 
     // Start-up: open both stores and load everything once; the engine then runs in memory.
     {
-        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        let (state, cell) = (state.clone(), lab.clone());
         use_effect_with((), move |_| {
             persistence::apply_saved_theme();
             spawn_local(async move {
@@ -193,39 +207,7 @@ pub fn app() -> Html {
                         "crudlab reloaded after a crash: your code is back in the editor and your data is as it was.",
                     ));
                 }
-                let deterministic = deterministic_requested();
-                let generator = page_generator(deterministic);
-                let mut loaded = match Stores::open().await {
-                    Ok(opened) => match load_worlds(&opened, generator.clone()).await {
-                        Ok((raw, mongoose, problems)) => {
-                            for problem in problems {
-                                state.dispatch(notice(NoticeKind::Warning, problem));
-                            }
-                            *stores.borrow_mut() = Some(opened);
-                            Playground::from_clusters(raw, mongoose, deterministic)
-                        }
-                        Err(e) => {
-                            state.dispatch(notice(NoticeKind::Error, format!("Could not load saved data: {e}")));
-                            Playground::from_clusters(
-                                Cluster::new(generator.clone()),
-                                Cluster::new(generator),
-                                deterministic,
-                            )
-                        }
-                    },
-                    Err(e) => {
-                        state.dispatch(notice(
-                            NoticeKind::Error,
-                            format!("IndexedDB is not available ({e}); nothing will be saved in this tab."),
-                        ));
-                        Playground::from_clusters(
-                            Cluster::new(generator.clone()),
-                            Cluster::new(generator),
-                            deterministic,
-                        )
-                    }
-                };
-                loaded.replay_prelude(&persistence::saved_prelude());
+                let Some(loaded) = open_lab(&state, page_generator(deterministic_requested())).await else { return };
                 // A share link opens with its script in the editor, ready to run.
                 let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
                 if crate::playground::share::is_share_link(&fragment) {
@@ -237,8 +219,8 @@ pub fn app() -> Html {
                         Err(message) => state.dispatch(notice(NoticeKind::Error, message)),
                     }
                 }
-                state.dispatch(Action::Refreshed(snapshot(&loaded)));
-                *playground.borrow_mut() = Some(loaded);
+                state.dispatch(Action::Refreshed(snapshot(loaded.playground())));
+                put_back(&cell, loaded);
                 let saved = persistence::SavedLessons::load();
                 state.dispatch(Action::Completed(saved.completed.clone()));
                 if let Some(open) = &saved.open {
@@ -280,31 +262,22 @@ pub fn app() -> Html {
     // Two tabs: a write in another tab reloads this tab's worlds from storage (variables are kept out: the
     // declarations are replayed, as after a restart) and says so.
     {
-        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        let (state, cell, tab) = (state.clone(), lab.clone(), tab.clone());
         use_effect_with((), move |_| {
             let channel = web_sys::BroadcastChannel::new(persistence::CHANNEL).ok();
             let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
                 if event.data().as_string().as_deref() == Some(tab.as_str()) {
                     return;
                 }
-                let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+                let Some(mut lab) = take(&cell) else { return };
+                let (state, cell, tab) = (state.clone(), cell.clone(), tab.clone());
                 spawn_local(async move {
-                    let Some(opened) = stores.borrow().clone() else { return };
-                    let generator = playground
-                        .borrow()
-                        .as_ref()
-                        .map(|p| p.world(Side::Raw).cluster.generator.clone())
-                        .unwrap_or_default();
-                    if let Ok((raw, mongoose, _)) = load_worlds(&opened, generator).await {
-                        if let Some(p) = playground.borrow_mut().as_mut() {
-                            p.restart(raw, mongoose);
-                            state.dispatch(Action::Refreshed(snapshot(p)));
-                        }
-                        state.dispatch(notice(
-                            NoticeKind::Info,
-                            "Another tab changed the data: reloaded it from the database.",
-                        ));
+                    match lab.reload_after_write_elsewhere().await {
+                        Ok(done) => report(&state, &tab, done),
+                        Err(problem) => state.dispatch(Action::Notice(problem)),
                     }
+                    state.dispatch(Action::Refreshed(snapshot(lab.playground())));
+                    put_back(&cell, lab);
                 });
             });
             if let Some(channel) = &channel {
@@ -321,7 +294,7 @@ pub fn app() -> Html {
     }
 
     let run = {
-        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        let (state, cell, tab) = (state.clone(), lab.clone(), tab.clone());
         let lessons = lessons.clone();
         Callback::from(move |source: String| {
             persistence::save_editor(&source);
@@ -335,227 +308,104 @@ pub fn app() -> Html {
                 .and_then(|step| step.access)
                 .map(|opening| state.access_override.unwrap_or(opening))
                 .unwrap_or_default();
-            let outcome = {
-                let mut guard = playground.borrow_mut();
-                let Some(p) = guard.as_mut() else { return };
-                p.access = access;
-                p.run(&source)
-            };
-            let outcome = match outcome {
-                Ok(outcome) => outcome,
-                Err(error) => {
-                    state.dispatch(Action::ParseFailed(error));
-                    return;
-                }
-            };
+            let Some(mut lab) = take(&cell) else { return };
             state.dispatch(Action::Saving);
-            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            let (state, cell, tab) = (state.clone(), cell.clone(), tab.clone());
             let lessons = lessons.clone();
             spawn_local(async move {
-                let opened = stores.borrow().clone();
-                let mut wrote = false;
-                if let Some(opened) = opened {
-                    for side in Side::BOTH {
-                        let changes = outcome.changes(side);
-                        let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
-                        let Some(cluster) = cluster else { continue };
-                        match opened.persist(side, &cluster, changes).await {
-                            Ok(()) => wrote |= !changes.is_empty(),
-                            Err(error) => {
-                                if let Some(p) = playground.borrow_mut().as_mut() {
-                                    p.roll_back(side, changes);
-                                }
-                                state.dispatch(notice(
-                                    NoticeKind::Error,
-                                    format!("{}: {error}. The change was undone in memory, so nothing is lost or half-saved.", persistence::store_name(side)),
-                                ));
-                            }
-                        }
-                    }
-                }
-                if wrote {
-                    persistence::announce_write(&tab);
-                }
-                let checked = playground
-                    .borrow_mut()
-                    .as_mut()
-                    .and_then(|p| check_open_lesson(&lessons, state.lesson.clone(), p, Some(&outcome)));
-                if let Some((progress, check, completed)) = checked {
-                    state.dispatch(Action::Lesson(Some(progress)));
-                    state.dispatch(Action::LessonChecked(Some(check)));
-                    state.dispatch(Action::Completed(completed));
-                }
-                let guard = playground.borrow();
-                let Some(p) = guard.as_ref() else { return };
-                persistence::save_prelude(p.prelude());
-                state.dispatch(Action::Ran {
-                    source: outcome.source.clone(),
-                    raw: view::pane(p, &outcome, Side::Raw),
-                    mongoose: view::pane(p, &outcome, Side::Mongoose),
-                    snapshot: snapshot(p),
-                });
-            });
-        })
-    };
-
-    let restart = {
-        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
-        let lessons = lessons.clone();
-        Callback::from(move |_| {
-            let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
-            let lessons = lessons.clone();
-            spawn_local(async move {
-                let generator = playground
-                    .borrow()
-                    .as_ref()
-                    .map(|p| p.world(Side::Raw).cluster.generator.clone())
-                    .unwrap_or_default();
-                let opened = stores.borrow().clone();
-                let reloaded = match opened {
-                    Some(opened) => load_worlds(&opened, generator).await,
-                    None => Err("IndexedDB is not available, so a restart would lose everything".to_string()),
-                };
-                match reloaded {
-                    Ok((raw, mongoose, _)) => {
-                        let log = playground.borrow_mut().as_mut().map(|p| p.restart(raw, mongoose));
-                        if let Some(log) = log {
-                            state.dispatch(notice(
-                                NoticeKind::Info,
-                                "Server restarted: its memory is gone, the database kept everything.",
-                            ));
-                            let lost = if log.lost.is_empty() { "none".to_string() } else { log.lost.join(", ") };
-                            state.dispatch(notice(
-                                NoticeKind::Info,
-                                format!("Lost with the server's memory: variables {lost}."),
-                            ));
-                            let back: Vec<String> = log
-                                .restored
-                                .iter()
-                                .filter(|(side, _, _)| *side == Side::Mongoose)
-                                .map(|(_, ns, n)| format!("{ns} ({n})"))
-                                .collect();
-                            state.dispatch(notice(
-                                NoticeKind::Info,
-                                format!(
-                                    "Came back from the database: {}; {} declaration(s) of your code ran again.",
-                                    if back.is_empty() { "no collections".to_string() } else { back.join(", ") },
-                                    log.replayed
-                                ),
-                            ));
-                        }
-                        state.dispatch(Action::ClearPanes);
-                        let checked = playground
-                            .borrow_mut()
-                            .as_mut()
-                            .and_then(|p| check_open_lesson(&lessons, state.lesson.clone(), p, None));
+                match lab.run(&source, access).await {
+                    Err(error) => state.dispatch(Action::ParseFailed(error)),
+                    Ok((outcome, done)) => {
+                        report(&state, &tab, done);
+                        let checked =
+                            check_open_lesson(&lessons, state.lesson.clone(), lab.playground_mut(), Some(&outcome));
                         if let Some((progress, check, completed)) = checked {
                             state.dispatch(Action::Lesson(Some(progress)));
                             state.dispatch(Action::LessonChecked(Some(check)));
                             state.dispatch(Action::Completed(completed));
                         }
-                        if let Some(p) = playground.borrow().as_ref() {
-                            state.dispatch(Action::Refreshed(snapshot(p)));
-                        }
+                        let p = lab.playground();
+                        persistence::save_prelude(p.prelude());
+                        state.dispatch(Action::Ran {
+                            source: outcome.source.clone(),
+                            raw: view::pane(p, &outcome, Side::Raw),
+                            mongoose: view::pane(p, &outcome, Side::Mongoose),
+                            snapshot: snapshot(p),
+                        });
                     }
-                    Err(e) => state.dispatch(notice(NoticeKind::Error, format!("Restart failed: {e}"))),
                 }
+                put_back(&cell, lab);
+            });
+        })
+    };
+
+    let restart = {
+        let (state, cell, tab) = (state.clone(), lab.clone(), tab.clone());
+        let lessons = lessons.clone();
+        Callback::from(move |_| {
+            let Some(mut lab) = take(&cell) else { return };
+            let (state, cell, tab) = (state.clone(), cell.clone(), tab.clone());
+            let lessons = lessons.clone();
+            spawn_local(async move {
+                match lab.restart().await {
+                    Ok((_, done)) => {
+                        report(&state, &tab, done);
+                        state.dispatch(Action::ClearPanes);
+                        let checked = check_open_lesson(&lessons, state.lesson.clone(), lab.playground_mut(), None);
+                        if let Some((progress, check, completed)) = checked {
+                            state.dispatch(Action::Lesson(Some(progress)));
+                            state.dispatch(Action::LessonChecked(Some(check)));
+                            state.dispatch(Action::Completed(completed));
+                        }
+                        state.dispatch(Action::Refreshed(snapshot(lab.playground())));
+                    }
+                    Err(problem) => state.dispatch(Action::Notice(problem)),
+                }
+                put_back(&cell, lab);
             });
         })
     };
 
     let reset = {
-        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+        let (state, cell, tab) = (state.clone(), lab.clone(), tab.clone());
         let restart_lesson = lesson_restart_slot.clone();
         Callback::from(move |_| {
             if let (Some(progress), Some(restart)) = (state.lesson.clone(), restart_lesson.borrow().clone()) {
                 restart.emit(progress.lesson);
                 return;
             }
-            let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+            let Some(mut lab) = take(&cell) else { return };
+            let (state, cell, tab) = (state.clone(), cell.clone(), tab.clone());
             spawn_local(async move {
-                let deterministic = deterministic_requested();
-                let generator = page_generator(deterministic);
-                let empty = Cluster::new(generator.clone());
-                let opened = stores.borrow().clone();
-                if let Some(opened) = opened {
-                    for side in Side::BOTH {
-                        if let Err(e) = opened.replace(side, &empty).await {
-                            state.dispatch(notice(NoticeKind::Error, format!("Reset failed: {e}")));
-                            return;
-                        }
-                    }
-                }
-                let fresh = Playground::from_clusters(empty.clone(), empty, deterministic);
-                persistence::save_prelude(&[]);
+                let done = lab.reset(page_generator(deterministic_requested())).await;
+                persistence::save_prelude(lab.playground().prelude());
+                report(&state, &tab, done);
                 state.dispatch(Action::ClearPanes);
-                state.dispatch(Action::Refreshed(snapshot(&fresh)));
-                state.dispatch(notice(NoticeKind::Info, "Reset: both databases are empty and no models are declared."));
-                *playground.borrow_mut() = Some(fresh);
+                state.dispatch(Action::Refreshed(snapshot(lab.playground())));
+                put_back(&cell, lab);
             });
         })
     };
 
-    let undo = {
-        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+    // Undo and Redo differ only in the lab's action.
+    let time_travel = |redo: bool| {
+        let (state, cell, tab) = (state.clone(), lab.clone(), tab.clone());
         Callback::from(move |_| {
-            let undone = playground.borrow_mut().as_mut().and_then(|p| p.undo());
-            let Some((raw, mongoose)) = undone else { return };
-            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            let Some(mut lab) = take(&cell) else { return };
+            let (state, cell, tab) = (state.clone(), cell.clone(), tab.clone());
             spawn_local(async move {
-                let opened = stores.borrow().clone();
-                if let Some(opened) = opened {
-                    for (side, changes) in [(Side::Raw, &raw), (Side::Mongoose, &mongoose)] {
-                        let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
-                        if let Some(cluster) = cluster {
-                            if let Err(e) = opened.persist(side, &cluster, changes).await {
-                                state.dispatch(notice(NoticeKind::Error, format!("Undo could not be saved: {e}")));
-                            }
-                        }
-                    }
-                    persistence::announce_write(&tab);
+                let done = if redo { lab.redo().await } else { lab.undo().await };
+                if let Some(done) = done {
+                    report(&state, &tab, done);
+                    state.dispatch(Action::ClearPanes);
+                    state.dispatch(Action::Refreshed(snapshot(lab.playground())));
                 }
-                state.dispatch(Action::ClearPanes);
-                state.dispatch(notice(
-                    NoticeKind::Info,
-                    "Undone: the last statement's changes were reverted in both databases.",
-                ));
-                if let Some(p) = playground.borrow().as_ref() {
-                    state.dispatch(Action::Refreshed(snapshot(p)));
-                }
+                put_back(&cell, lab);
             });
         })
     };
-
-    let redo = {
-        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
-        Callback::from(move |_| {
-            let redone = playground.borrow_mut().as_mut().and_then(|p| p.redo());
-            let Some((raw, mongoose)) = redone else { return };
-            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
-            spawn_local(async move {
-                let opened = stores.borrow().clone();
-                if let Some(opened) = opened {
-                    for (side, changes) in [(Side::Raw, &raw), (Side::Mongoose, &mongoose)] {
-                        let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
-                        if let Some(cluster) = cluster {
-                            if let Err(e) = opened.persist(side, &cluster, changes).await {
-                                state.dispatch(notice(NoticeKind::Error, format!("Redo could not be saved: {e}")));
-                            }
-                        }
-                    }
-                    persistence::announce_write(&tab);
-                }
-                state.dispatch(Action::ClearPanes);
-                state.dispatch(notice(
-                    NoticeKind::Info,
-                    "Redone: the undone statement's changes are back in both databases.",
-                ));
-                if let Some(p) = playground.borrow().as_ref() {
-                    state.dispatch(Action::Refreshed(snapshot(p)));
-                }
-            });
-        })
-    };
+    let undo = time_travel(false);
+    let redo = time_travel(true);
 
     let share = {
         let state = state.clone();
@@ -574,24 +424,24 @@ pub fn app() -> Html {
     let theme = Callback::from(|_| persistence::toggle_theme());
 
     let explain = {
-        let playground = playground.clone();
-        Rc::new(move |side: Side, call: &str| match playground.borrow_mut().as_mut() {
-            Some(p) => p.explain(side, call).map(|summary| summary.describe()),
-            None => Err("still loading".to_string()),
+        let cell = lab.clone();
+        Rc::new(move |side: Side, call: &str| match cell.borrow_mut().as_mut() {
+            Some(lab) => lab.playground_mut().explain(side, call).map(|summary| summary.describe()),
+            None => Err("busy saving, try again".to_string()),
         }) as Rc<ExplainSource>
     };
 
     let switch = {
-        let (state, playground, run) = (state.clone(), playground.clone(), run.clone());
+        let (state, cell, run) = (state.clone(), lab.clone(), run.clone());
         Callback::from(move |switches: ModelSwitches| {
-            let changed = playground.borrow_mut().as_mut().map(|p| p.set_model_switches(&switches));
+            let changed = cell.borrow_mut().as_mut().map(|lab| lab.playground_mut().set_model_switches(&switches));
             match changed {
                 Some(Ok(())) => {
                     // Re-run the last command so the difference shows at once.
                     if let Some(last) = state.last_run.clone() {
                         run.emit(last);
-                    } else if let Some(p) = playground.borrow().as_ref() {
-                        state.dispatch(Action::Refreshed(snapshot(p)));
+                    } else if let Some(lab) = cell.borrow().as_ref() {
+                        state.dispatch(Action::Refreshed(snapshot(lab.playground())));
                     }
                 }
                 Some(Err(e)) => state.dispatch(notice(NoticeKind::Error, e)),
@@ -601,7 +451,7 @@ pub fn app() -> Html {
     };
 
     let lesson_action = {
-        let (state, playground, stores, lessons) = (state.clone(), playground.clone(), stores.clone(), lessons.clone());
+        let (state, cell, lessons) = (state.clone(), lab.clone(), lessons.clone());
         Callback::from(move |action: LessonAction| {
             let load_code = |code: &str| {
                 persistence::save_editor(code);
@@ -634,9 +484,11 @@ pub fn app() -> Html {
                     saved.save();
                     state.dispatch(Action::Lesson(None));
                     if persistence::space() == persistence::Space::Lesson {
-                        let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+                        let (state, cell) = (state.clone(), cell.clone());
+                        // The lesson's lab goes; any action still holding it finds no cell to put it back in.
+                        cell.borrow_mut().take();
                         spawn_local(async move {
-                            back_to_playground(&state, &playground, &stores).await;
+                            back_to_playground(&state, &cell).await;
                         });
                     }
                 }
@@ -659,52 +511,46 @@ pub fn app() -> Html {
                             return;
                         }
                     }
-                    let (state, playground, stores) = (state.clone(), playground.clone(), stores.clone());
+                    let (state, cell) = (state.clone(), cell.clone());
+                    cell.borrow_mut().take();
                     spawn_local(async move {
                         let deterministic = deterministic_requested();
                         persistence::set_space(persistence::Space::Lesson);
-                        let opened = match Stores::open().await {
-                            Ok(opened) => opened,
-                            Err(e) => {
-                                persistence::set_space(persistence::Space::Playground);
-                                state.dispatch(notice(
-                                    NoticeKind::Error,
-                                    format!("Could not open the lesson's data: {e}"),
-                                ));
-                                return;
-                            }
-                        };
                         let mut saved = persistence::SavedLessons::load();
                         let mut progress = saved.progress_of(&lesson);
                         let world = if resume {
-                            match load_worlds(&opened, page_generator(deterministic)).await {
-                                Ok((raw, mongoose, _)) => {
-                                    let mut resumed = Playground::from_clusters(raw, mongoose, deterministic);
-                                    resumed.replay_prelude(&persistence::saved_prelude());
-                                    resumed
+                            match open_lab(&state, page_generator(deterministic)).await {
+                                Some(resumed) => resumed,
+                                None => return,
+                            }
+                        } else {
+                            let stores = match persistence::open_stores().await {
+                                Ok(stores) => stores,
+                                Err(e) => {
+                                    state.dispatch(notice(
+                                        NoticeKind::Error,
+                                        format!("Could not open the lesson's data ({e}); it is kept in this tab only."),
+                                    ));
+                                    persistence::memory_stores()
+                                }
+                            };
+                            let seeded = crate::lessons::start(&lesson, deterministic);
+                            match Lab::replace(stores, persistence::store_names(), seeded).await {
+                                Ok(fresh) => {
+                                    persistence::save_prelude(fresh.playground().prelude());
+                                    progress = crate::lessons::Progress::new(&lesson);
+                                    fresh
                                 }
                                 Err(e) => {
                                     state.dispatch(notice(
                                         NoticeKind::Error,
                                         format!("Could not load the lesson's data: {e}"),
                                     ));
+                                    persistence::set_space(persistence::Space::Playground);
+                                    back_to_playground(&state, &cell).await;
                                     return;
                                 }
                             }
-                        } else {
-                            let fresh = crate::lessons::start(&lesson, deterministic);
-                            for side in Side::BOTH {
-                                if let Err(e) = opened.replace(side, &fresh.world(side).cluster).await {
-                                    state.dispatch(notice(
-                                        NoticeKind::Error,
-                                        format!("Could not load the lesson's data: {e}"),
-                                    ));
-                                    return;
-                                }
-                            }
-                            persistence::save_prelude(fresh.prelude());
-                            progress = crate::lessons::Progress::new(&lesson);
-                            fresh
                         };
                         saved.open = Some(lesson.id.clone());
                         saved.data_of = Some(lesson.id.clone());
@@ -715,7 +561,7 @@ pub fn app() -> Html {
                         state.dispatch(Action::Edit(code));
                         state.dispatch(Action::ClearPanes);
                         state.dispatch(Action::SuggestLesson(None));
-                        state.dispatch(Action::Refreshed(snapshot(&world)));
+                        state.dispatch(Action::Refreshed(snapshot(world.playground())));
                         state.dispatch(Action::Lesson(Some(progress)));
                         state.dispatch(notice(
                             NoticeKind::Info,
@@ -731,8 +577,7 @@ pub fn app() -> Html {
                                 )
                             },
                         ));
-                        *stores.borrow_mut() = Some(opened);
-                        *playground.borrow_mut() = Some(world);
+                        put_back(&cell, world);
                     });
                 }
             }
@@ -743,12 +588,12 @@ pub fn app() -> Html {
 
     let data_open = use_state(|| false);
     let data_fns = {
-        let (export_pg, plan_pg) = (playground.clone(), playground.clone());
+        let (export_lab, plan_lab) = (lab.clone(), lab.clone());
         DataFns {
             export: Rc::new(move |side: Side, kind: ExportKind| {
-                let guard = export_pg.borrow();
-                let Some(p) = guard.as_ref() else { return String::new() };
-                let cluster = &p.world(side).cluster;
+                let guard = export_lab.borrow();
+                let Some(lab) = guard.as_ref() else { return String::new() };
+                let cluster = &lab.playground().world(side).cluster;
                 match kind {
                     ExportKind::Relaxed => {
                         crate::storage::exchange::export_cluster(cluster, crate::storage::exchange::Flavor::Relaxed)
@@ -760,55 +605,28 @@ pub fn app() -> Html {
                 }
             }),
             plan: Rc::new(move |(side, text, target): &ImportRequest| {
-                let guard = plan_pg.borrow();
-                let Some(p) = guard.as_ref() else { return Err("still loading".to_string()) };
+                let guard = plan_lab.borrow();
+                let Some(lab) = guard.as_ref() else { return Err("busy saving, try again".to_string()) };
                 let target = target.as_ref().map(|(db, coll)| (db.as_str(), coll.as_str()));
-                crate::storage::exchange::plan_import(&p.world(*side).cluster, text, target)
+                crate::storage::exchange::plan_import(&lab.playground().world(*side).cluster, text, target)
                     .map(|plan| plan.summary())
                     .map_err(|e| e.to_string())
             }),
         }
     };
     let import = {
-        let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+        let (state, cell, tab) = (state.clone(), lab.clone(), tab.clone());
         Callback::from(move |(side, text, target): ImportRequest| {
-            let applied = {
-                let mut guard = playground.borrow_mut();
-                let Some(p) = guard.as_mut() else { return };
-                let target = target.as_ref().map(|(db, coll)| (db.as_str(), coll.as_str()));
-                let cluster = &mut p.world_mut(side).cluster;
-                crate::storage::exchange::plan_import(cluster, &text, target).and_then(|plan| {
-                    crate::storage::exchange::apply_import(cluster, &plan).map(|changes| (plan, changes))
-                })
-            };
-            let (plan, changes) = match applied {
-                Ok(done) => done,
-                Err(e) => {
-                    state.dispatch(notice(NoticeKind::Error, format!("Import refused, nothing changed: {e}")));
-                    return;
-                }
-            };
-            let (state, playground, stores, tab) = (state.clone(), playground.clone(), stores.clone(), tab.clone());
+            let Some(mut lab) = take(&cell) else { return };
+            let (state, cell, tab) = (state.clone(), cell.clone(), tab.clone());
             spawn_local(async move {
-                let opened = stores.borrow().clone();
-                let cluster = playground.borrow().as_ref().map(|p| p.world(side).cluster.clone());
-                if let (Some(opened), Some(cluster)) = (opened, cluster) {
-                    if let Err(e) = opened.persist(side, &cluster, &changes).await {
-                        if let Some(p) = playground.borrow_mut().as_mut() {
-                            let _ = crate::engine::revert::revert(&mut p.world_mut(side).cluster, &changes);
-                        }
-                        state.dispatch(notice(NoticeKind::Error, format!("Import not saved, nothing changed: {e}")));
-                        return;
-                    }
-                    persistence::announce_write(&tab);
+                let target = target.as_ref().map(|(db, coll)| (db.as_str(), coll.as_str()));
+                match lab.import(side, &text, target).await {
+                    Ok(done) => report(&state, &tab, done),
+                    Err(problem) => state.dispatch(Action::Notice(problem)),
                 }
-                state.dispatch(notice(
-                    NoticeKind::Info,
-                    format!("Imported into {}: {}", persistence::store_name(side), plan.summary().join("; ")),
-                ));
-                if let Some(p) = playground.borrow().as_ref() {
-                    state.dispatch(Action::Refreshed(snapshot(p)));
-                }
+                state.dispatch(Action::Refreshed(snapshot(lab.playground())));
+                put_back(&cell, lab);
             });
         })
     };
@@ -826,12 +644,12 @@ pub fn app() -> Html {
         Callback::from(move |_| state.dispatch(Action::DismissNotices))
     };
     let complete = {
-        let playground = playground.clone();
+        let cell = lab.clone();
         Rc::new(move |source: &str, offset: usize| {
-            playground.borrow().as_ref().map(|p| crate::playground::completion::complete(p, source, offset))
+            cell.borrow().as_ref().map(|lab| crate::playground::completion::complete(lab.playground(), source, offset))
         }) as Rc<CompletionSource>
     };
-    let history = playground.borrow().as_ref().map(|p| p.history.clone()).unwrap_or_default();
+    let history = lab.borrow().as_ref().map(|lab| lab.playground().history.clone()).unwrap_or_default();
     let busy = state.phase != Phase::Ready;
 
     html! {

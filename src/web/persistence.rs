@@ -1,15 +1,12 @@
 //! The browser's side of persistence: one IndexedDB database per world, loaded once at start-up, one transaction per
 //! Run; the program's declarations in localStorage; a BroadcastChannel telling other tabs that data changed.
 
-use crate::engine::changes::ChangeSet;
-use crate::engine::database::Cluster;
-use crate::engine::generator::Generator;
+use crate::lab::{Lab, WorldStores};
 use crate::playground::Side;
-use crate::storage::codec::{self, LoadProblem};
 use crate::storage::indexeddb::IdbStore;
-use crate::storage::StorageError;
+use crate::storage::memory::MemoryStore;
+use crate::storage::{RecordChange, StorageError, Store};
 use std::cell::Cell;
-use std::rc::Rc;
 
 /// Which data the page works on: the free playground, or the open lesson's own worlds (a lesson never touches the
 /// playground's data).
@@ -46,63 +43,47 @@ fn keyed(key: &str) -> String {
     }
 }
 
-/// The two worlds' stores.
-#[derive(Clone)]
-pub struct Stores {
-    raw: Rc<IdbStore>,
-    mongoose: Rc<IdbStore>,
+/// Where a world of this page persists: IndexedDB, or memory when the browser offers no IndexedDB (a private
+/// window of some browsers), so the page still works and says that nothing is saved.
+pub enum PageStore {
+    IndexedDb(IdbStore),
+    Memory(MemoryStore),
 }
 
-impl Stores {
-    pub async fn open() -> Result<Self, StorageError> {
-        let raw = IdbStore::open(&store_name(Side::Raw)).await?;
-        let mongoose = IdbStore::open(&store_name(Side::Mongoose)).await?;
-        Ok(Self { raw: Rc::new(raw), mongoose: Rc::new(mongoose) })
-    }
-
-    fn store(&self, side: Side) -> &IdbStore {
-        match side {
-            Side::Raw => &self.raw,
-            Side::Mongoose => &self.mongoose,
+impl Store for PageStore {
+    async fn apply_batch(&mut self, batch: &[RecordChange]) -> Result<(), StorageError> {
+        match self {
+            PageStore::IndexedDb(store) => store.apply(batch).await,
+            PageStore::Memory(store) => store.apply(batch),
         }
     }
 
-    /// Loads one world's cluster; records that do not decode are skipped and reported, the rest loads.
-    pub async fn load(&self, side: Side) -> Result<(Cluster, Vec<LoadProblem>), StorageError> {
-        let records = self.store(side).load_all().await?;
-        let mut cluster = Cluster::new(Generator::Live);
-        let mut problems = Vec::new();
-        match codec::stored_format(&records) {
-            None if records.is_empty() => self.store(side).apply(&[codec::format_record()]).await?,
-            Some(version) if version > codec::FORMAT_VERSION => {
-                problems.push(LoadProblem {
-                    key: codec::FORMAT_KEY.to_string(),
-                    reason: format!(
-                        "stored by a newer crudlab (format {version}, this page reads {}); loading what it can",
-                        codec::FORMAT_VERSION
-                    ),
-                });
-            }
-            _ => {}
+    async fn records(&self) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        match self {
+            PageStore::IndexedDb(store) => store.load_all().await,
+            PageStore::Memory(store) => Ok(store.load_all()),
         }
-        problems.extend(codec::load(&mut cluster, &records));
-        Ok((cluster, problems))
     }
+}
 
-    /// Writes one world's changes of a Run in one readwrite transaction.
-    pub async fn persist(&self, side: Side, cluster_after: &Cluster, changes: &ChangeSet) -> Result<(), StorageError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let batch = codec::batch_for(cluster_after, changes);
-        self.store(side).apply(&batch).await
-    }
+/// The lab as this page runs it.
+pub type PageLab = Lab<PageStore>;
 
-    /// Empties one world's store and writes a new cluster's records (Reset).
-    pub async fn replace(&self, side: Side, cluster: &Cluster) -> Result<(), StorageError> {
-        self.store(side).clear().await?;
-        self.store(side).apply(&codec::records_of(cluster)).await
-    }
+/// The names of the current space's two IndexedDB databases, raw world first.
+pub fn store_names() -> [String; 2] {
+    [store_name(Side::Raw), store_name(Side::Mongoose)]
+}
+
+/// Opens the current space's two IndexedDB databases.
+pub async fn open_stores() -> Result<WorldStores<PageStore>, StorageError> {
+    let raw = IdbStore::open(&store_name(Side::Raw)).await?;
+    let mongoose = IdbStore::open(&store_name(Side::Mongoose)).await?;
+    Ok(WorldStores { raw: PageStore::IndexedDb(raw), mongoose: PageStore::IndexedDb(mongoose) })
+}
+
+/// Stores that keep nothing past the page, for a browser without IndexedDB.
+pub fn memory_stores() -> WorldStores<PageStore> {
+    WorldStores { raw: PageStore::Memory(MemoryStore::new()), mongoose: PageStore::Memory(MemoryStore::new()) }
 }
 
 const PRELUDE_KEY: &str = "crudlab.prelude";

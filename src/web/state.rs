@@ -17,19 +17,8 @@ pub enum Phase {
     Saving,
 }
 
-/// A line in the log strip under the header (restart log, storage problems, other tabs).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    pub kind: NoticeKind,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeKind {
-    Info,
-    Warning,
-    Error,
-}
+/// A line in the log strip under the header (restart log, storage problems, other tabs): the lab's notices.
+pub use crate::lab::{Notice, NoticeKind};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppState {
