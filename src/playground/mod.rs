@@ -494,6 +494,22 @@ mod tests {
 const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, required: true }, age: Number }))"#;
 
     #[test]
+    fn a_lesson_check_or_an_explain_keeps_the_it_cursor() {
+        let mut playground = Playground::new(true);
+        let items: Vec<String> = (0..25).map(|i| format!("{{ i: {i} }}")).collect();
+        playground.run(&format!("db.items.insertMany([{}])", items.join(", "))).unwrap();
+        let first = playground.run("db.items.find({}, { _id: 0 })").unwrap();
+        assert!(first.statements[0].raw.more, "a long result leaves a cursor");
+        playground.explain(Side::Raw, "db.items.find({})").unwrap();
+        playground.world_mut(Side::Raw).run_source("db.items.countDocuments({})").unwrap();
+        let next = playground.run("it").unwrap();
+        let shown = next.statements[0].raw.value.clone();
+        let Some(bson::Bson::Array(batch)) = shown else { panic!("it printed {shown:?}") };
+        assert_eq!(batch.len(), 5, "the next batch: documents 20 to 24");
+        assert_eq!(batch[0].as_document().and_then(|d| d.get_i32("i").ok()), Some(20));
+    }
+
+    #[test]
     fn through_the_server_the_editor_reaches_the_database_only_via_declared_functions() {
         let mut playground = Playground::new(true);
         playground.run(MODEL).unwrap();

@@ -200,9 +200,15 @@ impl World {
     }
 
     /// Parses and runs a whole script; a parse error stops everything before anything runs.
+    ///
+    /// For code run aside from what the student typed (lesson checks, explain): the cursor of the student's last
+    /// long result is kept, so `it` still shows its next batch afterwards.
     pub fn run_source(&mut self, source: &str) -> Result<Vec<StatementReport>, ParseError> {
         let program = crate::shell::parser::parse(source)?;
-        Ok(program.statements.iter().map(|stmt| self.run_statement(source, stmt)).collect())
+        let cursor = self.cursor.take();
+        let reports = program.statements.iter().map(|stmt| self.run_statement(source, stmt)).collect();
+        self.cursor = cursor;
+        Ok(reports)
     }
 
     /// Runs one top-level statement and reports what it did. Errors are reported, never thrown further.
