@@ -146,25 +146,38 @@ impl<S: Store> Lab<S> {
         }
     }
 
+    /// Persists each world's change set; a world whose write is refused is rolled back in memory
+    /// ([`persist_or_roll_back`]), `refused` then mends that world's history, and a notice says what happened.
+    async fn persist_both(
+        &mut self,
+        changes: [(Side, &ChangeSet); 2],
+        failure: &str,
+        refused: impl Fn(&mut Playground, Side, &ChangeSet),
+    ) -> Done {
+        let mut done = Done::default();
+        for (side, changes) in changes {
+            match self.persist(side, changes, failure).await {
+                Ok(wrote) => done.wrote |= wrote,
+                Err(notice) => {
+                    refused(&mut self.playground, side, changes);
+                    done.notices.push(notice);
+                }
+            }
+        }
+        done
+    }
+
     /// Run: the program in both worlds, then one transaction per world. A world whose transaction fails is rolled
     /// back in memory and its statements leave the undo history, so nothing is lost or half-saved.
     pub async fn run(&mut self, source: &str, access: DatabaseAccess) -> Result<(RunOutcome, Done), ParseError> {
         self.playground.access = access;
         let outcome = self.playground.run(source)?;
-        let mut done = Done::default();
-        for side in Side::BOTH {
-            let changes = outcome.changes(side);
-            match self
-                .persist(side, changes, "The change was undone in memory, so nothing is lost or half-saved.")
-                .await
-            {
-                Ok(wrote) => done.wrote |= wrote,
-                Err(notice) => {
-                    self.playground.forget_changes(side, changes);
-                    done.notices.push(notice);
-                }
-            }
-        }
+        let sides = [(Side::Raw, outcome.changes(Side::Raw)), (Side::Mongoose, outcome.changes(Side::Mongoose))];
+        let done = self
+            .persist_both(sides, "The change was undone in memory, so nothing is lost or half-saved.", |p, side, c| {
+                p.forget_changes(side, c)
+            })
+            .await;
         Ok((outcome, done))
     }
 
@@ -172,16 +185,12 @@ impl<S: Store> Lab<S> {
     /// fails keeps the statement (in memory, on disk and on the undo stack). None when there is nothing to undo.
     pub async fn undo(&mut self) -> Option<Done> {
         let (raw, mongoose) = self.playground.undo()?;
-        let mut done = Done::default();
-        for (side, changes) in [(Side::Raw, &raw), (Side::Mongoose, &mongoose)] {
-            match self.persist(side, changes, "Undo could not be saved: the statement stays done.").await {
-                Ok(wrote) => done.wrote |= wrote,
-                Err(notice) => {
-                    self.playground.undo_refused(side);
-                    done.notices.push(notice);
-                }
-            }
-        }
+        let sides = [(Side::Raw, &raw), (Side::Mongoose, &mongoose)];
+        let mut done = self
+            .persist_both(sides, "Undo could not be saved: the statement stays done.", |p, side, _| {
+                p.undo_refused(side)
+            })
+            .await;
         done.notices.push(Notice::info("Undone: the last statement's changes were reverted in both databases."));
         Some(done)
     }
@@ -189,16 +198,12 @@ impl<S: Store> Lab<S> {
     /// Redo: the last undone statement is applied again in both worlds and persisted; a refused world stays undone.
     pub async fn redo(&mut self) -> Option<Done> {
         let (raw, mongoose) = self.playground.redo()?;
-        let mut done = Done::default();
-        for (side, changes) in [(Side::Raw, &raw), (Side::Mongoose, &mongoose)] {
-            match self.persist(side, changes, "Redo could not be saved: the statement stays undone.").await {
-                Ok(wrote) => done.wrote |= wrote,
-                Err(notice) => {
-                    self.playground.redo_refused(side);
-                    done.notices.push(notice);
-                }
-            }
-        }
+        let sides = [(Side::Raw, &raw), (Side::Mongoose, &mongoose)];
+        let mut done = self
+            .persist_both(sides, "Redo could not be saved: the statement stays undone.", |p, side, _| {
+                p.redo_refused(side)
+            })
+            .await;
         done.notices.push(Notice::info("Redone: the undone statement's changes are back in both databases."));
         Some(done)
     }

@@ -17,9 +17,15 @@ pub mod scripts;
 /// epoch-milliseconds number of this century (`Date.now()`) with `<millis>`: what differs between a deterministic
 /// run and a live one. Everything else (shapes, errors, counts, order) stays.
 pub fn normalise_generated(text: &str) -> String {
-    let dates = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})").unwrap();
-    let ids = regex::Regex::new(r"\b[0-9a-f]{24}\b").unwrap();
-    let millis = regex::Regex::new(r"\b1[0-9]{12}\b").unwrap();
+    // Compiled once: the catalogue normalises four messages per mistake.
+    static PATTERNS: std::sync::LazyLock<[regex::Regex; 3]> = std::sync::LazyLock::new(|| {
+        [
+            regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})").unwrap(),
+            regex::Regex::new(r"\b[0-9a-f]{24}\b").unwrap(),
+            regex::Regex::new(r"\b1[0-9]{12}\b").unwrap(),
+        ]
+    });
+    let [dates, ids, millis] = &*PATTERNS;
     let text = dates.replace_all(text, "<date>");
     let text = ids.replace_all(&text, "<oid>");
     millis.replace_all(&text, "<millis>").into_owned()
