@@ -5,6 +5,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,4 +73,33 @@ export async function screenshot(page, name) {
   const file = path.join(shotDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * Registers a test file's set-up and tear-down: serves a build (dist/ unless told) and launches Chromium.
+ * Returns an object whose `server` and `browser` are filled in before the first test runs.
+ */
+export function serveAndLaunch(dir = distDir) {
+  const env = {};
+  before(async () => {
+    env.server = await serveDist(dir);
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
+}
+
+/** Waits until the app is ready (loaded, or done saving a Run). */
+export async function ready(page) {
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+}
+
+/** Replaces the editor's text (when given), runs it with Ctrl+Enter and waits until the app is ready again. */
+export async function run(page, code) {
+  if (code !== undefined) await page.getByTestId('editor').fill(code);
+  await page.getByTestId('editor').press('Control+Enter');
+  await ready(page);
 }

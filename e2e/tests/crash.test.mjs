@@ -2,29 +2,14 @@
 // `crashForTest()` panics while a Run holds the playground, as the live-clock bug did. The banner must say what
 // happened, name the statement, say the data is safe, keep the app underneath out of reach, and Reload must bring
 // the student back with the editor's text and every stored document.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot, crashTestDistDir } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot, crashTestDistDir, ready } from '../harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist(crashTestDistDir);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function ready(page) {
-  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
-}
+const env = serveAndLaunch(crashTestDistDir);
 
 test('a panic shows the crash banner; Reload brings back the code and the data', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await ready(page);
   await page.getByTestId('editor').fill('db.users.insertMany([{ username: "ada" }, { username: "alan" }])');

@@ -1,34 +1,13 @@
 // Guided lessons end to end: start lesson 1 from the first screen, pass its steps (including "Restart server"),
 // see hints and the check status, keep progress across a reload, and follow an error's link to its lesson.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot, ready, run } from '../harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function ready(page) {
-  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
-}
-
-async function run(page, code) {
-  if (code !== undefined) await page.getByTestId('editor').fill(code);
-  await page.getByTestId('editor').press('Control+Enter');
-  await ready(page);
-}
+const env = serveAndLaunch();
 
 test('lesson 1 from the first screen to done, with a restart and a reload', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   page.on('dialog', (dialog) => dialog.accept());
   await ready(page);
   await page.getByTestId('start-first-lesson').click();
@@ -65,7 +44,7 @@ test('lesson 1 from the first screen to done, with a restart and a reload', asyn
 });
 
 test('an error links to the lesson that explains it', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await ready(page);
   await run(page, `const mongoose = require("mongoose")
 const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, required: true } }))
@@ -78,7 +57,7 @@ User.create({})`);
 });
 
 test('a lesson has its own data: the playground keeps its documents; lesson 5 completed by typing', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   page.on('dialog', (dialog) => dialog.accept());
   await ready(page);
   await run(page, 'db.notes.insertOne({ text: "mine" })');
@@ -103,7 +82,7 @@ test('a lesson has its own data: the playground keeps its documents; lesson 5 co
 });
 
 test('lesson 3: the browser is refused until the "Browser → database" switch is flipped', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   page.on('dialog', (dialog) => dialog.accept());
   await ready(page);
   await page.getByTestId('lesson-03-why-a-server').getByRole('button').click();
@@ -138,7 +117,7 @@ test('lesson 3: the browser is refused until the "Browser → database" switch i
 });
 
 test('every lesson can be completed in the browser with what the panel offers', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   page.on('dialog', (dialog) => dialog.accept());
   await ready(page);
   const ids = await page.locator('[data-testid^="lesson-0"]').evaluateAll((items) => items.map((li) => li.dataset.testid));

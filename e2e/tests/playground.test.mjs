@@ -1,21 +1,10 @@
 // The playground end to end: one program runs in both worlds, each pane shows what reached the database, the data
 // survives "Restart server" and a page reload (IndexedDB), undo reverts, and errors are located and explained.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot } from '../harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = serveAndLaunch();
 
 /** Replaces the editor's text and runs it with Ctrl+Enter; waits until the app is ready again. */
 async function run(page, code) {
@@ -34,7 +23,7 @@ const userSchema = new mongoose.Schema({
 const User = mongoose.model("User", userSchema)`;
 
 test('one command, two worlds: the driver stores what it gets, Mongoose casts, strips and defaults', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   await run(page, `${MODEL}\nawait User.create({ username: "ada", age: "36", hacker: true })`);
   const raw = page.getByTestId('pane-raw');
@@ -66,7 +55,7 @@ test('one command, two worlds: the driver stores what it gets, Mongoose casts, s
 });
 
 test('data survives a server restart and a reload; variables do not; undo reverts', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   await run(page, `${MODEL}\nconst ada = await User.create({ username: "ada" })`);
   await page.getByTestId('restart').click();
@@ -97,7 +86,7 @@ test('data survives a server restart and a reload; variables do not; undo revert
 });
 
 test('a strict switch re-runs the last command under the new option', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   await run(page, `${MODEL}\nUser.create({ username: "cy", nickname: "c" })`);
   await page.getByTestId('strict-User-throw').click();
@@ -109,7 +98,7 @@ test('a strict switch re-runs the last command under the new option', async () =
 });
 
 test('references are links to the referenced documents; dangling ones are marked; populate shows its extra query', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   await run(page, `const mongoose = require("mongoose")
 const Course = mongoose.model("Course", new mongoose.Schema({ title: String }))
@@ -131,7 +120,7 @@ await User.create({ username: "ada", purchasedCourses: [c._id, "6592008000000000
 });
 
 test('a reload in the middle of a large write keeps all of it or none of it', async () => {
-  const { context, page, errors } = await openPage(browser, server.url);
+  const { context, page, errors } = await openPage(env.browser, env.server.url);
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   const docs = Array.from({ length: 5000 }, (_, i) => `{ i: ${i}, tag: "t${i % 7}" }`).join(', ');
   await page.getByTestId('editor').fill(`db.big.insertMany([${docs}])`);
@@ -166,7 +155,7 @@ test('a reload in the middle of a large write keeps all of it or none of it', as
 });
 
 test('a long result prints 20 documents and "it" shows the next batch, as mongosh does', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   const items = Array.from({ length: 25 }, (_, i) => `{ i: ${i} }`).join(', ');
   await run(page, `db.items.insertMany([${items}])`);

@@ -1,23 +1,12 @@
 // The app shell mounts from the release build: every test id is present, the panes are labelled, no console errors.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot } from '../harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = serveAndLaunch();
 
 test('the shell mounts with its test ids and labelled panes', async () => {
-  const { context, page, errors } = await openPage(browser, server.url);
+  const { context, page, errors } = await openPage(env.browser, env.server.url);
   for (const id of ['editor', 'run', 'pane-raw', 'pane-mongoose', 'collections', 'restart', 'undo', 'reset']) {
     await page.getByTestId(id).waitFor({ state: 'visible', timeout: 15000 });
   }
@@ -30,7 +19,7 @@ test('the shell mounts with its test ids and labelled panes', async () => {
 });
 
 test('the shell is legible at 1920x1080', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1920, height: 1080 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1920, height: 1080 });
   await page.getByTestId('editor').waitFor({ state: 'visible', timeout: 15000 });
   const raw = await page.getByTestId('pane-raw').boundingBox();
   const mongoose = await page.getByTestId('pane-mongoose').boundingBox();
@@ -41,7 +30,7 @@ test('the shell is legible at 1920x1080', async () => {
 });
 
 test('keyboard only: reach the editor, run a command, open the first lesson', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 720 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 720 });
   page.on('dialog', (dialog) => dialog.accept());
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
@@ -77,7 +66,7 @@ test('keyboard only: reach the editor, run a command, open the first lesson', as
 });
 
 test('the page runs under its Content-Security-Policy, which refuses injected scripts', async () => {
-  const { context, page, errors } = await openPage(browser, server.url);
+  const { context, page, errors } = await openPage(env.browser, env.server.url);
   await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
   const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   assert.match(policy, /default-src 'none'/);

@@ -1,38 +1,16 @@
 // Toolbar and pane features end to end: the lecture's create in both panes, explain (COLLSCAN vs IXSCAN), the SQL
 // bridge, share links (good and broken), redo after undo, and the dark theme.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot, ready, run } from '../harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function ready(page) {
-  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
-}
-
-async function run(page, code) {
-  const editor = page.getByTestId('editor');
-  await editor.fill(code);
-  await editor.press('Control+Enter');
-  await ready(page);
-}
+const env = serveAndLaunch();
 
 const MODEL = `const mongoose = require("mongoose")
 const User = mongoose.model("User", new mongoose.Schema({ username: { type: String, unique: true }, age: Number }))`;
 
 test('the lecture create: "42" and extra on the left, 42 without extra on the right; explain and SQL', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1440, height: 1000 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
   await ready(page);
   await page.getByTestId('intro').waitFor();
   await run(page, `${MODEL}\nUser.create({ username: "ada", age: "42", extra: 1 })`);
@@ -56,7 +34,7 @@ test('the lecture create: "42" and extra on the left, 42 without extra on the ri
 });
 
 test('share links open a script ready to run; a broken link says so', async () => {
-  const { context, page, errors } = await openPage(browser, server.url);
+  const { context, page, errors } = await openPage(env.browser, env.server.url);
   await ready(page);
   await page.getByTestId('editor').fill('db.links.insertOne({ shared: true })');
   await page.getByTestId('share').click();
@@ -68,7 +46,7 @@ test('share links open a script ready to run; a broken link says so', async () =
   assert.equal(await second.getByTestId('editor').inputValue(), 'db.links.insertOne({ shared: true })');
   await second.getByText('Opened a shared script').waitFor();
   await screenshot(second, 'toolbar-share-open');
-  await second.goto(`${server.url}#s=v1.@@@`);
+  await second.goto(`${env.server.url}#s=v1.@@@`);
   await second.reload();
   await ready(second);
   await second.getByText('This share link is damaged').waitFor();
@@ -78,7 +56,7 @@ test('share links open a script ready to run; a broken link says so', async () =
 });
 
 test('undo then redo, in memory and on disk; dark theme', async () => {
-  const { context, page, errors } = await openPage(browser, server.url);
+  const { context, page, errors } = await openPage(env.browser, env.server.url);
   await ready(page);
   await run(page, `db.notes.insertOne({ text: "one" })`);
   await run(page, `db.notes.deleteMany({})`);
@@ -103,7 +81,7 @@ test('undo then redo, in memory and on disk; dark theme', async () => {
 });
 
 test('export as Extended JSON and a mongosh script, import checked first and applied all or nothing', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await ready(page);
   await run(page, `${MODEL}\nUser.create({ username: "ada", age: "36" })`);
   await page.getByTestId('data').click();
@@ -138,7 +116,7 @@ test('export as Extended JSON and a mongosh script, import checked first and app
 });
 
 test('the editor completes schema fields in a model call and shows an operator reference on hover', async () => {
-  const { context, page, errors } = await openPage(browser, server.url, { width: 1280, height: 900 });
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1280, height: 900 });
   await ready(page);
   await run(page, MODEL);
   const editor = page.getByTestId('editor');
