@@ -110,6 +110,43 @@ fn clippy_forbids_the_clock_reads_outside_the_clock_module() {
 }
 
 #[test]
+fn the_mongoose_path_does_not_import_the_interpreter() {
+    // The Mongoose path takes the cluster, the model registry and the report; it never reaches back into the World
+    // that called it, so the runtime has no import circle.
+    for file in
+        ["src/runtime/models.rs", "src/runtime/mongoose_calls.rs", "src/runtime/calls.rs", "src/runtime/driver.rs"]
+    {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        for needle in ["super::world", "runtime::world", "runtime::World", "&mut World", "&World"] {
+            assert!(
+                !text.contains(needle),
+                "{file} names `{needle}`: the Mongoose path must not import runtime/world.rs"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_database_call_of_a_program_goes_through_the_driver() {
+    // Only driver.rs turns a call into engine writes; the interpreter and the Mongoose path hand it DriverCalls.
+    let mut files = Vec::new();
+    rust_files(&root().join("src/runtime"), &mut files);
+    rust_files(&root().join("src/playground"), &mut files);
+    rust_files(&root().join("src/lab"), &mut files);
+    let driver = root().join("src/runtime/driver.rs");
+    let mut offenders = Vec::new();
+    for path in files.iter().filter(|p| **p != driver) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for write in [".database_mut(", ".collection_mut(", ".drop_database(", ".drop_collection("] {
+            if text.contains(write) {
+                offenders.push(format!("{} calls `{write}`", path.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "database writes bypass runtime::driver::run: {offenders:#?}");
+}
+
+#[test]
 fn architecture_md_lists_every_source_file() {
     let architecture = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
     let mut files = Vec::new();

@@ -3,8 +3,7 @@
 //! filters and updates, and (in the Mongoose world only) the schema's field names inside a model call's documents.
 
 use super::{Playground, Side};
-use crate::runtime::driver::{COLLECTION_METHODS, CURSOR_METHODS};
-use crate::runtime::models::{MODEL_METHODS, QUERY_METHODS};
+use crate::runtime::calls::{CursorMethod, DriverMethod, ModelMethod, QueryMethod};
 use crate::runtime::value::Value;
 use crate::shell::cursor::{cursor_context, CursorPosition};
 
@@ -113,17 +112,20 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
                     &mut out,
                 );
             }
-            Receiver::Collection => {
-                suggest(COLLECTION_METHODS.iter().map(|m| m.to_string()), "collection method", partial, &mut out)
-            }
+            Receiver::Collection => suggest(
+                DriverMethod::collection_methods().into_iter().map(str::to_string),
+                "collection method",
+                partial,
+                &mut out,
+            ),
             Receiver::Cursor => {
-                suggest(CURSOR_METHODS.iter().map(|m| m.to_string()), "cursor method", partial, &mut out)
+                suggest(CursorMethod::names().into_iter().map(str::to_string), "cursor method", partial, &mut out)
             }
             Receiver::Model(_) => {
-                suggest(MODEL_METHODS.iter().map(|m| m.to_string()), "model method", partial, &mut out)
+                suggest(ModelMethod::names().into_iter().map(str::to_string), "model method", partial, &mut out)
             }
             Receiver::Query(_) => {
-                suggest(QUERY_METHODS.iter().map(|m| m.to_string()), "query method", partial, &mut out)
+                suggest(QueryMethod::names().into_iter().map(str::to_string), "query method", partial, &mut out)
             }
             Receiver::Mongoose => {
                 suggest(["Schema", "model", "connect", "Types"].map(String::from), "mongoose", partial, &mut out)

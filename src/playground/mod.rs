@@ -12,6 +12,7 @@ pub mod view;
 use crate::engine::changes::{Change, ChangeSet};
 use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
+use crate::runtime::calls::DriverCall;
 use crate::runtime::{Mode, StatementReport, World};
 use crate::shell::ast::StmtKind;
 use crate::shell::error::ParseError;
@@ -425,25 +426,19 @@ impl Playground {
         RestartLog { lost, replayed, restored }
     }
 
-    /// The query plan of a find that reached the database (`db.users.find({...})` as a pane shows it), run again with
-    /// `explain("executionStats")` in that world. Reads only: nothing is recorded, persisted or undone.
-    pub fn explain(&mut self, side: Side, call: &str) -> Result<ExplainSummary, String> {
-        let text = if let Some((receiver, rest)) = call.split_once(".findOne(") {
-            format!("{receiver}.find({rest}.limit(1).explain(\"executionStats\")")
-        } else if call.contains(".find(") {
-            format!("{call}.explain(\"executionStats\")")
-        } else {
-            return Err("only find and findOne have a query plan here".to_string());
-        };
-        let reports = self.world_mut(side).run_source(&text).map_err(|e| e.message)?;
-        let report = reports.into_iter().next().ok_or("nothing to explain")?;
-        if let Some(error) = report.error {
-            return Err(error.to_string());
+    /// The query plan of a find that reached the database (a `find` or `findOne` a pane shows), run again with
+    /// `explain("executionStats")` in that world. Reads only: nothing is recorded, persisted or undone, and the
+    /// program's state (bindings, the `it` cursor) is untouched.
+    pub fn explain(&mut self, side: Side, call: &DriverCall) -> Result<ExplainSummary, String> {
+        let explained = call.explained().ok_or("only find and findOne have a query plan here")?;
+        let world = self.world_mut(side);
+        let database = world.database.clone();
+        let outcome = crate::runtime::driver::run(&mut world.cluster, &database, &explained);
+        match outcome.result {
+            Some(Ok(Bson::Document(plan))) => Ok(ExplainSummary::from_explain(&plan)),
+            Some(Err(error)) => Err(error.at(crate::shell::span::Span::new(0, 0)).to_string()),
+            _ => Err("the database returned no plan".to_string()),
         }
-        let Some(Bson::Document(plan)) = report.value else {
-            return Err("the database returned no plan".to_string());
-        };
-        Ok(ExplainSummary::from_explain(&plan))
     }
 
     /// The live switches of every model in the Mongoose world.
@@ -500,7 +495,8 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         playground.run(&format!("db.items.insertMany([{}])", items.join(", "))).unwrap();
         let first = playground.run("db.items.find({}, { _id: 0 })").unwrap();
         assert!(first.statements[0].raw.more, "a long result leaves a cursor");
-        playground.explain(Side::Raw, "db.items.find({})").unwrap();
+        let find = first.statements[0].raw.calls[0].sent[0].clone();
+        playground.explain(Side::Raw, &find).unwrap();
         playground.world_mut(Side::Raw).run_source("db.items.countDocuments({})").unwrap();
         let next = playground.run("it").unwrap();
         let shown = next.statements[0].raw.value.clone();
@@ -573,14 +569,19 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
     #[test]
     fn explain_shows_collscan_then_ixscan() {
         let mut playground = Playground::new(true);
-        playground.run("db.users.insertMany([{ name: 'ada' }, { name: 'alan' }, { name: 'grace' }])").unwrap();
-        let scan = playground.explain(Side::Raw, "db.users.find({ name: 'ada' })").unwrap();
+        let mut sent = |source: &str| playground.run(source).unwrap().statements[0].raw.calls[0].sent[0].clone();
+        let insert = sent("db.users.insertMany([{ name: 'ada' }, { name: 'alan' }, { name: 'grace' }])");
+        let find = sent("db.users.find({ name: 'ada' })");
+        sent("db.users.createIndex({ name: 1 })");
+        let find_one = sent("db.users.findOne({ name: 'ada' })");
+        playground.run("db.users.dropIndex('name_1')").unwrap();
+        let scan = playground.explain(Side::Raw, &find).unwrap();
         assert_eq!(scan.stages, vec!["COLLSCAN".to_string()]);
         assert_eq!((scan.docs_examined, scan.returned), (3, 1));
         playground.run("db.users.createIndex({ name: 1 })").unwrap();
-        let seek = playground.explain(Side::Raw, "db.users.findOne({ name: 'ada' })").unwrap();
+        let seek = playground.explain(Side::Raw, &find_one).unwrap();
         assert_eq!(seek.describe(), "LIMIT → FETCH → IXSCAN name_1: 1 key(s) and 1 document(s) examined, 1 returned");
-        assert!(playground.explain(Side::Raw, "db.users.insertOne({})").is_err());
+        assert_eq!(playground.explain(Side::Raw, &insert).unwrap_err(), "only find and findOne have a query plan here");
     }
 
     #[test]

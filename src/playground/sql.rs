@@ -2,48 +2,14 @@
 //! `SELECT * FROM users WHERE age > 18;`), as a bridge to the SQL and Prisma the lecture points to next.
 //! Calls with no honest one-line equivalent (regexes, array operators, nested documents) get none.
 
+use crate::runtime::calls::{CursorMethod, DriverCall, DriverMethod};
 use crate::runtime::mongosh_format::format_inline;
-use crate::shell::ast::{ChainStep, ExprKind};
-use crate::shell::literal::{evaluate, Resolver};
-use bson::{oid::ObjectId, Bson, DateTime, Document};
-
-/// Literals in a call text never name variables; `new ObjectId()` cannot appear in a call that reached the database.
-struct NoNames;
-
-impl Resolver for NoNames {
-    fn resolve_name(&self, _: &str) -> Option<Bson> {
-        None
-    }
-    fn now(&self) -> DateTime {
-        DateTime::from_millis(0)
-    }
-    fn new_object_id(&self) -> ObjectId {
-        ObjectId::from_bytes([0; 12])
-    }
-}
+use bson::{Bson, Document};
 
 /// The SQL a relational database would run for this driver call, if there is a simple one.
-pub fn sql_for(call: &str) -> Option<String> {
-    let expr = crate::shell::parser::parse_expression(call).ok()?;
-    let (root, steps) = expr.chain();
-    if !matches!(&root.kind, ExprKind::Ident(name) if name == "db") {
-        return None;
-    }
-    let mut names = Vec::new();
-    let mut calls: Vec<(String, Vec<Bson>)> = Vec::new();
-    for item in steps {
-        match item.step {
-            ChainStep::Property { name, .. } => names.push(name.name.clone()),
-            ChainStep::Call { args, .. } => {
-                let method = names.pop()?;
-                let values = args.iter().map(|a| evaluate(a, call, &NoNames)).collect::<Result<Vec<_>, _>>().ok()?;
-                calls.push((method, values));
-            }
-            ChainStep::Index { .. } => return None,
-        }
-    }
-    let table = names.first()?.clone();
-    let (method, args) = calls.first()?.clone();
+pub fn sql_for(call: &DriverCall) -> Option<String> {
+    let table = &call.collection;
+    let args = &call.args;
     let document = |index: usize| match args.get(index) {
         Some(Bson::Document(doc)) => Some(doc.clone()),
         None => Some(Document::new()),
@@ -53,23 +19,24 @@ pub fn sql_for(call: &str) -> Option<String> {
         let condition = condition(filter)?;
         Some(if condition.is_empty() { String::new() } else { format!(" WHERE {condition}") })
     };
-    let sql = match method.as_str() {
-        "find" | "findOne" => {
+    let sql = match call.method {
+        DriverMethod::Find | DriverMethod::FindOne => {
             let filter = document(0)?;
             let columns = columns(&document(1)?)?;
             let mut sql = format!("SELECT {columns} FROM {table}{}", where_clause(&filter)?);
-            let mut limit = (method == "findOne").then_some(1);
-            for (name, chain_args) in calls.iter().skip(1) {
-                match (name.as_str(), chain_args.first()) {
-                    ("sort", Some(Bson::Document(sort))) => {
+            let mut limit = (call.method == DriverMethod::FindOne).then_some(1);
+            for (step, step_args) in &call.chain {
+                match (step, step_args.first()) {
+                    (CursorMethod::Sort, Some(Bson::Document(sort))) => {
                         let order: Vec<String> = sort
                             .iter()
                             .map(|(k, v)| number(v).map(|n| format!("{k}{}", if n < 0.0 { " DESC" } else { "" })))
                             .collect::<Option<_>>()?;
                         sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
                     }
-                    ("limit", Some(n)) => limit = Some(number(n)? as i64),
-                    ("skip", Some(n)) => sql.push_str(&format!(" OFFSET {}", number(n)? as i64)),
+                    (CursorMethod::Limit, Some(n)) => limit = Some(number(n)? as i64),
+                    (CursorMethod::Skip, Some(n)) => sql.push_str(&format!(" OFFSET {}", number(n)? as i64)),
+                    (CursorMethod::ToArray | CursorMethod::Pretty, _) => {}
                     _ => return None,
                 }
             }
@@ -78,22 +45,22 @@ pub fn sql_for(call: &str) -> Option<String> {
             }
             sql
         }
-        "countDocuments" => format!("SELECT COUNT(*) FROM {table}{}", where_clause(&document(0)?)?),
-        "insertOne" => insert(&table, &[document(0)?])?,
-        "insertMany" => match args.first() {
+        DriverMethod::CountDocuments => format!("SELECT COUNT(*) FROM {table}{}", where_clause(&document(0)?)?),
+        DriverMethod::InsertOne => insert(table, &[document(0)?])?,
+        DriverMethod::InsertMany => match args.first() {
             Some(Bson::Array(items)) => {
                 let docs: Vec<Document> = items.iter().map(|i| i.as_document().cloned()).collect::<Option<_>>()?;
-                insert(&table, &docs)?
+                insert(table, &docs)?
             }
             _ => return None,
         },
-        "updateOne" | "updateMany" => {
+        DriverMethod::UpdateOne | DriverMethod::UpdateMany => {
             let assignments = assignments(&document(1)?)?;
-            let limit = if method == "updateOne" { " LIMIT 1" } else { "" };
+            let limit = if call.method == DriverMethod::UpdateOne { " LIMIT 1" } else { "" };
             format!("UPDATE {table} SET {assignments}{}{limit}", where_clause(&document(0)?)?)
         }
-        "deleteOne" | "deleteMany" => {
-            let limit = if method == "deleteOne" { " LIMIT 1" } else { "" };
+        DriverMethod::DeleteOne | DriverMethod::DeleteMany => {
+            let limit = if call.method == DriverMethod::DeleteOne { " LIMIT 1" } else { "" };
             format!("DELETE FROM {table}{}{limit}", where_clause(&document(0)?)?)
         }
         _ => return None,
@@ -226,32 +193,50 @@ fn assignments(update: &Document) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bson::bson;
+
+    fn call(method: DriverMethod, args: Vec<Bson>) -> DriverCall {
+        DriverCall::new("users", method, args)
+    }
 
     #[test]
     fn simple_calls_have_one_line_sql() {
+        use DriverMethod::*;
         let cases = [
-            ("db.users.find({ age: { $gt: 18 } })", Some("SELECT * FROM users WHERE age > 18;")),
-            ("db.users.find({})", Some("SELECT * FROM users;")),
+            (call(Find, vec![bson!({"age": {"$gt": 18}})]), Some("SELECT * FROM users WHERE age > 18;")),
+            (call(Find, vec![bson!({})]), Some("SELECT * FROM users;")),
             (
-                "db.users.find({ premium: true, age: { $gte: 18, $lt: 65 } }, { username: 1 }).sort({ age: -1 }).limit(10)",
+                call(Find, vec![bson!({"premium": true, "age": {"$gte": 18, "$lt": 65}}), bson!({"username": 1})])
+                    .then(CursorMethod::Sort, vec![bson!({"age": -1})])
+                    .then(CursorMethod::Limit, vec![Bson::Int32(10)]),
                 Some("SELECT username FROM users WHERE premium = TRUE AND age >= 18 AND age < 65 ORDER BY age DESC LIMIT 10;"),
             ),
-            ("db.users.findOne({ username: 'ada' })", Some("SELECT * FROM users WHERE username = 'ada' LIMIT 1;")),
-            ("db.users.countDocuments({ $or: [{ a: 1 }, { b: null }] })", Some("SELECT COUNT(*) FROM users WHERE (a = 1) OR (b IS NULL);")),
+            (call(FindOne, vec![bson!({"username": "ada"})]), Some("SELECT * FROM users WHERE username = 'ada' LIMIT 1;")),
             (
-                "db.users.insertOne({ username: \"o'brien\", age: 3 })",
+                call(CountDocuments, vec![bson!({"$or": [{"a": 1}, {"b": null}]})]),
+                Some("SELECT COUNT(*) FROM users WHERE (a = 1) OR (b IS NULL);"),
+            ),
+            (
+                call(InsertOne, vec![bson!({"username": "o'brien", "age": 3})]),
                 Some("INSERT INTO users (username, age) VALUES ('o''brien', 3);"),
             ),
-            ("db.users.updateMany({}, { $set: { premium: true } })", Some("UPDATE users SET premium = TRUE;")),
-            ("db.users.updateOne({ username: 'ada' }, { $inc: { age: 1 } })", Some("UPDATE users SET age = age + 1 WHERE username = 'ada' LIMIT 1;")),
-            ("db.users.deleteMany({ age: { $in: [1, 2] } })", Some("DELETE FROM users WHERE age IN (1, 2);")),
-            ("db.users.find({ name: /^a/ })", None),
-            ("db.users.updateOne({}, { $push: { courses: 1 } })", None),
-            ("db.users.find({ 'profile.city': 'Paris' })", None),
-            ("User.find({})", None),
+            (call(UpdateMany, vec![bson!({}), bson!({"$set": {"premium": true}})]), Some("UPDATE users SET premium = TRUE;")),
+            (
+                call(UpdateOne, vec![bson!({"username": "ada"}), bson!({"$inc": {"age": 1}})]),
+                Some("UPDATE users SET age = age + 1 WHERE username = 'ada' LIMIT 1;"),
+            ),
+            (call(DeleteMany, vec![bson!({"age": {"$in": [1, 2]}})]), Some("DELETE FROM users WHERE age IN (1, 2);")),
+            (
+                call(Find, vec![Bson::Document(bson::doc! {"name": bson::Regex { pattern: "^a".to_string().try_into().unwrap(), options: String::new().try_into().unwrap() }})]),
+                None,
+            ),
+            (call(UpdateOne, vec![bson!({}), bson!({"$push": {"courses": 1}})]), None),
+            (call(Find, vec![bson!({"profile.city": "Paris"})]), None),
+            (call(Find, vec![bson!({})]).then(CursorMethod::Explain, vec![]), None),
+            (call(CreateIndex, vec![bson!({"username": 1})]), None),
         ];
         for (call, expected) in cases {
-            assert_eq!(sql_for(call).as_deref(), expected, "{call}");
+            assert_eq!(sql_for(&call).as_deref(), expected, "{call}");
         }
     }
 }

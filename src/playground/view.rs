@@ -4,6 +4,7 @@
 
 use super::diff::{diff, CollectionDiff};
 use super::{Playground, RunOutcome, Side};
+use crate::runtime::calls::{Call, DriverCall};
 use crate::runtime::mongosh_format::format_value;
 use crate::runtime::StatementReport;
 use crate::schema::trace::TraceStep;
@@ -68,9 +69,10 @@ pub struct CollectionView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatementView {
     pub text: String,
-    /// When the statement was written for the other world: what this world ran instead.
-    pub mirrored_from: Vec<String>,
-    pub driver_calls: Vec<String>,
+    /// When the statement was written for the other world: the calls this world ran instead.
+    pub ran_instead: Vec<Call>,
+    /// The calls that reached the database, as sent.
+    pub sent: Vec<DriverCall>,
     /// The one-line SQL equivalent of each driver call that has one.
     pub sql: Vec<String>,
     pub console: Vec<String>,
@@ -125,8 +127,8 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
             let report = pair.report(side);
             let mut view = StatementView {
                 text: pair.text.clone(),
-                mirrored_from: Vec::new(),
-                driver_calls: Vec::new(),
+                ran_instead: Vec::new(),
+                sent: Vec::new(),
                 sql: Vec::new(),
                 console: report.console.clone(),
                 result: None,
@@ -139,11 +141,10 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
             };
             let mut namespaces: Vec<(String, String)> = Vec::new();
             for call in &report.calls {
-                if let Some(from) = &call.mirrored_from {
-                    view.mirrored_from.push(call.written.clone());
-                    let _ = from;
+                if call.translated_from.is_some() {
+                    view.ran_instead.push(call.ran.clone());
                 }
-                view.driver_calls.extend(call.driver_calls.iter().cloned());
+                view.sent.extend(call.sent.iter().cloned());
                 view.notes.extend(call.note.iter().cloned());
                 if let Some(trace) = &call.trace {
                     view.trace.extend(trace.iter().map(trace_view));
@@ -152,7 +153,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                     namespaces.push(call.namespace.clone());
                 }
             }
-            view.sql = view.driver_calls.iter().filter_map(|call| super::sql::sql_for(call)).collect();
+            view.sql = view.sent.iter().filter_map(super::sql::sql_for).collect();
             view.diffs = diff(&report.changes());
             for diff in &view.diffs {
                 let namespace = (diff.database.clone(), diff.collection.clone());
@@ -405,9 +406,9 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         let outcome = playground.run(r#"User.create({ username: "ada", age: "42", hacker: true })"#).unwrap();
         let raw = pane(&playground, &outcome, Side::Raw);
         let mongoose = pane(&playground, &outcome, Side::Mongoose);
-        assert_eq!(raw[0].driver_calls.len(), 1);
-        assert!(raw[0].driver_calls[0].contains("age: '42'"));
-        assert!(mongoose[0].driver_calls[0].contains("age: 42"));
+        assert_eq!(raw[0].sent.len(), 1);
+        assert!(raw[0].sent[0].to_string().contains("age: '42'"));
+        assert!(mongoose[0].sent[0].to_string().contains("age: 42"));
         assert!(mongoose[0].trace.iter().any(|t| t.stage == "strict" && t.text.contains("hacker")));
         assert!(mongoose[0].trace.iter().any(|t| t.stage == "cast" && t.notable));
         assert_eq!(mongoose[0].collections_after[0].namespace, "test.users");

@@ -1,6 +1,8 @@
-//! The raw driver path: `db.<collection>.<method>(...)` calls run against the engine exactly as written, with the
-//! result shaped as the driver returns it and the call text shown as it reached the database.
+//! The raw driver path: every call that reaches the database is a [`DriverCall`] run here against the engine
+//! exactly as written, with the result shaped as the driver returns it and the call as it reached the database.
 
+use super::calls::{CursorMethod, DriverCall, DriverMethod};
+use super::error::{ErrorSource, RuntimeError};
 use super::mongosh_format::format_inline;
 use crate::engine::changes::ChangeSet;
 use crate::engine::collection::{FindAndModifyOptions, FindOptions, ReturnDocument};
@@ -8,35 +10,8 @@ use crate::engine::database::Cluster;
 use crate::engine::error::MongoError;
 use crate::engine::results::count;
 use crate::engine::update::Update;
+use crate::shell::span::Span;
 use bson::{Bson, Document};
-
-/// Every collection method the raw path understands, for "did you mean" suggestions and completion.
-pub const COLLECTION_METHODS: &[&str] = &[
-    "insertOne",
-    "insertMany",
-    "find",
-    "findOne",
-    "countDocuments",
-    "estimatedDocumentCount",
-    "distinct",
-    "updateOne",
-    "updateMany",
-    "replaceOne",
-    "deleteOne",
-    "deleteMany",
-    "findOneAndUpdate",
-    "findOneAndReplace",
-    "findOneAndDelete",
-    "createIndex",
-    "dropIndex",
-    "getIndexes",
-    "listIndexes",
-    "drop",
-];
-
-/// Methods that chain on a `find()` cursor.
-pub const CURSOR_METHODS: &[&str] =
-    &["sort", "skip", "limit", "projection", "project", "toArray", "pretty", "explain", "count"];
 
 /// What one driver call did.
 #[derive(Debug, Clone, Default)]
@@ -45,7 +20,7 @@ pub struct DriverOutcome {
     pub result: Option<Result<Bson, DriverError>>,
     pub changes: ChangeSet,
     /// The call as it reached the database, e.g. `db.users.insertOne({ _id: ObjectId('…'), name: 'ada' })`.
-    pub call_text: String,
+    pub sent: Option<DriverCall>,
 }
 
 /// A failed driver call: the server's error, or a bulk write error after partial inserts.
@@ -58,6 +33,39 @@ pub enum DriverError {
     },
     /// The driver itself refused before sending (`MongoInvalidArgumentError`).
     InvalidArgument(String),
+    /// `updateOne(filter, { premium: true })`: an update whose first key is not an operator, refused by the driver
+    /// before sending (`MongoInvalidArgumentError`).
+    UpdateWithoutOperators,
+}
+
+/// The driver's words for [`DriverError::UpdateWithoutOperators`].
+pub const UPDATE_WITHOUT_OPERATORS: &str = "Update document requires atomic operators";
+
+impl DriverError {
+    /// The failure in the words the driver (or the server behind it) uses, with a hint for beginners.
+    pub fn at(self, span: Span) -> RuntimeError {
+        match self {
+            DriverError::Server(error) => RuntimeError::server(span, error),
+            DriverError::BulkWrite { error, inserted } => {
+                let error = *error;
+                let hint = format!(
+                    "The documents before the failing one were inserted: {}. An ordered insertMany stops at the first error.",
+                    format_inline(&inserted)
+                );
+                RuntimeError {
+                    source: ErrorSource::BulkWrite(error.clone()),
+                    span,
+                    message: error.message,
+                    hint: Some(hint),
+                }
+            }
+            DriverError::InvalidArgument(message) => RuntimeError::script("MongoInvalidArgumentError", span, message),
+            DriverError::UpdateWithoutOperators => {
+                RuntimeError::script("MongoInvalidArgumentError", span, UPDATE_WITHOUT_OPERATORS)
+                    .with_hint("Wrap the change in an operator, e.g. { $set: { premium: true } }.")
+            }
+        }
+    }
 }
 
 fn doc_arg(args: &[Bson], index: usize) -> Result<Document, DriverError> {
@@ -85,27 +93,17 @@ fn int_of(value: Option<&Bson>) -> i64 {
     }
 }
 
-/// The call written back as mongosh text, values on one line.
-pub fn call_text(collection: &str, method: &str, args: &[Bson], chain: &[(String, Vec<Bson>)]) -> String {
-    let mut text =
-        format!("db.{collection}.{method}({})", args.iter().map(format_inline).collect::<Vec<_>>().join(", "));
-    for (name, chain_args) in chain {
-        text.push_str(&format!(".{name}({})", chain_args.iter().map(format_inline).collect::<Vec<_>>().join(", ")));
-    }
-    text
-}
-
 /// Find options accumulated from `find(filter, projection)` and a cursor chain.
-fn find_options(args: &[Bson], chain: &[(String, Vec<Bson>)]) -> Result<FindOptions, DriverError> {
+fn find_options(args: &[Bson], chain: &[(CursorMethod, Vec<Bson>)]) -> Result<FindOptions, DriverError> {
     let mut options = FindOptions::default();
     let projection = doc_arg(args, 1)?;
     if !projection.is_empty() {
         options.projection = Some(projection);
     }
     for (name, chain_args) in chain {
-        match name.as_str() {
-            "sort" => options.sort = Some(doc_arg(chain_args, 0)?),
-            "skip" => {
+        match name {
+            CursorMethod::Sort => options.sort = Some(doc_arg(chain_args, 0)?),
+            CursorMethod::Skip => {
                 let skip = int_of(chain_args.first());
                 options.skip = u64::try_from(skip).map_err(|_| {
                     DriverError::Server(MongoError::bad_value(format!(
@@ -113,26 +111,19 @@ fn find_options(args: &[Bson], chain: &[(String, Vec<Bson>)]) -> Result<FindOpti
                     )))
                 })?;
             }
-            "limit" => options.limit = int_of(chain_args.first()),
-            "projection" | "project" => options.projection = Some(doc_arg(chain_args, 0)?),
-            _ => {}
+            CursorMethod::Limit => options.limit = int_of(chain_args.first()),
+            CursorMethod::Projection | CursorMethod::Project => options.projection = Some(doc_arg(chain_args, 0)?),
+            CursorMethod::ToArray | CursorMethod::Pretty | CursorMethod::Explain | CursorMethod::Count => {}
         }
     }
     Ok(options)
 }
 
-/// Runs one collection method in database `database` of the cluster.
-pub fn run(
-    cluster: &mut Cluster,
-    database: &str,
-    collection: &str,
-    method: &str,
-    args: &[Bson],
-    chain: &[(String, Vec<Bson>)],
-) -> DriverOutcome {
-    let mut outcome =
-        DriverOutcome { call_text: call_text(collection, method, args, chain), ..DriverOutcome::default() };
-    let result = run_inner(cluster, database, collection, method, args, chain, &mut outcome);
+/// Runs one driver call in database `database` of the cluster: every call that reaches the database comes here.
+pub fn run(cluster: &mut Cluster, database: &str, call: &DriverCall) -> DriverOutcome {
+    let mut outcome = DriverOutcome::default();
+    let result = run_inner(cluster, database, call, &mut outcome);
+    outcome.sent.get_or_insert_with(|| call.clone());
     outcome.result = Some(result);
     outcome
 }
@@ -142,54 +133,52 @@ fn with_ids(docs: Vec<Document>, cluster: &mut Cluster) -> Vec<Document> {
     docs.into_iter().map(|d| crate::engine::collection::with_id_first(d, &mut cluster.generator)).collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_inner(
     cluster: &mut Cluster,
     database: &str,
-    collection: &str,
-    method: &str,
-    args: &[Bson],
-    chain: &[(String, Vec<Bson>)],
+    call: &DriverCall,
     outcome: &mut DriverOutcome,
 ) -> Result<Bson, DriverError> {
     let server = DriverError::Server;
+    let DriverCall { collection, method, args, chain } = call;
+    let (collection, method) = (collection.as_str(), *method);
+    match method {
+        DriverMethod::CreateCollection => return create_collection(cluster, database, collection, outcome),
+        DriverMethod::DropDatabase => return Ok(drop_database(cluster, database, outcome)),
+        _ => {}
+    }
     // Reads never create a collection; answer them from what exists.
-    let read_only = matches!(
-        method,
-        "find" | "findOne" | "countDocuments" | "estimatedDocumentCount" | "distinct" | "getIndexes" | "listIndexes"
-    );
-    if read_only {
+    if method.is_read() {
         let existing = cluster.database(database).and_then(|db| db.collection(collection));
         let empty = crate::engine::collection::Collection::new(database, collection);
         let coll = existing.unwrap_or(&empty);
         return match method {
-            "find" => {
+            DriverMethod::Find => {
                 let filter = doc_arg(args, 0)?;
                 let options = find_options(args, chain)?;
-                if let Some((_, verbosity)) = chain.iter().find(|(name, _)| name == "explain") {
-                    let _ = verbosity;
+                if call.steps(CursorMethod::Explain).next().is_some() {
                     return coll.explain(&filter, &options).map(Bson::Document).map_err(server);
                 }
                 let docs = coll.find(&filter, &options).map_err(server)?;
-                if chain.iter().any(|(name, _)| name == "count") {
+                if call.steps(CursorMethod::Count).next().is_some() {
                     return Ok(count(docs.len() as u64));
                 }
                 Ok(Bson::Array(docs.into_iter().map(Bson::Document).collect()))
             }
-            "findOne" => {
+            DriverMethod::FindOne => {
                 let filter = doc_arg(args, 0)?;
                 let options = find_options(args, &[])?;
                 Ok(coll.find_one(&filter, &options).map_err(server)?.map(Bson::Document).unwrap_or(Bson::Null))
             }
-            "countDocuments" => {
+            DriverMethod::CountDocuments => {
                 let filter = doc_arg(args, 0)?;
                 let options = doc_arg(args, 1)?;
                 let skip = u64::try_from(int_of(options.get("skip"))).unwrap_or(0);
                 let limit = u64::try_from(int_of(options.get("limit"))).unwrap_or(0);
                 Ok(count(coll.count_documents(&filter, skip, limit).map_err(server)?))
             }
-            "estimatedDocumentCount" => Ok(count(coll.estimated_document_count())),
-            "distinct" => {
+            DriverMethod::EstimatedDocumentCount => Ok(count(coll.estimated_document_count())),
+            DriverMethod::Distinct => {
                 let Some(Bson::String(field)) = args.first() else {
                     return Err(DriverError::InvalidArgument("distinct needs a field name as a string".into()));
                 };
@@ -204,7 +193,7 @@ fn run_inner(
             )),
         };
     }
-    if method == "drop" {
+    if method == DriverMethod::Drop {
         let (db, _) = cluster.database_mut(database).map_err(server)?;
         // Every stored document goes with the collection, so storage forgets them too (and undo brings them back).
         let removed: Vec<crate::engine::changes::Change> = db
@@ -225,12 +214,12 @@ fn run_inner(
     // Documents get their `_id` before the call text is written, as the driver adds it before sending.
     let mut args = args.to_vec();
     match method {
-        "insertOne" => {
+        DriverMethod::InsertOne => {
             if let Some(Bson::Document(doc)) = args.first().cloned() {
                 args[0] = Bson::Document(with_ids(vec![doc], cluster).into_iter().next().unwrap_or_default());
             }
         }
-        "insertMany" => {
+        DriverMethod::InsertMany => {
             if let Some(Bson::Array(items)) = args.first().cloned() {
                 let docs: Vec<Document> =
                     items.into_iter().map(|i| if let Bson::Document(d) = i { d } else { Document::new() }).collect();
@@ -239,12 +228,13 @@ fn run_inner(
         }
         _ => {}
     }
-    outcome.call_text = call_text(collection, method, &args, chain);
+    outcome.sent =
+        Some(DriverCall { collection: collection.to_string(), method, args: args.clone(), chain: chain.clone() });
     let (db, generator) = cluster.database_mut(database).map_err(server)?;
     let (coll, created) = db.collection_mut(collection).map_err(server)?;
     let mut changes = Vec::new();
     let result = match method {
-        "insertOne" => {
+        DriverMethod::InsertOne => {
             let doc = match args.first() {
                 Some(Bson::Document(doc)) => doc.clone(),
                 _ => return Err(DriverError::InvalidArgument("insertOne needs a document: insertOne({ ... })".into())),
@@ -254,7 +244,7 @@ fn run_inner(
                 Bson::Document(result.to_document())
             })
         }
-        "insertMany" => {
+        DriverMethod::InsertMany => {
             let Some(Bson::Array(items)) = args.first() else {
                 return Err(DriverError::InvalidArgument("Argument \"docs\" must be an array of documents".into()));
             };
@@ -290,7 +280,7 @@ fn run_inner(
                 }
             }
         }
-        "updateOne" | "updateMany" | "replaceOne" => {
+        DriverMethod::UpdateOne | DriverMethod::UpdateMany | DriverMethod::ReplaceOne => {
             let filter = doc_arg(&args, 0)?;
             let options = doc_arg(&args, 2)?;
             let array_filters: Vec<Document> = match options.get("arrayFilters") {
@@ -298,10 +288,10 @@ fn run_inner(
                 _ => Vec::new(),
             };
             let update = match (method, args.get(1)) {
-                ("replaceOne", Some(Bson::Document(doc))) => Update::compile_replacement(doc),
+                (DriverMethod::ReplaceOne, Some(Bson::Document(doc))) => Update::compile_replacement(doc),
                 (_, Some(Bson::Document(doc))) => {
                     if doc.keys().next().is_some_and(|k| !k.starts_with('$')) {
-                        return Err(DriverError::InvalidArgument("Update document requires atomic operators".into()));
+                        return Err(DriverError::UpdateWithoutOperators);
                     }
                     Update::compile_operators(doc, &array_filters)
                 }
@@ -319,7 +309,7 @@ fn run_inner(
                     let (result, c) = coll.update(
                         &filter,
                         &update,
-                        method == "updateMany",
+                        method == DriverMethod::UpdateMany,
                         bool_option(&options, "upsert"),
                         generator,
                     );
@@ -329,21 +319,23 @@ fn run_inner(
                 Err(e) => Err(e),
             }
         }
-        "deleteOne" | "deleteMany" => {
+        DriverMethod::DeleteOne | DriverMethod::DeleteMany => {
             let filter = doc_arg(&args, 0)?;
-            coll.delete(&filter, method == "deleteMany").map(|(result, c)| {
+            coll.delete(&filter, method == DriverMethod::DeleteMany).map(|(result, c)| {
                 changes = c;
                 Bson::Document(result.to_document())
             })
         }
-        "findOneAndUpdate" | "findOneAndReplace" => {
+        DriverMethod::FindOneAndUpdate | DriverMethod::FindOneAndReplace => {
             let filter = doc_arg(&args, 0)?;
             let options = doc_arg(&args, 2)?;
             let update = match args.get(1) {
-                Some(Bson::Document(doc)) if method == "findOneAndReplace" => Update::compile_replacement(doc),
+                Some(Bson::Document(doc)) if method == DriverMethod::FindOneAndReplace => {
+                    Update::compile_replacement(doc)
+                }
                 Some(Bson::Document(doc)) => {
                     if doc.keys().next().is_some_and(|k| !k.starts_with('$')) {
-                        return Err(DriverError::InvalidArgument("Update document requires atomic operators".into()));
+                        return Err(DriverError::UpdateWithoutOperators);
                     }
                     Update::compile_operators(doc, &[])
                 }
@@ -368,7 +360,7 @@ fn run_inner(
                 Err(e) => Err(e),
             }
         }
-        "findOneAndDelete" => {
+        DriverMethod::FindOneAndDelete => {
             let filter = doc_arg(&args, 0)?;
             let options = doc_arg(&args, 1)?;
             coll.find_one_and_delete(
@@ -381,7 +373,7 @@ fn run_inner(
                 doc.map(Bson::Document).unwrap_or(Bson::Null)
             })
         }
-        "createIndex" => {
+        DriverMethod::CreateIndex => {
             let keys = doc_arg(&args, 0)?;
             let options = doc_arg(&args, 1)?;
             let name = options.get_str("name").ok().map(str::to_string);
@@ -390,7 +382,7 @@ fn run_inner(
                 Bson::String(name)
             })
         }
-        "dropIndex" => match args.first() {
+        DriverMethod::DropIndex => match args.first() {
             Some(Bson::String(name)) => coll.drop_index(name).map(|c| {
                 changes = c;
                 bson::bson!({"nIndexesWas": count(coll.indexes().len() as u64 + 1), "ok": 1})
@@ -409,7 +401,19 @@ fn run_inner(
             }
             _ => return Err(DriverError::InvalidArgument("dropIndex needs an index name or key pattern".into())),
         },
-        other => return Err(DriverError::InvalidArgument(format!("unknown collection method {other}"))),
+        // Reads, drop and the database methods were answered above.
+        DriverMethod::Find
+        | DriverMethod::FindOne
+        | DriverMethod::CountDocuments
+        | DriverMethod::EstimatedDocumentCount
+        | DriverMethod::Distinct
+        | DriverMethod::GetIndexes
+        | DriverMethod::ListIndexes
+        | DriverMethod::Drop
+        | DriverMethod::CreateCollection
+        | DriverMethod::DropDatabase => {
+            return Err(DriverError::InvalidArgument(format!("crudlab cannot run {method} here")))
+        }
     };
     // A write that failed before storing anything does not leave an empty collection behind.
     let keep_collection = !(created && coll.is_empty() && coll.indexes().len() == 1 && changes.is_empty());
@@ -422,11 +426,50 @@ fn run_inner(
     result.map_err(server)
 }
 
+/// `db.createCollection(name)`: a new, empty collection (or `{ ok: 1 }` for one that exists, as mongosh answers).
+fn create_collection(
+    cluster: &mut Cluster,
+    database: &str,
+    name: &str,
+    outcome: &mut DriverOutcome,
+) -> Result<Bson, DriverError> {
+    crate::engine::database::validate_collection_name(name).map_err(DriverError::Server)?;
+    let (db, _) = cluster.database_mut(database).map_err(DriverError::Server)?;
+    let (_, created) = db.collection_mut(name).map_err(DriverError::Server)?;
+    if created {
+        outcome.changes.collections.push((database.to_string(), name.to_string(), true));
+    }
+    Ok(bson::bson!({"ok": 1}))
+}
+
+/// `db.dropDatabase()`: every collection and document of the database goes, so storage forgets them too (and undo
+/// brings them back).
+fn drop_database(cluster: &mut Cluster, database: &str, outcome: &mut DriverOutcome) -> Bson {
+    if let Some(db) = cluster.database(database) {
+        for coll in db.collections() {
+            outcome.changes.collections.push((database.to_string(), coll.name().to_string(), false));
+            for (record, doc) in coll.records() {
+                outcome.changes.entries.push((
+                    database.to_string(),
+                    coll.name().to_string(),
+                    crate::engine::changes::Change::Deleted { record, doc: doc.clone() },
+                ));
+            }
+        }
+    }
+    cluster.drop_database(database);
+    bson::bson!({"ok": 1, "dropped": database})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::generator::Generator;
     use bson::{bson, doc};
+
+    fn call(collection: &str, method: DriverMethod, args: Vec<Bson>) -> DriverCall {
+        DriverCall::new(collection, method, args)
+    }
 
     fn cluster() -> Cluster {
         Cluster::new(Generator::deterministic(1))
@@ -435,8 +478,11 @@ mod tests {
     #[test]
     fn insert_shows_the_generated_id_in_the_call_text() {
         let mut c = cluster();
-        let outcome = run(&mut c, "test", "users", "insertOne", &[bson!({"name": "ada"})], &[]);
-        assert_eq!(outcome.call_text, "db.users.insertOne({ _id: ObjectId('659200800000000001000001'), name: 'ada' })");
+        let outcome = run(&mut c, "test", &call("users", DriverMethod::InsertOne, vec![bson!({"name": "ada"})]));
+        assert_eq!(
+            outcome.sent.unwrap().to_string(),
+            "db.users.insertOne({ _id: ObjectId('659200800000000001000001'), name: 'ada' })"
+        );
         let result = outcome.result.unwrap().unwrap();
         assert_eq!(
             result,
@@ -448,7 +494,8 @@ mod tests {
     #[test]
     fn failed_first_write_leaves_no_collection() {
         let mut c = cluster();
-        let outcome = run(&mut c, "test", "users", "updateOne", &[bson!({}), bson!({"$bogus": {"a": 1}})], &[]);
+        let outcome =
+            run(&mut c, "test", &call("users", DriverMethod::UpdateOne, vec![bson!({}), bson!({"$bogus": {"a": 1}})]));
         assert!(matches!(outcome.result, Some(Err(DriverError::Server(_)))));
         assert!(c.database_names().is_empty());
         assert!(outcome.changes.is_empty());
@@ -457,24 +504,31 @@ mod tests {
     #[test]
     fn update_without_operators_is_refused_by_the_driver() {
         let mut c = cluster();
-        run(&mut c, "test", "users", "insertOne", &[bson!({"_id": 1})], &[]);
-        let outcome = run(&mut c, "test", "users", "updateOne", &[bson!({"_id": 1}), bson!({"premium": true})], &[]);
-        assert_eq!(
-            outcome.result,
-            Some(Err(DriverError::InvalidArgument("Update document requires atomic operators".into())))
+        run(&mut c, "test", &call("users", DriverMethod::InsertOne, vec![bson!({"_id": 1})]));
+        let outcome = run(
+            &mut c,
+            "test",
+            &call("users", DriverMethod::UpdateOne, vec![bson!({"_id": 1}), bson!({"premium": true})]),
         );
+        assert_eq!(outcome.result, Some(Err(DriverError::UpdateWithoutOperators)));
     }
 
     #[test]
     fn find_applies_the_cursor_chain() {
         let mut c = cluster();
         let docs = bson!([{"_id": 1, "a": 3}, {"_id": 2, "a": 1}, {"_id": 3, "a": 2}]);
-        run(&mut c, "test", "t", "insertMany", &[docs], &[]);
-        let chain = vec![("sort".to_string(), vec![bson!({"a": 1})]), ("limit".to_string(), vec![Bson::Int32(2)])];
-        let outcome = run(&mut c, "test", "t", "find", &[bson!({})], &chain);
+        run(&mut c, "test", &call("t", DriverMethod::InsertMany, vec![docs]));
+        let find = call("t", DriverMethod::Find, vec![bson!({})])
+            .then(CursorMethod::Sort, vec![bson!({"a": 1})])
+            .then(CursorMethod::Limit, vec![Bson::Int32(2)]);
+        let outcome = run(&mut c, "test", &find);
         assert_eq!(outcome.result.unwrap().unwrap(), bson!([{"_id": 2, "a": 1}, {"_id": 3, "a": 2}]));
-        assert_eq!(outcome.call_text, "db.t.find({}).sort({ a: 1 }).limit(2)");
-        let explain = run(&mut c, "test", "t", "find", &[bson!({"a": 1})], &[("explain".into(), vec![])]);
+        assert_eq!(outcome.sent.unwrap().to_string(), "db.t.find({}).sort({ a: 1 }).limit(2)");
+        let explain = run(
+            &mut c,
+            "test",
+            &call("t", DriverMethod::Find, vec![bson!({"a": 1})]).then(CursorMethod::Explain, vec![]),
+        );
         let explain = explain.result.unwrap().unwrap();
         assert_eq!(
             explain.as_document().unwrap().get_document("executionStats").unwrap().get("totalDocsExamined"),
@@ -485,7 +539,11 @@ mod tests {
     #[test]
     fn ordered_insert_many_reports_a_bulk_write_error() {
         let mut c = cluster();
-        let outcome = run(&mut c, "test", "t", "insertMany", &[bson!([{"_id": 1}, {"_id": 1}, {"_id": 2}])], &[]);
+        let outcome = run(
+            &mut c,
+            "test",
+            &call("t", DriverMethod::InsertMany, vec![bson!([{"_id": 1}, {"_id": 1}, {"_id": 2}])]),
+        );
         match outcome.result {
             Some(Err(DriverError::BulkWrite { error, inserted })) => {
                 assert_eq!(error.code, 11000);
@@ -496,5 +554,20 @@ mod tests {
         assert_eq!(outcome.changes.entries.len(), 1);
         assert_eq!(c.database("test").unwrap().collection("t").unwrap().len(), 1);
         let _ = doc! {};
+    }
+
+    #[test]
+    fn database_methods_go_through_the_driver_too() {
+        let mut c = cluster();
+        let created = run(&mut c, "shop", &call("orders", DriverMethod::CreateCollection, vec![]));
+        assert_eq!(created.result, Some(Ok(bson!({"ok": 1}))));
+        assert_eq!(created.changes.collections, vec![("shop".to_string(), "orders".to_string(), true)]);
+        run(&mut c, "shop", &call("orders", DriverMethod::InsertOne, vec![bson!({"_id": 1})]));
+        let dropped = run(&mut c, "shop", &call("", DriverMethod::DropDatabase, vec![]));
+        assert_eq!(dropped.result, Some(Ok(bson!({"ok": 1, "dropped": "shop"}))));
+        assert_eq!(dropped.changes.entries.len(), 1, "the stored document is forgotten with its database");
+        assert!(c.database_names().is_empty());
+        let refused = run(&mut c, "shop", &call("bad$name", DriverMethod::CreateCollection, vec![]));
+        assert!(matches!(refused.result, Some(Err(DriverError::Server(_)))));
     }
 }

@@ -1,14 +1,17 @@
 //! Runs students' programs: the interpreter over the parsed command language, the raw driver path, the Mongoose
 //! path, and the translation between them that puts both worlds side by side.
 
+pub mod calls;
 pub mod driver;
 pub mod error;
 pub mod models;
 pub mod mongoose_calls;
 pub mod mongosh_format;
+pub mod report;
 pub mod running;
 pub mod transcript;
 pub mod value;
 pub mod world;
 
-pub use world::{CallReport, Mode, StatementReport, World};
+pub use report::{CallReport, StatementReport};
+pub use world::{Mode, World};

@@ -1,40 +1,20 @@
 //! Models in a world: declaring them, and translating between model calls and driver calls, so the same statement
 //! runs in both panes (`User.create(doc)` ↔ `db.users.insertOne(doc)`, `User.findById(id)` ↔ `db.users.findOne({ _id: id })`).
 
+use super::calls::{
+    trim_empty_options, Call, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod,
+};
 use super::error::RuntimeError;
-use super::mongosh_format::format_inline;
-use super::value::{PendingCall, SchemaValue, Target};
-use super::world::{CallReport, World};
+use super::report::CallReport;
+use super::value::SchemaValue;
+use crate::engine::database::Cluster;
 use crate::shell::span::Span;
 use bson::{Bson, Document};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// Model methods the lecture's code may call.
-pub const MODEL_METHODS: &[&str] = &[
-    "create",
-    "insertMany",
-    "find",
-    "findOne",
-    "findById",
-    "countDocuments",
-    "estimatedDocumentCount",
-    "exists",
-    "distinct",
-    "updateOne",
-    "updateMany",
-    "replaceOne",
-    "findOneAndUpdate",
-    "findByIdAndUpdate",
-    "findOneAndReplace",
-    "deleteOne",
-    "deleteMany",
-    "findOneAndDelete",
-    "findByIdAndDelete",
-];
-
-/// Methods that chain on a Mongoose query.
-pub const QUERY_METHODS: &[&str] =
-    &["sort", "skip", "limit", "select", "populate", "lean", "exec", "then", "countDocuments", "explain", "orFail"];
+/// The models a world's program declared, by name.
+pub type Models = BTreeMap<String, ModelEntry>;
 
 /// A model the program declared.
 #[derive(Debug, Clone)]
@@ -51,14 +31,17 @@ pub struct ModelEntry {
 
 /// Declares a model in this world (`mongoose.model("User", userSchema)`): builds the schema and, as Mongoose's
 /// autoIndex does, creates the unique indexes its paths ask for.
+/// In a schemaless world the raw driver never hears of the schema, so no index is created.
 pub fn register(
-    world: &mut World,
-    name: &str,
-    schema: &Rc<SchemaValue>,
+    cluster: &mut Cluster,
+    models: &mut Models,
+    schemaless: bool,
+    declaration: (&str, &Rc<SchemaValue>),
     database: &str,
     span: Span,
 ) -> Result<Option<CallReport>, RuntimeError> {
-    if let Some(existing) = world.models.get(name) {
+    let (name, schema) = declaration;
+    if let Some(existing) = models.get(name) {
         if existing.schema.as_ref() == schema.as_ref() {
             return Ok(None);
         }
@@ -73,7 +56,7 @@ pub fn register(
     let model = crate::schema::Model::new(name, built);
     let collection = model.collection.clone();
     let unique = model.schema.unique_paths();
-    world.models.insert(
+    models.insert(
         name.to_string(),
         ModelEntry {
             name: name.to_string(),
@@ -86,41 +69,29 @@ pub fn register(
     if unique.is_empty() {
         return Ok(None);
     }
-    if world.mode == super::Mode::Schemaless {
+    let mut report = CallReport::new(Call::DeclareModel(name.to_string()), (database.to_string(), collection.clone()));
+    if schemaless {
         // The raw driver never hears of the schema, so nobody asks the database for the unique index.
-        return Ok(Some(CallReport {
-            written: format!("mongoose.model('{name}', schema)"),
-            namespace: (database.to_string(), collection),
-            note: Some(format!(
-                "Without Mongoose nobody creates the unique index on {}: the database will accept duplicates here.",
-                unique.join(", ")
-            )),
-            ..CallReport::default()
-        }));
+        report.note = Some(format!(
+            "Without Mongoose nobody creates the unique index on {}: the database will accept duplicates here.",
+            unique.join(", ")
+        ));
+        return Ok(Some(report));
     }
-    let mut report = CallReport {
-        written: format!("mongoose.model('{name}', schema)"),
-        namespace: (database.to_string(), collection.clone()),
-        note: Some(
-            "`unique` is not a validator: Mongoose asks the database for a unique index, and the database enforces it."
-                .to_string(),
-        ),
-        ..CallReport::default()
-    };
+    report.note = Some(
+        "`unique` is not a validator: Mongoose asks the database for a unique index, and the database enforces it."
+            .to_string(),
+    );
     for path in unique {
         let keys = bson::doc! { path.clone(): 1 };
         let options = bson::doc! {"unique": true};
-        let outcome = super::driver::run(
-            &mut world.cluster,
-            database,
-            &collection,
-            "createIndex",
-            &[Bson::Document(keys), Bson::Document(options)],
-            &[],
+        let call = DriverCall::new(
+            collection.clone(),
+            DriverMethod::CreateIndex,
+            vec![Bson::Document(keys), Bson::Document(options)],
         );
-        report.driver_calls.push(outcome.call_text.clone());
-        report.changes.entries.extend(outcome.changes.entries);
-        report.changes.collections.extend(outcome.changes.collections);
+        let outcome = super::driver::run(cluster, database, &call);
+        report.record_sent(outcome.sent.unwrap_or(call), outcome.changes);
         if let Some(Err(super::driver::DriverError::Server(error))) = outcome.result {
             return Err(RuntimeError::server(span, error));
         }
@@ -129,25 +100,8 @@ pub fn register(
 }
 
 /// The model whose collection is `collection`, if the program declared one.
-pub fn model_for_collection(world: &World, collection: &str) -> Option<String> {
-    world.models.values().find(|entry| entry.collection == collection).map(|entry| entry.name.clone())
-}
-
-/// A model call written back as text: `User.find({ age: { $gt: 18 } }).sort({ age: -1 })`.
-pub fn written_model_call(pending: &PendingCall) -> String {
-    let receiver = match &pending.target {
-        Target::Model(name) => name.clone(),
-        Target::Collection(name) => format!("db.{name}"),
-    };
-    let mut text = format!(
-        "{receiver}.{}({})",
-        pending.method,
-        pending.args.iter().map(format_inline).collect::<Vec<_>>().join(", ")
-    );
-    for (name, args) in &pending.chain {
-        text.push_str(&format!(".{name}({})", args.iter().map(format_inline).collect::<Vec<_>>().join(", ")));
-    }
-    text
+pub fn model_for_collection(models: &Models, collection: &str) -> Option<String> {
+    models.values().find(|entry| entry.collection == collection).map(|entry| entry.name.clone())
 }
 
 fn arg(args: &[Bson], index: usize) -> Bson {
@@ -193,25 +147,20 @@ pub fn sort_to_document(sort: &Bson) -> Bson {
     }
 }
 
-/// A driver call: which collection, which method, its arguments and cursor chain.
+/// What the raw driver runs for a model call (the schemaless mirror).
 #[derive(Debug, Clone, PartialEq)]
-pub struct DriverCall {
-    pub collection: String,
-    pub method: String,
-    pub args: Vec<Bson>,
-    pub chain: Vec<(String, Vec<Bson>)>,
+pub struct DriverEquivalent {
+    pub call: DriverCall,
     /// A `findOne` run as `find(...).limit(1)`: the result is its first document (or null).
     pub first_only: bool,
 }
 
 /// What the raw driver runs for a model call (the schemaless mirror).
 /// No casting happens here, on purpose: the database stores whatever it gets.
-pub fn model_to_driver(world: &World, pending: &PendingCall) -> Result<DriverCall, String> {
-    let Target::Model(model) = &pending.target else {
-        return Err("not a model call".into());
-    };
-    let entry = world.models.get(model).ok_or_else(|| format!("{model} is not a model"))?;
-    let args = &pending.args;
+pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquivalent, String> {
+    let model = &call.model;
+    let entry = models.get(model).ok_or_else(|| format!("{model} is not a model"))?;
+    let args = &call.args;
     let options_with_new = |options: Bson| -> Bson {
         let mut options = options.as_document().cloned().unwrap_or_default();
         if matches!(options.remove("new"), Some(Bson::Boolean(true))) {
@@ -220,56 +169,64 @@ pub fn model_to_driver(world: &World, pending: &PendingCall) -> Result<DriverCal
         options.remove("runValidators");
         Bson::Document(options)
     };
-    let (method, driver_args): (&str, Vec<Bson>) = match pending.method.as_str() {
-        "create" => match args.first() {
-            Some(Bson::Array(items)) => ("insertMany", vec![Bson::Array(items.clone())]),
+    let first = || args.first().cloned().unwrap_or(Bson::Undefined);
+    let (mut method, mut driver_args): (DriverMethod, Vec<Bson>) = match call.method {
+        ModelMethod::Create => match args.first() {
+            Some(Bson::Array(items)) => (DriverMethod::InsertMany, vec![Bson::Array(items.clone())]),
             Some(first) if args.len() > 1 => (
-                "insertMany",
+                DriverMethod::InsertMany,
                 vec![Bson::Array(std::iter::once(first.clone()).chain(args[1..].iter().cloned()).collect())],
             ),
-            _ => ("insertOne", vec![arg(args, 0)]),
+            _ => (DriverMethod::InsertOne, vec![arg(args, 0)]),
         },
-        "insertMany" => ("insertMany", vec![args.first().cloned().unwrap_or(Bson::Array(Vec::new()))]),
-        "find" => ("find", vec![arg(args, 0), arg(args, 1)]),
-        "findOne" => ("findOne", vec![arg(args, 0), arg(args, 1)]),
-        "findById" => ("findOne", vec![id_filter(args.first().cloned().unwrap_or(Bson::Undefined)), arg(args, 1)]),
-        "countDocuments" => ("countDocuments", vec![arg(args, 0)]),
-        "estimatedDocumentCount" => ("estimatedDocumentCount", vec![]),
-        "exists" => ("findOne", vec![arg(args, 0), Bson::Document(bson::doc! {"_id": 1})]),
-        "distinct" => ("distinct", vec![args.first().cloned().unwrap_or(Bson::Undefined), arg(args, 1)]),
-        "updateOne" | "updateMany" | "replaceOne" => {
-            (pending.method.as_str(), vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
+        ModelMethod::InsertMany => {
+            (DriverMethod::InsertMany, vec![args.first().cloned().unwrap_or(Bson::Array(Vec::new()))])
         }
-        "findOneAndUpdate" | "findOneAndReplace" => {
-            (pending.method.as_str(), vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
+        ModelMethod::Find => (DriverMethod::Find, vec![arg(args, 0), arg(args, 1)]),
+        ModelMethod::FindOne => (DriverMethod::FindOne, vec![arg(args, 0), arg(args, 1)]),
+        ModelMethod::FindById => (DriverMethod::FindOne, vec![id_filter(first()), arg(args, 1)]),
+        ModelMethod::CountDocuments => (DriverMethod::CountDocuments, vec![arg(args, 0)]),
+        ModelMethod::EstimatedDocumentCount => (DriverMethod::EstimatedDocumentCount, vec![]),
+        ModelMethod::Exists => (DriverMethod::FindOne, vec![arg(args, 0), Bson::Document(bson::doc! {"_id": 1})]),
+        ModelMethod::Distinct => (DriverMethod::Distinct, vec![first(), arg(args, 1)]),
+        ModelMethod::UpdateOne => {
+            (DriverMethod::UpdateOne, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
         }
-        "findByIdAndUpdate" => (
-            "findOneAndUpdate",
-            vec![
-                id_filter(args.first().cloned().unwrap_or(Bson::Undefined)),
-                arg(args, 1),
-                options_with_new(arg(args, 2)),
-            ],
-        ),
-        "deleteOne" | "deleteMany" => (pending.method.as_str(), vec![arg(args, 0)]),
-        "findOneAndDelete" => ("findOneAndDelete", vec![arg(args, 0)]),
-        "findByIdAndDelete" => ("findOneAndDelete", vec![id_filter(args.first().cloned().unwrap_or(Bson::Undefined))]),
-        other => return Err(format!("{model}.{other} has no driver equivalent")),
+        ModelMethod::UpdateMany => {
+            (DriverMethod::UpdateMany, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
+        }
+        ModelMethod::ReplaceOne => {
+            (DriverMethod::ReplaceOne, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
+        }
+        ModelMethod::FindOneAndUpdate => {
+            (DriverMethod::FindOneAndUpdate, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
+        }
+        ModelMethod::FindOneAndReplace => {
+            (DriverMethod::FindOneAndReplace, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
+        }
+        ModelMethod::FindByIdAndUpdate => {
+            (DriverMethod::FindOneAndUpdate, vec![id_filter(first()), arg(args, 1), options_with_new(arg(args, 2))])
+        }
+        ModelMethod::DeleteOne => (DriverMethod::DeleteOne, vec![arg(args, 0)]),
+        ModelMethod::DeleteMany => (DriverMethod::DeleteMany, vec![arg(args, 0)]),
+        ModelMethod::FindOneAndDelete => (DriverMethod::FindOneAndDelete, vec![arg(args, 0)]),
+        ModelMethod::FindByIdAndDelete => (DriverMethod::FindOneAndDelete, vec![id_filter(first())]),
     };
     let mut chain = Vec::new();
     let mut projection = match driver_args.get(1) {
-        Some(Bson::Document(doc)) if matches!(method, "find" | "findOne") => doc.clone(),
+        Some(Bson::Document(doc)) if matches!(method, DriverMethod::Find | DriverMethod::FindOne) => doc.clone(),
         _ => Document::new(),
     };
-    for (name, chain_args) in &pending.chain {
-        match name.as_str() {
-            "sort" => chain
-                .push(("sort".to_string(), vec![sort_to_document(&chain_args.first().cloned().unwrap_or_default())])),
-            "skip" | "limit" => chain.push((name.clone(), chain_args.clone())),
-            "select" => {
+    for (step, step_args) in &call.chain {
+        match step {
+            QueryMethod::Sort => chain
+                .push((CursorMethod::Sort, vec![sort_to_document(&step_args.first().cloned().unwrap_or_default())])),
+            QueryMethod::Skip => chain.push((CursorMethod::Skip, step_args.clone())),
+            QueryMethod::Limit => chain.push((CursorMethod::Limit, step_args.clone())),
+            QueryMethod::Select => {
                 // `+path` forces a `select: false` path in; without a schema nothing is hidden, so it means nothing.
-                let selected = select_to_projection(&chain_args.first().cloned().unwrap_or_default());
-                let forced = match chain_args.first() {
+                let selected = select_to_projection(&step_args.first().cloned().unwrap_or_default());
+                let forced: Vec<String> = match step_args.first() {
                     Some(Bson::String(text)) => {
                         text.split_whitespace().filter_map(|w| w.strip_prefix('+')).map(str::to_string).collect()
                     }
@@ -281,84 +238,88 @@ pub fn model_to_driver(world: &World, pending: &PendingCall) -> Result<DriverCal
                     }
                 }
             }
-            "countDocuments" => chain.push(("count".to_string(), Vec::new())),
-            "explain" => chain.push(("explain".to_string(), chain_args.clone())),
-            // populate, lean, exec, orFail: Mongoose features with no driver counterpart.
-            _ => {}
+            QueryMethod::CountDocuments => chain.push((CursorMethod::Count, Vec::new())),
+            QueryMethod::Explain => chain.push((CursorMethod::Explain, step_args.clone())),
+            // Mongoose features with no driver counterpart; exec and then only run the query.
+            QueryMethod::Populate | QueryMethod::Lean | QueryMethod::Exec | QueryMethod::Then | QueryMethod::OrFail => {
+            }
         }
     }
-    let mut method = method.to_string();
-    let mut driver_args = driver_args;
     let mut first_only = false;
-    if method == "find" || method == "findOne" {
+    if matches!(method, DriverMethod::Find | DriverMethod::FindOne) {
         driver_args.truncate(1);
         if !projection.is_empty() {
             driver_args.push(Bson::Document(projection));
         }
         // The shell's findOne takes no sort or skip: a sorted findOne is a find limited to one document.
-        if method == "findOne" && chain.iter().any(|(name, _)| name == "sort" || name == "skip") {
-            method = "find".to_string();
-            chain.retain(|(name, _)| name != "limit");
-            chain.push(("limit".to_string(), vec![Bson::Int32(1)]));
+        if method == DriverMethod::FindOne
+            && chain.iter().any(|(step, _)| matches!(step, CursorMethod::Sort | CursorMethod::Skip))
+        {
+            method = DriverMethod::Find;
+            chain.retain(|(step, _)| *step != CursorMethod::Limit);
+            chain.push((CursorMethod::Limit, vec![Bson::Int32(1)]));
             first_only = true;
         }
     }
-    // Trailing empty option documents are left out, as a student would write the call.
-    let required = match method.as_str() {
-        "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => 2,
-        "estimatedDocumentCount" => 0,
-        _ => 1,
-    };
-    while driver_args.len() > required && matches!(driver_args.last(), Some(Bson::Document(d)) if d.is_empty()) {
-        driver_args.pop();
-    }
-    Ok(DriverCall { collection: entry.collection.clone(), method, args: driver_args, chain, first_only })
+    trim_empty_options(&mut driver_args, method.leading_args());
+    Ok(DriverEquivalent {
+        call: DriverCall { collection: entry.collection.clone(), method, args: driver_args, chain },
+        first_only,
+    })
 }
 
 /// What Mongoose runs for a driver call on a modelled collection (the Mongoose mirror), or an error when the
 /// call has no model equivalent.
-pub fn driver_to_model(model: &str, pending: &PendingCall) -> Result<PendingCall, String> {
-    let args = &pending.args;
-    let (method, model_args): (&str, Vec<Bson>) = match pending.method.as_str() {
-        "insertOne" => ("create", vec![arg(args, 0)]),
-        "insertMany" => ("insertMany", vec![args.first().cloned().unwrap_or(Bson::Array(Vec::new()))]),
-        "find" | "findOne" | "countDocuments" | "deleteOne" | "deleteMany" | "findOneAndDelete" => {
-            let mut out = vec![arg(args, 0)];
-            if let Some(projection) = args.get(1) {
-                if pending.method == "find" || pending.method == "findOne" {
-                    out.push(projection.clone());
-                }
-            }
-            (pending.method.as_str(), out)
+pub fn driver_to_model(model: &str, call: &DriverCall) -> Result<ModelCall, String> {
+    let args = &call.args;
+    let filter_and_projection = |method: ModelMethod| {
+        let mut out = vec![arg(args, 0)];
+        if let Some(projection) = args.get(1) {
+            out.push(projection.clone());
         }
-        "estimatedDocumentCount" => ("estimatedDocumentCount", vec![]),
-        "distinct" => ("distinct", vec![args.first().cloned().unwrap_or(Bson::Undefined), arg(args, 1)]),
-        "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => {
-            let mut options = arg(args, 2).as_document().cloned().unwrap_or_default();
-            if let Some(Bson::String(when)) = options.remove("returnDocument") {
-                options.insert("new", when == "after");
-            }
-            (pending.method.as_str(), vec![arg(args, 0), arg(args, 1), Bson::Document(options)])
+        (method, out)
+    };
+    let update = |method: ModelMethod| {
+        let mut options = arg(args, 2).as_document().cloned().unwrap_or_default();
+        if let Some(Bson::String(when)) = options.remove("returnDocument") {
+            options.insert("new", when == "after");
         }
+        (method, vec![arg(args, 0), arg(args, 1), Bson::Document(options)])
+    };
+    let (method, mut model_args): (ModelMethod, Vec<Bson>) = match call.method {
+        DriverMethod::InsertOne => (ModelMethod::Create, vec![arg(args, 0)]),
+        DriverMethod::InsertMany => {
+            (ModelMethod::InsertMany, vec![args.first().cloned().unwrap_or(Bson::Array(Vec::new()))])
+        }
+        DriverMethod::Find => filter_and_projection(ModelMethod::Find),
+        DriverMethod::FindOne => filter_and_projection(ModelMethod::FindOne),
+        DriverMethod::CountDocuments => (ModelMethod::CountDocuments, vec![arg(args, 0)]),
+        DriverMethod::DeleteOne => (ModelMethod::DeleteOne, vec![arg(args, 0)]),
+        DriverMethod::DeleteMany => (ModelMethod::DeleteMany, vec![arg(args, 0)]),
+        DriverMethod::FindOneAndDelete => (ModelMethod::FindOneAndDelete, vec![arg(args, 0)]),
+        DriverMethod::EstimatedDocumentCount => (ModelMethod::EstimatedDocumentCount, vec![]),
+        DriverMethod::Distinct => {
+            (ModelMethod::Distinct, vec![args.first().cloned().unwrap_or(Bson::Undefined), arg(args, 1)])
+        }
+        DriverMethod::UpdateOne => update(ModelMethod::UpdateOne),
+        DriverMethod::UpdateMany => update(ModelMethod::UpdateMany),
+        DriverMethod::ReplaceOne => update(ModelMethod::ReplaceOne),
+        DriverMethod::FindOneAndUpdate => update(ModelMethod::FindOneAndUpdate),
+        DriverMethod::FindOneAndReplace => update(ModelMethod::FindOneAndReplace),
         other => return Err(format!("db.<collection>.{other} has no Mongoose model equivalent")),
     };
     let mut chain = Vec::new();
-    for (name, chain_args) in &pending.chain {
-        match name.as_str() {
-            "sort" | "skip" | "limit" | "explain" => chain.push((name.clone(), chain_args.clone())),
-            "projection" | "project" => chain.push(("select".to_string(), chain_args.clone())),
-            "count" => chain.push(("countDocuments".to_string(), Vec::new())),
-            _ => {}
+    for (step, step_args) in &call.chain {
+        match step {
+            CursorMethod::Sort => chain.push((QueryMethod::Sort, step_args.clone())),
+            CursorMethod::Skip => chain.push((QueryMethod::Skip, step_args.clone())),
+            CursorMethod::Limit => chain.push((QueryMethod::Limit, step_args.clone())),
+            CursorMethod::Explain => chain.push((QueryMethod::Explain, step_args.clone())),
+            CursorMethod::Projection | CursorMethod::Project => chain.push((QueryMethod::Select, step_args.clone())),
+            CursorMethod::Count => chain.push((QueryMethod::CountDocuments, Vec::new())),
+            CursorMethod::ToArray | CursorMethod::Pretty => {}
         }
     }
-    let mut model_args = model_args;
-    let required = match method {
-        "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => 2,
-        "estimatedDocumentCount" => 0,
-        _ => 1,
-    };
-    while model_args.len() > required && matches!(model_args.last(), Some(Bson::Document(d)) if d.is_empty()) {
-        model_args.pop();
-    }
-    Ok(PendingCall { target: Target::Model(model.to_string()), method: method.to_string(), args: model_args, chain })
+    trim_empty_options(&mut model_args, method.leading_args());
+    Ok(ModelCall { model: model.to_string(), method, args: model_args, chain })
 }

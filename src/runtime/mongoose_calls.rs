@@ -2,11 +2,12 @@
 //! layer (cast, strict, defaults, validate — every step traced) and only then reaches the engine, as the driver
 //! calls Mongoose would send. Results are shaped as Mongoose returns them.
 
+use super::calls::{Call, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod};
 use super::driver;
 use super::error::{ErrorSource, RuntimeError};
-use super::models::{select_to_projection, sort_to_document, written_model_call, ModelEntry};
-use super::value::{PendingCall, Target};
-use super::world::{driver_error, CallReport, World};
+use super::models::{select_to_projection, sort_to_document, ModelEntry, Models};
+use super::report::CallReport;
+use crate::engine::database::Cluster;
 use crate::schema::{
     apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
     set_defaults_on_insert, validate_document, validate_update, DocumentNotFoundError, FieldType, MongooseError,
@@ -15,43 +16,39 @@ use crate::schema::{
 use crate::shell::span::Span;
 use bson::{Bson, Document};
 
-/// Runs a model call through the Mongoose layer and records what reached the database.
-pub fn run_model_call(
-    world: &mut World,
-    database: &str,
-    pending: PendingCall,
-    mirrored_from: Option<String>,
-    span: Span,
-) -> Result<Bson, RuntimeError> {
-    let Target::Model(name) = &pending.target else {
-        return Err(RuntimeError::type_error(span, "not a model call"));
-    };
-    let Some(entry) = world.models.get(name).cloned() else {
-        return Err(RuntimeError::reference_error(span, format!("{name} is not defined")));
-    };
-    let mut call = ModelCall {
-        world,
-        database: database.to_string(),
-        report: CallReport {
-            written: written_model_call(&pending),
-            mirrored_from,
-            namespace: (database.to_string(), entry.collection.clone()),
-            trace: Some(Trace::new()),
-            ..CallReport::default()
-        },
-        entry,
-        span,
-    };
-    let result = call.dispatch(&pending);
-    let ModelCall { world, report, .. } = call;
-    world.push_call(report);
-    result
+/// Where a model call runs: the world's cluster and current database, and the models its program declared.
+pub struct ModelWorld<'w> {
+    pub cluster: &'w mut Cluster,
+    pub models: &'w Models,
+    pub database: &'w str,
 }
 
-/// One model call in progress: the world it runs in and the report it fills.
-struct ModelCall<'w> {
-    world: &'w mut World,
-    database: String,
+/// Runs a model call through the Mongoose layer: the report of what reached the database (`translated_from` is the
+/// driver call the statement wrote, when this is its Mongoose mirror) and the call's result.
+pub fn run_model_call(
+    world: ModelWorld<'_>,
+    call: ModelCall,
+    translated_from: Option<Call>,
+    span: Span,
+) -> (Option<CallReport>, Result<Bson, RuntimeError>) {
+    let Some(entry) = world.models.get(&call.model).cloned() else {
+        let error = RuntimeError::reference_error(span, format!("{} is not defined", call.model));
+        return (None, Err(error));
+    };
+    let mut report = CallReport::new(Call::Model(call.clone()), (world.database.to_string(), entry.collection.clone()));
+    report.translated_from = translated_from;
+    report.trace = Some(Trace::new());
+    let mut run =
+        ModelRun { cluster: world.cluster, models: world.models, database: world.database, report, entry, span };
+    let result = run.dispatch(&call);
+    (Some(run.report), result)
+}
+
+/// One model call in progress: where it runs and the report it fills.
+struct ModelRun<'w> {
+    cluster: &'w mut Cluster,
+    models: &'w Models,
+    database: &'w str,
     entry: ModelEntry,
     report: CallReport,
     span: Span,
@@ -142,33 +139,33 @@ fn populate_specs(args: &[Bson]) -> Vec<Populate> {
     specs
 }
 
-fn query_options(pending: &PendingCall, projection_arg: Option<&Bson>) -> QueryOptions {
+fn query_options(call: &ModelCall, projection_arg: Option<&Bson>) -> QueryOptions {
     let mut options = QueryOptions::default();
     if let Some(projection) = projection_arg.filter(|p| !matches!(p, Bson::Undefined | Bson::Null)) {
         options.projection = projection_of(projection);
     }
-    for (name, args) in &pending.chain {
-        match name.as_str() {
-            "select" => {
+    for (step, args) in &call.chain {
+        match step {
+            QueryMethod::Select => {
                 for (key, value) in projection_of(&args.first().cloned().unwrap_or_default()) {
                     options.projection.insert(key, value);
                 }
             }
-            "sort" => options.sort = args.first().map(sort_to_document),
-            "skip" => options.skip = args.first().cloned(),
-            "limit" => options.limit = args.first().cloned(),
-            "populate" => options.populate.extend(populate_specs(args)),
-            "orFail" => options.or_fail = true,
-            "countDocuments" => options.count = true,
-            "explain" => options.explain = Some(args.clone()),
-            // lean, exec, then: our documents are plain data already; exec/then run the query.
-            _ => {}
+            QueryMethod::Sort => options.sort = args.first().map(sort_to_document),
+            QueryMethod::Skip => options.skip = args.first().cloned(),
+            QueryMethod::Limit => options.limit = args.first().cloned(),
+            QueryMethod::Populate => options.populate.extend(populate_specs(args)),
+            QueryMethod::OrFail => options.or_fail = true,
+            QueryMethod::CountDocuments => options.count = true,
+            QueryMethod::Explain => options.explain = Some(args.clone()),
+            // Our documents are plain data already; exec/then run the query.
+            QueryMethod::Lean | QueryMethod::Exec | QueryMethod::Then => {}
         }
     }
     options
 }
 
-impl ModelCall<'_> {
+impl ModelRun<'_> {
     fn model_name(&self) -> &str {
         &self.entry.name
     }
@@ -204,33 +201,24 @@ impl ModelCall<'_> {
         }
     }
 
-    /// Sends one driver call to the engine and records it exactly as sent.
-    fn send(&mut self, method: &str, args: Vec<Bson>, chain: Vec<(String, Vec<Bson>)>) -> Result<Bson, RuntimeError> {
-        let collection = self.entry.collection.clone();
-        self.send_to(&collection, method, args, chain)
+    /// Sends one driver call to the model's collection and records it exactly as sent.
+    fn send(&mut self, method: DriverMethod, args: Vec<Bson>) -> Result<Bson, RuntimeError> {
+        let call = DriverCall::new(self.entry.collection.clone(), method, args);
+        self.send_call(call)
     }
 
-    fn send_to(
-        &mut self,
-        collection: &str,
-        method: &str,
-        args: Vec<Bson>,
-        chain: Vec<(String, Vec<Bson>)>,
-    ) -> Result<Bson, RuntimeError> {
-        // Written before the engine sees it: Mongoose's key order, which the server then stores `_id` first.
-        let text = driver::call_text(collection, method, &args, &chain);
-        let outcome = driver::run(&mut self.world.cluster, &self.database, collection, method, &args, &chain);
-        self.report.driver_calls.push(text);
-        self.report.changes.entries.extend(outcome.changes.entries);
-        self.report.changes.collections.extend(outcome.changes.collections);
+    fn send_call(&mut self, call: DriverCall) -> Result<Bson, RuntimeError> {
+        let outcome = driver::run(self.cluster, self.database, &call);
+        // Recorded as Mongoose wrote it (its key order; the server then stores `_id` first).
+        self.report.record_sent(call, outcome.changes);
         match outcome.result {
             Some(Ok(value)) => Ok(value),
-            Some(Err(error)) => Err(driver_error(error, self.span)),
+            Some(Err(error)) => Err(error.at(self.span)),
             None => Ok(Bson::Null),
         }
     }
 
-    fn cast_filter(&mut self, filter: &Bson) -> Result<Document, RuntimeError> {
+    fn cast_filter(&mut self, method: ModelMethod, filter: &Bson) -> Result<Document, RuntimeError> {
         let filter = match filter {
             Bson::Document(doc) => doc.clone(),
             Bson::Undefined | Bson::Null => Document::new(),
@@ -238,7 +226,7 @@ impl ModelCall<'_> {
                 // Mongoose: `Parameter "filter" to find() must be an object, got "..." (type string)`.
                 let error = MongooseError::new(format!(
                     "Parameter \"filter\" to {}() must be an object, got \"{}\" (type {})",
-                    self.report.written.split('(').next().and_then(|s| s.rsplit('.').next()).unwrap_or("find"),
+                    method,
                     crate::schema::inspect::js_string(other),
                     crate::schema::inspect::js_value_type(other)
                 ));
@@ -252,8 +240,8 @@ impl ModelCall<'_> {
         cast_filter(&model, &filter, self.trace()).map_err(|e| self.schema_error(e))
     }
 
-    fn dispatch(&mut self, pending: &PendingCall) -> Result<Bson, RuntimeError> {
-        let args = &pending.args;
+    fn dispatch(&mut self, call: &ModelCall) -> Result<Bson, RuntimeError> {
+        let args = &call.args;
         let id_filter = |args: &[Bson]| -> Bson {
             // `findById(undefined)` looks for `_id: null`, as Mongoose does.
             let id = match args.first() {
@@ -262,45 +250,55 @@ impl ModelCall<'_> {
             };
             Bson::Document(bson::doc! {"_id": id})
         };
-        match pending.method.as_str() {
-            "create" => self.create(args),
-            "insertMany" => self.insert_many(args),
-            "find" => self.find(pending, &arg(args, 0), args.get(1), false),
-            "findOne" => self.find(pending, &arg(args, 0), args.get(1), true),
-            "findById" => self.find(pending, &id_filter(args), args.get(1), true),
-            "exists" => {
-                let filter = self.cast_filter(&arg(args, 0))?;
-                let found =
-                    self.send("findOne", vec![Bson::Document(filter), Bson::Document(bson::doc! {"_id": 1})], vec![])?;
-                Ok(found)
+        let method = call.method;
+        match method {
+            ModelMethod::Create => self.create(args),
+            ModelMethod::InsertMany => self.insert_many(args),
+            ModelMethod::Find => self.find(call, &arg(args, 0), args.get(1), false),
+            ModelMethod::FindOne => self.find(call, &arg(args, 0), args.get(1), true),
+            ModelMethod::FindById => self.find(call, &id_filter(args), args.get(1), true),
+            ModelMethod::Exists => {
+                let filter = self.cast_filter(method, &arg(args, 0))?;
+                let projection = Bson::Document(bson::doc! {"_id": 1});
+                self.send(DriverMethod::FindOne, vec![Bson::Document(filter), projection])
             }
-            "countDocuments" => {
-                let filter = self.cast_filter(&arg(args, 0))?;
-                self.send("countDocuments", vec![Bson::Document(filter)], vec![])
+            ModelMethod::CountDocuments => {
+                let filter = self.cast_filter(method, &arg(args, 0))?;
+                self.send(DriverMethod::CountDocuments, vec![Bson::Document(filter)])
             }
-            "estimatedDocumentCount" => self.send("estimatedDocumentCount", vec![], vec![]),
-            "distinct" => {
+            ModelMethod::EstimatedDocumentCount => self.send(DriverMethod::EstimatedDocumentCount, vec![]),
+            ModelMethod::Distinct => {
                 let field = args.first().cloned().unwrap_or(Bson::Undefined);
-                let filter = self.cast_filter(&arg(args, 1))?;
-                self.send("distinct", vec![field, Bson::Document(filter)], vec![])
+                let filter = self.cast_filter(method, &arg(args, 1))?;
+                self.send(DriverMethod::Distinct, vec![field, Bson::Document(filter)])
             }
-            "updateOne" | "updateMany" => {
-                self.update(pending, &pending.method, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
+            ModelMethod::UpdateOne | ModelMethod::UpdateMany | ModelMethod::FindOneAndUpdate => {
+                let sent = match method {
+                    ModelMethod::UpdateOne => DriverMethod::UpdateOne,
+                    ModelMethod::UpdateMany => DriverMethod::UpdateMany,
+                    _ => DriverMethod::FindOneAndUpdate,
+                };
+                self.update(call, sent, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
             }
-            "findOneAndUpdate" => {
-                self.update(pending, "findOneAndUpdate", &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
+            ModelMethod::FindByIdAndUpdate => self.update(
+                call,
+                DriverMethod::FindOneAndUpdate,
+                &id_filter(args),
+                &arg(args, 1),
+                &options_arg(args, 2),
+            ),
+            ModelMethod::ReplaceOne | ModelMethod::FindOneAndReplace => {
+                let sent = if method == ModelMethod::ReplaceOne {
+                    DriverMethod::ReplaceOne
+                } else {
+                    DriverMethod::FindOneAndReplace
+                };
+                self.replace(call, sent, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
             }
-            "findByIdAndUpdate" => {
-                self.update(pending, "findOneAndUpdate", &id_filter(args), &arg(args, 1), &options_arg(args, 2))
-            }
-            "replaceOne" | "findOneAndReplace" => {
-                self.replace(pending, &pending.method, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
-            }
-            "deleteOne" | "deleteMany" | "findOneAndDelete" => self.delete(pending, &pending.method, &arg(args, 0)),
-            "findByIdAndDelete" => self.delete(pending, "findOneAndDelete", &id_filter(args)),
-            other => {
-                Err(RuntimeError::type_error(self.span, format!("{}.{other} is not a function", self.model_name())))
-            }
+            ModelMethod::DeleteOne => self.delete(call, DriverMethod::DeleteOne, &arg(args, 0)),
+            ModelMethod::DeleteMany => self.delete(call, DriverMethod::DeleteMany, &arg(args, 0)),
+            ModelMethod::FindOneAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &arg(args, 0)),
+            ModelMethod::FindByIdAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &id_filter(args)),
         }
     }
 
@@ -342,9 +340,9 @@ impl ModelCall<'_> {
             return Err(self.schema_error(error));
         };
         let model = self.entry.model.clone();
-        let now = self.world.cluster.generator.now();
+        let now = self.cluster.generator.now();
         let created = self.build_and_validate(&model, input, now)?;
-        self.send("insertOne", vec![Bson::Document(created.document.clone())], vec![])?;
+        self.send(DriverMethod::InsertOne, vec![Bson::Document(created.document.clone())])?;
         Ok(created.document)
     }
 
@@ -357,7 +355,7 @@ impl ModelCall<'_> {
         now: bson::DateTime,
     ) -> Result<crate::schema::CreatedDocument, RuntimeError> {
         let built = {
-            let generator = &mut self.world.cluster.generator;
+            let generator = &mut self.cluster.generator;
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
             build_document(model, input, &mut ctx)
@@ -383,7 +381,7 @@ impl ModelCall<'_> {
         };
         let ordered = !matches!(options_arg(args, 1).get("ordered"), Some(Bson::Boolean(false)));
         let model = self.entry.model.clone();
-        let now = self.world.cluster.generator.now();
+        let now = self.cluster.generator.now();
         let mut documents = Vec::new();
         let mut first_error = None;
         for input in &inputs {
@@ -404,56 +402,54 @@ impl ModelCall<'_> {
             return Ok(Bson::Array(Vec::new()));
         }
         let sent = Bson::Array(documents.iter().cloned().map(Bson::Document).collect());
-        self.send("insertMany", vec![sent], vec![])?;
+        self.send(DriverMethod::InsertMany, vec![sent])?;
         Ok(Bson::Array(documents.into_iter().map(Bson::Document).collect()))
     }
 
     /// `find` / `findOne` / `findById`, with the query chain.
     fn find(
         &mut self,
-        pending: &PendingCall,
+        call: &ModelCall,
         filter: &Bson,
         projection: Option<&Bson>,
         one: bool,
     ) -> Result<Bson, RuntimeError> {
-        let options = query_options(pending, projection);
-        let filter = self.cast_filter(filter)?;
+        let options = query_options(call, projection);
+        let filter = self.cast_filter(call.method, filter)?;
         if options.count {
-            return self.send("countDocuments", vec![Bson::Document(filter)], vec![]);
+            return self.send(DriverMethod::CountDocuments, vec![Bson::Document(filter)]);
         }
         let projection = apply_schema_projection(&self.entry.model.schema, &options.projection);
         let mut args = vec![Bson::Document(filter.clone())];
         if !projection.is_empty() {
             args.push(Bson::Document(projection));
         }
-        let mut chain = Vec::new();
+        let mut find = DriverCall::new(self.entry.collection.clone(), DriverMethod::Find, args);
         if let Some(sort) = &options.sort {
-            chain.push(("sort".to_string(), vec![sort.clone()]));
+            find = find.then(CursorMethod::Sort, vec![sort.clone()]);
         }
         if let Some(skip) = &options.skip {
-            chain.push(("skip".to_string(), vec![skip.clone()]));
+            find = find.then(CursorMethod::Skip, vec![skip.clone()]);
         }
         if let Some(limit) = &options.limit {
-            chain.push(("limit".to_string(), vec![limit.clone()]));
+            find = find.then(CursorMethod::Limit, vec![limit.clone()]);
         }
         if let Some(verbosity) = options.explain {
-            chain.push(("explain".to_string(), verbosity));
-            return self.send("find", args, chain);
+            return self.send_call(find.then(CursorMethod::Explain, verbosity));
         }
         let mut documents = if one {
             // Mongoose's findOne is the driver's findOne: sort and skip apply, limit is 1.
-            if chain.is_empty() {
-                match self.send("findOne", args, vec![])? {
+            if find.chain.is_empty() {
+                match self.send_call(DriverCall { method: DriverMethod::FindOne, ..find })? {
                     Bson::Document(doc) => vec![doc],
                     _ => Vec::new(),
                 }
             } else {
-                chain.retain(|(name, _)| name != "limit");
-                chain.push(("limit".to_string(), vec![Bson::Int32(1)]));
-                documents_of(self.send("find", args, chain)?)
+                find.chain.retain(|(step, _)| *step != CursorMethod::Limit);
+                documents_of(self.send_call(find.then(CursorMethod::Limit, vec![Bson::Int32(1)]))?)
             }
         } else {
-            documents_of(self.send("find", args, chain)?)
+            documents_of(self.send_call(find)?)
         };
         for spec in &options.populate {
             self.populate(&mut documents, spec)?;
@@ -494,7 +490,7 @@ impl ModelCall<'_> {
         let Some(reference) = reference else {
             return Ok(());
         };
-        let Some(target) = self.world.models.get(&reference).map(|entry| entry.collection.clone()) else {
+        let Some(target) = self.models.get(&reference).map(|entry| entry.collection.clone()) else {
             return Err(RuntimeError {
                 source: ErrorSource::Mongoose { name: "MissingSchemaError".into(), details: Box::default() },
                 span: self.span,
@@ -527,14 +523,14 @@ impl ModelCall<'_> {
         }
         let mut args = vec![Bson::Document(bson::doc! {"_id": {"$in": ids}})];
         let requested = spec.select.as_ref().map(projection_of).unwrap_or_default();
-        let projection = match self.world.models.get(&reference) {
+        let projection = match self.models.get(&reference) {
             Some(entry) => apply_schema_projection(&entry.model.schema, &requested),
             None => requested,
         };
         if !projection.is_empty() {
             args.push(Bson::Document(projection));
         }
-        let found = documents_of(self.send_to(&target, "find", args, vec![])?);
+        let found = documents_of(self.send_call(DriverCall::new(target, DriverMethod::Find, args))?);
         let lookup = |id: &Bson| -> Option<Bson> {
             found
                 .iter()
@@ -557,13 +553,13 @@ impl ModelCall<'_> {
     /// drops unknown paths; an update left empty is not sent at all), run update validators on request.
     fn update(
         &mut self,
-        pending: &PendingCall,
-        method: &str,
+        call: &ModelCall,
+        method: DriverMethod,
         filter: &Bson,
         update: &Bson,
         options: &Document,
     ) -> Result<Bson, RuntimeError> {
-        let filter = self.cast_filter(filter)?;
+        let filter = self.cast_filter(call.method, filter)?;
         let Bson::Document(update) = update else {
             return Err(self.schema_error(SchemaError::Mongoose(MongooseError::new(
                 "Mongoose updates take an update document, e.g. { $set: { premium: true } }",
@@ -571,7 +567,7 @@ impl ModelCall<'_> {
         };
         let upsert = is_true(options, "upsert");
         let model = self.entry.model.clone();
-        let now = self.world.cluster.generator.now();
+        let now = self.cluster.generator.now();
         let update = {
             let trace = self.trace();
             apply_update_timestamps(&model, update, now, upsert, trace)
@@ -583,7 +579,7 @@ impl ModelCall<'_> {
             _ => None,
         };
         let cast = {
-            let generator = &mut self.world.cluster.generator;
+            let generator = &mut self.cluster.generator;
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
             let trace = self.report.trace.get_or_insert_with(Trace::new);
@@ -602,8 +598,8 @@ impl ModelCall<'_> {
             let result = validate_update(&model, &cast, self.trace());
             result.map_err(|e| self.schema_error(SchemaError::Validation(e)))?;
         }
-        let or_fail = pending.chain.iter().any(|(name, _)| name == "orFail");
-        if method == "findOneAndUpdate" {
+        let or_fail = call.has_step(QueryMethod::OrFail);
+        if method == DriverMethod::FindOneAndUpdate {
             let return_after = is_true(options, "new") || options.get_str("returnDocument").is_ok_and(|w| w == "after");
             if cast.is_empty() {
                 // Nothing left to change: Mongoose runs a findOne instead.
@@ -614,7 +610,7 @@ impl ModelCall<'_> {
                 if let Some(projection) = self.hidden_paths_projection() {
                     args.push(Bson::Document(projection));
                 }
-                let found = self.send("findOne", args, vec![])?;
+                let found = self.send(DriverMethod::FindOne, args)?;
                 return self.or_fail(or_fail && found == Bson::Null, &filter, found);
             }
             let mut driver_options = Document::new();
@@ -626,9 +622,8 @@ impl ModelCall<'_> {
                 driver_options.insert("projection", projection);
             }
             let found = self.send(
-                "findOneAndUpdate",
+                DriverMethod::FindOneAndUpdate,
                 vec![Bson::Document(filter.clone()), Bson::Document(cast), Bson::Document(driver_options)],
-                vec![],
             )?;
             return self.or_fail(or_fail && found == Bson::Null, &filter, found);
         }
@@ -641,7 +636,7 @@ impl ModelCall<'_> {
         if upsert {
             args.push(Bson::Document(bson::doc! {"upsert": true}));
         }
-        let result = self.send(method, args, vec![])?;
+        let result = self.send(method, args)?;
         let modified = result.as_document().and_then(|r| r.get("modifiedCount")).cloned();
         self.or_fail(or_fail && matches!(modified, Some(Bson::Int32(0) | Bson::Int64(0))), &filter, result)
     }
@@ -663,20 +658,20 @@ impl ModelCall<'_> {
     /// defaults; no generated `_id`), validated on request.
     fn replace(
         &mut self,
-        pending: &PendingCall,
-        method: &str,
+        call: &ModelCall,
+        method: DriverMethod,
         filter: &Bson,
         replacement: &Bson,
         options: &Document,
     ) -> Result<Bson, RuntimeError> {
-        let filter = self.cast_filter(filter)?;
+        let filter = self.cast_filter(call.method, filter)?;
         let Bson::Document(replacement) = replacement else {
             return Err(
                 self.schema_error(SchemaError::Mongoose(MongooseError::new("replaceOne takes a replacement document")))
             );
         };
         let model = self.entry.model.clone();
-        let now = self.world.cluster.generator.now();
+        let now = self.cluster.generator.now();
         // `new Model(replacement, null, true)`: no `_id` is generated for a replacement.
         let mut throwaway_ids = crate::schema::SequentialIds::default();
         let mut ctx = WriteContext { ids: &mut throwaway_ids, now };
@@ -710,8 +705,8 @@ impl ModelCall<'_> {
         if is_true(options, "upsert") {
             driver_options.insert("upsert", true);
         }
-        let or_fail = pending.chain.iter().any(|(name, _)| name == "orFail");
-        if method == "findOneAndReplace" {
+        let or_fail = call.has_step(QueryMethod::OrFail);
+        if method == DriverMethod::FindOneAndReplace {
             let return_after = is_true(options, "new") || options.get_str("returnDocument").is_ok_and(|w| w == "after");
             driver_options.insert("returnDocument", if return_after { "after" } else { "before" });
             if let Some(projection) = self.hidden_paths_projection() {
@@ -722,10 +717,10 @@ impl ModelCall<'_> {
         if !driver_options.is_empty() {
             args.push(Bson::Document(driver_options));
         }
-        let result = self.send(method, args, vec![])?;
+        let result = self.send(method, args)?;
         let failed = match &result {
             Bson::Null => or_fail,
-            Bson::Document(r) if method == "replaceOne" => {
+            Bson::Document(r) if method == DriverMethod::ReplaceOne => {
                 or_fail && matches!(r.get("modifiedCount"), Some(Bson::Int32(0) | Bson::Int64(0)))
             }
             _ => false,
@@ -733,19 +728,19 @@ impl ModelCall<'_> {
         self.or_fail(failed, &filter, result)
     }
 
-    fn delete(&mut self, pending: &PendingCall, method: &str, filter: &Bson) -> Result<Bson, RuntimeError> {
-        let filter = self.cast_filter(filter)?;
+    fn delete(&mut self, call: &ModelCall, method: DriverMethod, filter: &Bson) -> Result<Bson, RuntimeError> {
+        let filter = self.cast_filter(call.method, filter)?;
         let mut args = vec![Bson::Document(filter.clone())];
-        if method == "findOneAndDelete" {
+        if method == DriverMethod::FindOneAndDelete {
             if let Some(projection) = self.hidden_paths_projection() {
                 args.push(Bson::Document(bson::doc! {"projection": projection}));
             }
         }
-        let result = self.send(method, args, vec![])?;
-        let or_fail = pending.chain.iter().any(|(name, _)| name == "orFail");
+        let result = self.send(method, args)?;
+        let or_fail = call.has_step(QueryMethod::OrFail);
         let failed = match &result {
             Bson::Null => or_fail,
-            Bson::Document(r) if method != "findOneAndDelete" => {
+            Bson::Document(r) if method != DriverMethod::FindOneAndDelete => {
                 or_fail && matches!(r.get("deletedCount"), Some(Bson::Int32(0) | Bson::Int64(0)))
             }
             _ => false,

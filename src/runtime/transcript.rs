@@ -45,13 +45,13 @@ pub fn render_report(source: &str, report: &StatementReport, calls: bool) -> Str
     let mut lines = Vec::new();
     if calls {
         for call in &report.calls {
-            if let Some(from) = &call.mirrored_from {
+            if let Some(from) = &call.translated_from {
                 lines.push(format!("  (mirrors {from})"));
             }
             if let Some(trace) = &call.trace {
                 lines.extend(trace.iter().map(|step| format!("  | {}", step.describe())));
             }
-            lines.extend(call.driver_calls.iter().map(|text| format!("  -> {text}")));
+            lines.extend(call.sent.iter().map(|sent| format!("  -> {sent}")));
             if let Some(note) = &call.note {
                 lines.push(format!("  note: {note}"));
             }

@@ -1,25 +1,17 @@
 //! What a name or expression can stand for while a student's program runs: plain data, or one of the objects the
 //! lecture's code talks to (`db`, a collection, `mongoose`, a schema, a model, a query not yet executed).
 
+use super::calls::{DriverCall, ModelCall};
 use bson::{Bson, Document};
 use std::rc::Rc;
-
-/// Where a database call goes: a raw collection (`db.users`) or a Mongoose model (`User`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    Collection(String),
-    Model(String),
-}
 
 /// A database call whose result is not needed yet: `db.users.find(...)` (a cursor) or `User.find(...)` (a Mongoose
 /// query). Chained calls (`.sort()`, `.limit()`, `.populate()`) accumulate; `await`, `.toArray()` or the end of the
 /// statement run it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PendingCall {
-    pub target: Target,
-    pub method: String,
-    pub args: Vec<Bson>,
-    pub chain: Vec<(String, Vec<Bson>)>,
+pub enum PendingCall {
+    Driver(DriverCall),
+    Model(ModelCall),
 }
 
 /// A schema declared with `new mongoose.Schema(definition, options)`.

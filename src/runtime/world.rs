@@ -2,12 +2,14 @@
 //! statements in it. The same statement runs in a schemaless world (model calls become driver calls) and in a
 //! Mongoose world (driver calls on modelled collections become model calls): that is the side-by-side view.
 
-use super::driver::{self, DriverError, COLLECTION_METHODS, CURSOR_METHODS};
-use super::error::{ErrorSource, RuntimeError};
-use super::models::{self, MODEL_METHODS, QUERY_METHODS};
+use super::calls::{Call, ChainEffect, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod};
+use super::driver;
+use super::error::RuntimeError;
+use super::models::{self, Models};
+use super::mongoose_calls::{run_model_call, ModelWorld};
 use super::mongosh_format::{format_inline, format_value};
-use super::value::{PendingCall, SchemaValue, Target, Value};
-use crate::engine::changes::ChangeSet;
+use super::report::{CallReport, StatementReport, BATCH_SIZE};
+use super::value::{PendingCall, SchemaValue, Value};
 use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
 use crate::shell::ast::{
@@ -33,83 +35,6 @@ pub enum Mode {
     Mongoose,
 }
 
-/// One database call a statement made, as this world ran it.
-#[derive(Debug, Clone, Default)]
-pub struct CallReport {
-    /// The call as it ran in this world (`User.create({...})` or `db.users.insertOne({...})`).
-    pub written: String,
-    /// When the statement was written for the other world: how it was translated for this one.
-    pub mirrored_from: Option<String>,
-    /// The exact calls that reached the database, in mongosh syntax.
-    pub driver_calls: Vec<String>,
-    pub changes: ChangeSet,
-    /// Mongoose's steps before the database saw anything (cast, strict, defaults, validate, ...).
-    pub trace: Option<crate::schema::Trace>,
-    /// A note for the student (e.g. that a collection has no model, so Mongoose never sees it).
-    pub note: Option<String>,
-    /// `(database, collection)` the call touched.
-    pub namespace: (String, String),
-}
-
-/// What running one statement did.
-#[derive(Debug, Clone)]
-pub struct StatementReport {
-    pub span: Span,
-    /// The statement's text.
-    pub text: String,
-    /// The statement's value, when it has one worth printing.
-    pub value: Option<Bson>,
-    /// Text printed instead of a value (`switched to db shop`, `show collections`).
-    pub printed: Option<String>,
-    /// Lines from `console.log`.
-    pub console: Vec<String>,
-    pub error: Option<RuntimeError>,
-    pub calls: Vec<CallReport>,
-    /// More documents follow the printed batch: mongosh prints `Type "it" for more` and `it` shows the next batch.
-    pub more: bool,
-}
-
-/// How many documents mongosh prints of a result before `Type "it" for more`.
-pub const BATCH_SIZE: usize = 20;
-
-impl StatementReport {
-    /// The value as printed: a long array only up to its first batch (the whole value stays in `value`, for checks).
-    pub fn printed_value(&self) -> Option<Bson> {
-        match &self.value {
-            Some(Bson::Array(items)) if items.len() > BATCH_SIZE => {
-                Some(Bson::Array(items.iter().take(BATCH_SIZE).cloned().collect()))
-            }
-            other => other.clone(),
-        }
-    }
-
-    /// The result as mongosh would print it (the value, the printed text, or the error).
-    pub fn display(&self) -> String {
-        let mut lines: Vec<String> = self.console.clone();
-        if let Some(error) = &self.error {
-            lines.push(error.to_string());
-        } else if let Some(text) = &self.printed {
-            lines.push(text.clone());
-        } else if let Some(value) = self.printed_value() {
-            lines.push(format_value(&value));
-            if self.more {
-                lines.push("Type \"it\" for more".to_string());
-            }
-        }
-        lines.join("\n")
-    }
-
-    /// Every change the statement made, in order.
-    pub fn changes(&self) -> ChangeSet {
-        let mut all = ChangeSet::default();
-        for call in &self.calls {
-            all.entries.extend(call.changes.entries.iter().cloned());
-            all.collections.extend(call.changes.collections.iter().cloned());
-        }
-        all
-    }
-}
-
 /// How deeply declared functions may call each other before we stop (no stack overflow on recursion).
 const MAX_CALL_DEPTH: usize = 64;
 
@@ -127,7 +52,7 @@ pub struct World {
     pub database: String,
     bindings: HashMap<String, Value>,
     /// Models declared by the program, by name.
-    pub models: BTreeMap<String, models::ModelEntry>,
+    pub models: Models,
     /// Per statement: console lines and calls made so far.
     console: Vec<String>,
     calls: Vec<CallReport>,
@@ -687,102 +612,91 @@ impl World {
             Value::Collection(collection) => {
                 // mongosh still accepts the legacy methods, with a deprecation warning: run their modern form.
                 let (method, args) = match deprecated_alias(&method) {
-                    Some((modern, warning)) => {
+                    Some((warning, modernize)) => {
                         self.console.push(format!("DeprecationWarning: {warning}"));
-                        let args = self.args_data(source, args)?;
-                        let (modern, args) = modernize(&method, modern, args);
-                        (modern.to_string(), args)
+                        modernize(self.args_data(source, args)?)
                     }
-                    None => {
-                        if !COLLECTION_METHODS.contains(&method.as_str()) {
+                    None => match DriverMethod::from_name(&method).filter(|m| !m.is_database_method()) {
+                        Some(known) => (known, self.args_data(source, args)?),
+                        None => {
                             return Err(unknown_method(
                                 &format!("db.{collection}"),
                                 &method,
-                                COLLECTION_METHODS,
+                                &DriverMethod::collection_methods(),
                                 method_span,
-                            ));
+                            ))
                         }
-                        (method.clone(), self.args_data(source, args)?)
-                    }
+                    },
                 };
                 // mongosh checks required arguments before anything is sent (`deleteMany()` deletes nothing).
-                let required = match method.as_str() {
-                    "insertOne" | "insertMany" | "deleteOne" | "deleteMany" | "findOneAndDelete" | "distinct"
-                    | "createIndex" | "dropIndex" => 1,
-                    "updateOne" | "updateMany" | "replaceOne" | "findOneAndUpdate" | "findOneAndReplace" => 2,
-                    _ => 0,
-                };
+                let required = method.required_args();
                 if let Some(missing) = (0..required).find(|&i| matches!(args.get(i), None | Some(Bson::Undefined))) {
                     return Err(RuntimeError::script(
                         "MongoshInvalidInputError",
                         span,
                         format!("[COMMON-10001] Missing required argument at position {missing} (Collection.{method})"),
                     )
-                    .with_hint(if method.starts_with("delete") && missing == 0 {
-                        "Say which documents: deleteMany({ ... }). To delete every document, write deleteMany({}) on purpose."
-                            .to_string()
-                    } else {
-                        format!("{method} needs {required} argument(s); see the operator reference.")
-                    }));
+                    .with_hint(
+                        if matches!(method, DriverMethod::DeleteOne | DriverMethod::DeleteMany) && missing == 0 {
+                            "Say which documents: deleteMany({ ... }). To delete every document, write deleteMany({}) on purpose."
+                                .to_string()
+                        } else {
+                            format!("{method} needs {required} argument(s); see the operator reference.")
+                        },
+                    ));
                 }
                 self.refuse_browser_access(&format!("db.{collection}.{method}(...)"), span)?;
-                let pending = PendingCall {
-                    target: Target::Collection(collection),
-                    method: method.clone(),
-                    args,
-                    chain: Vec::new(),
-                };
-                if method == "find" {
-                    Ok(Value::Pending(Box::new(pending)))
+                let call = DriverCall::new(collection, method, args);
+                if method.returns_cursor() {
+                    Ok(Value::Pending(Box::new(PendingCall::Driver(call))))
                 } else {
-                    self.execute(pending, span).map(Value::Data)
+                    self.execute(PendingCall::Driver(call), span).map(Value::Data)
                 }
             }
-            Value::Pending(mut pending) => {
-                let allowed: &[&str] = match pending.target {
-                    Target::Collection(_) => CURSOR_METHODS,
-                    Target::Model(_) => QUERY_METHODS,
-                };
-                if !allowed.contains(&method.as_str()) {
-                    let shown = match &pending.target {
-                        Target::Collection(c) => format!("db.{c}.{}(...)", pending.method),
-                        Target::Model(m) => format!("{m}.{}(...)", pending.method),
-                    };
-                    return Err(unknown_method(&shown, &method, allowed, method_span));
-                }
-                let chain_args = self.args_data(source, args)?;
-                match method.as_str() {
-                    "toArray" | "pretty" | "exec" | "then" => self.execute(*pending, span).map(Value::Data),
-                    _ => {
-                        let terminal = method == "explain" || method == "count" || method == "countDocuments";
-                        pending.chain.push((method, chain_args));
-                        if terminal {
-                            self.execute(*pending, span).map(Value::Data)
-                        } else {
-                            Ok(Value::Pending(pending))
+            Value::Pending(pending) => {
+                let (effect, pending) = match *pending {
+                    PendingCall::Driver(mut call) => {
+                        let Some(step) = CursorMethod::from_name(&method) else {
+                            let shown = format!("db.{}.{}(...)", call.collection, call.method);
+                            return Err(unknown_method(&shown, &method, &CursorMethod::names(), method_span));
+                        };
+                        if step.effect() != ChainEffect::Run {
+                            let step_args = self.args_data(source, args)?;
+                            call.chain.push((step, step_args));
                         }
+                        (step.effect(), PendingCall::Driver(call))
                     }
+                    PendingCall::Model(mut call) => {
+                        let Some(step) = QueryMethod::from_name(&method) else {
+                            let shown = format!("{}.{}(...)", call.model, call.method);
+                            return Err(unknown_method(&shown, &method, &QueryMethod::names(), method_span));
+                        };
+                        if step.effect() != ChainEffect::Run {
+                            let step_args = self.args_data(source, args)?;
+                            call.chain.push((step, step_args));
+                        }
+                        (step.effect(), PendingCall::Model(call))
+                    }
+                };
+                match effect {
+                    ChainEffect::Add => Ok(Value::Pending(Box::new(pending))),
+                    ChainEffect::Run | ChainEffect::AddAndRun => self.execute(pending, span).map(Value::Data),
                 }
             }
             Value::Mongoose => self.mongoose_method(source, &method, args, span, method_span),
             Value::Model(model) => {
-                if !MODEL_METHODS.contains(&method.as_str()) {
-                    let mut error = unknown_method(&model, &method, MODEL_METHODS, method_span);
+                let Some(known) = ModelMethod::from_name(&method) else {
+                    let mut error = unknown_method(&model, &method, &ModelMethod::names(), method_span);
                     if method == "update" {
                         error.hint = Some(format!(
                             "Mongoose 7 removed Model.update(). Use {model}.updateOne() for one document or {model}.updateMany() for all that match."
                         ));
                     }
                     return Err(error);
-                }
+                };
                 self.refuse_browser_access(&format!("{model}.{method}(...)"), span)?;
                 let args = self.args_data(source, args)?;
-                Ok(Value::Pending(Box::new(PendingCall {
-                    target: Target::Model(model),
-                    method,
-                    args,
-                    chain: Vec::new(),
-                })))
+                Ok(Value::Pending(Box::new(PendingCall::Model(ModelCall::new(model, known, args)))))
             }
             Value::Data(data) => {
                 Ok(Value::Data(data_method(&data, &method, &self.args_data(source, args)?, method_span)?))
@@ -862,20 +776,8 @@ impl World {
                     crate::engine::database::validate_collection_name(name)
                         .map_err(|e| RuntimeError::server(span, e))?;
                     if method == "createCollection" {
-                        let (db, _) =
-                            self.cluster.database_mut(&self.database).map_err(|e| RuntimeError::server(span, e))?;
-                        let (_, created) = db.collection_mut(name).map_err(|e| RuntimeError::server(span, e))?;
-                        let mut report = CallReport {
-                            written: format!("db.createCollection('{name}')"),
-                            namespace: (self.database.clone(), name.clone()),
-                            ..CallReport::default()
-                        };
-                        if created {
-                            report.changes.collections.push((self.database.clone(), name.clone(), true));
-                        }
-                        report.driver_calls.push(report.written.clone());
-                        self.calls.push(report);
-                        return Ok(Value::Data(bson::bson!({"ok": 1})));
+                        let call = DriverCall::new(name.clone(), DriverMethod::CreateCollection, Vec::new());
+                        return self.run_driver_call(call, None, None, span).map(Value::Data);
                     }
                     Ok(Value::Collection(name.clone()))
                 }
@@ -902,27 +804,8 @@ impl World {
                     .unwrap_or_default(),
             ))),
             "dropDatabase" => {
-                let mut report = CallReport {
-                    written: "db.dropDatabase()".into(),
-                    namespace: (self.database.clone(), String::new()),
-                    ..CallReport::default()
-                };
-                if let Some(db) = self.cluster.database(&self.database) {
-                    for coll in db.collections() {
-                        report.changes.collections.push((self.database.clone(), coll.name().to_string(), false));
-                        for (record, doc) in coll.records() {
-                            report.changes.entries.push((
-                                self.database.clone(),
-                                coll.name().to_string(),
-                                crate::engine::changes::Change::Deleted { record, doc: doc.clone() },
-                            ));
-                        }
-                    }
-                }
-                self.cluster.drop_database(&self.database);
-                report.driver_calls.push(report.written.clone());
-                self.calls.push(report);
-                Ok(Value::Data(bson::bson!({"ok": 1, "dropped": self.database.clone()})))
+                let call = DriverCall::new(String::new(), DriverMethod::DropDatabase, Vec::new());
+                self.run_driver_call(call, None, None, span).map(Value::Data)
             }
             other => Err(unknown_method(
                 "db",
@@ -986,7 +869,15 @@ impl World {
                     },
                 };
                 let database = self.database.clone();
-                let report = models::register(self, &name, &schema, &database, span)?;
+                let schemaless = self.mode == Mode::Schemaless;
+                let report = models::register(
+                    &mut self.cluster,
+                    &mut self.models,
+                    schemaless,
+                    (&name, &schema),
+                    &database,
+                    span,
+                )?;
                 if let Some(report) = report {
                     self.calls.push(report);
                 }
@@ -1029,68 +920,42 @@ impl World {
 
     /// Runs a pending call in this world, translating it when it was written for the other world.
     fn execute(&mut self, pending: PendingCall, span: Span) -> Result<Bson, RuntimeError> {
-        let database = self.database.clone();
-        match (&pending.target, self.mode) {
-            (Target::Collection(collection), Mode::Mongoose)
-                if models::model_for_collection(self, collection)
-                    .is_some_and(|model| models::driver_to_model(&model, &pending).is_ok()) =>
-            {
-                let model = models::model_for_collection(self, collection).unwrap_or_default();
-                let written = driver::call_text(collection, &pending.method, &pending.args, &pending.chain);
-                let translated = models::driver_to_model(&model, &pending)
-                    .map_err(|message| RuntimeError::type_error(span, message))?;
-                super::mongoose_calls::run_model_call(self, &database, translated, Some(written), span)
-            }
-            (Target::Collection(collection), mode) => {
-                let collection = collection.clone();
-                let reads = matches!(
-                    pending.method.as_str(),
-                    "find" | "findOne" | "countDocuments" | "estimatedDocumentCount" | "distinct"
-                );
-                let existing = self.cluster.database(&database).map(|db| db.collection_names()).unwrap_or_default();
-                let missing_note = (reads && !existing.contains(&collection)).then(|| {
-                    let near = crate::shell::nearest(&collection, &existing.iter().map(String::as_str).collect::<Vec<_>>())
-                        .map(|n| format!(" Did you mean `{n}`?"))
-                        .unwrap_or_default();
-                    if existing.is_empty() {
-                        format!("The database `{database}` has no collection `{collection}` yet (reading never creates one).")
-                    } else {
-                        format!(
-                            "The database `{database}` has no collection `{collection}`; it has {}.{near}",
-                            existing.join(", ")
-                        )
+        match (pending, self.mode) {
+            (PendingCall::Driver(call), Mode::Mongoose) => {
+                let mirror = models::model_for_collection(&self.models, &call.collection)
+                    .and_then(|model| models::driver_to_model(&model, &call).ok());
+                match mirror {
+                    Some(model_call) => self.run_model(model_call, Some(Call::Driver(call)), span),
+                    None => {
+                        let note = match models::model_for_collection(&self.models, &call.collection) {
+                            Some(model) => format!(
+                                "Mongoose models have no {}(); like {model}.collection.{}(...), this went to the database without the schema.",
+                                call.method, call.method
+                            ),
+                            None => format!(
+                                "No model uses the collection `{}`, so this call went to the database without a schema.",
+                                call.collection
+                            ),
+                        };
+                        let note = self.missing_collection_note(&call).unwrap_or(note);
+                        self.run_driver_call(call, None, Some(note), span)
                     }
-                });
-                let outcome = driver::run(
-                    &mut self.cluster,
-                    &database,
-                    &collection,
-                    &pending.method,
-                    &pending.args,
-                    &pending.chain,
-                );
-                let note = missing_note.or_else(|| (mode == Mode::Mongoose).then(|| match models::model_for_collection(self, &collection) {
-                    Some(model) => format!(
-                        "Mongoose models have no {}(); like {model}.collection.{}(...), this went to the database without the schema.",
-                        pending.method, pending.method
-                    ),
-                    None => format!(
-                        "No model uses the collection `{collection}`, so this call went to the database without a schema."
-                    ),
-                }));
-                self.record_driver_call(outcome, &database, &collection, None, note, span)
+                }
             }
-            (Target::Model(model), Mode::Schemaless) => {
-                let written = models::written_model_call(&pending);
-                let call = models::model_to_driver(self, &pending)
+            (PendingCall::Driver(call), _) => {
+                let note = self.missing_collection_note(&call);
+                self.run_driver_call(call, None, note, span)
+            }
+            (PendingCall::Model(call), Mode::Schemaless) => {
+                let equivalent = models::model_to_driver(&self.models, &call)
                     .map_err(|message| RuntimeError::type_error(span, message))?;
-                let outcome =
-                    driver::run(&mut self.cluster, &database, &call.collection, &call.method, &call.args, &call.chain);
-                let mut note = pending
-                    .chain
-                    .iter()
-                    .any(|(name, _)| name == "populate")
-                    .then(|| format!("The driver has no populate: {model}'s references stay ObjectIds here."));
+                let mut note = call
+                    .has_step(QueryMethod::Populate)
+                    .then(|| format!("The driver has no populate: {}'s references stay ObjectIds here.", call.model));
+                let creates = matches!(call.method, ModelMethod::Create | ModelMethod::InsertMany);
+                let as_array =
+                    call.method == ModelMethod::InsertMany || equivalent.call.method == DriverMethod::InsertMany;
+                let outcome = driver::run(&mut self.cluster, &self.database, &equivalent.call);
                 // The driver adds `_id` to the documents it is given, so `const ada = await User.create({...})`
                 // goes on holding the stored document, `ada._id` included.
                 let inserted: Vec<Bson> = outcome
@@ -1102,7 +967,6 @@ impl World {
                         _ => None,
                     })
                     .collect();
-                let creates = matches!(pending.method.as_str(), "create" | "insertMany");
                 if creates {
                     if let Some(Ok(result)) = &outcome.result {
                         note = Some(format!(
@@ -1111,44 +975,77 @@ impl World {
                         ));
                     }
                 }
-                let as_array = pending.method == "insertMany" || call.method == "insertMany";
-                let value = self.record_driver_call(outcome, &database, &call.collection, Some(written), note, span)?;
+                let value = self.record_driver_call(equivalent.call, outcome, Some(Call::Model(call)), note, span)?;
                 Ok(match (creates, as_array) {
                     (true, true) => Bson::Array(inserted),
                     (true, false) => inserted.into_iter().next().unwrap_or(Bson::Null),
-                    _ if call.first_only => match value {
+                    _ if equivalent.first_only => match value {
                         Bson::Array(items) => items.into_iter().next().unwrap_or(Bson::Null),
                         other => other,
                     },
                     _ => value,
                 })
             }
-            (Target::Model(_), _) => super::mongoose_calls::run_model_call(self, &database, pending, None, span),
+            (PendingCall::Model(call), _) => self.run_model(call, None, span),
         }
+    }
+
+    /// A read of a collection that does not exist: the note saying so (reading never creates one).
+    fn missing_collection_note(&self, call: &DriverCall) -> Option<String> {
+        let (database, collection) = (&self.database, &call.collection);
+        let existing = self.cluster.database(database).map(|db| db.collection_names()).unwrap_or_default();
+        if !call.method.reads_documents() || existing.contains(collection) {
+            return None;
+        }
+        let near = crate::shell::nearest(collection, &existing.iter().map(String::as_str).collect::<Vec<_>>())
+            .map(|n| format!(" Did you mean `{n}`?"))
+            .unwrap_or_default();
+        Some(if existing.is_empty() {
+            format!("The database `{database}` has no collection `{collection}` yet (reading never creates one).")
+        } else {
+            format!("The database `{database}` has no collection `{collection}`; it has {}.{near}", existing.join(", "))
+        })
+    }
+
+    /// Runs a model call through the Mongoose path and records its report.
+    fn run_model(&mut self, call: ModelCall, translated_from: Option<Call>, span: Span) -> Result<Bson, RuntimeError> {
+        let world = ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database };
+        let (report, result) = run_model_call(world, call, translated_from, span);
+        self.calls.extend(report);
+        result
+    }
+
+    /// Runs a driver call as written and records its report.
+    fn run_driver_call(
+        &mut self,
+        call: DriverCall,
+        translated_from: Option<Call>,
+        note: Option<String>,
+        span: Span,
+    ) -> Result<Bson, RuntimeError> {
+        let outcome = driver::run(&mut self.cluster, &self.database, &call);
+        self.record_driver_call(call, outcome, translated_from, note, span)
     }
 
     fn record_driver_call(
         &mut self,
+        call: DriverCall,
         outcome: driver::DriverOutcome,
-        database: &str,
-        collection: &str,
-        mirrored_from: Option<String>,
+        translated_from: Option<Call>,
         note: Option<String>,
         span: Span,
     ) -> Result<Bson, RuntimeError> {
-        let report = CallReport {
-            written: outcome.call_text.clone(),
-            mirrored_from,
-            driver_calls: vec![outcome.call_text.clone()],
-            changes: outcome.changes,
-            trace: None,
-            note,
-            namespace: (database.to_string(), collection.to_string()),
-        };
+        let sent = outcome.sent.unwrap_or_else(|| call.clone());
+        // What ran is what reached the database: the driver's form, with the `_id`s it added.
+        let namespace = (self.database.clone(), call.collection.clone());
+        let mut report = CallReport::new(Call::Driver(sent.clone()), namespace);
+        report.translated_from = translated_from;
+        report.note = note;
+        report.record_sent(sent, outcome.changes);
         self.calls.push(report);
         match outcome.result {
             Some(Ok(value)) => Ok(value),
-            Some(Err(error)) => Err(driver_error(error, span)),
+            Some(Err(error)) => Err(error.at(span)),
             None => Ok(Bson::Null),
         }
     }
@@ -1163,36 +1060,6 @@ impl World {
         entry.schema = Rc::new(SchemaValue { definition: entry.schema.definition.clone(), options });
         entry.run_validators = run_validators;
         Ok(())
-    }
-
-    /// Records a call report made elsewhere (the model path).
-    pub(super) fn push_call(&mut self, report: CallReport) {
-        self.calls.push(report);
-    }
-}
-
-/// A driver failure in the words the driver (or the server behind it) uses, with a hint for beginners.
-pub(super) fn driver_error(error: DriverError, span: Span) -> RuntimeError {
-    match error {
-        DriverError::Server(error) => RuntimeError::server(span, error),
-        DriverError::BulkWrite { error, inserted } => {
-            let error = *error;
-            let hint = format!(
-                "The documents before the failing one were inserted: {}. An ordered insertMany stops at the first error.",
-                format_inline(&inserted)
-            );
-            RuntimeError {
-                source: ErrorSource::BulkWrite(error.clone()),
-                span,
-                message: error.message,
-                hint: Some(hint),
-            }
-        }
-        DriverError::InvalidArgument(message) => {
-            let hint = (message == "Update document requires atomic operators")
-                .then(|| "Wrap the change in an operator, e.g. { $set: { premium: true } }.".to_string());
-            RuntimeError { source: ErrorSource::Script { name: "MongoInvalidArgumentError" }, span, message, hint }
-        }
     }
 }
 
@@ -1266,61 +1133,52 @@ impl Resolver for BindingResolver<'_> {
     }
 }
 
-/// mongosh's deprecated collection methods: the modern method to run and the warning mongosh prints.
-fn deprecated_alias(method: &str) -> Option<(&'static str, &'static str)> {
-    Some(match method {
-        "insert" => ("insertMany", "Collection.insert() is deprecated. Use insertOne, insertMany, or bulkWrite."),
-        "count" => {
-            ("countDocuments", "Collection.count() is deprecated. Use countDocuments or estimatedDocumentCount.")
-        }
-        "remove" => (
-            "deleteMany",
-            "Collection.remove() is deprecated. Use deleteOne, deleteMany, findOneAndDelete, or bulkWrite.",
-        ),
-        "update" => ("updateOne", "Collection.update() is deprecated. Use updateOne, updateMany, or bulkWrite."),
-        _ => return None,
-    })
-}
+/// How a deprecated call's arguments become its modern method and arguments.
+type Modernize = fn(Vec<Bson>) -> (DriverMethod, Vec<Bson>);
 
-/// The arguments of a deprecated call in the form its modern method takes.
-fn modernize(legacy: &str, modern: &'static str, mut args: Vec<Bson>) -> (&'static str, Vec<Bson>) {
-    match legacy {
-        "insert" => {
+/// mongosh's deprecated collection methods: the warning mongosh prints, and the modern call to run instead.
+fn deprecated_alias(method: &str) -> Option<(&'static str, Modernize)> {
+    Some(match method {
+        "insert" => ("Collection.insert() is deprecated. Use insertOne, insertMany, or bulkWrite.", |mut args| {
             if let Some(Bson::Document(doc)) = args.first().cloned() {
                 args[0] = Bson::Array(vec![Bson::Document(doc)]);
             }
-            (modern, args)
-        }
-        "remove" => {
-            let just_one = match args.get(1) {
-                Some(Bson::Boolean(b)) => *b,
-                Some(Bson::Document(options)) => matches!(options.get("justOne"), Some(Bson::Boolean(true))),
-                _ => false,
-            };
-            args.truncate(1);
-            (if just_one { "deleteOne" } else { "deleteMany" }, args)
-        }
+            (DriverMethod::InsertMany, args)
+        }),
+        "count" => ("Collection.count() is deprecated. Use countDocuments or estimatedDocumentCount.", |args| {
+            (DriverMethod::CountDocuments, args)
+        }),
+        "remove" => (
+            "Collection.remove() is deprecated. Use deleteOne, deleteMany, findOneAndDelete, or bulkWrite.",
+            |mut args| {
+                let just_one = match args.get(1) {
+                    Some(Bson::Boolean(b)) => *b,
+                    Some(Bson::Document(options)) => matches!(options.get("justOne"), Some(Bson::Boolean(true))),
+                    _ => false,
+                };
+                args.truncate(1);
+                (if just_one { DriverMethod::DeleteOne } else { DriverMethod::DeleteMany }, args)
+            },
+        ),
         "update" => {
-            let multi =
-                matches!(args.get(2), Some(Bson::Document(o)) if matches!(o.get("multi"), Some(Bson::Boolean(true))));
-            if let Some(Bson::Document(options)) = args.get_mut(2) {
-                options.remove("multi");
-            }
-            let replacement =
-                matches!(args.get(1), Some(Bson::Document(u)) if u.keys().next().is_some_and(|k| !k.starts_with('$')));
-            (
-                if replacement {
-                    "replaceOne"
+            ("Collection.update() is deprecated. Use updateOne, updateMany, or bulkWrite.", |mut args| {
+                let multi = matches!(args.get(2), Some(Bson::Document(o)) if matches!(o.get("multi"), Some(Bson::Boolean(true))));
+                if let Some(Bson::Document(options)) = args.get_mut(2) {
+                    options.remove("multi");
+                }
+                let replacement = matches!(args.get(1), Some(Bson::Document(u)) if u.keys().next().is_some_and(|k| !k.starts_with('$')));
+                let method = if replacement {
+                    DriverMethod::ReplaceOne
                 } else if multi {
-                    "updateMany"
+                    DriverMethod::UpdateMany
                 } else {
-                    "updateOne"
-                },
-                args,
-            )
+                    DriverMethod::UpdateOne
+                };
+                (method, args)
+            })
         }
-        _ => (modern, args),
-    }
+        _ => return None,
+    })
 }
 
 /// Constructors the shell evaluates as literals (`new Date()`, `new ObjectId()`, ...).

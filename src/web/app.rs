@@ -425,7 +425,7 @@ pub fn app() -> Html {
 
     let explain = {
         let cell = lab.clone();
-        Rc::new(move |side: Side, call: &str| match cell.borrow_mut().as_mut() {
+        Rc::new(move |side: Side, call: &crate::runtime::calls::DriverCall| match cell.borrow_mut().as_mut() {
             Some(lab) => lab.playground_mut().explain(side, call).map(|summary| summary.describe()),
             None => Err("busy saving, try again".to_string()),
         }) as Rc<ExplainSource>

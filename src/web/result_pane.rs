@@ -5,6 +5,7 @@
 use super::diff_view::DiffView;
 use crate::playground::view::{StatementView, TraceView};
 use crate::playground::Side;
+use crate::runtime::calls::DriverCall;
 use crate::runtime::mongosh_format::format_document;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -24,7 +25,7 @@ fn test_id(side: Side) -> &'static str {
 }
 
 /// Runs a find again with `explain("executionStats")` in a world.
-pub type ExplainSource = dyn Fn(Side, &str) -> Result<String, String>;
+pub type ExplainSource = dyn Fn(Side, &DriverCall) -> Result<String, String>;
 
 /// The explain function handed to the panes (compared by identity).
 #[derive(Clone)]
@@ -93,36 +94,37 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                 <p class="pane-empty">{ "Run a command to see what reaches the database." }</p>
             }
             { for props.statements.iter().map(|statement| {
-                let sent = !statement.driver_calls.is_empty();
+                let sent = !statement.sent.is_empty();
                 html! {
                     <article class="statement" data-testid="statement">
                         <pre class="statement-text">{ &statement.text }</pre>
-                        { for statement.mirrored_from.iter().map(|written| html! {
+                        { for statement.ran_instead.iter().map(|ran| html! {
                             <div class="mirrored" title="The statement was written for the other world; this is what runs here">
-                                { "runs here as " }<code>{ written }</code>
+                                { "runs here as " }<code>{ ran.to_string() }</code>
                             </div>
                         }) }
                         if side == Side::Mongoose && !statement.trace.is_empty() {
                             { trace_strip(&statement.trace, sent) }
                         }
-                        { for statement.driver_calls.iter().map(|call| {
-                            let explainable = call.contains(".find(") || call.contains(".findOne(");
+                        { for statement.sent.iter().map(|call| {
+                            let explainable = call.explained().is_some();
+                            let text = call.to_string();
                             let onclick = {
-                                let (plans, explain, call) = (plans.clone(), props.explain.clone(), call.clone());
+                                let (plans, explain, call, text) = (plans.clone(), props.explain.clone(), call.clone(), text.clone());
                                 Callback::from(move |_: MouseEvent| {
                                     let mut next = (*plans).clone();
-                                    next.insert(call.clone(), (explain.0)(side, &call));
+                                    next.insert(text.clone(), (explain.0)(side, &call));
                                     plans.set(next);
                                 })
                             };
                             html! {
                                 <div class="driver-call" data-testid="driver-call">
-                                    <span class="arrow">{ "→ database: " }</span><code>{ call }</code>
+                                    <span class="arrow">{ "→ database: " }</span><code>{ text.clone() }</code>
                                     if explainable {
                                         <button type="button" class="explain" data-testid="explain" {onclick}
                                             title="How did the database answer? Collection scan or index?">{ "Explain" }</button>
                                     }
-                                    if let Some(plan) = plans.get(call) {
+                                    if let Some(plan) = plans.get(&text) {
                                         <div class={classes!("plan", plan.is_err().then_some("failed"))} data-testid="plan">
                                             { match plan { Ok(text) | Err(text) => text.clone() } }
                                         </div>
