@@ -1,5 +1,6 @@
 //! The lab: both worlds (the playground) with their two stores, and every user action on them — Run, Undo, Redo,
-//! Import, Reset, Restart server, and a write announced by another tab — in plain Rust, generic over the
+//! Import, Reset, Restart server, a write announced by another tab, and the lesson actions (`lessons.rs`) — in
+//! plain Rust, generic over the
 //! [`Store`] trait, so each action is tested natively with the in-memory store (including one that refuses the
 //! next batch) and runs unchanged on IndexedDB in the browser.
 //!
@@ -293,6 +294,8 @@ async fn load_both<S: Store>(
     mongoose.generator = generator.clone();
     Ok((raw, mongoose, problems))
 }
+
+pub mod lessons;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 /// The in-memory store answers at once, so one poll finishes any lab action.
-fn now<T>(future: impl Future<Output = T>) -> T {
+pub(crate) fn now<T>(future: impl Future<Output = T>) -> T {
     let mut context = Context::from_waker(Waker::noop());
     match pin!(future).poll(&mut context) {
         Poll::Ready(value) => value,
@@ -20,7 +20,7 @@ fn now<T>(future: impl Future<Output = T>) -> T {
 
 /// A store two labs can share, as two tabs share one IndexedDB database.
 #[derive(Clone, Default)]
-struct SharedStore(Rc<RefCell<MemoryStore>>);
+pub(crate) struct SharedStore(Rc<RefCell<MemoryStore>>);
 
 impl Store for SharedStore {
     fn apply_batch(
@@ -35,17 +35,27 @@ impl Store for SharedStore {
 }
 
 impl SharedStore {
-    fn fail_next_batch(&self, reason: &str) {
+    pub(crate) fn fail_next_batch(&self, reason: &str) {
         self.0.borrow_mut().fail_next_batch(reason);
     }
 }
 
-fn names() -> [String; 2] {
+pub(crate) fn names() -> [String; 2] {
     ["crudlab-raw".to_string(), "crudlab-mongoose".to_string()]
 }
 
 fn open_lab(stores: WorldStores<SharedStore>) -> Lab<SharedStore> {
     now(Lab::open(stores, names(), Generator::deterministic(1), &[])).unwrap().0
+}
+
+/// A lab opened afresh on these stores, as a reload opens it.
+pub(crate) fn open_lab_on(stores: WorldStores<SharedStore>) -> Lab<SharedStore> {
+    open_lab(stores)
+}
+
+/// Two empty stores two labs can share.
+pub(crate) fn fresh_stores() -> WorldStores<SharedStore> {
+    WorldStores { raw: SharedStore::default(), mongoose: SharedStore::default() }
 }
 
 fn fresh() -> (Lab<SharedStore>, WorldStores<SharedStore>) {

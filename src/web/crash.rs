@@ -4,8 +4,8 @@
 //! report, that the stored data is safe, a Reload button), keeps the editor's text for after the reload, and makes
 //! the dead app underneath `inert` so no click or key reaches it and panics again.
 
+use gloo_storage::{SessionStorage, Storage};
 use std::sync::atomic::{AtomicBool, Ordering};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 /// Where the editor's text waits for the reload (sessionStorage: this tab only, gone when it closes).
@@ -29,12 +29,12 @@ pub fn install() {
         };
         if CRASHED.swap(true, Ordering::SeqCst) {
             // The banner is up already: report the later panic, change nothing else.
-            web_sys::console::error_1(&format!("crudlab: a further panic after the crash: {message}").into());
+            gloo_console::error!(format!("crudlab: a further panic after the crash: {message}"));
             return;
         }
         let statement = crate::runtime::running::running_statement();
         let report = bug_report(&message, statement.as_deref());
-        web_sys::console::error_1(&format!("crudlab crashed: {report}").into());
+        gloo_console::error!(format!("crudlab crashed: {report}"));
         keep_editor_text();
         let _ = show_banner(&report);
     }));
@@ -52,10 +52,6 @@ fn bug_report(message: &str, statement: Option<&str>) -> String {
     report
 }
 
-fn session_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.session_storage().ok().flatten())
-}
-
 /// Copies the editor's text (read from the page, not from the app's state) to sessionStorage.
 fn keep_editor_text() {
     let text = web_sys::window()
@@ -63,17 +59,16 @@ fn keep_editor_text() {
         .and_then(|d| d.query_selector("[data-testid=editor] textarea, textarea[data-testid=editor]").ok().flatten())
         .and_then(|element| element.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
         .map(|area| area.value());
-    if let (Some(storage), Some(text)) = (session_storage(), text) {
-        let _ = storage.set_item(RECOVERED_EDITOR_KEY, &text);
+    if let Some(text) = text {
+        let _ = SessionStorage::set(RECOVERED_EDITOR_KEY, text);
     }
 }
 
 /// The editor's text kept by a crash in this tab, once: reading it forgets it.
 pub fn take_recovered_editor() -> Option<String> {
-    let storage = session_storage()?;
-    let text = storage.get_item(RECOVERED_EDITOR_KEY).ok().flatten()?;
-    let _ = storage.remove_item(RECOVERED_EDITOR_KEY);
-    Some(text)
+    let text = SessionStorage::get::<String>(RECOVERED_EDITOR_KEY).ok();
+    SessionStorage::delete(RECOVERED_EDITOR_KEY);
+    text
 }
 
 fn element(document: &web_sys::Document, tag: &str, class: &str, text: &str) -> Option<web_sys::Element> {
@@ -87,11 +82,9 @@ fn element(document: &web_sys::Document, tag: &str, class: &str, text: &str) -> 
     Some(element)
 }
 
-fn on_click(target: &web_sys::Element, action: impl FnMut() + 'static) {
-    let closure = Closure::<dyn FnMut()>::new(action);
-    let _ = target.add_event_listener_with_callback("click", closure.as_ref().unchecked_ref());
+fn on_click(target: &web_sys::Element, mut action: impl FnMut() + 'static) {
     // The banner lives until the page reloads; so does its handler.
-    closure.forget();
+    gloo_events::EventListener::new(target, "click", move |_| action()).forget();
 }
 
 fn show_banner(report: &str) -> Option<()> {

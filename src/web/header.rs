@@ -28,12 +28,7 @@ pub fn header(props: &HeaderProps) -> Html {
         let on_reset = props.on_reset.clone();
         Callback::from(move |_: MouseEvent| {
             // Reset deletes every document of both worlds: ask first.
-            let confirmed = web_sys::window()
-                .and_then(|w| {
-                    w.confirm_with_message("Delete every document in both databases and forget the models?").ok()
-                })
-                .unwrap_or(false);
-            if confirmed {
+            if gloo_dialogs::confirm("Delete every document in both databases and forget the models?") {
                 on_reset.emit(());
             }
         })

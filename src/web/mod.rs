@@ -1,5 +1,6 @@
 //! The browser app: Yew components (one per file), the page's state, IndexedDB persistence and the entry point.
 
+mod actions;
 mod app;
 #[cfg(feature = "bench-exports")]
 pub mod bench;

@@ -6,6 +6,7 @@ use crate::playground::Side;
 use crate::storage::indexeddb::IdbStore;
 use crate::storage::memory::MemoryStore;
 use crate::storage::{RecordChange, StorageError, Store};
+use gloo_storage::{LocalStorage, Storage};
 use std::cell::Cell;
 
 /// Which data the page works on: the free playground, or the open lesson's own worlds (a lesson never touches the
@@ -89,33 +90,36 @@ pub fn memory_stores() -> WorldStores<PageStore> {
 const PRELUDE_KEY: &str = "crudlab.prelude";
 const EDITOR_KEY: &str = "crudlab.editor";
 
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|window| window.local_storage().ok().flatten())
+/// A text kept in localStorage. gloo-storage keeps values as JSON; a plain text saved by an earlier version of
+/// crudlab (before the values were JSON) is still read, so no student loses the editor's text in an update.
+fn read_text(key: &str) -> Option<String> {
+    LocalStorage::get::<String>(key).ok().or_else(|| LocalStorage::raw().get_item(key).ok().flatten())
 }
 
 /// The program's declarations saved by the last session (schemas, models, functions).
 pub fn saved_prelude() -> Vec<String> {
-    local_storage()
-        .and_then(|storage| storage.get_item(&keyed(PRELUDE_KEY)).ok().flatten())
-        .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
-        .unwrap_or_default()
+    LocalStorage::get::<Vec<String>>(keyed(PRELUDE_KEY)).unwrap_or_default()
 }
 
 pub fn save_prelude(prelude: &[String]) {
-    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(prelude)) {
-        let _ = storage.set_item(&keyed(PRELUDE_KEY), &text);
-    }
+    let _ = LocalStorage::set(keyed(PRELUDE_KEY), prelude);
 }
 
 /// The editor's text, so a reload keeps what the student was typing.
 pub fn saved_editor() -> Option<String> {
-    local_storage().and_then(|storage| storage.get_item(&keyed(EDITOR_KEY)).ok().flatten())
+    read_text(&keyed(EDITOR_KEY))
 }
 
 pub fn save_editor(text: &str) {
-    if let Some(storage) = local_storage() {
-        let _ = storage.set_item(&keyed(EDITOR_KEY), text);
-    }
+    let _ = LocalStorage::set(keyed(EDITOR_KEY), text);
+}
+
+/// The seed of `?deterministic` ObjectIds, one more on every page load so reloads never reuse an id.
+pub fn next_deterministic_seed() -> u64 {
+    const SEED_KEY: &str = "crudlab.seed";
+    let seed = read_text(SEED_KEY).and_then(|text| text.parse::<u64>().ok()).unwrap_or(0) + 1;
+    let _ = LocalStorage::set(SEED_KEY, seed.to_string());
+    seed
 }
 
 /// The channel tabs use to tell each other that stored data changed.
@@ -133,7 +137,7 @@ const THEME_KEY: &str = "crudlab.theme";
 
 /// Applies the saved colour theme (light unless the student chose dark) to the page.
 pub fn apply_saved_theme() {
-    let dark = local_storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()).as_deref() == Some("dark");
+    let dark = read_text(THEME_KEY).as_deref() == Some("dark");
     set_theme(dark);
 }
 
@@ -152,26 +156,12 @@ pub fn toggle_theme() {
         .as_deref()
         != Some("dark");
     set_theme(dark);
-    if let Some(storage) = local_storage() {
-        let _ = storage.set_item(THEME_KEY, if dark { "dark" } else { "light" });
-    }
+    let _ = LocalStorage::set(THEME_KEY, if dark { "dark" } else { "light" });
 }
 
 const PROGRESS_KEY: &str = "crudlab.lessons";
 
-/// Saved lesson state: the open lesson (if any), every lesson's progress, and the completed lessons.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct SavedLessons {
-    pub open: Option<String>,
-    /// Which lesson's data the lesson stores hold (reopening that lesson resumes it).
-    #[serde(default)]
-    pub data_of: Option<String>,
-    /// Counts saves, so the newest copy wins when the page reads its progress back.
-    #[serde(default)]
-    pub revision: u64,
-    pub progress: Vec<crate::lessons::Progress>,
-    pub completed: Vec<String>,
-}
+pub use crate::lab::lessons::SavedLessons;
 
 thread_local! {
     /// The lesson progress as last read from or written to IndexedDB; the page reads it synchronously.
@@ -188,54 +178,34 @@ pub async fn load_saved_lessons() -> Result<(), StorageError> {
     store.close();
     let stored: SavedLessons = bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     // A save started just before a reload may not have reached IndexedDB; its synchronous mirror did.
-    let mirrored: SavedLessons = local_storage()
-        .and_then(|storage| storage.get_item(PROGRESS_KEY).ok().flatten())
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
+    let mirrored: SavedLessons = LocalStorage::get(PROGRESS_KEY).unwrap_or_default();
     let newest = if mirrored.revision > stored.revision { mirrored } else { stored };
     SAVED_LESSONS.with(|cell| *cell.borrow_mut() = newest);
     Ok(())
 }
 
-impl SavedLessons {
-    pub fn load() -> Self {
-        SAVED_LESSONS.with(|cell| cell.borrow().clone())
-    }
+/// The lesson progress as the page last read or saved it.
+pub fn saved_lessons() -> SavedLessons {
+    SAVED_LESSONS.with(|cell| cell.borrow().clone())
+}
 
-    /// Keeps the progress for the page at once and writes it to IndexedDB in its own transaction.
-    pub fn save(&self) {
-        let mut saved = self.clone();
-        saved.revision = SAVED_LESSONS.with(|cell| cell.borrow().revision) + 1;
-        SAVED_LESSONS.with(|cell| *cell.borrow_mut() = saved.clone());
-        let Ok(bytes) = serde_json::to_vec(&saved) else { return };
-        if let (Some(storage), Ok(text)) = (local_storage(), std::str::from_utf8(&bytes)) {
-            let _ = storage.set_item(PROGRESS_KEY, text);
+/// Keeps the progress for the page at once (and in localStorage, synchronously, in case the page reloads) and
+/// writes it to IndexedDB in its own transaction.
+pub fn save_lessons(saved: &SavedLessons) {
+    let mut saved = saved.clone();
+    saved.revision = SAVED_LESSONS.with(|cell| cell.borrow().revision) + 1;
+    SAVED_LESSONS.with(|cell| *cell.borrow_mut() = saved.clone());
+    let _ = LocalStorage::set(PROGRESS_KEY, &saved);
+    let Ok(bytes) = serde_json::to_vec(&saved) else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let written = async {
+            let store = IdbStore::open(PROGRESS_STORE).await?;
+            let result = store.apply(&[crate::storage::RecordChange::Put { key: PROGRESS_KEY.into(), bytes }]).await;
+            store.close();
+            result
+        };
+        if let Err(error) = written.await {
+            gloo_console::warn!(format!("lesson progress not saved: {error}"));
         }
-        wasm_bindgen_futures::spawn_local(async move {
-            let written = async {
-                let store = IdbStore::open(PROGRESS_STORE).await?;
-                let result =
-                    store.apply(&[crate::storage::RecordChange::Put { key: PROGRESS_KEY.into(), bytes }]).await;
-                store.close();
-                result
-            };
-            if let Err(error) = written.await {
-                web_sys::console::warn_1(&format!("lesson progress not saved: {error}").into());
-            }
-        });
-    }
-
-    /// The progress of a lesson, fresh if the student never opened it.
-    pub fn progress_of(&self, lesson: &crate::lessons::Lesson) -> crate::lessons::Progress {
-        self.progress
-            .iter()
-            .find(|p| p.lesson == lesson.id)
-            .cloned()
-            .unwrap_or_else(|| crate::lessons::Progress::new(lesson))
-    }
-
-    pub fn remember(&mut self, progress: &crate::lessons::Progress) {
-        self.progress.retain(|p| p.lesson != progress.lesson);
-        self.progress.push(progress.clone());
-    }
+    });
 }
