@@ -6,6 +6,7 @@ pub mod clock;
 pub mod conformance;
 pub mod dataset;
 pub mod engine;
+pub mod js;
 pub mod lab;
 pub mod lessons;
 pub mod playground;

@@ -147,6 +147,30 @@ fn every_database_call_of_a_program_goes_through_the_driver() {
 }
 
 #[test]
+fn javascript_semantics_are_defined_once_in_src_js() {
+    // Truthiness, number printing and calendar arithmetic had several copies that disagreed (0.0, Int64(0)).
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let js = root().join("src/js");
+    let mut offenders = Vec::new();
+    for path in files.iter().filter(|p| !p.starts_with(&js)) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for definition in [
+            "fn truthy(value: &Bson)",
+            "fn js_truthy(",
+            "fn days_from_civil(",
+            "fn civil_from_days(",
+            "fn js_number_to_string(",
+        ] {
+            if text.contains(definition) {
+                offenders.push(format!("{} defines `{definition}`", path.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "JavaScript semantics belong in src/js/: {offenders:#?}");
+}
+
+#[test]
 fn architecture_md_lists_every_source_file() {
     let architecture = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
     let mut files = Vec::new();

@@ -108,7 +108,7 @@ fn check_case(case: &Value) -> Result<(), String> {
     match (outcome, wants_error) {
         (Outcome::Rejected(_), true) => Ok(()),
         (Outcome::Rejected(e), false) => {
-            Err(format!("expected documents, got error {} ({}): {}", e.code, e.code_name, e.message))
+            Err(format!("expected documents, got error {} ({}): {}", e.code.number(), e.code.name(), e.message))
         }
         (Outcome::Docs(docs), true) => Err(format!("expected an error, got {}", show(&docs))),
         (Outcome::Docs(docs), false) => {

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use super::ejson::{to_bson, to_document};
 use super::SuiteReport;
+use crate::js::inspect::js_number_value;
 use crate::schema::document::{build_document, validate_document, SequentialIds, WriteContext};
 use crate::schema::errors::SchemaError;
-use crate::schema::inspect::js_number_value;
 use crate::schema::trace::Trace;
 use crate::schema::update_cast::{cast_update, UpdateOptions};
 use crate::schema::{cast_filter, Model, Schema};

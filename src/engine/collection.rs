@@ -1,7 +1,7 @@
 //! A collection: documents in natural (insertion) order, its indexes, and the driver's CRUD calls with their result shapes.
 
 use super::changes::Change;
-use super::error::{MongoError, MongoResult};
+use super::error::{ErrorCode, MongoError, MongoResult};
 use super::generator::Generator;
 use super::index::{Index, ScanResult};
 use super::limits;
@@ -139,8 +139,7 @@ impl Collection {
         let id = doc.get("_id").cloned().unwrap_or(Bson::Null);
         if let Bson::Array(_) | Bson::RegularExpression(_) | Bson::Undefined = id {
             return Err(MongoError::new(
-                53,
-                "InvalidIdField",
+                ErrorCode::InvalidIdField,
                 format!("The '_id' value cannot be of type {}", super::value::type_name(&id)),
             ));
         }
@@ -472,7 +471,7 @@ impl Collection {
             index.check_unique(&self.namespace, record, &new_doc)?;
         }
         let Some(slot) = self.records.get_mut(&record) else {
-            return Err(MongoError::new(8, "UnknownError", "record vanished during the update"));
+            return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
         };
         // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
         let old = std::mem::replace(slot, new_doc);
@@ -496,7 +495,7 @@ impl Collection {
         name: Option<&str>,
     ) -> MongoResult<(String, Vec<Change>)> {
         if keys.is_empty() {
-            return Err(MongoError::new(67, "CannotCreateIndex", "Index keys cannot be empty."));
+            return Err(MongoError::new(ErrorCode::CannotCreateIndex, "Index keys cannot be empty."));
         }
         let mut pattern = Vec::new();
         for (field, direction) in keys {
@@ -507,8 +506,7 @@ impl Collection {
                 Bson::Double(d) if *d == -1.0 => -1,
                 other => {
                     return Err(MongoError::new(
-                        67,
-                        "CannotCreateIndex",
+                        ErrorCode::CannotCreateIndex,
                         format!("Values in the index key pattern can only be 1 or -1 here, found {field}: {other}"),
                     ))
                 }
@@ -521,14 +519,12 @@ impl Collection {
                 return Ok((name, Vec::new()));
             }
             return Err(MongoError::new(
-                86,
-                "IndexKeySpecsConflict",
+                ErrorCode::IndexKeySpecsConflict,
                 format!("An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: {{ v: 2, key: {}, name: \"{name}\" }}, existing index: {{ v: 2, key: {}, name: \"{name}\" }}", super::index::shell_value(&Bson::Document(keys.clone())), super::index::shell_value(&Bson::Document(existing.key_document())))));
         }
         if let Some(existing) = self.indexes.iter().find(|i| i.keys == pattern) {
             return Err(MongoError::new(
-                85,
-                "IndexOptionsConflict",
+                ErrorCode::IndexOptionsConflict,
                 format!("Index already exists with a different name: {}", existing.name),
             ));
         }
@@ -545,10 +541,10 @@ impl Collection {
     /// `dropIndex(name)`; the `_id_` index cannot be dropped.
     pub fn drop_index(&mut self, name: &str) -> MongoResult<Vec<Change>> {
         if name == "_id_" {
-            return Err(MongoError::new(72, "InvalidOptions", "cannot drop _id index"));
+            return Err(MongoError::new(ErrorCode::InvalidOptions, "cannot drop _id index"));
         }
         let Some(position) = self.indexes.iter().position(|i| i.name == name) else {
-            return Err(MongoError::new(27, "IndexNotFound", format!("index not found with name [{name}]")));
+            return Err(MongoError::new(ErrorCode::IndexNotFound, format!("index not found with name [{name}]")));
         };
         let index = self.indexes.remove(position);
         Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), unique: index.unique }])

@@ -1,7 +1,7 @@
 //! Databases and the cluster: the jargon the lecture teaches (cluster › database › collection ≈ table › document ≈ row).
 
 use super::collection::Collection;
-use super::error::{MongoError, MongoResult};
+use super::error::{ErrorCode, MongoError, MongoResult};
 use super::generator::Generator;
 use std::collections::BTreeMap;
 
@@ -54,10 +54,13 @@ impl Database {
 /// MongoDB's rules for collection names: not empty, no `$`, no NUL, not starting with `system.`.
 pub fn validate_collection_name(name: &str) -> MongoResult<()> {
     if name.is_empty() {
-        return Err(MongoError::new(73, "InvalidNamespace", "Invalid namespace specified: collection name is empty"));
+        return Err(MongoError::new(
+            ErrorCode::InvalidNamespace,
+            "Invalid namespace specified: collection name is empty",
+        ));
     }
     if name.contains('$') || name.contains('\0') || name.starts_with('.') || name.starts_with("system.") {
-        return Err(MongoError::new(73, "InvalidNamespace", format!("Invalid collection name: {name}")));
+        return Err(MongoError::new(ErrorCode::InvalidNamespace, format!("Invalid collection name: {name}")));
     }
     Ok(())
 }
@@ -65,7 +68,7 @@ pub fn validate_collection_name(name: &str) -> MongoResult<()> {
 /// MongoDB's rules for database names: not empty, at most 63 bytes, none of `/\. "$` or NUL.
 pub fn validate_database_name(name: &str) -> MongoResult<()> {
     if name.is_empty() || name.len() > 63 || name.chars().any(|c| "/\\. \"$\0".contains(c)) {
-        return Err(MongoError::new(73, "InvalidNamespace", format!("Invalid database name: '{name}'")));
+        return Err(MongoError::new(ErrorCode::InvalidNamespace, format!("Invalid database name: '{name}'")));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Limits MongoDB enforces on documents, checked before anything is stored: 16 MiB of BSON and 100 levels of nesting.
 
-use super::error::{MongoError, MongoResult};
+use super::error::{ErrorCode, MongoError, MongoResult};
 use bson::{Bson, Document};
 
 /// MongoDB's maximum BSON document size.
@@ -13,8 +13,7 @@ pub const MAX_NESTING_DEPTH: usize = 100;
 pub fn check_document(doc: &Document) -> MongoResult<()> {
     if depth_exceeds(doc, 1) {
         return Err(MongoError::new(
-            15,
-            "Overflow",
+            ErrorCode::Overflow,
             format!("cannot insert document because it exceeds {MAX_NESTING_DEPTH} levels of nesting"),
         ));
     }

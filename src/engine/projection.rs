@@ -1,7 +1,7 @@
 //! Find projections (`{name: 1, _id: 0}`, `{"profile.langs": 0}`, `{arr: {$slice: -2}}`, `{arr: {$elemMatch: ...}}`)
 //! with MongoDB's (4.4+) rules for `_id`, dotted paths, arrays and mixing inclusion with exclusion.
 
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::Expression;
 use crate::engine::query::Filter;
 use bson::{Bson, Document};
@@ -98,8 +98,7 @@ impl Projection {
             Ok(())
         } else {
             Err(MongoError::new(
-                31277,
-                "Location31277",
+                ErrorCode::Location(31277),
                 format!("Positional projection '{path}.$' does not match the query document."),
             ))
         }
@@ -158,13 +157,11 @@ impl Builder {
     fn set_mode(&mut self, wanted: Mode, path: &str) -> MongoResult<()> {
         match (self.mode, wanted) {
             (Mode::Inclusion, Mode::Exclusion) => Err(MongoError::new(
-                31254,
-                "Location31254",
+                ErrorCode::Location(31254),
                 format!("Cannot do exclusion on field {path} in inclusion projection"),
             )),
             (Mode::Exclusion, Mode::Inclusion) => Err(MongoError::new(
-                31253,
-                "Location31253",
+                ErrorCode::Location(31253),
                 format!("Cannot do inclusion on field {path} in exclusion projection"),
             )),
             _ => {
@@ -182,8 +179,7 @@ impl Builder {
             let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
             if key.starts_with('$') {
                 return Err(MongoError::new(
-                    16410,
-                    "Location16410",
+                    ErrorCode::Location(16410),
                     format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {key}"),
                 ));
             }
@@ -198,7 +194,10 @@ impl Builder {
                 )));
             }
             if path.split('.').any(str::is_empty) {
-                return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
+                return Err(MongoError::new(
+                    ErrorCode::Location(15998),
+                    "FieldPath field names may not be empty strings.",
+                ));
             }
             let item = match value {
                 _ if is_flag(value).is_some() => {
@@ -228,8 +227,7 @@ impl Builder {
                         let condition = sub.get("$elemMatch").unwrap_or(&Bson::Null);
                         if !matches!(condition, Bson::Document(_)) {
                             return Err(MongoError::new(
-                                31274,
-                                "Location31274",
+                                ErrorCode::Location(31274),
                                 format!(
                                     "elemMatch: Invalid argument, object required, but got {}",
                                     crate::engine::value::type_name(condition)
@@ -238,8 +236,7 @@ impl Builder {
                         }
                         if path.contains('.') {
                             return Err(MongoError::new(
-                                31275,
-                                "Location31275",
+                                ErrorCode::Location(31275),
                                 "Cannot use $elemMatch projection on a nested field.",
                             ));
                         }
@@ -249,8 +246,7 @@ impl Builder {
                         filter.insert(path.clone(), elem_match);
                         if self.positional.is_some() {
                             return Err(MongoError::new(
-                                31255,
-                                "Location31255",
+                                ErrorCode::Location(31255),
                                 "Cannot specify positional operator and $elemMatch.",
                             ));
                         }
@@ -272,8 +268,7 @@ impl Builder {
                     }
                     None => {
                         return Err(MongoError::new(
-                            51270,
-                            "Location51270",
+                            ErrorCode::Location(51270),
                             format!("An empty sub-projection is not a valid value. Found empty object at path {path}"),
                         ))
                     }
@@ -291,15 +286,13 @@ impl Builder {
     fn add_positional(&mut self, path: &str, base: &str, value: &Bson) -> MongoResult<()> {
         if base.contains(".$") || base == "$" {
             return Err(MongoError::new(
-                31287,
-                "Location31287",
+                ErrorCode::Location(31287),
                 format!("Cannot use positional operator twice: {path}"),
             ));
         }
         if matches!(value, Bson::Document(_)) {
             return Err(MongoError::new(
-                31271,
-                "Location31271",
+                ErrorCode::Location(31271),
                 "positional projection cannot be used with an expression",
             ));
         }
@@ -308,13 +301,15 @@ impl Builder {
         }
         if self.positional.is_some() {
             return Err(MongoError::new(
-                31276,
-                "Location31276",
+                ErrorCode::Location(31276),
                 "Cannot specify more than one positional projection per query.",
             ));
         }
         if self.has_elem_match {
-            return Err(MongoError::new(31256, "Location31256", "Cannot specify positional operator and $elemMatch."));
+            return Err(MongoError::new(
+                ErrorCode::Location(31256),
+                "Cannot specify positional operator and $elemMatch.",
+            ));
         }
         self.set_mode(Mode::Inclusion, path)?;
         self.positional = Some(base.to_string());
@@ -324,8 +319,7 @@ impl Builder {
     fn computed(&mut self) -> MongoResult<()> {
         if self.mode == Mode::Exclusion {
             return Err(MongoError::new(
-                31252,
-                "Location31252",
+                ErrorCode::Location(31252),
                 "Cannot use expression other than $meta in exclusion projection",
             ));
         }
@@ -352,29 +346,25 @@ fn parse_slice(argument: &Bson) -> MongoResult<Item> {
         Bson::Array(items) => {
             if items.len() != 2 {
                 return Err(MongoError::new(
-                    31272,
-                    "Location31272",
+                    ErrorCode::Location(31272),
                     "$slice array argument should be of form [skip, limit]",
                 ));
             }
             let Some(skip) = items.first().and_then(as_int) else {
                 return Err(MongoError::new(
-                    31257,
-                    "Location31257",
+                    ErrorCode::Location(31257),
                     format!("$slice expects the skip argument to be a number, got {}", type_of(items.first())),
                 ));
             };
             let Some(limit) = items.get(1).and_then(as_int) else {
                 return Err(MongoError::new(
-                    31258,
-                    "Location31258",
+                    ErrorCode::Location(31258),
                     format!("$slice expects the limit argument to be a number, got {}", type_of(items.get(1))),
                 ));
             };
             if limit <= 0 {
                 return Err(MongoError::new(
-                    31259,
-                    "Location31259",
+                    ErrorCode::Location(31259),
                     format!("$slice limit must be positive, got {limit}"),
                 ));
             }
@@ -382,9 +372,10 @@ fn parse_slice(argument: &Bson) -> MongoResult<Item> {
         }
         single => match as_int(single) {
             Some(limit) => Ok(Item::Slice { skip: None, limit }),
-            None => {
-                Err(MongoError::new(31273, "Location31273", "$slice only supports numbers and [skip, limit] arrays"))
-            }
+            None => Err(MongoError::new(
+                ErrorCode::Location(31273),
+                "$slice only supports numbers and [skip, limit] arrays",
+            )),
         },
     }
 }
@@ -409,15 +400,14 @@ fn insert_item(items: &mut Vec<(String, Item)>, path: &str, item: Item) -> Mongo
         let Item::Nested(children) = existing else {
             let remaining = parts.get(depth + 1..).unwrap_or_default().join(".");
             return Err(MongoError::new(
-                31249,
-                "Location31249",
+                ErrorCode::Location(31249),
                 format!("Path collision at {path} remaining portion {remaining}"),
             ));
         };
         level = children;
     }
     if level.iter().any(|(name, _)| name == last) {
-        return Err(MongoError::new(31250, "Location31250", format!("Path collision at {path}")));
+        return Err(MongoError::new(ErrorCode::Location(31250), format!("Path collision at {path}")));
     }
     level.push((last.to_string(), item));
     Ok(())

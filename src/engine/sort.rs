@@ -1,6 +1,6 @@
 //! Sort specifications (`{age: -1, name: 1}`): MongoDB's order across types, missing fields and arrays.
 
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::path::{reach, FieldPath};
 use crate::engine::value::compare;
 use bson::{Bson, Document};
@@ -74,8 +74,7 @@ impl SortSpec {
                 Some(-1.0) => Direction::Descending,
                 _ => {
                     return Err(MongoError::new(
-                        15975,
-                        "Location15975",
+                        ErrorCode::Location(15975),
                         "$sort key ordering must be 1 (for ascending) or -1 (for descending)",
                     ))
                 }
@@ -91,15 +90,13 @@ impl SortSpec {
             }
             if field.split('.').any(|part| part.starts_with('$')) {
                 return Err(MongoError::new(
-                    16410,
-                    "Location16410",
+                    ErrorCode::Location(16410),
                     "FieldPath field names may not start with '$'. Consider using $getField or $setField.",
                 ));
             }
             if field.is_empty() || field.split('.').any(str::is_empty) {
                 return Err(MongoError::new(
-                    40352,
-                    "Location40352",
+                    ErrorCode::Location(40352),
                     "FieldPath cannot be constructed with empty string",
                 ));
             }

@@ -157,13 +157,7 @@ pub fn check_step(playground: &mut Playground, step: &Step, outcome: Option<&Run
         if let Some(error) = &report.error {
             return CheckResult::NotYet(format!("{error}"));
         }
-        let truthy = match &report.value {
-            Some(Bson::Boolean(b)) => *b,
-            Some(Bson::Null | Bson::Undefined) | None => false,
-            Some(Bson::Int32(0) | Bson::Int64(0)) => false,
-            Some(Bson::String(s)) => !s.is_empty(),
-            Some(_) => true,
-        };
+        let truthy = report.value.as_ref().is_some_and(crate::js::truthy);
         if !truthy {
             let world = match side {
                 Side::Raw => "the MongoDB driver pane",

@@ -2,8 +2,8 @@
 //! `SELECT * FROM users WHERE age > 18;`), as a bridge to the SQL and Prisma the lecture points to next.
 //! Calls with no honest one-line equivalent (regexes, array operators, nested documents) get none.
 
+use crate::js::mongosh_format::format_inline;
 use crate::runtime::calls::{CursorMethod, DriverCall, DriverMethod};
-use crate::runtime::mongosh_format::format_inline;
 use bson::{Bson, Document};
 
 /// The SQL a relational database would run for this driver call, if there is a simple one.

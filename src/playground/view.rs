@@ -4,8 +4,10 @@
 
 use super::diff::{diff, CollectionDiff};
 use super::{Playground, RunOutcome, Side};
+use crate::engine::error::ErrorCode;
+use crate::js::mongosh_format::format_value;
 use crate::runtime::calls::{Call, DriverCall};
-use crate::runtime::mongosh_format::format_value;
+use crate::runtime::error::{ErrorSource, RuntimeError};
 use crate::runtime::StatementReport;
 use crate::schema::trace::TraceStep;
 use crate::shell::span::Location;
@@ -87,14 +89,20 @@ pub struct StatementView {
     pub references: Vec<ReferenceView>,
 }
 
-/// Which lesson explains an error, so the pane can link to it.
-pub fn lesson_for_error(name: &str, message: &str) -> Option<&'static str> {
-    match name {
-        "ValidationError" | "StrictModeError" | "CastError" => Some("05-schemaless-vs-strict"),
-        "MongoServerError" if message.starts_with("E11000") => Some("05-schemaless-vs-strict"),
-        "MongoInvalidArgumentError" | "MongoServerError" => Some("04-crud"),
-        "TypeError" if message.contains(".update is not a function") => Some("04-crud"),
-        "MissingSchemaError" | "StrictPopulateError" => Some("06-relationships"),
+/// Which lesson explains an error, so the pane can link to it: by the error's kind and code, never its text.
+pub fn lesson_for_error(error: &RuntimeError) -> Option<&'static str> {
+    match &error.source {
+        ErrorSource::Server(e) | ErrorSource::BulkWrite(e) if e.code == ErrorCode::DuplicateKey => {
+            Some("05-schemaless-vs-strict")
+        }
+        ErrorSource::Server(_) | ErrorSource::RemovedModelMethod => Some("04-crud"),
+        ErrorSource::Script { name: "MongoInvalidArgumentError" } => Some("04-crud"),
+        ErrorSource::Mongoose { name, .. } => match name.as_str() {
+            "ValidationError" | "StrictModeError" | "CastError" => Some("05-schemaless-vs-strict"),
+            "MissingSchemaError" | "StrictPopulateError" => Some("06-relationships"),
+            _ => None,
+        },
+        ErrorSource::Script { name: "MissingSchemaError" } => Some("06-relationships"),
         _ => None,
     }
 }
@@ -183,7 +191,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                     hint: error.hint.clone(),
                     line: at.line,
                     column: at.column,
-                    lesson: lesson_for_error(error.name(), &error.message),
+                    lesson: lesson_for_error(error),
                 });
             } else if let Some(text) = &report.printed {
                 view.result = Some(text.clone());

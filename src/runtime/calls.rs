@@ -2,7 +2,7 @@
 //! built once from the parsed program and carried as it is to the engine, the panes, the SQL and the explain; printed
 //! by `Display` in mongosh's form. Each family of methods is one table that drives dispatch, arity and completion.
 
-use super::mongosh_format::format_inline;
+use crate::js::mongosh_format::format_inline;
 use bson::Bson;
 use std::fmt;
 

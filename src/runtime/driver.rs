@@ -3,13 +3,13 @@
 
 use super::calls::{CursorMethod, DriverCall, DriverMethod};
 use super::error::{ErrorSource, RuntimeError};
-use super::mongosh_format::format_inline;
 use crate::engine::changes::ChangeSet;
 use crate::engine::collection::{FindAndModifyOptions, FindOptions, ReturnDocument};
 use crate::engine::database::Cluster;
-use crate::engine::error::MongoError;
+use crate::engine::error::{ErrorCode, MongoError};
 use crate::engine::results::count;
 use crate::engine::update::Update;
+use crate::js::mongosh_format::format_inline;
 use crate::shell::span::Span;
 use bson::{Bson, Document};
 
@@ -139,7 +139,11 @@ fn run_inner(
     call: &DriverCall,
     outcome: &mut DriverOutcome,
 ) -> Result<Bson, DriverError> {
-    let server = DriverError::Server;
+    // The engine's few driver-side refusals (a replacement with operators) are the driver's error, not the server's.
+    let server = |error: MongoError| match error.code {
+        ErrorCode::DriverInvalidArgument => DriverError::InvalidArgument(error.message),
+        _ => DriverError::Server(error),
+    };
     let DriverCall { collection, method, args, chain } = call;
     let (collection, method) = (collection.as_str(), *method);
     match method {

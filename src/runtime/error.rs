@@ -18,6 +18,8 @@ pub enum ErrorSource {
     Mongoose { name: String, details: Box<bson::Document> },
     /// JavaScript itself: `TypeError`, `ReferenceError`, `SyntaxError`.
     Script { name: &'static str },
+    /// `User.update(...)`: a model method Mongoose 7 removed, so JavaScript's `TypeError` (`… is not a function`).
+    RemovedModelMethod,
 }
 
 /// A runtime error at a place in the source.
@@ -94,6 +96,7 @@ impl RuntimeError {
             ErrorSource::BulkWrite(_) => "MongoBulkWriteError",
             ErrorSource::Mongoose { name, .. } => name,
             ErrorSource::Script { name } => name,
+            ErrorSource::RemovedModelMethod => "TypeError",
         }
     }
 }
@@ -107,15 +110,15 @@ impl RuntimeError {
         doc.insert("message", self.message.clone());
         match &self.source {
             ErrorSource::Server(error) | ErrorSource::BulkWrite(error) => {
-                doc.insert("code", error.code);
-                doc.insert("codeName", error.code_name);
+                doc.insert("code", error.code.number());
+                doc.insert("codeName", error.code.name().into_owned());
             }
             ErrorSource::Mongoose { details, .. } => {
                 for (key, value) in details.iter() {
                     doc.insert(key.clone(), value.clone());
                 }
             }
-            ErrorSource::Script { .. } => {}
+            ErrorSource::Script { .. } | ErrorSource::RemovedModelMethod => {}
         }
         doc
     }
@@ -129,7 +132,7 @@ impl fmt::Display for RuntimeError {
 
 /// A plain-language line for the server errors students meet most.
 fn server_hint(error: &MongoError) -> Option<String> {
-    let hint = match error.code {
+    let hint = match error.code.number() {
         11000 => "Another document already has this value, and a unique index forbids duplicates.",
         2 if error.message.starts_with("unknown operator") => {
             "This `$` operator does not exist; check its spelling in the operator reference."

@@ -6,7 +6,6 @@ pub mod driver;
 pub mod error;
 pub mod models;
 pub mod mongoose_calls;
-pub mod mongosh_format;
 pub mod report;
 pub mod running;
 pub mod transcript;

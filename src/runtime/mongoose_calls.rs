@@ -227,8 +227,8 @@ impl ModelRun<'_> {
                 let error = MongooseError::new(format!(
                     "Parameter \"filter\" to {}() must be an object, got \"{}\" (type {})",
                     method,
-                    crate::schema::inspect::js_string(other),
-                    crate::schema::inspect::js_value_type(other)
+                    crate::js::inspect::js_string(other),
+                    crate::js::inspect::js_value_type(other)
                 ));
                 return Err(self.schema_error(SchemaError::Mongoose(MongooseError {
                     name: "ObjectParameterError".into(),
@@ -333,8 +333,8 @@ impl ModelRun<'_> {
                 name: "ObjectParameterError".into(),
                 message: format!(
                     "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
-                    crate::schema::inspect::js_string(input),
-                    crate::schema::inspect::js_value_type(input)
+                    crate::js::inspect::js_string(input),
+                    crate::js::inspect::js_value_type(input)
                 ),
             });
             return Err(self.schema_error(error));

@@ -3,8 +3,8 @@
 
 use super::calls::{Call, DriverCall};
 use super::error::RuntimeError;
-use super::mongosh_format::format_value;
 use crate::engine::changes::ChangeSet;
+use crate::js::mongosh_format::format_value;
 use crate::shell::span::Span;
 use bson::Bson;
 

@@ -7,11 +7,11 @@ use super::driver;
 use super::error::RuntimeError;
 use super::models::{self, Models};
 use super::mongoose_calls::{run_model_call, ModelWorld};
-use super::mongosh_format::{format_inline, format_value};
 use super::report::{CallReport, StatementReport, BATCH_SIZE};
 use super::value::{PendingCall, SchemaValue, Value};
 use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
+use crate::js::mongosh_format::{format_inline, format_value};
 use crate::shell::ast::{
     BinaryOp, DeclKind, Expr, ExprKind, Function, FunctionBody, Pattern, ShellCommandKind, Stmt, StmtKind, UnaryOp,
 };
@@ -688,6 +688,7 @@ impl World {
                 let Some(known) = ModelMethod::from_name(&method) else {
                     let mut error = unknown_method(&model, &method, &ModelMethod::names(), method_span);
                     if method == "update" {
+                        error.source = super::error::ErrorSource::RemovedModelMethod;
                         error.hint = Some(format!(
                             "Mongoose 7 removed Model.update(). Use {model}.updateOne() for one document or {model}.updateMany() for all that match."
                         ));
@@ -1210,17 +1211,10 @@ fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> R
     }
 }
 
+/// Objects the program holds (`db`, a model, a function) are truthy, as in JavaScript.
 fn truthy(value: &Value) -> bool {
     match value {
-        Value::Data(data) => match data {
-            Bson::Boolean(b) => *b,
-            Bson::Null | Bson::Undefined => false,
-            Bson::Int32(i) => *i != 0,
-            Bson::Int64(i) => *i != 0,
-            Bson::Double(d) => *d != 0.0 && !d.is_nan(),
-            Bson::String(s) => !s.is_empty(),
-            _ => true,
-        },
+        Value::Data(data) => crate::js::truthy(data),
         _ => true,
     }
 }

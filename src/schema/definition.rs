@@ -4,8 +4,8 @@
 use bson::{Bson, Document};
 
 use super::errors::SchemaDefinitionError;
-use super::inspect::js_number;
 use super::trace::SetterKind;
+use crate::js::inspect::js_number;
 
 /// Nesting limit for definitions, so a hostile definition cannot exhaust the stack.
 pub const MAX_DEFINITION_DEPTH: usize = 32;
@@ -266,7 +266,7 @@ fn invalid_type(path: &str, shown: &str) -> SchemaDefinitionError {
 fn shown(value: &Bson) -> String {
     match value {
         Bson::String(s) => s.clone(),
-        other => super::inspect::inspect(other),
+        other => crate::js::inspect::inspect(other),
     }
 }
 
@@ -595,7 +595,7 @@ fn typed_path(
             "min" | "max" if matches!(scalar, Some(ScalarType::Number) | Some(ScalarType::Date)) => {
                 let (bound, message) = value_and_message(value);
                 let ok = match scalar {
-                    Some(ScalarType::Number) => super::inspect::js_number_value(bound).is_some(),
+                    Some(ScalarType::Number) => crate::js::inspect::js_number_value(bound).is_some(),
                     _ => matches!(bound, Bson::DateTime(_) | Bson::String(_)),
                 };
                 if !ok {
@@ -617,7 +617,7 @@ fn typed_path(
             }
             "minlength" | "minLength" | "maxlength" | "maxLength" if scalar == Some(ScalarType::String) => {
                 let (bound, message) = value_and_message(value);
-                let Some(length) = super::inspect::js_number_value(bound) else {
+                let Some(length) = crate::js::inspect::js_number_value(bound) else {
                     return Err(option_error(path, key, value));
                 };
                 def.validators.push(if key.starts_with("min") {
@@ -732,10 +732,10 @@ pub fn compile_js_regex(source: &str, flags: &str) -> Result<regex::Regex, Strin
 /// Formats a min/max bound for messages (`{MIN}` is replaced when the validator is declared).
 pub fn bound_text(bound: &Bson) -> String {
     match bound {
-        Bson::DateTime(d) => super::inspect::js_date_string(d),
-        other => match super::inspect::js_number_value(other) {
+        Bson::DateTime(d) => crate::js::inspect::js_date_string(d),
+        other => match crate::js::inspect::js_number_value(other) {
             Some(x) => js_number(x),
-            None => super::inspect::js_string(other),
+            None => crate::js::inspect::js_string(other),
         },
     }
 }

@@ -7,9 +7,9 @@ use bson::{oid::ObjectId, Bson, Document};
 use super::cast::{setters_then_cast, value_text};
 use super::definition::{bound_text, FieldType, PathDef, ScalarType, Schema, SchemaNode, Strict, Validator};
 use super::errors::{CastError, PathError, SchemaError, StrictModeError, ValidationError, ValidatorError};
-use super::inspect::{inspect, js_number_value};
 use super::model::Model;
 use super::trace::{DropReason, Trace, TraceStep};
+use crate::js::inspect::{inspect, js_number_value};
 
 /// Where generated `_id`s come from, so lessons and tests can be deterministic.
 pub trait IdGenerator {
@@ -755,7 +755,7 @@ pub fn run_validators(
                     replace_first(
                         message.as_deref().unwrap_or(default),
                         "{MINLENGTH}",
-                        &super::inspect::js_number(*length),
+                        &crate::js::inspect::js_number(*length),
                     ),
                 )
             }
@@ -767,7 +767,7 @@ pub fn run_validators(
                     replace_first(
                         message.as_deref().unwrap_or(default),
                         "{MAXLENGTH}",
-                        &super::inspect::js_number(*length),
+                        &crate::js::inspect::js_number(*length),
                     ),
                 )
             }

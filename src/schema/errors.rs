@@ -3,7 +3,7 @@
 
 use bson::{Bson, Document};
 
-use super::inspect::{inspect, js_value_type};
+use crate::js::inspect::{inspect, js_value_type};
 
 /// A value could not be cast to a path's type (`CastError`).
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,6 @@ pub mod cast;
 pub mod definition;
 pub mod document;
 pub mod errors;
-pub mod inspect;
 pub mod model;
 pub mod query_cast;
 pub mod trace;

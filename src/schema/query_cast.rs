@@ -7,9 +7,9 @@ use bson::{Bson, Document};
 use super::cast::{cast_scalar, setters_then_cast};
 use super::definition::{FieldType, PathDef, ResolvedPath, ScalarType, Schema};
 use super::errors::{CastError, MongooseError, SchemaError};
-use super::inspect::inspect;
 use super::model::Model;
 use super::trace::{Trace, TraceStep};
+use crate::js::inspect::inspect;
 
 /// How deep `$and`/`$or`/`$elemMatch` may nest before the filter is rejected.
 pub const MAX_FILTER_DEPTH: usize = 64;

@@ -3,7 +3,7 @@
 
 use bson::Bson;
 
-use super::inspect::{inspect, js_value_type};
+use crate::js::inspect::{inspect, js_value_type};
 
 /// A setter Mongoose applies before casting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

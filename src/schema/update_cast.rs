@@ -259,7 +259,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                         let mut cast = Document::new();
                         cast.insert("$each", self.cast_update_value(Some(def), each, op, full_path)?);
                         if let Some(slice) = inner.get("$slice") {
-                            let n = super::inspect::js_number_value(slice).unwrap_or(0.0);
+                            let n = crate::js::inspect::js_number_value(slice).unwrap_or(0.0);
                             cast.insert("$slice", Bson::Int32(n as i32));
                         }
                         if let Some(sort) = inner.get("$sort") {
@@ -373,7 +373,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                     out.insert("$type", spec.get("$type").cloned().unwrap_or(Bson::Undefined));
                     Bson::Document(out)
                 }
-                other => Bson::Boolean(js_truthy(other)),
+                other => Bson::Boolean(crate::js::truthy(other)),
             });
         }
         if is_overwrite_op(op) {
@@ -392,18 +392,6 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     fn cast_whole(&mut self, def: &PathDef, value: &Bson, path: &str) -> Result<Bson, SchemaError> {
         let schema = self.schema().clone();
         cast_path_value(&self.model.name, &schema, def, value, path, self.ctx, self.trace)
-    }
-}
-
-fn js_truthy(value: &Bson) -> bool {
-    match value {
-        Bson::Null | Bson::Undefined => false,
-        Bson::Boolean(b) => *b,
-        Bson::String(s) => !s.is_empty(),
-        other => match super::inspect::js_number_value(other) {
-            Some(x) => x != 0.0 && !x.is_nan(),
-            None => true,
-        },
     }
 }
 

@@ -1,5 +1,6 @@
 //! The typed program a student's code parses into: statements and expressions, each with its source span.
 
+use crate::js::inspect::js_number;
 use std::fmt::{self, Write as _};
 
 use super::span::Span;
@@ -464,44 +465,6 @@ fn children(node: NodeRef<'_>) -> Vec<NodeRef<'_>> {
     }
 }
 
-/// Formats a number the way JavaScript's `String(n)` does (`1`, `1.5`, `1e+21`, `1e-7`, `-0` → `0`).
-pub fn js_number_to_string(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".to_string();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if value == 0.0 {
-        return "0".to_string();
-    }
-    let sign = if value < 0.0 { "-" } else { "" };
-    // `{:e}` gives the shortest round-trip digits, e.g. `1.5e-7`.
-    let scientific = format!("{:e}", value.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    let k = digits.len() as i64;
-    let n = exponent + 1;
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", "0".repeat((n - k) as usize))
-    } else if 0 < n && n <= 21 {
-        let (int, frac) = digits.split_at((n as usize).min(digits.len()));
-        format!("{int}.{frac}")
-    } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n) as usize))
-    } else {
-        let exp_sign = if n - 1 < 0 { '-' } else { '+' };
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        if rest.is_empty() {
-            format!("{first}e{exp_sign}{}", (n - 1).abs())
-        } else {
-            format!("{first}.{rest}e{exp_sign}{}", (n - 1).abs())
-        }
-    };
-    format!("{sign}{body}")
-}
-
 fn quote(text: &str) -> String {
     // JSON-style quoting is unambiguous and readable in test snapshots.
     serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
@@ -724,7 +687,7 @@ fn write_list(out: &mut String, items: &[Expr], indent: usize) {
 
 fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
     match &expr.kind {
-        ExprKind::Number(value) => out.push_str(&js_number_to_string(*value)),
+        ExprKind::Number(value) => out.push_str(&js_number(*value)),
         ExprKind::String(value) => out.push_str(&quote(value)),
         ExprKind::Template(value) => {
             out.push('`');
@@ -926,7 +889,7 @@ mod tests {
             (16.0, "16"),
         ];
         for (value, expected) in table {
-            assert_eq!(js_number_to_string(value), expected, "{value:?}");
+            assert_eq!(js_number(value), expected, "{value:?}");
         }
     }
 }

@@ -186,7 +186,7 @@ pub fn cursor_context(source: &str, offset: usize) -> CursorContext {
                 if let Some(Frame { kind: FrameKind::Object { value_of: None, pending_key, .. }, .. }) =
                     frames.last_mut()
                 {
-                    *pending_key = Some(super::ast::js_number_to_string(*value));
+                    *pending_key = Some(crate::js::inspect::js_number(*value));
                 }
             }
             _ => {}

@@ -22,12 +22,14 @@
 //! 2024-01-01T00:00:00Z. `new Date("…")` accepts the ISO forms `ISODate` accepts; JavaScript's other,
 //! engine-specific formats (`"Jan 5 2024"`) are reported as an Invalid Date with a hint.
 
+use crate::js::inspect::js_number;
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Decimal128, Document, Regex};
 
-use super::ast::{js_number_to_string, BinaryOp, Expr, ExprKind, UnaryOp};
+use super::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use super::error::{ErrorKind, ParseError};
 use super::span::Span;
+use crate::js::dates::{civil_from_days, days_from_civil, parse_isodate};
 
 /// Supplies what a constant expression may refer to but the evaluator does not know itself.
 pub trait Resolver {
@@ -177,7 +179,7 @@ impl Evaluator<'_> {
                 let key = match self.value(index, depth + 1)? {
                     Bson::String(key) => key,
                     Bson::Int32(n) => n.to_string(),
-                    Bson::Double(n) => js_number_to_string(n),
+                    Bson::Double(n) => js_number(n),
                     _ => return Err(self.not_constant(index, "this index")),
                 };
                 self.property_of(&base, &key, *optional, expr.span)
@@ -190,7 +192,7 @@ impl Evaluator<'_> {
                 match (op, number_of(&value)) {
                     (UnaryOp::Minus, Some(n)) => Ok(js_number_to_bson(-n)),
                     (UnaryOp::Plus, Some(n)) => Ok(js_number_to_bson(n)),
-                    (UnaryOp::Not, _) => Ok(Bson::Boolean(!truthy(&value))),
+                    (UnaryOp::Not, _) => Ok(Bson::Boolean(!crate::js::truthy(&value))),
                     _ => Err(self.not_constant(expr, "this operation")),
                 }
             }
@@ -254,7 +256,7 @@ impl Evaluator<'_> {
             }
             let as_text = |value: &Bson| match value {
                 Bson::String(text) => Some(text.clone()),
-                other => number_of(other).map(js_number_to_string),
+                other => number_of(other).map(js_number),
             };
             if matches!(left, Bson::String(_)) || matches!(right, Bson::String(_)) {
                 if let (Some(a), Some(b)) = (as_text(left), as_text(right)) {
@@ -324,7 +326,7 @@ impl Evaluator<'_> {
             ["ISODate"] => match evaluated(0)? {
                 None | Some(Bson::Undefined) => Ok(Bson::DateTime(self.resolver.now())),
                 Some(Bson::String(text)) => {
-                    parse_iso_date(&text).map(|millis| Bson::DateTime(DateTime::from_millis(millis))).ok_or_else(|| {
+                    parse_isodate(&text).map(|millis| Bson::DateTime(DateTime::from_millis(millis))).ok_or_else(|| {
                         self.error(
                             ErrorKind::InvalidArgument,
                             expr.span,
@@ -350,7 +352,7 @@ impl Evaluator<'_> {
                     Some(Bson::String(text)) => text,
                     Some(Bson::Int32(n)) => n.to_string(),
                     Some(Bson::Int64(n)) => n.to_string(),
-                    Some(Bson::Double(n)) => js_number_to_string(n),
+                    Some(Bson::Double(n)) => js_number(n),
                     Some(_) => {
                         return Err(self.error(
                             ErrorKind::InvalidArgument,
@@ -388,7 +390,7 @@ impl Evaluator<'_> {
                     None => "0".to_string(),
                     Some(Bson::String(text)) => text,
                     Some(value) => match number_of(&value) {
-                        Some(n) => js_number_to_string(n),
+                        Some(n) => js_number(n),
                         None => {
                             return Err(self.error(
                                 ErrorKind::InvalidArgument,
@@ -464,7 +466,7 @@ impl Evaluator<'_> {
         let millis = match values.as_slice() {
             [] => return Ok(Bson::DateTime(self.resolver.now())),
             [Bson::DateTime(date)] => return Ok(Bson::DateTime(*date)),
-            [Bson::String(text)] => parse_iso_date(text).ok_or_else(invalid)?,
+            [Bson::String(text)] => parse_isodate(text).ok_or_else(invalid)?,
             [single] => {
                 let n = number_of(single).ok_or_else(invalid)?;
                 time_clip(n).ok_or_else(invalid)?
@@ -525,17 +527,6 @@ fn number_of(value: &Bson) -> Option<f64> {
     }
 }
 
-fn truthy(value: &Bson) -> bool {
-    match value {
-        Bson::Boolean(b) => *b,
-        Bson::Null | Bson::Undefined => false,
-        Bson::Int32(n) => *n != 0,
-        Bson::Double(n) => *n != 0.0 && !n.is_nan(),
-        Bson::String(text) => !text.is_empty(),
-        _ => true,
-    }
-}
-
 /// JavaScript's ToInt32: truncate, wrap modulo 2³², NaN and infinities become 0.
 fn js_to_int32(value: f64) -> i32 {
     if !value.is_finite() {
@@ -574,128 +565,6 @@ fn time_clip(value: f64) -> Option<i64> {
         return None;
     }
     Some(value.trunc() as i64)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12; day may overflow and is normalised).
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    // Far beyond any representable date, clamped so the arithmetic below cannot overflow.
-    const LIMIT: i64 = 1_000_000_000_000;
-    let (year, month, day) = (year.clamp(-LIMIT, LIMIT), month.clamp(-LIMIT, LIMIT), day.clamp(-LIMIT, LIMIT));
-    let year = year + (month - 1).div_euclid(12);
-    let month = (month - 1).rem_euclid(12) + 1;
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = if year >= 0 { year } else { year - 399 } / 400;
-    let year_of_era = year - era * 400;
-    let shifted_month = (month + 9) % 12;
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// `(year, month 1-12, day 1-31)` of a day count since 1970-01-01.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    // Clamped far beyond any representable date so the arithmetic below cannot overflow.
-    let z = days.clamp(-1_000_000_000_000_000, 1_000_000_000_000_000) + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
-}
-
-/// mongosh's `ISODate(text)`: `YYYY-MM-DD`, optionally `T` or space and `HH`, `HH:MM`, `HH:MM:SS(.fff)`,
-/// then `Z` or `±HH(:MM)`; the `-` and `:` separators are optional. No zone means UTC. The result must lie
-/// within years 0000-9999. Returns milliseconds since the epoch.
-pub fn parse_iso_date(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let mut pos = 0;
-    let digits = |pos: &mut usize, count: usize| -> Option<i64> {
-        let slice = bytes.get(*pos..*pos + count)?;
-        if !slice.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        *pos += count;
-        std::str::from_utf8(slice).ok()?.parse().ok()
-    };
-    let skip = |pos: &mut usize, byte: u8| {
-        if bytes.get(*pos) == Some(&byte) {
-            *pos += 1;
-        }
-    };
-    let year = digits(&mut pos, 4)?;
-    skip(&mut pos, b'-');
-    let month = digits(&mut pos, 2)?;
-    skip(&mut pos, b'-');
-    let day = digits(&mut pos, 2)?;
-    let (mut hour, mut minute, mut second, mut millis) = (0, 0, 0, 0);
-    let mut offset_minutes = 0;
-    if pos < bytes.len() {
-        if matches!(bytes.get(pos), Some(b'T' | b' ')) {
-            pos += 1;
-            hour = digits(&mut pos, 2)?;
-            let before_minutes = pos;
-            skip(&mut pos, b':');
-            if let Some(m) = digits(&mut pos, 2) {
-                minute = m;
-                let before_seconds = pos;
-                skip(&mut pos, b':');
-                if let Some(s) = digits(&mut pos, 2) {
-                    second = s;
-                    if bytes.get(pos) == Some(&b'.') {
-                        pos += 1;
-                        let start = pos;
-                        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
-                            pos += 1;
-                        }
-                        let fraction = text.get(start..pos)?;
-                        if fraction.is_empty() {
-                            return None;
-                        }
-                        let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
-                        millis = padded.parse().ok()?;
-                    }
-                } else {
-                    pos = before_seconds;
-                }
-            } else {
-                pos = before_minutes;
-            }
-        }
-        match bytes.get(pos) {
-            None => {}
-            Some(b'Z') => pos += 1,
-            Some(sign @ (b'+' | b'-')) => {
-                let sign = if *sign == b'-' { -1 } else { 1 };
-                pos += 1;
-                let hours = digits(&mut pos, 2)?;
-                skip(&mut pos, b':');
-                let minutes = digits(&mut pos, 2).unwrap_or(0);
-                if hours > 23 || minutes > 59 {
-                    return None;
-                }
-                offset_minutes = sign * (hours * 60 + minutes);
-            }
-            Some(_) => return None,
-        }
-        if pos != bytes.len() {
-            return None;
-        }
-    }
-    let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && (hour <= 23 || (hour == 24 && minute == 0 && second == 0 && millis == 0))
-        && minute <= 59
-        && second <= 59;
-    if !valid {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let millis =
-        days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offset_minutes * 60_000;
-    (-62_167_219_200_000..=253_402_300_799_999).contains(&millis).then_some(millis)
 }
 
 /// What `Date()` (called without `new`) returns in a UTC environment: `Tue Nov 24 2026 18:07:43 GMT+0000 (Coordinated Universal Time)`.

@@ -5,12 +5,13 @@
 //! overflow; the first error stops parsing.
 
 use super::ast::{
-    js_number_to_string, BinaryOp, DeclKind, Declarator, Expr, ExprKind, Function, FunctionBody, Import, KeyStyle,
-    Name, Pattern, Program, Property, ShellCommandKind, Stmt, StmtKind, UnaryOp,
+    BinaryOp, DeclKind, Declarator, Expr, ExprKind, Function, FunctionBody, Import, KeyStyle, Name, Pattern, Program,
+    Property, ShellCommandKind, Stmt, StmtKind, UnaryOp,
 };
 use super::error::{ErrorKind, ParseError};
 use super::lexer::{describe, tokenize, Punct, Token, TokenKind};
 use super::span::{LineColumn, Span};
+use crate::js::inspect::js_number;
 
 /// How deeply brackets, blocks, operators and `.` links may nest. MongoDB itself refuses documents nested
 /// deeper than 100 levels; the cap leaves room for a 100-level document inside a call such as
@@ -1310,7 +1311,7 @@ impl<'a> Parser<'a> {
                 TokenKind::Eof => return Err(self.unclosed(&open, &token)),
                 TokenKind::Ident(name) => (name.clone(), KeyStyle::Ident),
                 TokenKind::Str { value, .. } => (value.clone(), KeyStyle::Quoted),
-                TokenKind::Number(value) => (js_number_to_string(*value), KeyStyle::Numeric),
+                TokenKind::Number(value) => (js_number(*value), KeyStyle::Numeric),
                 TokenKind::Template(_) => {
                     return Err(self
                         .error(ErrorKind::UnexpectedToken, token.span, "a backtick string cannot be an object key")

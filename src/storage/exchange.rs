@@ -7,7 +7,7 @@ use crate::engine::changes::ChangeSet;
 use crate::engine::collection::Collection;
 use crate::engine::database::{validate_collection_name, validate_database_name, Cluster};
 use crate::engine::limits::check_document;
-use crate::runtime::mongosh_format::format_inline;
+use crate::js::mongosh_format::format_inline;
 use bson::{Bson, Document};
 use serde_json::Value;
 use std::collections::HashMap;

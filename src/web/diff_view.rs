@@ -2,8 +2,8 @@
 //! type changed, as casting does, is marked), removed ones, and index changes.
 
 use crate::engine::value::type_name;
+use crate::js::mongosh_format::{format_document, format_inline};
 use crate::playground::diff::{CollectionDiff, DocumentChange, FieldChangeKind};
-use crate::runtime::mongosh_format::{format_document, format_inline};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

@@ -3,10 +3,10 @@
 //! trace, and the touched collection after the call with a diff.
 
 use super::diff_view::DiffView;
+use crate::js::mongosh_format::format_document;
 use crate::playground::view::{StatementView, TraceView};
 use crate::playground::Side;
 use crate::runtime::calls::DriverCall;
-use crate::runtime::mongosh_format::format_document;
 use std::rc::Rc;
 use yew::prelude::*;
 

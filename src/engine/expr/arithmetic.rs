@@ -69,18 +69,7 @@ impl Number {
 }
 
 fn error(code: i32, message: String) -> MongoError {
-    let code_name = match code {
-        16554 => "Location16554",
-        16555 => "Location16555",
-        16556 => "Location16556",
-        16608 => "Location16608",
-        16609 => "Location16609",
-        16610 => "Location16610",
-        16611 => "Location16611",
-        16612 => "Location16612",
-        _ => "Location28765",
-    };
-    MongoError::new(code, code_name, message)
+    MongoError::new(crate::engine::error::ErrorCode::Location(code), message)
 }
 
 fn is_nullish(value: Option<&Bson>) -> bool {

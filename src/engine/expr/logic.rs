@@ -2,7 +2,7 @@
 
 use super::comparison::compare_values;
 use super::{evaluate_all, is_truthy, type_name_of, Expression};
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use bson::{Bson, Document};
 use std::cmp::Ordering;
 
@@ -10,21 +10,13 @@ use std::cmp::Ordering;
 pub(super) fn cond_arguments(spec: &Document) -> MongoResult<Vec<&Bson>> {
     for key in spec.keys() {
         if !matches!(key.as_str(), "if" | "then" | "else") {
-            return Err(MongoError::new(17083, "Location17083", format!("Unrecognized parameter to $cond: {key}")));
+            return Err(MongoError::new(ErrorCode::Location(17083), format!("Unrecognized parameter to $cond: {key}")));
         }
     }
     let mut out = Vec::with_capacity(3);
     for (key, code) in [("if", 17080), ("then", 17081), ("else", 17082)] {
         let Some(value) = spec.get(key) else {
-            return Err(MongoError::new(
-                code,
-                match code {
-                    17080 => "Location17080",
-                    17081 => "Location17081",
-                    _ => "Location17082",
-                },
-                format!("Missing '{key}' parameter to $cond"),
-            ));
+            return Err(MongoError::new(ErrorCode::Location(code), format!("Missing '{key}' parameter to $cond")));
         };
         out.push(value);
     }
@@ -86,8 +78,7 @@ pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> Mong
                     items.iter().any(|item| compare_values(needle, Some(item)) == Ordering::Equal),
                 ))),
                 other => Err(MongoError::new(
-                    40081,
-                    "Location40081",
+                    ErrorCode::Location(40081),
                     format!("$in requires an array as a second argument, found: {}", type_name_of(other)),
                 )),
             }
@@ -104,8 +95,7 @@ pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> Mong
                     Err(_) => Bson::Int64(i64::try_from(items.len()).unwrap_or(i64::MAX)),
                 })),
                 other => Err(MongoError::new(
-                    17124,
-                    "Location17124",
+                    ErrorCode::Location(17124),
                     format!(
                         "The argument to $size must be an array. Type of argument was: {}",
                         type_name_of(other.as_ref())

@@ -6,7 +6,7 @@ mod comparison;
 mod logic;
 mod string;
 
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::path::FieldPath;
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
@@ -132,16 +132,19 @@ fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
             _ => {
                 let name = s.get(2..).unwrap_or_default();
                 let variable = name.split('.').next().unwrap_or_default();
-                Err(MongoError::new(17276, "Location17276", format!("Use of undefined variable: {variable}")))
+                Err(MongoError::new(ErrorCode::Location(17276), format!("Use of undefined variable: {variable}")))
             }
         },
         Bson::String(s) if s.starts_with('$') => {
             let dotted = s.get(1..).unwrap_or_default();
             if dotted.is_empty() {
-                return Err(MongoError::new(16872, "Location16872", "'$' by itself is not a valid FieldPath"));
+                return Err(MongoError::new(ErrorCode::Location(16872), "'$' by itself is not a valid FieldPath"));
             }
             if dotted.split('.').any(str::is_empty) {
-                return Err(MongoError::new(15998, "Location15998", "FieldPath field names may not be empty strings."));
+                return Err(MongoError::new(
+                    ErrorCode::Location(15998),
+                    "FieldPath field names may not be empty strings.",
+                ));
             }
             Ok(Expression::Field(FieldPath::parse_checked(dotted)?))
         }
@@ -155,8 +158,7 @@ fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
             if first.starts_with('$') {
                 if doc.len() != 1 {
                     return Err(MongoError::new(
-                        15983,
-                        "Location15983",
+                        ErrorCode::Location(15983),
                         format!(
                             "an expression specification must contain exactly one field, the name of the expression. Found {} fields in {}",
                             doc.len(),
@@ -173,8 +175,7 @@ fn parse(value: &Bson, depth: usize) -> MongoResult<Expression> {
             for (name, item) in doc {
                 if name.starts_with('$') {
                     return Err(MongoError::new(
-                        16410,
-                        "Location16410",
+                        ErrorCode::Location(16410),
                         format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {name}"),
                     ));
                 }
@@ -191,7 +192,7 @@ fn parse_operator(name: &str, argument: &Bson, depth: usize) -> MongoResult<Expr
         return Ok(Expression::Literal(argument.clone()));
     }
     let Some((static_name, arity)) = OPERATORS.iter().find(|(op, _)| *op == name) else {
-        return Err(MongoError::new(168, "InvalidPipelineOperator", format!("Unrecognized expression '{name}'")));
+        return Err(MongoError::new(ErrorCode::InvalidPipelineOperator, format!("Unrecognized expression '{name}'")));
     };
     let args: Vec<Expression> = match (name, argument) {
         ("$cond", Bson::Document(spec)) => {
@@ -203,16 +204,14 @@ fn parse_operator(name: &str, argument: &Bson, depth: usize) -> MongoResult<Expr
     if let Some(expected) = arity {
         if args.len() != *expected {
             return Err(MongoError::new(
-                16020,
-                "Location16020",
+                ErrorCode::Location(16020),
                 format!("Expression {name} takes exactly {expected} arguments. {} were passed in.", args.len()),
             ));
         }
     }
     if *static_name == "$ifNull" && args.len() < 2 {
         return Err(MongoError::new(
-            1257300,
-            "Location1257300",
+            ErrorCode::Location(1257300),
             format!("$ifNull needs at least two arguments, had: {}", args.len()),
         ));
     }

@@ -1,7 +1,7 @@
 //! Expression string operators: `$concat $toLower $toUpper`.
 
 use super::{evaluate_all, type_name_of, Expression};
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use bson::{Bson, Document};
 
 /// `$toLower`/`$toUpper` accept numbers and dates by converting them to text first.
@@ -16,8 +16,7 @@ fn coerce_to_string(value: Option<&Bson>) -> MongoResult<String> {
         Some(Bson::DateTime(d)) => d.try_to_rfc3339_string().unwrap_or_else(|_| d.timestamp_millis().to_string()),
         Some(other) => {
             return Err(MongoError::new(
-                16007,
-                "Location16007",
+                ErrorCode::Location(16007),
                 format!("can't convert from BSON type {} to String", type_name_of(Some(other))),
             ))
         }
@@ -35,8 +34,7 @@ pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> Mong
                     Some(Bson::String(s)) => out.push_str(s),
                     Some(other) => {
                         return Err(MongoError::new(
-                            16702,
-                            "Location16702",
+                            ErrorCode::Location(16702),
                             format!("$concat only supports strings, not {}", type_name_of(Some(other))),
                         ))
                     }

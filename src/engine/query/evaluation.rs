@@ -1,7 +1,7 @@
 //! Evaluation query operators: `$regex`/`$options` (and regex values), `$mod` and `$expr`.
 
 use super::{Leaf, Level, Node};
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::Expression;
 use crate::engine::path::FieldPath;
 use bson::{Bson, Document};
@@ -32,8 +32,7 @@ impl RegexMatcher {
                 'u' => {}
                 other => {
                     return Err(MongoError::new(
-                        51108,
-                        "Location51108",
+                        ErrorCode::Location(51108),
                         format!("invalid flag in regex options: {other}"),
                     ));
                 }
@@ -41,8 +40,7 @@ impl RegexMatcher {
         }
         if pattern.contains('\0') {
             return Err(MongoError::new(
-                51091,
-                "Location51091",
+                ErrorCode::Location(51091),
                 "Regular expression is invalid: pattern contains a null byte",
             ));
         }
@@ -62,7 +60,7 @@ impl RegexMatcher {
             } else {
                 ""
             };
-            MongoError::new(51091, "Location51091", format!("Regular expression is invalid: {reason}{note}"))
+            MongoError::new(ErrorCode::Location(51091), format!("Regular expression is invalid: {reason}{note}"))
         })?;
         let mut sorted: Vec<char> = options.chars().collect();
         sorted.sort_unstable();
@@ -110,8 +108,7 @@ pub(super) fn parse_regex_document(name: &str, operators: &Document) -> MongoRes
                     if !regex.options.as_str().is_empty() {
                         if !options.is_empty() {
                             return Err(MongoError::new(
-                                51074,
-                                "Location51074",
+                                ErrorCode::Location(51074),
                                 "options set in both $regex and $options",
                             ));
                         }
@@ -125,7 +122,7 @@ pub(super) fn parse_regex_document(name: &str, operators: &Document) -> MongoRes
                     return Err(MongoError::bad_value("$options has to be a string"));
                 };
                 if !options.is_empty() {
-                    return Err(MongoError::new(51075, "Location51075", "options set in both $regex and $options"));
+                    return Err(MongoError::new(ErrorCode::Location(51075), "options set in both $regex and $options"));
                 }
                 options = s.clone();
             }

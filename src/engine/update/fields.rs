@@ -1,7 +1,7 @@
 //! Field update operators: `$set`, `$unset`, `$inc`, `$mul`, `$min`, `$max`, `$rename`, `$setOnInsert`, `$currentDate`.
 
 use super::path::{describe_element, describe_id, parse_index};
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::value::{compare, is_number};
 use bson::{Bson, Document};
 use std::cmp::Ordering;
@@ -189,8 +189,7 @@ impl FieldOp {
 pub(crate) fn rename_source(original: &Document, from: &[String], from_dotted: &str) -> MongoResult<Option<Bson>> {
     let not_viable = |name: &str, value: &Bson| {
         MongoError::new(
-            28,
-            "PathNotViable",
+            ErrorCode::PathNotViable,
             format!(
                 "cannot use the part ({name} of {from_dotted}) to traverse the element ({{{}}})",
                 describe_element(name, value)

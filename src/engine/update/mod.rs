@@ -8,7 +8,7 @@ mod path;
 mod positional;
 mod replacement;
 
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::operators::OperatorDoc;
 use array::ArrayOp;
 use bson::{Bson, Document};
@@ -142,7 +142,7 @@ pub fn update_operators() -> &'static [OperatorDoc] {
 
 /// The driver's error for an update whose first key is not an operator, and for a replacement with operators.
 fn driver_invalid_argument(message: &str) -> MongoError {
-    MongoError::new(0, "MongoInvalidArgumentError", message)
+    MongoError::new(ErrorCode::DriverInvalidArgument, message)
 }
 
 impl Update {
@@ -679,8 +679,9 @@ impl Leaf {
     /// The error for this operation when its path runs into `element` (a scalar, or an array reached by a
     /// field name) at part `key`; operations that would not create anything there pass.
     fn check_viable(&self, key: &str, element: &str, at: &[String], env: &Env<'_>) -> MongoResult<()> {
-        let cannot_create =
-            || MongoError::new(28, "PathNotViable", format!("Cannot create field '{key}' in element {{{element}}}"));
+        let cannot_create = || {
+            MongoError::new(ErrorCode::PathNotViable, format!("Cannot create field '{key}' in element {{{element}}}"))
+        };
         match &self.op {
             LeafOp::Field(FieldOp::SetOnInsert(_)) if !env.ctx.is_upsert_insert => Ok(()),
             LeafOp::Field(FieldOp::RenameTo { from, from_dotted }) => {
@@ -693,8 +694,7 @@ impl Leaf {
             LeafOp::Array(op) if op.creates() => Err(cannot_create()),
             LeafOp::Field(_) => Ok(()),
             LeafOp::Array(_) => Err(MongoError::new(
-                28,
-                "PathNotViable",
+                ErrorCode::PathNotViable,
                 format!("Cannot use the part ({key}) of ({}) to traverse the element ({{{element}}})", at.join(".")),
             )),
         }

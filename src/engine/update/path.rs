@@ -1,7 +1,7 @@
 //! Path helpers for updates: splitting and checking dotted paths, reading and writing one slot of a document
 //! or array, and printing values the way MongoDB's server prints them inside error messages.
 
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use bson::{Bson, Document};
 use std::cmp::Ordering;
 
@@ -39,13 +39,12 @@ const MAX_VALUE_DEPTH: usize = 150;
 /// Splits a dotted update path into its parts, rejecting the paths MongoDB rejects (`''`, `a..b`, `a.`).
 pub(crate) fn split_update_path(path: &str) -> MongoResult<Vec<String>> {
     if path.is_empty() {
-        return Err(MongoError::new(56, "EmptyFieldName", "An empty update path is not valid."));
+        return Err(MongoError::new(ErrorCode::EmptyFieldName, "An empty update path is not valid."));
     }
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     if parts.iter().any(String::is_empty) {
         return Err(MongoError::new(
-            56,
-            "EmptyFieldName",
+            ErrorCode::EmptyFieldName,
             format!("The update path '{path}' contains an empty field name, which is not allowed."),
         ));
     }
@@ -117,8 +116,7 @@ impl Slot<'_> {
                     }
                 } else if null_padding_bytes(items.len(), *index) > MAX_BSON_BYTES {
                     return Err(MongoError::new(
-                        17419,
-                        "Location17419",
+                        ErrorCode::Location(17419),
                         "Resulting document after update is larger than 16777216",
                     ));
                 } else {

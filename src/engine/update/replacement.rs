@@ -1,7 +1,7 @@
 //! Replacement updates (`replaceOne`) and the seed document an upsert starts from.
 
 use super::path::{describe_element, identical};
-use crate::engine::error::{MongoError, MongoResult};
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::value::equal;
 use bson::{Bson, Document};
 
@@ -17,8 +17,7 @@ pub(crate) fn check_replacement(replacement: &Document) -> MongoResult<()> {
 /// updates too.
 pub(crate) fn dollar_prefixed_field(key: &str) -> MongoError {
     MongoError::new(
-        52,
-        "DollarPrefixedFieldName",
+        ErrorCode::DollarPrefixedFieldName,
         format!(
             "The dollar ($) prefixed field '{key}' in '{key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith."
         ),

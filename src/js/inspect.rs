@@ -1,5 +1,6 @@
 //! JavaScript value formatting that Mongoose messages depend on: `String(v)`, `typeof`/constructor names and Node's `util.inspect`.
 
+use super::dates::civil_from_days;
 use bson::Bson;
 
 /// Node's default `util.inspect` options that matter here.
@@ -105,31 +106,6 @@ pub fn js_date_iso(date: &bson::DateTime) -> String {
         secs % 60,
         ms_of_day % 1000
     )
-}
-
-/// Days since 1970-01-01 to (year, month 1-12, day 1-31), proleptic Gregorian.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// (year, month 1-12, day) to days since 1970-01-01.
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// JavaScript's `String(value)` for a value as Mongoose holds it.
@@ -490,7 +466,7 @@ mod tests {
         let date = bson::DateTime::parse_rfc3339_str("2020-01-01T00:00:00Z").unwrap();
         assert_eq!(js_date_iso(&date), "2020-01-01T00:00:00.000Z");
         assert_eq!(js_date_string(&date), "Wed Jan 01 2020 00:00:00 GMT+0000 (Coordinated Universal Time)");
-        assert_eq!(days_from_civil(2020, 1, 1), 18262);
+        assert_eq!(super::super::dates::days_from_civil(2020, 1, 1), 18262);
         assert_eq!(civil_from_days(18262), (2020, 1, 1));
     }
 

@@ -69,7 +69,7 @@ fn quote(text: &str) -> String {
 }
 
 fn number(d: f64) -> String {
-    crate::shell::ast::js_number_to_string(d)
+    super::inspect::js_number(d)
 }
 
 fn scalar(value: &Bson) -> Option<String> {
@@ -109,7 +109,7 @@ fn scalar(value: &Bson) -> Option<String> {
 pub fn iso_millis(millis: i64) -> String {
     let days = millis.div_euclid(86_400_000);
     let in_day = millis.rem_euclid(86_400_000);
-    let (y, m, d) = crate::shell::literal::civil_from_days(days);
+    let (y, m, d) = super::dates::civil_from_days(days);
     let (h, rest) = (in_day / 3_600_000, in_day % 3_600_000);
     let (min, rest) = (rest / 60_000, rest % 60_000);
     let (s, ms) = (rest / 1000, rest % 1000);
