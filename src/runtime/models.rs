@@ -112,21 +112,22 @@ fn id_filter(id: Bson) -> Bson {
     Bson::Document(bson::doc! {"_id": id})
 }
 
-/// Mongoose's select string (`"username -password"`) or object as a driver projection.
-pub fn select_to_projection(select: &Bson) -> Bson {
+/// Mongoose's select (`"username -password +secret"`, or an object) as a projection document. `+path` (force a
+/// `select: false` path in) stays a `"+path": 1` key, as Mongoose keeps it, for the schema's projection to read.
+pub fn select_projection(select: &Bson) -> Document {
     match select {
         Bson::String(text) => {
             let mut projection = Document::new();
             for word in text.split_whitespace() {
-                if let Some(field) = word.strip_prefix('-') {
-                    projection.insert(field, 0);
-                } else {
-                    projection.insert(word.trim_start_matches('+'), 1);
-                }
+                match word.strip_prefix('-') {
+                    Some(field) => projection.insert(field, 0),
+                    None => projection.insert(word, 1),
+                };
             }
-            Bson::Document(projection)
+            projection
         }
-        other => other.clone(),
+        Bson::Document(doc) => doc.clone(),
+        _ => Document::new(),
     }
 }
 
@@ -225,15 +226,8 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
             QueryMethod::Limit => chain.push((CursorMethod::Limit, step_args.clone())),
             QueryMethod::Select => {
                 // `+path` forces a `select: false` path in; without a schema nothing is hidden, so it means nothing.
-                let selected = select_to_projection(&step_args.first().cloned().unwrap_or_default());
-                let forced: Vec<String> = match step_args.first() {
-                    Some(Bson::String(text)) => {
-                        text.split_whitespace().filter_map(|w| w.strip_prefix('+')).map(str::to_string).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                for (key, value) in selected.as_document().cloned().unwrap_or_default() {
-                    if !forced.contains(&key) {
+                for (key, value) in select_projection(&step_args.first().cloned().unwrap_or_default()) {
+                    if !key.starts_with('+') {
                         projection.insert(key, value);
                     }
                 }

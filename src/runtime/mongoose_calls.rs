@@ -5,7 +5,7 @@
 use super::calls::{Call, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod};
 use super::driver;
 use super::error::{ErrorSource, RuntimeError};
-use super::models::{select_to_projection, sort_to_document, ModelEntry, Models};
+use super::models::{select_projection, sort_to_document, ModelEntry, Models};
 use super::report::CallReport;
 use crate::engine::database::Cluster;
 use crate::schema::{
@@ -91,28 +91,6 @@ fn is_true(options: &Document, name: &str) -> bool {
     matches!(options.get(name), Some(Bson::Boolean(true)))
 }
 
-/// Mongoose's `select` as a projection document, keeping `+path` (force-include a `select: false` path) for
-/// [`apply_schema_projection`].
-fn projection_of(select: &Bson) -> Document {
-    match select {
-        Bson::String(text) => {
-            let mut projection = Document::new();
-            for word in text.split_whitespace() {
-                if word.starts_with('+') {
-                    projection.insert(word, 1);
-                } else if let Some(field) = word.strip_prefix('-') {
-                    projection.insert(field, 0);
-                } else {
-                    projection.insert(word, 1);
-                }
-            }
-            projection
-        }
-        Bson::Document(doc) => doc.clone(),
-        other => select_to_projection(other).as_document().cloned().unwrap_or_default(),
-    }
-}
-
 fn populate_specs(args: &[Bson]) -> Vec<Populate> {
     let mut specs = Vec::new();
     for value in args {
@@ -142,12 +120,12 @@ fn populate_specs(args: &[Bson]) -> Vec<Populate> {
 fn query_options(call: &ModelCall, projection_arg: Option<&Bson>) -> QueryOptions {
     let mut options = QueryOptions::default();
     if let Some(projection) = projection_arg.filter(|p| !matches!(p, Bson::Undefined | Bson::Null)) {
-        options.projection = projection_of(projection);
+        options.projection = select_projection(projection);
     }
     for (step, args) in &call.chain {
         match step {
             QueryMethod::Select => {
-                for (key, value) in projection_of(&args.first().cloned().unwrap_or_default()) {
+                for (key, value) in select_projection(&args.first().cloned().unwrap_or_default()) {
                     options.projection.insert(key, value);
                 }
             }
@@ -522,7 +500,7 @@ impl ModelRun<'_> {
             return Ok(());
         }
         let mut args = vec![Bson::Document(bson::doc! {"_id": {"$in": ids}})];
-        let requested = spec.select.as_ref().map(projection_of).unwrap_or_default();
+        let requested = spec.select.as_ref().map(select_projection).unwrap_or_default();
         let projection = match self.models.get(&reference) {
             Some(entry) => apply_schema_projection(&entry.model.schema, &requested),
             None => requested,
