@@ -1,4 +1,5 @@
 //! `crudlab conformance FILE...`: runs case files of any suite, prints each failing case, ends with `N passed, M failed`.
+//! A file it cannot run (the aggregate suite, a file that is not a suite) is said on stderr and the others still run.
 
 use crate::conformance::{query, schema, update, SuiteReport};
 
@@ -18,6 +19,9 @@ pub fn run_file(json: &str) -> Result<(SuiteReport, Option<String>), String> {
             let messages = format!("messages: {} of {} match exactly", scored.messages_matched, scored.messages_total);
             Ok((scored.report, Some(messages)))
         }
+        "aggregate" => Err("the aggregate suite needs aggregation pipelines, which crudlab does not run yet \
+                            (issue 19): this file was not run"
+            .to_string()),
         other => Err(format!("unknown suite {other:?} (expected query, update or schema)")),
     }
 }
@@ -28,7 +32,7 @@ pub fn run(files: &[String]) -> i32 {
         eprintln!("usage: crudlab conformance FILE...");
         return 2;
     }
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let (mut passed, mut failed, mut refused) = (0usize, 0usize, 0usize);
     for file in files {
         let json = match std::fs::read_to_string(file) {
             Ok(json) => json,
@@ -49,12 +53,17 @@ pub fn run(files: &[String]) -> i32 {
                 passed += report.passed;
                 failed += report.failures.len();
             }
+            // A file that cannot be run is said and skipped; the other files still run.
             Err(e) => {
                 eprintln!("{file}: {e}");
-                return 2;
+                refused += 1;
             }
         }
     }
     println!("{passed} passed, {failed} failed");
-    i32::from(failed > 0)
+    if failed > 0 || refused > 0 {
+        1
+    } else {
+        0
+    }
 }

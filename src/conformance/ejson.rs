@@ -1,4 +1,5 @@
-//! Reads the conformance files' JSON into BSON, decoding only the three wrappers FORMAT.md names ($oid, $date, $regularExpression).
+//! Reads the conformance files' JSON into BSON, decoding only the wrappers FORMAT.md names ($oid, $date,
+//! $regularExpression, $binary).
 
 use bson::{Bson, Document};
 use serde_json::Value;
@@ -29,6 +30,16 @@ pub fn to_bson(value: &Value) -> Result<Bson, String> {
                 if let Some(Value::String(iso)) = map.get("$date") {
                     let date = bson::DateTime::parse_rfc3339_str(iso).map_err(|e| format!("bad $date {iso:?}: {e}"))?;
                     return Ok(Bson::DateTime(date));
+                }
+                if let Some(Value::Object(binary)) = map.get("$binary") {
+                    use base64::Engine;
+                    let text = binary.get("base64").and_then(Value::as_str).unwrap_or_default();
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .map_err(|e| format!("bad $binary {text:?}: {e}"))?;
+                    let subtype = binary.get("subType").and_then(Value::as_str).unwrap_or("00");
+                    let subtype = u8::from_str_radix(subtype, 16).map_err(|e| format!("bad subType {subtype:?}: {e}"))?;
+                    return Ok(Bson::Binary(bson::Binary { subtype: subtype.into(), bytes }));
                 }
                 if let Some(Value::Object(re)) = map.get("$regularExpression") {
                     let pattern = re.get("pattern").and_then(Value::as_str).unwrap_or_default();

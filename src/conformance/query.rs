@@ -1,42 +1,12 @@
 //! Runs the query conformance suite (`tests/conformance/query.json`): find with filter, sort, skip, limit and projection.
 
 use super::ejson::to_document;
-use super::SuiteReport;
+use super::{same_document, SuiteReport};
 use crate::engine::collection::{Collection, FindOptions};
 use crate::engine::error::MongoError;
-use crate::engine::value::equal;
-use bson::{Bson, Document};
+use bson::Document;
 use serde_json::Value;
 
-/// Cases whose recorded (mingo) expectation differs from what real MongoDB does; crudlab follows MongoDB.
-pub const MONGODB_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "query-035",
-        "{tags: {$all: [\"code\"]}}: MongoDB's $all is an AND of equality matches (MongoDB manual, $all: \
-         'Equivalent to $and Operation'; expression_parser.cpp parseAll builds EqualityMatchExpressions), and \
-         equality matches a scalar field, so document 5 (tags: \"code\") matches; mingo requires an array",
-    ),
-    (
-        "query-090",
-        "{$expr: {$gt: [\"$age\", 40]}}: aggregation comparison has no type bracketing, so the string \"85\" \
-         is greater than any number and document 3 matches in MongoDB (docs: $gt (aggregation) compares \
-         'both value and type, using the specified BSON comparison order'); mingo leaves it out",
-    ),
-    (
-        "query-108",
-        "{age: {$regex: 5}}: MongoDB rejects a non-string $regex with BadValue \"$regex has to be a string\" \
-         (src/mongo/db/matcher/expression_parser.cpp, parseRegexDocument); mingo coerces 5 to /5/",
-    ),
-    (
-        "query-132",
-        "{purchasedCourses: {$slice: 1}}: \"The $slice projection by itself is considered an exclusion\" \
-         (MongoDB manual, $slice (projection), 4.4+), so every other field is returned; mingo returns only _id and the slice",
-    ),
-    (
-        "query-154",
-        "same as query-132: a projection made only of $slice keeps the other fields in MongoDB",
-    ),
-];
 
 enum Outcome {
     Docs(Vec<Document>),
@@ -129,21 +99,6 @@ fn check_case(case: &Value) -> Result<(), String> {
     }
 }
 
-/// Documents are compared field by field regardless of field order (mingo puts `_id` last in projections,
-/// MongoDB keeps document order); numbers compare by value and dates by instant.
-fn same_document(expected: &Document, actual: &Document) -> bool {
-    expected.len() == actual.len()
-        && expected.iter().all(|(key, value)| actual.get(key).is_some_and(|other| same_value(value, other)))
-}
-
-fn same_value(expected: &Bson, actual: &Bson) -> bool {
-    match (expected, actual) {
-        (Bson::Document(e), Bson::Document(a)) => same_document(e, a),
-        (Bson::Array(e), Bson::Array(a)) => e.len() == a.len() && e.iter().zip(a).all(|(x, y)| same_value(x, y)),
-        _ => equal(expected, actual),
-    }
-}
-
 fn show(docs: &[Document]) -> String {
     let shown: Vec<String> = docs.iter().map(Document::to_string).collect();
     format!("[{}]", shown.join(", "))
@@ -155,23 +110,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_suite_passes_except_documented_mongodb_differences() {
+    fn query_suite_passes_every_case() {
+        // v2 states MongoDB's documented result in `expect` where mingo differs (`oracleNote`): no exceptions here.
         let report = run_query_suite(include_str!("../../tests/conformance/query.json"));
-        let documented: Vec<&str> = MONGODB_DIFFERENCES.iter().map(|(id, _)| *id).collect();
-        let unexpected: Vec<&String> = report
-            .failures
-            .iter()
-            .filter(|line| !documented.iter().any(|id| line.starts_with(&format!("{id}:"))))
-            .collect();
-        assert!(unexpected.is_empty(), "failing cases:\n{unexpected:#?}");
-        // Each documented difference must really differ, so the list cannot go stale.
-        for id in &documented {
-            assert!(
-                report.failures.iter().any(|line| line.starts_with(&format!("{id}:"))),
-                "{id} is documented as a MongoDB/mingo difference but passes"
-            );
-        }
-        assert_eq!(report.passed + report.failures.len(), 101);
+        assert!(report.failures.is_empty(), "failing cases:\n{:#?}", report.failures);
+        assert_eq!(report.passed, 200);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::ejson::to_document;
 use super::SuiteReport;
 use crate::engine::query::Filter;
 use crate::engine::update::{Update, UpdateContext};
-use crate::engine::value::documents_equal;
+use super::same_document;
 use bson::Document;
 use serde_json::Value;
 
@@ -62,7 +62,7 @@ fn check_case(case: &Value) -> Result<(), String> {
                 return Err(format!("{} documents, expected {}", docs.len(), want_docs.len()));
             }
             for (got, want) in docs.iter().zip(&want_docs) {
-                if !documents_equal(got, want) {
+                if !same_document(want, got) {
                     return Err(format!("document {got} differs from expected {want}"));
                 }
             }
@@ -93,6 +93,11 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
         Ok(update) => update,
         Err(e) => return Ok(Outcome::Rejected(e.message)),
     };
+    // `now` fixes the clock `$currentDate` reads; without it a fixed instant keeps runs reproducible.
+    let now = match case.get("now").and_then(Value::as_str) {
+        Some(text) => bson::DateTime::parse_rfc3339_str(text).map_err(|e| format!("bad now {text:?}: {e}"))?,
+        None => bson::DateTime::from_millis(0),
+    };
     let (mut matched, mut modified) = (0, 0);
     for doc in docs.iter_mut() {
         let Some(positional) = filter.matches_positional(doc) else {
@@ -102,8 +107,7 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
         let ctx = UpdateContext {
             positional,
             is_upsert_insert: false,
-            // The suite has no $currentDate cases, so a fixed clock keeps runs reproducible.
-            now: bson::DateTime::from_millis(0),
+            now,
         };
         match update.apply(doc, &ctx) {
             Ok(true) => modified += 1,
@@ -117,35 +121,16 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
     Ok(Outcome::Done { matched, modified, docs })
 }
 
-/// Cases whose recorded expectation (from mingo) differs from real MongoDB; we follow MongoDB.
-pub const KNOWN_MONGODB_DIVERGENCES: &[(&str, &str)] = &[(
-    "update-088",
-    "MongoDB >= 5.0 applies sibling update paths in lexicographic order (documented under Update \
-     Operators > Behavior), so $set {profile.title, profile.company} on a document without `profile` \
-     creates {company, title}; mingo keeps the order written in the update",
-)];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn update_suite_passes_except_known_divergences() {
+    fn update_suite_passes_every_case() {
         let report = run_update_suite(include_str!("../../tests/conformance/update.json"));
-        let unexpected: Vec<&String> = report
-            .failures
-            .iter()
-            .filter(|failure| !KNOWN_MONGODB_DIVERGENCES.iter().any(|(id, _)| failure.starts_with(&format!("{id}:"))))
-            .collect();
-        assert!(
-            unexpected.is_empty(),
-            "{} passed, {} failed:\n{}",
-            report.passed,
-            report.failures.len(),
-            report.failures.join("\n")
-        );
-        assert_eq!(report.failures.len(), KNOWN_MONGODB_DIVERGENCES.len());
-        assert!(report.passed > 0);
+        assert!(report.failures.is_empty(), "{} passed, failed:\n{}", report.passed, report.failures.join("\n"));
+        assert_eq!(report.passed, 137);
     }
 
     #[test]

@@ -363,6 +363,7 @@ pub fn tree(playground: &Playground) -> (Vec<DatabaseNode>, Vec<ModelNode>) {
                     let kind = match &def.field_type {
                         crate::schema::FieldType::Array(element) => format!("[{}]", element.instance()),
                         crate::schema::FieldType::DocumentArray(_) => "[subdocument]".to_string(),
+                        crate::schema::FieldType::Subdocument(_) => "subdocument".to_string(),
                         crate::schema::FieldType::Scalar(t) => t.name().to_string(),
                     };
                     (path, kind, notes)

@@ -70,6 +70,9 @@ pub enum FieldType {
     Array(Box<PathDef>),
     /// `[{...}]`: an array of subdocuments, each with its own `_id` unless the sub-schema says `_id: false`.
     DocumentArray(Box<Schema>),
+    /// `{ type: { ...fields } }`: a single nested subdocument (Mongoose 9: `typePojoToMixed` is off), with its own
+    /// `_id`, casting, defaults and validators; its errors carry full paths (`stats.followers`).
+    Subdocument(Box<Schema>),
 }
 
 /// A validator, in the order Mongoose runs it (`required` first, the rest in the order the options were written).
@@ -172,6 +175,7 @@ impl PathDef {
         match &self.field_type {
             FieldType::Scalar(t) => t.name(),
             FieldType::Array(_) | FieldType::DocumentArray(_) => "Array",
+            FieldType::Subdocument(_) => "Embedded",
         }
     }
 }
@@ -205,6 +209,9 @@ pub struct Timestamps {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaOptions {
     pub strict: Strict,
+    /// `strictQuery`: what a filter does with a path not in the schema — kept (`false`, Mongoose 9's default),
+    /// dropped (`true`) or refused with a `StrictModeError` (`"throw"`).
+    pub strict_query: Strict,
     pub timestamps: Option<Timestamps>,
     /// `__v` unless renamed; `None` when `versionKey: false`.
     pub version_key: Option<String>,
@@ -217,6 +224,7 @@ impl Default for SchemaOptions {
     fn default() -> Self {
         SchemaOptions {
             strict: Strict::True,
+            strict_query: Strict::False,
             timestamps: None,
             version_key: Some("__v".to_string()),
             id: true,
@@ -385,6 +393,7 @@ fn resolve_below<'a>(def: &'a PathDef, rest: &[&str]) -> ResolvedPath<'a> {
             }
             _ => ResolvedPath::Free,
         },
+        FieldType::Subdocument(sub) => resolve_in_tree(&sub.tree, rest),
         FieldType::DocumentArray(sub) => {
             let rest = match rest.split_first() {
                 Some((first, more)) if is_index(first) => more,
@@ -399,7 +408,7 @@ fn resolve_below<'a>(def: &'a PathDef, rest: &[&str]) -> ResolvedPath<'a> {
     }
 }
 
-/// Reads schema options (`strict`, `timestamps`, `versionKey`, `_id`, `collection`).
+/// Reads schema options (`strict`, `strictQuery`, `timestamps`, `versionKey`, `_id`, `collection`).
 pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefinitionError> {
     let mut parsed = SchemaOptions::default();
     for (key, value) in options {
@@ -411,6 +420,18 @@ pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefiniti
                 return Err(definition_error(
                     "strict",
                     format!("Invalid schema option: strict must be true, false or \"throw\", got {}", shown(other)),
+                ))
+            }
+            ("strictQuery", Bson::Boolean(true)) => parsed.strict_query = Strict::True,
+            ("strictQuery", Bson::Boolean(false)) => parsed.strict_query = Strict::False,
+            ("strictQuery", Bson::String(s)) if s == "throw" => parsed.strict_query = Strict::Throw,
+            ("strictQuery", other) => {
+                return Err(definition_error(
+                    "strictQuery",
+                    format!(
+                        "Invalid schema option: strictQuery must be true, false or \"throw\", got {}",
+                        shown(other)
+                    ),
                 ))
             }
             ("timestamps", Bson::Boolean(on)) => {
@@ -568,8 +589,13 @@ fn typed_path(
     let mut def = match type_value {
         Bson::String(name) => type_from_name(name, path)?,
         Bson::Array(items) => PathDef::of(array_type(items, path, depth, strict)?),
-        // Mongoose's `typePojoToMixed`: `type: { ... }` is Mixed.
-        Bson::Document(_) => PathDef::of(FieldType::Scalar(ScalarType::Mixed)),
+        // `type: { ...fields }` is a single nested subdocument (Mongoose 9's `typePojoToMixed` is false);
+        // `type: {}` stays Mixed.
+        Bson::Document(fields) if fields.is_empty() => PathDef::of(FieldType::Scalar(ScalarType::Mixed)),
+        Bson::Document(fields) => {
+            let options = SchemaOptions { strict, ..SchemaOptions::default() };
+            PathDef::of(FieldType::Subdocument(Box::new(Schema::build(fields, options, depth + 1)?)))
+        }
         other => return Err(invalid_type(path, &shown(other))),
     };
     let scalar = def.scalar();

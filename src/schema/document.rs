@@ -254,7 +254,7 @@ impl Builder<'_, '_> {
                     }
                     (Some(d), _) => d.clone(),
                     (None, FieldType::Array(_) | FieldType::DocumentArray(_)) => Bson::Array(Vec::new()),
-                    (None, FieldType::Scalar(_)) => return Ok(None),
+                    (None, FieldType::Scalar(_) | FieldType::Subdocument(_)) => return Ok(None),
                 };
                 self.apply_default(schema, def, &default, &key_path, &msg_path)
             }
@@ -394,6 +394,21 @@ impl Builder<'_, '_> {
                 let _ = schema;
                 Ok(Bson::Array(out))
             }
+            FieldType::Subdocument(sub) => match value {
+                Bson::Null | Bson::Undefined => Ok(value.clone()),
+                Bson::Document(inner) => {
+                    let prefixes = Prefixes { key: format!("{key_path}."), msg: String::new() };
+                    let built = self
+                        .build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
+                        .map_err(CastFailure::Strict)?;
+                    Ok(Bson::Document(built))
+                }
+                other => {
+                    // `new Subdocument("x")` throws ObjectParameterError, reported as a cast to "Embedded".
+                    let error = CastError::new("Embedded", other, msg_path, Some("ObjectParameterError"));
+                    Err(CastFailure::Cast(key_path.to_string(), Box::new(error)))
+                }
+            },
         }
     }
 }
@@ -636,6 +651,10 @@ impl Validation<'_> {
                         self.validate_object(&sub.tree, subdoc, &prefixes);
                     }
                 }
+            }
+            (FieldType::Subdocument(sub), Some(Bson::Document(subdoc))) => {
+                let prefixes = Prefixes { key: format!("{key_path}."), msg: String::new() };
+                self.validate_object(&sub.tree, subdoc, &prefixes);
             }
             _ => {}
         }

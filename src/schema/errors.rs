@@ -213,6 +213,14 @@ impl StrictModeError {
         }
     }
 
+    /// A filter named a path not in the schema under `strictQuery: "throw"` (Mongoose's lib/cast.js).
+    pub fn query(path: &str) -> Self {
+        StrictModeError {
+            path: path.to_string(),
+            message: format!("Path \"{path}\" is not in schema and strictQuery is 'throw'."),
+        }
+    }
+
     /// An update touched an `immutable` path under strict mode "throw".
     pub fn immutable(path: &str) -> Self {
         StrictModeError { path: path.to_string(), message: format!("Field {path} is immutable and strict = 'throw'") }

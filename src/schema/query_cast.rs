@@ -1,11 +1,11 @@
 //! Query filter casting, as `Model.find(filter)` does it (Mongoose's lib/cast.js and each SchemaType's
 //! `castForQuery`): per-path casting, operators (`$in`, `$exists`, ...), arrays of values turned into `$in`,
-//! unknown paths kept (strictQuery is off by default).
+//! unknown paths kept, dropped or refused as the schema's `strictQuery` says (off by default in Mongoose 9).
 
 use bson::{Bson, Document};
 
 use super::cast::{cast_scalar, setters_then_cast};
-use super::definition::{FieldType, PathDef, ResolvedPath, ScalarType, Schema};
+use super::definition::{FieldType, PathDef, ResolvedPath, ScalarType, Schema, Strict};
 use super::errors::{CastError, MongooseError, SchemaError};
 use super::model::Model;
 use super::trace::{Trace, TraceStep};
@@ -93,7 +93,19 @@ fn cast_filter_entry(
             ResolvedPath::Path(def) | ResolvedPath::Element(def) => {
                 cast_path_condition(def, value, path, trace, depth).map(Some)
             }
-            ResolvedPath::Nested | ResolvedPath::Free | ResolvedPath::Unknown => Ok(Some(value.clone())),
+            ResolvedPath::Unknown => match schema.options.strict_query {
+                Strict::False => Ok(Some(value.clone())),
+                Strict::True => {
+                    trace.push(TraceStep::Dropped {
+                        path: path.to_string(),
+                        value: value.clone(),
+                        reason: super::trace::DropReason::NotInSchemaQuery,
+                    });
+                    Ok(None)
+                }
+                Strict::Throw => Err(SchemaError::StrictMode(super::errors::StrictModeError::query(path))),
+            },
+            ResolvedPath::Nested | ResolvedPath::Free => Ok(Some(value.clone())),
         },
     }
 }
@@ -273,6 +285,12 @@ pub(crate) fn cast_for_query(
             Some("$exists") => cast_exists(value, path),
             Some("$type") => cast_type_operand(value, path),
             Some("$size") => cast_scalar(ScalarType::Number, value, path).map_err(SchemaError::Cast),
+            _ => Ok(value.clone()),
+        },
+        // A whole subdocument in a filter is compared as given; its paths (`stats.followers`) cast one by one.
+        FieldType::Subdocument(_) => match op {
+            Some("$exists") => cast_exists(value, path),
+            Some("$type") => cast_type_operand(value, path),
             _ => Ok(value.clone()),
         },
     }

@@ -34,6 +34,8 @@ pub enum DropReason {
     EmptyOperator,
     /// An update tried to change an `immutable` path.
     Immutable,
+    /// A filter path not in the schema, under `strictQuery: true`.
+    NotInSchemaQuery,
 }
 
 /// One step, in the order it happened.
@@ -97,6 +99,7 @@ impl TraceStep {
                     DropReason::NotAnObject => "nested path needs an object",
                     DropReason::EmptyOperator => "empty operator",
                     DropReason::Immutable => "immutable path",
+                    DropReason::NotInSchemaQuery => "not in schema (strictQuery)",
                 };
                 format!("dropped {path} = {}: {why}", inspect(value))
             }

@@ -418,7 +418,7 @@ fn schema_array_depth(def: &PathDef) -> usize {
                 current = element;
             }
             FieldType::DocumentArray(_) => return depth + 1,
-            FieldType::Scalar(_) => return depth,
+            FieldType::Scalar(_) | FieldType::Subdocument(_) => return depth,
         }
     }
 }
