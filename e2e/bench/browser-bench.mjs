@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../harness.mjs';
+import { runToRender } from './run-to-render.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'target', 'bench', 'dist');
@@ -168,33 +169,8 @@ try {
     console.log(`record format ${format}: ${f.changed} of 10000 documents read back different${f.example ? `, e.g. ${f.example.slice(0, 400)}` : ''}`);
   }
 
-  // Run → both panes rendered, with 1,000 documents in the collection.
-  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 30000 });
-  const seed = Array.from({ length: 1000 }, (_, i) => `{ username: "u${i}", age: ${i % 90} }`).join(', ');
-  await page.getByTestId('editor').fill(`db.people.deleteMany({})\ndb.people.insertMany([${seed}])`);
-  await page.getByTestId('editor').press('Control+Enter');
-  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 30000 });
-  const renders = [];
-  for (let i = 0; i < 5; i += 1) {
-    await page.getByTestId('editor').fill(`db.people.find({ age: { $gt: ${40 + i} } })`);
-    const ms = await page.evaluate(() => new Promise((resolve) => {
-      const start = performance.now();
-      const editor = document.querySelector('[data-testid="editor"]');
-      const observer = new MutationObserver(() => {
-        const app = document.querySelector('.app');
-        const results = document.querySelectorAll('[data-testid="result"]');
-        if (app?.dataset.phase === 'ready' && results.length === 2 && results[0].textContent.includes(`age: ${41 + 0}`) !== undefined) {
-          observer.disconnect();
-          requestAnimationFrame(() => resolve(performance.now() - start));
-        }
-      });
-      observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-      editor.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }));
-    }));
-    renders.push(ms);
-  }
-  renders.sort((a, b) => a - b);
-  rows.push({ workload: 'browser_run_to_panes_rendered', n: 1000, crudlab_ms: renders[2], mingo_ms: null });
+  // Run → both panes rendered, a read and a write, with 1,000 and 10,000 documents (run-to-render.mjs).
+  rows.push(...await runToRender(browser, server.url, quick ? [1000] : [1000, 10000]));
   if (errors.length) throw new Error(`page errors: ${errors.join('\n')}`);
   await context.close();
 } finally {

@@ -175,3 +175,52 @@ test('a long result prints 20 documents and "it" shows the next batch, as mongos
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('runValidators: the switch makes an update run the schema validators, in the trace and the error', async () => {
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  const schema = `const mongoose = require("mongoose")
+const Person = mongoose.model("Person", new mongoose.Schema({ name: String, age: { type: Number, min: 0 } }))
+await Person.create({ name: "ada", age: 36 })`;
+  await run(page, schema);
+  const raw = page.getByTestId('pane-raw');
+  const mongoose = page.getByTestId('pane-mongoose');
+  await run(page, `Person.updateOne({ name: "ada" }, { $set: { age: -5 } })`);
+  assert.equal(await mongoose.getByTestId('error').count(), 0, 'without runValidators Mongoose sends the update');
+  await page.getByTestId('validators-Person').check();
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 15000 });
+  await run(page, `Person.updateOne({ name: "ada" }, { $set: { age: -7 } })`);
+  assert.match(
+    await mongoose.getByTestId('error').innerText(),
+    /ValidationError: Validation failed: age: Path `age` \(-7\) is less than minimum allowed value \(0\)\./,
+  );
+  assert.match(await mongoose.getByTestId('trace').innerText(), /age/);
+  assert.equal(await raw.getByTestId('error').count(), 0, 'the driver has no validators: it updates');
+  await screenshot(page, 'playground-run-validators');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('a single nested subdocument is cast, defaulted and validated with its full path', async () => {
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
+  await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 20000 });
+  await run(page, `const mongoose = require("mongoose")
+const Profile = mongoose.model("Profile", new mongoose.Schema({
+  handle: String,
+  stats: { type: { followers: { type: Number, default: 0, min: 0 }, verified: { type: Boolean, default: false } } },
+}))
+await Profile.create({ handle: "ada", stats: { followers: "10" } })`);
+  const raw = page.getByTestId('pane-raw');
+  const mongoose = page.getByTestId('pane-mongoose');
+  const sent = await mongoose.getByTestId('driver-call').last().innerText();
+  assert.match(sent, /stats: \{ followers: 10, verified: false, _id: ObjectId\('[0-9a-f]{24}'\) \}/);
+  assert.match(await raw.getByTestId('driver-call').last().innerText(), /stats: \{ followers: '10' \}/);
+  await run(page, `await Profile.create({ handle: "bob", stats: { followers: -1 } })`);
+  assert.match(
+    await mongoose.getByTestId('error').innerText(),
+    /ValidationError: Profile validation failed: stats\.followers: Path `followers` \(-1\) is less than minimum allowed value \(0\)\./,
+  );
+  await screenshot(page, 'playground-nested-subdocument');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

@@ -67,3 +67,15 @@ pub fn run(files: &[String]) -> i32 {
         0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_aggregate_suite_is_refused_with_a_clear_message() {
+        let refused = run_file(r#"{"suite": "aggregate", "cases": []}"#).unwrap_err();
+        assert!(refused.contains("aggregation") && refused.contains("not run"), "{refused}");
+        assert!(run_file(r#"{"suite": "query", "cases": []}"#).is_ok());
+    }
+}

@@ -38,7 +38,8 @@ pub fn to_bson(value: &Value) -> Result<Bson, String> {
                         .decode(text)
                         .map_err(|e| format!("bad $binary {text:?}: {e}"))?;
                     let subtype = binary.get("subType").and_then(Value::as_str).unwrap_or("00");
-                    let subtype = u8::from_str_radix(subtype, 16).map_err(|e| format!("bad subType {subtype:?}: {e}"))?;
+                    let subtype =
+                        u8::from_str_radix(subtype, 16).map_err(|e| format!("bad subType {subtype:?}: {e}"))?;
                     return Ok(Bson::Binary(bson::Binary { subtype: subtype.into(), bytes }));
                 }
                 if let Some(Value::Object(re)) = map.get("$regularExpression") {

@@ -7,7 +7,6 @@ use crate::engine::error::MongoError;
 use bson::Document;
 use serde_json::Value;
 
-
 enum Outcome {
     Docs(Vec<Document>),
     Rejected(MongoError),

@@ -191,10 +191,9 @@ fn run_case(case: &Value, scored: &mut SchemaSuiteReport) -> Result<(), String> 
                 if matches {
                     scored.messages_matched += 1;
                 } else {
-                    scored.message_mismatches.push(format!(
-                        "{id} {path}: value expected {expected_value}, got {}",
-                        actual.value()
-                    ));
+                    scored
+                        .message_mismatches
+                        .push(format!("{id} {path}: value expected {expected_value}, got {}", actual.value()));
                 }
             }
         }
@@ -243,5 +242,4 @@ mod tests {
         assert_eq!(scored.messages_matched, scored.messages_total);
         assert_eq!(run_schema_suite("not json").failures.len(), 1);
     }
-
 }

@@ -2,10 +2,10 @@
 //! compares matchedCount, modifiedCount and every document afterwards.
 
 use super::ejson::to_document;
+use super::same_document;
 use super::SuiteReport;
 use crate::engine::query::Filter;
 use crate::engine::update::{Update, UpdateContext};
-use super::same_document;
 use bson::Document;
 use serde_json::Value;
 
@@ -104,11 +104,7 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
             continue;
         };
         matched += 1;
-        let ctx = UpdateContext {
-            positional,
-            is_upsert_insert: false,
-            now,
-        };
+        let ctx = UpdateContext { positional, is_upsert_insert: false, now };
         match update.apply(doc, &ctx) {
             Ok(true) => modified += 1,
             Ok(false) => {}
@@ -120,7 +116,6 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
     }
     Ok(Outcome::Done { matched, modified, docs })
 }
-
 
 #[cfg(test)]
 mod tests {

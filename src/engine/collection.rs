@@ -272,7 +272,9 @@ impl Collection {
     /// Like `find`, also returning the plan for `explain()`.
     pub fn find_with_plan(&self, filter: &Document, options: &FindOptions) -> MongoResult<(Vec<Document>, Plan)> {
         let filter = Filter::compile(filter)?;
-        let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
+        // Compiled with the query: a positional (`comments.$`) projection needs the element the query matched.
+        let projection =
+            options.projection.as_ref().map(|spec| Projection::compile_for_query(spec, &filter)).transpose()?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
         let (matched, mut plan) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options))?;
         // Sort references; copy (or project) only the documents the skip/limit window returns.
@@ -281,7 +283,7 @@ impl Collection {
             .into_iter()
             .filter_map(|index| matched.get(index).copied())
             .map(|doc| match &projection {
-                Some(projection) => projection.apply(doc),
+                Some(projection) => projection.apply_matched(doc, &filter),
                 None => doc.clone(),
             })
             .collect();
@@ -449,8 +451,8 @@ impl Collection {
         projection: Option<&Document>,
     ) -> MongoResult<(Option<Document>, Vec<Change>)> {
         let sort = sort.map(SortSpec::compile).transpose()?;
-        let projection = projection.map(Projection::compile).transpose()?;
         let compiled = Filter::compile(filter)?;
+        let projection = projection.map(|spec| Projection::compile_for_query(spec, &compiled)).transpose()?;
         let (mut matched, _) = self.matching_records(&compiled)?;
         if let Some(sort) = &sort {
             matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
@@ -460,7 +462,7 @@ impl Collection {
         }
         let Some(record) = matched.first().copied() else { return Ok((None, Vec::new())) };
         let Some(doc) = self.remove_record(record) else { return Ok((None, Vec::new())) };
-        let shown = projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply(&doc));
+        let shown = projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply_matched(&doc, &compiled));
         Ok((Some(shown), vec![Change::Deleted { record, doc }]))
     }
 

@@ -352,8 +352,12 @@ fn collect_paths<'a>(tree: &'a [(String, SchemaNode)], prefix: &str, out: &mut V
     }
 }
 
+/// An array index in a path: `0`, or an update's positional operators `$`, `$[]` and `$[id]`, which stand for
+/// elements too (Mongoose's `schema.path("comments.$.votes")`).
 fn is_index(segment: &str) -> bool {
-    !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
+    (!segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()))
+        || segment == "$"
+        || (segment.starts_with("$[") && segment.ends_with(']'))
 }
 
 fn resolve_in_tree<'a>(tree: &'a [(String, SchemaNode)], segments: &[&str]) -> ResolvedPath<'a> {

@@ -452,6 +452,20 @@ pub(crate) fn validate_value(
     validation.validate_path(def, value, path, path);
 }
 
+/// Runs the validators of a subdocument of `sub` into `errors`, keyed `<key_prefix><path>` with the path relative
+/// to the subdocument, as Mongoose's update validators report a `$push`ed subdocument (`comments.by`, path `by`).
+pub(crate) fn validate_subdocument(
+    sub: &Schema,
+    doc: &Document,
+    key_prefix: &str,
+    errors: &mut ValidationError,
+    trace: &mut Trace,
+) {
+    let mut validation = Validation { errors, trace, skip: &[] };
+    let prefixes = Prefixes { key: key_prefix.to_string(), msg: String::new() };
+    validation.validate_object(&sub.tree, doc, &prefixes);
+}
+
 /// Most segments a dotted unknown key may have before it is kept as one literal key.
 const MAX_DOTTED_SEGMENTS: usize = 32;
 

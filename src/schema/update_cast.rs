@@ -544,6 +544,25 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
                     }
                 }
             }
+            // A subdocument pushed into an array of subdocuments is validated as a whole.
+            "$push" | "$addToSet" => {
+                for (path, value) in fields {
+                    let ResolvedPath::Path(def) = model.schema.resolve(path) else { continue };
+                    let FieldType::DocumentArray(sub) = &def.field_type else { continue };
+                    let items = match value {
+                        Bson::Document(modifiers) if modifiers.contains_key("$each") => match modifiers.get("$each") {
+                            Some(Bson::Array(items)) => items.clone(),
+                            _ => Vec::new(),
+                        },
+                        other => vec![other.clone()],
+                    };
+                    for item in &items {
+                        if let Bson::Document(subdoc) = item {
+                            super::document::validate_subdocument(sub, subdoc, &format!("{path}."), &mut errors, trace);
+                        }
+                    }
+                }
+            }
             "$unset" => {
                 for (path, _) in fields {
                     if let ResolvedPath::Path(def) = model.schema.resolve(path) {
