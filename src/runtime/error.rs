@@ -58,11 +58,11 @@ impl RuntimeError {
             ErrorKind::PropertyOfNothing => "TypeError",
             ErrorKind::UnknownIdentifier => "ReferenceError",
             // The shell's helpers (`ObjectId(…)`, `ISODate(…)`) refuse bad arguments in their own words.
-            ErrorKind::InvalidArgument if message.starts_with("BSONError: ") => {
+            ErrorKind::InvalidObjectId => {
                 message = message.trim_start_matches("BSONError: ").to_string();
                 "BSONError"
             }
-            ErrorKind::InvalidArgument if message.ends_with("is not a valid ISODate") => {
+            ErrorKind::InvalidIsoDate => {
                 message = format!("[COMMON-10001] {message}");
                 "MongoshInvalidInputError"
             }

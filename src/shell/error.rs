@@ -54,6 +54,10 @@ pub enum ErrorKind {
     UnknownIdentifier,
     /// A constant helper (`ObjectId`, `ISODate`, `NumberLong`, ...) called with an argument it rejects.
     InvalidArgument,
+    /// `ObjectId("xyz")`: js-bson refuses the text (a `BSONError` at run time).
+    InvalidObjectId,
+    /// `ISODate("1/4/1977")`: mongosh refuses the text (a `MongoshInvalidInputError` at run time).
+    InvalidIsoDate,
 }
 
 /// A located, explained error in the student's code.

@@ -328,7 +328,7 @@ impl Evaluator<'_> {
                 Some(Bson::String(text)) => {
                     parse_isodate(&text).map(|millis| Bson::DateTime(DateTime::from_millis(millis))).ok_or_else(|| {
                         self.error(
-                            ErrorKind::InvalidArgument,
+                            ErrorKind::InvalidIsoDate,
                             expr.span,
                             format!("{} is not a valid ISODate", serde_json::to_string(&text).unwrap_or(text.clone())),
                         )
@@ -450,7 +450,7 @@ impl Evaluator<'_> {
 
     fn object_id_error(&self, expr: &Expr) -> ParseError {
         self.error(
-            ErrorKind::InvalidArgument,
+            ErrorKind::InvalidObjectId,
             expr.span,
             "BSONError: input must be a 24 character hex string, 12 byte Uint8Array, or an integer",
         )
@@ -737,16 +737,16 @@ mod tests {
             ("ObjectId(\"64b7f0c2a1b2c3d4e5f60718\")", expect![[r#"ObjectId("64b7f0c2a1b2c3d4e5f60718")"#]]),
             ("new ObjectId()", expect![[r#"ObjectId("000000000000000000000001")"#]]),
             ("new mongoose.Types.ObjectId(\"64b7f0c2a1b2c3d4e5f60718\")", expect![[r#"ObjectId("64b7f0c2a1b2c3d4e5f60718")"#]]),
-            ("ObjectId(\"xyz\")", expect!["error 1:1 InvalidArgument: BSONError: input must be a 24 character hex string, 12 byte Uint8Array, or an integer"]),
-            ("ObjectId(\"64b7f0c2a1b2c3d4e5f6071z\")", expect!["error 1:1 InvalidArgument: BSONError: input must be a 24 character hex string, 12 byte Uint8Array, or an integer"]),
+            ("ObjectId(\"xyz\")", expect!["error 1:1 InvalidObjectId: BSONError: input must be a 24 character hex string, 12 byte Uint8Array, or an integer"]),
+            ("ObjectId(\"64b7f0c2a1b2c3d4e5f6071z\")", expect!["error 1:1 InvalidObjectId: BSONError: input must be a 24 character hex string, 12 byte Uint8Array, or an integer"]),
             ("ISODate(\"2024-01-31\")", expect!["DateTime(2024-01-31 0:00:00.0 +00:00:00)"]),
             ("ISODate(\"2024-01-31T10:20:30.5Z\")", expect!["DateTime(2024-01-31 10:20:30.5 +00:00:00)"]),
             ("ISODate(\"20201002 102950+0200\")", expect!["DateTime(2020-10-02 8:29:50.0 +00:00:00)"]),
             ("ISODate(\"2020-10-02T10:29:50-02:00\")", expect!["DateTime(2020-10-02 12:29:50.0 +00:00:00)"]),
             ("ISODate(\"1815-12-10\")", expect!["DateTime(1815-12-10 0:00:00.0 +00:00:00)"]),
             ("ISODate()", expect!["DateTime(2024-05-06 7:08:09.01 +00:00:00)"]),
-            ("ISODate(\"1/4/1977\")", expect![[r#"error 1:1 InvalidArgument: "1/4/1977" is not a valid ISODate"#]]),
-            ("ISODate(\"9999-12-31T23:99:59.999Z\")", expect![[r#"error 1:1 InvalidArgument: "9999-12-31T23:99:59.999Z" is not a valid ISODate"#]]),
+            ("ISODate(\"1/4/1977\")", expect![[r#"error 1:1 InvalidIsoDate: "1/4/1977" is not a valid ISODate"#]]),
+            ("ISODate(\"9999-12-31T23:99:59.999Z\")", expect![[r#"error 1:1 InvalidIsoDate: "9999-12-31T23:99:59.999Z" is not a valid ISODate"#]]),
             ("new Date()", expect!["DateTime(2024-05-06 7:08:09.01 +00:00:00)"]),
             ("new Date(0)", expect!["DateTime(1970-01-01 0:00:00.0 +00:00:00)"]),
             ("new Date(\"2024-02-29T12:00:00Z\")", expect!["DateTime(2024-02-29 12:00:00.0 +00:00:00)"]),
