@@ -126,11 +126,20 @@ pub struct MongoError {
     pub code: ErrorCode,
     /// The message exactly as the server words it.
     pub message: String,
+    /// A plain-language line for beginners, when the place that raised the error knows one better than its code
+    /// does (an unknown `$` operator is a BadValue like many others).
+    pub hint: Option<&'static str>,
 }
 
 impl MongoError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), hint: None }
+    }
+
+    /// The error with a beginner's hint attached.
+    pub fn with_hint(mut self, hint: &'static str) -> Self {
+        self.hint = Some(hint);
+        self
     }
 
     /// Code 2: a malformed argument (`$in needs an array`, `$and/$or/$nor must be a nonempty array`).

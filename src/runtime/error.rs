@@ -132,11 +132,11 @@ impl fmt::Display for RuntimeError {
 
 /// A plain-language line for the server errors students meet most.
 fn server_hint(error: &MongoError) -> Option<String> {
+    if let Some(hint) = error.hint {
+        return Some(hint.to_string());
+    }
     let hint = match error.code.number() {
         11000 => "Another document already has this value, and a unique index forbids duplicates.",
-        2 if error.message.starts_with("unknown operator") => {
-            "This `$` operator does not exist; check its spelling in the operator reference."
-        }
         2 | 9 => "The database could not understand this part of the command; check the operator's argument.",
         14 => "The operator got a value of the wrong type.",
         40 => "Two operators in one update change the same field; split them into two updates.",
@@ -144,4 +144,22 @@ fn server_hint(error: &MongoError) -> Option<String> {
         _ => return None,
     };
     Some(hint.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_operator_gets_its_hint_from_where_it_was_raised_not_from_its_text() {
+        let error = crate::engine::query::Filter::compile(&bson::doc! {"age": {"$gtr": 1}}).unwrap_err();
+        let runtime = RuntimeError::server(Span::new(0, 0), error);
+        assert_eq!(runtime.message, "unknown operator: $gtr");
+        assert!(runtime.hint.as_deref().is_some_and(|h| h.contains("operator does not exist")), "{:?}", runtime.hint);
+        let other = RuntimeError::server(Span::new(0, 0), MongoError::bad_value("unknown operator: looks alike"));
+        assert!(
+            other.hint.as_deref().is_some_and(|h| !h.contains("does not exist")),
+            "chosen by the code, not the text"
+        );
+    }
 }

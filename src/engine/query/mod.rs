@@ -379,7 +379,8 @@ pub(crate) fn parse_operators(
                 )));
             }
             _ => {
-                return Err(MongoError::bad_value(format!("unknown operator: {name}")));
+                return Err(MongoError::bad_value(format!("unknown operator: {name}"))
+                    .with_hint("This `$` operator does not exist; check its spelling in the operator reference."));
             }
         };
         if let Some(node) = node {
