@@ -422,8 +422,9 @@ impl Collection {
         let mut changes = Vec::new();
         let result = (|| {
             let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-            let projection = options.projection.as_ref().map(Projection::compile).transpose()?;
             let compiled = Filter::compile(filter)?;
+            let projection =
+                options.projection.as_ref().map(|spec| Projection::compile_for_query(spec, &compiled)).transpose()?;
             let (mut matched, _) = self.matching_records(&compiled)?;
             if let Some(sort) = &sort {
                 matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
@@ -432,13 +433,16 @@ impl Collection {
                 });
             }
             let before = matched.first().and_then(|r| self.records.get(r)).cloned();
+            // A positional (`.$`) projection shows the element the query matched in the document it found.
+            let position = before.as_ref().and_then(|doc| compiled.matches_positional(doc).flatten());
             let (_, record) =
                 self.update_inner(filter, update, false, options.upsert, generator, &mut changes, sort.as_ref())?;
             let chosen = match options.return_document {
                 ReturnDocument::Before => before,
                 ReturnDocument::After => record.and_then(|r| self.records.get(&r)).cloned(),
             };
-            Ok(chosen.map(|doc| projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply(&doc))))
+            Ok(chosen
+                .map(|doc| projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply_with_position(&doc, position))))
         })();
         (result, changes)
     }
@@ -844,6 +848,29 @@ mod tests {
             c.find_one(&doc! {}, &FindOptions::default()).unwrap().unwrap(),
             doc! {"_id": 1, "comments": [{"by": 1, "votes": 0}, {"by": 2, "votes": 6}]}
         );
+    }
+
+    #[test]
+    fn positional_projection_shows_the_matched_element_in_find_and_find_and_modify() {
+        let mut generator = Generator::deterministic(1);
+        let mut c = Collection::new("shop", "posts");
+        c.insert_one(doc! {"_id": 1, "comments": [{"votes": 0}, {"votes": 5}]}, &mut generator).unwrap();
+        let filter = doc! {"comments.votes": {"$gte": 2}};
+        let projection = doc! {"comments.$": 1};
+        let options = FindOptions { projection: Some(projection.clone()), ..FindOptions::default() };
+        assert_eq!(c.find(&filter, &options).unwrap(), vec![doc! {"_id": 1, "comments": [{"votes": 5}]}]);
+        let modify = FindAndModifyOptions {
+            projection: Some(projection.clone()),
+            return_document: ReturnDocument::After,
+            ..FindAndModifyOptions::default()
+        };
+        let (after, _) =
+            c.find_one_and_update(&filter, &ops(doc! {"$inc": {"comments.$.votes": 1}}), &modify, &mut generator);
+        assert_eq!(after.unwrap(), Some(doc! {"_id": 1, "comments": [{"votes": 6}]}));
+        let (deleted, _) = c.find_one_and_delete(&filter, None, Some(&projection)).unwrap();
+        assert_eq!(deleted, Some(doc! {"_id": 1, "comments": [{"votes": 6}]}));
+        let unrelated = FindOptions { projection: Some(projection), ..FindOptions::default() };
+        assert_eq!(c.find(&doc! {"x": 1}, &unrelated).unwrap_err().code, 31277, "the query must test the array");
     }
 
     #[test]
