@@ -121,8 +121,10 @@ impl Page {
 
     /// Checks the open lesson's step after a Run (`outcome`) or a restart, and saves the progress.
     fn check_lesson(&self, playground: &mut Playground, outcome: Option<&RunOutcome>) {
+        // Outside a lesson there is nothing to check or save: no IndexedDB write on every playground Run.
+        let Some(progress) = self.state.lesson.clone() else { return };
         let mut saved = persistence::saved_lessons();
-        let checked = saved.check(&self.lessons, self.state.lesson.clone(), playground, outcome);
+        let checked = saved.check(&self.lessons, Some(progress), playground, outcome);
         persistence::save_lessons(&saved);
         if let Some(checked) = checked {
             self.state.dispatch(Action::Lesson(Some(checked.progress)));
