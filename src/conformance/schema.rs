@@ -35,6 +35,18 @@ impl SchemaSuiteReport {
     }
 }
 
+impl SchemaSuiteReport {
+    /// Scores one message, path or value: a match, or the line saying how it differs.
+    fn score(&mut self, matched: bool, mismatch: impl FnOnce() -> String) {
+        self.messages_total += 1;
+        if matched {
+            self.messages_matched += 1;
+        } else {
+            self.message_mismatches.push(mismatch());
+        }
+    }
+}
+
 /// Runs every case of the schema suite.
 pub fn run_schema_suite(json: &str) -> SuiteReport {
     run_schema_suite_scored(json).report
@@ -122,12 +134,9 @@ fn run_case(case: &Value, scored: &mut SchemaSuiteReport) -> Result<(), String> 
             }
             Err(e) => e,
         };
-        scored.messages_total += 1;
-        if err.message() == expected_message {
-            scored.messages_matched += 1;
-        } else {
-            scored.message_mismatches.push(format!("{id}: expected {expected_message:?}, got {:?}", err.message()));
-        }
+        scored.score(err.message() == expected_message, || {
+            format!("{id}: expected {expected_message:?}, got {:?}", err.message())
+        });
         if err.name() != expected_name {
             return Err(format!("expected {expected_name}, got {}: {}", err.name(), err.message()));
         }
@@ -141,14 +150,9 @@ fn run_case(case: &Value, scored: &mut SchemaSuiteReport) -> Result<(), String> 
             Err(e) => return Err(format!("expected validation errors, got {e}")),
         };
         if let Some(expected_message) = expect.get("message").and_then(Value::as_str) {
-            scored.messages_total += 1;
-            if validation.message() == expected_message {
-                scored.messages_matched += 1;
-            } else {
-                scored
-                    .message_mismatches
-                    .push(format!("{id}: expected {expected_message:?}, got {:?}", validation.message()));
-            }
+            scored.score(validation.message() == expected_message, || {
+                format!("{id}: expected {expected_message:?}, got {:?}", validation.message())
+            });
         }
         let mut problems = Vec::new();
         for (path, expected) in expected_errors {
@@ -166,35 +170,19 @@ fn run_case(case: &Value, scored: &mut SchemaSuiteReport) -> Result<(), String> 
                 ));
             }
             if let Some(expected_message) = expected.get("message").and_then(Value::as_str) {
-                scored.messages_total += 1;
-                if actual.message() == expected_message {
-                    scored.messages_matched += 1;
-                } else {
-                    scored
-                        .message_mismatches
-                        .push(format!("{id} {path}: expected {expected_message:?}, got {:?}", actual.message()));
-                }
+                scored.score(actual.message() == expected_message, || {
+                    format!("{id} {path}: expected {expected_message:?}, got {:?}", actual.message())
+                });
             }
             if let Some(expected_path) = expected.get("path").and_then(Value::as_str) {
-                scored.messages_total += 1;
-                if actual.path() == expected_path {
-                    scored.messages_matched += 1;
-                } else {
-                    scored
-                        .message_mismatches
-                        .push(format!("{id} {path}: path expected {expected_path:?}, got {:?}", actual.path()));
-                }
+                scored.score(actual.path() == expected_path, || {
+                    format!("{id} {path}: path expected {expected_path:?}, got {:?}", actual.path())
+                });
             }
             if let Some(expected_value) = expected.get("value") {
-                scored.messages_total += 1;
                 let matches = to_bson(expected_value).is_ok_and(|want| same_value(&want, actual.value()));
-                if matches {
-                    scored.messages_matched += 1;
-                } else {
-                    scored
-                        .message_mismatches
-                        .push(format!("{id} {path}: value expected {expected_value}, got {}", actual.value()));
-                }
+                scored
+                    .score(matches, || format!("{id} {path}: value expected {expected_value}, got {}", actual.value()));
             }
         }
         for (path, _) in &validation.errors {

@@ -4,6 +4,23 @@
 /// Largest time value a JavaScript Date holds (ECMAScript's ±8.64e15 ms).
 pub const MAX_DATE_MILLIS: f64 = 8.64e15;
 
+/// The milliseconds of a `.fff…` fraction at `pos` (which holds the `.`): at least one digit, the first three count,
+/// the rest are read and ignored. Moves `pos` past the digits.
+fn fraction_millis(text: &str, pos: &mut usize) -> Option<i64> {
+    let bytes = text.as_bytes();
+    *pos += 1;
+    let start = *pos;
+    while bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
+        *pos += 1;
+    }
+    let fraction = text.get(start..*pos)?;
+    if fraction.is_empty() {
+        return None;
+    }
+    let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
+    padded.parse().ok()
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12; day may overflow and is normalised).
 pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     // Far beyond any representable date, clamped so the arithmetic below cannot overflow.
@@ -73,17 +90,7 @@ pub fn parse_isodate(text: &str) -> Option<i64> {
                 if let Some(s) = digits(&mut pos, 2) {
                     second = s;
                     if bytes.get(pos) == Some(&b'.') {
-                        pos += 1;
-                        let start = pos;
-                        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
-                            pos += 1;
-                        }
-                        let fraction = text.get(start..pos)?;
-                        if fraction.is_empty() {
-                            return None;
-                        }
-                        let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
-                        millis = padded.parse().ok()?;
+                        millis = fraction_millis(text, &mut pos)?;
                     }
                 } else {
                     pos = before_seconds;
@@ -326,17 +333,7 @@ fn parse_iso_date(text: &str) -> Option<i64> {
             pos += 1;
             second = read_digits(&mut pos, 2)?;
             if bytes.get(pos) == Some(&b'.') {
-                pos += 1;
-                let start = pos;
-                while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
-                    pos += 1;
-                }
-                let fraction = text.get(start..pos)?;
-                if fraction.is_empty() {
-                    return None;
-                }
-                let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
-                millis = padded.parse::<i64>().ok()?;
+                millis = fraction_millis(text, &mut pos)?;
             }
         }
         if hour > 24 || minute > 59 || second > 59 || (hour == 24 && (minute > 0 || second > 0 || millis > 0)) {

@@ -923,12 +923,12 @@ impl World {
     fn execute(&mut self, pending: PendingCall, span: Span) -> Result<Bson, RuntimeError> {
         match (pending, self.mode) {
             (PendingCall::Driver(call), Mode::Mongoose) => {
-                let mirror = models::model_for_collection(&self.models, &call.collection)
-                    .and_then(|model| models::driver_to_model(&model, &call).ok());
+                let model = models::model_for_collection(&self.models, &call.collection);
+                let mirror = model.as_ref().and_then(|model| models::driver_to_model(model, &call).ok());
                 match mirror {
                     Some(model_call) => self.run_model(model_call, Some(Call::Driver(call)), span),
                     None => {
-                        let note = match models::model_for_collection(&self.models, &call.collection) {
+                        let note = match model {
                             Some(model) => format!(
                                 "Mongoose models have no {}(); like {model}.collection.{}(...), this went to the database without the schema.",
                                 call.method, call.method
