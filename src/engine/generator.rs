@@ -44,6 +44,22 @@ impl Generator {
         }
     }
 
+    /// A number in [0, 1) for `Math.random()`: random normally, a fixed sequence in deterministic mode.
+    pub fn random(&mut self) -> f64 {
+        let bits = match self {
+            Generator::Live => u64::from_le_bytes(crate::clock::random_bytes::<8>()),
+            Generator::Deterministic { seed, counter, .. } => {
+                *counter = counter.wrapping_add(1);
+                // splitmix64 of the seed and counter: well spread, and the same every run.
+                let mut z = seed.wrapping_add(u64::from(*counter).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            }
+        };
+        (bits >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// The current time.
     pub fn now(&mut self) -> DateTime {
         match self {

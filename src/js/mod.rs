@@ -2,6 +2,7 @@
 //! truthiness, numbers and strings as Node prints them (`inspect.rs`), dates (`dates.rs`) and values as mongosh
 //! prints them (`mongosh_format.rs`).
 
+pub mod coerce;
 pub mod dates;
 pub mod inspect;
 pub mod mongosh_format;

@@ -74,7 +74,11 @@ fn number(d: f64) -> String {
 
 fn scalar(value: &Bson) -> Option<String> {
     Some(match value {
-        Bson::String(s) | Bson::Symbol(s) => quote(s),
+        Bson::String(s) => quote(s),
+        // The interpreter shows functions, errors and other non-data values inside printed objects as
+        // `Symbol`s holding their printed form (`[Function: f]`): BSON's Symbol type is deprecated and never
+        // stored by the lecture's code.
+        Bson::Symbol(s) => s.clone(),
         Bson::Int32(i) => i.to_string(),
         Bson::Int64(i) => format!("Long('{i}')"),
         Bson::Double(d) => number(*d),

@@ -60,7 +60,11 @@ pub fn highlight(source: &str) -> Vec<(TokenClass, String)> {
             }
             TokenKind::Ident(name) if name.starts_with('$') => TokenClass::Operator,
             TokenKind::Ident(_) => TokenClass::Name,
-            TokenKind::Str { .. } | TokenKind::Template(_) => TokenClass::String,
+            TokenKind::Str { .. }
+            | TokenKind::Template(_)
+            | TokenKind::TemplateHead(_)
+            | TokenKind::TemplateMiddle(_)
+            | TokenKind::TemplateTail(_) => TokenClass::String,
             TokenKind::Number(_) => TokenClass::Number,
             TokenKind::Regex { .. } => TokenClass::Regex,
             TokenKind::Punct(_) => TokenClass::Punctuation,

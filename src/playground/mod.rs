@@ -303,9 +303,9 @@ impl Playground {
             StmtKind::Import(_) | StmtKind::Function(_) => true,
             StmtKind::ShellCommand { command: crate::shell::ast::ShellCommandKind::Use, .. } => true,
             StmtKind::Declaration { declarators, .. } => declarators.iter().all(|declarator| {
-                pattern_names(&declarator.target).iter().all(|name| {
-                    matches!(self.mongoose.binding(name), Some(value) if !matches!(value, crate::runtime::value::Value::Data(_)))
-                })
+                pattern_names(&declarator.target)
+                    .iter()
+                    .all(|name| matches!(self.mongoose.binding(name), Some(value) if !value.is_data()))
             }),
             StmtKind::Export(inner) => self.is_declaration(inner, raw, mongoose),
             StmtKind::Expression(expr) => {
@@ -406,7 +406,7 @@ impl Playground {
             .mongoose
             .binding_names()
             .into_iter()
-            .filter(|name| matches!(self.mongoose.binding(name), Some(crate::runtime::value::Value::Data(_))))
+            .filter(|name| self.mongoose.binding(name).is_some_and(|value| value.is_data()))
             .collect();
         let prelude = std::mem::take(&mut self.prelude);
         let history = std::mem::take(&mut self.history);
@@ -461,12 +461,7 @@ impl Playground {
 }
 
 fn pattern_names(pattern: &crate::shell::ast::Pattern) -> Vec<String> {
-    match pattern {
-        crate::shell::ast::Pattern::Name(name) => vec![name.name.clone()],
-        crate::shell::ast::Pattern::Object { fields, .. } => {
-            fields.iter().map(|(_, local)| local.name.clone()).collect()
-        }
-    }
+    pattern.names().into_iter().map(|name| name.name.clone()).collect()
 }
 
 fn generator(deterministic: bool, seed: u64) -> Generator {

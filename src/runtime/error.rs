@@ -20,6 +20,11 @@ pub enum ErrorSource {
     Script { name: &'static str },
     /// `User.update(...)`: a model method Mongoose 7 removed, so JavaScript's `TypeError` (`… is not a function`).
     RemovedModelMethod,
+    /// `throw value`: the value itself, which `catch` hands back; `name` is the Error's name or `Uncaught`.
+    Thrown { name: String, value: Box<super::value::Value> },
+    /// The statement ran out of steps (an endless loop): never caught by `try`, and its writes are undone.
+    /// `at_loop` once the error points at the innermost loop that was running.
+    StepLimit { at_loop: bool },
 }
 
 /// A runtime error at a place in the source.
@@ -97,6 +102,8 @@ impl RuntimeError {
             ErrorSource::Mongoose { name, .. } => name,
             ErrorSource::Script { name } => name,
             ErrorSource::RemovedModelMethod => "TypeError",
+            ErrorSource::Thrown { name, .. } => name,
+            ErrorSource::StepLimit { .. } => "StepLimitError",
         }
     }
 }
@@ -118,7 +125,10 @@ impl RuntimeError {
                     doc.insert(key.clone(), value.clone());
                 }
             }
-            ErrorSource::Script { .. } | ErrorSource::RemovedModelMethod => {}
+            ErrorSource::Script { .. }
+            | ErrorSource::RemovedModelMethod
+            | ErrorSource::Thrown { .. }
+            | ErrorSource::StepLimit { .. } => {}
         }
         doc
     }

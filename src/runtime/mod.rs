@@ -1,13 +1,17 @@
 //! Runs students' programs: the interpreter over the parsed command language, the raw driver path, the Mongoose
 //! path, and the translation between them that puts both worlds side by side.
 
+mod builtins;
 pub mod calls;
 pub mod driver;
 pub mod error;
+pub mod interpreter;
 pub mod models;
 pub mod mongoose_calls;
+pub mod operators;
 pub mod report;
 pub mod running;
+pub mod scope;
 pub mod transcript;
 pub mod value;
 pub mod world;

@@ -1,8 +1,18 @@
-//! What a name or expression can stand for while a student's program runs: plain data, or one of the objects the
-//! lecture's code talks to (`db`, a collection, `mongoose`, a schema, a model, a query not yet executed).
+//! What a name or expression can stand for while a student's program runs: data (BSON values, and JavaScript
+//! objects and arrays shared by reference), functions, and the objects the lecture's code talks to (`db`, a
+//! collection, `mongoose`, a schema, a model, a query not yet executed).
+//!
+//! Objects and arrays are shared as in JavaScript: `const b = a; b.x = 1` changes `a` too. Data that comes from
+//! the database or from a constant literal starts as a plain `Value::Data(Bson)`; it becomes a shared
+//! [`ObjectRef`]/[`ArrayRef`] the first time it is bound to a name or read out of a shared container
+//! ([`Value::shared`]), so a result of 10,000 documents costs nothing until the program touches it.
 
 use super::calls::{DriverCall, ModelCall};
+use super::scope::ScopeRef;
+use crate::shell::ast::Function;
 use bson::{Bson, Document};
+use std::cell::RefCell;
+use std::fmt;
 use std::rc::Rc;
 
 /// A database call whose result is not needed yet: `db.users.find(...)` (a cursor) or `User.find(...)` (a Mongoose
@@ -21,11 +31,231 @@ pub struct SchemaValue {
     pub options: Document,
 }
 
+/// A JavaScript object's own properties, in insertion order (JavaScript's order for string keys).
+#[derive(Default)]
+pub struct JsObject {
+    pub properties: Vec<(String, Value)>,
+    /// Set for objects made by `new Error(…)` (and its kinds): what `instanceof Error` and printing look at.
+    pub error_kind: Option<String>,
+}
+
+impl JsObject {
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.properties.iter().position(|(k, _)| k == key)
+    }
+
+    /// The property's value, made shared in place first when it is a plain document or array, so that reading
+    /// `a.inner` twice gives the same object.
+    pub fn get(&mut self, key: &str) -> Option<Value> {
+        let index = self.position(key)?;
+        let slot = &mut self.properties.get_mut(index)?.1;
+        Some(share_in_place(slot))
+    }
+
+    pub fn set(&mut self, key: &str, value: Value) {
+        match self.position(key) {
+            Some(index) => {
+                if let Some(slot) = self.properties.get_mut(index) {
+                    slot.1 = value;
+                }
+            }
+            None => self.properties.push((key.to_string(), value)),
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> bool {
+        match self.position(key) {
+            Some(index) => {
+                self.properties.remove(index);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Makes a plain document or array in `slot` shared and returns it; other values are returned as they are.
+pub fn share_in_place(slot: &mut Value) -> Value {
+    if matches!(slot, Value::Data(Bson::Document(_) | Bson::Array(_))) {
+        let data = std::mem::replace(slot, Value::undefined());
+        *slot = data.shared();
+    }
+    slot.clone()
+}
+
+/// A shared JavaScript object; equality is identity, as `===` compares objects.
+#[derive(Clone)]
+pub struct ObjectRef(pub Rc<RefCell<JsObject>>);
+
+/// A shared JavaScript array.
+#[derive(Clone)]
+pub struct ArrayRef(pub Rc<RefCell<Vec<Value>>>);
+
+impl ObjectRef {
+    pub fn new(properties: Vec<(String, Value)>) -> Self {
+        ObjectRef(Rc::new(RefCell::new(JsObject { properties, error_kind: None })))
+    }
+}
+
+impl ArrayRef {
+    pub fn new(items: Vec<Value>) -> Self {
+        ArrayRef(Rc::new(RefCell::new(items)))
+    }
+}
+
+impl PartialEq for ObjectRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl PartialEq for ArrayRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+// Objects may contain themselves (`a.self = a`): debug output never follows references.
+impl fmt::Debug for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[object with {} properties]", self.0.try_borrow().map(|o| o.properties.len()).unwrap_or(0))
+    }
+}
+
+impl fmt::Debug for ArrayRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[array of {}]", self.0.try_borrow().map(|a| a.len()).unwrap_or(0))
+    }
+}
+
+/// A function the program wrote: its code, the scope it closes over, and the program text it came from (a
+/// function declared in one Run may be called in a later one).
+pub struct Closure {
+    pub function: Rc<Function>,
+    pub scope: ScopeRef,
+    pub source: Rc<str>,
+}
+
+#[derive(Clone)]
+pub struct FunctionRef(pub Rc<Closure>);
+
+impl FunctionRef {
+    /// The function's name as `console.log` shows it (`[Function: getFeed]`, `[Function (anonymous)]`).
+    pub fn name(&self) -> Option<&str> {
+        self.0.function.name.as_ref().map(|name| name.name.as_str())
+    }
+}
+
+impl PartialEq for FunctionRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for FunctionRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[Function: {}]", self.name().unwrap_or("(anonymous)"))
+    }
+}
+
+/// The global objects of JavaScript's standard library that programs use with data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Global {
+    Math,
+    Json,
+    Object,
+    Array,
+    Number,
+    String,
+    Boolean,
+    Date,
+    Promise,
+    /// `Error`, `TypeError`, `RangeError` ... (the name is the constructor's).
+    Error(&'static str),
+    /// Schema type names that are only types (`Buffer`, `Map`).
+    TypeName(&'static str),
+}
+
+impl Global {
+    pub fn from_name(name: &str) -> Option<Global> {
+        Some(match name {
+            "Math" => Global::Math,
+            "JSON" => Global::Json,
+            "Object" => Global::Object,
+            "Array" => Global::Array,
+            "Number" => Global::Number,
+            "String" => Global::String,
+            "Boolean" => Global::Boolean,
+            "Date" => Global::Date,
+            "Promise" => Global::Promise,
+            "Error" => Global::Error("Error"),
+            "TypeError" => Global::Error("TypeError"),
+            "RangeError" => Global::Error("RangeError"),
+            "ReferenceError" => Global::Error("ReferenceError"),
+            "SyntaxError" => Global::Error("SyntaxError"),
+            "Buffer" => Global::TypeName("Buffer"),
+            "Map" => Global::TypeName("Map"),
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Global::Math => "Math",
+            Global::Json => "JSON",
+            Global::Object => "Object",
+            Global::Array => "Array",
+            Global::Number => "Number",
+            Global::String => "String",
+            Global::Boolean => "Boolean",
+            Global::Date => "Date",
+            Global::Promise => "Promise",
+            Global::Error(name) | Global::TypeName(name) => name,
+        }
+    }
+
+    /// Whether it is a function (`typeof Math` is "object").
+    pub fn is_callable(self) -> bool {
+        !matches!(self, Global::Math | Global::Json)
+    }
+}
+
+/// A function of the standard library or of the shell, held as a value (`arr.forEach(console.log)`,
+/// `const log = console.log`, `items.map(String)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Builtin {
+    /// `console.log` / `info` / `error` / `warn` / `table`.
+    Console(&'static str),
+    /// `parseInt`, `parseFloat`, `isNaN`, `isFinite`, `require`.
+    Global(&'static str),
+    /// `Math.max`, `Object.keys`, `JSON.stringify`, `Promise.all`, `Date.now` ...
+    Static(Global, String),
+    /// A method read off a value, bound to it: `[1, 2].map`, `"a".toUpperCase`.
+    Method(Box<Value>, String),
+}
+
+/// `/pattern/flags`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsRegExp {
+    pub pattern: String,
+    pub flags: String,
+}
+
 /// A runtime value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// Documents, arrays, strings, numbers, ObjectIds ...
+    /// Strings, numbers, booleans, `null`, `undefined`, ObjectIds, dates ... and documents and arrays not yet shared.
     Data(Bson),
+    Object(ObjectRef),
+    Array(ArrayRef),
+    /// A regex literal with JavaScript's flags as written (`g` included); stored, it becomes js-bson's form.
+    RegExp(Rc<JsRegExp>),
+    /// A function the program wrote (declaration, expression or arrow).
+    Function(FunctionRef),
+    Builtin(Rc<Builtin>),
+    Global(Global),
+    /// What an `async` function returns: crudlab's calls finish at once, so the promise is always settled.
+    Promise(Box<Value>),
     /// The shell's `db`: the current database.
     Db,
     /// `db.users` or `db.getCollection("users")`.
@@ -40,25 +270,62 @@ pub enum Value {
     Schema(Rc<SchemaValue>),
     /// A model by name, from `mongoose.model("User", schema)`.
     Model(String),
-    /// `console`, and `console.log` itself.
+    /// `console`.
     Console,
-    ConsoleLog,
-    /// `require`.
-    Require,
-    /// A function the program declared (an Express handler, say); calling it runs its body.
-    Function(Rc<crate::shell::ast::Function>),
 }
 
 impl Value {
+    pub fn undefined() -> Value {
+        Value::Data(Bson::Undefined)
+    }
+
+    pub fn string(text: impl Into<String>) -> Value {
+        Value::Data(Bson::String(text.into()))
+    }
+
+    pub fn boolean(value: bool) -> Value {
+        Value::Data(Bson::Boolean(value))
+    }
+
+    /// A JavaScript number, held as js-bson would store it (Int32 when integral and in range, else Double).
+    pub fn number(value: f64) -> Value {
+        Value::Data(crate::js::inspect::number_to_bson(value))
+    }
+
+    /// Whether the value is data the program computed (lost on "Restart server"), as opposed to a declaration
+    /// such as a model, a schema or a function (replayed).
+    pub fn is_data(&self) -> bool {
+        matches!(self, Value::Data(_) | Value::Object(_) | Value::Array(_) | Value::RegExp(_) | Value::Promise(_))
+    }
+
+    pub fn is_nullish(&self) -> bool {
+        matches!(self, Value::Data(Bson::Null | Bson::Undefined))
+    }
+
+    /// The value as a name or a container holds it: a plain document or array becomes a shared object or array
+    /// (its contents stay plain until they are read).
+    pub fn shared(self) -> Value {
+        match self {
+            Value::Data(Bson::Document(document)) => Value::Object(ObjectRef::new(
+                document.into_iter().map(|(key, value)| (key, Value::Data(value))).collect(),
+            )),
+            Value::Data(Bson::Array(items)) => {
+                Value::Array(ArrayRef::new(items.into_iter().map(Value::Data).collect()))
+            }
+            other => other,
+        }
+    }
+
     /// What `typeof`-style messages call this value.
     pub fn describe(&self) -> &'static str {
         match self {
-            Value::Data(Bson::Document(_)) => "a document",
-            Value::Data(Bson::Array(_)) => "an array",
+            Value::Data(Bson::Document(_)) | Value::Object(_) => "a document",
+            Value::Data(Bson::Array(_)) | Value::Array(_) => "an array",
             Value::Data(Bson::String(_)) => "a string",
             Value::Data(Bson::Undefined) => "undefined",
             Value::Data(Bson::Null) => "null",
             Value::Data(_) => "a value",
+            Value::RegExp(_) => "a regular expression",
             Value::Db => "the database `db`",
             Value::Collection(_) => "a collection",
             Value::Pending(_) => "a query",
@@ -67,9 +334,11 @@ impl Value {
             Value::SchemaTypes => "mongoose.Schema.Types",
             Value::Schema(_) => "a schema",
             Value::Model(_) => "a model",
-            Value::Console | Value::ConsoleLog => "console",
-            Value::Require => "require",
-            Value::Function(_) => "a function",
+            Value::Console => "console",
+            Value::Function(_) | Value::Builtin(_) => "a function",
+            Value::Global(global) if global.is_callable() => "a function",
+            Value::Global(_) => "an object",
+            Value::Promise(_) => "a Promise",
         }
     }
 }

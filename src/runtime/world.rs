@@ -1,30 +1,31 @@
-//! A world: one cluster, the current database, the program's bindings and models, and the interpreter that runs
-//! statements in it. The same statement runs in a schemaless world (model calls become driver calls) and in a
-//! Mongoose world (driver calls on modelled collections become model calls): that is the side-by-side view.
+//! A world: one cluster, the current database, the program's scopes and models, and the calls a program makes to
+//! the database, Mongoose and the shell. The same statement runs in a schemaless world (model calls become driver
+//! calls) and in a Mongoose world (driver calls on modelled collections become model calls): that is the
+//! side-by-side view. The language itself is `interpreter.rs`; the standard library is `builtins.rs`.
 
 use super::calls::{Call, ChainEffect, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod};
 use super::driver;
-use super::error::RuntimeError;
+use super::error::{ErrorSource, RuntimeError};
+use super::interpreter::Flow;
 use super::models::{self, Models};
 use super::mongoose_calls::{run_model_call, ModelWorld};
+use super::operators::{self, Functions};
 use super::report::{CallReport, StatementReport, BATCH_SIZE};
-use super::value::{PendingCall, SchemaValue, Value};
+use super::scope::ScopeRef;
+use super::value::{Builtin, Global, PendingCall, SchemaValue, Value};
 use crate::engine::database::Cluster;
 use crate::engine::generator::Generator;
-use crate::js::mongosh_format::{format_inline, format_value};
-use crate::shell::ast::{
-    BinaryOp, DeclKind, Expr, ExprKind, Function, FunctionBody, Pattern, ShellCommandKind, Stmt, StmtKind, UnaryOp,
-};
+use crate::js::mongosh_format::format_inline;
+use crate::shell::ast::{Expr, ExprKind, Import, ShellCommandKind, Stmt, StmtKind};
 use crate::shell::error::ParseError;
 use crate::shell::literal::{self, Resolver};
 use crate::shell::span::Span;
 use bson::oid::ObjectId;
 use bson::{Bson, DateTime, Document};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// How a world treats calls written for the other world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Every call runs as written (the CLI without `--mirror`).
@@ -35,28 +36,33 @@ pub enum Mode {
     Mongoose,
 }
 
-/// How deeply declared functions may call each other before we stop (no stack overflow on recursion).
-const MAX_CALL_DEPTH: usize = 64;
-
-/// What running a statement inside a function body leads to.
-enum Flow {
-    Next(Value),
-    Return(Value),
-}
-
 /// A world and its interpreter.
 pub struct World {
     pub mode: Mode,
     pub cluster: Cluster,
     /// The current database (`use shop` switches; mongosh starts in `test`).
     pub database: String,
-    bindings: HashMap<String, Value>,
+    /// The program's top-level names; they live from Run to Run, as in a REPL.
+    pub(super) globals: ScopeRef,
+    /// The scope the interpreter is in (a block, a function call, or the globals).
+    pub(super) scope: ScopeRef,
     /// Models declared by the program, by name.
     pub models: Models,
     /// Per statement: console lines and calls made so far.
-    console: Vec<String>,
+    pub(super) console: Vec<String>,
     calls: Vec<CallReport>,
-    call_depth: usize,
+    pub(super) call_depth: usize,
+    /// Steps the current top-level statement took (see `interpreter::MAX_STEPS`).
+    pub(super) steps: u64,
+    /// The spans of the arguments of the call being dispatched (for errors about one argument).
+    pub(super) arg_spans: Vec<Span>,
+    /// The source text of the method being dispatched (`users.mapp`), for JavaScript's
+    /// "`users.mapp` is not a function"; taken by the first method that reports it.
+    pub(super) callee_text: Option<String>,
+    /// The program text closures were made in, shared by every closure of one Run.
+    source_cache: Option<(usize, usize, Rc<str>)>,
+    /// The text of the Run in progress (errors inside functions declared in an earlier Run are reported at the call).
+    pub(super) run_source: Rc<str>,
     /// The rest of the last long result, for `it`: the documents and how many were shown.
     cursor: Option<(Vec<Bson>, usize)>,
     /// Set while the editor plays the browser of a lesson's web app: database calls are refused unless they come
@@ -66,20 +72,26 @@ pub struct World {
 
 impl World {
     pub fn new(mode: Mode, generator: Generator) -> Self {
+        let globals = ScopeRef::global();
         Self {
             mode,
             cluster: Cluster::new(generator),
             database: "test".to_string(),
-            bindings: HashMap::new(),
+            scope: globals.clone(),
+            globals,
             models: BTreeMap::new(),
             console: Vec::new(),
             calls: Vec::new(),
             call_depth: 0,
+            steps: 0,
+            arg_spans: Vec::new(),
+            callee_text: None,
+            source_cache: None,
+            run_source: Rc::from(""),
             cursor: None,
             server_only: false,
         }
     }
-
     /// Makes the typed code play the browser: it may call the program's functions (the server) but not the database.
     pub fn set_server_only(&mut self, server_only: bool) {
         self.server_only = server_only;
@@ -104,24 +116,37 @@ impl World {
 
     /// Binds a name to plain data, as a lesson binds `req` for a simulated Express request.
     pub fn bind_data(&mut self, name: &str, value: Bson) {
-        self.bindings.insert(name.to_string(), Value::Data(value));
+        self.globals.declare(name, Value::Data(value), false);
     }
 
     /// Forgets a binding (a lesson check's `lastResult` once the check ran).
     pub fn unbind(&mut self, name: &str) {
-        self.bindings.remove(name);
+        self.globals.remove(name);
     }
 
     /// The names currently bound (for completion and "did you mean").
     pub fn binding_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.bindings.keys().cloned().collect();
+        let mut names = self.globals.own_names();
         names.sort();
         names
     }
 
-    /// The value bound to a name, if any.
-    pub fn binding(&self, name: &str) -> Option<&Value> {
-        self.bindings.get(name)
+    /// The value bound to a top-level name, if any.
+    pub fn binding(&self, name: &str) -> Option<Value> {
+        self.globals.own(name)
+    }
+
+    /// The program text as a shared string for closures, made once per program text.
+    pub(super) fn shared_source(&mut self, source: &str) -> Rc<str> {
+        let key = (source.as_ptr() as usize, source.len());
+        if let Some((pointer, length, shared)) = &self.source_cache {
+            if (*pointer, *length) == key && **shared == *source {
+                return shared.clone();
+            }
+        }
+        let shared: Rc<str> = Rc::from(source);
+        self.source_cache = Some((key.0, key.1, shared.clone()));
+        shared
     }
 
     /// Parses and runs a whole script; a parse error stops everything before anything runs.
@@ -131,12 +156,17 @@ impl World {
     pub fn run_source(&mut self, source: &str) -> Result<Vec<StatementReport>, ParseError> {
         let program = crate::shell::parser::parse(source)?;
         let cursor = self.cursor.take();
+        self.hoist_program(source, &program.statements);
         let reports = program.statements.iter().map(|stmt| self.run_statement(source, stmt)).collect();
         self.cursor = cursor;
         Ok(reports)
     }
 
-    /// Runs one top-level statement and reports what it did. Errors are reported, never thrown further.
+    /// Declares a program's top-level functions before its first statement runs, as JavaScript hoists them.
+    pub fn hoist_program(&mut self, source: &str, statements: &[Stmt]) {
+        self.scope = self.globals.clone();
+        self.hoist(source, statements);
+    }
     pub fn run_statement(&mut self, source: &str, stmt: &Stmt) -> StatementReport {
         let _running = super::running::running(source.get(stmt.span.start..stmt.span.end).unwrap_or_default());
         #[cfg(feature = "crash-test")]
@@ -146,6 +176,9 @@ impl World {
         self.console.clear();
         self.calls.clear();
         self.call_depth = 0;
+        self.steps = 0;
+        self.scope = self.globals.clone();
+        self.run_source = self.shared_source(source);
         let mut report = StatementReport {
             span: stmt.span,
             text: source.get(stmt.span.start..stmt.span.end).unwrap_or_default().to_string(),
@@ -158,7 +191,7 @@ impl World {
         };
         // mongosh's `it`: the next batch of the last long result (unless the program bound a variable `it`).
         let is_it = matches!(&stmt.kind, StmtKind::Expression(expr) if matches!(&expr.kind, ExprKind::Ident(name) if name == "it"))
-            && !self.bindings.contains_key("it");
+            && !self.globals.contains("it");
         if is_it {
             match self.cursor.take() {
                 Some((items, shown)) => {
@@ -178,8 +211,14 @@ impl World {
             Ok(Some(Printed::Value(value))) => report.value = Some(value),
             Ok(Some(Printed::Text(text))) => report.printed = Some(text),
             Ok(None) => {}
-            Err(error) => report.error = Some(error),
+            Err(error) => {
+                if matches!(error.source, ErrorSource::StepLimit { .. }) {
+                    self.undo_statement();
+                }
+                report.error = Some(error);
+            }
         }
+        self.scope = self.globals.clone();
         report.console = std::mem::take(&mut self.console);
         report.calls = std::mem::take(&mut self.calls);
         if let Some(Bson::Array(items)) = &report.value {
@@ -191,35 +230,81 @@ impl World {
         report
     }
 
+    /// Undoes every write of the statement being run (after it ran out of steps), so the data is as before it.
+    fn undo_statement(&mut self) {
+        for report in self.calls.iter().rev() {
+            // Reverting a change set the engine itself produced cannot fail; if it did, the data would be left
+            // as the statement wrote it, which the report still describes.
+            if crate::engine::revert::revert(&mut self.cluster, &report.changes).is_ok() {}
+        }
+        self.calls.clear();
+    }
+
     fn top_statement(&mut self, source: &str, stmt: &Stmt) -> Result<Option<Printed>, RuntimeError> {
+        match &stmt.kind {
+            StmtKind::ShellCommand { .. } => self.shell_command(stmt).map(|text| text.map(Printed::Text)),
+            StmtKind::Expression(expr) => {
+                let value = self.eval(source, expr)?;
+                let value = self.settle(value, expr.span)?;
+                let value = match value {
+                    Value::Promise(inner) => *inner,
+                    other => other,
+                };
+                Ok(match value {
+                    Value::Data(Bson::Undefined) => None,
+                    Value::Data(data) => Some(Printed::Value(data)),
+                    Value::Object(_) | Value::Array(_) => Some(Printed::Value(operators::to_display(&value))),
+                    Value::Collection(name) => Some(Printed::Text(format!("{}.{name}", self.database))),
+                    Value::Db => Some(Printed::Text(self.database.clone())),
+                    Value::Model(name) => Some(Printed::Text(format!("Model {{ {name} }}"))),
+                    Value::Schema(_) => Some(Printed::Text("Schema {}".to_string())),
+                    Value::Function(_) | Value::Builtin(_) | Value::Global(_) | Value::RegExp(_) => {
+                        Some(Printed::Text(operators::display_name(&value)))
+                    }
+                    _ => None,
+                })
+            }
+            _ => match self.statement(source, stmt)? {
+                Flow::Next(_) | Flow::Return(_) | Flow::Break | Flow::Continue => Ok(None),
+            },
+        }
+    }
+
+    /// `use shop` / `show collections`: the line they print.
+    pub(super) fn shell_command(&mut self, stmt: &Stmt) -> Result<Option<String>, RuntimeError> {
         match &stmt.kind {
             StmtKind::ShellCommand { command: ShellCommandKind::Use, argument } => {
                 crate::engine::database::validate_database_name(&argument.name)
                     .map_err(|e| RuntimeError::server(argument.span, e))?;
                 self.database = argument.name.clone();
-                Ok(Some(Printed::Text(format!("switched to db {}", argument.name))))
+                Ok(Some(format!("switched to db {}", argument.name)))
             }
             StmtKind::ShellCommand { command: ShellCommandKind::Show, argument } => {
                 self.refuse_browser_access(&format!("show {}", argument.name), stmt.span)?;
-                self.show(&argument.name, argument.span).map(|text| Some(Printed::Text(text)))
+                self.show(&argument.name, argument.span).map(Some)
             }
-            StmtKind::Expression(expr) => {
-                let value = self.eval(source, expr)?;
-                let value = self.settle(value, expr.span)?;
-                Ok(match value {
-                    Value::Data(Bson::Undefined) => None,
-                    Value::Data(data) => Some(Printed::Value(data)),
-                    Value::Collection(name) => Some(Printed::Text(format!("{}.{name}", self.database))),
-                    Value::Db => Some(Printed::Text(self.database.clone())),
-                    Value::Model(name) => Some(Printed::Text(format!("Model {{ {name} }}"))),
-                    Value::Schema(_) => Some(Printed::Text("Schema {}".to_string())),
-                    _ => None,
-                })
-            }
-            _ => match self.statement(source, stmt)? {
-                Flow::Next(_) | Flow::Return(_) => Ok(None),
-            },
+            _ => Ok(None),
         }
+    }
+
+    /// `import mongoose, { Schema } from "mongoose"`.
+    pub(super) fn import(&mut self, import: &Import) -> Result<(), RuntimeError> {
+        if import.source != "mongoose" {
+            return Err(RuntimeError::script(
+                "Error",
+                import.source_span,
+                format!("Cannot find module '{}'", import.source),
+            )
+            .with_hint("crudlab knows one library: import mongoose from \"mongoose\"."));
+        }
+        for name in import.default.iter().chain(import.namespace.iter()) {
+            self.scope.declare(&name.name, Value::Mongoose, false);
+        }
+        for (imported, local) in &import.named {
+            let value = self.get_property(Value::Mongoose, &imported.name, imported.span)?;
+            self.scope.declare(&local.name, value, false);
+        }
+        Ok(())
     }
 
     fn show(&self, what: &str, span: Span) -> Result<String, RuntimeError> {
@@ -250,254 +335,96 @@ impl World {
         }
     }
 
-    fn statement(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
-        match &stmt.kind {
-            StmtKind::Declaration { kind, declarators } => {
-                for declarator in declarators {
-                    let value = match &declarator.init {
-                        Some(init) => self.eval(source, init)?,
-                        None => Value::Data(Bson::Undefined),
-                    };
-                    self.bind_pattern(&declarator.target, value, *kind)?;
-                }
-                Ok(Flow::Next(Value::Data(Bson::Undefined)))
-            }
-            StmtKind::Expression(expr) => Ok(Flow::Next(self.eval(source, expr)?)),
-            StmtKind::Import(import) => {
-                if import.source != "mongoose" {
-                    return Err(RuntimeError::script(
-                        "Error",
-                        import.source_span,
-                        format!("Cannot find module '{}'", import.source),
-                    )
-                    .with_hint("crudlab knows one library: import mongoose from \"mongoose\"."));
-                }
-                for name in import.default.iter().chain(import.namespace.iter()) {
-                    self.bindings.insert(name.name.clone(), Value::Mongoose);
-                }
-                for (imported, local) in &import.named {
-                    let value = self.member(Value::Mongoose, &imported.name, imported.span)?;
-                    self.bindings.insert(local.name.clone(), value);
-                }
-                Ok(Flow::Next(Value::Data(Bson::Undefined)))
-            }
-            StmtKind::ExportDefault(expr) => Ok(Flow::Next(self.eval(source, expr)?)),
-            StmtKind::Export(inner) => self.statement(source, inner),
-            StmtKind::ShellCommand { .. } => {
-                self.top_statement(source, stmt)?;
-                Ok(Flow::Next(Value::Data(Bson::Undefined)))
-            }
-            StmtKind::Block(stmts) => self.block(source, stmts),
-            StmtKind::If { test, consequent, alternate } => {
-                let test_value = self.eval(source, test)?;
-                let test_value = self.settle(test_value, test.span)?;
-                if truthy(&test_value) {
-                    self.statement(source, consequent)
-                } else if let Some(alternate) = alternate {
-                    self.statement(source, alternate)
-                } else {
-                    Ok(Flow::Next(Value::Data(Bson::Undefined)))
-                }
-            }
-            StmtKind::Return(expr) => {
-                let value = match expr {
-                    Some(expr) => {
-                        let value = self.eval(source, expr)?;
-                        self.settle(value, expr.span)?
-                    }
-                    None => Value::Data(Bson::Undefined),
-                };
-                Ok(Flow::Return(value))
-            }
-            StmtKind::Throw(expr) => {
-                let value = self.eval(source, expr)?;
-                let message = match self.settle(value, expr.span)? {
-                    Value::Data(Bson::String(s)) => s,
-                    Value::Data(other) => format_inline(&other),
-                    other => other.describe().to_string(),
-                };
-                Err(RuntimeError::script("Error", expr.span, message))
-            }
-            StmtKind::Try { block, catch_param, catch_block, finally_block } => {
-                let outcome = self.block(source, block);
-                let outcome = match (outcome, catch_block) {
-                    (Err(error), Some(catch_block)) => {
-                        if let Some(param) = catch_param {
-                            self.bindings.insert(param.name.clone(), Value::Data(Bson::Document(error.to_document())));
-                        }
-                        self.block(source, catch_block)
-                    }
-                    (other, _) => other,
-                };
-                if let Some(finally_block) = finally_block {
-                    self.block(source, finally_block)?;
-                }
-                outcome
-            }
-            StmtKind::Function(function) => {
-                if let Some(name) = &function.name {
-                    self.bindings.insert(name.name.clone(), Value::Function(Rc::new(function.clone())));
-                }
-                Ok(Flow::Next(Value::Data(Bson::Undefined)))
-            }
-            StmtKind::Empty => Ok(Flow::Next(Value::Data(Bson::Undefined))),
-        }
-    }
-
-    fn block(&mut self, source: &str, stmts: &[Stmt]) -> Result<Flow, RuntimeError> {
-        let mut last = Value::Data(Bson::Undefined);
-        for stmt in stmts {
-            match self.statement(source, stmt)? {
-                Flow::Return(value) => return Ok(Flow::Return(value)),
-                Flow::Next(value) => {
-                    // A statement's pending query runs when the statement ends, as `await` would run it.
-                    last = self.settle(value, stmt.span)?;
-                }
-            }
-        }
-        Ok(Flow::Next(last))
-    }
-
-    fn bind_pattern(&mut self, pattern: &Pattern, value: Value, kind: DeclKind) -> Result<(), RuntimeError> {
-        let _ = kind;
-        match pattern {
-            Pattern::Name(name) => {
-                self.bindings.insert(name.name.clone(), value);
-            }
-            Pattern::Object { fields, .. } => {
-                for (field, local) in fields {
-                    let value = self.member(value.clone(), &field.name, field.span)?;
-                    self.bindings.insert(local.name.clone(), value);
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Runs a pending query; other values pass through.
-    fn settle(&mut self, value: Value, span: Span) -> Result<Value, RuntimeError> {
+    pub(super) fn settle(&mut self, value: Value, span: Span) -> Result<Value, RuntimeError> {
         match value {
             Value::Pending(pending) => self.execute(*pending, span).map(Value::Data),
             other => Ok(other),
         }
     }
 
-    /// The value as data, running it first when it is a pending query.
+    /// The value as data for a database call (a pending query runs first); `undefined` inside documents becomes
+    /// `null`, as the driver sends it.
     fn data(&mut self, value: Value, span: Span) -> Result<Bson, RuntimeError> {
-        match self.settle(value, span)? {
-            Value::Data(data) => Ok(data),
-            Value::Model(name) => {
-                Err(RuntimeError::type_error(span, format!("the model {name} is not a value to store"))
-                    .with_hint("Pass a document or an id here, not the model itself."))
-            }
-            other => {
-                Err(RuntimeError::type_error(span, format!("{} cannot be used as a value here", other.describe())))
-            }
-        }
+        let value = self.settle(value, span)?;
+        operators::to_bson(&value, Functions::Skip, span).map(literal::driver_form)
     }
 
-    fn eval(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
-        match &expr.kind {
-            ExprKind::Ident(name) => self.lookup(name, expr.span),
-            ExprKind::Member { object, property, .. } => {
-                let object = self.eval(source, object)?;
-                self.member(object, &property.name, property.span)
-            }
-            ExprKind::Index { object, index, .. } => {
-                let object = self.eval(source, object)?;
-                let object = self.data(object, expr.span)?;
-                let index = self.eval(source, index)?;
-                let index = self.data(index, expr.span)?;
-                Ok(Value::Data(index_data(&object, &index)))
-            }
-            ExprKind::Call { callee, args, .. } => self.call(source, callee, args, expr.span),
-            ExprKind::New { callee, args } => {
-                let constructor = match &callee.kind {
-                    ExprKind::Ident(_) | ExprKind::Member { .. } => self.eval(source, callee).ok(),
-                    _ => None,
-                };
-                match constructor {
-                    Some(Value::SchemaClass) => self.new_schema(source, args, expr.span),
-                    None if matches!(&callee.kind, ExprKind::Ident(name) if !is_constant_constructor(name)) => {
-                        let ExprKind::Ident(name) = &callee.kind else { return self.literal(source, expr) };
-                        let error = RuntimeError::reference_error(callee.span, format!("{name} is not defined"));
-                        Err(if name == "Schema" {
-                            error.with_hint("Schema lives on mongoose: write new mongoose.Schema({ ... }), or first const { Schema } = mongoose.")
-                        } else {
-                            error.with_hint("Declare it first with `const`.")
-                        })
-                    }
-                    _ => self.literal(source, expr),
-                }
-            }
-            ExprKind::Await(inner) => {
-                let value = self.eval(source, inner)?;
-                self.settle(value, inner.span)
-            }
-            ExprKind::Unary { op: UnaryOp::Not, operand } => {
-                let value = self.eval(source, operand)?;
-                let value = self.settle(value, operand.span)?;
-                Ok(Value::Data(Bson::Boolean(!truthy(&value))))
-            }
-            ExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish), left, right } => {
-                let left_value = self.eval(source, left)?;
-                let left_value = self.settle(left_value, left.span)?;
-                let take_left = match op {
-                    BinaryOp::And => !truthy(&left_value),
-                    BinaryOp::Or => truthy(&left_value),
-                    _ => !matches!(left_value, Value::Data(Bson::Null | Bson::Undefined)),
-                };
-                if take_left {
-                    Ok(left_value)
-                } else {
-                    let right_value = self.eval(source, right)?;
-                    self.settle(right_value, right.span)
-                }
-            }
-            ExprKind::Binary { op, left, right } if is_comparison(*op) => {
-                let left_value = self.eval(source, left)?;
-                let l = self.data(left_value, left.span)?;
-                let right_value = self.eval(source, right)?;
-                let r = self.data(right_value, right.span)?;
-                Ok(Value::Data(Bson::Boolean(compare_js(*op, &l, &r))))
-            }
-            ExprKind::Assign { target, value } => {
-                let new_value = self.eval(source, value)?;
-                match &target.kind {
-                    ExprKind::Ident(name) => {
-                        self.bindings.insert(name.clone(), new_value.clone());
-                        Ok(new_value)
-                    }
-                    _ => Err(RuntimeError::type_error(target.span, "crudlab can assign to variables only")
-                        .with_hint("Build a new document with the change, then save it with an update call.")),
-                }
-            }
-            ExprKind::Function(function) => Ok(Value::Function(Rc::new((**function).clone()))),
-            _ => self.literal(source, expr),
-        }
+    fn data_list(&mut self, values: Vec<Value>, span: Span) -> Result<Vec<Bson>, RuntimeError> {
+        values.into_iter().map(|value| self.data(value, span)).collect()
     }
 
-    /// Evaluates a constant-like expression (object literals, `ObjectId("…")`, `new Date()` ...) to data.
-    fn literal(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+    /// Evaluates a constant expression (numbers, strings, `ObjectId("…")`, `new Date()` ...) with the shell's rules.
+    pub(super) fn literal(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
         let resolver =
-            BindingResolver { bindings: &self.bindings, source, generator: RefCell::new(&mut self.cluster.generator) };
+            ScopeResolver { scope: &self.scope, source, generator: RefCell::new(&mut self.cluster.generator) };
         literal::evaluate(expr, source, &resolver).map(Value::Data).map_err(|e| RuntimeError::from_parse(&e))
     }
 
-    fn lookup(&self, name: &str, span: Span) -> Result<Value, RuntimeError> {
-        if let Some(value) = self.bindings.get(name) {
-            return Ok(value.clone());
+    /// `ObjectId(hex)`, `new Date(millis)`, `ISODate(text)`, `NumberInt(v)` ...: the shell's constant helpers, with
+    /// arguments the program computed (their values take the place of the argument expressions).
+    fn constant_call(
+        &mut self,
+        source: &str,
+        callee: &Expr,
+        args: &[Expr],
+        is_new: bool,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let mut constant_args = Vec::with_capacity(args.len());
+        for arg in args {
+            let value = self.eval(source, arg)?;
+            let value = self.settle(value, arg.span)?;
+            let kind = match &value {
+                Value::Data(Bson::String(text)) => ExprKind::String(text.clone()),
+                Value::Data(Bson::Boolean(b)) => ExprKind::Bool(*b),
+                Value::Data(Bson::Null) => ExprKind::Null,
+                Value::Data(Bson::Undefined) => ExprKind::Undefined,
+                Value::Data(Bson::DateTime(date)) => ExprKind::Number(date.timestamp_millis() as f64),
+                Value::Data(Bson::ObjectId(oid)) => ExprKind::String(oid.to_hex()),
+                other if operators::number_of(other).is_some() => {
+                    ExprKind::Number(operators::number_of(other).unwrap_or(f64::NAN))
+                }
+                _ => {
+                    constant_args.push(arg.clone());
+                    continue;
+                }
+            };
+            constant_args.push(Expr { kind, span: arg.span });
+        }
+        let kind = if is_new {
+            ExprKind::New { callee: Box::new(callee.clone()), args: constant_args }
+        } else {
+            ExprKind::Call { callee: Box::new(callee.clone()), args: constant_args, optional: false }
+        };
+        self.literal(source, &Expr { kind, span })
+    }
+
+    /// The value of a name: the program's own, then the shell's and JavaScript's globals.
+    pub(super) fn lookup(&mut self, name: &str, span: Span) -> Result<Value, RuntimeError> {
+        if let Some(value) = self.scope.lookup(name) {
+            return Ok(value);
+        }
+        if let Some(global) = Global::from_name(name) {
+            return Ok(Value::Global(global));
         }
         Ok(match name {
             "db" => Value::Db,
             "mongoose" => Value::Mongoose,
             "console" => Value::Console,
-            "require" => Value::Require,
-            "String" | "Number" | "Boolean" | "Date" | "Buffer" | "Array" | "Object" | "Map" => {
-                Value::Data(Bson::String(name.to_string()))
+            "this" | "globalThis" => Value::undefined(),
+            "require" | "parseInt" | "parseFloat" | "isNaN" | "isFinite" => {
+                let name: &'static str = match name {
+                    "require" => "require",
+                    "parseInt" => "parseInt",
+                    "parseFloat" => "parseFloat",
+                    "isNaN" => "isNaN",
+                    _ => "isFinite",
+                };
+                Value::Builtin(Rc::new(Builtin::Global(name)))
             }
             _ => {
-                let mut known: Vec<String> = self.bindings.keys().cloned().collect();
+                let mut known: Vec<String> = self.scope.visible_names();
                 known.extend(self.models.keys().cloned());
                 known.extend(["db", "mongoose", "console"].map(str::to_string));
                 let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -520,214 +447,293 @@ impl World {
         })
     }
 
-    /// `object.property` for every kind of value.
-    fn member(&mut self, object: Value, property: &str, span: Span) -> Result<Value, RuntimeError> {
-        Ok(match object {
-            Value::Db => match property {
-                "getCollection" | "getName" | "dropDatabase" | "getCollectionNames" | "createCollection" => {
-                    Value::Data(Bson::Undefined)
+    /// A call expression: `f(x)`, `object.method(x)`, `object?.method?.(x)`.
+    pub(super) fn call_expression(
+        &mut self,
+        source: &str,
+        callee: &Expr,
+        args: &[Expr],
+        optional: bool,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        match &callee.kind {
+            ExprKind::Member { object, property, optional: member_optional } => {
+                // `Date.now()` and `ObjectId.createFromHexString(…)` are the constant evaluator's, as inside a
+                // document, unless the program bound the name itself.
+                if matches!(&object.kind, ExprKind::Ident(name) if name == "ObjectId" && !self.scope.contains(name)) {
+                    return self.constant_call(source, callee, args, false, span);
                 }
-                name => Value::Collection(name.to_string()),
-            },
-            Value::Mongoose => match property {
-                "Schema" => Value::SchemaClass,
-                "Types" => Value::SchemaTypes,
-                _ => Value::Data(Bson::Undefined),
-            },
-            Value::SchemaClass => match property {
-                "Types" => Value::SchemaTypes,
-                _ => Value::Data(Bson::Undefined),
-            },
-            Value::SchemaTypes => Value::Data(Bson::String(property.to_string())),
-            Value::Console if property == "log" || property == "info" || property == "error" => Value::ConsoleLog,
-            Value::Pending(pending) => {
-                let value = self.execute(*pending, span)?;
-                if matches!(value, Bson::Null | Bson::Undefined) {
-                    return Err(RuntimeError::property_of_nothing(span, &value, property));
+                let receiver = self.eval(source, object)?;
+                if *member_optional && receiver.is_nullish() {
+                    return Ok(Value::undefined());
                 }
-                Value::Data(member_data(&value, property))
-            }
-            Value::Data(data @ (Bson::Null | Bson::Undefined)) => {
-                return Err(RuntimeError::property_of_nothing(span, &data, property))
-            }
-            Value::Data(data) => Value::Data(member_data(&data, property)),
-            other => {
-                return Err(RuntimeError::type_error(
-                    span,
-                    format!("{} has no property `{property}`", other.describe()),
-                ))
-            }
-        })
-    }
-
-    fn args_data(&mut self, source: &str, args: &[Expr]) -> Result<Vec<Bson>, RuntimeError> {
-        let mut out = Vec::with_capacity(args.len());
-        for arg in args {
-            let value = self.eval(source, arg)?;
-            out.push(literal::driver_form(self.data(value, arg.span)?));
-        }
-        Ok(out)
-    }
-
-    fn call(&mut self, source: &str, callee: &Expr, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
-        // `Date.now()` and `ObjectId.createFromHexString(…)` are the constant evaluator's, as inside a document,
-        // unless the program bound the name itself.
-        if let ExprKind::Member { object, .. } = &callee.kind {
-            if matches!(&object.kind, ExprKind::Ident(name) if matches!(name.as_str(), "Date" | "ObjectId") && !self.bindings.contains_key(name))
-            {
-                let call = ExprKind::Call { callee: Box::new(callee.clone()), args: args.to_vec(), optional: false };
-                return self.literal(source, &Expr { kind: call, span });
-            }
-        }
-        let (receiver, method, method_span) = match &callee.kind {
-            ExprKind::Member { object, property, .. } => {
-                (self.eval(source, object)?, property.name.clone(), property.span)
-            }
-            ExprKind::Ident(name) => match self.bindings.get(name).cloned() {
-                Some(Value::Function(function)) => return self.call_function(source, &function, args, span),
-                Some(Value::Require) | None if name == "require" => return self.require(source, args, span),
-                Some(Value::ConsoleLog) => return self.console_log(source, args),
-                Some(Value::Data(_)) | Some(Value::Collection(_)) | Some(Value::Model(_)) => {
-                    return Err(RuntimeError::type_error(callee.span, format!("{name} is not a function")))
-                }
-                _ => {
-                    return self.literal(
-                        source,
-                        &Expr {
-                            kind: ExprKind::Call {
-                                callee: Box::new(callee.clone()),
-                                args: args.to_vec(),
-                                optional: false,
-                            },
-                            span,
-                        },
-                    )
-                }
-            },
-            _ => return Err(RuntimeError::type_error(callee.span, "this expression is not a function")),
-        };
-        match receiver {
-            Value::Console => self.console_log(source, args),
-            Value::Db => self.db_method(source, &method, args, method_span),
-            Value::Collection(collection) => {
-                // mongosh still accepts the legacy methods, with a deprecation warning: run their modern form.
-                let (method, args) = match deprecated_alias(&method) {
-                    Some((warning, modernize)) => {
-                        self.console.push(format!("DeprecationWarning: {warning}"));
-                        modernize(self.args_data(source, args)?)
+                if optional {
+                    let method = self.get_property(receiver.clone(), &property.name, property.span)?;
+                    if method.is_nullish() {
+                        return Ok(Value::undefined());
                     }
-                    None => match DriverMethod::from_name(&method).filter(|m| !m.is_database_method()) {
-                        Some(known) => (known, self.args_data(source, args)?),
-                        None => {
-                            return Err(unknown_method(
-                                &format!("db.{collection}"),
-                                &method,
-                                &DriverMethod::collection_methods(),
-                                method_span,
-                            ))
-                        }
-                    },
-                };
-                // mongosh checks required arguments before anything is sent (`deleteMany()` deletes nothing).
-                let required = method.required_args();
-                if let Some(missing) = (0..required).find(|&i| matches!(args.get(i), None | Some(Bson::Undefined))) {
-                    return Err(RuntimeError::script(
-                        "MongoshInvalidInputError",
-                        span,
-                        format!("[COMMON-10001] Missing required argument at position {missing} (Collection.{method})"),
-                    )
-                    .with_hint(
-                        if matches!(method, DriverMethod::DeleteOne | DriverMethod::DeleteMany) && missing == 0 {
-                            "Say which documents: deleteMany({ ... }). To delete every document, write deleteMany({}) on purpose."
-                                .to_string()
-                        } else {
-                            format!("{method} needs {required} argument(s); see the operator reference.")
-                        },
+                }
+                let text = callee.span.text(source).to_string();
+                self.method_call(source, receiver, &property.name, args, span, property.span, text)
+            }
+            ExprKind::Index { object, index, .. } => {
+                let receiver = self.eval(source, object)?;
+                let key = self.eval(source, index)?;
+                let key = super::interpreter::property_key(&self.settle(key, index.span)?);
+                let text = callee.span.text(source).to_string();
+                self.method_call(source, receiver, &key, args, span, index.span, text)
+            }
+            ExprKind::Ident(name) if !self.scope.contains(name) && is_constant_constructor(name) => {
+                self.constant_call(source, callee, args, false, span)
+            }
+            _ => {
+                let function = self.eval(source, callee)?;
+                if optional && function.is_nullish() {
+                    return Ok(Value::undefined());
+                }
+                if !is_callable(&function) {
+                    let name = callee.span.text(source);
+                    return Err(RuntimeError::type_error(callee.span, format!("{name} is not a function")));
+                }
+                let args = self.arguments(source, args)?;
+                self.call_value(&function, Value::undefined(), args, span)
+            }
+        }
+    }
+
+    /// `receiver.method(args)`: the shell's and the libraries' objects here, the standard library in builtins.rs.
+    #[allow(clippy::too_many_arguments)]
+    fn method_call(
+        &mut self,
+        source: &str,
+        receiver: Value,
+        method: &str,
+        args: &[Expr],
+        span: Span,
+        method_span: Span,
+        callee_text: String,
+    ) -> Result<Value, RuntimeError> {
+        // An unknown collection or model method is reported before its arguments run.
+        match &receiver {
+            Value::Collection(collection)
+                if deprecated_alias(method).is_none()
+                    && DriverMethod::from_name(method).filter(|m| !m.is_database_method()).is_none() =>
+            {
+                return Err(unknown_method(
+                    &format!("db.{collection}"),
+                    method,
+                    &DriverMethod::collection_methods(),
+                    method_span,
+                ));
+            }
+            Value::Model(model) if ModelMethod::from_name(method).is_none() => {
+                let mut error = unknown_method(model, method, &ModelMethod::names(), method_span);
+                if method == "update" {
+                    error.source = ErrorSource::RemovedModelMethod;
+                    error.hint = Some(format!(
+                        "Mongoose 7 removed Model.update(). Use {model}.updateOne() for one document or {model}.updateMany() for all that match."
                     ));
                 }
-                self.refuse_browser_access(&format!("db.{collection}.{method}(...)"), span)?;
-                let call = DriverCall::new(collection, method, args);
-                if method.returns_cursor() {
-                    Ok(Value::Pending(Box::new(PendingCall::Driver(call))))
-                } else {
-                    self.execute(PendingCall::Driver(call), span).map(Value::Data)
-                }
+                return Err(error);
             }
-            Value::Pending(pending) => {
-                let (effect, pending) = match *pending {
-                    PendingCall::Driver(mut call) => {
-                        let Some(step) = CursorMethod::from_name(&method) else {
-                            let shown = format!("db.{}.{}(...)", call.collection, call.method);
-                            return Err(unknown_method(&shown, &method, &CursorMethod::names(), method_span));
-                        };
-                        if step.effect() != ChainEffect::Run {
-                            let step_args = self.args_data(source, args)?;
-                            call.chain.push((step, step_args));
-                        }
-                        (step.effect(), PendingCall::Driver(call))
-                    }
-                    PendingCall::Model(mut call) => {
-                        let Some(step) = QueryMethod::from_name(&method) else {
-                            let shown = format!("{}.{}(...)", call.model, call.method);
-                            return Err(unknown_method(&shown, &method, &QueryMethod::names(), method_span));
-                        };
-                        if step.effect() != ChainEffect::Run {
-                            let step_args = self.args_data(source, args)?;
-                            call.chain.push((step, step_args));
-                        }
-                        (step.effect(), PendingCall::Model(call))
-                    }
-                };
-                match effect {
-                    ChainEffect::Add => Ok(Value::Pending(Box::new(pending))),
-                    ChainEffect::Run | ChainEffect::AddAndRun => self.execute(pending, span).map(Value::Data),
-                }
-            }
-            Value::Mongoose => self.mongoose_method(source, &method, args, span, method_span),
+            _ => {}
+        }
+        let arg_spans = args.iter().map(|arg| arg.span).collect();
+        let args = self.arguments(source, args)?;
+        self.arg_spans = arg_spans;
+        self.callee_text = Some(callee_text);
+        let result = self.method(receiver, method, args, span, method_span);
+        self.callee_text = None;
+        result
+    }
+
+    /// Calls `method` on `receiver` with evaluated arguments.
+    pub(super) fn method(
+        &mut self,
+        receiver: Value,
+        method: &str,
+        args: Vec<Value>,
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        match receiver {
+            Value::Console => match method {
+                "log" | "info" | "error" | "warn" | "table" | "debug" => self.console(method, &args, span),
+                other => Err(unknown_method("console", other, &["log", "info", "error", "warn", "table"], method_span)),
+            },
+            Value::Db => self.db_method(method, args, method_span),
+            Value::Collection(collection) => self.collection_method(collection, method, args, span, method_span),
+            Value::Pending(pending) => self.chain_method(*pending, method, args, span, method_span),
+            Value::Mongoose => self.mongoose_method(method, args, span, method_span),
             Value::Model(model) => {
-                let Some(known) = ModelMethod::from_name(&method) else {
-                    let mut error = unknown_method(&model, &method, &ModelMethod::names(), method_span);
-                    if method == "update" {
-                        error.source = super::error::ErrorSource::RemovedModelMethod;
-                        error.hint = Some(format!(
-                            "Mongoose 7 removed Model.update(). Use {model}.updateOne() for one document or {model}.updateMany() for all that match."
-                        ));
-                    }
-                    return Err(error);
+                let Some(known) = ModelMethod::from_name(method) else {
+                    return Err(unknown_method(&model, method, &ModelMethod::names(), method_span));
                 };
                 self.refuse_browser_access(&format!("{model}.{method}(...)"), span)?;
-                let args = self.args_data(source, args)?;
+                let args = self.data_list(args, span)?;
                 Ok(Value::Pending(Box::new(PendingCall::Model(ModelCall::new(model, known, args)))))
             }
-            Value::Data(data) => {
-                Ok(Value::Data(data_method(&data, &method, &self.args_data(source, args)?, method_span)?))
+            Value::Builtin(builtin) if matches!(builtin.as_ref(), Builtin::Global("require")) => {
+                Err(RuntimeError::type_error(method_span, format!("require.{method} is not a function")))
             }
-            Value::Function(function) => self.call_function(source, &function, args, span),
-            other => {
+            other @ (Value::Schema(_) | Value::SchemaClass | Value::SchemaTypes) => {
                 Err(RuntimeError::type_error(method_span, format!("{}.{method} is not a function", other.describe())))
             }
+            other => self.value_method(other, method, args, method_span),
         }
     }
 
-    fn console_log(&mut self, source: &str, args: &[Expr]) -> Result<Value, RuntimeError> {
-        let mut parts = Vec::new();
-        for arg in args {
-            let value = self.eval(source, arg)?;
-            let value = self.settle(value, arg.span)?;
-            parts.push(match value {
-                Value::Data(Bson::String(s)) => s,
-                Value::Data(other) => format_value(&other),
-                other => other.describe().to_string(),
-            });
+    fn collection_method(
+        &mut self,
+        collection: String,
+        method: &str,
+        args: Vec<Value>,
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        // mongosh still accepts the legacy methods, with a deprecation warning: run their modern form.
+        let (method, args) = match deprecated_alias(method) {
+            Some((warning, modernize)) => {
+                self.console.push(format!("DeprecationWarning: {warning}"));
+                modernize(self.data_list(args, span)?)
+            }
+            None => match DriverMethod::from_name(method).filter(|m| !m.is_database_method()) {
+                Some(known) => (known, self.data_list(args, span)?),
+                None => {
+                    return Err(unknown_method(
+                        &format!("db.{collection}"),
+                        method,
+                        &DriverMethod::collection_methods(),
+                        method_span,
+                    ))
+                }
+            },
+        };
+        // mongosh checks required arguments before anything is sent (`deleteMany()` deletes nothing).
+        let required = method.required_args();
+        if let Some(missing) = (0..required).find(|&i| matches!(args.get(i), None | Some(Bson::Undefined))) {
+            return Err(RuntimeError::script(
+                "MongoshInvalidInputError",
+                span,
+                format!("[COMMON-10001] Missing required argument at position {missing} (Collection.{method})"),
+            )
+            .with_hint(if matches!(method, DriverMethod::DeleteOne | DriverMethod::DeleteMany) && missing == 0 {
+                "Say which documents: deleteMany({ ... }). To delete every document, write deleteMany({}) on purpose."
+                    .to_string()
+            } else {
+                format!("{method} needs {required} argument(s); see the operator reference.")
+            }));
         }
-        self.console.push(parts.join(" "));
-        Ok(Value::Data(Bson::Undefined))
+        self.refuse_browser_access(&format!("db.{collection}.{method}(...)"), span)?;
+        let call = DriverCall::new(collection, method, args);
+        if method.returns_cursor() {
+            Ok(Value::Pending(Box::new(PendingCall::Driver(call))))
+        } else {
+            self.execute(PendingCall::Driver(call), span).map(Value::Data)
+        }
     }
 
-    fn require(&mut self, source: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
-        match self.args_data(source, args)?.first() {
-            Some(Bson::String(name)) if name == "mongoose" => Ok(Value::Mongoose),
-            Some(Bson::String(name)) => {
+    /// `.sort()`, `.limit()`, `.toArray()`, `.populate()`, `.then()` ... on a query not yet run.
+    fn chain_method(
+        &mut self,
+        pending: PendingCall,
+        method: &str,
+        args: Vec<Value>,
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        if matches!(method, "then" | "catch" | "finally") {
+            let value = self.execute(pending, span)?;
+            return self.value_method(Value::Promise(Box::new(Value::Data(value))), method, args, span);
+        }
+        let (effect, pending) = match pending {
+            PendingCall::Driver(mut call) => {
+                let Some(step) = CursorMethod::from_name(method) else {
+                    let shown = format!("db.{}.{}(...)", call.collection, call.method);
+                    return Err(unknown_method(&shown, method, &CursorMethod::names(), method_span));
+                };
+                if step.effect() != ChainEffect::Run {
+                    let step_args = self.data_list(args, span)?;
+                    call.chain.push((step, step_args));
+                }
+                (step.effect(), PendingCall::Driver(call))
+            }
+            PendingCall::Model(mut call) => {
+                let Some(step) = QueryMethod::from_name(method) else {
+                    let shown = format!("{}.{}(...)", call.model, call.method);
+                    return Err(unknown_method(&shown, method, &QueryMethod::names(), method_span));
+                };
+                if step.effect() != ChainEffect::Run {
+                    let step_args = self.data_list(args, span)?;
+                    call.chain.push((step, step_args));
+                }
+                (step.effect(), PendingCall::Model(call))
+            }
+        };
+        match effect {
+            ChainEffect::Add => Ok(Value::Pending(Box::new(pending))),
+            ChainEffect::Run | ChainEffect::AddAndRun => self.execute(pending, span).map(Value::Data),
+        }
+    }
+
+    /// `new X(args)`.
+    pub(super) fn new_expression(
+        &mut self,
+        source: &str,
+        expr: &Expr,
+        callee: &Expr,
+        args: &[Expr],
+    ) -> Result<Value, RuntimeError> {
+        let span = expr.span;
+        if let ExprKind::Ident(name) = &callee.kind {
+            if !self.scope.contains(name) && (is_constant_constructor(name) || name == "Date") {
+                return self.constant_call(source, callee, args, true, span);
+            }
+            if !self.scope.contains(name) && Global::from_name(name).is_none() && !matches!(name.as_str(), "mongoose") {
+                let error = RuntimeError::reference_error(callee.span, format!("{name} is not defined"));
+                return Err(if name == "Schema" {
+                    error.with_hint(
+                        "Schema lives on mongoose: write new mongoose.Schema({ ... }), or first const { Schema } = mongoose.",
+                    )
+                } else {
+                    error.with_hint("Declare it first with `const`.")
+                });
+            }
+        }
+        let constructor = self.eval(source, callee)?;
+        let args = self.arguments(source, args)?;
+        match constructor {
+            Value::SchemaClass => self.new_schema(args, span),
+            Value::Global(Global::Error(kind)) => {
+                Ok(super::builtins::error_object(kind, args.first().unwrap_or(&Value::undefined())))
+            }
+            Value::Global(Global::Date) => {
+                // Only reached when `Date` came through a name the program bound to it.
+                self.call_global(Global::Date, args, span)
+            }
+            Value::Global(Global::Object) => Ok(Value::Object(super::value::ObjectRef::new(Vec::new()))),
+            Value::Global(Global::Array) => self.call_global(Global::Array, args, span),
+            Value::Global(Global::Promise) => {
+                Err(RuntimeError::type_error(span, "new Promise(…) is not supported in crudlab's shell")
+                    .with_hint("crudlab's database calls finish at once; `await` them directly."))
+            }
+            Value::Model(model) => Err(RuntimeError::type_error(span, format!("new {model}(…) is not supported yet"))
+                .with_hint(format!("Create documents with {model}.create({{ ... }}) for now."))),
+            other => Err(RuntimeError::type_error(
+                callee.span,
+                format!("{} is not a constructor", callee.span.text(source).trim()),
+            )
+            .with_hint(format!(
+                "`new` works with mongoose.Schema, Date, Error and the shell's helpers; this is {}.",
+                other.describe()
+            ))),
+        }
+    }
+
+    fn require(&mut self, args: &[Value], span: Span) -> Result<Value, RuntimeError> {
+        match args.first() {
+            Some(Value::Data(Bson::String(name))) if name == "mongoose" => Ok(Value::Mongoose),
+            Some(Value::Data(Bson::String(name))) => {
                 Err(RuntimeError::script("Error", span, format!("Cannot find module '{name}'"))
                     .with_hint("crudlab knows one library: require(\"mongoose\")."))
             }
@@ -735,42 +741,11 @@ impl World {
         }
     }
 
-    fn call_function(
-        &mut self,
-        source: &str,
-        function: &Function,
-        args: &[Expr],
-        span: Span,
-    ) -> Result<Value, RuntimeError> {
-        if self.call_depth >= MAX_CALL_DEPTH {
-            return Err(RuntimeError::script("RangeError", span, "Maximum call stack size exceeded"));
-        }
-        let mut values = Vec::with_capacity(args.len());
-        for arg in args {
-            values.push(self.eval(source, arg)?);
-        }
-        for (param, value) in
-            function.params.iter().zip(values.into_iter().chain(std::iter::repeat(Value::Data(Bson::Undefined))))
-        {
-            self.bind_pattern(param, value, DeclKind::Let)?;
-        }
-        self.call_depth += 1;
-        let result = match &function.body {
-            FunctionBody::Block(stmts) => self.block(source, stmts).map(|flow| match flow {
-                Flow::Return(value) => value,
-                Flow::Next(_) => Value::Data(Bson::Undefined),
-            }),
-            FunctionBody::Expression(expr) => self.eval(source, expr),
-        };
-        self.call_depth -= 1;
-        result
-    }
-
-    fn db_method(&mut self, source: &str, method: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+    fn db_method(&mut self, method: &str, args: Vec<Value>, span: Span) -> Result<Value, RuntimeError> {
         if method != "getCollection" {
             self.refuse_browser_access(&format!("db.{method}(...)"), span)?;
         }
-        let args = self.args_data(source, args)?;
+        let args = self.data_list(args, span)?;
         match method {
             "getCollection" | "createCollection" => match args.first() {
                 Some(Bson::String(name)) => {
@@ -822,33 +797,33 @@ impl World {
 
     fn mongoose_method(
         &mut self,
-        source: &str,
         method: &str,
-        args: &[Expr],
+        args: Vec<Value>,
         span: Span,
         method_span: Span,
     ) -> Result<Value, RuntimeError> {
+        let schema_span = self.arg_spans.get(1).copied().unwrap_or(span);
         match method {
             "model" => {
-                let (Some(name_expr), schema_expr) = (args.first(), args.get(1)) else {
+                let mut args = args.into_iter();
+                let (Some(name_value), schema_value) = (args.next(), args.next()) else {
                     return Err(RuntimeError::type_error(span, "mongoose.model needs a name and a schema"));
                 };
-                let name_value = self.eval(source, name_expr)?;
-                let Value::Data(Bson::String(name)) = self.settle(name_value, name_expr.span)? else {
-                    return Err(RuntimeError::type_error(
-                        name_expr.span,
-                        "the model name must be a string, e.g. \"User\"",
-                    ));
+                let Value::Data(Bson::String(name)) = self.settle(name_value, span)? else {
+                    return Err(RuntimeError::type_error(span, "the model name must be a string, e.g. \"User\""));
                 };
-                let schema = match schema_expr {
-                    Some(expr) => match self.eval(source, expr)? {
+                let schema = match schema_value {
+                    Some(value) => match value {
                         Value::Schema(schema) => schema,
-                        Value::Data(Bson::Document(definition)) => {
+                        value @ (Value::Object(_) | Value::Data(Bson::Document(_))) => {
+                            let Bson::Document(definition) = self.data(value, span)? else {
+                                return Err(RuntimeError::type_error(span, "mongoose.model needs a schema"));
+                            };
                             Rc::new(SchemaValue { definition, options: Document::new() })
                         }
                         other => {
                             return Err(RuntimeError::type_error(
-                                expr.span,
+                                schema_span,
                                 format!(
                                     "mongoose.model(\"{name}\", …) needs a schema, but this is {}",
                                     other.describe()
@@ -885,16 +860,21 @@ impl World {
                 Ok(Value::Model(name))
             }
             "connect" | "set" | "disconnect" => {
-                self.args_data(source, args)?;
-                Ok(Value::Data(Bson::Undefined))
+                self.data_list(args, span)?;
+                Ok(Value::undefined())
             }
-            "Schema" => self.new_schema(source, args, span),
+            "Schema" => self.new_schema(args, span),
             other => Err(unknown_method("mongoose", other, &["model", "Schema", "connect"], method_span)),
         }
     }
 
-    fn new_schema(&mut self, source: &str, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
-        let args = self.args_data(source, args)?;
+    fn new_schema(&mut self, args: Vec<Value>, span: Span) -> Result<Value, RuntimeError> {
+        let mut settled = Vec::with_capacity(args.len());
+        for value in args {
+            let value = self.settle(value, span)?;
+            settled.push(operators::to_bson(&value, Functions::Schema, span).map(literal::driver_form)?);
+        }
+        let args = settled;
         let definition = match args.first() {
             Some(Bson::Document(doc)) => doc.clone(),
             None => Document::new(),
@@ -919,8 +899,21 @@ impl World {
         Ok(Value::Schema(Rc::new(SchemaValue { definition, options })))
     }
 
+    /// A call of `require`, `parseInt` ... held as a value.
+    pub(super) fn global_builtin(&mut self, name: &str, args: &[Value], span: Span) -> Result<Value, RuntimeError> {
+        if name == "require" {
+            return self.require(args, span);
+        }
+        self.global_function(name, args, span)
+    }
+
     /// Runs a pending call in this world, translating it when it was written for the other world.
-    fn execute(&mut self, pending: PendingCall, span: Span) -> Result<Bson, RuntimeError> {
+    pub(super) fn execute(&mut self, pending: PendingCall, span: Span) -> Result<Bson, RuntimeError> {
+        // A database call does far more work than a statement: it costs more steps, so an endless loop that
+        // writes stops after a few thousand writes (all undone), not hundreds of thousands.
+        for _ in 0..super::interpreter::STEPS_PER_DATABASE_CALL {
+            self.tick(span)?;
+        }
         match (pending, self.mode) {
             (PendingCall::Driver(call), Mode::Mongoose) => {
                 let model = models::model_for_collection(&self.models, &call.collection);
@@ -1069,60 +1062,35 @@ enum Printed {
     Text(String),
 }
 
-/// Resolves names inside literals from the bindings: `req.body.username`, `user._id`, `String`,
-/// `mongoose.Schema.Types.ObjectId`.
-struct BindingResolver<'a> {
-    bindings: &'a HashMap<String, Value>,
+/// Resolves names inside constant literals from the scope, and `mongoose.Schema.Types.ObjectId`.
+struct ScopeResolver<'a> {
+    scope: &'a ScopeRef,
     /// The program text, for error locations.
     source: &'a str,
     generator: RefCell<&'a mut Generator>,
 }
 
-impl Resolver for BindingResolver<'_> {
+impl Resolver for ScopeResolver<'_> {
     fn resolve_name(&self, name: &str) -> Option<Bson> {
-        match self.bindings.get(name) {
-            Some(Value::Data(data)) => Some(data.clone()),
-            Some(_) => None,
-            None => match name {
-                "String" | "Number" | "Boolean" | "Date" | "Buffer" | "Array" | "Object" | "Map" => {
-                    Some(Bson::String(name.to_string()))
-                }
-                _ => None,
-            },
+        match self.scope.lookup(name) {
+            Some(value) => operators::to_bson(&value, Functions::Skip, Span::default()).ok(),
+            None => Global::from_name(name).map(|global| Bson::String(global.name().to_string())),
         }
     }
 
     fn resolve_expression(&self, expr: &Expr) -> Option<Result<Bson, ParseError>> {
+        let _ = self.source;
         let path = expr.dotted_path()?;
-        let (root, rest) = path.split_first()?;
-        match (self.bindings.get(*root), *root) {
-            (Some(Value::Data(data)), _) => {
-                let mut current = data.clone();
-                for part in rest {
-                    if matches!(current, Bson::Null | Bson::Undefined) {
-                        let nothing = if current == Bson::Null { "null" } else { "undefined" };
-                        let mut error = ParseError::new(
-                            crate::shell::error::ErrorKind::PropertyOfNothing,
-                            self.source,
-                            expr.span,
-                            format!("Cannot read properties of {nothing} (reading '{part}')"),
-                        );
-                        error.hint = Some("The value before the `.` is empty: a findOne/findById that found nothing returns null. Check it first, e.g. if (user) { … }.".into());
-                        return Some(Err(error));
-                    }
-                    current = member_data(&current, part);
-                }
-                Some(Ok(current))
-            }
-            (Some(Value::SchemaTypes), _)
-            | (Some(Value::SchemaClass), _)
-            | (Some(Value::Mongoose), _)
-            | (None, "mongoose") => path
-                .last()
-                .filter(|_| path.len() > 1 && path.contains(&"Types"))
-                .map(|t| Ok(Bson::String((*t).to_string()))),
-            _ => None,
+        let root = path.first()?;
+        let is_mongoose = match self.scope.lookup(root) {
+            Some(Value::SchemaTypes | Value::SchemaClass | Value::Mongoose) => true,
+            None => *root == "mongoose",
+            Some(_) => false,
+        };
+        if is_mongoose && path.len() > 1 && path.contains(&"Types") {
+            return path.last().map(|t| Ok(Bson::String((*t).to_string())));
         }
+        None
     }
 
     fn now(&self) -> DateTime {
@@ -1211,107 +1179,11 @@ fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> R
     }
 }
 
-/// Objects the program holds (`db`, a model, a function) are truthy, as in JavaScript.
-fn truthy(value: &Value) -> bool {
+/// Whether a value can be called.
+fn is_callable(value: &Value) -> bool {
     match value {
-        Value::Data(data) => crate::js::truthy(data),
-        _ => true,
-    }
-}
-
-fn is_comparison(op: BinaryOp) -> bool {
-    matches!(
-        op,
-        BinaryOp::StrictEq
-            | BinaryOp::StrictNotEq
-            | BinaryOp::LooseEq
-            | BinaryOp::LooseNotEq
-            | BinaryOp::Less
-            | BinaryOp::LessEq
-            | BinaryOp::Greater
-            | BinaryOp::GreaterEq
-    )
-}
-
-/// Comparisons as lesson checks need them: numbers by value, strings, booleans, null; ObjectIds by value (like
-/// Mongoose's `equals`), and documents and arrays by content.
-fn compare_js(op: BinaryOp, left: &Bson, right: &Bson) -> bool {
-    use crate::engine::value::{as_f64, equal, is_number};
-    let same = match (left, right) {
-        (Bson::Undefined, Bson::Undefined) | (Bson::Null, Bson::Null) => true,
-        (Bson::Null | Bson::Undefined, Bson::Null | Bson::Undefined) => {
-            matches!(op, BinaryOp::LooseEq | BinaryOp::LooseNotEq)
-        }
-        (a, b) if is_number(a) && is_number(b) => as_f64(a) == as_f64(b),
-        (a, b) => equal(a, b) && crate::engine::value::type_rank(a) == crate::engine::value::type_rank(b),
-    };
-    let order = || match (as_f64(left), as_f64(right)) {
-        (Some(a), Some(b)) => a.partial_cmp(&b),
-        _ => match (left, right) {
-            (Bson::String(a), Bson::String(b)) => Some(a.cmp(b)),
-            _ => None,
-        },
-    };
-    match op {
-        BinaryOp::StrictEq | BinaryOp::LooseEq => same,
-        BinaryOp::StrictNotEq | BinaryOp::LooseNotEq => !same,
-        BinaryOp::Less => order().is_some_and(|o| o.is_lt()),
-        BinaryOp::LessEq => order().is_some_and(|o| o.is_le()),
-        BinaryOp::Greater => order().is_some_and(|o| o.is_gt()),
-        BinaryOp::GreaterEq => order().is_some_and(|o| o.is_ge()),
+        Value::Function(_) | Value::Builtin(_) => true,
+        Value::Global(global) => global.is_callable(),
         _ => false,
     }
-}
-
-/// `value.property` on data: document fields, `length` of arrays and strings; anything else is `undefined`.
-pub fn member_data(value: &Bson, property: &str) -> Bson {
-    match (value, property) {
-        (Bson::Document(doc), _) => doc.get(property).cloned().unwrap_or(Bson::Undefined),
-        (Bson::Array(items), "length") => Bson::Int32(i32::try_from(items.len()).unwrap_or(i32::MAX)),
-        (Bson::Array(items), index) => {
-            index.parse::<usize>().ok().and_then(|i| items.get(i).cloned()).unwrap_or(Bson::Undefined)
-        }
-        (Bson::String(s), "length") => Bson::Int32(i32::try_from(s.encode_utf16().count()).unwrap_or(i32::MAX)),
-        _ => Bson::Undefined,
-    }
-}
-
-fn index_data(value: &Bson, index: &Bson) -> Bson {
-    match index {
-        Bson::String(key) => member_data(value, key),
-        number => match crate::engine::value::as_f64(number) {
-            Some(i) if i >= 0.0 && i.fract() == 0.0 => member_data(value, &format!("{}", i as u64)),
-            _ => Bson::Undefined,
-        },
-    }
-}
-
-/// The few methods students call on data: `toString()`, `toHexString()`, `equals()`, `includes()`.
-fn data_method(value: &Bson, method: &str, args: &[Bson], span: Span) -> Result<Bson, RuntimeError> {
-    Ok(match (value, method) {
-        (Bson::ObjectId(oid), "toString" | "toHexString") => Bson::String(oid.to_hex()),
-        (Bson::ObjectId(oid), "equals") => Bson::Boolean(match args.first() {
-            Some(Bson::ObjectId(other)) => other == oid,
-            Some(Bson::String(hex)) => hex == &oid.to_hex(),
-            _ => false,
-        }),
-        (Bson::ObjectId(oid), "getTimestamp") => {
-            Bson::DateTime(DateTime::from_millis(oid.timestamp().timestamp_millis()))
-        }
-        (Bson::Array(items), "includes") => Bson::Boolean(
-            args.first().is_some_and(|needle| items.iter().any(|item| crate::engine::value::equal(item, needle))),
-        ),
-        (Bson::String(s), "toString") => Bson::String(s.clone()),
-        (Bson::String(s), "toUpperCase") => Bson::String(s.to_uppercase()),
-        (Bson::String(s), "toLowerCase") => Bson::String(s.to_lowercase()),
-        (Bson::String(s), "trim") => Bson::String(s.trim().to_string()),
-        (other, "toString") => Bson::String(format_inline(other)),
-        (_, "toJSON" | "toObject") => value.clone(),
-        (other, _) => {
-            return Err(RuntimeError::type_error(
-                span,
-                format!("{}.{method} is not a function", crate::engine::value::type_name(other)),
-            ))
-        }
-    })
 }

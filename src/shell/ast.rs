@@ -42,13 +42,28 @@ impl DeclKind {
     }
 }
 
-/// What a declaration binds: `x`, or `{ Schema, model: makeModel }` destructured from an object.
+/// What a declaration, a parameter or a `for…of` binds: `x`, `{ Schema, model: makeModel }` taken out of an
+/// object, `[first, ...others]` out of an array, and any of them with a default (`{ page = 1 }`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pattern {
     Name(Name),
     Object {
-        /// `(property, local name)`; `{ Schema }` binds property `Schema` to local `Schema`.
-        fields: Vec<(Name, Name)>,
+        /// `(property, target)`; `{ Schema }` binds property `Schema` to the name `Schema`.
+        fields: Vec<(Name, Pattern)>,
+        /// `{ a, ...others }`: the remaining properties.
+        rest: Option<Name>,
+        span: Span,
+    },
+    Array {
+        /// `None` for a hole: `[, second]`.
+        items: Vec<Option<Pattern>>,
+        rest: Option<Box<Pattern>>,
+        span: Span,
+    },
+    /// `target = default`: the default is evaluated when the value is `undefined`.
+    Default {
+        target: Box<Pattern>,
+        default: Box<Expr>,
         span: Span,
     },
 }
@@ -57,9 +72,45 @@ impl Pattern {
     pub fn span(&self) -> Span {
         match self {
             Pattern::Name(name) => name.span,
-            Pattern::Object { span, .. } => *span,
+            Pattern::Object { span, .. } | Pattern::Array { span, .. } | Pattern::Default { span, .. } => *span,
         }
     }
+
+    /// Every name the pattern binds, in written order.
+    pub fn names(&self) -> Vec<&Name> {
+        let mut names = Vec::new();
+        let mut stack = vec![self];
+        while let Some(pattern) = stack.pop() {
+            match pattern {
+                Pattern::Name(name) => names.push(name),
+                Pattern::Object { fields, rest, .. } => {
+                    names.extend(rest.iter());
+                    stack.extend(fields.iter().rev().map(|(_, target)| target));
+                }
+                Pattern::Array { items, rest, .. } => {
+                    stack.extend(rest.iter().map(|rest| rest.as_ref()));
+                    stack.extend(items.iter().rev().flatten());
+                }
+                Pattern::Default { target, .. } => stack.push(target),
+            }
+        }
+        names
+    }
+}
+
+/// The head of `for (const x of …)` / `for (key in …)`: a declaration, or an existing name when `kind` is `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForHead {
+    pub kind: Option<DeclKind>,
+    pub target: Pattern,
+}
+
+/// One `case test:` (or `default:` when `test` is `None`) of a `switch`, with the statements after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwitchCase {
+    pub test: Option<Expr>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +171,39 @@ pub enum StmtKind {
     },
     /// `function name(params) { … }` at statement level.
     Function(Function),
+    /// `for (init; test; update) body`.
+    For {
+        init: Option<Box<Stmt>>,
+        test: Option<Expr>,
+        update: Option<Expr>,
+        body: Box<Stmt>,
+    },
+    /// `for (const x of iterable) body`.
+    ForOf {
+        head: ForHead,
+        iterable: Expr,
+        body: Box<Stmt>,
+    },
+    /// `for (const key in object) body`.
+    ForIn {
+        head: ForHead,
+        object: Expr,
+        body: Box<Stmt>,
+    },
+    While {
+        test: Expr,
+        body: Box<Stmt>,
+    },
+    DoWhile {
+        body: Box<Stmt>,
+        test: Expr,
+    },
+    Break,
+    Continue,
+    Switch {
+        discriminant: Expr,
+        cases: Vec<SwitchCase>,
+    },
     /// A lone `;`.
     Empty,
 }
@@ -130,6 +214,8 @@ pub enum UnaryOp {
     Minus,
     Plus,
     Typeof,
+    Delete,
+    Void,
 }
 
 impl UnaryOp {
@@ -139,6 +225,8 @@ impl UnaryOp {
             UnaryOp::Minus => "-",
             UnaryOp::Plus => "+",
             UnaryOp::Typeof => "typeof ",
+            UnaryOp::Delete => "delete ",
+            UnaryOp::Void => "void ",
         }
     }
 }
@@ -161,6 +249,10 @@ pub enum BinaryOp {
     Mul,
     Div,
     Rem,
+    Pow,
+    /// `key in object`.
+    In,
+    InstanceOf,
 }
 
 impl BinaryOp {
@@ -182,6 +274,9 @@ impl BinaryOp {
             BinaryOp::Mul => "*",
             BinaryOp::Div => "/",
             BinaryOp::Rem => "%",
+            BinaryOp::Pow => "**",
+            BinaryOp::In => "in",
+            BinaryOp::InstanceOf => "instanceof",
         }
     }
 }
@@ -195,6 +290,10 @@ pub enum KeyStyle {
     Quoted,
     /// `1:` / `1.5:` / `0x10:` — the key is the number's JavaScript string form (`"1"`, `"1.5"`, `"16"`).
     Numeric,
+    /// `...other`: the value's own properties are copied in (the key is `"..."`).
+    Spread,
+    /// `[expression]: value`: the key is computed from `computed_key` when the object is built.
+    Computed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +304,8 @@ pub struct Property {
     pub value: Expr,
     /// `{ username }`: the value is the identifier `username`.
     pub shorthand: bool,
+    /// For [`KeyStyle::Computed`], the expression inside `[…]`.
+    pub computed_key: Option<Box<Expr>>,
     pub span: Span,
 }
 
@@ -222,6 +323,8 @@ pub struct Function {
     pub is_arrow: bool,
     pub name: Option<Name>,
     pub params: Vec<Pattern>,
+    /// `...rest`: the arguments after the named parameters, as an array.
+    pub rest: Option<Pattern>,
     pub body: FunctionBody,
 }
 
@@ -238,6 +341,25 @@ pub enum ExprKind {
     String(String),
     /// A backtick string (no placeholders).
     Template(String),
+    /// `` `text ${expr} text` ``: `quasis` has one more element than `exprs`.
+    TemplateLiteral {
+        quasis: Vec<String>,
+        exprs: Vec<Expr>,
+    },
+    /// `...value` inside an array literal or an argument list.
+    Spread(Box<Expr>),
+    /// `x++`, `--x`.
+    Update {
+        increment: bool,
+        prefix: bool,
+        target: Box<Expr>,
+    },
+    /// `x += 1`, `total ??= 0` (`op` is the operator applied: `Add`, `Nullish`, ...).
+    CompoundAssign {
+        op: BinaryOp,
+        target: Box<Expr>,
+        value: Box<Expr>,
+    },
     Bool(bool),
     Null,
     Undefined,
@@ -413,30 +535,51 @@ fn function_children(function: &Function) -> Vec<NodeRef<'_>> {
 fn children(node: NodeRef<'_>) -> Vec<NodeRef<'_>> {
     match node {
         NodeRef::Property(property) => vec![NodeRef::Expr(&property.value)],
-        NodeRef::Stmt(stmt) => match &stmt.kind {
-            StmtKind::Declaration { declarators, .. } => {
-                declarators.iter().filter_map(|declarator| declarator.init.as_ref().map(NodeRef::Expr)).collect()
+        NodeRef::Stmt(stmt) => {
+            match &stmt.kind {
+                StmtKind::Declaration { declarators, .. } => {
+                    declarators.iter().filter_map(|declarator| declarator.init.as_ref().map(NodeRef::Expr)).collect()
+                }
+                StmtKind::Expression(expr) | StmtKind::ExportDefault(expr) | StmtKind::Throw(expr) => {
+                    vec![NodeRef::Expr(expr)]
+                }
+                StmtKind::Return(value) => value.iter().map(NodeRef::Expr).collect(),
+                StmtKind::Export(inner) => vec![NodeRef::Stmt(inner)],
+                StmtKind::Block(statements) => statements.iter().map(NodeRef::Stmt).collect(),
+                StmtKind::If { test, consequent, alternate } => {
+                    let mut nodes = vec![NodeRef::Expr(test), NodeRef::Stmt(consequent)];
+                    nodes.extend(alternate.iter().map(|alternate| NodeRef::Stmt(alternate)));
+                    nodes
+                }
+                StmtKind::Try { block, catch_block, finally_block, .. } => block
+                    .iter()
+                    .chain(catch_block.iter().flatten())
+                    .chain(finally_block.iter().flatten())
+                    .map(NodeRef::Stmt)
+                    .collect(),
+                StmtKind::Function(function) => function_children(function),
+                StmtKind::For { init, test, update, body } => {
+                    let mut nodes: Vec<NodeRef<'_>> = init.iter().map(|init| NodeRef::Stmt(init)).collect();
+                    nodes.extend(test.iter().chain(update.iter()).map(NodeRef::Expr));
+                    nodes.push(NodeRef::Stmt(body));
+                    nodes
+                }
+                StmtKind::ForOf { iterable: expr, body, .. }
+                | StmtKind::ForIn { object: expr, body, .. }
+                | StmtKind::While { test: expr, body }
+                | StmtKind::DoWhile { body, test: expr } => vec![NodeRef::Expr(expr), NodeRef::Stmt(body)],
+                StmtKind::Switch { discriminant, cases } => std::iter::once(NodeRef::Expr(discriminant))
+                    .chain(cases.iter().flat_map(|case| {
+                        case.test.iter().map(NodeRef::Expr).chain(case.body.iter().map(NodeRef::Stmt))
+                    }))
+                    .collect(),
+                StmtKind::Import(_)
+                | StmtKind::ShellCommand { .. }
+                | StmtKind::Empty
+                | StmtKind::Break
+                | StmtKind::Continue => Vec::new(),
             }
-            StmtKind::Expression(expr) | StmtKind::ExportDefault(expr) | StmtKind::Throw(expr) => {
-                vec![NodeRef::Expr(expr)]
-            }
-            StmtKind::Return(value) => value.iter().map(NodeRef::Expr).collect(),
-            StmtKind::Export(inner) => vec![NodeRef::Stmt(inner)],
-            StmtKind::Block(statements) => statements.iter().map(NodeRef::Stmt).collect(),
-            StmtKind::If { test, consequent, alternate } => {
-                let mut nodes = vec![NodeRef::Expr(test), NodeRef::Stmt(consequent)];
-                nodes.extend(alternate.iter().map(|alternate| NodeRef::Stmt(alternate)));
-                nodes
-            }
-            StmtKind::Try { block, catch_block, finally_block, .. } => block
-                .iter()
-                .chain(catch_block.iter().flatten())
-                .chain(finally_block.iter().flatten())
-                .map(NodeRef::Stmt)
-                .collect(),
-            StmtKind::Function(function) => function_children(function),
-            StmtKind::Import(_) | StmtKind::ShellCommand { .. } | StmtKind::Empty => Vec::new(),
-        },
+        }
         NodeRef::Expr(expr) => match &expr.kind {
             ExprKind::Array(items) => items.iter().map(NodeRef::Expr).collect(),
             ExprKind::Object(properties) => properties.iter().map(NodeRef::Property).collect(),
@@ -451,7 +594,11 @@ fn children(node: NodeRef<'_>) -> Vec<NodeRef<'_>> {
             ExprKind::Conditional { test, consequent, alternate } => {
                 vec![NodeRef::Expr(test), NodeRef::Expr(consequent), NodeRef::Expr(alternate)]
             }
-            ExprKind::Assign { target, value } => vec![NodeRef::Expr(target), NodeRef::Expr(value)],
+            ExprKind::Assign { target, value } | ExprKind::CompoundAssign { target, value, .. } => {
+                vec![NodeRef::Expr(target), NodeRef::Expr(value)]
+            }
+            ExprKind::TemplateLiteral { exprs, .. } => exprs.iter().map(NodeRef::Expr).collect(),
+            ExprKind::Spread(inner) | ExprKind::Update { target: inner, .. } => vec![NodeRef::Expr(inner)],
             ExprKind::Function(function) => function_children(function),
             ExprKind::Number(_)
             | ExprKind::String(_)
@@ -513,22 +660,57 @@ fn write_block(out: &mut String, statements: &[Stmt], indent: usize) {
 fn write_pattern(out: &mut String, pattern: &Pattern) {
     match pattern {
         Pattern::Name(name) => out.push_str(&name.name),
-        Pattern::Object { fields, .. } => {
+        Pattern::Object { fields, rest, .. } => {
             out.push_str("{ ");
-            let parts: Vec<String> = fields
+            let mut parts: Vec<String> = fields
                 .iter()
-                .map(|(property, local)| {
-                    if property.name == local.name {
-                        property.name.clone()
-                    } else {
-                        format!("{}: {}", property.name, local.name)
+                .map(|(property, target)| {
+                    let mut text = String::new();
+                    write_pattern(&mut text, target);
+                    match target {
+                        Pattern::Name(local) if local.name == property.name => text,
+                        _ => format!("{}: {text}", property.name),
                     }
                 })
                 .collect();
+            parts.extend(rest.iter().map(|rest| format!("...{}", rest.name)));
             out.push_str(&parts.join(", "));
             out.push_str(" }");
         }
+        Pattern::Array { items, rest, .. } => {
+            out.push('[');
+            let mut parts: Vec<String> = items
+                .iter()
+                .map(|item| {
+                    let mut text = String::new();
+                    if let Some(item) = item {
+                        write_pattern(&mut text, item);
+                    }
+                    text
+                })
+                .collect();
+            if let Some(rest) = rest {
+                let mut text = "...".to_string();
+                write_pattern(&mut text, rest);
+                parts.push(text);
+            }
+            out.push_str(&parts.join(", "));
+            out.push(']');
+        }
+        Pattern::Default { target, default, .. } => {
+            write_pattern(out, target);
+            out.push_str(" = ");
+            write_expr(out, default, 0);
+        }
     }
+}
+
+fn write_for_head(out: &mut String, head: &ForHead) {
+    if let Some(kind) = head.kind {
+        out.push_str(kind.as_str());
+        out.push(' ');
+    }
+    write_pattern(out, &head.target);
 }
 
 fn write_stmt(out: &mut String, statement: &Stmt, indent: usize) {
@@ -639,6 +821,70 @@ fn write_stmt(out: &mut String, statement: &Stmt, indent: usize) {
             }
         }
         StmtKind::Function(function) => write_function(out, function, indent),
+        StmtKind::For { init, test, update, body } => {
+            out.push_str("for (");
+            match init {
+                Some(init) => write_stmt(out, init, indent),
+                None => out.push(';'),
+            }
+            if let Some(test) = test {
+                out.push(' ');
+                write_expr(out, test, indent);
+            }
+            out.push(';');
+            if let Some(update) = update {
+                out.push(' ');
+                write_expr(out, update, indent);
+            }
+            out.push_str(") ");
+            write_stmt(out, body, indent);
+        }
+        StmtKind::ForOf { head, iterable: source, body } | StmtKind::ForIn { head, object: source, body } => {
+            out.push_str("for (");
+            write_for_head(out, head);
+            out.push_str(if matches!(statement.kind, StmtKind::ForOf { .. }) { " of " } else { " in " });
+            write_expr(out, source, indent);
+            out.push_str(") ");
+            write_stmt(out, body, indent);
+        }
+        StmtKind::While { test, body } => {
+            out.push_str("while (");
+            write_expr(out, test, indent);
+            out.push_str(") ");
+            write_stmt(out, body, indent);
+        }
+        StmtKind::DoWhile { body, test } => {
+            out.push_str("do ");
+            write_stmt(out, body, indent);
+            out.push_str(" while (");
+            write_expr(out, test, indent);
+            out.push_str(");");
+        }
+        StmtKind::Break => out.push_str("break;"),
+        StmtKind::Continue => out.push_str("continue;"),
+        StmtKind::Switch { discriminant, cases } => {
+            out.push_str("switch (");
+            write_expr(out, discriminant, indent);
+            out.push_str(") {\n");
+            for case in cases {
+                out.push_str(&"  ".repeat(indent + 1));
+                match &case.test {
+                    Some(test) => {
+                        out.push_str("case ");
+                        write_expr(out, test, indent + 1);
+                        out.push(':');
+                    }
+                    None => out.push_str("default:"),
+                }
+                for statement in &case.body {
+                    out.push(' ');
+                    write_stmt(out, statement, indent + 1);
+                }
+                out.push('\n');
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push('}');
+        }
         StmtKind::Empty => out.push(';'),
     }
 }
@@ -659,6 +905,13 @@ fn write_function(out: &mut String, function: &Function, indent: usize) {
             out.push_str(", ");
         }
         write_pattern(out, param);
+    }
+    if let Some(rest) = &function.rest {
+        if !function.params.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str("...");
+        write_pattern(out, rest);
     }
     out.push_str(") ");
     if function.is_arrow {
@@ -694,6 +947,41 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
             out.push_str(&value.replace('\\', "\\\\").replace('`', "\\`"));
             out.push('`');
         }
+        ExprKind::TemplateLiteral { quasis, exprs } => {
+            out.push('`');
+            for (index, quasi) in quasis.iter().enumerate() {
+                out.push_str(&quasi.replace('\\', "\\\\").replace('`', "\\`"));
+                if let Some(expr) = exprs.get(index) {
+                    out.push_str("${");
+                    write_expr(out, expr, indent);
+                    out.push('}');
+                }
+            }
+            out.push('`');
+        }
+        ExprKind::Spread(inner) => {
+            out.push_str("...");
+            write_expr(out, inner, indent);
+        }
+        ExprKind::Update { increment, prefix, target } => {
+            let op = if *increment { "++" } else { "--" };
+            out.push('(');
+            if *prefix {
+                out.push_str(op);
+            }
+            write_expr(out, target, indent);
+            if !*prefix {
+                out.push_str(op);
+            }
+            out.push(')');
+        }
+        ExprKind::CompoundAssign { op, target, value } => {
+            out.push('(');
+            write_expr(out, target, indent);
+            let _ = write!(out, " {}= ", op.as_str());
+            write_expr(out, value, indent);
+            out.push(')');
+        }
         ExprKind::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
         ExprKind::Null => out.push_str("null"),
         ExprKind::Undefined => out.push_str("undefined"),
@@ -725,6 +1013,18 @@ fn write_expr(out: &mut String, expr: &Expr, indent: usize) {
                     KeyStyle::Quoted => out.push_str(&quote(&property.key)),
                     KeyStyle::Numeric => {
                         let _ = write!(out, "[num {}]", property.key);
+                    }
+                    KeyStyle::Spread => {
+                        out.push_str("...");
+                        write_expr(out, &property.value, indent);
+                        continue;
+                    }
+                    KeyStyle::Computed => {
+                        out.push('[');
+                        if let Some(key) = &property.computed_key {
+                            write_expr(out, key, indent);
+                        }
+                        out.push(']');
                     }
                 }
                 out.push_str(": ");

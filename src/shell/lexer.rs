@@ -1,7 +1,9 @@
 //! Splits the student's JavaScript / mongosh text into tokens (names, numbers, strings, regexes, punctuation).
 //!
-//! Template literals (`` `…` ``) are plain strings here: `${` inside one is reported as an error
-//! ([`ErrorKind::TemplatePlaceholder`]) because crudlab never evaluates code inside strings.
+//! A template literal without placeholders is one [`TokenKind::Template`]; with placeholders it is read as
+//! JavaScript's lexer reads it: a head (text up to the first `${`), the placeholder's own tokens, a middle for each
+//! further `}…${`, and a tail (`}…` up to the closing backtick). A stack of brace depths tells a `}` that closes a
+//! placeholder from one that closes an object inside it.
 //! Lone UTF-16 surrogates written as `\uD800` are replaced with U+FFFD, since Rust strings cannot hold them.
 
 use super::error::{ErrorKind, ParseError};
@@ -46,8 +48,17 @@ pub enum Punct {
     Star,
     Slash,
     Percent,
-    /// Compound assignments and increments (`+=`, `++`, ...): lexed so the parser can explain they are unsupported.
-    CompoundAssign,
+    /// `**`
+    StarStar,
+    PlusAssign,
+    MinusAssign,
+    StarAssign,
+    SlashAssign,
+    PercentAssign,
+    StarStarAssign,
+    AndAndAssign,
+    OrOrAssign,
+    NullishAssign,
     Increment,
     Decrement,
 }
@@ -87,7 +98,16 @@ impl Punct {
             Punct::Star => "*",
             Punct::Slash => "/",
             Punct::Percent => "%",
-            Punct::CompoundAssign => "op=",
+            Punct::StarStar => "**",
+            Punct::PlusAssign => "+=",
+            Punct::MinusAssign => "-=",
+            Punct::StarAssign => "*=",
+            Punct::SlashAssign => "/=",
+            Punct::PercentAssign => "%=",
+            Punct::StarStarAssign => "**=",
+            Punct::AndAndAssign => "&&=",
+            Punct::OrOrAssign => "||=",
+            Punct::NullishAssign => "??=",
             Punct::Increment => "++",
             Punct::Decrement => "--",
         }
@@ -99,10 +119,10 @@ const PUNCTUATION: &[(&str, Punct)] = &[
     ("===", Punct::EqEqEq),
     ("!==", Punct::NotEqEq),
     ("...", Punct::Ellipsis),
-    ("**=", Punct::CompoundAssign),
-    ("&&=", Punct::CompoundAssign),
-    ("||=", Punct::CompoundAssign),
-    ("??=", Punct::CompoundAssign),
+    ("**=", Punct::StarStarAssign),
+    ("&&=", Punct::AndAndAssign),
+    ("||=", Punct::OrOrAssign),
+    ("??=", Punct::NullishAssign),
     ("=>", Punct::Arrow),
     ("==", Punct::EqEq),
     ("!=", Punct::NotEq),
@@ -113,11 +133,12 @@ const PUNCTUATION: &[(&str, Punct)] = &[
     ("??", Punct::QuestionQuestion),
     ("++", Punct::Increment),
     ("--", Punct::Decrement),
-    ("+=", Punct::CompoundAssign),
-    ("-=", Punct::CompoundAssign),
-    ("*=", Punct::CompoundAssign),
-    ("/=", Punct::CompoundAssign),
-    ("%=", Punct::CompoundAssign),
+    ("**", Punct::StarStar),
+    ("+=", Punct::PlusAssign),
+    ("-=", Punct::MinusAssign),
+    ("*=", Punct::StarAssign),
+    ("/=", Punct::SlashAssign),
+    ("%=", Punct::PercentAssign),
     ("{", Punct::LBrace),
     ("}", Punct::RBrace),
     ("(", Punct::LParen),
@@ -153,6 +174,12 @@ pub enum TokenKind {
     },
     /// A backtick string without placeholders.
     Template(String),
+    /// `` `text${ ``: a template literal's text up to its first placeholder.
+    TemplateHead(String),
+    /// `` }text${ ``: the text between two placeholders.
+    TemplateMiddle(String),
+    /// `` }text` ``: the text after the last placeholder.
+    TemplateTail(String),
     Regex {
         pattern: String,
         flags: String,
@@ -193,7 +220,8 @@ pub fn describe(kind: &TokenKind) -> String {
         TokenKind::Ident(name) => format!("`{name}`"),
         TokenKind::Number(_) => "a number".to_string(),
         TokenKind::Str { .. } => "a string".to_string(),
-        TokenKind::Template(_) => "a template string".to_string(),
+        TokenKind::Template(_) | TokenKind::TemplateHead(_) => "a template string".to_string(),
+        TokenKind::TemplateMiddle(_) | TokenKind::TemplateTail(_) => "the rest of a template string".to_string(),
         TokenKind::Regex { .. } => "a regular expression".to_string(),
         TokenKind::Punct(p) => format!("`{}`", p.as_str()),
         TokenKind::Eof => "the end of the text".to_string(),
@@ -240,11 +268,24 @@ struct Lexer<'a> {
     tokens: Vec<Token>,
     newline_before: bool,
     partial: bool,
+    /// How many `{` are open (placeholders' `${` included).
+    brace_depth: usize,
+    /// For each template placeholder being read, the brace depth its `${` opened.
+    placeholders: Vec<usize>,
 }
 
 impl<'a> Lexer<'a> {
     fn new(source: &'a str, partial: bool) -> Self {
-        Self { source, bytes: source.as_bytes(), pos: 0, tokens: Vec::new(), newline_before: false, partial }
+        Self {
+            source,
+            bytes: source.as_bytes(),
+            pos: 0,
+            tokens: Vec::new(),
+            newline_before: false,
+            partial,
+            brace_depth: 0,
+            placeholders: Vec::new(),
+        }
     }
 
     fn run(mut self) -> (Vec<Token>, Option<ParseError>) {
@@ -306,7 +347,14 @@ impl<'a> Lexer<'a> {
         }
         match c {
             '"' | '\'' => return self.string(c),
-            '`' => return self.template(),
+            '`' => return self.template(start, false),
+            '}' if self.placeholders.last() == Some(&self.brace_depth) => {
+                self.placeholders.pop();
+                self.brace_depth = self.brace_depth.saturating_sub(1);
+                return self.template(start, true);
+            }
+            '{' => self.brace_depth += 1,
+            '}' => self.brace_depth = self.brace_depth.saturating_sub(1),
             '/' if self.regex_allowed() => return self.regex(),
             _ => {}
         }
@@ -422,6 +470,7 @@ impl<'a> Lexer<'a> {
         match self.tokens.last().map(|token| &token.kind) {
             None => true,
             Some(TokenKind::Punct(p)) => !matches!(p, Punct::RParen | Punct::RBracket | Punct::RBrace),
+            Some(TokenKind::TemplateHead(_) | TokenKind::TemplateMiddle(_)) => true,
             Some(TokenKind::Ident(name)) => REGEX_AFTER_KEYWORDS.contains(&name.as_str()),
             Some(_) => false,
         }
@@ -585,9 +634,10 @@ impl<'a> Lexer<'a> {
             )))
     }
 
-    fn template(&mut self) -> Result<bool, ParseError> {
-        let start = self.pos;
-        self.pos += 1;
+    /// Reads template text from `start` (a backtick, or the `}` closing a placeholder when `continued`) up to the
+    /// closing backtick or the next `${`.
+    fn template(&mut self, start: usize, continued: bool) -> Result<bool, ParseError> {
+        self.pos = start + 1;
         let mut value = String::new();
         loop {
             let Some(c) = self.peek_char() else {
@@ -606,18 +656,19 @@ impl<'a> Lexer<'a> {
             match c {
                 '`' => {
                     self.pos += 1;
-                    self.push(TokenKind::Template(value), start);
+                    let kind = if continued { TokenKind::TemplateTail(value) } else { TokenKind::Template(value) };
+                    self.push(kind, start);
                     return Ok(true);
                 }
                 '\\' => self.escape(&mut value)?,
                 '$' if self.byte_at(self.pos + 1) == Some(b'{') => {
-                    return Err(self
-                        .error(
-                            ErrorKind::TemplatePlaceholder,
-                            Span::new(self.pos, self.pos + 2),
-                            "`${…}` placeholders inside backtick strings are not supported",
-                        )
-                        .with_hint("join the pieces with `+` instead, or write `\\${` for a literal `${`"));
+                    self.pos += 2;
+                    let kind =
+                        if continued { TokenKind::TemplateMiddle(value) } else { TokenKind::TemplateHead(value) };
+                    self.push(kind, start);
+                    self.brace_depth += 1;
+                    self.placeholders.push(self.brace_depth);
+                    return Ok(true);
                 }
                 '\r' => {
                     // JavaScript normalises CRLF and CR inside templates to LF.
@@ -843,6 +894,9 @@ mod tests {
                         TokenKind::Number(n) => format!("num:{n:?}"),
                         TokenKind::Str { value, .. } => format!("str:{value:?}"),
                         TokenKind::Template(value) => format!("tpl:{value:?}"),
+                        TokenKind::TemplateHead(value) => format!("tpl-head:{value:?}"),
+                        TokenKind::TemplateMiddle(value) => format!("tpl-middle:{value:?}"),
+                        TokenKind::TemplateTail(value) => format!("tpl-tail:{value:?}"),
                         TokenKind::Regex { pattern, flags } => format!("re:/{pattern}/{flags}"),
                         TokenKind::Punct(p) => p.as_str().to_string(),
                         TokenKind::Eof => "eof".to_string(),
@@ -894,10 +948,11 @@ b' "\q""#,
             ]],
         );
         check("`multi\nline $ {}`", expect![[r#"tpl:"multi\nline $ {}" eof"#]]);
+        check("`a ${b}`", expect![[r#"tpl-head:"a " id:b tpl-tail:"" eof"#]]);
         check(
-            "`a ${b}`",
+            "`${ {a: 1}.a } and ${`in ${x}`}!` / 2",
             expect![[
-                r#"error 1:4 TemplatePlaceholder: `${…}` placeholders inside backtick strings are not supported"#
+                r#"tpl-head:"" { id:a : num:1.0 } . id:a tpl-middle:" and " tpl-head:"in " id:x tpl-tail:"" tpl-tail:"!" / num:2.0 eof"#
             ]],
         );
         check("`a \\${b}`", expect![[r#"tpl:"a ${b}" eof"#]]);

@@ -92,6 +92,28 @@ pub fn driver_form(value: Bson) -> Bson {
     }
 }
 
+/// How js-bson stores a JavaScript regex `/pattern/flags`: `i` and `m` kept, `g` stored as `s`, the rest dropped;
+/// `None` when the pattern holds U+0000, which BSON cannot store.
+pub fn regex_to_bson(pattern: &str, flags: &str) -> Option<Bson> {
+    let mut options: Vec<char> = Vec::new();
+    for flag in flags.chars() {
+        let stored = match flag {
+            'i' => 'i',
+            'm' => 'm',
+            'g' => 's',
+            _ => continue,
+        };
+        if !options.contains(&stored) {
+            options.push(stored);
+        }
+    }
+    options.sort_unstable();
+    let options: String = options.into_iter().collect();
+    let pattern = pattern.to_string().try_into().ok()?;
+    let options = options.try_into().ok()?;
+    Some(Bson::RegularExpression(Regex { pattern, options }))
+}
+
 /// How js-bson stores a JavaScript number.
 pub fn js_number_to_bson(value: f64) -> Bson {
     let is_negative_zero = value == 0.0 && value.is_sign_negative();
@@ -204,6 +226,9 @@ impl Evaluator<'_> {
             ExprKind::Conditional { .. } => Err(self.not_constant(expr, "a `? :` expression")),
             ExprKind::Assign { .. } => Err(self.not_constant(expr, "an assignment")),
             ExprKind::Function(_) => Err(self.not_constant(expr, "a function")),
+            ExprKind::TemplateLiteral { .. } => Err(self.not_constant(expr, "a template with `${…}`")),
+            ExprKind::Spread(_) => Err(self.not_constant(expr, "a spread `...`")),
+            ExprKind::Update { .. } | ExprKind::CompoundAssign { .. } => Err(self.not_constant(expr, "an assignment")),
         }
     }
 
@@ -279,27 +304,9 @@ impl Evaluator<'_> {
     }
 
     fn regex(&self, span: Span, pattern: &str, flags: &str) -> Result<Bson, ParseError> {
-        let mut options: Vec<char> = Vec::new();
-        for flag in flags.chars() {
-            let stored = match flag {
-                'i' => 'i',
-                'm' => 'm',
-                'g' => 's',
-                _ => continue,
-            };
-            if !options.contains(&stored) {
-                options.push(stored);
-            }
-        }
-        options.sort_unstable();
-        let options: String = options.into_iter().collect();
-        let pattern = pattern.to_string().try_into().map_err(|_| {
+        regex_to_bson(pattern, flags).ok_or_else(|| {
             self.error(ErrorKind::InvalidArgument, span, "a regular expression cannot contain the character U+0000")
-        })?;
-        let options = options
-            .try_into()
-            .map_err(|_| self.error(ErrorKind::InvalidArgument, span, "invalid regular-expression flags"))?;
-        Ok(Bson::RegularExpression(Regex { pattern, options }))
+        })
     }
 
     fn call(&self, expr: &Expr, callee: &Expr, args: &[Expr], is_new: bool, depth: usize) -> Result<Bson, ParseError> {

@@ -5,8 +5,8 @@
 //! overflow; the first error stops parsing.
 
 use super::ast::{
-    BinaryOp, DeclKind, Declarator, Expr, ExprKind, Function, FunctionBody, Import, KeyStyle, Name, Pattern, Program,
-    Property, ShellCommandKind, Stmt, StmtKind, UnaryOp,
+    BinaryOp, DeclKind, Declarator, Expr, ExprKind, ForHead, Function, FunctionBody, Import, KeyStyle, Name, Pattern,
+    Program, Property, ShellCommandKind, Stmt, StmtKind, SwitchCase, UnaryOp,
 };
 use super::error::{ErrorKind, ParseError};
 use super::lexer::{describe, tokenize, Punct, Token, TokenKind};
@@ -107,17 +107,9 @@ const RESERVED: &[&str] = &[
 /// Statement keywords crudlab understands as JavaScript but does not run.
 const UNSUPPORTED_STATEMENTS: &[(&str, &str)] = &[
     ("class", "classes are not supported in crudlab's shell"),
-    ("for", "`for` loops are not supported in crudlab's shell"),
-    ("while", "`while` loops are not supported in crudlab's shell"),
-    ("do", "`do … while` loops are not supported in crudlab's shell"),
-    ("switch", "`switch` is not supported in crudlab's shell"),
-    ("break", "`break` is not supported in crudlab's shell"),
-    ("continue", "`continue` is not supported in crudlab's shell"),
     ("with", "`with` is not supported"),
     ("debugger", "`debugger` is not supported"),
     ("yield", "`yield` is not supported"),
-    ("delete", "the `delete` operator is not supported in crudlab's shell"),
-    ("void", "the `void` operator is not supported"),
 ];
 
 struct Parser<'a> {
@@ -325,6 +317,41 @@ impl<'a> Parser<'a> {
                 StmtKind::Throw(value)
             }
             Some("try") => self.parse_try()?,
+            Some("for") => self.parse_for()?,
+            Some("while") => {
+                self.advance();
+                let test = self.parse_parenthesised("`while`")?;
+                StmtKind::While { test, body: Box::new(self.parse_statement()?) }
+            }
+            Some("do") => {
+                self.advance();
+                let body = Box::new(self.parse_statement()?);
+                if !self.peek().is_ident("while") {
+                    return Err(self.expected("`while (…)` after the body of `do`"));
+                }
+                self.advance();
+                let test = self.parse_parenthesised("`while`")?;
+                self.eat(Punct::Semicolon);
+                StmtKind::DoWhile { body, test }
+            }
+            Some(word @ ("break" | "continue")) => {
+                self.advance();
+                if self.peek().ident().is_some() && !self.peek().newline_before {
+                    let span = self.peek().span;
+                    return Err(self.error(
+                        ErrorKind::Unsupported,
+                        span,
+                        "labels are not supported in crudlab's shell",
+                    ));
+                }
+                self.end_statement()?;
+                if word == "break" {
+                    StmtKind::Break
+                } else {
+                    StmtKind::Continue
+                }
+            }
+            Some("switch") => self.parse_switch()?,
             Some("function") => {
                 let function = self.parse_function(false, true)?;
                 StmtKind::Function(function)
@@ -378,16 +405,6 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         let (kind, message, hint) = match &token.kind {
-            TokenKind::Punct(Punct::CompoundAssign) => (
-                ErrorKind::Unsupported,
-                format!("`{}` is not supported", token.span.text(self.source)),
-                "write it out: `x = x + 1`".to_string(),
-            ),
-            TokenKind::Punct(Punct::Increment | Punct::Decrement) => (
-                ErrorKind::Unsupported,
-                format!("`{}` is not supported", token.span.text(self.source)),
-                "write it out: `x = x + 1`".to_string(),
-            ),
             TokenKind::Punct(closer @ (Punct::RParen | Punct::RBracket)) => (
                 ErrorKind::UnexpectedToken,
                 format!(
@@ -429,11 +446,30 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A binding pattern, with an optional `= default` after it.
+    fn parse_pattern_with_default(&mut self) -> PResult<Pattern> {
+        let start = self.peek().span.start;
+        let target = self.parse_pattern()?;
+        if !self.eat(Punct::Assign) {
+            return Ok(target);
+        }
+        let default = self.parse_assignment()?;
+        Ok(Pattern::Default { target: Box::new(target), default: Box::new(default), span: self.span_from(start) })
+    }
+
     fn parse_pattern(&mut self) -> PResult<Pattern> {
+        self.enter()?;
+        let result = self.parse_pattern_inner();
+        self.leave();
+        result
+    }
+
+    fn parse_pattern_inner(&mut self) -> PResult<Pattern> {
         let token = self.peek().clone();
         if token.is_punct(Punct::LBrace) {
             self.advance();
             let mut fields = Vec::new();
+            let mut rest = None;
             loop {
                 if self.eat(Punct::RBrace) {
                     break;
@@ -442,33 +478,44 @@ impl<'a> Parser<'a> {
                     let found = self.peek().clone();
                     return Err(self.unclosed(&token, &found));
                 }
+                if self.eat(Punct::Ellipsis) {
+                    rest = Some(self.parse_name("a name for the remaining properties")?);
+                    if !self.peek().is_punct(Punct::RBrace) {
+                        return Err(self.expected("`}` after the `...rest` element (it must come last)"));
+                    }
+                    continue;
+                }
                 let key_token = self.peek().clone();
-                let Some(key) = key_token.ident().map(str::to_string) else {
-                    return Err(self.expected("a name to take out of the object"));
+                let key = match &key_token.kind {
+                    TokenKind::Ident(name) => name.clone(),
+                    TokenKind::Str { value, .. } => value.clone(),
+                    _ => return Err(self.expected("a name to take out of the object")),
                 };
                 self.advance();
                 let property = Name { name: key, span: key_token.span };
-                let local = if self.eat(Punct::Colon) {
-                    self.parse_name("a variable name")?
+                let target = if self.eat(Punct::Colon) {
+                    self.parse_pattern_with_default()?
                 } else {
-                    if RESERVED.contains(&property.name.as_str()) {
+                    if RESERVED.contains(&property.name.as_str()) || key_token.ident().is_none() {
                         return Err(self.error(
                             ErrorKind::UnexpectedToken,
                             property.span,
                             format!("`{}` is a reserved word and cannot be used as a variable name", property.name),
                         ));
                     }
-                    property.clone()
+                    let name = Pattern::Name(property.clone());
+                    if self.eat(Punct::Assign) {
+                        let default = self.parse_assignment()?;
+                        Pattern::Default {
+                            target: Box::new(name),
+                            default: Box::new(default),
+                            span: self.span_from(key_token.span.start),
+                        }
+                    } else {
+                        name
+                    }
                 };
-                if self.peek().is_punct(Punct::Assign) {
-                    let span = self.peek().span;
-                    return Err(self.error(
-                        ErrorKind::Unsupported,
-                        span,
-                        "default values in destructuring are not supported",
-                    ));
-                }
-                fields.push((property, local));
+                fields.push((property, target));
                 if !self.eat(Punct::Comma) && !self.peek().is_punct(Punct::RBrace) {
                     if self.peek().kind == TokenKind::Eof {
                         let found = self.peek().clone();
@@ -477,18 +524,54 @@ impl<'a> Parser<'a> {
                     return Err(self.expected("`,` or `}`"));
                 }
             }
-            return Ok(Pattern::Object { fields, span: self.span_from(token.span.start) });
+            return Ok(Pattern::Object { fields, rest, span: self.span_from(token.span.start) });
         }
         if token.is_punct(Punct::LBracket) {
-            return Err(self
-                .error(ErrorKind::Unsupported, token.span, "array destructuring `[a, b] = …` is not supported")
-                .with_hint("take the elements one at a time: `const a = list[0]`"));
+            self.advance();
+            let mut items = Vec::new();
+            let mut rest = None;
+            loop {
+                if self.eat(Punct::RBracket) {
+                    break;
+                }
+                if self.peek().kind == TokenKind::Eof {
+                    let found = self.peek().clone();
+                    return Err(self.unclosed(&token, &found));
+                }
+                if self.eat(Punct::Comma) {
+                    items.push(None);
+                    continue;
+                }
+                if self.eat(Punct::Ellipsis) {
+                    rest = Some(Box::new(self.parse_pattern()?));
+                    if !self.peek().is_punct(Punct::RBracket) {
+                        return Err(self.expected("`]` after the `...rest` element (it must come last)"));
+                    }
+                    continue;
+                }
+                items.push(Some(self.parse_pattern_with_default()?));
+                if !self.eat(Punct::Comma) && !self.peek().is_punct(Punct::RBracket) {
+                    if self.peek().kind == TokenKind::Eof {
+                        let found = self.peek().clone();
+                        return Err(self.unclosed(&token, &found));
+                    }
+                    return Err(self.expected("`,` or `]`"));
+                }
+            }
+            return Ok(Pattern::Array { items, rest, span: self.span_from(token.span.start) });
         }
         Ok(Pattern::Name(self.parse_name("a variable name")?))
     }
 
     fn parse_declaration(&mut self, kind: DeclKind) -> PResult<StmtKind> {
         self.advance();
+        let declaration = self.parse_declaration_list(kind)?;
+        self.end_statement()?;
+        Ok(declaration)
+    }
+
+    /// The declarators after `const`/`let`/`var`, up to (not including) the end of the statement.
+    fn parse_declaration_list(&mut self, kind: DeclKind) -> PResult<StmtKind> {
         let mut declarators = Vec::new();
         loop {
             let start = self.peek().span.start;
@@ -502,7 +585,7 @@ impl<'a> Parser<'a> {
                         .error(ErrorKind::UnexpectedToken, Span::point(span.end), "a `const` needs a value")
                         .with_hint("write `const name = value`"));
                 }
-                if matches!(target, Pattern::Object { .. }) {
+                if matches!(target, Pattern::Object { .. } | Pattern::Array { .. }) {
                     return Err(self.expected("`=` and a value to destructure"));
                 }
                 None
@@ -512,7 +595,6 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        self.end_statement()?;
         Ok(StmtKind::Declaration { kind, declarators })
     }
 
@@ -668,6 +750,129 @@ impl<'a> Parser<'a> {
         Ok(StmtKind::If { test, consequent, alternate })
     }
 
+    /// `( expression )` after `while`, `switch`...
+    fn parse_parenthesised(&mut self, after: &str) -> PResult<Expr> {
+        let open = self.peek().clone();
+        if !self.eat(Punct::LParen) {
+            return Err(self.expected(&format!("`(` after {after}")));
+        }
+        let test = self.parse_expression()?;
+        self.expect_closer(&open, Punct::RParen)?;
+        Ok(test)
+    }
+
+    /// `for (init; test; update)`, `for (const x of …)`, `for (const key in …)`.
+    fn parse_for(&mut self) -> PResult<StmtKind> {
+        let for_token = self.advance();
+        if self.peek().is_ident("await") {
+            let span = self.peek().span;
+            return Err(self
+                .error(ErrorKind::Unsupported, span, "`for await` is not supported in crudlab's shell")
+                .with_hint("write `for (const x of await …)`: crudlab's calls finish before the loop starts"));
+        }
+        let open = self.peek().clone();
+        if !self.eat(Punct::LParen) {
+            return Err(self.expected("`(` after `for`"));
+        }
+        // `for (const x of …)` / `for (x in …)`: a declaration keyword (or a plain name) followed by a pattern and
+        // `of`/`in`.
+        let kind = match self.peek().ident() {
+            Some("const") => Some(DeclKind::Const),
+            Some("let") => Some(DeclKind::Let),
+            Some("var") => Some(DeclKind::Var),
+            _ => None,
+        };
+        let head_start = self.pos;
+        if kind.is_some() {
+            self.advance();
+        }
+        let looks_like_head =
+            matches!(self.peek().kind, TokenKind::Ident(_) | TokenKind::Punct(Punct::LBrace | Punct::LBracket));
+        if looks_like_head {
+            let before = self.pos;
+            if let Ok(target) = self.parse_pattern() {
+                if self.peek().is_ident("of") || self.peek().is_ident("in") {
+                    let is_of = self.peek().is_ident("of");
+                    self.advance();
+                    let source = if is_of { self.parse_assignment()? } else { self.parse_expression()? };
+                    self.expect_closer(&open, Punct::RParen)?;
+                    let body = Box::new(self.parse_statement()?);
+                    let head = ForHead { kind, target };
+                    return Ok(if is_of {
+                        StmtKind::ForOf { head, iterable: source, body }
+                    } else {
+                        StmtKind::ForIn { head, object: source, body }
+                    });
+                }
+            }
+            self.pos = before;
+        }
+        self.pos = head_start;
+        if kind.is_some() {
+            self.advance();
+        }
+        let _ = for_token;
+        let init = if self.eat(Punct::Semicolon) {
+            None
+        } else {
+            let start = self.peek().span.start;
+            let kind = match kind {
+                Some(kind) => self.parse_declaration_list(kind)?,
+                None => StmtKind::Expression(self.parse_expression()?),
+            };
+            if !self.eat(Punct::Semicolon) {
+                return Err(self.expected("`;` after the first part of `for (…; …; …)`"));
+            }
+            Some(Box::new(Stmt { kind, span: self.span_from(start) }))
+        };
+        let test = if self.peek().is_punct(Punct::Semicolon) { None } else { Some(self.parse_expression()?) };
+        if !self.eat(Punct::Semicolon) {
+            return Err(self.expected("`;` after the condition of `for (…; …; …)`"));
+        }
+        let update = if self.peek().is_punct(Punct::RParen) { None } else { Some(self.parse_expression()?) };
+        self.expect_closer(&open, Punct::RParen)?;
+        let body = Box::new(self.parse_statement()?);
+        Ok(StmtKind::For { init, test, update, body })
+    }
+
+    fn parse_switch(&mut self) -> PResult<StmtKind> {
+        self.advance();
+        let discriminant = self.parse_parenthesised("`switch`")?;
+        let open = self.peek().clone();
+        if !self.eat(Punct::LBrace) {
+            return Err(self.expected("`{` and the cases of the `switch`"));
+        }
+        let mut cases: Vec<SwitchCase> = Vec::new();
+        loop {
+            let token = self.peek().clone();
+            if self.eat(Punct::RBrace) {
+                break;
+            }
+            if token.kind == TokenKind::Eof {
+                return Err(self.unclosed(&open, &token));
+            }
+            let test = if token.is_ident("case") {
+                self.advance();
+                Some(self.parse_expression()?)
+            } else if token.is_ident("default") {
+                self.advance();
+                None
+            } else if let Some(case) = cases.last_mut() {
+                let statement = self.parse_statement()?;
+                case.body.push(statement);
+                case.span = self.span_from(case.span.start);
+                continue;
+            } else {
+                return Err(self.expected("`case …:` or `default:` inside the `switch`"));
+            };
+            if !self.eat(Punct::Colon) {
+                return Err(self.expected("`:` after the case"));
+            }
+            cases.push(SwitchCase { test, body: Vec::new(), span: self.span_from(token.span.start) });
+        }
+        Ok(StmtKind::Switch { discriminant, cases })
+    }
+
     fn parse_try(&mut self) -> PResult<StmtKind> {
         self.advance();
         let block = self.parse_block()?;
@@ -743,33 +948,35 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        let params = self.parse_parameters()?;
+        let (params, rest) = self.parse_parameters()?;
         let body = FunctionBody::Block(self.parse_block()?);
-        Ok(Function { is_async, is_arrow: false, name, params, body })
+        Ok(Function { is_async, is_arrow: false, name, params, rest, body })
     }
 
-    fn parse_parameters(&mut self) -> PResult<Vec<Pattern>> {
+    /// `(a, { b } = {}, ...rest)`: the parameters and the rest parameter.
+    fn parse_parameters(&mut self) -> PResult<(Vec<Pattern>, Option<Pattern>)> {
         let open = self.peek().clone();
         if !self.eat(Punct::LParen) {
             return Err(self.expected("`(` and the parameter names"));
         }
         let mut params = Vec::new();
+        let mut rest = None;
         loop {
             if self.eat(Punct::RParen) {
-                return Ok(params);
+                return Ok((params, rest));
             }
             let token = self.peek().clone();
             if token.kind == TokenKind::Eof {
                 return Err(self.unclosed(&open, &token));
             }
-            if token.is_punct(Punct::Ellipsis) {
-                return Err(self.spread_error(token.span));
+            if self.eat(Punct::Ellipsis) {
+                rest = Some(self.parse_pattern()?);
+                if !self.peek().is_punct(Punct::RParen) {
+                    return Err(self.expected("`)` after the rest parameter (it must come last)"));
+                }
+                continue;
             }
-            params.push(self.parse_pattern()?);
-            if self.peek().is_punct(Punct::Assign) {
-                let span = self.peek().span;
-                return Err(self.error(ErrorKind::Unsupported, span, "default parameter values are not supported"));
-            }
+            params.push(self.parse_pattern_with_default()?);
             if !self.eat(Punct::Comma) && !self.peek().is_punct(Punct::RParen) {
                 let found = self.peek().clone();
                 if found.kind == TokenKind::Eof {
@@ -782,10 +989,10 @@ impl<'a> Parser<'a> {
 
     fn parse_arrow(&mut self, is_async: bool) -> PResult<Expr> {
         let start = self.peek().span.start;
-        let params = if self.peek().is_punct(Punct::LParen) {
+        let (params, rest) = if self.peek().is_punct(Punct::LParen) {
             self.parse_parameters()?
         } else {
-            vec![Pattern::Name(self.parse_name("a parameter name")?)]
+            (vec![Pattern::Name(self.parse_name("a parameter name")?)], None)
         };
         if !self.eat(Punct::Arrow) {
             return Err(self.expected("`=>`"));
@@ -796,7 +1003,7 @@ impl<'a> Parser<'a> {
             FunctionBody::Expression(Box::new(self.parse_assignment()?))
         };
         Ok(Expr {
-            kind: ExprKind::Function(Box::new(Function { is_async, is_arrow: true, name: None, params, body })),
+            kind: ExprKind::Function(Box::new(Function { is_async, is_arrow: true, name: None, params, rest, body })),
             span: self.span_from(start),
         })
     }
@@ -854,10 +1061,23 @@ impl<'a> Parser<'a> {
                 span: self.span_from(start),
             });
         }
-        if next.is_punct(Punct::CompoundAssign) {
-            return Err(self
-                .error(ErrorKind::Unsupported, next.span, format!("`{}` is not supported", next.span.text(self.source)))
-                .with_hint("write it out: `x = x + 1`"));
+        if let Some(op) = compound_operator(&next.kind) {
+            if !matches!(left.kind, ExprKind::Ident(_) | ExprKind::Member { .. } | ExprKind::Index { .. }) {
+                return Err(self.error(
+                    ErrorKind::UnexpectedToken,
+                    next.span,
+                    format!(
+                        "cannot assign to this: the left of `{}` must be a name or a property",
+                        next.span.text(self.source)
+                    ),
+                ));
+            }
+            self.advance();
+            let value = self.parse_assignment()?;
+            return Ok(Expr {
+                kind: ExprKind::CompoundAssign { op, target: Box::new(left), value: Box::new(value) },
+                span: self.span_from(start),
+            });
         }
         Ok(left)
     }
@@ -905,7 +1125,8 @@ impl<'a> Parser<'a> {
             // recurses), so a long chain counts against the depth limit like nested brackets do.
             self.enter()?;
             self.advance();
-            let right = self.parse_binary(precedence + 1)?;
+            // `**` is right-associative: `2 ** 3 ** 2` is `2 ** (3 ** 2)`.
+            let right = self.parse_binary(if op == BinaryOp::Pow { precedence } else { precedence + 1 })?;
             left = Expr {
                 kind: ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) },
                 span: self.span_from(start),
@@ -920,18 +1141,18 @@ impl<'a> Parser<'a> {
             TokenKind::Punct(Punct::Minus) => Some(UnaryOp::Minus),
             TokenKind::Punct(Punct::Plus) => Some(UnaryOp::Plus),
             TokenKind::Ident(word) if word == "typeof" => Some(UnaryOp::Typeof),
+            TokenKind::Ident(word) if word == "delete" => Some(UnaryOp::Delete),
+            TokenKind::Ident(word) if word == "void" => Some(UnaryOp::Void),
             _ => None,
         };
         let is_await = token.is_ident("await");
-        if token.is_punct(Punct::Increment)
-            || token.is_punct(Punct::Decrement)
-            || token.is_ident("delete")
-            || token.is_ident("void")
-        {
-            return Err(self.unsupported_operator(&token));
+        if token.is_punct(Punct::Increment) || token.is_punct(Punct::Decrement) {
+            return self.parse_prefix_update();
         }
         if op.is_none() && !is_await {
-            return self.parse_postfix();
+            let start = token.span.start;
+            let expr = self.parse_postfix()?;
+            return self.parse_postfix_update(start, expr);
         }
         self.enter()?;
         self.advance();
@@ -945,18 +1166,58 @@ impl<'a> Parser<'a> {
         Ok(Expr { kind, span: self.span_from(token.span.start) })
     }
 
-    #[cold]
+    // The update operators live in their own functions so `parse_unary`, which recurses once per nesting level,
+    // keeps a small stack frame.
     #[inline(never)]
-    fn unsupported_operator(&self, token: &Token) -> ParseError {
-        if let Some(word) = token.ident() {
-            let message = UNSUPPORTED_STATEMENTS
-                .iter()
-                .find(|(w, _)| *w == word)
-                .map_or("this operator is not supported", |(_, m)| m);
-            return self.error(ErrorKind::Unsupported, token.span, message);
+    fn parse_prefix_update(&mut self) -> PResult<Expr> {
+        let token = self.advance();
+        self.enter()?;
+        let target = self.parse_unary();
+        self.leave();
+        let target = target?;
+        self.check_update_target(&target, &token)?;
+        Ok(Expr {
+            kind: ExprKind::Update {
+                increment: token.is_punct(Punct::Increment),
+                prefix: true,
+                target: Box::new(target),
+            },
+            span: self.span_from(token.span.start),
+        })
+    }
+
+    #[inline(never)]
+    fn parse_postfix_update(&mut self, start: usize, expr: Expr) -> PResult<Expr> {
+        let next = self.peek();
+        if !(next.is_punct(Punct::Increment) || next.is_punct(Punct::Decrement)) || next.newline_before {
+            return Ok(expr);
         }
-        self.error(ErrorKind::Unsupported, token.span, format!("`{}` is not supported", token.span.text(self.source)))
-            .with_hint("write it out: `x = x + 1`")
+        let next = next.clone();
+        self.check_update_target(&expr, &next)?;
+        self.advance();
+        Ok(Expr {
+            kind: ExprKind::Update {
+                increment: next.is_punct(Punct::Increment),
+                prefix: false,
+                target: Box::new(expr),
+            },
+            span: self.span_from(start),
+        })
+    }
+
+    /// `++`/`--` need a name or a property to change, as in JavaScript.
+    fn check_update_target(&self, target: &Expr, operator: &Token) -> PResult<()> {
+        if matches!(target.kind, ExprKind::Ident(_) | ExprKind::Member { .. } | ExprKind::Index { .. }) {
+            return Ok(());
+        }
+        Err(self.error(
+            ErrorKind::UnexpectedToken,
+            operator.span,
+            format!(
+                "Invalid left-hand side expression in {} operation",
+                if operator.span.start < target.span.start { "prefix" } else { "postfix" }
+            ),
+        ))
     }
 
     fn parse_postfix(&mut self) -> PResult<Expr> {
@@ -1106,8 +1367,12 @@ impl<'a> Parser<'a> {
     #[cold]
     #[inline(never)]
     fn spread_error(&self, span: Span) -> ParseError {
-        self.error(ErrorKind::SpreadNotSupported, span, "spread syntax `...` is not supported in crudlab")
-            .with_hint("write the properties or elements out one by one")
+        self.error(
+            ErrorKind::SpreadNotSupported,
+            span,
+            "`...` can only spread into an array, an object or a call's arguments",
+        )
+        .with_hint("write `[...items]`, `{ ...doc }` or `f(...args)`")
     }
 
     fn parse_primary(&mut self) -> PResult<Expr> {
@@ -1125,6 +1390,31 @@ impl<'a> Parser<'a> {
             TokenKind::Template(value) => {
                 self.advance();
                 Ok(literal(ExprKind::Template(value.clone())))
+            }
+            TokenKind::TemplateHead(head) => {
+                self.advance();
+                let mut quasis = vec![head.clone()];
+                let mut exprs = Vec::new();
+                loop {
+                    self.enter()?;
+                    let expr = self.parse_expression();
+                    self.leave();
+                    exprs.push(expr?);
+                    let next = self.peek().clone();
+                    match &next.kind {
+                        TokenKind::TemplateMiddle(text) => {
+                            self.advance();
+                            quasis.push(text.clone());
+                        }
+                        TokenKind::TemplateTail(text) => {
+                            self.advance();
+                            quasis.push(text.clone());
+                            break;
+                        }
+                        _ => return Err(self.expected("`}` to close the `${` placeholder")),
+                    }
+                }
+                Ok(Expr { kind: ExprKind::TemplateLiteral { quasis, exprs }, span: self.span_from(token.span.start) })
             }
             TokenKind::Regex { pattern, flags } => {
                 self.advance();
@@ -1192,6 +1482,7 @@ impl<'a> Parser<'a> {
             TokenKind::Punct(Punct::LBracket) => self.parse_array(),
             TokenKind::Punct(Punct::LBrace) => self.parse_object(),
             TokenKind::Punct(Punct::Ellipsis) => Err(self.spread_error(token.span)),
+            TokenKind::TemplateMiddle(_) | TokenKind::TemplateTail(_) => Err(self.expected("a value")),
             TokenKind::Punct(Punct::Arrow) => Err(self
                 .error(ErrorKind::UnexpectedToken, token.span, "`=>` needs parameters before it")
                 .with_hint("write `(req, res) => { … }`")),
@@ -1242,9 +1533,12 @@ impl<'a> Parser<'a> {
                     .with_hint("remove the extra `,`"));
             }
             if token.is_punct(Punct::Ellipsis) {
-                return Err(self.spread_error(token.span));
+                self.advance();
+                let inner = self.parse_assignment()?;
+                items.push(Expr { kind: ExprKind::Spread(Box::new(inner)), span: self.span_from(token.span.start) });
+            } else {
+                items.push(self.parse_assignment()?);
             }
-            items.push(self.parse_assignment()?);
             if self.eat(Punct::Comma) {
                 continue;
             }
@@ -1317,15 +1611,44 @@ impl<'a> Parser<'a> {
                         .error(ErrorKind::UnexpectedToken, token.span, "a backtick string cannot be an object key")
                         .with_hint("use \"double\" or 'single' quotes for the key"));
                 }
-                TokenKind::Punct(Punct::Ellipsis) => return Err(self.spread_error(token.span)),
+                TokenKind::Punct(Punct::Ellipsis) => {
+                    self.advance();
+                    let value = self.parse_assignment()?;
+                    properties.push(Property {
+                        key: "...".to_string(),
+                        key_span: token.span,
+                        key_style: KeyStyle::Spread,
+                        value,
+                        shorthand: false,
+                        computed_key: None,
+                        span: self.span_from(token.span.start),
+                    });
+                    if self.eat(Punct::Comma) || self.peek().is_punct(Punct::RBrace) {
+                        continue;
+                    }
+                    let next = self.peek().clone();
+                    return Err(self.object_separator_error(&open, open_index, &next));
+                }
                 TokenKind::Punct(Punct::LBracket) => {
-                    return Err(self
-                        .error(
-                            ErrorKind::Unsupported,
-                            token.span,
-                            "computed keys `[expression]: value` are not supported",
-                        )
-                        .with_hint("write the key itself, in quotes if needed"));
+                    let key = self.parse_index()?;
+                    if !self.eat(Punct::Colon) {
+                        return Err(self.expected("`:` and a value after the computed key `[…]`"));
+                    }
+                    let value = self.parse_assignment()?;
+                    properties.push(Property {
+                        key: String::new(),
+                        key_span: key.span,
+                        key_style: KeyStyle::Computed,
+                        value,
+                        shorthand: false,
+                        computed_key: Some(Box::new(key)),
+                        span: self.span_from(token.span.start),
+                    });
+                    if self.eat(Punct::Comma) || self.peek().is_punct(Punct::RBrace) {
+                        continue;
+                    }
+                    let next = self.peek().clone();
+                    return Err(self.object_separator_error(&open, open_index, &next));
                 }
                 TokenKind::Punct(Punct::Comma) => {
                     let message = if properties.is_empty() {
@@ -1371,6 +1694,7 @@ impl<'a> Parser<'a> {
                     key_style,
                     value,
                     shorthand: false,
+                    computed_key: None,
                     span: self.span_from(token.span.start),
                 }
             } else if next.is_punct(Punct::Assign) {
@@ -1395,14 +1719,27 @@ impl<'a> Parser<'a> {
                     key_style,
                     value: Expr { kind: ExprKind::Ident(key), span: token.span },
                     shorthand: true,
+                    computed_key: None,
                     span: token.span,
                 }
             } else if next.is_punct(Punct::LParen) {
-                return Err(self.error(
-                    ErrorKind::Unsupported,
-                    next.span,
-                    "methods inside objects (`name() { … }`) are not supported",
-                ));
+                // `name(params) { … }`: a method, i.e. a `function` expression under that key.
+                let (params, rest) = self.parse_parameters()?;
+                let body = FunctionBody::Block(self.parse_block()?);
+                let name = Some(Name { name: key.clone(), span: token.span });
+                let function = Function { is_async: false, is_arrow: false, name, params, rest, body };
+                Property {
+                    key,
+                    key_span: token.span,
+                    key_style,
+                    value: Expr {
+                        kind: ExprKind::Function(Box::new(function)),
+                        span: self.span_from(token.span.start),
+                    },
+                    shorthand: false,
+                    computed_key: None,
+                    span: self.span_from(token.span.start),
+                }
             } else if next.kind == TokenKind::Eof {
                 return Err(self.expected(&format!("`:` and a value after the key `{key}`")));
             } else {
@@ -1472,9 +1809,31 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn binary_operator(kind: &TokenKind) -> Option<(BinaryOp, u8)> {
+/// The operator a compound assignment applies: `+=` adds, `??=` assigns when `null`/`undefined`.
+fn compound_operator(kind: &TokenKind) -> Option<BinaryOp> {
     let TokenKind::Punct(punct) = kind else {
         return None;
+    };
+    Some(match punct {
+        Punct::PlusAssign => BinaryOp::Add,
+        Punct::MinusAssign => BinaryOp::Sub,
+        Punct::StarAssign => BinaryOp::Mul,
+        Punct::SlashAssign => BinaryOp::Div,
+        Punct::PercentAssign => BinaryOp::Rem,
+        Punct::StarStarAssign => BinaryOp::Pow,
+        Punct::AndAndAssign => BinaryOp::And,
+        Punct::OrOrAssign => BinaryOp::Or,
+        Punct::NullishAssign => BinaryOp::Nullish,
+        _ => return None,
+    })
+}
+
+fn binary_operator(kind: &TokenKind) -> Option<(BinaryOp, u8)> {
+    let punct = match kind {
+        TokenKind::Punct(punct) => punct,
+        TokenKind::Ident(word) if word == "instanceof" => return Some((BinaryOp::InstanceOf, 4)),
+        TokenKind::Ident(word) if word == "in" => return Some((BinaryOp::In, 4)),
+        _ => return None,
     };
     Some(match punct {
         Punct::OrOr => (BinaryOp::Or, 1),
@@ -1493,6 +1852,7 @@ fn binary_operator(kind: &TokenKind) -> Option<(BinaryOp, u8)> {
         Punct::Star => (BinaryOp::Mul, 6),
         Punct::Slash => (BinaryOp::Div, 6),
         Punct::Percent => (BinaryOp::Rem, 6),
+        Punct::StarStar => (BinaryOp::Pow, 7),
         _ => return None,
     })
 }
@@ -1504,7 +1864,9 @@ fn starts_expression(token: &Token) -> bool {
         | TokenKind::Number(_)
         | TokenKind::Str { .. }
         | TokenKind::Template(_)
+        | TokenKind::TemplateHead(_)
         | TokenKind::Regex { .. } => true,
+        TokenKind::TemplateMiddle(_) | TokenKind::TemplateTail(_) => false,
         TokenKind::Punct(p) => {
             matches!(p, Punct::LBrace | Punct::LBracket | Punct::LParen | Punct::Bang | Punct::Minus | Punct::Plus)
         }
@@ -1803,14 +2165,14 @@ const h = function () {}"#,
         check(
             "x++",
             expect![[r#"
-            error 1:2 Unsupported: `++` is not supported
-            hint: write it out: `x = x + 1`"#]],
+                (x++);
+            "#]],
         );
         check(
             "x += 1",
             expect![[r#"
-            error 1:3 Unsupported: `+=` is not supported
-            hint: write it out: `x = x + 1`"#]],
+                (x += 1);
+            "#]],
         );
     }
 
@@ -1916,20 +2278,20 @@ const h = function () {}"#,
             (
                 "db.users.find({ ...filter })",
                 expect![[r#"
-                error 1:17 SpreadNotSupported: spread syntax `...` is not supported in crudlab
-                hint: write the properties or elements out one by one"#]],
+                    db.users.find({ ...filter });
+                "#]],
             ),
             (
                 "f(...args)",
                 expect![[r#"
-                error 1:3 SpreadNotSupported: spread syntax `...` is not supported in crudlab
-                hint: write the properties or elements out one by one"#]],
+                    f(...args);
+                "#]],
             ),
             (
                 "[...xs]",
                 expect![[r#"
-                error 1:2 SpreadNotSupported: spread syntax `...` is not supported in crudlab
-                hint: write the properties or elements out one by one"#]],
+                    [...xs];
+                "#]],
             ),
             ("const = 5", expect!["error 1:7 UnexpectedToken: expected a variable name, found `=`"]),
             (
@@ -1965,12 +2327,15 @@ const h = function () {}"#,
             (
                 "x = { [k]: 1 }",
                 expect![[r#"
-                error 1:7 Unsupported: computed keys `[expression]: value` are not supported
-                hint: write the key itself, in quotes if needed"#]],
+                    (x = { [k]: 1 });
+                "#]],
             ),
             (
                 "x = { f() {} }",
-                expect!["error 1:8 Unsupported: methods inside objects (`name() { … }`) are not supported"],
+                expect![[r#"
+                    (x = { f: (function f() {
+                    }) });
+                "#]],
             ),
             (
                 "})",
@@ -1979,7 +2344,10 @@ const h = function () {}"#,
                 hint: remove it, or add the opening bracket it belongs to"#]],
             ),
             ("class A {}", expect!["error 1:1 Unsupported: classes are not supported in crudlab's shell"]),
-            ("for (;;) {}", expect!["error 1:1 Unsupported: `for` loops are not supported in crudlab's shell"]),
+            ("for (;;) {}", expect![[r#"
+                for (;;) {
+                }
+            "#]]),
             (
                 "x = if",
                 expect![[r#"
@@ -2001,8 +2369,8 @@ const h = function () {}"#,
             (
                 "x = `hi ${name}`",
                 expect![[r#"
-                error 1:9 TemplatePlaceholder: `${…}` placeholders inside backtick strings are not supported
-                hint: join the pieces with `+` instead, or write `\${` for a literal `${`"#]],
+                    (x = `hi ${name}`);
+                "#]],
             ),
             ("new Schema({ a: String }) @", expect!["error 1:27 UnexpectedCharacter: `@` has no meaning here"]),
             (
