@@ -122,7 +122,7 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
                 suggest(CursorMethod::names().into_iter().map(str::to_string), "cursor method", partial, &mut out)
             }
             Receiver::Model(_) => {
-                suggest(ModelMethod::names().into_iter().map(str::to_string), "model method", partial, &mut out)
+                suggest(ModelMethod::static_names().into_iter().map(str::to_string), "model method", partial, &mut out)
             }
             Receiver::Query(_) => {
                 suggest(QueryMethod::names().into_iter().map(str::to_string), "query method", partial, &mut out)

@@ -95,7 +95,7 @@ const DATE_METHODS: &[&str] = &[
     "getTimezoneOffset",
 ];
 
-fn method_value(receiver: Value, name: &str) -> Value {
+pub(super) fn method_value(receiver: Value, name: &str) -> Value {
     Value::Builtin(Rc::new(Builtin::Method(Box::new(receiver), name.to_string())))
 }
 
@@ -129,9 +129,10 @@ impl World {
                 return Err(RuntimeError::property_of_nothing(span, &data, key))
             }
             Value::Pending(pending) => {
-                let value = self.execute(*pending, span)?;
-                return self.get_property(Value::Data(value), key, span);
+                let value = self.run_pending(*pending, span)?;
+                return self.get_property(value, key, span);
             }
+            Value::Document(document) => self.document_property(document, key),
             Value::Object(object) => {
                 let own = object.0.borrow_mut().get(key);
                 match own {
@@ -312,6 +313,9 @@ impl World {
                 }
             }
             Value::Array(items) => self.array_method(items, name, args, span, callee),
+            Value::Data(data @ (Bson::Null | Bson::Undefined)) => {
+                Err(RuntimeError::property_of_nothing(span, &data, name))
+            }
             Value::Data(Bson::Array(_)) | Value::Data(Bson::Document(_)) => {
                 self.value_method(receiver.shared(), name, args, span)
             }

@@ -113,6 +113,11 @@ methods! {
         DeleteMany = "deleteMany" / 0,
         FindOneAndDelete = "findOneAndDelete" / 0,
         FindByIdAndDelete = "findByIdAndDelete" / 0,
+        // Document calls: `new User(input)` builds a document (no database call) and `doc.save()` writes it.
+        New = "new" / 0,
+        // `doc.save()`: args are the document now, what the database holds (`null` when new), the paths assigned
+        // whole, and how the program named the document (`grace`), for display.
+        Save = "save" / 0,
     }
 }
 
@@ -188,6 +193,21 @@ impl DriverMethod {
 }
 
 impl ModelMethod {
+    /// Whether the call is made on a document (`new User(…)`, `doc.save()`) rather than on the model.
+    pub fn is_document_call(self) -> bool {
+        matches!(self, ModelMethod::New | ModelMethod::Save)
+    }
+
+    /// The method a program calls on a model (`User.findOne`), if the model has it.
+    pub fn static_from_name(name: &str) -> Option<Self> {
+        Self::from_name(name).filter(|method| !method.is_document_call())
+    }
+
+    /// The model's own methods, for completion and "did you mean".
+    pub fn static_names() -> Vec<&'static str> {
+        Self::ALL.iter().filter(|method| !method.is_document_call()).map(|method| method.name()).collect()
+    }
+
     /// As [`DriverMethod::leading_args`], for model calls written back as text.
     pub fn leading_args(self) -> usize {
         match self {
@@ -347,6 +367,21 @@ impl ModelCall {
 
 impl fmt::Display for ModelCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.method {
+            ModelMethod::New => {
+                write!(f, "new {}(", self.model)?;
+                write_args(f, &self.args)?;
+                return f.write_str(")");
+            }
+            // Tutorials name the document after its model: `const user = new User(…)`; `user.save()`.
+            ModelMethod::Save => {
+                return match self.args.get(3) {
+                    Some(Bson::String(receiver)) => write!(f, "{receiver}.save()"),
+                    _ => write!(f, "{}.save()", document_name(&self.model)),
+                }
+            }
+            _ => {}
+        }
         write!(f, "{}.{}(", self.model, self.method)?;
         write_args(f, &self.args)?;
         for (step, args) in &self.chain {
@@ -354,6 +389,15 @@ impl fmt::Display for ModelCall {
             write_args(f, args)?;
         }
         f.write_str(")")
+    }
+}
+
+/// `user` for a `User` document, `blogPost` for a `BlogPost`.
+pub fn document_name(model: &str) -> String {
+    let mut chars = model.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => "doc".to_string(),
     }
 }
 

@@ -824,6 +824,10 @@ impl World {
                 object.0.borrow_mut().set(key, value);
                 Ok(())
             }
+            Value::Document(document) => {
+                self.set_document_property(&document, key, value);
+                Ok(())
+            }
             Value::Array(items) => {
                 if key == "length" {
                     let length = operators::to_number(&value);
@@ -1066,7 +1070,7 @@ fn thrown(value: Value, span: Span) -> RuntimeError {
 
 /// What `catch (err)` binds: the thrown value itself, or the library's error as an Error object with its
 /// properties (`name`, `message`, `code`, `errors` ...).
-fn caught(error: &RuntimeError) -> Value {
+pub(super) fn caught(error: &RuntimeError) -> Value {
     if let ErrorSource::Thrown { value, .. } = &error.source {
         return value.as_ref().clone();
     }

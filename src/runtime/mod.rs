@@ -3,6 +3,7 @@
 
 mod builtins;
 pub mod calls;
+pub mod documents;
 pub mod driver;
 pub mod error;
 pub mod interpreter;

@@ -212,6 +212,21 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
         ModelMethod::DeleteMany => (DriverMethod::DeleteMany, vec![arg(args, 0)]),
         ModelMethod::FindOneAndDelete => (DriverMethod::FindOneAndDelete, vec![arg(args, 0)]),
         ModelMethod::FindByIdAndDelete => (DriverMethod::FindOneAndDelete, vec![id_filter(first())]),
+        ModelMethod::New => return Err(format!("new {model}(…) builds a document; it is not a database call")),
+        // The driver has no documents that save themselves: what `save()` would send, without a schema.
+        ModelMethod::Save => match args.get(1) {
+            Some(Bson::Document(saved)) => {
+                let current = args.first().and_then(Bson::as_document).cloned().unwrap_or_default();
+                let assigned: Vec<String> = match args.get(2) {
+                    Some(Bson::Array(paths)) => paths.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+                    _ => Vec::new(),
+                };
+                let delta = crate::schema::save_delta(saved, &current, &assigned, None)
+                    .ok_or_else(|| "nothing to save".to_string())?;
+                (DriverMethod::UpdateOne, vec![Bson::Document(delta.filter), Bson::Document(delta.update)])
+            }
+            _ => (DriverMethod::InsertOne, vec![arg(args, 0)]),
+        },
     };
     let mut chain = Vec::new();
     let mut projection = match driver_args.get(1) {

@@ -67,6 +67,17 @@ struct QueryOptions {
     explain: Option<Vec<Bson>>,
 }
 
+/// The top-level paths whose values differ, in the document's order (`VersionError`'s `modifiedPaths`).
+fn modified_paths(saved: &Document, current: &Document) -> Vec<String> {
+    let mut paths: Vec<String> = current
+        .iter()
+        .filter(|(key, value)| saved.get(key.as_str()) != Some(*value))
+        .map(|(key, _)| key.clone())
+        .collect();
+    paths.extend(saved.keys().filter(|key| !current.contains_key(key.as_str())).cloned());
+    paths
+}
+
 /// `populate("purchasedCourses")` or `populate({ path, select })`.
 struct Populate {
     path: String,
@@ -154,31 +165,47 @@ impl ModelRun<'_> {
 
     /// A schema-layer error in Mongoose's words, with a plain-language line.
     fn schema_error(&self, error: SchemaError) -> RuntimeError {
-        let hint = match &error {
-            SchemaError::Validation(_) => format!(
-                "Mongoose checked the document against {}'s schema and refused it; nothing reached the database.",
-                self.model_name()
-            ),
-            SchemaError::Cast(_) => {
-                "Mongoose could not turn this value into the type the schema asks for, so the query never ran."
-                    .to_string()
-            }
-            SchemaError::StrictMode(_) => {
-                "The schema is strict: \"throw\", so an unknown field is an error instead of being dropped.".to_string()
-            }
-            SchemaError::DocumentNotFound(_) => "orFail() turns \"nothing found\" into an error.".to_string(),
-            SchemaError::Mongoose(_) | SchemaError::Definition(_) => {
-                "Mongoose refused the call before it reached the database.".to_string()
-            }
-        };
-        RuntimeError {
-            source: ErrorSource::Mongoose { name: error.name().to_string(), details: Box::new(error_details(&error)) },
-            span: self.span,
-            message: error.message(),
-            hint: Some(hint),
-        }
+        schema_error_at(error, self.model_name(), self.span)
     }
+}
 
+/// `doc.validate()`: the document cast and checked against the model's schema, nothing sent.
+pub(super) fn validate_fields(entry: &ModelEntry, current: &Document, span: Span) -> Result<(), RuntimeError> {
+    // The document has its `_id` already; the generator is only a fallback and its id is never used.
+    let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
+    let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+    let mut built =
+        build_document(&entry.model, current, &mut ctx).map_err(|e| schema_error_at(e, &entry.name, span))?;
+    validate_document(&entry.model, &mut built)
+        .map_err(|error| schema_error_at(SchemaError::Validation(error), &entry.name, span))
+}
+
+/// A schema-layer error in Mongoose's words, located, with a plain-language line.
+pub(super) fn schema_error_at(error: SchemaError, model: &str, span: Span) -> RuntimeError {
+    let hint = match &error {
+        SchemaError::Validation(_) => format!(
+            "Mongoose checked the document against {model}'s schema and refused it; nothing reached the database."
+        ),
+        SchemaError::Cast(_) => {
+            "Mongoose could not turn this value into the type the schema asks for, so the query never ran.".to_string()
+        }
+        SchemaError::StrictMode(_) => {
+            "The schema is strict: \"throw\", so an unknown field is an error instead of being dropped.".to_string()
+        }
+        SchemaError::DocumentNotFound(_) => "orFail() turns \"nothing found\" into an error.".to_string(),
+        SchemaError::Mongoose(_) | SchemaError::Definition(_) => {
+            "Mongoose refused the call before it reached the database.".to_string()
+        }
+    };
+    RuntimeError {
+        source: ErrorSource::Mongoose { name: error.name().to_string(), details: Box::new(error_details(&error)) },
+        span,
+        message: error.message(),
+        hint: Some(hint),
+    }
+}
+
+impl ModelRun<'_> {
     /// Sends one driver call to the model's collection and records it exactly as sent.
     fn send(&mut self, method: DriverMethod, args: Vec<Bson>) -> Result<Bson, RuntimeError> {
         let call = DriverCall::new(self.entry.collection.clone(), method, args);
@@ -277,7 +304,124 @@ impl ModelRun<'_> {
             ModelMethod::DeleteMany => self.delete(call, DriverMethod::DeleteMany, &arg(args, 0)),
             ModelMethod::FindOneAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &arg(args, 0)),
             ModelMethod::FindByIdAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &id_filter(args)),
+            ModelMethod::New => self.new_document(args),
+            ModelMethod::Save => self.save(args),
         }
+    }
+
+    /// `new User(input)`: cast, strict, defaults and `_id`, as Mongoose's constructor does; nothing reaches the
+    /// database. The result is `{ document, invalid }`: the values that failed to cast are kept aside (Mongoose
+    /// leaves the path unset and reports the CastError when the document is validated or saved).
+    fn new_document(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
+        let input = match args.first() {
+            Some(Bson::Document(input)) => input.clone(),
+            None | Some(Bson::Undefined | Bson::Null) => Document::new(),
+            Some(other) => {
+                let error = SchemaError::Mongoose(MongooseError {
+                    name: "ObjectParameterError".into(),
+                    message: format!(
+                        "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
+                        crate::js::inspect::js_string(other),
+                        crate::js::inspect::js_value_type(other)
+                    ),
+                });
+                return Err(self.schema_error(error));
+            }
+        };
+        let model = self.entry.model.clone();
+        let now = self.cluster.generator.now();
+        let built = {
+            let generator = &mut self.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            build_document(&model, &input, &mut ctx)
+        };
+        let built = built.map_err(|e| self.schema_error(e))?;
+        self.trace().extend(built.trace);
+        let mut invalid = Document::new();
+        for (path, error) in &built.cast_errors {
+            invalid.insert(path.clone(), error.value.clone());
+        }
+        Ok(Bson::Document(bson::doc! { "document": built.document, "invalid": invalid }))
+    }
+
+    /// `doc.save()`: a new document is validated and inserted (with timestamps and `__v`); one the database holds is
+    /// validated and only its changes are sent (`$set`/`$unset`/`$push`, `__v` versioning), or nothing when
+    /// nothing changed. `args` are the document now, what the database holds (`null` when new) and the paths the
+    /// program assigned whole.
+    fn save(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
+        let current = match args.first() {
+            Some(Bson::Document(doc)) => doc.clone(),
+            _ => Document::new(),
+        };
+        let saved = match args.get(1) {
+            Some(Bson::Document(doc)) => Some(doc.clone()),
+            _ => None,
+        };
+        let assigned: Vec<String> = match args.get(2) {
+            Some(Bson::Array(paths)) => paths.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        let model = self.entry.model.clone();
+        let now = self.cluster.generator.now();
+        let built = {
+            let generator = &mut self.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            build_document(&model, &current, &mut ctx)
+        };
+        let mut built = built.map_err(|e| self.schema_error(e))?;
+        // The constructor already cast the document: only what the program changed since shows here.
+        built.trace.retain(|step| !matches!(step, crate::schema::TraceStep::Cast { changed: false, .. }));
+        if let Err(error) = validate_document(&model, &mut built) {
+            self.trace().extend(built.trace);
+            return Err(self.schema_error(SchemaError::Validation(error)));
+        }
+        let Some(saved) = saved else {
+            let created = finish_document(&model, built, now);
+            self.trace().extend(created.trace.iter().cloned());
+            self.send(DriverMethod::InsertOne, vec![Bson::Document(created.document.clone())])?;
+            return Ok(Bson::Document(created.document));
+        };
+        self.trace().extend(built.trace);
+        let mut document = built.document;
+        let version_key = model.schema.options.version_key.clone();
+        let unchanged = crate::schema::save_delta(&saved, &document, &assigned, version_key.as_deref()).is_none();
+        if unchanged {
+            return Ok(Bson::Document(document));
+        }
+        if let Some(updated) = model.schema.options.timestamps.as_ref().and_then(|ts| ts.updated_at.clone()) {
+            document.insert(updated.clone(), Bson::DateTime(now));
+            self.trace().push(crate::schema::TraceStep::Timestamp { path: updated, value: Bson::DateTime(now) });
+        }
+        let Some(delta) = crate::schema::save_delta(&saved, &document, &assigned, version_key.as_deref()) else {
+            return Ok(Bson::Document(document));
+        };
+        let filter = delta.filter.clone();
+        let result =
+            self.send(DriverMethod::UpdateOne, vec![Bson::Document(delta.filter), Bson::Document(delta.update)])?;
+        if matches!(&result, Bson::Document(r) if matches!(r.get("matchedCount"), Some(Bson::Int32(0) | Bson::Int64(0))))
+        {
+            // Mongoose: a VersionError when the filter checked `__v`, else a DocumentNotFoundError.
+            let version = version_key.as_deref().and_then(|key| filter.get(key));
+            let error = match version {
+                Some(version) => SchemaError::Mongoose(MongooseError {
+                    name: "VersionError".into(),
+                    message: format!(
+                        "No matching document found for id \"{}\" version {} modifiedPaths \"{}\"",
+                        crate::js::inspect::js_string(document.get("_id").unwrap_or(&Bson::Null)),
+                        crate::js::inspect::js_string(version),
+                        modified_paths(&saved, &document).join(", ")
+                    ),
+                }),
+                None => DocumentNotFoundError::new(&filter, self.model_name()).into(),
+            };
+            return Err(self.schema_error(error));
+        }
+        if let (Some(key), Some(version)) = (version_key, delta.new_version) {
+            document.insert(key, version);
+        }
+        Ok(Bson::Document(document))
     }
 
     /// `Model.create(doc)` / `create([docs])`: `new Model(doc)`, `validate()`, then one `insertOne` per document.

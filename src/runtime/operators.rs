@@ -203,6 +203,7 @@ fn is_text_like(value: &Value) -> bool {
                 | Bson::ObjectId(_)
                 | Bson::RegularExpression(_)
         ) | Value::Object(_)
+            | Value::Document(_)
             | Value::RegExp(_)
             | Value::Array(_)
             | Value::Function(_)
@@ -309,6 +310,10 @@ fn convert(
     };
     Ok(match value {
         Value::Data(data) => data.clone(),
+        // A document is stored, sent and printed as its fields (`toObject()`).
+        Value::Document(document) => {
+            return convert(&Value::Object(document.fields()), functions, span, depth, path);
+        }
         Value::RegExp(regex) => {
             crate::shell::literal::regex_to_bson(&regex.pattern, &regex.flags).ok_or_else(|| {
                 RuntimeError::type_error(span, "a regular expression cannot contain the character U+0000")
@@ -428,6 +433,9 @@ pub fn display_name(value: &Value) -> String {
         Value::Global(global) if global.is_callable() => format!("[Function: {}]", global.name()),
         Value::Global(global) => format!("Object [{}]", global.name()),
         Value::Model(name) => format!("Model {{ {name} }}"),
+        Value::Document(document) => {
+            crate::js::mongosh_format::format_inline(&to_display(&Value::Object(document.fields())))
+        }
         Value::Schema(_) => "Schema {}".to_string(),
         Value::Db => "test".to_string(),
         Value::Collection(name) => name.clone(),

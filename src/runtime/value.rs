@@ -31,6 +31,61 @@ pub struct SchemaValue {
     pub options: Document,
 }
 
+/// A Mongoose document (`new User({...})`, what `User.findOne()` returns): its fields as a shared object the
+/// program reads and changes, and what the database last held, which `save()` compares with to send only changes.
+pub struct ModelDocument {
+    pub model: String,
+    pub fields: ObjectRef,
+    /// The document as the database holds it, as last loaded or saved; `None` until the first `save()` (`isNew`).
+    pub saved: Option<Document>,
+    /// Paths assigned as a whole since (`doc.profile = {…}`, `doc.set("tags", [])`, `markModified`): `save()`
+    /// sends those with `$set` of the whole value.
+    pub assigned: Vec<String>,
+    /// Values given to `new User(…)` that failed to cast, by path: `validate()` and `save()` report them until the
+    /// path is assigned again.
+    pub invalid: Document,
+    /// Set by `doc.deleteOne()`.
+    pub deleted: bool,
+}
+
+/// A shared Mongoose document; equality is identity.
+#[derive(Clone)]
+pub struct DocumentRef(pub Rc<RefCell<ModelDocument>>);
+
+impl DocumentRef {
+    pub fn new(model: &str, fields: Document, saved: Option<Document>) -> Self {
+        let fields = ObjectRef::new(fields.into_iter().map(|(key, value)| (key, Value::Data(value))).collect());
+        DocumentRef(Rc::new(RefCell::new(ModelDocument {
+            model: model.to_string(),
+            fields,
+            saved,
+            assigned: Vec::new(),
+            invalid: Document::new(),
+            deleted: false,
+        })))
+    }
+
+    pub fn model(&self) -> String {
+        self.0.borrow().model.clone()
+    }
+
+    pub fn fields(&self) -> ObjectRef {
+        self.0.borrow().fields.clone()
+    }
+}
+
+impl PartialEq for DocumentRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for DocumentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{} document]", self.0.try_borrow().map(|d| d.model.clone()).unwrap_or_default())
+    }
+}
+
 /// A JavaScript object's own properties, in insertion order (JavaScript's order for string keys).
 #[derive(Default)]
 pub struct JsObject {
@@ -270,6 +325,8 @@ pub enum Value {
     Schema(Rc<SchemaValue>),
     /// A model by name, from `mongoose.model("User", schema)`.
     Model(String),
+    /// A Mongoose document of a model.
+    Document(DocumentRef),
     /// `console`.
     Console,
 }
@@ -295,7 +352,15 @@ impl Value {
     /// Whether the value is data the program computed (lost on "Restart server"), as opposed to a declaration
     /// such as a model, a schema or a function (replayed).
     pub fn is_data(&self) -> bool {
-        matches!(self, Value::Data(_) | Value::Object(_) | Value::Array(_) | Value::RegExp(_) | Value::Promise(_))
+        matches!(
+            self,
+            Value::Data(_)
+                | Value::Object(_)
+                | Value::Array(_)
+                | Value::RegExp(_)
+                | Value::Promise(_)
+                | Value::Document(_)
+        )
     }
 
     pub fn is_nullish(&self) -> bool {
@@ -334,6 +399,7 @@ impl Value {
             Value::SchemaTypes => "mongoose.Schema.Types",
             Value::Schema(_) => "a schema",
             Value::Model(_) => "a model",
+            Value::Document(_) => "a document",
             Value::Console => "console",
             Value::Function(_) | Value::Builtin(_) => "a function",
             Value::Global(global) if global.is_callable() => "a function",

@@ -253,7 +253,9 @@ impl World {
                 Ok(match value {
                     Value::Data(Bson::Undefined) => None,
                     Value::Data(data) => Some(Printed::Value(data)),
-                    Value::Object(_) | Value::Array(_) => Some(Printed::Value(operators::to_display(&value))),
+                    Value::Object(_) | Value::Array(_) | Value::Document(_) => {
+                        Some(Printed::Value(operators::to_display(&value)))
+                    }
                     Value::Collection(name) => Some(Printed::Text(format!("{}.{name}", self.database))),
                     Value::Db => Some(Printed::Text(self.database.clone())),
                     Value::Model(name) => Some(Printed::Text(format!("Model {{ {name} }}"))),
@@ -338,14 +340,14 @@ impl World {
     /// Runs a pending query; other values pass through.
     pub(super) fn settle(&mut self, value: Value, span: Span) -> Result<Value, RuntimeError> {
         match value {
-            Value::Pending(pending) => self.execute(*pending, span).map(Value::Data),
+            Value::Pending(pending) => self.run_pending(*pending, span),
             other => Ok(other),
         }
     }
 
     /// The value as data for a database call (a pending query runs first); `undefined` inside documents becomes
     /// `null`, as the driver sends it.
-    fn data(&mut self, value: Value, span: Span) -> Result<Bson, RuntimeError> {
+    pub(super) fn data(&mut self, value: Value, span: Span) -> Result<Bson, RuntimeError> {
         let value = self.settle(value, span)?;
         operators::to_bson(&value, Functions::Skip, span).map(literal::driver_form)
     }
@@ -526,8 +528,8 @@ impl World {
                     method_span,
                 ));
             }
-            Value::Model(model) if ModelMethod::from_name(method).is_none() => {
-                let mut error = unknown_method(model, method, &ModelMethod::names(), method_span);
+            Value::Model(model) if ModelMethod::static_from_name(method).is_none() => {
+                let mut error = unknown_method(model, method, &ModelMethod::static_names(), method_span);
                 if method == "update" {
                     error.source = ErrorSource::RemovedModelMethod;
                     error.hint = Some(format!(
@@ -566,8 +568,8 @@ impl World {
             Value::Pending(pending) => self.chain_method(*pending, method, args, span, method_span),
             Value::Mongoose => self.mongoose_method(method, args, span, method_span),
             Value::Model(model) => {
-                let Some(known) = ModelMethod::from_name(method) else {
-                    return Err(unknown_method(&model, method, &ModelMethod::names(), method_span));
+                let Some(known) = ModelMethod::static_from_name(method) else {
+                    return Err(unknown_method(&model, method, &ModelMethod::static_names(), method_span));
                 };
                 self.refuse_browser_access(&format!("{model}.{method}(...)"), span)?;
                 let args = self.data_list(args, span)?;
@@ -579,6 +581,7 @@ impl World {
             other @ (Value::Schema(_) | Value::SchemaClass | Value::SchemaTypes) => {
                 Err(RuntimeError::type_error(method_span, format!("{}.{method} is not a function", other.describe())))
             }
+            Value::Document(document) => self.document_method(document, method, args, span, method_span),
             other => self.value_method(other, method, args, method_span),
         }
     }
@@ -643,8 +646,8 @@ impl World {
         method_span: Span,
     ) -> Result<Value, RuntimeError> {
         if matches!(method, "then" | "catch" | "finally") {
-            let value = self.execute(pending, span)?;
-            return self.value_method(Value::Promise(Box::new(Value::Data(value))), method, args, span);
+            let value = self.run_pending(pending, span)?;
+            return self.value_method(Value::Promise(Box::new(value)), method, args, span);
         }
         let (effect, pending) = match pending {
             PendingCall::Driver(mut call) => {
@@ -672,7 +675,7 @@ impl World {
         };
         match effect {
             ChainEffect::Add => Ok(Value::Pending(Box::new(pending))),
-            ChainEffect::Run | ChainEffect::AddAndRun => self.execute(pending, span).map(Value::Data),
+            ChainEffect::Run | ChainEffect::AddAndRun => self.run_pending(pending, span),
         }
     }
 
@@ -717,8 +720,7 @@ impl World {
                 Err(RuntimeError::type_error(span, "new Promise(…) is not supported in crudlab's shell")
                     .with_hint("crudlab's database calls finish at once; `await` them directly."))
             }
-            Value::Model(model) => Err(RuntimeError::type_error(span, format!("new {model}(…) is not supported yet"))
-                .with_hint(format!("Create documents with {model}.create({{ ... }}) for now."))),
+            Value::Model(model) => self.construct_document(model, args, span),
             other => Err(RuntimeError::type_error(
                 callee.span,
                 format!("{} is not a constructor", callee.span.text(source).trim()),
@@ -907,6 +909,17 @@ impl World {
         self.global_function(name, args, span)
     }
 
+    /// Runs a pending call; a model call's documents become Mongoose documents (unless `.lean()`).
+    pub(super) fn run_pending(&mut self, pending: PendingCall, span: Span) -> Result<Value, RuntimeError> {
+        match pending {
+            PendingCall::Model(call) => {
+                let result = self.execute(PendingCall::Model(call.clone()), span)?;
+                Ok(self.model_result(&call, result))
+            }
+            driver => self.execute(driver, span).map(Value::Data),
+        }
+    }
+
     /// Runs a pending call in this world, translating it when it was written for the other world.
     pub(super) fn execute(&mut self, pending: PendingCall, span: Span) -> Result<Bson, RuntimeError> {
         // A database call does far more work than a statement: it costs more steps, so an endless loop that
@@ -946,7 +959,8 @@ impl World {
                 let mut note = call
                     .has_step(QueryMethod::Populate)
                     .then(|| format!("The driver has no populate: {}'s references stay ObjectIds here.", call.model));
-                let creates = matches!(call.method, ModelMethod::Create | ModelMethod::InsertMany);
+                let creates = matches!(call.method, ModelMethod::Create | ModelMethod::InsertMany)
+                    || (call.method == ModelMethod::Save && matches!(call.args.get(1), Some(Bson::Null) | None));
                 let as_array =
                     call.method == ModelMethod::InsertMany || equivalent.call.method == DriverMethod::InsertMany;
                 let outcome = driver::run(&mut self.cluster, &self.database, &equivalent.call);

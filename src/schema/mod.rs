@@ -12,6 +12,7 @@
 
 pub mod cast;
 pub mod definition;
+pub mod delta;
 pub mod document;
 pub mod errors;
 pub mod model;
@@ -20,6 +21,7 @@ pub mod trace;
 pub mod update_cast;
 
 pub use definition::{FieldType, PathDef, ScalarType, Schema, SchemaNode, SchemaOptions, Strict, Validator};
+pub use delta::{save_delta, SaveDelta};
 pub use document::{
     build_document, create_document, finish_document, validate_document, BuiltDocument, CreatedDocument, IdGenerator,
     RandomIds, SequentialIds, WriteContext,

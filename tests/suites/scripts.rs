@@ -29,6 +29,7 @@ pub const ALL: &[Script] = scripts![
     "05-driver-on-modelled-collections",
     "06-catching-errors",
     "07-dates-and-ids",
+    "08-documents-new-save-modify",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).

@@ -1,0 +1,380 @@
+//! Mongoose documents in a running program: `new User(input)`, the documents `find`/`findOne`/`create` return,
+//! their fields read and assigned, and their methods (`save`, `validate`, `isModified`, `set`/`get`,
+//! `toObject`, `deleteOne`, `id`, `isNew`…). A document's `save()` is a model call like any other, so both panes
+//! show it: the Mongoose pane runs it through the schema, the driver pane sends the `insertOne`/`updateOne` it
+//! amounts to, without a schema.
+
+use super::calls::{ModelCall, ModelMethod, QueryMethod};
+use super::error::RuntimeError;
+use super::operators::{self, Functions};
+use super::value::{DocumentRef, PendingCall, Value};
+use super::world::{Mode, World};
+use crate::shell::span::Span;
+use bson::{Bson, Document};
+
+/// Document methods, for completion in the Mongoose pane and "did you mean".
+pub const DOCUMENT_METHODS: &[&str] = &[
+    "save",
+    "validate",
+    "validateSync",
+    "isModified",
+    "modifiedPaths",
+    "markModified",
+    "set",
+    "get",
+    "toObject",
+    "toJSON",
+    "deleteOne",
+    "equals",
+    "populate",
+    "isNew",
+    "id",
+];
+
+impl World {
+    /// `new User(input)`: in the Mongoose world the constructor casts and applies defaults and `_id` (its trace
+    /// shown, no database call); in the schemaless world the document is the input as it is, and the driver adds
+    /// `_id` when it is saved.
+    pub(super) fn construct_document(
+        &mut self,
+        model: String,
+        args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let input = match args.into_iter().next() {
+            Some(value) => self.data(value, span)?,
+            None => Bson::Document(Document::new()),
+        };
+        if self.mode == Mode::Schemaless {
+            let fields = match input {
+                Bson::Document(doc) => doc,
+                _ => Document::new(),
+            };
+            return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
+        }
+        let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input]);
+        let built = self.execute(PendingCall::Model(call), span)?;
+        let built = built.as_document().cloned().unwrap_or_default();
+        let fields = built.get_document("document").cloned().unwrap_or_default();
+        let document = DocumentRef::new(&model, fields, None);
+        document.0.borrow_mut().invalid = built.get_document("invalid").cloned().unwrap_or_default();
+        Ok(Value::Document(document))
+    }
+
+    /// What a model call's result is to the program: Mongoose documents for the calls that return them (unless
+    /// `.lean()`), plain data otherwise.
+    pub(super) fn model_result(&self, call: &ModelCall, result: Bson) -> Value {
+        let returns_documents = matches!(
+            call.method,
+            ModelMethod::Create
+                | ModelMethod::InsertMany
+                | ModelMethod::Find
+                | ModelMethod::FindOne
+                | ModelMethod::FindById
+                | ModelMethod::FindOneAndUpdate
+                | ModelMethod::FindByIdAndUpdate
+                | ModelMethod::FindOneAndReplace
+                | ModelMethod::FindOneAndDelete
+                | ModelMethod::FindByIdAndDelete
+        ) && !call.has_step(QueryMethod::Lean)
+            && !call.has_step(QueryMethod::CountDocuments)
+            && !call.has_step(QueryMethod::Explain);
+        if !returns_documents {
+            return Value::Data(result);
+        }
+        let document = |value: Bson| match value {
+            Bson::Document(doc) => Value::Document(DocumentRef::new(&call.model, doc.clone(), Some(doc))),
+            other => Value::Data(other),
+        };
+        match result {
+            Bson::Array(items) => Value::Array(super::value::ArrayRef::new(items.into_iter().map(document).collect())),
+            other => document(other),
+        }
+    }
+
+    /// `doc.name`, `doc.id`, `doc.isNew`, `doc.save` ...
+    pub(super) fn document_property(&mut self, document: DocumentRef, key: &str) -> Value {
+        if let Some(value) = document.fields().0.borrow_mut().get(key) {
+            return value;
+        }
+        match key {
+            "isNew" | "$isNew" => Value::boolean(document.0.borrow().saved.is_none()),
+            // Mongoose's `id` virtual: `_id` as a hex string.
+            "id" => match document.fields().0.borrow_mut().get("_id") {
+                Some(Value::Data(Bson::ObjectId(id))) => Value::string(id.to_hex()),
+                Some(Value::Data(Bson::Null | Bson::Undefined)) | None => Value::Data(Bson::Null),
+                Some(other) => Value::string(operators::to_js_string(&other)),
+            },
+            "errors" => Value::undefined(),
+            _ if DOCUMENT_METHODS.contains(&key) => super::builtins::method_value(Value::Document(document), key),
+            _ => Value::undefined(),
+        }
+    }
+
+    /// `doc.name = value`: the field changes now; `save()` casts it and sends it.
+    pub(super) fn set_document_property(&mut self, document: &DocumentRef, key: &str, value: Value) {
+        let mut inner = document.0.borrow_mut();
+        inner.fields.0.borrow_mut().set(key, value);
+        inner.invalid.remove(key);
+        if !inner.assigned.iter().any(|p| p == key) {
+            inner.assigned.push(key.to_string());
+        }
+    }
+
+    /// `doc.method(args)`.
+    pub(super) fn document_method(
+        &mut self,
+        document: DocumentRef,
+        method: &str,
+        args: Vec<Value>,
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        // A function stored on the document itself (`doc.greet = () => …`) is called like any object's.
+        if let Some(own @ (Value::Function(_) | Value::Builtin(_))) = document.fields().0.borrow_mut().get(method) {
+            return self.call_value(&own, Value::Document(document), args, span);
+        }
+        match method {
+            "save" => {
+                // The pane shows the call as the program wrote it: `grace.save()`.
+                let receiver = self.callee_text.take().and_then(|text| text.strip_suffix(".save").map(str::to_string));
+                self.save_document(&document, receiver, span)
+            }
+            "validate" => self.validate_document(&document, span).map(|_| Value::Promise(Box::new(Value::undefined()))),
+            "validateSync" => match self.validate_document(&document, span) {
+                Ok(()) => Ok(Value::undefined()),
+                Err(error) => Ok(super::interpreter::caught(&error)),
+            },
+            "isModified" => {
+                let path = args.first().map(operators::to_js_string);
+                let modified = self.modified_paths(&document);
+                Ok(Value::boolean(match path {
+                    None => !modified.is_empty(),
+                    Some(path) => modified.iter().any(|m| {
+                        m == &path || m.starts_with(&format!("{path}.")) || path.starts_with(&format!("{m}."))
+                    }),
+                }))
+            }
+            "modifiedPaths" => {
+                let paths = self.modified_paths(&document).into_iter().map(Value::string).collect();
+                Ok(Value::Array(super::value::ArrayRef::new(paths)))
+            }
+            "markModified" => {
+                let path = args.first().map(operators::to_js_string).unwrap_or_default();
+                let mut inner = document.0.borrow_mut();
+                if !inner.assigned.contains(&path) {
+                    inner.assigned.push(path);
+                }
+                Ok(Value::undefined())
+            }
+            "get" => {
+                let path = args.first().map(operators::to_js_string).unwrap_or_default();
+                let mut value = Value::Document(document);
+                for part in path.split('.') {
+                    if value.is_nullish() {
+                        return Ok(Value::undefined());
+                    }
+                    value = self.get_property(value, part, span)?;
+                }
+                Ok(value)
+            }
+            "set" => {
+                let first = args.first().cloned().map(Value::shared);
+                match (first.as_ref(), args.get(1)) {
+                    (Some(Value::Object(values)), None) => {
+                        let entries = values.0.borrow().properties.clone();
+                        for (key, value) in entries {
+                            self.set_document_path(&document, &key, value, span)?;
+                        }
+                    }
+                    (Some(path), value) => {
+                        let path = operators::to_js_string(path);
+                        let value = value.cloned().unwrap_or_else(Value::undefined);
+                        self.set_document_path(&document, &path, value, span)?;
+                    }
+                    (None, _) => {}
+                }
+                Ok(Value::Document(document))
+            }
+            "toObject" | "toJSON" => {
+                let data = operators::to_bson(&Value::Object(document.fields()), Functions::Skip, span)?;
+                Ok(Value::Data(data))
+            }
+            "equals" => {
+                let other_id = match args.first() {
+                    Some(Value::Document(other)) => other.fields().0.borrow_mut().get("_id"),
+                    _ => None,
+                };
+                let id = document.fields().0.borrow_mut().get("_id");
+                Ok(Value::boolean(id.is_some() && id == other_id))
+            }
+            "deleteOne" => {
+                let id = document.fields().0.borrow_mut().get("_id").unwrap_or_else(Value::undefined);
+                let id = self.data(id, span)?;
+                document.0.borrow_mut().deleted = true;
+                let call = ModelCall::new(
+                    document.model(),
+                    ModelMethod::DeleteOne,
+                    vec![Bson::Document(bson::doc! {"_id": id})],
+                );
+                Ok(Value::Pending(Box::new(PendingCall::Model(call))))
+            }
+            "populate" => {
+                // `await doc.populate("author")`: the referenced documents are fetched with one query, as Mongoose does.
+                let paths: Vec<Bson> = args.iter().map(|a| self.data(a.clone(), span)).collect::<Result<_, _>>()?;
+                let fields = operators::to_bson(&Value::Object(document.fields()), Functions::Skip, span)?;
+                let id = fields.as_document().and_then(|d| d.get("_id").cloned()).unwrap_or(Bson::Null);
+                let mut call = ModelCall::new(document.model(), ModelMethod::FindById, vec![id]);
+                call.chain.push((QueryMethod::Populate, paths));
+                let populated = self.execute(PendingCall::Model(call), span)?;
+                if let Bson::Document(populated) = populated {
+                    let inner = document.0.borrow();
+                    for (key, value) in populated {
+                        inner.fields.0.borrow_mut().set(&key, Value::Data(value));
+                    }
+                }
+                Ok(Value::Promise(Box::new(Value::Document(document))))
+            }
+            _ => {
+                let error = RuntimeError::type_error(
+                    method_span,
+                    format!("{} is not a function", self.callee_text.take().unwrap_or_else(|| format!("doc.{method}"))),
+                );
+                Err(match crate::shell::nearest(method, DOCUMENT_METHODS) {
+                    Some(near) => error.with_hint(format!("Mongoose documents have `{near}()`. Did you mean it?")),
+                    None => error.with_hint(format!("Mongoose documents have {}.", DOCUMENT_METHODS.join(", "))),
+                })
+            }
+        }
+    }
+
+    /// `doc.set("profile.title", v)`: the field at the path changes; a top-level path is assigned whole.
+    fn set_document_path(
+        &mut self,
+        document: &DocumentRef,
+        path: &str,
+        value: Value,
+        span: Span,
+    ) -> Result<(), RuntimeError> {
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let last = parts.pop().unwrap_or_default();
+        if parts.is_empty() {
+            self.set_document_property(document, last, value);
+            return Ok(());
+        }
+        let mut target = Value::Object(document.fields());
+        for part in parts {
+            let next = self.get_property(target.clone(), part, span)?;
+            target = if next.is_nullish() {
+                let created = Value::Object(super::value::ObjectRef::new(Vec::new()));
+                self.set_property(target, part, created.clone(), span)?;
+                created
+            } else {
+                next
+            };
+        }
+        self.set_property(target, last, value, span)?;
+        let mut inner = document.0.borrow_mut();
+        if !inner.assigned.iter().any(|p| p == path) {
+            inner.assigned.push(path.to_string());
+        }
+        Ok(())
+    }
+
+    /// The document's fields as data, with the values that failed to cast at `new` put back for the schema to
+    /// report.
+    fn document_data(&mut self, document: &DocumentRef, span: Span) -> Result<Document, RuntimeError> {
+        let fields = operators::to_bson(&Value::Object(document.fields()), Functions::Skip, span)?;
+        let mut fields = match crate::shell::literal::driver_form(fields) {
+            Bson::Document(doc) => doc,
+            _ => Document::new(),
+        };
+        for (path, value) in &document.0.borrow().invalid {
+            fields.insert(path.clone(), value.clone());
+        }
+        Ok(fields)
+    }
+
+    /// `doc.save()`: a model call (`user.save()`), mirrored in the driver pane as the `insertOne` or `updateOne`
+    /// it sends. Afterwards the document holds what the database holds.
+    fn save_document(
+        &mut self,
+        document: &DocumentRef,
+        receiver: Option<String>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let current = self.document_data(document, span)?;
+        let (saved, assigned) = {
+            let inner = document.0.borrow();
+            (inner.saved.clone(), inner.assigned.clone())
+        };
+        // Nothing changed on a saved document: Mongoose sends nothing, and neither does the driver pane.
+        if self.mode == Mode::Schemaless {
+            if let Some(saved) = &saved {
+                if crate::schema::save_delta(saved, &current, &assigned, None).is_none() {
+                    return Ok(Value::Promise(Box::new(Value::Document(document.clone()))));
+                }
+            }
+        }
+        let args = vec![
+            Bson::Document(current.clone()),
+            saved.clone().map(Bson::Document).unwrap_or(Bson::Null),
+            Bson::Array(assigned.into_iter().map(Bson::String).collect()),
+            receiver.map(Bson::String).unwrap_or(Bson::Null),
+        ];
+        let call = ModelCall::new(document.model(), ModelMethod::Save, args);
+        let result = self.execute(PendingCall::Model(call), span)?;
+        // Mongoose answers with the document as saved; the driver pane's insert with the document it stored (the
+        // driver added `_id`), its update with an UpdateResult (the document is what the program holds).
+        let stored = match result {
+            Bson::Document(doc) if doc.contains_key("_id") && !(self.mode == Mode::Schemaless && saved.is_some()) => {
+                doc
+            }
+            _ => current,
+        };
+        {
+            let mut inner = document.0.borrow_mut();
+            inner.fields =
+                super::value::ObjectRef::new(stored.iter().map(|(k, v)| (k.clone(), Value::Data(v.clone()))).collect());
+            inner.saved = Some(stored);
+            inner.assigned.clear();
+            inner.invalid = Document::new();
+        }
+        Ok(Value::Promise(Box::new(Value::Document(document.clone()))))
+    }
+
+    /// `doc.validate()` / `validateSync()`: the schema's validators over the document now, nothing sent.
+    fn validate_document(&mut self, document: &DocumentRef, span: Span) -> Result<(), RuntimeError> {
+        if self.mode == Mode::Schemaless {
+            return Ok(());
+        }
+        let current = self.document_data(document, span)?;
+        let model = document.model();
+        let Some(entry) = self.models.get(&model).cloned() else { return Ok(()) };
+        super::mongoose_calls::validate_fields(&entry, &current, span)
+    }
+
+    /// Paths changed since the document was loaded or saved (for a new document: every path it has).
+    fn modified_paths(&mut self, document: &DocumentRef) -> Vec<String> {
+        let current = self.document_data(document, Span::default()).unwrap_or_default();
+        let inner = document.0.borrow();
+        let mut paths: Vec<String> = match &inner.saved {
+            None => current.keys().filter(|k| *k != "_id" && *k != "__v").cloned().collect(),
+            Some(saved) => {
+                let mut changed: Vec<String> = current
+                    .iter()
+                    .filter(|(key, value)| saved.get(key.as_str()) != Some(*value))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                changed.extend(saved.keys().filter(|key| !current.contains_key(key.as_str())).cloned());
+                changed
+            }
+        };
+        for path in &inner.assigned {
+            if !paths.contains(path) {
+                paths.push(path.clone());
+            }
+        }
+        paths
+    }
+}
