@@ -93,6 +93,7 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
             [name] if name.name == "mongoose" => Receiver::Mongoose,
             [single] => match world.binding(&single.name) {
                 Some(Value::Model(model)) => Receiver::Model(model.clone()),
+                Some(Value::Document(document)) => Receiver::Document(document.model()),
                 _ => Receiver::Other,
             },
             _ => Receiver::Other,
@@ -129,6 +130,24 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
             }
             Receiver::Mongoose => {
                 suggest(["Schema", "model", "connect", "Types"].map(String::from), "mongoose", partial, &mut out)
+            }
+            // A Mongoose document: its schema's paths, the program's methods and virtuals, then Mongoose's methods.
+            Receiver::Document(model) => {
+                if let Some(entry) = world.models.get(&model) {
+                    let fields: Vec<String> = entry.model.schema.tree.iter().map(|(name, _)| name.clone()).collect();
+                    suggest(fields, "field", partial, &mut out);
+                    let methods: Vec<String> =
+                        entry.schema.methods.0.borrow().properties.iter().map(|(name, _)| name.clone()).collect();
+                    suggest(methods, "schema method", partial, &mut out);
+                    let virtuals: Vec<String> = entry.schema.virtuals.borrow().iter().map(|v| v.name.clone()).collect();
+                    suggest(virtuals, "virtual", partial, &mut out);
+                }
+                suggest(
+                    crate::runtime::documents::DOCUMENT_METHODS.iter().map(|m| m.to_string()),
+                    "document method",
+                    partial,
+                    &mut out,
+                );
             }
             Receiver::Other => {}
         },
@@ -188,6 +207,8 @@ enum Receiver {
     Model(String),
     Query(String),
     Mongoose,
+    /// A Mongoose document of this model (`const ada = new User(…)`).
+    Document(String),
     Other,
 }
 
@@ -219,6 +240,15 @@ db.posts.insertOne({ text: "hi" })"#,
         assert_eq!(labels(&p, "User.findBy"), vec!["findById", "findByIdAndUpdate", "findByIdAndDelete"]);
         assert!(labels(&p, "User.find({}).so").contains(&"sort".to_string()));
         assert!(labels(&p, "db.posts.find({}).li").contains(&"limit".to_string()));
+    }
+
+    #[test]
+    fn members_of_a_mongoose_document() {
+        let mut p = playground();
+        p.run(r#"const ada = new User({ username: "ada" })"#).unwrap();
+        assert_eq!(labels(&p, "ada.sa"), vec!["save"]);
+        assert_eq!(labels(&p, "ada.us"), vec!["username"]);
+        assert!(labels(&p, "ada.is").contains(&"isModified".to_string()));
     }
 
     #[test]

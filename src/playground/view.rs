@@ -121,6 +121,7 @@ fn trace_view(step: &TraceStep) -> TraceView {
             ("save", true, false)
         }
         TraceStep::WrappedInSet { .. } => ("cast", true, false),
+        TraceStep::Hook { .. } => ("hooks", true, false),
     };
     TraceView { stage, text: step.describe(), notable, failed }
 }

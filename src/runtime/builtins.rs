@@ -132,7 +132,7 @@ impl World {
                 let value = self.run_pending(*pending, span)?;
                 return self.get_property(value, key, span);
             }
-            Value::Document(document) => self.document_property(document, key),
+            Value::Document(document) => self.document_property(document, key, span)?,
             Value::Object(object) => {
                 let own = object.0.borrow_mut().get(key);
                 match own {
@@ -235,9 +235,15 @@ impl World {
                 _ => Value::undefined(),
             },
             Value::Model(name) if key == "modelName" => Value::string(name),
-            receiver @ (Value::Model(_) | Value::Collection(_) | Value::Schema(_) | Value::Builtin(_)) => {
-                method_value(receiver, key)
+            Value::Model(name) if self.model_static(&name, key).is_some() => {
+                self.model_static(&name, key).unwrap_or_else(Value::undefined)
             }
+            Value::Schema(schema) => self.schema_property(schema, key),
+            Value::VirtualType(schema, name) => match key {
+                "get" | "set" => method_value(Value::VirtualType(schema, name), key),
+                _ => Value::undefined(),
+            },
+            receiver @ (Value::Model(_) | Value::Collection(_) | Value::Builtin(_)) => method_value(receiver, key),
         })
     }
 

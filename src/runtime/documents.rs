@@ -7,7 +7,7 @@
 use super::calls::{ModelCall, ModelMethod, QueryMethod};
 use super::error::RuntimeError;
 use super::operators::{self, Functions};
-use super::value::{DocumentRef, PendingCall, Value};
+use super::value::{DocumentRef, HookTime, PendingCall, Value};
 use super::world::{Mode, World};
 use crate::shell::span::Span;
 use bson::{Bson, Document};
@@ -61,6 +61,43 @@ impl World {
         Ok(Value::Document(document))
     }
 
+    /// Whether the model's schema has `save` or `validate` middleware.
+    pub(super) fn has_save_hooks(&self, model: &str) -> bool {
+        self.schema_of(model).is_some_and(|schema| {
+            schema.hooks.borrow().iter().any(|hook| hook.event == "save" || hook.event == "validate")
+        })
+    }
+
+    /// `Model.create(docs)` when the schema has save middleware: each document is `new Model(doc)` then `save()`,
+    /// as Mongoose runs it, so every hook runs for every document.
+    pub(super) fn create_with_hooks(
+        &mut self,
+        model: String,
+        args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let inputs = self.data_list(args, span)?;
+        let (inputs, as_array) = match inputs.as_slice() {
+            [Bson::Array(items)] => (items.clone(), true),
+            [single] => (vec![single.clone()], false),
+            many => (many.to_vec(), true),
+        };
+        let mut created = Vec::new();
+        let name = super::calls::document_name(&model);
+        for input in inputs {
+            let document = self.construct_document(model.clone(), vec![Value::Data(input)], span)?;
+            if let Value::Document(document) = &document {
+                self.save_document(document, Some(name.clone()), span)?;
+            }
+            created.push(document);
+        }
+        Ok(Value::Promise(Box::new(if as_array {
+            Value::Array(super::value::ArrayRef::new(created))
+        } else {
+            created.into_iter().next().unwrap_or_else(Value::undefined)
+        })))
+    }
+
     /// What a model call's result is to the program: Mongoose documents for the calls that return them (unless
     /// `.lean()`), plain data otherwise.
     pub(super) fn model_result(&self, call: &ModelCall, result: Bson) -> Value {
@@ -93,11 +130,19 @@ impl World {
     }
 
     /// `doc.name`, `doc.id`, `doc.isNew`, `doc.save` ...
-    pub(super) fn document_property(&mut self, document: DocumentRef, key: &str) -> Value {
+    pub(super) fn document_property(
+        &mut self,
+        document: DocumentRef,
+        key: &str,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
         if let Some(value) = document.fields().0.borrow_mut().get(key) {
-            return value;
+            return Ok(value);
         }
-        match key {
+        if let Some(value) = self.document_schema_property(&document, key, span)? {
+            return Ok(value);
+        }
+        Ok(match key {
             "isNew" | "$isNew" => Value::boolean(document.0.borrow().saved.is_none()),
             // Mongoose's `id` virtual: `_id` as a hex string.
             "id" => match document.fields().0.borrow_mut().get("_id") {
@@ -108,7 +153,7 @@ impl World {
             "errors" => Value::undefined(),
             _ if DOCUMENT_METHODS.contains(&key) => super::builtins::method_value(Value::Document(document), key),
             _ => Value::undefined(),
-        }
+        })
     }
 
     /// `doc.name = value`: the field changes now; `save()` casts it and sends it.
@@ -131,8 +176,15 @@ impl World {
         method_span: Span,
     ) -> Result<Value, RuntimeError> {
         // A function stored on the document itself (`doc.greet = () => …`) is called like any object's.
-        if let Some(own @ (Value::Function(_) | Value::Builtin(_))) = document.fields().0.borrow_mut().get(method) {
+        let own = document.fields().0.borrow_mut().get(method);
+        if let Some(own @ (Value::Function(_) | Value::Builtin(_))) = own {
             return self.call_value(&own, Value::Document(document), args, span);
+        }
+        // `schema.methods.greet`: `this` is the document.
+        let schema_method =
+            self.schema_of(&document.model()).and_then(|schema| schema.methods.0.borrow_mut().get(method));
+        if let Some(function) = schema_method {
+            return self.call_value(&function, Value::Document(document), args, span);
         }
         match method {
             "save" => {
@@ -211,13 +263,17 @@ impl World {
             "deleteOne" => {
                 let id = document.fields().0.borrow_mut().get("_id").unwrap_or_else(Value::undefined);
                 let id = self.data(id, span)?;
-                document.0.borrow_mut().deleted = true;
+                let pre = self.run_hooks(&document, HookTime::Pre, "deleteOne", span)?;
                 let call = ModelCall::new(
                     document.model(),
                     ModelMethod::DeleteOne,
                     vec![Bson::Document(bson::doc! {"_id": id})],
                 );
-                Ok(Value::Pending(Box::new(PendingCall::Model(call))))
+                let result = self.execute(PendingCall::Model(call), span)?;
+                document.0.borrow_mut().deleted = true;
+                let post = self.run_hooks(&document, HookTime::Post, "deleteOne", span)?;
+                self.add_hook_steps(pre, post);
+                Ok(Value::Promise(Box::new(Value::Data(result))))
             }
             "populate" => {
                 // `await doc.populate("author")`: the referenced documents are fetched with one query, as Mongoose does.
@@ -297,7 +353,42 @@ impl World {
 
     /// `doc.save()`: a model call (`user.save()`), mirrored in the driver pane as the `insertOne` or `updateOne`
     /// it sends. Afterwards the document holds what the database holds.
-    fn save_document(
+    pub(super) fn save_document(
+        &mut self,
+        document: &DocumentRef,
+        receiver: Option<String>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        // Mongoose's order: pre('validate'), validation, post('validate'), pre('save'), the write, post('save').
+        let mut pre = Vec::new();
+        let has_hooks = self.schema_of(&document.model()).is_some_and(|schema| !schema.hooks.borrow().is_empty());
+        if has_hooks && self.mode != Mode::Schemaless {
+            pre.extend(self.run_hooks(document, HookTime::Pre, "validate", span)?);
+            self.validate_document(document, span)?;
+            pre.extend(self.run_hooks(document, HookTime::Post, "validate", span)?);
+        }
+        pre.extend(self.run_hooks(document, HookTime::Pre, "save", span)?);
+        let saved_value = self.save_without_hooks(document, receiver, span)?;
+        let post = self.run_hooks(document, HookTime::Post, "save", span)?;
+        self.add_hook_steps(pre, post);
+        Ok(saved_value)
+    }
+
+    /// Puts the hooks that ran around the last call into its trace: `pre` before its steps, `post` after.
+    fn add_hook_steps(&mut self, pre: Vec<crate::schema::TraceStep>, post: Vec<crate::schema::TraceStep>) {
+        if pre.is_empty() && post.is_empty() {
+            return;
+        }
+        if let Some(report) = self.calls.last_mut() {
+            let trace = report.trace.get_or_insert_with(crate::schema::Trace::new);
+            let mut steps: Vec<crate::schema::TraceStep> = pre;
+            steps.extend(trace.iter().cloned());
+            steps.extend(post);
+            *trace = steps.into_iter().collect();
+        }
+    }
+
+    fn save_without_hooks(
         &mut self,
         document: &DocumentRef,
         receiver: Option<String>,

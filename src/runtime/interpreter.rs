@@ -825,7 +825,9 @@ impl World {
                 Ok(())
             }
             Value::Document(document) => {
-                self.set_document_property(&document, key, value);
+                if !self.set_virtual(&document, key, &value, span)? {
+                    self.set_document_property(&document, key, value);
+                }
                 Ok(())
             }
             Value::Array(items) => {

@@ -12,6 +12,7 @@ pub mod mongoose_calls;
 pub mod operators;
 pub mod report;
 pub mod running;
+pub mod schema_functions;
 pub mod scope;
 pub mod transcript;
 pub mod value;

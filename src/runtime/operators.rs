@@ -437,6 +437,7 @@ pub fn display_name(value: &Value) -> String {
             crate::js::mongosh_format::format_inline(&to_display(&Value::Object(document.fields())))
         }
         Value::Schema(_) => "Schema {}".to_string(),
+        Value::VirtualType(_, name) => format!("VirtualType {{ path: '{name}' }}"),
         Value::Db => "test".to_string(),
         Value::Collection(name) => name.clone(),
         Value::Mongoose => "Mongoose {}".to_string(),

@@ -24,11 +24,62 @@ pub enum PendingCall {
     Model(ModelCall),
 }
 
-/// A schema declared with `new mongoose.Schema(definition, options)`.
+/// A schema declared with `new mongoose.Schema(definition, options)`, with the functions the program attaches
+/// to it: `schema.methods`, `schema.statics`, virtuals and middleware.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaValue {
     pub definition: Document,
     pub options: Document,
+    /// `schema.methods.fullName = function () {…}`: methods of every document.
+    pub methods: ObjectRef,
+    /// `schema.statics.findByEmail = function (email) {…}`: methods of the model.
+    pub statics: ObjectRef,
+    pub virtuals: RefCell<Vec<Virtual>>,
+    pub hooks: RefCell<Vec<Hook>>,
+}
+
+impl SchemaValue {
+    pub fn new(definition: Document, options: Document) -> Self {
+        SchemaValue {
+            definition,
+            options,
+            methods: ObjectRef::new(Vec::new()),
+            statics: ObjectRef::new(Vec::new()),
+            virtuals: RefCell::new(Vec::new()),
+            hooks: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub fn virtual_named(&self, name: &str) -> Option<Virtual> {
+        self.virtuals.borrow().iter().find(|v| v.name == name).cloned()
+    }
+
+    /// The middleware for `event` (`"save"`, `"validate"`), `pre` or `post`, in the order declared.
+    pub fn hooks_for(&self, when: HookTime, event: &str) -> Vec<Value> {
+        self.hooks.borrow().iter().filter(|h| h.when == when && h.event == event).map(|h| h.function.clone()).collect()
+    }
+}
+
+/// `schema.virtual("fullName").get(fn).set(fn)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Virtual {
+    pub name: String,
+    pub get: Option<Value>,
+    pub set: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookTime {
+    Pre,
+    Post,
+}
+
+/// `schema.pre("save", fn)` / `schema.post("save", fn)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hook {
+    pub when: HookTime,
+    pub event: String,
+    pub function: Value,
 }
 
 /// A Mongoose document (`new User({...})`, what `User.findOne()` returns): its fields as a shared object the
@@ -327,6 +378,8 @@ pub enum Value {
     Model(String),
     /// A Mongoose document of a model.
     Document(DocumentRef),
+    /// `schema.virtual("fullName")`, ready for `.get(fn)` / `.set(fn)`.
+    VirtualType(Rc<SchemaValue>, String),
     /// `console`.
     Console,
 }
@@ -400,6 +453,7 @@ impl Value {
             Value::Schema(_) => "a schema",
             Value::Model(_) => "a model",
             Value::Document(_) => "a document",
+            Value::VirtualType(..) => "a virtual type",
             Value::Console => "console",
             Value::Function(_) | Value::Builtin(_) => "a function",
             Value::Global(global) if global.is_callable() => "a function",

@@ -50,7 +50,7 @@ pub struct World {
     pub models: Models,
     /// Per statement: console lines and calls made so far.
     pub(super) console: Vec<String>,
-    calls: Vec<CallReport>,
+    pub(super) calls: Vec<CallReport>,
     pub(super) call_depth: usize,
     /// Steps the current top-level statement took (see `interpreter::MAX_STEPS`).
     pub(super) steps: u64,
@@ -352,7 +352,7 @@ impl World {
         operators::to_bson(&value, Functions::Skip, span).map(literal::driver_form)
     }
 
-    fn data_list(&mut self, values: Vec<Value>, span: Span) -> Result<Vec<Bson>, RuntimeError> {
+    pub(super) fn data_list(&mut self, values: Vec<Value>, span: Span) -> Result<Vec<Bson>, RuntimeError> {
         values.into_iter().map(|value| self.data(value, span)).collect()
     }
 
@@ -414,7 +414,10 @@ impl World {
             "db" => Value::Db,
             "mongoose" => Value::Mongoose,
             "console" => Value::Console,
-            "this" | "globalThis" => Value::undefined(),
+            // A CommonJS module's top-level `this` is its (empty) `module.exports`: an arrow function written at the
+            // top level sees that, not the document it is called on.
+            "this" => Value::Object(super::value::ObjectRef::new(Vec::new())),
+            "globalThis" => Value::undefined(),
             "require" | "parseInt" | "parseFloat" | "isNaN" | "isFinite" => {
                 let name: &'static str = match name {
                     "require" => "require",
@@ -528,7 +531,9 @@ impl World {
                     method_span,
                 ));
             }
-            Value::Model(model) if ModelMethod::static_from_name(method).is_none() => {
+            Value::Model(model)
+                if ModelMethod::static_from_name(method).is_none() && self.model_static(model, method).is_none() =>
+            {
                 let mut error = unknown_method(model, method, &ModelMethod::static_names(), method_span);
                 if method == "update" {
                     error.source = ErrorSource::RemovedModelMethod;
@@ -568,17 +573,28 @@ impl World {
             Value::Pending(pending) => self.chain_method(*pending, method, args, span, method_span),
             Value::Mongoose => self.mongoose_method(method, args, span, method_span),
             Value::Model(model) => {
+                if ModelMethod::static_from_name(method).is_none() {
+                    if let Some(function) = self.model_static(&model, method) {
+                        return self.call_value(&function, Value::Model(model), args, span);
+                    }
+                }
                 let Some(known) = ModelMethod::static_from_name(method) else {
                     return Err(unknown_method(&model, method, &ModelMethod::static_names(), method_span));
                 };
                 self.refuse_browser_access(&format!("{model}.{method}(...)"), span)?;
+                // `Model.create(doc)` is `new Model(doc).save()`: with save middleware, it runs as that.
+                if known == ModelMethod::Create && self.mode != Mode::Schemaless && self.has_save_hooks(&model) {
+                    return self.create_with_hooks(model, args, span);
+                }
                 let args = self.data_list(args, span)?;
                 Ok(Value::Pending(Box::new(PendingCall::Model(ModelCall::new(model, known, args)))))
             }
             Value::Builtin(builtin) if matches!(builtin.as_ref(), Builtin::Global("require")) => {
                 Err(RuntimeError::type_error(method_span, format!("require.{method} is not a function")))
             }
-            other @ (Value::Schema(_) | Value::SchemaClass | Value::SchemaTypes) => {
+            Value::Schema(schema) => self.schema_method(schema, method, args, span, method_span),
+            Value::VirtualType(schema, name) => self.virtual_method(schema, name, method, args, method_span),
+            other @ (Value::SchemaClass | Value::SchemaTypes) => {
                 Err(RuntimeError::type_error(method_span, format!("{}.{method} is not a function", other.describe())))
             }
             Value::Document(document) => self.document_method(document, method, args, span, method_span),
@@ -821,7 +837,7 @@ impl World {
                             let Bson::Document(definition) = self.data(value, span)? else {
                                 return Err(RuntimeError::type_error(span, "mongoose.model needs a schema"));
                             };
-                            Rc::new(SchemaValue { definition, options: Document::new() })
+                            Rc::new(SchemaValue::new(definition, Document::new()))
                         }
                         other => {
                             return Err(RuntimeError::type_error(
@@ -898,7 +914,7 @@ impl World {
             RuntimeError::script("TypeError", span, e.message.clone())
                 .with_hint("Check the field types and options of the schema.")
         })?;
-        Ok(Value::Schema(Rc::new(SchemaValue { definition, options })))
+        Ok(Value::Schema(Rc::new(SchemaValue::new(definition, options))))
     }
 
     /// A call of `require`, `parseInt` ... held as a value.
@@ -1065,7 +1081,10 @@ impl World {
         options.insert("strict", strict);
         let schema = crate::schema::Schema::new(&entry.schema.definition, &options).map_err(|e| e.message)?;
         entry.model = crate::schema::Model::new(model, schema);
-        entry.schema = Rc::new(SchemaValue { definition: entry.schema.definition.clone(), options });
+        // The program's methods, statics, virtuals and middleware stay attached.
+        let mut value = (*entry.schema).clone();
+        value.options = options;
+        entry.schema = Rc::new(value);
         entry.run_validators = run_validators;
         Ok(())
     }
@@ -1185,7 +1204,7 @@ fn is_constant_constructor(name: &str) -> bool {
     )
 }
 
-fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> RuntimeError {
+pub(super) fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> RuntimeError {
     let error = RuntimeError::type_error(span, format!("{receiver}.{method} is not a function"));
     match crate::shell::nearest(method, known) {
         Some(near) => error.with_hint(format!("Did you mean `{near}`?")),
@@ -1194,7 +1213,7 @@ fn unknown_method(receiver: &str, method: &str, known: &[&str], span: Span) -> R
 }
 
 /// Whether a value can be called.
-fn is_callable(value: &Value) -> bool {
+pub(super) fn is_callable(value: &Value) -> bool {
     match value {
         Value::Function(_) | Value::Builtin(_) => true,
         Value::Global(global) => global.is_callable(),

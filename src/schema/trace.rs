@@ -66,6 +66,8 @@ pub enum TraceStep {
     Timestamp { path: String, value: Bson },
     /// An update's plain fields were wrapped in `$set`.
     WrappedInSet { path: String },
+    /// A middleware function of the schema ran (`schema.pre("save", fn)`): `when` is `pre` or `post`.
+    Hook { when: String, event: String, function: String },
 }
 
 impl TraceStep {
@@ -84,6 +86,7 @@ impl TraceStep {
     /// One line a student can read.
     pub fn describe(&self) -> String {
         match self {
+            TraceStep::Hook { when, event, function } => format!("{when}('{event}') hook {function} ran"),
             TraceStep::Cast { path, input, input_type, changed: false, .. } => {
                 format!("cast {path}: {} ({input_type}) unchanged", inspect(input))
             }

@@ -30,6 +30,7 @@ pub const ALL: &[Script] = scripts![
     "06-catching-errors",
     "07-dates-and-ids",
     "08-documents-new-save-modify",
+    "09-schema-methods-virtuals-hooks",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
