@@ -52,8 +52,13 @@ impl World {
             };
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
-        let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input]);
+        // The program's `set` functions run on the given values, then its default functions for absent paths.
+        let (input, setter_steps) = self.apply_setter_functions(&model, input, span)?;
+        let defaults = self.function_defaults(&model, &input, span)?;
+        let functions = crate::schema::functions::FunctionResults { defaults, verdicts: Vec::new() };
+        let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
+        self.add_hook_steps(setter_steps, Vec::new());
         let built = built.as_document().cloned().unwrap_or_default();
         let fields = built.get_document("document").cloned().unwrap_or_default();
         let document = DocumentRef::new(&model, fields, None);
@@ -61,10 +66,12 @@ impl World {
         Ok(Value::Document(document))
     }
 
-    /// Whether the model's schema has `save` or `validate` middleware.
+    /// Whether the model's schema has `save` or `validate` middleware, or functions in its definition (custom
+    /// validators, default functions, setters): then `create` runs as `new` + `save()`, as Mongoose does.
     pub(super) fn has_save_hooks(&self, model: &str) -> bool {
         self.schema_of(model).is_some_and(|schema| {
-            schema.hooks.borrow().iter().any(|hook| hook.event == "save" || hook.event == "validate")
+            !schema.functions.is_empty()
+                || schema.hooks.borrow().iter().any(|hook| hook.event == "save" || hook.event == "validate")
         })
     }
 
@@ -136,8 +143,15 @@ impl World {
         key: &str,
         span: Span,
     ) -> Result<Value, RuntimeError> {
-        if let Some(value) = document.fields().0.borrow_mut().get(key) {
-            return Ok(value);
+        let own = document.fields().0.borrow_mut().get(key);
+        if let Some(value) = own {
+            // `get: fn` runs on every read, `this` the document (Mongoose's getters; `toObject()` stays raw).
+            return match self.accessor(&document.model(), key, true) {
+                Some(getter) if self.mode != Mode::Schemaless => {
+                    self.call_value(&getter, Value::Document(document.clone()), vec![value], span)
+                }
+                _ => Ok(value),
+            };
         }
         if let Some(value) = self.document_schema_property(&document, key, span)? {
             return Ok(value);
@@ -157,13 +171,35 @@ impl World {
     }
 
     /// `doc.name = value`: the field changes now; `save()` casts it and sends it.
-    pub(super) fn set_document_property(&mut self, document: &DocumentRef, key: &str, value: Value) {
+    pub(super) fn set_document_property(
+        &mut self,
+        document: &DocumentRef,
+        key: &str,
+        value: Value,
+        span: Span,
+    ) -> Result<(), RuntimeError> {
+        // `set: fn` runs on assignment, `this` the document (the Mongoose world only: the driver has no schema).
+        let value = match self.accessor(&document.model(), key, false) {
+            Some(setter) if self.mode != Mode::Schemaless => {
+                self.call_value(&setter, Value::Document(document.clone()), vec![value], span)?.shared()
+            }
+            _ => value,
+        };
         let mut inner = document.0.borrow_mut();
         inner.fields.0.borrow_mut().set(key, value);
         inner.invalid.remove(key);
         if !inner.assigned.iter().any(|p| p == key) {
             inner.assigned.push(key.to_string());
         }
+        Ok(())
+    }
+
+    /// The `get` (or `set`) function of a top-level path of the model's schema.
+    fn accessor(&self, model: &str, key: &str, getter: bool) -> Option<Value> {
+        let entry = self.models.get(model)?;
+        let (get, set) = crate::schema::functions::path_accessors(&entry.model.schema, key);
+        let id = if getter { get } else { set }?;
+        entry.schema.functions.get(id).cloned()
     }
 
     /// `doc.method(args)`.
@@ -315,8 +351,7 @@ impl World {
         let mut parts: Vec<&str> = path.split('.').collect();
         let last = parts.pop().unwrap_or_default();
         if parts.is_empty() {
-            self.set_document_property(document, last, value);
-            return Ok(());
+            return self.set_document_property(document, last, value, span);
         }
         let mut target = Value::Object(document.fields());
         for part in parts {
@@ -407,11 +442,17 @@ impl World {
                 }
             }
         }
+        let functions = if self.mode == Mode::Schemaless {
+            crate::schema::functions::FunctionResults::default()
+        } else {
+            self.validator_verdicts(document, &current, span)?
+        };
         let args = vec![
             Bson::Document(current.clone()),
             saved.clone().map(Bson::Document).unwrap_or(Bson::Null),
             Bson::Array(assigned.into_iter().map(Bson::String).collect()),
             receiver.map(Bson::String).unwrap_or(Bson::Null),
+            functions.to_bson(),
         ];
         let call = ModelCall::new(document.model(), ModelMethod::Save, args);
         let result = self.execute(PendingCall::Model(call), span)?;
@@ -442,7 +483,159 @@ impl World {
         let current = self.document_data(document, span)?;
         let model = document.model();
         let Some(entry) = self.models.get(&model).cloned() else { return Ok(()) };
-        super::mongoose_calls::validate_fields(&entry, &current, span)
+        let functions = self.validator_verdicts(document, &current, span)?;
+        super::mongoose_calls::validate_fields(&entry, &current, &functions, span)
+    }
+
+    /// A function of the model's schema definition, by its marker number.
+    fn schema_function(&self, model: &str, id: usize) -> Option<Value> {
+        self.schema_of(model).and_then(|schema| schema.functions.get(id).cloned())
+    }
+
+    /// `set: fn` on the input's paths (top level and nested objects), `this` the input, as Mongoose runs setters
+    /// before casting. Returns the input and the trace steps.
+    fn apply_setter_functions(
+        &mut self,
+        model: &str,
+        input: Bson,
+        span: Span,
+    ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
+        let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
+        let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
+        let mut steps = Vec::new();
+        let keys: Vec<String> = input.keys().cloned().collect();
+        for key in keys {
+            let (_, setter) = crate::schema::functions::path_accessors(&entry.model.schema, &key);
+            let (Some(setter), Some(before)) =
+                (setter.and_then(|id| self.schema_function(model, id)), input.get(&key).cloned())
+            else {
+                continue;
+            };
+            let this = Value::Data(Bson::Document(input.clone())).shared();
+            let after = self.call_value(&setter, this, vec![Value::Data(before.clone())], span)?;
+            let after = self.data(after, span)?;
+            steps.push(crate::schema::TraceStep::Setter {
+                path: key.clone(),
+                setter: crate::schema::trace::SetterKind::Function,
+                before,
+                after: after.clone(),
+            });
+            input.insert(key, after);
+        }
+        Ok((Bson::Document(input), steps))
+    }
+
+    /// The values of the schema's default functions for the paths the input leaves absent (`this` the input).
+    fn function_defaults(&mut self, model: &str, input: &Bson, span: Span) -> Result<Document, RuntimeError> {
+        let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
+        let mut defaults = Document::new();
+        for (path, id) in crate::schema::functions::function_defaults(&entry.model.schema) {
+            let given = input.as_document().and_then(|doc| lookup_path(doc, &path));
+            if given.is_some_and(|value| !matches!(value, Bson::Undefined)) {
+                continue;
+            }
+            let Some(function) = self.schema_function(model, id) else { continue };
+            let this = Value::Data(input.clone()).shared();
+            let value = self.call_value(&function, this, Vec::new(), span)?;
+            let value = self.settle(value, span)?;
+            defaults.insert(path, self.data(value, span)?);
+        }
+        Ok(defaults)
+    }
+
+    /// Calls the custom validators validation will meet on the document, as Mongoose 9's `doValidate` reads
+    /// their answers: a sync validator fails when it returns a falsy value other than `undefined`, a promise when
+    /// it resolves to `false`; a thrown error fails it with the error's message.
+    pub(super) fn validator_verdicts(
+        &mut self,
+        document: &DocumentRef,
+        current: &Document,
+        span: Span,
+    ) -> Result<crate::schema::functions::FunctionResults, RuntimeError> {
+        use crate::schema::functions::{FunctionResults, Verdict};
+        let model = document.model();
+        let Some(entry) = self.models.get(&model).cloned() else { return Ok(FunctionResults::default()) };
+        if entry.schema.functions.is_empty() {
+            return Ok(FunctionResults::default());
+        }
+        let calls = super::mongoose_calls::custom_validator_calls(&entry, current, span)?;
+        let mut verdicts = Vec::new();
+        for call in calls {
+            let Some(function) = self.schema_function(&model, call.function) else { continue };
+            let outcome = self.call_value(
+                &function,
+                Value::Document(document.clone()),
+                vec![Value::Data(call.value.clone())],
+                span,
+            );
+            let verdict = match outcome {
+                Ok(Value::Promise(inner)) => {
+                    if matches!(*inner, Value::Data(Bson::Boolean(false))) {
+                        Verdict::Failed { message: None, templated: true }
+                    } else {
+                        Verdict::Passed
+                    }
+                }
+                Ok(value) if !value.is_nullish() || matches!(value, Value::Data(Bson::Null)) => {
+                    if super::operators::truthy(&value) {
+                        Verdict::Passed
+                    } else {
+                        Verdict::Failed { message: None, templated: true }
+                    }
+                }
+                Ok(_) => Verdict::Passed,
+                Err(error) if matches!(error.source, super::error::ErrorSource::StepLimit { .. }) => return Err(error),
+                Err(error) => {
+                    let thrown = super::interpreter::caught(&error);
+                    let message = match self.get_property(thrown, "message", span) {
+                        Ok(message) if !message.is_nullish() => Some(super::operators::to_js_string(&message)),
+                        _ => None,
+                    };
+                    Verdict::Failed { message, templated: true }
+                }
+            };
+            // A message function makes the message from the validator's properties.
+            let verdict = match (verdict, self.message_function(&entry, &call)) {
+                (Verdict::Failed { message: None, .. }, Some(message_function)) => {
+                    let mut properties = vec![
+                        ("type".to_string(), Value::string("user defined")),
+                        ("path".to_string(), Value::string(call.path.clone())),
+                        ("value".to_string(), Value::Data(call.value.clone())),
+                    ];
+                    if let Bson::String(text) = &call.value {
+                        properties.push(("length".to_string(), Value::number(text.encode_utf16().count() as f64)));
+                    }
+                    let props = Value::Object(super::value::ObjectRef::new(properties));
+                    let made =
+                        self.call_value(&message_function, Value::Document(document.clone()), vec![props], span)?;
+                    Verdict::Failed { message: Some(super::operators::to_js_string(&made)), templated: false }
+                }
+                (verdict, _) => verdict,
+            };
+            verdicts.push((call, verdict));
+        }
+        Ok(FunctionResults { defaults: Document::new(), verdicts })
+    }
+
+    /// The message function of the custom validator a call is for.
+    fn message_function(
+        &self,
+        entry: &super::models::ModelEntry,
+        call: &crate::schema::functions::ValidatorCall,
+    ) -> Option<Value> {
+        let def = match entry.model.schema.resolve(&call.path) {
+            crate::schema::definition::ResolvedPath::Path(def)
+            | crate::schema::definition::ResolvedPath::Element(def) => def,
+            _ => return None,
+        };
+        def.validators.iter().find_map(|validator| match validator {
+            crate::schema::Validator::Custom {
+                function,
+                message: Some(crate::schema::CustomMessage::Function(id)),
+                ..
+            } if *function == call.function => self.schema_function(&entry.name, *id),
+            _ => None,
+        })
     }
 
     /// Paths changed since the document was loaded or saved (for a new document: every path it has).
@@ -468,4 +661,14 @@ impl World {
         }
         paths
     }
+}
+
+/// The value at a dotted path of a document (`profile.city`).
+fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
+    let mut parts = path.split('.');
+    let mut value = doc.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_document()?.get(part)?;
+    }
+    Some(value)
 }

@@ -826,7 +826,7 @@ impl World {
             }
             Value::Document(document) => {
                 if !self.set_virtual(&document, key, &value, span)? {
-                    self.set_document_property(&document, key, value);
+                    self.set_document_property(&document, key, value, span)?;
                 }
                 Ok(())
             }

@@ -170,14 +170,35 @@ impl ModelRun<'_> {
 }
 
 /// `doc.validate()`: the document cast and checked against the model's schema, nothing sent.
-pub(super) fn validate_fields(entry: &ModelEntry, current: &Document, span: Span) -> Result<(), RuntimeError> {
+pub(super) fn validate_fields(
+    entry: &ModelEntry,
+    current: &Document,
+    functions: &crate::schema::functions::FunctionResults,
+    span: Span,
+) -> Result<(), RuntimeError> {
+    let mut built = dry_build(entry, current, span)?;
+    crate::schema::validate_document_with(&entry.model, &mut built, &mut &*functions)
+        .map_err(|error| schema_error_at(SchemaError::Validation(error), &entry.name, span))
+}
+
+/// The custom validators validation would run on the document, with the cast values they check.
+pub(super) fn custom_validator_calls(
+    entry: &ModelEntry,
+    current: &Document,
+    span: Span,
+) -> Result<Vec<crate::schema::functions::ValidatorCall>, RuntimeError> {
+    let mut built = dry_build(entry, current, span)?;
+    let mut calls = crate::schema::functions::CollectCalls::default();
+    let _ = crate::schema::validate_document_with(&entry.model, &mut built, &mut calls);
+    Ok(calls.0)
+}
+
+/// The document cast as `save()` would cast it; nothing generated is kept.
+fn dry_build(entry: &ModelEntry, current: &Document, span: Span) -> Result<crate::schema::BuiltDocument, RuntimeError> {
     // The document has its `_id` already; the generator is only a fallback and its id is never used.
     let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
     let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-    let mut built =
-        build_document(&entry.model, current, &mut ctx).map_err(|e| schema_error_at(e, &entry.name, span))?;
-    validate_document(&entry.model, &mut built)
-        .map_err(|error| schema_error_at(SchemaError::Validation(error), &entry.name, span))
+    build_document(&entry.model, current, &mut ctx).map_err(|e| schema_error_at(e, &entry.name, span))
 }
 
 /// A schema-layer error in Mongoose's words, located, with a plain-language line.
@@ -330,11 +351,12 @@ impl ModelRun<'_> {
         };
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
+        let functions = crate::schema::functions::FunctionResults::from_bson(args.get(1));
         let built = {
             let generator = &mut self.cluster.generator;
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
-            build_document(&model, &input, &mut ctx)
+            crate::schema::build_document_with(&model, &input, &mut ctx, &functions.defaults)
         };
         let built = built.map_err(|e| self.schema_error(e))?;
         self.trace().extend(built.trace);
@@ -373,7 +395,8 @@ impl ModelRun<'_> {
         let mut built = built.map_err(|e| self.schema_error(e))?;
         // The constructor already cast the document: only what the program changed since shows here.
         built.trace.retain(|step| !matches!(step, crate::schema::TraceStep::Cast { changed: false, .. }));
-        if let Err(error) = validate_document(&model, &mut built) {
+        let functions = crate::schema::functions::FunctionResults::from_bson(args.get(4));
+        if let Err(error) = crate::schema::validate_document_with(&model, &mut built, &mut &functions) {
             self.trace().extend(built.trace);
             return Err(self.schema_error(SchemaError::Validation(error)));
         }

@@ -36,13 +36,17 @@ pub struct SchemaValue {
     pub statics: ObjectRef,
     pub virtuals: RefCell<Vec<Virtual>>,
     pub hooks: RefCell<Vec<Hook>>,
+    /// The functions inside the definition (`validate`, `default`, `get`, `set`), which the definition names by
+    /// marker (`crate::schema::functions`).
+    pub functions: Vec<Value>,
 }
 
 impl SchemaValue {
-    pub fn new(definition: Document, options: Document) -> Self {
+    pub fn new(definition: Document, options: Document, functions: Vec<Value>) -> Self {
         SchemaValue {
             definition,
             options,
+            functions,
             methods: ObjectRef::new(Vec::new()),
             statics: ObjectRef::new(Vec::new()),
             virtuals: RefCell::new(Vec::new()),

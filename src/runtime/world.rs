@@ -837,7 +837,7 @@ impl World {
                             let Bson::Document(definition) = self.data(value, span)? else {
                                 return Err(RuntimeError::type_error(span, "mongoose.model needs a schema"));
                             };
-                            Rc::new(SchemaValue::new(definition, Document::new()))
+                            Rc::new(SchemaValue::new(definition, Document::new(), Vec::new()))
                         }
                         other => {
                             return Err(RuntimeError::type_error(
@@ -888,9 +888,10 @@ impl World {
 
     fn new_schema(&mut self, args: Vec<Value>, span: Span) -> Result<Value, RuntimeError> {
         let mut settled = Vec::with_capacity(args.len());
+        let mut functions = Vec::new();
         for value in args {
             let value = self.settle(value, span)?;
-            settled.push(operators::to_bson(&value, Functions::Schema, span).map(literal::driver_form)?);
+            settled.push(schema_definition(&value, &mut functions, span, 0).map(literal::driver_form)?);
         }
         let args = settled;
         let definition = match args.first() {
@@ -914,7 +915,7 @@ impl World {
             RuntimeError::script("TypeError", span, e.message.clone())
                 .with_hint("Check the field types and options of the schema.")
         })?;
-        Ok(Value::Schema(Rc::new(SchemaValue::new(definition, options))))
+        Ok(Value::Schema(Rc::new(SchemaValue::new(definition, options, functions))))
     }
 
     /// A call of `require`, `parseInt` ... held as a value.
@@ -1209,6 +1210,46 @@ pub(super) fn unknown_method(receiver: &str, method: &str, known: &[&str], span:
     match crate::shell::nearest(method, known) {
         Some(near) => error.with_hint(format!("Did you mean `{near}`?")),
         None => error.with_hint(format!("Available here: {}.", known.join(", "))),
+    }
+}
+
+/// A schema definition as data: each function in it (`validate: v => …`, `default: () => …`) is kept aside and
+/// named by a marker the schema layer knows; `default: Date.now` stays the schema layer's own.
+fn schema_definition(
+    value: &Value,
+    functions: &mut Vec<Value>,
+    span: Span,
+    depth: usize,
+) -> Result<Bson, RuntimeError> {
+    if depth > 150 {
+        return Err(RuntimeError::type_error(
+            span,
+            "this schema definition is nested too deeply (more than 150 levels)",
+        ));
+    }
+    match value {
+        Value::Object(object) => {
+            let properties = object.0.borrow().properties.clone();
+            let mut document = Document::new();
+            for (key, item) in &properties {
+                document.insert(key.clone(), schema_definition(item, functions, span, depth + 1)?);
+            }
+            Ok(Bson::Document(document))
+        }
+        Value::Array(items) => {
+            let items = items.0.borrow().clone();
+            let converted: Result<Vec<Bson>, RuntimeError> =
+                items.iter().map(|item| schema_definition(item, functions, span, depth + 1)).collect();
+            Ok(Bson::Array(converted?))
+        }
+        Value::Builtin(builtin) if matches!(builtin.as_ref(), Builtin::Static(Global::Date, name) if name == "now") => {
+            Ok(Bson::JavaScriptCode("Date.now".to_string()))
+        }
+        Value::Function(_) | Value::Builtin(_) => {
+            functions.push(value.clone());
+            Ok(crate::schema::functions::function_marker(functions.len() - 1))
+        }
+        other => operators::to_bson(other, Functions::Schema, span),
     }
 }
 

@@ -241,6 +241,8 @@ pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace)
             SetterKind::Trim => as_string.trim().to_string(),
             SetterKind::Lowercase => as_string.to_lowercase(),
             SetterKind::Uppercase => as_string.to_uppercase(),
+            // Never in a schema's setter list: the runtime applies function setters before the schema layer.
+            SetterKind::Function => continue,
         };
         let after = Bson::String(changed);
         trace.push(TraceStep::Setter {

@@ -78,13 +78,48 @@ pub enum FieldType {
 /// A validator, in the order Mongoose runs it (`required` first, the rest in the order the options were written).
 #[derive(Debug, Clone)]
 pub enum Validator {
-    Required { message: Option<String> },
-    Min { bound: Bson, message: Option<String> },
-    Max { bound: Bson, message: Option<String> },
-    MinLength { length: f64, message: Option<String> },
-    MaxLength { length: f64, message: Option<String> },
-    Enum { values: Vec<Bson>, message: Option<String> },
-    Match { source: String, regex: regex::Regex, message: Option<String> },
+    Required {
+        message: Option<String>,
+    },
+    Min {
+        bound: Bson,
+        message: Option<String>,
+    },
+    Max {
+        bound: Bson,
+        message: Option<String>,
+    },
+    MinLength {
+        length: f64,
+        message: Option<String>,
+    },
+    MaxLength {
+        length: f64,
+        message: Option<String>,
+    },
+    Enum {
+        values: Vec<Bson>,
+        message: Option<String>,
+    },
+    Match {
+        source: String,
+        regex: regex::Regex,
+        message: Option<String>,
+    },
+    /// `validate: fn` or `{ validator: fn, message }`: a function of the program, which the runtime calls (see
+    /// [`crate::schema::functions`]).
+    Custom {
+        function: usize,
+        message: Option<CustomMessage>,
+        kind: String,
+    },
+}
+
+/// A custom validator's `message`: a template (`"{VALUE} is not an email"`) or a function of the program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomMessage {
+    Text(String),
+    Function(usize),
 }
 
 impl PartialEq for Validator {
@@ -98,6 +133,9 @@ impl PartialEq for Validator {
             | (MaxLength { length: a, message: m }, MaxLength { length: b, message: n }) => a == b && m == n,
             (Enum { values: a, message: m }, Enum { values: b, message: n }) => a == b && m == n,
             (Match { source: a, message: m, .. }, Match { source: b, message: n, .. }) => a == b && m == n,
+            (Custom { function: a, message: m, kind: k }, Custom { function: b, message: n, kind: j }) => {
+                a == b && m == n && k == j
+            }
             _ => false,
         }
     }
@@ -114,6 +152,7 @@ impl Validator {
             Validator::MaxLength { .. } => "maxlength",
             Validator::Enum { .. } => "enum",
             Validator::Match { .. } => "regexp",
+            Validator::Custom { .. } => "user defined",
         }
     }
 }
@@ -136,6 +175,9 @@ pub struct PathDef {
     pub select: Option<bool>,
     /// Options Mongoose would ignore (typos like `requried` show up here for the UI).
     pub ignored_options: Vec<String>,
+    /// `get: fn` / `set: fn`: functions of the program, applied by the runtime on read and on assignment.
+    pub getter: Option<usize>,
+    pub setter: Option<usize>,
 }
 
 impl PathDef {
@@ -151,6 +193,8 @@ impl PathDef {
             immutable: false,
             select: None,
             ignored_options: Vec::new(),
+            getter: None,
+            setter: None,
         }
     }
 
@@ -700,10 +744,55 @@ fn typed_path(
                 Bson::Boolean(b) => def.select = Some(*b),
                 _ => return Err(option_error(path, key, value)),
             },
+            "validate" => custom_validators(value, path, &mut def.validators)?,
+            "get" | "set" => match super::functions::function_id(value) {
+                Some(id) if key == "get" => def.getter = Some(id),
+                Some(id) => def.setter = Some(id),
+                None => return Err(option_error(path, key, value)),
+            },
             _ => def.ignored_options.push(key.clone()),
         }
     }
     Ok(def)
+}
+
+/// `validate: fn`, `validate: { validator, message }` or an array of those, as `SchemaType.prototype.validate`
+/// reads them (the default message is Mongoose's `general.default`, the kind "user defined").
+fn custom_validators(value: &Bson, path: &str, validators: &mut Vec<Validator>) -> Result<(), SchemaDefinitionError> {
+    let invalid = || {
+        definition_error(
+            path,
+            format!(
+                "Invalid validator. Received ({}) {}. See https://mongoosejs.com/docs/api/schematype.html#SchemaType.prototype.validate()",
+                crate::js::inspect::js_value_type(value),
+                crate::js::inspect::js_string(value)
+            ),
+        )
+    };
+    match value {
+        Bson::Array(items) => {
+            for item in items {
+                custom_validators(item, path, validators)?;
+            }
+            Ok(())
+        }
+        Bson::Document(options) => {
+            let function = options.get("validator").and_then(super::functions::function_id).ok_or_else(invalid)?;
+            let message = match options.get("message").or_else(|| options.get("msg")) {
+                Some(Bson::String(text)) => Some(CustomMessage::Text(text.clone())),
+                Some(other) => super::functions::function_id(other).map(CustomMessage::Function),
+                None => None,
+            };
+            let kind = options.get_str("type").unwrap_or("user defined").to_string();
+            validators.push(Validator::Custom { function, message, kind });
+            Ok(())
+        }
+        other => {
+            let function = super::functions::function_id(other).ok_or_else(invalid)?;
+            validators.push(Validator::Custom { function, message: None, kind: "user defined".to_string() });
+            Ok(())
+        }
+    }
 }
 
 fn array_element_scalar(def: &PathDef) -> Option<ScalarType> {

@@ -76,6 +76,8 @@ struct Builder<'a, 'b> {
     ctx: &'a mut WriteContext<'b>,
     trace: Trace,
     cast_errors: Vec<(String, CastError)>,
+    /// Values the program's default functions returned, by path (see `functions.rs`).
+    function_defaults: &'a Document,
 }
 
 /// A value in a document as Mongoose tracks it: absent (`undefined`) or present.
@@ -252,6 +254,13 @@ impl Builder<'_, '_> {
                     {
                         Bson::DateTime(self.ctx.now)
                     }
+                    // A function of the program: the runtime called it; without its value there is no default.
+                    (Some(d), _) if super::functions::function_id(d).is_some() => {
+                        match self.function_defaults.get(&key_path) {
+                            Some(value) => value.clone(),
+                            None => return Ok(None),
+                        }
+                    }
                     (Some(d), _) => d.clone(),
                     (None, FieldType::Array(_) | FieldType::DocumentArray(_)) => Bson::Array(Vec::new()),
                     (None, FieldType::Scalar(_) | FieldType::Subdocument(_)) => return Ok(None),
@@ -424,7 +433,14 @@ pub(crate) fn cast_path_value(
     ctx: &mut WriteContext<'_>,
     trace: &mut Trace,
 ) -> Result<Bson, SchemaError> {
-    let mut builder = Builder { model: model_name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
+    let no_defaults = Document::new();
+    let mut builder = Builder {
+        model: model_name,
+        ctx,
+        trace: Trace::new(),
+        cast_errors: Vec::new(),
+        function_defaults: &no_defaults,
+    };
     let result = builder.cast_any(schema, def, value, path, path);
     trace.append(&mut builder.trace);
     match result {
@@ -448,7 +464,7 @@ pub(crate) fn validate_value(
     errors: &mut ValidationError,
     trace: &mut Trace,
 ) {
-    let mut validation = Validation { errors, trace, skip: &[] };
+    let mut validation = Validation { errors, trace, skip: &[], custom: &mut super::functions::NoFunctions };
     validation.validate_path(def, value, path, path);
 }
 
@@ -461,7 +477,7 @@ pub(crate) fn validate_subdocument(
     errors: &mut ValidationError,
     trace: &mut Trace,
 ) {
-    let mut validation = Validation { errors, trace, skip: &[] };
+    let mut validation = Validation { errors, trace, skip: &[], custom: &mut super::functions::NoFunctions };
     let prefixes = Prefixes { key: key_prefix.to_string(), msg: String::new() };
     validation.validate_object(&sub.tree, doc, &prefixes);
 }
@@ -517,7 +533,8 @@ fn is_now(text: &str) -> bool {
 fn is_function_default(def: &PathDef) -> bool {
     match (&def.field_type, &def.default) {
         (FieldType::DocumentArray(_), _) => true,
-        (FieldType::Scalar(ScalarType::Date), Some(Bson::String(s) | Bson::JavaScriptCode(s))) => is_now(s),
+        (FieldType::Scalar(ScalarType::Date), Some(Bson::String(s) | Bson::JavaScriptCode(s))) if is_now(s) => true,
+        (_, Some(default)) => super::functions::function_id(default).is_some(),
         _ => false,
     }
 }
@@ -528,7 +545,18 @@ pub fn build_document(
     input: &Document,
     ctx: &mut WriteContext<'_>,
 ) -> Result<BuiltDocument, SchemaError> {
-    let mut builder = Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new() };
+    build_document_with(model, input, ctx, &Document::new())
+}
+
+/// [`build_document`] with the values of the program's default functions (by path).
+pub fn build_document_with(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+    function_defaults: &Document,
+) -> Result<BuiltDocument, SchemaError> {
+    let mut builder =
+        Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new(), function_defaults };
     let document =
         builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), ObjectKind::Document)?;
     let id_from_input = present(input.get("_id")).is_some();
@@ -537,12 +565,21 @@ pub fn build_document(
 
 /// `doc.validateSync()`: every validator of every path, every error collected (cast errors included).
 pub fn validate_document(model: &Model, built: &mut BuiltDocument) -> Result<(), ValidationError> {
+    validate_document_with(model, built, &mut super::functions::NoFunctions)
+}
+
+/// [`validate_document`] with the verdicts of the program's custom validators.
+pub fn validate_document_with(
+    model: &Model,
+    built: &mut BuiltDocument,
+    custom: &mut dyn super::functions::CustomValidators,
+) -> Result<(), ValidationError> {
     let mut errors = ValidationError::new(Some(&model.name));
     for (path, error) in &built.cast_errors {
         errors.add(path, PathError::Cast(error.clone()));
     }
     let failed: Vec<String> = built.cast_errors.iter().map(|(p, _)| p.clone()).collect();
-    let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed };
+    let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed, custom };
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
     order_like_mongoose(&mut errors, &built.document);
     if errors.errors.is_empty() {
@@ -620,6 +657,7 @@ struct Validation<'a> {
     errors: &'a mut ValidationError,
     trace: &'a mut Trace,
     skip: &'a [String],
+    custom: &'a mut dyn super::functions::CustomValidators,
 }
 
 impl Validation<'_> {
@@ -646,7 +684,7 @@ impl Validation<'_> {
         if self.skip.iter().any(|p| p == key_path || p.starts_with(&format!("{key_path}."))) {
             return;
         }
-        if let Some(error) = run_validators(def, value, key_path, msg_path, self.trace) {
+        if let Some(error) = run_validators(def, value, key_path, msg_path, self.trace, self.custom) {
             self.errors.add(key_path, PathError::Validator(error));
             return;
         }
@@ -747,6 +785,7 @@ pub fn run_validators(
     key_path: &str,
     msg_path: &str,
     trace: &mut Trace,
+    custom: &mut dyn super::functions::CustomValidators,
 ) -> Option<ValidatorError> {
     let is_string_path = def.scalar() == Some(ScalarType::String);
     let is_date_path = def.scalar() == Some(ScalarType::Date);
@@ -816,6 +855,33 @@ pub fn run_validators(
                 };
                 (ok, message.clone().unwrap_or_else(|| "Path `{PATH}` is invalid ({VALUE}).".to_string()))
             }
+            Validator::Custom { function, message, kind } => {
+                let default = match message {
+                    Some(super::definition::CustomMessage::Text(text)) => text.clone(),
+                    _ => "Validator failed for path `{PATH}` with value `{VALUE}`".to_string(),
+                };
+                match custom.verdict(key_path, *function, v) {
+                    super::functions::Verdict::Passed => (true, default),
+                    super::functions::Verdict::Failed { message: Some(made), templated: false } => {
+                        // A message function's result is the message as it is (Mongoose's `formatMessage`).
+                        let error = ValidatorError {
+                            kind: kind.clone(),
+                            path: msg_path.to_string(),
+                            value: value.cloned().unwrap_or(Bson::Undefined),
+                            message: made.clone(),
+                        };
+                        trace.push(TraceStep::Validator {
+                            path: key_path.to_string(),
+                            kind: kind.clone(),
+                            passed: false,
+                            message: Some(made),
+                        });
+                        return Some(error);
+                    }
+                    super::functions::Verdict::Failed { message: Some(thrown), templated: true } => (false, thrown),
+                    super::functions::Verdict::Failed { message: None, .. } => (false, default),
+                }
+            }
         };
         let _ = is_string_path;
         if passed {
@@ -827,7 +893,11 @@ pub fn run_validators(
             });
             continue;
         }
-        let message = format_validator_message(&template, validator.kind(), msg_path, value);
+        let kind = match validator {
+            Validator::Custom { kind, .. } => kind.as_str(),
+            other => other.kind(),
+        };
+        let message = format_validator_message(&template, kind, msg_path, value);
         trace.push(TraceStep::Validator {
             path: key_path.to_string(),
             kind: validator.kind().to_string(),

@@ -15,16 +15,19 @@ pub mod definition;
 pub mod delta;
 pub mod document;
 pub mod errors;
+pub mod functions;
 pub mod model;
 pub mod query_cast;
 pub mod trace;
 pub mod update_cast;
 
-pub use definition::{FieldType, PathDef, ScalarType, Schema, SchemaNode, SchemaOptions, Strict, Validator};
+pub use definition::{
+    CustomMessage, FieldType, PathDef, ScalarType, Schema, SchemaNode, SchemaOptions, Strict, Validator,
+};
 pub use delta::{save_delta, SaveDelta};
 pub use document::{
-    build_document, create_document, finish_document, validate_document, BuiltDocument, CreatedDocument, IdGenerator,
-    RandomIds, SequentialIds, WriteContext,
+    build_document, build_document_with, create_document, finish_document, validate_document, validate_document_with,
+    BuiltDocument, CreatedDocument, IdGenerator, RandomIds, SequentialIds, WriteContext,
 };
 pub use errors::{
     CastError, DocumentNotFoundError, MongooseError, PathError, SchemaDefinitionError, SchemaError, StrictModeError,

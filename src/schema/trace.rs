@@ -11,6 +11,8 @@ pub enum SetterKind {
     Trim,
     Lowercase,
     Uppercase,
+    /// `set: fn`, a function of the program (the runtime applies it).
+    Function,
 }
 
 impl SetterKind {
@@ -19,6 +21,7 @@ impl SetterKind {
             SetterKind::Trim => "trim",
             SetterKind::Lowercase => "lowercase",
             SetterKind::Uppercase => "uppercase",
+            SetterKind::Function => "set",
         }
     }
 }

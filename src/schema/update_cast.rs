@@ -566,7 +566,14 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
             "$unset" => {
                 for (path, _) in fields {
                     if let ResolvedPath::Path(def) = model.schema.resolve(path) {
-                        if let Some(error) = super::document::run_validators(def, None, path, path, trace) {
+                        if let Some(error) = super::document::run_validators(
+                            def,
+                            None,
+                            path,
+                            path,
+                            trace,
+                            &mut super::functions::NoFunctions,
+                        ) {
                             errors.add(path, super::errors::PathError::Validator(error));
                         }
                     }

@@ -31,6 +31,7 @@ pub const ALL: &[Script] = scripts![
     "07-dates-and-ids",
     "08-documents-new-save-modify",
     "09-schema-methods-virtuals-hooks",
+    "10-custom-validators-defaults-getters",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).

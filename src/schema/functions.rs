@@ -1,0 +1,223 @@
+//! Functions a schema definition holds (`validate: v => …`, `default: () => …`, `get`/`set`): the schema layer
+//! never runs a program's code. The runtime turns each function into a marker (`crudlab:function:N`) before the
+//! definition reaches this layer, asks which functions a write needs (the function defaults of absent paths, the
+//! custom validators with their cast values), calls them in its interpreter, and hands the results back as
+//! [`FunctionResults`], which the builder and the validators read.
+
+use super::definition::{FieldType, Schema, SchemaNode};
+use bson::{Bson, Document};
+
+const MARKER: &str = "crudlab:function:";
+
+/// The marker the runtime puts where a definition has a function.
+pub fn function_marker(id: usize) -> Bson {
+    Bson::JavaScriptCode(format!("{MARKER}{id}"))
+}
+
+/// The function a marker stands for.
+pub fn function_id(value: &Bson) -> Option<usize> {
+    match value {
+        Bson::JavaScriptCode(code) => code.strip_prefix(MARKER)?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// What a custom validator said about a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Passed,
+    /// `message` is the validator's message already made (a message function's result), or a template the
+    /// validation formats (an error thrown inside the validator: its `message`); `None` uses the path's message.
+    Failed {
+        message: Option<String>,
+        templated: bool,
+    },
+}
+
+/// One custom validator the validation met: its path, function and the (cast) value it checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidatorCall {
+    pub path: String,
+    pub function: usize,
+    pub value: Bson,
+}
+
+/// Where validation gets custom validators' verdicts.
+pub trait CustomValidators {
+    fn verdict(&mut self, path: &str, function: usize, value: &Bson) -> Verdict;
+}
+
+/// No program functions: every custom validator passes (update validators, or a definition without functions).
+pub struct NoFunctions;
+
+impl CustomValidators for NoFunctions {
+    fn verdict(&mut self, _: &str, _: usize, _: &Bson) -> Verdict {
+        Verdict::Passed
+    }
+}
+
+/// A first validation pass that only records which custom validators run on which values.
+#[derive(Default)]
+pub struct CollectCalls(pub Vec<ValidatorCall>);
+
+impl CustomValidators for CollectCalls {
+    fn verdict(&mut self, path: &str, function: usize, value: &Bson) -> Verdict {
+        self.0.push(ValidatorCall { path: path.to_string(), function, value: value.clone() });
+        Verdict::Passed
+    }
+}
+
+/// The results of a write's functions, computed by the runtime.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionResults {
+    /// Values of function defaults, by dotted path.
+    pub defaults: Document,
+    /// Verdicts of custom validators, in the order they were asked for.
+    pub verdicts: Vec<(ValidatorCall, Verdict)>,
+}
+
+impl CustomValidators for &FunctionResults {
+    fn verdict(&mut self, path: &str, function: usize, value: &Bson) -> Verdict {
+        self.verdicts
+            .iter()
+            .find(|(call, _)| call.path == path && call.function == function && &call.value == value)
+            .map(|(_, verdict)| verdict.clone())
+            .unwrap_or(Verdict::Passed)
+    }
+}
+
+impl FunctionResults {
+    pub fn is_empty(&self) -> bool {
+        self.defaults.is_empty() && self.verdicts.is_empty()
+    }
+
+    /// As data, to travel inside a model call's arguments.
+    pub fn to_bson(&self) -> Bson {
+        let verdicts: Vec<Bson> = self
+            .verdicts
+            .iter()
+            .map(|(call, verdict)| {
+                let mut entry =
+                    bson::doc! { "path": &call.path, "function": call.function as i64, "value": call.value.clone() };
+                if let Verdict::Failed { message, templated } = verdict {
+                    entry.insert("failed", true);
+                    entry.insert("templated", *templated);
+                    if let Some(message) = message {
+                        entry.insert("message", message.clone());
+                    }
+                }
+                Bson::Document(entry)
+            })
+            .collect();
+        Bson::Document(bson::doc! { "defaults": self.defaults.clone(), "verdicts": verdicts })
+    }
+
+    pub fn from_bson(value: Option<&Bson>) -> FunctionResults {
+        let Some(Bson::Document(doc)) = value else { return FunctionResults::default() };
+        let defaults = doc.get_document("defaults").cloned().unwrap_or_default();
+        let verdicts = doc
+            .get_array("verdicts")
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let item = item.as_document()?;
+                        let call = ValidatorCall {
+                            path: item.get_str("path").ok()?.to_string(),
+                            function: usize::try_from(item.get_i64("function").ok()?).ok()?,
+                            value: item.get("value").cloned().unwrap_or(Bson::Undefined),
+                        };
+                        let verdict = if item.get_bool("failed").unwrap_or(false) {
+                            Verdict::Failed {
+                                message: item.get_str("message").ok().map(str::to_string),
+                                templated: item.get_bool("templated").unwrap_or(true),
+                            }
+                        } else {
+                            Verdict::Passed
+                        };
+                        Some((call, verdict))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        FunctionResults { defaults, verdicts }
+    }
+}
+
+/// The paths whose default is a function of the program, with the function (outside arrays; dotted for nested
+/// paths), in schema order.
+pub fn function_defaults(schema: &Schema) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    collect_defaults(&schema.tree, "", &mut out);
+    out
+}
+
+fn collect_defaults(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(String, usize)>) {
+    for (name, node) in tree {
+        let path = format!("{prefix}{name}");
+        match node {
+            SchemaNode::Path(def) => {
+                if let Some(id) = def.default.as_ref().and_then(function_id) {
+                    out.push((path.clone(), id));
+                }
+                if let FieldType::Subdocument(sub) = &def.field_type {
+                    collect_defaults(&sub.tree, &format!("{path}."), out);
+                }
+            }
+            SchemaNode::Nested(children) => collect_defaults(children, &format!("{path}."), out),
+        }
+    }
+}
+
+/// The `get` and `set` functions of a top-level or nested path (`profile.city`).
+pub fn path_accessors(schema: &Schema, path: &str) -> (Option<usize>, Option<usize>) {
+    let mut tree = &schema.tree;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (index, part) in parts.iter().enumerate() {
+        let Some((_, node)) = tree.iter().find(|(name, _)| name == part) else { return (None, None) };
+        match node {
+            SchemaNode::Path(def) if index + 1 == parts.len() => return (def.getter, def.setter),
+            SchemaNode::Path(def) => match &def.field_type {
+                FieldType::Subdocument(sub) => tree = &sub.tree,
+                _ => return (None, None),
+            },
+            SchemaNode::Nested(children) => tree = children,
+        }
+    }
+    (None, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bson::doc;
+
+    #[test]
+    fn markers_round_trip_and_results_travel_as_data() {
+        assert_eq!(function_id(&function_marker(7)), Some(7));
+        assert_eq!(function_id(&Bson::JavaScriptCode("Date.now".into())), None);
+        let results = FunctionResults {
+            defaults: doc! {"code": "x1"},
+            verdicts: vec![
+                (
+                    ValidatorCall { path: "email".into(), function: 1, value: Bson::String("a".into()) },
+                    Verdict::Failed { message: Some("a is bad".into()), templated: false },
+                ),
+                (ValidatorCall { path: "age".into(), function: 2, value: Bson::Int32(3) }, Verdict::Passed),
+            ],
+        };
+        assert_eq!(FunctionResults::from_bson(Some(&results.to_bson())), results);
+    }
+
+    #[test]
+    fn function_defaults_and_accessors_are_found_by_path() {
+        let definition = doc! {
+            "code": {"type": "String", "default": function_marker(0)},
+            "profile": {"city": {"type": "String", "get": function_marker(1), "set": function_marker(2)}},
+        };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        assert_eq!(function_defaults(&schema), vec![("code".to_string(), 0)]);
+        assert_eq!(path_accessors(&schema, "profile.city"), (Some(1), Some(2)));
+        assert_eq!(path_accessors(&schema, "code"), (None, None));
+    }
+}
