@@ -56,7 +56,7 @@ impl World {
             message: format!("this statement ran {MAX_STEPS} steps without finishing and was stopped"),
             hint: Some(
                 "A loop here may never end: check that its condition becomes false (or that it reaches `break`). \
-                 Nothing this statement wrote was kept."
+                 Nothing it wrote to the database was kept."
                     .to_string(),
             ),
         })
@@ -116,7 +116,7 @@ impl World {
                 error.span = stmt.span;
                 let line = crate::shell::span::Location::new(source, stmt.span).line;
                 error.hint = Some(format!(
-                    "The loop at line {line} never ended: check that its condition becomes false (or that it reaches `break`). Nothing this statement wrote was kept."
+                    "The loop at line {line} never ended: check that its condition becomes false (or that it reaches `break`). Nothing it wrote to the database was kept."
                 ));
                 Err(error)
             }
@@ -126,20 +126,13 @@ impl World {
 
     fn statement_kind(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
         match &stmt.kind {
-            StmtKind::Declaration { kind, declarators } => {
-                for declarator in declarators {
-                    // A query bound to a name stays a query (`const cursor = db.users.find()`) until it is used.
-                    let value = match (&declarator.init, &declarator.target) {
-                        (Some(init), Pattern::Name(name)) => self.eval_named(source, init, &name.name)?,
-                        (Some(init), _) => self.eval(source, init)?,
-                        (None, _) => Value::undefined(),
-                    };
-                    let binding = Binding::Declare { constant: *kind == DeclKind::Const, var: *kind == DeclKind::Var };
-                    self.bind(source, &declarator.target, value, binding)?;
+            StmtKind::Declaration { .. } => self.run_declaration(source, stmt),
+            StmtKind::Expression(expr) => {
+                if self.append_in_place(source, expr)? {
+                    return Ok(Flow::Next(Value::undefined()));
                 }
-                Ok(Flow::Next(Value::undefined()))
+                Ok(Flow::Next(self.eval(source, expr)?))
             }
-            StmtKind::Expression(expr) => Ok(Flow::Next(self.eval(source, expr)?)),
             StmtKind::Import(import) => {
                 self.import(import)?;
                 Ok(Flow::Next(Value::undefined()))
@@ -151,165 +144,251 @@ impl World {
                 Ok(Flow::Next(Value::undefined()))
             }
             StmtKind::Block(stmts) => self.block(source, stmts),
-            StmtKind::If { test, consequent, alternate } => {
-                if self.condition(source, test)? {
-                    self.statement(source, consequent)
-                } else if let Some(alternate) = alternate {
-                    self.statement(source, alternate)
-                } else {
-                    Ok(Flow::Next(Value::undefined()))
-                }
-            }
-            StmtKind::Return(expr) => {
-                let value = match expr {
-                    Some(expr) => {
-                        let value = self.eval(source, expr)?;
-                        self.settle(value, expr.span)?
-                    }
-                    None => Value::undefined(),
-                };
-                Ok(Flow::Return(value))
-            }
-            StmtKind::Throw(expr) => {
-                let value = self.eval(source, expr)?;
-                let value = self.settle(value, expr.span)?;
-                Err(thrown(value, expr.span))
-            }
-            StmtKind::Try { block, catch_param, catch_block, finally_block } => {
-                let outcome = self.block(source, block);
-                let outcome = match (outcome, catch_block) {
-                    (Err(error), Some(catch_block)) if !matches!(error.source, ErrorSource::StepLimit { .. }) => {
-                        let scope = self.scope.child(false);
-                        if let Some(param) = catch_param {
-                            scope.declare(&param.name, caught(&error), false);
-                        }
-                        self.in_scope(scope, |world| world.statements(source, catch_block))
-                    }
-                    (other, _) => other,
-                };
-                match finally_block {
-                    Some(finally_block) => match self.block(source, finally_block)? {
-                        Flow::Next(_) => outcome,
-                        // A `return`/`break` inside `finally` wins over what the `try` did.
-                        other => Ok(other),
-                    },
-                    None => outcome,
-                }
-            }
-            StmtKind::Function(function) => {
-                if let Some(name) = &function.name {
-                    let value = self.closure(source, function);
-                    self.scope.declare(&name.name, value, false);
-                }
-                Ok(Flow::Next(Value::undefined()))
-            }
-            StmtKind::For { init, test, update, body } => {
-                let loop_scope = self.scope.child(false);
-                self.in_scope(loop_scope, |world| {
-                    if let Some(init) = init {
-                        world.statement(source, init)?;
-                    }
-                    loop {
-                        if let Some(test) = test {
-                            if !world.condition(source, test)? {
-                                break;
-                            }
-                        }
-                        // Each iteration gets its own copy of the loop's `let` names, so closures made in the body
-                        // keep the value of their iteration.
-                        let iteration = world.scope.child(false);
-                        for name in world.scope.own_names() {
-                            if let Some(value) = world.scope.own(&name) {
-                                iteration.declare(&name, value, false);
-                            }
-                        }
-                        let flow = world.in_scope(iteration.clone(), |world| world.statement(source, body))?;
-                        for name in world.scope.own_names() {
-                            if let Some(value) = iteration.own(&name) {
-                                world.scope.assign(&name, value);
-                            }
-                        }
-                        match flow {
-                            Flow::Break => break,
-                            Flow::Return(value) => return Ok(Flow::Return(value)),
-                            Flow::Next(_) | Flow::Continue => {}
-                        }
-                        if let Some(update) = update {
-                            world.eval(source, update)?;
-                        }
-                        world.tick(stmt.span)?;
-                    }
-                    Ok(Flow::Next(Value::undefined()))
-                })
-            }
-            StmtKind::ForOf { head, iterable, body } => {
-                let value = self.eval(source, iterable)?;
-                let value = self.settle(value, iterable.span)?;
-                let items = self.iterate_named(value, iterable.span, Some(iterable.span.text(source)))?;
-                self.for_each_item(source, head, items, body, stmt.span)
-            }
-            StmtKind::ForIn { head, object, body } => {
-                let value = self.eval(source, object)?;
-                let value = self.settle(value, object.span)?;
-                let keys = self.own_keys(&value).into_iter().map(Value::string).collect();
-                self.for_each_item(source, head, keys, body, stmt.span)
-            }
-            StmtKind::While { test, body } => {
-                while self.condition(source, test)? {
-                    match self.statement(source, body)? {
-                        Flow::Break => break,
-                        Flow::Return(value) => return Ok(Flow::Return(value)),
-                        Flow::Next(_) | Flow::Continue => {}
-                    }
-                    self.tick(stmt.span)?;
-                }
-                Ok(Flow::Next(Value::undefined()))
-            }
-            StmtKind::DoWhile { body, test } => {
-                loop {
-                    match self.statement(source, body)? {
-                        Flow::Break => break,
-                        Flow::Return(value) => return Ok(Flow::Return(value)),
-                        Flow::Next(_) | Flow::Continue => {}
-                    }
-                    if !self.condition(source, test)? {
-                        break;
-                    }
-                    self.tick(stmt.span)?;
-                }
-                Ok(Flow::Next(Value::undefined()))
-            }
+            StmtKind::If { .. } => self.run_if(source, stmt),
+            StmtKind::Return(..) => self.run_return(source, stmt),
+            StmtKind::Throw(..) => self.run_throw(source, stmt),
+            StmtKind::Try { .. } => self.run_try(source, stmt),
+            StmtKind::Function(..) => self.run_function(source, stmt),
+            StmtKind::For { .. } => self.run_for(source, stmt),
+            StmtKind::ForOf { .. } => self.run_for_of(source, stmt),
+            StmtKind::ForIn { .. } => self.run_for_in(source, stmt),
+            StmtKind::While { .. } => self.run_while(source, stmt),
+            StmtKind::DoWhile { .. } => self.run_do_while(source, stmt),
             StmtKind::Break => Ok(Flow::Break),
             StmtKind::Continue => Ok(Flow::Continue),
-            StmtKind::Switch { discriminant, cases } => {
-                let value = self.eval(source, discriminant)?;
-                let value = self.settle(value, discriminant.span)?;
-                let mut matched = None;
-                for (index, case) in cases.iter().enumerate() {
-                    if let Some(test) = &case.test {
-                        let candidate = self.eval(source, test)?;
-                        if operators::strict_equals(&value, &candidate) {
-                            matched = Some(index);
-                            break;
-                        }
-                    }
-                }
-                let start = matched.or_else(|| cases.iter().position(|case| case.test.is_none()));
-                let Some(start) = start else { return Ok(Flow::Next(Value::undefined())) };
-                let scope = self.scope.child(false);
-                self.in_scope(scope, |world| {
-                    for case in cases.iter().skip(start) {
-                        match world.statements(source, &case.body)? {
-                            Flow::Break => return Ok(Flow::Next(Value::undefined())),
-                            Flow::Next(_) => {}
-                            other => return Ok(other),
-                        }
-                    }
-                    Ok(Flow::Next(Value::undefined()))
-                })
-            }
+            StmtKind::Switch { .. } => self.run_switch(source, stmt),
             StmtKind::Empty => Ok(Flow::Next(Value::undefined())),
         }
+    }
+
+    #[inline(never)]
+    fn run_declaration(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::Declaration { kind, declarators } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_declaration reached with another kind"));
+        };
+        for declarator in declarators {
+            // A query bound to a name stays a query (`const cursor = db.users.find()`) until it is used.
+            let value = match (&declarator.init, &declarator.target) {
+                (Some(init), Pattern::Name(name)) => self.eval_named(source, init, &name.name)?,
+                (Some(init), _) => self.eval(source, init)?,
+                (None, _) => Value::undefined(),
+            };
+            let binding = Binding::Declare { constant: *kind == DeclKind::Const, var: *kind == DeclKind::Var };
+            self.bind(source, &declarator.target, value, binding)?;
+        }
+        Ok(Flow::Next(Value::undefined()))
+    }
+
+    #[inline(never)]
+    fn run_if(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::If { test, consequent, alternate } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_if reached with another kind"));
+        };
+        if self.condition(source, test)? {
+            self.statement(source, consequent)
+        } else if let Some(alternate) = alternate {
+            self.statement(source, alternate)
+        } else {
+            Ok(Flow::Next(Value::undefined()))
+        }
+    }
+
+    #[inline(never)]
+    fn run_return(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::Return(expr) = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_return reached with another kind"));
+        };
+        let value = match expr {
+            Some(expr) => {
+                let value = self.eval(source, expr)?;
+                self.settle(value, expr.span)?
+            }
+            None => Value::undefined(),
+        };
+        Ok(Flow::Return(value))
+    }
+
+    #[inline(never)]
+    fn run_throw(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::Throw(expr) = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_throw reached with another kind"));
+        };
+        let value = self.eval(source, expr)?;
+        let value = self.settle(value, expr.span)?;
+        Err(thrown(value, expr.span))
+    }
+
+    #[inline(never)]
+    fn run_try(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::Try { block, catch_param, catch_block, finally_block } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_try reached with another kind"));
+        };
+        let outcome = self.block(source, block);
+        let outcome = match (outcome, catch_block) {
+            (Err(error), Some(catch_block)) if !matches!(error.source, ErrorSource::StepLimit { .. }) => {
+                let scope = self.scope.child(false);
+                if let Some(param) = catch_param {
+                    scope.declare(&param.name, caught(&error), false);
+                }
+                self.in_scope(scope, |world| world.statements(source, catch_block))
+            }
+            (other, _) => other,
+        };
+        match finally_block {
+            Some(finally_block) => match self.block(source, finally_block)? {
+                Flow::Next(_) => outcome,
+                // A `return`/`break` inside `finally` wins over what the `try` did.
+                other => Ok(other),
+            },
+            None => outcome,
+        }
+    }
+
+    #[inline(never)]
+    fn run_function(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::Function(function) = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_function reached with another kind"));
+        };
+        if let Some(name) = &function.name {
+            let value = self.closure(source, function);
+            self.scope.declare(&name.name, value, false);
+        }
+        Ok(Flow::Next(Value::undefined()))
+    }
+
+    #[inline(never)]
+    fn run_for(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::For { init, test, update, body } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_for reached with another kind"));
+        };
+        let loop_scope = self.scope.child(false);
+        self.in_scope(loop_scope, |world| {
+            if let Some(init) = init {
+                world.statement(source, init)?;
+            }
+            loop {
+                if let Some(test) = test {
+                    if !world.condition(source, test)? {
+                        break;
+                    }
+                }
+                // Each iteration gets its own copy of the loop's `let` names, so closures made in the body
+                // keep the value of their iteration.
+                let iteration = world.scope.child(false);
+                for name in world.scope.own_names() {
+                    if let Some(value) = world.scope.own(&name) {
+                        iteration.declare(&name, value, false);
+                    }
+                }
+                let flow = world.in_scope(iteration.clone(), |world| world.statement(source, body))?;
+                for name in world.scope.own_names() {
+                    if let Some(value) = iteration.own(&name) {
+                        world.scope.assign(&name, value);
+                    }
+                }
+                match flow {
+                    Flow::Break => break,
+                    Flow::Return(value) => return Ok(Flow::Return(value)),
+                    Flow::Next(_) | Flow::Continue => {}
+                }
+                if let Some(update) = update {
+                    if !world.append_in_place(source, update)? {
+                        world.eval(source, update)?;
+                    }
+                }
+                world.tick(stmt.span)?;
+            }
+            Ok(Flow::Next(Value::undefined()))
+        })
+    }
+
+    #[inline(never)]
+    fn run_for_of(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::ForOf { head, iterable, body } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_for_of reached with another kind"));
+        };
+        let value = self.eval(source, iterable)?;
+        let value = self.settle(value, iterable.span)?;
+        let items = self.iterate_named(value, iterable.span, Some(iterable.span.text(source)))?;
+        self.for_each_item(source, head, items, body, stmt.span)
+    }
+
+    #[inline(never)]
+    fn run_for_in(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::ForIn { head, object, body } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_for_in reached with another kind"));
+        };
+        let value = self.eval(source, object)?;
+        let value = self.settle(value, object.span)?;
+        let keys = self.own_keys(&value).into_iter().map(Value::string).collect();
+        self.for_each_item(source, head, keys, body, stmt.span)
+    }
+
+    #[inline(never)]
+    fn run_while(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::While { test, body } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_while reached with another kind"));
+        };
+        while self.condition(source, test)? {
+            match self.statement(source, body)? {
+                Flow::Break => break,
+                Flow::Return(value) => return Ok(Flow::Return(value)),
+                Flow::Next(_) | Flow::Continue => {}
+            }
+            self.tick(stmt.span)?;
+        }
+        Ok(Flow::Next(Value::undefined()))
+    }
+
+    #[inline(never)]
+    fn run_do_while(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::DoWhile { body, test } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_do_while reached with another kind"));
+        };
+        loop {
+            match self.statement(source, body)? {
+                Flow::Break => break,
+                Flow::Return(value) => return Ok(Flow::Return(value)),
+                Flow::Next(_) | Flow::Continue => {}
+            }
+            if !self.condition(source, test)? {
+                break;
+            }
+            self.tick(stmt.span)?;
+        }
+        Ok(Flow::Next(Value::undefined()))
+    }
+
+    #[inline(never)]
+    fn run_switch(&mut self, source: &str, stmt: &Stmt) -> Result<Flow, RuntimeError> {
+        let StmtKind::Switch { discriminant, cases } = &stmt.kind else {
+            return Err(RuntimeError::type_error(stmt.span, "internal: run_switch reached with another kind"));
+        };
+        let value = self.eval(source, discriminant)?;
+        let value = self.settle(value, discriminant.span)?;
+        let mut matched = None;
+        for (index, case) in cases.iter().enumerate() {
+            if let Some(test) = &case.test {
+                let candidate = self.eval(source, test)?;
+                if operators::strict_equals(&value, &candidate) {
+                    matched = Some(index);
+                    break;
+                }
+            }
+        }
+        let start = matched.or_else(|| cases.iter().position(|case| case.test.is_none()));
+        let Some(start) = start else { return Ok(Flow::Next(Value::undefined())) };
+        let scope = self.scope.child(false);
+        self.in_scope(scope, |world| {
+            for case in cases.iter().skip(start) {
+                match world.statements(source, &case.body)? {
+                    Flow::Break => return Ok(Flow::Next(Value::undefined())),
+                    Flow::Next(_) => {}
+                    other => return Ok(other),
+                }
+            }
+            Ok(Flow::Next(Value::undefined()))
+        })
     }
 
     /// The body of a `for…of`/`for…in` once per item, each iteration with its own binding of the head.
@@ -518,169 +597,273 @@ impl World {
                 Ok(Value::RegExp(Rc::new(super::value::JsRegExp { pattern: pattern.clone(), flags: flags.clone() })))
             }
             ExprKind::Ident(name) => self.lookup(name, expr.span),
-            ExprKind::TemplateLiteral { quasis, exprs } => {
-                let mut text = String::new();
-                for (index, quasi) in quasis.iter().enumerate() {
-                    text.push_str(quasi);
-                    if let Some(part) = exprs.get(index) {
-                        let value = self.eval(source, part)?;
-                        let value = self.settle(value, part.span)?;
-                        text.push_str(&operators::to_js_string(&value));
-                        if text.len() > operators::MAX_STRING_LENGTH {
-                            return Err(operators::invalid_string_length(expr.span));
-                        }
-                    }
-                }
-                Ok(Value::string(text))
-            }
-            ExprKind::Array(items) => {
-                if is_constant(expr) {
-                    return self.literal(source, expr);
-                }
-                let mut values = Vec::with_capacity(items.len());
-                for item in items {
-                    match &item.kind {
-                        ExprKind::Spread(inner) => {
-                            let value = self.eval(source, inner)?;
-                            let value = self.settle(value, inner.span)?;
-                            values.extend(self.iterate_named(value, inner.span, Some(inner.span.text(source)))?);
-                        }
-                        _ => {
-                            let value = self.eval(source, item)?;
-                            values.push(self.settle(value, item.span)?.shared());
-                        }
-                    }
-                    if values.len() > operators::MAX_ARRAY_LENGTH {
-                        return Err(operators::invalid_array_length(expr.span));
-                    }
-                }
-                Ok(Value::Array(ArrayRef::new(values)))
-            }
-            ExprKind::Object(properties) => {
-                if is_constant(expr) {
-                    return self.literal(source, expr);
-                }
-                let object = ObjectRef::new(Vec::with_capacity(properties.len()));
-                for property in properties {
-                    match property.key_style {
-                        KeyStyle::Spread => {
-                            let value = self.eval(source, &property.value)?;
-                            let value = self.settle(value, property.value.span)?.shared();
-                            for key in self.own_keys(&value) {
-                                let item = self.get_property(value.clone(), &key, property.span)?;
-                                object.0.borrow_mut().set(&key, item);
-                            }
-                        }
-                        _ => {
-                            let key = match &property.computed_key {
-                                Some(key_expr) => {
-                                    let key = self.eval(source, key_expr)?;
-                                    let key = self.settle(key, key_expr.span)?;
-                                    operators::to_js_string(&key)
-                                }
-                                None => property.key.clone(),
-                            };
-                            let value = self.eval_named(source, &property.value, &key)?;
-                            let value = self.settle(value, property.value.span)?.shared();
-                            object.0.borrow_mut().set(&key, value);
-                        }
-                    }
-                }
-                Ok(Value::Object(object))
-            }
+            ExprKind::TemplateLiteral { .. } => self.eval_template_literal(source, expr),
+            ExprKind::Array(..) => self.eval_array(source, expr),
+            ExprKind::Object(..) => self.eval_object(source, expr),
             ExprKind::Spread(_) => Err(RuntimeError::script(
                 "SyntaxError",
                 expr.span,
                 "`...` can only spread into an array, an object or a call's arguments",
             )),
-            ExprKind::Member { object, property, optional } => {
-                let object_value = self.eval(source, object)?;
-                if *optional && object_value.is_nullish() {
-                    return Ok(Value::undefined());
-                }
-                self.get_property(object_value, &property.name, property.span)
-            }
-            ExprKind::Index { object, index, optional } => {
-                let object_value = self.eval(source, object)?;
-                if *optional && object_value.is_nullish() {
-                    return Ok(Value::undefined());
-                }
-                let key = self.eval(source, index)?;
-                let key = self.settle(key, index.span)?;
-                let key = property_key(&key);
-                self.get_property(object_value, &key, expr.span)
-            }
+            ExprKind::Member { .. } => self.eval_member(source, expr),
+            ExprKind::Index { .. } => self.eval_index(source, expr),
             ExprKind::Call { callee, args, optional } => {
                 self.call_expression(source, callee, args, *optional, expr.span)
             }
             ExprKind::New { callee, args } => self.new_expression(source, expr, callee, args),
-            ExprKind::Await(inner) => {
-                let value = self.eval(source, inner)?;
-                let value = self.settle(value, inner.span)?;
-                Ok(match value {
-                    Value::Promise(inner) => *inner,
-                    other => other,
-                })
-            }
+            ExprKind::Await(..) => self.eval_await(source, expr),
             ExprKind::Unary { op, operand } => self.unary(source, *op, operand, expr.span),
-            ExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish), left, right } => {
-                let left_value = self.eval(source, left)?;
-                let left_value = self.settle(left_value, left.span)?;
-                if short_circuits(*op, &left_value) {
-                    return Ok(left_value);
-                }
-                let right_value = self.eval(source, right)?;
-                self.settle(right_value, right.span)
+            ExprKind::Binary { op: BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish, .. } => {
+                self.eval_logical(source, expr)
             }
-            ExprKind::Binary { op, left, right } => {
-                let left_value = self.eval(source, left)?;
-                let left_value = self.settle(left_value, left.span)?;
-                let right_value = self.eval(source, right)?;
-                let right_value = self.settle(right_value, right.span)?;
-                self.binary(*op, &left_value, &right_value, expr.span)
-            }
-            ExprKind::Conditional { test, consequent, alternate } => {
-                if self.condition(source, test)? {
-                    self.eval(source, consequent)
-                } else {
-                    self.eval(source, alternate)
-                }
-            }
-            ExprKind::Assign { target, value } => {
-                let new_value = self.eval(source, value)?.shared();
-                self.assign(source, target, new_value.clone())?;
-                Ok(new_value)
-            }
-            ExprKind::CompoundAssign { op, target, value } => {
-                let current = self.eval(source, target)?;
-                let current = self.settle(current, target.span)?;
-                let new_value = match op {
-                    BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish => {
-                        if short_circuits(*op, &current) {
-                            return Ok(current);
-                        }
-                        let value = self.eval(source, value)?;
-                        self.settle(value, expr.span)?
-                    }
-                    _ => {
-                        let right = self.eval(source, value)?;
-                        let right = self.settle(right, value.span)?;
-                        self.binary(*op, &current, &right, expr.span)?
-                    }
-                };
-                self.assign(source, target, new_value.clone())?;
-                Ok(new_value)
-            }
-            ExprKind::Update { increment, prefix, target } => {
-                let current = self.eval(source, target)?;
-                let current = self.settle(current, target.span)?;
-                let old = operators::to_number(&current);
-                let new = if *increment { old + 1.0 } else { old - 1.0 };
-                self.assign(source, target, Value::number(new))?;
-                Ok(Value::number(if *prefix { new } else { old }))
-            }
+            ExprKind::Binary { .. } => self.eval_binary(source, expr),
+            ExprKind::Conditional { .. } => self.eval_conditional(source, expr),
+            ExprKind::Assign { .. } => self.eval_assign(source, expr),
+            ExprKind::CompoundAssign { .. } => self.eval_compound_assign(source, expr),
+            ExprKind::Update { .. } => self.eval_update(source, expr),
             ExprKind::Function(function) => Ok(self.closure(source, function)),
         }
+    }
+
+    #[inline(never)]
+    fn eval_template_literal(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::TemplateLiteral { quasis, exprs } = &expr.kind else {
+            return Err(RuntimeError::type_error(
+                expr.span,
+                "internal: eval_template_literal reached with another kind",
+            ));
+        };
+        let mut text = String::new();
+        for (index, quasi) in quasis.iter().enumerate() {
+            text.push_str(quasi);
+            if let Some(part) = exprs.get(index) {
+                let value = self.eval(source, part)?;
+                let value = self.settle(value, part.span)?;
+                text.push_str(&operators::to_js_string(&value));
+                if text.len() > operators::MAX_STRING_LENGTH {
+                    return Err(operators::invalid_string_length(expr.span));
+                }
+            }
+        }
+        Ok(Value::string(text))
+    }
+
+    #[inline(never)]
+    fn eval_array(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Array(items) = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_array reached with another kind"));
+        };
+        if is_constant(expr) {
+            return self.literal(source, expr);
+        }
+        let mut values = Vec::with_capacity(items.len());
+        for item in items {
+            match &item.kind {
+                ExprKind::Spread(inner) => {
+                    let value = self.eval(source, inner)?;
+                    let value = self.settle(value, inner.span)?;
+                    values.extend(self.iterate_named(value, inner.span, Some(inner.span.text(source)))?);
+                }
+                _ => {
+                    let value = self.eval(source, item)?;
+                    values.push(self.settle(value, item.span)?.shared());
+                }
+            }
+            if values.len() > operators::MAX_ARRAY_LENGTH {
+                return Err(operators::invalid_array_length(expr.span));
+            }
+        }
+        Ok(Value::Array(ArrayRef::new(values)))
+    }
+
+    #[inline(never)]
+    fn eval_object(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Object(properties) = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_object reached with another kind"));
+        };
+        if is_constant(expr) {
+            return self.literal(source, expr);
+        }
+        let object = ObjectRef::new(Vec::with_capacity(properties.len()));
+        for property in properties {
+            match property.key_style {
+                KeyStyle::Spread => {
+                    let value = self.eval(source, &property.value)?;
+                    let value = self.settle(value, property.value.span)?.shared();
+                    for key in self.own_keys(&value) {
+                        let item = self.get_property(value.clone(), &key, property.span)?;
+                        object.0.borrow_mut().set(&key, item);
+                    }
+                }
+                _ => {
+                    let key = match &property.computed_key {
+                        Some(key_expr) => {
+                            let key = self.eval(source, key_expr)?;
+                            let key = self.settle(key, key_expr.span)?;
+                            operators::to_js_string(&key)
+                        }
+                        None => property.key.clone(),
+                    };
+                    let value = self.eval_named(source, &property.value, &key)?;
+                    let value = self.settle(value, property.value.span)?.shared();
+                    object.0.borrow_mut().set(&key, value);
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
+
+    #[inline(never)]
+    fn eval_member(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Member { object, property, optional } = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_member reached with another kind"));
+        };
+        let object_value = self.eval(source, object)?;
+        if *optional && object_value.is_nullish() {
+            return Ok(Value::undefined());
+        }
+        self.get_property(object_value, &property.name, property.span)
+    }
+
+    #[inline(never)]
+    fn eval_index(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Index { object, index, optional } = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_index reached with another kind"));
+        };
+        let object_value = self.eval(source, object)?;
+        if *optional && object_value.is_nullish() {
+            return Ok(Value::undefined());
+        }
+        let key = self.eval(source, index)?;
+        let key = self.settle(key, index.span)?;
+        let key = property_key(&key);
+        self.get_property(object_value, &key, expr.span)
+    }
+
+    #[inline(never)]
+    fn eval_await(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Await(inner) = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_await reached with another kind"));
+        };
+        let value = self.eval(source, inner)?;
+        let value = self.settle(value, inner.span)?;
+        Ok(match value {
+            Value::Promise(inner) => *inner,
+            other => other,
+        })
+    }
+
+    #[inline(never)]
+    fn eval_logical(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish), left, right } = &expr.kind
+        else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_logical reached with another kind"));
+        };
+        let left_value = self.eval(source, left)?;
+        let left_value = self.settle(left_value, left.span)?;
+        if short_circuits(*op, &left_value) {
+            return Ok(left_value);
+        }
+        let right_value = self.eval(source, right)?;
+        self.settle(right_value, right.span)
+    }
+
+    #[inline(never)]
+    fn eval_binary(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Binary { op, left, right } = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_binary reached with another kind"));
+        };
+        let left_value = self.eval(source, left)?;
+        let left_value = self.settle(left_value, left.span)?;
+        let right_value = self.eval(source, right)?;
+        let right_value = self.settle(right_value, right.span)?;
+        self.binary(*op, &left_value, &right_value, expr.span)
+    }
+
+    #[inline(never)]
+    fn eval_conditional(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Conditional { test, consequent, alternate } = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_conditional reached with another kind"));
+        };
+        if self.condition(source, test)? {
+            self.eval(source, consequent)
+        } else {
+            self.eval(source, alternate)
+        }
+    }
+
+    #[inline(never)]
+    fn eval_assign(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Assign { target, value } = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_assign reached with another kind"));
+        };
+        let new_value = self.eval(source, value)?.shared();
+        self.assign(source, target, new_value.clone())?;
+        Ok(new_value)
+    }
+
+    #[inline(never)]
+    fn eval_compound_assign(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::CompoundAssign { op, target, value } = &expr.kind else {
+            return Err(RuntimeError::type_error(
+                expr.span,
+                "internal: eval_compound_assign reached with another kind",
+            ));
+        };
+        let current = self.eval(source, target)?;
+        let current = self.settle(current, target.span)?;
+        let new_value = match op {
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Nullish => {
+                if short_circuits(*op, &current) {
+                    return Ok(current);
+                }
+                let value = self.eval(source, value)?;
+                self.settle(value, expr.span)?
+            }
+            _ => {
+                let right = self.eval(source, value)?;
+                let right = self.settle(right, value.span)?;
+                self.binary(*op, &current, &right, expr.span)?
+            }
+        };
+        self.assign(source, target, new_value.clone())?;
+        Ok(new_value)
+    }
+
+    /// `text += value` whose value nobody reads (a statement, a `for` update), on a variable holding a string:
+    /// appended in place. Returns false when the expression is anything else (then it is evaluated as usual).
+    #[inline(never)]
+    pub(super) fn append_in_place(&mut self, source: &str, expr: &Expr) -> Result<bool, RuntimeError> {
+        let ExprKind::CompoundAssign { op: BinaryOp::Add, target, value } = &expr.kind else { return Ok(false) };
+        let ExprKind::Ident(name) = &target.kind else { return Ok(false) };
+        if !self.scope.holds_string(name) {
+            return Ok(false);
+        }
+        let right = self.eval(source, value)?;
+        let right = self.settle(right, value.span)?;
+        let text = operators::to_js_string(&right);
+        match self.scope.append_to_string(name, &text, operators::MAX_STRING_LENGTH) {
+            Some(Ok(super::scope::Assigned::Done)) => Ok(true),
+            Some(Ok(_)) => {
+                // A constant: the assignment's own error.
+                self.assign(source, target, Value::string(String::new())).map(|_| true)
+            }
+            Some(Err(_)) => Err(operators::invalid_string_length(expr.span)),
+            None => Ok(false),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_update(&mut self, source: &str, expr: &Expr) -> Result<Value, RuntimeError> {
+        let ExprKind::Update { increment, prefix, target } = &expr.kind else {
+            return Err(RuntimeError::type_error(expr.span, "internal: eval_update reached with another kind"));
+        };
+        let current = self.eval(source, target)?;
+        let current = self.settle(current, target.span)?;
+        let old = operators::to_number(&current);
+        let new = if *increment { old + 1.0 } else { old - 1.0 };
+        self.assign(source, target, Value::number(new))?;
+        Ok(Value::number(if *prefix { new } else { old }))
     }
 
     fn unary(&mut self, source: &str, op: UnaryOp, operand: &Expr, span: Span) -> Result<Value, RuntimeError> {
@@ -923,6 +1106,25 @@ impl World {
     }
 
     /// Runs a function the program wrote.
+    /// Spans inside a function declared in an earlier Run point into that Run's text: the error is shown at the
+    /// call in this Run's text instead, naming where it happened.
+    #[inline(never)]
+    fn respan_error(&self, mut error: RuntimeError, source: &Rc<str>, code: &Function, span: Span) -> RuntimeError {
+        if !Rc::ptr_eq(source, &self.run_source) && error.span.end <= source.len() {
+            let inside = code.name.as_ref().map_or("a function".to_string(), |n| format!("`{}`", n.name));
+            let where_ = crate::shell::span::Location::new(source, error.span);
+            let note = format!("This happened inside {inside}, declared in an earlier Run (its line {}).", where_.line);
+            if !error.hint.as_deref().is_some_and(|hint| hint.starts_with("This happened inside")) {
+                error.hint = Some(match error.hint.take() {
+                    Some(hint) => format!("{note} {hint}"),
+                    None => note,
+                });
+            }
+            error.span = span;
+        }
+        error
+    }
+
     pub(super) fn call_closure(
         &mut self,
         function: &FunctionRef,
@@ -931,9 +1133,7 @@ impl World {
         span: Span,
     ) -> Result<Value, RuntimeError> {
         if self.call_depth >= MAX_CALL_DEPTH {
-            return Err(RuntimeError::script("RangeError", span, "Maximum call stack size exceeded").with_hint(
-                format!("Functions called each other more than {MAX_CALL_DEPTH} levels deep: a recursive function may never reach its base case."),
-            ));
+            return Err(too_deep(span));
         }
         self.tick(span)?;
         let closure = function.0.clone();
@@ -966,22 +1166,7 @@ impl World {
         self.call_depth -= 1;
         // Spans inside a function declared in an earlier Run point into that Run's text: the error is shown at the
         // call in this Run's text instead, naming where it happened.
-        let value = result.map_err(|mut error| {
-            if !Rc::ptr_eq(&source, &self.run_source) && error.span.end <= source.len() {
-                let inside = code.name.as_ref().map_or("a function".to_string(), |n| format!("`{}`", n.name));
-                let where_ = crate::shell::span::Location::new(&source, error.span);
-                let note =
-                    format!("This happened inside {inside}, declared in an earlier Run (its line {}).", where_.line);
-                if !error.hint.as_deref().is_some_and(|hint| hint.starts_with("This happened inside")) {
-                    error.hint = Some(match error.hint.take() {
-                        Some(hint) => format!("{note} {hint}"),
-                        None => note,
-                    });
-                }
-                error.span = span;
-            }
-            error
-        });
+        let value = result.map_err(|error| self.respan_error(error, &source, &code, span));
         let value = value?;
         if code.is_async {
             let value = self.settle(value, span)?;
@@ -1082,4 +1267,12 @@ pub(super) fn caught(error: &RuntimeError) -> Value {
     };
     object.0.borrow_mut().error_kind = Some(error.name().to_string());
     Value::Object(object)
+}
+
+/// JavaScript's error for recursion past [`MAX_CALL_DEPTH`].
+#[inline(never)]
+fn too_deep(span: Span) -> RuntimeError {
+    RuntimeError::script("RangeError", span, "Maximum call stack size exceeded").with_hint(format!(
+        "Functions called each other more than {MAX_CALL_DEPTH} levels deep: a recursive function may never reach its base case."
+    ))
 }

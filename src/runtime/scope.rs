@@ -101,6 +101,48 @@ impl ScopeRef {
         }
     }
 
+    /// Whether the nearest declaration of `name` holds a string (without copying it).
+    pub fn holds_string(&self, name: &str) -> bool {
+        let mut current = self.clone();
+        loop {
+            let parent = {
+                let scope = current.0.borrow();
+                if let Some(slot) = scope.names.get(name) {
+                    return matches!(slot.value, Value::Data(bson::Bson::String(_)));
+                }
+                scope.parent.clone()
+            };
+            match parent {
+                Some(parent) => current = parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// `name += text` in place when `name` holds a string (a loop building a string stays linear, not quadratic);
+    /// `None` when it holds something else or is not declared.
+    pub fn append_to_string(&self, name: &str, text: &str, limit: usize) -> Option<Result<Assigned, usize>> {
+        let mut current = self.clone();
+        loop {
+            let parent = {
+                let mut scope = current.0.borrow_mut();
+                if let Some(slot) = scope.names.get_mut(name) {
+                    let Value::Data(bson::Bson::String(existing)) = &mut slot.value else { return None };
+                    if slot.constant {
+                        return Some(Ok(Assigned::Constant));
+                    }
+                    if existing.len() + text.len() > limit {
+                        return Some(Err(existing.len() + text.len()));
+                    }
+                    existing.push_str(text);
+                    return Some(Ok(Assigned::Done));
+                }
+                scope.parent.clone()
+            };
+            current = parent?;
+        }
+    }
+
     /// The nearest function scope (where `var` declarations go).
     pub fn function_scope(&self) -> ScopeRef {
         let mut current = self.clone();

@@ -461,49 +461,82 @@ impl World {
         optional: bool,
         span: Span,
     ) -> Result<Value, RuntimeError> {
+        // Each form in its own function: recursion through calls stays shallow on the stack (WebAssembly's is 1 MiB).
         match &callee.kind {
-            ExprKind::Member { object, property, optional: member_optional } => {
-                // `Date.now()` and `ObjectId.createFromHexString(…)` are the constant evaluator's, as inside a
-                // document, unless the program bound the name itself.
-                if matches!(&object.kind, ExprKind::Ident(name) if name == "ObjectId" && !self.scope.contains(name)) {
-                    return self.constant_call(source, callee, args, false, span);
-                }
-                let receiver = self.eval(source, object)?;
-                if *member_optional && receiver.is_nullish() {
-                    return Ok(Value::undefined());
-                }
-                if optional {
-                    let method = self.get_property(receiver.clone(), &property.name, property.span)?;
-                    if method.is_nullish() {
-                        return Ok(Value::undefined());
-                    }
-                }
-                let text = callee.span.text(source).to_string();
-                self.method_call(source, receiver, &property.name, args, span, property.span, text)
-            }
-            ExprKind::Index { object, index, .. } => {
-                let receiver = self.eval(source, object)?;
-                let key = self.eval(source, index)?;
-                let key = super::interpreter::property_key(&self.settle(key, index.span)?);
-                let text = callee.span.text(source).to_string();
-                self.method_call(source, receiver, &key, args, span, index.span, text)
-            }
+            ExprKind::Member { .. } => self.call_member(source, callee, args, optional, span),
+            ExprKind::Index { .. } => self.call_index(source, callee, args, span),
             ExprKind::Ident(name) if !self.scope.contains(name) && is_constant_constructor(name) => {
                 self.constant_call(source, callee, args, false, span)
             }
-            _ => {
-                let function = self.eval(source, callee)?;
-                if optional && function.is_nullish() {
-                    return Ok(Value::undefined());
-                }
-                if !is_callable(&function) {
-                    let name = callee.span.text(source);
-                    return Err(RuntimeError::type_error(callee.span, format!("{name} is not a function")));
-                }
-                let args = self.arguments(source, args)?;
-                self.call_value(&function, Value::undefined(), args, span)
+            _ => self.call_function(source, callee, args, optional, span),
+        }
+    }
+
+    /// `receiver.method(args)`.
+    #[inline(never)]
+    fn call_member(
+        &mut self,
+        source: &str,
+        callee: &Expr,
+        args: &[Expr],
+        optional: bool,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let ExprKind::Member { object, property, optional: member_optional } = &callee.kind else {
+            return Err(RuntimeError::type_error(callee.span, "internal: call_member reached with another kind"));
+        };
+        // `Date.now()` and `ObjectId.createFromHexString(…)` are the constant evaluator's, as inside a
+        // document, unless the program bound the name itself.
+        if matches!(&object.kind, ExprKind::Ident(name) if name == "ObjectId" && !self.scope.contains(name)) {
+            return self.constant_call(source, callee, args, false, span);
+        }
+        let receiver = self.eval(source, object)?;
+        if *member_optional && receiver.is_nullish() {
+            return Ok(Value::undefined());
+        }
+        if optional {
+            let method = self.get_property(receiver.clone(), &property.name, property.span)?;
+            if method.is_nullish() {
+                return Ok(Value::undefined());
             }
         }
+        let text = callee.span.text(source).to_string();
+        self.method_call(source, receiver, &property.name, args, span, property.span, text)
+    }
+
+    /// `receiver[key](args)`.
+    #[inline(never)]
+    fn call_index(&mut self, source: &str, callee: &Expr, args: &[Expr], span: Span) -> Result<Value, RuntimeError> {
+        let ExprKind::Index { object, index, .. } = &callee.kind else {
+            return Err(RuntimeError::type_error(callee.span, "internal: call_index reached with another kind"));
+        };
+        let receiver = self.eval(source, object)?;
+        let key = self.eval(source, index)?;
+        let key = super::interpreter::property_key(&self.settle(key, index.span)?);
+        let text = callee.span.text(source).to_string();
+        self.method_call(source, receiver, &key, args, span, index.span, text)
+    }
+
+    /// `f(args)`.
+    #[inline(never)]
+    fn call_function(
+        &mut self,
+        source: &str,
+        callee: &Expr,
+        args: &[Expr],
+        optional: bool,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let function = self.eval(source, callee)?;
+        if optional && function.is_nullish() {
+            return Ok(Value::undefined());
+        }
+        if !is_callable(&function) {
+            let name = callee.span.text(source);
+            return Err(RuntimeError::type_error(callee.span, format!("{name} is not a function")));
+        }
+        let args = self.arguments(source, args)?;
+        self.call_value(&function, Value::undefined(), args, span)
     }
 
     /// `receiver.method(args)`: the shell's and the libraries' objects here, the standard library in builtins.rs.

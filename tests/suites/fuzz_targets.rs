@@ -20,6 +20,26 @@ db.users.updateMany({}, { $inc: { age: 1 }, $set: { "profile.city": "Paris" } })
 await User.findOne({ username: "ada" }).populate("purchasedCourses").select("-age")
 db.users.deleteMany({ $or: [{ age: { $lt: 0 } }, { username: { $exists: false } }] })"#;
 
+/// The language of the tutorials past the lecture: closures, loops, templates, destructuring, spread, documents
+/// that save themselves, schema functions and middleware.
+pub const TUTORIAL: &str = r#"const mongoose = require("mongoose")
+const schema = new mongoose.Schema({ name: { type: String, set: (v) => v.trim(), validate: (v) => v.length > 1 }, tags: [String], n: { type: Number, default: () => 1 } })
+schema.methods.label = function () { return `${this.name} (${this.tags.join(", ")})` }
+schema.virtual("upper").get(function () { return this.name.toUpperCase() })
+schema.pre("save", async function () { this.n += 1 })
+const Item = mongoose.model("Item", schema)
+const item = new Item({ name: " box ", tags: ["a"] })
+await item.save()
+item.tags.push("b"); item.name = "crate"
+await item.save()
+let total = 0
+for (const { n, tags: [first, ...rest] } of await Item.find()) { total += n * (rest.length + 1); if (first === "z") break }
+const copy = { ...item.toObject(), extra: [...item.tags, `#${total}`] }
+switch (typeof copy.n) { case "number": total **= 2; break; default: total = -1 }
+let i = 0; while (i < 10) { i++; if (i % 2) continue }
+const found = (await Item.find().lean()).map((x) => x.name).filter(Boolean)
+try { JSON.parse("{") } catch (e) { console.log(e.message) } finally { i = 0 }"#;
+
 pub const KEYS: [&str; 16] = [
     "a",
     "b",
@@ -87,8 +107,17 @@ pub fn document(keys: &'static [&'static str]) -> impl Strategy<Value = Document
 
 /// A valid program with a few characters inserted, deleted or replaced.
 pub fn mutated_lecture() -> impl Strategy<Value = String> {
-    prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..6).prop_map(|edits| {
-        let mut chars: Vec<char> = LECTURE.chars().collect();
+    mutated(LECTURE)
+}
+
+/// The tutorial program with a few characters inserted, deleted or replaced.
+pub fn mutated_tutorial() -> impl Strategy<Value = String> {
+    mutated(TUTORIAL)
+}
+
+fn mutated(program: &'static str) -> impl Strategy<Value = String> {
+    prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 1..6).prop_map(move |edits| {
+        let mut chars: Vec<char> = program.chars().collect();
         for (at, kind, ch) in edits {
             let i = at.index(chars.len().max(1));
             match kind {
@@ -109,7 +138,7 @@ pub fn mutated_lecture() -> impl Strategy<Value = String> {
 
 /// The parser target's inputs: any text, the lecture with a few edits, or bracket soup.
 pub fn parser_input() -> impl Strategy<Value = String> {
-    prop_oneof![".{0,200}", mutated_lecture(), "[{}()\\[\\]\"'`/*:;,. a-z0-9$]{0,300}"]
+    prop_oneof![".{0,200}", mutated_lecture(), mutated_tutorial(), "[{}()\\[\\]\"'`/*:;,. a-z0-9$]{0,300}"]
 }
 
 /// The whole-program target's inputs: a few driver and model calls built from random documents.
@@ -132,6 +161,20 @@ pub fn program_statements() -> impl Strategy<Value = Vec<String>> {
             )),
             Just("db.c.deleteMany({})".to_string()),
             Just("User.deleteOne({ a: 1 })".to_string()),
+            document(&KEYS).prop_map(|d| format!(
+                "const d = new User({}); d.tags.push(\"x\"); await d.save(); d.b = `${{d.a}}`; await d.save()",
+                Bson::Document(d).into_relaxed_extjson()
+            )),
+            document(&KEYS).prop_map(|d| format!(
+                "for (const u of await User.find({})) {{ u.a = (u.a ?? 0) + 1; await u.save() }}",
+                Bson::Document(d).into_relaxed_extjson()
+            )),
+            document(&KEYS).prop_map(|d| format!(
+                "const {{ a, ...rest }} = {}; const all = [...Object.keys(rest), a]; let k = 0; while (k < all.length) k++",
+                Bson::Document(d).into_relaxed_extjson()
+            )),
+            Just("const f = (n) => n <= 0 ? 0 : 1 + f(n - 1); f(1000)".to_string()),
+            Just("let s = \"\"; for (let i = 0; i < 1e9; i++) { s += i }".to_string()),
         ],
         1..6,
     )
