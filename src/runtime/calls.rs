@@ -118,6 +118,8 @@ methods! {
         // `doc.save()`: args are the document now, what the database holds (`null` when new), the paths assigned
         // whole, and how the program named the document (`grace`), for display.
         Save = "save" / 0,
+        // `doc.populate(paths)`: args are the document, then the paths as `populate` takes them.
+        PopulateDocument = "populate" / 0,
     }
 }
 
@@ -195,7 +197,7 @@ impl DriverMethod {
 impl ModelMethod {
     /// Whether the call is made on a document (`new User(…)`, `doc.save()`) rather than on the model.
     pub fn is_document_call(self) -> bool {
-        matches!(self, ModelMethod::New | ModelMethod::Save)
+        matches!(self, ModelMethod::New | ModelMethod::Save | ModelMethod::PopulateDocument)
     }
 
     /// The method a program calls on a model (`User.findOne`), if the model has it.
@@ -374,6 +376,11 @@ impl fmt::Display for ModelCall {
                 return f.write_str(")");
             }
             // Tutorials name the document after its model: `const user = new User(…)`; `user.save()`.
+            ModelMethod::PopulateDocument => {
+                write!(f, "{}.populate(", document_name(&self.model))?;
+                write_args(f, self.args.get(1..).unwrap_or_default())?;
+                return f.write_str(")");
+            }
             ModelMethod::Save => {
                 return match self.args.get(3) {
                     Some(Bson::String(receiver)) => write!(f, "{receiver}.save()"),

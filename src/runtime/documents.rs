@@ -312,17 +312,27 @@ impl World {
                 Ok(Value::Promise(Box::new(Value::Data(result))))
             }
             "populate" => {
-                // `await doc.populate("author")`: the referenced documents are fetched with one query, as Mongoose does.
-                let paths: Vec<Bson> = args.iter().map(|a| self.data(a.clone(), span)).collect::<Result<_, _>>()?;
-                let fields = operators::to_bson(&Value::Object(document.fields()), Functions::Skip, span)?;
-                let id = fields.as_document().and_then(|d| d.get("_id").cloned()).unwrap_or(Bson::Null);
-                let mut call = ModelCall::new(document.model(), ModelMethod::FindById, vec![id]);
-                call.chain.push((QueryMethod::Populate, paths));
+                // `await doc.populate("author")`: one query to the referenced collection, the paths replaced in place.
+                // The driver has no populate: the driver pane's document keeps its ids.
+                if self.mode == Mode::Schemaless {
+                    return Ok(Value::Promise(Box::new(Value::Document(document))));
+                }
+                let mut call_args = vec![self.document_data(&document, span).map(Bson::Document)?];
+                for arg in &args {
+                    call_args.push(self.data(arg.clone(), span)?);
+                }
+                let call = ModelCall::new(document.model(), ModelMethod::PopulateDocument, call_args);
                 let populated = self.execute(PendingCall::Model(call), span)?;
+                let paths: Vec<String> = populate_paths(&call_args_paths(&args, self, span)?);
                 if let Bson::Document(populated) = populated {
-                    let inner = document.0.borrow();
+                    let mut inner = document.0.borrow_mut();
                     for (key, value) in populated {
                         inner.fields.0.borrow_mut().set(&key, Value::Data(value));
+                    }
+                    for path in paths {
+                        if !inner.populated.contains(&path) {
+                            inner.populated.push(path);
+                        }
                     }
                 }
                 Ok(Value::Promise(Box::new(Value::Document(document))))
@@ -382,6 +392,12 @@ impl World {
         };
         for (path, value) in &document.0.borrow().invalid {
             fields.insert(path.clone(), value.clone());
+        }
+        // Populated paths go back to the ids they hold.
+        for path in &document.0.borrow().populated {
+            if let Some(value) = fields.get(path).cloned() {
+                fields.insert(path.clone(), depopulate(value));
+            }
         }
         Ok(fields)
     }
@@ -671,4 +687,39 @@ fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
         value = value.as_document()?.get(part)?;
     }
     Some(value)
+}
+
+/// A populated value as the ids it came from: a document becomes its `_id`, an array its elements' `_id`s.
+fn depopulate(value: Bson) -> Bson {
+    match value {
+        Bson::Document(doc) => doc.get("_id").cloned().unwrap_or(Bson::Document(doc)),
+        Bson::Array(items) => Bson::Array(items.into_iter().map(depopulate).collect()),
+        other => other,
+    }
+}
+
+/// The populate arguments as data.
+fn call_args_paths(args: &[Value], world: &mut World, span: Span) -> Result<Vec<Bson>, RuntimeError> {
+    args.iter().map(|arg| world.data(arg.clone(), span)).collect()
+}
+
+/// The top-level paths a `populate(…)` call names (`"author"`, `"a b"`, `{ path }`, arrays of those).
+fn populate_paths(args: &[Bson]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for arg in args {
+        match arg {
+            Bson::String(text) => {
+                paths.extend(text.split_whitespace().map(|p| p.split('.').next().unwrap_or(p).to_string()));
+                break;
+            }
+            Bson::Document(doc) => {
+                if let Ok(path) = doc.get_str("path") {
+                    paths.extend(path.split_whitespace().map(|p| p.split('.').next().unwrap_or(p).to_string()));
+                }
+            }
+            Bson::Array(items) => paths.extend(populate_paths(items)),
+            _ => {}
+        }
+    }
+    paths
 }

@@ -213,6 +213,7 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
         ModelMethod::FindOneAndDelete => (DriverMethod::FindOneAndDelete, vec![arg(args, 0)]),
         ModelMethod::FindByIdAndDelete => (DriverMethod::FindOneAndDelete, vec![id_filter(first())]),
         ModelMethod::New => return Err(format!("new {model}(…) builds a document; it is not a database call")),
+        ModelMethod::PopulateDocument => return Err("the driver has no populate".to_string()),
         // The driver has no documents that save themselves: what `save()` would send, without a schema.
         ModelMethod::Save => match args.get(1) {
             Some(Bson::Document(saved)) => {

@@ -327,6 +327,14 @@ impl ModelRun<'_> {
             ModelMethod::FindByIdAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &id_filter(args)),
             ModelMethod::New => self.new_document(args),
             ModelMethod::Save => self.save(args),
+            ModelMethod::PopulateDocument => {
+                // One query per path, to the referenced collection, as `Document.prototype.populate` sends it.
+                let mut documents = vec![args.first().and_then(Bson::as_document).cloned().unwrap_or_default()];
+                for spec in populate_specs(args.get(1..).unwrap_or_default()) {
+                    self.populate(&mut documents, &spec)?;
+                }
+                Ok(documents.into_iter().next().map(Bson::Document).unwrap_or(Bson::Null))
+            }
         }
     }
 

@@ -101,6 +101,8 @@ pub struct ModelDocument {
     pub invalid: Document,
     /// Set by `doc.deleteOne()`.
     pub deleted: bool,
+    /// Paths `doc.populate()` filled with documents: saved as their `_id`s again (Mongoose depopulates).
+    pub populated: Vec<String>,
 }
 
 /// A shared Mongoose document; equality is identity.
@@ -117,6 +119,7 @@ impl DocumentRef {
             assigned: Vec::new(),
             invalid: Document::new(),
             deleted: false,
+            populated: Vec::new(),
         })))
     }
 

@@ -44,19 +44,21 @@ pub struct ResultPaneProps {
     pub explain: ExplainFn,
 }
 
-/// The write trace as a strip of stages: cast → strict → defaults → setters → validate → sent to the database.
+/// The write trace as a strip of stages: cast → strict → defaults → setters → validate → sent to the database,
+/// with the schema's middleware first when any ran (`pre`/`post` hooks, in the order they ran).
 fn trace_strip(trace: &[TraceView], sent: bool) -> Html {
-    const STAGES: [&str; 6] = ["cast", "strict", "defaults", "setters", "validate", "save"];
+    const STAGES: [&str; 7] = ["hooks", "cast", "strict", "defaults", "setters", "validate", "save"];
+    let has_hooks = trace.iter().any(|t| t.stage == "hooks");
     html! {
         <ol class="trace" data-testid="trace">
-            { for STAGES.iter().map(|stage| {
+            { for STAGES.iter().filter(|stage| **stage != "hooks" || has_hooks).map(|stage| {
                 let steps: Vec<&TraceView> = trace.iter().filter(|t| t.stage == *stage).collect();
                 let failed = steps.iter().any(|t| t.failed);
                 let notable = steps.iter().any(|t| t.notable);
                 let class = classes!("stage", failed.then_some("failed"), (notable && !failed).then_some("changed"), steps.is_empty().then_some("idle"));
                 html! {
                     <li class={class}>
-                        <span class="stage-name">{ if *stage == "save" { "_id · __v · timestamps" } else { stage } }</span>
+                        <span class="stage-name">{ match *stage { "save" => "_id · __v · timestamps", "hooks" => "middleware", other => other } }</span>
                         <ul>
                             { for steps.iter().filter(|t| t.notable || t.failed).map(|t| html! {
                                 <li class={classes!(t.failed.then_some("failed"))}>{ &t.text }</li>

@@ -32,6 +32,7 @@ pub const ALL: &[Script] = scripts![
     "08-documents-new-save-modify",
     "09-schema-methods-virtuals-hooks",
     "10-custom-validators-defaults-getters",
+    "11-document-populate",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
