@@ -239,6 +239,12 @@ impl World {
                 self.model_static(&name, key).unwrap_or_else(Value::undefined)
             }
             Value::Schema(schema) => self.schema_property(schema, key),
+            Value::Query(query) => match key {
+                "op" => Value::string(query.0.borrow().op.clone()),
+                "model" => Value::Model(query.0.borrow().model.clone()),
+                _ if super::schema_functions::QUERY_METHODS.contains(&key) => method_value(Value::Query(query), key),
+                _ => Value::undefined(),
+            },
             Value::VirtualType(schema, name) => match key {
                 "get" | "set" => method_value(Value::VirtualType(schema, name), key),
                 _ => Value::undefined(),

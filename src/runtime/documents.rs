@@ -426,7 +426,7 @@ impl World {
     }
 
     /// Puts the hooks that ran around the last call into its trace: `pre` before its steps, `post` after.
-    fn add_hook_steps(&mut self, pre: Vec<crate::schema::TraceStep>, post: Vec<crate::schema::TraceStep>) {
+    pub(super) fn add_hook_steps(&mut self, pre: Vec<crate::schema::TraceStep>, post: Vec<crate::schema::TraceStep>) {
         if pre.is_empty() && post.is_empty() {
             return;
         }

@@ -438,6 +438,7 @@ pub fn display_name(value: &Value) -> String {
         }
         Value::Schema(_) => "Schema {}".to_string(),
         Value::VirtualType(_, name) => format!("VirtualType {{ path: '{name}' }}"),
+        Value::Query(query) => format!("Query {{ op: '{}' }}", query.0.borrow().op),
         Value::Db => "test".to_string(),
         Value::Collection(name) => name.clone(),
         Value::Mongoose => "Mongoose {}".to_string(),

@@ -11,8 +11,25 @@ use crate::schema::TraceStep;
 use crate::shell::span::Span;
 use std::rc::Rc;
 
-/// Middleware events crudlab runs hooks for.
-pub const HOOK_EVENTS: &[&str] = &["save", "validate", "deleteOne"];
+/// Document middleware events (`this` the document).
+pub const DOCUMENT_EVENTS: &[&str] = &["save", "validate", "deleteOne", "updateOne"];
+
+/// Query middleware events (`this` the query).
+pub const QUERY_EVENTS: &[&str] = &[
+    "find",
+    "findOne",
+    "countDocuments",
+    "updateOne",
+    "updateMany",
+    "findOneAndUpdate",
+    "deleteOne",
+    "deleteMany",
+    "findOneAndDelete",
+];
+
+/// Methods of a query inside query middleware.
+pub const QUERY_METHODS: &[&str] =
+    &["getFilter", "getQuery", "getUpdate", "setUpdate", "setQuery", "set", "where", "getOptions"];
 
 /// Schema methods a program calls, for completion and "did you mean".
 pub const SCHEMA_METHODS: &[&str] = &["virtual", "pre", "post", "method", "static", "add", "path", "index"];
@@ -48,25 +65,55 @@ impl World {
                 Ok(Value::VirtualType(schema, name))
             }
             "pre" | "post" => {
-                let event = text(args.first());
-                let function = args.get(1).cloned().unwrap_or_else(Value::undefined);
+                // `schema.pre(event, fn)`, `schema.pre(event, { document, query }, fn)`, `schema.pre([events], fn)`.
+                let (options, function) = match (args.get(1), args.get(2)) {
+                    (Some(options @ (Value::Object(_) | Value::Data(bson::Bson::Document(_)))), Some(function)) => {
+                        (Some(options.clone().shared()), function.clone())
+                    }
+                    (Some(function), _) => (None, function.clone()),
+                    (None, _) => (None, Value::undefined()),
+                };
+                let events: Vec<String> = match args.first().cloned().map(Value::shared) {
+                    Some(Value::Array(items)) => items.0.borrow().iter().map(|v| text(Some(v))).collect(),
+                    other => vec![text(other.as_ref())],
+                };
+                let shown = events.first().cloned().unwrap_or_default();
                 if !super::world::is_callable(&function) {
                     return Err(RuntimeError::type_error(
                         span,
-                        format!("schema.{method}() needs a function, e.g. schema.{method}(\"{event}\", async function () {{ … }})"),
+                        format!("schema.{method}() needs a function, e.g. schema.{method}(\"{shown}\", async function () {{ … }})"),
                     ));
                 }
-                if !HOOK_EVENTS.contains(&event.as_str()) {
-                    return Err(RuntimeError::type_error(
-                        self.arg_spans.first().copied().unwrap_or(span),
-                        format!(
-                            "crudlab runs {method}(\"{event}\") middleware not yet: only {}",
-                            HOOK_EVENTS.join(", ")
-                        ),
-                    ));
-                }
+                let flag = |name: &str| -> Option<bool> {
+                    match &options {
+                        Some(Value::Object(object)) => {
+                            object.0.borrow_mut().get(name).map(|v| super::operators::truthy(&v))
+                        }
+                        _ => None,
+                    }
+                };
                 let when = if method == "pre" { HookTime::Pre } else { HookTime::Post };
-                schema.hooks.borrow_mut().push(Hook { when, event, function });
+                for event in events {
+                    let known_document = DOCUMENT_EVENTS.contains(&event.as_str());
+                    let known_query = QUERY_EVENTS.contains(&event.as_str());
+                    if !known_document && !known_query {
+                        let mut known: Vec<&str> = DOCUMENT_EVENTS.to_vec();
+                        known.extend(QUERY_EVENTS.iter().filter(|e| !DOCUMENT_EVENTS.contains(e)));
+                        return Err(RuntimeError::type_error(
+                            self.arg_spans.first().copied().unwrap_or(span),
+                            format!(
+                                "crudlab does not run {method}(\"{event}\") middleware: it runs {}",
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                    // Mongoose's defaults: `save`/`validate` are document middleware, `updateOne`/`deleteOne` query
+                    // middleware unless `{ document: true, query: false }` says otherwise.
+                    let default_document = matches!(event.as_str(), "save" | "validate");
+                    let document = flag("document").unwrap_or(default_document) && known_document;
+                    let query = flag("query").unwrap_or(!default_document) && known_query;
+                    schema.hooks.borrow_mut().push(Hook { when, event, function: function.clone(), document, query });
+                }
                 Ok(Value::Schema(schema))
             }
             "method" | "static" => {
@@ -201,12 +248,185 @@ impl World {
                 Value::Function(function) => function.name().map(str::to_string),
                 _ => None,
             };
-            steps.push(TraceStep::Hook {
-                when: if when == HookTime::Pre { "pre" } else { "post" }.to_string(),
-                event: event.to_string(),
-                function: name.map(|n| format!("`{n}`")).unwrap_or_else(|| "(anonymous)".to_string()),
-            });
+            let _ = name;
+            steps.push(hook_step(when, event, &function));
         }
         Ok(steps)
+    }
+}
+
+impl World {
+    /// `this.getUpdate()` ... inside query middleware.
+    pub(super) fn query_method(
+        &mut self,
+        query: super::value::QueryRef,
+        method: &str,
+        args: Vec<Value>,
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let data = |world: &mut World, value: Option<&Value>| -> Result<bson::Document, RuntimeError> {
+            match value {
+                Some(value) => match world.data(value.clone(), span)? {
+                    bson::Bson::Document(doc) => Ok(doc),
+                    _ => Ok(bson::Document::new()),
+                },
+                None => Ok(bson::Document::new()),
+            }
+        };
+        match method {
+            "getFilter" | "getQuery" => Ok(Value::Data(bson::Bson::Document(query.0.borrow().filter.clone()))),
+            "getUpdate" => Ok(match &query.0.borrow().update {
+                Some(update) => Value::Data(bson::Bson::Document(update.clone())),
+                None => Value::Data(bson::Bson::Null),
+            }),
+            "getOptions" => Ok(Value::Data(bson::Bson::Document(bson::Document::new()))),
+            "setUpdate" => {
+                let update = data(self, args.first())?;
+                query.0.borrow_mut().update = Some(update);
+                Ok(Value::Query(query))
+            }
+            "setQuery" => {
+                let filter = data(self, args.first())?;
+                query.0.borrow_mut().filter = filter;
+                Ok(Value::Query(query))
+            }
+            "where" => {
+                let extra = data(self, args.first())?;
+                query.0.borrow_mut().filter.extend(extra);
+                Ok(Value::Query(query))
+            }
+            // `this.set({ updatedAt: new Date() })` / `this.set("path", value)`: Mongoose adds them to the update's `$set`.
+            "set" => {
+                let fields = match (args.first(), args.get(1)) {
+                    (Some(path), Some(value)) if !matches!(path, Value::Object(_)) => {
+                        let mut fields = bson::Document::new();
+                        fields.insert(super::operators::to_js_string(path), self.data(value.clone(), span)?);
+                        fields
+                    }
+                    (first, _) => data(self, first)?,
+                };
+                {
+                    let mut state = query.0.borrow_mut();
+                    let update = state.update.get_or_insert_with(bson::Document::new);
+                    if !matches!(update.get("$set"), Some(bson::Bson::Document(_))) {
+                        update.insert("$set", bson::Document::new());
+                    }
+                    if let Some(bson::Bson::Document(set)) = update.get_mut("$set") {
+                        set.extend(fields);
+                    }
+                }
+                Ok(Value::Query(query))
+            }
+            _ => Err(super::world::unknown_method("Query", method, QUERY_METHODS, method_span)),
+        }
+    }
+
+    /// A model call with the schema's query middleware around it: pre hooks see (and may change) the query, post
+    /// hooks see the result; each hook that ran is added to the call's trace.
+    pub(super) fn run_with_query_hooks(
+        &mut self,
+        mut call: super::calls::ModelCall,
+        span: Span,
+    ) -> Result<Option<bson::Bson>, RuntimeError> {
+        use super::calls::ModelMethod as M;
+        if self.mode == super::world::Mode::Schemaless {
+            return Ok(None);
+        }
+        let Some(schema) = self.schema_of(&call.model) else { return Ok(None) };
+        let (event, filter_index, update_index) = match call.method {
+            M::Find => ("find", Some(0), None),
+            M::FindOne => ("findOne", Some(0), None),
+            M::FindById => ("findOne", None, None),
+            M::CountDocuments => ("countDocuments", Some(0), None),
+            M::UpdateOne => ("updateOne", Some(0), Some(1)),
+            M::UpdateMany => ("updateMany", Some(0), Some(1)),
+            M::FindOneAndUpdate => ("findOneAndUpdate", Some(0), Some(1)),
+            M::FindByIdAndUpdate => ("findOneAndUpdate", None, Some(1)),
+            M::DeleteOne => ("deleteOne", Some(0), None),
+            M::DeleteMany => ("deleteMany", Some(0), None),
+            M::FindOneAndDelete => ("findOneAndDelete", Some(0), None),
+            M::FindByIdAndDelete => ("findOneAndDelete", None, None),
+            _ => return Ok(None),
+        };
+        let pre = schema.query_hooks_for(HookTime::Pre, event);
+        let post = schema.query_hooks_for(HookTime::Post, event);
+        if pre.is_empty() && post.is_empty() {
+            return Ok(None);
+        }
+        let as_document =
+            |value: Option<&bson::Bson>| value.and_then(bson::Bson::as_document).cloned().unwrap_or_default();
+        let filter = match filter_index {
+            Some(index) => as_document(call.args.get(index)),
+            None => bson::doc! { "_id": call.args.first().cloned().unwrap_or(bson::Bson::Null) },
+        };
+        let update = update_index.map(|index| as_document(call.args.get(index)));
+        let query = super::value::QueryRef(Rc::new(std::cell::RefCell::new(super::value::QueryState {
+            model: call.model.clone(),
+            op: event.to_string(),
+            filter,
+            update,
+        })));
+        let mut pre_steps = Vec::new();
+        for function in &pre {
+            let result = self.call_value(function, Value::Query(query.clone()), Vec::new(), span)?;
+            self.settle(result, span)?;
+            pre_steps.push(hook_step(HookTime::Pre, event, function));
+        }
+        // What the hooks changed goes into the call (a `findById` whose filter changed becomes a `findOne`).
+        {
+            let state = query.0.borrow();
+            match filter_index {
+                Some(index) => {
+                    if let Some(slot) = call.args.get_mut(index) {
+                        *slot = bson::Bson::Document(state.filter.clone());
+                    } else {
+                        call.args.push(bson::Bson::Document(state.filter.clone()));
+                    }
+                }
+                None => {
+                    let unchanged = state.filter.len() == 1 && state.filter.get("_id") == call.args.first();
+                    if !unchanged {
+                        call.method = match call.method {
+                            M::FindById => M::FindOne,
+                            M::FindByIdAndUpdate => M::FindOneAndUpdate,
+                            _ => M::FindOneAndDelete,
+                        };
+                        if let Some(first) = call.args.first_mut() {
+                            *first = bson::Bson::Document(state.filter.clone());
+                        }
+                    }
+                }
+            }
+            if let (Some(index), Some(update)) = (update_index, &state.update) {
+                while call.args.len() <= index {
+                    call.args.push(bson::Bson::Document(bson::Document::new()));
+                }
+                call.args[index] = bson::Bson::Document(update.clone());
+            }
+        }
+        let result = self.execute(super::value::PendingCall::Model(call.clone()), span)?;
+        let result_value = self.model_result(&call, result.clone());
+        let mut post_steps = Vec::new();
+        for function in &post {
+            let value = self.call_value(function, Value::Query(query.clone()), vec![result_value.clone()], span)?;
+            self.settle(value, span)?;
+            post_steps.push(hook_step(HookTime::Post, event, function));
+        }
+        self.add_hook_steps(pre_steps, post_steps);
+        Ok(Some(result))
+    }
+}
+
+/// The trace line of a hook that ran.
+fn hook_step(when: HookTime, event: &str, function: &Value) -> TraceStep {
+    let name = match function {
+        Value::Function(function) => function.name().map(str::to_string),
+        _ => None,
+    };
+    TraceStep::Hook {
+        when: if when == HookTime::Pre { "pre" } else { "post" }.to_string(),
+        event: event.to_string(),
+        function: name.map(|n| format!("`{n}`")).unwrap_or_else(|| "(anonymous)".to_string()),
     }
 }

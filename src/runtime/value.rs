@@ -58,9 +58,24 @@ impl SchemaValue {
         self.virtuals.borrow().iter().find(|v| v.name == name).cloned()
     }
 
-    /// The middleware for `event` (`"save"`, `"validate"`), `pre` or `post`, in the order declared.
+    /// The document middleware for `event` (`"save"`, `"validate"`), `pre` or `post`, in the order declared.
     pub fn hooks_for(&self, when: HookTime, event: &str) -> Vec<Value> {
-        self.hooks.borrow().iter().filter(|h| h.when == when && h.event == event).map(|h| h.function.clone()).collect()
+        self.hooks
+            .borrow()
+            .iter()
+            .filter(|h| h.when == when && h.event == event && h.document)
+            .map(|h| h.function.clone())
+            .collect()
+    }
+
+    /// The query middleware for `event` (`"updateOne"`, `"find"` ...), in the order declared.
+    pub fn query_hooks_for(&self, when: HookTime, event: &str) -> Vec<Value> {
+        self.hooks
+            .borrow()
+            .iter()
+            .filter(|h| h.when == when && h.event == event && h.query)
+            .map(|h| h.function.clone())
+            .collect()
     }
 }
 
@@ -84,6 +99,37 @@ pub struct Hook {
     pub when: HookTime,
     pub event: String,
     pub function: Value,
+    /// Runs around the document's own method (`doc.save()`, `doc.deleteOne()`), `this` the document.
+    pub document: bool,
+    /// Runs around the model's query (`User.updateOne(…)`), `this` the query.
+    pub query: bool,
+}
+
+/// The query a query middleware sees as `this`: what the call will send, which the hook may change
+/// (`this.set({ updatedAt: new Date() })`, `this.setQuery(…)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryState {
+    pub model: String,
+    /// Mongoose's `query.op`: `"updateOne"`, `"find"` ...
+    pub op: String,
+    pub filter: Document,
+    pub update: Option<Document>,
+}
+
+/// A shared query; equality is identity.
+#[derive(Clone)]
+pub struct QueryRef(pub Rc<RefCell<QueryState>>);
+
+impl PartialEq for QueryRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for QueryRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[Query {}]", self.0.try_borrow().map(|q| q.op.clone()).unwrap_or_default())
+    }
 }
 
 /// A Mongoose document (`new User({...})`, what `User.findOne()` returns): its fields as a shared object the
@@ -387,6 +433,8 @@ pub enum Value {
     Document(DocumentRef),
     /// `schema.virtual("fullName")`, ready for `.get(fn)` / `.set(fn)`.
     VirtualType(Rc<SchemaValue>, String),
+    /// `this` inside query middleware.
+    Query(QueryRef),
     /// `console`.
     Console,
 }
@@ -461,6 +509,7 @@ impl Value {
             Value::Model(_) => "a model",
             Value::Document(_) => "a document",
             Value::VirtualType(..) => "a virtual type",
+            Value::Query(_) => "a query",
             Value::Console => "console",
             Value::Function(_) | Value::Builtin(_) => "a function",
             Value::Global(global) if global.is_callable() => "a function",

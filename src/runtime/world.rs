@@ -627,6 +627,7 @@ impl World {
             }
             Value::Schema(schema) => self.schema_method(schema, method, args, span, method_span),
             Value::VirtualType(schema, name) => self.virtual_method(schema, name, method, args, method_span),
+            Value::Query(query) => self.query_method(query, method, args, span, method_span),
             other @ (Value::SchemaClass | Value::SchemaTypes) => {
                 Err(RuntimeError::type_error(method_span, format!("{}.{method} is not a function", other.describe())))
             }
@@ -963,7 +964,10 @@ impl World {
     pub(super) fn run_pending(&mut self, pending: PendingCall, span: Span) -> Result<Value, RuntimeError> {
         match pending {
             PendingCall::Model(call) => {
-                let result = self.execute(PendingCall::Model(call.clone()), span)?;
+                let result = match self.run_with_query_hooks(call.clone(), span)? {
+                    Some(result) => result,
+                    None => self.execute(PendingCall::Model(call.clone()), span)?,
+                };
                 Ok(self.model_result(&call, result))
             }
             driver => self.execute(driver, span).map(Value::Data),
