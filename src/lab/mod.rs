@@ -253,6 +253,9 @@ impl<S: Store> Lab<S> {
         let mut notices = vec![Notice::info("Server restarted: its memory is gone, the database kept everything.")];
         let lost = if log.lost.is_empty() { "none".to_string() } else { log.lost.join(", ") };
         notices.push(Notice::info(format!("Lost with the server's memory: variables {lost}.")));
+        if !log.reinitialized.is_empty() {
+            notices.push(Notice::info(format!("Set again as the program starts: {}.", log.reinitialized.join(", "))));
+        }
         let back: Vec<String> = log
             .restored
             .iter()

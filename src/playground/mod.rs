@@ -79,6 +79,8 @@ impl RunOutcome {
 pub struct RestartLog {
     /// Variables that held data: a server's memory, gone with it.
     pub lost: Vec<String>,
+    /// Variables the program set to a constant (`let visits = 0`): set again, as a restarted server runs its code.
+    pub reinitialized: Vec<String>,
     /// Declarations replayed, as a restarted server runs its code again (`mongoose.model(...)`).
     pub replayed: usize,
     /// Per world and collection: `(side, "db.collection", documents)` reloaded from storage.
@@ -303,14 +305,23 @@ impl Playground {
             StmtKind::Import(_) | StmtKind::Function(_) => true,
             StmtKind::ShellCommand { command: crate::shell::ast::ShellCommandKind::Use, .. } => true,
             StmtKind::Declaration { declarators, .. } => declarators.iter().all(|declarator| {
-                pattern_names(&declarator.target)
-                    .iter()
-                    .all(|name| matches!(self.mongoose.binding(name), Some(value) if !value.is_data()))
+                // A constant (`let visits = 0`, `const sessions = {}`) is the server's starting state: a
+                // restarted server sets it again.
+                let constant = declarator.init.as_ref().is_some_and(crate::runtime::interpreter::is_constant);
+                constant
+                    || pattern_names(&declarator.target)
+                        .iter()
+                        .all(|name| matches!(self.mongoose.binding(name), Some(value) if !value.is_data()))
             }),
             StmtKind::Export(inner) => self.is_declaration(inner, raw, mongoose),
-            StmtKind::Expression(expr) => {
-                matches!(&expr.without_await().chain().0.kind, crate::shell::ast::ExprKind::Ident(root) if root == "mongoose")
-            }
+            // `mongoose.set(…)`, and an Express app's routes and middleware (`app.get("/feed", …)`).
+            StmtKind::Expression(expr) => match &expr.without_await().chain().0.kind {
+                crate::shell::ast::ExprKind::Ident(root) => {
+                    root == "mongoose"
+                        || matches!(self.mongoose.binding(root), Some(crate::runtime::value::Value::ExpressApp(_)))
+                }
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -415,6 +426,8 @@ impl Playground {
         self.history = history;
         self.access = access;
         let replayed = self.replay_prelude(&prelude);
+        let (reinitialized, lost): (Vec<String>, Vec<String>) =
+            lost.into_iter().partition(|name| self.mongoose.binding(name).is_some());
         let mut restored = Vec::new();
         for side in Side::BOTH {
             for db in self.world(side).cluster.databases() {
@@ -423,7 +436,7 @@ impl Playground {
                 }
             }
         }
-        RestartLog { lost, replayed, restored }
+        RestartLog { lost, reinitialized, replayed, restored }
     }
 
     /// The query plan of a find that reached the database (a `find` or `findOne` a pane shows), run again with
@@ -541,6 +554,31 @@ const User = mongoose.model("User", new mongoose.Schema({ username: { type: Stri
         assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "ValidationError");
         assert_eq!(count(&playground, Side::Raw, "users"), 1);
         assert_eq!(count(&playground, Side::Mongoose, "users"), 0);
+    }
+
+    #[test]
+    fn a_restarted_server_keeps_its_routes_and_starts_its_memory_again() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const express = require("express")
+const app = express()
+let visits = 0
+app.get("/count", (req, res) => res.json({ visits: ++visits }))"#,
+            )
+            .unwrap();
+        let visits = |playground: &mut Playground| {
+            let outcome = playground.run(r#"(await (await fetch("/count")).json()).visits"#).unwrap();
+            outcome.statements[0].mongoose.value.clone()
+        };
+        assert_eq!(visits(&mut playground), Some(Bson::Int32(1)));
+        assert_eq!(visits(&mut playground), Some(Bson::Int32(2)));
+        let raw = playground.world(Side::Raw).cluster.clone();
+        let mongoose = playground.world(Side::Mongoose).cluster.clone();
+        let log = playground.restart(raw, mongoose);
+        assert_eq!(log.reinitialized, vec!["visits".to_string()]);
+        assert!(log.lost.is_empty(), "{:?}", log.lost);
+        assert_eq!(visits(&mut playground), Some(Bson::Int32(1)), "the counter lived in the server's memory");
     }
 
     #[test]

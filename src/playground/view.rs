@@ -87,6 +87,26 @@ pub struct StatementView {
     pub collections_after: Vec<CollectionView>,
     /// ObjectId references in the result that point at other models' documents.
     pub references: Vec<ReferenceView>,
+    /// Each request `fetch` sent, as its lane: browser → Express → database → response.
+    pub requests: Vec<RequestView>,
+}
+
+/// One request's lane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestView {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<String>,
+    pub body: Option<String>,
+    /// `(middleware or handler, what it did)`, in the order they ran.
+    pub steps: Vec<(String, String)>,
+    /// The database calls the handlers made, as sent.
+    pub database: Vec<String>,
+    /// `401 Unauthorized`, or `no response`.
+    pub status: String,
+    pub response: String,
+    /// A 4xx/5xx answer or none at all.
+    pub failed: bool,
 }
 
 /// Which lesson explains an error, so the pane can link to it: by the error's kind and code, never its text.
@@ -126,6 +146,37 @@ fn trace_view(step: &TraceStep) -> TraceView {
     TraceView { stage, text: step.describe(), notable, failed }
 }
 
+/// A request's lane from its report.
+fn request_view(
+    report: &crate::runtime::StatementReport,
+    request: &crate::runtime::express::RequestReport,
+) -> RequestView {
+    use crate::runtime::express::{shown_body, status_text, NO_RESPONSE};
+    let answered = request.note.as_deref() != Some(NO_RESPONSE);
+    let database = report
+        .calls
+        .get(request.calls.clone())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|call| call.sent.iter().map(|sent| sent.to_string()))
+        .collect();
+    RequestView {
+        method: request.method.clone(),
+        path: request.path.clone(),
+        headers: request.headers.iter().map(|(name, value)| format!("{name}: {value}")).collect(),
+        body: request.body.clone(),
+        steps: request.steps.iter().map(|step| (step.name.clone(), step.outcome.clone())).collect(),
+        database,
+        status: if answered {
+            format!("{} {}", request.status, status_text(request.status)).trim_end().to_string()
+        } else {
+            "no response".to_string()
+        },
+        response: if answered { shown_body(&request.response_body) } else { request.note.clone().unwrap_or_default() },
+        failed: !answered || request.status >= 400,
+    }
+}
+
 /// The pane of one world for a Run.
 pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<StatementView> {
     let world = playground.world(side);
@@ -147,6 +198,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                 diffs: Vec::new(),
                 collections_after: Vec::new(),
                 references: Vec::new(),
+                requests: report.requests.iter().map(|request| request_view(report, request)).collect(),
             };
             let mut namespaces: Vec<(String, String)> = Vec::new();
             for call in &report.calls {

@@ -239,6 +239,30 @@ impl World {
                 self.model_static(&name, key).unwrap_or_else(Value::undefined)
             }
             Value::Schema(schema) => self.schema_property(schema, key),
+            Value::Express => match key {
+                "json" | "urlencoded" | "Router" => method_value(Value::Express, key),
+                _ => Value::undefined(),
+            },
+            Value::ExpressApp(app) => match key {
+                "use" | "get" | "post" | "put" | "patch" | "delete" | "all" | "listen" => {
+                    method_value(Value::ExpressApp(app), key)
+                }
+                _ => Value::undefined(),
+            },
+            Value::ExpressResponse(response) => match key {
+                "headersSent" => Value::boolean(response.0.borrow().sent),
+                "statusCode" => Value::number(f64::from(response.0.borrow().status)),
+                "status" | "json" | "send" | "sendStatus" | "end" | "set" | "header" | "get" | "type" => {
+                    method_value(Value::ExpressResponse(response), key)
+                }
+                _ => Value::undefined(),
+            },
+            Value::ExpressNext(_) | Value::ExpressMiddleware(_) => Value::undefined(),
+            Value::FetchResponse(response) => self.fetch_response_property(response, key),
+            Value::FetchHeaders(response) => match key {
+                "get" => method_value(Value::FetchHeaders(response), key),
+                _ => Value::undefined(),
+            },
             Value::Query(query) => match key {
                 "op" => Value::string(query.0.borrow().op.clone()),
                 "model" => Value::Model(query.0.borrow().model.clone()),
@@ -1498,7 +1522,7 @@ fn write_json(value: &Bson, indent: &str, level: usize, out: &mut String) {
     }
 }
 
-fn json_to_value(json: serde_json::Value) -> Value {
+pub(super) fn json_to_value(json: serde_json::Value) -> Value {
     match json {
         serde_json::Value::Null => Value::Data(Bson::Null),
         serde_json::Value::Bool(b) => Value::boolean(b),

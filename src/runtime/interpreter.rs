@@ -1101,6 +1101,8 @@ impl World {
                 Builtin::Method(receiver, name) => self.method(receiver.as_ref().clone(), name, args, span, span),
             },
             Value::Global(global) => self.call_global(*global, args, span),
+            Value::Express => Ok(self.new_express_app()),
+            Value::ExpressNext(chain) => self.call_next(chain, args, span),
             other => Err(RuntimeError::type_error(span, format!("{} is not a function", describe_for_error(other)))),
         }
     }
@@ -1209,7 +1211,7 @@ pub(super) fn describe_for_error(value: &Value) -> String {
 
 /// Whether a literal holds only constants (no names, calls, functions or spreads), so the constant evaluator can
 /// build it as BSON directly, with mongosh's number rules and no intermediate objects.
-fn is_constant(expr: &Expr) -> bool {
+pub fn is_constant(expr: &Expr) -> bool {
     let mut stack = vec![expr];
     while let Some(expr) = stack.pop() {
         match &expr.kind {

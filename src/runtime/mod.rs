@@ -6,6 +6,7 @@ pub mod calls;
 pub mod documents;
 pub mod driver;
 pub mod error;
+pub mod express;
 pub mod interpreter;
 pub mod models;
 pub mod mongoose_calls;

@@ -27,7 +27,14 @@ pub fn type_of(value: &Value) -> &'static str {
             Bson::Undefined => "undefined",
             _ => "object",
         },
-        Value::Function(_) | Value::Builtin(_) | Value::Model(_) | Value::SchemaClass => "function",
+        Value::Function(_)
+        | Value::Builtin(_)
+        | Value::Model(_)
+        | Value::SchemaClass
+        | Value::Express
+        | Value::ExpressApp(_)
+        | Value::ExpressNext(_)
+        | Value::ExpressMiddleware(_) => "function",
         Value::Global(global) if global.is_callable() => "function",
         _ => "object",
     }
@@ -439,6 +446,15 @@ pub fn display_name(value: &Value) -> String {
         Value::Schema(_) => "Schema {}".to_string(),
         Value::VirtualType(_, name) => format!("VirtualType {{ path: '{name}' }}"),
         Value::Query(query) => format!("Query {{ op: '{}' }}", query.0.borrow().op),
+        Value::Express => "[Function: createApplication]".to_string(),
+        Value::ExpressApp(_) => "[Function: app]".to_string(),
+        Value::ExpressResponse(_) => "ServerResponse {}".to_string(),
+        Value::ExpressNext(_) => "[Function: next]".to_string(),
+        Value::ExpressMiddleware(_) => "[Function: jsonParser]".to_string(),
+        Value::FetchResponse(response) => {
+            format!("Response {{ status: {}, ok: {} }}", response.status, (200..300).contains(&response.status))
+        }
+        Value::FetchHeaders(_) => "Headers {}".to_string(),
         Value::Db => "test".to_string(),
         Value::Collection(name) => name.clone(),
         Value::Mongoose => "Mongoose {}".to_string(),

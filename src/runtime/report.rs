@@ -65,6 +65,8 @@ pub struct StatementReport {
     pub calls: Vec<CallReport>,
     /// More documents follow the printed batch: mongosh prints `Type "it" for more` and `it` shows the next batch.
     pub more: bool,
+    /// The requests `fetch` sent to the program's Express app, each as its lane.
+    pub requests: Vec<super::express::RequestReport>,
 }
 
 /// How many documents mongosh prints of a result before `Type "it" for more`.

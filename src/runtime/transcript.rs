@@ -56,12 +56,40 @@ pub fn render_report(source: &str, report: &StatementReport, calls: bool) -> Str
                 lines.push(format!("  note: {note}"));
             }
         }
+        for request in &report.requests {
+            lines.extend(render_request(request));
+        }
     }
     let outcome = render_outcome(source, report);
     if !outcome.is_empty() {
         lines.push(outcome);
     }
     lines.join("\n")
+}
+
+/// A request's lane as text: browser → each middleware and handler → database calls → response.
+pub fn render_request(request: &super::express::RequestReport) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  request {} {}{}",
+        request.method,
+        request.path,
+        request.body.as_ref().map(|body| format!(" body {body}")).unwrap_or_default()
+    )];
+    for step in &request.steps {
+        lines.push(format!("    express: {} → {}", step.name, step.outcome));
+    }
+    if !request.calls.is_empty() {
+        lines.push(format!("    database: {} call(s)", request.calls.len()));
+    }
+    let status = match super::express::status_text(request.status) {
+        "" => request.status.to_string(),
+        text => format!("{} {text}", request.status),
+    };
+    match &request.note {
+        Some(note) if note == super::express::NO_RESPONSE => lines.push(format!("    response: none — {note}")),
+        _ => lines.push(format!("    response: {status} {}", super::express::shown_body(&request.response_body))),
+    }
+    lines
 }
 
 fn render_outcome(source: &str, report: &StatementReport) -> String {

@@ -435,6 +435,19 @@ pub enum Value {
     VirtualType(Rc<SchemaValue>, String),
     /// `this` inside query middleware.
     Query(QueryRef),
+    /// `require("express")`: the module, callable (`express()`).
+    Express,
+    /// An Express app or router.
+    ExpressApp(super::express::AppRef),
+    /// `res` inside a handler.
+    ExpressResponse(super::express::ResponseRef),
+    /// `next` inside a handler.
+    ExpressNext(super::express::ChainRef),
+    /// `express.json()` ...
+    ExpressMiddleware(super::express::BuiltinMiddleware),
+    /// What `fetch` resolved to, and its `headers`.
+    FetchResponse(Rc<super::express::FetchResponse>),
+    FetchHeaders(Rc<super::express::FetchResponse>),
     /// `console`.
     Console,
 }
@@ -468,6 +481,8 @@ impl Value {
                 | Value::RegExp(_)
                 | Value::Promise(_)
                 | Value::Document(_)
+                | Value::FetchResponse(_)
+                | Value::FetchHeaders(_)
         )
     }
 
@@ -510,6 +525,13 @@ impl Value {
             Value::Document(_) => "a document",
             Value::VirtualType(..) => "a virtual type",
             Value::Query(_) => "a query",
+            Value::Express => "the express module",
+            Value::ExpressApp(_) => "an Express app",
+            Value::ExpressResponse(_) => "a response",
+            Value::ExpressNext(_) => "a function",
+            Value::ExpressMiddleware(_) => "a function",
+            Value::FetchResponse(_) => "a Response",
+            Value::FetchHeaders(_) => "a Headers object",
             Value::Console => "console",
             Value::Function(_) | Value::Builtin(_) => "a function",
             Value::Global(global) if global.is_callable() => "a function",

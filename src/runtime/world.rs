@@ -51,6 +51,12 @@ pub struct World {
     /// Per statement: console lines and calls made so far.
     pub(super) console: Vec<String>,
     pub(super) calls: Vec<CallReport>,
+    /// Express apps the program made (`fetch` goes to the one that listens, else the last).
+    pub(super) express_apps: Vec<super::express::AppRef>,
+    /// Requests of the statement being run.
+    pub(super) requests: Vec<super::express::RequestReport>,
+    /// The raw bodies of the requests being handled (innermost last), for the body parsers.
+    pub(super) request_bodies: Vec<Option<String>>,
     pub(super) call_depth: usize,
     /// Steps the current top-level statement took (see `interpreter::MAX_STEPS`).
     pub(super) steps: u64,
@@ -82,6 +88,9 @@ impl World {
             models: BTreeMap::new(),
             console: Vec::new(),
             calls: Vec::new(),
+            express_apps: Vec::new(),
+            requests: Vec::new(),
+            request_bodies: Vec::new(),
             call_depth: 0,
             steps: 0,
             arg_spans: Vec::new(),
@@ -188,6 +197,7 @@ impl World {
             error: None,
             calls: Vec::new(),
             more: false,
+            requests: Vec::new(),
         };
         // mongosh's `it`: the next batch of the last long result (unless the program bound a variable `it`).
         let is_it = matches!(&stmt.kind, StmtKind::Expression(expr) if matches!(&expr.kind, ExprKind::Ident(name) if name == "it"))
@@ -221,6 +231,7 @@ impl World {
         self.scope = self.globals.clone();
         report.console = std::mem::take(&mut self.console);
         report.calls = std::mem::take(&mut self.calls);
+        report.requests = std::mem::take(&mut self.requests);
         if let Some(Bson::Array(items)) = &report.value {
             if items.len() > BATCH_SIZE {
                 report.more = true;
@@ -418,9 +429,10 @@ impl World {
             // top level sees that, not the document it is called on.
             "this" => Value::Object(super::value::ObjectRef::new(Vec::new())),
             "globalThis" => Value::undefined(),
-            "require" | "parseInt" | "parseFloat" | "isNaN" | "isFinite" => {
+            "require" | "parseInt" | "parseFloat" | "isNaN" | "isFinite" | "fetch" => {
                 let name: &'static str = match name {
                     "require" => "require",
+                    "fetch" => "fetch",
                     "parseInt" => "parseInt",
                     "parseFloat" => "parseFloat",
                     "isNaN" => "isNaN",
@@ -628,6 +640,19 @@ impl World {
             Value::Schema(schema) => self.schema_method(schema, method, args, span, method_span),
             Value::VirtualType(schema, name) => self.virtual_method(schema, name, method, args, method_span),
             Value::Query(query) => self.query_method(query, method, args, span, method_span),
+            Value::Express => self.express_module_method(method, method_span),
+            Value::ExpressApp(app) => self.express_app_method(app, method, args, span, method_span),
+            Value::ExpressResponse(response) => self.express_response_method(response, method, args, span, method_span),
+            Value::FetchResponse(response) => self.fetch_response_method(response, method, span, method_span),
+            Value::FetchHeaders(response) if method == "get" => {
+                let name = args.first().map(operators::to_js_string).unwrap_or_default().to_ascii_lowercase();
+                Ok(response
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n.to_ascii_lowercase() == name)
+                    .map(|(_, v)| Value::string(v.clone()))
+                    .unwrap_or(Value::Data(Bson::Null)))
+            }
             other @ (Value::SchemaClass | Value::SchemaTypes) => {
                 Err(RuntimeError::type_error(method_span, format!("{}.{method} is not a function", other.describe())))
             }
@@ -785,9 +810,10 @@ impl World {
     fn require(&mut self, args: &[Value], span: Span) -> Result<Value, RuntimeError> {
         match args.first() {
             Some(Value::Data(Bson::String(name))) if name == "mongoose" => Ok(Value::Mongoose),
+            Some(Value::Data(Bson::String(name))) if name == "express" => Ok(Value::Express),
             Some(Value::Data(Bson::String(name))) => {
                 Err(RuntimeError::script("Error", span, format!("Cannot find module '{name}'"))
-                    .with_hint("crudlab knows one library: require(\"mongoose\")."))
+                    .with_hint("crudlab knows two libraries: require(\"mongoose\") and require(\"express\")."))
             }
             _ => Err(RuntimeError::type_error(span, "require needs a module name, e.g. require(\"mongoose\")")),
         }
@@ -956,6 +982,9 @@ impl World {
     pub(super) fn global_builtin(&mut self, name: &str, args: &[Value], span: Span) -> Result<Value, RuntimeError> {
         if name == "require" {
             return self.require(args, span);
+        }
+        if name == "fetch" {
+            return self.fetch(args.to_vec(), span);
         }
         self.global_function(name, args, span)
     }
@@ -1293,7 +1322,7 @@ fn schema_definition(
 /// Whether a value can be called.
 pub(super) fn is_callable(value: &Value) -> bool {
     match value {
-        Value::Function(_) | Value::Builtin(_) => true,
+        Value::Function(_) | Value::Builtin(_) | Value::Express | Value::ExpressNext(_) => true,
         Value::Global(global) => global.is_callable(),
         _ => false,
     }

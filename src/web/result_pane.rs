@@ -77,6 +77,38 @@ fn trace_strip(trace: &[TraceView], sent: bool) -> Html {
     }
 }
 
+/// A request's lane: what the browser sent, each middleware and handler Express ran, the database calls they
+/// made, and the response.
+fn request_lane(request: &crate::playground::view::RequestView) -> Html {
+    html! {
+        <ol class={classes!("lane", request.failed.then_some("failed"))} data-testid="lane">
+            <li class="lane-stop lane-browser">
+                <span class="lane-title">{ "Browser" }</span>
+                <code>{ format!("{} {}", request.method, request.path) }</code>
+                { for request.headers.iter().map(|header| html! { <div class="lane-detail">{ header }</div> }) }
+                if let Some(body) = &request.body { <div class="lane-detail"><code>{ body }</code></div> }
+            </li>
+            <li class="lane-stop lane-express">
+                <span class="lane-title">{ "Express" }</span>
+                <ul>
+                    { for request.steps.iter().map(|(name, outcome)| html! {
+                        <li data-testid="lane-step"><strong>{ name }</strong>{ " → " }{ outcome }</li>
+                    }) }
+                </ul>
+            </li>
+            <li class={classes!("lane-stop", "lane-database", request.database.is_empty().then_some("idle"))}>
+                <span class="lane-title">{ format!("Database: {} call(s)", request.database.len()) }</span>
+                { for request.database.iter().map(|call| html! { <div class="lane-detail"><code>{ call }</code></div> }) }
+            </li>
+            <li class="lane-stop lane-response" data-testid="lane-response">
+                <span class="lane-title">{ "Response" }</span>
+                <strong>{ &request.status }</strong>
+                <div class="lane-detail"><code>{ &request.response }</code></div>
+            </li>
+        </ol>
+    }
+}
+
 #[function_component(ResultPane)]
 pub fn result_pane(props: &ResultPaneProps) -> Html {
     let side = props.side;
@@ -105,6 +137,7 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                                 { "runs here as " }<code>{ ran.to_string() }</code>
                             </div>
                         }) }
+                        { for statement.requests.iter().map(request_lane) }
                         if side == Side::Mongoose && !statement.trace.is_empty() {
                             { trace_strip(&statement.trace, sent) }
                         }

@@ -33,6 +33,7 @@ pub const ALL: &[Script] = scripts![
     "09-schema-methods-virtuals-hooks",
     "10-custom-validators-defaults-getters",
     "11-document-populate",
+    "12-express-request-path",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
