@@ -239,6 +239,10 @@ impl World {
                 self.model_static(&name, key).unwrap_or_else(Value::undefined)
             }
             Value::Schema(schema) => self.schema_property(schema, key),
+            Value::Jwt => match key {
+                "sign" | "verify" | "decode" => method_value(Value::Jwt, key),
+                _ => Value::undefined(),
+            },
             Value::Express => match key {
                 "json" | "urlencoded" | "Router" => method_value(Value::Express, key),
                 _ => Value::undefined(),

@@ -1135,6 +1135,72 @@ impl World {
     }
 }
 
+impl World {
+    /// `jwt.sign(payload, secret, { expiresIn })`, `jwt.verify(token, secret)`, `jwt.decode(token)`.
+    pub(super) fn jwt_method(
+        &mut self,
+        method: &str,
+        args: Vec<Value>,
+        span: Span,
+        method_span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let now = self.cluster.generator.now().timestamp_millis();
+        let text = |value: Option<&Value>| value.map(operators::to_js_string).unwrap_or_default();
+        let thrown = |world: &mut World, error: super::jwt::JwtError| {
+            let object = super::builtins::error_object("Error", &Value::string(error.message.clone()));
+            if let Value::Object(object) = &object {
+                let mut object = object.0.borrow_mut();
+                object.set("name", Value::string(error.name));
+                object.error_kind = Some(error.name.to_string());
+                if let Some(at) = error.expired_at {
+                    object.set("expiredAt", Value::Data(Bson::DateTime(at)));
+                }
+            }
+            let _ = world;
+            RuntimeError {
+                source: ErrorSource::Thrown { name: error.name.to_string(), value: Box::new(object) },
+                span,
+                message: error.message,
+                hint: None,
+            }
+        };
+        match method {
+            "sign" => {
+                let payload = args.first().cloned().unwrap_or_else(Value::undefined);
+                let payload = self.json_stringify(&payload, span)?.unwrap_or_default();
+                let secret = text(args.get(1));
+                let expires_in = match args.get(2).cloned().map(Value::shared) {
+                    Some(Value::Object(options)) => {
+                        let value = options.0.borrow_mut().get("expiresIn");
+                        match value {
+                            Some(value) if !value.is_nullish() => Some(self.data(value, span)?),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                super::jwt::sign(&payload, &secret, expires_in.as_ref(), now)
+                    .map(Value::string)
+                    .map_err(|error| thrown(self, error))
+            }
+            "verify" => match super::jwt::verify(&text(args.first()), &text(args.get(1)), now) {
+                Ok(payload) => Ok(super::builtins::json_to_value(payload)),
+                Err(error) => Err(thrown(self, error)),
+            },
+            "decode" => {
+                let token = text(args.first());
+                let payload = token.split('.').nth(1).and_then(|part| {
+                    use base64::Engine;
+                    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()?;
+                    serde_json::from_slice::<serde_json::Value>(&bytes).ok()
+                });
+                Ok(payload.map(super::builtins::json_to_value).unwrap_or(Value::Data(Bson::Null)))
+            }
+            other => Err(super::world::unknown_method("jwt", other, &["sign", "verify", "decode"], method_span)),
+        }
+    }
+}
+
 /// `JSON.parse` as body-parser and `response.json()` run it.
 fn parse_json(text: &str) -> Result<Value, String> {
     serde_json::from_str::<serde_json::Value>(text)

@@ -8,6 +8,7 @@ pub mod driver;
 pub mod error;
 pub mod express;
 pub mod interpreter;
+pub mod jwt;
 pub mod models;
 pub mod mongoose_calls;
 pub mod operators;

@@ -447,6 +447,7 @@ pub fn display_name(value: &Value) -> String {
         Value::VirtualType(_, name) => format!("VirtualType {{ path: '{name}' }}"),
         Value::Query(query) => format!("Query {{ op: '{}' }}", query.0.borrow().op),
         Value::Express => "[Function: createApplication]".to_string(),
+        Value::Jwt => "{ sign: [Function: sign], verify: [Function: verify], decode: [Function: decode] }".to_string(),
         Value::ExpressApp(_) => "[Function: app]".to_string(),
         Value::ExpressResponse(_) => "ServerResponse {}".to_string(),
         Value::ExpressNext(_) => "[Function: next]".to_string(),

@@ -437,6 +437,8 @@ pub enum Value {
     Query(QueryRef),
     /// `require("express")`: the module, callable (`express()`).
     Express,
+    /// `require("jsonwebtoken")`.
+    Jwt,
     /// An Express app or router.
     ExpressApp(super::express::AppRef),
     /// `res` inside a handler.
@@ -526,6 +528,7 @@ impl Value {
             Value::VirtualType(..) => "a virtual type",
             Value::Query(_) => "a query",
             Value::Express => "the express module",
+            Value::Jwt => "the jsonwebtoken module",
             Value::ExpressApp(_) => "an Express app",
             Value::ExpressResponse(_) => "a response",
             Value::ExpressNext(_) => "a function",

@@ -641,6 +641,7 @@ impl World {
             Value::VirtualType(schema, name) => self.virtual_method(schema, name, method, args, method_span),
             Value::Query(query) => self.query_method(query, method, args, span, method_span),
             Value::Express => self.express_module_method(method, method_span),
+            Value::Jwt => self.jwt_method(method, args, span, method_span),
             Value::ExpressApp(app) => self.express_app_method(app, method, args, span, method_span),
             Value::ExpressResponse(response) => self.express_response_method(response, method, args, span, method_span),
             Value::FetchResponse(response) => self.fetch_response_method(response, method, span, method_span),
@@ -811,9 +812,11 @@ impl World {
         match args.first() {
             Some(Value::Data(Bson::String(name))) if name == "mongoose" => Ok(Value::Mongoose),
             Some(Value::Data(Bson::String(name))) if name == "express" => Ok(Value::Express),
+            Some(Value::Data(Bson::String(name))) if name == "jsonwebtoken" => Ok(Value::Jwt),
             Some(Value::Data(Bson::String(name))) => {
-                Err(RuntimeError::script("Error", span, format!("Cannot find module '{name}'"))
-                    .with_hint("crudlab knows two libraries: require(\"mongoose\") and require(\"express\")."))
+                Err(RuntimeError::script("Error", span, format!("Cannot find module '{name}'")).with_hint(
+                    "crudlab knows require(\"mongoose\"), require(\"express\") and require(\"jsonwebtoken\").",
+                ))
             }
             _ => Err(RuntimeError::type_error(span, "require needs a module name, e.g. require(\"mongoose\")")),
         }

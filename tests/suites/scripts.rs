@@ -34,6 +34,7 @@ pub const ALL: &[Script] = scripts![
     "10-custom-validators-defaults-getters",
     "11-document-populate",
     "12-express-request-path",
+    "13-express-jwt-auth",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
