@@ -89,10 +89,14 @@ test('lesson 3: the browser is refused until the "Browser → database" switch i
   await page.getByTestId('step-title').waitFor();
   await ready(page);
   assert.equal(await page.getByTestId('access-server').getAttribute('aria-pressed'), 'true', 'the step opens through the server');
-  // Step 1 through the server: the declared function may reach the database.
+  // Step 1 through the server: the Express handler may reach the database, the request drawn as a lane.
   await page.getByTestId('solution').click();
   await run(page);
   await page.getByTestId('check').getByText('Step done').waitFor({ timeout: 10000 });
+  const lane = (await page.getByTestId('pane-mongoose').getByTestId('lane').allInnerTexts())[0];
+  assert.match(lane, /auth \(GET \/feed\)\s*→\s*next\(\)/);
+  assert.match(lane, /db\.posts\.find/);
+  await screenshot(page, 'lesson-3-feed-lane');
   await page.getByTestId('next-step').click();
   await page.getByTestId('next-step').click();
   assert.match(await page.getByTestId('step-title').innerText(), /Step 3 of \d+: What if the browser hit the database directly/);

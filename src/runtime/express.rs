@@ -553,13 +553,38 @@ impl World {
             }
         }
         let mut app_mut = app.0.borrow_mut();
-        for handler in handlers {
-            app_mut.layers.push(Layer {
+        let new_layers: Vec<Layer> = handlers
+            .into_iter()
+            .map(|handler| Layer {
                 method: http_method.clone(),
                 pattern: pattern.clone(),
                 prefix: method == "use",
                 handler,
-            });
+            })
+            .collect();
+        // In the editor a route is edited by running it again: the new version replaces the old one in place, as
+        // restarting the server with the edited file would (Express itself would keep both, the first winning).
+        let is_route = method != "use";
+        // `app.use(express.json())` run again adds nothing: the same parser at the same path is already there.
+        let new_layers: Vec<Layer> = new_layers
+            .into_iter()
+            .filter(|new| {
+                !matches!(new.handler, Value::ExpressMiddleware(_))
+                    || !app_mut
+                        .layers
+                        .iter()
+                        .any(|old| old.prefix && old.pattern.source == new.pattern.source && old.handler == new.handler)
+            })
+            .collect();
+        let same_route =
+            |layer: &Layer| !layer.prefix && layer.method == http_method && layer.pattern.source == pattern.source;
+        match app_mut.layers.iter().position(|layer| is_route && same_route(layer)) {
+            Some(at) => {
+                app_mut.layers.retain(|layer| !same_route(layer));
+                let at = at.min(app_mut.layers.len());
+                app_mut.layers.splice(at..at, new_layers);
+            }
+            None => app_mut.layers.extend(new_layers),
         }
         drop(app_mut);
         Ok(Value::ExpressApp(app))

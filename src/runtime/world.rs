@@ -118,7 +118,7 @@ impl World {
         )
         .with_hint(
             "Browsers speak HTTP, not MongoDB's wire protocol, and the database cannot tell which of your app's users \
-             is asking. Call a server function (like getFeed(req)), or flip \"Browser → database\" to \"directly\" to \
+             is asking. Send a request to your server with fetch(\"/feed\"), or flip \"Browser → database\" to \"directly\" to \
              see what would happen if it could.",
         ))
     }
