@@ -1275,6 +1275,30 @@ impl World {
                     .with_hint("Throw the error instead: `throw new Error(\"…\")`."))
             }
             (Global::Date, "now") => Value::number(self.cluster.generator.now().timestamp_millis() as f64),
+            // `Date.UTC(year, monthIndex, day = 1, hours, minutes, seconds, ms)`: MakeDay/MakeTime of the spec.
+            (Global::Date, "UTC") => {
+                let parts = numbers();
+                let part = |i: usize, default: f64| parts.get(i).copied().unwrap_or(default);
+                let (year, month) = (part(0, f64::NAN), part(1, 0.0));
+                if parts.iter().any(|p| !p.is_finite()) || !year.is_finite() {
+                    Value::number(f64::NAN)
+                } else {
+                    let year = year.trunc();
+                    let year = if (0.0..=99.0).contains(&year) { 1900.0 + year } else { year };
+                    let month = month.trunc();
+                    let year = year + (month / 12.0).floor();
+                    let month = month.rem_euclid(12.0);
+                    let days = crate::js::dates::days_from_civil(year as i64, month as i64 + 1, 1) as f64
+                        + part(2, 1.0).trunc()
+                        - 1.0;
+                    let time = part(3, 0.0).trunc() * 3_600_000.0
+                        + part(4, 0.0).trunc() * 60_000.0
+                        + part(5, 0.0).trunc() * 1_000.0
+                        + part(6, 0.0).trunc();
+                    let millis = days * 86_400_000.0 + time;
+                    Value::number(if millis.abs() > 8.64e15 { f64::NAN } else { millis })
+                }
+            }
             (Global::String, "fromCharCode") => {
                 let units: Vec<u16> = args.iter().map(|v| to_number(v) as u16).collect();
                 Value::string(String::from_utf16_lossy(&units))

@@ -8,6 +8,8 @@ pub mod driver;
 pub mod error;
 pub mod express;
 pub mod interpreter;
+#[cfg(test)]
+mod interpreter_tests;
 pub mod jwt;
 pub mod models;
 pub mod mongoose_calls;
