@@ -40,7 +40,8 @@ pub fn bson_size(doc: &Document) -> usize {
     size
 }
 
-fn value_size(value: &Bson) -> usize {
+/// The size of one value encoded as BSON (without a field name), computed without encoding it.
+pub fn value_size(value: &Bson) -> usize {
     let string = |s: &str| 4 + s.len() + 1;
     match value {
         Bson::Double(_) | Bson::Int64(_) | Bson::Timestamp(_) | Bson::DateTime(_) => 8,
