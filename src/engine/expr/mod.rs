@@ -18,7 +18,7 @@ mod variable;
 
 pub(crate) use accumulator::{extreme, Deviation, Sum};
 pub(crate) use comparison::compare_values;
-pub(crate) use set::{distinct, SetKey};
+pub(crate) use set::SetKey;
 
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::path::FieldPath;
