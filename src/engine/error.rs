@@ -45,6 +45,8 @@ pub enum ErrorCode {
     IllegalOperation,
     /// 50: the operation ran out of time (crudlab's aggregation budget).
     MaxTimeMSExpired,
+    /// 146: an operation needs more memory than it may use.
+    ExceededMemoryLimit,
     /// 168: an unknown expression operator.
     InvalidPipelineOperator,
     /// 241: a value `$convert` cannot turn into the requested type.
@@ -85,6 +87,7 @@ impl ErrorCode {
             ErrorCode::IndexKeySpecsConflict => 86,
             ErrorCode::IllegalOperation => 20,
             ErrorCode::MaxTimeMSExpired => 50,
+            ErrorCode::ExceededMemoryLimit => 146,
             ErrorCode::InvalidPipelineOperator => 168,
             ErrorCode::ConversionFailure => 241,
             ErrorCode::QueryExceededMemoryLimitNoDiskUseAllowed => 292,
@@ -117,6 +120,7 @@ impl ErrorCode {
             ErrorCode::IndexKeySpecsConflict => "IndexKeySpecsConflict".into(),
             ErrorCode::IllegalOperation => "IllegalOperation".into(),
             ErrorCode::MaxTimeMSExpired => "MaxTimeMSExpired".into(),
+            ErrorCode::ExceededMemoryLimit => "ExceededMemoryLimit".into(),
             ErrorCode::InvalidPipelineOperator => "InvalidPipelineOperator".into(),
             ErrorCode::ConversionFailure => "ConversionFailure".into(),
             ErrorCode::QueryExceededMemoryLimitNoDiskUseAllowed => "QueryExceededMemoryLimitNoDiskUseAllowed".into(),

@@ -169,6 +169,7 @@ fn local_values(document: &Document, path: &[String]) -> Vec<Bson> {
 impl Lookup {
     pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
         let foreign = runner.collection(&self.from);
+        let mut output = super::memory::Memory::output("$lookup", &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for mut document in documents {
             let matched: Vec<Document> = match (&self.join, foreign) {
@@ -217,6 +218,7 @@ impl Lookup {
                 ));
             }
             set_nested(&mut document, &self.as_path, joined);
+            output.add_document(&document)?;
             out.push(document);
         }
         Ok(out)

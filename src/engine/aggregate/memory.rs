@@ -1,5 +1,7 @@
 //! How much memory a blocking stage (`$group`, `$sort`, `$facet`) holds, measured approximately by BSON size, and
-//! MongoDB's errors once a stage needs more than its limit (100 MB unless the options say otherwise).
+//! MongoDB's errors once a stage needs more than its limit (100 MB unless the options say otherwise). crudlab also
+//! holds every stage's output in memory (MongoDB streams it), so a stage that reshapes or multiplies documents
+//! (`$project`, `$unwind`, `$lookup`, ...) may grow them by at most that limit too.
 
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 
@@ -10,6 +12,8 @@ pub(crate) enum Holder {
     Group,
     Sort,
     Facet,
+    /// A stage that maps documents; its name.
+    Output(&'static str),
 }
 
 /// The bytes one stage holds so far.
@@ -23,6 +27,17 @@ pub(crate) struct Memory {
 impl Memory {
     pub(crate) fn new(holder: Holder, limit: usize) -> Memory {
         Memory { holder, used: 0, limit }
+    }
+
+    /// The output of a mapping stage: its input's size plus `limit` more.
+    pub(crate) fn output(stage: &'static str, input: &[bson::Document], limit: usize) -> Memory {
+        let input_size = input.iter().map(crate::engine::limits::bson_size).fold(0usize, usize::saturating_add);
+        Memory::new(Holder::Output(stage), input_size.saturating_add(limit))
+    }
+
+    /// Counts one output document.
+    pub(crate) fn add_document(&mut self, document: &bson::Document) -> MongoResult<()> {
+        self.add(crate::engine::limits::bson_size(document))
     }
 
     /// Counts `bytes` more, failing with MongoDB's message once the total passes the limit.
@@ -43,6 +58,10 @@ impl Memory {
             Holder::Facet => MongoError::new(
                 ErrorCode::Location(4031700),
                 format!("document constructed by $facet is {} bytes, which exceeds the limit of {} bytes", self.used, self.limit),
+            ),
+            Holder::Output(stage) => MongoError::new(
+                ErrorCode::ExceededMemoryLimit,
+                format!("Exceeded memory limit for {stage}: its documents are more than {} bytes", self.limit),
             ),
         }
         .with_hint("crudlab keeps every stage in memory, with MongoDB's 100 MB per $group, $sort and $facet; filter with $match (or $project fewer fields) before this stage."))

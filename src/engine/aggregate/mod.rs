@@ -323,8 +323,8 @@ impl Pipeline {
 
     /// Runs the stages over `documents` (a nested pipeline: it cannot write).
     pub(crate) fn run(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        for (_, stage) in &self.stages {
-            let (out, _) = apply(stage, documents, runner)?;
+        for (name, stage) in &self.stages {
+            let (out, _) = apply(name, stage, documents, runner)?;
             documents = out;
         }
         Ok(documents)
@@ -355,7 +355,7 @@ impl Pipeline {
         };
         let mut write = None;
         for (index, (name, stage)) in stages {
-            let (out, pending) = apply(stage, documents, runner).map_err(AggregateError::at(index))?;
+            let (out, pending) = apply(name, stage, documents, runner).map_err(AggregateError::at(index))?;
             match pending {
                 Some(pending) => {
                     previews.push(preview(index, name, pending.documents(), preview_documents));
@@ -413,11 +413,16 @@ fn check_place(name: &str, compiler: &Compiler) -> MongoResult<()> {
 }
 
 /// Runs one stage: its output documents, and for `$out` / `$merge` the write it asks for.
-fn apply(stage: &Stage, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<(Vec<Document>, Option<PendingWrite>)> {
+fn apply(
+    name: &'static str,
+    stage: &Stage,
+    documents: Vec<Document>,
+    runner: &Runner<'_>,
+) -> MongoResult<(Vec<Document>, Option<PendingWrite>)> {
     runner.spend(documents.len() as u64)?;
     let out = match stage {
         Stage::Match(filter) => filter.apply(documents, runner)?,
-        Stage::Project(projection) => projection.apply(documents, runner)?,
+        Stage::Project(projection) => projection.apply(name, documents, runner)?,
         Stage::Group(group) => group.apply(documents, runner)?,
         Stage::Sort(sort) => sort.apply(documents, runner)?,
         Stage::Skip(n) => documents.into_iter().skip(usize::try_from(*n).unwrap_or(usize::MAX)).collect(),
@@ -425,7 +430,7 @@ fn apply(stage: &Stage, documents: Vec<Document>, runner: &Runner<'_>) -> MongoR
         Stage::Unwind(unwind) => unwind.apply(documents, runner)?,
         Stage::Lookup(lookup) => lookup.apply(documents, runner)?,
         Stage::UnionWith(union) => union.apply(documents, runner)?,
-        Stage::ReplaceRoot(replace) => replace.apply(documents, runner)?,
+        Stage::ReplaceRoot(replace) => replace.apply(name, documents, runner)?,
         Stage::Facet(facet) => facet.apply(documents, runner)?,
         Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(documents, runner.environment.now)))),
         Stage::Merge(merge) => return Ok((Vec::new(), Some(merge.pending(documents, runner.environment.now)))),
@@ -545,6 +550,18 @@ pub(crate) mod tests {
     fn a_missing_collection_is_empty() {
         assert_eq!(run_in(&database(&[]), vec![doc! {"$count": "n"}]), "");
         assert_eq!(run_in(&database(&[]), vec![doc! {"$facet": {"n": [{"$count": "n"}]}}]), "{ n: [] }");
+    }
+
+    #[test]
+    fn a_stage_cannot_grow_its_documents_without_bound() {
+        // MongoDB streams documents; crudlab holds each stage's output, so multiplying is bounded too.
+        let database = database(&[("c", vec![doc! {"_id": 1, "text": "x".repeat(1000), "copies": (0..100).collect::<Vec<i32>>()}])]);
+        let options = AggregateOptions { stage_memory_bytes: 20_000, ..AggregateOptions::default() };
+        let failure = aggregate(&database, "c", &[doc! {"$unwind": "$copies"}], &options).unwrap_err();
+        assert_eq!((failure.error.code.number(), failure.error.message.as_str()), (146, "Exceeded memory limit for $unwind: its documents are more than 21828 bytes"));
+        let failure = aggregate(&database, "c", &[doc! {"$set": {"more": {"$range": [0, 100000]}}}], &options).unwrap_err();
+        assert_eq!(failure.error.code.number(), 146);
+        assert!(aggregate(&database, "c", &[doc! {"$unwind": "$copies"}, doc! {"$limit": 1}], &AggregateOptions::default()).is_ok());
     }
 
     #[test]

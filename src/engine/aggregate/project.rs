@@ -2,6 +2,7 @@
 //! computed from an expression, applied with MongoDB's rules (`_id` kept unless excluded, dotted paths walking into
 //! arrays of documents, computed fields replacing scalars with documents, `$$REMOVE` leaving a field out).
 
+use super::memory::Memory;
 use super::{Compiler, Runner, Stage};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::{Expression, Parser};
@@ -268,8 +269,15 @@ pub(super) fn compile_unset(_: &'static str, argument: &Bson, _: &mut Compiler) 
 }
 
 impl Projection {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        documents.into_iter().map(|document| self.project(&document, runner)).collect()
+    pub(super) fn apply(&self, name: &'static str, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+        let mut output = Memory::output(name, &documents, runner.memory_limit);
+        let mut out = Vec::with_capacity(documents.len());
+        for document in &documents {
+            let projected = self.project(document, runner)?;
+            output.add_document(&projected)?;
+            out.push(projected);
+        }
+        Ok(out)
     }
 
     fn project(&self, document: &Document, runner: &Runner<'_>) -> MongoResult<Document> {

@@ -40,8 +40,15 @@ pub(super) fn compile_replace_with(_: &'static str, argument: &Bson, compiler: &
 }
 
 impl ReplaceRoot {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        documents.iter().map(|document| self.replace(document, runner)).collect()
+    pub(super) fn apply(&self, name: &'static str, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+        let mut output = super::memory::Memory::output(name, &documents, runner.memory_limit);
+        let mut out = Vec::with_capacity(documents.len());
+        for document in &documents {
+            let replaced = self.replace(document, runner)?;
+            output.add_document(&replaced)?;
+            out.push(replaced);
+        }
+        Ok(out)
     }
 
     pub(crate) fn replace(&self, document: &Document, runner: &Runner<'_>) -> MongoResult<Document> {

@@ -105,6 +105,7 @@ fn remove_nested(document: &mut Document, path: &[String]) {
 
 impl Unwind {
     pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+        let mut output = super::memory::Memory::output("$unwind", &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for document in documents {
             let with_index = |mut document: Document, index: Option<usize>| {
@@ -121,7 +122,9 @@ impl Unwind {
                     for (index, item) in items.into_iter().enumerate() {
                         let mut copy = document.clone();
                         set_nested(&mut copy, &self.path, item);
-                        out.push(with_index(copy, Some(index)));
+                        let copy = with_index(copy, Some(index));
+                        output.add_document(&copy)?;
+                        out.push(copy);
                     }
                 }
                 Some(Bson::Array(_)) => {

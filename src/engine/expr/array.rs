@@ -142,22 +142,22 @@ fn slice(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 
 fn concat_arrays(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     let mut out = Vec::new();
+    let mut size = 0;
     for arg in &call.args {
         match arg.eval(context)? {
             value if is_nullish(value.as_ref()) => return null(),
             Some(Bson::Array(items)) => {
-                out.extend(items);
                 // Checked as it grows, so a doubling argument stops before it is copied once more.
-                if out.len() > super::MAX_VALUE_BYTES / 4 {
-                    return Ok(Some(context.built(Bson::Array(out))?));
-                }
+                super::grow(&mut size, items.iter().map(|item| crate::engine::limits::value_size(item) + 8).sum())?;
+                out.extend(items);
             }
             other => {
                 return Err(error(28664, format!("$concatArrays only supports arrays, not {}", type_name_of(other.as_ref()))))
             }
         }
     }
-    Ok(Some(context.built(Bson::Array(out))?))
+    context.account(size)?;
+    Ok(Some(Bson::Array(out)))
 }
 
 fn is_array(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
@@ -362,11 +362,14 @@ fn map(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     let Some(items) = input_array(call, context, 16883)? else { return null() };
     let (Some(body), Some(name)) = (call.args.get(1), call.bound.first()) else { return null() };
     let mut out = Vec::with_capacity(items.len());
+    let mut size = 0;
     for item in items {
-        let value = context.with_bindings([(name.clone(), item)], |inner| body.eval(inner))?;
-        out.push(value.unwrap_or(Bson::Null));
+        let value = context.with_bindings([(name.clone(), item)], |inner| body.eval(inner))?.unwrap_or(Bson::Null);
+        super::grow(&mut size, crate::engine::limits::value_size(&value) + 8)?;
+        out.push(value);
     }
-    Ok(Some(context.built(Bson::Array(out))?))
+    context.account(size)?;
+    Ok(Some(Bson::Array(out)))
 }
 
 /// `$reduce`: arguments `input`, `initialValue`, `in`; binds `value` and `this`.

@@ -273,14 +273,17 @@ impl<'a> Context<'a> {
 
     /// Checks a value an operator built: not larger than a BSON document may be, and paid for by its size.
     pub(crate) fn built(&self, value: Bson) -> MongoResult<Bson> {
-        let size = crate::engine::limits::value_size(&value);
-        if size > MAX_VALUE_BYTES {
-            return Err(MongoError::bson_object_too_large(format!(
-                "BSONObj size: {size} (0x{size:X}) is invalid. Size must be between 0 and 16793600(16MB)"
-            )));
-        }
-        self.spend(u64::try_from(size / 64).unwrap_or(u64::MAX))?;
+        self.account(crate::engine::limits::value_size(&value))?;
         Ok(value)
+    }
+
+    /// Checks the size of a value being built (called as it grows, so a huge value fails before it is all in
+    /// memory), and pays for it.
+    pub(crate) fn account(&self, size: usize) -> MongoResult<()> {
+        if size > MAX_VALUE_BYTES {
+            return Err(too_large(size));
+        }
+        self.spend(u64::try_from(size / 64).unwrap_or(u64::MAX))
     }
 
     /// `$$NOW`: the pipeline's instant, or the clock's when the expression runs outside a pipeline (a `find`).
@@ -360,19 +363,26 @@ impl Expression {
             }
             Expression::Object(fields) => {
                 let mut out = Document::new();
+                let mut size = 0;
                 for (name, expression) in fields {
                     if let Some(value) = expression.eval(context)? {
+                        grow(&mut size, crate::engine::limits::value_size(&value) + name.len() + 2)?;
                         out.insert(name.clone(), value);
                     }
                 }
-                Some(context.built(Bson::Document(out))?)
+                context.account(size)?;
+                Some(Bson::Document(out))
             }
             Expression::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
+                let mut size = 0;
                 for item in items {
-                    out.push(item.eval(context)?.unwrap_or(Bson::Null));
+                    let value = item.eval(context)?.unwrap_or(Bson::Null);
+                    grow(&mut size, crate::engine::limits::value_size(&value) + 8)?;
+                    out.push(value);
                 }
-                Some(context.built(Bson::Array(out))?)
+                context.account(size)?;
+                Some(Bson::Array(out))
             }
             Expression::Call(call) => (call.operator.evaluate)(call, context)?,
         })
@@ -644,6 +654,22 @@ pub(crate) fn validate_variable_name_for_write(name: &str) -> MongoResult<()> {
             ErrorCode::Location(16868),
             format!("'{name}' contains an invalid character for a variable name: '{bad}'"),
         ));
+    }
+    Ok(())
+}
+
+/// MongoDB's error for a value over the BSON size limit.
+pub(crate) fn too_large(size: usize) -> MongoError {
+    MongoError::bson_object_too_large(format!(
+        "BSONObj size: {size} (0x{size:X}) is invalid. Size must be between 0 and 16793600(16MB)"
+    ))
+}
+
+/// Adds one part's size to a value being built, failing as soon as the total passes the BSON limit.
+pub(crate) fn grow(total: &mut usize, part: usize) -> MongoResult<()> {
+    *total = total.saturating_add(part);
+    if *total > MAX_VALUE_BYTES {
+        return Err(too_large(*total));
     }
     Ok(())
 }

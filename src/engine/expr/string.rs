@@ -162,7 +162,14 @@ fn split(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     if delimiter.is_empty() {
         return Err(error(40087, "$split requires a non-empty separator"));
     }
-    Ok(Some(Bson::Array(text.split(delimiter.as_str()).map(|part| Bson::String(part.to_string())).collect())))
+    let mut parts = Vec::new();
+    let mut size = 0;
+    for part in text.split(delimiter.as_str()) {
+        super::grow(&mut size, part.len() + 16)?;
+        parts.push(Bson::String(part.to_string()));
+    }
+    context.account(size)?;
+    Ok(Some(Bson::Array(parts)))
 }
 
 /// `$trim`'s arguments: `input`, then `chars` (omitted when absent).
