@@ -100,9 +100,15 @@ impl Database {
         }
     }
 
-    /// `db.<collection>.explain("executionStats").aggregate(pipeline)`.
-    pub fn explain_aggregate(&self, collection: &str, pipeline: &[Document]) -> Result<Document, AggregateError> {
-        super::aggregate::explain_aggregate(self, collection, pipeline)
+    /// `db.<collection>.explain("executionStats").aggregate(pipeline)`: the leading `$match` (and `$sort`) with the
+    /// planner's winning plan, then every other stage with how many documents it returned.
+    pub fn explain_aggregate(
+        &self,
+        collection: &str,
+        pipeline: &[Document],
+        options: &AggregateOptions,
+    ) -> Result<Document, AggregateError> {
+        super::aggregate::explain_aggregate(self, collection, pipeline, options)
     }
 }
 

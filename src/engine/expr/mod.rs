@@ -183,16 +183,17 @@ fn find_operator(name: &str) -> Option<&'static Operator> {
     FAMILIES.iter().flat_map(|(_, operators)| operators.iter()).find(|op| op.name == name)
 }
 
-/// The work one aggregation may do, in steps (an expression node, an array element, a document examined, 64 bytes
-/// copied). A pipeline that would run for minutes (a quadratic `$reduce` over a million elements) stops with
+/// The work one aggregation may do, in steps (an expression node, an array element, a document examined, 16 bytes
+/// of a value built). A pipeline that would run for minutes (a quadratic `$reduce` over a million elements) stops with
 /// MongoDB's time-limit error instead of freezing the page.
 #[derive(Debug)]
 pub struct Budget {
     remaining: Cell<u64>,
 }
 
-/// Steps an aggregation may take: about a second of work in the browser.
-pub const DEFAULT_BUDGET_STEPS: u64 = 400_000_000;
+/// Steps an aggregation may take: a few seconds of work in the browser at most (a pipeline over the lecture's
+/// largest collections takes a few million).
+pub const DEFAULT_BUDGET_STEPS: u64 = 50_000_000;
 
 impl Budget {
     pub fn new(steps: u64) -> Budget {
@@ -283,7 +284,7 @@ impl<'a> Context<'a> {
         if size > MAX_VALUE_BYTES {
             return Err(too_large(size));
         }
-        self.spend(u64::try_from(size / 64).unwrap_or(u64::MAX))
+        self.spend(u64::try_from(size / 16).unwrap_or(u64::MAX))
     }
 
     /// `$$NOW`: the pipeline's instant, or the clock's when the expression runs outside a pipeline (a `find`).
