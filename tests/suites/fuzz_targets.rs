@@ -101,16 +101,76 @@ pub fn expression_value() -> impl Strategy<Value = Bson> {
     })
 }
 
-/// A random pipeline: up to six stages, each a stage name over a random argument.
-pub fn pipeline() -> impl Strategy<Value = Vec<Document>> {
-    prop::collection::vec(
-        (0..STAGE_NAMES.len(), expression_value()).prop_map(|(stage, argument)| {
+/// Operators a random expression applies to its arguments (positional ones; named ones have templates below).
+const POSITIONAL_OPERATORS: [&str; 24] = [
+    "$add", "$subtract", "$multiply", "$divide", "$mod", "$round", "$concat", "$toUpper", "$substrCP", "$split",
+    "$eq", "$gt", "$and", "$not", "$ifNull", "$size", "$arrayElemAt", "$concatArrays", "$in", "$slice", "$sum",
+    "$max", "$toString", "$type",
+];
+
+/// A random expression that is mostly well formed: operators over paths, variables and literals, and the named-
+/// argument operators (`$cond`, `$map`, `$filter`, `$reduce`, `$let`, `$switch`, `$dateToString`) in their shapes.
+pub fn expression() -> impl Strategy<Value = Bson> {
+    expression_leaf().prop_recursive(4, 32, 3, |inner| {
+        prop_oneof![
+            4 => (0..POSITIONAL_OPERATORS.len(), prop::collection::vec(inner.clone(), 0..4)).prop_map(|(op, args)| {
+                let mut doc = Document::new();
+                doc.insert(POSITIONAL_OPERATORS[op], Bson::Array(args));
+                Bson::Document(doc)
+            }),
+            1 => (inner.clone(), inner.clone(), inner.clone()).prop_map(|(i, t, e)| bson::bson!({"$cond": {"if": i, "then": t, "else": e}})),
+            1 => inner.clone().prop_map(|body| bson::bson!({"$map": {"input": "$tags", "as": "t", "in": body}})),
+            1 => inner.clone().prop_map(|cond| bson::bson!({"$filter": {"input": "$tags", "cond": cond}})),
+            1 => inner.clone().prop_map(|body| bson::bson!({"$reduce": {"input": {"$range": [0, 5]}, "initialValue": 0, "in": body}})),
+            1 => (inner.clone(), inner.clone()).prop_map(|(value, body)| bson::bson!({"$let": {"vars": {"v": value}, "in": body}})),
+            1 => (inner.clone(), inner.clone()).prop_map(|(case, then)| bson::bson!({"$switch": {"branches": [{"case": case, "then": then}], "default": null}})),
+            1 => inner.clone().prop_map(|date| bson::bson!({"$dateToString": {"date": date, "format": "%Y-%m-%d %H:%M"}})),
+            1 => prop::collection::vec((0..3usize, inner), 0..3).prop_map(|fields| {
+                let mut doc = Document::new();
+                for (k, v) in fields {
+                    doc.insert(["a", "b", "n"][k], v);
+                }
+                Bson::Document(doc)
+            }),
+        ]
+    })
+}
+
+/// One stage: a real stage with an argument of its shape (holding random expressions), or a random one.
+pub fn stage() -> impl Strategy<Value = Document> {
+    let accumulator = prop::sample::select(vec!["$sum", "$avg", "$min", "$max", "$push", "$addToSet", "$first", "$last"]);
+    prop_oneof![
+        document(&KEYS).prop_map(|filter| bson::doc! {"$match": filter}),
+        expression().prop_map(|e| bson::doc! {"$match": {"$expr": e}}),
+        (expression(), any::<bool>()).prop_map(|(e, keep)| bson::doc! {"$project": {"a": i32::from(keep), "x": e}}),
+        prop::sample::select(vec![bson::doc! {"$project": {"a": 0, "b.c": 0}}, bson::doc! {"$unset": ["a", "tags"]}, bson::doc! {"$project": {"_id": 0, "a.b": 1}}]),
+        (expression(), expression()).prop_map(|(x, y)| bson::doc! {"$set": {"x": x, "a.y": y}}),
+        (expression(), accumulator, expression()).prop_map(|(id, acc, e)| bson::doc! {"$group": {"_id": id, "f": {acc: e}, "n": {"$sum": 1}}}),
+        Just(bson::doc! {"$count": "n"}),
+        expression().prop_map(|e| bson::doc! {"$sortByCount": {"$toString": e}}),
+        Just(bson::doc! {"$bucket": {"groupBy": "$a", "boundaries": [0, 5, 10], "default": "other", "output": {"n": {"$sum": 1}}}}),
+        (prop::sample::select(vec!["a", "n", "_id", "tags", "a.b"]), prop::sample::select(vec![1, -1])).prop_map(|(k, d)| bson::doc! {"$sort": {k: d}}),
+        (0i32..4).prop_map(|n| bson::doc! {"$skip": n}),
+        (1i32..4).prop_map(|n| bson::doc! {"$limit": n}),
+        any::<bool>().prop_map(|keep| bson::doc! {"$unwind": {"path": "$tags", "includeArrayIndex": "i", "preserveNullAndEmptyArrays": keep}}),
+        Just(bson::doc! {"$lookup": {"from": "other", "localField": "a", "foreignField": "a", "as": "j"}}),
+        expression().prop_map(|e| bson::doc! {"$lookup": {"from": "other", "let": {"v": "$a"}, "pipeline": [{"$match": {"$expr": {"$eq": ["$a", "$$v"]}}}, {"$addFields": {"e": e}}], "as": "j"}}),
+        Just(bson::doc! {"$unionWith": {"coll": "other", "pipeline": [{"$limit": 2}]}}),
+        expression().prop_map(|e| bson::doc! {"$replaceWith": {"$mergeObjects": ["$$ROOT", {"e": e}]}}),
+        (expression(), expression()).prop_map(|(x, y)| bson::doc! {"$facet": {"x": [{"$project": {"x": x}}], "y": [{"$group": {"_id": y}}, {"$count": "n"}]}}),
+        Just(bson::doc! {"$merge": {"into": "other", "whenMatched": "merge"}}),
+        Just(bson::doc! {"$out": "copy"}),
+        (0..STAGE_NAMES.len(), expression_value()).prop_map(|(name, argument)| {
             let mut doc = Document::new();
-            doc.insert(STAGE_NAMES[stage], argument);
+            doc.insert(STAGE_NAMES[name], argument);
             doc
         }),
-        0..6,
-    )
+    ]
+}
+
+/// A random pipeline: up to six stages.
+pub fn pipeline() -> impl Strategy<Value = Vec<Document>> {
+    prop::collection::vec(stage(), 0..6)
 }
 
 /// A pipeline over a small collection (and a second one for `$lookup`): compiled, explained, run with its write
