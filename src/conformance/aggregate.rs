@@ -56,7 +56,8 @@ fn execute(case: &Value) -> Result<Outcome, String> {
     let mut generator = Generator::deterministic(1);
     if let Some(collections) = case.get("collections").and_then(Value::as_object) {
         for (name, docs) in collections {
-            let (collection, _) = database.collection_mut(name).map_err(|e| format!("bad collection {name}: {}", e.message))?;
+            let (collection, _) =
+                database.collection_mut(name).map_err(|e| format!("bad collection {name}: {}", e.message))?;
             for (record, doc) in documents(Some(docs), "doc")?.into_iter().enumerate() {
                 if doc.contains_key("_id") {
                     collection.restore_record(record as u64 + 1, doc).map_err(|e| format!("bad doc: {}", e.message))?;
@@ -89,7 +90,8 @@ fn check_case(case: &Value) -> Result<(), String> {
         (Outcome::Rejected(why), false) => Err(format!("expected documents, got error {why}")),
         (Outcome::Docs(docs), true) => Err(format!("expected an error, got {}", show(&docs))),
         (Outcome::Docs(docs), false) => {
-            let expected = documents(Some(expect.get("docs").ok_or("expect has neither docs nor error")?), "expected doc")?;
+            let expected =
+                documents(Some(expect.get("docs").ok_or("expect has neither docs nor error")?), "expected doc")?;
             let same = expected.len() == docs.len() && expected.iter().zip(&docs).all(|(e, a)| same_document(e, a));
             if same {
                 Ok(())
@@ -126,6 +128,9 @@ mod tests {
         let report = run_aggregate_suite(suite);
         assert_eq!(report.passed, 0);
         assert_eq!(report.failures[0], "x-1: expected [{ \"_id\": 1 }], got []");
-        assert_eq!(report.failures[1], "x-2: expected documents, got error 15958 (Location15958) at stage Some(0): the limit must be positive");
+        assert_eq!(
+            report.failures[1],
+            "x-2: expected documents, got error 15958 (Location15958) at stage Some(0): the limit must be positive"
+        );
     }
 }

@@ -293,7 +293,8 @@ impl Collection {
         let projection =
             options.projection.as_ref().map(|spec| Projection::compile_for_query(spec, &filter)).transpose()?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-        let (matched, mut plan) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options), Environment::default())?;
+        let (matched, mut plan) =
+            self.matching_up_to(&filter, match_cap(sort.as_ref(), options), Environment::default())?;
         // Sort references; copy (or project) only the documents the skip/limit window returns.
         let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
         let docs: Vec<Document> = window(sort.as_ref(), &matched, options)

@@ -351,7 +351,11 @@ mod tests {
         // Expression operators carry their one-line reference in their family's table; the ones the filter
         // reference lists here must be real ones.
         for entry in query_operators().iter().filter(|e| e.category == "expression") {
-            assert!(crate::engine::expr::operator_names().any(|name| name == entry.name), "{} is not parsed", entry.name);
+            assert!(
+                crate::engine::expr::operator_names().any(|name| name == entry.name),
+                "{} is not parsed",
+                entry.name
+            );
         }
         for name in crate::engine::query::FIELD_OPERATORS.iter().copied() {
             assert!(documented("", name), "{name} missing");

@@ -59,16 +59,70 @@ pub const UPDATE_KEYS: [&str; 14] = [
 
 /// Stage names an aggregation pipeline is built from (real ones, and one that does not exist).
 pub const STAGE_NAMES: [&str; 20] = [
-    "$match", "$project", "$addFields", "$set", "$unset", "$group", "$count", "$sortByCount", "$bucket", "$sort",
-    "$skip", "$limit", "$unwind", "$lookup", "$unionWith", "$replaceRoot", "$replaceWith", "$facet", "$merge", "$bogus",
+    "$match",
+    "$project",
+    "$addFields",
+    "$set",
+    "$unset",
+    "$group",
+    "$count",
+    "$sortByCount",
+    "$bucket",
+    "$sort",
+    "$skip",
+    "$limit",
+    "$unwind",
+    "$lookup",
+    "$unionWith",
+    "$replaceRoot",
+    "$replaceWith",
+    "$facet",
+    "$merge",
+    "$bogus",
 ];
 
 /// Keys of stage arguments and expressions: operators, named arguments and field names.
 pub const EXPRESSION_KEYS: [&str; 40] = [
-    "_id", "a", "b", "a.b", "tags", "n", "$sum", "$avg", "$push", "$addToSet", "$first", "$add", "$multiply", "$concat",
-    "$cond", "$ifNull", "$switch", "$filter", "$map", "$reduce", "$let", "$size", "$arrayElemAt", "$concatArrays",
-    "$range", "$dateToString", "$toString", "$convert", "$mergeObjects", "$eq", "input", "as", "in", "cond", "vars",
-    "path", "from", "groupBy", "boundaries", "newRoot",
+    "_id",
+    "a",
+    "b",
+    "a.b",
+    "tags",
+    "n",
+    "$sum",
+    "$avg",
+    "$push",
+    "$addToSet",
+    "$first",
+    "$add",
+    "$multiply",
+    "$concat",
+    "$cond",
+    "$ifNull",
+    "$switch",
+    "$filter",
+    "$map",
+    "$reduce",
+    "$let",
+    "$size",
+    "$arrayElemAt",
+    "$concatArrays",
+    "$range",
+    "$dateToString",
+    "$toString",
+    "$convert",
+    "$mergeObjects",
+    "$eq",
+    "input",
+    "as",
+    "in",
+    "cond",
+    "vars",
+    "path",
+    "from",
+    "groupBy",
+    "boundaries",
+    "newRoot",
 ];
 
 /// Leaves of expressions: field paths, variables, numbers, strings and the odd literal.
@@ -79,8 +133,23 @@ pub fn expression_leaf() -> impl Strategy<Value = Bson> {
         (-3i32..40).prop_map(Bson::Int32),
         any::<i64>().prop_map(Bson::Int64),
         any::<f64>().prop_map(Bson::Double),
-        prop::sample::select(vec!["$a", "$b", "$a.b", "$tags", "$n", "$$ROOT", "$$CURRENT", "$$REMOVE", "$$NOW", "$$this", "$$value", "$", "c", "other"])
-            .prop_map(|s| Bson::String(s.to_string())),
+        prop::sample::select(vec![
+            "$a",
+            "$b",
+            "$a.b",
+            "$tags",
+            "$n",
+            "$$ROOT",
+            "$$CURRENT",
+            "$$REMOVE",
+            "$$NOW",
+            "$$this",
+            "$$value",
+            "$",
+            "c",
+            "other"
+        ])
+        .prop_map(|s| Bson::String(s.to_string())),
         "[a-z$.]{0,4}".prop_map(Bson::String),
     ]
 }
@@ -103,9 +172,30 @@ pub fn expression_value() -> impl Strategy<Value = Bson> {
 
 /// Operators a random expression applies to its arguments (positional ones; named ones have templates below).
 const POSITIONAL_OPERATORS: [&str; 24] = [
-    "$add", "$subtract", "$multiply", "$divide", "$mod", "$round", "$concat", "$toUpper", "$substrCP", "$split",
-    "$eq", "$gt", "$and", "$not", "$ifNull", "$size", "$arrayElemAt", "$concatArrays", "$in", "$slice", "$sum",
-    "$max", "$toString", "$type",
+    "$add",
+    "$subtract",
+    "$multiply",
+    "$divide",
+    "$mod",
+    "$round",
+    "$concat",
+    "$toUpper",
+    "$substrCP",
+    "$split",
+    "$eq",
+    "$gt",
+    "$and",
+    "$not",
+    "$ifNull",
+    "$size",
+    "$arrayElemAt",
+    "$concatArrays",
+    "$in",
+    "$slice",
+    "$sum",
+    "$max",
+    "$toString",
+    "$type",
 ];
 
 /// A random expression that is mostly well formed: operators over paths, variables and literals, and the named-
@@ -138,7 +228,8 @@ pub fn expression() -> impl Strategy<Value = Bson> {
 
 /// One stage: a real stage with an argument of its shape (holding random expressions), or a random one.
 pub fn stage() -> impl Strategy<Value = Document> {
-    let accumulator = prop::sample::select(vec!["$sum", "$avg", "$min", "$max", "$push", "$addToSet", "$first", "$last"]);
+    let accumulator =
+        prop::sample::select(vec!["$sum", "$avg", "$min", "$max", "$push", "$addToSet", "$first", "$last"]);
     prop_oneof![
         document(&KEYS).prop_map(|filter| bson::doc! {"$match": filter}),
         expression().prop_map(|e| bson::doc! {"$match": {"$expr": e}}),
@@ -185,7 +276,8 @@ pub fn aggregate_pipeline(pipeline: &[Document], docs: &[Document]) {
             let _ = collection.insert_many(docs.to_vec(), false, &mut generator);
         }
     }
-    let options = AggregateOptions { budget_steps: 200_000, stage_memory_bytes: 1 << 20, ..AggregateOptions::default() };
+    let options =
+        AggregateOptions { budget_steps: 200_000, stage_memory_bytes: 1 << 20, ..AggregateOptions::default() };
     let _ = database.explain_aggregate("c", pipeline, &options);
     let (_, changes) = database.aggregate_and_write("c", pipeline, &options, &mut generator);
     let _ = changes.inverse();
@@ -414,8 +506,13 @@ pub fn replay_corpus(deterministic: bool) -> (usize, Vec<String>) {
                         _ => None,
                     });
                 match stages {
-                    Some(stages) => aggregate_pipeline(&stages, &[bson::doc! {"_id": 1, "a": 1, "tags": ["x", "y"]}, bson::doc! {"_id": 2, "a": "s"}]),
-                    None => failures.push(format!("corpus: aggregate input is not a JSON array of stages: {input:.60}")),
+                    Some(stages) => aggregate_pipeline(
+                        &stages,
+                        &[bson::doc! {"_id": 1, "a": 1, "tags": ["x", "y"]}, bson::doc! {"_id": 2, "a": "s"}],
+                    ),
+                    None => {
+                        failures.push(format!("corpus: aggregate input is not a JSON array of stages: {input:.60}"))
+                    }
                 }
             }
             "filter" | "update" | "schema" => match as_document() {
@@ -461,7 +558,9 @@ pub fn seeded_sample(cases: u32, deterministic: bool) -> Vec<String> {
         ("schema", sample(cases, (document(&SCHEMA_KEYS), document(&KEYS)), |(s, i)| schema_definitions(&s, &i))),
         (
             "aggregate",
-            sample(cases, (pipeline(), prop::collection::vec(document(&KEYS), 0..4)), |(p, d)| aggregate_pipeline(&p, &d)),
+            sample(cases, (pipeline(), prop::collection::vec(document(&KEYS), 0..4)), |(p, d)| {
+                aggregate_pipeline(&p, &d)
+            }),
         ),
         (
             "import",

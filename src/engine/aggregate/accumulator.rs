@@ -34,23 +34,78 @@ pub(crate) struct AccumulatorKind {
 }
 
 pub(crate) const ACCUMULATORS: &[AccumulatorKind] = &[
-    AccumulatorKind { name: "$sum", op: Op::Sum, summary: "The sum of the numbers in the group ($sum: 1 counts the documents)." },
-    AccumulatorKind { name: "$avg", op: Op::Avg, summary: "The average of the numbers in the group; null when there are none." },
-    AccumulatorKind { name: "$min", op: Op::Min, summary: "The smallest value in the group, ignoring null and missing." },
-    AccumulatorKind { name: "$max", op: Op::Max, summary: "The largest value in the group, ignoring null and missing." },
-    AccumulatorKind { name: "$push", op: Op::Push, summary: "An array of the values, in the order the documents came." },
-    AccumulatorKind { name: "$addToSet", op: Op::AddToSet, summary: "An array of the distinct values (in no particular order)." },
-    AccumulatorKind { name: "$first", op: Op::First, summary: "The value of the first document of the group (sort before grouping)." },
-    AccumulatorKind { name: "$last", op: Op::Last, summary: "The value of the last document of the group (sort before grouping)." },
+    AccumulatorKind {
+        name: "$sum",
+        op: Op::Sum,
+        summary: "The sum of the numbers in the group ($sum: 1 counts the documents).",
+    },
+    AccumulatorKind {
+        name: "$avg",
+        op: Op::Avg,
+        summary: "The average of the numbers in the group; null when there are none.",
+    },
+    AccumulatorKind {
+        name: "$min",
+        op: Op::Min,
+        summary: "The smallest value in the group, ignoring null and missing.",
+    },
+    AccumulatorKind {
+        name: "$max",
+        op: Op::Max,
+        summary: "The largest value in the group, ignoring null and missing.",
+    },
+    AccumulatorKind {
+        name: "$push",
+        op: Op::Push,
+        summary: "An array of the values, in the order the documents came.",
+    },
+    AccumulatorKind {
+        name: "$addToSet",
+        op: Op::AddToSet,
+        summary: "An array of the distinct values (in no particular order).",
+    },
+    AccumulatorKind {
+        name: "$first",
+        op: Op::First,
+        summary: "The value of the first document of the group (sort before grouping).",
+    },
+    AccumulatorKind {
+        name: "$last",
+        op: Op::Last,
+        summary: "The value of the last document of the group (sort before grouping).",
+    },
     AccumulatorKind { name: "$count", op: Op::Count, summary: "The number of documents in the group ($count: {})." },
-    AccumulatorKind { name: "$mergeObjects", op: Op::MergeObjects, summary: "One document with the fields of all the documents' values (later ones win)." },
-    AccumulatorKind { name: "$stdDevPop", op: Op::StdDevPop, summary: "The population standard deviation of the numbers in the group." },
-    AccumulatorKind { name: "$stdDevSamp", op: Op::StdDevSamp, summary: "The sample standard deviation of the numbers in the group." },
+    AccumulatorKind {
+        name: "$mergeObjects",
+        op: Op::MergeObjects,
+        summary: "One document with the fields of all the documents' values (later ones win).",
+    },
+    AccumulatorKind {
+        name: "$stdDevPop",
+        op: Op::StdDevPop,
+        summary: "The population standard deviation of the numbers in the group.",
+    },
+    AccumulatorKind {
+        name: "$stdDevSamp",
+        op: Op::StdDevSamp,
+        summary: "The sample standard deviation of the numbers in the group.",
+    },
 ];
 
 /// Real MongoDB accumulators crudlab does not implement.
-const UNSUPPORTED_ACCUMULATORS: &[&str] =
-    &["$accumulator", "$bottom", "$bottomN", "$firstN", "$lastN", "$maxN", "$median", "$minN", "$percentile", "$top", "$topN"];
+const UNSUPPORTED_ACCUMULATORS: &[&str] = &[
+    "$accumulator",
+    "$bottom",
+    "$bottomN",
+    "$firstN",
+    "$lastN",
+    "$maxN",
+    "$median",
+    "$minN",
+    "$percentile",
+    "$top",
+    "$topN",
+];
 
 /// A compiled accumulator: what it computes and the expression it reads from each document.
 #[derive(Debug, Clone)]
@@ -106,10 +161,13 @@ fn parse(field: &str, spec: &Bson, parser: &mut Parser) -> MongoResult<Accumulat
     }
     let Some(kind) = ACCUMULATORS.iter().find(|kind| kind.name == name) else {
         if UNSUPPORTED_ACCUMULATORS.contains(&name.as_str()) {
-            return Err(MongoError::bad_value(format!("{name} is a MongoDB accumulator that crudlab does not support")));
+            return Err(MongoError::bad_value(format!(
+                "{name} is a MongoDB accumulator that crudlab does not support"
+            )));
         }
-        return Err(error(15952, format!("unknown group operator '{name}'"))
-            .with_hint("$group's accumulators are $sum, $avg, $min, $max, $push, $addToSet, $first, $last, $count, ..."));
+        return Err(error(15952, format!("unknown group operator '{name}'")).with_hint(
+            "$group's accumulators are $sum, $avg, $min, $max, $push, $addToSet, $first, $last, $count, ...",
+        ));
     };
     if kind.op == Op::Count {
         if !matches!(argument, Bson::Document(empty) if empty.is_empty()) {
@@ -247,15 +305,18 @@ mod tests {
 
     #[test]
     fn every_accumulator() {
-        let grouped = run(sales(), vec![
-            doc! {"$group": {"_id": "$item",
+        let grouped = run(
+            sales(),
+            vec![
+                doc! {"$group": {"_id": "$item",
                 "total": {"$sum": {"$multiply": ["$price", "$quantity"]}}, "n": {"$sum": 1}, "count": {"$count": {}},
                 "avgQty": {"$avg": "$quantity"}, "min": {"$min": "$quantity"}, "max": {"$max": "$quantity"},
                 "all": {"$push": "$quantity"}, "prices": {"$addToSet": "$price"},
                 "first": {"$first": "$_id"}, "last": {"$last": "$_id"}, "nothing": {"$first": "$nope"},
                 "merged": {"$mergeObjects": {"q": "$quantity"}}, "sd": {"$stdDevPop": "$quantity"}}},
-            doc! {"$sort": {"_id": 1}},
-        ]);
+                doc! {"$sort": {"_id": 1}},
+            ],
+        );
         expect_test::expect![[r#"
             { _id: "abc", total: 170, n: 3, count: 3, avgQty: 5.666666666666667, min: 2, max: 10, all: [ 2, 10, 5 ], prices: [ 10 ], first: 1, last: 8, nothing: null, merged: { q: 5 }, sd: 3.2998316455372216 }
             { _id: "def", total: 112.5, n: 2, count: 2, avgQty: 7.5, min: 5, max: 10, all: [ 5, 10 ], prices: [ 7.5 ], first: 6, last: 7, nothing: null, merged: { q: 10 }, sd: 2.5 }
@@ -268,7 +329,12 @@ mod tests {
     fn missing_and_null_values() {
         let docs = vec![doc! {"_id": 1, "a": 1}, doc! {"_id": 2, "a": null}, doc! {"_id": 3}];
         assert_eq!(
-            run(docs, vec![doc! {"$group": {"_id": null, "push": {"$push": "$a"}, "set": {"$addToSet": "$a"}, "min": {"$min": "$a"}, "avg": {"$avg": "$a"}, "sum": {"$sum": "$a"}, "last": {"$last": "$a"}}}]),
+            run(
+                docs,
+                vec![
+                    doc! {"$group": {"_id": null, "push": {"$push": "$a"}, "set": {"$addToSet": "$a"}, "min": {"$min": "$a"}, "avg": {"$avg": "$a"}, "sum": {"$sum": "$a"}, "last": {"$last": "$a"}}}
+                ]
+            ),
             "{ _id: null, push: [ 1, null ], set: [ 1, null ], min: 1, avg: 1.0, sum: 1, last: null }"
         );
     }
@@ -278,11 +344,29 @@ mod tests {
         let group = |fields: Document| run(sales(), vec![doc! {"$group": fields}]);
         assert_eq!(group(doc! {"_id": null, "x": {"$foo": "$a"}}), "error 15952: unknown group operator '$foo'");
         assert_eq!(group(doc! {"_id": null, "x": 1}), "error 40234: The field 'x' must be an accumulator object");
-        assert_eq!(group(doc! {"_id": null, "x": {"$sum": 1, "$avg": 1}}), "error 40238: The field 'x' must specify one accumulator");
-        assert_eq!(group(doc! {"_id": null, "x": {"$sum": [1, 2]}}), "error 40237: The $sum accumulator is a unary operator");
-        assert_eq!(group(doc! {"_id": null, "a.b": {"$sum": 1}}), "error 40235: The field name 'a.b' cannot contain '.'");
-        assert_eq!(group(doc! {"_id": null, "x": {"$count": 1}}), "error 5371: $count takes no arguments, i.e. $count:{}");
-        assert_eq!(group(doc! {"_id": null, "x": {"$top": {}}}), "error 2: $top is a MongoDB accumulator that crudlab does not support");
-        assert_eq!(group(doc! {"_id": null, "x": {"$mergeObjects": "$price"}}), "error 40400: $mergeObjects requires object inputs, but input 10 is of type int");
+        assert_eq!(
+            group(doc! {"_id": null, "x": {"$sum": 1, "$avg": 1}}),
+            "error 40238: The field 'x' must specify one accumulator"
+        );
+        assert_eq!(
+            group(doc! {"_id": null, "x": {"$sum": [1, 2]}}),
+            "error 40237: The $sum accumulator is a unary operator"
+        );
+        assert_eq!(
+            group(doc! {"_id": null, "a.b": {"$sum": 1}}),
+            "error 40235: The field name 'a.b' cannot contain '.'"
+        );
+        assert_eq!(
+            group(doc! {"_id": null, "x": {"$count": 1}}),
+            "error 5371: $count takes no arguments, i.e. $count:{}"
+        );
+        assert_eq!(
+            group(doc! {"_id": null, "x": {"$top": {}}}),
+            "error 2: $top is a MongoDB accumulator that crudlab does not support"
+        );
+        assert_eq!(
+            group(doc! {"_id": null, "x": {"$mergeObjects": "$price"}}),
+            "error 40400: $mergeObjects requires object inputs, but input 10 is of type int"
+        );
     }
 }

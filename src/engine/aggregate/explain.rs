@@ -18,7 +18,8 @@ pub(crate) fn explain_aggregate(
 ) -> Result<Document, AggregateError> {
     let compiled = super::Pipeline::compile(pipeline)?;
     // Explaining runs the pipeline (read-only: a final $out / $merge is not applied) for the counters.
-    let outcome = aggregate(database, collection, pipeline, &AggregateOptions { preview_documents: 0, ..options.clone() })?;
+    let outcome =
+        aggregate(database, collection, pipeline, &AggregateOptions { preview_documents: 0, ..options.clone() })?;
     let empty = Collection::new(&database.name, collection);
     let source = database.collection(collection).unwrap_or(&empty);
 
@@ -86,19 +87,33 @@ mod tests {
 
     #[test]
     fn a_leading_match_on_an_indexed_field_uses_the_index() {
-        let mut db = database(&[("c", (0..10).map(|i| doc! {"_id": i, "city": if i % 2 == 0 { "Boston" } else { "London" }, "n": i}).collect())]);
+        let mut db = database(&[(
+            "c",
+            (0..10).map(|i| doc! {"_id": i, "city": if i % 2 == 0 { "Boston" } else { "London" }, "n": i}).collect(),
+        )]);
         db.collection_mut("c").unwrap().0.create_index(&doc! {"city": 1}, false, None).unwrap();
         let options = AggregateOptions::default();
-        let explain = db.explain_aggregate("c", &[doc! {"$match": {"city": "Boston"}}, doc! {"$group": {"_id": null, "n": {"$sum": "$n"}}}], &options).unwrap();
+        let explain = db
+            .explain_aggregate(
+                "c",
+                &[doc! {"$match": {"city": "Boston"}}, doc! {"$group": {"_id": null, "n": {"$sum": "$n"}}}],
+                &options,
+            )
+            .unwrap();
         let stages = explain.get_array("stages").unwrap();
         let cursor = stages[0].as_document().unwrap().get_document("$cursor").unwrap();
         let plan = cursor.get_document("queryPlanner").unwrap().get_document("winningPlan").unwrap();
         assert_eq!(plan.get_str("stage").unwrap(), "FETCH");
         assert_eq!(plan.get_document("inputStage").unwrap().get_str("indexName").unwrap(), "city_1");
-        assert_eq!(cursor.get_document("executionStats").unwrap().get("totalDocsExamined"), Some(&bson::Bson::Int32(5)));
+        assert_eq!(
+            cursor.get_document("executionStats").unwrap().get("totalDocsExamined"),
+            Some(&bson::Bson::Int32(5))
+        );
         assert_eq!(stages[1].as_document().unwrap().get("nReturned"), Some(&bson::Bson::Int32(1)));
 
-        let explain = db.explain_aggregate("c", &[doc! {"$match": {"n": {"$gt": 5}}}, doc! {"$sort": {"n": -1}}], &options).unwrap();
+        let explain = db
+            .explain_aggregate("c", &[doc! {"$match": {"n": {"$gt": 5}}}, doc! {"$sort": {"n": -1}}], &options)
+            .unwrap();
         let plan = explain.get_document("queryPlanner").unwrap().get_document("winningPlan").unwrap();
         assert_eq!(plan.get_str("stage").unwrap(), "SORT");
         assert_eq!(plan.get_document("inputStage").unwrap().get_str("stage").unwrap(), "COLLSCAN");

@@ -29,11 +29,16 @@ pub(super) fn compile(name: &'static str, argument: &Bson, compiler: &mut Compil
         if facet.starts_with('$') || facet.contains('.') || facet.is_empty() {
             return Err(MongoError::new(
                 ErrorCode::Location(40173),
-                format!("the $facet pipeline name '{facet}' must be a valid field name (not empty, no '$' first, no '.')"),
+                format!(
+                    "the $facet pipeline name '{facet}' must be a valid field name (not empty, no '$' first, no '.')"
+                ),
             ));
         }
         let Bson::Array(items) = value else {
-            return Err(MongoError::new(ErrorCode::Location(40170), format!("arguments to $facet must be arrays, {facet} is type {}", type_name(value))));
+            return Err(MongoError::new(
+                ErrorCode::Location(40170),
+                format!("arguments to $facet must be arrays, {facet} is type {}", type_name(value)),
+            ));
         };
         let mut stages = Vec::with_capacity(items.len());
         for (position, item) in items.iter().enumerate() {
@@ -87,22 +92,40 @@ mod tests {
     #[test]
     fn runs_each_pipeline_over_the_same_input() {
         assert_eq!(
-            run(artwork(), vec![doc! {"$facet": {
-                "byTags": [{"$unwind": "$tags"}, {"$sortByCount": "$tags"}, {"$limit": 1}],
-                "cheap": [{"$match": {"price": {"$lt": 100}}}, {"$project": {"title": 1}}],
-                "none": [{"$match": {"price": 0}}],
-            }}]),
+            run(
+                artwork(),
+                vec![doc! {"$facet": {
+                    "byTags": [{"$unwind": "$tags"}, {"$sortByCount": "$tags"}, {"$limit": 1}],
+                    "cheap": [{"$match": {"price": {"$lt": 100}}}, {"$project": {"title": 1}}],
+                    "none": [{"$match": {"price": 0}}],
+                }}]
+            ),
             "{ byTags: [ { _id: \"Expressionism\", count: 2 } ], cheap: [ { _id: 3, title: \"Dancer\" } ], none: [] }"
         );
     }
 
     #[test]
     fn malformed_facets_and_memory() {
-        assert_eq!(run(vec![], vec![doc! {"$facet": "x"}]), "error 40169: the $facet specification must be a non-empty object, but found: $facet: \"x\"");
-        assert_eq!(run(vec![], vec![doc! {"$facet": {"a": 1}}]), "error 40170: arguments to $facet must be arrays, a is type int");
-        assert_eq!(run(vec![], vec![doc! {"$facet": {"a": []}}]), "error 2: sub-pipeline in $facet stage cannot be empty");
-        assert_eq!(run(vec![], vec![doc! {"$facet": {"a": [{"$facet": {"b": [{"$limit": 1}]}}]}}]), "error 40600: $facet is not allowed to be used within a $facet stage");
-        assert_eq!(run(vec![], vec![doc! {"$facet": {"a": [{"$out": "x"}]}}]), "error 40600: $out is not allowed to be used within a $facet stage");
+        assert_eq!(
+            run(vec![], vec![doc! {"$facet": "x"}]),
+            "error 40169: the $facet specification must be a non-empty object, but found: $facet: \"x\""
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$facet": {"a": 1}}]),
+            "error 40170: arguments to $facet must be arrays, a is type int"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$facet": {"a": []}}]),
+            "error 2: sub-pipeline in $facet stage cannot be empty"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$facet": {"a": [{"$facet": {"b": [{"$limit": 1}]}}]}}]),
+            "error 40600: $facet is not allowed to be used within a $facet stage"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$facet": {"a": [{"$out": "x"}]}}]),
+            "error 40600: $out is not allowed to be used within a $facet stage"
+        );
         let database = super::super::tests::database(&[("c", artwork())]);
         let options = AggregateOptions { stage_memory_bytes: 100, ..AggregateOptions::default() };
         let failure = aggregate(&database, "c", &[doc! {"$facet": {"all": [{"$skip": 0}]}}], &options).unwrap_err();

@@ -72,7 +72,8 @@ pub(super) fn compile_count(_: &'static str, argument: &Bson, _: &mut Compiler) 
 }
 
 pub(super) fn compile_sort_by_count(_: &'static str, argument: &Bson, compiler: &mut Compiler) -> MongoResult<Stage> {
-    const MESSAGE: &str = "the sortByCount field must be defined as a $-prefixed path or an expression inside an object";
+    const MESSAGE: &str =
+        "the sortByCount field must be defined as a $-prefixed path or an expression inside an object";
     match argument {
         Bson::String(path) if path.starts_with('$') => {}
         Bson::String(_) => return Err(error(40148, MESSAGE)),
@@ -86,7 +87,10 @@ pub(super) fn compile_sort_by_count(_: &'static str, argument: &Bson, compiler: 
 
 pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Compiler) -> MongoResult<Stage> {
     let Bson::Document(spec) = argument else {
-        return Err(error(40201, format!("Argument to $bucket stage must be an object, but found type: {}.", type_name(argument))));
+        return Err(error(
+            40201,
+            format!("Argument to $bucket stage must be an object, but found type: {}.", type_name(argument)),
+        ));
     };
     let mut parser = compiler.parser();
     let mut group_by = None;
@@ -96,7 +100,8 @@ pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Co
     for (name, value) in spec {
         match name.as_str() {
             "groupBy" => {
-                let is_expression = matches!(value, Bson::Document(d) if d.keys().next().is_some_and(|k| k.starts_with('$')));
+                let is_expression =
+                    matches!(value, Bson::Document(d) if d.keys().next().is_some_and(|k| k.starts_with('$')));
                 let is_path = matches!(value, Bson::String(s) if s.starts_with('$'));
                 if !is_expression && !is_path {
                     return Err(error(40202, format!("The $bucket 'groupBy' field must be defined as a $-prefixed path or an expression, but found: {}.", describe(value))));
@@ -105,7 +110,13 @@ pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Co
             }
             "boundaries" => {
                 let Bson::Array(items) = value else {
-                    return Err(error(40200, format!("The $bucket 'boundaries' field must be an array, but found type: {}.", type_name(value))));
+                    return Err(error(
+                        40200,
+                        format!(
+                            "The $bucket 'boundaries' field must be an array, but found type: {}.",
+                            type_name(value)
+                        ),
+                    ));
                 };
                 for item in items {
                     let parsed = parser.expression(item)?;
@@ -115,7 +126,13 @@ pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Co
                     boundaries.push(constant.clone());
                 }
                 if boundaries.len() < 2 {
-                    return Err(error(40192, format!("The $bucket 'boundaries' field must have at least 2 values, but found {} value(s).", boundaries.len())));
+                    return Err(error(
+                        40192,
+                        format!(
+                            "The $bucket 'boundaries' field must have at least 2 values, but found {} value(s).",
+                            boundaries.len()
+                        ),
+                    ));
                 }
                 for (i, pair) in boundaries.windows(2).enumerate() {
                     let (Some(lower), Some(upper)) = (pair.first(), pair.get(1)) else { continue };
@@ -130,13 +147,22 @@ pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Co
             "default" => {
                 let parsed = parser.expression(value)?;
                 let Some(constant) = parsed.constant() else {
-                    return Err(error(40195, format!("The $bucket 'default' field must be a constant expression, but found: {}.", describe(value))));
+                    return Err(error(
+                        40195,
+                        format!(
+                            "The $bucket 'default' field must be a constant expression, but found: {}.",
+                            describe(value)
+                        ),
+                    ));
                 };
                 default = Some(constant.clone());
             }
             "output" => {
                 let Bson::Document(output) = value else {
-                    return Err(error(40196, format!("The $bucket 'output' field must be an object, but found type: {}.", type_name(value))));
+                    return Err(error(
+                        40196,
+                        format!("The $bucket 'output' field must be an object, but found type: {}.", type_name(value)),
+                    ));
                 };
                 accumulators = Some(parse_fields(output.iter(), &mut parser)?);
             }
@@ -157,7 +183,10 @@ pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Co
     // Without `output`, a bucket counts its documents.
     let accumulators = match accumulators {
         Some(accumulators) => accumulators,
-        None => parse_fields([("count".to_string(), Bson::Document(bson::doc! {"$sum": 1}))].iter().map(|(k, v)| (k, v)), &mut parser)?,
+        None => parse_fields(
+            [("count".to_string(), Bson::Document(bson::doc! {"$sum": 1}))].iter().map(|(k, v)| (k, v)),
+            &mut parser,
+        )?,
     };
     Ok(Stage::Group(Box::new(Group::Bucket(Bucket { group_by, boundaries, default, accumulators }))))
 }
@@ -172,7 +201,12 @@ struct Groups<'a> {
 
 impl<'a> Groups<'a> {
     fn new(accumulators: &'a [(String, Accumulator)], runner: &Runner<'_>) -> Groups<'a> {
-        Groups { accumulators, index: BTreeMap::new(), groups: Vec::new(), memory: Memory::new(Holder::Group, runner.memory_limit) }
+        Groups {
+            accumulators,
+            index: BTreeMap::new(),
+            groups: Vec::new(),
+            memory: Memory::new(Holder::Group, runner.memory_limit),
+        }
     }
 
     /// Adds one document to the group of `key`.
@@ -254,7 +288,7 @@ impl Group {
                     }
                 }
                 // Most frequent first; ties keep their first-seen order (MongoDB leaves them unspecified).
-                counts.sort_by(|a, b| b.1.cmp(&a.1));
+                counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
                 Ok(counts
                     .into_iter()
                     .map(|(key, count)| {
@@ -289,7 +323,10 @@ impl Bucket {
                 (Some(lower), _) => lower,
                 (None, Some(default)) => default.clone(),
                 (None, None) => {
-                    return Err(error(40066, "$switch could not find a matching branch for an input, and no default was specified."))
+                    return Err(error(
+                        40066,
+                        "$switch could not find a matching branch for an input, and no default was specified.",
+                    ))
                 }
             };
             groups.add(key, document, runner)?;
@@ -322,14 +359,31 @@ mod tests {
 
     #[test]
     fn group_by_a_key_or_everything() {
-        let docs = vec![doc! {"_id": 1, "item": "a", "qty": 2}, doc! {"_id": 2, "item": "b", "qty": 1}, doc! {"_id": 3, "item": "a", "qty": 3}];
-        assert_eq!(run(docs.clone(), vec![doc! {"$group": {"_id": "$item", "qty": {"$sum": "$qty"}}}]), "{ _id: \"a\", qty: 5 }\n{ _id: \"b\", qty: 1 }");
+        let docs = vec![
+            doc! {"_id": 1, "item": "a", "qty": 2},
+            doc! {"_id": 2, "item": "b", "qty": 1},
+            doc! {"_id": 3, "item": "a", "qty": 3},
+        ];
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$group": {"_id": "$item", "qty": {"$sum": "$qty"}}}]),
+            "{ _id: \"a\", qty: 5 }\n{ _id: \"b\", qty: 1 }"
+        );
         assert_eq!(run(docs.clone(), vec![doc! {"$group": {"_id": null, "n": {"$sum": 1}}}]), "{ _id: null, n: 3 }");
         assert_eq!(run(docs.clone(), vec![doc! {"$group": {"_id": "$nope"}}]), "{ _id: null }");
-        assert_eq!(run(docs.clone(), vec![doc! {"$group": {"_id": {"i": "$item", "big": {"$gt": ["$qty", 1]}}}}]), "{ _id: { i: \"a\", big: true } }\n{ _id: { i: \"b\", big: false } }");
-        assert_eq!(run(vec![doc! {"a": 1}, doc! {"a": 1.0}], vec![doc! {"$group": {"_id": "$a", "n": {"$sum": 1}}}]), "{ _id: 1, n: 2 }", "numbers group by value");
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$group": {"_id": {"i": "$item", "big": {"$gt": ["$qty", 1]}}}}]),
+            "{ _id: { i: \"a\", big: true } }\n{ _id: { i: \"b\", big: false } }"
+        );
+        assert_eq!(
+            run(vec![doc! {"a": 1}, doc! {"a": 1.0}], vec![doc! {"$group": {"_id": "$a", "n": {"$sum": 1}}}]),
+            "{ _id: 1, n: 2 }",
+            "numbers group by value"
+        );
         assert_eq!(run(vec![], vec![doc! {"$group": {"_id": null, "n": {"$sum": 1}}}]), "");
-        assert_eq!(run(docs.clone(), vec![doc! {"$group": {"n": {"$sum": 1}}}]), "error 15955: a group specification must include an _id");
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$group": {"n": {"$sum": 1}}}]),
+            "error 15955: a group specification must include an _id"
+        );
         assert_eq!(run(docs, vec![doc! {"$group": 1}]), "error 15947: a group's fields must be specified in an object");
     }
 
@@ -337,12 +391,22 @@ mod tests {
     fn count_and_sort_by_count() {
         assert_eq!(run(artists(), vec![doc! {"$count": "n"}]), "{ n: 8 }");
         assert_eq!(run(vec![], vec![doc! {"$count": "n"}]), "");
-        assert_eq!(run(vec![], vec![doc! {"$count": "$n"}]), "error 40158: the count field cannot be a $-prefixed path");
+        assert_eq!(
+            run(vec![], vec![doc! {"$count": "$n"}]),
+            "error 40158: the count field cannot be a $-prefixed path"
+        );
         assert_eq!(run(vec![], vec![doc! {"$count": ""}]), "error 40157: the count field must be a non-empty string");
         assert_eq!(run(vec![], vec![doc! {"$count": 1}]), "error 40156: the count field must be a non-empty string");
-        let tags = vec![doc! {"t": "a"}, doc! {"t": "b"}, doc! {"t": "b"}, doc! {"t": "c"}, doc! {"t": "b"}, doc! {"t": "c"}];
-        assert_eq!(run(tags, vec![doc! {"$sortByCount": "$t"}]), "{ _id: \"b\", count: 3 }\n{ _id: \"c\", count: 2 }\n{ _id: \"a\", count: 1 }");
-        assert_eq!(run(vec![], vec![doc! {"$sortByCount": "t"}]), "error 40148: the sortByCount field must be defined as a $-prefixed path or an expression inside an object");
+        let tags =
+            vec![doc! {"t": "a"}, doc! {"t": "b"}, doc! {"t": "b"}, doc! {"t": "c"}, doc! {"t": "b"}, doc! {"t": "c"}];
+        assert_eq!(
+            run(tags, vec![doc! {"$sortByCount": "$t"}]),
+            "{ _id: \"b\", count: 3 }\n{ _id: \"c\", count: 2 }\n{ _id: \"a\", count: 1 }"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$sortByCount": "t"}]),
+            "error 40148: the sortByCount field must be defined as a $-prefixed path or an expression inside an object"
+        );
     }
 
     #[test]
@@ -352,12 +416,27 @@ mod tests {
                 "output": {"count": {"$sum": 1}, "artists": {"$push": "$last_name"}}}}]),
             "{ _id: 1840, count: 2, artists: [ \"Bernard\", \"Redon\" ] }\n{ _id: 1850, count: 1, artists: [ \"Van Gogh\" ] }\n{ _id: 1860, count: 3, artists: [ \"Rippl-Ronai\", \"Maurer\", \"Munch\" ] }\n{ _id: 1870, count: 1, artists: [ \"Ostroumova\" ] }\n{ _id: \"Other\", count: 1, artists: [ \"Diriks\" ] }"
         );
-        assert_eq!(run(artists(), vec![doc! {"$bucket": {"groupBy": "$year_born", "boundaries": [1840, 1860]}}]), "error 40066: $switch could not find a matching branch for an input, and no default was specified.");
-        assert_eq!(run(artists(), vec![doc! {"$match": {"_id": {"$lt": 3}}}, doc! {"$bucket": {"groupBy": "$year_born", "boundaries": [1840, 1861, 1900]}}]), "{ _id: 1840, count: 1 }\n{ _id: 1861, count: 1 }");
+        assert_eq!(
+            run(artists(), vec![doc! {"$bucket": {"groupBy": "$year_born", "boundaries": [1840, 1860]}}]),
+            "error 40066: $switch could not find a matching branch for an input, and no default was specified."
+        );
+        assert_eq!(
+            run(
+                artists(),
+                vec![
+                    doc! {"$match": {"_id": {"$lt": 3}}},
+                    doc! {"$bucket": {"groupBy": "$year_born", "boundaries": [1840, 1861, 1900]}}
+                ]
+            ),
+            "{ _id: 1840, count: 1 }\n{ _id: 1861, count: 1 }"
+        );
         assert_eq!(run(vec![], vec![doc! {"$bucket": {"groupBy": "$x", "boundaries": [3, 1]}}]), "error 40194: The 'boundaries' option to $bucket must be sorted, but elements 0 and 1 are not in ascending order (3 is not less than 1).");
         assert_eq!(run(vec![], vec![doc! {"$bucket": {"groupBy": "$x", "boundaries": [1, "a"]}}]), "error 40193: All values in the the 'boundaries' option to $bucket must have the same type. Found conflicting types int and string.");
         assert_eq!(run(vec![], vec![doc! {"$bucket": {"groupBy": "$x", "boundaries": [1, 5], "default": 2}}]), "error 40199: The $bucket 'default' field must be less than the lowest boundary or greater than or equal to the highest boundary.");
         assert_eq!(run(vec![], vec![doc! {"$bucket": {"groupBy": "x", "boundaries": [1, 5]}}]), "error 40202: The $bucket 'groupBy' field must be defined as a $-prefixed path or an expression, but found: \"x\".");
-        assert_eq!(run(vec![], vec![doc! {"$bucket": {"boundaries": [1, 5]}}]), "error 40198: $bucket requires 'groupBy' and 'boundaries' to be specified.");
+        assert_eq!(
+            run(vec![], vec![doc! {"$bucket": {"boundaries": [1, 5]}}]),
+            "error 40198: $bucket requires 'groupBy' and 'boundaries' to be specified."
+        );
     }
 }

@@ -59,13 +59,19 @@ fn collection_name(argument: &Bson, stage: &str) -> MongoResult<String> {
         Bson::Document(_) => Err(MongoError::bad_value(format!(
             "crudlab's {stage} reads collections of the current database only: give the collection's name"
         ))),
-        other => Err(failed(format!("{stage} 'from' field must be either a string or an object, but found {}", type_name(other)))),
+        other => Err(failed(format!(
+            "{stage} 'from' field must be either a string or an object, but found {}",
+            type_name(other)
+        ))),
     }
 }
 
 pub(super) fn compile_lookup(_: &'static str, argument: &Bson, compiler: &mut Compiler) -> MongoResult<Stage> {
     let Bson::Document(spec) = argument else {
-        return Err(failed(format!("the $lookup stage specification must be an object, but found {}", type_name(argument))));
+        return Err(failed(format!(
+            "the $lookup stage specification must be an object, but found {}",
+            type_name(argument)
+        )));
     };
     let mut from = None;
     let mut as_field = None;
@@ -80,7 +86,11 @@ pub(super) fn compile_lookup(_: &'static str, argument: &Bson, compiler: &mut Co
             "pipeline" => pipeline = Some(stages(value, "pipeline")?),
             "let" => {
                 let Bson::Document(variables) = value else {
-                    return Err(failed(format!("$lookup argument 'let: {}' must be an object, is type {}", describe(value), type_name(value))));
+                    return Err(failed(format!(
+                        "$lookup argument 'let: {}' must be an object, is type {}",
+                        describe(value),
+                        type_name(value)
+                    )));
                 };
                 for (name, expression) in variables {
                     validate_variable_name_for_write(name)?;
@@ -89,7 +99,11 @@ pub(super) fn compile_lookup(_: &'static str, argument: &Bson, compiler: &mut Co
             }
             "as" | "localField" | "foreignField" => {
                 let Bson::String(text) = value else {
-                    return Err(failed(format!("$lookup argument '{key}: {}' must be a string, is type {}", describe(value), type_name(value))));
+                    return Err(failed(format!(
+                        "$lookup argument '{key}: {}' must be a string, is type {}",
+                        describe(value),
+                        type_name(value)
+                    )));
                 };
                 match key.as_str() {
                     "as" => as_field = Some(text.clone()),
@@ -117,7 +131,9 @@ pub(super) fn compile_lookup(_: &'static str, argument: &Bson, compiler: &mut Co
         _ => return Err(failed("$lookup requires both or neither of 'localField' and 'foreignField' to be specified")),
     };
     if join.is_none() && pipeline.is_none() {
-        return Err(failed("$lookup requires either 'pipeline' or both 'localField' and 'foreignField' to be specified"));
+        return Err(failed(
+            "$lookup requires either 'pipeline' or both 'localField' and 'foreignField' to be specified",
+        ));
     }
     if pipeline.is_none() && !lets.is_empty() {
         return Err(failed("$lookup with a 'let' argument must also specify 'pipeline'"));
@@ -214,7 +230,11 @@ impl Lookup {
             if size > crate::engine::limits::MAX_DOCUMENT_BYTES {
                 return Err(MongoError::new(
                     ErrorCode::Location(4568),
-                    format!("Total size of documents in {} matching pipeline's $lookup stage exceeds {} bytes", self.from, crate::engine::limits::MAX_DOCUMENT_BYTES),
+                    format!(
+                        "Total size of documents in {} matching pipeline's $lookup stage exceeds {} bytes",
+                        self.from,
+                        crate::engine::limits::MAX_DOCUMENT_BYTES
+                    ),
                 ));
             }
             set_nested(&mut document, &self.as_path, joined);
@@ -235,23 +255,40 @@ pub(super) fn compile_union_with(_: &'static str, argument: &Bson, compiler: &mu
                 match (key.as_str(), value) {
                     ("coll", Bson::String(_)) => collection = Some(collection_name(value, "$unionWith")?),
                     ("coll", other) => {
-                        return Err(MongoError::type_mismatch(format!("BSON field '$unionWith.coll' is the wrong type '{}', expected type 'string'", type_name(other))))
+                        return Err(MongoError::type_mismatch(format!(
+                            "BSON field '$unionWith.coll' is the wrong type '{}', expected type 'string'",
+                            type_name(other)
+                        )))
                     }
                     ("pipeline", Bson::Array(_)) => pipeline = Some(stages(value, "pipeline")?),
                     ("pipeline", other) => {
-                        return Err(MongoError::type_mismatch(format!("BSON field '$unionWith.pipeline' is the wrong type '{}', expected type 'array'", type_name(other))))
+                        return Err(MongoError::type_mismatch(format!(
+                            "BSON field '$unionWith.pipeline' is the wrong type '{}', expected type 'array'",
+                            type_name(other)
+                        )))
                     }
                     (other, _) => {
-                        return Err(MongoError::new(ErrorCode::Location(40415), format!("BSON field '$unionWith.{other}' is an unknown field.")))
+                        return Err(MongoError::new(
+                            ErrorCode::Location(40415),
+                            format!("BSON field '$unionWith.{other}' is an unknown field."),
+                        ))
                     }
                 }
             }
             let Some(collection) = collection else {
-                return Err(MongoError::new(ErrorCode::Location(40414), "BSON field '$unionWith.coll' is missing but a required field"));
+                return Err(MongoError::new(
+                    ErrorCode::Location(40414),
+                    "BSON field '$unionWith.coll' is missing but a required field",
+                ));
             };
             (collection, pipeline)
         }
-        other => return Err(failed(format!("the $unionWith stage specification must be an object or string, but found {}", type_name(other)))),
+        other => {
+            return Err(failed(format!(
+                "the $unionWith stage specification must be an object or string, but found {}",
+                type_name(other)
+            )))
+        }
     };
     let pipeline = match pipeline {
         Some(stages) => Some(compiler.sub_pipeline(&stages, Place::Lookup, &[])?),
@@ -262,7 +299,8 @@ pub(super) fn compile_union_with(_: &'static str, argument: &Bson, compiler: &mu
 
 impl UnionWith {
     pub(super) fn apply(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        let other: Vec<Document> = runner.collection(&self.collection).map(|c| c.documents().cloned().collect()).unwrap_or_default();
+        let other: Vec<Document> =
+            runner.collection(&self.collection).map(|c| c.documents().cloned().collect()).unwrap_or_default();
         runner.spend(other.len() as u64)?;
         let other = match &self.pipeline {
             Some(pipeline) => pipeline.run(other, runner)?,
@@ -281,20 +319,26 @@ mod tests {
     fn shop() -> crate::engine::database::Database {
         // The orders / inventory example of MongoDB's $lookup page, plus an array local field.
         database(&[
-            ("c", vec![
-                doc! {"_id": 1, "item": "almonds", "price": 12, "quantity": 2},
-                doc! {"_id": 2, "item": "pecans", "price": 20, "quantity": 1},
-                doc! {"_id": 3},
-                doc! {"_id": 4, "item": ["almonds", "bread"]},
-            ]),
-            ("inventory", vec![
-                doc! {"_id": 1, "sku": "almonds", "instock": 120},
-                doc! {"_id": 2, "sku": "bread", "instock": 80},
-                doc! {"_id": 3, "sku": "cashews", "instock": 60},
-                doc! {"_id": 4, "sku": "pecans", "instock": 70},
-                doc! {"_id": 5, "sku": null},
-                doc! {"_id": 6},
-            ]),
+            (
+                "c",
+                vec![
+                    doc! {"_id": 1, "item": "almonds", "price": 12, "quantity": 2},
+                    doc! {"_id": 2, "item": "pecans", "price": 20, "quantity": 1},
+                    doc! {"_id": 3},
+                    doc! {"_id": 4, "item": ["almonds", "bread"]},
+                ],
+            ),
+            (
+                "inventory",
+                vec![
+                    doc! {"_id": 1, "sku": "almonds", "instock": 120},
+                    doc! {"_id": 2, "sku": "bread", "instock": 80},
+                    doc! {"_id": 3, "sku": "cashews", "instock": 60},
+                    doc! {"_id": 4, "sku": "pecans", "instock": 70},
+                    doc! {"_id": 5, "sku": null},
+                    doc! {"_id": 6},
+                ],
+            ),
         ])
     }
 
@@ -304,10 +348,13 @@ mod tests {
 
     #[test]
     fn joins_on_fields() {
-        let joined = run_in(&shop(), vec![
-            doc! {"$lookup": {"from": "inventory", "localField": "item", "foreignField": "sku", "as": "stock"}},
-            doc! {"$project": {"ids": "$stock._id"}},
-        ]);
+        let joined = run_in(
+            &shop(),
+            vec![
+                doc! {"$lookup": {"from": "inventory", "localField": "item", "foreignField": "sku", "as": "stock"}},
+                doc! {"$project": {"ids": "$stock._id"}},
+            ],
+        );
         expect_test::expect![[r#"
             { _id: 1, ids: [ 1 ] }
             { _id: 2, ids: [ 4 ] }
@@ -315,24 +362,40 @@ mod tests {
             { _id: 4, ids: [ 1, 2 ] }"#]]
         .assert_eq(&ids(&joined));
         assert_eq!(
-            run_in(&shop(), vec![doc! {"$match": {"_id": 1}}, doc! {"$lookup": {"from": "nowhere", "localField": "item", "foreignField": "sku", "as": "x"}}]),
+            run_in(
+                &shop(),
+                vec![
+                    doc! {"$match": {"_id": 1}},
+                    doc! {"$lookup": {"from": "nowhere", "localField": "item", "foreignField": "sku", "as": "x"}}
+                ]
+            ),
             "{ _id: 1, item: \"almonds\", price: 12, quantity: 2, x: [] }"
         );
     }
 
     #[test]
     fn joins_with_let_and_a_pipeline() {
-        let joined = run_in(&shop(), vec![
-            doc! {"$match": {"_id": {"$lte": 2}}},
-            doc! {"$lookup": {"from": "inventory", "let": {"wanted": "$item", "qty": "$quantity"},
+        let joined = run_in(
+            &shop(),
+            vec![
+                doc! {"$match": {"_id": {"$lte": 2}}},
+                doc! {"$lookup": {"from": "inventory", "let": {"wanted": "$item", "qty": "$quantity"},
                 "pipeline": [{"$match": {"$expr": {"$and": [{"$eq": ["$sku", "$$wanted"]}, {"$gte": ["$instock", {"$multiply": ["$$qty", 60]}]}]}}}, {"$project": {"_id": 0, "sku": 1}}],
                 "as": "ok"}},
-            doc! {"$project": {"ok": 1}},
-        ]);
+                doc! {"$project": {"ok": 1}},
+            ],
+        );
         assert_eq!(joined, "{ _id: 1, ok: [ { sku: \"almonds\" } ] }\n{ _id: 2, ok: [ { sku: \"pecans\" } ] }");
         // The concise form: the join, then the pipeline over the joined documents.
         assert_eq!(
-            run_in(&shop(), vec![doc! {"$match": {"_id": 4}}, doc! {"$lookup": {"from": "inventory", "localField": "item", "foreignField": "sku", "pipeline": [{"$count": "n"}], "as": "n"}}, doc! {"$project": {"n": 1}}]),
+            run_in(
+                &shop(),
+                vec![
+                    doc! {"$match": {"_id": 4}},
+                    doc! {"$lookup": {"from": "inventory", "localField": "item", "foreignField": "sku", "pipeline": [{"$count": "n"}], "as": "n"}},
+                    doc! {"$project": {"n": 1}}
+                ]
+            ),
             "{ _id: 4, n: [ { n: 2 } ] }"
         );
     }
@@ -340,21 +403,52 @@ mod tests {
     #[test]
     fn malformed_lookups() {
         let check = |spec: Document| run_in(&shop(), vec![doc! {"$lookup": spec}]);
-        assert_eq!(check(doc! {"from": "inventory", "localField": "item", "foreignField": "sku"}), "error 9: must specify 'as' field for a $lookup");
-        assert_eq!(check(doc! {"from": "inventory", "localField": "item", "as": "x"}), "error 9: $lookup requires both or neither of 'localField' and 'foreignField' to be specified");
-        assert_eq!(check(doc! {"from": "inventory", "as": "x"}), "error 9: $lookup requires either 'pipeline' or both 'localField' and 'foreignField' to be specified");
-        assert_eq!(check(doc! {"from": "inventory", "as": "x", "bogus": 1}), "error 9: unknown argument to $lookup: bogus");
-        assert_eq!(check(doc! {"from": "inventory", "as": "x", "pipeline": [{"$out": "y"}]}), "error 51047: $out is not allowed within a $lookup's sub-pipeline");
-        assert_eq!(check(doc! {"from": "inventory", "as": "x", "pipeline": [{"$match": {"$expr": "$$nope"}}]}), "error 17276: Use of undefined variable: nope");
-        assert_eq!(check(doc! {"from": "inventory", "as": 1, "localField": "a", "foreignField": "b"}), "error 9: $lookup argument 'as: 1' must be a string, is type int");
+        assert_eq!(
+            check(doc! {"from": "inventory", "localField": "item", "foreignField": "sku"}),
+            "error 9: must specify 'as' field for a $lookup"
+        );
+        assert_eq!(
+            check(doc! {"from": "inventory", "localField": "item", "as": "x"}),
+            "error 9: $lookup requires both or neither of 'localField' and 'foreignField' to be specified"
+        );
+        assert_eq!(
+            check(doc! {"from": "inventory", "as": "x"}),
+            "error 9: $lookup requires either 'pipeline' or both 'localField' and 'foreignField' to be specified"
+        );
+        assert_eq!(
+            check(doc! {"from": "inventory", "as": "x", "bogus": 1}),
+            "error 9: unknown argument to $lookup: bogus"
+        );
+        assert_eq!(
+            check(doc! {"from": "inventory", "as": "x", "pipeline": [{"$out": "y"}]}),
+            "error 51047: $out is not allowed within a $lookup's sub-pipeline"
+        );
+        assert_eq!(
+            check(doc! {"from": "inventory", "as": "x", "pipeline": [{"$match": {"$expr": "$$nope"}}]}),
+            "error 17276: Use of undefined variable: nope"
+        );
+        assert_eq!(
+            check(doc! {"from": "inventory", "as": 1, "localField": "a", "foreignField": "b"}),
+            "error 9: $lookup argument 'as: 1' must be a string, is type int"
+        );
     }
 
     #[test]
     fn union_with_appends_another_collection() {
         assert_eq!(
-            run_in(&shop(), vec![doc! {"$match": {"_id": 1}}, doc! {"$project": {"_id": 1}}, doc! {"$unionWith": {"coll": "inventory", "pipeline": [{"$match": {"instock": {"$gt": 75}}}, {"$project": {"sku": 1}}]}}]),
+            run_in(
+                &shop(),
+                vec![
+                    doc! {"$match": {"_id": 1}},
+                    doc! {"$project": {"_id": 1}},
+                    doc! {"$unionWith": {"coll": "inventory", "pipeline": [{"$match": {"instock": {"$gt": 75}}}, {"$project": {"sku": 1}}]}}
+                ]
+            ),
             "{ _id: 1 }\n{ _id: 1, sku: \"almonds\" }\n{ _id: 2, sku: \"bread\" }"
         );
-        assert_eq!(run_in(&shop(), vec![doc! {"$unionWith": {"pipeline": []}}]), "error 40414: BSON field '$unionWith.coll' is missing but a required field");
+        assert_eq!(
+            run_in(&shop(), vec![doc! {"$unionWith": {"pipeline": []}}]),
+            "error 40414: BSON field '$unionWith.coll' is missing but a required field"
+        );
     }
 }

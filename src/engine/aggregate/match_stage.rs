@@ -55,14 +55,39 @@ mod tests {
             doc! {"_id": 3, "author": "ahn", "score": 60, "views": 1000},
         ];
         // The examples of MongoDB's $match page.
-        assert_eq!(run(docs.clone(), vec![doc! {"$match": {"author": "dave"}}, doc! {"$project": {"_id": 1}}]), "{ _id: 1 }\n{ _id: 2 }");
         assert_eq!(
-            run(docs.clone(), vec![doc! {"$match": {"$or": [{"score": {"$gt": 70, "$lt": 90}}, {"views": {"$gte": 1000}}]}}, doc! {"$count": "n"}]),
+            run(docs.clone(), vec![doc! {"$match": {"author": "dave"}}, doc! {"$project": {"_id": 1}}]),
+            "{ _id: 1 }\n{ _id: 2 }"
+        );
+        assert_eq!(
+            run(
+                docs.clone(),
+                vec![
+                    doc! {"$match": {"$or": [{"score": {"$gt": 70, "$lt": 90}}, {"views": {"$gte": 1000}}]}},
+                    doc! {"$count": "n"}
+                ]
+            ),
             "{ n: 3 }"
         );
-        assert_eq!(run(docs.clone(), vec![doc! {"$skip": 0}, doc! {"$match": {"$expr": {"$gt": ["$views", {"$multiply": ["$score", 2]}]}}}, doc! {"$project": {"_id": 1}}]), "{ _id: 2 }\n{ _id: 3 }");
+        assert_eq!(
+            run(
+                docs.clone(),
+                vec![
+                    doc! {"$skip": 0},
+                    doc! {"$match": {"$expr": {"$gt": ["$views", {"$multiply": ["$score", 2]}]}}},
+                    doc! {"$project": {"_id": 1}}
+                ]
+            ),
+            "{ _id: 2 }\n{ _id: 3 }"
+        );
         assert_eq!(run(docs.clone(), vec![doc! {"$match": {"score": {"$gtr": 1}}}]), "error 2: unknown operator: $gtr");
-        assert_eq!(run(docs.clone(), vec![doc! {"$match": [1]}]), "error 15959: the match filter must be an expression in an object");
-        assert_eq!(run(docs, vec![doc! {"$match": {"$expr": {"$eq": ["$a", "$$x"]}}}]), "error 17276: Use of undefined variable: x");
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$match": [1]}]),
+            "error 15959: the match filter must be an expression in an object"
+        );
+        assert_eq!(
+            run(docs, vec![doc! {"$match": {"$expr": {"$eq": ["$a", "$$x"]}}}]),
+            "error 17276: Use of undefined variable: x"
+        );
     }
 }

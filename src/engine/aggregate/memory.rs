@@ -76,8 +76,14 @@ mod tests {
     fn each_holder_speaks_mongodbs_words() {
         let over = |holder| Memory::new(holder, 10).add(11).unwrap_err();
         assert_eq!(over(Holder::Group).code.number(), 292);
-        assert_eq!(over(Holder::Sort).message, "Sort exceeded memory limit of 10 bytes, but did not opt in to external sorting.");
-        assert_eq!(over(Holder::Facet).message, "document constructed by $facet is 11 bytes, which exceeds the limit of 10 bytes");
+        assert_eq!(
+            over(Holder::Sort).message,
+            "Sort exceeded memory limit of 10 bytes, but did not opt in to external sorting."
+        );
+        assert_eq!(
+            over(Holder::Facet).message,
+            "document constructed by $facet is 11 bytes, which exceeds the limit of 10 bytes"
+        );
         let mut memory = Memory::new(Holder::Group, 10);
         assert!(memory.add(4).is_ok() && memory.add(6).is_ok() && memory.add(1).is_err());
     }

@@ -169,7 +169,12 @@ impl Compiler {
     }
 
     /// Compiles a nested pipeline (`$lookup`'s, `$facet`'s) with more variables in scope.
-    pub(crate) fn sub_pipeline(&mut self, stages: &[Document], place: Place, variables: &[String]) -> MongoResult<Pipeline> {
+    pub(crate) fn sub_pipeline(
+        &mut self,
+        stages: &[Document],
+        place: Place,
+        variables: &[String],
+    ) -> MongoResult<Pipeline> {
         if self.depth >= MAX_SUB_PIPELINE_DEPTH {
             return Err(MongoError::new(
                 ErrorCode::Location(5484501),
@@ -196,26 +201,91 @@ pub(crate) struct StageKind {
 
 /// Every stage crudlab runs.
 const STAGES: &[StageKind] = &[
-    StageKind { name: "$match", summary: "Keeps the documents that match a query filter (with $expr for expressions).", compile: match_stage::compile },
-    StageKind { name: "$project", summary: "Reshapes each document: include (1) or exclude (0) fields, or compute new ones.", compile: project::compile_project },
-    StageKind { name: "$addFields", summary: "Adds or replaces fields computed from expressions, keeping the others.", compile: project::compile_add_fields },
+    StageKind {
+        name: "$match",
+        summary: "Keeps the documents that match a query filter (with $expr for expressions).",
+        compile: match_stage::compile,
+    },
+    StageKind {
+        name: "$project",
+        summary: "Reshapes each document: include (1) or exclude (0) fields, or compute new ones.",
+        compile: project::compile_project,
+    },
+    StageKind {
+        name: "$addFields",
+        summary: "Adds or replaces fields computed from expressions, keeping the others.",
+        compile: project::compile_add_fields,
+    },
     StageKind { name: "$set", summary: "Alias of $addFields.", compile: project::compile_add_fields },
-    StageKind { name: "$unset", summary: "Removes fields (a name or an array of names).", compile: project::compile_unset },
-    StageKind { name: "$group", summary: "One document per distinct _id, with accumulators ($sum, $avg, $push, ...) over each group.", compile: group::compile_group },
-    StageKind { name: "$count", summary: "One document holding the number of input documents under the given name.", compile: group::compile_count },
-    StageKind { name: "$sortByCount", summary: "Groups by an expression and counts, most frequent first.", compile: group::compile_sort_by_count },
-    StageKind { name: "$bucket", summary: "Groups documents into ranges of a value between boundaries.", compile: group::compile_bucket },
-    StageKind { name: "$sort", summary: "Orders the documents by fields (1 ascending, -1 descending).", compile: sort::compile_sort },
+    StageKind {
+        name: "$unset",
+        summary: "Removes fields (a name or an array of names).",
+        compile: project::compile_unset,
+    },
+    StageKind {
+        name: "$group",
+        summary: "One document per distinct _id, with accumulators ($sum, $avg, $push, ...) over each group.",
+        compile: group::compile_group,
+    },
+    StageKind {
+        name: "$count",
+        summary: "One document holding the number of input documents under the given name.",
+        compile: group::compile_count,
+    },
+    StageKind {
+        name: "$sortByCount",
+        summary: "Groups by an expression and counts, most frequent first.",
+        compile: group::compile_sort_by_count,
+    },
+    StageKind {
+        name: "$bucket",
+        summary: "Groups documents into ranges of a value between boundaries.",
+        compile: group::compile_bucket,
+    },
+    StageKind {
+        name: "$sort",
+        summary: "Orders the documents by fields (1 ascending, -1 descending).",
+        compile: sort::compile_sort,
+    },
     StageKind { name: "$skip", summary: "Drops the first n documents.", compile: sort::compile_skip },
     StageKind { name: "$limit", summary: "Keeps the first n documents.", compile: sort::compile_limit },
     StageKind { name: "$unwind", summary: "One document per element of an array field.", compile: unwind::compile },
-    StageKind { name: "$lookup", summary: "Joins: adds the documents of another collection that match (localField/foreignField, or let + pipeline).", compile: lookup::compile_lookup },
-    StageKind { name: "$unionWith", summary: "Appends the documents of another collection (optionally through a pipeline).", compile: lookup::compile_union_with },
-    StageKind { name: "$replaceRoot", summary: "Replaces each document by a document it computes (newRoot).", compile: replace_root::compile_replace_root },
-    StageKind { name: "$replaceWith", summary: "Alias of $replaceRoot that takes the new root directly.", compile: replace_root::compile_replace_with },
-    StageKind { name: "$facet", summary: "Runs several pipelines over the same input; one document with each one's results.", compile: facet::compile },
-    StageKind { name: "$out", summary: "Writes the results into a collection, replacing its documents (last stage only).", compile: output::compile_out },
-    StageKind { name: "$merge", summary: "Merges the results into a collection: insert, replace, merge or keep per document (last stage only).", compile: output::compile_merge },
+    StageKind {
+        name: "$lookup",
+        summary:
+            "Joins: adds the documents of another collection that match (localField/foreignField, or let + pipeline).",
+        compile: lookup::compile_lookup,
+    },
+    StageKind {
+        name: "$unionWith",
+        summary: "Appends the documents of another collection (optionally through a pipeline).",
+        compile: lookup::compile_union_with,
+    },
+    StageKind {
+        name: "$replaceRoot",
+        summary: "Replaces each document by a document it computes (newRoot).",
+        compile: replace_root::compile_replace_root,
+    },
+    StageKind {
+        name: "$replaceWith",
+        summary: "Alias of $replaceRoot that takes the new root directly.",
+        compile: replace_root::compile_replace_with,
+    },
+    StageKind {
+        name: "$facet",
+        summary: "Runs several pipelines over the same input; one document with each one's results.",
+        compile: facet::compile,
+    },
+    StageKind {
+        name: "$out",
+        summary: "Writes the results into a collection, replacing its documents (last stage only).",
+        compile: output::compile_out,
+    },
+    StageKind {
+        name: "$merge",
+        summary: "Merges the results into a collection: insert, replace, merge or keep per document (last stage only).",
+        compile: output::compile_merge,
+    },
 ];
 
 /// Real MongoDB stages crudlab does not run: refused with an honest message rather than "Unrecognized".
@@ -399,7 +469,9 @@ fn stage_kind(spec: &Document) -> MongoResult<(&'static StageKind, &Bson)> {
             Err(MongoError::bad_value(format!("{name} is a MongoDB stage that crudlab does not support")))
         }
         None => Err(MongoError::new(ErrorCode::Location(40324), format!("Unrecognized pipeline stage name: '{name}'"))
-            .with_hint("Stage names start with $ and are spelt as in the reference: $match, $group, $project, $sort, ...")),
+            .with_hint(
+                "Stage names start with $ and are spelt as in the reference: $match, $group, $project, $sort, ...",
+            )),
     }
 }
 
@@ -407,7 +479,10 @@ fn stage_kind(spec: &Document) -> MongoResult<(&'static StageKind, &Bson)> {
 /// pipeline (`$out` and `$merge` check their own places).
 fn check_place(name: &str, compiler: &Compiler) -> MongoResult<()> {
     if compiler.place == Place::Facet && name == "$facet" {
-        return Err(MongoError::new(ErrorCode::Location(40600), "$facet is not allowed to be used within a $facet stage"));
+        return Err(MongoError::new(
+            ErrorCode::Location(40600),
+            "$facet is not allowed to be used within a $facet stage",
+        ));
     }
     output::check_update_stage(name, compiler)
 }
@@ -495,9 +570,14 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn run_in(database: &Database, pipeline: Vec<Document>) -> String {
-        let options = AggregateOptions { now: Some(bson::DateTime::from_millis(1_704_067_200_000)), ..AggregateOptions::default() };
+        let options = AggregateOptions {
+            now: Some(bson::DateTime::from_millis(1_704_067_200_000)),
+            ..AggregateOptions::default()
+        };
         match aggregate(database, "c", &pipeline, &options) {
-            Ok(outcome) => outcome.documents.iter().map(crate::engine::update::describe_document).collect::<Vec<_>>().join("\n"),
+            Ok(outcome) => {
+                outcome.documents.iter().map(crate::engine::update::describe_document).collect::<Vec<_>>().join("\n")
+            }
             Err(failure) => format!("error {}: {}", failure.error.code.number(), failure.error.message),
         }
     }
@@ -509,8 +589,14 @@ pub(crate) mod tests {
             run(vec![], vec![doc! {"$match": {}, "$limit": 1}]),
             "error 40323: A pipeline stage specification object must contain exactly one field."
         );
-        assert_eq!(run(vec![], vec![doc! {}]), "error 40323: A pipeline stage specification object must contain exactly one field.");
-        assert_eq!(run(vec![], vec![doc! {"$sample": {"size": 1}}]), "error 2: $sample is a MongoDB stage that crudlab does not support");
+        assert_eq!(
+            run(vec![], vec![doc! {}]),
+            "error 40323: A pipeline stage specification object must contain exactly one field."
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$sample": {"size": 1}}]),
+            "error 2: $sample is a MongoDB stage that crudlab does not support"
+        );
         let long: Vec<Document> = (0..1001).map(|_| doc! {"$skip": 0}).collect();
         assert_eq!(run(vec![], long), "error 9: Pipeline length must be no longer than 1000 stages");
     }
@@ -522,20 +608,34 @@ pub(crate) mod tests {
         let failure = aggregate(&database, "c", &pipeline, &AggregateOptions::default()).unwrap_err();
         assert_eq!(failure.stage, Some(1));
         assert_eq!(failure.error.code, 17124);
-        let failure = aggregate(&database, "c", &[doc! {"$skip": 1}, doc! {"$limit": "2"}], &AggregateOptions::default()).unwrap_err();
-        assert_eq!((failure.stage, failure.error.message.as_str()), (Some(1), "invalid argument to $limit stage: Expected a number in: $limit: \"2\""));
+        let failure =
+            aggregate(&database, "c", &[doc! {"$skip": 1}, doc! {"$limit": "2"}], &AggregateOptions::default())
+                .unwrap_err();
+        assert_eq!(
+            (failure.stage, failure.error.message.as_str()),
+            (Some(1), "invalid argument to $limit stage: Expected a number in: $limit: \"2\"")
+        );
     }
 
     #[test]
     fn every_stage_has_a_preview() {
         let database = database(&[("c", (1..=5).map(|i| doc! {"_id": i, "even": i % 2 == 0}).collect())]);
-        let pipeline = [doc! {"$match": {"even": false}}, doc! {"$sort": {"_id": -1}}, doc! {"$limit": 2}, doc! {"$count": "n"}];
+        let pipeline =
+            [doc! {"$match": {"even": false}}, doc! {"$sort": {"_id": -1}}, doc! {"$limit": 2}, doc! {"$count": "n"}];
         let options = AggregateOptions { preview_documents: 1, ..AggregateOptions::default() };
         let outcome = aggregate(&database, "c", &pipeline, &options).unwrap();
         let shown: Vec<String> = outcome
             .stages
             .iter()
-            .map(|p| format!("{} {} {}: {:?}", p.index, p.name, p.count, p.documents.iter().map(crate::engine::update::describe_document).collect::<Vec<_>>()))
+            .map(|p| {
+                format!(
+                    "{} {} {}: {:?}",
+                    p.index,
+                    p.name,
+                    p.count,
+                    p.documents.iter().map(crate::engine::update::describe_document).collect::<Vec<_>>()
+                )
+            })
             .collect();
         expect_test::expect![[r#"
             0 $match 3: ["{ _id: 1, even: false }"]
@@ -555,20 +655,33 @@ pub(crate) mod tests {
     #[test]
     fn a_stage_cannot_grow_its_documents_without_bound() {
         // MongoDB streams documents; crudlab holds each stage's output, so multiplying is bounded too.
-        let database = database(&[("c", vec![doc! {"_id": 1, "text": "x".repeat(1000), "copies": (0..100).collect::<Vec<i32>>()}])]);
+        let database = database(&[(
+            "c",
+            vec![doc! {"_id": 1, "text": "x".repeat(1000), "copies": (0..100).collect::<Vec<i32>>()}],
+        )]);
         let options = AggregateOptions { stage_memory_bytes: 20_000, ..AggregateOptions::default() };
         let failure = aggregate(&database, "c", &[doc! {"$unwind": "$copies"}], &options).unwrap_err();
-        assert_eq!((failure.error.code.number(), failure.error.message.as_str()), (146, "Exceeded memory limit for $unwind: its documents are more than 21828 bytes"));
-        let failure = aggregate(&database, "c", &[doc! {"$set": {"more": {"$range": [0, 100000]}}}], &options).unwrap_err();
+        assert_eq!(
+            (failure.error.code.number(), failure.error.message.as_str()),
+            (146, "Exceeded memory limit for $unwind: its documents are more than 21828 bytes")
+        );
+        let failure =
+            aggregate(&database, "c", &[doc! {"$set": {"more": {"$range": [0, 100000]}}}], &options).unwrap_err();
         assert_eq!(failure.error.code.number(), 146);
-        assert!(aggregate(&database, "c", &[doc! {"$unwind": "$copies"}, doc! {"$limit": 1}], &AggregateOptions::default()).is_ok());
+        assert!(aggregate(
+            &database,
+            "c",
+            &[doc! {"$unwind": "$copies"}, doc! {"$limit": 1}],
+            &AggregateOptions::default()
+        )
+        .is_ok());
     }
 
     #[test]
     fn the_budget_stops_endless_work() {
         let database = database(&[("c", vec![doc! {"_id": 1}])]);
         let pipeline = [doc! {"$project": {"x": {"$reduce": {"input": {"$range": [0, 100000]}, "initialValue": [],
-            "in": {"$concatArrays": ["$$value", ["$$this"]]}}}}}];
+        "in": {"$concatArrays": ["$$value", ["$$this"]]}}}}}];
         let options = AggregateOptions { budget_steps: 1_000_000, ..AggregateOptions::default() };
         let failure = aggregate(&database, "c", &pipeline, &options).unwrap_err();
         assert_eq!((failure.stage, failure.error.code.number()), (Some(0), 50));

@@ -116,9 +116,18 @@ fn unknown_field(stage: &str, field: &str) -> MongoError {
 /// Refuses `$out` / `$merge` where they cannot run.
 fn check_place(name: &str, compiler: &Compiler) -> MongoResult<()> {
     match compiler.place {
-        Place::Lookup => Err(MongoError::new(ErrorCode::Location(51047), format!("{name} is not allowed within a $lookup's sub-pipeline"))),
-        Place::Facet => Err(MongoError::new(ErrorCode::Location(40600), format!("{name} is not allowed to be used within a $facet stage"))),
-        Place::MergeUpdate => Err(MongoError::new(ErrorCode::InvalidOptions, format!("{name} is not allowed to be used within an update"))),
+        Place::Lookup => Err(MongoError::new(
+            ErrorCode::Location(51047),
+            format!("{name} is not allowed within a $lookup's sub-pipeline"),
+        )),
+        Place::Facet => Err(MongoError::new(
+            ErrorCode::Location(40600),
+            format!("{name} is not allowed to be used within a $facet stage"),
+        )),
+        Place::MergeUpdate => Err(MongoError::new(
+            ErrorCode::InvalidOptions,
+            format!("{name} is not allowed to be used within an update"),
+        )),
         Place::TopLevel => Ok(()),
     }
 }
@@ -136,7 +145,10 @@ fn target(stage: &str, field: &str, argument: &Bson) -> MongoResult<Target> {
             let mut target = Target { database: None, collection: String::new() };
             for (key, value) in spec {
                 let Bson::String(text) = value else {
-                    return Err(MongoError::type_mismatch(format!("BSON field '{field}.{key}' is the wrong type '{}', expected type 'string'", type_name(value))));
+                    return Err(MongoError::type_mismatch(format!(
+                        "BSON field '{field}.{key}' is the wrong type '{}', expected type 'string'",
+                        type_name(value)
+                    )));
                 };
                 match key.as_str() {
                     "db" => {
@@ -148,11 +160,17 @@ fn target(stage: &str, field: &str, argument: &Bson) -> MongoResult<Target> {
                 }
             }
             if target.collection.is_empty() {
-                return Err(MongoError::new(ErrorCode::Location(40414), format!("BSON field '{field}.coll' is missing but a required field")));
+                return Err(MongoError::new(
+                    ErrorCode::Location(40414),
+                    format!("BSON field '{field}.coll' is missing but a required field"),
+                ));
             }
             Ok(target)
         }
-        other => Err(MongoError::type_mismatch(format!("{stage} requires a string or an object argument, but found {}", type_name(other)))),
+        other => Err(MongoError::type_mismatch(format!(
+            "{stage} requires a string or an object argument, but found {}",
+            type_name(other)
+        ))),
     }
 }
 
@@ -163,7 +181,12 @@ pub(super) fn compile_out(name: &'static str, argument: &Bson, compiler: &mut Co
 
 pub(super) fn compile_merge(name: &'static str, argument: &Bson, compiler: &mut Compiler) -> MongoResult<Stage> {
     check_place(name, compiler)?;
-    let mut spec = MergeSpec { on: vec!["_id".to_string()], lets: Vec::new(), when_matched: WhenMatched::Merge, when_not_matched: WhenNotMatched::Insert };
+    let mut spec = MergeSpec {
+        on: vec!["_id".to_string()],
+        lets: Vec::new(),
+        when_matched: WhenMatched::Merge,
+        when_not_matched: WhenNotMatched::Insert,
+    };
     let into = match argument {
         Bson::String(_) => target(name, "$merge.into", argument)?,
         Bson::Document(fields) => {
@@ -176,12 +199,20 @@ pub(super) fn compile_merge(name: &'static str, argument: &Bson, compiler: &mut 
                         let names: Vec<&Bson> = match value {
                             Bson::Array(items) if !items.is_empty() => items.iter().collect(),
                             Bson::String(_) => vec![value],
-                            _ => return Err(MongoError::new(ErrorCode::Location(51186), "$merge 'on' field must be either a string or an array of strings")),
+                            _ => {
+                                return Err(MongoError::new(
+                                    ErrorCode::Location(51186),
+                                    "$merge 'on' field must be either a string or an array of strings",
+                                ))
+                            }
                         };
                         spec.on = Vec::with_capacity(names.len());
                         for name in names {
                             let Bson::String(path) = name else {
-                                return Err(MongoError::new(ErrorCode::Location(51134), "$merge 'on' array elements must be strings"));
+                                return Err(MongoError::new(
+                                    ErrorCode::Location(51134),
+                                    "$merge 'on' array elements must be strings",
+                                ));
                             };
                             crate::engine::expr::field_path(path)?;
                             spec.on.push(path.clone());
@@ -189,7 +220,10 @@ pub(super) fn compile_merge(name: &'static str, argument: &Bson, compiler: &mut 
                     }
                     "let" => {
                         let Bson::Document(variables) = value else {
-                            return Err(MongoError::type_mismatch(format!("BSON field '$merge.let' is the wrong type '{}', expected type 'object'", type_name(value))));
+                            return Err(MongoError::type_mismatch(format!(
+                                "BSON field '$merge.let' is the wrong type '{}', expected type 'object'",
+                                type_name(value)
+                            )));
                         };
                         let mut parser = compiler.parser();
                         for (variable, expression) in variables {
@@ -203,7 +237,12 @@ pub(super) fn compile_merge(name: &'static str, argument: &Bson, compiler: &mut 
                             Bson::String(mode) if mode == "insert" => WhenNotMatched::Insert,
                             Bson::String(mode) if mode == "discard" => WhenNotMatched::Discard,
                             Bson::String(mode) if mode == "fail" => WhenNotMatched::Fail,
-                            other => return Err(MongoError::bad_value(format!("Enumeration value '{}' for field '$merge.whenNotMatched' is not a valid value.", super::describe(other)))),
+                            other => {
+                                return Err(MongoError::bad_value(format!(
+                                    "Enumeration value '{}' for field '$merge.whenNotMatched' is not a valid value.",
+                                    super::describe(other)
+                                )))
+                            }
                         }
                     }
                     other => return Err(unknown_field("$merge", other)),
@@ -221,15 +260,28 @@ pub(super) fn compile_merge(name: &'static str, argument: &Bson, compiler: &mut 
                         names.extend(spec.lets.iter().map(|(name, _)| name.clone()));
                         WhenMatched::Pipeline(compiler.sub_pipeline(&stages, Place::MergeUpdate, &names)?)
                     }
-                    other => return Err(MongoError::bad_value(format!("Enumeration value '{}' for field '$merge.whenMatched' is not a valid value.", super::describe(other)))),
+                    other => {
+                        return Err(MongoError::bad_value(format!(
+                            "Enumeration value '{}' for field '$merge.whenMatched' is not a valid value.",
+                            super::describe(other)
+                        )))
+                    }
                 };
             }
             let Some(into) = into else {
-                return Err(MongoError::new(ErrorCode::Location(40414), "BSON field '$merge.into' is missing but a required field"));
+                return Err(MongoError::new(
+                    ErrorCode::Location(40414),
+                    "BSON field '$merge.into' is missing but a required field",
+                ));
             };
             into
         }
-        other => return Err(MongoError::type_mismatch(format!("$merge requires a string or an object argument, but found {}", type_name(other)))),
+        other => {
+            return Err(MongoError::type_mismatch(format!(
+                "$merge requires a string or an object argument, but found {}",
+                type_name(other)
+            )))
+        }
     };
     Ok(Stage::Merge(Box::new(Merge { target: into, spec })))
 }
@@ -238,14 +290,22 @@ pub(super) fn compile_merge(name: &'static str, argument: &Bson, compiler: &mut 
 pub(super) fn check_update_stage(name: &str, compiler: &Compiler) -> MongoResult<()> {
     const ALLOWED: &[&str] = &["$addFields", "$set", "$project", "$unset", "$replaceRoot", "$replaceWith"];
     if compiler.place == Place::MergeUpdate && !ALLOWED.contains(&name) {
-        return Err(MongoError::new(ErrorCode::InvalidOptions, format!("{name} is not allowed to be used within an update")));
+        return Err(MongoError::new(
+            ErrorCode::InvalidOptions,
+            format!("{name} is not allowed to be used within an update"),
+        ));
     }
     Ok(())
 }
 
 impl Out {
     pub(super) fn pending(&self, documents: Vec<Document>, now: Option<bson::DateTime>) -> PendingWrite {
-        PendingWrite { database: self.target.database.clone(), collection: self.target.collection.clone(), kind: WriteKind::Out { documents }, now }
+        PendingWrite {
+            database: self.target.database.clone(),
+            collection: self.target.collection.clone(),
+            kind: WriteKind::Out { documents },
+            now,
+        }
     }
 }
 
@@ -262,7 +322,11 @@ impl Merge {
 
 /// Applies a pending `$out` / `$merge` to `database` through the collection's write path. The change set lists
 /// exactly what was written (for storage and undo), also when the write failed part-way.
-pub(crate) fn apply_write(database: &mut Database, write: &PendingWrite, generator: &mut Generator) -> (MongoResult<WriteSummary>, ChangeSet) {
+pub(crate) fn apply_write(
+    database: &mut Database,
+    write: &PendingWrite,
+    generator: &mut Generator,
+) -> (MongoResult<WriteSummary>, ChangeSet) {
     let mut changes = ChangeSet::default();
     if let Some(named) = write.database.as_deref().filter(|named| *named != database.name) {
         let error = MongoError::bad_value(format!(
@@ -294,7 +358,12 @@ pub(crate) fn apply_write(database: &mut Database, write: &PendingWrite, generat
 }
 
 /// `$out`: every document of the collection replaced by `documents`, or nothing changed at all.
-fn replace_all(collection: &mut Collection, documents: &[Document], generator: &mut Generator, made: &mut Vec<Change>) -> MongoResult<WriteSummary> {
+fn replace_all(
+    collection: &mut Collection,
+    documents: &[Document],
+    generator: &mut Generator,
+    made: &mut Vec<Change>,
+) -> MongoResult<WriteSummary> {
     let mut summary = WriteSummary::default();
     let records: Vec<u64> = collection.records().map(|(record, _)| record).collect();
     for record in records {
@@ -367,7 +436,10 @@ fn merge(
             index.unique && keys == wanted
         });
         if !has_unique_index {
-            return Err(MongoError::new(ErrorCode::Location(51183), "Cannot find index to verify that join fields will be unique"));
+            return Err(MongoError::new(
+                ErrorCode::Location(51183),
+                "Cannot find index to verify that join fields will be unique",
+            ));
         }
     }
     let mut summary = WriteSummary::default();
@@ -388,7 +460,8 @@ fn merge(
             condition.insert(field.clone(), equals);
         }
         let (records, _) = collection.matching_records(&Filter::compile(&condition)?)?;
-        let target = records.first().and_then(|record| collection.get_record(*record).map(|doc| (*record, doc.clone())));
+        let target =
+            records.first().and_then(|record| collection.get_record(*record).map(|doc| (*record, doc.clone())));
         let Some((record, existing)) = target else {
             match spec.when_not_matched {
                 WhenNotMatched::Insert => {
@@ -407,53 +480,61 @@ fn merge(
             continue;
         };
         let existing_id = existing.get("_id").cloned().unwrap_or(Bson::Null);
-        let same_id = |candidate: &Document| candidate.get("_id").is_none_or(|id| crate::engine::value::equal(id, &existing_id));
-        let replacement = match &spec.when_matched {
-            WhenMatched::KeepExisting => None,
-            WhenMatched::Fail => {
-                return Err(MongoError::duplicate_key("$merge with whenMatched: fail found an existing document with the same values for the 'on' fields"))
-            }
-            WhenMatched::Replace => {
-                if !same_id(&document) {
-                    return Err(immutable_id());
+        let same_id =
+            |candidate: &Document| candidate.get("_id").is_none_or(|id| crate::engine::value::equal(id, &existing_id));
+        let replacement =
+            match &spec.when_matched {
+                WhenMatched::KeepExisting => None,
+                WhenMatched::Fail => return Err(MongoError::duplicate_key(
+                    "$merge with whenMatched: fail found an existing document with the same values for the 'on' fields",
+                )),
+                WhenMatched::Replace => {
+                    if !same_id(&document) {
+                        return Err(immutable_id());
+                    }
+                    let mut replaced = Document::new();
+                    replaced.insert("_id", existing_id.clone());
+                    for (key, value) in document.iter().filter(|(key, _)| *key != "_id") {
+                        replaced.insert(key.clone(), value.clone());
+                    }
+                    Some(replaced)
                 }
-                let mut replaced = Document::new();
-                replaced.insert("_id", existing_id.clone());
-                for (key, value) in document.iter().filter(|(key, _)| *key != "_id") {
-                    replaced.insert(key.clone(), value.clone());
+                WhenMatched::Merge => {
+                    if !same_id(&document) {
+                        return Err(immutable_id());
+                    }
+                    let mut merged = existing.clone();
+                    for (key, value) in document.iter().filter(|(key, _)| *key != "_id") {
+                        merged.insert(key.clone(), value.clone());
+                    }
+                    Some(merged)
                 }
-                Some(replaced)
-            }
-            WhenMatched::Merge => {
-                if !same_id(&document) {
-                    return Err(immutable_id());
+                WhenMatched::Pipeline(pipeline) => {
+                    let mut variables = vec![("new".to_string(), Bson::Document(document.clone()))];
+                    for (name, expression) in &spec.lets {
+                        let value = expression
+                            .evaluate_in(&document, Environment { now, ..Environment::default() })?
+                            .unwrap_or(Bson::Null);
+                        variables.push((name.clone(), value));
+                    }
+                    let runner = Runner {
+                        database: &scratch,
+                        environment: Environment { variables: &variables, now, budget: None },
+                        memory_limit: super::DEFAULT_STAGE_MEMORY_BYTES,
+                    };
+                    let mut updated = pipeline.run(vec![existing.clone()], &runner)?.into_iter();
+                    let Some(updated) = updated.next() else { continue };
+                    if !same_id(&updated) {
+                        return Err(immutable_id());
+                    }
+                    let mut with_id = Document::new();
+                    with_id.insert("_id", existing_id.clone());
+                    for (key, value) in updated.into_iter().filter(|(key, _)| key != "_id") {
+                        with_id.insert(key, value);
+                    }
+                    Some(with_id)
                 }
-                let mut merged = existing.clone();
-                for (key, value) in document.iter().filter(|(key, _)| *key != "_id") {
-                    merged.insert(key.clone(), value.clone());
-                }
-                Some(merged)
-            }
-            WhenMatched::Pipeline(pipeline) => {
-                let mut variables = vec![("new".to_string(), Bson::Document(document.clone()))];
-                for (name, expression) in &spec.lets {
-                    let value = expression.evaluate_in(&document, Environment { now, ..Environment::default() })?.unwrap_or(Bson::Null);
-                    variables.push((name.clone(), value));
-                }
-                let runner = Runner { database: &scratch, environment: Environment { variables: &variables, now, budget: None }, memory_limit: super::DEFAULT_STAGE_MEMORY_BYTES };
-                let mut updated = pipeline.run(vec![existing.clone()], &runner)?.into_iter();
-                let Some(updated) = updated.next() else { continue };
-                if !same_id(&updated) {
-                    return Err(immutable_id());
-                }
-                let mut with_id = Document::new();
-                with_id.insert("_id", existing_id.clone());
-                for (key, value) in updated.into_iter().filter(|(key, _)| key != "_id") {
-                    with_id.insert(key, value);
-                }
-                Some(with_id)
-            }
-        };
+            };
         if let Some(replacement) = replacement.filter(|replacement| *replacement != existing) {
             made.push(collection.replace_record(record, replacement)?);
             summary.modified += 1;
@@ -472,27 +553,47 @@ mod tests {
     use bson::{doc, Document};
 
     fn written(database: &crate::engine::database::Database, name: &str) -> String {
-        database.collection(name).map(|c| c.documents().map(crate::engine::update::describe_document).collect::<Vec<_>>().join("\n")).unwrap_or_else(|| "(no collection)".to_string())
+        database
+            .collection(name)
+            .map(|c| c.documents().map(crate::engine::update::describe_document).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_else(|| "(no collection)".to_string())
     }
 
-    fn run(database: &mut crate::engine::database::Database, pipeline: Vec<Document>) -> Result<(usize, usize), String> {
-        let (result, changes) = database.aggregate_and_write("c", &pipeline, &AggregateOptions::default(), &mut Generator::deterministic(1));
+    fn run(
+        database: &mut crate::engine::database::Database,
+        pipeline: Vec<Document>,
+    ) -> Result<(usize, usize), String> {
+        let (result, changes) = database.aggregate_and_write(
+            "c",
+            &pipeline,
+            &AggregateOptions::default(),
+            &mut Generator::deterministic(1),
+        );
         let inserted = changes.entries.iter().filter(|(_, _, c)| matches!(c, Change::Inserted { .. })).count();
         let updated = changes.entries.iter().filter(|(_, _, c)| matches!(c, Change::Updated { .. })).count();
-        result.map(|outcome| {
-            assert!(outcome.documents.is_empty(), "a writing stage returns no documents");
-            (inserted, updated)
-        }).map_err(|failure| format!("{} {}", failure.error.code.number(), failure.error.message))
+        result
+            .map(|outcome| {
+                assert!(outcome.documents.is_empty(), "a writing stage returns no documents");
+                (inserted, updated)
+            })
+            .map_err(|failure| format!("{} {}", failure.error.code.number(), failure.error.message))
     }
 
     fn sales() -> Vec<Document> {
-        vec![doc! {"_id": 1, "item": "a", "qty": 2}, doc! {"_id": 2, "item": "b", "qty": 1}, doc! {"_id": 3, "item": "a", "qty": 3}]
+        vec![
+            doc! {"_id": 1, "item": "a", "qty": 2},
+            doc! {"_id": 2, "item": "b", "qty": 1},
+            doc! {"_id": 3, "item": "a", "qty": 3},
+        ]
     }
 
     #[test]
     fn out_replaces_the_target_all_or_nothing() {
         let mut db = database(&[("c", sales()), ("totals", vec![doc! {"_id": "old"}])]);
-        assert_eq!(run(&mut db, vec![doc! {"$group": {"_id": "$item", "qty": {"$sum": "$qty"}}}, doc! {"$out": "totals"}]), Ok((2, 0)));
+        assert_eq!(
+            run(&mut db, vec![doc! {"$group": {"_id": "$item", "qty": {"$sum": "$qty"}}}, doc! {"$out": "totals"}]),
+            Ok((2, 0))
+        );
         assert_eq!(written(&db, "totals"), "{ _id: \"a\", qty: 5 }\n{ _id: \"b\", qty: 1 }");
         // Two documents with one _id: nothing is written.
         let failure = run(&mut db, vec![doc! {"$project": {"_id": "$item"}}, doc! {"$out": "totals"}]).unwrap_err();
@@ -500,7 +601,10 @@ mod tests {
         assert_eq!(written(&db, "totals"), "{ _id: \"a\", qty: 5 }\n{ _id: \"b\", qty: 1 }");
         assert_eq!(run(&mut db, vec![doc! {"$match": {"_id": 0}}, doc! {"$out": "empty"}]), Ok((0, 0)));
         assert_eq!(written(&db, "empty"), "", "$out creates its collection even for no documents");
-        assert_eq!(run(&mut db, vec![doc! {"$out": "x"}, doc! {"$limit": 1}]), Err("40601 $out can only be the final stage in the pipeline".to_string()));
+        assert_eq!(
+            run(&mut db, vec![doc! {"$out": "x"}, doc! {"$limit": 1}]),
+            Err("40601 $out can only be the final stage in the pipeline".to_string())
+        );
     }
 
     #[test]
@@ -508,27 +612,50 @@ mod tests {
         let mut db = database(&[("c", sales()), ("t", vec![doc! {"_id": 1, "item": "old", "note": "kept"}])]);
         assert_eq!(run(&mut db, vec![doc! {"$merge": "t"}]), Ok((2, 1)));
         assert_eq!(written(&db, "t"), "{ _id: 1, item: \"a\", note: \"kept\", qty: 2 }\n{ _id: 2, item: \"b\", qty: 1 }\n{ _id: 3, item: \"a\", qty: 3 }");
-        assert_eq!(run(&mut db, vec![doc! {"$match": {"_id": 1}}, doc! {"$merge": {"into": "t", "whenMatched": "replace"}}]), Ok((0, 1)));
+        assert_eq!(
+            run(&mut db, vec![doc! {"$match": {"_id": 1}}, doc! {"$merge": {"into": "t", "whenMatched": "replace"}}]),
+            Ok((0, 1))
+        );
         assert_eq!(written(&db, "t").lines().next(), Some("{ _id: 1, item: \"a\", qty: 2 }"));
         assert_eq!(run(&mut db, vec![doc! {"$merge": {"into": "t", "whenMatched": "keepExisting"}}]), Ok((0, 0)));
         assert_eq!(
-            run(&mut db, vec![doc! {"$merge": {"into": "t", "whenMatched": [{"$set": {"qty": {"$add": ["$qty", "$$new.qty"]}}}]}}]),
+            run(
+                &mut db,
+                vec![
+                    doc! {"$merge": {"into": "t", "whenMatched": [{"$set": {"qty": {"$add": ["$qty", "$$new.qty"]}}}]}}
+                ]
+            ),
             Ok((0, 3))
         );
         assert_eq!(written(&db, "t").lines().next(), Some("{ _id: 1, item: \"a\", qty: 4 }"));
         assert_eq!(run(&mut db, vec![doc! {"$merge": {"into": "t", "whenMatched": "fail"}}]), Err("11000 $merge with whenMatched: fail found an existing document with the same values for the 'on' fields".to_string()));
         assert_eq!(run(&mut db, vec![doc! {"$merge": {"into": "u", "whenNotMatched": "fail"}}]), Err("13113 $merge could not find a matching document in the target collection for at least one document in the source collection".to_string()));
         assert_eq!(written(&db, "u"), "(no collection)", "a failed write leaves no empty collection");
-        assert_eq!(run(&mut db, vec![doc! {"$merge": {"into": "t", "on": "item"}}]), Err("51183 Cannot find index to verify that join fields will be unique".to_string()));
-        assert_eq!(run(&mut db, vec![doc! {"$merge": {"into": "t", "whenMatched": [{"$group": {"_id": 1}}]}}]), Err("72 $group is not allowed to be used within an update".to_string()));
-        assert_eq!(run(&mut db, vec![doc! {"$merge": {"into": "t", "bogus": 1}}]), Err("40415 BSON field '$merge.bogus' is an unknown field.".to_string()));
+        assert_eq!(
+            run(&mut db, vec![doc! {"$merge": {"into": "t", "on": "item"}}]),
+            Err("51183 Cannot find index to verify that join fields will be unique".to_string())
+        );
+        assert_eq!(
+            run(&mut db, vec![doc! {"$merge": {"into": "t", "whenMatched": [{"$group": {"_id": 1}}]}}]),
+            Err("72 $group is not allowed to be used within an update".to_string())
+        );
+        assert_eq!(
+            run(&mut db, vec![doc! {"$merge": {"into": "t", "bogus": 1}}]),
+            Err("40415 BSON field '$merge.bogus' is an unknown field.".to_string())
+        );
     }
 
     #[test]
     fn merge_on_a_unique_field() {
-        let mut db = database(&[("c", vec![doc! {"sku": "x", "qty": 5}, doc! {"sku": "y", "qty": 1}]), ("t", vec![doc! {"_id": 10, "sku": "x", "qty": 0}])]);
+        let mut db = database(&[
+            ("c", vec![doc! {"sku": "x", "qty": 5}, doc! {"sku": "y", "qty": 1}]),
+            ("t", vec![doc! {"_id": 10, "sku": "x", "qty": 0}]),
+        ]);
         db.collection_mut("t").unwrap().0.create_index(&doc! {"sku": 1}, true, None).unwrap();
-        assert_eq!(run(&mut db, vec![doc! {"$project": {"_id": 0}}, doc! {"$merge": {"into": "t", "on": "sku"}}]), Ok((1, 1)));
+        assert_eq!(
+            run(&mut db, vec![doc! {"$project": {"_id": 0}}, doc! {"$merge": {"into": "t", "on": "sku"}}]),
+            Ok((1, 1))
+        );
         let shown = written(&db, "t");
         assert!(shown.starts_with("{ _id: 10, sku: \"x\", qty: 5 }\n{ _id: ObjectId("), "{shown}");
     }

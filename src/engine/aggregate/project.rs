@@ -74,7 +74,9 @@ fn field_path(prefix: &str, key: &str) -> MongoResult<String> {
     if let Some(part) = path.split('.').find(|part| part.starts_with('$')) {
         return Err(MongoError::new(
             ErrorCode::Location(16410),
-            format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {part}"),
+            format!(
+                "FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {part}"
+            ),
         ));
     }
     crate::engine::path::FieldPath::parse_checked(&path)?;
@@ -96,7 +98,10 @@ fn insert(fields: &mut Vec<(String, Node)>, path: &str, node: Node) -> MongoResu
         };
         let Some((_, Node::Children(children))) = level.get_mut(position) else {
             let remaining = parts.get(depth + 1..).unwrap_or_default().join(".");
-            return Err(MongoError::new(ErrorCode::Location(31249), format!("Path collision at {path} remaining portion {remaining}")));
+            return Err(MongoError::new(
+                ErrorCode::Location(31249),
+                format!("Path collision at {path} remaining portion {remaining}"),
+            ));
         };
         level = children;
     }
@@ -165,7 +170,9 @@ impl ProjectBuilder {
                     self.set_kind(kind, &path)?;
                     insert(&mut self.fields, &path, if include { Node::Include } else { Node::Exclude })?;
                 }
-                Bson::Document(sub) if sub.keys().next().is_some_and(|k| k.starts_with('$')) => self.computed(&path, value)?,
+                Bson::Document(sub) if sub.keys().next().is_some_and(|k| k.starts_with('$')) => {
+                    self.computed(&path, value)?
+                }
                 Bson::Document(sub) if sub.is_empty() => {
                     return Err(MongoError::new(
                         ErrorCode::Location(51270),
@@ -214,7 +221,10 @@ pub(super) fn compile_add_fields(name: &'static str, argument: &Bson, compiler: 
         ));
     };
     if spec.is_empty() {
-        return Err(invalid(name)(MongoError::new(ErrorCode::Location(40177), "specification must have at least one field")));
+        return Err(invalid(name)(MongoError::new(
+            ErrorCode::Location(40177),
+            "specification must have at least one field",
+        )));
     }
     let mut fields = Vec::new();
     let mut parser = compiler.parser();
@@ -222,7 +232,13 @@ pub(super) fn compile_add_fields(name: &'static str, argument: &Bson, compiler: 
     Ok(Stage::Project(Projection { kind: Kind::AddFields, fields, exclude_id: false }))
 }
 
-fn add_computed(fields: &mut Vec<(String, Node)>, spec: &Document, prefix: &str, parser: &mut Parser, depth: usize) -> MongoResult<()> {
+fn add_computed(
+    fields: &mut Vec<(String, Node)>,
+    spec: &Document,
+    prefix: &str,
+    parser: &mut Parser,
+    depth: usize,
+) -> MongoResult<()> {
     if depth > MAX_SPEC_DEPTH {
         return Err(MongoError::bad_value(format!("specification nests deeper than {MAX_SPEC_DEPTH} levels")));
     }
@@ -244,7 +260,10 @@ pub(super) fn compile_unset(_: &'static str, argument: &Bson, _: &mut Compiler) 
         Bson::String(name) => vec![name.as_str()],
         Bson::Array(items) => {
             if items.is_empty() {
-                return Err(MongoError::new(ErrorCode::Location(31119), "$unset specification must be a string or an array with at least one field"));
+                return Err(MongoError::new(
+                    ErrorCode::Location(31119),
+                    "$unset specification must be a string or an array with at least one field",
+                ));
             }
             let mut names = Vec::with_capacity(items.len());
             for item in items {
@@ -258,7 +277,12 @@ pub(super) fn compile_unset(_: &'static str, argument: &Bson, _: &mut Compiler) 
             }
             names
         }
-        _ => return Err(MongoError::new(ErrorCode::Location(31002), "$unset specification must be a string or an array")),
+        _ => {
+            return Err(MongoError::new(
+                ErrorCode::Location(31002),
+                "$unset specification must be a string or an array",
+            ))
+        }
     };
     let mut fields = Vec::new();
     for name in names {
@@ -269,7 +293,12 @@ pub(super) fn compile_unset(_: &'static str, argument: &Bson, _: &mut Compiler) 
 }
 
 impl Projection {
-    pub(super) fn apply(&self, name: &'static str, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply(
+        &self,
+        name: &'static str,
+        documents: Vec<Document>,
+        runner: &Runner<'_>,
+    ) -> MongoResult<Vec<Document>> {
         let mut output = Memory::output(name, &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for document in &documents {
@@ -332,7 +361,9 @@ fn include_level(document: &Document, fields: &[(String, Node)], keep_id: Option
 fn include_value(value: &Bson, children: &[(String, Node)]) -> Option<Bson> {
     match value {
         Bson::Document(inner) => Some(Bson::Document(include_level(inner, children, None))),
-        Bson::Array(items) => Some(Bson::Array(items.iter().filter_map(|item| include_value(item, children)).collect())),
+        Bson::Array(items) => {
+            Some(Bson::Array(items.iter().filter_map(|item| include_value(item, children)).collect()))
+        }
         _ => None,
     }
 }
@@ -347,7 +378,12 @@ fn has_computed(fields: &[(String, Node)]) -> bool {
 
 /// Adds the computed fields of one level to `out`; expressions see the whole input document. A computed value that
 /// is missing (`$$REMOVE`, a missing path) leaves the field out.
-fn compute_level(out: &mut Document, fields: &[(String, Node)], root: &Document, runner: &Runner<'_>) -> MongoResult<()> {
+fn compute_level(
+    out: &mut Document,
+    fields: &[(String, Node)],
+    root: &Document,
+    runner: &Runner<'_>,
+) -> MongoResult<()> {
     for (key, node) in fields {
         match node {
             Node::Compute(expression) => match expression.evaluate_in(root, runner.environment)? {
@@ -377,14 +413,22 @@ fn compute_level(out: &mut Document, fields: &[(String, Node)], root: &Document,
 
 /// Computed sub-fields set inside a value: into a document, into every element of an array, and otherwise (a
 /// scalar, or nothing there) into a new document, as MongoDB replaces the scalar.
-fn compute_value(existing: Option<Bson>, fields: &[(String, Node)], root: &Document, runner: &Runner<'_>) -> MongoResult<Bson> {
+fn compute_value(
+    existing: Option<Bson>,
+    fields: &[(String, Node)],
+    root: &Document,
+    runner: &Runner<'_>,
+) -> MongoResult<Bson> {
     Ok(match existing {
         Some(Bson::Document(mut inner)) => {
             compute_level(&mut inner, fields, root, runner)?;
             Bson::Document(inner)
         }
         Some(Bson::Array(items)) => Bson::Array(
-            items.into_iter().map(|item| compute_value(Some(item), fields, root, runner)).collect::<MongoResult<_>>()?,
+            items
+                .into_iter()
+                .map(|item| compute_value(Some(item), fields, root, runner))
+                .collect::<MongoResult<_>>()?,
         ),
         _ => {
             let mut inner = Document::new();
@@ -427,73 +471,151 @@ mod tests {
     fn books() -> Vec<Document> {
         // The document of MongoDB's $project page.
         vec![doc! {"_id": 1, "title": "abc123", "isbn": "0001122223334",
-            "author": {"last": "zzz", "first": "aaa"}, "copies": 5, "lastModified": "2016-07-28"}]
+        "author": {"last": "zzz", "first": "aaa"}, "copies": 5, "lastModified": "2016-07-28"}]
     }
 
     #[test]
     fn inclusion_exclusion_and_id() {
-        assert_eq!(run(books(), vec![doc! {"$project": {"title": 1, "author": 1}}]), "{ _id: 1, title: \"abc123\", author: { last: \"zzz\", first: \"aaa\" } }");
-        assert_eq!(run(books(), vec![doc! {"$project": {"_id": 0, "title": 1, "author": 1}}]), "{ title: \"abc123\", author: { last: \"zzz\", first: \"aaa\" } }");
-        assert_eq!(run(books(), vec![doc! {"$project": {"lastModified": 0, "isbn": 0, "author.first": 0}}]), "{ _id: 1, title: \"abc123\", author: { last: \"zzz\" }, copies: 5 }");
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"title": 1, "author": 1}}]),
+            "{ _id: 1, title: \"abc123\", author: { last: \"zzz\", first: \"aaa\" } }"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"_id": 0, "title": 1, "author": 1}}]),
+            "{ title: \"abc123\", author: { last: \"zzz\", first: \"aaa\" } }"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"lastModified": 0, "isbn": 0, "author.first": 0}}]),
+            "{ _id: 1, title: \"abc123\", author: { last: \"zzz\" }, copies: 5 }"
+        );
         assert_eq!(run(books(), vec![doc! {"$project": {"_id": 0}}]), "{ title: \"abc123\", isbn: \"0001122223334\", author: { last: \"zzz\", first: \"aaa\" }, copies: 5, lastModified: \"2016-07-28\" }");
         assert_eq!(run(books(), vec![doc! {"$project": {"author.last": 1}}]), "{ _id: 1, author: { last: \"zzz\" } }");
-        assert_eq!(run(books(), vec![doc! {"$project": {"author": {"first": 1}}}]), "{ _id: 1, author: { first: \"aaa\" } }");
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"author": {"first": 1}}}]),
+            "{ _id: 1, author: { first: \"aaa\" } }"
+        );
     }
 
     #[test]
     fn computed_fields() {
         // "Include Computed Fields" of MongoDB's $project page.
         assert_eq!(
-            run(books(), vec![doc! {"$project": {"title": 1,
+            run(
+                books(),
+                vec![doc! {"$project": {"title": 1,
                 "isbn": {"prefix": {"$substr": ["$isbn", 0, 3]}, "group": {"$substr": ["$isbn", 3, 2]}},
-                "lastName": "$author.last", "copiesSold": "$copies"}}]),
+                "lastName": "$author.last", "copiesSold": "$copies"}}]
+            ),
             "{ _id: 1, title: \"abc123\", isbn: { prefix: \"000\", group: \"11\" }, lastName: \"zzz\", copiesSold: 5 }"
         );
-        assert_eq!(run(books(), vec![doc! {"$project": {"_id": 0, "myArray": ["$copies", "$nope"]}}]), "{ myArray: [ 5, null ] }");
-        assert_eq!(run(books(), vec![doc! {"$project": {"_id": 0, "title": 1, "gone": "$$REMOVE", "label": "x"}}]), "{ title: \"abc123\", label: \"x\" }");
-        assert_eq!(run(vec![doc! {"_id": 1, "a": [{"b": 1}, 2]}], vec![doc! {"$project": {"a.c": {"$literal": 0}}}]), "{ _id: 1, a: [ { c: 0 } ] }");
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"_id": 0, "myArray": ["$copies", "$nope"]}}]),
+            "{ myArray: [ 5, null ] }"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"_id": 0, "title": 1, "gone": "$$REMOVE", "label": "x"}}]),
+            "{ title: \"abc123\", label: \"x\" }"
+        );
+        assert_eq!(
+            run(vec![doc! {"_id": 1, "a": [{"b": 1}, 2]}], vec![doc! {"$project": {"a.c": {"$literal": 0}}}]),
+            "{ _id: 1, a: [ { c: 0 } ] }"
+        );
     }
 
     #[test]
     fn malformed_projections() {
-        assert_eq!(run(books(), vec![doc! {"$project": {"title": 1, "isbn": 0}}]), "error 31254: Invalid $project :: caused by :: Cannot do exclusion on field isbn in inclusion projection");
-        assert_eq!(run(books(), vec![doc! {"$project": {"isbn": 0, "title": 1}}]), "error 31253: Invalid $project :: caused by :: Cannot do inclusion on field title in exclusion projection");
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"title": 1, "isbn": 0}}]),
+            "error 31254: Invalid $project :: caused by :: Cannot do exclusion on field isbn in inclusion projection"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"isbn": 0, "title": 1}}]),
+            "error 31253: Invalid $project :: caused by :: Cannot do inclusion on field title in exclusion projection"
+        );
         assert_eq!(run(books(), vec![doc! {"$project": {"isbn": 0, "t": "$title"}}]), "error 31252: Invalid $project :: caused by :: Cannot use expression other than $meta in exclusion projection");
-        assert_eq!(run(books(), vec![doc! {"$project": {"x": {"$bogus": 1}}}]), "error 168: Invalid $project :: caused by :: Unrecognized expression '$bogus'");
-        assert_eq!(run(books(), vec![doc! {"$project": {"a": 1, "a.b": 1}}]), "error 31249: Invalid $project :: caused by :: Path collision at a.b remaining portion b");
-        assert_eq!(run(books(), vec![doc! {"$project": {"a.b": 1, "a": 1}}]), "error 31250: Invalid $project :: caused by :: Path collision at a");
-        assert_eq!(run(books(), vec![doc! {"$project": {}}]), "error 51272: Invalid $project :: caused by :: projection specification must have at least one field");
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"x": {"$bogus": 1}}}]),
+            "error 168: Invalid $project :: caused by :: Unrecognized expression '$bogus'"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"a": 1, "a.b": 1}}]),
+            "error 31249: Invalid $project :: caused by :: Path collision at a.b remaining portion b"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {"a.b": 1, "a": 1}}]),
+            "error 31250: Invalid $project :: caused by :: Path collision at a"
+        );
+        assert_eq!(
+            run(books(), vec![doc! {"$project": {}}]),
+            "error 51272: Invalid $project :: caused by :: projection specification must have at least one field"
+        );
         assert_eq!(run(books(), vec![doc! {"$project": {"a": {}}}]), "error 51270: Invalid $project :: caused by :: An empty sub-projection is not a valid value. Found empty object at path a");
-        assert_eq!(run(books(), vec![doc! {"$project": "title"}]), "error 15969: $project specification must be an object");
+        assert_eq!(
+            run(books(), vec![doc! {"$project": "title"}]),
+            "error 15969: $project specification must be an object"
+        );
     }
 
     #[test]
     fn add_fields_and_set() {
         // The examples of MongoDB's $addFields page.
-        let scores = vec![doc! {"_id": 1, "student": "Maya", "homework": [10, 5, 10], "quiz": [10, 8], "extraCredit": 0}];
+        let scores =
+            vec![doc! {"_id": 1, "student": "Maya", "homework": [10, 5, 10], "quiz": [10, 8], "extraCredit": 0}];
         assert_eq!(
-            run(scores.clone(), vec![
-                doc! {"$addFields": {"totalHomework": {"$sum": "$homework"}, "totalQuiz": {"$sum": "$quiz"}}},
-                doc! {"$addFields": {"totalScore": {"$add": ["$totalHomework", "$totalQuiz", "$extraCredit"]}}},
-                doc! {"$project": {"_id": 0, "totalHomework": 1, "totalQuiz": 1, "totalScore": 1}}
-            ]),
+            run(
+                scores.clone(),
+                vec![
+                    doc! {"$addFields": {"totalHomework": {"$sum": "$homework"}, "totalQuiz": {"$sum": "$quiz"}}},
+                    doc! {"$addFields": {"totalScore": {"$add": ["$totalHomework", "$totalQuiz", "$extraCredit"]}}},
+                    doc! {"$project": {"_id": 0, "totalHomework": 1, "totalQuiz": 1, "totalScore": 1}}
+                ]
+            ),
             "{ totalHomework: 25, totalQuiz: 18, totalScore: 43 }"
         );
         let vehicles = vec![doc! {"_id": 1, "type": "car", "specs": {"doors": 4, "wheels": 4}}];
-        assert_eq!(run(vehicles.clone(), vec![doc! {"$set": {"specs.fuel_type": "unleaded"}}]), "{ _id: 1, type: \"car\", specs: { doors: 4, wheels: 4, fuel_type: \"unleaded\" } }");
-        assert_eq!(run(vehicles.clone(), vec![doc! {"$addFields": {"specs": {"doors": 2}}}]), "{ _id: 1, type: \"car\", specs: { doors: 2, wheels: 4 } }");
-        assert_eq!(run(vehicles.clone(), vec![doc! {"$addFields": {"type": "$$REMOVE", "n": 1}}]), "{ _id: 1, specs: { doors: 4, wheels: 4 }, n: 1 }");
-        assert_eq!(run(vehicles.clone(), vec![doc! {"$set": {"_id": "x"}}]), "{ _id: \"x\", type: \"car\", specs: { doors: 4, wheels: 4 } }");
+        assert_eq!(
+            run(vehicles.clone(), vec![doc! {"$set": {"specs.fuel_type": "unleaded"}}]),
+            "{ _id: 1, type: \"car\", specs: { doors: 4, wheels: 4, fuel_type: \"unleaded\" } }"
+        );
+        assert_eq!(
+            run(vehicles.clone(), vec![doc! {"$addFields": {"specs": {"doors": 2}}}]),
+            "{ _id: 1, type: \"car\", specs: { doors: 2, wheels: 4 } }"
+        );
+        assert_eq!(
+            run(vehicles.clone(), vec![doc! {"$addFields": {"type": "$$REMOVE", "n": 1}}]),
+            "{ _id: 1, specs: { doors: 4, wheels: 4 }, n: 1 }"
+        );
+        assert_eq!(
+            run(vehicles.clone(), vec![doc! {"$set": {"_id": "x"}}]),
+            "{ _id: \"x\", type: \"car\", specs: { doors: 4, wheels: 4 } }"
+        );
         assert_eq!(run(vehicles.clone(), vec![doc! {"$addFields": {"$x": 1}}]), "error 16410: Invalid $addFields :: caused by :: FieldPath field names may not start with '$'. Consider using $getField or $setField.");
-        assert_eq!(run(vehicles, vec![doc! {"$set": {}}]), "error 40177: Invalid $set :: caused by :: specification must have at least one field");
+        assert_eq!(
+            run(vehicles, vec![doc! {"$set": {}}]),
+            "error 40177: Invalid $set :: caused by :: specification must have at least one field"
+        );
     }
 
     #[test]
     fn unset() {
-        let docs = vec![doc! {"_id": 1, "title": "Antelope Antics", "isbn": "0001122223334", "author": {"last": "An", "first": "Auntie"}, "copies": [{"warehouse": "A", "qty": 5}, {"warehouse": "B", "qty": 15}]}];
-        assert_eq!(run(docs.clone(), vec![doc! {"$unset": ["isbn", "author.first", "copies.warehouse"]}]), "{ _id: 1, title: \"Antelope Antics\", author: { last: \"An\" }, copies: [ { qty: 5 }, { qty: 15 } ] }");
-        assert_eq!(run(docs.clone(), vec![doc! {"$unset": "_id"}, doc! {"$project": {"title": 1}}]), "{ title: \"Antelope Antics\" }");
-        assert_eq!(run(docs.clone(), vec![doc! {"$unset": [1]}]), "error 31120: $unset specification must be a string or an array containing only string values");
-        assert_eq!(run(docs, vec![doc! {"$unset": 1}]), "error 31002: $unset specification must be a string or an array");
+        let docs = vec![
+            doc! {"_id": 1, "title": "Antelope Antics", "isbn": "0001122223334", "author": {"last": "An", "first": "Auntie"}, "copies": [{"warehouse": "A", "qty": 5}, {"warehouse": "B", "qty": 15}]},
+        ];
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$unset": ["isbn", "author.first", "copies.warehouse"]}]),
+            "{ _id: 1, title: \"Antelope Antics\", author: { last: \"An\" }, copies: [ { qty: 5 }, { qty: 15 } ] }"
+        );
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$unset": "_id"}, doc! {"$project": {"title": 1}}]),
+            "{ title: \"Antelope Antics\" }"
+        );
+        assert_eq!(
+            run(docs.clone(), vec![doc! {"$unset": [1]}]),
+            "error 31120: $unset specification must be a string or an array containing only string values"
+        );
+        assert_eq!(
+            run(docs, vec![doc! {"$unset": 1}]),
+            "error 31002: $unset specification must be a string or an array"
+        );
     }
 }

@@ -16,7 +16,10 @@ pub(super) fn compile_replace_root(_: &'static str, argument: &Bson, compiler: &
     let Bson::Document(spec) = argument else {
         return Err(MongoError::new(
             ErrorCode::Location(40229),
-            format!("expected an object as specification for $replaceRoot stage, got {}", crate::engine::value::type_name(argument)),
+            format!(
+                "expected an object as specification for $replaceRoot stage, got {}",
+                crate::engine::value::type_name(argument)
+            ),
         ));
     };
     let mut new_root = None;
@@ -40,7 +43,12 @@ pub(super) fn compile_replace_with(_: &'static str, argument: &Bson, compiler: &
 }
 
 impl ReplaceRoot {
-    pub(super) fn apply(&self, name: &'static str, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply(
+        &self,
+        name: &'static str,
+        documents: Vec<Document>,
+        runner: &Runner<'_>,
+    ) -> MongoResult<Vec<Document>> {
         let mut output = super::memory::Memory::output(name, &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for document in &documents {
@@ -79,17 +87,29 @@ mod tests {
             doc! {"_id": 1, "name": "Arlene", "age": 34, "pets": {"dogs": 2, "cats": 1}},
             doc! {"_id": 2, "name": "Sam", "age": 41, "pets": {"cats": 1, "fish": 3}},
         ];
-        assert_eq!(run(people.clone(), vec![doc! {"$replaceRoot": {"newRoot": "$pets"}}]), "{ dogs: 2, cats: 1 }\n{ cats: 1, fish: 3 }");
         assert_eq!(
-            run(people.clone(), vec![doc! {"$replaceWith": {"$mergeObjects": [{"dogs": 0, "cats": 0, "birds": 0}, "$pets"]}}]),
+            run(people.clone(), vec![doc! {"$replaceRoot": {"newRoot": "$pets"}}]),
+            "{ dogs: 2, cats: 1 }\n{ cats: 1, fish: 3 }"
+        );
+        assert_eq!(
+            run(
+                people.clone(),
+                vec![doc! {"$replaceWith": {"$mergeObjects": [{"dogs": 0, "cats": 0, "birds": 0}, "$pets"]}}]
+            ),
             "{ dogs: 2, cats: 1, birds: 0 }\n{ dogs: 0, cats: 1, birds: 0, fish: 3 }"
         );
         assert_eq!(
             run(people.clone(), vec![doc! {"$replaceRoot": {"newRoot": "$missing"}}]),
             "error 40228: 'newRoot' expression must evaluate to an object, but resulting value was: MISSING. Type of resulting value: 'missing'. Input document: { _id: 1, name: \"Arlene\", age: 34, pets: { dogs: 2, cats: 1 } }"
         );
-        assert_eq!(run(people.clone(), vec![doc! {"$replaceWith": "$age"}]).lines().next().unwrap_or_default().contains("resulting value was: 34"), true);
-        assert_eq!(run(people.clone(), vec![doc! {"$replaceRoot": {"root": "$pets"}}]), "error 40230: unrecognized option to $replaceRoot stage: root, only valid option is 'newRoot'.");
-        assert_eq!(run(people, vec![doc! {"$replaceRoot": {}}]), "error 40231: no newRoot specified for the $replaceRoot stage");
+        assert!(run(people.clone(), vec![doc! {"$replaceWith": "$age"}]).contains("resulting value was: 34"));
+        assert_eq!(
+            run(people.clone(), vec![doc! {"$replaceRoot": {"root": "$pets"}}]),
+            "error 40230: unrecognized option to $replaceRoot stage: root, only valid option is 'newRoot'."
+        );
+        assert_eq!(
+            run(people, vec![doc! {"$replaceRoot": {}}]),
+            "error 40231: no newRoot specified for the $replaceRoot stage"
+        );
     }
 }

@@ -47,7 +47,8 @@ impl Sort {
         for document in &documents {
             memory.add(crate::engine::limits::bson_size(document))?;
         }
-        runner.spend((documents.len() as u64).saturating_mul(u64::from(usize::BITS - documents.len().leading_zeros())))?;
+        runner
+            .spend((documents.len() as u64).saturating_mul(u64::from(usize::BITS - documents.len().leading_zeros())))?;
         self.spec.sort(&mut documents);
         Ok(documents)
     }
@@ -56,7 +57,10 @@ impl Sort {
 /// The count of `$skip` / `$limit`: an integral, non-negative number (a double such as 2.0 is fine).
 fn count(stage: &str, argument: &Bson, code: i32) -> MongoResult<u64> {
     let reason = |why: &str| {
-        MongoError::new(ErrorCode::Location(code), format!("invalid argument to {stage} stage: {why}: {stage}: {}", describe(argument)))
+        MongoError::new(
+            ErrorCode::Location(code),
+            format!("invalid argument to {stage} stage: {why}: {stage}: {}", describe(argument)),
+        )
     };
     if !crate::engine::value::is_number(argument) {
         return Err(reason("Expected a number in"));
@@ -67,7 +71,11 @@ fn count(stage: &str, argument: &Bson, code: i32) -> MongoResult<u64> {
         other => {
             let d = crate::engine::value::as_f64(other).unwrap_or(f64::NAN);
             if d.fract() != 0.0 || d.is_nan() {
-                let why = if matches!(other, Bson::Decimal128(_)) { "Cannot represent as a 64-bit integer" } else { "Expected an integer" };
+                let why = if matches!(other, Bson::Decimal128(_)) {
+                    "Cannot represent as a 64-bit integer"
+                } else {
+                    "Expected an integer"
+                };
                 return Err(reason(why));
             }
             if d.abs() >= 9.2e18 {
@@ -113,20 +121,50 @@ mod tests {
 
     #[test]
     fn sort_skip_limit() {
-        assert_eq!(run(restaurants(), vec![doc! {"$sort": {"borough": 1, "_id": 1}}, doc! {"$project": {"_id": 1}}]), "{ _id: 3 }\n{ _id: 5 }\n{ _id: 1 }\n{ _id: 4 }\n{ _id: 2 }");
-        assert_eq!(run(restaurants(), vec![doc! {"$sort": {"_id": -1}}, doc! {"$skip": 1}, doc! {"$limit": 2}, doc! {"$project": {"_id": 1}}]), "{ _id: 4 }\n{ _id: 3 }");
-        assert_eq!(run(restaurants(), vec![doc! {"$skip": 2.0}, doc! {"$limit": 1}, doc! {"$project": {"_id": 1}}]), "{ _id: 3 }");
+        assert_eq!(
+            run(restaurants(), vec![doc! {"$sort": {"borough": 1, "_id": 1}}, doc! {"$project": {"_id": 1}}]),
+            "{ _id: 3 }\n{ _id: 5 }\n{ _id: 1 }\n{ _id: 4 }\n{ _id: 2 }"
+        );
+        assert_eq!(
+            run(
+                restaurants(),
+                vec![doc! {"$sort": {"_id": -1}}, doc! {"$skip": 1}, doc! {"$limit": 2}, doc! {"$project": {"_id": 1}}]
+            ),
+            "{ _id: 4 }\n{ _id: 3 }"
+        );
+        assert_eq!(
+            run(restaurants(), vec![doc! {"$skip": 2.0}, doc! {"$limit": 1}, doc! {"$project": {"_id": 1}}]),
+            "{ _id: 3 }"
+        );
     }
 
     #[test]
     fn malformed_counts_and_keys() {
         assert_eq!(run(vec![], vec![doc! {"$limit": 0}]), "error 15958: the limit must be positive");
-        assert_eq!(run(vec![], vec![doc! {"$limit": -1}]), "error 5107201: invalid argument to $limit stage: Expected a non-negative number in: $limit: -1");
-        assert_eq!(run(vec![], vec![doc! {"$limit": "2"}]), "error 5107201: invalid argument to $limit stage: Expected a number in: $limit: \"2\"");
-        assert_eq!(run(vec![], vec![doc! {"$skip": -2}]), "error 5107200: invalid argument to $skip stage: Expected a non-negative number in: $skip: -2");
-        assert_eq!(run(vec![], vec![doc! {"$skip": 1.5}]), "error 5107200: invalid argument to $skip stage: Expected an integer: $skip: 1.5");
-        assert_eq!(run(vec![], vec![doc! {"$sort": {"age": 2}}]), "error 15975: $sort key ordering must be 1 (for ascending) or -1 (for descending)");
-        assert_eq!(run(vec![], vec![doc! {"$sort": {"age": "asc"}}]), "error 15974: Illegal key in $sort specification: age: \"asc\"");
+        assert_eq!(
+            run(vec![], vec![doc! {"$limit": -1}]),
+            "error 5107201: invalid argument to $limit stage: Expected a non-negative number in: $limit: -1"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$limit": "2"}]),
+            "error 5107201: invalid argument to $limit stage: Expected a number in: $limit: \"2\""
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$skip": -2}]),
+            "error 5107200: invalid argument to $skip stage: Expected a non-negative number in: $skip: -2"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$skip": 1.5}]),
+            "error 5107200: invalid argument to $skip stage: Expected an integer: $skip: 1.5"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$sort": {"age": 2}}]),
+            "error 15975: $sort key ordering must be 1 (for ascending) or -1 (for descending)"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$sort": {"age": "asc"}}]),
+            "error 15974: Illegal key in $sort specification: age: \"asc\""
+        );
         assert_eq!(run(vec![], vec![doc! {"$sort": {}}]), "error 15976: $sort stage must have at least one sort key");
         assert_eq!(run(vec![], vec![doc! {"$sort": 1}]), "error 15973: the $sort key specification must be an object");
     }
@@ -137,7 +175,12 @@ mod tests {
         let options = AggregateOptions { stage_memory_bytes: 200, ..AggregateOptions::default() };
         let failure = aggregate(&database, "c", &[doc! {"$sort": {"name": 1}}], &options).unwrap_err();
         assert_eq!(failure.error.code.number(), 292);
-        assert_eq!(failure.error.message, "Sort exceeded memory limit of 200 bytes, but did not opt in to external sorting.");
-        assert!(aggregate(&database, "c", &[doc! {"$match": {"_id": 1}}, doc! {"$sort": {"name": 1}}], &options).is_ok());
+        assert_eq!(
+            failure.error.message,
+            "Sort exceeded memory limit of 200 bytes, but did not opt in to external sorting."
+        );
+        assert!(
+            aggregate(&database, "c", &[doc! {"$match": {"_id": 1}}, doc! {"$sort": {"name": 1}}], &options).is_ok()
+        );
     }
 }

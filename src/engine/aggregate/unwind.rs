@@ -31,7 +31,9 @@ fn unwind_path(text: &str) -> MongoResult<Vec<String>> {
 
 pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> MongoResult<Stage> {
     match argument {
-        Bson::String(text) => Ok(Stage::Unwind(Unwind { path: unwind_path(text)?, index_field: None, preserve: false })),
+        Bson::String(text) => {
+            Ok(Stage::Unwind(Unwind { path: unwind_path(text)?, index_field: None, preserve: false }))
+        }
         Bson::Document(spec) => {
             let mut path = None;
             let mut index_field = None;
@@ -39,7 +41,12 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
             for (key, value) in spec {
                 match (key.as_str(), value) {
                     ("path", Bson::String(text)) => path = Some(unwind_path(text)?),
-                    ("path", other) => return Err(error(28808, format!("expected a string as the path for $unwind stage, got {}", type_name(other)))),
+                    ("path", other) => {
+                        return Err(error(
+                            28808,
+                            format!("expected a string as the path for $unwind stage, got {}", type_name(other)),
+                        ))
+                    }
                     ("includeArrayIndex", Bson::String(name)) if !name.is_empty() => {
                         if name.starts_with('$') {
                             return Err(error(28822, format!("includeArrayIndex option to $unwind stage should not be prefixed with a '$': {name}")));
@@ -47,11 +54,23 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
                         index_field = Some(crate::engine::expr::field_path(name)?.parts().to_vec());
                     }
                     ("includeArrayIndex", other) => {
-                        return Err(error(28810, format!("expected a non-empty string for the includeArrayIndex  option to $unwind stage, got {}", type_name(other))))
+                        return Err(error(
+                            28810,
+                            format!(
+                            "expected a non-empty string for the includeArrayIndex  option to $unwind stage, got {}",
+                            type_name(other)
+                        ),
+                        ))
                     }
                     ("preserveNullAndEmptyArrays", Bson::Boolean(flag)) => preserve = *flag,
                     ("preserveNullAndEmptyArrays", other) => {
-                        return Err(error(28809, format!("expected a boolean for the preserveNullAndEmptyArrays option to $unwind stage, got {}", type_name(other))))
+                        return Err(error(
+                            28809,
+                            format!(
+                                "expected a boolean for the preserveNullAndEmptyArrays option to $unwind stage, got {}",
+                                type_name(other)
+                            ),
+                        ))
                     }
                     (other, _) => return Err(error(28811, format!("unrecognized option to $unwind stage: {other}"))),
                 }
@@ -61,7 +80,13 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
             };
             Ok(Stage::Unwind(Unwind { path, index_field, preserve }))
         }
-        other => Err(error(15981, format!("expected either a string or an object as specification for $unwind stage, got {}", type_name(other)))),
+        other => Err(error(
+            15981,
+            format!(
+                "expected either a string or an object as specification for $unwind stage, got {}",
+                type_name(other)
+            ),
+        )),
     }
 }
 
@@ -178,18 +203,40 @@ mod tests {
             { _id: 4, item: "Gloves", arrayIndex: null }
             { _id: 5, item: "Scarf", sizes: null, arrayIndex: null }"#]]
         .assert_eq(&run(inventory(), vec![doc! {"$unwind": {"path": "$sizes", "includeArrayIndex": "arrayIndex", "preserveNullAndEmptyArrays": true}}]));
-        assert_eq!(run(vec![doc! {"_id": 1, "a": {"b": [1, 2]}}], vec![doc! {"$unwind": "$a.b"}]), "{ _id: 1, a: { b: 1 } }\n{ _id: 1, a: { b: 2 } }");
-        assert_eq!(run(vec![doc! {"_id": 1, "a": [{"b": [1, 2]}]}], vec![doc! {"$unwind": "$a.b"}]), "", "the path does not go through arrays");
+        assert_eq!(
+            run(vec![doc! {"_id": 1, "a": {"b": [1, 2]}}], vec![doc! {"$unwind": "$a.b"}]),
+            "{ _id: 1, a: { b: 1 } }\n{ _id: 1, a: { b: 2 } }"
+        );
+        assert_eq!(
+            run(vec![doc! {"_id": 1, "a": [{"b": [1, 2]}]}], vec![doc! {"$unwind": "$a.b"}]),
+            "",
+            "the path does not go through arrays"
+        );
     }
 
     #[test]
     fn malformed_specifications() {
-        assert_eq!(run(vec![], vec![doc! {"$unwind": "sizes"}]), "error 28818: path option to $unwind stage should be prefixed with a '$': sizes");
+        assert_eq!(
+            run(vec![], vec![doc! {"$unwind": "sizes"}]),
+            "error 28818: path option to $unwind stage should be prefixed with a '$': sizes"
+        );
         assert_eq!(run(vec![], vec![doc! {"$unwind": ""}]), "error 28812: no path specified to $unwind stage");
         assert_eq!(run(vec![], vec![doc! {"$unwind": {}}]), "error 28812: no path specified to $unwind stage");
-        assert_eq!(run(vec![], vec![doc! {"$unwind": 1}]), "error 15981: expected either a string or an object as specification for $unwind stage, got int");
-        assert_eq!(run(vec![], vec![doc! {"$unwind": {"path": "$a", "x": 1}}]), "error 28811: unrecognized option to $unwind stage: x");
-        assert_eq!(run(vec![], vec![doc! {"$unwind": {"path": "$a", "preserveNullAndEmptyArrays": 1}}]), "error 28809: expected a boolean for the preserveNullAndEmptyArrays option to $unwind stage, got int");
-        assert_eq!(run(vec![], vec![doc! {"$unwind": {"path": "$a", "includeArrayIndex": "$i"}}]), "error 28822: includeArrayIndex option to $unwind stage should not be prefixed with a '$': $i");
+        assert_eq!(
+            run(vec![], vec![doc! {"$unwind": 1}]),
+            "error 15981: expected either a string or an object as specification for $unwind stage, got int"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$unwind": {"path": "$a", "x": 1}}]),
+            "error 28811: unrecognized option to $unwind stage: x"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$unwind": {"path": "$a", "preserveNullAndEmptyArrays": 1}}]),
+            "error 28809: expected a boolean for the preserveNullAndEmptyArrays option to $unwind stage, got int"
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$unwind": {"path": "$a", "includeArrayIndex": "$i"}}]),
+            "error 28822: includeArrayIndex option to $unwind stage should not be prefixed with a '$': $i"
+        );
     }
 }

@@ -9,12 +9,42 @@ use bson::Bson;
 use std::cmp::Ordering;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$sum", arguments: Arguments::Any, evaluate: sum, summary: "The sum of the numbers (of an array, or of the arguments); other values are ignored." },
-    Operator { name: "$avg", arguments: Arguments::Any, evaluate: avg, summary: "The average of the numbers; null when there are none." },
-    Operator { name: "$min", arguments: Arguments::Any, evaluate: min, summary: "The smallest value in BSON order, ignoring null and missing." },
-    Operator { name: "$max", arguments: Arguments::Any, evaluate: max, summary: "The largest value in BSON order, ignoring null and missing." },
-    Operator { name: "$stdDevPop", arguments: Arguments::Any, evaluate: std_dev_pop, summary: "The population standard deviation of the numbers." },
-    Operator { name: "$stdDevSamp", arguments: Arguments::Any, evaluate: std_dev_samp, summary: "The sample standard deviation of the numbers." },
+    Operator {
+        name: "$sum",
+        arguments: Arguments::Any,
+        evaluate: sum,
+        summary: "The sum of the numbers (of an array, or of the arguments); other values are ignored.",
+    },
+    Operator {
+        name: "$avg",
+        arguments: Arguments::Any,
+        evaluate: avg,
+        summary: "The average of the numbers; null when there are none.",
+    },
+    Operator {
+        name: "$min",
+        arguments: Arguments::Any,
+        evaluate: min,
+        summary: "The smallest value in BSON order, ignoring null and missing.",
+    },
+    Operator {
+        name: "$max",
+        arguments: Arguments::Any,
+        evaluate: max,
+        summary: "The largest value in BSON order, ignoring null and missing.",
+    },
+    Operator {
+        name: "$stdDevPop",
+        arguments: Arguments::Any,
+        evaluate: std_dev_pop,
+        summary: "The population standard deviation of the numbers.",
+    },
+    Operator {
+        name: "$stdDevSamp",
+        arguments: Arguments::Any,
+        evaluate: std_dev_samp,
+        summary: "The sample standard deviation of the numbers.",
+    },
 ];
 
 /// A running sum with MongoDB's result types: int while every addend is an int and the sum fits, then long, then
@@ -164,7 +194,10 @@ mod tests {
     use bson::{bson, doc, Bson};
 
     fn eval(e: Bson) -> String {
-        show(eval_on(e, &doc! {"scores": [{"grade": 90}, {"grade": 75}], "quizzes": [10, 6, 7], "labs": [5, 8], "z": null, "s": "x"}))
+        show(eval_on(
+            e,
+            &doc! {"scores": [{"grade": 90}, {"grade": 75}], "quizzes": [10, 6, 7], "labs": [5, 8], "z": null, "s": "x"},
+        ))
     }
 
     #[test]

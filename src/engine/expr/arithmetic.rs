@@ -8,22 +8,92 @@ use crate::engine::value::as_f64;
 use bson::Bson;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$add", arguments: Arguments::Any, evaluate: add, summary: "Adds numbers, or milliseconds to one date." },
-    Operator { name: "$subtract", arguments: Arguments::Exactly(2), evaluate: subtract, summary: "Subtracts the second number (or date) from the first; two dates give milliseconds." },
+    Operator {
+        name: "$add",
+        arguments: Arguments::Any,
+        evaluate: add,
+        summary: "Adds numbers, or milliseconds to one date.",
+    },
+    Operator {
+        name: "$subtract",
+        arguments: Arguments::Exactly(2),
+        evaluate: subtract,
+        summary: "Subtracts the second number (or date) from the first; two dates give milliseconds.",
+    },
     Operator { name: "$multiply", arguments: Arguments::Any, evaluate: multiply, summary: "Multiplies numbers." },
-    Operator { name: "$divide", arguments: Arguments::Exactly(2), evaluate: divide, summary: "Divides the first number by the second (always a double)." },
-    Operator { name: "$mod", arguments: Arguments::Exactly(2), evaluate: modulo, summary: "The remainder of dividing the first number by the second." },
-    Operator { name: "$abs", arguments: Arguments::Exactly(1), evaluate: abs, summary: "The absolute value of a number." },
-    Operator { name: "$ceil", arguments: Arguments::Exactly(1), evaluate: ceil, summary: "The smallest integer greater than or equal to a number." },
-    Operator { name: "$floor", arguments: Arguments::Exactly(1), evaluate: floor, summary: "The largest integer less than or equal to a number." },
-    Operator { name: "$round", arguments: Arguments::Between(1, 2), evaluate: round, summary: "Rounds to a number of decimal places, a half to the even neighbour (10.5 → 10)." },
-    Operator { name: "$trunc", arguments: Arguments::Between(1, 2), evaluate: trunc, summary: "Cuts a number to a number of decimal places, towards zero." },
-    Operator { name: "$sqrt", arguments: Arguments::Exactly(1), evaluate: sqrt, summary: "The square root of a non-negative number." },
-    Operator { name: "$pow", arguments: Arguments::Exactly(2), evaluate: pow, summary: "Raises a number to an exponent." },
+    Operator {
+        name: "$divide",
+        arguments: Arguments::Exactly(2),
+        evaluate: divide,
+        summary: "Divides the first number by the second (always a double).",
+    },
+    Operator {
+        name: "$mod",
+        arguments: Arguments::Exactly(2),
+        evaluate: modulo,
+        summary: "The remainder of dividing the first number by the second.",
+    },
+    Operator {
+        name: "$abs",
+        arguments: Arguments::Exactly(1),
+        evaluate: abs,
+        summary: "The absolute value of a number.",
+    },
+    Operator {
+        name: "$ceil",
+        arguments: Arguments::Exactly(1),
+        evaluate: ceil,
+        summary: "The smallest integer greater than or equal to a number.",
+    },
+    Operator {
+        name: "$floor",
+        arguments: Arguments::Exactly(1),
+        evaluate: floor,
+        summary: "The largest integer less than or equal to a number.",
+    },
+    Operator {
+        name: "$round",
+        arguments: Arguments::Between(1, 2),
+        evaluate: round,
+        summary: "Rounds to a number of decimal places, a half to the even neighbour (10.5 → 10).",
+    },
+    Operator {
+        name: "$trunc",
+        arguments: Arguments::Between(1, 2),
+        evaluate: trunc,
+        summary: "Cuts a number to a number of decimal places, towards zero.",
+    },
+    Operator {
+        name: "$sqrt",
+        arguments: Arguments::Exactly(1),
+        evaluate: sqrt,
+        summary: "The square root of a non-negative number.",
+    },
+    Operator {
+        name: "$pow",
+        arguments: Arguments::Exactly(2),
+        evaluate: pow,
+        summary: "Raises a number to an exponent.",
+    },
     Operator { name: "$exp", arguments: Arguments::Exactly(1), evaluate: exp, summary: "e raised to a number." },
-    Operator { name: "$ln", arguments: Arguments::Exactly(1), evaluate: ln, summary: "The natural logarithm of a positive number." },
-    Operator { name: "$log", arguments: Arguments::Exactly(2), evaluate: log, summary: "The logarithm of a number in a base." },
-    Operator { name: "$log10", arguments: Arguments::Exactly(1), evaluate: log10, summary: "The base-10 logarithm of a positive number." },
+    Operator {
+        name: "$ln",
+        arguments: Arguments::Exactly(1),
+        evaluate: ln,
+        summary: "The natural logarithm of a positive number.",
+    },
+    Operator {
+        name: "$log",
+        arguments: Arguments::Exactly(2),
+        evaluate: log,
+        summary: "The logarithm of a number in a base.",
+    },
+    Operator {
+        name: "$log10",
+        arguments: Arguments::Exactly(1),
+        evaluate: log10,
+        summary: "The base-10 logarithm of a positive number.",
+    },
 ];
 
 /// A number with MongoDB's widening rules.
@@ -300,7 +370,10 @@ fn round_or_trunc(call: &Call, context: &mut Context<'_>, rounding: Rounding) ->
         return Err(error(51082, format!("precision argument to {name} must be a integral value")));
     };
     if !(-20..=100).contains(&place) {
-        return Err(error(51083, format!("cannot apply {name} with precision value {place} value must be in [-20, 100]")));
+        return Err(error(
+            51083,
+            format!("cannot apply {name} with precision value {place} value must be in [-20, 100]"),
+        ));
     }
     let place = i32::try_from(place).unwrap_or(0);
     Ok(Some(match number {
@@ -409,7 +482,10 @@ fn ln(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     let Some(number) = single_number(call, context, 28765)? else { return null() };
     let x = number.as_f64();
     if x <= 0.0 || x.is_nan() {
-        return Err(error(28766, format!("$ln's argument must be a positive number, but is {}", super::describe(Some(&number.to_bson())))));
+        return Err(error(
+            28766,
+            format!("$ln's argument must be a positive number, but is {}", super::describe(Some(&number.to_bson()))),
+        ));
     }
     Ok(Some(Bson::Double(x.ln())))
 }
@@ -418,7 +494,10 @@ fn log10(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     let Some(number) = single_number(call, context, 28765)? else { return null() };
     let x = number.as_f64();
     if x <= 0.0 || x.is_nan() {
-        return Err(error(28761, format!("$log10's argument must be a positive number, but is {}", super::describe(Some(&number.to_bson())))));
+        return Err(error(
+            28761,
+            format!("$log10's argument must be a positive number, but is {}", super::describe(Some(&number.to_bson()))),
+        ));
     }
     Ok(Some(Bson::Double(x.log10())))
 }
@@ -436,12 +515,18 @@ fn log(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         return Err(error(28757, format!("$log's base must be numeric, not {}", type_name_of(base.as_ref()))));
     };
     if x.as_f64() <= 0.0 {
-        return Err(error(28758, format!("$log's argument must be a positive number, but is {}", super::describe(Some(&x.to_bson())))));
+        return Err(error(
+            28758,
+            format!("$log's argument must be a positive number, but is {}", super::describe(Some(&x.to_bson()))),
+        ));
     }
     if b.as_f64() <= 0.0 || b.as_f64() == 1.0 {
         return Err(error(
             28759,
-            format!("$log's base must be a positive number not equal to 1, but is {}", super::describe(Some(&b.to_bson()))),
+            format!(
+                "$log's base must be a positive number not equal to 1, but is {}",
+                super::describe(Some(&b.to_bson()))
+            ),
         ));
     }
     Ok(Some(Bson::Double(x.as_f64().ln() / b.as_f64().ln())))
@@ -548,7 +633,10 @@ mod tests {
         assert_eq!(eval(bson!({"$round": [59.988, 2]})), "59.99");
         assert_eq!(eval(bson!({"$round": [9.99, 1]})), "10.0");
         assert_eq!(eval(bson!({"$round": ["$s", 1]})), "error: $round only supports numeric types, not string");
-        assert_eq!(eval(bson!({"$round": [1, 101]})), "error: cannot apply $round with precision value 101 value must be in [-20, 100]");
+        assert_eq!(
+            eval(bson!({"$round": [1, 101]})),
+            "error: cannot apply $round with precision value 101 value must be in [-20, 100]"
+        );
         assert_eq!(eval(bson!({"$round": [null, 1]})), "null");
     }
 

@@ -3,30 +3,110 @@
 
 use super::comparison::compare_values;
 use super::{
-    argument, as_int32, describe, error, is_nullish, is_truthy, size_value, type_name_of, validate_variable_name_for_write,
-    Arguments, Call, Context, Evaluated, Expression, Operator, Parser,
+    argument, as_int32, describe, error, is_nullish, is_truthy, size_value, type_name_of,
+    validate_variable_name_for_write, Arguments, Call, Context, Evaluated, Expression, Operator, Parser,
 };
 use crate::engine::error::MongoResult;
 use bson::{Bson, Document};
 use std::cmp::Ordering;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$arrayElemAt", arguments: Arguments::Exactly(2), evaluate: array_elem_at, summary: "The element at an index (negative counts from the end)." },
-    Operator { name: "$first", arguments: Arguments::Exactly(1), evaluate: first_or_last, summary: "The first element of an array." },
-    Operator { name: "$last", arguments: Arguments::Exactly(1), evaluate: first_or_last, summary: "The last element of an array." },
-    Operator { name: "$size", arguments: Arguments::Exactly(1), evaluate: size, summary: "The number of elements of an array (an error for anything else)." },
-    Operator { name: "$in", arguments: Arguments::Exactly(2), evaluate: contains, summary: "True when a value is an element of an array." },
-    Operator { name: "$slice", arguments: Arguments::Between(2, 3), evaluate: slice, summary: "A part of an array: [array, n] or [array, position, n]." },
-    Operator { name: "$concatArrays", arguments: Arguments::Any, evaluate: concat_arrays, summary: "Joins arrays into one." },
-    Operator { name: "$isArray", arguments: Arguments::Exactly(1), evaluate: is_array, summary: "True when the value is an array." },
-    Operator { name: "$reverseArray", arguments: Arguments::Exactly(1), evaluate: reverse_array, summary: "The elements of an array in reverse order." },
-    Operator { name: "$indexOfArray", arguments: Arguments::Between(2, 4), evaluate: index_of_array, summary: "The index of the first element equal to a value, or -1." },
-    Operator { name: "$range", arguments: Arguments::Between(2, 3), evaluate: range, summary: "The integers from a start up to (not including) an end, by a step." },
-    Operator { name: "$filter", arguments: Arguments::Named(parse_filter), evaluate: filter, summary: "The elements for which `cond` is truthy; each is `$$this` (or the `as` name)." },
-    Operator { name: "$map", arguments: Arguments::Named(parse_map), evaluate: map, summary: "Applies `in` to every element; each is `$$this` (or the `as` name)." },
-    Operator { name: "$reduce", arguments: Arguments::Named(parse_reduce), evaluate: reduce, summary: "Folds an array: `in` sees the running `$$value` and the element `$$this`." },
-    Operator { name: "$zip", arguments: Arguments::Named(parse_zip), evaluate: zip, summary: "Pairs up elements of several arrays by position." },
-    Operator { name: "$sortArray", arguments: Arguments::Named(parse_sort_array), evaluate: sort_array, summary: "The elements of an array sorted by value (1 / -1) or by fields of its documents." },
+    Operator {
+        name: "$arrayElemAt",
+        arguments: Arguments::Exactly(2),
+        evaluate: array_elem_at,
+        summary: "The element at an index (negative counts from the end).",
+    },
+    Operator {
+        name: "$first",
+        arguments: Arguments::Exactly(1),
+        evaluate: first_or_last,
+        summary: "The first element of an array.",
+    },
+    Operator {
+        name: "$last",
+        arguments: Arguments::Exactly(1),
+        evaluate: first_or_last,
+        summary: "The last element of an array.",
+    },
+    Operator {
+        name: "$size",
+        arguments: Arguments::Exactly(1),
+        evaluate: size,
+        summary: "The number of elements of an array (an error for anything else).",
+    },
+    Operator {
+        name: "$in",
+        arguments: Arguments::Exactly(2),
+        evaluate: contains,
+        summary: "True when a value is an element of an array.",
+    },
+    Operator {
+        name: "$slice",
+        arguments: Arguments::Between(2, 3),
+        evaluate: slice,
+        summary: "A part of an array: [array, n] or [array, position, n].",
+    },
+    Operator {
+        name: "$concatArrays",
+        arguments: Arguments::Any,
+        evaluate: concat_arrays,
+        summary: "Joins arrays into one.",
+    },
+    Operator {
+        name: "$isArray",
+        arguments: Arguments::Exactly(1),
+        evaluate: is_array,
+        summary: "True when the value is an array.",
+    },
+    Operator {
+        name: "$reverseArray",
+        arguments: Arguments::Exactly(1),
+        evaluate: reverse_array,
+        summary: "The elements of an array in reverse order.",
+    },
+    Operator {
+        name: "$indexOfArray",
+        arguments: Arguments::Between(2, 4),
+        evaluate: index_of_array,
+        summary: "The index of the first element equal to a value, or -1.",
+    },
+    Operator {
+        name: "$range",
+        arguments: Arguments::Between(2, 3),
+        evaluate: range,
+        summary: "The integers from a start up to (not including) an end, by a step.",
+    },
+    Operator {
+        name: "$filter",
+        arguments: Arguments::Named(parse_filter),
+        evaluate: filter,
+        summary: "The elements for which `cond` is truthy; each is `$$this` (or the `as` name).",
+    },
+    Operator {
+        name: "$map",
+        arguments: Arguments::Named(parse_map),
+        evaluate: map,
+        summary: "Applies `in` to every element; each is `$$this` (or the `as` name).",
+    },
+    Operator {
+        name: "$reduce",
+        arguments: Arguments::Named(parse_reduce),
+        evaluate: reduce,
+        summary: "Folds an array: `in` sees the running `$$value` and the element `$$this`.",
+    },
+    Operator {
+        name: "$zip",
+        arguments: Arguments::Named(parse_zip),
+        evaluate: zip,
+        summary: "Pairs up elements of several arrays by position.",
+    },
+    Operator {
+        name: "$sortArray",
+        arguments: Arguments::Named(parse_sort_array),
+        evaluate: sort_array,
+        summary: "The elements of an array sorted by value (1 / -1) or by fields of its documents.",
+    },
 ];
 
 fn null() -> MongoResult<Evaluated> {
@@ -40,13 +120,25 @@ fn array_elem_at(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluate
         return null();
     }
     let Some(Bson::Array(items)) = array else {
-        return Err(error(28689, format!("$arrayElemAt's first argument must be an array, but is {}", type_name_of(array.as_ref()))));
+        return Err(error(
+            28689,
+            format!("$arrayElemAt's first argument must be an array, but is {}", type_name_of(array.as_ref())),
+        ));
     };
     let Some(index_value) = index.as_ref().filter(|v| crate::engine::value::is_number(v)) else {
-        return Err(error(28690, format!("$arrayElemAt's second argument must be a numeric value, but is {}", type_name_of(index.as_ref()))));
+        return Err(error(
+            28690,
+            format!("$arrayElemAt's second argument must be a numeric value, but is {}", type_name_of(index.as_ref())),
+        ));
     };
     let Some(position) = as_int32(index_value) else {
-        return Err(error(28691, format!("$arrayElemAt's second argument must be representable as a 32-bit integer: {}", describe(index.as_ref()))));
+        return Err(error(
+            28691,
+            format!(
+                "$arrayElemAt's second argument must be representable as a 32-bit integer: {}",
+                describe(index.as_ref())
+            ),
+        ));
     };
     Ok(element_at(items, i64::from(position)))
 }
@@ -69,7 +161,10 @@ fn first_or_last(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluate
         return null();
     }
     let Some(Bson::Array(items)) = array else {
-        return Err(error(28689, format!("{name}'s argument must be an array, but is {}", type_name_of(array.as_ref()))));
+        return Err(error(
+            28689,
+            format!("{name}'s argument must be an array, but is {}", type_name_of(array.as_ref())),
+        ));
     };
     Ok(element_at(items, if name == "$first" { 0 } else { -1 }))
 }
@@ -101,17 +196,33 @@ fn slice(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     let array = argument(call, 0, context)?;
     let second = argument(call, 1, context)?;
     let third = if call.args.len() == 3 { argument(call, 2, context)? } else { None };
-    if is_nullish(array.as_ref()) || is_nullish(second.as_ref()) || (call.args.len() == 3 && is_nullish(third.as_ref())) {
+    if is_nullish(array.as_ref()) || is_nullish(second.as_ref()) || (call.args.len() == 3 && is_nullish(third.as_ref()))
+    {
         return null();
     }
     let Some(Bson::Array(items)) = array else {
-        return Err(error(28724, format!("First argument to $slice must be an array, but is of type: {}", type_name_of(array.as_ref()))));
+        return Err(error(
+            28724,
+            format!("First argument to $slice must be an array, but is of type: {}", type_name_of(array.as_ref())),
+        ));
     };
     let Some(second_value) = second.as_ref().filter(|v| crate::engine::value::is_number(v)) else {
-        return Err(error(28725, format!("Second argument to $slice must be a numeric value, but was of type: {}", type_name_of(second.as_ref()))));
+        return Err(error(
+            28725,
+            format!(
+                "Second argument to $slice must be a numeric value, but was of type: {}",
+                type_name_of(second.as_ref())
+            ),
+        ));
     };
     let Some(second_int) = as_int32(second_value) else {
-        return Err(error(28726, format!("Second argument to $slice can't be represented as a 32-bit integer: {}", describe(second.as_ref()))));
+        return Err(error(
+            28726,
+            format!(
+                "Second argument to $slice can't be represented as a 32-bit integer: {}",
+                describe(second.as_ref())
+            ),
+        ));
     };
     let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
     let (start, count) = if call.args.len() == 2 {
@@ -123,13 +234,25 @@ fn slice(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         }
     } else {
         let Some(third_value) = third.as_ref().filter(|v| crate::engine::value::is_number(v)) else {
-            return Err(error(28727, format!("Third argument to $slice must be numeric, but was of type: {}", type_name_of(third.as_ref()))));
+            return Err(error(
+                28727,
+                format!("Third argument to $slice must be numeric, but was of type: {}", type_name_of(third.as_ref())),
+            ));
         };
         let Some(count) = as_int32(third_value) else {
-            return Err(error(28728, format!("Third argument to $slice can't be represented as a 32-bit integer: {}", describe(third.as_ref()))));
+            return Err(error(
+                28728,
+                format!(
+                    "Third argument to $slice can't be represented as a 32-bit integer: {}",
+                    describe(third.as_ref())
+                ),
+            ));
         };
         if count <= 0 {
-            return Err(error(28729, format!("Third argument to $slice must be positive: {}", describe(third.as_ref()))));
+            return Err(error(
+                28729,
+                format!("Third argument to $slice must be positive: {}", describe(third.as_ref())),
+            ));
         }
         let position = i64::from(second_int);
         let start = if position < 0 { (len + position).max(0) } else { position.min(len) };
@@ -152,7 +275,10 @@ fn concat_arrays(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluate
                 out.extend(items);
             }
             other => {
-                return Err(error(28664, format!("$concatArrays only supports arrays, not {}", type_name_of(other.as_ref()))))
+                return Err(error(
+                    28664,
+                    format!("$concatArrays only supports arrays, not {}", type_name_of(other.as_ref())),
+                ))
             }
         }
     }
@@ -173,7 +299,10 @@ fn reverse_array(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluate
         }
         other => Err(error(
             34435,
-            format!("The argument to $reverseArray must be an array, but was of type: {}", type_name_of(other.as_ref())),
+            format!(
+                "The argument to $reverseArray must be an array, but was of type: {}",
+                type_name_of(other.as_ref())
+            ),
         )),
     }
 }
@@ -185,7 +314,10 @@ fn index_of_array(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluat
         return null();
     }
     let Some(Bson::Array(items)) = array else {
-        return Err(error(40090, format!("$indexOfArray requires an array as a first argument, found: {}", type_name_of(array.as_ref()))));
+        return Err(error(
+            40090,
+            format!("$indexOfArray requires an array as a first argument, found: {}", type_name_of(array.as_ref())),
+        ));
     };
     let mut bounds = [0usize, items.len()];
     for (slot, (index, which)) in bounds.iter_mut().zip([(2, "starting"), (3, "ending")]) {
@@ -194,7 +326,14 @@ fn index_of_array(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluat
         }
         let value = argument(call, index, context)?;
         let Some(n) = value.as_ref().and_then(as_int32) else {
-            return Err(error(40096, format!("$indexOfArray requires an integral {which} index, found a value of type: {}, with value: {}", type_name_of(value.as_ref()), describe(value.as_ref()))));
+            return Err(error(
+                40096,
+                format!(
+                    "$indexOfArray requires an integral {which} index, found a value of type: {}, with value: {}",
+                    type_name_of(value.as_ref()),
+                    describe(value.as_ref())
+                ),
+            ));
         };
         if n < 0 {
             return Err(error(40097, format!("$indexOfArray requires a nonnegative {which} index, found: {n}")));
@@ -226,10 +365,22 @@ fn range(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         }
         let value = argument(call, index, context)?;
         let Some(number) = value.as_ref().filter(|v| crate::engine::value::is_number(v)) else {
-            return Err(error(type_code, format!("$range requires a numeric {noun} value, found value of type: {}", type_name_of(value.as_ref()))));
+            return Err(error(
+                type_code,
+                format!(
+                    "$range requires a numeric {noun} value, found value of type: {}",
+                    type_name_of(value.as_ref())
+                ),
+            ));
         };
         let Some(n) = as_int32(number) else {
-            return Err(error(int_code, format!("$range requires {with_article} value that can be represented as a 32-bit integer, found value: {}", describe(value.as_ref()))));
+            return Err(error(
+                int_code,
+                format!(
+                    "$range requires {with_article} value that can be represented as a 32-bit integer, found value: {}",
+                    describe(value.as_ref())
+                ),
+            ));
         };
         *slot = i64::from(n);
     }
@@ -237,7 +388,11 @@ fn range(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     if step == 0 {
         return Err(error(34449, "$range requires a non-zero step value"));
     }
-    let count = if (step > 0 && end > start) || (step < 0 && end < start) { ((end - start).abs() + step.abs() - 1) / step.abs() } else { 0 };
+    let count = if (step > 0 && end > start) || (step < 0 && end < start) {
+        ((end - start).abs() + step.abs() - 1) / step.abs()
+    } else {
+        0
+    };
     // Each element costs about 12 bytes of BSON; refused before the array is built.
     if count.saturating_mul(12) > i64::try_from(super::MAX_VALUE_BYTES).unwrap_or(i64::MAX) {
         return Err(crate::engine::error::MongoError::bson_object_too_large(format!(
@@ -262,10 +417,9 @@ fn bound_name(value: Option<&Bson>, operator: &str) -> MongoResult<String> {
             validate_variable_name_for_write(name)?;
             Ok(name.clone())
         }
-        Some(other) => Err(error(
-            16866,
-            format!("'as' of {operator} must be a string, found: {}", type_name_of(Some(other))),
-        )),
+        Some(other) => {
+            Err(error(16866, format!("'as' of {operator} must be a string, found: {}", type_name_of(Some(other)))))
+        }
     }
 }
 
@@ -311,7 +465,13 @@ fn filter(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
             value if is_nullish(value.as_ref()) => None,
             Some(value) => {
                 let Some(n) = as_int32(&value) else {
-                    return Err(error(327391, format!("$filter: limit must be represented as a 32-bit integral value: {}", describe(Some(&value)))));
+                    return Err(error(
+                        327391,
+                        format!(
+                            "$filter: limit must be represented as a 32-bit integral value: {}",
+                            describe(Some(&value))
+                        ),
+                    ));
                 };
                 if n < 1 {
                     return Err(error(327392, format!("$filter: limit must be greater than 0: {n}")));
@@ -375,7 +535,10 @@ fn map(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 /// `$reduce`: arguments `input`, `initialValue`, `in`; binds `value` and `this`.
 fn parse_reduce(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let Bson::Document(spec) = argument else {
-        return Err(error(40075, format!("$reduce requires an object as an argument, found: {}", type_name_of(Some(argument)))));
+        return Err(error(
+            40075,
+            format!("$reduce requires an object as an argument, found: {}", type_name_of(Some(argument))),
+        ));
     };
     for key in spec.keys() {
         if !matches!(key.as_str(), "input" | "initialValue" | "in") {
@@ -412,7 +575,10 @@ fn reduce(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 /// `$zip`: arguments: the `inputs` expressions, then `useLongestLength`, then the `defaults` (omitted when absent).
 fn parse_zip(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let Bson::Document(spec) = argument else {
-        return Err(error(34460, format!("$zip only supports an object as an argument, found {}", type_name_of(Some(argument)))));
+        return Err(error(
+            34460,
+            format!("$zip only supports an object as an argument, found {}", type_name_of(Some(argument))),
+        ));
     };
     let mut inputs = None;
     let mut longest = false;
@@ -421,19 +587,28 @@ fn parse_zip(operator: &'static Operator, argument: &Bson, parser: &mut Parser) 
         match key.as_str() {
             "inputs" => {
                 let Bson::Array(items) = value else {
-                    return Err(error(34461, format!("inputs must be an array of expressions, found {}", type_name_of(Some(value)))));
+                    return Err(error(
+                        34461,
+                        format!("inputs must be an array of expressions, found {}", type_name_of(Some(value))),
+                    ));
                 };
                 inputs = Some(items.iter().map(|item| parser.expression(item)).collect::<MongoResult<Vec<_>>>()?);
             }
             "useLongestLength" => {
                 let Bson::Boolean(flag) = value else {
-                    return Err(error(34463, format!("useLongestLength must be a bool, found {}", type_name_of(Some(value)))));
+                    return Err(error(
+                        34463,
+                        format!("useLongestLength must be a bool, found {}", type_name_of(Some(value))),
+                    ));
                 };
                 longest = *flag;
             }
             "defaults" => {
                 let Bson::Array(items) = value else {
-                    return Err(error(34462, format!("defaults must be an array of expressions, found {}", type_name_of(Some(value)))));
+                    return Err(error(
+                        34462,
+                        format!("defaults must be an array of expressions, found {}", type_name_of(Some(value))),
+                    ));
                 };
                 defaults = Some(items.iter().map(|item| parser.expression(item)).collect::<MongoResult<Vec<_>>>()?);
             }
@@ -465,7 +640,10 @@ fn zip(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
             value if is_nullish(value.as_ref()) => return null(),
             Some(Bson::Array(items)) => arrays.push(items),
             other => {
-                return Err(error(34468, format!("$zip found a non-array expression in input: {}", describe(other.as_ref()))))
+                return Err(error(
+                    34468,
+                    format!("$zip found a non-array expression in input: {}", describe(other.as_ref())),
+                ))
             }
         }
     }
@@ -490,7 +668,10 @@ fn zip(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 /// `$sortArray`: arguments `input` and the `sortBy` constant.
 fn parse_sort_array(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let Bson::Document(spec) = argument else {
-        return Err(error(2942500, format!("$sortArray requires an object as an argument, found: {}", type_name_of(Some(argument)))));
+        return Err(error(
+            2942500,
+            format!("$sortArray requires an object as an argument, found: {}", type_name_of(Some(argument))),
+        ));
     };
     let mut input = None;
     let mut sort_by = None;
@@ -503,7 +684,12 @@ fn parse_sort_array(operator: &'static Operator, argument: &Bson, parser: &mut P
                         crate::engine::sort::SortSpec::compile(keys)?;
                     }
                     other if matches!(super::as_integer(other), Some(1 | -1)) => {}
-                    _ => return Err(error(2942503, "$sortArray requires 'sortBy' to be 1, -1 or an object of sort keys")),
+                    _ => {
+                        return Err(error(
+                            2942503,
+                            "$sortArray requires 'sortBy' to be 1, -1 or an object of sort keys",
+                        ))
+                    }
                 }
                 sort_by = Some(Expression::Literal(value.clone()));
             }
@@ -524,7 +710,13 @@ fn sort_array(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
         value if is_nullish(value.as_ref()) => return null(),
         Some(Bson::Array(items)) => items,
         other => {
-            return Err(error(2942504, format!("The input argument to $sortArray must be an array, but was of type: {}", type_name_of(other.as_ref()))))
+            return Err(error(
+                2942504,
+                format!(
+                    "The input argument to $sortArray must be an array, but was of type: {}",
+                    type_name_of(other.as_ref())
+                ),
+            ))
         }
     };
     match call.args.get(1).and_then(Expression::constant) {
@@ -565,7 +757,7 @@ mod tests {
 
     fn root() -> Document {
         doc! {"tags": ["a", "b", "c", "d"], "n": [1, 2, 3], "z": null, "s": "x",
-              "comments": [{"by": "ada", "votes": 3}, {"by": "alan", "votes": 1}]}
+        "comments": [{"by": "ada", "votes": 3}, {"by": "alan", "votes": 1}]}
     }
 
     fn eval(e: Bson) -> String {
@@ -578,8 +770,14 @@ mod tests {
         assert_eq!(eval(bson!({"$arrayElemAt": ["$tags", -1]})), "\"d\"");
         assert_eq!(eval(bson!({"$arrayElemAt": ["$tags", 15]})), "MISSING");
         assert_eq!(eval(bson!({"$arrayElemAt": ["$missing", 0]})), "null");
-        assert_eq!(eval(bson!({"$arrayElemAt": ["$s", 0]})), "error: $arrayElemAt's first argument must be an array, but is string");
-        assert_eq!(eval(bson!({"$arrayElemAt": ["$tags", 1.5]})), "error: $arrayElemAt's second argument must be representable as a 32-bit integer: 1.5");
+        assert_eq!(
+            eval(bson!({"$arrayElemAt": ["$s", 0]})),
+            "error: $arrayElemAt's first argument must be an array, but is string"
+        );
+        assert_eq!(
+            eval(bson!({"$arrayElemAt": ["$tags", 1.5]})),
+            "error: $arrayElemAt's second argument must be representable as a 32-bit integer: 1.5"
+        );
         assert_eq!(eval(bson!({"$first": "$tags"})), "\"a\"");
         assert_eq!(eval(bson!({"$last": "$tags"})), "\"d\"");
         assert_eq!(eval(bson!({"$first": [[]]})), "MISSING");
@@ -589,7 +787,10 @@ mod tests {
     #[test]
     fn size_in_and_shape() {
         assert_eq!(eval(bson!({"$size": "$tags"})), "4");
-        assert_eq!(eval(bson!({"$size": "$nope"})), "error: The argument to $size must be an array. Type of argument was: missing");
+        assert_eq!(
+            eval(bson!({"$size": "$nope"})),
+            "error: The argument to $size must be an array. Type of argument was: missing"
+        );
         assert_eq!(eval(bson!({"$in": [2.0, "$n"]})), "true");
         assert_eq!(eval(bson!({"$in": [1, "$s"]})), "error: $in requires an array as a second argument, found: string");
         assert_eq!(eval(bson!({"$isArray": ["$n"]})), "true");
@@ -597,7 +798,10 @@ mod tests {
         assert_eq!(eval(bson!({"$reverseArray": "$n"})), "[ 3, 2, 1 ]");
         assert_eq!(eval(bson!({"$concatArrays": ["$n", [4], []]})), "[ 1, 2, 3, 4 ]");
         assert_eq!(eval(bson!({"$concatArrays": ["$n", "$z"]})), "null");
-        assert_eq!(eval(bson!({"$concatArrays": ["$n", "$s"]})), "error: $concatArrays only supports arrays, not string");
+        assert_eq!(
+            eval(bson!({"$concatArrays": ["$n", "$s"]})),
+            "error: $concatArrays only supports arrays, not string"
+        );
         assert_eq!(eval(bson!({"$indexOfArray": ["$tags", "c"]})), "2");
         assert_eq!(eval(bson!({"$indexOfArray": ["$tags", "c", 3]})), "-1");
         assert_eq!(eval(bson!({"$indexOfArray": ["$z", "c"]})), "null");
@@ -639,8 +843,14 @@ mod tests {
         assert_eq!(eval(bson!({"$map": {"input": "$s", "in": 1}})), "error: input to $map must be an array not string");
         assert_eq!(eval(bson!({"$filter": {"input": "$n"}})), "error: Missing 'cond' parameter to $filter");
         assert_eq!(eval(bson!({"$filter": {"input": "$n", "cond": "$$c"}})), "error: Use of undefined variable: c");
-        assert_eq!(eval(bson!({"$map": {"input": "$n", "as": "Bad", "in": 1}})), "error: 'Bad' starts with an invalid character for a user variable name");
-        assert_eq!(eval(bson!({"$reduce": {"input": "$n", "in": 1}})), "error: $reduce requires 'initialValue' to be specified");
+        assert_eq!(
+            eval(bson!({"$map": {"input": "$n", "as": "Bad", "in": 1}})),
+            "error: 'Bad' starts with an invalid character for a user variable name"
+        );
+        assert_eq!(
+            eval(bson!({"$reduce": {"input": "$n", "in": 1}})),
+            "error: $reduce requires 'initialValue' to be specified"
+        );
     }
 
     #[test]

@@ -6,9 +6,24 @@ use crate::engine::error::MongoResult;
 use bson::Bson;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$and", arguments: Arguments::Any, evaluate: and, summary: "True when every expression is truthy (stops at the first falsy one)." },
-    Operator { name: "$or", arguments: Arguments::Any, evaluate: or, summary: "True when any expression is truthy (stops at the first truthy one)." },
-    Operator { name: "$not", arguments: Arguments::Exactly(1), evaluate: not, summary: "True when the expression is falsy (false, null, missing or 0)." },
+    Operator {
+        name: "$and",
+        arguments: Arguments::Any,
+        evaluate: and,
+        summary: "True when every expression is truthy (stops at the first falsy one).",
+    },
+    Operator {
+        name: "$or",
+        arguments: Arguments::Any,
+        evaluate: or,
+        summary: "True when any expression is truthy (stops at the first truthy one).",
+    },
+    Operator {
+        name: "$not",
+        arguments: Arguments::Exactly(1),
+        evaluate: not,
+        summary: "True when the expression is falsy (false, null, missing or 0).",
+    },
 ];
 
 fn and(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {

@@ -7,13 +7,48 @@ use bson::Bson;
 use std::cmp::Ordering;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$eq", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "True when two values are equal (numbers by value)." },
-    Operator { name: "$ne", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "True when two values are not equal." },
-    Operator { name: "$gt", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "True when the first value is greater, in BSON order across types." },
-    Operator { name: "$gte", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "True when the first value is greater or equal." },
-    Operator { name: "$lt", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "True when the first value is less, in BSON order across types." },
-    Operator { name: "$lte", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "True when the first value is less or equal." },
-    Operator { name: "$cmp", arguments: Arguments::Exactly(2), evaluate: evaluate, summary: "-1, 0 or 1 as the first value is less than, equal to or greater than the second." },
+    Operator {
+        name: "$eq",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when two values are equal (numbers by value).",
+    },
+    Operator {
+        name: "$ne",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when two values are not equal.",
+    },
+    Operator {
+        name: "$gt",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is greater, in BSON order across types.",
+    },
+    Operator {
+        name: "$gte",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is greater or equal.",
+    },
+    Operator {
+        name: "$lt",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is less, in BSON order across types.",
+    },
+    Operator {
+        name: "$lte",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is less or equal.",
+    },
+    Operator {
+        name: "$cmp",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "-1, 0 or 1 as the first value is less than, equal to or greater than the second.",
+    },
 ];
 
 /// Compares two evaluated values the way aggregation does: unlike queries there is no type bracketing

@@ -5,9 +5,24 @@ use crate::engine::error::MongoResult;
 use bson::Bson;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$cond", arguments: Arguments::Named(parse_cond), evaluate: cond, summary: "`then` when `if` is truthy, else `else`: {$cond: {if, then, else}} or [if, then, else]." },
-    Operator { name: "$ifNull", arguments: Arguments::AtLeastTwo, evaluate: if_null, summary: "The first argument that is not null or missing; the last one otherwise." },
-    Operator { name: "$switch", arguments: Arguments::Named(parse_switch), evaluate: switch, summary: "The `then` of the first branch whose `case` is truthy, else `default`." },
+    Operator {
+        name: "$cond",
+        arguments: Arguments::Named(parse_cond),
+        evaluate: cond,
+        summary: "`then` when `if` is truthy, else `else`: {$cond: {if, then, else}} or [if, then, else].",
+    },
+    Operator {
+        name: "$ifNull",
+        arguments: Arguments::AtLeastTwo,
+        evaluate: if_null,
+        summary: "The first argument that is not null or missing; the last one otherwise.",
+    },
+    Operator {
+        name: "$switch",
+        arguments: Arguments::Named(parse_switch),
+        evaluate: switch,
+        summary: "The `then` of the first branch whose `case` is truthy, else `default`.",
+    },
 ];
 
 /// `$cond`'s arguments in order: `if`, `then`, `else`.
@@ -69,7 +84,10 @@ fn if_null(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 /// `$switch`'s arguments: `case`, `then` for each branch in order, then `default` (omitted when not given).
 fn parse_switch(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let Bson::Document(spec) = argument else {
-        return Err(error(40060, format!("$switch requires an object as an argument, found: {}", type_name_of(Some(argument)))));
+        return Err(error(
+            40060,
+            format!("$switch requires an object as an argument, found: {}", type_name_of(Some(argument))),
+        ));
     };
     let mut args = Vec::new();
     let mut default = None;
@@ -79,18 +97,32 @@ fn parse_switch(operator: &'static Operator, argument: &Bson, parser: &mut Parse
             "branches" => {
                 saw_branches = true;
                 let Bson::Array(branches) = value else {
-                    return Err(error(40061, format!("$switch expected an array for 'branches', found: {}", type_name_of(Some(value)))));
+                    return Err(error(
+                        40061,
+                        format!("$switch expected an array for 'branches', found: {}", type_name_of(Some(value))),
+                    ));
                 };
                 for branch in branches {
                     let Bson::Document(branch) = branch else {
-                        return Err(error(40062, format!("$switch expected each branch to be an object, found: {}", type_name_of(Some(branch)))));
+                        return Err(error(
+                            40062,
+                            format!(
+                                "$switch expected each branch to be an object, found: {}",
+                                type_name_of(Some(branch))
+                            ),
+                        ));
                     };
                     let (mut case, mut then) = (None, None);
                     for (part, expression) in branch {
                         match part.as_str() {
                             "case" => case = Some(parser.expression(expression)?),
                             "then" => then = Some(parser.expression(expression)?),
-                            other => return Err(error(40063, format!("$switch found an unknown argument to a branch: {other}"))),
+                            other => {
+                                return Err(error(
+                                    40063,
+                                    format!("$switch found an unknown argument to a branch: {other}"),
+                                ))
+                            }
                         }
                     }
                     let Some(case) = case else {
@@ -126,7 +158,10 @@ fn switch(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         }
     }
     if default.is_omitted() {
-        return Err(error(40066, "$switch could not find a matching branch for an input, and no default was specified."));
+        return Err(error(
+            40066,
+            "$switch could not find a matching branch for an input, and no default was specified.",
+        ));
     }
     default.eval(context)
 }
@@ -145,8 +180,14 @@ mod tests {
         assert_eq!(eval(bson!({"$cond": {"if": {"$gte": ["$qty", 250]}, "then": 30, "else": 20}})), "30");
         assert_eq!(eval(bson!({"$cond": [{"$gte": ["$qty", 300]}, 30, 20]})), "20");
         assert_eq!(eval(bson!({"$cond": {"if": true, "then": 1}})), "error: Missing 'else' parameter to $cond");
-        assert_eq!(eval(bson!({"$cond": {"if": true, "then": 1, "else": 2, "x": 3}})), "error: Unrecognized parameter to $cond: x");
-        assert_eq!(eval(bson!({"$cond": [true, 1]})), "error: Expression $cond takes exactly 3 arguments. 2 were passed in.");
+        assert_eq!(
+            eval(bson!({"$cond": {"if": true, "then": 1, "else": 2, "x": 3}})),
+            "error: Unrecognized parameter to $cond: x"
+        );
+        assert_eq!(
+            eval(bson!({"$cond": [true, 1]})),
+            "error: Expression $cond takes exactly 3 arguments. 2 were passed in."
+        );
     }
 
     #[test]
@@ -174,7 +215,10 @@ mod tests {
             "error: $switch could not find a matching branch for an input, and no default was specified."
         );
         assert_eq!(eval(bson!({"$switch": {"branches": []}})), "error: $switch requires at least one branch.");
-        assert_eq!(eval(bson!({"$switch": {"branches": [{"then": 1}]}})), "error: $switch requires each branch have a 'case' expression");
+        assert_eq!(
+            eval(bson!({"$switch": {"branches": [{"then": 1}]}})),
+            "error: $switch requires each branch have a 'case' expression"
+        );
         assert_eq!(eval(bson!({"$switch": 1})), "error: $switch requires an object as an argument, found: int");
     }
 }

@@ -3,34 +3,137 @@
 //! $dateFromParts $dateAdd $dateSubtract $dateDiff $dateTrunc`. Dates are read in UTC unless a `timezone` is given;
 //! crudlab knows UTC and fixed offsets (`"+02:00"`), not the Olson database.
 
-use super::{argument, describe, error, is_nullish, type_name_of, Arguments, Call, Context, Evaluated, Expression, Operator, Parser};
 use super::type_conversion::to_date_millis;
+use super::{
+    argument, describe, error, is_nullish, type_name_of, Arguments, Call, Context, Evaluated, Expression, Operator,
+    Parser,
+};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::js::dates::{civil_from_days, days_from_civil};
 use bson::{Bson, Document};
 
 pub(super) const OPERATORS: &[Operator] = &[
     Operator { name: "$year", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The year of a date." },
-    Operator { name: "$month", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The month of a date, 1-12." },
-    Operator { name: "$dayOfMonth", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The day of the month of a date, 1-31." },
-    Operator { name: "$hour", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The hour of a date, 0-23." },
-    Operator { name: "$minute", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The minute of a date, 0-59." },
-    Operator { name: "$second", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The second of a date, 0-59." },
-    Operator { name: "$millisecond", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The millisecond of a date, 0-999." },
-    Operator { name: "$dayOfWeek", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The day of the week, 1 (Sunday) to 7 (Saturday)." },
-    Operator { name: "$dayOfYear", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The day of the year, 1-366." },
-    Operator { name: "$week", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The week of the year, 0-53; weeks start on Sunday." },
-    Operator { name: "$isoWeek", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The ISO 8601 week number, 1-53 (weeks start on Monday)." },
-    Operator { name: "$isoWeekYear", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The ISO 8601 week-numbering year." },
-    Operator { name: "$isoDayOfWeek", arguments: Arguments::Named(parse_part), evaluate: part, summary: "The ISO 8601 day of the week, 1 (Monday) to 7 (Sunday)." },
-    Operator { name: "$dateToString", arguments: Arguments::Named(parse_date_to_string), evaluate: date_to_string, summary: "A date as text in a format (%Y-%m-%d ...)." },
-    Operator { name: "$dateFromString", arguments: Arguments::Named(parse_date_from_string), evaluate: date_from_string, summary: "A date parsed from text (ISO 8601, or a format)." },
-    Operator { name: "$dateToParts", arguments: Arguments::Named(parse_date_to_parts), evaluate: date_to_parts, summary: "A document with the year, month, day, hour, ... of a date." },
-    Operator { name: "$dateFromParts", arguments: Arguments::Named(parse_date_from_parts), evaluate: date_from_parts, summary: "A date built from its year, month, day, hour, ..." },
-    Operator { name: "$dateAdd", arguments: Arguments::Named(parse_date_add), evaluate: date_add, summary: "A date plus an amount of a unit (month, day, hour, ...)." },
-    Operator { name: "$dateSubtract", arguments: Arguments::Named(parse_date_add), evaluate: date_add, summary: "A date minus an amount of a unit." },
-    Operator { name: "$dateDiff", arguments: Arguments::Named(parse_date_diff), evaluate: date_diff, summary: "How many unit boundaries lie between two dates." },
-    Operator { name: "$dateTrunc", arguments: Arguments::Named(parse_date_trunc), evaluate: date_trunc, summary: "A date rounded down to a unit (day, month, ...)." },
+    Operator {
+        name: "$month",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The month of a date, 1-12.",
+    },
+    Operator {
+        name: "$dayOfMonth",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The day of the month of a date, 1-31.",
+    },
+    Operator {
+        name: "$hour",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The hour of a date, 0-23.",
+    },
+    Operator {
+        name: "$minute",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The minute of a date, 0-59.",
+    },
+    Operator {
+        name: "$second",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The second of a date, 0-59.",
+    },
+    Operator {
+        name: "$millisecond",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The millisecond of a date, 0-999.",
+    },
+    Operator {
+        name: "$dayOfWeek",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The day of the week, 1 (Sunday) to 7 (Saturday).",
+    },
+    Operator {
+        name: "$dayOfYear",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The day of the year, 1-366.",
+    },
+    Operator {
+        name: "$week",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The week of the year, 0-53; weeks start on Sunday.",
+    },
+    Operator {
+        name: "$isoWeek",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The ISO 8601 week number, 1-53 (weeks start on Monday).",
+    },
+    Operator {
+        name: "$isoWeekYear",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The ISO 8601 week-numbering year.",
+    },
+    Operator {
+        name: "$isoDayOfWeek",
+        arguments: Arguments::Named(parse_part),
+        evaluate: part,
+        summary: "The ISO 8601 day of the week, 1 (Monday) to 7 (Sunday).",
+    },
+    Operator {
+        name: "$dateToString",
+        arguments: Arguments::Named(parse_date_to_string),
+        evaluate: date_to_string,
+        summary: "A date as text in a format (%Y-%m-%d ...).",
+    },
+    Operator {
+        name: "$dateFromString",
+        arguments: Arguments::Named(parse_date_from_string),
+        evaluate: date_from_string,
+        summary: "A date parsed from text (ISO 8601, or a format).",
+    },
+    Operator {
+        name: "$dateToParts",
+        arguments: Arguments::Named(parse_date_to_parts),
+        evaluate: date_to_parts,
+        summary: "A document with the year, month, day, hour, ... of a date.",
+    },
+    Operator {
+        name: "$dateFromParts",
+        arguments: Arguments::Named(parse_date_from_parts),
+        evaluate: date_from_parts,
+        summary: "A date built from its year, month, day, hour, ...",
+    },
+    Operator {
+        name: "$dateAdd",
+        arguments: Arguments::Named(parse_date_add),
+        evaluate: date_add,
+        summary: "A date plus an amount of a unit (month, day, hour, ...).",
+    },
+    Operator {
+        name: "$dateSubtract",
+        arguments: Arguments::Named(parse_date_add),
+        evaluate: date_add,
+        summary: "A date minus an amount of a unit.",
+    },
+    Operator {
+        name: "$dateDiff",
+        arguments: Arguments::Named(parse_date_diff),
+        evaluate: date_diff,
+        summary: "How many unit boundaries lie between two dates.",
+    },
+    Operator {
+        name: "$dateTrunc",
+        arguments: Arguments::Named(parse_date_trunc),
+        evaluate: date_trunc,
+        summary: "A date rounded down to a unit (day, month, ...).",
+    },
 ];
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
@@ -159,7 +262,9 @@ fn zone(expression: Option<&Expression>, context: &mut Context<'_>) -> MongoResu
     match expression.eval(context)? {
         value if is_nullish(value.as_ref()) => Ok(None),
         Some(Bson::String(text)) => Zone::parse(&text).map(Some),
-        other => Err(error(40517, format!("timezone must evaluate to a string, found {}", type_name_of(other.as_ref())))),
+        other => {
+            Err(error(40517, format!("timezone must evaluate to a string, found {}", type_name_of(other.as_ref()))))
+        }
     }
 }
 
@@ -185,14 +290,23 @@ fn parse_part(operator: &'static Operator, argument: &Bson, parser: &mut Parser)
                 }
             }
             let Some(date) = spec.get("date") else {
-                return Err(error(40539, format!("missing 'date' argument to {name}, provided: {}", crate::engine::update::describe_document(spec))));
+                return Err(error(
+                    40539,
+                    format!(
+                        "missing 'date' argument to {name}, provided: {}",
+                        crate::engine::update::describe_document(spec)
+                    ),
+                ));
             };
             vec![parser.expression(date)?, parser.optional(spec.get("timezone"))?]
         }
         other => {
             let mut args = parser.positional(other)?;
             if args.len() != 1 {
-                return Err(error(16020, format!("Expression {name} takes exactly 1 arguments. {} were passed in.", args.len())));
+                return Err(error(
+                    16020,
+                    format!("Expression {name} takes exactly 1 arguments. {} were passed in.", args.len()),
+                ));
             }
             args.push(Expression::Omitted);
             args
@@ -225,7 +339,12 @@ fn part(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 
 /// Named arguments, checked against the names an operator accepts, with MongoDB's errors for a non-object and an
 /// unknown name.
-fn named<'a>(operator: &Operator, argument: &'a Bson, allowed: &[&str], codes: (i32, i32)) -> MongoResult<&'a Document> {
+fn named<'a>(
+    operator: &Operator,
+    argument: &'a Bson,
+    allowed: &[&str],
+    codes: (i32, i32),
+) -> MongoResult<&'a Document> {
     let name = operator.name;
     let Bson::Document(spec) = argument else {
         return Err(error(codes.0, format!("{name} only supports an object as its argument")));
@@ -275,8 +394,20 @@ fn check_format(format: &str) -> MongoResult<()> {
     Ok(())
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 fn format_date(format: &str, utc_millis: i64, zone: Zone) -> String {
     let parts = Parts::of(zone.local(utc_millis));
@@ -326,7 +457,14 @@ fn date_to_string(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluat
                 Some(format)
             }
             other => {
-                return Err(error(18533, format!("$dateToString requires that 'format' be a string, found: {} with value {}", type_name_of(other.as_ref()), describe(other.as_ref()))))
+                return Err(error(
+                    18533,
+                    format!(
+                        "$dateToString requires that 'format' be a string, found: {} with value {}",
+                        type_name_of(other.as_ref()),
+                        describe(other.as_ref())
+                    ),
+                ))
             }
         },
         _ => None,
@@ -370,7 +508,14 @@ fn date_from_string(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalu
         }
         Some(Bson::String(text)) => text,
         other => {
-            let failure = MongoError::new(ErrorCode::ConversionFailure, format!("$dateFromString requires that 'dateString' be a string, found: {} with value {}", type_name_of(other.as_ref()), describe(other.as_ref())));
+            let failure = MongoError::new(
+                ErrorCode::ConversionFailure,
+                format!(
+                    "$dateFromString requires that 'dateString' be a string, found: {} with value {}",
+                    type_name_of(other.as_ref()),
+                    describe(other.as_ref())
+                ),
+            );
             return match on_error {
                 Some(on_error) => on_error.eval(context),
                 None => Err(failure),
@@ -381,7 +526,16 @@ fn date_from_string(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalu
         Some(format) if !format.is_omitted() => match format.eval(context)? {
             value if is_nullish(value.as_ref()) => return Ok(Some(Bson::Null)),
             Some(Bson::String(format)) => Some(format),
-            other => return Err(error(40684, format!("$dateFromString requires that 'format' be a string, found: {} with value {}", type_name_of(other.as_ref()), describe(other.as_ref())))),
+            other => {
+                return Err(error(
+                    40684,
+                    format!(
+                        "$dateFromString requires that 'format' be a string, found: {} with value {}",
+                        type_name_of(other.as_ref()),
+                        describe(other.as_ref())
+                    ),
+                ))
+            }
         },
         _ => None,
     };
@@ -404,7 +558,8 @@ fn date_from_string(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalu
 
 /// An ISO 8601 date string: with its own offset, or in `zone` when it has none.
 fn parse_plain(text: &str, zone: Zone) -> Option<i64> {
-    let has_zone = text.ends_with('Z') || text.get(10..).is_some_and(|rest| rest.contains('+') || rest.matches('-').count() > 0);
+    let has_zone =
+        text.ends_with('Z') || text.get(10..).is_some_and(|rest| rest.contains('+') || rest.matches('-').count() > 0);
     let millis = crate::js::dates::parse_isodate(text)?;
     Some(if has_zone { millis } else { zone.utc(millis) })
 }
@@ -460,10 +615,17 @@ fn parse_with_format(text: &str, format: &str) -> Option<(i64, Option<i64>)> {
             _ => return None,
         }
     }
-    if at != bytes.len() || !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+    if at != bytes.len()
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return None;
     }
-    let local = days_from_civil(year, month, day) * MILLIS_PER_DAY + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli;
+    let local =
+        days_from_civil(year, month, day) * MILLIS_PER_DAY + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli;
     Some((local, offset))
 }
 
@@ -473,7 +635,8 @@ fn parse_date_to_parts(operator: &'static Operator, argument: &Bson, parser: &mu
     let Some(date) = spec.get("date") else {
         return Err(error(40522, "Missing 'date' parameter to $dateToParts"));
     };
-    let args = vec![parser.expression(date)?, parser.optional(spec.get("timezone"))?, parser.optional(spec.get("iso8601"))?];
+    let args =
+        vec![parser.expression(date)?, parser.optional(spec.get("timezone"))?, parser.optional(spec.get("iso8601"))?];
     Ok(Call { operator, args, bound: Vec::new() })
 }
 
@@ -484,7 +647,12 @@ fn date_to_parts(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluate
         Some(flag) if !flag.is_omitted() => match flag.eval(context)? {
             Some(Bson::Boolean(flag)) => flag,
             value if is_nullish(value.as_ref()) => return Ok(Some(Bson::Null)),
-            other => return Err(error(40521, format!("iso8601 must evaluate to a bool, found {}", type_name_of(other.as_ref())))),
+            other => {
+                return Err(error(
+                    40521,
+                    format!("iso8601 must evaluate to a bool, found {}", type_name_of(other.as_ref())),
+                ))
+            }
         },
         _ => false,
     };
@@ -549,13 +717,28 @@ fn date_from_parts(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalua
             value if is_nullish(value.as_ref()) => return Ok(Some(Bson::Null)),
             Some(value) => {
                 let Some(n) = super::as_integer(&value) else {
-                    return Err(error(40515, format!("'{name}' must evaluate to an integer, found {} with value {}", type_name_of(Some(&value)), describe(Some(&value)))));
+                    return Err(error(
+                        40515,
+                        format!(
+                            "'{name}' must evaluate to an integer, found {} with value {}",
+                            type_name_of(Some(&value)),
+                            describe(Some(&value))
+                        ),
+                    ));
                 };
                 if index == 0 && !(1..=9999).contains(&n) {
-                    return Err(error(40523, format!("'{name}' must evaluate to an integer in the range 1 to 9999, found {n}")));
+                    return Err(error(
+                        40523,
+                        format!("'{name}' must evaluate to an integer in the range 1 to 9999, found {n}"),
+                    ));
                 }
                 if index > 0 && !(-32768..=32767).contains(&n) {
-                    return Err(error(31034, format!("'{name}' must evaluate to a value in the range [-32768, 32767]; value {n} is not in range")));
+                    return Err(error(
+                        31034,
+                        format!(
+                            "'{name}' must evaluate to a value in the range [-32768, 32767]; value {n} is not in range"
+                        ),
+                    ));
                 }
                 *slot = n;
             }
@@ -606,7 +789,10 @@ impl Unit {
                 "millisecond" => Unit::Millisecond,
                 other => return Err(MongoError::failed_to_parse(format!("unknown time unit value: {other}"))),
             })),
-            other => Err(error(5439013, format!("{operator} requires 'unit' to be a string, but got {}", type_name_of(other.as_ref())))),
+            other => Err(error(
+                5439013,
+                format!("{operator} requires 'unit' to be a string, but got {}", type_name_of(other.as_ref())),
+            )),
         }
     }
 
@@ -691,7 +877,8 @@ fn date_add(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 
 /// `$dateDiff`'s arguments: `startDate`, `endDate`, `unit`, `timezone`, `startOfWeek`.
 fn parse_date_diff(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
-    let spec = named(operator, argument, &["startDate", "endDate", "unit", "timezone", "startOfWeek"], (5166301, 5166302))?;
+    let spec =
+        named(operator, argument, &["startDate", "endDate", "unit", "timezone", "startOfWeek"], (5166301, 5166302))?;
     let mut args = Vec::with_capacity(5);
     for key in ["startDate", "endDate", "unit"] {
         let Some(value) = spec.get(key) else {
@@ -709,7 +896,9 @@ fn start_of_week(expression: Option<&Expression>, context: &mut Context<'_>) -> 
     let Some(expression) = expression.filter(|e| !e.is_omitted()) else { return Ok(1) };
     let text = match expression.eval(context)? {
         Some(Bson::String(text)) => text.to_ascii_lowercase(),
-        other => return Err(error(5439015, format!("startOfWeek must be a string, got {}", type_name_of(other.as_ref())))),
+        other => {
+            return Err(error(5439015, format!("startOfWeek must be a string, got {}", type_name_of(other.as_ref()))))
+        }
     };
     const DAYS: [&str; 7] = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
     DAYS.iter()
@@ -778,7 +967,16 @@ fn date_trunc(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
             value if is_nullish(value.as_ref()) => return Ok(Some(Bson::Null)),
             Some(value) => match super::as_integer(&value) {
                 Some(n) if n > 0 => n,
-                _ => return Err(error(5439017, format!("$dateTrunc requires 'binSize' to be a positive 64-bit integer, but got value '{}' of type {}", describe(Some(&value)), type_name_of(Some(&value))))),
+                _ => {
+                    return Err(error(
+                        5439017,
+                        format!(
+                        "$dateTrunc requires 'binSize' to be a positive 64-bit integer, but got value '{}' of type {}",
+                        describe(Some(&value)),
+                        type_name_of(Some(&value))
+                    ),
+                    ))
+                }
             },
             None => 1,
         },
@@ -799,7 +997,9 @@ fn date_trunc(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
             days_from_civil(2000 + start.div_euclid(12), start.rem_euclid(12) + 1, 1) * MILLIS_PER_DAY
         }
         Unit::Week => {
-            let week_start = (reference.div_euclid(MILLIS_PER_DAY) - (Parts::of(reference).day_of_week - first_day).rem_euclid(7)) * MILLIS_PER_DAY;
+            let week_start = (reference.div_euclid(MILLIS_PER_DAY)
+                - (Parts::of(reference).day_of_week - first_day).rem_euclid(7))
+                * MILLIS_PER_DAY;
             let step = 7 * MILLIS_PER_DAY * bin;
             week_start + (local - week_start).div_euclid(step) * step
         }
@@ -828,8 +1028,19 @@ mod tests {
     #[test]
     fn parts_of_a_date() {
         let parts: Vec<String> = [
-            "$year", "$month", "$dayOfMonth", "$hour", "$minute", "$second", "$millisecond", "$dayOfYear", "$dayOfWeek",
-            "$week", "$isoWeek", "$isoWeekYear", "$isoDayOfWeek",
+            "$year",
+            "$month",
+            "$dayOfMonth",
+            "$hour",
+            "$minute",
+            "$second",
+            "$millisecond",
+            "$dayOfYear",
+            "$dayOfWeek",
+            "$week",
+            "$isoWeek",
+            "$isoWeekYear",
+            "$isoDayOfWeek",
         ]
         .into_iter()
         .map(|op| eval(bson!({op: "$date"})))
@@ -839,43 +1050,114 @@ mod tests {
         assert_eq!(eval(bson!({"$hour": {"date": "$date", "timezone": "-05:00"}})), "3");
         assert_eq!(eval(bson!({"$year": "$z"})), "null");
         assert_eq!(eval(bson!({"$year": "$s"})), "error: can't convert from BSON type string to Date");
-        assert_eq!(eval(bson!({"$month": {"date": "$date", "zone": "UTC"}})), "error: unrecognized option to $month: \"zone\"");
-        assert!(eval(bson!({"$hour": {"date": "$date", "timezone": "Europe/Paris"}})).contains("unrecognized time zone identifier"));
+        assert_eq!(
+            eval(bson!({"$month": {"date": "$date", "zone": "UTC"}})),
+            "error: unrecognized option to $month: \"zone\""
+        );
+        assert!(eval(bson!({"$hour": {"date": "$date", "timezone": "Europe/Paris"}}))
+            .contains("unrecognized time zone identifier"));
     }
 
     #[test]
     fn date_to_string_formats() {
         assert_eq!(eval(bson!({"$dateToString": {"format": "%Y-%m-%d", "date": "$date"}})), "\"2014-01-01\"");
-        assert_eq!(eval(bson!({"$dateToString": {"format": "%H:%M:%S:%L%z", "date": "$date", "timezone": "+04:30"}})), "\"12:45:39:736+0430\"");
+        assert_eq!(
+            eval(bson!({"$dateToString": {"format": "%H:%M:%S:%L%z", "date": "$date", "timezone": "+04:30"}})),
+            "\"12:45:39:736+0430\""
+        );
         assert_eq!(eval(bson!({"$dateToString": {"date": "$date"}})), "\"2014-01-01T08:15:39.736Z\"");
-        assert_eq!(eval(bson!({"$dateToString": {"format": "%j %U %V %u %w %b %B", "date": "$date"}})), "\"001 00 01 3 4 Jan January\"");
+        assert_eq!(
+            eval(bson!({"$dateToString": {"format": "%j %U %V %u %w %b %B", "date": "$date"}})),
+            "\"001 00 01 3 4 Jan January\""
+        );
         assert_eq!(eval(bson!({"$dateToString": {"date": "$z", "onNull": "none"}})), "\"none\"");
-        assert_eq!(eval(bson!({"$dateToString": {"format": "%Q", "date": "$date"}})), "error: Invalid format character '%Q' in format string");
-        assert_eq!(eval(bson!({"$dateToString": {"format": "%Y"}})), "error: Missing 'date' parameter to $dateToString");
+        assert_eq!(
+            eval(bson!({"$dateToString": {"format": "%Q", "date": "$date"}})),
+            "error: Invalid format character '%Q' in format string"
+        );
+        assert_eq!(
+            eval(bson!({"$dateToString": {"format": "%Y"}})),
+            "error: Missing 'date' parameter to $dateToString"
+        );
     }
 
     #[test]
     fn building_and_parsing_dates() {
-        assert_eq!(eval(bson!({"$dateFromString": {"dateString": "2017-02-08T12:10:40.787"}})), show(Ok(Some(date("2017-02-08T12:10:40.787Z")))));
-        assert_eq!(eval(bson!({"$dateFromString": {"dateString": "15-06-2018", "format": "%d-%m-%Y"}})), show(Ok(Some(date("2018-06-15T00:00:00Z")))));
+        assert_eq!(
+            eval(bson!({"$dateFromString": {"dateString": "2017-02-08T12:10:40.787"}})),
+            show(Ok(Some(date("2017-02-08T12:10:40.787Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateFromString": {"dateString": "15-06-2018", "format": "%d-%m-%Y"}})),
+            show(Ok(Some(date("2018-06-15T00:00:00Z"))))
+        );
         assert_eq!(eval(bson!({"$dateFromString": {"dateString": "nope", "onError": "bad"}})), "\"bad\"");
-        assert_eq!(eval(bson!({"$dateFromParts": {"year": 2017, "month": 2, "day": 8, "hour": 12}})), show(Ok(Some(date("2017-02-08T12:00:00Z")))));
-        assert_eq!(eval(bson!({"$dateFromParts": {"year": 2017, "month": 14, "day": 1}})), show(Ok(Some(date("2018-02-01T00:00:00Z")))));
-        assert_eq!(eval(bson!({"$dateFromParts": {"isoWeekYear": 2017, "isoWeek": 6, "isoDayOfWeek": 3}})), show(Ok(Some(date("2017-02-08T00:00:00Z")))));
-        assert_eq!(eval(bson!({"$dateToParts": {"date": "$date"}})), "{ year: 2014, month: 1, day: 1, hour: 8, minute: 15, second: 39, millisecond: 736 }");
-        assert_eq!(eval(bson!({"$dateToParts": {"date": "$date", "iso8601": true}})), "{ isoWeekYear: 2014, isoWeek: 1, isoDayOfWeek: 3, hour: 8, minute: 15, second: 39, millisecond: 736 }");
+        assert_eq!(
+            eval(bson!({"$dateFromParts": {"year": 2017, "month": 2, "day": 8, "hour": 12}})),
+            show(Ok(Some(date("2017-02-08T12:00:00Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateFromParts": {"year": 2017, "month": 14, "day": 1}})),
+            show(Ok(Some(date("2018-02-01T00:00:00Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateFromParts": {"isoWeekYear": 2017, "isoWeek": 6, "isoDayOfWeek": 3}})),
+            show(Ok(Some(date("2017-02-08T00:00:00Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateToParts": {"date": "$date"}})),
+            "{ year: 2014, month: 1, day: 1, hour: 8, minute: 15, second: 39, millisecond: 736 }"
+        );
+        assert_eq!(
+            eval(bson!({"$dateToParts": {"date": "$date", "iso8601": true}})),
+            "{ isoWeekYear: 2014, isoWeek: 1, isoDayOfWeek: 3, hour: 8, minute: 15, second: 39, millisecond: 736 }"
+        );
     }
 
     #[test]
     fn date_arithmetic() {
-        assert_eq!(eval(bson!({"$dateAdd": {"startDate": date("2020-01-31T10:00:00Z"), "unit": "month", "amount": 1}})), show(Ok(Some(date("2020-02-29T10:00:00Z")))));
-        assert_eq!(eval(bson!({"$dateSubtract": {"startDate": "$date", "unit": "day", "amount": 1}})), show(Ok(Some(date("2013-12-31T08:15:39.736Z")))));
-        assert_eq!(eval(bson!({"$dateAdd": {"startDate": "$date", "unit": "fortnight", "amount": 1}})), "error: unknown time unit value: fortnight");
-        assert_eq!(eval(bson!({"$dateDiff": {"startDate": date("2020-12-31T23:00:00Z"), "endDate": date("2021-01-01T01:00:00Z"), "unit": "year"}})), "1");
-        assert_eq!(eval(bson!({"$dateDiff": {"startDate": date("2021-01-01T00:00:00Z"), "endDate": date("2021-01-10T00:00:00Z"), "unit": "week"}})), "2", "two Sundays begin weeks in between");
-        assert_eq!(eval(bson!({"$dateDiff": {"startDate": date("2021-01-01T00:00:00Z"), "endDate": date("2021-01-02T12:00:00Z"), "unit": "day"}})), "1");
-        assert_eq!(eval(bson!({"$dateTrunc": {"date": "$date", "unit": "month"}})), show(Ok(Some(date("2014-01-01T00:00:00Z")))));
-        assert_eq!(eval(bson!({"$dateTrunc": {"date": "$date", "unit": "hour", "binSize": 6}})), show(Ok(Some(date("2014-01-01T06:00:00Z")))));
-        assert_eq!(eval(bson!({"$dateTrunc": {"date": "$date", "unit": "week"}})), show(Ok(Some(date("2013-12-29T00:00:00Z")))));
+        assert_eq!(
+            eval(bson!({"$dateAdd": {"startDate": date("2020-01-31T10:00:00Z"), "unit": "month", "amount": 1}})),
+            show(Ok(Some(date("2020-02-29T10:00:00Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateSubtract": {"startDate": "$date", "unit": "day", "amount": 1}})),
+            show(Ok(Some(date("2013-12-31T08:15:39.736Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateAdd": {"startDate": "$date", "unit": "fortnight", "amount": 1}})),
+            "error: unknown time unit value: fortnight"
+        );
+        assert_eq!(
+            eval(
+                bson!({"$dateDiff": {"startDate": date("2020-12-31T23:00:00Z"), "endDate": date("2021-01-01T01:00:00Z"), "unit": "year"}})
+            ),
+            "1"
+        );
+        assert_eq!(
+            eval(
+                bson!({"$dateDiff": {"startDate": date("2021-01-01T00:00:00Z"), "endDate": date("2021-01-10T00:00:00Z"), "unit": "week"}})
+            ),
+            "2",
+            "two Sundays begin weeks in between"
+        );
+        assert_eq!(
+            eval(
+                bson!({"$dateDiff": {"startDate": date("2021-01-01T00:00:00Z"), "endDate": date("2021-01-02T12:00:00Z"), "unit": "day"}})
+            ),
+            "1"
+        );
+        assert_eq!(
+            eval(bson!({"$dateTrunc": {"date": "$date", "unit": "month"}})),
+            show(Ok(Some(date("2014-01-01T00:00:00Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateTrunc": {"date": "$date", "unit": "hour", "binSize": 6}})),
+            show(Ok(Some(date("2014-01-01T06:00:00Z"))))
+        );
+        assert_eq!(
+            eval(bson!({"$dateTrunc": {"date": "$date", "unit": "week"}})),
+            show(Ok(Some(date("2013-12-29T00:00:00Z"))))
+        );
     }
 }

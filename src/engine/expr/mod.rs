@@ -517,9 +517,7 @@ impl Parser {
             "REMOVE" => Variable::Remove,
             "NOW" => Variable::Now,
             user if self.variables.iter().any(|bound| bound == user) => Variable::User(user.to_string()),
-            _ => {
-                return Err(MongoError::new(ErrorCode::Location(17276), format!("Use of undefined variable: {name}")))
-            }
+            _ => return Err(MongoError::new(ErrorCode::Location(17276), format!("Use of undefined variable: {name}"))),
         };
         Ok(Expression::Variable { variable, path })
     }
@@ -534,8 +532,11 @@ impl Parser {
                     "{name} is a MongoDB expression operator that crudlab does not support"
                 )));
             }
-            return Err(MongoError::new(ErrorCode::InvalidPipelineOperator, format!("Unrecognized expression '{name}'"))
-                .with_hint("This `$` operator does not exist; check its spelling in the operator reference."));
+            return Err(MongoError::new(
+                ErrorCode::InvalidPipelineOperator,
+                format!("Unrecognized expression '{name}'"),
+            )
+            .with_hint("This `$` operator does not exist; check its spelling in the operator reference."));
         };
         let call = match operator.arguments {
             Arguments::Named(parse) => parse(operator, argument, self)?,
@@ -595,7 +596,9 @@ pub(crate) fn field_path(dotted: &str) -> MongoResult<FieldPath> {
     if let Some(part) = dotted.split('.').find(|part| part.starts_with('$')) {
         return Err(MongoError::new(
             ErrorCode::Location(16410),
-            format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {part}"),
+            format!(
+                "FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {part}"
+            ),
         ));
     }
     FieldPath::parse_checked(dotted)
@@ -606,11 +609,16 @@ fn check_field_name(name: &str) -> MongoResult<()> {
     if name.starts_with('$') {
         return Err(MongoError::new(
             ErrorCode::Location(16410),
-            format!("FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {name}"),
+            format!(
+                "FieldPath field names may not start with '$'. Consider using $getField or $setField. Field: {name}"
+            ),
         ));
     }
     if name.contains('.') {
-        return Err(MongoError::new(ErrorCode::Location(16412), format!("FieldPath field names may not contain '.'. Field: {name}")));
+        return Err(MongoError::new(
+            ErrorCode::Location(16412),
+            format!("FieldPath field names may not contain '.'. Field: {name}"),
+        ));
     }
     Ok(())
 }
@@ -620,7 +628,7 @@ fn validate_variable_name_for_read(name: &str) -> MongoResult<()> {
     let Some(first) = name.chars().next() else {
         return Err(MongoError::new(ErrorCode::Location(16869), "empty variable names are not allowed"));
     };
-    if !(first.is_ascii_alphabetic() || !first.is_ascii()) {
+    if !first.is_ascii_alphabetic() && first.is_ascii() {
         return Err(MongoError::new(
             ErrorCode::Location(16870),
             format!("'{name}' starts with an invalid character for a user variable name"),
@@ -644,7 +652,7 @@ pub(crate) fn validate_variable_name_for_write(name: &str) -> MongoResult<()> {
     let Some(first) = name.chars().next() else {
         return Err(MongoError::new(ErrorCode::Location(16866), "empty variable names are not allowed"));
     };
-    if !(first.is_ascii_lowercase() || !first.is_ascii()) {
+    if !first.is_ascii_lowercase() && first.is_ascii() {
         return Err(MongoError::new(
             ErrorCode::Location(16867),
             format!("'{name}' starts with an invalid character for a user variable name"),
@@ -727,9 +735,9 @@ pub(crate) fn as_integer(value: &Bson) -> Option<i64> {
         Bson::Int32(i) => Some(i64::from(*i)),
         Bson::Int64(i) => Some(*i),
         Bson::Double(d) if d.fract() == 0.0 && d.abs() < 9.2e18 => Some(*d as i64),
-        Bson::Decimal128(_) => crate::engine::value::as_f64(value)
-            .filter(|d| d.fract() == 0.0 && d.abs() < 9.2e18)
-            .map(|d| d as i64),
+        Bson::Decimal128(_) => {
+            crate::engine::value::as_f64(value).filter(|d| d.fract() == 0.0 && d.abs() < 9.2e18).map(|d| d as i64)
+        }
         _ => None,
     }
 }

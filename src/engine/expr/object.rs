@@ -1,14 +1,37 @@
 //! Expression object operators: `$mergeObjects $objectToArray $arrayToObject $getField`.
 
-use super::{argument, describe, error, evaluate_all, is_nullish, type_name_of, Arguments, Call, Context, Evaluated, Expression, Operator, Parser};
+use super::{
+    argument, describe, error, evaluate_all, is_nullish, type_name_of, Arguments, Call, Context, Evaluated, Expression,
+    Operator, Parser,
+};
 use crate::engine::error::MongoResult;
 use bson::{Bson, Document};
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$mergeObjects", arguments: Arguments::Any, evaluate: merge_objects, summary: "One document with the fields of all the documents (later ones win)." },
-    Operator { name: "$objectToArray", arguments: Arguments::Exactly(1), evaluate: object_to_array, summary: "A document as an array of {k, v} pairs." },
-    Operator { name: "$arrayToObject", arguments: Arguments::Exactly(1), evaluate: array_to_object, summary: "An array of [k, v] pairs or {k, v} documents as one document." },
-    Operator { name: "$getField", arguments: Arguments::Named(parse_get_field), evaluate: get_field, summary: "The value of a field, also one whose name has dots or starts with $." },
+    Operator {
+        name: "$mergeObjects",
+        arguments: Arguments::Any,
+        evaluate: merge_objects,
+        summary: "One document with the fields of all the documents (later ones win).",
+    },
+    Operator {
+        name: "$objectToArray",
+        arguments: Arguments::Exactly(1),
+        evaluate: object_to_array,
+        summary: "A document as an array of {k, v} pairs.",
+    },
+    Operator {
+        name: "$arrayToObject",
+        arguments: Arguments::Exactly(1),
+        evaluate: array_to_object,
+        summary: "An array of [k, v] pairs or {k, v} documents as one document.",
+    },
+    Operator {
+        name: "$getField",
+        arguments: Arguments::Named(parse_get_field),
+        evaluate: get_field,
+        summary: "The value of a field, also one whose name has dots or starts with $.",
+    },
 ];
 
 fn merge_objects(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
@@ -51,7 +74,10 @@ fn object_to_array(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalua
                 .collect();
             Ok(Some(context.built(Bson::Array(pairs))?))
         }
-        other => Err(error(40390, format!("$objectToArray requires a document input, found: {}", type_name_of(other.as_ref())))),
+        other => Err(error(
+            40390,
+            format!("$objectToArray requires a document input, found: {}", type_name_of(other.as_ref())),
+        )),
     }
 }
 
@@ -59,7 +85,12 @@ fn array_to_object(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalua
     let items = match argument(call, 0, context)? {
         value if is_nullish(value.as_ref()) => return Ok(Some(Bson::Null)),
         Some(Bson::Array(items)) => items,
-        other => return Err(error(40386, format!("$arrayToObject requires an array input, found: {}", type_name_of(other.as_ref())))),
+        other => {
+            return Err(error(
+                40386,
+                format!("$arrayToObject requires an array input, found: {}", type_name_of(other.as_ref())),
+            ))
+        }
     };
     let mut out = Document::new();
     let pairs_are_arrays = matches!(items.first(), Some(Bson::Array(_)));
@@ -67,7 +98,13 @@ fn array_to_object(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalua
         let (key, value) = match item {
             Bson::Array(pair) if pairs_are_arrays => {
                 if pair.len() != 2 {
-                    return Err(error(40397, format!("$arrayToObject requires an array of size 2 arrays,found array of size: {}", pair.len())));
+                    return Err(error(
+                        40397,
+                        format!(
+                            "$arrayToObject requires an array of size 2 arrays,found array of size: {}",
+                            pair.len()
+                        ),
+                    ));
                 }
                 let mut pair = pair.into_iter();
                 let (Some(key), Some(value)) = (pair.next(), pair.next()) else { continue };
@@ -78,7 +115,13 @@ fn array_to_object(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalua
             }
             Bson::Document(pair) if !pairs_are_arrays => {
                 if pair.len() != 2 {
-                    return Err(error(40392, format!("$arrayToObject requires an object keys of 'k' and 'v'. Found incorrect number of keys:{}", pair.len())));
+                    return Err(error(
+                        40392,
+                        format!(
+                            "$arrayToObject requires an object keys of 'k' and 'v'. Found incorrect number of keys:{}",
+                            pair.len()
+                        ),
+                    ));
                 }
                 let (Some(key), Some(value)) = (pair.get("k"), pair.get("v")) else {
                     return Err(error(40393, format!("$arrayToObject requires an object with keys 'k' and 'v'. Missing either or both keys from: {}", describe(Some(&Bson::Document(pair.clone()))))));
@@ -89,10 +132,16 @@ fn array_to_object(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalua
                 (key.clone(), value.clone())
             }
             Bson::Array(_) | Bson::Document(_) => {
-                return Err(error(40396, "$arrayToObject requires a consistent input format. Elements must all be arrays or all be objects."))
+                return Err(error(
+                    40396,
+                    "$arrayToObject requires a consistent input format. Elements must all be arrays or all be objects.",
+                ))
             }
             other => {
-                return Err(error(40398, format!("Unrecognised input type format for $arrayToObject: {}", type_name_of(Some(&other)))))
+                return Err(error(
+                    40398,
+                    format!("Unrecognised input type format for $arrayToObject: {}", type_name_of(Some(&other))),
+                ))
             }
         };
         if key.contains('\0') {
@@ -120,7 +169,13 @@ fn parse_get_field(operator: &'static Operator, argument: &Bson, parser: &mut Pa
         other => (other, None),
     };
     let Bson::String(name) = field else {
-        return Err(error(5654602, format!("$getField requires 'field' to evaluate to a constant, but got a non-constant argument of type {}", type_name_of(Some(field)))));
+        return Err(error(
+            5654602,
+            format!(
+                "$getField requires 'field' to evaluate to a constant, but got a non-constant argument of type {}",
+                type_name_of(Some(field))
+            ),
+        ));
     };
     let input = match input {
         Some(value) => parser.expression(value)?,
@@ -135,7 +190,10 @@ fn get_field(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         None => Ok(None),
         Some(Bson::Null | Bson::Undefined) => Ok(Some(Bson::Null)),
         Some(Bson::Document(doc)) => Ok(doc.get(name).cloned()),
-        Some(other) => Err(error(3041705, format!("$getField requires 'input' to evaluate to type Object, but got {}", type_name_of(Some(&other))))),
+        Some(other) => Err(error(
+            3041705,
+            format!("$getField requires 'input' to evaluate to type Object, but got {}", type_name_of(Some(&other))),
+        )),
     }
 }
 
@@ -151,11 +209,17 @@ mod tests {
     #[test]
     fn merging_and_converting_documents() {
         assert_eq!(eval(bson!({"$mergeObjects": ["$a", "$b", "$z"]})), "{ x: 1, y: 3 }");
-        assert_eq!(eval(bson!({"$mergeObjects": ["$a", 1]})), "error: $mergeObjects requires object inputs, but input 1 is of type int");
+        assert_eq!(
+            eval(bson!({"$mergeObjects": ["$a", 1]})),
+            "error: $mergeObjects requires object inputs, but input 1 is of type int"
+        );
         assert_eq!(eval(bson!({"$objectToArray": "$b"})), "[ { k: \"y\", v: 3 } ]");
         assert_eq!(eval(bson!({"$arrayToObject": [[["k1", 1], ["k2", 2]]]})), "{ k1: 1, k2: 2 }");
         assert_eq!(eval(bson!({"$arrayToObject": [[{"k": "a", "v": 1}]]})), "{ a: 1 }");
-        assert_eq!(eval(bson!({"$arrayToObject": [[["a"]]]})), "error: $arrayToObject requires an array of size 2 arrays,found array of size: 1");
+        assert_eq!(
+            eval(bson!({"$arrayToObject": [[["a"]]]})),
+            "error: $arrayToObject requires an array of size 2 arrays,found array of size: 1"
+        );
         assert_eq!(eval(bson!({"$arrayToObject": "$z"})), "null");
         assert_eq!(eval(bson!({"$getField": "price.usd"})), "45");
         assert_eq!(eval(bson!({"$getField": {"field": "y", "input": "$b"}})), "3");

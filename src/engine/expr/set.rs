@@ -1,7 +1,9 @@
 //! Expression set operators: `$setUnion $setIntersection $setDifference $setEquals $setIsSubset $anyElementTrue
 //! $allElementsTrue`, treating arrays as sets (duplicates ignored, numbers equal by value).
 
-use super::{argument, error, evaluate_all, is_nullish, is_truthy, type_name_of, Arguments, Call, Context, Evaluated, Operator};
+use super::{
+    argument, error, evaluate_all, is_nullish, is_truthy, type_name_of, Arguments, Call, Context, Evaluated, Operator,
+};
 use crate::engine::error::MongoResult;
 use crate::engine::value::compare;
 use bson::Bson;
@@ -9,13 +11,48 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$setUnion", arguments: Arguments::Any, evaluate: set_union, summary: "The distinct elements found in any of the arrays." },
-    Operator { name: "$setIntersection", arguments: Arguments::Any, evaluate: set_intersection, summary: "The distinct elements found in every array." },
-    Operator { name: "$setDifference", arguments: Arguments::Exactly(2), evaluate: set_difference, summary: "The distinct elements of the first array that the second lacks." },
-    Operator { name: "$setEquals", arguments: Arguments::Any, evaluate: set_equals, summary: "True when the arrays hold the same distinct elements." },
-    Operator { name: "$setIsSubset", arguments: Arguments::Exactly(2), evaluate: set_is_subset, summary: "True when every element of the first array is in the second." },
-    Operator { name: "$anyElementTrue", arguments: Arguments::Exactly(1), evaluate: any_element_true, summary: "True when some element of the array is truthy." },
-    Operator { name: "$allElementsTrue", arguments: Arguments::Exactly(1), evaluate: all_elements_true, summary: "True when every element of the array is truthy." },
+    Operator {
+        name: "$setUnion",
+        arguments: Arguments::Any,
+        evaluate: set_union,
+        summary: "The distinct elements found in any of the arrays.",
+    },
+    Operator {
+        name: "$setIntersection",
+        arguments: Arguments::Any,
+        evaluate: set_intersection,
+        summary: "The distinct elements found in every array.",
+    },
+    Operator {
+        name: "$setDifference",
+        arguments: Arguments::Exactly(2),
+        evaluate: set_difference,
+        summary: "The distinct elements of the first array that the second lacks.",
+    },
+    Operator {
+        name: "$setEquals",
+        arguments: Arguments::Any,
+        evaluate: set_equals,
+        summary: "True when the arrays hold the same distinct elements.",
+    },
+    Operator {
+        name: "$setIsSubset",
+        arguments: Arguments::Exactly(2),
+        evaluate: set_is_subset,
+        summary: "True when every element of the first array is in the second.",
+    },
+    Operator {
+        name: "$anyElementTrue",
+        arguments: Arguments::Exactly(1),
+        evaluate: any_element_true,
+        summary: "True when some element of the array is truthy.",
+    },
+    Operator {
+        name: "$allElementsTrue",
+        arguments: Arguments::Exactly(1),
+        evaluate: all_elements_true,
+        summary: "True when every element of the array is truthy.",
+    },
 ];
 
 /// A value ordered by MongoDB's comparison (numbers by value), so sets and group keys can use ordered collections.
@@ -94,7 +131,12 @@ fn set_intersection(call: &Call, context: &mut Context<'_>) -> MongoResult<Evalu
 }
 
 /// The two array operands of `$setDifference` / `$setIsSubset`, or `None` when one is null or missing.
-fn two_sets(call: &Call, context: &mut Context<'_>, codes: (i32, i32), allow_null: bool) -> MongoResult<Option<(Vec<Bson>, Vec<Bson>)>> {
+fn two_sets(
+    call: &Call,
+    context: &mut Context<'_>,
+    codes: (i32, i32),
+    allow_null: bool,
+) -> MongoResult<Option<(Vec<Bson>, Vec<Bson>)>> {
     let first = argument(call, 0, context)?;
     let second = argument(call, 1, context)?;
     if allow_null && (is_nullish(first.as_ref()) || is_nullish(second.as_ref())) {
@@ -103,8 +145,20 @@ fn two_sets(call: &Call, context: &mut Context<'_>, codes: (i32, i32), allow_nul
     let name = call.operator.name;
     match (first, second) {
         (Some(Bson::Array(a)), Some(Bson::Array(b))) => Ok(Some((a, b))),
-        (Some(Bson::Array(_)), other) => Err(error(codes.1, format!("both operands of {name} must be arrays. Second argument is of type: {}", type_name_of(other.as_ref())))),
-        (other, _) => Err(error(codes.0, format!("both operands of {name} must be arrays. First argument is of type: {}", type_name_of(other.as_ref())))),
+        (Some(Bson::Array(_)), other) => Err(error(
+            codes.1,
+            format!(
+                "both operands of {name} must be arrays. Second argument is of type: {}",
+                type_name_of(other.as_ref())
+            ),
+        )),
+        (other, _) => Err(error(
+            codes.0,
+            format!(
+                "both operands of {name} must be arrays. First argument is of type: {}",
+                type_name_of(other.as_ref())
+            ),
+        )),
     }
 }
 
@@ -129,7 +183,13 @@ fn set_equals(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
         match value {
             Some(Bson::Array(items)) => sets.push(items.into_iter().map(SetKey).collect::<BTreeSet<_>>()),
             other => {
-                return Err(error(17044, format!("All operands of $setEquals must be arrays. One argument is of type: {}", type_name_of(other.as_ref()))))
+                return Err(error(
+                    17044,
+                    format!(
+                        "All operands of $setEquals must be arrays. One argument is of type: {}",
+                        type_name_of(other.as_ref())
+                    ),
+                ))
             }
         }
     }
@@ -139,7 +199,10 @@ fn set_equals(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
 fn elements(call: &Call, context: &mut Context<'_>, code: i32) -> MongoResult<Vec<Bson>> {
     match argument(call, 0, context)? {
         Some(Bson::Array(items)) => Ok(items),
-        other => Err(error(code, format!("{}'s argument must be an array, but is {}", call.operator.name, type_name_of(other.as_ref())))),
+        other => Err(error(
+            code,
+            format!("{}'s argument must be an array, but is {}", call.operator.name, type_name_of(other.as_ref())),
+        )),
     }
 }
 
@@ -168,7 +231,10 @@ mod tests {
         assert_eq!(eval(bson!({"$setEquals": [[1, 2, 2], [2.0, 1]]})), "true");
         assert_eq!(eval(bson!({"$setIsSubset": [["blue"], "$b"]})), "true");
         assert_eq!(eval(bson!({"$setUnion": ["$a", "$z"]})), "null");
-        assert_eq!(eval(bson!({"$setUnion": ["$a", 1]})), "error: All operands of $setUnion must be arrays. One argument is of type: int");
+        assert_eq!(
+            eval(bson!({"$setUnion": ["$a", 1]})),
+            "error: All operands of $setUnion must be arrays. One argument is of type: int"
+        );
         assert_eq!(eval(bson!({"$anyElementTrue": [[0, false, 1]]})), "true");
         assert_eq!(eval(bson!({"$allElementsTrue": [[1, []]]})), "true");
         assert_eq!(eval(bson!({"$allElementsTrue": [[1, null]]})), "false");

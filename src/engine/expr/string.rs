@@ -11,26 +11,126 @@ use crate::engine::query::RegexMatcher;
 use bson::{Bson, Document};
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$concat", arguments: Arguments::Any, evaluate: concat, summary: "Joins strings; null or missing gives null." },
-    Operator { name: "$toLower", arguments: Arguments::Exactly(1), evaluate: change_case, summary: "Lower-cases ASCII letters (null gives \"\")." },
-    Operator { name: "$toUpper", arguments: Arguments::Exactly(1), evaluate: change_case, summary: "Upper-cases ASCII letters (null gives \"\")." },
-    Operator { name: "$substr", arguments: Arguments::Exactly(3), evaluate: substr_bytes, summary: "Deprecated alias of $substrBytes." },
-    Operator { name: "$substrBytes", arguments: Arguments::Exactly(3), evaluate: substr_bytes, summary: "Part of a string by UTF-8 byte index and byte count." },
-    Operator { name: "$substrCP", arguments: Arguments::Exactly(3), evaluate: substr_code_points, summary: "Part of a string by code point index and count." },
-    Operator { name: "$strLenBytes", arguments: Arguments::Exactly(1), evaluate: length, summary: "The number of UTF-8 bytes of a string." },
-    Operator { name: "$strLenCP", arguments: Arguments::Exactly(1), evaluate: length, summary: "The number of code points of a string." },
-    Operator { name: "$split", arguments: Arguments::Exactly(2), evaluate: split, summary: "The parts of a string between a delimiter." },
-    Operator { name: "$trim", arguments: Arguments::Named(parse_trim), evaluate: trim, summary: "A string without whitespace (or `chars`) at both ends." },
-    Operator { name: "$ltrim", arguments: Arguments::Named(parse_trim), evaluate: trim, summary: "A string without whitespace (or `chars`) at its start." },
-    Operator { name: "$rtrim", arguments: Arguments::Named(parse_trim), evaluate: trim, summary: "A string without whitespace (or `chars`) at its end." },
-    Operator { name: "$indexOfBytes", arguments: Arguments::Between(2, 4), evaluate: index_of, summary: "The byte index of the first occurrence of a substring, or -1." },
-    Operator { name: "$indexOfCP", arguments: Arguments::Between(2, 4), evaluate: index_of, summary: "The code point index of the first occurrence of a substring, or -1." },
-    Operator { name: "$strcasecmp", arguments: Arguments::Exactly(2), evaluate: strcasecmp, summary: "Compares two strings ignoring ASCII case: -1, 0 or 1." },
-    Operator { name: "$replaceOne", arguments: Arguments::Named(parse_replace), evaluate: replace, summary: "Replaces the first occurrence of `find` in `input`." },
-    Operator { name: "$replaceAll", arguments: Arguments::Named(parse_replace), evaluate: replace, summary: "Replaces every occurrence of `find` in `input`." },
-    Operator { name: "$regexMatch", arguments: Arguments::Named(parse_regex), evaluate: regex_match, summary: "True when a regular expression matches the string." },
-    Operator { name: "$regexFind", arguments: Arguments::Named(parse_regex), evaluate: regex_find, summary: "The first match of a regular expression: {match, idx, captures}, or null." },
-    Operator { name: "$regexFindAll", arguments: Arguments::Named(parse_regex), evaluate: regex_find_all, summary: "Every match of a regular expression, as {match, idx, captures} documents." },
+    Operator {
+        name: "$concat",
+        arguments: Arguments::Any,
+        evaluate: concat,
+        summary: "Joins strings; null or missing gives null.",
+    },
+    Operator {
+        name: "$toLower",
+        arguments: Arguments::Exactly(1),
+        evaluate: change_case,
+        summary: "Lower-cases ASCII letters (null gives \"\").",
+    },
+    Operator {
+        name: "$toUpper",
+        arguments: Arguments::Exactly(1),
+        evaluate: change_case,
+        summary: "Upper-cases ASCII letters (null gives \"\").",
+    },
+    Operator {
+        name: "$substr",
+        arguments: Arguments::Exactly(3),
+        evaluate: substr_bytes,
+        summary: "Deprecated alias of $substrBytes.",
+    },
+    Operator {
+        name: "$substrBytes",
+        arguments: Arguments::Exactly(3),
+        evaluate: substr_bytes,
+        summary: "Part of a string by UTF-8 byte index and byte count.",
+    },
+    Operator {
+        name: "$substrCP",
+        arguments: Arguments::Exactly(3),
+        evaluate: substr_code_points,
+        summary: "Part of a string by code point index and count.",
+    },
+    Operator {
+        name: "$strLenBytes",
+        arguments: Arguments::Exactly(1),
+        evaluate: length,
+        summary: "The number of UTF-8 bytes of a string.",
+    },
+    Operator {
+        name: "$strLenCP",
+        arguments: Arguments::Exactly(1),
+        evaluate: length,
+        summary: "The number of code points of a string.",
+    },
+    Operator {
+        name: "$split",
+        arguments: Arguments::Exactly(2),
+        evaluate: split,
+        summary: "The parts of a string between a delimiter.",
+    },
+    Operator {
+        name: "$trim",
+        arguments: Arguments::Named(parse_trim),
+        evaluate: trim,
+        summary: "A string without whitespace (or `chars`) at both ends.",
+    },
+    Operator {
+        name: "$ltrim",
+        arguments: Arguments::Named(parse_trim),
+        evaluate: trim,
+        summary: "A string without whitespace (or `chars`) at its start.",
+    },
+    Operator {
+        name: "$rtrim",
+        arguments: Arguments::Named(parse_trim),
+        evaluate: trim,
+        summary: "A string without whitespace (or `chars`) at its end.",
+    },
+    Operator {
+        name: "$indexOfBytes",
+        arguments: Arguments::Between(2, 4),
+        evaluate: index_of,
+        summary: "The byte index of the first occurrence of a substring, or -1.",
+    },
+    Operator {
+        name: "$indexOfCP",
+        arguments: Arguments::Between(2, 4),
+        evaluate: index_of,
+        summary: "The code point index of the first occurrence of a substring, or -1.",
+    },
+    Operator {
+        name: "$strcasecmp",
+        arguments: Arguments::Exactly(2),
+        evaluate: strcasecmp,
+        summary: "Compares two strings ignoring ASCII case: -1, 0 or 1.",
+    },
+    Operator {
+        name: "$replaceOne",
+        arguments: Arguments::Named(parse_replace),
+        evaluate: replace,
+        summary: "Replaces the first occurrence of `find` in `input`.",
+    },
+    Operator {
+        name: "$replaceAll",
+        arguments: Arguments::Named(parse_replace),
+        evaluate: replace,
+        summary: "Replaces every occurrence of `find` in `input`.",
+    },
+    Operator {
+        name: "$regexMatch",
+        arguments: Arguments::Named(parse_regex),
+        evaluate: regex_match,
+        summary: "True when a regular expression matches the string.",
+    },
+    Operator {
+        name: "$regexFind",
+        arguments: Arguments::Named(parse_regex),
+        evaluate: regex_find,
+        summary: "The first match of a regular expression: {match, idx, captures}, or null.",
+    },
+    Operator {
+        name: "$regexFindAll",
+        arguments: Arguments::Named(parse_regex),
+        evaluate: regex_find_all,
+        summary: "Every match of a regular expression, as {match, idx, captures} documents.",
+    },
 ];
 
 /// A value as text the way `$toLower`, `$substr` and `$strcasecmp` read it: numbers and dates are converted,
@@ -86,10 +186,16 @@ fn substr_bytes(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated
     let start = argument(call, 1, context)?;
     let count = argument(call, 2, context)?;
     let Some(start) = start.as_ref().filter(|v| crate::engine::value::is_number(v)).and_then(super::as_integer) else {
-        return Err(error(16034, format!("{name}: starting index must be a numeric type (is BSON type {})", type_name_of(start.as_ref()))));
+        return Err(error(
+            16034,
+            format!("{name}: starting index must be a numeric type (is BSON type {})", type_name_of(start.as_ref())),
+        ));
     };
     let Some(count) = count.as_ref().filter(|v| crate::engine::value::is_number(v)).and_then(super::as_integer) else {
-        return Err(error(16035, format!("{name}: length must be a numeric type (is BSON type {})", type_name_of(count.as_ref()))));
+        return Err(error(
+            16035,
+            format!("{name}: length must be a numeric type (is BSON type {})", type_name_of(count.as_ref())),
+        ));
     };
     let len = text.len();
     // A negative start gives the empty string; a negative length means "to the end".
@@ -105,7 +211,10 @@ fn substr_bytes(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated
         return Err(error(28656, format!("{name}:  Invalid range, starting index is a UTF-8 continuation byte.")));
     }
     if !text.is_char_boundary(end) {
-        return Err(error(28657, format!("{name}:  Invalid range, ending index is in the middle of a UTF-8 character.")));
+        return Err(error(
+            28657,
+            format!("{name}:  Invalid range, ending index is in the middle of a UTF-8 character."),
+        ));
     }
     Ok(Some(Bson::String(text.get(start..end).unwrap_or_default().to_string())))
 }
@@ -115,16 +224,34 @@ fn substr_code_points(call: &Call, context: &mut Context<'_>) -> MongoResult<Eva
     let start = argument(call, 1, context)?;
     let count = argument(call, 2, context)?;
     let Some(start_value) = start.as_ref().filter(|v| crate::engine::value::is_number(v)) else {
-        return Err(error(34450, format!("$substrCP: starting index must be a numeric type (is BSON type {})", type_name_of(start.as_ref()))));
+        return Err(error(
+            34450,
+            format!("$substrCP: starting index must be a numeric type (is BSON type {})", type_name_of(start.as_ref())),
+        ));
     };
     let Some(count_value) = count.as_ref().filter(|v| crate::engine::value::is_number(v)) else {
-        return Err(error(34451, format!("$substrCP: length must be a numeric type (is BSON type {})", type_name_of(count.as_ref()))));
+        return Err(error(
+            34451,
+            format!("$substrCP: length must be a numeric type (is BSON type {})", type_name_of(count.as_ref())),
+        ));
     };
     let Some(start) = as_int32(start_value) else {
-        return Err(error(34452, format!("$substrCP: starting index cannot be represented as a 32-bit integral value: {}", describe(Some(start_value)))));
+        return Err(error(
+            34452,
+            format!(
+                "$substrCP: starting index cannot be represented as a 32-bit integral value: {}",
+                describe(Some(start_value))
+            ),
+        ));
     };
     let Some(count) = as_int32(count_value) else {
-        return Err(error(34453, format!("$substrCP: length cannot be represented as a 32-bit integral value: {}", describe(Some(count_value)))));
+        return Err(error(
+            34453,
+            format!(
+                "$substrCP: length cannot be represented as a 32-bit integral value: {}",
+                describe(Some(count_value))
+            ),
+        ));
     };
     if start < 0 {
         return Err(error(34455, format!("$substrCP: starting index must be non-negative (got: {start})")));
@@ -132,7 +259,8 @@ fn substr_code_points(call: &Call, context: &mut Context<'_>) -> MongoResult<Eva
     if count < 0 {
         return Err(error(34454, format!("$substrCP: length must be a nonnegative integer (got: {count})")));
     }
-    let taken: String = text.chars().skip(usize::try_from(start).unwrap_or(0)).take(usize::try_from(count).unwrap_or(0)).collect();
+    let taken: String =
+        text.chars().skip(usize::try_from(start).unwrap_or(0)).take(usize::try_from(count).unwrap_or(0)).collect();
     Ok(Some(Bson::String(taken)))
 }
 
@@ -154,10 +282,22 @@ fn split(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         return Ok(Some(Bson::Null));
     }
     let Some(Bson::String(text)) = text else {
-        return Err(error(40085, format!("$split requires an expression that evaluates to a string as a first argument, found: {}", type_name_of(text.as_ref()))));
+        return Err(error(
+            40085,
+            format!(
+                "$split requires an expression that evaluates to a string as a first argument, found: {}",
+                type_name_of(text.as_ref())
+            ),
+        ));
     };
     let Some(Bson::String(delimiter)) = delimiter else {
-        return Err(error(40086, format!("$split requires an expression that evaluates to a string as a second argument, found: {}", type_name_of(delimiter.as_ref()))));
+        return Err(error(
+            40086,
+            format!(
+                "$split requires an expression that evaluates to a string as a second argument, found: {}",
+                type_name_of(delimiter.as_ref())
+            ),
+        ));
     };
     if delimiter.is_empty() {
         return Err(error(40087, "$split requires a non-empty separator"));
@@ -176,7 +316,10 @@ fn split(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 fn parse_trim(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let name = operator.name;
     let Bson::Document(spec) = argument else {
-        return Err(error(50696, format!("{name} only supports an object as an argument, found: {}", type_name_of(Some(argument)))));
+        return Err(error(
+            50696,
+            format!("{name} only supports an object as an argument, found: {}", type_name_of(Some(argument))),
+        ));
     };
     for key in spec.keys() {
         if !matches!(key.as_str(), "input" | "chars") {
@@ -192,7 +335,11 @@ fn parse_trim(operator: &'static Operator, argument: &Bson, parser: &mut Parser)
 
 /// What `$trim` removes by default: the whitespace MongoDB lists (NUL, ASCII space and controls, and Unicode spaces).
 fn is_default_trim(c: char) -> bool {
-    matches!(c, '\0' | ' ' | '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | '\u{A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+    matches!(
+        c,
+        '\0' | ' ' | '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
 }
 
 fn trim(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
@@ -206,12 +353,26 @@ fn trim(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         return Ok(Some(Bson::Null));
     }
     let Some(Bson::String(text)) = &input else {
-        return Err(error(50699, format!("{name} requires its input to be a string, got {} (of type {}) instead.", describe(input.as_ref()), type_name_of(input.as_ref()))));
+        return Err(error(
+            50699,
+            format!(
+                "{name} requires its input to be a string, got {} (of type {}) instead.",
+                describe(input.as_ref()),
+                type_name_of(input.as_ref())
+            ),
+        ));
     };
     let set: Option<Vec<char>> = match chars {
         Some(Some(Bson::String(chars))) => Some(chars.chars().collect()),
         Some(other) => {
-            return Err(error(50700, format!("{name} requires 'chars' to be a string, got {} (of type {}) instead.", describe(other.as_ref()), type_name_of(other.as_ref()))))
+            return Err(error(
+                50700,
+                format!(
+                    "{name} requires 'chars' to be a string, got {} (of type {}) instead.",
+                    describe(other.as_ref()),
+                    type_name_of(other.as_ref())
+                ),
+            ))
         }
         None => None,
     };
@@ -232,13 +393,20 @@ fn index_of(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         return Ok(Some(Bson::Null));
     }
     let Some(Bson::String(text)) = text else {
-        return Err(error(40091, format!("{name} requires a string as the first argument, found: {}", type_name_of(text.as_ref()))));
+        return Err(error(
+            40091,
+            format!("{name} requires a string as the first argument, found: {}", type_name_of(text.as_ref())),
+        ));
     };
     let needle = argument(call, 1, context)?;
     let Some(Bson::String(needle)) = needle else {
-        return Err(error(40092, format!("{name} requires a string as the second argument, found: {}", type_name_of(needle.as_ref()))));
+        return Err(error(
+            40092,
+            format!("{name} requires a string as the second argument, found: {}", type_name_of(needle.as_ref())),
+        ));
     };
-    let units: Vec<usize> = if code_points { text.char_indices().map(|(at, _)| at).collect() } else { (0..text.len()).collect() };
+    let units: Vec<usize> =
+        if code_points { text.char_indices().map(|(at, _)| at).collect() } else { (0..text.len()).collect() };
     let mut bounds = [0usize, units.len()];
     for (slot, (index, which)) in bounds.iter_mut().zip([(2, "starting"), (3, "ending")]) {
         if call.args.len() <= index {
@@ -246,7 +414,14 @@ fn index_of(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
         }
         let value = argument(call, index, context)?;
         let Some(n) = value.as_ref().and_then(as_int32) else {
-            return Err(error(40096, format!("{name} requires an integral {which} index, found a value of type: {}, with value: {}", type_name_of(value.as_ref()), describe(value.as_ref()))));
+            return Err(error(
+                40096,
+                format!(
+                    "{name} requires an integral {which} index, found a value of type: {}, with value: {}",
+                    type_name_of(value.as_ref()),
+                    describe(value.as_ref())
+                ),
+            ));
         };
         if n < 0 {
             return Err(error(40097, format!("{name} requires a nonnegative {which} index, found: {n}")));
@@ -287,7 +462,10 @@ fn strcasecmp(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
 fn parse_replace(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let name = operator.name;
     let Bson::Document(spec) = argument else {
-        return Err(error(51751, format!("{name} requires an object as an argument, found: {}", type_name_of(Some(argument)))));
+        return Err(error(
+            51751,
+            format!("{name} requires an object as an argument, found: {}", type_name_of(Some(argument))),
+        ));
     };
     for key in spec.keys() {
         if !matches!(key.as_str(), "input" | "find" | "replacement") {
@@ -312,12 +490,19 @@ fn replace(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
             value if is_nullish(value.as_ref()) => return Ok(Some(Bson::Null)),
             Some(Bson::String(text)) => texts.push(text),
             other => {
-                return Err(error(code, format!("{name} requires that '{key}' be a string, found: {}", describe(other.as_ref()))))
+                return Err(error(
+                    code,
+                    format!("{name} requires that '{key}' be a string, found: {}", describe(other.as_ref())),
+                ))
             }
         }
     }
     let [input, find, replacement] = <[String; 3]>::try_from(texts).unwrap_or_default();
-    let out = if name == "$replaceOne" { input.replacen(find.as_str(), &replacement, 1) } else { input.replace(find.as_str(), &replacement) };
+    let out = if name == "$replaceOne" {
+        input.replacen(find.as_str(), &replacement, 1)
+    } else {
+        input.replace(find.as_str(), &replacement)
+    };
     Ok(Some(context.built(Bson::String(out))?))
 }
 
@@ -325,7 +510,10 @@ fn replace(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 fn parse_regex(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let name = operator.name;
     let Bson::Document(spec) = argument else {
-        return Err(error(51103, format!("{name} expects an object of named arguments but found: {}", type_name_of(Some(argument)))));
+        return Err(error(
+            51103,
+            format!("{name} expects an object of named arguments but found: {}", type_name_of(Some(argument))),
+        ));
     };
     for key in spec.keys() {
         if !matches!(key.as_str(), "input" | "regex" | "options") {
@@ -366,7 +554,10 @@ fn regex_arguments(call: &Call, context: &mut Context<'_>) -> MongoResult<Option
         Some(Bson::String(pattern)) => RegexMatcher::new(&pattern, &options)?,
         Some(Bson::RegularExpression(regex)) => {
             if !options.is_empty() && !regex.options.as_str().is_empty() {
-                return Err(error(51107, format!("{name}: found regex option(s) specified in both 'regex' and 'option' fields")));
+                return Err(error(
+                    51107,
+                    format!("{name}: found regex option(s) specified in both 'regex' and 'option' fields"),
+                ));
             }
             let combined = format!("{}{options}", regex.options.as_str());
             RegexMatcher::new(regex.pattern.as_str(), &combined)?
@@ -389,8 +580,11 @@ fn match_document(text: &str, captures: &regex::Captures<'_>) -> Bson {
     doc.insert("match", whole.map_or("", |m| m.as_str()));
     let index = whole.map_or(0, |m| text.get(..m.start()).unwrap_or_default().chars().count());
     doc.insert("idx", size_value(index));
-    let groups: Vec<Bson> =
-        captures.iter().skip(1).map(|group| group.map_or(Bson::Null, |g| Bson::String(g.as_str().to_string()))).collect();
+    let groups: Vec<Bson> = captures
+        .iter()
+        .skip(1)
+        .map(|group| group.map_or(Bson::Null, |g| Bson::String(g.as_str().to_string())))
+        .collect();
     doc.insert("captures", groups);
     Bson::Document(doc)
 }
@@ -416,7 +610,10 @@ mod tests {
     use bson::{bson, doc, Bson};
 
     fn eval(e: Bson) -> String {
-        show(eval_on(e, &doc! {"first": "Ada", "last": "Lovelace", "n": 5, "z": null, "cafe": "café", "padded": "  hi \n"}))
+        show(eval_on(
+            e,
+            &doc! {"first": "Ada", "last": "Lovelace", "n": 5, "z": null, "cafe": "café", "padded": "  hi \n"},
+        ))
     }
 
     #[test]
@@ -435,9 +632,15 @@ mod tests {
         assert_eq!(eval(bson!({"$substrCP": ["$last", 0, 4]})), "\"Love\"");
         assert_eq!(eval(bson!({"$substrCP": ["$cafe", 3, 1]})), "\"é\"");
         assert_eq!(eval(bson!({"$substrBytes": ["$cafe", 3, 2]})), "\"é\"");
-        assert_eq!(eval(bson!({"$substrBytes": ["$cafe", 4, 1]})), "error: $substrBytes:  Invalid range, starting index is a UTF-8 continuation byte.");
+        assert_eq!(
+            eval(bson!({"$substrBytes": ["$cafe", 4, 1]})),
+            "error: $substrBytes:  Invalid range, starting index is a UTF-8 continuation byte."
+        );
         assert_eq!(eval(bson!({"$substr": ["$last", 4, -1]})), "\"lace\"");
-        assert_eq!(eval(bson!({"$substrCP": ["$last", "x", 1]})), "error: $substrCP: starting index must be a numeric type (is BSON type string)");
+        assert_eq!(
+            eval(bson!({"$substrCP": ["$last", "x", 1]})),
+            "error: $substrCP: starting index must be a numeric type (is BSON type string)"
+        );
         assert_eq!(eval(bson!({"$strLenCP": "$cafe"})), "4");
         assert_eq!(eval(bson!({"$strLenBytes": "$cafe"})), "5");
         assert_eq!(eval(bson!({"$strLenCP": "$n"})), "error: $strLenCP requires a string argument, found: int");
@@ -451,7 +654,10 @@ mod tests {
         assert_eq!(eval(bson!({"$trim": {"input": "$padded"}})), "\"hi\"");
         assert_eq!(eval(bson!({"$ltrim": {"input": "$padded"}})), "\"hi \n\"");
         assert_eq!(eval(bson!({"$rtrim": {"input": "xxhixx", "chars": "x"}})), "\"xxhi\"");
-        assert_eq!(eval(bson!({"$trim": {"input": 1}})), "error: $trim requires its input to be a string, got 1 (of type int) instead.");
+        assert_eq!(
+            eval(bson!({"$trim": {"input": 1}})),
+            "error: $trim requires its input to be a string, got 1 (of type int) instead."
+        );
         assert_eq!(eval(bson!({"$indexOfCP": ["$cafe", "é"]})), "3");
         assert_eq!(eval(bson!({"$indexOfBytes": ["$cafe", "é"]})), "3");
         assert_eq!(eval(bson!({"$indexOfCP": ["$last", "e", 4]})), "7");
@@ -471,7 +677,13 @@ mod tests {
             eval(bson!({"$regexFind": {"input": "$cafe", "regex": "(f)(x)?é"}})),
             "{ match: \"fé\", idx: 2, captures: [ \"f\", null ] }"
         );
-        assert_eq!(eval(bson!({"$regexFindAll": {"input": "a1b22", "regex": "[0-9]+"}})), "[ { match: \"1\", idx: 1, captures: [] }, { match: \"22\", idx: 3, captures: [] } ]");
-        assert_eq!(eval(bson!({"$regexMatch": {"input": "$n", "regex": "x"}})), "error: $regexMatch needs 'input' to be of type string");
+        assert_eq!(
+            eval(bson!({"$regexFindAll": {"input": "a1b22", "regex": "[0-9]+"}})),
+            "[ { match: \"1\", idx: 1, captures: [] }, { match: \"22\", idx: 3, captures: [] } ]"
+        );
+        assert_eq!(
+            eval(bson!({"$regexMatch": {"input": "$n", "regex": "x"}})),
+            "error: $regexMatch needs 'input' to be of type string"
+        );
     }
 }

@@ -1,22 +1,80 @@
 //! Expression type operators: `$type $isNumber $convert` and its shorthands `$toString $toInt $toLong $toDouble
 //! $toDecimal $toBool $toDate $toObjectId`, with MongoDB's conversion table and its `ConversionFailure` messages.
 
-use super::{argument, describe, error, is_nullish, type_name_of, Arguments, Call, Context, Evaluated, Expression, Operator, Parser};
+use super::{
+    argument, describe, error, is_nullish, type_name_of, Arguments, Call, Context, Evaluated, Expression, Operator,
+    Parser,
+};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use bson::Bson;
 
 pub(super) const OPERATORS: &[Operator] = &[
-    Operator { name: "$type", arguments: Arguments::Exactly(1), evaluate: type_of, summary: "The BSON type name of a value (\"missing\" for a missing field)." },
-    Operator { name: "$isNumber", arguments: Arguments::Exactly(1), evaluate: is_number, summary: "True for int, long, double and decimal values." },
-    Operator { name: "$convert", arguments: Arguments::Named(parse_convert), evaluate: convert, summary: "Converts a value to a type, with `onError` and `onNull` fallbacks." },
-    Operator { name: "$toString", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a value to a string." },
-    Operator { name: "$toInt", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a value to an int (doubles are truncated)." },
-    Operator { name: "$toLong", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a value to a long." },
-    Operator { name: "$toDouble", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a value to a double." },
-    Operator { name: "$toDecimal", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a value to a decimal." },
-    Operator { name: "$toBool", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a value to a boolean (0 is false, strings are true)." },
-    Operator { name: "$toDate", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a number of milliseconds, an ISO string or an ObjectId to a date." },
-    Operator { name: "$toObjectId", arguments: Arguments::Exactly(1), evaluate: shorthand, summary: "Converts a 24-hex-digit string to an ObjectId." },
+    Operator {
+        name: "$type",
+        arguments: Arguments::Exactly(1),
+        evaluate: type_of,
+        summary: "The BSON type name of a value (\"missing\" for a missing field).",
+    },
+    Operator {
+        name: "$isNumber",
+        arguments: Arguments::Exactly(1),
+        evaluate: is_number,
+        summary: "True for int, long, double and decimal values.",
+    },
+    Operator {
+        name: "$convert",
+        arguments: Arguments::Named(parse_convert),
+        evaluate: convert,
+        summary: "Converts a value to a type, with `onError` and `onNull` fallbacks.",
+    },
+    Operator {
+        name: "$toString",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a value to a string.",
+    },
+    Operator {
+        name: "$toInt",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a value to an int (doubles are truncated).",
+    },
+    Operator {
+        name: "$toLong",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a value to a long.",
+    },
+    Operator {
+        name: "$toDouble",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a value to a double.",
+    },
+    Operator {
+        name: "$toDecimal",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a value to a decimal.",
+    },
+    Operator {
+        name: "$toBool",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a value to a boolean (0 is false, strings are true).",
+    },
+    Operator {
+        name: "$toDate",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a number of milliseconds, an ISO string or an ObjectId to a date.",
+    },
+    Operator {
+        name: "$toObjectId",
+        arguments: Arguments::Exactly(1),
+        evaluate: shorthand,
+        summary: "Converts a 24-hex-digit string to an ObjectId.",
+    },
 ];
 
 /// The milliseconds of a value the date operators accept: a date, a timestamp or an ObjectId (its creation time).
@@ -79,7 +137,9 @@ impl Target {
             _ => None,
         };
         match value {
-            Bson::String(name) => by_name(name).ok_or_else(|| MongoError::bad_value(format!("Unknown type name: {name}"))),
+            Bson::String(name) => {
+                by_name(name).ok_or_else(|| MongoError::bad_value(format!("Unknown type name: {name}")))
+            }
             number if crate::engine::value::is_number(number) => match super::as_integer(number) {
                 Some(1) => Ok(Target::Double),
                 Some(2) => Ok(Target::String),
@@ -89,10 +149,18 @@ impl Target {
                 Some(16) => Ok(Target::Int),
                 Some(18) => Ok(Target::Long),
                 Some(19) => Ok(Target::Decimal),
-                Some(code) => Err(MongoError::bad_value(format!("In $convert, numeric value for 'to' does not correspond to a BSON type: {code}"))),
-                None => Err(MongoError::bad_value(format!("In $convert, numeric 'to' argument is not an integer: {}", describe(Some(number))))),
+                Some(code) => Err(MongoError::bad_value(format!(
+                    "In $convert, numeric value for 'to' does not correspond to a BSON type: {code}"
+                ))),
+                None => Err(MongoError::bad_value(format!(
+                    "In $convert, numeric 'to' argument is not an integer: {}",
+                    describe(Some(number))
+                ))),
             },
-            other => Err(error(50684, format!("$convert's 'to' argument must be a string or number, but is {}", type_name_of(Some(other))))),
+            other => Err(error(
+                50684,
+                format!("$convert's 'to' argument must be a string or number, but is {}", type_name_of(Some(other))),
+            )),
         }
     }
 }
@@ -122,7 +190,10 @@ fn shorthand(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
 /// `$convert`'s arguments: `input`, `to`, then `onError` and `onNull` (omitted when absent).
 fn parse_convert(operator: &'static Operator, argument: &Bson, parser: &mut Parser) -> MongoResult<Call> {
     let Bson::Document(spec) = argument else {
-        return Err(MongoError::failed_to_parse(format!("$convert expects an object of named arguments but found: {}", type_name_of(Some(argument)))));
+        return Err(MongoError::failed_to_parse(format!(
+            "$convert expects an object of named arguments but found: {}",
+            type_name_of(Some(argument))
+        )));
     };
     for key in spec.keys() {
         if !matches!(key.as_str(), "input" | "to" | "onError" | "onNull") {
@@ -159,7 +230,9 @@ fn convert(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
     };
     match convert_value(value, target) {
         Ok(converted) => Ok(Some(converted)),
-        Err(failure) if failure.code == ErrorCode::ConversionFailure && !on_error.is_omitted() => on_error.eval(context),
+        Err(failure) if failure.code == ErrorCode::ConversionFailure && !on_error.is_omitted() => {
+            on_error.eval(context)
+        }
         Err(failure) => Err(failure),
     }
 }
@@ -204,16 +277,16 @@ fn convert_value(value: Bson, target: Target) -> MongoResult<Bson> {
                 Bson::Double(_) | Bson::Decimal128(_) => {
                     let d = crate::engine::value::as_f64(&value).unwrap_or(f64::NAN);
                     if d.is_nan() {
-                        return Err(failure(format!("Attempt to convert NaN value to integer type in $convert with no onError value")));
+                        return Err(failure("Attempt to convert NaN value to integer type in $convert with no onError value".to_string()));
                     }
                     if d.is_infinite() {
-                        return Err(failure(format!("Attempt to convert infinity value to integer type in $convert with no onError value")));
+                        return Err(failure("Attempt to convert infinity value to integer type in $convert with no onError value".to_string()));
                     }
                     let truncated = d.trunc();
                     let fits = if target == Target::Int {
                         truncated >= f64::from(i32::MIN) && truncated <= f64::from(i32::MAX)
                     } else {
-                        truncated >= -9.223_372_036_854_776e18 && truncated < 9.223_372_036_854_776e18
+                        (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&truncated)
                     };
                     if !fits {
                         return Err(failure(format!("Conversion would overflow target type in $convert with no onError value: {}", describe(Some(&value)))));
@@ -294,13 +367,18 @@ fn convert_value(value: Bson, target: Target) -> MongoResult<Bson> {
 fn parse_integer(text: &str) -> MongoResult<i64> {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(failure(format!("Failed to parse number '{text}' in $convert with no onError value: Did not consume any digits")));
+        return Err(failure(format!(
+            "Failed to parse number '{text}' in $convert with no onError value: Did not consume any digits"
+        )));
     }
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(failure(format!("Failed to parse number '{text}' in $convert with no onError value: Did not consume whole string.")));
+        return Err(failure(format!(
+            "Failed to parse number '{text}' in $convert with no onError value: Did not consume whole string."
+        )));
     }
-    text.parse::<i64>()
-        .map_err(|_| failure(format!("Failed to parse number '{text}' in $convert with no onError value: Out of range")))
+    text.parse::<i64>().map_err(|_| {
+        failure(format!("Failed to parse number '{text}' in $convert with no onError value: Out of range"))
+    })
 }
 
 /// A decimal number string, as `$convert` parses it.
@@ -312,13 +390,16 @@ fn parse_double(text: &str) -> MongoResult<f64> {
         "nan" => return Ok(f64::NAN),
         _ => {}
     }
-    let numeric = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    let numeric =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
     match text.parse::<f64>() {
         Ok(d) if numeric => Ok(d),
-        _ if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) => {
-            Err(failure(format!("Failed to parse number '{text}' in $convert with no onError value: Did not consume any digits")))
-        }
-        _ => Err(failure(format!("Failed to parse number '{text}' in $convert with no onError value: Did not consume whole string."))),
+        _ if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.')) => Err(failure(format!(
+            "Failed to parse number '{text}' in $convert with no onError value: Did not consume any digits"
+        ))),
+        _ => Err(failure(format!(
+            "Failed to parse number '{text}' in $convert with no onError value: Did not consume whole string."
+        ))),
     }
 }
 
@@ -328,7 +409,10 @@ mod tests {
     use bson::{bson, doc, Bson};
 
     fn eval(e: Bson) -> String {
-        show(eval_on(e, &doc! {"n": 5, "d": 2.7, "s": "42", "bad": "4x", "z": null, "when": bson::DateTime::from_millis(86_400_000)}))
+        show(eval_on(
+            e,
+            &doc! {"n": 5, "d": 2.7, "s": "42", "bad": "4x", "z": null, "when": bson::DateTime::from_millis(86_400_000)},
+        ))
     }
 
     #[test]
@@ -354,9 +438,18 @@ mod tests {
         assert_eq!(eval(bson!({"$toDate": "2024-01-01"})), "new Date(1704067200000)");
         assert_eq!(eval(bson!({"$toObjectId": "5ab9cbfa31c2ab715d42129e"})), "ObjectId('5ab9cbfa31c2ab715d42129e')");
         assert_eq!(eval(bson!({"$toInt": "$z"})), "null");
-        assert_eq!(eval(bson!({"$toInt": "$bad"})), "error: Failed to parse number '4x' in $convert with no onError value: Did not consume whole string.");
-        assert_eq!(eval(bson!({"$toInt": 3e10})), "error: Conversion would overflow target type in $convert with no onError value: 30000000000.0");
-        assert_eq!(eval(bson!({"$toDate": 5})), "error: Unsupported conversion from int to date in $convert with no onError value");
+        assert_eq!(
+            eval(bson!({"$toInt": "$bad"})),
+            "error: Failed to parse number '4x' in $convert with no onError value: Did not consume whole string."
+        );
+        assert_eq!(
+            eval(bson!({"$toInt": 3e10})),
+            "error: Conversion would overflow target type in $convert with no onError value: 30000000000.0"
+        );
+        assert_eq!(
+            eval(bson!({"$toDate": 5})),
+            "error: Unsupported conversion from int to date in $convert with no onError value"
+        );
     }
 
     #[test]
@@ -366,6 +459,10 @@ mod tests {
         assert_eq!(eval(bson!({"$convert": {"input": "$s", "to": 16}})), "42");
         assert_eq!(eval(bson!({"$convert": {"input": "$s", "to": "number"}})), "error: Unknown type name: number");
         assert_eq!(eval(bson!({"$convert": {"input": "$s"}})), "error: Missing 'to' parameter to $convert");
-        assert_eq!(eval(bson!({"$convert": {"input": "$s", "to": "int", "onError": {"$divide": [1, 0]}}})), "42", "onError runs only on failure");
+        assert_eq!(
+            eval(bson!({"$convert": {"input": "$s", "to": "int", "onError": {"$divide": [1, 0]}}})),
+            "42",
+            "onError runs only on failure"
+        );
     }
 }

@@ -71,9 +71,15 @@ mod tests {
             }})),
             "11.25"
         );
-        assert_eq!(eval(bson!({"$let": {"vars": {"a": 1, "b": "$$a"}, "in": "$$b"}})), "error: Use of undefined variable: a");
+        assert_eq!(
+            eval(bson!({"$let": {"vars": {"a": 1, "b": "$$a"}, "in": "$$b"}})),
+            "error: Use of undefined variable: a"
+        );
         assert_eq!(eval(bson!({"$let": {"vars": {"CURRENT": {"price": 3}}, "in": "$price"}})), "3");
         assert_eq!(eval(bson!({"$let": {"vars": {}}})), "error: Missing 'in' parameter to $let");
-        assert_eq!(eval(bson!({"$let": {"vars": {"_x": 1}, "in": 1}})), "error: '_x' starts with an invalid character for a user variable name");
+        assert_eq!(
+            eval(bson!({"$let": {"vars": {"_x": 1}, "in": 1}})),
+            "error: '_x' starts with an invalid character for a user variable name"
+        );
     }
 }

@@ -16,9 +16,9 @@ use fields::FieldOp;
 use path::{compare_parts, describe_element, parse_index, Slot};
 use positional::{ArrayFilter, Selector};
 
-pub use replacement::upsert_seed;
 /// How the server prints values and documents inside messages, shared with the aggregation's errors.
 pub(crate) use path::{describe, describe_document};
+pub use replacement::upsert_seed;
 
 /// What `apply` needs to know about the write it is part of.
 #[derive(Debug, Clone, Copy)]
