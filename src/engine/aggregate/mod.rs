@@ -32,6 +32,9 @@ const MAX_PIPELINE_STAGES: usize = 1000;
 /// How deeply `$lookup` and `$facet` pipelines may nest inside each other (MongoDB's sub-pipeline limit).
 const MAX_SUB_PIPELINE_DEPTH: usize = 20;
 
+/// How deeply the documents between stages may nest (stored ones may nest 100 levels; stages may add more).
+const MAX_DOCUMENT_DEPTH: usize = 200;
+
 /// How many documents a stage preview keeps (Compass shows 10 sample documents per stage).
 pub const DEFAULT_PREVIEW_DOCUMENTS: usize = 10;
 
@@ -510,6 +513,18 @@ fn apply(
         Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(documents, runner.environment.now)))),
         Stage::Merge(merge) => return Ok((Vec::new(), Some(merge.pending(documents, runner.environment.now)))),
     };
+    // Stages that build documents can nest them one level more each time; a thousand of them must not build a
+    // document too deep to compare, copy or drop without exhausting the stack.
+    let builds = matches!(
+        stage,
+        Stage::Project(_) | Stage::Group(_) | Stage::Lookup(_) | Stage::ReplaceRoot(_) | Stage::Facet(_)
+    );
+    if builds && out.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH)) {
+        return Err(MongoError::new(
+            ErrorCode::Overflow,
+            format!("{name} built a document nested deeper than {MAX_DOCUMENT_DEPTH} levels"),
+        ));
+    }
     Ok((out, None))
 }
 
@@ -675,6 +690,15 @@ pub(crate) mod tests {
             &AggregateOptions::default()
         )
         .is_ok());
+    }
+
+    #[test]
+    fn documents_cannot_nest_without_bound() {
+        let deeper: Vec<Document> = (0..250).map(|_| doc! {"$set": {"a": {"x": "$a"}}}).collect();
+        assert_eq!(
+            run(vec![doc! {"_id": 1, "a": 1}], deeper),
+            "error 15: $set built a document nested deeper than 200 levels"
+        );
     }
 
     #[test]

@@ -843,7 +843,7 @@ fn add_months(local_millis: i64, months: i64) -> i64 {
     let last_day = days_from_civil(year, month + 1, 1) - days_from_civil(year, month, 1);
     let day = parts.day.min(last_day);
     let in_day = local_millis.rem_euclid(MILLIS_PER_DAY);
-    days_from_civil(year, month, day) * MILLIS_PER_DAY + in_day
+    days_from_civil(year, month, day).saturating_mul(MILLIS_PER_DAY).saturating_add(in_day)
 }
 
 fn date_add(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
@@ -1001,11 +1001,11 @@ fn date_trunc(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> 
                 - (Parts::of(reference).day_of_week - first_day).rem_euclid(7))
                 * MILLIS_PER_DAY;
             let step = 7 * MILLIS_PER_DAY * bin;
-            week_start + (local - week_start).div_euclid(step) * step
+            week_start.saturating_add(local.saturating_sub(week_start).div_euclid(step).saturating_mul(step))
         }
         fixed => {
             let step = fixed.fixed_millis().unwrap_or(1).saturating_mul(bin);
-            reference + (local - reference).div_euclid(step) * step
+            reference.saturating_add(local.saturating_sub(reference).div_euclid(step).saturating_mul(step))
         }
     };
     Ok(Some(Bson::DateTime(bson::DateTime::from_millis(zone.utc(truncated)))))

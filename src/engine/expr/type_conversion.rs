@@ -438,6 +438,8 @@ mod tests {
         assert_eq!(eval(bson!({"$toDate": "2024-01-01"})), "new Date(1704067200000)");
         assert_eq!(eval(bson!({"$toObjectId": "5ab9cbfa31c2ab715d42129e"})), "ObjectId('5ab9cbfa31c2ab715d42129e')");
         assert_eq!(eval(bson!({"$toInt": "$z"})), "null");
+        assert_eq!(eval(bson!({"$toDecimal": 1.5})), "NumberDecimal(\"1.5\")");
+        assert_eq!(eval(bson!({"$toDecimal": "12"})), "NumberDecimal(\"12\")");
         assert_eq!(
             eval(bson!({"$toInt": "$bad"})),
             "error: Failed to parse number '4x' in $convert with no onError value: Did not consume whole string."
