@@ -1,4 +1,6 @@
-//! The single registry of query, projection and `$expr` operators crudlab implements, for the UI's reference and completion.
+//! The registry of query and projection operators crudlab implements (and the `$expr` operators the filter
+//! reference shows), for the UI's reference and completion. Every aggregation expression operator and stage carries
+//! its own line in its table: `expr::expression_operators()`, `aggregate::stage_reference()`.
 
 /// One operator as the reference shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

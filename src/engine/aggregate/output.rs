@@ -646,6 +646,45 @@ mod tests {
     }
 
     #[test]
+    fn writes_are_undone_and_redone_like_any_other() {
+        use crate::engine::database::Cluster;
+        use crate::engine::revert::{reapply, revert};
+        let snapshot = |cluster: &Cluster| -> Vec<(String, Vec<Document>)> {
+            cluster
+                .databases()
+                .flat_map(|db| db.collections().map(|c| (c.namespace().to_string(), c.documents().cloned().collect())))
+                .collect()
+        };
+        let mut cluster = Cluster::new(Generator::deterministic(1));
+        {
+            let (db, generator) = cluster.database_mut("shop").unwrap();
+            let (c, _) = db.collection_mut("c").unwrap();
+            for doc in sales() {
+                c.insert_one(doc, generator).unwrap();
+            }
+            let (t, _) = db.collection_mut("totals").unwrap();
+            t.insert_one(doc! {"_id": "old"}, generator).unwrap();
+        }
+        let before = snapshot(&cluster);
+        let mut changes = crate::engine::changes::ChangeSet::default();
+        for pipeline in [
+            vec![doc! {"$group": {"_id": "$item", "qty": {"$sum": "$qty"}}}, doc! {"$out": "totals"}],
+            vec![doc! {"$project": {"qty": 1}}, doc! {"$merge": {"into": "fresh"}}],
+        ] {
+            let (db, generator) = cluster.database_mut("shop").unwrap();
+            let (result, made) = db.aggregate_and_write("c", &pipeline, &AggregateOptions::default(), generator);
+            assert!(result.is_ok());
+            changes.extend(&made);
+        }
+        assert_eq!(changes.collections, vec![("shop".to_string(), "fresh".to_string(), true)]);
+        let after = snapshot(&cluster);
+        revert(&mut cluster, &changes).unwrap();
+        assert_eq!(snapshot(&cluster), before);
+        reapply(&mut cluster, &changes).unwrap();
+        assert_eq!(snapshot(&cluster), after);
+    }
+
+    #[test]
     fn merge_on_a_unique_field() {
         let mut db = database(&[
             ("c", vec![doc! {"sku": "x", "qty": 5}, doc! {"sku": "y", "qty": 1}]),
