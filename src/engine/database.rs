@@ -96,7 +96,11 @@ impl Database {
                 outcome.written = Some(summary);
                 (Ok(outcome), changes)
             }
-            Err(error) => (Err(AggregateError { stage: pipeline.len().checked_sub(1), error }), changes),
+            Err(error) => {
+                let message = format!("PlanExecutor error during aggregation :: caused by :: {}", error.message);
+                let error = MongoError { message, ..error };
+                (Err(AggregateError { stage: pipeline.len().checked_sub(1), error }), changes)
+            }
         }
     }
 

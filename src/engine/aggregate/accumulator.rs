@@ -366,7 +366,7 @@ mod tests {
         );
         assert_eq!(
             group(doc! {"_id": null, "x": {"$mergeObjects": "$price"}}),
-            "error 40400: $mergeObjects requires object inputs, but input 10 is of type int"
+            "error 40400: PlanExecutor error during aggregation :: caused by :: $mergeObjects requires object inputs, but input 10 is of type int"
         );
     }
 }

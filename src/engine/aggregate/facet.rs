@@ -130,6 +130,10 @@ mod tests {
         let options = AggregateOptions { stage_memory_bytes: 100, ..AggregateOptions::default() };
         let failure = aggregate(&database, "c", &[doc! {"$facet": {"all": [{"$skip": 0}]}}], &options).unwrap_err();
         assert_eq!(failure.error.code.number(), 4031700);
-        assert!(failure.error.message.starts_with("document constructed by $facet is "), "{}", failure.error.message);
+        assert!(
+            failure.error.message.contains(":: caused by :: document constructed by $facet is "),
+            "{}",
+            failure.error.message
+        );
     }
 }

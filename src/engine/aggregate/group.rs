@@ -418,7 +418,7 @@ mod tests {
         );
         assert_eq!(
             run(artists(), vec![doc! {"$bucket": {"groupBy": "$year_born", "boundaries": [1840, 1860]}}]),
-            "error 40066: $switch could not find a matching branch for an input, and no default was specified."
+            "error 40066: PlanExecutor error during aggregation :: caused by :: $switch could not find a matching branch for an input, and no default was specified."
         );
         assert_eq!(
             run(

@@ -103,6 +103,17 @@ impl AggregateError {
     fn at(stage: usize) -> impl FnOnce(MongoError) -> AggregateError {
         move |error| AggregateError { stage: Some(stage), error }
     }
+
+    /// A failure while the pipeline runs (not while it is compiled), worded as the server words it.
+    fn running(stage: usize) -> impl FnOnce(MongoError) -> AggregateError {
+        move |error| AggregateError {
+            stage: Some(stage),
+            error: MongoError {
+                message: format!("PlanExecutor error during aggregation :: caused by :: {}", error.message),
+                ..error
+            },
+        }
+    }
 }
 
 impl From<MongoError> for AggregateError {
@@ -415,20 +426,20 @@ impl Pipeline {
         let mut stages = self.stages.iter().enumerate().peekable();
         let mut documents: Vec<Document> = match (source, stages.peek()) {
             (Some(collection), Some((index, (name, Stage::Match(filter))))) => {
-                let matched = filter.scan(collection, runner).map_err(AggregateError::at(*index))?;
+                let matched = filter.scan(collection, runner).map_err(AggregateError::running(*index))?;
                 previews.push(preview(*index, name, &matched, preview_documents));
                 stages.next();
                 matched
             }
             (Some(collection), _) => {
-                runner.spend(collection.len() as u64)?;
+                runner.spend(collection.len() as u64).map_err(AggregateError::running(0))?;
                 collection.documents().cloned().collect()
             }
             (None, _) => Vec::new(),
         };
         let mut write = None;
         for (index, (name, stage)) in stages {
-            let (out, pending) = apply(name, stage, documents, runner).map_err(AggregateError::at(index))?;
+            let (out, pending) = apply(name, stage, documents, runner).map_err(AggregateError::running(index))?;
             match pending {
                 Some(pending) => {
                     previews.push(preview(index, name, pending.documents(), preview_documents));
@@ -678,7 +689,7 @@ pub(crate) mod tests {
         let failure = aggregate(&database, "c", &[doc! {"$unwind": "$copies"}], &options).unwrap_err();
         assert_eq!(
             (failure.error.code.number(), failure.error.message.as_str()),
-            (146, "Exceeded memory limit for $unwind: its documents are more than 21828 bytes")
+            (146, "PlanExecutor error during aggregation :: caused by :: Exceeded memory limit for $unwind: its documents are more than 21828 bytes")
         );
         let failure =
             aggregate(&database, "c", &[doc! {"$set": {"more": {"$range": [0, 100000]}}}], &options).unwrap_err();
@@ -697,7 +708,7 @@ pub(crate) mod tests {
         let deeper: Vec<Document> = (0..250).map(|_| doc! {"$set": {"a": {"x": "$a"}}}).collect();
         assert_eq!(
             run(vec![doc! {"_id": 1, "a": 1}], deeper),
-            "error 15: $set built a document nested deeper than 200 levels"
+            "error 15: PlanExecutor error during aggregation :: caused by :: $set built a document nested deeper than 200 levels"
         );
     }
 

@@ -576,7 +576,11 @@ mod tests {
                 assert!(outcome.documents.is_empty(), "a writing stage returns no documents");
                 (inserted, updated)
             })
-            .map_err(|failure| format!("{} {}", failure.error.code.number(), failure.error.message))
+            .map_err(|failure| {
+                let message =
+                    failure.error.message.replace("PlanExecutor error during aggregation :: caused by :: ", "");
+                format!("{} {message}", failure.error.code.number())
+            })
     }
 
     fn sales() -> Vec<Document> {

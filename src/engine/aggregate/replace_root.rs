@@ -100,7 +100,7 @@ mod tests {
         );
         assert_eq!(
             run(people.clone(), vec![doc! {"$replaceRoot": {"newRoot": "$missing"}}]),
-            "error 40228: 'newRoot' expression must evaluate to an object, but resulting value was: MISSING. Type of resulting value: 'missing'. Input document: { _id: 1, name: \"Arlene\", age: 34, pets: { dogs: 2, cats: 1 } }"
+            "error 40228: PlanExecutor error during aggregation :: caused by :: 'newRoot' expression must evaluate to an object, but resulting value was: MISSING. Type of resulting value: 'missing'. Input document: { _id: 1, name: \"Arlene\", age: 34, pets: { dogs: 2, cats: 1 } }"
         );
         assert!(run(people.clone(), vec![doc! {"$replaceWith": "$age"}]).contains("resulting value was: 34"));
         assert_eq!(

@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(failure.error.code.number(), 292);
         assert_eq!(
             failure.error.message,
-            "Sort exceeded memory limit of 200 bytes, but did not opt in to external sorting."
+            "PlanExecutor error during aggregation :: caused by :: Sort exceeded memory limit of 200 bytes, but did not opt in to external sorting."
         );
         assert!(
             aggregate(&database, "c", &[doc! {"$match": {"_id": 1}}, doc! {"$sort": {"name": 1}}], &options).is_ok()

@@ -35,12 +35,13 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
             Ok(Stage::Unwind(Unwind { path: unwind_path(text)?, index_field: None, preserve: false }))
         }
         Bson::Document(spec) => {
-            let mut path = None;
+            // As MongoDB does: every option is read first, the path is checked last.
+            let mut path = String::new();
             let mut index_field = None;
             let mut preserve = false;
             for (key, value) in spec {
                 match (key.as_str(), value) {
-                    ("path", Bson::String(text)) => path = Some(unwind_path(text)?),
+                    ("path", Bson::String(text)) => path = text.clone(),
                     ("path", other) => {
                         return Err(error(
                             28808,
@@ -49,7 +50,12 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
                     }
                     ("includeArrayIndex", Bson::String(name)) if !name.is_empty() => {
                         if name.starts_with('$') {
-                            return Err(error(28822, format!("includeArrayIndex option to $unwind stage should not be prefixed with a '$': {name}")));
+                            return Err(error(
+                                28822,
+                                format!(
+                                    "includeArrayIndex option to $unwind stage should not be prefixed with a '$': {name}"
+                                ),
+                            ));
                         }
                         index_field = Some(crate::engine::expr::field_path(name)?.parts().to_vec());
                     }
@@ -75,9 +81,7 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
                     (other, _) => return Err(error(28811, format!("unrecognized option to $unwind stage: {other}"))),
                 }
             }
-            let Some(path) = path else {
-                return Err(error(28812, "no path specified to $unwind stage"));
-            };
+            let path = unwind_path(&path)?;
             Ok(Stage::Unwind(Unwind { path, index_field, preserve }))
         }
         other => Err(error(

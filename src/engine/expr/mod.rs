@@ -631,7 +631,7 @@ fn validate_variable_name_for_read(name: &str) -> MongoResult<()> {
     if !first.is_ascii_alphabetic() && first.is_ascii() {
         return Err(MongoError::new(
             ErrorCode::Location(16870),
-            format!("'{name}' starts with an invalid character for a user variable name"),
+            format!("'{name}' starts with an invalid character for a variable name"),
         ));
     }
     if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || !c.is_ascii())) {
@@ -809,7 +809,7 @@ pub(crate) mod tests {
             "Expression $slice takes at least 2 arguments, and at most 3, but 1 were passed in."
         );
         assert_eq!(err(bson!("$$nope")).message, "Use of undefined variable: nope");
-        assert_eq!(err(bson!("$$1x")).message, "'1x' starts with an invalid character for a user variable name");
+        assert_eq!(err(bson!("$$1x")).message, "'1x' starts with an invalid character for a variable name");
         assert_eq!(err(bson!("$")).code, 16872);
         assert_eq!(err(bson!("$a..b")).code, 15998);
         assert_eq!(err(bson!({"a": 1, "$b": 2})).code, 16410);
