@@ -1,7 +1,8 @@
 //! Expression date operators: the parts of a date (`$year $month $dayOfMonth $hour $minute $second $millisecond
 //! $dayOfWeek $dayOfYear $week $isoWeek $isoWeekYear $isoDayOfWeek`), `$dateToString $dateFromString $dateToParts
 //! $dateFromParts $dateAdd $dateSubtract $dateDiff $dateTrunc`. Dates are read in UTC unless a `timezone` is given;
-//! crudlab knows UTC and fixed offsets (`"+02:00"`), not the Olson database.
+//! crudlab knows UTC, fixed offsets (`"+02:00"`) and the main named zones with today's
+//! daylight-saving rules (`"Europe/London"`, `"America/New_York"`), not the whole Olson database.
 
 use super::type_conversion::to_date_millis;
 use super::{
@@ -205,24 +206,129 @@ fn iso_weeks_in(year: i64) -> i64 {
     }
 }
 
-/// A time zone crudlab can apply: UTC or a fixed offset, in milliseconds east of UTC.
+/// The daylight-saving rules crudlab knows (the current ones of each region; past changes are not modelled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Daylight {
+    /// European Union and UK: last Sunday of March to last Sunday of October, at 01:00 UTC.
+    Europe,
+    /// United States and Canada: second Sunday of March to first Sunday of November, at 02:00 local time.
+    NorthAmerica,
+    /// South-east Australia: first Sunday of October to first Sunday of April, at 02:00 standard time.
+    Australia,
+    /// New Zealand: last Sunday of September to first Sunday of April, at 02:00 standard time.
+    NewZealand,
+}
+
+/// Named zones crudlab knows: standard offset in minutes east of UTC, and daylight saving.
+const NAMED_ZONES: &[(&str, i64, Option<Daylight>)] = &[
+    ("Europe/London", 0, Some(Daylight::Europe)),
+    ("Europe/Dublin", 0, Some(Daylight::Europe)),
+    ("Europe/Lisbon", 0, Some(Daylight::Europe)),
+    ("Europe/Paris", 60, Some(Daylight::Europe)),
+    ("Europe/Berlin", 60, Some(Daylight::Europe)),
+    ("Europe/Madrid", 60, Some(Daylight::Europe)),
+    ("Europe/Rome", 60, Some(Daylight::Europe)),
+    ("Europe/Amsterdam", 60, Some(Daylight::Europe)),
+    ("Europe/Brussels", 60, Some(Daylight::Europe)),
+    ("Europe/Zurich", 60, Some(Daylight::Europe)),
+    ("Europe/Vienna", 60, Some(Daylight::Europe)),
+    ("Europe/Stockholm", 60, Some(Daylight::Europe)),
+    ("Europe/Oslo", 60, Some(Daylight::Europe)),
+    ("Europe/Copenhagen", 60, Some(Daylight::Europe)),
+    ("Europe/Prague", 60, Some(Daylight::Europe)),
+    ("Europe/Warsaw", 60, Some(Daylight::Europe)),
+    ("Europe/Budapest", 60, Some(Daylight::Europe)),
+    ("Europe/Athens", 120, Some(Daylight::Europe)),
+    ("Europe/Helsinki", 120, Some(Daylight::Europe)),
+    ("Europe/Kiev", 120, Some(Daylight::Europe)),
+    ("Europe/Kyiv", 120, Some(Daylight::Europe)),
+    ("Europe/Bucharest", 120, Some(Daylight::Europe)),
+    ("Europe/Istanbul", 180, None),
+    ("Europe/Moscow", 180, None),
+    ("America/New_York", -300, Some(Daylight::NorthAmerica)),
+    ("America/Toronto", -300, Some(Daylight::NorthAmerica)),
+    ("America/Chicago", -360, Some(Daylight::NorthAmerica)),
+    ("America/Denver", -420, Some(Daylight::NorthAmerica)),
+    ("America/Phoenix", -420, None),
+    ("America/Los_Angeles", -480, Some(Daylight::NorthAmerica)),
+    ("America/Vancouver", -480, Some(Daylight::NorthAmerica)),
+    ("America/Anchorage", -540, Some(Daylight::NorthAmerica)),
+    ("Pacific/Honolulu", -600, None),
+    ("America/Mexico_City", -360, None),
+    ("America/Sao_Paulo", -180, None),
+    ("America/Argentina/Buenos_Aires", -180, None),
+    ("Africa/Lagos", 60, None),
+    ("Africa/Johannesburg", 120, None),
+    ("Africa/Nairobi", 180, None),
+    ("Asia/Dubai", 240, None),
+    ("Asia/Karachi", 300, None),
+    ("Asia/Kolkata", 330, None),
+    ("Asia/Calcutta", 330, None),
+    ("Asia/Bangkok", 420, None),
+    ("Asia/Shanghai", 480, None),
+    ("Asia/Hong_Kong", 480, None),
+    ("Asia/Singapore", 480, None),
+    ("Australia/Perth", 480, None),
+    ("Asia/Tokyo", 540, None),
+    ("Asia/Seoul", 540, None),
+    ("Australia/Brisbane", 600, None),
+    ("Australia/Sydney", 600, Some(Daylight::Australia)),
+    ("Australia/Melbourne", 600, Some(Daylight::Australia)),
+    ("Pacific/Auckland", 720, Some(Daylight::NewZealand)),
+];
+
+/// A time zone crudlab can apply: UTC, a fixed offset, or one of [`NAMED_ZONES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Zone {
-    offset_millis: i64,
+    /// Milliseconds east of UTC outside daylight saving.
+    standard_millis: i64,
+    daylight: Option<Daylight>,
+}
+
+const HOUR_MILLIS: i64 = 3_600_000;
+
+/// The day (1-31) of the `n`th Sunday of a month (`n` = 0 for the last one).
+fn sunday(year: i64, month: i64, n: i64) -> i64 {
+    let first = days_from_civil(year, month, 1);
+    let last_day = days_from_civil(year, month + 1, 1) - first;
+    // 1970-01-01 was a Thursday: (days + 4) % 7 is 0 on Sundays.
+    let first_sunday = 1 + (7 - (first + 4).rem_euclid(7)) % 7;
+    if n == 0 {
+        first_sunday + (last_day - first_sunday) / 7 * 7
+    } else {
+        first_sunday + (n - 1) * 7
+    }
+}
+
+/// Milliseconds of `hour` o'clock UTC on a day of a year.
+fn at(year: i64, month: i64, day: i64, hour: i64) -> i64 {
+    days_from_civil(year, month, day).saturating_mul(MILLIS_PER_DAY).saturating_add(hour * HOUR_MILLIS)
 }
 
 impl Zone {
-    const UTC: Zone = Zone { offset_millis: 0 };
+    const UTC: Zone = Zone { standard_millis: 0, daylight: None };
 
     fn parse(text: &str) -> MongoResult<Zone> {
         if matches!(text, "UTC" | "GMT" | "Z" | "Etc/UTC" | "Etc/GMT" | "Zulu" | "Universal") {
             return Ok(Zone::UTC);
         }
+        if let Some((_, minutes, daylight)) = NAMED_ZONES.iter().find(|(name, _, _)| *name == text) {
+            return Ok(Zone { standard_millis: minutes * 60_000, daylight: *daylight });
+        }
         let unrecognized = || {
-            MongoError::new(ErrorCode::Location(40485), format!("unrecognized time zone identifier: \"{text}\"")).with_hint(
-                "crudlab knows UTC and fixed offsets such as \"+02:00\" or \"-0500\", not named zones like \"Europe/Paris\".",
-            )
+            MongoError::new(ErrorCode::Location(40485), format!("unrecognized time zone identifier: \"{text}\""))
+                .with_hint(
+                    "crudlab knows UTC, offsets such as \"+02:00\" or \"-0500\", and the main named zones (\"Europe/Paris\", \"America/New_York\", ...).",
+                )
         };
+        // "Etc/GMT+5" is five hours behind UTC: POSIX's inverted sign.
+        if let Some(hours) = text.strip_prefix("Etc/GMT") {
+            let hours: i64 = hours.parse().map_err(|_| unrecognized())?;
+            if !(-14..=12).contains(&hours) {
+                return Err(unrecognized());
+            }
+            return Ok(Zone { standard_millis: -hours * HOUR_MILLIS, daylight: None });
+        }
         let (sign, rest) = match text.as_bytes().first() {
             Some(b'+') => (1, text.get(1..).unwrap_or_default()),
             Some(b'-') => (-1, text.get(1..).unwrap_or_default()),
@@ -237,20 +343,49 @@ impl Zone {
         if hours > 23 || minutes > 59 {
             return Err(unrecognized());
         }
-        Ok(Zone { offset_millis: sign * (hours * 3_600_000 + minutes * 60_000) })
+        Ok(Zone { standard_millis: sign * (hours * HOUR_MILLIS + minutes * 60_000), daylight: None })
+    }
+
+    /// The offset east of UTC in force at a UTC instant.
+    fn offset_at(self, utc_millis: i64) -> i64 {
+        let Some(daylight) = self.daylight else { return self.standard_millis };
+        let year = Parts::of(utc_millis.saturating_add(self.standard_millis)).year;
+        let standard_hours = self.standard_millis / HOUR_MILLIS;
+        let in_daylight = match daylight {
+            Daylight::Europe => {
+                (at(year, 3, sunday(year, 3, 0), 1)..at(year, 10, sunday(year, 10, 0), 1)).contains(&utc_millis)
+            }
+            Daylight::NorthAmerica => {
+                let start = at(year, 3, sunday(year, 3, 2), 2 - standard_hours);
+                let end = at(year, 11, sunday(year, 11, 1), 2 - standard_hours - 1);
+                (start..end).contains(&utc_millis)
+            }
+            Daylight::Australia | Daylight::NewZealand => {
+                let (start_month, start_week) = if daylight == Daylight::Australia { (10, 1) } else { (9, 0) };
+                let end = at(year, 4, sunday(year, 4, 1), 2 - standard_hours);
+                let start = at(year, start_month, sunday(year, start_month, start_week), 2 - standard_hours);
+                utc_millis < end || utc_millis >= start
+            }
+        };
+        if in_daylight {
+            self.standard_millis + HOUR_MILLIS
+        } else {
+            self.standard_millis
+        }
     }
 
     fn local(self, utc_millis: i64) -> i64 {
-        utc_millis.saturating_add(self.offset_millis)
+        utc_millis.saturating_add(self.offset_at(utc_millis))
     }
 
     fn utc(self, local_millis: i64) -> i64 {
-        local_millis.saturating_sub(self.offset_millis)
+        let guess = local_millis.saturating_sub(self.standard_millis);
+        local_millis.saturating_sub(self.offset_at(guess))
     }
 
-    /// `+hhmm`, as `%z` prints the offset.
-    fn hhmm(self) -> String {
-        let minutes = self.offset_millis / 60_000;
+    /// `+hhmm`, as `%z` prints the offset at an instant.
+    fn hhmm(self, utc_millis: i64) -> String {
+        let minutes = self.offset_at(utc_millis) / 60_000;
         let sign = if minutes < 0 { '-' } else { '+' };
         format!("{sign}{:02}{:02}", minutes.abs() / 60, minutes.abs() % 60)
     }
@@ -436,9 +571,9 @@ fn format_date(format: &str, utc_millis: i64, zone: Zone) -> String {
             'G' => format!("{:04}", parts.iso_week().0),
             'b' => month_name.chars().take(3).collect(),
             'B' => month_name.to_string(),
-            'z' => zone.hhmm(),
+            'z' => zone.hhmm(utc_millis),
             'Z' => {
-                let minutes = zone.offset_millis / 60_000;
+                let minutes = zone.offset_at(utc_millis) / 60_000;
                 format!("{}{:03}", if minutes < 0 { '-' } else { '+' }, minutes.abs())
             }
             _ => "%".to_string(),
@@ -1054,8 +1189,40 @@ mod tests {
             eval(bson!({"$month": {"date": "$date", "zone": "UTC"}})),
             "error: unrecognized option to $month: \"zone\""
         );
-        assert!(eval(bson!({"$hour": {"date": "$date", "timezone": "Europe/Paris"}}))
+        assert!(eval(bson!({"$hour": {"date": "$date", "timezone": "Mars/Olympus"}}))
             .contains("unrecognized time zone identifier"));
+    }
+
+    #[test]
+    fn named_zones_follow_daylight_saving() {
+        let hour =
+            |when: &str, zone: &str| show(eval_on(bson!({"$hour": {"date": date(when), "timezone": zone}}), &doc! {}));
+        // Winter and summer in London, Paris, New York and Sydney (whose summer is in January).
+        assert_eq!(hour("2024-01-15T12:00:00Z", "Europe/London"), "12");
+        assert_eq!(hour("2024-07-15T12:00:00Z", "Europe/London"), "13");
+        assert_eq!(hour("2024-07-15T12:00:00Z", "Europe/Paris"), "14");
+        assert_eq!(hour("2024-03-31T00:59:00Z", "Europe/Paris"), "1", "just before the switch");
+        assert_eq!(hour("2024-03-31T01:00:00Z", "Europe/Paris"), "3", "just after it");
+        assert_eq!(hour("2024-01-15T12:00:00Z", "America/New_York"), "7");
+        assert_eq!(hour("2024-07-15T12:00:00Z", "America/New_York"), "8");
+        assert_eq!(hour("2024-03-10T06:59:00Z", "America/New_York"), "1");
+        assert_eq!(hour("2024-03-10T07:00:00Z", "America/New_York"), "3");
+        assert_eq!(hour("2024-01-15T12:00:00Z", "Australia/Sydney"), "23");
+        assert_eq!(hour("2024-07-15T12:00:00Z", "Australia/Sydney"), "22");
+        assert_eq!(hour("2024-07-15T12:00:00Z", "Asia/Kolkata"), "17");
+        assert_eq!(hour("2024-07-15T12:00:00Z", "Etc/GMT+5"), "7");
+        assert_eq!(
+            eval(
+                bson!({"$dateToString": {"date": date("2024-07-15T12:00:00Z"), "format": "%H:%M %z", "timezone": "Europe/London"}})
+            ),
+            "\"13:00 +0100\""
+        );
+        assert_eq!(
+            eval(
+                bson!({"$dateFromParts": {"year": 2024, "month": 7, "day": 15, "hour": 13, "timezone": "Europe/London"}})
+            ),
+            show(Ok(Some(date("2024-07-15T12:00:00Z"))))
+        );
     }
 
     #[test]
