@@ -1,7 +1,7 @@
 //! Fuzz targets on stable Rust (proptest): the command parser, filter compile + match, update compile + apply,
-//! schema definitions and casts, Extended JSON import, share-link decoding and whole programs in both worlds. Each
-//! must answer every input with a value or an error — never a panic — and in reasonable time. `cargo test` runs a
-//! few cases (`CRUDLAB_FUZZ_CASES`, default 48); `cargo xtask fuzz --seconds N` runs each target for N seconds.
+//! aggregation pipelines, schema definitions and casts, Extended JSON import, share-link decoding and whole programs
+//! in both worlds. Each must answer every input with a value or an error — never a panic — and in reasonable time.
+//! `cargo test` runs a few cases (`CRUDLAB_FUZZ_CASES`, default 48); `cargo xtask fuzz --seconds N` runs each target for N seconds.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
@@ -70,6 +70,11 @@ proptest! {
     #[test]
     fn update_compile_and_apply(update in document(&UPDATE_KEYS), docs in prop::collection::vec(document(&KEYS), 1..4)) {
         timed("update", &update, || suites::fuzz_targets::update_compile_and_apply(&update, &docs));
+    }
+
+    #[test]
+    fn aggregation_pipelines(stages in pipeline(), docs in prop::collection::vec(document(&KEYS), 0..4)) {
+        timed("aggregate", &stages, || suites::fuzz_targets::aggregate_pipeline(&stages, &docs));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `crudlab conformance FILE...`: runs case files of any suite, prints each failing case, ends with `N passed, M failed`.
-//! A file it cannot run (the aggregate suite, a file that is not a suite) is said on stderr and the others still run.
+//! A file it cannot run (a file that is not a suite) is said on stderr and the others still run.
 
-use crate::conformance::{query, schema, update, SuiteReport};
+use crate::conformance::{aggregate, query, schema, update, SuiteReport};
 
 /// Which suite a case file holds, read from its `suite` field.
 fn suite_of(json: &str) -> Result<String, String> {
@@ -19,10 +19,8 @@ pub fn run_file(json: &str) -> Result<(SuiteReport, Option<String>), String> {
             let messages = format!("messages: {} of {} match exactly", scored.messages_matched, scored.messages_total);
             Ok((scored.report, Some(messages)))
         }
-        "aggregate" => Err("the aggregate suite needs aggregation pipelines, which crudlab does not run yet \
-                            (issue 19): this file was not run"
-            .to_string()),
-        other => Err(format!("unknown suite {other:?} (expected query, update or schema)")),
+        "aggregate" => Ok((aggregate::run_aggregate_suite(json), None)),
+        other => Err(format!("unknown suite {other:?} (expected query, update, schema or aggregate)")),
     }
 }
 
@@ -73,9 +71,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_aggregate_suite_is_refused_with_a_clear_message() {
-        let refused = run_file(r#"{"suite": "aggregate", "cases": []}"#).unwrap_err();
-        assert!(refused.contains("aggregation") && refused.contains("not run"), "{refused}");
+    fn every_suite_runs_and_an_unknown_one_is_refused() {
+        let (report, _) = run_file(include_str!("../../tests/conformance/aggregate.json")).unwrap();
+        assert_eq!((report.passed, report.failures.len()), (96, 0));
         assert!(run_file(r#"{"suite": "query", "cases": []}"#).is_ok());
+        let refused = run_file(r#"{"suite": "mapReduce", "cases": []}"#).unwrap_err();
+        assert!(refused.contains("unknown suite"), "{refused}");
     }
 }

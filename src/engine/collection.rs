@@ -2,6 +2,7 @@
 
 use super::changes::Change;
 use super::error::{ErrorCode, MongoError, MongoResult};
+use super::expr::Environment;
 use super::generator::Generator;
 use super::index::{Index, ScanResult};
 use super::limits;
@@ -226,13 +227,24 @@ impl Collection {
 
     /// The records matching a filter, in natural order, with the plan used.
     pub fn matching_records(&self, filter: &Filter) -> MongoResult<(Vec<u64>, Plan)> {
-        let (matched, plan) = self.matching_up_to(filter, usize::MAX)?;
+        self.matching_records_in(filter, Environment::default())
+    }
+
+    /// Like [`Collection::matching_records`], with the variables, `$$NOW` and work budget a pipeline's `$expr` sees
+    /// (an aggregation's leading `$match` is answered here, so it uses the collection's indexes).
+    pub fn matching_records_in(&self, filter: &Filter, environment: Environment<'_>) -> MongoResult<(Vec<u64>, Plan)> {
+        let (matched, plan) = self.matching_up_to(filter, usize::MAX, environment)?;
         Ok((matched.into_iter().map(|(record, _)| record).collect(), plan))
     }
 
     /// The matching records and their documents in natural order, stopping after `cap` matches (an unsorted find
     /// with a limit stops early, as MongoDB's does: `findOne` examines documents only up to the first match).
-    fn matching_up_to(&self, filter: &Filter, cap: usize) -> MongoResult<(Vec<(u64, &Document)>, Plan)> {
+    fn matching_up_to(
+        &self,
+        filter: &Filter,
+        cap: usize,
+        environment: Environment<'_>,
+    ) -> MongoResult<(Vec<(u64, &Document)>, Plan)> {
         // An index scan looks its candidates up; a collection scan walks the records in order, with no lookup per
         // document (at 100k documents the lookups cost more than the matching itself: cache misses in the tree).
         let ((matched, docs_examined), index, keys_examined) = match self.index_candidates(filter) {
@@ -241,11 +253,16 @@ impl Collection {
                     records.into_iter().filter_map(|record| self.records.get(&record).map(|doc| (record, doc))),
                     filter,
                     cap,
+                    environment,
                 )?,
                 Some((name, bounds)),
                 keys_examined,
             ),
-            None => (first_matches(self.records.iter().map(|(&record, doc)| (record, doc)), filter, cap)?, None, 0),
+            None => (
+                first_matches(self.records.iter().map(|(&record, doc)| (record, doc)), filter, cap, environment)?,
+                None,
+                0,
+            ),
         };
         let returned = matched.len() as u64;
         Ok((matched, Plan { index, keys_examined, docs_examined, returned }))
@@ -261,7 +278,7 @@ impl Collection {
     pub fn find_refs(&self, filter: &Document, options: &FindOptions) -> MongoResult<Vec<&Document>> {
         let filter = Filter::compile(filter)?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-        let (matched, _) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options))?;
+        let (matched, _) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options), Environment::default())?;
         let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
         Ok(window(sort.as_ref(), &matched, options)
             .into_iter()
@@ -276,7 +293,8 @@ impl Collection {
         let projection =
             options.projection.as_ref().map(|spec| Projection::compile_for_query(spec, &filter)).transpose()?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
-        let (matched, mut plan) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options))?;
+        let (matched, mut plan) =
+            self.matching_up_to(&filter, match_cap(sort.as_ref(), options), Environment::default())?;
         // Sort references; copy (or project) only the documents the skip/limit window returns.
         let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
         let docs: Vec<Document> = window(sort.as_ref(), &matched, options)
@@ -300,7 +318,7 @@ impl Collection {
     /// `countDocuments(filter, { skip, limit })`.
     pub fn count_documents(&self, filter: &Document, skip: u64, limit: u64) -> MongoResult<u64> {
         let filter = Filter::compile(filter)?;
-        let (matched, _) = self.matching_up_to(&filter, usize::MAX)?;
+        let (matched, _) = self.matching_up_to(&filter, usize::MAX, Environment::default())?;
         let after_skip = (matched.len() as u64).saturating_sub(skip);
         Ok(if limit == 0 { after_skip } else { after_skip.min(limit) })
     }
@@ -313,7 +331,7 @@ impl Collection {
     /// `distinct(field, filter)`: distinct values (array elements counted one by one), sorted as MongoDB returns them.
     pub fn distinct(&self, field: &str, filter: &Document) -> MongoResult<Vec<Bson>> {
         let filter = Filter::compile(filter)?;
-        let (matched, _) = self.matching_up_to(&filter, usize::MAX)?;
+        let (matched, _) = self.matching_up_to(&filter, usize::MAX, Environment::default())?;
         let mut values: Vec<Bson> = Vec::new();
         for (_, doc) in matched {
             for value in super::index::values_at(doc, field) {
@@ -591,6 +609,7 @@ fn first_matches<'a>(
     candidates: impl Iterator<Item = (u64, &'a Document)>,
     filter: &Filter,
     cap: usize,
+    environment: Environment<'_>,
 ) -> MongoResult<(Vec<(u64, &'a Document)>, u64)> {
     let mut matched = Vec::new();
     let mut docs_examined = 0;
@@ -599,7 +618,10 @@ fn first_matches<'a>(
             break;
         }
         docs_examined += 1;
-        if filter.try_matches(doc)? {
+        if let Some(budget) = environment.budget {
+            budget.spend(1)?;
+        }
+        if filter.try_matches_in(doc, environment)? {
             matched.push((record, doc));
         }
     }

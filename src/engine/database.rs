@@ -1,8 +1,11 @@
 //! Databases and the cluster: the jargon the lecture teaches (cluster › database › collection ≈ table › document ≈ row).
 
+use super::aggregate::{AggregateError, AggregateOptions, AggregateOutcome, PendingWrite, WriteSummary};
+use super::changes::ChangeSet;
 use super::collection::Collection;
 use super::error::{ErrorCode, MongoError, MongoResult};
 use super::generator::Generator;
+use bson::Document;
 use std::collections::BTreeMap;
 
 /// One database: named collections, created implicitly by the first write.
@@ -48,6 +51,68 @@ impl Database {
     /// Puts a whole collection back (loading from storage).
     pub fn insert_collection(&mut self, collection: Collection) {
         self.collections.insert(collection.name().to_string(), collection);
+    }
+
+    /// `db.<collection>.aggregate(pipeline)`, read-only: the result documents, a preview after every stage, and the
+    /// write a final `$out` / `$merge` asks for (applied by [`Database::apply_aggregate_write`]). A collection that
+    /// does not exist is empty.
+    pub fn aggregate(
+        &self,
+        collection: &str,
+        pipeline: &[Document],
+        options: &AggregateOptions,
+    ) -> Result<AggregateOutcome, AggregateError> {
+        super::aggregate::aggregate(self, collection, pipeline, options)
+    }
+
+    /// Applies the write of a `$out` / `$merge` through the collections' write path; the change set lists what was
+    /// written (also when the write failed part-way), for storage and undo.
+    pub fn apply_aggregate_write(
+        &mut self,
+        write: &PendingWrite,
+        generator: &mut Generator,
+    ) -> (MongoResult<WriteSummary>, ChangeSet) {
+        super::aggregate::apply_write(self, write, generator)
+    }
+
+    /// `aggregate` and, for a pipeline ending in `$out` / `$merge`, its write: what the driver's `aggregate()` does.
+    pub fn aggregate_and_write(
+        &mut self,
+        collection: &str,
+        pipeline: &[Document],
+        options: &AggregateOptions,
+        generator: &mut Generator,
+    ) -> (Result<AggregateOutcome, AggregateError>, ChangeSet) {
+        let mut outcome = match self.aggregate(collection, pipeline, options) {
+            Ok(outcome) => outcome,
+            Err(failure) => return (Err(failure), ChangeSet::default()),
+        };
+        let Some(write) = outcome.write.clone() else {
+            return (Ok(outcome), ChangeSet::default());
+        };
+        let (written, changes) = self.apply_aggregate_write(&write, generator);
+        match written {
+            Ok(summary) => {
+                outcome.written = Some(summary);
+                (Ok(outcome), changes)
+            }
+            Err(error) => {
+                let message = format!("PlanExecutor error during aggregation :: caused by :: {}", error.message);
+                let error = MongoError { message, ..error };
+                (Err(AggregateError { stage: pipeline.len().checked_sub(1), error }), changes)
+            }
+        }
+    }
+
+    /// `db.<collection>.explain("executionStats").aggregate(pipeline)`: the leading `$match` (and `$sort`) with the
+    /// planner's winning plan, then every other stage with how many documents it returned.
+    pub fn explain_aggregate(
+        &self,
+        collection: &str,
+        pipeline: &[Document],
+        options: &AggregateOptions,
+    ) -> Result<Document, AggregateError> {
+        super::aggregate::explain_aggregate(self, collection, pipeline, options)
     }
 }
 

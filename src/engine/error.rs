@@ -41,8 +41,18 @@ pub enum ErrorCode {
     IndexOptionsConflict,
     /// 86: an index with this name exists with other keys.
     IndexKeySpecsConflict,
+    /// 20: an operation not allowed here (`$out` inside `$lookup`).
+    IllegalOperation,
+    /// 50: the operation ran out of time (crudlab's aggregation budget).
+    MaxTimeMSExpired,
+    /// 146: an operation needs more memory than it may use.
+    ExceededMemoryLimit,
     /// 168: an unknown expression operator.
     InvalidPipelineOperator,
+    /// 241: a value `$convert` cannot turn into the requested type.
+    ConversionFailure,
+    /// 292: a blocking stage (`$group`, `$sort`) needs more than its 100 MB.
+    QueryExceededMemoryLimitNoDiskUseAllowed,
     /// 10334: a document larger than 16 MiB, or nested deeper than BSON allows.
     BSONObjectTooLarge,
     /// 11000: a unique index already holds the key.
@@ -75,7 +85,12 @@ impl ErrorCode {
             ErrorCode::InvalidNamespace => 73,
             ErrorCode::IndexOptionsConflict => 85,
             ErrorCode::IndexKeySpecsConflict => 86,
+            ErrorCode::IllegalOperation => 20,
+            ErrorCode::MaxTimeMSExpired => 50,
+            ErrorCode::ExceededMemoryLimit => 146,
             ErrorCode::InvalidPipelineOperator => 168,
+            ErrorCode::ConversionFailure => 241,
+            ErrorCode::QueryExceededMemoryLimitNoDiskUseAllowed => 292,
             ErrorCode::BSONObjectTooLarge => 10334,
             ErrorCode::DuplicateKey => 11000,
             ErrorCode::Location(code) => code,
@@ -103,7 +118,12 @@ impl ErrorCode {
             ErrorCode::InvalidNamespace => "InvalidNamespace".into(),
             ErrorCode::IndexOptionsConflict => "IndexOptionsConflict".into(),
             ErrorCode::IndexKeySpecsConflict => "IndexKeySpecsConflict".into(),
+            ErrorCode::IllegalOperation => "IllegalOperation".into(),
+            ErrorCode::MaxTimeMSExpired => "MaxTimeMSExpired".into(),
+            ErrorCode::ExceededMemoryLimit => "ExceededMemoryLimit".into(),
             ErrorCode::InvalidPipelineOperator => "InvalidPipelineOperator".into(),
+            ErrorCode::ConversionFailure => "ConversionFailure".into(),
+            ErrorCode::QueryExceededMemoryLimitNoDiskUseAllowed => "QueryExceededMemoryLimitNoDiskUseAllowed".into(),
             ErrorCode::BSONObjectTooLarge => "BSONObjectTooLarge".into(),
             ErrorCode::DuplicateKey => "DuplicateKey".into(),
             ErrorCode::Location(code) => format!("Location{code}").into(),

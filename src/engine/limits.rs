@@ -40,7 +40,8 @@ pub fn bson_size(doc: &Document) -> usize {
     size
 }
 
-fn value_size(value: &Bson) -> usize {
+/// The size of one value encoded as BSON (without a field name), computed without encoding it.
+pub fn value_size(value: &Bson) -> usize {
     let string = |s: &str| 4 + s.len() + 1;
     match value {
         Bson::Double(_) | Bson::Int64(_) | Bson::Timestamp(_) | Bson::DateTime(_) => 8,
@@ -77,6 +78,19 @@ fn decimal_digits(mut n: usize) -> usize {
     digits
 }
 
+/// True when `doc` nests documents and arrays deeper than `max` levels (the document itself is level 1), walking
+/// no deeper than that.
+pub fn nests_deeper_than(doc: &Document, max: usize) -> bool {
+    fn too_deep(value: &Bson, level: usize, max: usize) -> bool {
+        match value {
+            Bson::Document(inner) => level > max || inner.values().any(|v| too_deep(v, level + 1, max)),
+            Bson::Array(items) => level > max || items.iter().any(|v| too_deep(v, level + 1, max)),
+            _ => false,
+        }
+    }
+    max == 0 || doc.values().any(|value| too_deep(value, 2, max))
+}
+
 /// Depth check without recursion on the Rust stack beyond the limit itself.
 fn depth_exceeds(doc: &Document, depth: usize) -> bool {
     if depth > MAX_NESTING_DEPTH {
@@ -109,6 +123,8 @@ mod tests {
     #[test]
     fn one_hundred_levels_pass_and_one_more_fails() {
         assert!(check_document(&nested(100)).is_ok());
+        assert!(!nests_deeper_than(&nested(100), 100) && nests_deeper_than(&nested(101), 100));
+        assert!(!nests_deeper_than(&doc! {"a": [[1]]}, 3) && nests_deeper_than(&doc! {"a": [[1]]}, 2));
         let err = check_document(&nested(101)).unwrap_err();
         assert_eq!(err.message, "cannot insert document because it exceeds 100 levels of nesting");
     }

@@ -1,5 +1,7 @@
-//! The document store: BSON value semantics, filters, updates, projections, sorts, indexes and collections.
+//! The document store: BSON value semantics, filters, updates, projections, sorts, indexes, collections and
+//! aggregation pipelines.
 
+pub mod aggregate;
 pub mod changes;
 pub mod collection;
 pub mod database;

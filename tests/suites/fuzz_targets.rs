@@ -1,6 +1,8 @@
 //! The fuzz targets' bodies and input strategies, shared by the native proptest targets (`tests/fuzz.rs`, run for
 //! minutes by `cargo xtask fuzz`) and the browser suite, which replays the regression corpus
 //! (`tests/corpus/fuzz.toml`) and a short seeded random sample on wasm32, where a panic kills the page.
+//! Aggregation pipelines are built from random stages and expressions; each must end in a value or an error, and
+//! within its work budget.
 
 use bson::{Bson, Document};
 use crudlab::engine::collection::{Collection, FindOptions};
@@ -74,6 +76,232 @@ pub const UPDATE_KEYS: [&str; 14] = [
     "a.b",
     "tags.$[]",
 ];
+
+/// Stage names an aggregation pipeline is built from (real ones, and one that does not exist).
+pub const STAGE_NAMES: [&str; 20] = [
+    "$match",
+    "$project",
+    "$addFields",
+    "$set",
+    "$unset",
+    "$group",
+    "$count",
+    "$sortByCount",
+    "$bucket",
+    "$sort",
+    "$skip",
+    "$limit",
+    "$unwind",
+    "$lookup",
+    "$unionWith",
+    "$replaceRoot",
+    "$replaceWith",
+    "$facet",
+    "$merge",
+    "$bogus",
+];
+
+/// Keys of stage arguments and expressions: operators, named arguments and field names.
+pub const EXPRESSION_KEYS: [&str; 40] = [
+    "_id",
+    "a",
+    "b",
+    "a.b",
+    "tags",
+    "n",
+    "$sum",
+    "$avg",
+    "$push",
+    "$addToSet",
+    "$first",
+    "$add",
+    "$multiply",
+    "$concat",
+    "$cond",
+    "$ifNull",
+    "$switch",
+    "$filter",
+    "$map",
+    "$reduce",
+    "$let",
+    "$size",
+    "$arrayElemAt",
+    "$concatArrays",
+    "$range",
+    "$dateToString",
+    "$toString",
+    "$convert",
+    "$mergeObjects",
+    "$eq",
+    "input",
+    "as",
+    "in",
+    "cond",
+    "vars",
+    "path",
+    "from",
+    "groupBy",
+    "boundaries",
+    "newRoot",
+];
+
+/// Leaves of expressions: field paths, variables, numbers, strings and the odd literal.
+pub fn expression_leaf() -> impl Strategy<Value = Bson> {
+    prop_oneof![
+        Just(Bson::Null),
+        any::<bool>().prop_map(Bson::Boolean),
+        (-3i32..40).prop_map(Bson::Int32),
+        any::<i64>().prop_map(Bson::Int64),
+        any::<f64>().prop_map(Bson::Double),
+        prop::sample::select(vec![
+            "$a",
+            "$b",
+            "$a.b",
+            "$tags",
+            "$n",
+            "$$ROOT",
+            "$$CURRENT",
+            "$$REMOVE",
+            "$$NOW",
+            "$$this",
+            "$$value",
+            "$",
+            "c",
+            "other"
+        ])
+        .prop_map(|s| Bson::String(s.to_string())),
+        "[a-z$.]{0,4}".prop_map(Bson::String),
+    ]
+}
+
+/// A random expression-like value: documents whose keys are operators, argument names or fields.
+pub fn expression_value() -> impl Strategy<Value = Bson> {
+    expression_leaf().prop_recursive(5, 48, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Bson::Array),
+            prop::collection::vec((0..EXPRESSION_KEYS.len(), inner), 0..4).prop_map(|fields| {
+                let mut doc = Document::new();
+                for (k, v) in fields {
+                    doc.insert(EXPRESSION_KEYS[k], v);
+                }
+                Bson::Document(doc)
+            }),
+        ]
+    })
+}
+
+/// Operators a random expression applies to its arguments (positional ones; named ones have templates below).
+const POSITIONAL_OPERATORS: [&str; 24] = [
+    "$add",
+    "$subtract",
+    "$multiply",
+    "$divide",
+    "$mod",
+    "$round",
+    "$concat",
+    "$toUpper",
+    "$substrCP",
+    "$split",
+    "$eq",
+    "$gt",
+    "$and",
+    "$not",
+    "$ifNull",
+    "$size",
+    "$arrayElemAt",
+    "$concatArrays",
+    "$in",
+    "$slice",
+    "$sum",
+    "$max",
+    "$toString",
+    "$type",
+];
+
+/// A random expression that is mostly well formed: operators over paths, variables and literals, and the named-
+/// argument operators (`$cond`, `$map`, `$filter`, `$reduce`, `$let`, `$switch`, `$dateToString`) in their shapes.
+pub fn expression() -> impl Strategy<Value = Bson> {
+    expression_leaf().prop_recursive(4, 32, 3, |inner| {
+        prop_oneof![
+            4 => (0..POSITIONAL_OPERATORS.len(), prop::collection::vec(inner.clone(), 0..4)).prop_map(|(op, args)| {
+                let mut doc = Document::new();
+                doc.insert(POSITIONAL_OPERATORS[op], Bson::Array(args));
+                Bson::Document(doc)
+            }),
+            1 => (inner.clone(), inner.clone(), inner.clone()).prop_map(|(i, t, e)| bson::bson!({"$cond": {"if": i, "then": t, "else": e}})),
+            1 => inner.clone().prop_map(|body| bson::bson!({"$map": {"input": "$tags", "as": "t", "in": body}})),
+            1 => inner.clone().prop_map(|cond| bson::bson!({"$filter": {"input": "$tags", "cond": cond}})),
+            1 => inner.clone().prop_map(|body| bson::bson!({"$reduce": {"input": {"$range": [0, 5]}, "initialValue": 0, "in": body}})),
+            1 => (inner.clone(), inner.clone()).prop_map(|(value, body)| bson::bson!({"$let": {"vars": {"v": value}, "in": body}})),
+            1 => (inner.clone(), inner.clone()).prop_map(|(case, then)| bson::bson!({"$switch": {"branches": [{"case": case, "then": then}], "default": null}})),
+            1 => inner.clone().prop_map(|date| bson::bson!({"$dateToString": {"date": date, "format": "%Y-%m-%d %H:%M"}})),
+            1 => prop::collection::vec((0..3usize, inner), 0..3).prop_map(|fields| {
+                let mut doc = Document::new();
+                for (k, v) in fields {
+                    doc.insert(["a", "b", "n"][k], v);
+                }
+                Bson::Document(doc)
+            }),
+        ]
+    })
+}
+
+/// One stage: a real stage with an argument of its shape (holding random expressions), or a random one.
+pub fn stage() -> impl Strategy<Value = Document> {
+    let accumulator =
+        prop::sample::select(vec!["$sum", "$avg", "$min", "$max", "$push", "$addToSet", "$first", "$last"]);
+    prop_oneof![
+        document(&KEYS).prop_map(|filter| bson::doc! {"$match": filter}),
+        expression().prop_map(|e| bson::doc! {"$match": {"$expr": e}}),
+        (expression(), any::<bool>()).prop_map(|(e, keep)| bson::doc! {"$project": {"a": i32::from(keep), "x": e}}),
+        prop::sample::select(vec![bson::doc! {"$project": {"a": 0, "b.c": 0}}, bson::doc! {"$unset": ["a", "tags"]}, bson::doc! {"$project": {"_id": 0, "a.b": 1}}]),
+        (expression(), expression()).prop_map(|(x, y)| bson::doc! {"$set": {"x": x, "a.y": y}}),
+        (expression(), accumulator, expression()).prop_map(|(id, acc, e)| bson::doc! {"$group": {"_id": id, "f": {acc: e}, "n": {"$sum": 1}}}),
+        Just(bson::doc! {"$count": "n"}),
+        expression().prop_map(|e| bson::doc! {"$sortByCount": {"$toString": e}}),
+        Just(bson::doc! {"$bucket": {"groupBy": "$a", "boundaries": [0, 5, 10], "default": "other", "output": {"n": {"$sum": 1}}}}),
+        (prop::sample::select(vec!["a", "n", "_id", "tags", "a.b"]), prop::sample::select(vec![1, -1])).prop_map(|(k, d)| bson::doc! {"$sort": {k: d}}),
+        (0i32..4).prop_map(|n| bson::doc! {"$skip": n}),
+        (1i32..4).prop_map(|n| bson::doc! {"$limit": n}),
+        any::<bool>().prop_map(|keep| bson::doc! {"$unwind": {"path": "$tags", "includeArrayIndex": "i", "preserveNullAndEmptyArrays": keep}}),
+        Just(bson::doc! {"$lookup": {"from": "other", "localField": "a", "foreignField": "a", "as": "j"}}),
+        expression().prop_map(|e| bson::doc! {"$lookup": {"from": "other", "let": {"v": "$a"}, "pipeline": [{"$match": {"$expr": {"$eq": ["$a", "$$v"]}}}, {"$addFields": {"e": e}}], "as": "j"}}),
+        Just(bson::doc! {"$unionWith": {"coll": "other", "pipeline": [{"$limit": 2}]}}),
+        expression().prop_map(|e| bson::doc! {"$replaceWith": {"$mergeObjects": ["$$ROOT", {"e": e}]}}),
+        (expression(), expression()).prop_map(|(x, y)| bson::doc! {"$facet": {"x": [{"$project": {"x": x}}], "y": [{"$group": {"_id": y}}, {"$count": "n"}]}}),
+        Just(bson::doc! {"$merge": {"into": "other", "whenMatched": "merge"}}),
+        Just(bson::doc! {"$out": "copy"}),
+        (0..STAGE_NAMES.len(), expression_value()).prop_map(|(name, argument)| {
+            let mut doc = Document::new();
+            doc.insert(STAGE_NAMES[name], argument);
+            doc
+        }),
+    ]
+}
+
+/// A random pipeline: up to six stages.
+pub fn pipeline() -> impl Strategy<Value = Vec<Document>> {
+    prop::collection::vec(stage(), 0..6)
+}
+
+/// A pipeline over a small collection (and a second one for `$lookup`): compiled, explained, run with its write
+/// applied, and its changes undone, all within a small work budget.
+pub fn aggregate_pipeline(pipeline: &[Document], docs: &[Document]) {
+    use crudlab::engine::aggregate::AggregateOptions;
+    let mut database = crudlab::engine::database::Database::new("f");
+    let mut generator = Generator::deterministic(1);
+    for name in ["c", "other"] {
+        if let Ok((collection, _)) = database.collection_mut(name) {
+            let _ = collection.create_index(&bson::doc! {"a": 1}, false, None);
+            let _ = collection.insert_many(docs.to_vec(), false, &mut generator);
+        }
+    }
+    let options =
+        AggregateOptions { budget_steps: 200_000, stage_memory_bytes: 1 << 20, ..AggregateOptions::default() };
+    let _ = database.explain_aggregate("c", pipeline, &options);
+    let (_, changes) = database.aggregate_and_write("c", pipeline, &options, &mut generator);
+    let _ = changes.inverse();
+}
 
 pub fn value(keys: &'static [&'static str]) -> impl Strategy<Value = Bson> {
     let leaf = prop_oneof![
@@ -310,6 +538,26 @@ pub fn replay_corpus(deterministic: bool) -> (usize, Vec<String>) {
                     failures.push(why);
                 }
             }
+            "aggregate" => {
+                let stages: Option<Vec<Document>> = serde_json::from_str::<serde_json::Value>(&input)
+                    .ok()
+                    .and_then(|value| Bson::try_from(value).ok())
+                    .and_then(|value| match value {
+                        Bson::Array(items) => items.into_iter().map(|item| item.as_document().cloned()).collect(),
+                        // One document: an expression, computed by a $project (deep nesting without a prefix).
+                        Bson::Document(expression) => Some(vec![bson::doc! {"$project": {"x": expression}}]),
+                        _ => None,
+                    });
+                match stages {
+                    Some(stages) => aggregate_pipeline(
+                        &stages,
+                        &[bson::doc! {"_id": 1, "a": 1, "tags": ["x", "y"]}, bson::doc! {"_id": 2, "a": "s"}],
+                    ),
+                    None => {
+                        failures.push(format!("corpus: aggregate input is not a JSON array of stages: {input:.60}"))
+                    }
+                }
+            }
             "filter" | "update" | "schema" => match as_document() {
                 Some(doc) if case.target == "filter" => filter_compile_and_match(&doc, std::slice::from_ref(&doc)),
                 Some(doc) if case.target == "update" => update_compile_and_apply(&doc, &[bson::doc! {"a": 1}]),
@@ -351,6 +599,12 @@ pub fn seeded_sample(cases: u32, deterministic: bool) -> Vec<String> {
             }),
         ),
         ("schema", sample(cases, (document(&SCHEMA_KEYS), document(&KEYS)), |(s, i)| schema_definitions(&s, &i))),
+        (
+            "aggregate",
+            sample(cases, (pipeline(), prop::collection::vec(document(&KEYS), 0..4)), |(p, d)| {
+                aggregate_pipeline(&p, &d)
+            }),
+        ),
         (
             "import",
             sample(

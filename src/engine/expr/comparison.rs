@@ -1,10 +1,55 @@
 //! Expression comparison operators (`$eq $ne $gt $gte $lt $lte $cmp`): full BSON order across types, missing below null.
 
-use super::{evaluate_all, Expression};
+use super::{argument, Arguments, Call, Context, Evaluated, Operator};
 use crate::engine::error::MongoResult;
 use crate::engine::value::compare;
-use bson::{Bson, Document};
+use bson::Bson;
 use std::cmp::Ordering;
+
+pub(super) const OPERATORS: &[Operator] = &[
+    Operator {
+        name: "$eq",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when two values are equal (numbers by value).",
+    },
+    Operator {
+        name: "$ne",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when two values are not equal.",
+    },
+    Operator {
+        name: "$gt",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is greater, in BSON order across types.",
+    },
+    Operator {
+        name: "$gte",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is greater or equal.",
+    },
+    Operator {
+        name: "$lt",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is less, in BSON order across types.",
+    },
+    Operator {
+        name: "$lte",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "True when the first value is less or equal.",
+    },
+    Operator {
+        name: "$cmp",
+        arguments: Arguments::Exactly(2),
+        evaluate,
+        summary: "-1, 0 or 1 as the first value is less than, equal to or greater than the second.",
+    },
+];
 
 /// Compares two evaluated values the way aggregation does: unlike queries there is no type bracketing
 /// (`"85" > 40` is true because strings sort after numbers), and a missing value sorts below `null`.
@@ -25,10 +70,11 @@ pub(crate) fn compare_values(a: Option<&Bson>, b: Option<&Bson>) -> Ordering {
     }
 }
 
-pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> MongoResult<Option<Bson>> {
-    let values = evaluate_all(args, root)?;
-    let ordering = compare_values(values.first().and_then(Option::as_ref), values.get(1).and_then(Option::as_ref));
-    Ok(Some(match name {
+fn evaluate(call: &Call, context: &mut Context<'_>) -> MongoResult<Evaluated> {
+    let first = argument(call, 0, context)?;
+    let second = argument(call, 1, context)?;
+    let ordering = compare_values(first.as_ref(), second.as_ref());
+    Ok(Some(match call.operator.name {
         "$cmp" => Bson::Int32(match ordering {
             Ordering::Less => -1,
             Ordering::Equal => 0,
@@ -46,26 +92,26 @@ pub(super) fn evaluate(name: &str, args: &[Expression], root: &Document) -> Mong
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use crate::engine::expr::Expression;
+    use crate::engine::expr::tests::{eval_on, show};
     use bson::{bson, doc, Bson};
 
-    fn eval(e: Bson) -> Option<Bson> {
-        let root = doc! {"age": "85", "n": 36, "z": null};
-        Expression::parse(&e).unwrap().evaluate(&root).unwrap()
+    fn eval(e: Bson) -> String {
+        show(eval_on(e, &doc! {"age": "85", "n": 36, "z": null}))
     }
 
     #[test]
     fn compares_across_types_in_bson_order() {
-        assert_eq!(eval(bson!({"$gt": ["$age", 40]})), Some(bson!(true)));
-        assert_eq!(eval(bson!({"$gt": ["$n", 40]})), Some(bson!(false)));
-        assert_eq!(eval(bson!({"$eq": ["$n", 36.0]})), Some(bson!(true)));
-        assert_eq!(eval(bson!({"$ne": ["$n", 36]})), Some(bson!(false)));
-        assert_eq!(eval(bson!({"$lte": ["$n", 36]})), Some(bson!(true)));
-        assert_eq!(eval(bson!({"$gte": ["$n", 37]})), Some(bson!(false)));
-        assert_eq!(eval(bson!({"$lt": ["$missing", null]})), Some(bson!(true)));
-        assert_eq!(eval(bson!({"$eq": ["$missing", null]})), Some(bson!(false)));
-        assert_eq!(eval(bson!({"$eq": ["$z", null]})), Some(bson!(true)));
-        assert_eq!(eval(bson!({"$cmp": ["$n", 40]})), Some(bson!(-1)));
-        assert_eq!(eval(bson!({"$cmp": ["b", "a"]})), Some(bson!(1)));
+        assert_eq!(eval(bson!({"$gt": ["$age", 40]})), "true");
+        assert_eq!(eval(bson!({"$gt": ["$n", 40]})), "false");
+        assert_eq!(eval(bson!({"$eq": ["$n", 36.0]})), "true");
+        assert_eq!(eval(bson!({"$ne": ["$n", 36]})), "false");
+        assert_eq!(eval(bson!({"$lte": ["$n", 36]})), "true");
+        assert_eq!(eval(bson!({"$gte": ["$n", 37]})), "false");
+        assert_eq!(eval(bson!({"$lt": ["$missing", null]})), "true");
+        assert_eq!(eval(bson!({"$eq": ["$missing", null]})), "false");
+        assert_eq!(eval(bson!({"$eq": ["$z", null]})), "true");
+        assert_eq!(eval(bson!({"$cmp": ["$n", 40]})), "-1");
+        assert_eq!(eval(bson!({"$cmp": ["b", "a"]})), "1");
+        assert_eq!(eval(bson!({"$eq": [[1, 2], [1, 2.0]]})), "true");
     }
 }

@@ -16,7 +16,7 @@ pub(super) fn parse(
     path: &FieldPath,
     name: &str,
     argument: &Bson,
-    level: Level,
+    level: Level<'_>,
     depth: usize,
 ) -> MongoResult<Option<Node>> {
     match name {
@@ -48,7 +48,7 @@ fn parse_size(path: &FieldPath, argument: &Bson) -> MongoResult<Node> {
     Ok(Node::Path { path: path.clone(), leaf: Leaf::Size(size) })
 }
 
-fn parse_all(path: &FieldPath, argument: &Bson, level: Level, depth: usize) -> MongoResult<Node> {
+fn parse_all(path: &FieldPath, argument: &Bson, level: Level<'_>, depth: usize) -> MongoResult<Node> {
     let Bson::Array(items) = argument else {
         return Err(MongoError::bad_value("$all needs an array"));
     };

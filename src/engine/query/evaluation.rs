@@ -67,6 +67,11 @@ impl RegexMatcher {
         Ok(RegexMatcher { pattern: pattern.to_string(), options: sorted.into_iter().collect(), compiled })
     }
 
+    /// The compiled expression, for the aggregation's `$regexMatch` / `$regexFind`.
+    pub(crate) fn regex(&self) -> &regex::Regex {
+        &self.compiled
+    }
+
     pub fn from_bson_regex(regex: &bson::Regex) -> MongoResult<RegexMatcher> {
         RegexMatcher::new(regex.pattern.as_str(), regex.options.as_str())
     }
@@ -197,11 +202,11 @@ pub(super) fn mod_matches(value: &Bson, divisor: i64, remainder: i64) -> bool {
     }
 }
 
-pub(super) fn parse_expr(argument: &Bson, level: Level) -> MongoResult<Node> {
-    if level == Level::Sub {
-        return Err(MongoError::bad_value("$expr can only be applied to the top-level document"));
+pub(super) fn parse_expr(argument: &Bson, level: Level<'_>) -> MongoResult<Node> {
+    match level {
+        Level::Sub => Err(MongoError::bad_value("$expr can only be applied to the top-level document")),
+        Level::Top(variables) => Ok(Node::Expr(Expression::parse_with_variables(argument, variables)?)),
     }
-    Ok(Node::Expr(Expression::parse(argument)?))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub(super) fn parse_top_level(
     operator: &str,
     key: &str,
     argument: &Bson,
-    level: Level,
+    level: Level<'_>,
     depth: usize,
 ) -> MongoResult<Option<Node>> {
     match operator {
@@ -68,7 +68,12 @@ pub(super) fn parse_top_level(
 }
 
 /// `{field: {$not: {...}}}` or `{field: {$not: /regex/}}`: true where the inner condition is false (including missing fields).
-pub(super) fn parse_not(path: &FieldPath, argument: &Bson, level: Level, depth: usize) -> MongoResult<Option<Node>> {
+pub(super) fn parse_not(
+    path: &FieldPath,
+    argument: &Bson,
+    level: Level<'_>,
+    depth: usize,
+) -> MongoResult<Option<Node>> {
     match argument {
         Bson::RegularExpression(regex) => Ok(Some(Node::Not(Box::new(Node::Path {
             path: path.clone(),

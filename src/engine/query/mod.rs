@@ -11,7 +11,7 @@ mod evaluation;
 mod logical;
 
 use crate::engine::error::{MongoError, MongoResult};
-use crate::engine::expr::Expression;
+use crate::engine::expr::{Environment, Expression};
 use crate::engine::path::{reach, FieldPath};
 use bson::{Bson, Document};
 
@@ -118,11 +118,18 @@ pub(crate) enum Leaf {
     ElemMatchValue(Vec<Node>),
 }
 
-/// Whether a sub-document is the top-level query (where `$expr` is allowed) or a query inside `$elemMatch`.
+/// Whether a sub-document is the top-level query (where `$expr` is allowed, with the variables a pipeline's
+/// `$lookup` binds) or a query inside `$elemMatch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Level {
-    Top,
+pub(crate) enum Level<'v> {
+    Top(&'v [String]),
     Sub,
+}
+
+/// The whole document a match started from (what `$expr` evaluates against), and what `$expr` may read besides it.
+struct Root<'a> {
+    doc: &'a Document,
+    environment: Environment<'a>,
 }
 
 /// What a node is matched against: a document, or (inside `$elemMatch` on scalars) a bare value.
@@ -158,7 +165,13 @@ pub struct Bound {
 impl Filter {
     /// Compiles a filter document, rejecting unknown operators and malformed arguments.
     pub fn compile(filter: &Document) -> MongoResult<Filter> {
-        Ok(Filter { root: parse_document(filter, Level::Top, 0)? })
+        Ok(Filter { root: parse_document(filter, Level::Top(&[]), 0)? })
+    }
+
+    /// Compiles a filter whose `$expr` may read the named variables (a `$match` inside a `$lookup` pipeline reads the
+    /// `$lookup`'s `let` variables).
+    pub fn compile_with_variables(filter: &Document, variables: &[String]) -> MongoResult<Filter> {
+        Ok(Filter { root: parse_document(filter, Level::Top(variables), 0)? })
     }
 
     /// Compiles a `$pull` condition the way MongoDB does: a document whose first field is not a field
@@ -188,14 +201,21 @@ impl Filter {
 
     /// Like `matches`, but reports `$expr` runtime errors (`can't $divide by zero`), which fail a whole query in MongoDB.
     pub fn try_matches(&self, doc: &Document) -> MongoResult<bool> {
-        Ok(eval_node(&self.root, Subject::Doc(doc), doc)?.is_some())
+        self.try_matches_in(doc, Environment::default())
+    }
+
+    /// Like `try_matches`, with the variables, `$$NOW` and work budget `$expr` sees inside a pipeline.
+    pub fn try_matches_in(&self, doc: &Document, environment: Environment<'_>) -> MongoResult<bool> {
+        let root = Root { doc, environment };
+        Ok(eval_node(&self.root, Subject::Doc(doc), &root)?.is_some())
     }
 
     /// `None` = no match; `Some(Some(i))` = match, and the array the query traversed matched at element `i`
     /// (what the positional `$` update operator needs); `Some(None)` = match without an array.
     /// When several predicates cross arrays, the last one wins, as in MongoDB.
     pub fn matches_positional(&self, doc: &Document) -> Option<Option<usize>> {
-        eval_node(&self.root, Subject::Doc(doc), doc).unwrap_or(None)
+        let root = Root { doc, environment: Environment::default() };
+        eval_node(&self.root, Subject::Doc(doc), &root).unwrap_or(None)
     }
 
     /// Tests a one-field document `{name: value}`: the wrapped form of an array element (see the type docs).
@@ -311,7 +331,7 @@ pub(crate) fn is_operator_document(value: &Bson, allow_incomplete_dbref: bool) -
 }
 
 /// Parses a query document (`{field: condition, $and: [...], ...}`) into an AND of its parts.
-pub(crate) fn parse_document(doc: &Document, level: Level, depth: usize) -> MongoResult<Node> {
+pub(crate) fn parse_document(doc: &Document, level: Level<'_>, depth: usize) -> MongoResult<Node> {
     if depth > MAX_FILTER_DEPTH {
         return Err(MongoError::bad_value(format!("exceeded maximum query tree depth of {MAX_FILTER_DEPTH}")));
     }
@@ -352,7 +372,7 @@ fn single_or_and(mut children: Vec<Node>) -> Node {
 pub(crate) fn parse_operators(
     path: &FieldPath,
     operators: &Document,
-    level: Level,
+    level: Level<'_>,
     depth: usize,
     out: &mut Vec<Node>,
 ) -> MongoResult<()> {
@@ -390,7 +410,7 @@ pub(crate) fn parse_operators(
     Ok(())
 }
 
-fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<Matched> {
+fn eval_node(node: &Node, subject: Subject<'_>, root: &Root<'_>) -> MongoResult<Matched> {
     Ok(match node {
         Node::And(children) => {
             let mut position = None;
@@ -425,7 +445,7 @@ fn eval_node(node: &Node, subject: Subject<'_>, root: &Document) -> MongoResult<
         },
         Node::AlwaysFalse => None,
         Node::Expr(expression) => {
-            let value = expression.evaluate(root)?;
+            let value = expression.evaluate_in(root.doc, root.environment)?;
             crate::engine::expr::is_truthy(value.as_ref()).then_some(None)
         }
         Node::Path { path, leaf } => match subject {
@@ -470,7 +490,7 @@ impl Leaf {
         &self,
         value: Option<&Bson>,
         array_position: Option<usize>,
-        root: &Document,
+        root: &Root<'_>,
     ) -> MongoResult<Matched> {
         let Some(value) = value else {
             return Ok(self.matches_missing().then_some(array_position));
@@ -489,7 +509,7 @@ impl Leaf {
     }
 
     /// The predicate applied to one value, without looking inside arrays.
-    fn matches_value(&self, value: &Bson, root: &Document) -> MongoResult<bool> {
+    fn matches_value(&self, value: &Bson, root: &Root<'_>) -> MongoResult<bool> {
         Ok(match self {
             Leaf::Eq(expected) => comparison::equals(value, expected),
             Leaf::Cmp(op, operand) => comparison::compare_matches(*op, value, operand),
@@ -509,7 +529,7 @@ impl Leaf {
 
 impl Leaf {
     /// For `$elemMatch`: the index of the first array element that satisfies the condition.
-    fn elem_match_index(&self, value: &Bson, root: &Document) -> MongoResult<Option<usize>> {
+    fn elem_match_index(&self, value: &Bson, root: &Root<'_>) -> MongoResult<Option<usize>> {
         let Bson::Array(items) = value else {
             return Ok(None);
         };

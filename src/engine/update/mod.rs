@@ -16,6 +16,8 @@ use fields::FieldOp;
 use path::{compare_parts, describe_element, parse_index, Slot};
 use positional::{ArrayFilter, Selector};
 
+/// How the server prints values and documents inside messages, shared with the aggregation's errors.
+pub(crate) use path::{describe, describe_document};
 pub use replacement::upsert_seed;
 
 /// What `apply` needs to know about the write it is part of.

@@ -1,0 +1,724 @@
+//! The aggregation pipeline: a pipeline (`[{$match: ...}, {$group: ...}]`) is compiled once into typed stages,
+//! rejecting what the server rejects with its messages, then run over a collection's documents, with the other
+//! collections of the database at hand for `$lookup`. `$out` and `$merge` do not write: the run hands back a
+//! [`PendingWrite`] that the database applies through its normal write path (see `output.rs`), so every write has its
+//! `Change`s for storage and undo. One file per stage family; the [`STAGES`] table drives compilation and gives the
+//! names and summaries the reference and completion show.
+
+mod accumulator;
+mod explain;
+mod facet;
+mod group;
+mod lookup;
+mod match_stage;
+mod memory;
+mod output;
+mod project;
+mod replace_root;
+mod sort;
+mod unwind;
+
+pub use output::{MergeSpec, PendingWrite, WriteKind, WriteSummary};
+
+use crate::engine::collection::Collection;
+use crate::engine::database::Database;
+use crate::engine::error::{ErrorCode, MongoError, MongoResult};
+use crate::engine::expr::{Budget, Environment};
+use bson::{Bson, Document};
+
+/// MongoDB's longest pipeline (`internalPipelineLengthLimit`).
+const MAX_PIPELINE_STAGES: usize = 1000;
+
+/// How deeply `$lookup` and `$facet` pipelines may nest inside each other (MongoDB's sub-pipeline limit).
+const MAX_SUB_PIPELINE_DEPTH: usize = 20;
+
+/// How deeply the documents between stages may nest (stored ones may nest 100 levels; stages may add more).
+const MAX_DOCUMENT_DEPTH: usize = 200;
+
+/// How many documents a stage preview keeps (Compass shows 10 sample documents per stage).
+pub const DEFAULT_PREVIEW_DOCUMENTS: usize = 10;
+
+/// The memory a blocking stage (`$group`, `$sort`, `$facet`) may hold: MongoDB's 100 MB.
+pub const DEFAULT_STAGE_MEMORY_BYTES: usize = 100 * 1024 * 1024;
+
+/// Options of `aggregate`.
+#[derive(Debug, Clone)]
+pub struct AggregateOptions {
+    /// How many documents each [`StagePreview`] keeps.
+    pub preview_documents: usize,
+    /// `$$NOW` for the whole pipeline (the clock's when not given).
+    pub now: Option<bson::DateTime>,
+    /// The memory each blocking stage may hold, measured by BSON size. crudlab has no disk to spill to, so unlike
+    /// `allowDiskUse: true` on a server this limit always holds.
+    pub stage_memory_bytes: usize,
+    /// The work the whole aggregation may do (see [`Budget`]).
+    pub budget_steps: u64,
+}
+
+impl Default for AggregateOptions {
+    fn default() -> Self {
+        AggregateOptions {
+            preview_documents: DEFAULT_PREVIEW_DOCUMENTS,
+            now: None,
+            stage_memory_bytes: DEFAULT_STAGE_MEMORY_BYTES,
+            budget_steps: crate::engine::expr::DEFAULT_BUDGET_STEPS,
+        }
+    }
+}
+
+/// What flowed out of one top-level stage: the UI shows "a preview after every stage", as Compass does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StagePreview {
+    /// The stage's position in the pipeline, from 0.
+    pub index: usize,
+    /// The stage's name as written (`$set`, not `$addFields`).
+    pub name: &'static str,
+    /// How many documents came out of the stage. For `$out` / `$merge`: how many it writes.
+    pub count: usize,
+    /// The first [`AggregateOptions::preview_documents`] of them.
+    pub documents: Vec<Document>,
+}
+
+/// What an aggregation returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateOutcome {
+    /// The result documents, as the cursor returns them (none after `$out` / `$merge`).
+    pub documents: Vec<Document>,
+    /// One preview per top-level stage, in order.
+    pub stages: Vec<StagePreview>,
+    /// The write a final `$out` / `$merge` asks for (see [`Database::apply_aggregate_write`]).
+    pub write: Option<PendingWrite>,
+    /// What that write did, once applied ([`Database::aggregate_and_write`] applies it).
+    pub written: Option<WriteSummary>,
+}
+
+/// A failed aggregation: the server's error, and which top-level stage raised it (when one did).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateError {
+    pub stage: Option<usize>,
+    pub error: MongoError,
+}
+
+impl AggregateError {
+    fn at(stage: usize) -> impl FnOnce(MongoError) -> AggregateError {
+        move |error| AggregateError { stage: Some(stage), error }
+    }
+
+    /// A failure while the pipeline runs (not while it is compiled), worded as the server words it.
+    fn running(stage: usize) -> impl FnOnce(MongoError) -> AggregateError {
+        move |error| AggregateError {
+            stage: Some(stage),
+            error: MongoError {
+                message: format!("PlanExecutor error during aggregation :: caused by :: {}", error.message),
+                ..error
+            },
+        }
+    }
+}
+
+impl From<MongoError> for AggregateError {
+    fn from(error: MongoError) -> Self {
+        AggregateError { stage: None, error }
+    }
+}
+
+impl From<AggregateError> for MongoError {
+    fn from(failure: AggregateError) -> Self {
+        failure.error
+    }
+}
+
+impl std::fmt::Display for AggregateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.stage {
+            Some(stage) => write!(f, "{} (stage {stage})", self.error),
+            None => write!(f, "{}", self.error),
+        }
+    }
+}
+
+impl std::error::Error for AggregateError {}
+
+/// A compiled stage.
+#[derive(Debug, Clone)]
+pub(crate) enum Stage {
+    Match(match_stage::Match),
+    Project(project::Projection),
+    Group(Box<group::Group>),
+    Sort(sort::Sort),
+    Skip(u64),
+    Limit(u64),
+    Unwind(unwind::Unwind),
+    Lookup(Box<lookup::Lookup>),
+    UnionWith(Box<lookup::UnionWith>),
+    ReplaceRoot(replace_root::ReplaceRoot),
+    Facet(facet::Facet),
+    Out(output::Out),
+    Merge(Box<output::Merge>),
+}
+
+/// Where a pipeline runs, which decides the stages it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// The pipeline of `aggregate()` itself.
+    TopLevel,
+    /// A `$lookup` or `$unionWith` pipeline.
+    Lookup,
+    /// One of `$facet`'s pipelines.
+    Facet,
+    /// `$merge`'s `whenMatched` pipeline, which updates one document.
+    MergeUpdate,
+}
+
+/// What compiling a (sub-)pipeline knows: the variables in scope, where it runs and how deeply it is nested.
+pub(crate) struct Compiler {
+    pub(crate) variables: Vec<String>,
+    pub(crate) place: Place,
+    depth: usize,
+}
+
+impl Compiler {
+    fn new(place: Place) -> Compiler {
+        Compiler { variables: Vec::new(), place, depth: 0 }
+    }
+
+    /// Compiles a nested pipeline (`$lookup`'s, `$facet`'s) with more variables in scope.
+    pub(crate) fn sub_pipeline(
+        &mut self,
+        stages: &[Document],
+        place: Place,
+        variables: &[String],
+    ) -> MongoResult<Pipeline> {
+        if self.depth >= MAX_SUB_PIPELINE_DEPTH {
+            return Err(MongoError::new(
+                ErrorCode::Location(5484501),
+                format!("Maximum number of nested sub-pipelines exceeded. Limit is {MAX_SUB_PIPELINE_DEPTH}"),
+            ));
+        }
+        let mut inner = Compiler { variables: self.variables.clone(), place, depth: self.depth + 1 };
+        inner.variables.extend(variables.iter().cloned());
+        Pipeline::compile_with(stages, &mut inner).map_err(|failure| failure.error)
+    }
+
+    /// A new expression parser with this pipeline's variables in scope.
+    pub(crate) fn parser(&self) -> crate::engine::expr::Parser {
+        crate::engine::expr::Parser::new(&self.variables)
+    }
+}
+
+/// One row of the stage table.
+pub(crate) struct StageKind {
+    pub(crate) name: &'static str,
+    pub(crate) summary: &'static str,
+    compile: fn(&'static str, &Bson, &mut Compiler) -> MongoResult<Stage>,
+}
+
+/// Every stage crudlab runs.
+const STAGES: &[StageKind] = &[
+    StageKind {
+        name: "$match",
+        summary: "Keeps the documents that match a query filter (with $expr for expressions).",
+        compile: match_stage::compile,
+    },
+    StageKind {
+        name: "$project",
+        summary: "Reshapes each document: include (1) or exclude (0) fields, or compute new ones.",
+        compile: project::compile_project,
+    },
+    StageKind {
+        name: "$addFields",
+        summary: "Adds or replaces fields computed from expressions, keeping the others.",
+        compile: project::compile_add_fields,
+    },
+    StageKind { name: "$set", summary: "Alias of $addFields.", compile: project::compile_add_fields },
+    StageKind {
+        name: "$unset",
+        summary: "Removes fields (a name or an array of names).",
+        compile: project::compile_unset,
+    },
+    StageKind {
+        name: "$group",
+        summary: "One document per distinct _id, with accumulators ($sum, $avg, $push, ...) over each group.",
+        compile: group::compile_group,
+    },
+    StageKind {
+        name: "$count",
+        summary: "One document holding the number of input documents under the given name.",
+        compile: group::compile_count,
+    },
+    StageKind {
+        name: "$sortByCount",
+        summary: "Groups by an expression and counts, most frequent first.",
+        compile: group::compile_sort_by_count,
+    },
+    StageKind {
+        name: "$bucket",
+        summary: "Groups documents into ranges of a value between boundaries.",
+        compile: group::compile_bucket,
+    },
+    StageKind {
+        name: "$sort",
+        summary: "Orders the documents by fields (1 ascending, -1 descending).",
+        compile: sort::compile_sort,
+    },
+    StageKind { name: "$skip", summary: "Drops the first n documents.", compile: sort::compile_skip },
+    StageKind { name: "$limit", summary: "Keeps the first n documents.", compile: sort::compile_limit },
+    StageKind { name: "$unwind", summary: "One document per element of an array field.", compile: unwind::compile },
+    StageKind {
+        name: "$lookup",
+        summary:
+            "Joins: adds the documents of another collection that match (localField/foreignField, or let + pipeline).",
+        compile: lookup::compile_lookup,
+    },
+    StageKind {
+        name: "$unionWith",
+        summary: "Appends the documents of another collection (optionally through a pipeline).",
+        compile: lookup::compile_union_with,
+    },
+    StageKind {
+        name: "$replaceRoot",
+        summary: "Replaces each document by a document it computes (newRoot).",
+        compile: replace_root::compile_replace_root,
+    },
+    StageKind {
+        name: "$replaceWith",
+        summary: "Alias of $replaceRoot that takes the new root directly.",
+        compile: replace_root::compile_replace_with,
+    },
+    StageKind {
+        name: "$facet",
+        summary: "Runs several pipelines over the same input; one document with each one's results.",
+        compile: facet::compile,
+    },
+    StageKind {
+        name: "$out",
+        summary: "Writes the results into a collection, replacing its documents (last stage only).",
+        compile: output::compile_out,
+    },
+    StageKind {
+        name: "$merge",
+        summary: "Merges the results into a collection: insert, replace, merge or keep per document (last stage only).",
+        compile: output::compile_merge,
+    },
+];
+
+/// Real MongoDB stages crudlab does not run: refused with an honest message rather than "Unrecognized".
+const UNSUPPORTED_STAGES: &[&str] = &[
+    "$bucketAuto",
+    "$changeStream",
+    "$collStats",
+    "$currentOp",
+    "$densify",
+    "$documents",
+    "$fill",
+    "$geoNear",
+    "$graphLookup",
+    "$indexStats",
+    "$listSessions",
+    "$planCacheStats",
+    "$redact",
+    "$sample",
+    "$search",
+    "$searchMeta",
+    "$setWindowFields",
+    "$vectorSearch",
+];
+
+/// One stage as the reference and completion show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageDoc {
+    pub name: &'static str,
+    pub summary: &'static str,
+}
+
+/// Every stage crudlab runs, with one line on what it does.
+pub fn stage_reference() -> impl Iterator<Item = StageDoc> {
+    STAGES.iter().map(|kind| StageDoc { name: kind.name, summary: kind.summary })
+}
+
+/// The accumulators `$group` takes, with one line on what each does.
+pub fn accumulator_reference() -> impl Iterator<Item = StageDoc> {
+    accumulator::ACCUMULATORS.iter().map(|kind| StageDoc { name: kind.name, summary: kind.summary })
+}
+
+/// A compiled pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    stages: Vec<(&'static str, Stage)>,
+}
+
+/// What running a pipeline needs besides its input: the database (other collections for `$lookup`), the
+/// environment its expressions see and the memory each blocking stage may hold.
+pub(crate) struct Runner<'a> {
+    pub(crate) database: &'a Database,
+    pub(crate) environment: Environment<'a>,
+    pub(crate) memory_limit: usize,
+}
+
+impl<'a> Runner<'a> {
+    /// Takes steps from the run's budget.
+    pub(crate) fn spend(&self, steps: u64) -> MongoResult<()> {
+        match self.environment.budget {
+            Some(budget) => budget.spend(steps),
+            None => Ok(()),
+        }
+    }
+
+    /// The documents of a collection of the database, in natural order (none for a collection that does not exist).
+    pub(crate) fn collection(&self, name: &str) -> Option<&'a Collection> {
+        self.database.collection(name)
+    }
+}
+
+impl Pipeline {
+    /// Compiles a top-level pipeline.
+    pub fn compile(stages: &[Document]) -> Result<Pipeline, AggregateError> {
+        Pipeline::compile_with(stages, &mut Compiler::new(Place::TopLevel))
+    }
+
+    fn compile_with(stages: &[Document], compiler: &mut Compiler) -> Result<Pipeline, AggregateError> {
+        if stages.len() > MAX_PIPELINE_STAGES {
+            return Err(MongoError::failed_to_parse(format!(
+                "Pipeline length must be no longer than {MAX_PIPELINE_STAGES} stages"
+            ))
+            .into());
+        }
+        let mut compiled = Vec::with_capacity(stages.len());
+        for (index, spec) in stages.iter().enumerate() {
+            let (kind, argument) = stage_kind(spec).map_err(AggregateError::at(index))?;
+            check_place(kind.name, compiler).map_err(AggregateError::at(index))?;
+            let stage = (kind.compile)(kind.name, argument, compiler).map_err(AggregateError::at(index))?;
+            let writes = matches!(stage, Stage::Out(_) | Stage::Merge(_));
+            if writes && index + 1 != stages.len() {
+                return Err(AggregateError::at(index)(MongoError::new(
+                    ErrorCode::Location(40601),
+                    format!("{} can only be the final stage in the pipeline", kind.name),
+                )));
+            }
+            compiled.push((kind.name, stage));
+        }
+        Ok(Pipeline { stages: compiled })
+    }
+
+    /// The stages' names, in order.
+    pub fn stage_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.stages.iter().map(|(name, _)| *name)
+    }
+
+    /// Runs the stages over `documents` (a nested pipeline: it cannot write).
+    pub(crate) fn run(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+        for (name, stage) in &self.stages {
+            let (out, _) = apply(name, stage, documents, runner)?;
+            documents = out;
+        }
+        Ok(documents)
+    }
+
+    /// Runs a top-level pipeline over `source`, keeping a preview after every stage. A leading `$match` is
+    /// answered by the collection's planner, so an index on its field is used (IXSCAN), as in MongoDB.
+    pub(crate) fn run_top_level(
+        &self,
+        source: Option<&Collection>,
+        runner: &Runner<'_>,
+        preview_documents: usize,
+    ) -> Result<AggregateOutcome, AggregateError> {
+        let mut previews = Vec::with_capacity(self.stages.len());
+        let mut stages = self.stages.iter().enumerate().peekable();
+        let mut documents: Vec<Document> = match (source, stages.peek()) {
+            (Some(collection), Some((index, (name, Stage::Match(filter))))) => {
+                let matched = filter.scan(collection, runner).map_err(AggregateError::running(*index))?;
+                previews.push(preview(*index, name, &matched, preview_documents));
+                stages.next();
+                matched
+            }
+            (Some(collection), _) => {
+                runner.spend(collection.len() as u64).map_err(AggregateError::running(0))?;
+                collection.documents().cloned().collect()
+            }
+            (None, _) => Vec::new(),
+        };
+        let mut write = None;
+        for (index, (name, stage)) in stages {
+            let (out, pending) = apply(name, stage, documents, runner).map_err(AggregateError::running(index))?;
+            match pending {
+                Some(pending) => {
+                    previews.push(preview(index, name, pending.documents(), preview_documents));
+                    write = Some(pending);
+                }
+                None => previews.push(preview(index, name, &out, preview_documents)),
+            }
+            documents = out;
+        }
+        for (position, document) in documents.iter().enumerate() {
+            let size = crate::engine::limits::bson_size(document);
+            if size > crate::engine::limits::MAX_DOCUMENT_BYTES {
+                return Err(AggregateError {
+                    stage: self.stages.len().checked_sub(1),
+                    error: MongoError::bson_object_too_large(format!(
+                        "BSONObj size: {size} (0x{size:X}) is invalid. Size must be between 0 and 16793600(16MB) (result document {position})"
+                    )),
+                });
+            }
+        }
+        Ok(AggregateOutcome { documents, stages: previews, write, written: None })
+    }
+
+    pub(crate) fn stages(&self) -> &[(&'static str, Stage)] {
+        &self.stages
+    }
+}
+
+/// The stage kind and argument of one stage document, with MongoDB's errors for a malformed one.
+fn stage_kind(spec: &Document) -> MongoResult<(&'static StageKind, &Bson)> {
+    let mut fields = spec.iter();
+    let (Some((name, argument)), None) = (fields.next(), fields.next()) else {
+        return Err(MongoError::new(
+            ErrorCode::Location(40323),
+            "A pipeline stage specification object must contain exactly one field.",
+        ));
+    };
+    match STAGES.iter().find(|kind| kind.name == name) {
+        Some(kind) => Ok((kind, argument)),
+        None if UNSUPPORTED_STAGES.contains(&name.as_str()) => {
+            Err(MongoError::bad_value(format!("{name} is a MongoDB stage that crudlab does not support")))
+        }
+        None => Err(MongoError::new(ErrorCode::Location(40324), format!("Unrecognized pipeline stage name: '{name}'"))
+            .with_hint(
+                "Stage names start with $ and are spelt as in the reference: $match, $group, $project, $sort, ...",
+            )),
+    }
+}
+
+/// Refuses a stage where it cannot run: `$facet` inside `$facet`, anything but reshaping in `$merge`'s update
+/// pipeline (`$out` and `$merge` check their own places).
+fn check_place(name: &str, compiler: &Compiler) -> MongoResult<()> {
+    if compiler.place == Place::Facet && name == "$facet" {
+        return Err(MongoError::new(
+            ErrorCode::Location(40600),
+            "$facet is not allowed to be used within a $facet stage",
+        ));
+    }
+    output::check_update_stage(name, compiler)
+}
+
+/// Runs one stage: its output documents, and for `$out` / `$merge` the write it asks for.
+fn apply(
+    name: &'static str,
+    stage: &Stage,
+    documents: Vec<Document>,
+    runner: &Runner<'_>,
+) -> MongoResult<(Vec<Document>, Option<PendingWrite>)> {
+    runner.spend(documents.len() as u64)?;
+    let out = match stage {
+        Stage::Match(filter) => filter.apply(documents, runner)?,
+        Stage::Project(projection) => projection.apply(name, documents, runner)?,
+        Stage::Group(group) => group.apply(documents, runner)?,
+        Stage::Sort(sort) => sort.apply(documents, runner)?,
+        Stage::Skip(n) => documents.into_iter().skip(usize::try_from(*n).unwrap_or(usize::MAX)).collect(),
+        Stage::Limit(n) => documents.into_iter().take(usize::try_from(*n).unwrap_or(usize::MAX)).collect(),
+        Stage::Unwind(unwind) => unwind.apply(documents, runner)?,
+        Stage::Lookup(lookup) => lookup.apply(documents, runner)?,
+        Stage::UnionWith(union) => union.apply(documents, runner)?,
+        Stage::ReplaceRoot(replace) => replace.apply(name, documents, runner)?,
+        Stage::Facet(facet) => facet.apply(documents, runner)?,
+        Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(documents, runner.environment.now)))),
+        Stage::Merge(merge) => return Ok((Vec::new(), Some(merge.pending(documents, runner.environment.now)))),
+    };
+    // Stages that build documents can nest them one level more each time; a thousand of them must not build a
+    // document too deep to compare, copy or drop without exhausting the stack.
+    let builds = matches!(
+        stage,
+        Stage::Project(_) | Stage::Group(_) | Stage::Lookup(_) | Stage::ReplaceRoot(_) | Stage::Facet(_)
+    );
+    if builds && out.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH)) {
+        return Err(MongoError::new(
+            ErrorCode::Overflow,
+            format!("{name} built a document nested deeper than {MAX_DOCUMENT_DEPTH} levels"),
+        ));
+    }
+    Ok((out, None))
+}
+
+fn preview(index: usize, name: &'static str, documents: &[Document], keep: usize) -> StagePreview {
+    StagePreview { index, name, count: documents.len(), documents: documents.iter().take(keep).cloned().collect() }
+}
+
+/// Compiles and runs `pipeline` over `collection` of `database` (read-only: a final `$out` / `$merge` comes back as
+/// [`AggregateOutcome::write`]).
+pub(crate) fn aggregate(
+    database: &Database,
+    collection: &str,
+    pipeline: &[Document],
+    options: &AggregateOptions,
+) -> Result<AggregateOutcome, AggregateError> {
+    let compiled = Pipeline::compile(pipeline)?;
+    let budget = Budget::new(options.budget_steps);
+    let runner = Runner {
+        database,
+        environment: Environment { variables: &[], now: options.now, budget: Some(&budget) },
+        memory_limit: options.stage_memory_bytes,
+    };
+    compiled.run_top_level(database.collection(collection), &runner, options.preview_documents)
+}
+
+pub(crate) use explain::explain_aggregate;
+pub(crate) use output::apply_write;
+
+/// A value as the server prints it inside messages (`"2"`, `-2`, `{ a: 1 }`).
+pub(crate) fn describe(value: &Bson) -> String {
+    crate::engine::update::describe(value)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::engine::database::Database;
+    use bson::doc;
+
+    /// A database holding `collections`, documents stored as given (an `_id` is generated only where one lacks it).
+    pub(crate) fn database(collections: &[(&str, Vec<Document>)]) -> Database {
+        let mut database = Database::new("test");
+        let mut generator = crate::engine::generator::Generator::deterministic(7);
+        for (name, documents) in collections {
+            let (collection, _) = database.collection_mut(name).unwrap();
+            for document in documents {
+                collection.insert_one(document.clone(), &mut generator).unwrap();
+            }
+        }
+        database
+    }
+
+    /// The documents `pipeline` returns over collection `c` holding `documents`, one per line as the server prints
+    /// them, or `error <code>: <message>`.
+    pub(crate) fn run(documents: Vec<Document>, pipeline: Vec<Document>) -> String {
+        run_in(&database(&[("c", documents)]), pipeline)
+    }
+
+    pub(crate) fn run_in(database: &Database, pipeline: Vec<Document>) -> String {
+        let options = AggregateOptions {
+            now: Some(bson::DateTime::from_millis(1_704_067_200_000)),
+            ..AggregateOptions::default()
+        };
+        match aggregate(database, "c", &pipeline, &options) {
+            Ok(outcome) => {
+                outcome.documents.iter().map(crate::engine::update::describe_document).collect::<Vec<_>>().join("\n")
+            }
+            Err(failure) => format!("error {}: {}", failure.error.code.number(), failure.error.message),
+        }
+    }
+
+    #[test]
+    fn stage_documents_are_checked_first() {
+        assert_eq!(run(vec![], vec![doc! {"$foo": {}}]), "error 40324: Unrecognized pipeline stage name: '$foo'");
+        assert_eq!(
+            run(vec![], vec![doc! {"$match": {}, "$limit": 1}]),
+            "error 40323: A pipeline stage specification object must contain exactly one field."
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {}]),
+            "error 40323: A pipeline stage specification object must contain exactly one field."
+        );
+        assert_eq!(
+            run(vec![], vec![doc! {"$sample": {"size": 1}}]),
+            "error 2: $sample is a MongoDB stage that crudlab does not support"
+        );
+        let long: Vec<Document> = (0..1001).map(|_| doc! {"$skip": 0}).collect();
+        assert_eq!(run(vec![], long), "error 9: Pipeline length must be no longer than 1000 stages");
+    }
+
+    #[test]
+    fn errors_say_which_stage_failed() {
+        let database = database(&[("c", vec![doc! {"_id": 1, "a": "x"}])]);
+        let pipeline = [doc! {"$match": {}}, doc! {"$project": {"n": {"$size": "$a"}}}];
+        let failure = aggregate(&database, "c", &pipeline, &AggregateOptions::default()).unwrap_err();
+        assert_eq!(failure.stage, Some(1));
+        assert_eq!(failure.error.code, 17124);
+        let failure =
+            aggregate(&database, "c", &[doc! {"$skip": 1}, doc! {"$limit": "2"}], &AggregateOptions::default())
+                .unwrap_err();
+        assert_eq!(
+            (failure.stage, failure.error.message.as_str()),
+            (Some(1), "invalid argument to $limit stage: Expected a number in: $limit: \"2\"")
+        );
+    }
+
+    #[test]
+    fn every_stage_has_a_preview() {
+        let database = database(&[("c", (1..=5).map(|i| doc! {"_id": i, "even": i % 2 == 0}).collect())]);
+        let pipeline =
+            [doc! {"$match": {"even": false}}, doc! {"$sort": {"_id": -1}}, doc! {"$limit": 2}, doc! {"$count": "n"}];
+        let options = AggregateOptions { preview_documents: 1, ..AggregateOptions::default() };
+        let outcome = aggregate(&database, "c", &pipeline, &options).unwrap();
+        let shown: Vec<String> = outcome
+            .stages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} {}: {:?}",
+                    p.index,
+                    p.name,
+                    p.count,
+                    p.documents.iter().map(crate::engine::update::describe_document).collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        expect_test::expect![[r#"
+            0 $match 3: ["{ _id: 1, even: false }"]
+            1 $sort 3: ["{ _id: 5, even: false }"]
+            2 $limit 2: ["{ _id: 5, even: false }"]
+            3 $count 1: ["{ n: 2 }"]"#]]
+        .assert_eq(&shown.join("\n"));
+        assert_eq!(outcome.documents, vec![doc! {"n": 2}]);
+    }
+
+    #[test]
+    fn a_missing_collection_is_empty() {
+        assert_eq!(run_in(&database(&[]), vec![doc! {"$count": "n"}]), "");
+        assert_eq!(run_in(&database(&[]), vec![doc! {"$facet": {"n": [{"$count": "n"}]}}]), "{ n: [] }");
+    }
+
+    #[test]
+    fn a_stage_cannot_grow_its_documents_without_bound() {
+        // MongoDB streams documents; crudlab holds each stage's output, so multiplying is bounded too.
+        let database = database(&[(
+            "c",
+            vec![doc! {"_id": 1, "text": "x".repeat(1000), "copies": (0..100).collect::<Vec<i32>>()}],
+        )]);
+        let options = AggregateOptions { stage_memory_bytes: 20_000, ..AggregateOptions::default() };
+        let failure = aggregate(&database, "c", &[doc! {"$unwind": "$copies"}], &options).unwrap_err();
+        assert_eq!(
+            (failure.error.code.number(), failure.error.message.as_str()),
+            (146, "PlanExecutor error during aggregation :: caused by :: Exceeded memory limit for $unwind: its documents are more than 21828 bytes")
+        );
+        let failure =
+            aggregate(&database, "c", &[doc! {"$set": {"more": {"$range": [0, 100000]}}}], &options).unwrap_err();
+        assert_eq!(failure.error.code.number(), 146);
+        assert!(aggregate(
+            &database,
+            "c",
+            &[doc! {"$unwind": "$copies"}, doc! {"$limit": 1}],
+            &AggregateOptions::default()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn documents_cannot_nest_without_bound() {
+        let deeper: Vec<Document> = (0..250).map(|_| doc! {"$set": {"a": {"x": "$a"}}}).collect();
+        assert_eq!(
+            run(vec![doc! {"_id": 1, "a": 1}], deeper),
+            "error 15: PlanExecutor error during aggregation :: caused by :: $set built a document nested deeper than 200 levels"
+        );
+    }
+
+    #[test]
+    fn the_budget_stops_endless_work() {
+        let database = database(&[("c", vec![doc! {"_id": 1}])]);
+        let pipeline = [doc! {"$project": {"x": {"$reduce": {"input": {"$range": [0, 100000]}, "initialValue": [],
+        "in": {"$concatArrays": ["$$value", ["$$this"]]}}}}}];
+        let options = AggregateOptions { budget_steps: 1_000_000, ..AggregateOptions::default() };
+        let failure = aggregate(&database, "c", &pipeline, &options).unwrap_err();
+        assert_eq!((failure.stage, failure.error.code.number()), (Some(0), 50));
+    }
+}
