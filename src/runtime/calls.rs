@@ -58,6 +58,7 @@ methods! {
         CountDocuments = "countDocuments" / 0,
         EstimatedDocumentCount = "estimatedDocumentCount" / 0,
         Distinct = "distinct" / 1,
+        Aggregate = "aggregate" / 0,
         UpdateOne = "updateOne" / 2,
         UpdateMany = "updateMany" / 2,
         ReplaceOne = "replaceOne" / 2,
@@ -103,6 +104,7 @@ methods! {
         EstimatedDocumentCount = "estimatedDocumentCount" / 0,
         Exists = "exists" / 0,
         Distinct = "distinct" / 0,
+        Aggregate = "aggregate" / 0,
         UpdateOne = "updateOne" / 0,
         UpdateMany = "updateMany" / 0,
         ReplaceOne = "replaceOne" / 0,
@@ -190,7 +192,7 @@ impl DriverMethod {
 
     /// `find()` returns a cursor that chains; every other method runs at once.
     pub fn returns_cursor(self) -> bool {
-        self == DriverMethod::Find
+        matches!(self, DriverMethod::Find | DriverMethod::Aggregate)
     }
 }
 

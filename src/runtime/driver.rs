@@ -128,6 +128,50 @@ pub fn run(cluster: &mut Cluster, database: &str, call: &DriverCall) -> DriverOu
     outcome
 }
 
+/// `db.<collection>.aggregate(pipeline, options)`: read-only pipelines from what exists; `$out`/`$merge` write
+/// through the collections' write path, their changes persisted and undone like any write.
+fn aggregate(
+    cluster: &mut Cluster,
+    database: &str,
+    call: &DriverCall,
+    outcome: &mut DriverOutcome,
+) -> crate::engine::error::MongoResult<Bson> {
+    use crate::engine::aggregate::AggregateOptions;
+    let pipeline: Vec<Document> = match call.args.first() {
+        Some(Bson::Array(stages)) => stages
+            .iter()
+            .map(|stage| match stage {
+                Bson::Document(stage) => Ok(stage.clone()),
+                _ => Err(MongoError::new(
+                    ErrorCode::TypeMismatch,
+                    "Each element of the 'pipeline' array must be an object",
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        None | Some(Bson::Undefined) => Vec::new(),
+        Some(_) => {
+            return Err(MongoError::new(ErrorCode::TypeMismatch, "'pipeline' option must be specified as an array"))
+        }
+    };
+    let writes = pipeline.last().is_some_and(|stage| stage.contains_key("$out") || stage.contains_key("$merge"));
+    let options = AggregateOptions { now: Some(cluster.generator.now()), ..AggregateOptions::default() };
+    let explain = call.steps(CursorMethod::Explain).next().is_some();
+    if explain || !writes {
+        let empty = crate::engine::database::Database::new(database);
+        let db = cluster.database(database).unwrap_or(&empty);
+        if explain {
+            return db.explain_aggregate(&call.collection, &pipeline, &options).map(Bson::Document).map_err(Into::into);
+        }
+        let result = db.aggregate(&call.collection, &pipeline, &options).map_err(MongoError::from)?;
+        return Ok(Bson::Array(result.documents.into_iter().map(Bson::Document).collect()));
+    }
+    let (db, generator) = cluster.database_mut(database)?;
+    let (result, changes) = db.aggregate_and_write(&call.collection, &pipeline, &options, generator);
+    outcome.changes.extend(&changes);
+    let result = result.map_err(MongoError::from)?;
+    Ok(Bson::Array(result.documents.into_iter().map(Bson::Document).collect()))
+}
+
 /// The inserted documents as they will be stored (with `_id`), so the call text shows what reached the database.
 fn with_ids(docs: Vec<Document>, cluster: &mut Cluster) -> Vec<Document> {
     docs.into_iter().map(|d| crate::engine::collection::with_id_first(d, &mut cluster.generator)).collect()
@@ -150,6 +194,9 @@ fn run_inner(
         DriverMethod::CreateCollection => return create_collection(cluster, database, collection, outcome),
         DriverMethod::DropDatabase => return Ok(drop_database(cluster, database, outcome)),
         _ => {}
+    }
+    if method == DriverMethod::Aggregate {
+        return aggregate(cluster, database, call, outcome).map_err(server);
     }
     // Reads never create a collection; answer them from what exists.
     if method.is_read() {
@@ -411,6 +458,7 @@ fn run_inner(
         | DriverMethod::CountDocuments
         | DriverMethod::EstimatedDocumentCount
         | DriverMethod::Distinct
+        | DriverMethod::Aggregate
         | DriverMethod::GetIndexes
         | DriverMethod::ListIndexes
         | DriverMethod::Drop

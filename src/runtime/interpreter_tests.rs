@@ -176,10 +176,13 @@ try { JSON.parse("{") } catch (e) { e.name }"#,
             done
             > try { JSON.parse("{") } catch (e) { e.name }"#]],
     );
-    check("class Foo {}", expect![[r#"
+    check(
+        "class Foo {}",
+        expect![[r#"
         line 1, column 1: classes are not supported in crudlab's shell
           class Foo {}
-          ^^^^^"#]]);
+          ^^^^^"#]],
+    );
 }
 
 #[test]

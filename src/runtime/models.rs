@@ -190,6 +190,8 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
         ModelMethod::EstimatedDocumentCount => (DriverMethod::EstimatedDocumentCount, vec![]),
         ModelMethod::Exists => (DriverMethod::FindOne, vec![arg(args, 0), Bson::Document(bson::doc! {"_id": 1})]),
         ModelMethod::Distinct => (DriverMethod::Distinct, vec![first(), arg(args, 1)]),
+        // Mongoose sends a pipeline as written: the driver pane runs the very same one.
+        ModelMethod::Aggregate => (DriverMethod::Aggregate, args.clone()),
         ModelMethod::UpdateOne => {
             (DriverMethod::UpdateOne, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
         }
@@ -311,6 +313,7 @@ pub fn driver_to_model(model: &str, call: &DriverCall) -> Result<ModelCall, Stri
         DriverMethod::Distinct => {
             (ModelMethod::Distinct, vec![args.first().cloned().unwrap_or(Bson::Undefined), arg(args, 1)])
         }
+        DriverMethod::Aggregate => (ModelMethod::Aggregate, args.clone()),
         DriverMethod::UpdateOne => update(ModelMethod::UpdateOne),
         DriverMethod::UpdateMany => update(ModelMethod::UpdateMany),
         DriverMethod::ReplaceOne => update(ModelMethod::ReplaceOne),

@@ -325,6 +325,14 @@ impl ModelRun<'_> {
             ModelMethod::DeleteMany => self.delete(call, DriverMethod::DeleteMany, &arg(args, 0)),
             ModelMethod::FindOneAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &arg(args, 0)),
             ModelMethod::FindByIdAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &id_filter(args)),
+            // Mongoose does not cast aggregation pipelines: `{ $match: { _id: "65a1…" } }` compares a string.
+            ModelMethod::Aggregate => {
+                self.report.note = Some(
+                    "Pipeline sent as written: Mongoose does not cast aggregate() (a string id stays a string; use new mongoose.Types.ObjectId(id)). The results are plain objects."
+                        .to_string(),
+                );
+                self.send(DriverMethod::Aggregate, args.to_vec())
+            }
             ModelMethod::New => self.new_document(args),
             ModelMethod::Save => self.save(args),
             ModelMethod::PopulateDocument => {

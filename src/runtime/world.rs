@@ -704,6 +704,13 @@ impl World {
             }));
         }
         self.refuse_browser_access(&format!("db.{collection}.{method}(...)"), span)?;
+        // mongosh takes a pipeline array and options, or the stages as separate arguments.
+        let args = match (method, args.first()) {
+            (DriverMethod::Aggregate, Some(first)) if !matches!(first, Bson::Array(_) | Bson::Undefined) => {
+                vec![Bson::Array(args)]
+            }
+            _ => args,
+        };
         let call = DriverCall::new(collection, method, args);
         if method.returns_cursor() {
             Ok(Value::Pending(Box::new(PendingCall::Driver(call))))
@@ -755,6 +762,22 @@ impl World {
         }
     }
 
+    /// `new mongoose.Types.ObjectId()` / `(hex)` / `(objectId)`.
+    fn new_object_id(&mut self, args: Vec<Value>, span: Span) -> Result<Value, RuntimeError> {
+        let first = match args.into_iter().next() {
+            Some(value) => self.data(value, span)?,
+            None => Bson::Undefined,
+        };
+        match first {
+            Bson::Undefined | Bson::Null => Ok(Value::Data(Bson::ObjectId(self.cluster.generator.object_id()))),
+            Bson::ObjectId(id) => Ok(Value::Data(Bson::ObjectId(id))),
+            Bson::String(hex) if hex.len() == 24 => bson::oid::ObjectId::parse_str(&hex)
+                .map(|id| Value::Data(Bson::ObjectId(id)))
+                .map_err(|_| invalid_object_id(span)),
+            _ => Err(invalid_object_id(span)),
+        }
+    }
+
     /// `new X(args)`.
     pub(super) fn new_expression(
         &mut self,
@@ -777,6 +800,13 @@ impl World {
                 } else {
                     error.with_hint("Declare it first with `const`.")
                 });
+            }
+        }
+        // `new mongoose.Types.ObjectId(id)` (and `mongoose.Schema.Types.ObjectId`): an ObjectId, as bson's class.
+        if let ExprKind::Member { object, property, .. } = &callee.kind {
+            if property.name == "ObjectId" && matches!(self.eval(source, object)?, Value::SchemaTypes) {
+                let args = self.arguments(source, args)?;
+                return self.new_object_id(args, span);
             }
         }
         let constructor = self.eval(source, callee)?;
@@ -1320,6 +1350,15 @@ fn schema_definition(
         }
         other => operators::to_bson(other, Functions::Schema, span),
     }
+}
+
+/// bson's error for an ObjectId made from something that is not one.
+fn invalid_object_id(span: Span) -> RuntimeError {
+    RuntimeError::script(
+        "BSONError",
+        span,
+        "input must be a 24 character hex string, 12 byte Uint8Array, or an integer",
+    )
 }
 
 /// Whether a value can be called.

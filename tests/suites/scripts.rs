@@ -35,6 +35,7 @@ pub const ALL: &[Script] = scripts![
     "11-document-populate",
     "12-express-request-path",
     "13-express-jwt-auth",
+    "14-aggregation-pipelines",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
