@@ -185,6 +185,28 @@ impl World {
             }
             _ => value,
         };
+        // Mongoose casts on assignment: `doc.age = "5"` makes `doc.age` the number 5; a value that cannot be cast
+        // leaves the field as it was and is reported by the next validate() or save().
+        if self.mode != Mode::Schemaless {
+            if let Value::Data(raw) = &value {
+                if let Some(cast) = self.cast_assigned(&document.model(), key, raw) {
+                    let mut inner = document.0.borrow_mut();
+                    match cast {
+                        Ok(cast) => {
+                            inner.fields.0.borrow_mut().set(key, Value::Data(cast));
+                            inner.invalid.remove(key);
+                        }
+                        Err(()) => {
+                            inner.invalid.insert(key, raw.clone());
+                        }
+                    }
+                    if !inner.assigned.iter().any(|p| p == key) {
+                        inner.assigned.push(key.to_string());
+                    }
+                    return Ok(());
+                }
+            }
+        }
         let mut inner = document.0.borrow_mut();
         inner.fields.0.borrow_mut().set(key, value);
         inner.invalid.remove(key);
@@ -192,6 +214,27 @@ impl World {
             inner.assigned.push(key.to_string());
         }
         Ok(())
+    }
+
+    /// A value assigned to a top-level scalar path, cast by the schema (`None` when the path is not a scalar of the
+    /// schema, or the value is not a plain value).
+    fn cast_assigned(&self, model: &str, key: &str, raw: &Bson) -> Option<Result<Bson, ()>> {
+        if matches!(raw, Bson::Document(_) | Bson::Array(_)) {
+            return None;
+        }
+        let entry = self.models.get(model)?;
+        let schema = &entry.model.schema;
+        let crate::schema::definition::ResolvedPath::Path(def) = schema.resolve(key) else { return None };
+        if !matches!(def.field_type, crate::schema::FieldType::Scalar(_)) {
+            return None;
+        }
+        let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
+        let mut ctx = crate::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let mut trace = crate::schema::Trace::new();
+        Some(
+            crate::schema::document::cast_path_value(&entry.name, schema, def, raw, key, &mut ctx, &mut trace)
+                .map_err(|_| ()),
+        )
     }
 
     /// The `get` (or `set`) function of a top-level path of the model's schema.

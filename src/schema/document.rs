@@ -424,7 +424,7 @@ impl Builder<'_, '_> {
 
 /// Casts one value for a path as `SchemaType.applySetters` does (arrays wrap single values, subdocuments get
 /// their `_id`s). Unlike building a document, the first cast error is returned, as queries and updates throw it.
-pub(crate) fn cast_path_value(
+pub fn cast_path_value(
     model_name: &str,
     schema: &Schema,
     def: &PathDef,
