@@ -681,7 +681,7 @@ impl Validation<'_> {
     }
 
     fn validate_path(&mut self, def: &PathDef, value: Option<&Bson>, key_path: &str, msg_path: &str) {
-        if self.skip.iter().any(|p| p == key_path || p.starts_with(&format!("{key_path}."))) {
+        if self.skip.iter().any(|failed| cast_failure_covers(failed, key_path)) {
             return;
         }
         if let Some(error) = run_validators(def, value, key_path, msg_path, self.trace, self.custom) {
@@ -710,6 +710,20 @@ impl Validation<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// Whether a cast error recorded at `failed` stops the validators of `key_path` (Mongoose's `$isValid(path)`):
+/// the path itself failed, or it is an array whose element failed (`nums.1`, `grid.0.1`: the array was never
+/// set). A cast error inside a subdocument (`comments.0.votes`) leaves the array and the subdocument's other
+/// paths to be validated.
+fn cast_failure_covers(failed: &str, key_path: &str) -> bool {
+    match failed.strip_prefix(key_path) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('.')
+            .is_some_and(|indexes| indexes.split('.').all(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))),
+        None => false,
     }
 }
 
@@ -1130,6 +1144,37 @@ mod tests {
         same(&created.document, doc! {"profile": {"years": 3, "title": "t"}, "name": "x", "_id": oid(1), "items": []});
         let created = create(&model, doc! {}).unwrap();
         same(&created.document, doc! {"profile": {"title": "t"}, "_id": oid(1), "items": []});
+    }
+
+    /// Every error of a failed validation as `key: message`, in the order of the ValidationError's message.
+    fn error_lines(err: &SchemaError) -> Vec<String> {
+        let SchemaError::Validation(v) = err else { panic!("{err:?}") };
+        v.errors
+            .iter()
+            .map(|(key, e)| format!("{key} [{} {} at {}]: {}", e.name(), e.kind(), e.path(), e.message()))
+            .collect()
+    }
+
+    #[test]
+    fn a_cast_error_inside_a_subdocument_leaves_its_other_paths_validated() {
+        // Mongoose 9.12.1 (recorded): the subdocument's failed path is skipped (`$isValid`), its siblings still run.
+        let model = Model::new(
+            "Post",
+            Schema::from_definition(&doc! {
+                "comments": [{"votes": {"type": "Number", "min": 0}, "text": {"type": "String", "required": true}}],
+                "nums": {"type": ["Number"], "required": true},
+            })
+            .unwrap(),
+        );
+        let err = create(&model, doc! {"comments": [{"votes": "x"}], "nums": ["y"]}).unwrap_err();
+        expect_test::expect![[r#"
+            [
+                "comments.0.votes [CastError Number at votes]: Cast to Number failed for value \"x\" (type string) at path \"votes\" for model \"Post\"",
+                "nums.0 [CastError [Number] at nums.0]: Cast to [Number] failed for value \"[ 'y' ]\" (type string) at path \"nums.0\" for model \"Post\" because of \"CastError\"",
+                "comments.0.text [ValidatorError required at text]: Path `text` is required.",
+            ]
+        "#]]
+        .assert_debug_eq(&error_lines(&err));
     }
 
     #[test]
