@@ -78,6 +78,16 @@ struct Builder<'a, 'b> {
     cast_errors: Vec<(String, CastError)>,
     /// Values the program's default functions returned, by path (see `functions.rs`).
     function_defaults: &'a Document,
+    /// Whether the value is cast for a new document or for a query/update (where subdocuments have no parent).
+    context: CastContext,
+}
+
+/// Where a value is cast. A subdocument of a new document has a parent that collects its cast errors
+/// (`Subdocument.prototype.invalidate`); one cast for a filter or an update has none, so its errors are thrown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CastContext {
+    Document,
+    Query,
 }
 
 /// A value in a document as Mongoose tracks it: absent (`undefined`) or present.
@@ -322,7 +332,6 @@ impl Builder<'_, '_> {
                 self.record_cast_error(&key, *error);
                 Ok(None)
             }
-            Err(CastFailure::Strict(e)) => Err(e),
         }
     }
 
@@ -365,7 +374,6 @@ impl Builder<'_, '_> {
                                 CastError::new(&format!("[{}]", inner.kind), &shown, &item_msg, Some("CastError"));
                             return Err(CastFailure::Cast(item_key, Box::new(error)));
                         }
-                        Err(strict) => return Err(strict),
                     }
                 }
                 Ok(Bson::Array(cast_items))
@@ -386,10 +394,27 @@ impl Builder<'_, '_> {
                     match item {
                         Bson::Document(inner) => {
                             let prefixes = Prefixes { key: format!("{key_path}.{i}."), msg: String::new() };
-                            let built = self
-                                .build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
-                                .map_err(CastFailure::Strict)?;
-                            out.push(Bson::Document(built));
+                            let errors_before = self.cast_errors.len();
+                            // The subdocument's constructor throws a StrictModeError, and outside a document its
+                            // cast errors too; the array's caster wraps either (lib/schema/documentArray.js:
+                            // `throw new CastError('embedded', rawArray[i], ..., error)`).
+                            let reason = match self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
+                            {
+                                Ok(built)
+                                    if self.context == CastContext::Document
+                                        || self.cast_errors.len() == errors_before =>
+                                {
+                                    out.push(Bson::Document(built));
+                                    continue;
+                                }
+                                Ok(_) => {
+                                    self.cast_errors.truncate(errors_before);
+                                    "CastError"
+                                }
+                                Err(_) => "StrictModeError",
+                            };
+                            let error = CastError::new("embedded", item, msg_path, Some(reason));
+                            return Err(CastFailure::Cast(key_path.to_string(), Box::new(error)));
                         }
                         // Mongoose skips falsy elements (null, 0, "", false) and keeps them as they are.
                         falsy if is_falsy(falsy) => out.push(falsy.clone()),
@@ -407,14 +432,24 @@ impl Builder<'_, '_> {
                 Bson::Null | Bson::Undefined => Ok(value.clone()),
                 Bson::Document(inner) => {
                     let prefixes = Prefixes { key: format!("{key_path}."), msg: String::new() };
-                    let built = self
-                        .build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
-                        .map_err(CastFailure::Strict)?;
-                    Ok(Bson::Document(built))
+                    match self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document) {
+                        Ok(built) => Ok(Bson::Document(built)),
+                        // The document's `$set` (or the query caster) wraps the subdocument's StrictModeError.
+                        Err(_) => {
+                            let error = CastError::new("Embedded", value, msg_path, Some("StrictModeError"));
+                            Err(CastFailure::Cast(key_path.to_string(), Box::new(error)))
+                        }
+                    }
                 }
                 other => {
-                    // `new Subdocument("x")` throws ObjectParameterError, reported as a cast to "Embedded".
-                    let error = CastError::new("Embedded", other, msg_path, Some("ObjectParameterError"));
+                    // A document's `$set` meets SchemaSubdocument.cast's ObjectExpectedError; a query or update
+                    // meets `new Subdocument("x")`'s ObjectParameterError (castForQuery). Either is reported as a
+                    // cast to "Embedded".
+                    let reason = match self.context {
+                        CastContext::Document => "ObjectExpectedError",
+                        CastContext::Query => "ObjectParameterError",
+                    };
+                    let error = CastError::new("Embedded", other, msg_path, Some(reason));
                     Err(CastFailure::Cast(key_path.to_string(), Box::new(error)))
                 }
             },
@@ -440,6 +475,7 @@ pub(crate) fn cast_path_value(
         trace: Trace::new(),
         cast_errors: Vec::new(),
         function_defaults: &no_defaults,
+        context: CastContext::Query,
     };
     let result = builder.cast_any(schema, def, value, path, path);
     trace.append(&mut builder.trace);
@@ -452,7 +488,6 @@ pub(crate) fn cast_path_value(
             e.set_model(model_name);
             Err(SchemaError::Cast(e))
         }
-        Err(CastFailure::Strict(e)) => Err(e.into()),
     }
 }
 
@@ -521,7 +556,6 @@ fn is_falsy(value: &Bson) -> bool {
 
 enum CastFailure {
     Cast(String, Box<CastError>),
-    Strict(StrictModeError),
 }
 
 fn is_now(text: &str) -> bool {
@@ -555,8 +589,14 @@ pub fn build_document_with(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    let mut builder =
-        Builder { model: &model.name, ctx, trace: Trace::new(), cast_errors: Vec::new(), function_defaults };
+    let mut builder = Builder {
+        model: &model.name,
+        ctx,
+        trace: Trace::new(),
+        cast_errors: Vec::new(),
+        function_defaults,
+        context: CastContext::Document,
+    };
     let document =
         builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), ObjectKind::Document)?;
     let id_from_input = present(input.get("_id")).is_some();
@@ -1175,6 +1215,26 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&error_lines(&err));
+    }
+
+    #[test]
+    fn subdocuments_report_cast_to_embedded_for_non_objects_and_strict_throw() {
+        // Mongoose 9.12.1 (recorded): SchemaSubdocument.cast throws ObjectExpectedError for a primitive; a
+        // subdocument's StrictModeError is wrapped by the parent's `$set` / the array caster, never thrown.
+        let stats = doc! {"stats": {"type": {"followers": "Number"}}, "comments": [{"text": "String"}]};
+        let model = Model::new("Post", Schema::from_definition(&stats).unwrap());
+        let err = create(&model, doc! {"stats": "lots"}).unwrap_err();
+        let throwing = Model::new("Post", Schema::new(&stats, &doc! {"strict": "throw"}).unwrap());
+        let thrown = create(&throwing, doc! {"stats": {"followers": 1, "x": 2}, "comments": [{"text": "a", "x": 2}]})
+            .unwrap_err();
+        expect_test::expect![[r#"
+            [
+                "stats [CastError Embedded at stats]: Cast to Embedded failed for value \"lots\" (type string) at path \"stats\" for model \"Post\" because of \"ObjectExpectedError\"",
+                "stats [CastError Embedded at stats]: Cast to Embedded failed for value \"{ followers: 1, x: 2 }\" (type Object) at path \"stats\" for model \"Post\" because of \"StrictModeError\"",
+                "comments [CastError embedded at comments]: Cast to embedded failed for value \"{ text: 'a', x: 2 }\" (type Object) at path \"comments\" for model \"Post\" because of \"StrictModeError\"",
+            ]
+        "#]]
+        .assert_debug_eq(&[error_lines(&err), error_lines(&thrown)].concat());
     }
 
     #[test]
