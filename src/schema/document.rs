@@ -804,9 +804,37 @@ fn compare_bound(value: &Bson, bound: &Bson) -> Option<std::cmp::Ordering> {
     }
 }
 
-/// `String.prototype.replace` with a string pattern: the first occurrence only.
+/// `String.prototype.replace(token, with)` with a string pattern: the first occurrence only, and `with` read as a
+/// replacement template (`$$` is `$`, `$&` the token, `` $` `` and `$'` the text before and after it), as
+/// Mongoose's `formatMessage` does it with whatever text a value brings.
 fn replace_first(message: &str, token: &str, with: &str) -> String {
-    message.replacen(token, with, 1)
+    let Some(at) = message.find(token) else {
+        return message.to_string();
+    };
+    let (before, rest) = message.split_at(at);
+    let after = &rest[token.len()..];
+    let mut out = String::with_capacity(message.len() + with.len());
+    out.push_str(before);
+    let mut chars = with.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('$') => out.push('$'),
+            Some('&') => out.push_str(token),
+            Some('`') => out.push_str(before),
+            Some('\'') => out.push_str(after),
+            _ => {
+                out.push('$');
+                continue;
+            }
+        }
+        chars.next();
+    }
+    out.push_str(after);
+    out
 }
 
 fn length_of(value: &Bson) -> Option<usize> {
@@ -816,16 +844,47 @@ fn length_of(value: &Bson) -> Option<usize> {
     }
 }
 
-/// Builds the message as `ValidatorError` does: `{MIN}`-style tokens were filled when the validator was declared;
-/// `{TYPE}`, `{PATH}`, `{VALUE}`, `{LENGTH}` are filled now, each once.
-fn format_validator_message(template: &str, kind: &str, path: &str, value: Option<&Bson>) -> String {
-    let mut message = replace_first(template, "{TYPE}", kind);
-    message = replace_first(&message, "{PATH}", path);
-    let shown = match value {
+/// `String(value)` as a message shows it.
+fn shown_value(value: Option<&Bson>) -> String {
+    match value {
         Some(v) => value_text(v),
         None => "undefined".to_string(),
-    };
-    message = replace_first(&message, "{VALUE}", &shown);
+    }
+}
+
+/// The maxlength message's `{VALUE}`: a string over 30 UTF-16 units is cut to 30 and `...` (lib/schema/string.js,
+/// `formatMaxLengthValidatorMessage`).
+fn truncated_value(value: Option<&Bson>) -> String {
+    match value {
+        Some(Bson::String(s)) if s.encode_utf16().count() > 30 => {
+            let units: Vec<u16> = s.encode_utf16().take(30).collect();
+            format!("{}...", String::from_utf16_lossy(&units))
+        }
+        other => shown_value(other),
+    }
+}
+
+/// Builds the message as `ValidatorError`'s `formatMessage` does: each of the validator's properties, in their
+/// order (`type`, the validator's own — `min`, `enumValues`, `regexp`... —, then `path`, `fullPath`, `value`,
+/// `length` for strings), replaces the first `{NAME}` left in the message. `{MIN}`-style tokens were also
+/// replaced once when the validator was declared, so two of them are filled.
+fn format_validator_message(
+    template: &str,
+    kind: &str,
+    own: &[(&str, String)],
+    path: &str,
+    value: Option<&Bson>,
+    shown: &str,
+) -> String {
+    let mut message = replace_first(template, "{TYPE}", kind);
+    for (token, text) in own {
+        message = replace_first(&message, token, text);
+    }
+    message = replace_first(&message, "{PATH}", path);
+    // `this.$fullPath` is only set once a query looked the path up (Schema#_getSchema); a document's
+    // validation normally meets it unset.
+    message = replace_first(&message, "{FULLPATH}", "undefined");
+    message = replace_first(&message, "{VALUE}", shown);
     if let Some(len) = value.and_then(length_of) {
         message = replace_first(&message, "{LENGTH}", &len.to_string());
     }
@@ -841,7 +900,6 @@ pub fn run_validators(
     trace: &mut Trace,
     custom: &mut dyn super::functions::CustomValidators,
 ) -> Option<ValidatorError> {
-    let is_string_path = def.scalar() == Some(ScalarType::String);
     let is_date_path = def.scalar() == Some(ScalarType::Date);
     for validator in &def.validators {
         // An unset path only runs `required`.
@@ -850,10 +908,12 @@ pub fn run_validators(
         }
         let v = value.unwrap_or(&Bson::Undefined);
         let is_null = matches!(v, Bson::Null | Bson::Undefined);
-        let (passed, template) = match validator {
+        // (passed, message template, the validator's own properties as `{TOKEN}`s)
+        let (passed, template, own): (bool, String, Vec<(&str, String)>) = match validator {
             Validator::Required { message } => (
                 check_required(def, value),
                 message.clone().unwrap_or_else(|| "Path `{PATH}` is required.".to_string()),
+                Vec::new(),
             ),
             Validator::Min { bound, message } => {
                 let ok = is_null || compare_bound(v, bound).is_some_and(|o| o != std::cmp::Ordering::Less);
@@ -862,7 +922,8 @@ pub fn run_validators(
                 } else {
                     "Path `{PATH}` ({VALUE}) is less than minimum allowed value ({MIN})."
                 };
-                (ok, replace_first(message.as_deref().unwrap_or(default), "{MIN}", &bound_text(bound)))
+                let bound = bound_text(bound);
+                (ok, replace_first(message.as_deref().unwrap_or(default), "{MIN}", &bound), vec![("{MIN}", bound)])
             }
             Validator::Max { bound, message } => {
                 let ok = is_null || compare_bound(v, bound).is_some_and(|o| o != std::cmp::Ordering::Greater);
@@ -871,51 +932,59 @@ pub fn run_validators(
                 } else {
                     "Path `{PATH}` ({VALUE}) is more than maximum allowed value ({MAX})."
                 };
-                (ok, replace_first(message.as_deref().unwrap_or(default), "{MAX}", &bound_text(bound)))
+                let bound = bound_text(bound);
+                (ok, replace_first(message.as_deref().unwrap_or(default), "{MAX}", &bound), vec![("{MAX}", bound)])
             }
             Validator::MinLength { length, message } => {
                 let ok = matches!(v, Bson::Null) || length_of(v).is_some_and(|len| len as f64 >= *length);
                 let default = "Path `{PATH}` (`{VALUE}`, length {LENGTH}) is shorter than the minimum allowed length ({MINLENGTH}).";
-                (
-                    ok,
-                    replace_first(
-                        message.as_deref().unwrap_or(default),
-                        "{MINLENGTH}",
-                        &crate::js::inspect::js_number(*length),
-                    ),
-                )
+                let length = crate::js::inspect::js_number(*length);
+                let template = replace_first(message.as_deref().unwrap_or(default), "{MINLENGTH}", &length);
+                (ok, template, vec![("{MINLENGTH}", length)])
             }
             Validator::MaxLength { length, message } => {
                 let ok = matches!(v, Bson::Null) || length_of(v).is_some_and(|len| len as f64 <= *length);
                 let default = "Path `{PATH}` (`{VALUE}`, length {LENGTH}) is longer than the maximum allowed length ({MAXLENGTH}).";
+                let length = crate::js::inspect::js_number(*length);
+                let template = replace_first(message.as_deref().unwrap_or(default), "{MAXLENGTH}", &length);
+                (ok, template, vec![("{MAXLENGTH}", length)])
+            }
+            Validator::Enum { values, message } => {
+                // `String(enumValues)`: the values joined by commas, null and undefined as empty.
+                let listed: Vec<String> = values
+                    .iter()
+                    .map(|allowed| match allowed {
+                        Bson::Null | Bson::Undefined => String::new(),
+                        other => value_text(other),
+                    })
+                    .collect();
                 (
-                    ok,
-                    replace_first(
-                        message.as_deref().unwrap_or(default),
-                        "{MAXLENGTH}",
-                        &crate::js::inspect::js_number(*length),
-                    ),
+                    is_null || values.iter().any(|allowed| strict_equals(allowed, v)),
+                    message
+                        .clone()
+                        .unwrap_or_else(|| "`{VALUE}` is not a valid enum value for path `{PATH}`.".to_string()),
+                    vec![("{ENUMVALUES}", listed.join(","))],
                 )
             }
-            Validator::Enum { values, message } => (
-                is_null || values.iter().any(|allowed| strict_equals(allowed, v)),
-                message.clone().unwrap_or_else(|| "`{VALUE}` is not a valid enum value for path `{PATH}`.".to_string()),
-            ),
-            Validator::Match { regex, message, .. } => {
+            Validator::Match { regex, message, source, flags } => {
                 let ok = match v {
                     Bson::Null | Bson::Undefined => true,
                     Bson::String(s) if s.is_empty() => true,
                     other => regex.is_match(&value_text(other)),
                 };
-                (ok, message.clone().unwrap_or_else(|| "Path `{PATH}` is invalid ({VALUE}).".to_string()))
+                (
+                    ok,
+                    message.clone().unwrap_or_else(|| "Path `{PATH}` is invalid ({VALUE}).".to_string()),
+                    vec![("{REGEXP}", super::definition::regexp_text(source, flags))],
+                )
             }
             Validator::Custom { function, message, kind } => {
                 let default = match message {
                     Some(super::definition::CustomMessage::Text(text)) => text.clone(),
-                    _ => "Validator failed for path `{PATH}` with value `{VALUE}`".to_string(),
+                    _ => super::definition::GENERAL_DEFAULT_MESSAGE.to_string(),
                 };
                 match custom.verdict(key_path, *function, v) {
-                    super::functions::Verdict::Passed => (true, default),
+                    super::functions::Verdict::Passed => (true, default, Vec::new()),
                     super::functions::Verdict::Failed { message: Some(made), templated: false } => {
                         // A message function's result is the message as it is (Mongoose's `formatMessage`).
                         let error = ValidatorError {
@@ -932,12 +1001,13 @@ pub fn run_validators(
                         });
                         return Some(error);
                     }
-                    super::functions::Verdict::Failed { message: Some(thrown), templated: true } => (false, thrown),
-                    super::functions::Verdict::Failed { message: None, .. } => (false, default),
+                    super::functions::Verdict::Failed { message: Some(thrown), templated: true } => {
+                        (false, thrown, Vec::new())
+                    }
+                    super::functions::Verdict::Failed { message: None, .. } => (false, default, Vec::new()),
                 }
             }
         };
-        let _ = is_string_path;
         if passed {
             trace.push(TraceStep::Validator {
                 path: key_path.to_string(),
@@ -951,7 +1021,11 @@ pub fn run_validators(
             Validator::Custom { kind, .. } => kind.as_str(),
             other => other.kind(),
         };
-        let message = format_validator_message(&template, kind, msg_path, value);
+        let shown = match validator {
+            Validator::MaxLength { .. } => truncated_value(value),
+            _ => shown_value(value),
+        };
+        let message = format_validator_message(&template, kind, &own, msg_path, value, &shown);
         trace.push(TraceStep::Validator {
             path: key_path.to_string(),
             kind: validator.kind().to_string(),
@@ -959,7 +1033,7 @@ pub fn run_validators(
             message: Some(message.clone()),
         });
         return Some(ValidatorError {
-            kind: validator.kind().to_string(),
+            kind: kind.to_string(),
             path: msg_path.to_string(),
             value: value.cloned().unwrap_or(Bson::Undefined),
             message,
@@ -1235,6 +1309,45 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&[error_lines(&err), error_lines(&thrown)].concat());
+    }
+
+    #[test]
+    fn message_templates_fill_like_validator_error_format_message() {
+        // Mongoose 9.12.1 (recorded) and lib/error/validator.js: each property replaces its first `{TOKEN}`, the
+        // declared bound a second one, `$` patterns in a value are a replacement template, maxlength cuts long
+        // values, `{ENUMVALUES}`/`{REGEXP}`/`{FULLPATH}` are properties too, and a String enum's `{ values }` with
+        // no message falls back to messages.general.default.
+        let model = user_model(
+            doc! {
+                "n": {"type": "Number", "min": [5, "{MIN} {MIN} {MIN} {VALUE} {VALUE} {PATH} {PATH} {TYPE} {FULLPATH}"]},
+                "s": {"type": "String", "minlength": [5, "{MINLENGTH} {MINLENGTH} {MINLENGTH} {LENGTH} {LENGTH}"]},
+                "long": {"type": "String", "maxlength": 3},
+                "r": {"type": "String", "enum": {"values": ["a", "b"], "message": "{VALUE} not in {ENUMVALUES}"}},
+                "bare": {"type": "String", "enum": {"values": ["a"]}},
+                "m": {"type": "String", "match": ["^a/b", "{REGEXP} rejects {VALUE}"]},
+                "dollar": {"type": "String", "enum": ["a"]},
+            },
+            doc! {},
+        );
+        let input = doc! {
+            "n": 1, "s": "ab", "long": "abcdefghijklmnopqrstuvwxyz0123456789", "r": "z", "bare": "z", "m": "b",
+            "dollar": "$& $$ $' $` $1",
+        };
+        let err = create(&model, input).unwrap_err();
+        let SchemaError::Validation(v) = &err else { panic!() };
+        let messages: Vec<&str> = v.errors.iter().map(|(_, e)| e.message()).collect();
+        expect_test::expect![[r#"
+            [
+                "5 5 {MIN} 1 {VALUE} n {PATH} min undefined",
+                "5 5 {MINLENGTH} 2 {LENGTH}",
+                "Path `long` (`abcdefghijklmnopqrstuvwxyz0123...`, length 36) is longer than the maximum allowed length (3).",
+                "z not in a,b",
+                "Validator failed for path `bare` with value `z`",
+                "/^a\\/b/ rejects b",
+                "`{VALUE} $ ` is not a valid enum value for path `dollar`. ` $1` is not a valid enum value for path `dollar`.",
+            ]
+        "#]]
+        .assert_debug_eq(&messages);
     }
 
     #[test]
