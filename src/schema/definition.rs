@@ -103,6 +103,8 @@ pub enum Validator {
     },
     Match {
         source: String,
+        /// The regex's flags, for `{REGEXP}` (`/^a/i`).
+        flags: String,
         regex: regex::Regex,
         message: Option<String>,
     },
@@ -132,7 +134,9 @@ impl PartialEq for Validator {
             (MinLength { length: a, message: m }, MinLength { length: b, message: n })
             | (MaxLength { length: a, message: m }, MaxLength { length: b, message: n }) => a == b && m == n,
             (Enum { values: a, message: m }, Enum { values: b, message: n }) => a == b && m == n,
-            (Match { source: a, message: m, .. }, Match { source: b, message: n, .. }) => a == b && m == n,
+            (Match { source: a, flags: f, message: m, .. }, Match { source: b, flags: g, message: n, .. }) => {
+                a == b && f == g && m == n
+            }
             (Custom { function: a, message: m, kind: k }, Custom { function: b, message: n, kind: j }) => {
                 a == b && m == n && k == j
             }
@@ -722,7 +726,7 @@ fn typed_path(
                 let regex = compile_js_regex(&source, &flags).map_err(|e| {
                     definition_error(path, format!("Invalid regular expression for `match` at path `{path}`: {e}"))
                 })?;
-                def.validators.push(Validator::Match { source, regex, message });
+                def.validators.push(Validator::Match { source, flags, regex, message });
             }
             "lowercase" | "uppercase" | "trim" if scalar == Some(ScalarType::String) => {
                 if value == &Bson::Boolean(true) {
@@ -802,12 +806,25 @@ fn array_element_scalar(def: &PathDef) -> Option<ScalarType> {
     }
 }
 
+/// Mongoose's `messages.general.default` (lib/error/messages.js): a validator failed without a message of its own.
+pub const GENERAL_DEFAULT_MESSAGE: &str = "Validator failed for path `{PATH}` with value `{VALUE}`";
+
 /// `enum: [values]` or `enum: { values, message }`; values are cast to the path's type.
 fn enum_validator(scalar: ScalarType, value: &Bson, path: &str, key: &str) -> Result<Validator, SchemaDefinitionError> {
     let (values, message) = match value {
         Bson::Array(values) => (values.clone(), None),
         Bson::Document(spec) => match spec.get("values") {
-            Some(Bson::Array(values)) => (values.clone(), spec.get_str("message").ok().map(str::to_string)),
+            Some(Bson::Array(values)) => {
+                let message = match spec.get_str("message") {
+                    Ok(message) if !message.is_empty() => Some(message.to_string()),
+                    // SchemaString.prototype.enum takes `{ values }`'s missing message as is, so ValidatorError
+                    // falls back to `messages.general.default`; SchemaNumber.prototype.enum uses
+                    // `messages.Number.enum` (lib/schema/string.js, lib/schema/number.js).
+                    _ if scalar == ScalarType::String => Some(GENERAL_DEFAULT_MESSAGE.to_string()),
+                    _ => None,
+                };
+                (values.clone(), message)
+            }
             _ => (spec.values().cloned().collect(), None),
         },
         single => (vec![single.clone()], None),
@@ -846,6 +863,37 @@ pub fn compile_js_regex(source: &str, flags: &str) -> Result<regex::Regex, Strin
         .dot_matches_new_line(flags.contains('s'))
         .size_limit(1 << 20);
     builder.build().map_err(|e| e.to_string())
+}
+
+/// `String(regExp)`: `/source/flags`, with an unescaped `/` escaped and an empty source as `(?:)`, as
+/// `RegExp.prototype.source` shows it (`{REGEXP}` in a `match` message).
+pub fn regexp_text(source: &str, flags: &str) -> String {
+    let mut shown = String::with_capacity(source.len() + 2);
+    let mut escaped = false;
+    let mut in_class = false;
+    for c in source.chars() {
+        match c {
+            '/' if !escaped && !in_class => shown.push_str("\\/"),
+            '\n' => shown.push_str("\\n"),
+            _ => shown.push(c),
+        }
+        match c {
+            '\\' if !escaped => escaped = true,
+            '[' if !escaped => {
+                in_class = true;
+                escaped = false;
+            }
+            ']' if !escaped => {
+                in_class = false;
+                escaped = false;
+            }
+            _ => escaped = false,
+        }
+    }
+    if shown.is_empty() {
+        shown.push_str("(?:)");
+    }
+    format!("/{shown}/{flags}")
 }
 
 /// Formats a min/max bound for messages (`{MIN}` is replaced when the validator is declared).
