@@ -280,8 +280,6 @@ pub enum Functions {
     Skip,
     /// For display: functions shown as Node names them.
     Show,
-    /// A schema definition: `Date.now` becomes the marker the schema layer calls per document.
-    Schema,
 }
 
 /// The value as BSON, for a database call or a display; `what` names the value in the error when it cannot be
@@ -351,10 +349,6 @@ fn convert(
                 if functions == Functions::Skip && is_function(item) {
                     continue;
                 }
-                if functions == Functions::Schema && is_function(item) {
-                    document.insert(key.clone(), schema_function(item, key, span)?);
-                    continue;
-                }
                 document.insert(key.clone(), convert(item, functions, span, depth + 1, path)?);
             }
             drop(borrowed);
@@ -405,19 +399,6 @@ fn convert(
             return Err(RuntimeError::type_error(span, format!("{} cannot be used as a value here", other.describe())))
         }
     })
-}
-
-/// A function inside a schema definition: `default: Date.now` is the one the schema layer knows.
-fn schema_function(value: &Value, key: &str, span: Span) -> Result<Bson, RuntimeError> {
-    if let Value::Builtin(builtin) = value {
-        if let super::value::Builtin::Static(Global::Date, name) = builtin.as_ref() {
-            if name == "now" {
-                return Ok(Bson::JavaScriptCode("Date.now".to_string()));
-            }
-        }
-    }
-    Err(RuntimeError::type_error(span, format!("the function given as `{key}` cannot be used in a schema here"))
-        .with_hint("A schema takes `default: Date.now` or data: a value, `{ type: String }`, `required: true` ..."))
 }
 
 fn is_function(value: &Value) -> bool {

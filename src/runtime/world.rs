@@ -1348,7 +1348,7 @@ fn schema_definition(
             functions.push(value.clone());
             Ok(crate::schema::functions::function_marker(functions.len() - 1))
         }
-        other => operators::to_bson(other, Functions::Schema, span),
+        other => operators::to_bson(other, Functions::Skip, span),
     }
 }
 
