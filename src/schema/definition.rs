@@ -384,6 +384,57 @@ impl Schema {
         resolve_in_tree(&self.tree, &segments)
     }
 
+    /// The path of the schema type at `path` as Mongoose names it (`SchemaType#path`): relative to the innermost
+    /// subdocument (`stats.followers` → `followers`, `comments.0.votes` → `votes`), without array indexes of
+    /// arrays of scalars (`tags.1` → `tags`). Messages of errors raised by that schema type name it.
+    pub fn schema_path(&self, path: &str) -> String {
+        let segments: Vec<&str> = path.split('.').collect();
+        let mut tree = &self.tree;
+        let mut own: Vec<&str> = Vec::new();
+        let mut i = 0;
+        while let Some(segment) = segments.get(i) {
+            i += 1;
+            own.push(segment);
+            let Some(node) = tree.iter().find(|(k, _)| k == segment).map(|(_, n)| n) else {
+                own.extend(segments.get(i..).unwrap_or_default());
+                break;
+            };
+            match node {
+                SchemaNode::Nested(children) => tree = children,
+                SchemaNode::Path(def) => {
+                    let mut field = &def.field_type;
+                    loop {
+                        match field {
+                            FieldType::Array(element) if segments.get(i).is_some_and(|s| is_index(s)) => {
+                                i += 1;
+                                field = &element.field_type;
+                            }
+                            _ => break,
+                        }
+                    }
+                    match field {
+                        FieldType::Subdocument(sub) if i < segments.len() => {
+                            own.clear();
+                            tree = &sub.tree;
+                        }
+                        FieldType::DocumentArray(sub) if i < segments.len() => {
+                            if segments.get(i).is_some_and(|s| is_index(s)) {
+                                i += 1;
+                            }
+                            own.clear();
+                            tree = &sub.tree;
+                        }
+                        _ => {
+                            own.extend(segments.get(i..).unwrap_or_default());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        own.join(".")
+    }
+
     /// The top-level node for `key`.
     pub fn node(&self, key: &str) -> Option<&SchemaNode> {
         self.tree.iter().find(|(k, _)| k == key).map(|(_, n)| n)
