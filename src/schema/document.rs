@@ -319,8 +319,8 @@ impl Builder<'_, '_> {
                     // `$set` of a nested object marks it modified after setting its fields (and nested objects).
                     self.states.push((key_path, FieldState::Modified));
                 }
-                // Empty nested objects are minimized away when the document is saved.
-                Ok((!built.is_empty()).then_some(Bson::Document(built)))
+                // Empty nested objects are minimized away when the document is saved (unless `minimize: false`).
+                Ok((!built.is_empty() || !schema.options.minimize).then_some(Bson::Document(built)))
             }
         }
     }
@@ -734,10 +734,48 @@ pub fn validate_document_with(
     let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed, custom };
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
     order_like_mongoose(&mut errors, &model.schema, built);
+    // Validation saw empty objects (a required Mixed `{}` passes); what is stored and shown is minimized.
+    if model.schema.options.minimize {
+        minimize(&mut built.document);
+    }
     if errors.errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Mongoose's `minimize` (lib/helpers/common.js via toObject): every empty object is removed, recursively, inside
+/// nested objects, Mixed values and subdocuments; arrays keep their elements (`[{}]` stays).
+fn minimize(doc: &mut Document) {
+    minimize_depth(doc, 0);
+}
+
+fn minimize_depth(doc: &mut Document, depth: usize) {
+    if depth > super::definition::MAX_DEFINITION_DEPTH * 4 {
+        return;
+    }
+    let mut empty = Vec::new();
+    for (key, value) in doc.iter_mut() {
+        match value {
+            Bson::Document(inner) => {
+                minimize_depth(inner, depth + 1);
+                if inner.is_empty() {
+                    empty.push(key.clone());
+                }
+            }
+            Bson::Array(items) => {
+                for item in items.iter_mut() {
+                    if let Bson::Document(inner) = item {
+                        minimize_depth(inner, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for key in empty {
+        doc.remove(&key);
     }
 }
 
@@ -1723,6 +1761,28 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&keys);
+    }
+
+    #[test]
+    fn minimize_id_false_in_definitions_and_required_object_form() {
+        // Mongoose 9.12.1 (recorded): minimize removes every empty object after validation (a required Mixed
+        // `{}` passes), `minimize: false` keeps them; `_id: false` inside a subdocument's definition turns its
+        // `_id` off; `required: { isRequired, message }` is SchemaType#required's object form.
+        let definition = doc! {
+            "m": {"type": "Mixed", "required": true},
+            "p": {"q": "String"},
+            "c": [{"_id": false, "text": "String", "x": "Mixed"}],
+            "n": {"type": "Number", "required": {"isRequired": true, "message": "need n"}},
+        };
+        let model = user_model(definition.clone(), doc! {"versionKey": false});
+        let err = create(&model, doc! {"m": {}, "c": [{"text": "a", "x": {"y": {}}}]}).unwrap_err();
+        assert_eq!(err.message(), "User validation failed: n: need n");
+        let created = create(&model, doc! {"m": {}, "n": 1, "c": [{"text": "a", "x": {"y": {}}}]}).unwrap();
+        same(&created.document, doc! {"c": [{"text": "a"}], "n": 1, "_id": oid(1)});
+        let kept = user_model(definition, doc! {"versionKey": false, "minimize": false});
+        let created = create(&kept, doc! {"m": {}, "n": 1}).unwrap();
+        // The implicit `[]` of a document array is applied after the input, so it comes last.
+        same(&created.document, doc! {"m": {}, "p": {}, "n": 1, "_id": oid(1), "c": []});
     }
 
     #[test]
