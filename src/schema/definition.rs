@@ -266,6 +266,8 @@ pub struct SchemaOptions {
     /// Whether Mongoose adds an `_id` path (`_id: false` turns it off).
     pub id: bool,
     pub collection: Option<String>,
+    /// `minimize` (on by default): empty objects are left out of what is stored.
+    pub minimize: bool,
 }
 
 impl Default for SchemaOptions {
@@ -277,6 +279,7 @@ impl Default for SchemaOptions {
             version_key: Some("__v".to_string()),
             id: true,
             collection: None,
+            minimize: true,
         }
     }
 }
@@ -339,6 +342,15 @@ impl Schema {
     }
 
     fn build(definition: &Document, options: SchemaOptions, depth: usize) -> Result<Schema, SchemaDefinitionError> {
+        let mut options = options;
+        let mut definition = definition.clone();
+        // `_id: false` in a definition (`[{ _id: false, text: String }]`) turns the automatic `_id` off, as the
+        // `_id` option does (lib/schema.js).
+        if matches!(definition.get("_id"), Some(Bson::Boolean(false))) {
+            definition.remove("_id");
+            options.id = false;
+        }
+        let definition = &definition;
         let mut tree = parse_tree(definition, "", depth, options.strict)?;
         let auto_id = options.id && !tree.iter().any(|(k, _)| k == "_id");
         if auto_id {
@@ -382,6 +394,57 @@ impl Schema {
     pub fn resolve(&self, path: &str) -> ResolvedPath<'_> {
         let segments: Vec<&str> = path.split('.').collect();
         resolve_in_tree(&self.tree, &segments)
+    }
+
+    /// The path of the schema type at `path` as Mongoose names it (`SchemaType#path`): relative to the innermost
+    /// subdocument (`stats.followers` → `followers`, `comments.0.votes` → `votes`), without array indexes of
+    /// arrays of scalars (`tags.1` → `tags`). Messages of errors raised by that schema type name it.
+    pub fn schema_path(&self, path: &str) -> String {
+        let segments: Vec<&str> = path.split('.').collect();
+        let mut tree = &self.tree;
+        let mut own: Vec<&str> = Vec::new();
+        let mut i = 0;
+        while let Some(segment) = segments.get(i) {
+            i += 1;
+            own.push(segment);
+            let Some(node) = tree.iter().find(|(k, _)| k == segment).map(|(_, n)| n) else {
+                own.extend(segments.get(i..).unwrap_or_default());
+                break;
+            };
+            match node {
+                SchemaNode::Nested(children) => tree = children,
+                SchemaNode::Path(def) => {
+                    let mut field = &def.field_type;
+                    loop {
+                        match field {
+                            FieldType::Array(element) if segments.get(i).is_some_and(|s| is_index(s)) => {
+                                i += 1;
+                                field = &element.field_type;
+                            }
+                            _ => break,
+                        }
+                    }
+                    match field {
+                        FieldType::Subdocument(sub) if i < segments.len() => {
+                            own.clear();
+                            tree = &sub.tree;
+                        }
+                        FieldType::DocumentArray(sub) if i < segments.len() => {
+                            if segments.get(i).is_some_and(|s| is_index(s)) {
+                                i += 1;
+                            }
+                            own.clear();
+                            tree = &sub.tree;
+                        }
+                        _ => {
+                            own.extend(segments.get(i..).unwrap_or_default());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        own.join(".")
     }
 
     /// The top-level node for `key`.
@@ -507,6 +570,7 @@ pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefiniti
             ("versionKey", Bson::Boolean(true)) => parsed.version_key = Some("__v".to_string()),
             ("versionKey", Bson::String(name)) => parsed.version_key = Some(name.clone()),
             ("_id", Bson::Boolean(on)) => parsed.id = *on,
+            ("minimize", Bson::Boolean(on)) => parsed.minimize = *on,
             ("collection", Bson::String(name)) => parsed.collection = Some(name.clone()),
             ("timestamps" | "versionKey" | "_id" | "collection", other) => {
                 return Err(definition_error(key, format!("Invalid schema option `{key}`: {}", shown(other))))
@@ -660,6 +724,16 @@ fn typed_path(
                 Bson::String(message) => {
                     def.validators.insert(0, Validator::Required { message: Some(message.clone()) })
                 }
+                // `required: { isRequired, message }` (SchemaType.prototype.required's object form).
+                Bson::Document(spec) if spec.contains_key("isRequired") => match spec.get("isRequired") {
+                    Some(Bson::Boolean(false) | Bson::Null) => {}
+                    _ => def.validators.insert(
+                        0,
+                        Validator::Required {
+                            message: spec.get_str("message").ok().filter(|m| !m.is_empty()).map(str::to_string),
+                        },
+                    ),
+                },
                 Bson::Array(parts) => match (parts.first(), parts.get(1)) {
                     (Some(Bson::Boolean(false)), _) => {}
                     (Some(Bson::Boolean(true)), message) => def

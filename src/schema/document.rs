@@ -319,8 +319,8 @@ impl Builder<'_, '_> {
                     // `$set` of a nested object marks it modified after setting its fields (and nested objects).
                     self.states.push((key_path, FieldState::Modified));
                 }
-                // Empty nested objects are minimized away when the document is saved.
-                Ok((!built.is_empty()).then_some(Bson::Document(built)))
+                // Empty nested objects are minimized away when the document is saved (unless `minimize: false`).
+                Ok((!built.is_empty() || !schema.options.minimize).then_some(Bson::Document(built)))
             }
         }
     }
@@ -519,18 +519,6 @@ pub fn cast_path_value(
     }
 }
 
-/// Runs the validators of one path (and of its array elements and subdocuments) into `errors`.
-pub(crate) fn validate_value(
-    def: &PathDef,
-    value: Option<&Bson>,
-    path: &str,
-    errors: &mut ValidationError,
-    trace: &mut Trace,
-) {
-    let mut validation = Validation { errors, trace, skip: &[], custom: &mut super::functions::NoFunctions };
-    validation.validate_path(def, value, path, path);
-}
-
 /// Runs the validators of a subdocument of `sub` into `errors`, keyed `<key_prefix><path>` with the path relative
 /// to the subdocument, as Mongoose's update validators report a `$push`ed subdocument (`comments.by`, path `by`).
 pub(crate) fn validate_subdocument(
@@ -540,9 +528,98 @@ pub(crate) fn validate_subdocument(
     errors: &mut ValidationError,
     trace: &mut Trace,
 ) {
-    let mut validation = Validation { errors, trace, skip: &[], custom: &mut super::functions::NoFunctions };
-    let prefixes = Prefixes { key: key_prefix.to_string(), msg: String::new() };
-    validation.validate_object(&sub.tree, doc, &prefixes);
+    validate_subdocument_value(sub, doc, key_prefix, false, errors, trace);
+}
+
+/// The states of a (sub)document an update sends, as if the input had set each of its paths: fields of nested
+/// objects are not marked, a nested object is marked after its own nested objects.
+fn states_as_given(
+    tree: &[(String, SchemaNode)],
+    doc: &Document,
+    prefix: &str,
+    inside_nested: bool,
+    out: &mut Vec<(String, FieldState)>,
+) {
+    for (name, node) in tree {
+        let Some(value) = present(doc.get(name)) else { continue };
+        let path = format!("{prefix}{name}");
+        match (node, value) {
+            (SchemaNode::Nested(children), Bson::Document(inner)) => {
+                states_as_given(children, inner, &format!("{path}."), true, out);
+                out.push((path, FieldState::Modified));
+            }
+            _ if !inside_nested => out.push((path, FieldState::Modified)),
+            _ => {}
+        }
+    }
+}
+
+/// Validates a subdocument an update sets or pushes (Mongoose's update validators run the subdocument's own
+/// `validate()`): errors keyed `<key_prefix><path>`, paths relative to the subdocument, in the subdocument's order.
+fn validate_subdocument_value(
+    sub: &Schema,
+    doc: &Document,
+    key_prefix: &str,
+    full_paths: bool,
+    errors: &mut ValidationError,
+    trace: &mut Trace,
+) {
+    let mut own = ValidationError::new(None);
+    let mut validation = Validation { errors: &mut own, trace, skip: &[], custom: &mut super::functions::NoFunctions };
+    validation.validate_object(&sub.tree, doc, &Prefixes::root());
+    let mut states = Vec::new();
+    states_as_given(&sub.tree, doc, "", false, &mut states);
+    order_errors(&mut own, sub, doc, &states, &[]);
+    for (key, mut error) in own.errors {
+        let key = format!("{key_prefix}{key}");
+        if full_paths {
+            match &mut error {
+                PathError::Validator(e) => e.path = key.clone(),
+                PathError::Cast(e) => e.path = key.clone(),
+            }
+        }
+        errors.add(&key, error);
+    }
+}
+
+/// An update validator on one path a cast `$set` sets (Mongoose 9's lib/helpers/updateValidators.js): the
+/// schema type at `key` validates the value with its own path in the message (`followers` inside the `stats`
+/// subdocument) and the error's `path` set to the update's path; an array's elements name the array in their
+/// messages; a whole subdocument runs its own validation.
+pub(crate) fn validate_update_path(
+    def: &PathDef,
+    value: Option<&Bson>,
+    key: &str,
+    schema_path: &str,
+    errors: &mut ValidationError,
+    trace: &mut Trace,
+) {
+    let mut custom = super::functions::NoFunctions;
+    if let Some(mut error) = run_validators(def, value, key, schema_path, trace, &mut custom) {
+        error.path = key.to_string();
+        errors.add(key, PathError::Validator(error));
+        return;
+    }
+    match (&def.field_type, value) {
+        (FieldType::Array(element), Some(Bson::Array(items))) => {
+            for (i, item) in items.iter().enumerate() {
+                let item_key = format!("{key}.{i}");
+                validate_update_path(element, Some(item), &item_key, schema_path, errors, trace);
+            }
+        }
+        (FieldType::DocumentArray(sub), Some(Bson::Array(items))) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Bson::Document(subdoc) = item {
+                    // A whole array of subdocuments reports its elements' errors at their full paths.
+                    validate_subdocument_value(sub, subdoc, &format!("{key}.{i}."), true, errors, trace);
+                }
+            }
+        }
+        (FieldType::Subdocument(sub), Some(Bson::Document(subdoc))) => {
+            validate_subdocument_value(sub, subdoc, &format!("{key}."), false, errors, trace);
+        }
+        _ => {}
+    }
 }
 
 /// Most segments a dotted unknown key may have before it is kept as one literal key.
@@ -657,10 +734,48 @@ pub fn validate_document_with(
     let mut validation = Validation { errors: &mut errors, trace: &mut built.trace, skip: &failed, custom };
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
     order_like_mongoose(&mut errors, &model.schema, built);
+    // Validation saw empty objects (a required Mixed `{}` passes); what is stored and shown is minimized.
+    if model.schema.options.minimize {
+        minimize(&mut built.document);
+    }
     if errors.errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Mongoose's `minimize` (lib/helpers/common.js via toObject): every empty object is removed, recursively, inside
+/// nested objects, Mixed values and subdocuments; arrays keep their elements (`[{}]` stays).
+fn minimize(doc: &mut Document) {
+    minimize_depth(doc, 0);
+}
+
+fn minimize_depth(doc: &mut Document, depth: usize) {
+    if depth > super::definition::MAX_DEFINITION_DEPTH * 4 {
+        return;
+    }
+    let mut empty = Vec::new();
+    for (key, value) in doc.iter_mut() {
+        match value {
+            Bson::Document(inner) => {
+                minimize_depth(inner, depth + 1);
+                if inner.is_empty() {
+                    empty.push(key.clone());
+                }
+            }
+            Bson::Array(items) => {
+                for item in items.iter_mut() {
+                    if let Bson::Document(inner) = item {
+                        minimize_depth(inner, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for key in empty {
+        doc.remove(&key);
     }
 }
 
@@ -671,15 +786,26 @@ pub fn validate_document_with(
 ///    document-array child: measured on Mongoose 9.12.1), ties in document order;
 /// 3. the document's own paths, in the order `_getPathsToValidate` lists them (see [`validation_order`]).
 fn order_like_mongoose(errors: &mut ValidationError, schema: &Schema, built: &BuiltDocument) {
+    let cast_keys: Vec<&str> = built.cast_errors.iter().map(|(key, _)| key.as_str()).collect();
+    order_errors(errors, schema, &built.document, &built.states, &cast_keys);
+}
+
+/// [`order_like_mongoose`] for a document (or a subdocument an update sets, keys relative to it).
+fn order_errors(
+    errors: &mut ValidationError,
+    schema: &Schema,
+    document: &Document,
+    states: &[(String, FieldState)],
+    cast_keys: &[&str],
+) {
     let mut owners = Vec::new();
-    collect_owners(&schema.tree, &built.document, "", 0, &mut owners);
+    collect_owners(&schema.tree, document, "", 0, &mut owners);
     let empty = Document::new();
     let positions: Vec<(String, Vec<String>)> = std::iter::once(("", schema))
         .chain(owners.iter().map(|owner| (owner.prefix.as_str(), owner.schema)))
         .map(|(prefix, owner_schema)| {
-            let value = value_at_prefix(&built.document, prefix).unwrap_or(&empty);
-            let states: Vec<(String, FieldState)> = built
-                .states
+            let value = value_at_prefix(document, prefix).unwrap_or(&empty);
+            let states: Vec<(String, FieldState)> = states
                 .iter()
                 .filter_map(|(key, state)| {
                     let relative = key.strip_prefix(prefix)?;
@@ -689,7 +815,7 @@ fn order_like_mongoose(errors: &mut ValidationError, schema: &Schema, built: &Bu
             (prefix.to_string(), validation_order(owner_schema, value, &states))
         })
         .collect();
-    let cast_rank = |key: &str| built.cast_errors.iter().position(|(k, _)| k == key);
+    let cast_rank = |key: &str| cast_keys.iter().position(|k| *k == key);
     let mut keyed: Vec<(ErrorRank, (String, PathError))> = errors
         .errors
         .drain(..)
@@ -1635,6 +1761,28 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&keys);
+    }
+
+    #[test]
+    fn minimize_id_false_in_definitions_and_required_object_form() {
+        // Mongoose 9.12.1 (recorded): minimize removes every empty object after validation (a required Mixed
+        // `{}` passes), `minimize: false` keeps them; `_id: false` inside a subdocument's definition turns its
+        // `_id` off; `required: { isRequired, message }` is SchemaType#required's object form.
+        let definition = doc! {
+            "m": {"type": "Mixed", "required": true},
+            "p": {"q": "String"},
+            "c": [{"_id": false, "text": "String", "x": "Mixed"}],
+            "n": {"type": "Number", "required": {"isRequired": true, "message": "need n"}},
+        };
+        let model = user_model(definition.clone(), doc! {"versionKey": false});
+        let err = create(&model, doc! {"m": {}, "c": [{"text": "a", "x": {"y": {}}}]}).unwrap_err();
+        assert_eq!(err.message(), "User validation failed: n: need n");
+        let created = create(&model, doc! {"m": {}, "n": 1, "c": [{"text": "a", "x": {"y": {}}}]}).unwrap();
+        same(&created.document, doc! {"c": [{"text": "a"}], "n": 1, "_id": oid(1)});
+        let kept = user_model(definition, doc! {"versionKey": false, "minimize": false});
+        let created = create(&kept, doc! {"m": {}, "n": 1}).unwrap();
+        // The implicit `[]` of a document array is applied after the input, so it comes last.
+        same(&created.document, doc! {"m": {}, "p": {}, "n": 1, "_id": oid(1), "c": []});
     }
 
     #[test]

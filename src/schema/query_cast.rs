@@ -91,8 +91,19 @@ fn cast_filter_entry(
         }
         _ => match schema.resolve(path) {
             ResolvedPath::Path(def) | ResolvedPath::Element(def) => {
-                cast_path_condition(def, value, path, trace, depth).map(Some)
+                cast_path_condition(def, value, path, trace, depth).map(Some).map_err(|error| match error {
+                    // The schema type casting a path inside a subdocument names its own path (`votes` for
+                    // `comments.votes`, `followers` for `stats.followers`), as SchemaType#path does.
+                    SchemaError::Cast(mut e) if e.path == path => {
+                        e.set_path(&schema.schema_path(path));
+                        SchemaError::Cast(e)
+                    }
+                    other => other,
+                })
             }
+            // Mongoose 9.12.1 keeps an unknown path below a single nested subdocument whatever strictQuery says
+            // (`stats.nope`), while one below an array of subdocuments meets strictQuery, named relative to it.
+            ResolvedPath::Unknown if below_single_nested(schema, path) => Ok(Some(value.clone())),
             ResolvedPath::Unknown => match schema.options.strict_query {
                 Strict::False => Ok(Some(value.clone())),
                 Strict::True => {
@@ -103,11 +114,22 @@ fn cast_filter_entry(
                     });
                     Ok(None)
                 }
-                Strict::Throw => Err(SchemaError::StrictMode(super::errors::StrictModeError::query(path))),
+                Strict::Throw => {
+                    Err(SchemaError::StrictMode(super::errors::StrictModeError::query(&schema.schema_path(path))))
+                }
             },
             ResolvedPath::Nested | ResolvedPath::Free => Ok(Some(value.clone())),
         },
     }
+}
+
+/// Whether a dotted path runs through a single nested subdocument of the schema.
+fn below_single_nested(schema: &Schema, path: &str) -> bool {
+    let segments: Vec<&str> = path.split('.').collect();
+    (1..segments.len()).any(|n| {
+        let prefix = segments.get(..n).unwrap_or_default().join(".");
+        matches!(schema.resolve(&prefix), ResolvedPath::Path(def) if matches!(def.field_type, FieldType::Subdocument(_)))
+    })
 }
 
 fn is_operator(key: &str) -> bool {
@@ -273,7 +295,10 @@ pub(crate) fn cast_for_query(
                 cast_for_query(def, None, value, path, trace)
             }
             Some("$options") => cast_scalar(ScalarType::String, value, path).map_err(SchemaError::Cast),
-            Some("$size" | "$minDistance" | "$maxDistance") => {
+            // `$size`'s handler (castToNumber → castNumber) throws castNumber's own Error, unwrapped.
+            Some("$size") => super::cast::cast_number(value)
+                .ok_or_else(|| MongooseError::plain("Cast to Number failed: value is not a valid number").into()),
+            Some("$minDistance" | "$maxDistance") => {
                 cast_scalar(ScalarType::Number, value, path).map_err(SchemaError::Cast)
             }
             Some("$exists") => cast_exists(value, path),
@@ -284,7 +309,9 @@ pub(crate) fn cast_for_query(
         FieldType::DocumentArray(_) => match op {
             Some("$exists") => cast_exists(value, path),
             Some("$type") => cast_type_operand(value, path),
-            Some("$size") => cast_scalar(ScalarType::Number, value, path).map_err(SchemaError::Cast),
+            // The array's `$size` handler calls castNumber, whose own Error is thrown unwrapped.
+            Some("$size") => super::cast::cast_number(value)
+                .ok_or_else(|| MongooseError::plain("Cast to Number failed: value is not a valid number").into()),
             _ => Ok(value.clone()),
         },
         // A whole subdocument in a filter is compared as given; its paths (`stats.followers`) cast one by one.
@@ -451,6 +478,51 @@ mod tests {
         assert_eq!(cast, doc! {"age": 5, "$and": [{}, {"age": 1}]});
         let described: Vec<String> = trace.iter().map(TraceStep::describe).collect();
         assert_eq!(described, ["cast age: 1 (number) unchanged", "cast age: '5' (string) -> 5 (number)"]);
+    }
+
+    #[test]
+    fn paths_inside_subdocuments_are_named_as_their_schema_types_name_them() {
+        // Mongoose 9.12.1 (recorded): a CastError or strictQuery error for a path inside a subdocument names the
+        // path relative to it (SchemaType#path); an unknown path below a single nested subdocument is kept
+        // whatever strictQuery says; `$size` with a non-number throws castNumber's plain Error.
+        let schema = Schema::new(
+            &doc! {
+                "comments": [{"votes": "Number", "meta": {"n": "Number"}}],
+                "stats": {"type": {"followers": "Number"}},
+                "p": {"n": "Number"},
+                "nums": ["Number"],
+            },
+            &doc! {"strictQuery": "throw"},
+        )
+        .unwrap();
+        let m = Model::new("User", schema);
+        let outcomes: Vec<String> = [
+            doc! {"comments.votes": {"$in": ["1", "x"]}},
+            doc! {"comments.meta.n": "x"},
+            doc! {"stats.followers": "x"},
+            doc! {"p.n": "x"},
+            doc! {"comments.nope": 1},
+            doc! {"stats.nope": 1},
+            doc! {"nums": {"$size": "x"}},
+        ]
+        .iter()
+        .map(|filter| match cast_filter(&m, filter, &mut Trace::new()) {
+            Ok(cast) => cast.to_string(),
+            Err(e) => format!("{}: {}", e.name(), e.message()),
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "CastError: Cast to Number failed for value \"x\" (type string) at path \"votes\" for model \"User\"",
+                "CastError: Cast to Number failed for value \"x\" (type string) at path \"meta.n\" for model \"User\"",
+                "CastError: Cast to Number failed for value \"x\" (type string) at path \"followers\" for model \"User\"",
+                "CastError: Cast to Number failed for value \"x\" (type string) at path \"p.n\" for model \"User\"",
+                "StrictModeError: Path \"nope\" is not in schema and strictQuery is 'throw'.",
+                "{ \"stats.nope\": 1 }",
+                "Error: Cast to Number failed: value is not a valid number",
+            ]
+        "#]]
+        .assert_debug_eq(&outcomes);
     }
 
     #[test]

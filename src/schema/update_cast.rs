@@ -6,7 +6,7 @@ use bson::{Bson, Document};
 
 use super::cast::{cast_number, cast_scalar};
 use super::definition::{FieldType, PathDef, ResolvedPath, ScalarType, Schema, Strict};
-use super::document::{cast_path_value, validate_value, WriteContext};
+use super::document::{cast_path_value, validate_update_path, WriteContext};
 use super::errors::{CastError, MongooseError, SchemaError, StrictModeError, ValidationError};
 use super::model::Model;
 use super::query_cast::{cast_filter_in, cast_for_query, name_model};
@@ -357,6 +357,22 @@ impl<'a> UpdateCaster<'a, '_, '_> {
         if op == "$unset" {
             return Ok(value.clone());
         }
+        // Anything else for an array of subdocuments, or a whole single nested subdocument, is cast by building
+        // the subdocument (`castForQuery`: `new Constructor(val)`, with its defaults and `_id`); a primitive
+        // meets ObjectParameterError.
+        if !matches!(value, Bson::Null | Bson::Undefined) && !number_op && op != "$currentDate" {
+            match &def.field_type {
+                FieldType::DocumentArray(_) if !is_container && is_cast_op(op) && !is_overwrite_op(op) => {
+                    let cast = self.cast_whole(def, &Bson::Array(vec![value.clone()]), path)?;
+                    if let Bson::Array(items) = cast {
+                        return Ok(items.into_iter().next().unwrap_or(Bson::Null));
+                    }
+                    return Ok(cast);
+                }
+                FieldType::Subdocument(_) if is_overwrite_op(op) => return self.cast_whole(def, value, path),
+                _ => {}
+            }
+        }
         if number_op {
             if matches!(value, Bson::Null | Bson::Undefined) {
                 return Err(CastError::new("number", value, path, None).into());
@@ -540,15 +556,17 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
                 flatten_set(&model.schema, fields, "", &mut flat, 0);
                 for (path, value) in flat {
                     if let ResolvedPath::Path(def) | ResolvedPath::Element(def) = model.schema.resolve(&path) {
-                        validate_value(def, Some(&value), &path, &mut errors, trace);
+                        let key = clean_positional(&path);
+                        let schema_path = model.schema.schema_path(&path);
+                        validate_update_path(def, Some(&value), &key, &schema_path, &mut errors, trace);
                     }
                 }
             }
-            // A subdocument pushed into an array of subdocuments is validated as a whole.
+            // Each pushed value is validated by the array's element type, its errors named by the array
+            // (`err.path = arrayUpdate`); a pushed subdocument is validated as a whole.
             "$push" | "$addToSet" => {
                 for (path, value) in fields {
                     let ResolvedPath::Path(def) = model.schema.resolve(path) else { continue };
-                    let FieldType::DocumentArray(sub) = &def.field_type else { continue };
                     let items = match value {
                         Bson::Document(modifiers) if modifiers.contains_key("$each") => match modifiers.get("$each") {
                             Some(Bson::Array(items)) => items.clone(),
@@ -556,26 +574,37 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
                         },
                         other => vec![other.clone()],
                     };
-                    for item in &items {
-                        if let Bson::Document(subdoc) = item {
-                            super::document::validate_subdocument(sub, subdoc, &format!("{path}."), &mut errors, trace);
+                    let key = clean_positional(path);
+                    match &def.field_type {
+                        FieldType::DocumentArray(sub) => {
+                            for item in &items {
+                                if let Bson::Document(subdoc) = item {
+                                    super::document::validate_subdocument(
+                                        sub,
+                                        subdoc,
+                                        &format!("{key}."),
+                                        &mut errors,
+                                        trace,
+                                    );
+                                }
+                            }
                         }
+                        FieldType::Array(element) => {
+                            let schema_path = model.schema.schema_path(path);
+                            for item in &items {
+                                validate_update_path(element, Some(item), &key, &schema_path, &mut errors, trace);
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
             "$unset" => {
                 for (path, _) in fields {
                     if let ResolvedPath::Path(def) = model.schema.resolve(path) {
-                        if let Some(error) = super::document::run_validators(
-                            def,
-                            None,
-                            path,
-                            path,
-                            trace,
-                            &mut super::functions::NoFunctions,
-                        ) {
-                            errors.add(path, super::errors::PathError::Validator(error));
-                        }
+                        let key = clean_positional(path);
+                        let schema_path = model.schema.schema_path(path);
+                        validate_update_path(def, None, &key, &schema_path, &mut errors, trace);
                     }
                 }
             }
@@ -587,6 +616,23 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
     } else {
         Err(errors)
     }
+}
+
+/// Mongoose's `cleanPositionalOperators`: `comments.$.votes` and `comments.$[c].votes` are validated and reported
+/// as `comments.0.votes`.
+fn clean_positional(path: &str) -> String {
+    path.split('.')
+        .map(
+            |segment| {
+                if segment == "$" || (segment.starts_with("$[") && segment.ends_with(']')) {
+                    "0"
+                } else {
+                    segment
+                }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `{profile: {years: 3}}` → `profile.years = 3` for nested (not Mixed) paths.
@@ -698,6 +744,87 @@ mod tests {
         assert_eq!(stamped, doc! {"n": 2, "$set": {"updatedAt": now}, "$setOnInsert": {"createdAt": now}});
         let cast = cast_update(&m, &stamped, &UpdateOptions::default(), &mut ctx, &mut trace).unwrap();
         assert_eq!(cast, doc! {"$set": {"updatedAt": now, "n": 2}, "$setOnInsert": {"createdAt": now}});
+    }
+
+    #[test]
+    fn subdocuments_in_updates_are_cast_by_building_them() {
+        // Mongoose 9.12.1 (recorded): castUpdateVal casts a single nested `$set` with SchemaSubdocument's
+        // castForQuery (`new Constructor(val)`: `_id`, defaults, its own cast errors thrown as they are) and a
+        // non-object `$push` into an array of subdocuments with the array's element caster.
+        let schema = Schema::new(
+            &doc! {"stats": {"type": {"n": "Number"}}, "comments": [{"n": "Number"}]},
+            &doc! {"strict": "throw"},
+        )
+        .unwrap();
+        let m = Model::new("User", schema);
+        let run = |update: Document| {
+            let mut ids = SequentialIds::default();
+            let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+            match cast_update(&m, &update, &UpdateOptions::default(), &mut ctx, &mut Trace::new()) {
+                Ok(cast) => cast.to_string(),
+                Err(e) => format!("{}: {}", e.name(), e.message()),
+            }
+        };
+        let outcomes: Vec<String> = [
+            doc! {"$set": {"stats": {"n": "5"}}},
+            doc! {"$set": {"stats": {"n": "x"}}},
+            doc! {"$set": {"stats": "x"}},
+            doc! {"$set": {"stats": {"n": 1, "extra": 1}}},
+            doc! {"$push": {"comments": "x"}},
+            doc! {"$push": {"comments": {"n": "x"}}},
+        ]
+        .into_iter()
+        .map(run)
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "{ \"$set\": { \"stats\": { \"n\": 5, \"_id\": ObjectId(\"000000000000000000000001\") } } }",
+                "CastError: Cast to Number failed for value \"x\" (type string) at path \"n\" for model \"User\"",
+                "CastError: Cast to Embedded failed for value \"x\" (type string) at path \"stats\" for model \"User\" because of \"ObjectParameterError\"",
+                "CastError: Cast to Embedded failed for value \"{ n: 1, extra: 1 }\" (type Object) at path \"stats\" for model \"User\" because of \"StrictModeError\"",
+                "CastError: Cast to embedded failed for value \"x\" (type string) at path \"comments\" for model \"User\" because of \"ObjectParameterError\"",
+                "CastError: Cast to embedded failed for value \"{ n: 'x' }\" (type Object) at path \"comments\" for model \"User\" because of \"CastError\"",
+            ]
+        "#]]
+        .assert_debug_eq(&outcomes);
+    }
+
+    #[test]
+    fn update_validators_name_paths_as_mongoose_does() {
+        // Mongoose 9.12.1 (recorded), lib/helpers/updateValidators.js: the message names the schema type's own
+        // path, the error the update's path (positional `$` cleaned to 0); pushed values are validated by the
+        // element type under the array's name; a set subdocument runs its own validation, required paths first.
+        let schema = Schema::from_definition(&doc! {
+            "stats": {"type": {"followers": {"type": "Number", "min": 0}, "x": {"type": "String", "required": true}}},
+            "comments": [{"votes": {"type": "Number", "min": 0}}],
+            "tags": [{"type": "String", "enum": ["a"]}],
+        })
+        .unwrap();
+        let m = Model::new("User", schema);
+        let lines: Vec<String> = [
+            doc! {"$set": {"stats.followers": -1}},
+            doc! {"$set": {"comments.$.votes": -1}},
+            doc! {"$push": {"tags": {"$each": ["a", "b"]}}},
+            doc! {"$set": {"tags": ["a", "b"]}},
+            doc! {"$set": {"stats": {"followers": -1}}},
+        ]
+        .iter()
+        .flat_map(|update| match validate_update(&m, update, &mut Trace::new()) {
+            Ok(()) => vec!["ok".to_string()],
+            Err(v) => v.errors.iter().map(|(k, e)| format!("{k} at {}: {}", e.path(), e.message())).collect(),
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "stats.followers at stats.followers: Path `followers` (-1) is less than minimum allowed value (0).",
+                "comments.0.votes at comments.0.votes: Path `votes` (-1) is less than minimum allowed value (0).",
+                "tags at tags: `b` is not a valid enum value for path `tags`.",
+                "tags.1 at tags.1: `b` is not a valid enum value for path `tags`.",
+                "stats.x at x: Path `x` is required.",
+                "stats.followers at followers: Path `followers` (-1) is less than minimum allowed value (0).",
+            ]
+        "#]]
+        .assert_debug_eq(&lines);
     }
 
     #[test]
