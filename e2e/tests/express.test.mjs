@@ -77,6 +77,21 @@ await User.findOne({ username: "ada" }).lean()`);
   assert.match(mongoose[0], /404 Not Found/);
   assert.match(mongoose[0], /Cannot GET \/nope/);
 
+  // A handler that never ends is stopped by the step budget: its lane is marked failed, its write undone.
+  await run(page, `app.get("/spin", async (req, res) => {
+  await db.spins.insertOne({ at: 1 })
+  while (true) {}
+})
+await fetch("/spin")`);
+  mongoose = await lanes(page, 'pane-mongoose');
+  assert.equal(mongoose.length, 1);
+  assert.match(mongoose[0], /GET \/spin\s*→\s*stopped: it ran past the step budget/);
+  assert.match(mongoose[0], /writes were undone/);
+  assert.equal(await page.getByTestId('pane-mongoose').locator('.lane.failed').count(), 1);
+  await screenshot(page, 'express-handler-stopped');
+  await run(page, 'db.spins.countDocuments()');
+  assert.equal((await page.getByTestId('pane-raw').getByTestId('result').innerText()).trim(), '0');
+
   // Restart server: the counter starts again, the routes and the data are still there.
   await page.getByTestId('restart').click();
   await page.getByTestId('notices').getByText('Server restarted').first().waitFor();

@@ -167,13 +167,19 @@ fn request_view(
         body: request.body.clone(),
         steps: request.steps.iter().map(|step| (step.name.clone(), step.outcome.clone())).collect(),
         database,
-        status: if answered {
+        status: if request.stopped.is_some() {
+            "stopped".to_string()
+        } else if answered {
             format!("{} {}", request.status, status_text(request.status)).trim_end().to_string()
         } else {
             "no response".to_string()
         },
-        response: if answered { shown_body(&request.response_body) } else { request.note.clone().unwrap_or_default() },
-        failed: !answered || request.status >= 400,
+        response: match &request.stopped {
+            Some(why) => why.clone(),
+            None if answered => shown_body(&request.response_body),
+            None => request.note.clone().unwrap_or_default(),
+        },
+        failed: request.stopped.is_some() || !answered || request.status >= 400,
     }
 }
 
@@ -454,6 +460,38 @@ mod tests {
         assert_eq!(printed(&mut playground, "db.items.countDocuments()").0, "45");
         let (short, _) = printed(&mut playground, "db.items.find({ i: { $lt: 3 } }, { _id: 0 })");
         assert_eq!(short, "[ { i: 0 }, { i: 1 }, { i: 2 } ]");
+    }
+
+    #[test]
+    fn a_handler_stopped_by_the_step_budget_is_drawn_as_a_failed_lane_and_its_writes_are_undone() {
+        let mut playground = Playground::new(true);
+        let program = r#"const express = require("express")
+const app = express()
+app.get("/spin", async (req, res) => {
+  await db.visits.insertOne({ at: 1 })
+  while (true) {}
+})
+app.listen(3000)
+await fetch("/spin")"#;
+        let outcome = playground.run(program).unwrap();
+        for side in [Side::Raw, Side::Mongoose] {
+            let statements = pane(&playground, &outcome, side);
+            let last = statements.last().unwrap();
+            assert_eq!(last.error.as_ref().map(|e| e.name.as_str()), Some("StepLimitError"), "{side:?}");
+            let [lane] = last.requests.as_slice() else { panic!("{side:?}: one lane, got {:?}", last.requests) };
+            assert!(lane.failed, "{lane:?}");
+            assert_eq!(lane.status, "stopped");
+            assert!(lane.response.contains("writes were undone"), "{}", lane.response);
+            assert_eq!(
+                lane.steps,
+                vec![(
+                    "GET /spin".to_string(),
+                    "stopped: it ran past the step budget (a loop that never ends?)".to_string()
+                )]
+            );
+        }
+        let count = playground.run("db.visits.countDocuments()").unwrap();
+        assert_eq!(count.statements[0].raw.value, Some(bson::Bson::Int32(0)), "the insert before the loop is undone");
     }
 
     #[test]

@@ -371,6 +371,9 @@ pub struct RequestReport {
     pub response_body: String,
     /// Why nothing answered, or what Express answered by itself.
     pub note: Option<String>,
+    /// The Run was stopped while this request was being handled (a handler looped past the step budget): the
+    /// request got no answer and the statement's writes were undone.
+    pub stopped: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -844,12 +847,12 @@ impl World {
         self.request_bodies.push(raw_body);
         let outcome = self.run_chain(&chain, &path, method, span);
         self.request_bodies.pop();
-        // A step-limit error stops everything, as it stops any statement.
-        if let Err(error) = outcome {
-            if matches!(error.source, ErrorSource::StepLimit { .. }) {
-                return Err(error);
-            }
-        }
+        // A step-limit error stops everything, as it stops any statement; the lane still shows how far the
+        // request got, marked as failed.
+        let stopped = match outcome {
+            Err(error) if matches!(error.source, ErrorSource::StepLimit { .. }) => Some(error),
+            _ => None,
+        };
         let chain = chain.0.borrow();
         let response = chain.response.0.borrow().clone();
         let note = if chain.finished_by_express {
@@ -859,7 +862,7 @@ impl World {
         } else {
             None
         };
-        Ok(RequestReport {
+        let report = RequestReport {
             method: method.to_string(),
             path: url.to_string(),
             headers,
@@ -870,7 +873,15 @@ impl World {
             response_headers: response.headers.clone(),
             response_body: response.body.clone().unwrap_or_default(),
             note,
-        })
+            stopped: stopped.as_ref().map(|error| format!("{} — the Run's writes were undone", error.message)),
+        };
+        match stopped {
+            Some(error) => {
+                self.requests.push(report);
+                Err(error)
+            }
+            None => Ok(report),
+        }
     }
 
     /// Continues the chain from its position (what `next()` does); at its end Express answers by itself.
@@ -972,7 +983,12 @@ impl World {
                         String::new()
                     }
                 }
-                Err(error) if matches!(error.source, ErrorSource::StepLimit { .. }) => return Err(error),
+                Err(error) if matches!(error.source, ErrorSource::StepLimit { .. }) => {
+                    if let Some(step) = chain.0.borrow_mut().steps.get_mut(steps_before) {
+                        step.outcome = "stopped: it ran past the step budget (a loop that never ends?)".to_string();
+                    }
+                    return Err(error);
+                }
                 Err(error) => {
                     // Express 5 routes a throw, and a rejected promise of an async handler, to the error handlers.
                     let thrown = super::interpreter::caught(&error);
