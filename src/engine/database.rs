@@ -99,7 +99,7 @@ impl Database {
             Err(error) => {
                 let message = format!("PlanExecutor error during aggregation :: caused by :: {}", error.message);
                 let error = MongoError { message, ..error };
-                (Err(AggregateError { stage: pipeline.len().checked_sub(1), error }), changes)
+                (Err(AggregateError { stage: pipeline.len().checked_sub(1), error, ran: Vec::new() }), changes)
             }
         }
     }

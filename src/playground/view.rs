@@ -31,6 +31,11 @@ pub struct ErrorView {
     pub hint: Option<String>,
     pub line: usize,
     pub column: usize,
+    /// The byte range in the Run's text the error points at (the editor underlines it).
+    pub start: usize,
+    pub end: usize,
+    /// For an aggregation that failed in one stage: `stage 2 of 3 ($group)`.
+    pub stage: Option<String>,
     /// The lesson that explains this kind of error, by lesson id.
     pub lesson: Option<&'static str>,
 }
@@ -89,6 +94,75 @@ pub struct StatementView {
     pub references: Vec<ReferenceView>,
     /// Each request `fetch` sent, as its lane: browser → Express → database → response.
     pub requests: Vec<RequestView>,
+    /// Each aggregation's stage strip.
+    pub pipelines: Vec<PipelineView>,
+}
+
+/// An aggregation's stages as the strip under the call shows them, as Compass does: each stage's name, how many
+/// documents came out of it and the first of them; a failed stage and the ones after it that never ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineView {
+    pub stages: Vec<StageView>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageView {
+    /// `$match`, as written.
+    pub name: String,
+    /// Documents out of the stage; `None` when it did not run.
+    pub count: Option<usize>,
+    /// Its first documents, as mongosh prints them.
+    pub documents: Vec<String>,
+    pub failed: bool,
+}
+
+impl StageView {
+    /// `3 documents`, `1 document`, `failed`, `not run`.
+    pub fn summary(&self) -> String {
+        match (self.count, self.failed) {
+            (_, true) => "failed".to_string(),
+            (Some(1), _) => "1 document".to_string(),
+            (Some(count), _) => format!("{count} documents"),
+            (None, _) => "not run".to_string(),
+        }
+    }
+}
+
+/// The strip of an aggregation call: previews of the stages that ran, then the failed stage and those after it.
+fn pipeline_view(call: &crate::runtime::report::CallReport) -> Option<PipelineView> {
+    let run = call.pipeline.as_ref()?;
+    let written: Vec<String> = call
+        .sent
+        .last()
+        .and_then(|sent| sent.args.first())
+        .and_then(bson::Bson::as_array)
+        .map(|stages| {
+            stages
+                .iter()
+                .map(|stage| stage.as_document().and_then(|d| d.keys().next().cloned()).unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut stages: Vec<StageView> = run
+        .stages
+        .iter()
+        .map(|preview| StageView {
+            name: preview.name.to_string(),
+            count: Some(preview.count),
+            documents: preview.documents.iter().map(crate::js::mongosh_format::format_document).collect(),
+            failed: false,
+        })
+        .collect();
+    if let Some(failed) = run.failed_stage {
+        // A result too large for the cursor fails after the last stage produced it.
+        if let Some(stage) = stages.get_mut(failed) {
+            stage.failed = true;
+        }
+        for (index, name) in written.iter().enumerate().skip(stages.len()) {
+            stages.push(StageView { name: name.clone(), count: None, documents: Vec::new(), failed: index == failed });
+        }
+    }
+    (!stages.is_empty()).then_some(PipelineView { stages })
 }
 
 /// One request's lane.
@@ -142,6 +216,7 @@ fn trace_view(step: &TraceStep) -> TraceView {
         }
         TraceStep::WrappedInSet { .. } => ("cast", true, false),
         TraceStep::Hook { .. } => ("hooks", true, false),
+        TraceStep::NotCast { .. } => ("not cast", true, false),
     };
     TraceView { stage, text: step.describe(), notable, failed }
 }
@@ -205,6 +280,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                 collections_after: Vec::new(),
                 references: Vec::new(),
                 requests: report.requests.iter().map(|request| request_view(report, request)).collect(),
+                pipelines: report.calls.iter().filter_map(pipeline_view).collect(),
             };
             let mut namespaces: Vec<(String, String)> = Vec::new();
             for call in &report.calls {
@@ -244,12 +320,21 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
             }
             if let Some(error) = &report.error {
                 let at = Location::new(&outcome.source, error.span);
+                let stage = report.calls.last().and_then(|call| {
+                    let failed = call.pipeline.as_ref()?.failed_stage?;
+                    let length = call.pipeline.as_ref()?.length;
+                    let name = pipeline_view(call)?.stages.get(failed)?.name.clone();
+                    Some(format!("stage {} of {length} ({name})", failed + 1))
+                });
                 view.error = Some(ErrorView {
                     name: error.name().to_string(),
                     message: error.message.clone(),
                     hint: error.hint.clone(),
                     line: at.line,
                     column: at.column,
+                    start: error.span.start,
+                    end: error.span.end,
+                    stage,
                     lesson: lesson_for_error(error),
                 });
             } else if let Some(text) = &report.printed {
@@ -460,6 +545,47 @@ mod tests {
         assert_eq!(printed(&mut playground, "db.items.countDocuments()").0, "45");
         let (short, _) = printed(&mut playground, "db.items.find({ i: { $lt: 3 } }, { _id: 0 })");
         assert_eq!(short, "[ { i: 0 }, { i: 1 }, { i: 2 } ]");
+    }
+
+    #[test]
+    fn an_aggregation_shows_a_strip_of_stages_and_a_failed_stage_is_named_and_pointed_at() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(r#"db.posts.insertMany([{ author: "ada", likes: 3 }, { author: "bob", likes: 1 }, { author: "ada", likes: 5 }])"#)
+            .unwrap();
+        let outcome = playground
+            .run(r#"db.posts.aggregate([{ $match: { likes: { $gt: 1 } } }, { $group: { _id: "$author", likes: { $sum: "$likes" } } }])"#)
+            .unwrap();
+        let statements = pane(&playground, &outcome, Side::Raw);
+        let [strip] = statements[0].pipelines.as_slice() else { panic!("{:?}", statements[0].pipelines) };
+        let summary: Vec<(String, String)> = strip.stages.iter().map(|s| (s.name.clone(), s.summary())).collect();
+        assert_eq!(
+            summary,
+            vec![("$match".to_string(), "2 documents".to_string()), ("$group".to_string(), "1 document".to_string())]
+        );
+        assert_eq!(strip.stages[1].documents, vec!["{ _id: 'ada', likes: 8 }".to_string()]);
+        // Mirrored: the Mongoose pane has its own strip for the same pipeline.
+        assert_eq!(pane(&playground, &outcome, Side::Mongoose)[0].pipelines.len(), 1);
+
+        let text = r#"db.posts.aggregate([{ $match: {} }, { $group: { likes: { $sum: 1 } } }, { $limit: 1 }])"#;
+        let outcome = playground.run(text).unwrap();
+        let statements = pane(&playground, &outcome, Side::Raw);
+        let error = statements[0].error.as_ref().unwrap();
+        assert_eq!(error.stage.as_deref(), Some("stage 2 of 3 ($group)"));
+        assert_eq!(&text[error.start..error.end], "{ $group: { likes: { $sum: 1 } } }", "{error:?}");
+        let stages: Vec<String> = statements[0].pipelines[0].stages.iter().map(StageView::summary).collect();
+        // The pipeline is compiled before it runs: no stage ran, the $group is the one that failed.
+        assert_eq!(stages, ["not run", "failed", "not run"]);
+
+        // A stage that fails while running: the stages before it keep their previews.
+        let text = r#"db.posts.aggregate({ $match: {} }, { $project: { n: { $toInt: "$author" } } })"#;
+        let outcome = playground.run(text).unwrap();
+        let statements = pane(&playground, &outcome, Side::Raw);
+        let error = statements[0].error.as_ref().unwrap();
+        assert_eq!(error.stage.as_deref(), Some("stage 2 of 2 ($project)"));
+        assert_eq!(&text[error.start..error.end], r#"{ $project: { n: { $toInt: "$author" } } }"#);
+        let stages: Vec<String> = statements[0].pipelines[0].stages.iter().map(StageView::summary).collect();
+        assert_eq!(stages, ["3 documents", "failed"]);
     }
 
     #[test]

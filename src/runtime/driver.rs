@@ -21,6 +21,18 @@ pub struct DriverOutcome {
     pub changes: ChangeSet,
     /// The call as it reached the database, e.g. `db.users.insertOne({ _id: ObjectId('…'), name: 'ada' })`.
     pub sent: Option<DriverCall>,
+    /// For an aggregation: what came out of each stage, and which stage failed.
+    pub pipeline: Option<PipelineRun>,
+}
+
+/// An aggregation's stages as they ran: the preview after every stage that ran (Compass's stage strip), and the
+/// stage that raised the error, if one did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PipelineRun {
+    pub stages: Vec<crate::engine::aggregate::StagePreview>,
+    /// The stage count of the pipeline as written (an error stops the previews before the end).
+    pub length: usize,
+    pub failed_stage: Option<usize>,
 }
 
 /// A failed driver call: the server's error, or a bulk write error after partial inserts.
@@ -156,20 +168,30 @@ fn aggregate(
     let writes = pipeline.last().is_some_and(|stage| stage.contains_key("$out") || stage.contains_key("$merge"));
     let options = AggregateOptions { now: Some(cluster.generator.now()), ..AggregateOptions::default() };
     let explain = call.steps(CursorMethod::Explain).next().is_some();
-    if explain || !writes {
+    let result = if explain || !writes {
         let empty = crate::engine::database::Database::new(database);
         let db = cluster.database(database).unwrap_or(&empty);
         if explain {
             return db.explain_aggregate(&call.collection, &pipeline, &options).map(Bson::Document).map_err(Into::into);
         }
-        let result = db.aggregate(&call.collection, &pipeline, &options).map_err(MongoError::from)?;
-        return Ok(Bson::Array(result.documents.into_iter().map(Bson::Document).collect()));
+        db.aggregate(&call.collection, &pipeline, &options)
+    } else {
+        let (db, generator) = cluster.database_mut(database)?;
+        let (result, changes) = db.aggregate_and_write(&call.collection, &pipeline, &options, generator);
+        outcome.changes.extend(&changes);
+        result
+    };
+    let length = pipeline.len();
+    match result {
+        Ok(result) => {
+            outcome.pipeline = Some(PipelineRun { stages: result.stages, length, failed_stage: None });
+            Ok(Bson::Array(result.documents.into_iter().map(Bson::Document).collect()))
+        }
+        Err(failure) => {
+            outcome.pipeline = Some(PipelineRun { stages: failure.ran, length, failed_stage: failure.stage });
+            Err(failure.error)
+        }
     }
-    let (db, generator) = cluster.database_mut(database)?;
-    let (result, changes) = db.aggregate_and_write(&call.collection, &pipeline, &options, generator);
-    outcome.changes.extend(&changes);
-    let result = result.map_err(MongoError::from)?;
-    Ok(Bson::Array(result.documents.into_iter().map(Bson::Document).collect()))
 }
 
 /// The inserted documents as they will be stored (with `_id`), so the call text shows what reached the database.

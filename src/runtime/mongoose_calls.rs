@@ -8,6 +8,7 @@ use super::error::{ErrorSource, RuntimeError};
 use super::models::{select_projection, sort_to_document, ModelEntry, Models};
 use super::report::CallReport;
 use crate::engine::database::Cluster;
+use crate::schema::trace::TraceStep;
 use crate::schema::{
     apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
     set_defaults_on_insert, validate_document, validate_update, DocumentNotFoundError, FieldType, MongooseError,
@@ -237,6 +238,9 @@ impl ModelRun<'_> {
         let outcome = driver::run(self.cluster, self.database, &call);
         // Recorded as Mongoose wrote it (its key order; the server then stores `_id` first).
         self.report.record_sent(call, outcome.changes);
+        if outcome.pipeline.is_some() {
+            self.report.pipeline = outcome.pipeline;
+        }
         match outcome.result {
             Some(Ok(value)) => Ok(value),
             Some(Err(error)) => Err(error.at(self.span)),
@@ -264,6 +268,28 @@ impl ModelRun<'_> {
         };
         let model = self.entry.model.clone();
         cast_filter(&model, &filter, self.trace()).map_err(|e| self.schema_error(e))
+    }
+
+    /// Mongoose sends a pipeline uncast; for each top-level `$match` path whose value `find()` would have cast
+    /// (a string id compared with an ObjectId path), the trace shows both values.
+    fn show_what_find_would_cast(&mut self, pipeline: Option<&Bson>) {
+        let Some(Bson::Array(stages)) = pipeline else { return };
+        let model = self.entry.model.clone();
+        for stage in stages {
+            let Some(Ok(filter)) = stage.as_document().map(|stage| stage.get_document("$match")) else { continue };
+            // A filter find() would reject is left to the database, which gets it as written anyway.
+            let Ok(cast) = cast_filter(&model, filter, &mut Trace::new()) else { continue };
+            for (path, sent) in filter {
+                match cast.get(path) {
+                    Some(would_send) if would_send != sent => self.trace().push(TraceStep::NotCast {
+                        path: path.clone(),
+                        sent: sent.clone(),
+                        would_send: would_send.clone(),
+                    }),
+                    _ => {}
+                }
+            }
+        }
     }
 
     fn dispatch(&mut self, call: &ModelCall) -> Result<Bson, RuntimeError> {
@@ -327,6 +353,7 @@ impl ModelRun<'_> {
             ModelMethod::FindByIdAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &id_filter(args)),
             // Mongoose does not cast aggregation pipelines: `{ $match: { _id: "65a1…" } }` compares a string.
             ModelMethod::Aggregate => {
+                self.show_what_find_would_cast(args.first());
                 self.report.note = Some(
                     "Pipeline sent as written: Mongoose does not cast aggregate() (a string id stays a string; use new mongoose.Types.ObjectId(id)). The results are plain objects."
                         .to_string(),

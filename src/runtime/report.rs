@@ -25,6 +25,8 @@ pub struct CallReport {
     pub note: Option<String>,
     /// `(database, collection)` the call touched.
     pub namespace: (String, String),
+    /// For an aggregation: the preview after every stage, and the stage that failed.
+    pub pipeline: Option<super::driver::PipelineRun>,
 }
 
 impl CallReport {
@@ -38,6 +40,7 @@ impl CallReport {
             trace: None,
             note: None,
             namespace,
+            pipeline: None,
         }
     }
 

@@ -62,6 +62,9 @@ pub struct World {
     pub(super) steps: u64,
     /// The spans of the arguments of the call being dispatched (for errors about one argument).
     pub(super) arg_spans: Vec<Span>,
+    /// The spans of each stage of the aggregations this statement's own text called (`(call span, stage spans)`),
+    /// so an error raised by a stage is pointed at that stage in the editor.
+    pub(super) pipeline_spans: Vec<(Span, Vec<Span>)>,
     /// The source text of the method being dispatched (`users.mapp`), for JavaScript's
     /// "`users.mapp` is not a function"; taken by the first method that reports it.
     pub(super) callee_text: Option<String>,
@@ -94,6 +97,7 @@ impl World {
             call_depth: 0,
             steps: 0,
             arg_spans: Vec::new(),
+            pipeline_spans: Vec::new(),
             callee_text: None,
             source_cache: None,
             run_source: Rc::from(""),
@@ -184,6 +188,7 @@ impl World {
         }
         self.console.clear();
         self.calls.clear();
+        self.pipeline_spans.clear();
         self.call_depth = 0;
         self.steps = 0;
         self.scope = self.globals.clone();
@@ -221,9 +226,12 @@ impl World {
             Ok(Some(Printed::Value(value))) => report.value = Some(value),
             Ok(Some(Printed::Text(text))) => report.printed = Some(text),
             Ok(None) => {}
-            Err(error) => {
+            Err(mut error) => {
                 if matches!(error.source, ErrorSource::StepLimit { .. }) {
                     self.undo_statement();
+                }
+                if let Some(stage) = self.failed_stage_span(&error) {
+                    error.span = stage;
                 }
                 report.error = Some(error);
             }
@@ -239,6 +247,17 @@ impl World {
             }
         }
         report
+    }
+
+    /// Where the stage that raised a server error is written, when the failed aggregation is in this Run's text.
+    fn failed_stage_span(&self, error: &RuntimeError) -> Option<Span> {
+        if !matches!(error.source, ErrorSource::Server(_)) {
+            return None;
+        }
+        let failed = self.calls.last()?.pipeline.as_ref()?.failed_stage?;
+        let (call, stages) = self.pipeline_spans.last()?;
+        let stage = *stages.get(failed)?;
+        (error.span.start <= call.start && call.end <= error.span.end).then_some(stage)
     }
 
     /// Undoes every write of the statement being run (after it ran out of steps), so the data is as before it.
@@ -589,6 +608,16 @@ impl World {
                 return Err(error);
             }
             _ => {}
+        }
+        if method == "aggregate"
+            && matches!(receiver, Value::Collection(_) | Value::Model(_))
+            && source == &*self.run_source
+        {
+            let stages = match args {
+                [Expr { kind: ExprKind::Array(elements), .. }] => elements.iter().map(|stage| stage.span).collect(),
+                _ => args.iter().map(|stage| stage.span).collect(),
+            };
+            self.pipeline_spans.push((span, stages));
         }
         let arg_spans = args.iter().map(|arg| arg.span).collect();
         let args = self.arguments(source, args)?;
@@ -1166,6 +1195,7 @@ impl World {
         report.translated_from = translated_from;
         report.note = note;
         report.record_sent(sent, outcome.changes);
+        report.pipeline = outcome.pipeline;
         self.calls.push(report);
         match outcome.result {
             Some(Ok(value)) => Ok(value),

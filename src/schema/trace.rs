@@ -71,6 +71,9 @@ pub enum TraceStep {
     WrappedInSet { path: String },
     /// A middleware function of the schema ran (`schema.pre("save", fn)`): `when` is `pre` or `post`.
     Hook { when: String, event: String, function: String },
+    /// `Model.aggregate()` sent a `$match` value as written where `find()` would have cast it (Mongoose does not
+    /// cast pipelines): the value sent, and the one `find()` would have sent.
+    NotCast { path: String, sent: Bson, would_send: Bson },
 }
 
 impl TraceStep {
@@ -90,6 +93,13 @@ impl TraceStep {
     pub fn describe(&self) -> String {
         match self {
             TraceStep::Hook { when, event, function } => format!("{when}('{event}') hook {function} ran"),
+            TraceStep::NotCast { path, sent, would_send } => format!(
+                "not cast: $match {path} sent as {} ({}); find() would cast it to {} ({})",
+                inspect(sent),
+                js_value_type(sent),
+                inspect(would_send),
+                js_value_type(would_send)
+            ),
             TraceStep::Cast { path, input, input_type, changed: false, .. } => {
                 format!("cast {path}: {} ({input_type}) unchanged", inspect(input))
             }

@@ -143,7 +143,7 @@ pub fn app() -> Html {
                         access_override={state.access_override}
                         on_action={lesson_action.clone()}
                     />
-                    <Editor text={state.editor.clone()} parse_error={state.parse_error.clone()} history={Rc::new(history)}
+                    <Editor text={state.editor.clone()} parse_error={state.parse_error.clone()} run_error={state.run_error} history={Rc::new(history)}
                         busy={busy} on_edit={edit} on_run={run} complete={CompleteFn(complete)} />
                     <Switches switches={state.switches.clone()} on_change={switch} />
                     if state.raw.is_empty() && state.mongoose.is_empty() {

@@ -15,6 +15,9 @@ use yew::prelude::*;
 pub struct EditorProps {
     pub text: String,
     pub parse_error: Option<ParseError>,
+    /// Where the last Run's first error points (a byte range of the text), until the text is edited.
+    #[prop_or_default]
+    pub run_error: Option<(usize, usize)>,
     pub history: Rc<Vec<String>>,
     pub busy: bool,
     pub on_edit: Callback<String>,
@@ -47,13 +50,13 @@ fn utf16_offset(text: &str, bytes: usize) -> u32 {
     text.get(..bytes.min(text.len())).map_or(0, |prefix| prefix.encode_utf16().count() as u32)
 }
 
-/// Highlighted pieces, with the error's byte range cut out and marked.
-fn overlay(text: &str, error: Option<&ParseError>) -> Html {
+/// Highlighted pieces, with the error's byte range (`start..end`) cut out and marked.
+fn overlay(text: &str, error: Option<(usize, usize)>) -> Html {
     let (err_start, err_end) = match error {
-        Some(e) => {
-            let start = e.span.start.min(text.len());
+        Some((start, end)) => {
+            let start = start.min(text.len());
             // A point error underlines the character there (or a space at the very end).
-            let end = if e.span.end > start { e.span.end.min(text.len()) } else { (start + 1).min(text.len()) };
+            let end = if end > start { end.min(text.len()) } else { (start + 1).min(text.len()) };
             (start, end)
         }
         None => (usize::MAX, usize::MAX),
@@ -327,7 +330,7 @@ pub fn editor(props: &EditorProps) -> Html {
     html! {
         <section class="editor" aria-label="Command editor">
             <div class="editor-box">
-                <pre class="editor-highlight" aria-hidden="true">{ overlay(&props.text, props.parse_error.as_ref()) }</pre>
+                <pre class="editor-highlight" aria-hidden="true">{ overlay(&props.text, props.parse_error.as_ref().map(|e| (e.span.start, e.span.end)).or(props.run_error)) }</pre>
                 <textarea
                     ref={textarea}
                     data-testid="editor"

@@ -109,6 +109,53 @@ fn request_lane(request: &crate::playground::view::RequestView) -> Html {
     }
 }
 
+/// Compass's stage strip: one card per stage (name, documents out), the chosen stage's first documents below.
+/// `chosen` is the stage the student opened (kept across Runs: editing a pipeline and re-running stays on it).
+fn pipeline_strip(
+    pipeline: &crate::playground::view::PipelineView,
+    chosen: Option<usize>,
+    choose: Callback<usize>,
+) -> Html {
+    let last_ran = pipeline.stages.iter().rposition(|stage| stage.count.is_some() || stage.failed).unwrap_or(0);
+    let open = chosen.unwrap_or(last_ran).min(pipeline.stages.len().saturating_sub(1));
+    html! {
+        <div class="pipeline" data-testid="pipeline">
+            <ol class="stages">
+                { for pipeline.stages.iter().enumerate().map(|(index, stage)| {
+                    let onclick = {
+                        let choose = choose.clone();
+                        Callback::from(move |_: MouseEvent| choose.emit(index))
+                    };
+                    let state = if stage.failed { Some("failed") } else if stage.count.is_none() { Some("idle") } else { None };
+                    html! {
+                        <li>
+                            <button type="button" data-testid="stage" aria-pressed={(index == open).to_string()}
+                                class={classes!("stage", state, (index == open).then_some("open"))} {onclick}
+                                title="Show the documents that came out of this stage">
+                                <span class="stage-number">{ index + 1 }</span>
+                                <code>{ &stage.name }</code>
+                                <span class="stage-count">{ stage.summary() }</span>
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ol>
+            if let Some(stage) = pipeline.stages.get(open) {
+                <div class="stage-output" data-testid="stage-output">
+                    <div class="stage-output-title">{ format!("After stage {} ({}): {}", open + 1, stage.name, stage.summary()) }</div>
+                    if stage.documents.is_empty() && stage.count.is_some() {
+                        <p class="more">{ "no documents" }</p>
+                    }
+                    { for stage.documents.iter().map(|doc| html! { <pre class="doc">{ doc }</pre> }) }
+                    if let Some(count) = stage.count.filter(|count| *count > stage.documents.len()) {
+                        <p class="more">{ format!("… and {} more", count - stage.documents.len()) }</p>
+                    }
+                </div>
+            }
+        </div>
+    }
+}
+
 #[function_component(ResultPane)]
 pub fn result_pane(props: &ResultPaneProps) -> Html {
     let side = props.side;
@@ -121,13 +168,15 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
             || ()
         });
     }
+    // The stage each strip has open, by (statement, aggregation) position; not reset by a new Run.
+    let stage_choices = use_state(std::collections::HashMap::<(usize, usize), usize>::new);
     html! {
         <section class={classes!("pane", test_id(side))} data-testid={test_id(side)} aria-label={title(side)}>
             <h2 class="pane-title">{ title(side) }</h2>
             if props.statements.is_empty() {
                 <p class="pane-empty">{ "Run a command to see what reaches the database." }</p>
             }
-            { for props.statements.iter().map(|statement| {
+            { for props.statements.iter().enumerate().map(|(statement_index, statement)| {
                 let sent = !statement.sent.is_empty();
                 html! {
                     <article class="statement" data-testid="statement">
@@ -167,6 +216,18 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                                 </div>
                             }
                         }) }
+                        { for statement.pipelines.iter().enumerate().map(|(pipeline_index, pipeline)| {
+                            let key = (statement_index, pipeline_index);
+                            let choose = {
+                                let stage_choices = stage_choices.clone();
+                                Callback::from(move |stage: usize| {
+                                    let mut next = (*stage_choices).clone();
+                                    next.insert(key, stage);
+                                    stage_choices.set(next);
+                                })
+                            };
+                            pipeline_strip(pipeline, stage_choices.get(&key).copied(), choose)
+                        }) }
                         { for statement.sql.iter().map(|sql| html! {
                             <div class="sql" data-testid="sql" title="The same operation in a relational database"><span class="arrow">{ "in SQL: " }</span><code>{ sql }</code></div>
                         }) }
@@ -178,7 +239,10 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                             <div class="error" data-testid="error" role="alert">
                                 <div class="error-message">
                                     <strong>{ format!("{}: ", error.name) }</strong>{ &error.message }
-                                    <span class="where">{ format!(" (line {}, column {})", error.line, error.column) }</span>
+                                    <span class="where">{ match &error.stage {
+                                        Some(stage) => format!(" (in {stage}, line {}, column {})", error.line, error.column),
+                                        None => format!(" (line {}, column {})", error.line, error.column),
+                                    } }</span>
                                 </div>
                                 if let Some(hint) = &error.hint { <div class="hint">{ hint }</div> }
                                 if let Some(lesson) = error.lesson {

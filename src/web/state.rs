@@ -25,6 +25,8 @@ pub struct AppState {
     pub phase: Phase,
     pub editor: String,
     pub parse_error: Option<ParseError>,
+    /// The byte range the last Run's first error points at (the editor underlines it until the next edit).
+    pub run_error: Option<(usize, usize)>,
     pub raw: Rc<Vec<StatementView>>,
     pub mongoose: Rc<Vec<StatementView>>,
     pub databases: Rc<Vec<DatabaseNode>>,
@@ -53,6 +55,7 @@ impl AppState {
             phase: Phase::Loading,
             editor,
             parse_error: None,
+            run_error: None,
             raw: Rc::new(Vec::new()),
             mongoose: Rc::new(Vec::new()),
             databases: Rc::new(Vec::new()),
@@ -115,6 +118,7 @@ impl Reducible for AppState {
             Action::Edit(text) => {
                 next.editor = text;
                 next.parse_error = None;
+                next.run_error = None;
             }
             Action::Saving => next.phase = Phase::Saving,
             Action::Refreshed(snapshot) => {
@@ -124,6 +128,10 @@ impl Reducible for AppState {
             Action::Ran { source, raw, mongoose, snapshot } => {
                 next.phase = Phase::Ready;
                 next.parse_error = None;
+                // The error's range is in the Run's text: marked only while the editor holds that text.
+                next.run_error = (source == next.editor)
+                    .then(|| mongoose.iter().chain(raw.iter()).find_map(|s| s.error.as_ref().map(|e| (e.start, e.end))))
+                    .flatten();
                 next.raw = Rc::new(raw);
                 next.mongoose = Rc::new(mongoose);
                 next.last_run = Some(source);
@@ -132,6 +140,7 @@ impl Reducible for AppState {
             Action::ParseFailed(error) => {
                 next.phase = Phase::Ready;
                 next.parse_error = Some(error);
+                next.run_error = None;
             }
             Action::Notice(notice) => {
                 next.notices.push(notice);

