@@ -96,3 +96,71 @@ test('an $out is a write: persisted, and undone by Undo', async () => {
   assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('the real schema of a collection, opened as a pipeline and run', async () => {
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
+  await ready(page);
+  await run(page, `const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: String, age: Number }))
+await db.users.insertMany([{ username: "ada", age: 36 }, { username: "bob", age: "25" }, { username: "cy", age: 41 }, { username: "di" }])`);
+  await page.getByTestId('coll-test-users').getByTestId('schema-open').click();
+  const dialog = page.getByTestId('schema-dialog');
+  await dialog.waitFor();
+  const left = await dialog.getByTestId('schema-raw').innerText();
+  assert.match(left, /4 document\(s\)/);
+  assert.match(left, /age\s+int in 2 of 4, string in 1 of 4, missing in 1 of 4/);
+  // The Mongoose world received the same insertMany through the mirror: cast to numbers by the schema.
+  assert.match(await dialog.getByTestId('schema-mongoose').innerText(), /age\s+int in 3 of 4, missing in 1 of 4/);
+  await screenshot(page, 'aggregation-schema-view');
+  await dialog.getByTestId('schema-open-command').click();
+  assert.equal(await page.getByTestId('schema-dialog').count(), 0);
+  const command = await page.getByTestId('editor').inputValue();
+  assert.match(command, /^db\.users\.aggregate\(\[\n\s+\{ \$project: \{ _id: 0, field: \{ \$objectToArray: '\$\$ROOT' \} \} \}/);
+  await run(page);
+  const result = await page.getByTestId('pane-raw').getByTestId('result').innerText();
+  assert.match(result, /_id: \{ field: 'age', type: 'string' \}, count: 1/);
+  assert.equal(await page.getByTestId('pane-raw').getByTestId('stage').count(), 4);
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('lesson 9: $lookup beside populate counted in calls, and the not-cast pitfall fixed', async () => {
+  const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1100 });
+  page.on('dialog', (dialog) => dialog.accept());
+  await ready(page);
+  await page.getByTestId('lesson-09-the-database-computes').getByRole('button').click();
+  await page.getByTestId('step-title').waitFor();
+  await ready(page);
+  assert.match(await page.getByTestId('step-title').innerText(), /Step 1 of 5: Count posts per author/);
+  await run(page, 'Post.aggregate([{ $group: { _id: "$author", posts: { $sum: 1 } } }, { $sort: { posts: -1 } }])');
+  assert.match(await page.getByTestId('check').innerText(), /Step done/);
+
+  for (let i = 0; i < 3; i++) await page.getByTestId('next-step').click();
+  assert.match(await page.getByTestId('step-title').innerText(), /Step 4 of 5: Join in the database/);
+  await run(page); // the starter: populate
+  const mongoose = page.getByTestId('pane-mongoose');
+  assert.equal((await mongoose.getByTestId('call-count').innerText()).toLowerCase(), '2 database calls');
+  assert.match(await page.getByTestId('check').innerText(), /Not yet/);
+  await run(page, `User.aggregate([
+  { $match: { username: "ada" } },
+  { $lookup: { from: "courses", localField: "purchasedCourses", foreignField: "_id", as: "courses" } }
+])`);
+  assert.equal((await mongoose.getByTestId('call-count').innerText()).toLowerCase(), '1 database call');
+  assert.match(await mongoose.getByTestId('result').innerText(), /title: 'Databases'[\s\S]*title: 'Rust'/);
+  assert.match(await page.getByTestId('check').innerText(), /Step done/);
+  await screenshot(page, 'aggregation-lookup');
+
+  await page.getByTestId('next-step').click();
+  assert.match(await page.getByTestId('step-title').innerText(), /The pitfall/);
+  await run(page); // the starter: a string id in $match
+  assert.match(await page.getByTestId('check').innerText(), /Not yet/);
+  assert.match(await mongoose.innerText(), /not cast: \$match _id sent as '[0-9a-f]{24}' \(string\); find\(\) would cast it to new ObjectId\('[0-9a-f]{24}'\) \(ObjectId\)/);
+  assert.match(await mongoose.getByTestId('result').last().innerText(), /^\[\]$/);
+  await screenshot(page, 'aggregation-pitfall');
+  await run(page, `const id = (await User.findOne({ username: "ada" }))._id.toString()
+User.aggregate([{ $match: { _id: new mongoose.Types.ObjectId(id) } }])`);
+  assert.match(await page.getByTestId('check').innerText(), /Step done/);
+  assert.match(await mongoose.getByTestId('result').last().innerText(), /username: 'ada'/);
+  assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  await context.close();
+});

@@ -10,7 +10,7 @@ pub use format::{parse_lesson, CheckWorld, Lesson, LessonError, Step, StepAction
 use serde::{Deserialize, Serialize};
 
 /// The lessons shipped with crudlab, in lecture order: `(file name, text)`.
-pub const BUNDLED: [(&str, &str); 8] = [
+pub const BUNDLED: [(&str, &str); 9] = [
     ("01-what-is-a-database.toml", include_str!("../../lessons/01-what-is-a-database.toml")),
     ("02-data-of-a-real-app.toml", include_str!("../../lessons/02-data-of-a-real-app.toml")),
     ("03-why-a-server.toml", include_str!("../../lessons/03-why-a-server.toml")),
@@ -19,6 +19,7 @@ pub const BUNDLED: [(&str, &str); 8] = [
     ("06-relationships.toml", include_str!("../../lessons/06-relationships.toml")),
     ("07-jargon.toml", include_str!("../../lessons/07-jargon.toml")),
     ("08-capstone.toml", include_str!("../../lessons/08-capstone.toml")),
+    ("09-the-database-computes.toml", include_str!("../../lessons/09-the-database-computes.toml")),
 ];
 
 /// Every bundled lesson, parsed; a lesson file that does not parse is reported instead (tests keep that list empty).
@@ -114,7 +115,7 @@ impl CheckResult {
 fn bind_last(playground: &mut Playground, side: Side, outcome: Option<&RunOutcome>) {
     let last = outcome.and_then(|o| o.statements.last()).map(|pair| pair.report(side).clone());
     let world = playground.world_mut(side);
-    let (value, error, trace) = match &last {
+    let (value, error, trace, calls) = match &last {
         Some(report) => (
             report.value.clone().unwrap_or(Bson::Null),
             report.error.as_ref().map_or(Bson::Null, |e| Bson::Document(e.to_document())),
@@ -125,13 +126,24 @@ fn bind_last(playground: &mut Playground, side: Side, outcome: Option<&RunOutcom
                     .flat_map(|call| call.trace.iter().flatten().map(|step| Bson::String(step.describe())))
                     .collect(),
             ),
+            Bson::Array(
+                report
+                    .calls
+                    .iter()
+                    .flat_map(|call| call.sent.iter().map(|sent| Bson::String(sent.to_string())))
+                    .collect(),
+            ),
         ),
-        None => (Bson::Null, Bson::Null, Bson::Array(Vec::new())),
+        None => (Bson::Null, Bson::Null, Bson::Array(Vec::new()), Bson::Array(Vec::new())),
     };
     world.bind_data("lastResult", value);
     world.bind_data("lastError", error);
     world.bind_data("lastTrace", trace);
+    world.bind_data("lastCalls", calls);
 }
+
+/// The names a check may read besides the database; bound for the check only.
+const CHECK_INPUTS: [&str; 4] = ["lastResult", "lastError", "lastTrace", "lastCalls"];
 
 /// Runs a step's check against the student's worlds after a Run (or after a restart, with `outcome` = None).
 pub fn check_step(playground: &mut Playground, step: &Step, outcome: Option<&RunOutcome>) -> CheckResult {
@@ -144,7 +156,7 @@ pub fn check_step(playground: &mut Playground, step: &Step, outcome: Option<&Run
         bind_last(playground, side, outcome);
         let reports = playground.world_mut(side).run_source(&step.check);
         // The check's inputs are not the student's variables: they go once the check ran.
-        for name in ["lastResult", "lastError", "lastTrace"] {
+        for name in CHECK_INPUTS {
             playground.world_mut(side).unbind(name);
         }
         let reports = match reports {

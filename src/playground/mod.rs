@@ -3,6 +3,7 @@
 //! and the cluster tree the sidebar shows. The web layer renders it and persists its change sets.
 
 pub mod completion;
+pub mod data_schema;
 pub mod diff;
 pub mod highlight;
 pub mod share;

@@ -10,6 +10,7 @@ use super::lesson_panel::{LessonAction, LessonPanel};
 use super::notices::Notices;
 use super::persistence;
 use super::result_pane::{ExplainFn, ExplainSource, ResultPane};
+use super::schema_dialog::SchemaDialog;
 use super::state::{Action, AppState, Phase};
 use super::switches::Switches;
 use crate::playground::Side;
@@ -109,6 +110,28 @@ pub fn app() -> Html {
         let data_open = data_open.clone();
         Callback::from(move |_| data_open.set(!*data_open))
     };
+    // The collection whose real schema is shown (recomputed from the worlds on every render while open).
+    let schema_open = use_state(|| None::<(String, String)>);
+    let show_schema = {
+        let schema_open = schema_open.clone();
+        Callback::from(move |key: (String, String)| schema_open.set(Some(key)))
+    };
+    let close_schema = {
+        let schema_open = schema_open.clone();
+        Callback::from(move |()| schema_open.set(None))
+    };
+    let open_schema_command = {
+        let (schema_open, state) = (schema_open.clone(), state.clone());
+        Callback::from(move |command: String| {
+            schema_open.set(None);
+            state.dispatch(Action::Edit(command));
+        })
+    };
+    let schema_view = schema_open.as_ref().and_then(|(database, collection)| {
+        lab.borrow()
+            .as_ref()
+            .map(|lab| crate::playground::data_schema::schema_view(lab.playground(), database, collection))
+    });
     let edit = {
         let state = state.clone();
         Callback::from(move |text: String| state.dispatch(Action::Edit(text)))
@@ -125,6 +148,9 @@ pub fn app() -> Html {
             if *data_open {
                 <DataDialog fns={data_fns} on_import={import} on_close={toggle_data.clone()} />
             }
+            if let Some(view) = schema_view {
+                <SchemaDialog {view} on_open_command={open_schema_command} on_close={close_schema} />
+            }
             <Header on_restart={on(Page::restart)} on_reset={on(Page::reset)}
                 on_undo={on(|page| page.time_travel(false))} on_redo={on(|page| page.time_travel(true))}
                 on_share={on(Page::share)} on_theme={Callback::from(|_| persistence::toggle_theme())}
@@ -132,7 +158,7 @@ pub fn app() -> Html {
                 can_undo={state.can_undo} can_redo={state.can_redo} busy={busy} />
             <Notices notices={state.notices.clone()} on_dismiss={dismiss} />
             <div class="workspace">
-                <CollectionsSidebar databases={state.databases.clone()} models={state.models.clone()} />
+                <CollectionsSidebar databases={state.databases.clone()} models={state.models.clone()} on_schema={show_schema} />
                 <main class="main">
                     <LessonPanel
                         lessons={lessons.clone()}

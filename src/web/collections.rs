@@ -9,6 +9,8 @@ use yew::prelude::*;
 pub struct SidebarProps {
     pub databases: Rc<Vec<DatabaseNode>>,
     pub models: Rc<Vec<ModelNode>>,
+    /// A collection's name was clicked: show its real schema (`(database, collection)`).
+    pub on_schema: Callback<(String, String)>,
 }
 
 fn count(n: Option<usize>) -> String {
@@ -35,7 +37,11 @@ pub fn collections_sidebar(props: &SidebarProps) -> Html {
                             <ul>
                             { for db.collections.iter().map(|(name, raw, mongoose)| html! {
                                 <li class="collection" data-testid={format!("coll-{}-{}", db.name, name)}>
-                                    <span class="name">{ name }</span>
+                                    <button type="button" class="name link" data-testid="schema-open"
+                                        title="What do the documents really hold? Field types and how often"
+                                        onclick={props.on_schema.reform({ let key = (db.name.clone(), name.clone()); move |_: MouseEvent| key.clone() })}>
+                                        { name }
+                                    </button>
                                     <span class="count" title="documents stored by the driver">{ count(*raw) }</span>
                                     <span class="count" title="documents stored through Mongoose">{ count(*mongoose) }</span>
                                 </li>

@@ -14,6 +14,7 @@ mod lesson_panel;
 mod notices;
 mod persistence;
 mod result_pane;
+mod schema_dialog;
 pub mod state;
 mod switches;
 

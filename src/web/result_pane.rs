@@ -190,6 +190,13 @@ pub fn result_pane(props: &ResultPaneProps) -> Html {
                         if side == Side::Mongoose && !statement.trace.is_empty() {
                             { trace_strip(&statement.trace, sent) }
                         }
+                        if statement.sent.len() > 1 {
+                            <div class="call-count" data-testid="call-count" title="Round trips to the database this statement made">
+                                { format!("{} database calls", statement.sent.len()) }
+                            </div>
+                        } else if sent {
+                            <div class="call-count" data-testid="call-count" title="Round trips to the database this statement made">{ "1 database call" }</div>
+                        }
                         { for statement.sent.iter().map(|call| {
                             let explainable = call.explained().is_some();
                             let text = call.to_string();
