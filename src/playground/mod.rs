@@ -5,6 +5,7 @@
 pub mod completion;
 pub mod diff;
 pub mod highlight;
+mod pipeline_sql;
 pub mod share;
 pub mod sql;
 pub mod view;
