@@ -185,7 +185,7 @@ impl Select {
             // SQL skips before it limits: a skip after a limit shortens the limit.
             "$skip" => {
                 let n = whole_number(spec).filter(|n| *n >= 0)?;
-                self.offset += n;
+                self.offset = self.offset.saturating_add(n);
                 self.limit = self.limit.map(|limit| (limit - n).max(0));
                 Some(())
             }

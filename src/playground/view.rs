@@ -457,7 +457,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pipeline_gets_its_sql_whether_its_stages_come_as_an_array_or_one_by_one() {
+    fn a_pipeline_gets_its_sql_whether_its_stages_come_as_an_array_one_by_one_or_from_the_builder() {
         let mut playground = Playground::new(true);
         playground
             .run(
@@ -472,6 +472,7 @@ const User = mongoose.model("User", new mongoose.Schema({ name: String, city: St
             r#"db.users.aggregate([{ $match: { city: { $ne: "x" } } }, { $group: { _id: "$city", n: { $sum: 1 } } }])"#,
             r#"db.users.aggregate({ $match: { city: { $ne: "x" } } }, { $group: { _id: "$city", n: { $sum: 1 } } })"#,
             r#"User.aggregate([{ $match: { city: { $ne: "x" } } }, { $group: { _id: "$city", n: { $sum: 1 } } }])"#,
+            r#"User.aggregate().match({ city: { $ne: "x" } }).group({ _id: "$city", n: { $sum: 1 } })"#,
         ] {
             let outcome = playground.run(text).unwrap();
             for side in [Side::Raw, Side::Mongoose] {
