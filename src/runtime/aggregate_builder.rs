@@ -218,7 +218,8 @@ pub fn driver_args(call: &ModelCall) -> Result<Vec<Bson>, BuilderError> {
     let mut args = call.args.clone();
     match args.first_mut() {
         Some(Bson::Array(stages)) => stages.extend(built),
-        None | Some(Bson::Undefined) => args = vec![Bson::Array(built)],
+        Some(first @ Bson::Undefined) => *first = Bson::Array(built),
+        None => args = vec![Bson::Array(built)],
         // Not an array: the driver refuses it as written, whatever the builder added.
         Some(_) => {}
     }
