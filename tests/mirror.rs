@@ -58,6 +58,15 @@ fn model_calls_become_driver_calls() {
         ("User.deleteMany({})", "db.users.deleteMany({})"),
         ("User.distinct('tags')", "db.users.distinct('tags')"),
         ("User.estimatedDocumentCount()", "db.users.estimatedDocumentCount()"),
+        (
+            "User.aggregate([{ $match: { age: 3 } }]).sort('-age').limit(1)",
+            "db.users.aggregate([ { $match: { age: 3 } }, { $sort: { age: -1 } }, { $limit: 1 } ])",
+        ),
+        (
+            "User.aggregate().unwind('tags').sortByCount('tags')",
+            "db.users.aggregate([ { $unwind: '$tags' }, { $sortByCount: '$tags' } ])",
+        ),
+        ("User.aggregate().match({}).explain()", "db.users.aggregate([ { $match: {} } ]).explain()"),
     ];
     for (model_call, driver_call) in cases {
         assert_eq!(mirror(Mode::Schemaless, model_call), driver_call, "{model_call}");
@@ -83,6 +92,8 @@ fn driver_calls_on_modelled_collections_become_model_calls() {
         ("db.users.deleteOne({ age: 2 })", "User.deleteOne({ age: 2 })"),
         ("db.users.countDocuments({})", "User.countDocuments({})"),
         ("db.users.distinct('age', {})", "User.distinct('age')"),
+        ("db.users.aggregate({ $match: { age: 2 } })", "User.aggregate([ { $match: { age: 2 } } ])"),
+        ("db.users.aggregate([{ $count: 'n' }]).explain()", "User.aggregate([ { $count: 'n' } ]).explain()"),
     ];
     for (driver_call, model_call) in cases {
         assert_eq!(mirror(Mode::Mongoose, driver_call), model_call, "{driver_call}");

@@ -3,8 +3,8 @@
 //! filters and updates, and (in the Mongoose world only) the schema's field names inside a model call's documents.
 
 use super::{Playground, Side};
-use crate::runtime::calls::{CursorMethod, DriverMethod, ModelMethod, QueryMethod};
-use crate::runtime::value::Value;
+use crate::runtime::calls::{AggregateMethod, CursorMethod, DriverMethod, ModelMethod, QueryMethod};
+use crate::runtime::value::{PendingCall, Value};
 use crate::shell::cursor::{cursor_context, CursorPosition};
 
 /// One suggestion: the text to insert in place of the partial word, its kind (`collection`, `method`, `operator`,
@@ -85,15 +85,31 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
         match chain {
             [db] if db.name == "db" && !db.called => Receiver::Db,
             [db, _] if db.name == "db" => Receiver::Collection,
+            [db, _, method, ..] if db.name == "db" && method.called && method.name == "aggregate" => {
+                Receiver::AggregationCursor
+            }
             [db, _, method, ..] if db.name == "db" && method.called => Receiver::Cursor,
             [model] if world.models.contains_key(&model.name) => Receiver::Model(model.name.clone()),
             [model, method, ..] if world.models.contains_key(&model.name) && method.called => {
-                Receiver::Query(model.name.clone())
+                if method.name == "aggregate" {
+                    Receiver::Aggregate(model.name.clone())
+                } else {
+                    Receiver::Query(model.name.clone())
+                }
             }
             [name] if name.name == "mongoose" => Receiver::Mongoose,
             [single] => match world.binding(&single.name) {
                 Some(Value::Model(model)) => Receiver::Model(model.clone()),
                 Some(Value::Document(document)) => Receiver::Document(document.model()),
+                // `const pipeline = User.aggregate()`, then `pipeline.`: the builder's methods.
+                Some(Value::Pending(pending)) => match pending.as_ref() {
+                    PendingCall::Model(call) if call.method == ModelMethod::Aggregate => {
+                        Receiver::Aggregate(call.model.clone())
+                    }
+                    PendingCall::Model(call) => Receiver::Query(call.model.clone()),
+                    PendingCall::Driver(call) if call.method == DriverMethod::Aggregate => Receiver::AggregationCursor,
+                    PendingCall::Driver(_) => Receiver::Cursor,
+                },
                 _ => Receiver::Other,
             },
             _ => Receiver::Other,
@@ -125,8 +141,17 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
             Receiver::Model(_) => {
                 suggest(ModelMethod::static_names().into_iter().map(str::to_string), "model method", partial, &mut out)
             }
+            Receiver::AggregationCursor => suggest(
+                CursorMethod::aggregation_cursor_names().into_iter().map(str::to_string),
+                "cursor method",
+                partial,
+                &mut out,
+            ),
             Receiver::Query(_) => {
                 suggest(QueryMethod::names().into_iter().map(str::to_string), "query method", partial, &mut out)
+            }
+            Receiver::Aggregate(_) => {
+                suggest(AggregateMethod::names().into_iter().map(str::to_string), "aggregate method", partial, &mut out)
             }
             Receiver::Mongoose => {
                 suggest(["Schema", "model", "connect", "Types"].map(String::from), "mongoose", partial, &mut out)
@@ -170,7 +195,7 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
             }
             // Schema fields: only where a model call takes documents, and only the Mongoose world knows them.
             let model = match receiver_kind(&context.receiver) {
-                Receiver::Model(model) | Receiver::Query(model) => Some(model),
+                Receiver::Model(model) | Receiver::Query(model) | Receiver::Aggregate(model) => Some(model),
                 _ => None,
             };
             if let Some(entry) = model.and_then(|model| world.models.get(&model)) {
@@ -204,8 +229,12 @@ enum Receiver {
     Db,
     Collection,
     Cursor,
+    /// `db.users.aggregate(...)`: mongosh's AggregationCursor, which runs or explains.
+    AggregationCursor,
     Model(String),
     Query(String),
+    /// `User.aggregate()`: Mongoose's Aggregate builder.
+    Aggregate(String),
     Mongoose,
     /// A Mongoose document of this model (`const ada = new User(…)`).
     Document(String),
@@ -240,6 +269,20 @@ db.posts.insertOne({ text: "hi" })"#,
         assert_eq!(labels(&p, "User.findBy"), vec!["findById", "findByIdAndUpdate", "findByIdAndDelete"]);
         assert!(labels(&p, "User.find({}).so").contains(&"sort".to_string()));
         assert!(labels(&p, "db.posts.find({}).li").contains(&"limit".to_string()));
+    }
+
+    #[test]
+    fn members_of_an_aggregation() {
+        let mut p = playground();
+        assert_eq!(labels(&p, "User.aggregate().so"), vec!["sort", "sortByCount"]);
+        assert_eq!(labels(&p, "User.aggregate([]).match({}).gr"), vec!["group"]);
+        assert!(labels(&p, "User.aggregate().").contains(&"unwind".to_string()));
+        assert!(!labels(&p, "User.aggregate().").contains(&"populate".to_string()), "a query's, not an aggregate's");
+        assert_eq!(labels(&p, "await User.aggregate().match({ ag"), vec!["age"]);
+        // mongosh's aggregation cursor runs or explains; its stages are the pipeline's.
+        assert_eq!(labels(&p, "db.posts.aggregate([])."), vec!["toArray", "pretty", "explain"]);
+        p.run(r#"const adults = User.aggregate().match({ age: { $gte: 18 } })"#).unwrap();
+        assert_eq!(labels(&p, "adults.pro"), vec!["project"]);
     }
 
     #[test]

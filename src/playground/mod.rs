@@ -6,6 +6,7 @@ pub mod completion;
 pub mod data_schema;
 pub mod diff;
 pub mod highlight;
+mod pipeline_sql;
 pub mod share;
 pub mod sql;
 pub mod view;

@@ -1,6 +1,7 @@
 //! A one-line SQL equivalent of simple driver calls (`db.users.find({ age: { $gt: 18 } })` →
 //! `SELECT * FROM users WHERE age > 18;`), as a bridge to the SQL and Prisma the lecture points to next.
-//! Calls with no honest one-line equivalent (regexes, array operators, nested documents) get none.
+//! Calls with no honest one-line equivalent (regexes, array operators, nested documents) get none; pipelines are
+//! `pipeline_sql.rs`'s.
 
 use crate::js::mongosh_format::format_inline;
 use crate::runtime::calls::{CursorMethod, DriverCall, DriverMethod};
@@ -24,26 +25,53 @@ pub fn sql_for(call: &DriverCall) -> Option<String> {
             let filter = document(0)?;
             let columns = columns(&document(1)?)?;
             let mut sql = format!("SELECT {columns} FROM {table}{}", where_clause(&filter)?);
+            // A cursor applies its sort, then its skip, then its limit, whatever order the chain names them in.
+            let mut order = None;
             let mut limit = (call.method == DriverMethod::FindOne).then_some(1);
+            let mut offset = None;
             for (step, step_args) in &call.chain {
                 match (step, step_args.first()) {
                     (CursorMethod::Sort, Some(Bson::Document(sort))) => {
-                        let order: Vec<String> = sort
+                        let keys: Vec<String> = sort
                             .iter()
                             .map(|(k, v)| number(v).map(|n| format!("{k}{}", if n < 0.0 { " DESC" } else { "" })))
                             .collect::<Option<_>>()?;
-                        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+                        order = (!keys.is_empty()).then(|| keys.join(", "));
                     }
-                    (CursorMethod::Limit, Some(n)) => limit = Some(number(n)? as i64),
-                    (CursorMethod::Skip, Some(n)) => sql.push_str(&format!(" OFFSET {}", number(n)? as i64)),
+                    // A negative limit is a single batch of that many documents: still at most that many.
+                    (CursorMethod::Limit, Some(n)) => limit = Some((number(n)? as i64).abs()),
+                    (CursorMethod::Skip, Some(n)) => offset = Some(number(n)? as i64),
                     (CursorMethod::ToArray | CursorMethod::Pretty, _) => {}
                     _ => return None,
                 }
             }
+            if let Some(order) = order {
+                sql.push_str(&format!(" ORDER BY {order}"));
+            }
             if let Some(limit) = limit.filter(|l| *l > 0) {
                 sql.push_str(&format!(" LIMIT {limit}"));
             }
+            if let Some(offset) = offset.filter(|o| *o > 0) {
+                sql.push_str(&format!(" OFFSET {offset}"));
+            }
             sql
+        }
+        DriverMethod::Aggregate => {
+            // explain() asks for the plan, and a collation would change how strings compare: no plain SQL then.
+            let harmless = |options: &Document| {
+                options.keys().all(|key| matches!(key.as_str(), "allowDiskUse" | "maxTimeMS" | "comment" | "batchSize"))
+            };
+            let options_change_nothing = match args.get(1) {
+                None | Some(Bson::Undefined) => true,
+                Some(Bson::Document(options)) => harmless(options),
+                Some(_) => false,
+            };
+            if !call.chain.is_empty() || !options_change_nothing {
+                return None;
+            }
+            // mongosh's `aggregate(stage, stage, ...)` reaches here as one array too (the world gathers them).
+            let Some(Bson::Array(stages)) = args.first() else { return None };
+            return super::pipeline_sql::pipeline_sql(table, stages);
         }
         DriverMethod::CountDocuments => format!("SELECT COUNT(*) FROM {table}{}", where_clause(&document(0)?)?),
         DriverMethod::InsertOne => insert(table, &[document(0)?])?,
@@ -68,14 +96,17 @@ pub fn sql_for(call: &DriverCall) -> Option<String> {
     Some(format!("{sql};"))
 }
 
-fn number(value: &Bson) -> Option<f64> {
+pub(super) fn number(value: &Bson) -> Option<f64> {
     crate::engine::value::as_f64(value)
 }
 
-fn literal(value: &Bson) -> Option<String> {
+pub(super) fn literal(value: &Bson) -> Option<String> {
     Some(match value {
         Bson::String(s) => format!("'{}'", s.replace('\'', "''")),
-        Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) => format_inline(value),
+        Bson::Int32(i) => i.to_string(),
+        // mongosh prints a long as `Long('5')`; SQL has only the number.
+        Bson::Int64(i) => i.to_string(),
+        Bson::Double(d) if d.is_finite() => format_inline(value),
         Bson::Boolean(b) => b.to_string().to_uppercase(),
         Bson::Null => "NULL".to_string(),
         Bson::ObjectId(oid) => format!("'{}'", oid.to_hex()),
@@ -87,7 +118,7 @@ fn literal(value: &Bson) -> Option<String> {
     })
 }
 
-fn column(key: &str) -> Option<String> {
+pub(super) fn column(key: &str) -> Option<String> {
     // Dotted paths are nested documents: a table would need a join or a JSON column, not a one-liner.
     (!key.contains('.') && !key.starts_with('$')).then(|| key.to_string())
 }
@@ -106,6 +137,35 @@ fn columns(projection: &Document) -> Option<String> {
 }
 
 fn condition(filter: &Document) -> Option<String> {
+    Some(all_of(&conditions_with(filter, &column)?))
+}
+
+/// One condition of a WHERE or HAVING. A disjunction (`a = 1 OR b = 2`) needs parentheses once it is ANDed with
+/// others, since AND binds tighter than OR.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Condition {
+    text: String,
+    disjunction: bool,
+}
+
+impl Condition {
+    fn plain(text: String) -> Self {
+        Condition { text, disjunction: false }
+    }
+}
+
+/// The conditions ANDed together (empty when there are none).
+pub(super) fn all_of(parts: &[Condition]) -> String {
+    let parenthesize = parts.len() > 1;
+    let texts: Vec<String> = parts
+        .iter()
+        .map(|part| if parenthesize && part.disjunction { format!("({})", part.text) } else { part.text.clone() })
+        .collect();
+    texts.join(" AND ")
+}
+
+/// A filter's conditions, each field named in SQL by `resolve` (`None`: the field has no column to name).
+pub(super) fn conditions_with(filter: &Document, resolve: &dyn Fn(&str) -> Option<String>) -> Option<Vec<Condition>> {
     let mut parts = Vec::new();
     for (key, value) in filter {
         match key.as_str() {
@@ -113,29 +173,52 @@ fn condition(filter: &Document) -> Option<String> {
                 let Bson::Array(items) = value else { return None };
                 let inner: Vec<String> = items
                     .iter()
-                    .map(|item| item.as_document().and_then(condition).map(|c| format!("({c})")))
+                    .map(|item| {
+                        let conditions = conditions_with(item.as_document()?, resolve)?;
+                        Some(format!("({})", all_of(&conditions)))
+                    })
                     .collect::<Option<_>>()?;
-                parts.push(inner.join(if key == "$and" { " AND " } else { " OR " }));
+                if inner.is_empty() {
+                    return None;
+                }
+                let disjunction = key == "$or" && inner.len() > 1;
+                parts.push(Condition { text: inner.join(if key == "$and" { " AND " } else { " OR " }), disjunction });
             }
             _ => {
-                let field = column(key)?;
+                let field = resolve(key)?;
                 match value {
                     Bson::Document(ops) if ops.keys().next().is_some_and(|k| k.starts_with('$')) => {
                         for (op, operand) in ops {
+                            // SQL compares with NULL as unknown, MongoDB matches null and missing fields: only
+                            // equality says the same thing in both.
+                            if *operand == Bson::Null && !matches!(op.as_str(), "$eq" | "$ne" | "$exists") {
+                                return None;
+                            }
                             let sql = match op.as_str() {
                                 "$eq" if *operand == Bson::Null => format!("{field} IS NULL"),
                                 "$ne" if *operand == Bson::Null => format!("{field} IS NOT NULL"),
                                 "$eq" => format!("{field} = {}", literal(operand)?),
-                                "$ne" => format!("{field} <> {}", literal(operand)?),
+                                // `$ne` and `$nin` match documents without the field too; `<>` alone would not.
+                                "$ne" => format!("({field} <> {} OR {field} IS NULL)", literal(operand)?),
                                 "$gt" => format!("{field} > {}", literal(operand)?),
                                 "$gte" => format!("{field} >= {}", literal(operand)?),
                                 "$lt" => format!("{field} < {}", literal(operand)?),
                                 "$lte" => format!("{field} <= {}", literal(operand)?),
                                 "$in" | "$nin" => {
                                     let Bson::Array(items) = operand else { return None };
-                                    let list: Vec<String> = items.iter().map(literal).collect::<Option<_>>()?;
-                                    let not = if op == "$nin" { "NOT " } else { "" };
-                                    format!("{field} {not}IN ({})", list.join(", "))
+                                    // `IN (NULL)` matches nothing in SQL; `$in: [null]` matches missing fields.
+                                    let list: Vec<String> = items
+                                        .iter()
+                                        .map(|item| if *item == Bson::Null { None } else { literal(item) })
+                                        .collect::<Option<_>>()?;
+                                    if list.is_empty() {
+                                        return None;
+                                    }
+                                    if op == "$nin" {
+                                        format!("({field} NOT IN ({}) OR {field} IS NULL)", list.join(", "))
+                                    } else {
+                                        format!("{field} IN ({})", list.join(", "))
+                                    }
                                 }
                                 "$exists" => {
                                     format!(
@@ -145,16 +228,16 @@ fn condition(filter: &Document) -> Option<String> {
                                 }
                                 _ => return None,
                             };
-                            parts.push(sql);
+                            parts.push(Condition::plain(sql));
                         }
                     }
-                    Bson::Null => parts.push(format!("{field} IS NULL")),
-                    other => parts.push(format!("{field} = {}", literal(other)?)),
+                    Bson::Null => parts.push(Condition::plain(format!("{field} IS NULL"))),
+                    other => parts.push(Condition::plain(format!("{field} = {}", literal(other)?))),
                 }
             }
         }
     }
-    Some(parts.join(" AND "))
+    Some(parts)
 }
 
 fn insert(table: &str, docs: &[Document]) -> Option<String> {
@@ -234,6 +317,30 @@ mod tests {
             (call(Find, vec![bson!({"profile.city": "Paris"})]), None),
             (call(Find, vec![bson!({})]).then(CursorMethod::Explain, vec![]), None),
             (call(CreateIndex, vec![bson!({"username": 1})]), None),
+            // AND binds tighter than OR: a disjunction beside other conditions keeps its parentheses.
+            (
+                call(Find, vec![bson!({"premium": true, "$or": [{"a": 1}, {"b": 2}]})]),
+                Some("SELECT * FROM users WHERE premium = TRUE AND ((a = 1) OR (b = 2));"),
+            ),
+            // `$ne` matches documents without the field; `<>` alone would drop their rows.
+            (call(Find, vec![bson!({"age": {"$ne": 3}})]), Some("SELECT * FROM users WHERE (age <> 3 OR age IS NULL);")),
+            (call(Find, vec![bson!({"age": Bson::Int64(5)})]), Some("SELECT * FROM users WHERE age = 5;")),
+            // A cursor skips before it limits, in whichever order the chain names them.
+            (
+                call(Find, vec![bson!({})])
+                    .then(CursorMethod::Limit, vec![Bson::Int32(10)])
+                    .then(CursorMethod::Skip, vec![Bson::Int32(5)]),
+                Some("SELECT * FROM users LIMIT 10 OFFSET 5;"),
+            ),
+            (
+                call(Aggregate, vec![bson!([{"$match": {"age": {"$gt": 18}}}, {"$count": "adults"}])]),
+                Some("SELECT COUNT(*) AS adults FROM users WHERE age > 18;"),
+            ),
+            (call(Aggregate, vec![bson!([]), bson!({"allowDiskUse": true})]), Some("SELECT * FROM users;")),
+            // A collation changes how strings compare; explain() asks for the plan, not the rows.
+            (call(Aggregate, vec![bson!([]), bson!({"collation": {"locale": "fr"}})]), None),
+            (call(Aggregate, vec![bson!([])]).then(CursorMethod::Explain, vec![]), None),
+            (call(Aggregate, vec![bson!({"$match": {}})]), None),
         ];
         for (call, expected) in cases {
             assert_eq!(sql_for(&call).as_deref(), expected, "{call}");

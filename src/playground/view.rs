@@ -621,6 +621,31 @@ await fetch("/spin")"#;
     }
 
     #[test]
+    fn a_pipeline_gets_its_sql_whether_its_stages_come_as_an_array_one_by_one_or_from_the_builder() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ name: String, city: String }))"#,
+            )
+            .unwrap();
+        let expected =
+            vec!["SELECT city AS _id, COUNT(*) AS n FROM users WHERE (city <> 'x' OR city IS NULL) GROUP BY city;"
+                .to_string()];
+        for text in [
+            r#"db.users.aggregate([{ $match: { city: { $ne: "x" } } }, { $group: { _id: "$city", n: { $sum: 1 } } }])"#,
+            r#"db.users.aggregate({ $match: { city: { $ne: "x" } } }, { $group: { _id: "$city", n: { $sum: 1 } } })"#,
+            r#"User.aggregate([{ $match: { city: { $ne: "x" } } }, { $group: { _id: "$city", n: { $sum: 1 } } }])"#,
+            r#"User.aggregate().match({ city: { $ne: "x" } }).group({ _id: "$city", n: { $sum: 1 } })"#,
+        ] {
+            let outcome = playground.run(text).unwrap();
+            for side in [Side::Raw, Side::Mongoose] {
+                assert_eq!(pane(&playground, &outcome, side)[0].sql, expected, "{text} ({side:?})");
+            }
+        }
+    }
+
+    #[test]
     fn panes_show_calls_results_errors_traces_and_diffs() {
         let mut playground = Playground::new(true);
         playground

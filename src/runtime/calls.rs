@@ -142,6 +142,32 @@ methods! {
     }
 }
 
+methods! {
+    /// Methods of Mongoose's `Aggregate` builder (`User.aggregate().match({...}).sort("-age")`): each stage method
+    /// appends stages (`aggregate_builder.rs` says which); `pipeline()` returns them, `exec()`, `then()` and
+    /// `explain()` run them.
+    AggregateMethod {
+        Match = "match" / 0,
+        Group = "group" / 0,
+        Sort = "sort" / 0,
+        Limit = "limit" / 0,
+        Skip = "skip" / 0,
+        Project = "project" / 0,
+        Unwind = "unwind" / 0,
+        Lookup = "lookup" / 0,
+        AddFields = "addFields" / 0,
+        Count = "count" / 0,
+        SortByCount = "sortByCount" / 0,
+        ReplaceRoot = "replaceRoot" / 0,
+        Facet = "facet" / 0,
+        Append = "append" / 0,
+        Pipeline = "pipeline" / 0,
+        Explain = "explain" / 0,
+        Exec = "exec" / 0,
+        Then = "then" / 0,
+    }
+}
+
 impl DriverMethod {
     /// The collection methods (what `db.<collection>.` offers); the database methods are reached through `db.`.
     pub fn collection_methods() -> Vec<&'static str> {
@@ -242,6 +268,31 @@ impl CursorMethod {
             CursorMethod::Explain | CursorMethod::Count => ChainEffect::AddAndRun,
             _ => ChainEffect::Add,
         }
+    }
+}
+
+impl AggregateMethod {
+    /// What the step does to the pending aggregation. `pipeline()` is none of these: it returns the stages and
+    /// leaves the aggregation as it is (the world answers it before asking).
+    pub fn effect(self) -> ChainEffect {
+        match self {
+            AggregateMethod::Exec | AggregateMethod::Then => ChainEffect::Run,
+            AggregateMethod::Explain => ChainEffect::AddAndRun,
+            _ => ChainEffect::Add,
+        }
+    }
+}
+
+impl CursorMethod {
+    /// What mongosh's AggregationCursor has of the cursor methods: it runs or explains the pipeline, but has no
+    /// sort, skip, limit, projection or count (those are stages).
+    pub fn on_aggregation_cursor(self) -> bool {
+        matches!(self, CursorMethod::ToArray | CursorMethod::Pretty | CursorMethod::Explain)
+    }
+
+    /// The names an aggregation cursor offers.
+    pub fn aggregation_cursor_names() -> Vec<&'static str> {
+        Self::ALL.iter().filter(|method| method.on_aggregation_cursor()).map(|method| method.name()).collect()
     }
 }
 
@@ -349,18 +400,26 @@ impl fmt::Display for DriverCall {
     }
 }
 
-/// One model call: the model, the method, its arguments and the query chain.
+/// One model call: the model, the method, its arguments and the query chain, or for `aggregate()` the builder's
+/// steps (`.match({...})`, `.sort("-age")`) as the program wrote them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelCall {
     pub model: String,
     pub method: ModelMethod,
     pub args: Vec<Bson>,
     pub chain: Vec<(QueryMethod, Vec<Bson>)>,
+    pub builder: Vec<(AggregateMethod, Vec<Bson>)>,
 }
 
 impl ModelCall {
     pub fn new(model: impl Into<String>, method: ModelMethod, args: Vec<Bson>) -> Self {
-        Self { model: model.into(), method, args, chain: Vec::new() }
+        Self { model: model.into(), method, args, chain: Vec::new(), builder: Vec::new() }
+    }
+
+    /// The call with one more builder step (an aggregation's `.match(...)`).
+    pub fn then_build(mut self, method: AggregateMethod, args: Vec<Bson>) -> Self {
+        self.builder.push((method, args));
+        self
     }
 
     /// Whether the chain has this step (`.orFail()`, `.populate()`).
@@ -393,6 +452,10 @@ impl fmt::Display for ModelCall {
         }
         write!(f, "{}.{}(", self.model, self.method)?;
         write_args(f, &self.args)?;
+        for (step, args) in &self.builder {
+            write!(f, ").{step}(")?;
+            write_args(f, args)?;
+        }
         for (step, args) in &self.chain {
             write!(f, ").{step}(")?;
             write_args(f, args)?;
@@ -458,6 +521,10 @@ mod tests {
         let mut model = ModelCall::new("User", ModelMethod::Find, vec![bson!({})]);
         model.chain.push((QueryMethod::Populate, vec![Bson::String("courses".into())]));
         assert_eq!(model.to_string(), "User.find({}).populate('courses')");
+        let built = ModelCall::new("User", ModelMethod::Aggregate, vec![])
+            .then_build(AggregateMethod::Match, vec![bson!({"age": {"$gte": 18}})])
+            .then_build(AggregateMethod::Sort, vec![Bson::String("-age".into())]);
+        assert_eq!(built.to_string(), "User.aggregate().match({ age: { $gte: 18 } }).sort('-age')");
         assert_eq!(Call::DeclareModel("User".into()).to_string(), "mongoose.model('User', schema)");
     }
 
@@ -474,6 +541,9 @@ mod tests {
         }
         for method in QueryMethod::ALL {
             assert_eq!(QueryMethod::from_name(method.name()), Some(*method));
+        }
+        for method in AggregateMethod::ALL {
+            assert_eq!(AggregateMethod::from_name(method.name()), Some(*method));
         }
         assert!(!DriverMethod::collection_methods().contains(&"dropDatabase"));
         assert_eq!(DriverMethod::from_name("update"), None);

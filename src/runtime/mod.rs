@@ -1,6 +1,7 @@
 //! Runs students' programs: the interpreter over the parsed command language, the raw driver path, the Mongoose
 //! path, and the translation between them that puts both worlds side by side.
 
+pub mod aggregate_builder;
 mod builtins;
 pub mod calls;
 pub mod documents;

@@ -2,7 +2,8 @@
 //! runs in both panes (`User.create(doc)` ↔ `db.users.insertOne(doc)`, `User.findById(id)` ↔ `db.users.findOne({ _id: id })`).
 
 use super::calls::{
-    trim_empty_options, Call, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod,
+    trim_empty_options, AggregateMethod, Call, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod,
+    QueryMethod,
 };
 use super::error::RuntimeError;
 use super::report::CallReport;
@@ -190,8 +191,12 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
         ModelMethod::EstimatedDocumentCount => (DriverMethod::EstimatedDocumentCount, vec![]),
         ModelMethod::Exists => (DriverMethod::FindOne, vec![arg(args, 0), Bson::Document(bson::doc! {"_id": 1})]),
         ModelMethod::Distinct => (DriverMethod::Distinct, vec![first(), arg(args, 1)]),
-        // Mongoose sends a pipeline as written: the driver pane runs the very same one.
-        ModelMethod::Aggregate => (DriverMethod::Aggregate, args.clone()),
+        // Mongoose sends a pipeline as written (the builder's stages after it): the driver pane runs the same one.
+        ModelMethod::Aggregate => (
+            DriverMethod::Aggregate,
+            super::aggregate_builder::driver_args(call)
+                .map_err(|error| format!("{}: {}", error.name, error.message))?,
+        ),
         ModelMethod::UpdateOne => {
             (DriverMethod::UpdateOne, vec![arg(args, 0), arg(args, 1), options_with_new(arg(args, 2))])
         }
@@ -232,6 +237,9 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
         },
     };
     let mut chain = Vec::new();
+    if let Some(verbosity) = super::aggregate_builder::explain(call) {
+        chain.push((CursorMethod::Explain, verbosity.to_vec()));
+    }
     let mut projection = match driver_args.get(1) {
         Some(Bson::Document(doc)) if matches!(method, DriverMethod::Find | DriverMethod::FindOne) => doc.clone(),
         _ => Document::new(),
@@ -322,7 +330,17 @@ pub fn driver_to_model(model: &str, call: &DriverCall) -> Result<ModelCall, Stri
         other => return Err(format!("db.<collection>.{other} has no Mongoose model equivalent")),
     };
     let mut chain = Vec::new();
+    let mut builder = Vec::new();
     for (step, step_args) in &call.chain {
+        // An aggregation cursor explains, or runs: Mongoose's Aggregate does the same with `explain()`.
+        if method == ModelMethod::Aggregate {
+            match step {
+                CursorMethod::Explain => builder.push((AggregateMethod::Explain, step_args.clone())),
+                CursorMethod::ToArray | CursorMethod::Pretty => {}
+                other => return Err(format!("an aggregation cursor has no {other}()")),
+            }
+            continue;
+        }
         match step {
             CursorMethod::Sort => chain.push((QueryMethod::Sort, step_args.clone())),
             CursorMethod::Skip => chain.push((QueryMethod::Skip, step_args.clone())),
@@ -334,5 +352,5 @@ pub fn driver_to_model(model: &str, call: &DriverCall) -> Result<ModelCall, Stri
         }
     }
     trim_empty_options(&mut model_args, method.leading_args());
-    Ok(ModelCall { model: model.to_string(), method, args: model_args, chain })
+    Ok(ModelCall { model: model.to_string(), method, args: model_args, chain, builder })
 }

@@ -202,6 +202,15 @@ fn dry_build(entry: &ModelEntry, current: &Document, span: Span) -> Result<crate
     build_document(&entry.model, current, &mut ctx).map_err(|e| schema_error_at(e, &entry.name, span))
 }
 
+/// An aggregate builder's refusal in Mongoose's words: a `MongooseError`, or the plain `TypeError` Mongoose throws.
+pub(super) fn builder_error(error: super::aggregate_builder::BuilderError, model: &str, span: Span) -> RuntimeError {
+    if error.name == "TypeError" {
+        return RuntimeError::type_error(span, error.message)
+            .with_hint("Mongoose's Aggregate refused the argument before anything reached the database.");
+    }
+    schema_error_at(SchemaError::Mongoose(MongooseError::new(error.message)), model, span)
+}
+
 /// A schema-layer error in Mongoose's words, located, with a plain-language line.
 pub(super) fn schema_error_at(error: SchemaError, model: &str, span: Span) -> RuntimeError {
     let hint = match &error {
@@ -352,14 +361,7 @@ impl ModelRun<'_> {
             ModelMethod::FindOneAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &arg(args, 0)),
             ModelMethod::FindByIdAndDelete => self.delete(call, DriverMethod::FindOneAndDelete, &id_filter(args)),
             // Mongoose does not cast aggregation pipelines: `{ $match: { _id: "65a1…" } }` compares a string.
-            ModelMethod::Aggregate => {
-                self.show_what_find_would_cast(args.first());
-                self.report.note = Some(
-                    "Pipeline sent as written: Mongoose does not cast aggregate() (a string id stays a string; use new mongoose.Types.ObjectId(id)). The results are plain objects."
-                        .to_string(),
-                );
-                self.send(DriverMethod::Aggregate, args.to_vec())
-            }
+            ModelMethod::Aggregate => self.aggregate(call),
             ModelMethod::New => self.new_document(args),
             ModelMethod::Save => self.save(args),
             ModelMethod::PopulateDocument => {
@@ -371,6 +373,31 @@ impl ModelRun<'_> {
                 Ok(documents.into_iter().next().map(Bson::Document).unwrap_or(Bson::Null))
             }
         }
+    }
+
+    /// `Model.aggregate(pipeline, options)` and the builder's chain: the pipeline Mongoose built, sent uncast.
+    fn aggregate(&mut self, call: &ModelCall) -> Result<Bson, RuntimeError> {
+        let pipeline = super::aggregate_builder::mongoose_pipeline(call)
+            .map_err(|error| builder_error(error, self.model_name(), self.span))?;
+        self.report.note = Some(if call.builder.is_empty() {
+            "Pipeline sent as written: Mongoose does not cast aggregate() (a string id stays a string; use new mongoose.Types.ObjectId(id)). The results are plain objects."
+        } else {
+            "The builder's methods appended these stages; Mongoose does not cast aggregate() (a string id stays a string; use new mongoose.Types.ObjectId(id)). The results are plain objects."
+        }.to_string());
+        let pipeline = Bson::Array(pipeline);
+        self.show_what_find_would_cast(Some(&pipeline));
+        let mut args = vec![pipeline];
+        // `aggregate.option(options)`: the options go with the pipeline.
+        if let Some(Bson::Document(options)) =
+            call.args.get(1).filter(|options| !matches!(options, Bson::Document(d) if d.is_empty()))
+        {
+            args.push(Bson::Document(options.clone()));
+        }
+        let mut sent = DriverCall::new(self.entry.collection.clone(), DriverMethod::Aggregate, args);
+        if let Some(verbosity) = super::aggregate_builder::explain(call) {
+            sent = sent.then(CursorMethod::Explain, verbosity.to_vec());
+        }
+        self.send_call(sent)
     }
 
     /// `new User(input)`: cast, strict, defaults and `_id`, as Mongoose's constructor does; nothing reaches the

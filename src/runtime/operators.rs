@@ -443,6 +443,7 @@ pub fn display_name(value: &Value) -> String {
         Value::SchemaClass => "[class Schema]".to_string(),
         Value::SchemaTypes => "[Object: Types]".to_string(),
         Value::Console => "Object [console]".to_string(),
+        Value::Pending(pending) if pending.is_aggregation() => "Aggregate {}".to_string(),
         Value::Pending(_) => "Query {}".to_string(),
         Value::Promise(_) => "Promise {}".to_string(),
         Value::Data(data) => crate::js::mongosh_format::format_inline(data),

@@ -15,13 +15,24 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-/// A database call whose result is not needed yet: `db.users.find(...)` (a cursor) or `User.find(...)` (a Mongoose
-/// query). Chained calls (`.sort()`, `.limit()`, `.populate()`) accumulate; `await`, `.toArray()` or the end of the
-/// statement run it.
+/// A database call whose result is not needed yet: `db.users.find(...)` (a cursor), `User.find(...)` (a Mongoose
+/// query) or `User.aggregate()` (Mongoose's Aggregate, its builder steps on the `ModelCall`). Chained calls
+/// (`.sort()`, `.limit()`, `.populate()`, `.match()`) accumulate; `await`, `.toArray()` or the end of the statement
+/// run it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PendingCall {
     Driver(DriverCall),
     Model(ModelCall),
+}
+
+impl PendingCall {
+    /// `db.users.aggregate(...)` (a cursor) or `User.aggregate(...)` (Mongoose's Aggregate builder).
+    pub fn is_aggregation(&self) -> bool {
+        match self {
+            PendingCall::Driver(call) => call.method == super::calls::DriverMethod::Aggregate,
+            PendingCall::Model(call) => call.method == super::calls::ModelMethod::Aggregate,
+        }
+    }
 }
 
 /// A schema declared with `new mongoose.Schema(definition, options)`, with the functions the program attaches
@@ -518,6 +529,7 @@ impl Value {
             Value::RegExp(_) => "a regular expression",
             Value::Db => "the database `db`",
             Value::Collection(_) => "a collection",
+            Value::Pending(pending) if pending.is_aggregation() => "an aggregation",
             Value::Pending(_) => "a query",
             Value::Mongoose => "the mongoose module",
             Value::SchemaClass => "mongoose.Schema",

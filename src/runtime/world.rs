@@ -3,7 +3,9 @@
 //! calls) and in a Mongoose world (driver calls on modelled collections become model calls): that is the
 //! side-by-side view. The language itself is `interpreter.rs`; the standard library is `builtins.rs`.
 
-use super::calls::{Call, ChainEffect, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod};
+use super::calls::{
+    AggregateMethod, Call, ChainEffect, CursorMethod, DriverCall, DriverMethod, ModelCall, ModelMethod, QueryMethod,
+};
 use super::driver;
 use super::error::{ErrorSource, RuntimeError};
 use super::interpreter::Flow;
@@ -763,15 +765,37 @@ impl World {
         }
         let (effect, pending) = match pending {
             PendingCall::Driver(mut call) => {
-                let Some(step) = CursorMethod::from_name(method) else {
+                // An aggregation cursor's sort, skip and limit would be stages: mongosh's cursor has none of them.
+                let aggregation = call.method == DriverMethod::Aggregate;
+                let Some(step) =
+                    CursorMethod::from_name(method).filter(|step| !aggregation || step.on_aggregation_cursor())
+                else {
                     let shown = format!("db.{}.{}(...)", call.collection, call.method);
-                    return Err(unknown_method(&shown, method, &CursorMethod::names(), method_span));
+                    let names =
+                        if aggregation { CursorMethod::aggregation_cursor_names() } else { CursorMethod::names() };
+                    return Err(unknown_method(&shown, method, &names, method_span));
                 };
                 if step.effect() != ChainEffect::Run {
                     let step_args = self.data_list(args, span)?;
                     call.chain.push((step, step_args));
                 }
                 (step.effect(), PendingCall::Driver(call))
+            }
+            // Mongoose's Aggregate builder: each stage method appends, after Mongoose's checks of its argument.
+            PendingCall::Model(call) if call.method == ModelMethod::Aggregate => {
+                let Some(step) = AggregateMethod::from_name(method) else {
+                    let shown = format!("{}.{}(...)", call.model, call.method);
+                    return Err(unknown_method(&shown, method, &AggregateMethod::names(), method_span));
+                };
+                let step_args = self.data_list(args, span)?;
+                let refused = |error| super::mongoose_calls::builder_error(error, &call.model, span);
+                if step == AggregateMethod::Pipeline {
+                    let stages = super::aggregate_builder::pipeline(&call).map_err(refused)?;
+                    return Ok(Value::Data(Bson::Array(stages)));
+                }
+                super::aggregate_builder::stages(step, &step_args).map_err(refused)?;
+                let call = if step.effect() == ChainEffect::Run { call } else { call.then_build(step, step_args) };
+                (step.effect(), PendingCall::Model(call))
             }
             PendingCall::Model(mut call) => {
                 let Some(step) = QueryMethod::from_name(method) else {

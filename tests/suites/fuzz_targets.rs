@@ -285,9 +285,12 @@ pub fn pipeline() -> impl Strategy<Value = Vec<Document>> {
 }
 
 /// A pipeline over a small collection (and a second one for `$lookup`): compiled, explained, run with its write
-/// applied, and its changes undone, all within a small work budget.
+/// applied, and its changes undone, all within a small work budget; and given its SQL line, if it has one.
 pub fn aggregate_pipeline(pipeline: &[Document], docs: &[Document]) {
     use crudlab::engine::aggregate::AggregateOptions;
+    use crudlab::runtime::calls::{DriverCall, DriverMethod};
+    let stages = Bson::Array(pipeline.iter().cloned().map(Bson::Document).collect());
+    let _ = crudlab::playground::sql::sql_for(&DriverCall::new("c", DriverMethod::Aggregate, vec![stages]));
     let mut database = crudlab::engine::database::Database::new("f");
     let mut generator = Generator::deterministic(1);
     for name in ["c", "other"] {

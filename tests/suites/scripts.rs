@@ -36,6 +36,7 @@ pub const ALL: &[Script] = scripts![
     "12-express-request-path",
     "13-express-jwt-auth",
     "14-aggregation-pipelines",
+    "15-aggregate-builder",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
