@@ -57,6 +57,30 @@ test('the stage strip: previews, a click, a re-run that stays, a failed stage un
   // Both panes have their strip (the Mongoose pane runs the mirrored db call).
   assert.equal(await page.getByTestId('pane-mongoose').getByTestId('stage').count(), 4);
 
+  // Explain: a leading $match scans the collection until an index on its field exists.
+  await raw.getByTestId('explain').click();
+  assert.match(await raw.getByTestId('plan').innerText(), /^\$limit → \$sort → \$group → COLLSCAN: 0 key\(s\) and 3 document\(s\) examined, 1 returned/);
+  await run(page, 'db.users.createIndex({ age: 1 })');
+  await run(page, pipeline(1));
+  await raw.getByTestId('explain').click();
+  assert.match(await raw.getByTestId('plan').innerText(), /^\$limit → \$sort → \$group → FETCH → IXSCAN age_1: 3 key\(s\) and 3 document\(s\) examined, 1 returned/);
+  await screenshot(page, 'aggregation-explain');
+
+  // Completion and the hover reference know the stages, accumulators and expressions (the engine's tables).
+  const editor = page.getByTestId('editor');
+  await editor.fill('');
+  await editor.pressSequentially('db.users.aggregate([{ $gr');
+  await page.getByTestId('completion').waitFor();
+  assert.match(await page.getByTestId('completion').innerText(), /\$group/);
+  await editor.press('Tab');
+  assert.equal(await editor.inputValue(), 'db.users.aggregate([{ $group');
+  await editor.fill('db.users.aggregate([{ $group: { _id: "$city", n: { $avg: "$age" } } }])');
+  const avg = page.locator('.editor-highlight .tok-operator', { hasText: '$avg' }).first();
+  const box = await avg.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.getByTestId('operator-reference').waitFor({ timeout: 5000 });
+  assert.match(await page.getByTestId('operator-reference').innerText(), /\$avg \(accumulator\)/);
+
   // A bad stage: named in the error, underlined in the editor; the stages are marked.
   await run(page, 'db.users.aggregate([{ $match: {} }, { $group: { people: { $sum: 1 } } }])');
   const error = await raw.getByTestId('error').innerText();

@@ -321,6 +321,56 @@ pub fn query_operators() -> &'static [OperatorDoc] {
     QUERY_OPERATORS
 }
 
+/// One entry of the editor's reference, from whichever family's table names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub name: &'static str,
+    /// `comparison`, `update`, `aggregation stage`, `accumulator`, `string expression`, ...
+    pub category: String,
+    pub summary: &'static str,
+    /// A complete example, where the family's table carries one (query and update operators).
+    pub example: Option<&'static str>,
+}
+
+/// Every operator and stage crudlab runs, each from its own family's table: query and projection operators, update
+/// operators, aggregation stages, `$group` accumulators and expression operators, in that order (a name that is
+/// both, like `$in`, is described by the first).
+pub fn references() -> impl Iterator<Item = Reference> {
+    let operator = |op: &OperatorDoc| Reference {
+        name: op.name,
+        category: op.category.to_string(),
+        summary: op.summary,
+        example: Some(op.example),
+    };
+    QUERY_OPERATORS
+        .iter()
+        .map(operator)
+        .chain(super::update::update_operators().iter().map(operator))
+        .chain(super::aggregate::stage_reference().map(|stage| Reference {
+            name: stage.name,
+            category: "aggregation stage".to_string(),
+            summary: stage.summary,
+            example: None,
+        }))
+        .chain(super::aggregate::accumulator_reference().map(|accumulator| Reference {
+            name: accumulator.name,
+            category: "accumulator".to_string(),
+            summary: accumulator.summary,
+            example: None,
+        }))
+        .chain(super::expr::expression_operators().map(|op| Reference {
+            name: op.name,
+            category: format!("{} expression", op.family),
+            summary: op.summary,
+            example: None,
+        }))
+}
+
+/// The reference entry for `name` (`$elemMatch`, `$group`, `$toUpper`).
+pub fn reference(name: &str) -> Option<Reference> {
+    references().find(|entry| entry.name == name)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

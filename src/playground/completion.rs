@@ -38,6 +38,19 @@ fn update_operator_names() -> Vec<String> {
     crate::engine::update::update_operators().iter().map(|op| op.name.to_string()).collect()
 }
 
+/// The path inside one stage: `aggregate([{ … }])` puts the stage's array index first, `aggregate({ … })` does not.
+fn stage_path(key_path: &[String]) -> &[String] {
+    match key_path.split_first() {
+        Some((index, rest)) if index.chars().all(|c| c.is_ascii_digit()) => rest,
+        _ => key_path,
+    }
+}
+
+/// Inside a pipeline's `$match` (its filter is a query: query operators and the schema's fields apply).
+fn in_match(key_path: &[String]) -> bool {
+    stage_path(key_path).first().is_some_and(|stage| stage == "$match")
+}
+
 /// At most this many suggestions are offered.
 const MAX_SUGGESTIONS: usize = 30;
 
@@ -51,13 +64,10 @@ fn suggest(names: impl IntoIterator<Item = String>, detail: &str, partial: &str,
     };
     for name in names {
         if name.starts_with(partial) && name != partial && !out.iter().any(|s| s.label == name) {
-            // Operators carry their one-line reference from the engine's registry.
-            let doc = crate::engine::operators::query_operators()
-                .iter()
-                .chain(crate::engine::update::update_operators().iter())
-                .find(|op| op.name == name)
+            // Operators and stages carry their one-line reference from the engine's registry.
+            let doc = crate::engine::operators::reference(&name)
                 .filter(|_| kind == "operator")
-                .map(|op| op.summary.to_string());
+                .map(|entry| entry.summary.to_string());
             out.push(Suggestion { label: name, kind, detail: doc.unwrap_or_else(|| detail.to_string()) });
         }
     }
@@ -176,21 +186,50 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
             }
             Receiver::Other => {}
         },
+        CursorPosition::Key if context.method.as_deref() == Some("aggregate") && !in_match(&context.key_path) => {
+            // Inside a pipeline: a stage's name at the top of a stage, accumulators for a `$group` field,
+            // expression operators elsewhere — each from the engine's own table.
+            match stage_path(&context.key_path) {
+                [] => suggest(
+                    crate::engine::aggregate::stage_reference().map(|stage| stage.name.to_string()),
+                    "aggregation stage operator",
+                    partial,
+                    &mut out,
+                ),
+                [group, _] if group == "$group" => suggest(
+                    crate::engine::aggregate::accumulator_reference().map(|a| a.name.to_string()),
+                    "accumulator operator",
+                    partial,
+                    &mut out,
+                ),
+                _ if partial.starts_with('$') => suggest(
+                    crate::engine::expr::expression_operators().map(|op| op.name.to_string()),
+                    "expression operator",
+                    partial,
+                    &mut out,
+                ),
+                _ => {}
+            }
+        }
         CursorPosition::Key => {
             let method = context.method.clone().unwrap_or_default();
+            // A pipeline's `$match` is a filter: its paths count from the filter, not from the pipeline.
+            let key_path: &[String] = if method == "aggregate" {
+                stage_path(&context.key_path).get(1..).unwrap_or_default()
+            } else {
+                &context.key_path
+            };
             let is_update_argument = context.argument_index == Some(1)
                 && matches!(method.as_str(), "updateOne" | "updateMany" | "findOneAndUpdate" | "findByIdAndUpdate");
-            if partial.starts_with('$')
-                || context.key_path.last().is_some_and(|k| !k.starts_with('$')) && !is_update_argument
-            {
-                let operators = if is_update_argument && context.key_path.is_empty() {
+            if partial.starts_with('$') || key_path.last().is_some_and(|k| !k.starts_with('$')) && !is_update_argument {
+                let operators = if is_update_argument && key_path.is_empty() {
                     update_operator_names()
                 } else {
                     query_operator_names()
                 };
                 suggest(operators, "operator", partial, &mut out);
             }
-            if is_update_argument && context.key_path.is_empty() {
+            if is_update_argument && key_path.is_empty() {
                 suggest(update_operator_names(), "update operator", partial, &mut out);
             }
             // Schema fields: only where a model call takes documents, and only the Mongoose world knows them.
@@ -199,7 +238,7 @@ pub fn complete(playground: &Playground, source: &str, offset: usize) -> Complet
                 _ => None,
             };
             if let Some(entry) = model.and_then(|model| world.models.get(&model)) {
-                let prefix: Vec<&String> = context.key_path.iter().filter(|k| !k.starts_with('$')).collect();
+                let prefix: Vec<&String> = key_path.iter().filter(|k| !k.starts_with('$')).collect();
                 let prefix = prefix.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(".");
                 let fields = entry.model.schema.paths().into_iter().filter_map(|(path, def)| {
                     let rest =
@@ -283,6 +322,21 @@ db.posts.insertOne({ text: "hi" })"#,
         assert_eq!(labels(&p, "db.posts.aggregate([])."), vec!["toArray", "pretty", "explain"]);
         p.run(r#"const adults = User.aggregate().match({ age: { $gte: 18 } })"#).unwrap();
         assert_eq!(labels(&p, "adults.pro"), vec!["project"]);
+    }
+
+    #[test]
+    fn inside_a_pipeline_stages_accumulators_and_expressions_come_from_the_engine() {
+        let p = playground();
+        assert_eq!(labels(&p, "db.posts.aggregate([{ $gr"), vec!["$group"]);
+        assert_eq!(labels(&p, "db.posts.aggregate({ $match: {} }, { $so"), vec!["$sortByCount", "$sort"]);
+        assert!(labels(&p, "User.aggregate([{ $group: { _id: \"$city\", n: { $su").contains(&"$sum".to_string()));
+        assert!(labels(&p, "db.posts.aggregate([{ $project: { up: { $toU").contains(&"$toUpper".to_string()));
+        assert_eq!(labels(&p, "User.aggregate([{ $match: { ag"), vec!["age"], "a $match is a query");
+        assert!(labels(&p, "User.aggregate([{ $match: { age: { $g").contains(&"$gte".to_string()));
+        let text = "db.posts.aggregate([{ $unw";
+        let first = complete(&p, text, text.len()).suggestions.remove(0);
+        assert_eq!(first.label, "$unwind");
+        assert_eq!(first.detail, crate::engine::operators::reference("$unwind").unwrap().summary);
     }
 
     #[test]

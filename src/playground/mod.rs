@@ -91,7 +91,7 @@ pub struct RestartLog {
 
 /// The parts of an `explain("executionStats")` a student compares: how the query was answered and how much work
 /// it took.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExplainSummary {
     /// Stages from the top of the winning plan down: `FETCH → IXSCAN username_1`, or `COLLSCAN`.
     pub stages: Vec<String>,
@@ -102,6 +102,21 @@ pub struct ExplainSummary {
 
 impl ExplainSummary {
     fn from_explain(plan: &bson::Document) -> Self {
+        // A pipeline MongoDB could not fold into one query: its first stage is the query (`$cursor`), the others
+        // run on its output; outermost first, as for a query plan.
+        if let Ok(listed) = plan.get_array("stages") {
+            let cursor = listed.first().and_then(Bson::as_document).and_then(|d| d.get_document("$cursor").ok());
+            let mut summary = cursor.map(Self::from_explain).unwrap_or_default();
+            let after: Vec<&bson::Document> = listed.iter().skip(1).filter_map(Bson::as_document).collect();
+            let mut stages: Vec<String> =
+                after.iter().rev().filter_map(|stage| stage.keys().find(|k| k.starts_with('$')).cloned()).collect();
+            stages.append(&mut summary.stages);
+            summary.stages = stages;
+            if let Some(returned) = after.last().and_then(|stage| stage.get("nReturned")) {
+                summary.returned = crate::engine::value::as_f64(returned).map_or(0, |n| n as i64);
+            }
+            return summary;
+        }
         let mut stages = Vec::new();
         let mut current = plan.get_document("queryPlanner").and_then(|q| q.get_document("winningPlan")).ok();
         while let Some(stage) = current {
@@ -445,7 +460,7 @@ impl Playground {
     /// `explain("executionStats")` in that world. Reads only: nothing is recorded, persisted or undone, and the
     /// program's state (bindings, the `it` cursor) is untouched.
     pub fn explain(&mut self, side: Side, call: &DriverCall) -> Result<ExplainSummary, String> {
-        let explained = call.explained().ok_or("only find and findOne have a query plan here")?;
+        let explained = call.explained().ok_or("only find, findOne and aggregate have a query plan here")?;
         let world = self.world_mut(side);
         let database = world.database.clone();
         let outcome = crate::runtime::driver::run(&mut world.cluster, &database, &explained);
@@ -616,7 +631,18 @@ app.get("/count", (req, res) => res.json({ visits: ++visits }))"#,
         playground.run("db.users.createIndex({ name: 1 })").unwrap();
         let seek = playground.explain(Side::Raw, &find_one).unwrap();
         assert_eq!(seek.describe(), "LIMIT → FETCH → IXSCAN name_1: 1 key(s) and 1 document(s) examined, 1 returned");
-        assert_eq!(playground.explain(Side::Raw, &insert).unwrap_err(), "only find and findOne have a query plan here");
+        assert_eq!(
+            playground.explain(Side::Raw, &insert).unwrap_err(),
+            "only find, findOne and aggregate have a query plan here"
+        );
+        // A pipeline's leading $match uses the index; the stages after it run on what it fetched.
+        let mut sent = |source: &str| playground.run(source).unwrap().statements[0].raw.calls[0].sent[0].clone();
+        let grouped =
+            sent("db.users.aggregate([{ $match: { name: 'ada' } }, { $group: { _id: '$name', n: { $sum: 1 } } }])");
+        let matched = sent("db.users.aggregate([{ $match: { name: { $ne: 'ada' } } }])");
+        let plan = playground.explain(Side::Raw, &grouped).unwrap();
+        assert_eq!(plan.describe(), "$group → FETCH → IXSCAN name_1: 1 key(s) and 1 document(s) examined, 1 returned");
+        assert_eq!(playground.explain(Side::Raw, &matched).unwrap().returned, 2);
     }
 
     #[test]

@@ -334,8 +334,9 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                     column: at.column,
                     start: error.span.start,
                     end: error.span.end,
+                    // A stage's error is the aggregation lesson's subject, whatever its kind.
+                    lesson: if stage.is_some() { Some("09-the-database-computes") } else { lesson_for_error(error) },
                     stage,
-                    lesson: lesson_for_error(error),
                 });
             } else if let Some(text) = &report.printed {
                 view.result = Some(text.clone());
@@ -572,6 +573,8 @@ mod tests {
         let statements = pane(&playground, &outcome, Side::Raw);
         let error = statements[0].error.as_ref().unwrap();
         assert_eq!(error.stage.as_deref(), Some("stage 2 of 3 ($group)"));
+        let lesson = error.lesson.unwrap();
+        assert!(crate::lessons::bundled().0.iter().any(|l| l.id == lesson), "{lesson} is a bundled lesson");
         assert_eq!(&text[error.start..error.end], "{ $group: { likes: { $sum: 1 } } }", "{error:?}");
         let stages: Vec<String> = statements[0].pipelines[0].stages.iter().map(StageView::summary).collect();
         // The pipeline is compiled before it runs: no stage ran, the $group is the one that failed.

@@ -373,6 +373,7 @@ impl DriverCall {
             DriverMethod::Find => self.clone(),
             DriverMethod::FindOne => DriverCall { method: DriverMethod::Find, ..self.clone() }
                 .then(CursorMethod::Limit, vec![Bson::Int32(1)]),
+            DriverMethod::Aggregate => self.clone(),
             _ => return None,
         };
         call.chain.retain(|(method, _)| !matches!(method, CursorMethod::Explain | CursorMethod::Count));

@@ -90,13 +90,9 @@ fn overlay(text: &str, error: Option<(usize, usize)>) -> Html {
     html! { <>{ for nodes }</> }
 }
 
-/// The operator reference line for a word (`$elemMatch`), from the engine's registry.
-fn reference_of(word: &str) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
-    crate::engine::operators::query_operators()
-        .iter()
-        .chain(crate::engine::update::update_operators().iter())
-        .find(|op| op.name == word)
-        .map(|op| (op.name, op.category, op.summary, op.example))
+/// The reference line for a word (`$elemMatch`, `$group`, `$toUpper`), from the engine's registry.
+fn reference_of(word: &str) -> Option<crate::engine::operators::Reference> {
+    crate::engine::operators::reference(word)
 }
 
 /// The word under the mouse: the textarea hides the highlighted copy below it, so the copy is asked for a moment
@@ -133,7 +129,7 @@ fn word_under_pointer(area: &HtmlTextAreaElement, x: i32, y: i32) -> Option<Stri
 }
 
 /// The operator under the caret (`$elemMatch`), with its reference line.
-fn operator_at(text: &str, caret: usize) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+fn operator_at(text: &str, caret: usize) -> Option<crate::engine::operators::Reference> {
     let before = text.get(..caret.min(text.len()))?;
     let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '$' || c == '_')).map_or(0, |i| i + 1);
     let after = text.get(caret.min(text.len())..)?;
@@ -377,9 +373,12 @@ pub fn editor(props: &EditorProps) -> Html {
                 </div>
             }
             <div class="editor-actions">
-                if let Some((name, category, summary, example)) = reference {
+                if let Some(entry) = reference {
                     <span class="reference" data-testid="operator-reference">
-                        <code>{ name }</code>{ format!(" ({category}) — {summary} e.g. ") }<code>{ example }</code>
+                        <code>{ entry.name }</code>{ format!(" ({}) — {}", entry.category, entry.summary) }
+                        if let Some(example) = entry.example {
+                            { " e.g. " }<code>{ example }</code>
+                        }
                     </span>
                 } else {
                     <span class="keys">{ "Ctrl+Enter runs · ↑/↓ history · Tab completes" }</span>
