@@ -111,18 +111,50 @@ async fn a_corrupt_record_is_reported_and_the_rest_loads() {
     store.clear().await.expect("clear");
     let cluster = every_type_cluster();
     store.apply(&crudlab::storage::codec::records_of(&cluster)).await.expect("write");
-    let bad_key = crudlab::storage::codec::document_key("types", "all", 99);
+    let bad_key = crudlab::storage::codec::page_key("types", "all", 99);
     store.apply(&[RecordChange::Put { key: bad_key.clone(), bytes: vec![1, 2, 3] }]).await.expect("write corrupt");
     let (loaded, problems) = load(&store).await;
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].key, bad_key);
-    assert!(problems[0].reason.starts_with("the document is not valid BSON"), "{}", problems[0].reason);
+    assert!(problems[0].reason.starts_with("the page ends inside a record number"), "{}", problems[0].reason);
     assert_eq!(contents(&loaded), contents(&cluster));
     store.close();
 }
 
 #[wasm_bindgen_test]
-async fn ten_thousand_documents_in_one_transaction_and_an_aborted_one_changes_nothing() {
+async fn a_format_one_store_is_migrated_to_pages_on_load_with_every_document_equal() {
+    use crudlab::storage::codec;
+    let name = "crudlab-test-migrate";
+    let store = IdbStore::open(name).await.expect("open");
+    store.clear().await.expect("clear");
+    // A student's data as crudlab wrote it before pages: one record per document, format record 1.
+    let mut cluster = every_type_cluster();
+    let (db, generator) = cluster.database_mut("test").expect("database");
+    let (users, _) = db.collection_mut("users").expect("collection");
+    let docs = (0..700).map(|i| bson::doc! {"username": format!("user{i}"), "skills": ["rust", "sql"]}).collect();
+    users.insert_many(docs, true, generator).0.expect("insert");
+    store.apply(&codec::format_1_records_of(&cluster)).await.expect("write format 1");
+    store.close();
+
+    let mut reopened = IdbStore::open(name).await.expect("reopen");
+    let (loaded, problems) = crudlab::storage::load_cluster(&mut reopened).await.expect("load");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(contents(&loaded), contents(&cluster));
+    let records = reopened.load_all().await.expect("records");
+    assert_eq!(codec::stored_format(&records), Some(codec::FORMAT_VERSION));
+    assert!(records.iter().all(|(key, _)| !key.starts_with('d')), "no format-1 record left");
+    let pages = records.iter().filter(|(key, _)| key.starts_with('p')).count();
+    assert_eq!(pages, 4, "700 users in pages of {} and the one typed document", codec::PAGE_RECORDS);
+    reopened.close();
+    let mut again = IdbStore::open(name).await.expect("reopen again");
+    let (reloaded, problems) = crudlab::storage::load_cluster(&mut again).await.expect("reload");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(contents(&reloaded), contents(&cluster), "the migrated pages load equal");
+    again.close();
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_documents_in_forty_pages_in_one_transaction_and_an_aborted_one_changes_nothing() {
     use indexed_db_futures::prelude::*;
     use indexed_db_futures::transaction::TransactionMode;
     let name = "crudlab-test-10k";
@@ -133,7 +165,8 @@ async fn ten_thousand_documents_in_one_transaction_and_an_aborted_one_changes_no
     let outcome = playground.run(&format!("db.big.insertMany([{}])", docs.join(", "))).expect("run");
     let side = crudlab::playground::Side::Raw;
     let batch = crudlab::storage::codec::batch_for(&playground.world(side).cluster, outcome.changes(side));
-    assert!(batch.len() > 10_000);
+    // Pages: 10,000 documents are 40 records (and the collection's metadata), not 10,000.
+    assert_eq!(batch.len(), 41, "{} records", batch.len());
     store.apply(&batch).await.expect("one transaction");
     let (loaded, _) = load(&store).await;
     assert_eq!(loaded.database("test").and_then(|db| db.collection("big")).map(|c| c.len()), Some(10_000));

@@ -102,6 +102,11 @@ impl Collection {
         self.records.iter().map(|(k, v)| (*k, v))
     }
 
+    /// The records whose numbers fall in `range`, in order (storage writes them a page at a time).
+    pub fn records_in(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = (u64, &Document)> {
+        self.records.range(range).map(|(k, v)| (*k, v))
+    }
+
     pub fn indexes(&self) -> &[Index] {
         &self.indexes
     }

@@ -1,4 +1,5 @@
-//! The IndexedDB storage backend: records of BSON bytes in one object store, each batch in one readwrite transaction.
+//! The IndexedDB storage backend: records of BSON bytes (pages of documents, see `codec.rs`) in one object store,
+//! each batch in one readwrite transaction with relaxed durability.
 
 use super::{RecordChange, StorageError};
 use indexed_db_futures::database::Database;
@@ -44,9 +45,18 @@ impl IdbStore {
     }
 
     /// Writes every change of the batch in one readwrite transaction: all of them are committed, or none.
+    /// Durability "relaxed": the commit is reported once the browser has the data, before the OS flushed it to
+    /// disk (a power cut may lose the last Run, never a half-written one) — several times faster per Run.
     pub async fn apply(&self, batch: &[RecordChange]) -> Result<(), StorageError> {
+        use indexed_db_futures::transaction::{TransactionDurability, TransactionOptions};
         let fail = |e| StorageError::new("write a batch of records", js_reason(e));
-        let tx = self.db.transaction(RECORDS_STORE).with_mode(TransactionMode::Readwrite).build().map_err(fail)?;
+        let tx = self
+            .db
+            .transaction(RECORDS_STORE)
+            .with_mode(TransactionMode::Readwrite)
+            .with_options(TransactionOptions::new().with_durability(TransactionDurability::Relaxed))
+            .build()
+            .map_err(fail)?;
         let store = tx.object_store(RECORDS_STORE).map_err(fail)?;
         for change in batch {
             match change {

@@ -123,4 +123,32 @@ mod store_tests {
         assert_eq!(docs(&cluster), docs(&on_disk));
         assert_eq!(docs(&cluster).map(|d| d.len()), Some(1));
     }
+
+    #[test]
+    fn loading_a_format_one_store_migrates_it_and_a_failed_migration_keeps_it_readable() {
+        let mut playground = crate::playground::Playground::new(true);
+        playground.run("db.users.insertMany([{ username: 'ada' }, { username: 'alan' }])").unwrap();
+        let cluster = playground.world(crate::playground::Side::Raw).cluster.clone();
+        let docs = |c: &crate::engine::database::Cluster| {
+            c.database("test").and_then(|db| db.collection("users")).map(|u| u.documents().cloned().collect::<Vec<_>>())
+        };
+        // The migration's transaction is refused: the data is read from format 1 and stays there.
+        let mut store = MemoryStore::new();
+        store.apply(&codec::format_1_records_of(&cluster)).unwrap();
+        store.fail_next_batch("QuotaExceededError");
+        let (loaded, problems) = now(crate::storage::load_cluster(&mut store)).unwrap();
+        assert_eq!(docs(&loaded), docs(&cluster));
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].reason.starts_with("could not move the data to format 2"), "{}", problems[0]);
+        assert_eq!(codec::stored_format(&store.load_all()), Some(1));
+        // Next load: migrated in one batch, every document equal, no format-1 record left.
+        let (loaded, problems) = now(crate::storage::load_cluster(&mut store)).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(docs(&loaded), docs(&cluster));
+        let records = store.load_all();
+        assert_eq!(codec::stored_format(&records), Some(codec::FORMAT_VERSION));
+        assert!(records.iter().all(|(key, _)| !key.starts_with('d')), "{records:?}");
+        let (again, _) = now(crate::storage::load_cluster(&mut store)).unwrap();
+        assert_eq!(docs(&again), docs(&cluster));
+    }
 }

@@ -79,7 +79,18 @@ pub async fn load_cluster<S: Store>(
         }
         _ => {}
     }
-    problems.extend(codec::load(&mut cluster, &records));
+    let load_problems = codec::load(&mut cluster, &records);
+    // Records of an older format are rewritten in this one, in one transaction; if that fails they stay as they
+    // were (and load again next time).
+    if let Some(batch) = codec::migration_batch(&cluster, &records, &load_problems) {
+        if let Err(error) = store.apply_batch(&batch).await {
+            problems.push(codec::LoadProblem {
+                key: codec::FORMAT_KEY.to_string(),
+                reason: format!("could not move the data to format {}: {error}", codec::FORMAT_VERSION),
+            });
+        }
+    }
+    problems.extend(load_problems);
     Ok((cluster, problems))
 }
 
