@@ -41,6 +41,10 @@ pub struct Step {
     pub title: String,
     /// Markdown; rendered without raw HTML.
     pub explanation: String,
+    /// The explanation rendered (`markdown.rs`), filled when the file is parsed — at build time for the page, which
+    /// carries the lessons already parsed and rendered (`lessons/compiled.json`) and no TOML or Markdown parser.
+    #[serde(default)]
+    pub explanation_html: String,
     /// What the editor holds when the step opens.
     #[serde(default)]
     pub starter: String,
@@ -120,7 +124,8 @@ impl std::fmt::Display for LessonError {
 /// The most hints a step may have.
 pub const MAX_HINTS: usize = 3;
 
-/// Parses and validates one lesson file.
+/// Parses and validates one lesson file, rendering each step's explanation.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, LessonError> {
     let error = |step: Option<usize>, field: Option<&str>, message: String| LessonError {
         file: file.to_string(),
@@ -128,7 +133,7 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, LessonError> {
         field: field.map(str::to_string),
         message,
     };
-    let lesson: Lesson = toml::from_str(text).map_err(|e| {
+    let mut lesson: Lesson = toml::from_str(text).map_err(|e| {
         let at = e.span().map(|span| {
             let line = text.get(..span.start).map_or(1, |before| before.matches('\n').count() + 1);
             format!(" (line {line})")
@@ -150,8 +155,12 @@ pub fn parse_lesson(file: &str, text: &str) -> Result<Lesson, LessonError> {
         crate::shell::parse(&lesson.seed.both)
             .map_err(|e| error(None, Some("seed.both"), format!("line {}: {}", e.span.line, e.message)))?;
     }
-    for (index, step) in lesson.steps.iter().enumerate() {
+    for (index, step) in lesson.steps.iter_mut().enumerate() {
         let number = Some(index + 1);
+        if !step.explanation_html.is_empty() {
+            return Err(error(number, Some("explanation_html"), "is rendered from `explanation`; remove it".into()));
+        }
+        step.explanation_html = super::markdown::render_markdown(&step.explanation);
         for (name, value) in [("title", &step.title), ("explanation", &step.explanation), ("check", &step.check)] {
             if value.trim().is_empty() {
                 return Err(error(number, Some(name), "must not be empty".into()));

@@ -1,15 +1,20 @@
-//! Guided lessons: the lecture as data files (`lessons/*.toml`, bundled with `include_str!` so the same code runs
-//! natively and in the browser), their checks evaluated against the student's worlds, and saved progress.
+//! Guided lessons: the lecture as data files (`lessons/*.toml`), their checks evaluated against the student's
+//! worlds, and saved progress. Natively the files are parsed (and their Markdown rendered) from the TOML; the page
+//! carries them already parsed as `lessons/compiled.json`, which a test keeps equal to what parsing gives.
 
 pub mod format;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod markdown;
 
 use crate::playground::{Playground, RunOutcome, Side};
 use bson::Bson;
-pub use format::{parse_lesson, CheckWorld, Lesson, LessonError, Step, StepAction};
+#[cfg(not(target_arch = "wasm32"))]
+pub use format::parse_lesson;
+pub use format::{CheckWorld, Lesson, LessonError, Step, StepAction};
 use serde::{Deserialize, Serialize};
 
 /// The lessons shipped with crudlab, in lecture order: `(file name, text)`.
+#[cfg(not(target_arch = "wasm32"))]
 pub const BUNDLED: [(&str, &str); 9] = [
     ("01-what-is-a-database.toml", include_str!("../../lessons/01-what-is-a-database.toml")),
     ("02-data-of-a-real-app.toml", include_str!("../../lessons/02-data-of-a-real-app.toml")),
@@ -22,7 +27,24 @@ pub const BUNDLED: [(&str, &str); 9] = [
     ("09-the-database-computes.toml", include_str!("../../lessons/09-the-database-computes.toml")),
 ];
 
+/// The bundled lessons as the page carries them: parsed and rendered, as JSON (see [`bundled`]).
+#[cfg(target_arch = "wasm32")]
+const COMPILED: &str = include_str!("../../lessons/compiled.json");
+
 /// Every bundled lesson, parsed; a lesson file that does not parse is reported instead (tests keep that list empty).
+#[cfg(target_arch = "wasm32")]
+pub fn bundled() -> (Vec<Lesson>, Vec<LessonError>) {
+    match serde_json::from_str(COMPILED) {
+        Ok(lessons) => (lessons, Vec::new()),
+        Err(e) => (
+            Vec::new(),
+            vec![LessonError { file: "lessons/compiled.json".into(), step: None, field: None, message: e.to_string() }],
+        ),
+    }
+}
+
+/// Every bundled lesson, parsed; a lesson file that does not parse is reported instead (tests keep that list empty).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn bundled() -> (Vec<Lesson>, Vec<LessonError>) {
     let mut lessons = Vec::new();
     let mut errors = Vec::new();
@@ -280,6 +302,17 @@ mod tests {
         let mut ids: Vec<&str> = lessons.iter().map(|l| l.id.as_str()).collect();
         ids.dedup();
         assert_eq!(ids.len(), lessons.len(), "lesson ids are unique");
+    }
+
+    /// The page's lessons are these files parsed and rendered; `UPDATE_EXPECT=1 cargo test --lib lessons` rewrites
+    /// `lessons/compiled.json` after a lesson file changed.
+    #[test]
+    fn the_pages_compiled_lessons_are_the_lesson_files_parsed() {
+        let (lessons, _) = bundled();
+        let json = serde_json::to_string_pretty(&lessons).unwrap();
+        expect_test::expect_file!["../../lessons/compiled.json"].assert_eq(&format!("{json}\n"));
+        let read: Vec<Lesson> = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, lessons, "the page reads back exactly what parsing gave");
     }
 
     #[test]

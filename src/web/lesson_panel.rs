@@ -70,8 +70,7 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
     let Some(step) = lesson.steps.get(progress.step) else {
         return html! {};
     };
-    let explanation =
-        Html::from_html_unchecked(AttrValue::from(crate::lessons::markdown::render_markdown(&step.explanation)));
+    let explanation = Html::from_html_unchecked(AttrValue::from(step.explanation_html.clone()));
     let count = lesson.steps.len();
     let passed = progress.passed.contains(&progress.step);
     html! {
