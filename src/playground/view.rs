@@ -217,6 +217,7 @@ fn trace_view(step: &TraceStep) -> TraceView {
         TraceStep::WrappedInSet { .. } => ("cast", true, false),
         TraceStep::Hook { .. } => ("hooks", true, false),
         TraceStep::NotCast { .. } => ("cast", true, false),
+        TraceStep::SubdocumentInFilter { .. } => ("cast", true, false),
     };
     TraceView { stage, text: step.describe(), notable, failed }
 }

@@ -231,10 +231,7 @@ impl World {
         let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
         let mut ctx = crate::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
         let mut trace = crate::schema::Trace::new();
-        Some(
-            crate::schema::document::cast_path_value(&entry.name, schema, def, raw, key, &mut ctx, &mut trace)
-                .map_err(|_| ()),
-        )
+        Some(crate::schema::document::cast_path_value(&entry.name, def, raw, key, &mut ctx, &mut trace).map_err(|_| ()))
     }
 
     /// The `get` (or `set`) function of a top-level path of the model's schema.

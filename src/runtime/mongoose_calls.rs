@@ -276,7 +276,16 @@ impl ModelRun<'_> {
             }
         };
         let model = self.entry.model.clone();
-        cast_filter(&model, &filter, self.trace()).map_err(|e| self.schema_error(e))
+        let cast = {
+            // A whole subdocument in the filter is built as a new one, with an `_id` from the world's generator.
+            let now = self.cluster.generator.peek_now();
+            let generator = &mut self.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            let trace = self.report.trace.get_or_insert_with(Trace::new);
+            cast_filter(&model, &filter, &mut ctx, trace)
+        };
+        cast.map_err(|e| self.schema_error(e))
     }
 
     /// Mongoose sends a pipeline uncast; for each top-level `$match` path whose value `find()` would have cast
@@ -287,7 +296,14 @@ impl ModelRun<'_> {
         for stage in stages {
             let Some(Ok(filter)) = stage.as_document().map(|stage| stage.get_document("$match")) else { continue };
             // A filter find() would reject is left to the database, which gets it as written anyway.
-            let Ok(cast) = cast_filter(&model, filter, &mut Trace::new()) else { continue };
+            let cast = {
+                let now = self.cluster.generator.peek_now();
+                let generator = &mut self.cluster.generator;
+                let mut ids = || generator.object_id();
+                let mut ctx = WriteContext { ids: &mut ids, now };
+                cast_filter(&model, filter, &mut ctx, &mut Trace::new())
+            };
+            let Ok(cast) = cast else { continue };
             for (path, sent) in filter {
                 match cast.get(path) {
                     Some(would_send) if would_send != sent => self.trace().push(TraceStep::NotCast {

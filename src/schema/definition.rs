@@ -7,6 +7,11 @@ use super::errors::SchemaDefinitionError;
 use super::trace::SetterKind;
 use crate::js::inspect::js_number;
 
+/// A schema used inside another (`posts: [postSchema]`) reaches this layer as `{ $schema: definition,
+/// $options: options }`: no path name can start with `$`, so the marker cannot be mistaken for fields.
+pub const EMBEDDED_SCHEMA_KEY: &str = "$schema";
+pub const EMBEDDED_OPTIONS_KEY: &str = "$options";
+
 /// Nesting limit for definitions, so a hostile definition cannot exhaust the stack.
 pub const MAX_DEFINITION_DEPTH: usize = 32;
 
@@ -447,6 +452,15 @@ impl Schema {
         own.join(".")
     }
 
+    /// Turns the automatic `_id` off, as the `_id: false` option does.
+    fn drop_auto_id(&mut self) {
+        if self.auto_id {
+            self.tree.retain(|(key, _)| key != "_id");
+            self.auto_id = false;
+        }
+        self.options.id = false;
+    }
+
     /// The top-level node for `key`.
     pub fn node(&self, key: &str) -> Option<&SchemaNode> {
         self.tree.iter().find(|(k, _)| k == key).map(|(_, n)| n)
@@ -646,6 +660,9 @@ fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<
             if doc.is_empty() {
                 return Ok(path_node(PathDef::of(FieldType::Scalar(ScalarType::Mixed))));
             }
+            if let Some(schema) = embedded_schema(doc, path, depth)? {
+                return Ok(path_node(PathDef::of(FieldType::Subdocument(Box::new(schema)))));
+            }
             match doc.get("type") {
                 // `{ type: { type: String } }` declares a nested field called `type`.
                 Some(Bson::Document(inner)) if inner.contains_key("type") => {
@@ -657,6 +674,17 @@ fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<
         }
         other => Err(invalid_type(path, &shown(other))),
     }
+}
+
+/// The schema of `{ $schema, $options }` (a `new Schema(...)` used inside another), built with its own options.
+fn embedded_schema(doc: &Document, path: &str, depth: usize) -> Result<Option<Schema>, SchemaDefinitionError> {
+    let Some(definition) = doc.get(EMBEDDED_SCHEMA_KEY) else { return Ok(None) };
+    let Bson::Document(definition) = definition else { return Err(invalid_type(path, &shown(definition))) };
+    let options = match doc.get(EMBEDDED_OPTIONS_KEY) {
+        Some(Bson::Document(options)) => parse_options(options)?,
+        _ => SchemaOptions::default(),
+    };
+    Schema::build(definition, options, depth + 1).map(Some)
 }
 
 fn path_node(def: PathDef) -> SchemaNode {
@@ -683,12 +711,22 @@ fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Resul
             format!("Invalid schema configuration: array at path `{path}` must declare exactly one element type"),
         ));
     }
+    if let Bson::Document(doc) = first {
+        if let Some(schema) = embedded_schema(doc, path, depth)? {
+            return Ok(FieldType::DocumentArray(Box::new(schema)));
+        }
+    }
     match first {
         Bson::Document(doc) if !doc.is_empty() && !doc.contains_key("type") => {
             let options = SchemaOptions { strict, ..SchemaOptions::default() };
             Ok(FieldType::DocumentArray(Box::new(Schema::build(doc, options, depth + 1)?)))
         }
         other => match parse_node(other, &format!("{path}.$"), depth + 1, strict)? {
+            // `[{ type: { ...fields } }]` is an array of subdocuments too, as Mongoose reads it.
+            SchemaNode::Path(def) if matches!(def.field_type, FieldType::Subdocument(_)) => match def.field_type {
+                FieldType::Subdocument(sub) => Ok(FieldType::DocumentArray(sub)),
+                other => Ok(FieldType::Array(Box::new(PathDef::of(other)))),
+            },
             SchemaNode::Path(def) => Ok(FieldType::Array(def)),
             SchemaNode::Nested(_) => Err(invalid_type(path, &shown(other))),
         },
@@ -709,8 +747,11 @@ fn typed_path(
         // `type: {}` stays Mixed.
         Bson::Document(fields) if fields.is_empty() => PathDef::of(FieldType::Scalar(ScalarType::Mixed)),
         Bson::Document(fields) => {
-            let options = SchemaOptions { strict, ..SchemaOptions::default() };
-            PathDef::of(FieldType::Subdocument(Box::new(Schema::build(fields, options, depth + 1)?)))
+            let schema = match embedded_schema(fields, path, depth)? {
+                Some(schema) => schema,
+                None => Schema::build(fields, SchemaOptions { strict, ..SchemaOptions::default() }, depth + 1)?,
+            };
+            PathDef::of(FieldType::Subdocument(Box::new(schema)))
         }
         other => return Err(invalid_type(path, &shown(other))),
     };
@@ -823,6 +864,15 @@ fn typed_path(
                 _ => return Err(option_error(path, key, value)),
             },
             "validate" => custom_validators(value, path, &mut def.validators)?,
+            // `{ type: { ... }, _id: false }` and `{ type: [{ ... }], _id: false }`: the path's schema gets no
+            // automatic `_id` (the option reaches the subdocument schema, lib/schema.js).
+            "_id" if matches!(def.field_type, FieldType::Subdocument(_) | FieldType::DocumentArray(_)) => {
+                if value == &Bson::Boolean(false) {
+                    if let FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) = &mut def.field_type {
+                        sub.drop_auto_id();
+                    }
+                }
+            }
             "get" | "set" => match super::functions::function_id(value) {
                 Some(id) if key == "get" => def.getter = Some(id),
                 Some(id) => def.setter = Some(id),
@@ -1033,6 +1083,50 @@ mod tests {
         assert_eq!(paths, ["a", "_id", "createdAt", "updatedAt"]);
         let no_id = Schema::new(&doc! {"a": "String"}, &doc! {"_id": false}).unwrap();
         assert!(!no_id.auto_id);
+    }
+
+    #[test]
+    fn subdocument_schemas_nested_by_value_by_type_and_in_arrays() {
+        // `new Schema({ x: Number }, { _id: false })` used inside another schema arrives as `{ $schema, $options }`
+        // and keeps its own options; `_id: false` beside `type` turns the subdocument's `_id` off (Mongoose 9.12.1:
+        // `{ type: { x: Number }, _id: false }` and `{ type: [{ x: Number }], _id: false }` store no `_id`);
+        // `[{ type: { x: Number } }]` is an array of subdocuments.
+        let embedded = doc! {"$schema": {"x": "Number"}, "$options": {"_id": false, "strict": "throw"}};
+        let schema = Schema::from_definition(&doc! {
+            "byValue": embedded.clone(),
+            "byType": {"type": embedded.clone(), "required": true},
+            "list": [embedded],
+            "plain": {"type": {"x": "Number"}, "_id": false},
+            "plainList": {"type": [{"x": "Number"}], "_id": false},
+            "typedList": [{"type": {"x": "Number"}}],
+        })
+        .unwrap();
+        let shapes: Vec<String> = schema
+            .paths()
+            .into_iter()
+            .map(|(path, def)| match &def.field_type {
+                FieldType::Subdocument(sub) => {
+                    format!("{path}: subdocument, _id {}, strict {:?}", sub.auto_id, sub.options.strict)
+                }
+                FieldType::DocumentArray(sub) => {
+                    format!("{path}: array of subdocuments, _id {}, strict {:?}", sub.auto_id, sub.options.strict)
+                }
+                other => format!("{path}: {other:?}"),
+            })
+            .collect();
+        expect_test::expect![[r#"
+            [
+                "byValue: subdocument, _id false, strict Throw",
+                "byType: subdocument, _id false, strict Throw",
+                "list: array of subdocuments, _id false, strict Throw",
+                "plain: subdocument, _id false, strict True",
+                "plainList: array of subdocuments, _id false, strict True",
+                "typedList: array of subdocuments, _id true, strict True",
+                "_id: Scalar(ObjectId)",
+            ]
+        "#]]
+        .assert_debug_eq(&shapes);
+        assert!(schema.paths().get(1).is_some_and(|(_, def)| def.is_required()));
     }
 
     #[test]
