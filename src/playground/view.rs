@@ -218,6 +218,7 @@ fn trace_view(step: &TraceStep) -> TraceView {
         TraceStep::Hook { .. } => ("hooks", true, false),
         TraceStep::NotCast { .. } => ("cast", true, false),
         TraceStep::SubdocumentInFilter { .. } => ("cast", true, false),
+        TraceStep::Alias { .. } | TraceStep::AliasNotTranslated { .. } => ("cast", true, false),
     };
     TraceView { stage, text: step.describe(), notable, failed }
 }

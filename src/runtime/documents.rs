@@ -143,6 +143,10 @@ impl World {
         key: &str,
         span: Span,
     ) -> Result<Value, RuntimeError> {
+        // An alias is a virtual whose getter reads its path (`doc.name` reads `n`).
+        if let Some(path) = self.alias_path(&document.model(), key) {
+            return self.document_method(document, "get", vec![Value::Data(Bson::String(path))], span, span);
+        }
         let own = document.fields().0.borrow_mut().get(key);
         if let Some(value) = own {
             // `get: fn` runs on every read, `this` the document (Mongoose's getters; `toObject()` stays raw).
@@ -235,6 +239,16 @@ impl World {
     }
 
     /// The `get` (or `set`) function of a top-level path of the model's schema.
+    /// The path an alias of the model's schema stands for (`name` → `n` for `n: { type: String, alias: "name" }`);
+    /// the driver world has no schema, so no aliases.
+    pub(super) fn alias_path(&self, model: &str, key: &str) -> Option<String> {
+        if self.mode == Mode::Schemaless {
+            return None;
+        }
+        let entry = self.models.get(model)?;
+        entry.model.schema.aliases.iter().find(|(alias, _)| alias == key).map(|(_, path)| path.clone())
+    }
+
     fn accessor(&self, model: &str, key: &str, getter: bool) -> Option<Value> {
         let entry = self.models.get(model)?;
         let (get, set) = crate::schema::functions::path_accessors(&entry.model.schema, key);
@@ -297,6 +311,7 @@ impl World {
             }
             "get" => {
                 let path = args.first().map(operators::to_js_string).unwrap_or_default();
+                let path = self.alias_path(&document.model(), &path).unwrap_or(path);
                 let mut value = Value::Document(document);
                 for part in path.split('.') {
                     if value.is_nullish() {
@@ -398,6 +413,9 @@ impl World {
         value: Value,
         span: Span,
     ) -> Result<(), RuntimeError> {
+        // `doc.set("name", v)` with `name` an alias: its virtual setter sets the path.
+        let aliased = self.alias_path(&document.model(), path);
+        let path = aliased.as_deref().unwrap_or(path);
         let mut parts: Vec<&str> = path.split('.').collect();
         let last = parts.pop().unwrap_or_default();
         if parts.is_empty() {

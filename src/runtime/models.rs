@@ -261,8 +261,12 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
             QueryMethod::CountDocuments => chain.push((CursorMethod::Count, Vec::new())),
             QueryMethod::Explain => chain.push((CursorMethod::Explain, step_args.clone())),
             // Mongoose features with no driver counterpart; exec and then only run the query.
-            QueryMethod::Populate | QueryMethod::Lean | QueryMethod::Exec | QueryMethod::Then | QueryMethod::OrFail => {
-            }
+            QueryMethod::Populate
+            | QueryMethod::Lean
+            | QueryMethod::Exec
+            | QueryMethod::Then
+            | QueryMethod::OrFail
+            | QueryMethod::SetOptions => {}
         }
     }
     let mut first_only = false;

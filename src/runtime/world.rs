@@ -1058,7 +1058,7 @@ impl World {
             _ => Document::new(),
         };
         crate::schema::Schema::new(&definition, &options).map_err(|e| {
-            RuntimeError::script("TypeError", span, e.message.clone())
+            RuntimeError::script(e.name, span, e.message.clone())
                 .with_hint("Check the field types and options of the schema.")
         })?;
         Ok(Value::Schema(Rc::new(SchemaValue::new(definition, options, functions))))

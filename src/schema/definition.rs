@@ -187,6 +187,8 @@ pub struct PathDef {
     /// `get: fn` / `set: fn`: functions of the program, applied by the runtime on read and on assignment.
     pub getter: Option<usize>,
     pub setter: Option<usize>,
+    /// `alias: "name"` (or several): virtuals of the schema that read and write this path.
+    pub aliases: Vec<String>,
 }
 
 impl PathDef {
@@ -202,6 +204,7 @@ impl PathDef {
             immutable: false,
             select: None,
             ignored_options: Vec::new(),
+            aliases: Vec::new(),
             getter: None,
             setter: None,
         }
@@ -273,6 +276,8 @@ pub struct SchemaOptions {
     pub collection: Option<String>,
     /// `minimize` (on by default): empty objects are left out of what is stored.
     pub minimize: bool,
+    /// `translateAliases: true`: this model's queries translate aliases as if each had the option.
+    pub translate_aliases: bool,
 }
 
 impl Default for SchemaOptions {
@@ -285,6 +290,7 @@ impl Default for SchemaOptions {
             id: true,
             collection: None,
             minimize: true,
+            translate_aliases: false,
         }
     }
 }
@@ -297,6 +303,9 @@ pub struct Schema {
     pub options: SchemaOptions,
     /// True when `_id` was added by Mongoose (it gets a generated ObjectId default).
     pub auto_id: bool,
+    /// `alias` options of this schema's paths (a subdocument's are its own schema's): alias → real path, in
+    /// schema order (Mongoose's `schema.aliases`; each alias is also a virtual that gets and sets the path).
+    pub aliases: Vec<(String, String)>,
 }
 
 /// What a dotted path names inside a schema.
@@ -315,7 +324,11 @@ pub enum ResolvedPath<'a> {
 }
 
 fn definition_error(path: &str, message: String) -> SchemaDefinitionError {
-    SchemaDefinitionError { path: path.to_string(), message }
+    SchemaDefinitionError { path: path.to_string(), message, name: "TypeError" }
+}
+
+fn mongoose_definition_error(path: &str, message: String) -> SchemaDefinitionError {
+    SchemaDefinitionError { path: path.to_string(), message, name: "MongooseError" }
 }
 
 fn invalid_type(path: &str, shown: &str) -> SchemaDefinitionError {
@@ -375,7 +388,8 @@ impl Schema {
                 }
             }
         }
-        Ok(Schema { tree, options, auto_id })
+        let aliases = collect_aliases(&tree)?;
+        Ok(Schema { tree, options, auto_id, aliases })
     }
 
     /// Every typed path with its full dotted name, in schema order (nested paths flattened).
@@ -585,6 +599,7 @@ pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefiniti
             ("versionKey", Bson::String(name)) => parsed.version_key = Some(name.clone()),
             ("_id", Bson::Boolean(on)) => parsed.id = *on,
             ("minimize", Bson::Boolean(on)) => parsed.minimize = *on,
+            ("translateAliases", value) => parsed.translate_aliases = crate::js::truthy(value),
             ("collection", Bson::String(name)) => parsed.collection = Some(name.clone()),
             ("timestamps" | "versionKey" | "_id" | "collection", other) => {
                 return Err(definition_error(key, format!("Invalid schema option `{key}`: {}", shown(other))))
@@ -873,6 +888,20 @@ fn typed_path(
                     }
                 }
             }
+            "alias" => match value {
+                // Mongoose skips a falsy alias (`if (!alias) continue`).
+                falsy if !crate::js::truthy(falsy) => {}
+                Bson::String(alias) => def.aliases.push(alias.clone()),
+                Bson::Array(aliases) => {
+                    for alias in aliases {
+                        match alias {
+                            Bson::String(alias) => def.aliases.push(alias.clone()),
+                            other => return Err(invalid_alias(path, other)),
+                        }
+                    }
+                }
+                other => return Err(invalid_alias(path, other)),
+            },
             "get" | "set" => match super::functions::function_id(value) {
                 Some(id) if key == "get" => def.getter = Some(id),
                 Some(id) => def.setter = Some(id),
@@ -961,6 +990,35 @@ fn enum_validator(scalar: ScalarType, value: &Bson, path: &str, key: &str) -> Re
         }
     }
     Ok(Validator::Enum { values: cast_values, message })
+}
+
+/// lib/schema.js `aliasFields`: an alias must be a string (or an array of strings).
+fn invalid_alias(path: &str, value: &Bson) -> SchemaDefinitionError {
+    mongoose_definition_error(
+        path,
+        format!("Invalid value for alias option on {path}, got {}", crate::js::inspect::js_string(value)),
+    )
+}
+
+/// The aliases of a schema's paths (nested ones included, subdocuments' excluded: those are their own schema's),
+/// refusing one that names a real path as `schema.virtual()` does.
+fn collect_aliases(tree: &[(String, SchemaNode)]) -> Result<Vec<(String, String)>, SchemaDefinitionError> {
+    let mut paths = Vec::new();
+    collect_paths(tree, "", &mut paths);
+    let mut aliases = Vec::new();
+    for (path, def) in &paths {
+        for alias in &def.aliases {
+            // `schema.virtual(alias)` refuses a name whose pathType is 'real' (a nested object's name is not).
+            if paths.iter().any(|(p, _)| p == alias) {
+                return Err(mongoose_definition_error(
+                    path,
+                    format!("Virtual path \"{alias}\" conflicts with a real path in the schema"),
+                ));
+            }
+            aliases.push((alias.clone(), path.clone()));
+        }
+    }
+    Ok(aliases)
 }
 
 fn option_error(path: &str, key: &str, value: &Bson) -> SchemaDefinitionError {

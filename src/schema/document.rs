@@ -194,6 +194,21 @@ impl Builder<'_, '_> {
         kind: ObjectKind,
     ) -> Result<Document, StrictModeError> {
         let strict = schema.options.strict;
+        // The automatic `_id`'s default runs before the input is set (ObjectId's `defaultId.$runBeforeSetters`),
+        // so a document's `_id` is generated before the `_id`s of the subdocuments it holds.
+        let mut early_id = None;
+        if kind == ObjectKind::Document && schema.auto_id && present(input.get("_id")).is_none() {
+            let id = Bson::ObjectId(self.ctx.ids.next_id());
+            self.trace.push(TraceStep::IdGenerated { path: format!("{}_id", prefixes.key), value: id.clone() });
+            early_id = Some(id);
+        }
+        let translated;
+        let input = if kind == ObjectKind::Document && !schema.aliases.is_empty() {
+            translated = self.translate_aliases(schema, input, prefixes);
+            &translated
+        } else {
+            input
+        };
         let fields = expand_dotted_keys(tree, input);
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
 
@@ -206,15 +221,6 @@ impl Builder<'_, '_> {
                     return Err(StrictModeError::new(&path));
                 }
             }
-        }
-
-        // The automatic `_id`'s default runs before the input is set (ObjectId's `defaultId.$runBeforeSetters`),
-        // so a document's `_id` is generated before the `_id`s of the subdocuments it holds.
-        let mut early_id = None;
-        if kind == ObjectKind::Document && schema.auto_id && lookup("_id").is_none() {
-            let id = Bson::ObjectId(self.ctx.ids.next_id());
-            self.trace.push(TraceStep::IdGenerated { path: format!("{}_id", prefixes.key), value: id.clone() });
-            early_id = Some(id);
         }
 
         let mut out = Document::new();
@@ -264,6 +270,30 @@ impl Builder<'_, '_> {
             }
         }
         Ok(out)
+    }
+
+    /// `new Model({ name: "x" })` where `name` is an alias of `n`: the alias is a virtual whose setter sets `n`.
+    /// Mongoose sets a document's own paths first and virtuals after them, so an alias given beside its path wins.
+    fn translate_aliases(&mut self, schema: &Schema, input: &Document, prefixes: &Prefixes) -> Document {
+        let mut own = Document::new();
+        let mut through_alias = Vec::new();
+        for (key, value) in input {
+            match schema.aliases.iter().find(|(alias, _)| alias == key) {
+                Some((alias, path)) if !matches!(value, Bson::Undefined) => through_alias.push((alias, path, value)),
+                _ => {
+                    own.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        for (alias, path, value) in through_alias {
+            self.trace.push(TraceStep::Alias {
+                alias: format!("{}{alias}", prefixes.key),
+                path: format!("{}{path}", prefixes.key),
+            });
+            // A nested path's alias (`first` for `profile.f`) sets the dotted path inside the nested object.
+            own.insert(path.clone(), value.clone());
+        }
+        own
     }
 
     /// The value of one tree entry: the cast input, else its default; `None` leaves it unset. (A document's
@@ -1438,6 +1468,60 @@ mod tests {
     fn oid(n: u64) -> Bson {
         let mut ids = SequentialIds { last: n - 1 };
         Bson::ObjectId(ids.next_id())
+    }
+
+    #[test]
+    fn aliases_set_their_paths_and_win_over_them() {
+        // Mongoose 9.12.1, `new M(input).toObject()` for
+        // `{ n: { type: String, alias: 'name', lowercase: true }, age: { type: Number, alias: 'years' },
+        //    profile: { f: { type: String, alias: 'first' } }, sub: { type: new Schema({ c: { type: String,
+        //    alias: 'city' } }) } }`:
+        //   { name: 'ADA', years: '5' }                                  → { n: 'ada', age: 5, _id }
+        //   { name: 'ADA', n: 'bob' } and { n: 'bob', name: 'ADA' }      → { n: 'ada', _id }
+        //   { first: 'x', profile: { first: 'y' }, 'profile.first': 'z' } → { profile: { f: 'x' }, _id }
+        //   { sub: { city: 'Paris' } }                                   → { sub: { c: 'Paris', _id }, _id }
+        //   { years: 'abc' } → "M validation failed: age: Cast to Number failed for value \"abc\" (type string) at
+        //                       path \"age\" for model \"M\""
+        let model = Model::new(
+            "M",
+            Schema::from_definition(&doc! {
+                "n": {"type": "String", "alias": "name", "lowercase": true},
+                "age": {"type": "Number", "alias": "years"},
+                "profile": {"f": {"type": "String", "alias": "first"}},
+                "sub": {"type": {"$schema": {"c": {"type": "String", "alias": "city"}}, "$options": {}}},
+            })
+            .unwrap(),
+        );
+        let built = |input: Document| {
+            let mut ids = SequentialIds::default();
+            let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+            match build_document(&model, &input, &mut ctx) {
+                Ok(mut built) => match validate_document(&model, &mut built) {
+                    Ok(()) => built.document.to_string(),
+                    Err(e) => e.message(),
+                },
+                Err(e) => e.message(),
+            }
+        };
+        let outcomes = [
+            built(doc! {"name": "ADA", "years": "5"}),
+            built(doc! {"name": "ADA", "n": "bob"}),
+            built(doc! {"n": "bob", "name": "ADA"}),
+            built(doc! {"first": "x", "profile": {"first": "y"}, "profile.first": "z"}),
+            built(doc! {"sub": {"city": "Paris"}}),
+            built(doc! {"years": "abc"}),
+        ];
+        expect_test::expect![[r#"
+            [
+                "{ \"n\": \"ada\", \"age\": 5, \"_id\": ObjectId(\"000000000000000000000001\") }",
+                "{ \"n\": \"ada\", \"_id\": ObjectId(\"000000000000000000000001\") }",
+                "{ \"n\": \"ada\", \"_id\": ObjectId(\"000000000000000000000001\") }",
+                "{ \"profile\": { \"f\": \"x\" }, \"_id\": ObjectId(\"000000000000000000000001\") }",
+                "{ \"sub\": { \"c\": \"Paris\", \"_id\": ObjectId(\"000000000000000000000002\") }, \"_id\": ObjectId(\"000000000000000000000001\") }",
+                "M validation failed: age: Cast to Number failed for value \"abc\" (type string) at path \"age\" for model \"M\"",
+            ]
+        "#]]
+        .assert_debug_eq(&outcomes);
     }
 
     #[test]

@@ -114,7 +114,12 @@ fn cast_filter_entry(
             // (`stats.nope`), while one below an array of subdocuments meets strictQuery, named relative to it.
             ResolvedPath::Unknown if below_single_nested(schema, path) => Ok(Some(value.clone())),
             ResolvedPath::Unknown => match schema.options.strict_query {
-                Strict::False => Ok(Some(value.clone())),
+                Strict::False => {
+                    if let Some((alias, real)) = schema.aliases.iter().find(|(alias, _)| alias == path) {
+                        trace.push(TraceStep::AliasNotTranslated { alias: alias.clone(), path: real.clone() });
+                    }
+                    Ok(Some(value.clone()))
+                }
                 Strict::True => {
                     trace.push(TraceStep::Dropped {
                         path: path.to_string(),
@@ -518,6 +523,93 @@ fn cast_scalar_for_query(
     }
 }
 
+/// `Model.translateAliases(fields, errorOnDuplicates)` (lib/model.js), which a query applies to its filter,
+/// projection and update when `translateAliases` is on (`Query.prototype._applyTranslateAliases`): each key's
+/// segments are looked up among the aliases of the schema they are in (a subdocument's own below it), a
+/// translated key moves to the end of the object, and the values of `$` keys (`$or` clauses, `$set` objects) are
+/// translated too, without the duplicate check.
+pub fn translate_aliases(
+    schema: &Schema,
+    fields: &Document,
+    error_on_duplicates: bool,
+    trace: &mut Trace,
+) -> Result<Document, SchemaError> {
+    translate_aliases_in(schema, fields, error_on_duplicates, trace, 0)
+}
+
+fn translate_aliases_in(
+    schema: &Schema,
+    fields: &Document,
+    error_on_duplicates: bool,
+    trace: &mut Trace,
+    depth: usize,
+) -> Result<Document, SchemaError> {
+    if depth > MAX_FILTER_DEPTH {
+        return Err(too_deep());
+    }
+    let mut out = fields.clone();
+    for key in fields.keys() {
+        let Some(value) = out.get(key).cloned() else { continue };
+        let mut segments = Vec::new();
+        let mut current = Some(schema);
+        for name in key.split('.') {
+            let real = current.and_then(|s| s.aliases.iter().find(|(alias, _)| alias == name)).map(|(_, p)| p);
+            let segment = match real {
+                Some(real) => {
+                    if error_on_duplicates && out.contains_key(real) {
+                        return Err(MongooseError::new(format!(
+                            "Provided object has both field \"{name}\" and its alias \"{real}\""
+                        ))
+                        .into());
+                    }
+                    real.clone()
+                }
+                None => name.to_string(),
+            };
+            current = current.and_then(|s| subdocument_schema(s, &segment));
+            segments.push(segment);
+        }
+        let translated = segments.join(".");
+        out.insert(translated.clone(), value);
+        if &translated != key {
+            trace.push(TraceStep::Alias { alias: key.clone(), path: translated });
+            out.remove(key);
+        }
+        if key.starts_with('$') {
+            let nested = match out.get(key) {
+                Some(Bson::Array(items)) => {
+                    let mut translated_items = Vec::with_capacity(items.len());
+                    for item in items {
+                        translated_items.push(match item {
+                            Bson::Document(clause) => {
+                                Bson::Document(translate_aliases_in(schema, clause, false, trace, depth + 1)?)
+                            }
+                            other => other.clone(),
+                        });
+                    }
+                    Some(Bson::Array(translated_items))
+                }
+                Some(Bson::Document(inner)) => {
+                    Some(Bson::Document(translate_aliases_in(schema, inner, false, trace, depth + 1)?))
+                }
+                _ => None,
+            };
+            if let Some(nested) = nested {
+                out.insert(key.clone(), nested);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The schema of the subdocument (or array of subdocuments) at `path` of `schema` (`schema.paths[path].schema`).
+fn subdocument_schema<'a>(schema: &'a Schema, path: &str) -> Option<&'a Schema> {
+    schema.paths().into_iter().find(|(p, _)| p == path).and_then(|(_, def)| match &def.field_type {
+        FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) => Some(sub.as_ref()),
+        _ => None,
+    })
+}
+
 /// The projection `Model.find(filter, projection)` sends once `select: false` paths are applied: they are
 /// excluded unless the projection includes them (inclusive projection) or asks for them with `+path`.
 pub fn apply_schema_projection(schema: &Schema, projection: &Document) -> Document {
@@ -813,6 +905,48 @@ CastError: Cast to Number failed for value "q" (type string) at path "x" for mod
 {req: {_id: ObjectId(000000000000000000000001)}}
 {$or: [{stats: {followers: 1, verified: false, tags: [], _id: ObjectId(000000000000000000000002)}}, {posts: {votes: 4, _id: ObjectId(000000000000000000000001)}}]}"#]]
         .assert_eq(&whole_subdocument_outcomes());
+    }
+
+    #[test]
+    fn aliases_are_translated_as_model_translate_aliases_does() {
+        // Mongoose 9.12.1, `M.translateAliases(fields)` for the schema of document.rs's alias test:
+        //   { name: 'x', years: 3, $or: [{ name: 'y' }], 'profile.first': 1, 'sub.city': 'p' }
+        //     → { '$or': [ { n: 'y' } ], 'profile.first': 1, n: 'x', age: 3, 'sub.c': 'p' }
+        //   { n: 'y', name: 'x' }                   → { n: 'x' }
+        //   { name: 'x', n: 'y' } (errorOnDuplicates) → MongooseError: Provided object has both field "name" and
+        //                                              its alias "n"
+        let schema = Schema::from_definition(&doc! {
+            "n": {"type": "String", "alias": "name", "lowercase": true},
+            "age": {"type": "Number", "alias": "years"},
+            "profile": {"f": {"type": "String", "alias": "first"}},
+            "sub": {"type": {"$schema": {"c": {"type": "String", "alias": "city"}}, "$options": {}}},
+        })
+        .unwrap();
+        let translated = |fields: Document, error_on_duplicates: bool| match translate_aliases(
+            &schema,
+            &fields,
+            error_on_duplicates,
+            &mut Trace::new(),
+        ) {
+            Ok(fields) => inspect(&Bson::Document(fields)),
+            Err(e) => format!("{}: {}", e.name(), e.message()),
+        };
+        let outcomes = [
+            translated(
+                doc! {"name": "x", "years": 3, "$or": [{"name": "y"}], "profile.first": 1, "sub.city": "p"},
+                false,
+            ),
+            translated(doc! {"n": "y", "name": "x"}, false),
+            translated(doc! {"name": "x", "n": "y"}, true),
+        ];
+        expect_test::expect![[r#"
+            [
+                "{ '$or': [ { n: 'y' } ], 'profile.first': 1, n: 'x', age: 3, 'sub.c': 'p' }",
+                "{ n: 'x' }",
+                "MongooseError: Provided object has both field \"name\" and its alias \"n\"",
+            ]
+        "#]]
+        .assert_debug_eq(&outcomes);
     }
 
     #[test]

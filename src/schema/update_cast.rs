@@ -155,6 +155,16 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     }
 
     fn drop_or_throw(&mut self, strict: Strict, path: &str, value: &Bson) -> Result<bool, SchemaError> {
+        // An alias is a virtual: castUpdate drops it under strict mode but never throws for it (gh-6731).
+        let is_alias = self.model.schema.aliases.iter().any(|(alias, _)| alias == path);
+        if is_alias && strict != Strict::False {
+            self.trace.push(TraceStep::Dropped {
+                path: path.to_string(),
+                value: value.clone(),
+                reason: DropReason::AliasNotTranslated,
+            });
+            return Ok(true);
+        }
         match strict {
             Strict::Throw => {
                 self.trace.push(TraceStep::StrictThrow { path: path.to_string() });
