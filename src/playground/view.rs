@@ -290,7 +290,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                     view.ran_instead.push(call.ran.clone());
                 }
                 view.sent.extend(call.sent.iter().cloned());
-                view.notes.extend(call.note.iter().cloned());
+                view.notes.extend(call.note.iter().flat_map(|note| note.lines().map(str::to_string)));
                 if let Some(trace) = &call.trace {
                     view.trace.extend(trace.iter().map(trace_view));
                 }

@@ -162,6 +162,10 @@ impl World {
         }
         Ok(match key {
             "isNew" | "$isNew" => Value::boolean(document.0.borrow().saved.is_none()),
+            // `id: false` in the schema's options removes the `id` virtual.
+            "id" if self.models.get(&document.model()).is_some_and(|entry| !entry.model.schema.options.id_virtual) => {
+                Value::undefined()
+            }
             // Mongoose's `id` virtual: `_id` as a hex string.
             "id" => match document.fields().0.borrow_mut().get("_id") {
                 Some(Value::Data(Bson::ObjectId(id))) => Value::string(id.to_hex()),

@@ -184,6 +184,10 @@ pub struct PathDef {
     pub select: Option<bool>,
     /// Options Mongoose would ignore (typos like `requried` show up here for the UI).
     pub ignored_options: Vec<String>,
+    /// Options Mongoose implements and crudlab does not ([`UNSUPPORTED_PATH_OPTIONS`]), with what Mongoose does.
+    pub unsupported_options: Vec<(String, String)>,
+    /// The direction of the index `index: true` (1) or `index: -1` asks for.
+    pub index_direction: i32,
     /// `get: fn` / `set: fn`: functions of the program, applied by the runtime on read and on assignment.
     pub getter: Option<usize>,
     pub setter: Option<usize>,
@@ -204,6 +208,8 @@ impl PathDef {
             immutable: false,
             select: None,
             ignored_options: Vec::new(),
+            unsupported_options: Vec::new(),
+            index_direction: 1,
             aliases: Vec::new(),
             getter: None,
             setter: None,
@@ -278,7 +284,39 @@ pub struct SchemaOptions {
     pub minimize: bool,
     /// `translateAliases: true`: this model's queries translate aliases as if each had the option.
     pub translate_aliases: bool,
+    /// `id` (on by default): documents have an `id` virtual, the `_id` as a string.
+    pub id_virtual: bool,
+    /// `autoIndex` (on by default): declaring the model asks the database for the schema's indexes.
+    pub auto_index: bool,
+    /// Options Mongoose 9 implements and crudlab does not ([`UNSUPPORTED_SCHEMA_OPTIONS`]), with what Mongoose
+    /// does with them; the model's declaration says so.
+    pub unsupported: Vec<(String, String)>,
 }
+
+/// Schema options Mongoose 9 implements and crudlab does not, with what Mongoose does with them. (Options about
+/// the connection, the server or the driver — `bufferCommands`, `read`, `writeConcern` ... — change nothing a
+/// single in-memory server shows, and are not listed.)
+pub const UNSUPPORTED_SCHEMA_OPTIONS: &[(&str, &str)] = &[
+    ("toJSON", "Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify()"),
+    ("toObject", "Mongoose applies these options (virtuals, getters, transform) in toObject() and console.log()"),
+    ("validateBeforeSave", "with false, Mongoose's save() skips validation"),
+    ("validateModifiedOnly", "Mongoose validates only the modified paths on save()"),
+    ("optimisticConcurrency", "Mongoose checks __v on every save(), not only when arrays move"),
+    ("skipVersioning", "Mongoose does not increment __v for these paths"),
+    ("discriminatorKey", "Mongoose names the discriminator key with it"),
+    ("capped", "Mongoose creates a capped collection"),
+    ("timeseries", "Mongoose creates a time series collection"),
+    ("collation", "Mongoose creates the collection with this collation"),
+    ("collectionOptions", "Mongoose creates the collection with these options"),
+    ("selectPopulatedPaths", "with false, Mongoose does not add populated paths to a select()"),
+    ("storeSubdocValidationError", "with false, Mongoose reports only the subdocument's own paths"),
+    ("excludeIndexes", "Mongoose does not build the indexes of subdocuments"),
+    ("shardKey", "Mongoose adds the shard key to save()'s filter"),
+    ("virtuals", "Mongoose declares these virtuals"),
+    ("methods", "Mongoose adds these document methods"),
+    ("statics", "Mongoose adds these model methods"),
+    ("query", "Mongoose adds these query helpers"),
+];
 
 impl Default for SchemaOptions {
     fn default() -> Self {
@@ -291,6 +329,9 @@ impl Default for SchemaOptions {
             collection: None,
             minimize: true,
             translate_aliases: false,
+            id_virtual: true,
+            auto_index: true,
+            unsupported: Vec::new(),
         }
     }
 }
@@ -370,6 +411,9 @@ impl Schema {
         }
         let definition = &definition;
         let mut tree = parse_tree(definition, "", depth, options.strict)?;
+        // Aliases are set up when the definition's paths are added, before Mongoose adds `_id` and the
+        // timestamps (so `alias: "_id"` is no conflict).
+        let aliases = collect_aliases(&tree)?;
         let auto_id = options.id && !tree.iter().any(|(k, _)| k == "_id");
         if auto_id {
             tree.push((
@@ -388,7 +432,6 @@ impl Schema {
                 }
             }
         }
-        let aliases = collect_aliases(&tree)?;
         Ok(Schema { tree, options, auto_id, aliases })
     }
 
@@ -600,6 +643,29 @@ pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefiniti
             ("_id", Bson::Boolean(on)) => parsed.id = *on,
             ("minimize", Bson::Boolean(on)) => parsed.minimize = *on,
             ("translateAliases", value) => parsed.translate_aliases = crate::js::truthy(value),
+            ("id", value) => parsed.id_virtual = crate::js::truthy(value),
+            ("autoIndex", value) => parsed.auto_index = crate::js::truthy(value),
+            // `typeKey` changes how the whole definition reads (`{ $type: String }`): refused rather than misread.
+            ("typeKey", Bson::String(type_key)) if type_key != "type" => {
+                return Err(definition_error(
+                    "typeKey",
+                    format!("crudlab does not support the typeKey option (`{type_key}`): declare types with `type`"),
+                ))
+            }
+            // Options on by default matter only when turned off; the others only when given a value.
+            ("validateBeforeSave" | "selectPopulatedPaths" | "storeSubdocValidationError", value)
+                if crate::js::truthy(value) => {}
+            (name, value)
+                if UNSUPPORTED_SCHEMA_OPTIONS.iter().any(|(option, _)| *option == name)
+                    && (crate::js::truthy(value)
+                        || matches!(
+                            name,
+                            "validateBeforeSave" | "selectPopulatedPaths" | "storeSubdocValidationError"
+                        )) =>
+            {
+                let what = UNSUPPORTED_SCHEMA_OPTIONS.iter().find(|(option, _)| *option == name).map(|(_, w)| *w);
+                parsed.unsupported.push((name.to_string(), what.unwrap_or_default().to_string()));
+            }
             ("collection", Bson::String(name)) => parsed.collection = Some(name.clone()),
             ("timestamps" | "versionKey" | "_id" | "collection", other) => {
                 return Err(definition_error(key, format!("Invalid schema option `{key}`: {}", shown(other))))
@@ -712,9 +778,56 @@ fn type_from_name(name: &str, path: &str) -> Result<PathDef, SchemaDefinitionErr
         Some(TypeName::MixedArray) => {
             Ok(PathDef::of(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(ScalarType::Mixed))))))
         }
-        None => Err(invalid_type(path, name)),
+        None => match unsupported_type(name) {
+            Some(instead) => Err(definition_error(
+                path,
+                format!(
+                    "crudlab does not support the {} SchemaType (at path `{path}`), which Mongoose has: {instead}",
+                    short_type_name(name)
+                ),
+            )),
+            None => Err(invalid_type(path, name)),
+        },
     }
 }
+
+fn short_type_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// Types Mongoose 9 has that crudlab does not model, with what to use instead here.
+fn unsupported_type(name: &str) -> Option<&'static str> {
+    Some(match short_type_name(name) {
+        "Decimal128" => "use Number here (crudlab stores doubles, not exact decimals)",
+        "Int32" | "Double" => "use Number here",
+        "BigInt" => "use Number here (or String for values beyond 2^53)",
+        "UUID" => "use String here",
+        "Map" => "use a nested object or Mixed here",
+        "Union" => "use Mixed here",
+        "Subdocument" | "DocumentArray" | "Embedded" => {
+            "declare the fields as a nested schema instead (`{ type: new Schema({...}) }` or `[new Schema({...})]`)"
+        }
+        _ => return None,
+    })
+}
+
+/// Options of a SchemaType that Mongoose 9 implements and crudlab does not, with what Mongoose does with them:
+/// a path declaring one is accepted (as Mongoose accepts it) and the model's declaration says what differs.
+pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
+    ("transform", "Mongoose calls it on the value in toJSON()"),
+    ("sparse", "Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them)"),
+    ("expires", "Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old"),
+    ("text", "Mongoose asks for a text index"),
+    ("populate", "Mongoose uses it as the default options of populate() on this path"),
+    ("refPath", "Mongoose populates from the model another path names"),
+    ("subtype", "Mongoose stores the Buffer with this binary subtype"),
+    ("cast", "Mongoose casts with this function, or not at all"),
+    ("auto", "Mongoose generates an ObjectId for this path"),
+    ("castNonArrays", "Mongoose stops wrapping a single value into an array"),
+    ("discriminators", "Mongoose declares subdocument discriminators"),
+    ("excludeIndexes", "Mongoose skips the subdocuments' indexes"),
+    ("validateAll", "Mongoose runs every validator, not only until the first failure"),
+];
 
 fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Result<FieldType, SchemaDefinitionError> {
     let Some(first) = items.first() else {
@@ -770,11 +883,30 @@ fn typed_path(
         }
         other => return Err(invalid_type(path, &shown(other))),
     };
+    // `{ type: Array, of: String }` declares the element type (`of` beside `type: []` is ignored, as in Mongoose).
+    if let (Bson::String(name), Some(element)) = (type_value, options.get("of")) {
+        if matches!(parse_type_name(name), Some(TypeName::MixedArray)) {
+            def.field_type = array_type(std::slice::from_ref(element), path, depth, strict)?;
+        }
+    }
     let scalar = def.scalar();
     for (key, value) in options {
         match key.as_str() {
             "type" => {}
+            "of" if matches!(def.field_type, FieldType::Array(_) | FieldType::DocumentArray(_)) => {}
             "required" => match value {
+                // `required: function () { return this.x > 3 }` (or `[fn, message]`): Mongoose calls it with the
+                // document; crudlab does not, so it says so instead of guessing.
+                _ if super::functions::function_id(value).is_some()
+                    || matches!(value, Bson::Array(parts) if parts.first().and_then(super::functions::function_id).is_some()) =>
+                {
+                    return Err(definition_error(
+                        path,
+                        format!(
+                            "crudlab does not support a function as `required` (at path `{path}`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate)."
+                        ),
+                    ))
+                }
                 Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None }),
                 Bson::Boolean(false) | Bson::Null => {}
                 Bson::String(message) => {
@@ -872,7 +1004,42 @@ fn typed_path(
                 _ => return Err(option_error(path, key, value)),
             },
             "unique" => def.unique = value == &Bson::Boolean(true),
-            "index" => def.index = value == &Bson::Boolean(true),
+            // lib/helpers/schema/getIndexes.js: `true`, a direction, an index type or `{ unique, ... }`.
+            "index" => match value {
+                Bson::String(kind) if matches!(kind.as_str(), "desc" | "descending") => {
+                    def.index = true;
+                    def.index_direction = -1;
+                }
+                Bson::String(kind) if matches!(kind.as_str(), "asc" | "ascending") => def.index = true,
+                Bson::String(kind) => def.unsupported_options.push((
+                    format!("index: '{kind}'"),
+                    format!("Mongoose asks for a {kind} index"),
+                )),
+                Bson::Document(spec) => {
+                    def.index = true;
+                    for (option, option_value) in spec {
+                        match option.as_str() {
+                            "unique" => def.unique = crate::js::truthy(option_value),
+                            "type" | "text" => def.unsupported_options.push((
+                                format!("index.{option}"),
+                                "Mongoose asks for an index of another kind".to_string(),
+                            )),
+                            other => def.unsupported_options.push((
+                                format!("index.{other}"),
+                                format!("Mongoose passes {other} to createIndex()"),
+                            )),
+                        }
+                    }
+                }
+                other => match crate::js::inspect::js_number_value(other) {
+                    Some(-1.0) => {
+                        def.index = true;
+                        def.index_direction = -1;
+                    }
+                    // Any other truthy value asks for an ascending index (`Number(index) === -1` decides).
+                    _ => def.index = crate::js::truthy(other),
+                },
+            },
             "immutable" => def.immutable = value == &Bson::Boolean(true),
             "select" => match value {
                 Bson::Boolean(b) => def.select = Some(*b),
@@ -907,10 +1074,45 @@ fn typed_path(
                 Some(id) => def.setter = Some(id),
                 None => return Err(option_error(path, key, value)),
             },
+            _ if UNSUPPORTED_PATH_OPTIONS.iter().any(|(name, _)| name == key) => {
+                let what = UNSUPPORTED_PATH_OPTIONS.iter().find(|(name, _)| name == key).map(|(_, what)| *what);
+                def.unsupported_options.push((key.clone(), what.unwrap_or_default().to_string()));
+            }
             _ => def.ignored_options.push(key.clone()),
         }
     }
     Ok(def)
+}
+
+/// One line per option of `schema` (its paths', its subdocuments', its own) that Mongoose implements and crudlab
+/// does not: what Mongoose would do, so the difference is said instead of silently missing.
+pub fn unsupported_notes(schema: &Schema) -> Vec<String> {
+    let mut notes = Vec::new();
+    collect_unsupported(schema, "", &mut notes);
+    notes
+}
+
+fn collect_unsupported(schema: &Schema, prefix: &str, notes: &mut Vec<String>) {
+    for (option, what) in &schema.options.unsupported {
+        let whose = if prefix.is_empty() { String::new() } else { format!(" of `{}`", prefix.trim_end_matches('.')) };
+        notes.push(format!("crudlab ignores the schema option `{option}`{whose}: {what}."));
+    }
+    for (path, def) in schema.paths() {
+        let full = format!("{prefix}{path}");
+        for (option, what) in &def.unsupported_options {
+            notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
+        }
+        let mut field = &def.field_type;
+        while let FieldType::Array(element) = field {
+            for (option, what) in &element.unsupported_options {
+                notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
+            }
+            field = &element.field_type;
+        }
+        if let FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) = field {
+            collect_unsupported(sub, &format!("{full}."), notes);
+        }
+    }
 }
 
 /// `validate: fn`, `validate: { validator, message }` or an array of those, as `SchemaType.prototype.validate`
@@ -1185,6 +1387,58 @@ mod tests {
         "#]]
         .assert_debug_eq(&shapes);
         assert!(schema.paths().get(1).is_some_and(|(_, def)| def.is_required()));
+    }
+
+    #[test]
+    fn what_mongoose_has_and_crudlab_does_not_is_said() {
+        // Types Mongoose 9 has are refused with crudlab's own words (not Mongoose's "not a valid type"); so are
+        // `required` functions and `typeKey`; options Mongoose implements and crudlab ignores become notes.
+        let refusals: Vec<String> = [
+            (doc! {"price": "mongoose.Schema.Types.Decimal128"}, doc! {}),
+            (doc! {"m": {"type": "Map", "of": "String"}}, doc! {}),
+            (doc! {"a": {"type": "String", "required": super::super::functions::function_marker(0)}}, doc! {}),
+            (doc! {"a": {"$type": "String"}}, doc! {"typeKey": "$type"}),
+        ]
+        .iter()
+        .map(|(definition, options)| Schema::new(definition, options).unwrap_err().message)
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "crudlab does not support the Decimal128 SchemaType (at path `price`), which Mongoose has: use Number here (crudlab stores doubles, not exact decimals)",
+                "crudlab does not support the Map SchemaType (at path `m`), which Mongoose has: use a nested object or Mixed here",
+                "crudlab does not support a function as `required` (at path `a`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate).",
+                "crudlab does not support the typeKey option (`$type`): declare types with `type`",
+            ]
+        "#]]
+        .assert_debug_eq(&refusals);
+        let schema = Schema::new(
+            &doc! {
+                "email": {"type": "String", "unique": true, "sparse": true},
+                "seen": {"type": "Date", "expires": "1h", "index": -1},
+                "bio": {"type": "String", "index": "text"},
+                "posts": [{"body": {"type": "String", "transform": "x"}}],
+                "tags": {"type": "Array", "of": "String"},
+                "name": {"type": "String", "requried": true},
+            },
+            &doc! {"toJSON": {"virtuals": true}, "validateBeforeSave": false, "validateModifiedOnly": false},
+        )
+        .unwrap();
+        expect_test::expect![[r#"
+            [
+                "crudlab ignores the schema option `toJSON`: Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify().",
+                "crudlab ignores the schema option `validateBeforeSave`: with false, Mongoose's save() skips validation.",
+                "crudlab ignores `sparse` at path `email`: Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them).",
+                "crudlab ignores `expires` at path `seen`: Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old.",
+                "crudlab ignores `index: 'text'` at path `bio`: Mongoose asks for a text index.",
+                "crudlab ignores `transform` at path `posts.body`: Mongoose calls it on the value in toJSON().",
+            ]
+        "#]]
+        .assert_debug_eq(&unsupported_notes(&schema));
+        let model = super::super::model::Model::new("User", schema.clone());
+        let indexes: Vec<String> =
+            model.index_specs().iter().map(|spec| format!("{} {}", spec.keys, spec.unique)).collect();
+        assert_eq!(indexes, ["{ \"email\": 1 } true", "{ \"seen\": -1 } false"]);
+        assert!(matches!(schema.resolve("tags.0"), ResolvedPath::Element(d) if d.scalar() == Some(ScalarType::String)));
     }
 
     #[test]

@@ -278,8 +278,12 @@ impl Builder<'_, '_> {
         let mut own = Document::new();
         let mut through_alias = Vec::new();
         for (key, value) in input {
+            // A real path of the same name wins (`$set` asks `pathType` first): only `_id` can be both.
+            let is_real = schema.tree.iter().any(|(name, _)| name == key);
             match schema.aliases.iter().find(|(alias, _)| alias == key) {
-                Some((alias, path)) if !matches!(value, Bson::Undefined) => through_alias.push((alias, path, value)),
+                Some((alias, path)) if !is_real && !matches!(value, Bson::Undefined) => {
+                    through_alias.push((alias, path, value))
+                }
                 _ => {
                     own.insert(key.clone(), value.clone());
                 }
