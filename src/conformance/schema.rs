@@ -113,7 +113,7 @@ fn run_case(case: &Value, scored: &mut SchemaSuiteReport) -> Result<(), String> 
             }
             Ok(Bson::Document(doc))
         }),
-        "castFilter" => cast_filter(&model, &input, &mut trace).map(Bson::Document),
+        "castFilter" => cast_filter(&model, &input, &mut ctx, &mut trace).map(Bson::Document),
         "castUpdate" => cast_update(&model, &input, &UpdateOptions::default(), &mut ctx, &mut trace).and_then(|cast| {
             // With `runValidators` the update validators run on what the update sets, as Mongoose's updateOne does.
             if run_validators {

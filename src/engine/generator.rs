@@ -60,6 +60,15 @@ impl Generator {
         (bits >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// The current time, without advancing the deterministic clock: for a read that needs "now" only in a rare
+    /// case (a `Date.now` default inside a subdocument a filter builds), so ordinary queries leave the clock alone.
+    pub fn peek_now(&self) -> DateTime {
+        match self {
+            Generator::Live => crate::clock::now(),
+            Generator::Deterministic { clock_millis, .. } => DateTime::from_millis(*clock_millis),
+        }
+    }
+
     /// The current time.
     pub fn now(&mut self) -> DateTime {
         match self {

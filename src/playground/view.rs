@@ -217,6 +217,8 @@ fn trace_view(step: &TraceStep) -> TraceView {
         TraceStep::WrappedInSet { .. } => ("cast", true, false),
         TraceStep::Hook { .. } => ("hooks", true, false),
         TraceStep::NotCast { .. } => ("cast", true, false),
+        TraceStep::SubdocumentInFilter { .. } => ("cast", true, false),
+        TraceStep::Alias { .. } | TraceStep::AliasNotTranslated { .. } => ("cast", true, false),
     };
     TraceView { stage, text: step.describe(), notable, failed }
 }
@@ -288,7 +290,7 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
                     view.ran_instead.push(call.ran.clone());
                 }
                 view.sent.extend(call.sent.iter().cloned());
-                view.notes.extend(call.note.iter().cloned());
+                view.notes.extend(call.note.iter().flat_map(|note| note.lines().map(str::to_string)));
                 if let Some(trace) = &call.trace {
                     view.trace.extend(trace.iter().map(trace_view));
                 }

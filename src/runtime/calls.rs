@@ -139,6 +139,7 @@ methods! {
         CountDocuments = "countDocuments" / 0,
         Explain = "explain" / 0,
         OrFail = "orFail" / 0,
+        SetOptions = "setOptions" / 0,
     }
 }
 

@@ -143,6 +143,10 @@ impl World {
         key: &str,
         span: Span,
     ) -> Result<Value, RuntimeError> {
+        // An alias is a virtual whose getter reads its path (`doc.name` reads `n`).
+        if let Some(path) = self.alias_path(&document.model(), key) {
+            return self.document_method(document, "get", vec![Value::Data(Bson::String(path))], span, span);
+        }
         let own = document.fields().0.borrow_mut().get(key);
         if let Some(value) = own {
             // `get: fn` runs on every read, `this` the document (Mongoose's getters; `toObject()` stays raw).
@@ -158,6 +162,10 @@ impl World {
         }
         Ok(match key {
             "isNew" | "$isNew" => Value::boolean(document.0.borrow().saved.is_none()),
+            // `id: false` in the schema's options removes the `id` virtual.
+            "id" if self.models.get(&document.model()).is_some_and(|entry| !entry.model.schema.options.id_virtual) => {
+                Value::undefined()
+            }
             // Mongoose's `id` virtual: `_id` as a hex string.
             "id" => match document.fields().0.borrow_mut().get("_id") {
                 Some(Value::Data(Bson::ObjectId(id))) => Value::string(id.to_hex()),
@@ -231,13 +239,20 @@ impl World {
         let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
         let mut ctx = crate::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
         let mut trace = crate::schema::Trace::new();
-        Some(
-            crate::schema::document::cast_path_value(&entry.name, schema, def, raw, key, &mut ctx, &mut trace)
-                .map_err(|_| ()),
-        )
+        Some(crate::schema::document::cast_path_value(&entry.name, def, raw, key, &mut ctx, &mut trace).map_err(|_| ()))
     }
 
     /// The `get` (or `set`) function of a top-level path of the model's schema.
+    /// The path an alias of the model's schema stands for (`name` → `n` for `n: { type: String, alias: "name" }`);
+    /// the driver world has no schema, so no aliases.
+    pub(super) fn alias_path(&self, model: &str, key: &str) -> Option<String> {
+        if self.mode == Mode::Schemaless {
+            return None;
+        }
+        let entry = self.models.get(model)?;
+        entry.model.schema.aliases.iter().find(|(alias, _)| alias == key).map(|(_, path)| path.clone())
+    }
+
     fn accessor(&self, model: &str, key: &str, getter: bool) -> Option<Value> {
         let entry = self.models.get(model)?;
         let (get, set) = crate::schema::functions::path_accessors(&entry.model.schema, key);
@@ -300,6 +315,7 @@ impl World {
             }
             "get" => {
                 let path = args.first().map(operators::to_js_string).unwrap_or_default();
+                let path = self.alias_path(&document.model(), &path).unwrap_or(path);
                 let mut value = Value::Document(document);
                 for part in path.split('.') {
                     if value.is_nullish() {
@@ -401,6 +417,9 @@ impl World {
         value: Value,
         span: Span,
     ) -> Result<(), RuntimeError> {
+        // `doc.set("name", v)` with `name` an alias: its virtual setter sets the path.
+        let aliased = self.alias_path(&document.model(), path);
+        let path = aliased.as_deref().unwrap_or(path);
         let mut parts: Vec<&str> = path.split('.').collect();
         let last = parts.pop().unwrap_or_default();
         if parts.is_empty() {

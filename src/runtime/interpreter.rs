@@ -1008,6 +1008,12 @@ impl World {
                 Ok(())
             }
             Value::Document(document) => {
+                // An alias is a virtual whose setter sets its path (`doc.name = v` sets `n`, cast as an assignment).
+                if let Some(path) = self.alias_path(&document.model(), key) {
+                    let path = Value::Data(bson::Bson::String(path));
+                    self.document_method(document, "set", vec![path, value], span, span)?;
+                    return Ok(());
+                }
                 if !self.set_virtual(&document, key, &value, span)? {
                     self.set_document_property(&document, key, value, span)?;
                 }

@@ -31,7 +31,8 @@ pub struct ModelEntry {
 }
 
 /// Declares a model in this world (`mongoose.model("User", userSchema)`): builds the schema and, as Mongoose's
-/// autoIndex does, creates the unique indexes its paths ask for.
+/// autoIndex does, creates the indexes its paths ask for (`unique: true`, `index: true`); what of the schema
+/// crudlab does not implement is said in the declaration's note.
 /// In a schemaless world the raw driver never hears of the schema, so no index is created.
 pub fn register(
     cluster: &mut Cluster,
@@ -57,6 +58,44 @@ pub fn register(
     let model = crate::schema::Model::new(name, built);
     let collection = model.collection.clone();
     let unique = model.schema.unique_paths();
+    let mut indexes: Vec<(Document, Document)> = model
+        .index_specs()
+        .into_iter()
+        .map(|index| {
+            (
+                index.keys,
+                if index.unique {
+                    bson::doc! {"unique": true}
+                } else {
+                    Document::new()
+                },
+            )
+        })
+        .collect();
+    let mut unsupported = crate::schema::definition::unsupported_notes(&model.schema);
+    // `schema.index(fields, options)` comes after the paths' indexes (Schema.prototype.indexes), its keys
+    // translated as Schema.prototype.index does (aliases, "asc"/"desc").
+    for (fields, options) in schema.indexes.borrow().iter() {
+        let mut keys = Document::new();
+        for (key, direction) in fields {
+            let key = model.schema.aliases.iter().find(|(alias, _)| alias == key).map_or(key, |(_, path)| path);
+            let direction = match direction {
+                Bson::String(word) if word == "asc" || word == "ascending" => Bson::Int32(1),
+                Bson::String(word) if word == "desc" || word == "descending" => Bson::Int32(-1),
+                other => other.clone(),
+            };
+            keys.insert(key.clone(), direction);
+        }
+        for option in options.keys().filter(|option| !matches!(option.as_str(), "unique" | "name")) {
+            unsupported
+                .push(format!("crudlab ignores `{option}` of schema.index(): its indexes only know unique and name."));
+        }
+        indexes.push((keys, options.clone()));
+    }
+    // `autoIndex: false` keeps Mongoose from asking for the indexes when the model is compiled.
+    if !model.schema.options.auto_index {
+        indexes.clear();
+    }
     models.insert(
         name.to_string(),
         ModelEntry {
@@ -67,11 +106,11 @@ pub fn register(
             run_validators: false,
         },
     );
-    if unique.is_empty() {
-        return Ok(None);
-    }
     let mut report = CallReport::new(Call::DeclareModel(name.to_string()), (database.to_string(), collection.clone()));
     if schemaless {
+        if unique.is_empty() {
+            return Ok(None);
+        }
         // The raw driver never hears of the schema, so nobody asks the database for the unique index.
         report.note = Some(format!(
             "Without Mongoose nobody creates the unique index on {}: the database will accept duplicates here.",
@@ -79,13 +118,19 @@ pub fn register(
         ));
         return Ok(Some(report));
     }
-    report.note = Some(
-        "`unique` is not a validator: Mongoose asks the database for a unique index, and the database enforces it."
-            .to_string(),
-    );
-    for path in unique {
-        let keys = bson::doc! { path.clone(): 1 };
-        let options = bson::doc! {"unique": true};
+    if indexes.is_empty() && unsupported.is_empty() {
+        return Ok(None);
+    }
+    let mut notes = Vec::new();
+    if indexes.iter().any(|(_, options)| options.get("unique").is_some_and(crate::js::truthy)) {
+        notes.push(
+            "`unique` is not a validator: Mongoose asks the database for a unique index, and the database enforces it."
+                .to_string(),
+        );
+    }
+    notes.extend(unsupported);
+    report.note = Some(notes.join("\n"));
+    for (keys, options) in indexes {
         let call = DriverCall::new(
             collection.clone(),
             DriverMethod::CreateIndex,
@@ -261,8 +306,12 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
             QueryMethod::CountDocuments => chain.push((CursorMethod::Count, Vec::new())),
             QueryMethod::Explain => chain.push((CursorMethod::Explain, step_args.clone())),
             // Mongoose features with no driver counterpart; exec and then only run the query.
-            QueryMethod::Populate | QueryMethod::Lean | QueryMethod::Exec | QueryMethod::Then | QueryMethod::OrFail => {
-            }
+            QueryMethod::Populate
+            | QueryMethod::Lean
+            | QueryMethod::Exec
+            | QueryMethod::Then
+            | QueryMethod::OrFail
+            | QueryMethod::SetOptions => {}
         }
     }
     let mut first_only = false;

@@ -39,8 +39,16 @@ pub fn run_model_call(
     let mut report = CallReport::new(Call::Model(call.clone()), (world.database.to_string(), entry.collection.clone()));
     report.translated_from = translated_from;
     report.trace = Some(Trace::new());
-    let mut run =
-        ModelRun { cluster: world.cluster, models: world.models, database: world.database, report, entry, span };
+    let translate_aliases = translate_aliases_option(&call, &entry.model.schema);
+    let mut run = ModelRun {
+        cluster: world.cluster,
+        models: world.models,
+        database: world.database,
+        report,
+        entry,
+        span,
+        translate_aliases,
+    };
     let result = run.dispatch(&call);
     (Some(run.report), result)
 }
@@ -53,6 +61,50 @@ struct ModelRun<'w> {
     entry: ModelEntry,
     report: CallReport,
     span: Span,
+    /// Whether the query translates the schema's aliases in its filter, projection and update (the query's
+    /// `translateAliases` option, else the schema's).
+    translate_aliases: bool,
+}
+
+/// Where a model method takes its query options: `find(filter, projection, options)`,
+/// `updateOne(filter, update, options)`, `deleteOne(filter, options)` ...
+fn query_options_index(method: ModelMethod) -> Option<usize> {
+    match method {
+        ModelMethod::Find
+        | ModelMethod::FindOne
+        | ModelMethod::FindById
+        | ModelMethod::Distinct
+        | ModelMethod::UpdateOne
+        | ModelMethod::UpdateMany
+        | ModelMethod::FindOneAndUpdate
+        | ModelMethod::FindByIdAndUpdate
+        | ModelMethod::ReplaceOne
+        | ModelMethod::FindOneAndReplace => Some(2),
+        ModelMethod::CountDocuments
+        | ModelMethod::DeleteOne
+        | ModelMethod::DeleteMany
+        | ModelMethod::FindOneAndDelete
+        | ModelMethod::FindByIdAndDelete => Some(1),
+        _ => None,
+    }
+}
+
+/// `Query.prototype._applyTranslateAliases`'s choice: the query's own `translateAliases` option (its options
+/// argument or `.setOptions()`), even when false, else the schema's.
+fn translate_aliases_option(call: &ModelCall, schema: &crate::schema::Schema) -> bool {
+    let mut option = query_options_index(call.method)
+        .and_then(|index| call.args.get(index))
+        .and_then(Bson::as_document)
+        .and_then(|options| options.get("translateAliases"))
+        .map(crate::js::truthy);
+    for (step, args) in &call.chain {
+        if *step == QueryMethod::SetOptions {
+            if let Some(value) = args.first().and_then(Bson::as_document).and_then(|o| o.get("translateAliases")) {
+                option = Some(crate::js::truthy(value));
+            }
+        }
+    }
+    option.unwrap_or(schema.options.translate_aliases)
 }
 
 /// What a Mongoose query chain asked for (`.sort()`, `.select()`, `.populate()` ...).
@@ -148,8 +200,9 @@ fn query_options(call: &ModelCall, projection_arg: Option<&Bson>) -> QueryOption
             QueryMethod::OrFail => options.or_fail = true,
             QueryMethod::CountDocuments => options.count = true,
             QueryMethod::Explain => options.explain = Some(args.clone()),
-            // Our documents are plain data already; exec/then run the query.
-            QueryMethod::Lean | QueryMethod::Exec | QueryMethod::Then => {}
+            // Our documents are plain data already; exec/then run the query. `setOptions` is read where its
+            // options act (`translateAliases`).
+            QueryMethod::Lean | QueryMethod::Exec | QueryMethod::Then | QueryMethod::SetOptions => {}
         }
     }
     options
@@ -276,7 +329,28 @@ impl ModelRun<'_> {
             }
         };
         let model = self.entry.model.clone();
-        cast_filter(&model, &filter, self.trace()).map_err(|e| self.schema_error(e))
+        let filter = self.translated(&filter)?;
+        let cast = {
+            // A whole subdocument in the filter is built as a new one, with an `_id` from the world's generator.
+            let now = self.cluster.generator.peek_now();
+            let generator = &mut self.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            let trace = self.report.trace.get_or_insert_with(Trace::new);
+            cast_filter(&model, &filter, &mut ctx, trace)
+        };
+        cast.map_err(|e| self.schema_error(e))
+    }
+
+    /// With `translateAliases` on, `fields` (a filter, projection or update) with the schema's aliases replaced by
+    /// their paths (`Model.translateAliases(fields, true)`: naming both a path and its alias is an error).
+    fn translated(&mut self, fields: &Document) -> Result<Document, RuntimeError> {
+        if !self.translate_aliases || self.entry.model.schema.aliases.is_empty() {
+            return Ok(fields.clone());
+        }
+        let model = self.entry.model.clone();
+        let translated = crate::schema::query_cast::translate_aliases(&model.schema, fields, true, self.trace());
+        translated.map_err(|e| self.schema_error(e))
     }
 
     /// Mongoose sends a pipeline uncast; for each top-level `$match` path whose value `find()` would have cast
@@ -287,7 +361,14 @@ impl ModelRun<'_> {
         for stage in stages {
             let Some(Ok(filter)) = stage.as_document().map(|stage| stage.get_document("$match")) else { continue };
             // A filter find() would reject is left to the database, which gets it as written anyway.
-            let Ok(cast) = cast_filter(&model, filter, &mut Trace::new()) else { continue };
+            let cast = {
+                let now = self.cluster.generator.peek_now();
+                let generator = &mut self.cluster.generator;
+                let mut ids = || generator.object_id();
+                let mut ctx = WriteContext { ids: &mut ids, now };
+                cast_filter(&model, filter, &mut ctx, &mut Trace::new())
+            };
+            let Ok(cast) = cast else { continue };
             for (path, sent) in filter {
                 match cast.get(path) {
                     Some(would_send) if would_send != sent => self.trace().push(TraceStep::NotCast {
@@ -329,7 +410,17 @@ impl ModelRun<'_> {
             }
             ModelMethod::EstimatedDocumentCount => self.send(DriverMethod::EstimatedDocumentCount, vec![]),
             ModelMethod::Distinct => {
-                let field = args.first().cloned().unwrap_or(Bson::Undefined);
+                let mut field = args.first().cloned().unwrap_or(Bson::Undefined);
+                if self.translate_aliases {
+                    let schema = &self.entry.model.schema;
+                    if let Some((alias, path)) =
+                        schema.aliases.iter().find(|(alias, _)| Some(alias.as_str()) == field.as_str())
+                    {
+                        let step = TraceStep::Alias { alias: alias.clone(), path: path.clone() };
+                        field = Bson::String(path.clone());
+                        self.trace().push(step);
+                    }
+                }
                 let filter = self.cast_filter(method, &arg(args, 1))?;
                 self.send(DriverMethod::Distinct, vec![field, Bson::Document(filter)])
             }
@@ -629,8 +720,9 @@ impl ModelRun<'_> {
         projection: Option<&Bson>,
         one: bool,
     ) -> Result<Bson, RuntimeError> {
-        let options = query_options(call, projection);
+        let mut options = query_options(call, projection);
         let filter = self.cast_filter(call.method, filter)?;
+        options.projection = self.translated(&options.projection)?;
         if options.count {
             return self.send(DriverMethod::CountDocuments, vec![Bson::Document(filter)]);
         }
@@ -782,10 +874,11 @@ impl ModelRun<'_> {
         };
         let upsert = is_true(options, "upsert");
         let model = self.entry.model.clone();
+        let update = self.translated(update)?;
         let now = self.cluster.generator.now();
         let update = {
             let trace = self.trace();
-            apply_update_timestamps(&model, update, now, upsert, trace)
+            apply_update_timestamps(&model, &update, now, upsert, trace)
         };
         let strict = match options.get("strict") {
             Some(Bson::Boolean(true)) => Some(Strict::True),

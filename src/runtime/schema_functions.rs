@@ -32,7 +32,8 @@ pub const QUERY_METHODS: &[&str] =
     &["getFilter", "getQuery", "getUpdate", "setUpdate", "setQuery", "set", "where", "getOptions"];
 
 /// Schema methods a program calls, for completion and "did you mean".
-pub const SCHEMA_METHODS: &[&str] = &["virtual", "pre", "post", "method", "static", "add", "path", "index"];
+pub const SCHEMA_METHODS: &[&str] =
+    &["virtual", "pre", "post", "method", "static", "index", "add", "path", "set", "alias"];
 
 impl World {
     /// `schema.methods`, `schema.statics`, `schema.obj`.
@@ -129,6 +130,32 @@ impl World {
                 }
                 Ok(Value::Schema(schema))
             }
+            "index" => {
+                let document = |value: Option<&Value>| match value
+                    .map(|v| super::operators::to_bson(v, super::operators::Functions::Skip, span))
+                {
+                    Some(Ok(bson::Bson::Document(doc))) => Ok(doc),
+                    Some(Err(error)) => Err(error),
+                    _ => Ok(bson::Document::new()),
+                };
+                let fields = document(args.first())?;
+                let options = document(args.get(1))?;
+                schema.indexes.borrow_mut().push((fields, options));
+                Ok(Value::Schema(schema))
+            }
+            // Mongoose has these too; crudlab's schemas are fixed once declared, so it says what to write instead.
+            "add" | "path" | "set" | "alias" => Err(RuntimeError::type_error(
+                method_span,
+                format!(
+                    "crudlab does not support schema.{method}(): {}",
+                    match method {
+                        "add" => "write every field in new mongoose.Schema({ ... })",
+                        "path" => "read the definition from schema.obj",
+                        "set" => "pass the option to new mongoose.Schema(definition, { ... })",
+                        _ => "declare the alias in the definition, e.g. { n: { type: String, alias: \"name\" } }",
+                    }
+                ),
+            )),
             _ => Err(super::world::unknown_method("schema", method, SCHEMA_METHODS, method_span)),
         }
     }

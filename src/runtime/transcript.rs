@@ -53,7 +53,8 @@ pub fn render_report(source: &str, report: &StatementReport, calls: bool) -> Str
             }
             lines.extend(call.sent.iter().map(|sent| format!("  -> {sent}")));
             if let Some(note) = &call.note {
-                lines.push(format!("  note: {note}"));
+                // A note of several lines (a model's declaration) keeps each under the first.
+                lines.extend(note.lines().map(|line| format!("  note: {line}")));
             }
         }
         for request in &report.requests {

@@ -47,6 +47,8 @@ pub struct SchemaValue {
     pub statics: ObjectRef,
     pub virtuals: RefCell<Vec<Virtual>>,
     pub hooks: RefCell<Vec<Hook>>,
+    /// `schema.index(fields, options)`: indexes beyond the paths' own, asked for when the model is declared.
+    pub indexes: RefCell<Vec<(bson::Document, bson::Document)>>,
     /// The functions inside the definition (`validate`, `default`, `get`, `set`), which the definition names by
     /// marker (`crate::schema::functions`).
     pub functions: Vec<Value>,
@@ -62,6 +64,7 @@ impl SchemaValue {
             statics: ObjectRef::new(Vec::new()),
             virtuals: RefCell::new(Vec::new()),
             hooks: RefCell::new(Vec::new()),
+            indexes: RefCell::new(Vec::new()),
         }
     }
 

@@ -1058,7 +1058,7 @@ impl World {
             _ => Document::new(),
         };
         crate::schema::Schema::new(&definition, &options).map_err(|e| {
-            RuntimeError::script("TypeError", span, e.message.clone())
+            RuntimeError::script(e.name, span, e.message.clone())
                 .with_hint("Check the field types and options of the schema.")
         })?;
         Ok(Value::Schema(Rc::new(SchemaValue::new(definition, options, functions))))
@@ -1401,6 +1401,29 @@ fn schema_definition(
         Value::Function(_) | Value::Builtin(_) => {
             functions.push(value.clone());
             Ok(crate::schema::functions::function_marker(functions.len() - 1))
+        }
+        // A schema used inside another (`stats: statsSchema`, `posts: [postSchema]`): its definition and options
+        // travel together under keys no path name can have; its functions are numbered after the outer ones.
+        Value::Schema(inner) => {
+            let has_own_functions = !inner.hooks.borrow().is_empty()
+                || !inner.virtuals.borrow().is_empty()
+                || !inner.methods.0.borrow().properties.is_empty();
+            if has_own_functions {
+                return Err(RuntimeError::type_error(
+                    span,
+                    "crudlab does not run the middleware, virtuals or methods of a schema used inside another schema",
+                )
+                .with_hint("Declare hooks, virtuals and methods on the top-level schema, or use plain fields here."));
+            }
+            let offset = functions.len();
+            functions.extend(inner.functions.iter().cloned());
+            let mut embedded = Document::new();
+            embedded.insert(
+                crate::schema::definition::EMBEDDED_SCHEMA_KEY,
+                crate::schema::functions::shift_function_markers(&Bson::Document(inner.definition.clone()), offset),
+            );
+            embedded.insert(crate::schema::definition::EMBEDDED_OPTIONS_KEY, Bson::Document(inner.options.clone()));
+            Ok(Bson::Document(embedded))
         }
         other => operators::to_bson(other, Functions::Skip, span),
     }

@@ -7,6 +7,11 @@ use super::errors::SchemaDefinitionError;
 use super::trace::SetterKind;
 use crate::js::inspect::js_number;
 
+/// A schema used inside another (`posts: [postSchema]`) reaches this layer as `{ $schema: definition,
+/// $options: options }`: no path name can start with `$`, so the marker cannot be mistaken for fields.
+pub const EMBEDDED_SCHEMA_KEY: &str = "$schema";
+pub const EMBEDDED_OPTIONS_KEY: &str = "$options";
+
 /// Nesting limit for definitions, so a hostile definition cannot exhaust the stack.
 pub const MAX_DEFINITION_DEPTH: usize = 32;
 
@@ -179,9 +184,15 @@ pub struct PathDef {
     pub select: Option<bool>,
     /// Options Mongoose would ignore (typos like `requried` show up here for the UI).
     pub ignored_options: Vec<String>,
+    /// Options Mongoose implements and crudlab does not ([`UNSUPPORTED_PATH_OPTIONS`]), with what Mongoose does.
+    pub unsupported_options: Vec<(String, String)>,
+    /// The direction of the index `index: true` (1) or `index: -1` asks for.
+    pub index_direction: i32,
     /// `get: fn` / `set: fn`: functions of the program, applied by the runtime on read and on assignment.
     pub getter: Option<usize>,
     pub setter: Option<usize>,
+    /// `alias: "name"` (or several): virtuals of the schema that read and write this path.
+    pub aliases: Vec<String>,
 }
 
 impl PathDef {
@@ -197,6 +208,9 @@ impl PathDef {
             immutable: false,
             select: None,
             ignored_options: Vec::new(),
+            unsupported_options: Vec::new(),
+            index_direction: 1,
+            aliases: Vec::new(),
             getter: None,
             setter: None,
         }
@@ -268,7 +282,41 @@ pub struct SchemaOptions {
     pub collection: Option<String>,
     /// `minimize` (on by default): empty objects are left out of what is stored.
     pub minimize: bool,
+    /// `translateAliases: true`: this model's queries translate aliases as if each had the option.
+    pub translate_aliases: bool,
+    /// `id` (on by default): documents have an `id` virtual, the `_id` as a string.
+    pub id_virtual: bool,
+    /// `autoIndex` (on by default): declaring the model asks the database for the schema's indexes.
+    pub auto_index: bool,
+    /// Options Mongoose 9 implements and crudlab does not ([`UNSUPPORTED_SCHEMA_OPTIONS`]), with what Mongoose
+    /// does with them; the model's declaration says so.
+    pub unsupported: Vec<(String, String)>,
 }
+
+/// Schema options Mongoose 9 implements and crudlab does not, with what Mongoose does with them. (Options about
+/// the connection, the server or the driver — `bufferCommands`, `read`, `writeConcern` ... — change nothing a
+/// single in-memory server shows, and are not listed.)
+pub const UNSUPPORTED_SCHEMA_OPTIONS: &[(&str, &str)] = &[
+    ("toJSON", "Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify()"),
+    ("toObject", "Mongoose applies these options (virtuals, getters, transform) in toObject() and console.log()"),
+    ("validateBeforeSave", "with false, Mongoose's save() skips validation"),
+    ("validateModifiedOnly", "Mongoose validates only the modified paths on save()"),
+    ("optimisticConcurrency", "Mongoose checks __v on every save(), not only when arrays move"),
+    ("skipVersioning", "Mongoose does not increment __v for these paths"),
+    ("discriminatorKey", "Mongoose names the discriminator key with it"),
+    ("capped", "Mongoose creates a capped collection"),
+    ("timeseries", "Mongoose creates a time series collection"),
+    ("collation", "Mongoose creates the collection with this collation"),
+    ("collectionOptions", "Mongoose creates the collection with these options"),
+    ("selectPopulatedPaths", "with false, Mongoose does not add populated paths to a select()"),
+    ("storeSubdocValidationError", "with false, Mongoose reports only the subdocument's own paths"),
+    ("excludeIndexes", "Mongoose does not build the indexes of subdocuments"),
+    ("shardKey", "Mongoose adds the shard key to save()'s filter"),
+    ("virtuals", "Mongoose declares these virtuals"),
+    ("methods", "Mongoose adds these document methods"),
+    ("statics", "Mongoose adds these model methods"),
+    ("query", "Mongoose adds these query helpers"),
+];
 
 impl Default for SchemaOptions {
     fn default() -> Self {
@@ -280,6 +328,10 @@ impl Default for SchemaOptions {
             id: true,
             collection: None,
             minimize: true,
+            translate_aliases: false,
+            id_virtual: true,
+            auto_index: true,
+            unsupported: Vec::new(),
         }
     }
 }
@@ -292,6 +344,9 @@ pub struct Schema {
     pub options: SchemaOptions,
     /// True when `_id` was added by Mongoose (it gets a generated ObjectId default).
     pub auto_id: bool,
+    /// `alias` options of this schema's paths (a subdocument's are its own schema's): alias → real path, in
+    /// schema order (Mongoose's `schema.aliases`; each alias is also a virtual that gets and sets the path).
+    pub aliases: Vec<(String, String)>,
 }
 
 /// What a dotted path names inside a schema.
@@ -310,7 +365,11 @@ pub enum ResolvedPath<'a> {
 }
 
 fn definition_error(path: &str, message: String) -> SchemaDefinitionError {
-    SchemaDefinitionError { path: path.to_string(), message }
+    SchemaDefinitionError { path: path.to_string(), message, name: "TypeError" }
+}
+
+fn mongoose_definition_error(path: &str, message: String) -> SchemaDefinitionError {
+    SchemaDefinitionError { path: path.to_string(), message, name: "MongooseError" }
 }
 
 fn invalid_type(path: &str, shown: &str) -> SchemaDefinitionError {
@@ -352,6 +411,9 @@ impl Schema {
         }
         let definition = &definition;
         let mut tree = parse_tree(definition, "", depth, options.strict)?;
+        // Aliases are set up when the definition's paths are added, before Mongoose adds `_id` and the
+        // timestamps (so `alias: "_id"` is no conflict).
+        let aliases = collect_aliases(&tree)?;
         let auto_id = options.id && !tree.iter().any(|(k, _)| k == "_id");
         if auto_id {
             tree.push((
@@ -370,7 +432,7 @@ impl Schema {
                 }
             }
         }
-        Ok(Schema { tree, options, auto_id })
+        Ok(Schema { tree, options, auto_id, aliases })
     }
 
     /// Every typed path with its full dotted name, in schema order (nested paths flattened).
@@ -445,6 +507,15 @@ impl Schema {
             }
         }
         own.join(".")
+    }
+
+    /// Turns the automatic `_id` off, as the `_id: false` option does.
+    fn drop_auto_id(&mut self) {
+        if self.auto_id {
+            self.tree.retain(|(key, _)| key != "_id");
+            self.auto_id = false;
+        }
+        self.options.id = false;
     }
 
     /// The top-level node for `key`.
@@ -571,6 +642,30 @@ pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefiniti
             ("versionKey", Bson::String(name)) => parsed.version_key = Some(name.clone()),
             ("_id", Bson::Boolean(on)) => parsed.id = *on,
             ("minimize", Bson::Boolean(on)) => parsed.minimize = *on,
+            ("translateAliases", value) => parsed.translate_aliases = crate::js::truthy(value),
+            ("id", value) => parsed.id_virtual = crate::js::truthy(value),
+            ("autoIndex", value) => parsed.auto_index = crate::js::truthy(value),
+            // `typeKey` changes how the whole definition reads (`{ $type: String }`): refused rather than misread.
+            ("typeKey", Bson::String(type_key)) if type_key != "type" => {
+                return Err(definition_error(
+                    "typeKey",
+                    format!("crudlab does not support the typeKey option (`{type_key}`): declare types with `type`"),
+                ))
+            }
+            // Options on by default matter only when turned off; the others only when given a value.
+            ("validateBeforeSave" | "selectPopulatedPaths" | "storeSubdocValidationError", value)
+                if crate::js::truthy(value) => {}
+            (name, value)
+                if UNSUPPORTED_SCHEMA_OPTIONS.iter().any(|(option, _)| *option == name)
+                    && (crate::js::truthy(value)
+                        || matches!(
+                            name,
+                            "validateBeforeSave" | "selectPopulatedPaths" | "storeSubdocValidationError"
+                        )) =>
+            {
+                let what = UNSUPPORTED_SCHEMA_OPTIONS.iter().find(|(option, _)| *option == name).map(|(_, w)| *w);
+                parsed.unsupported.push((name.to_string(), what.unwrap_or_default().to_string()));
+            }
             ("collection", Bson::String(name)) => parsed.collection = Some(name.clone()),
             ("timestamps" | "versionKey" | "_id" | "collection", other) => {
                 return Err(definition_error(key, format!("Invalid schema option `{key}`: {}", shown(other))))
@@ -646,6 +741,9 @@ fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<
             if doc.is_empty() {
                 return Ok(path_node(PathDef::of(FieldType::Scalar(ScalarType::Mixed))));
             }
+            if let Some(schema) = embedded_schema(doc, path, depth)? {
+                return Ok(path_node(PathDef::of(FieldType::Subdocument(Box::new(schema)))));
+            }
             match doc.get("type") {
                 // `{ type: { type: String } }` declares a nested field called `type`.
                 Some(Bson::Document(inner)) if inner.contains_key("type") => {
@@ -659,6 +757,17 @@ fn parse_node(value: &Bson, path: &str, depth: usize, strict: Strict) -> Result<
     }
 }
 
+/// The schema of `{ $schema, $options }` (a `new Schema(...)` used inside another), built with its own options.
+fn embedded_schema(doc: &Document, path: &str, depth: usize) -> Result<Option<Schema>, SchemaDefinitionError> {
+    let Some(definition) = doc.get(EMBEDDED_SCHEMA_KEY) else { return Ok(None) };
+    let Bson::Document(definition) = definition else { return Err(invalid_type(path, &shown(definition))) };
+    let options = match doc.get(EMBEDDED_OPTIONS_KEY) {
+        Some(Bson::Document(options)) => parse_options(options)?,
+        _ => SchemaOptions::default(),
+    };
+    Schema::build(definition, options, depth + 1).map(Some)
+}
+
 fn path_node(def: PathDef) -> SchemaNode {
     SchemaNode::Path(Box::new(def))
 }
@@ -669,9 +778,56 @@ fn type_from_name(name: &str, path: &str) -> Result<PathDef, SchemaDefinitionErr
         Some(TypeName::MixedArray) => {
             Ok(PathDef::of(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(ScalarType::Mixed))))))
         }
-        None => Err(invalid_type(path, name)),
+        None => match unsupported_type(name) {
+            Some(instead) => Err(definition_error(
+                path,
+                format!(
+                    "crudlab does not support the {} SchemaType (at path `{path}`), which Mongoose has: {instead}",
+                    short_type_name(name)
+                ),
+            )),
+            None => Err(invalid_type(path, name)),
+        },
     }
 }
+
+fn short_type_name(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// Types Mongoose 9 has that crudlab does not model, with what to use instead here.
+fn unsupported_type(name: &str) -> Option<&'static str> {
+    Some(match short_type_name(name) {
+        "Decimal128" => "use Number here (crudlab stores doubles, not exact decimals)",
+        "Int32" | "Double" => "use Number here",
+        "BigInt" => "use Number here (or String for values beyond 2^53)",
+        "UUID" => "use String here",
+        "Map" => "use a nested object or Mixed here",
+        "Union" => "use Mixed here",
+        "Subdocument" | "DocumentArray" | "Embedded" => {
+            "declare the fields as a nested schema instead (`{ type: new Schema({...}) }` or `[new Schema({...})]`)"
+        }
+        _ => return None,
+    })
+}
+
+/// Options of a SchemaType that Mongoose 9 implements and crudlab does not, with what Mongoose does with them:
+/// a path declaring one is accepted (as Mongoose accepts it) and the model's declaration says what differs.
+pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
+    ("transform", "Mongoose calls it on the value in toJSON()"),
+    ("sparse", "Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them)"),
+    ("expires", "Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old"),
+    ("text", "Mongoose asks for a text index"),
+    ("populate", "Mongoose uses it as the default options of populate() on this path"),
+    ("refPath", "Mongoose populates from the model another path names"),
+    ("subtype", "Mongoose stores the Buffer with this binary subtype"),
+    ("cast", "Mongoose casts with this function, or not at all"),
+    ("auto", "Mongoose generates an ObjectId for this path"),
+    ("castNonArrays", "Mongoose stops wrapping a single value into an array"),
+    ("discriminators", "Mongoose declares subdocument discriminators"),
+    ("excludeIndexes", "Mongoose skips the subdocuments' indexes"),
+    ("validateAll", "Mongoose runs every validator, not only until the first failure"),
+];
 
 fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Result<FieldType, SchemaDefinitionError> {
     let Some(first) = items.first() else {
@@ -683,12 +839,22 @@ fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Resul
             format!("Invalid schema configuration: array at path `{path}` must declare exactly one element type"),
         ));
     }
+    if let Bson::Document(doc) = first {
+        if let Some(schema) = embedded_schema(doc, path, depth)? {
+            return Ok(FieldType::DocumentArray(Box::new(schema)));
+        }
+    }
     match first {
         Bson::Document(doc) if !doc.is_empty() && !doc.contains_key("type") => {
             let options = SchemaOptions { strict, ..SchemaOptions::default() };
             Ok(FieldType::DocumentArray(Box::new(Schema::build(doc, options, depth + 1)?)))
         }
         other => match parse_node(other, &format!("{path}.$"), depth + 1, strict)? {
+            // `[{ type: { ...fields } }]` is an array of subdocuments too, as Mongoose reads it.
+            SchemaNode::Path(def) if matches!(def.field_type, FieldType::Subdocument(_)) => match def.field_type {
+                FieldType::Subdocument(sub) => Ok(FieldType::DocumentArray(sub)),
+                other => Ok(FieldType::Array(Box::new(PathDef::of(other)))),
+            },
             SchemaNode::Path(def) => Ok(FieldType::Array(def)),
             SchemaNode::Nested(_) => Err(invalid_type(path, &shown(other))),
         },
@@ -709,16 +875,38 @@ fn typed_path(
         // `type: {}` stays Mixed.
         Bson::Document(fields) if fields.is_empty() => PathDef::of(FieldType::Scalar(ScalarType::Mixed)),
         Bson::Document(fields) => {
-            let options = SchemaOptions { strict, ..SchemaOptions::default() };
-            PathDef::of(FieldType::Subdocument(Box::new(Schema::build(fields, options, depth + 1)?)))
+            let schema = match embedded_schema(fields, path, depth)? {
+                Some(schema) => schema,
+                None => Schema::build(fields, SchemaOptions { strict, ..SchemaOptions::default() }, depth + 1)?,
+            };
+            PathDef::of(FieldType::Subdocument(Box::new(schema)))
         }
         other => return Err(invalid_type(path, &shown(other))),
     };
+    // `{ type: Array, of: String }` declares the element type (`of` beside `type: []` is ignored, as in Mongoose).
+    if let (Bson::String(name), Some(element)) = (type_value, options.get("of")) {
+        if matches!(parse_type_name(name), Some(TypeName::MixedArray)) {
+            def.field_type = array_type(std::slice::from_ref(element), path, depth, strict)?;
+        }
+    }
     let scalar = def.scalar();
     for (key, value) in options {
         match key.as_str() {
             "type" => {}
+            "of" if matches!(def.field_type, FieldType::Array(_) | FieldType::DocumentArray(_)) => {}
             "required" => match value {
+                // `required: function () { return this.x > 3 }` (or `[fn, message]`): Mongoose calls it with the
+                // document; crudlab does not, so it says so instead of guessing.
+                _ if super::functions::function_id(value).is_some()
+                    || matches!(value, Bson::Array(parts) if parts.first().and_then(super::functions::function_id).is_some()) =>
+                {
+                    return Err(definition_error(
+                        path,
+                        format!(
+                            "crudlab does not support a function as `required` (at path `{path}`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate)."
+                        ),
+                    ))
+                }
                 Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None }),
                 Bson::Boolean(false) | Bson::Null => {}
                 Bson::String(message) => {
@@ -816,22 +1004,115 @@ fn typed_path(
                 _ => return Err(option_error(path, key, value)),
             },
             "unique" => def.unique = value == &Bson::Boolean(true),
-            "index" => def.index = value == &Bson::Boolean(true),
+            // lib/helpers/schema/getIndexes.js: `true`, a direction, an index type or `{ unique, ... }`.
+            "index" => match value {
+                Bson::String(kind) if matches!(kind.as_str(), "desc" | "descending") => {
+                    def.index = true;
+                    def.index_direction = -1;
+                }
+                Bson::String(kind) if matches!(kind.as_str(), "asc" | "ascending") => def.index = true,
+                Bson::String(kind) => def.unsupported_options.push((
+                    format!("index: '{kind}'"),
+                    format!("Mongoose asks for a {kind} index"),
+                )),
+                Bson::Document(spec) => {
+                    def.index = true;
+                    for (option, option_value) in spec {
+                        match option.as_str() {
+                            "unique" => def.unique = crate::js::truthy(option_value),
+                            "type" | "text" => def.unsupported_options.push((
+                                format!("index.{option}"),
+                                "Mongoose asks for an index of another kind".to_string(),
+                            )),
+                            other => def.unsupported_options.push((
+                                format!("index.{other}"),
+                                format!("Mongoose passes {other} to createIndex()"),
+                            )),
+                        }
+                    }
+                }
+                other => match crate::js::inspect::js_number_value(other) {
+                    Some(-1.0) => {
+                        def.index = true;
+                        def.index_direction = -1;
+                    }
+                    // Any other truthy value asks for an ascending index (`Number(index) === -1` decides).
+                    _ => def.index = crate::js::truthy(other),
+                },
+            },
             "immutable" => def.immutable = value == &Bson::Boolean(true),
             "select" => match value {
                 Bson::Boolean(b) => def.select = Some(*b),
                 _ => return Err(option_error(path, key, value)),
             },
             "validate" => custom_validators(value, path, &mut def.validators)?,
+            // `{ type: { ... }, _id: false }` and `{ type: [{ ... }], _id: false }`: the path's schema gets no
+            // automatic `_id` (the option reaches the subdocument schema, lib/schema.js).
+            "_id" if matches!(def.field_type, FieldType::Subdocument(_) | FieldType::DocumentArray(_)) => {
+                if value == &Bson::Boolean(false) {
+                    if let FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) = &mut def.field_type {
+                        sub.drop_auto_id();
+                    }
+                }
+            }
+            "alias" => match value {
+                // Mongoose skips a falsy alias (`if (!alias) continue`).
+                falsy if !crate::js::truthy(falsy) => {}
+                Bson::String(alias) => def.aliases.push(alias.clone()),
+                Bson::Array(aliases) => {
+                    for alias in aliases {
+                        match alias {
+                            Bson::String(alias) => def.aliases.push(alias.clone()),
+                            other => return Err(invalid_alias(path, other)),
+                        }
+                    }
+                }
+                other => return Err(invalid_alias(path, other)),
+            },
             "get" | "set" => match super::functions::function_id(value) {
                 Some(id) if key == "get" => def.getter = Some(id),
                 Some(id) => def.setter = Some(id),
                 None => return Err(option_error(path, key, value)),
             },
+            _ if UNSUPPORTED_PATH_OPTIONS.iter().any(|(name, _)| name == key) => {
+                let what = UNSUPPORTED_PATH_OPTIONS.iter().find(|(name, _)| name == key).map(|(_, what)| *what);
+                def.unsupported_options.push((key.clone(), what.unwrap_or_default().to_string()));
+            }
             _ => def.ignored_options.push(key.clone()),
         }
     }
     Ok(def)
+}
+
+/// One line per option of `schema` (its paths', its subdocuments', its own) that Mongoose implements and crudlab
+/// does not: what Mongoose would do, so the difference is said instead of silently missing.
+pub fn unsupported_notes(schema: &Schema) -> Vec<String> {
+    let mut notes = Vec::new();
+    collect_unsupported(schema, "", &mut notes);
+    notes
+}
+
+fn collect_unsupported(schema: &Schema, prefix: &str, notes: &mut Vec<String>) {
+    for (option, what) in &schema.options.unsupported {
+        let whose = if prefix.is_empty() { String::new() } else { format!(" of `{}`", prefix.trim_end_matches('.')) };
+        notes.push(format!("crudlab ignores the schema option `{option}`{whose}: {what}."));
+    }
+    for (path, def) in schema.paths() {
+        let full = format!("{prefix}{path}");
+        for (option, what) in &def.unsupported_options {
+            notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
+        }
+        let mut field = &def.field_type;
+        while let FieldType::Array(element) = field {
+            for (option, what) in &element.unsupported_options {
+                notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
+            }
+            field = &element.field_type;
+        }
+        if let FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) = field {
+            collect_unsupported(sub, &format!("{full}."), notes);
+        }
+    }
 }
 
 /// `validate: fn`, `validate: { validator, message }` or an array of those, as `SchemaType.prototype.validate`
@@ -911,6 +1192,35 @@ fn enum_validator(scalar: ScalarType, value: &Bson, path: &str, key: &str) -> Re
         }
     }
     Ok(Validator::Enum { values: cast_values, message })
+}
+
+/// lib/schema.js `aliasFields`: an alias must be a string (or an array of strings).
+fn invalid_alias(path: &str, value: &Bson) -> SchemaDefinitionError {
+    mongoose_definition_error(
+        path,
+        format!("Invalid value for alias option on {path}, got {}", crate::js::inspect::js_string(value)),
+    )
+}
+
+/// The aliases of a schema's paths (nested ones included, subdocuments' excluded: those are their own schema's),
+/// refusing one that names a real path as `schema.virtual()` does.
+fn collect_aliases(tree: &[(String, SchemaNode)]) -> Result<Vec<(String, String)>, SchemaDefinitionError> {
+    let mut paths = Vec::new();
+    collect_paths(tree, "", &mut paths);
+    let mut aliases = Vec::new();
+    for (path, def) in &paths {
+        for alias in &def.aliases {
+            // `schema.virtual(alias)` refuses a name whose pathType is 'real' (a nested object's name is not).
+            if paths.iter().any(|(p, _)| p == alias) {
+                return Err(mongoose_definition_error(
+                    path,
+                    format!("Virtual path \"{alias}\" conflicts with a real path in the schema"),
+                ));
+            }
+            aliases.push((alias.clone(), path.clone()));
+        }
+    }
+    Ok(aliases)
 }
 
 fn option_error(path: &str, key: &str, value: &Bson) -> SchemaDefinitionError {
@@ -1033,6 +1343,102 @@ mod tests {
         assert_eq!(paths, ["a", "_id", "createdAt", "updatedAt"]);
         let no_id = Schema::new(&doc! {"a": "String"}, &doc! {"_id": false}).unwrap();
         assert!(!no_id.auto_id);
+    }
+
+    #[test]
+    fn subdocument_schemas_nested_by_value_by_type_and_in_arrays() {
+        // `new Schema({ x: Number }, { _id: false })` used inside another schema arrives as `{ $schema, $options }`
+        // and keeps its own options; `_id: false` beside `type` turns the subdocument's `_id` off (Mongoose 9.12.1:
+        // `{ type: { x: Number }, _id: false }` and `{ type: [{ x: Number }], _id: false }` store no `_id`);
+        // `[{ type: { x: Number } }]` is an array of subdocuments.
+        let embedded = doc! {"$schema": {"x": "Number"}, "$options": {"_id": false, "strict": "throw"}};
+        let schema = Schema::from_definition(&doc! {
+            "byValue": embedded.clone(),
+            "byType": {"type": embedded.clone(), "required": true},
+            "list": [embedded],
+            "plain": {"type": {"x": "Number"}, "_id": false},
+            "plainList": {"type": [{"x": "Number"}], "_id": false},
+            "typedList": [{"type": {"x": "Number"}}],
+        })
+        .unwrap();
+        let shapes: Vec<String> = schema
+            .paths()
+            .into_iter()
+            .map(|(path, def)| match &def.field_type {
+                FieldType::Subdocument(sub) => {
+                    format!("{path}: subdocument, _id {}, strict {:?}", sub.auto_id, sub.options.strict)
+                }
+                FieldType::DocumentArray(sub) => {
+                    format!("{path}: array of subdocuments, _id {}, strict {:?}", sub.auto_id, sub.options.strict)
+                }
+                other => format!("{path}: {other:?}"),
+            })
+            .collect();
+        expect_test::expect![[r#"
+            [
+                "byValue: subdocument, _id false, strict Throw",
+                "byType: subdocument, _id false, strict Throw",
+                "list: array of subdocuments, _id false, strict Throw",
+                "plain: subdocument, _id false, strict True",
+                "plainList: array of subdocuments, _id false, strict True",
+                "typedList: array of subdocuments, _id true, strict True",
+                "_id: Scalar(ObjectId)",
+            ]
+        "#]]
+        .assert_debug_eq(&shapes);
+        assert!(schema.paths().get(1).is_some_and(|(_, def)| def.is_required()));
+    }
+
+    #[test]
+    fn what_mongoose_has_and_crudlab_does_not_is_said() {
+        // Types Mongoose 9 has are refused with crudlab's own words (not Mongoose's "not a valid type"); so are
+        // `required` functions and `typeKey`; options Mongoose implements and crudlab ignores become notes.
+        let refusals: Vec<String> = [
+            (doc! {"price": "mongoose.Schema.Types.Decimal128"}, doc! {}),
+            (doc! {"m": {"type": "Map", "of": "String"}}, doc! {}),
+            (doc! {"a": {"type": "String", "required": super::super::functions::function_marker(0)}}, doc! {}),
+            (doc! {"a": {"$type": "String"}}, doc! {"typeKey": "$type"}),
+        ]
+        .iter()
+        .map(|(definition, options)| Schema::new(definition, options).unwrap_err().message)
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "crudlab does not support the Decimal128 SchemaType (at path `price`), which Mongoose has: use Number here (crudlab stores doubles, not exact decimals)",
+                "crudlab does not support the Map SchemaType (at path `m`), which Mongoose has: use a nested object or Mixed here",
+                "crudlab does not support a function as `required` (at path `a`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate).",
+                "crudlab does not support the typeKey option (`$type`): declare types with `type`",
+            ]
+        "#]]
+        .assert_debug_eq(&refusals);
+        let schema = Schema::new(
+            &doc! {
+                "email": {"type": "String", "unique": true, "sparse": true},
+                "seen": {"type": "Date", "expires": "1h", "index": -1},
+                "bio": {"type": "String", "index": "text"},
+                "posts": [{"body": {"type": "String", "transform": "x"}}],
+                "tags": {"type": "Array", "of": "String"},
+                "name": {"type": "String", "requried": true},
+            },
+            &doc! {"toJSON": {"virtuals": true}, "validateBeforeSave": false, "validateModifiedOnly": false},
+        )
+        .unwrap();
+        expect_test::expect![[r#"
+            [
+                "crudlab ignores the schema option `toJSON`: Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify().",
+                "crudlab ignores the schema option `validateBeforeSave`: with false, Mongoose's save() skips validation.",
+                "crudlab ignores `sparse` at path `email`: Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them).",
+                "crudlab ignores `expires` at path `seen`: Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old.",
+                "crudlab ignores `index: 'text'` at path `bio`: Mongoose asks for a text index.",
+                "crudlab ignores `transform` at path `posts.body`: Mongoose calls it on the value in toJSON().",
+            ]
+        "#]]
+        .assert_debug_eq(&unsupported_notes(&schema));
+        let model = super::super::model::Model::new("User", schema.clone());
+        let indexes: Vec<String> =
+            model.index_specs().iter().map(|spec| format!("{} {}", spec.keys, spec.unique)).collect();
+        assert_eq!(indexes, ["{ \"email\": 1 } true", "{ \"seen\": -1 } false"]);
+        assert!(matches!(schema.resolve("tags.0"), ResolvedPath::Element(d) if d.scalar() == Some(ScalarType::String)));
     }
 
     #[test]

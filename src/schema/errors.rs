@@ -275,6 +275,9 @@ impl DocumentNotFoundError {
 pub struct SchemaDefinitionError {
     pub path: String,
     pub message: String,
+    /// What Mongoose throws: a `TypeError` for most definitions it cannot read, a `MongooseError` for some
+    /// options (`alias`).
+    pub name: &'static str,
 }
 
 /// Any error of the schema layer.
@@ -297,7 +300,7 @@ impl SchemaError {
             SchemaError::StrictMode(_) => "StrictModeError",
             SchemaError::Mongoose(e) => &e.name,
             SchemaError::DocumentNotFound(_) => "DocumentNotFoundError",
-            SchemaError::Definition(_) => "TypeError",
+            SchemaError::Definition(e) => e.name,
         }
     }
 

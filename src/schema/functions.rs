@@ -22,6 +22,21 @@ pub fn function_id(value: &Bson) -> Option<usize> {
     }
 }
 
+/// The same value with every function marker moved up by `offset`: a schema used inside another brings its
+/// functions along, numbered after the ones the outer definition already holds.
+pub fn shift_function_markers(value: &Bson, offset: usize) -> Bson {
+    match value {
+        Bson::Document(doc) => {
+            Bson::Document(doc.iter().map(|(k, v)| (k.clone(), shift_function_markers(v, offset))).collect())
+        }
+        Bson::Array(items) => Bson::Array(items.iter().map(|v| shift_function_markers(v, offset)).collect()),
+        other => match function_id(other) {
+            Some(id) => function_marker(id + offset),
+            None => other.clone(),
+        },
+    }
+}
+
 /// What a custom validator said about a value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {

@@ -142,7 +142,7 @@ mod robustness_tests {
             let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
             let mut trace = Trace::new();
             let _ = create_document(&model, &input, &mut ctx);
-            let _ = cast_filter(&model, &input, &mut trace);
+            let _ = cast_filter(&model, &input, &mut ctx, &mut trace);
             if let Ok(update) = cast_update(&model, &input, &UpdateOptions::default(), &mut ctx, &mut trace) {
                 let _ = validate_update(&model, &update, &mut trace);
             }

@@ -46,8 +46,9 @@ impl Model {
             .filter(|(_, def)| def.unique || def.index)
             .map(|(path, def)| {
                 let mut keys = bson::Document::new();
-                keys.insert(path.clone(), 1);
-                IndexSpec { keys, unique: def.unique, name: format!("{path}_1") }
+                let direction = if def.index { def.index_direction } else { 1 };
+                keys.insert(path.clone(), direction);
+                IndexSpec { keys, unique: def.unique, name: format!("{path}_{direction}") }
             })
             .collect()
     }

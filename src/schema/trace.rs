@@ -39,6 +39,8 @@ pub enum DropReason {
     Immutable,
     /// A filter path not in the schema, under `strictQuery: true`.
     NotInSchemaQuery,
+    /// An update named a path by its alias, which updates translate only with `translateAliases: true`.
+    AliasNotTranslated,
 }
 
 /// One step, in the order it happened.
@@ -74,6 +76,16 @@ pub enum TraceStep {
     /// `Model.aggregate()` sent a `$match` value as written where `find()` would have cast it (Mongoose does not
     /// cast pipelines): the value sent, and the one `find()` would have sent.
     NotCast { path: String, sent: Bson, would_send: Bson },
+    /// A filter compared a whole subdocument (`{ stats: { followers: 10 } }`): Mongoose built it as a new
+    /// subdocument (schema order, defaults, and a fresh `_id` when `id_generated`), and MongoDB compares it whole.
+    /// `array` is the path of the array of subdocuments it is an element of, if it is one.
+    SubdocumentInFilter { path: String, value: Bson, id_generated: bool, array: Option<String> },
+    /// An alias (`alias: "name"` on path `n`) was translated to its path: by the alias's virtual setter in a new
+    /// document, or by `translateAliases` in a query.
+    Alias { alias: String, path: String },
+    /// A filter named a path by its alias and `translateAliases` is off: it is sent as written (and matches
+    /// nothing the schema stored).
+    AliasNotTranslated { alias: String, path: String },
 }
 
 impl TraceStep {
@@ -86,6 +98,29 @@ impl TraceStep {
             output: output.clone(),
             output_type: js_value_type(output),
             changed: input != output,
+        }
+    }
+
+    /// The path the step is about, if it names one.
+    pub fn path_mut(&mut self) -> Option<&mut String> {
+        match self {
+            TraceStep::Cast { path, .. }
+            | TraceStep::CastFailed { path, .. }
+            | TraceStep::Dropped { path, .. }
+            | TraceStep::StrictThrow { path }
+            | TraceStep::KeptUnknown { path, .. }
+            | TraceStep::DefaultApplied { path, .. }
+            | TraceStep::Setter { path, .. }
+            | TraceStep::Validator { path, .. }
+            | TraceStep::IdGenerated { path, .. }
+            | TraceStep::VersionKey { path, .. }
+            | TraceStep::Timestamp { path, .. }
+            | TraceStep::WrappedInSet { path }
+            | TraceStep::NotCast { path, .. }
+            | TraceStep::SubdocumentInFilter { path, .. }
+            | TraceStep::Alias { alias: _, path }
+            | TraceStep::AliasNotTranslated { alias: _, path } => Some(path),
+            TraceStep::Hook { .. } => None,
         }
     }
 
@@ -116,6 +151,9 @@ impl TraceStep {
                     DropReason::EmptyOperator => "empty operator",
                     DropReason::Immutable => "immutable path",
                     DropReason::NotInSchemaQuery => "not in schema (strictQuery)",
+                    DropReason::AliasNotTranslated => {
+                        "an alias, which updates translate only with the option translateAliases: true"
+                    }
                 };
                 format!("dropped {path} = {}: {why}", inspect(value))
             }
@@ -144,6 +182,22 @@ impl TraceStep {
                 format!("timestamp {path} = {}", inspect(value))
             }
             TraceStep::WrappedInSet { path } => format!("{path} wrapped in $set"),
+            TraceStep::Alias { alias, path } => format!("alias {alias} -> {path}"),
+            TraceStep::AliasNotTranslated { alias, path } => format!(
+                "{alias} is an alias of {path}, but filters keep it as written unless the query has translateAliases: true"
+            ),
+            TraceStep::SubdocumentInFilter { path, value, id_generated, array } => {
+                let same =
+                    if *id_generated { "same fields, same order, this new _id" } else { "same fields, same order" };
+                let instead = match array {
+                    Some(array) => format!("filter on '{array}.<field>' or use $elemMatch"),
+                    None => format!("filter on '{path}.<field>'"),
+                };
+                format!(
+                    "whole subdocument {path} sent as {}: it matches only an identical stored subdocument ({same}); to compare fields, {instead}",
+                    inspect(value)
+                )
+            }
         }
     }
 }

@@ -96,10 +96,6 @@ fn mixed_def() -> &'static PathDef {
 }
 
 impl<'a> UpdateCaster<'a, '_, '_> {
-    fn schema(&self) -> &Schema {
-        &self.model.schema
-    }
-
     fn target(&self, path: &str) -> Target<'a> {
         let model: &'a Model = self.model;
         match model.schema.resolve(path) {
@@ -159,6 +155,16 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     }
 
     fn drop_or_throw(&mut self, strict: Strict, path: &str, value: &Bson) -> Result<bool, SchemaError> {
+        // An alias is a virtual: castUpdate drops it under strict mode but never throws for it (gh-6731).
+        let is_alias = self.model.schema.aliases.iter().any(|(alias, _)| alias == path);
+        if is_alias && strict != Strict::False {
+            self.trace.push(TraceStep::Dropped {
+                path: path.to_string(),
+                value: value.clone(),
+                reason: DropReason::AliasNotTranslated,
+            });
+            return Ok(true);
+        }
         match strict {
             Strict::Throw => {
                 self.trace.push(TraceStep::StrictThrow { path: path.to_string() });
@@ -230,7 +236,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
             if let Target::Def(def) = target {
                 match (&def.field_type, value) {
                     (FieldType::DocumentArray(sub), Bson::Document(condition)) => {
-                        return Ok(Some(Bson::Document(cast_filter_in(sub, condition, self.trace, depth)?)));
+                        return Ok(Some(Bson::Document(cast_filter_in(sub, condition, self.ctx, self.trace, depth)?)));
                     }
                     (FieldType::Array(element), Bson::Document(condition))
                         if condition.keys().any(|k| k.starts_with('$')) =>
@@ -239,7 +245,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                         for (cond_op, operand) in condition {
                             cast.insert(
                                 cond_op.clone(),
-                                cast_for_query(element, Some(cond_op), operand, full_path, self.trace)?,
+                                cast_for_query(element, Some(cond_op), operand, full_path, self.ctx, self.trace)?,
                             );
                         }
                         return Ok(Some(Bson::Document(cast)));
@@ -378,7 +384,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                 return Err(CastError::new("number", value, path, None).into());
             }
             if op == "$inc" {
-                return cast_for_query(def, None, value, path, self.trace);
+                return cast_for_query(def, None, value, path, self.ctx, self.trace);
             }
             return cast_number(value).ok_or_else(|| CastError::new("number", value, path, None).into());
         }
@@ -399,15 +405,14 @@ impl<'a> UpdateCaster<'a, '_, '_> {
             if whole_array || def.scalar() == Some(ScalarType::Mixed) {
                 return self.cast_whole(def, value, path);
             }
-            return cast_for_query(def, None, value, path, self.trace);
+            return cast_for_query(def, None, value, path, self.ctx, self.trace);
         }
-        cast_for_query(def, None, value, path, self.trace)
+        cast_for_query(def, None, value, path, self.ctx, self.trace)
     }
 
     /// `schematype.applySetters(value)`: arrays and subdocuments cast as a whole.
     fn cast_whole(&mut self, def: &PathDef, value: &Bson, path: &str) -> Result<Bson, SchemaError> {
-        let schema = self.schema().clone();
-        cast_path_value(&self.model.name, &schema, def, value, path, self.ctx, self.trace)
+        cast_path_value(&self.model.name, def, value, path, self.ctx, self.trace)
     }
 }
 

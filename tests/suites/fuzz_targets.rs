@@ -451,7 +451,7 @@ pub fn schema_definitions(definition: &Document, input: &Document) {
         let mut ids = crudlab::schema::SequentialIds::default();
         let mut ctx = crudlab::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
         let _ = crudlab::schema::create_document(&model, input, &mut ctx);
-        let _ = crudlab::schema::cast_filter(&model, input, &mut Vec::new());
+        let _ = crudlab::schema::cast_filter(&model, input, &mut ctx, &mut Vec::new());
     }
 }
 
