@@ -186,6 +186,9 @@ impl World {
         value: Value,
         span: Span,
     ) -> Result<(), RuntimeError> {
+        if self.assignment_is_ignored(document, key) {
+            return Ok(());
+        }
         // `set: fn` runs on assignment, `this` the document (the Mongoose world only: the driver has no schema).
         let value = match self.accessor(&document.model(), key, false) {
             Some(setter) if self.mode != Mode::Schemaless => {
@@ -243,6 +246,16 @@ impl World {
     }
 
     /// The `get` (or `set`) function of a top-level path of the model's schema.
+    /// Whether Mongoose ignores an assignment to `path`: an `immutable` path (`createdAt` too) of a document the
+    /// database already holds keeps its value (lib/helpers/schematype/handleImmutable.js returns the prior one).
+    fn assignment_is_ignored(&self, document: &DocumentRef, path: &str) -> bool {
+        if self.mode == Mode::Schemaless || document.0.borrow().saved.is_none() {
+            return false;
+        }
+        let Some(entry) = self.models.get(&document.model()) else { return false };
+        matches!(entry.model.schema.resolve(path), crate::schema::definition::ResolvedPath::Path(def) if def.immutable)
+    }
+
     /// The path an alias of the model's schema stands for (`name` → `n` for `n: { type: String, alias: "name" }`);
     /// the driver world has no schema, so no aliases.
     pub(super) fn alias_path(&self, model: &str, key: &str) -> Option<String> {
@@ -420,6 +433,9 @@ impl World {
         // `doc.set("name", v)` with `name` an alias: its virtual setter sets the path.
         let aliased = self.alias_path(&document.model(), path);
         let path = aliased.as_deref().unwrap_or(path);
+        if self.assignment_is_ignored(document, path) {
+            return Ok(());
+        }
         let mut parts: Vec<&str> = path.split('.').collect();
         let last = parts.pop().unwrap_or_default();
         if parts.is_empty() {

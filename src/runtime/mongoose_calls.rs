@@ -120,6 +120,20 @@ struct QueryOptions {
     explain: Option<Vec<Bson>>,
 }
 
+/// The value at a dotted path through documents and array positions (`kids.0.x`).
+fn value_at_path<'a>(document: &'a Document, path: &str) -> Option<&'a Bson> {
+    let mut parts = path.split('.');
+    let mut value = document.get(parts.next()?)?;
+    for part in parts {
+        value = match value {
+            Bson::Document(inner) => inner.get(part)?,
+            Bson::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
 /// The top-level paths whose values differ, in the document's order (`VersionError`'s `modifiedPaths`).
 fn modified_paths(saved: &Document, current: &Document) -> Vec<String> {
     let mut paths: Vec<String> = current
@@ -574,6 +588,13 @@ impl ModelRun<'_> {
         if unchanged {
             return Ok(Bson::Document(document));
         }
+        // A changed (or new) subdocument whose schema has timestamps gets its `updatedAt` (its own save middleware).
+        let changed = |path: &str| value_at_path(&document, path) != value_at_path(&saved, path);
+        let mut stamped = document.clone();
+        let mut steps = Trace::new();
+        crate::schema::document::stamp_subdocuments(&model.schema, &mut stamped, now, &changed, "", &mut steps);
+        document = stamped;
+        self.trace().extend(steps);
         if let Some(updated) = model.schema.options.timestamps.as_ref().and_then(|ts| ts.updated_at.clone()) {
             document.insert(updated.clone(), Bson::DateTime(now));
             self.trace().push(crate::schema::TraceStep::Timestamp { path: updated, value: Bson::DateTime(now) });
@@ -878,7 +899,9 @@ impl ModelRun<'_> {
         let now = self.cluster.generator.now();
         let update = {
             let trace = self.trace();
-            apply_update_timestamps(&model, &update, now, upsert, trace)
+            let mut update = apply_update_timestamps(&model, &update, now, upsert, trace);
+            crate::schema::update_cast::apply_timestamps_to_children(&model.schema, &mut update, now, trace);
+            update
         };
         let strict = match options.get("strict") {
             Some(Bson::Boolean(true)) => Some(Strict::True),

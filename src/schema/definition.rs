@@ -636,6 +636,12 @@ pub fn parse_options(options: &Document) -> Result<SchemaOptions, SchemaDefiniti
                     created_at: pick("createdAt", "createdAt"),
                     updated_at: pick("updatedAt", "updatedAt"),
                 });
+                if names.contains_key("currentTime") {
+                    parsed.unsupported.push((
+                        "timestamps.currentTime".to_string(),
+                        "Mongoose takes the timestamps' time from this function".to_string(),
+                    ));
+                }
             }
             ("versionKey", Bson::Boolean(false)) => parsed.version_key = None,
             ("versionKey", Bson::Boolean(true)) => parsed.version_key = Some("__v".to_string()),

@@ -1069,10 +1069,74 @@ pub fn create_document(
     Ok(finish_document(model, built, now))
 }
 
+/// Subdocuments whose schema has `timestamps` get their own on `save()` (each subdocument's save middleware):
+/// `createdAt` once, `updatedAt` when the subdocument is new or changed (`changed` says which are, by the
+/// subdocument's path) — after the subdocument's other fields, as its `$set` appends them.
+pub fn stamp_subdocuments(
+    schema: &Schema,
+    document: &mut Document,
+    now: bson::DateTime,
+    changed: &dyn Fn(&str) -> bool,
+    prefix: &str,
+    trace: &mut Trace,
+) {
+    for (path, def) in schema.paths() {
+        let (FieldType::Subdocument(sub) | FieldType::DocumentArray(sub)) = &def.field_type else { continue };
+        let Some(value) = lookup_mut(document, &path) else { continue };
+        let subdocuments: Vec<(String, &mut Document)> = match value {
+            Bson::Document(subdocument) => vec![(format!("{prefix}{path}"), subdocument)],
+            Bson::Array(items) => items
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, item)| match item {
+                    Bson::Document(subdocument) => Some((format!("{prefix}{path}.{i}"), subdocument)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (full_path, subdocument) in subdocuments {
+            if let Some(ts) = &sub.options.timestamps {
+                if changed(&full_path) {
+                    if let Some(created) = &ts.created_at {
+                        if present(subdocument.get(created)).is_none_or(|v| matches!(v, Bson::Null)) {
+                            subdocument.insert(created.clone(), Bson::DateTime(now));
+                            let path = format!("{full_path}.{created}");
+                            trace.push(TraceStep::Timestamp { path, value: Bson::DateTime(now) });
+                        }
+                    }
+                    if let Some(updated) = &ts.updated_at {
+                        subdocument.insert(updated.clone(), Bson::DateTime(now));
+                        let path = format!("{full_path}.{updated}");
+                        trace.push(TraceStep::Timestamp { path, value: Bson::DateTime(now) });
+                    }
+                }
+            }
+            stamp_subdocuments(sub, subdocument, now, changed, &format!("{full_path}."), trace);
+        }
+    }
+}
+
+/// The value at a dotted path of nested objects (not through arrays).
+fn lookup_mut<'a>(document: &'a mut Document, path: &str) -> Option<&'a mut Bson> {
+    let mut parts = path.split('.');
+    let first = parts.next()?;
+    let mut value = document.get_mut(first)?;
+    for part in parts {
+        value = match value {
+            Bson::Document(inner) => inner.get_mut(part)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
 /// What `save()` adds to a validated document before `insertOne`: timestamps and the version key.
 pub fn finish_document(model: &Model, built: BuiltDocument, now: bson::DateTime) -> CreatedDocument {
     let mut document = built.document;
     let mut trace = built.trace;
+    // A new document's subdocuments are all new.
+    stamp_subdocuments(&model.schema, &mut document, now, &|_| true, "", &mut trace);
     if let Some(ts) = &model.schema.options.timestamps {
         if let Some(created) = &ts.created_at {
             if present(document.get(created)).is_none_or(|v| matches!(v, Bson::Null)) {

@@ -100,6 +100,13 @@ impl<'a> UpdateCaster<'a, '_, '_> {
         let model: &'a Model = self.model;
         match model.schema.resolve(path) {
             ResolvedPath::Path(def) | ResolvedPath::Element(def) => Target::Def(def),
+            // One element of an array of subdocuments (`kids.0`) is cast by the array's element type.
+            ResolvedPath::Free if is_document_array_element(&model.schema, &clean_positional_to_zero(path)) => {
+                match path.rsplit_once('.').map(|(parent, _)| model.schema.resolve(parent)) {
+                    Some(ResolvedPath::Path(def)) => Target::Def(def),
+                    _ => Target::Def(mixed_def()),
+                }
+            }
             ResolvedPath::Free => Target::Def(mixed_def()),
             ResolvedPath::Nested => Target::Nested,
             ResolvedPath::Unknown => Target::None,
@@ -107,34 +114,54 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     }
 
     fn cast(&mut self, update: &Document) -> Result<Document, SchemaError> {
-        // Plain fields move into `$set` (after its own fields).
-        let mut ops: Vec<(String, Bson)> = Vec::new();
-        let mut plain = Document::new();
-        for (key, value) in update {
-            if is_update_operator(key) {
-                ops.push((key.clone(), value.clone()));
-            } else {
+        // castUpdate's first pass walks the keys last to first, building the update it returns: each operator
+        // lands in the order it is met (so `{ $set, $inc }` comes out as `{ $inc, $set }`), and plain fields go
+        // into `$set` — the update's own `$set` object, after its fields — which lands where the first of them
+        // (or `$set` itself) is met.
+        let mut ret: Vec<(String, Bson)> = Vec::new();
+        let has_plain_fields = update.keys().any(|key| !is_update_operator(key));
+        let entries: Vec<(&String, &Bson)> = update.iter().collect();
+        for (key, value) in entries.into_iter().rev() {
+            let set_slot = |ret: &mut Vec<(String, Bson)>| match ret.iter().position(|(k, _)| k == "$set") {
+                Some(i) => i,
+                None => {
+                    ret.push((
+                        "$set".to_string(),
+                        update.get("$set").cloned().unwrap_or(Bson::Document(Document::new())),
+                    ));
+                    ret.len() - 1
+                }
+            };
+            if !is_update_operator(key) {
                 self.trace.push(TraceStep::WrappedInSet { path: key.clone() });
-                plain.insert(key.clone(), value.clone());
-            }
-        }
-        if !plain.is_empty() {
-            match ops.iter_mut().find(|(k, _)| k == "$set") {
-                Some((_, Bson::Document(set))) => {
-                    for (k, v) in plain {
-                        set.insert(k, v);
+                let slot = set_slot(&mut ret);
+                if let Some((_, existing)) = ret.get_mut(slot) {
+                    if !matches!(existing, Bson::Document(_)) {
+                        *existing = Bson::Document(Document::new());
+                    }
+                    if let Bson::Document(set) = existing {
+                        set.insert(key.clone(), value.clone());
                     }
                 }
-                Some((_, other)) => *other = Bson::Document(plain),
-                None => ops.push(("$set".to_string(), Bson::Document(plain))),
+            } else if key == "$set" {
+                set_slot(&mut ret);
+            } else {
+                ret.push((key.clone(), value.clone()));
             }
         }
-        let mut out: Vec<Option<(String, Bson)>> = vec![None; ops.len()];
-        for (index, (op, value)) in ops.iter().enumerate().rev() {
-            let Bson::Document(fields) = value else {
+        // The second pass casts the operators last to first: the update's operators in their order, then `$set`
+        // when only plain fields asked for it.
+        let mut ops: Vec<String> = update.keys().filter(|key| is_update_operator(key)).cloned().collect();
+        if has_plain_fields && !ops.iter().any(|op| op == "$set") {
+            ops.push("$set".to_string());
+        }
+        let mut cast_values: Vec<(String, Option<Bson>)> = Vec::new();
+        for op in ops.iter().rev() {
+            let Some(value) = ret.iter().find(|(k, _)| k == op).map(|(_, v)| v.clone()) else { continue };
+            let Bson::Document(fields) = &value else {
                 return Err(MongooseError::plain(format!(
                     "Invalid atomic update value for {op}. Expected an object, received {}",
-                    js_typeof(value)
+                    js_typeof(&value)
                 ))
                 .into());
             };
@@ -145,13 +172,18 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                     value: Bson::Document(Document::new()),
                     reason: DropReason::EmptyOperator,
                 });
+                cast_values.push((op.clone(), None));
                 continue;
             }
-            if let Some(slot) = out.get_mut(index) {
-                *slot = Some((op.clone(), Bson::Document(cast)));
-            }
+            cast_values.push((op.clone(), Some(Bson::Document(cast))));
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok(ret
+            .into_iter()
+            .filter_map(|(op, _)| {
+                let cast = cast_values.iter().find(|(k, _)| *k == op).and_then(|(_, v)| v.clone())?;
+                Some((op, cast))
+            })
+            .collect())
     }
 
     fn drop_or_throw(&mut self, strict: Strict, path: &str, value: &Bson) -> Result<bool, SchemaError> {
@@ -398,6 +430,16 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                 other => Bson::Boolean(crate::js::truthy(other)),
             });
         }
+        if is_overwrite_op(op) && matches!(def.field_type, FieldType::DocumentArray(_)) && ends_with_position(path) {
+            // `$set: { "kids.0": {...} }`: the element is built as a subdocument, with its own `_id`.
+            if matches!(value, Bson::Null | Bson::Undefined) {
+                return Ok(value.clone());
+            }
+            return match self.cast_whole(def, &Bson::Array(vec![value.clone()]), path)? {
+                Bson::Array(items) => Ok(items.into_iter().next().unwrap_or(Bson::Null)),
+                other => Ok(other),
+            };
+        }
         if is_overwrite_op(op) {
             let ends_with_index =
                 path.rsplit('.').next().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
@@ -414,6 +456,15 @@ impl<'a> UpdateCaster<'a, '_, '_> {
     fn cast_whole(&mut self, def: &PathDef, value: &Bson, path: &str) -> Result<Bson, SchemaError> {
         cast_path_value(&self.model.name, def, value, path, self.ctx, self.trace)
     }
+}
+
+/// Whether a path ends with an array position (`kids.0`, `kids.$`, `kids.$[k]`).
+fn ends_with_position(path: &str) -> bool {
+    path.rsplit('.').next().is_some_and(|last| {
+        (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
+            || last == "$"
+            || (last.starts_with("$[") && last.ends_with(']'))
+    })
 }
 
 fn array_depth(value: &Bson) -> usize {
@@ -491,6 +542,205 @@ pub fn apply_update_timestamps(
         out.remove("$set");
     }
     out
+}
+
+/// `applyTimestampsToChildren` (lib/helpers/update/applyTimestampsToChildren.js), run after the document's own
+/// timestamps: subdocuments an update sets or pushes get `updatedAt` and `createdAt` when their schema has
+/// timestamps, and a path set inside such a subdocument (`kid.x`, `kids.0.x`) adds the subdocument's
+/// `updatedAt` (`kid.updatedAt`) after it.
+pub fn apply_timestamps_to_children(schema: &Schema, update: &mut Document, now: bson::DateTime, trace: &mut Trace) {
+    apply_children_timestamps(schema, update, now, trace, 0);
+}
+
+fn apply_children_timestamps(
+    schema: &Schema,
+    update: &mut Document,
+    now: bson::DateTime,
+    trace: &mut Trace,
+    depth: usize,
+) {
+    if depth > MAX_UPDATE_DEPTH {
+        return;
+    }
+    if update.keys().any(|key| key.starts_with('$')) {
+        for op in ["$push", "$addToSet"] {
+            if let Some(Bson::Document(fields)) = update.get_mut(op) {
+                for (key, value) in fields.iter_mut() {
+                    let Some(sub) = document_array_at(schema, &clean_positional_to_zero(key)) else { continue };
+                    let Some(ts) = sub.options.timestamps.clone() else { continue };
+                    let targets: Vec<&mut Document> = match value {
+                        Bson::Document(inner) if inner.contains_key("$each") => match inner.get_mut("$each") {
+                            Some(Bson::Array(items)) => {
+                                items.iter_mut().filter_map(|item| item.as_document_mut()).collect()
+                            }
+                            _ => Vec::new(),
+                        },
+                        Bson::Document(inner) => vec![inner],
+                        _ => Vec::new(),
+                    };
+                    for subdocument in targets {
+                        stamp(subdocument, &ts, now, &format!("{op} {key}"), trace);
+                        apply_children_timestamps(sub, subdocument, now, trace, depth + 1);
+                    }
+                }
+            }
+        }
+        for op in ["$set", "$setOnInsert"] {
+            if let Some(Bson::Document(mut fields)) = update.get(op).cloned() {
+                let keys: Vec<String> = fields.keys().cloned().collect();
+                for key in keys {
+                    apply_key_timestamps(schema, &key, &mut fields, now, trace, depth);
+                }
+                update.insert(op, fields);
+            }
+        }
+    }
+    let plain: Vec<String> = update.keys().filter(|key| !key.starts_with('$')).cloned().collect();
+    for key in plain {
+        apply_key_timestamps(schema, &key, update, now, trace, depth);
+    }
+}
+
+/// `updatedAt` then `createdAt`, as applyTimestampsToChildren sets them (the cast puts them in schema order).
+fn stamp(
+    subdocument: &mut Document,
+    ts: &super::definition::Timestamps,
+    now: bson::DateTime,
+    at: &str,
+    trace: &mut Trace,
+) {
+    for name in [&ts.updated_at, &ts.created_at].into_iter().flatten() {
+        subdocument.insert(name.clone(), Bson::DateTime(now));
+        trace.push(TraceStep::Timestamp { path: format!("{at}.{name}"), value: Bson::DateTime(now) });
+    }
+}
+
+/// `cleanPositionalOperators`: `$` and `$[...]` segments read as `0`.
+fn clean_positional_to_zero(path: &str) -> String {
+    path.split('.')
+        .map(
+            |segment| {
+                if segment == "$" || (segment.starts_with("$[") && segment.ends_with(']')) {
+                    "0"
+                } else {
+                    segment
+                }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn document_array_at<'a>(schema: &'a Schema, path: &str) -> Option<&'a Schema> {
+    match schema.resolve(path) {
+        ResolvedPath::Path(def) => match &def.field_type {
+            FieldType::DocumentArray(sub) => Some(sub),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The subdocument schema at `path`: a single nested path (`true`) or an array of subdocuments (`false`).
+fn subdocument_at<'a>(schema: &'a Schema, path: &str) -> Option<(&'a Schema, bool)> {
+    match schema.resolve(path) {
+        ResolvedPath::Path(def) => match &def.field_type {
+            FieldType::Subdocument(sub) => Some((sub, true)),
+            FieldType::DocumentArray(sub) => Some((sub, false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `path` is one element of an array of subdocuments (`kids.0`), which `schema.path()` knows.
+fn is_document_array_element(schema: &Schema, path: &str) -> bool {
+    match path.rsplit_once('.') {
+        Some((parent, last)) if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) => {
+            document_array_at(schema, parent).is_some()
+        }
+        _ => false,
+    }
+}
+
+fn apply_key_timestamps(
+    schema: &Schema,
+    key: &str,
+    container: &mut Document,
+    now: bson::DateTime,
+    trace: &mut Trace,
+    depth: usize,
+) {
+    let cleaned = clean_positional_to_zero(key);
+    let known =
+        !matches!(schema.resolve(&cleaned), ResolvedPath::Unknown) || is_document_array_element(schema, &cleaned);
+    if !known {
+        return;
+    }
+    let pieces: Vec<&str> = cleaned.split('.').collect();
+    let key_pieces: Vec<&str> = key.split('.').collect();
+    let mut parents: Vec<(String, &Schema, bool)> = Vec::new();
+    for i in (1..pieces.len()).rev() {
+        let prefix = pieces.get(..i).unwrap_or_default().join(".");
+        if let ResolvedPath::Path(def) = schema.resolve(&prefix) {
+            match &def.field_type {
+                FieldType::Subdocument(sub) => {
+                    parents.push((key_pieces.get(..i).unwrap_or_default().join("."), sub, true))
+                }
+                FieldType::DocumentArray(sub) => {
+                    parents.push((key_pieces.get(..i).unwrap_or_default().join("."), sub, false))
+                }
+                _ => {}
+            }
+        }
+    }
+    let whole = subdocument_at(schema, &cleaned);
+    match (container.get_mut(key), whole) {
+        // The whole array of subdocuments: each element.
+        (Some(Bson::Array(items)), Some((sub, false))) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                if let Bson::Document(subdocument) = item {
+                    if let Some(ts) = &sub.options.timestamps {
+                        stamp(subdocument, ts, now, &format!("{key}.{i}"), trace);
+                    }
+                    apply_children_timestamps(sub, subdocument, now, trace, depth + 1);
+                }
+            }
+        }
+        // A whole subdocument (single nested, or one element of an array of subdocuments).
+        (Some(Bson::Document(subdocument)), Some((sub, true))) => {
+            if let Some(ts) = &sub.options.timestamps {
+                stamp(subdocument, ts, now, key, trace);
+            }
+            apply_children_timestamps(sub, subdocument, now, trace, depth + 1);
+        }
+        _ if !parents.is_empty() => {
+            for (parent_path, parent, single_nested) in parents {
+                let Some(updated) = parent.options.timestamps.as_ref().and_then(|ts| ts.updated_at.clone()) else {
+                    continue;
+                };
+                let stamped_path = if single_nested {
+                    format!("{parent_path}.{updated}")
+                } else {
+                    let child = key.get(parent_path.len() + 1..).unwrap_or_default();
+                    // `kids.0` itself: its `updatedAt` goes into the element the update sets.
+                    if !child.is_empty() && child.bytes().all(|b| b.is_ascii_digit()) {
+                        if let Some(Bson::Document(element)) = container.get_mut(key) {
+                            element.insert(updated.clone(), Bson::DateTime(now));
+                            let path = format!("{key}.{updated}");
+                            trace.push(TraceStep::Timestamp { path, value: Bson::DateTime(now) });
+                        }
+                        continue;
+                    }
+                    let first = child.split('.').next().unwrap_or_default();
+                    format!("{parent_path}.{first}.{updated}")
+                };
+                container.insert(stamped_path.clone(), Bson::DateTime(now));
+                trace.push(TraceStep::Timestamp { path: stamped_path, value: Bson::DateTime(now) });
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `setDefaultsOnInsert` (on by default since Mongoose 6): for an upsert, the defaults of paths that neither the
@@ -749,6 +999,86 @@ mod tests {
         assert_eq!(stamped, doc! {"n": 2, "$set": {"updatedAt": now}, "$setOnInsert": {"createdAt": now}});
         let cast = cast_update(&m, &stamped, &UpdateOptions::default(), &mut ctx, &mut trace).unwrap();
         assert_eq!(cast, doc! {"$set": {"updatedAt": now, "n": 2}, "$setOnInsert": {"createdAt": now}});
+    }
+
+    #[test]
+    fn operators_come_out_in_the_order_cast_update_builds_them() {
+        // Mongoose 9.12.1, `Query.prototype._castUpdate` (what the driver is sent):
+        //   { a: 1, b: 2 }                          → { $set: { b: 2, a: 1 } }
+        //   { $set: { a: 1 }, b: 2, c: 3 }          → { $set: { a: 1, c: 3, b: 2 } }
+        //   { b: 2, $set: { a: 1 } }                → { $set: { a: 1, b: 2 } }
+        //   { $inc: { b: 1 }, $set: { a: 1 }, c: 3 } → { $set: { a: 1, c: 3 }, $inc: { b: 1 } }
+        //   { $unset: { a: 1 }, $inc: { b: 1 } }     → { $inc: { b: 1 }, $unset: { a: 1 } }
+        let schema = Schema::from_definition(&doc! {"a": "Number", "b": "Number", "c": "Number"}).unwrap();
+        let model = Model::new("P", schema);
+        let cast: Vec<String> = [
+            doc! {"a": 1, "b": 2},
+            doc! {"$set": {"a": 1}, "b": 2, "c": 3},
+            doc! {"b": 2, "$set": {"a": 1}},
+            doc! {"$inc": {"b": 1}, "$set": {"a": 1}, "c": 3},
+            doc! {"$unset": {"a": 1}, "$inc": {"b": 1}},
+        ]
+        .iter()
+        .map(|update| {
+            let mut ids = SequentialIds::default();
+            let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+            let cast = cast_update(&model, update, &UpdateOptions::default(), &mut ctx, &mut Trace::new());
+            cast.map(|cast| cast.to_string()).unwrap_or_else(|e| e.message())
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "{ \"$set\": { \"b\": 2, \"a\": 1 } }",
+                "{ \"$set\": { \"a\": 1, \"c\": 3, \"b\": 2 } }",
+                "{ \"$set\": { \"a\": 1, \"b\": 2 } }",
+                "{ \"$set\": { \"a\": 1, \"c\": 3 }, \"$inc\": { \"b\": 1 } }",
+                "{ \"$inc\": { \"b\": 1 }, \"$unset\": { \"a\": 1 } }",
+            ]
+        "#]]
+        .assert_debug_eq(&cast);
+    }
+
+    #[test]
+    fn subdocuments_with_timestamps_get_them_in_updates() {
+        // Mongoose 9.12.1 (`updateOne` with the driver's collection replaced by a recorder), for
+        // `{ kid: child, kids: [child] }` with timestamps on both schemas (dates as `now`, `_id`s numbered):
+        //   { $set: { 'kid.x': 1 } }     → { $set: { 'kid.x': 1, updatedAt, 'kid.updatedAt' } }
+        //   { $set: { kid: { x: 2 } } }  → { $set: { kid: { x: 2, _id, createdAt, updatedAt }, updatedAt } }
+        //   { $push: { kids: { x: 3 } } } → { $set: { updatedAt }, $push: { kids: { x: 3, _id, createdAt, updatedAt } } }
+        //   { $set: { 'kids.0': { x: 5 } } } → { $set: { 'kids.0': { x: 5, _id, updatedAt }, updatedAt } }
+        //   { $set: { 'kids.$.x': 6 } }  → { $set: { 'kids.$.x': 6, updatedAt, 'kids.$.updatedAt' } }
+        let child = doc! {"$schema": {"x": "Number"}, "$options": {"timestamps": true}};
+        let schema = Schema::new(&doc! {"kid": child.clone(), "kids": [child]}, &doc! {"timestamps": true}).unwrap();
+        let model = Model::new("P", schema);
+        let now = bson::DateTime::from_millis(0);
+        let sent: Vec<String> = [
+            doc! {"$set": {"kid.x": 1}},
+            doc! {"$set": {"kid": {"x": 2}}},
+            doc! {"$push": {"kids": {"x": 3}}},
+            doc! {"$set": {"kids.0": {"x": 5}}},
+            doc! {"$set": {"kids.$.x": 6}},
+        ]
+        .iter()
+        .map(|update| {
+            let mut trace = Trace::new();
+            let mut update = apply_update_timestamps(&model, update, now, false, &mut trace);
+            apply_timestamps_to_children(&model.schema, &mut update, now, &mut trace);
+            let mut ids = SequentialIds::default();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            let cast = cast_update(&model, &update, &UpdateOptions::default(), &mut ctx, &mut trace);
+            let shown = cast.map(|cast| crate::js::inspect::inspect(&Bson::Document(cast)));
+            shown.unwrap_or_else(|e| e.message()).replace("1970-01-01T00:00:00.000Z", "now")
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "{ '$set': { 'kid.x': 1, updatedAt: now, 'kid.updatedAt': now } }",
+                "{\n  '$set': {\n    kid: {\n      x: 2,\n      _id: new ObjectId('000000000000000000000001'),\n      createdAt: now,\n      updatedAt: now\n    },\n    updatedAt: now\n  }\n}",
+                "{\n  '$set': { updatedAt: now },\n  '$push': {\n    kids: {\n      x: 3,\n      _id: new ObjectId('000000000000000000000001'),\n      createdAt: now,\n      updatedAt: now\n    }\n  }\n}",
+                "{\n  '$set': {\n    'kids.0': { x: 5, _id: new ObjectId('000000000000000000000001'), updatedAt: now },\n    updatedAt: now\n  }\n}",
+                "{ '$set': { 'kids.$.x': 6, updatedAt: now, 'kids.$.updatedAt': now } }",
+            ]
+        "#]].assert_debug_eq(&sent);
     }
 
     #[test]

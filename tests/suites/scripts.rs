@@ -37,6 +37,7 @@ pub const ALL: &[Script] = scripts![
     "13-express-jwt-auth",
     "14-aggregation-pipelines",
     "15-aggregate-builder",
+    "16-subdocuments-and-aliases",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
