@@ -331,14 +331,29 @@ impl Playground {
                         .all(|name| matches!(self.mongoose.binding(name), Some(value) if !value.is_data()))
             }),
             StmtKind::Export(inner) => self.is_declaration(inner, raw, mongoose),
-            // `mongoose.set(…)`, and an Express app's routes and middleware (`app.get("/feed", …)`).
-            StmtKind::Expression(expr) => match &expr.without_await().chain().0.kind {
-                crate::shell::ast::ExprKind::Ident(root) => {
-                    root == "mongoose"
-                        || matches!(self.mongoose.binding(root), Some(crate::runtime::value::Value::ExpressApp(_)))
+            // `mongoose.set(…)`, an Express app's routes and middleware (`app.get("/feed", …)`), and what a
+            // schema is given before its model is made: hooks, virtuals, indexes (`userSchema.pre("save", …)`) and
+            // methods or statics (`userSchema.methods.fullName = function () {…}`).
+            StmtKind::Expression(expr) => {
+                let expr = expr.without_await();
+                let subject = match &expr.kind {
+                    crate::shell::ast::ExprKind::Assign { target, .. } => target.as_ref(),
+                    _ => expr,
+                };
+                match &subject.chain().0.kind {
+                    crate::shell::ast::ExprKind::Ident(root) => {
+                        root == "mongoose"
+                            || matches!(
+                                self.mongoose.binding(root),
+                                Some(
+                                    crate::runtime::value::Value::ExpressApp(_)
+                                        | crate::runtime::value::Value::Schema(_)
+                                )
+                            )
+                    }
+                    _ => false,
                 }
-                _ => false,
-            },
+            }
             _ => false,
         }
     }
@@ -614,6 +629,36 @@ app.get("/count", (req, res) => res.json({ visits: ++visits }))"#,
         assert_eq!(outcome.statements[0].mongoose.value, Some(Bson::Int32(1)));
         let outcome = playground.run("ada._id").unwrap();
         assert_eq!(outcome.statements[0].mongoose.error.as_ref().unwrap().name(), "ReferenceError");
+    }
+
+    #[test]
+    fn a_schemas_hooks_methods_and_virtuals_are_declarations_a_restart_runs_again() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const mongoose = require("mongoose")
+const userSchema = new mongoose.Schema({ first: String, last: String, visits: Number })
+userSchema.pre("save", function () { this.visits = (this.visits ?? 0) + 1 })
+userSchema.methods.fullName = function () { return this.first + " " + this.last }
+userSchema.virtual("initials").get(function () { return this.first[0] + this.last[0] })
+userSchema.index({ last: 1 })
+const User = mongoose.model("User", userSchema)"#,
+            )
+            .unwrap();
+        assert_eq!(playground.prelude().len(), 7, "{:?}", playground.prelude());
+        let raw = playground.world(Side::Raw).cluster.clone();
+        let mongoose = playground.world(Side::Mongoose).cluster.clone();
+        playground.restart(raw, mongoose);
+        let outcome = playground
+            .run(r#"const ada = new User({ first: "Ada", last: "Lovelace" }); await ada.save(); [ada.fullName(), ada.initials, ada.visits]"#)
+            .unwrap();
+        let last = outcome.statements.last().unwrap();
+        assert!(last.mongoose.error.is_none(), "{:?}", last.mongoose.error);
+        assert_eq!(
+            last.mongoose.value,
+            Some(bson::bson!(["Ada Lovelace", "AL", 1])),
+            "the hook, the method and the virtual came back with the restarted server"
+        );
     }
 
     #[test]
