@@ -1,5 +1,6 @@
 //! The deterministic LinkedIn-like dataset the benchmarks share (natively, and in the browser for the record-format
-//! comparison): users with a nested profile, arrays of connections, skills, scores and purchased courses.
+//! comparison): users with a nested profile, arrays of connections, skills, scores and purchased courses, and the
+//! courses those purchases refer to (for `$lookup`).
 
 use bson::{doc, oid::ObjectId, Bson, Document};
 
@@ -28,6 +29,28 @@ fn user_id(i: u64) -> ObjectId {
     ObjectId::from_bytes(bytes)
 }
 
+/// How many courses there are: a user's `purchasedCourses` holds course `_id`s from 0 to `COURSES - 1`.
+pub const COURSES: u64 = 50;
+
+const LEVELS: [&str; 3] = ["beginner", "intermediate", "advanced"];
+
+/// The [`COURSES`] courses users buy, `_id` 0 to 49 (the values of `purchasedCourses`), computed without randomness.
+pub fn courses() -> Vec<Document> {
+    (0..COURSES)
+        .map(|i| {
+            let i = i as i32;
+            doc! {
+                "_id": i,
+                "title": format!("Course {i}"),
+                "level": LEVELS[(i % 3) as usize],
+                "price": 10 + (i * 37) % 90,
+                "hours": 2 + (i * 11) % 30,
+                "tags": [SKILLS[(i % 8) as usize], SKILLS[((i * 5 + 3) % 8) as usize]],
+            }
+        })
+        .collect()
+}
+
 /// `n` users with a nested profile and arrays of connections and purchased courses.
 pub fn users(n: u64) -> Vec<Document> {
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
@@ -44,7 +67,7 @@ pub fn users(n: u64) -> Vec<Document> {
                 "profile": { "city": CITIES[random.below(8) as usize], "skills": skills },
                 "scores": [{ "subject": "db", "score": random.below(100) as i32 }, { "subject": "web", "score": random.below(100) as i32 }],
                 "connections": connections,
-                "purchasedCourses": [random.below(50) as i32, random.below(50) as i32],
+                "purchasedCourses": [random.below(COURSES) as i32, random.below(COURSES) as i32],
                 "likes": 0,
             }
         })
@@ -62,5 +85,18 @@ pub fn workloads(n: u64) -> Document {
         "one": { "username": format!("user{}", n / 2) },
         "tenth": { "_id": { "$lte": user_id(n / 10) } },
         "inc": { "$inc": { "likes": 1 } },
+        // Aggregation pipelines, run as written by both engines (`lookup_courses` joins the `courses` collection).
+        "group_avg_by_city": [
+            { "$group": { "_id": "$profile.city", "avgAge": { "$avg": "$age" }, "users": { "$sum": 1 } } },
+            { "$sort": { "_id": 1 } },
+        ],
+        "unwind_group_skills": [
+            { "$unwind": "$profile.skills" },
+            { "$group": { "_id": "$profile.skills", "count": { "$sum": 1 } } },
+            { "$sort": { "count": -1, "_id": 1 } },
+        ],
+        "lookup_courses": [
+            { "$lookup": { "from": "courses", "localField": "purchasedCourses", "foreignField": "_id", "as": "courses" } },
+        ],
     }
 }
