@@ -249,11 +249,20 @@ impl<'a> Groups<'a> {
 }
 
 impl Group {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: super::Docs<'d>, runner: &Runner<'d>) -> MongoResult<super::Docs<'d>> {
+        Ok(self.group(&documents, runner)?.into_iter().map(std::borrow::Cow::Owned).collect())
+    }
+
+    fn group<D: std::borrow::Borrow<Document>>(
+        &self,
+        documents: &[D],
+        runner: &Runner<'_>,
+    ) -> MongoResult<Vec<Document>> {
         match self {
             Group::By { id, accumulators } => {
                 let mut groups = Groups::new(accumulators, runner);
-                for document in &documents {
+                for document in documents {
+                    let document = document.borrow();
                     // A missing _id groups with null.
                     let key = id.evaluate_in(document, runner.environment)?.unwrap_or(Bson::Null);
                     groups.add(key, document, runner)?;
@@ -272,7 +281,8 @@ impl Group {
                 let mut counts: Vec<(Bson, i64)> = Vec::new();
                 let mut index: BTreeMap<SetKey, usize> = BTreeMap::new();
                 let mut memory = Memory::new(Holder::Group, runner.memory_limit);
-                for document in &documents {
+                for document in documents {
+                    let document = document.borrow();
                     let key = expression.evaluate_in(document, runner.environment)?.unwrap_or(Bson::Null);
                     match index.get(&SetKey(key.clone())) {
                         Some(&position) => {
@@ -299,15 +309,20 @@ impl Group {
                     })
                     .collect())
             }
-            Group::Bucket(bucket) => bucket.apply(&documents, runner),
+            Group::Bucket(bucket) => bucket.apply(documents, runner),
         }
     }
 }
 
 impl Bucket {
-    fn apply(&self, documents: &[Document], runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    fn apply<D: std::borrow::Borrow<Document>>(
+        &self,
+        documents: &[D],
+        runner: &Runner<'_>,
+    ) -> MongoResult<Vec<Document>> {
         let mut groups = Groups::new(&self.accumulators, runner);
         for document in documents {
+            let document = document.borrow();
             let value = self.group_by.evaluate_in(document, runner.environment)?;
             // Each pair of boundaries is an inclusive lower and an exclusive upper bound.
             let bucket = self.boundaries.windows(2).find_map(|pair| match pair {

@@ -4,12 +4,13 @@
 //! query engine, so an index on `foreignField` is used. A collection that does not exist is empty, as in MongoDB.
 
 use super::unwind::set_nested;
-use super::{describe, Compiler, Pipeline, Place, Runner, Stage};
+use super::{describe, Compiler, Docs, Pipeline, Place, Runner, Stage};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::{validate_variable_name_for_write, Environment, Expression};
 use crate::engine::query::Filter;
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
+use std::borrow::Cow;
 
 /// How deeply a `localField` walk may descend through nested arrays.
 const MAX_LOCAL_NESTING: usize = 100;
@@ -183,12 +184,12 @@ fn local_values(document: &Document, path: &[String]) -> Vec<Bson> {
 }
 
 impl Lookup {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         let foreign = runner.collection(&self.from);
         let mut output = super::memory::Memory::output("$lookup", &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
-        for mut document in documents {
-            let matched: Vec<Document> = match (&self.join, foreign) {
+        for document in documents {
+            let matched: Docs<'d> = match (&self.join, foreign) {
                 (_, None) => Vec::new(),
                 (Some((local, foreign_field)), Some(collection)) => {
                     let mut values = local_values(&document, local);
@@ -202,11 +203,11 @@ impl Lookup {
                     filter.insert(foreign_field.clone(), condition);
                     let filter = Filter::compile(&filter)?;
                     let (records, _) = collection.matching_records_in(&filter, runner.environment)?;
-                    records.into_iter().filter_map(|record| collection.get_record(record).cloned()).collect()
+                    records.into_iter().filter_map(|record| collection.get_record(record).map(Cow::Borrowed)).collect()
                 }
                 (None, Some(collection)) => {
                     runner.spend(collection.len() as u64)?;
-                    collection.documents().cloned().collect()
+                    collection.documents().map(Cow::Borrowed).collect()
                 }
             };
             let matched = match &self.pipeline {
@@ -221,9 +222,9 @@ impl Lookup {
                         environment: Environment { variables: &variables, ..runner.environment },
                         memory_limit: runner.memory_limit,
                     };
-                    pipeline.run(matched, &inner)?
+                    super::owned(pipeline.run(matched, &inner)?)
                 }
-                None => matched,
+                None => super::owned(matched),
             };
             let joined = Bson::Array(matched.into_iter().map(Bson::Document).collect());
             let size = crate::engine::limits::value_size(&joined);
@@ -237,9 +238,10 @@ impl Lookup {
                     ),
                 ));
             }
+            let mut document = document.into_owned();
             set_nested(&mut document, &self.as_path, joined);
             output.add_document(&document)?;
-            out.push(document);
+            out.push(Cow::Owned(document));
         }
         Ok(out)
     }
@@ -298,9 +300,9 @@ pub(super) fn compile_union_with(_: &'static str, argument: &Bson, compiler: &mu
 }
 
 impl UnionWith {
-    pub(super) fn apply(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        let other: Vec<Document> =
-            runner.collection(&self.collection).map(|c| c.documents().cloned().collect()).unwrap_or_default();
+    pub(super) fn apply<'d>(&self, mut documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
+        let other: Docs<'d> =
+            runner.collection(&self.collection).map(|c| c.documents().map(Cow::Borrowed).collect()).unwrap_or_default();
         runner.spend(other.len() as u64)?;
         let other = match &self.pipeline {
             Some(pipeline) => pipeline.run(other, runner)?,

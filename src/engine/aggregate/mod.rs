@@ -25,6 +25,11 @@ use crate::engine::database::Database;
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::{Budget, Environment};
 use bson::{Bson, Document};
+use std::borrow::Cow;
+
+/// The documents flowing between stages: a collection's stored documents are borrowed until a stage changes them
+/// (a `$group` or `$match` over a collection copies nothing), the ones a stage builds are owned.
+pub(crate) type Docs<'d> = Vec<Cow<'d, Document>>;
 
 /// MongoDB's longest pipeline (`internalPipelineLengthLimit`).
 const MAX_PIPELINE_STAGES: usize = 1000;
@@ -406,7 +411,7 @@ impl Pipeline {
     }
 
     /// Runs the stages over `documents` (a nested pipeline: it cannot write).
-    pub(crate) fn run(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(crate) fn run<'d>(&self, mut documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         for (name, stage) in &self.stages {
             let (out, _) = apply(name, stage, documents, runner)?;
             documents = out;
@@ -416,15 +421,15 @@ impl Pipeline {
 
     /// Runs a top-level pipeline over `source`, keeping a preview after every stage. A leading `$match` is
     /// answered by the collection's planner, so an index on its field is used (IXSCAN), as in MongoDB.
-    pub(crate) fn run_top_level(
+    pub(crate) fn run_top_level<'d>(
         &self,
-        source: Option<&Collection>,
-        runner: &Runner<'_>,
+        source: Option<&'d Collection>,
+        runner: &Runner<'d>,
         preview_documents: usize,
     ) -> Result<AggregateOutcome, AggregateError> {
         let mut previews = Vec::with_capacity(self.stages.len());
         let mut stages = self.stages.iter().enumerate().peekable();
-        let mut documents: Vec<Document> = match (source, stages.peek()) {
+        let mut documents: Docs<'d> = match (source, stages.peek()) {
             (Some(collection), Some((index, (name, Stage::Match(filter))))) => {
                 let matched = filter.scan(collection, runner).map_err(AggregateError::running(*index))?;
                 previews.push(preview(*index, name, &matched, preview_documents));
@@ -433,7 +438,7 @@ impl Pipeline {
             }
             (Some(collection), _) => {
                 runner.spend(collection.len() as u64).map_err(AggregateError::running(0))?;
-                collection.documents().cloned().collect()
+                collection.documents().map(Cow::Borrowed).collect()
             }
             (None, _) => Vec::new(),
         };
@@ -460,6 +465,7 @@ impl Pipeline {
                 });
             }
         }
+        let documents = documents.into_iter().map(Cow::into_owned).collect();
         Ok(AggregateOutcome { documents, stages: previews, write, written: None })
     }
 
@@ -502,12 +508,12 @@ fn check_place(name: &str, compiler: &Compiler) -> MongoResult<()> {
 }
 
 /// Runs one stage: its output documents, and for `$out` / `$merge` the write it asks for.
-fn apply(
+fn apply<'d>(
     name: &'static str,
     stage: &Stage,
-    documents: Vec<Document>,
-    runner: &Runner<'_>,
-) -> MongoResult<(Vec<Document>, Option<PendingWrite>)> {
+    documents: Docs<'d>,
+    runner: &Runner<'d>,
+) -> MongoResult<(Docs<'d>, Option<PendingWrite>)> {
     runner.spend(documents.len() as u64)?;
     let out = match stage {
         Stage::Match(filter) => filter.apply(documents, runner)?,
@@ -521,8 +527,8 @@ fn apply(
         Stage::UnionWith(union) => union.apply(documents, runner)?,
         Stage::ReplaceRoot(replace) => replace.apply(name, documents, runner)?,
         Stage::Facet(facet) => facet.apply(documents, runner)?,
-        Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(documents, runner.environment.now)))),
-        Stage::Merge(merge) => return Ok((Vec::new(), Some(merge.pending(documents, runner.environment.now)))),
+        Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(owned(documents), runner.environment.now)))),
+        Stage::Merge(merge) => return Ok((Vec::new(), Some(merge.pending(owned(documents), runner.environment.now)))),
     };
     // Stages that build documents can nest them one level more each time; a thousand of them must not build a
     // document too deep to compare, copy or drop without exhausting the stack.
@@ -539,8 +545,23 @@ fn apply(
     Ok((out, None))
 }
 
-fn preview(index: usize, name: &'static str, documents: &[Document], keep: usize) -> StagePreview {
-    StagePreview { index, name, count: documents.len(), documents: documents.iter().take(keep).cloned().collect() }
+/// The documents, owned (the borrowed ones copied).
+pub(crate) fn owned(documents: Docs<'_>) -> Vec<Document> {
+    documents.into_iter().map(Cow::into_owned).collect()
+}
+
+fn preview<D: std::borrow::Borrow<Document>>(
+    index: usize,
+    name: &'static str,
+    documents: &[D],
+    keep: usize,
+) -> StagePreview {
+    StagePreview {
+        index,
+        name,
+        count: documents.len(),
+        documents: documents.iter().take(keep).map(|d| d.borrow().clone()).collect(),
+    }
 }
 
 /// Compiles and runs `pipeline` over `collection` of `database` (read-only: a final `$out` / `$merge` comes back as

@@ -1,10 +1,11 @@
 //! `$unwind`: one document per element of an array field (its string form `"$path"`, or `{path,
 //! includeArrayIndex, preserveNullAndEmptyArrays}`), following the path through documents only, as MongoDB does.
 
-use super::{Compiler, Runner, Stage};
+use super::{Compiler, Docs, Runner, Stage};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
+use std::borrow::Cow;
 
 /// A compiled `$unwind`.
 #[derive(Debug, Clone)]
@@ -133,34 +134,33 @@ fn remove_nested(document: &mut Document, path: &[String]) {
 }
 
 impl Unwind {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         let mut output = super::memory::Memory::output("$unwind", &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for document in documents {
-            let with_index = |mut document: Document, index: Option<usize>| {
-                if let Some(field) = &self.index_field {
-                    let value = index.map_or(Bson::Null, |i| Bson::Int64(i64::try_from(i).unwrap_or(i64::MAX)));
-                    set_nested(&mut document, field, value);
-                }
-                document
+            let with_index = |document: Cow<'d, Document>, index: Option<usize>| {
+                let Some(field) = &self.index_field else { return document };
+                let mut document = document.into_owned();
+                let value = index.map_or(Bson::Null, |i| Bson::Int64(i64::try_from(i).unwrap_or(i64::MAX)));
+                set_nested(&mut document, field, value);
+                Cow::Owned(document)
             };
             match nested(&document, &self.path) {
                 Some(Bson::Array(items)) if !items.is_empty() => {
-                    let items = items.clone();
                     runner.spend(items.len() as u64)?;
-                    for (index, item) in items.into_iter().enumerate() {
-                        let mut copy = document.clone();
-                        set_nested(&mut copy, &self.path, item);
-                        let copy = with_index(copy, Some(index));
+                    for (index, item) in items.iter().enumerate() {
+                        let mut copy = Document::clone(&document);
+                        set_nested(&mut copy, &self.path, item.clone());
+                        let copy = with_index(Cow::Owned(copy), Some(index));
                         output.add_document(&copy)?;
                         out.push(copy);
                     }
                 }
                 Some(Bson::Array(_)) => {
                     if self.preserve {
-                        let mut copy = document;
+                        let mut copy = document.into_owned();
                         remove_nested(&mut copy, &self.path);
-                        out.push(with_index(copy, None));
+                        out.push(with_index(Cow::Owned(copy), None));
                     }
                 }
                 None | Some(Bson::Null | Bson::Undefined) => {
