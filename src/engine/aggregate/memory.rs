@@ -30,13 +30,8 @@ impl Memory {
     }
 
     /// The output of a mapping stage: its input's size plus `limit` more.
-    pub(crate) fn output<D: std::borrow::Borrow<bson::Document>>(
-        stage: &'static str,
-        input: &[D],
-        limit: usize,
-    ) -> Memory {
-        let input_size =
-            input.iter().map(|d| crate::engine::limits::bson_size(d.borrow())).fold(0usize, usize::saturating_add);
+    pub(crate) fn output(stage: &'static str, input: &super::Docs<'_>, limit: usize) -> Memory {
+        let input_size = input.iter().map(super::size_of).fold(0usize, usize::saturating_add);
         Memory::new(Holder::Output(stage), input_size.saturating_add(limit))
     }
 

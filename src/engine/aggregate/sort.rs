@@ -45,7 +45,7 @@ impl Sort {
     pub(super) fn apply<'d>(&self, documents: super::Docs<'d>, runner: &Runner<'d>) -> MongoResult<super::Docs<'d>> {
         let mut memory = Memory::new(Holder::Sort, runner.memory_limit);
         for document in &documents {
-            memory.add(crate::engine::limits::bson_size(document))?;
+            memory.add(super::size_of(document))?;
         }
         runner
             .spend((documents.len() as u64).saturating_mul(u64::from(usize::BITS - documents.len().leading_zeros())))?;

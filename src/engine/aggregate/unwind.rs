@@ -13,6 +13,8 @@ pub(crate) struct Unwind {
     path: Vec<String>,
     index_field: Option<Vec<String>>,
     preserve: bool,
+    /// The only top-level fields the next stage reads, when it is known (see [`Unwind::keep_only`]).
+    keep: Option<Vec<String>>,
 }
 
 fn error(code: i32, message: impl Into<String>) -> MongoError {
@@ -33,7 +35,7 @@ fn unwind_path(text: &str) -> MongoResult<Vec<String>> {
 pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> MongoResult<Stage> {
     match argument {
         Bson::String(text) => {
-            Ok(Stage::Unwind(Unwind { path: unwind_path(text)?, index_field: None, preserve: false }))
+            Ok(Stage::Unwind(Unwind { path: unwind_path(text)?, index_field: None, preserve: false, keep: None }))
         }
         Bson::Document(spec) => {
             // As MongoDB does: every option is read first, the path is checked last.
@@ -83,7 +85,7 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
                 }
             }
             let path = unwind_path(&path)?;
-            Ok(Stage::Unwind(Unwind { path, index_field, preserve }))
+            Ok(Stage::Unwind(Unwind { path, index_field, preserve, keep: None }))
         }
         other => Err(error(
             15981,
@@ -98,10 +100,10 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
 /// The value at `path`, through documents only (an array on the way means the path is missing).
 fn nested<'a>(document: &'a Document, path: &[String]) -> Option<&'a Bson> {
     let (head, rest) = path.split_first()?;
-    let mut current = document.get(head)?;
+    let mut current = crate::engine::path::field(document, head)?;
     for part in rest {
         current = match current {
-            Bson::Document(inner) => inner.get(part)?,
+            Bson::Document(inner) => crate::engine::path::field(inner, part)?,
             _ => return None,
         };
     }
@@ -133,46 +135,190 @@ fn remove_nested(document: &mut Document, path: &[String]) {
     current.remove(last);
 }
 
+/// `document` with the value at `path` (reached through documents only) replaced by `item`, every other field
+/// copied in place: the array being unwound is not copied.
+fn replaced(document: &Document, path: &[String], item: &Bson) -> Document {
+    let Some((head, rest)) = path.split_first() else { return document.clone() };
+    document
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                _ if key != head => value.clone(),
+                Bson::Document(inner) if !rest.is_empty() => Bson::Document(replaced(inner, rest, item)),
+                _ => item.clone(),
+            };
+            (key.clone(), value)
+        })
+        .collect()
+}
+
 impl Unwind {
-    pub(super) fn apply<'d>(&self, documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
-        let mut output = super::memory::Memory::output("$unwind", &documents, runner.memory_limit);
+    /// Hands the next stage only the top-level `fields` it reads (set when compiling, for a `$group` right after):
+    /// the unwound documents then copy those fields instead of the whole document.
+    pub(super) fn keep_only(&mut self, fields: Vec<String>) {
+        if self.index_field.is_none() {
+            self.keep = Some(fields);
+        }
+    }
+
+    /// True when the stage hands on only the fields the next stage reads.
+    pub(super) fn keeps_some_fields(&self) -> bool {
+        self.keep.is_some()
+    }
+
+    /// The unwound documents, and when they keep only some fields, the first `preview` of them as they are in full
+    /// (what the stage's preview shows).
+    pub(super) fn apply<'d>(
+        &self,
+        documents: Docs<'d>,
+        runner: &Runner<'d>,
+        preview: usize,
+    ) -> MongoResult<(Docs<'d>, Option<Vec<Document>>)> {
         let mut out = Vec::with_capacity(documents.len());
-        for document in documents {
-            let with_index = |document: Cow<'d, Document>, index: Option<usize>| {
+        let sizes: Vec<usize> = documents.iter().map(super::size_of).collect();
+        let documents = documents.into_iter().map(|document| {
+            let stored = matches!(document, Cow::Borrowed(_));
+            (document, stored)
+        });
+        let (_, full) = self.each(documents, sizes, runner, preview, &mut |document| {
+            out.push(document);
+            Ok(())
+        })?;
+        Ok((out, full))
+    }
+
+    /// Runs the stage and the grouping stage after it together: each unwound document goes to the group as it is
+    /// made and is dropped, instead of all of them being held first. Gives the group's output, and for the
+    /// `$unwind` its document count and preview. The work and memory are counted as the two stages one after the
+    /// other count them, but a failure may surface in a different order: on any error the caller runs the two
+    /// stages one after the other instead, which fails as they do.
+    pub(super) fn apply_into_group(
+        &self,
+        documents: &Docs<'_>,
+        group: &super::group::Group,
+        runner: &Runner<'_>,
+        preview: usize,
+    ) -> MongoResult<(Vec<Document>, usize, Option<Vec<Document>>)> {
+        let sizes: Vec<usize> = documents.iter().map(super::size_of).collect();
+        let mut grouping = group.start(runner);
+        let borrowed =
+            documents.iter().map(|document| (Cow::Borrowed(&**document), matches!(document, Cow::Borrowed(_))));
+        let (count, full) =
+            self.each(borrowed, sizes, runner, preview, &mut |document| grouping.add(&document, runner))?;
+        // The group stage's own step per input document, as running it after the `$unwind` takes.
+        runner.spend(count as u64)?;
+        Ok((grouping.finish(), count, full))
+    }
+
+    /// Unwinds `documents` (each with whether it is a stored one, and its BSON size) into `sink`; gives how many
+    /// documents went out, and when they keep only some fields, the first `preview` of them in full.
+    fn each<'x>(
+        &self,
+        documents: impl Iterator<Item = (Cow<'x, Document>, bool)>,
+        sizes: Vec<usize>,
+        runner: &Runner<'_>,
+        preview: usize,
+        sink: &mut dyn FnMut(Cow<'x, Document>) -> MongoResult<()>,
+    ) -> MongoResult<(usize, Option<Vec<Document>>)> {
+        // Each output document is counted at the size it has in full: the input's size, less the array, plus the
+        // element (BSON sizes add up, so this is exact), without walking every copy.
+        let input_size = sizes.iter().fold(0usize, |total, size| total.saturating_add(*size));
+        let mut output = super::memory::Memory::new(
+            super::memory::Holder::Output("$unwind"),
+            input_size.saturating_add(runner.memory_limit),
+        );
+        let mut full_preview = self.keep.as_ref().map(|_| Vec::new());
+        let mut count = 0usize;
+        // Whether the next document's full form goes to the preview (only when the documents keep some fields).
+        let wants_full =
+            |full_preview: &Option<Vec<Document>>| full_preview.as_ref().is_some_and(|kept| kept.len() < preview);
+        let mut emit =
+            |document: Cow<'x, Document>, full_preview: &mut Option<Vec<Document>>, full: Option<Document>| {
+                if let (Some(kept), Some(full)) = (full_preview.as_mut(), full) {
+                    kept.push(full);
+                }
+                count += 1;
+                sink(document)
+            };
+        for ((document, stored), size) in documents.zip(sizes) {
+            let with_index = |document: Cow<'x, Document>, index: Option<usize>| {
                 let Some(field) = &self.index_field else { return document };
                 let mut document = document.into_owned();
                 let value = index.map_or(Bson::Null, |i| Bson::Int64(i64::try_from(i).unwrap_or(i64::MAX)));
                 set_nested(&mut document, field, value);
                 Cow::Owned(document)
             };
+            let value_size =
+                if stored { crate::engine::limits::stored_value_size } else { crate::engine::limits::value_size };
             match nested(&document, &self.path) {
-                Some(Bson::Array(items)) if !items.is_empty() => {
+                Some(array @ Bson::Array(items)) if !items.is_empty() => {
                     runner.spend(items.len() as u64)?;
+                    let without_array = size.saturating_sub(value_size(array));
                     for (index, item) in items.iter().enumerate() {
-                        let mut copy = Document::clone(&document);
-                        set_nested(&mut copy, &self.path, item.clone());
-                        let copy = with_index(Cow::Owned(copy), Some(index));
-                        output.add_document(&copy)?;
-                        out.push(copy);
+                        match &self.keep {
+                            Some(fields) => {
+                                output.add(if size == usize::MAX {
+                                    usize::MAX
+                                } else {
+                                    without_array.saturating_add(value_size(item))
+                                })?;
+                                let copy = Cow::Owned(self.kept(&document, fields, item));
+                                let full = wants_full(&full_preview).then(|| replaced(&document, &self.path, item));
+                                emit(copy, &mut full_preview, full)?;
+                            }
+                            None => {
+                                let copy = with_index(Cow::Owned(replaced(&document, &self.path, item)), Some(index));
+                                if self.index_field.is_some() || size == usize::MAX {
+                                    output.add_document(&copy)?;
+                                } else {
+                                    output.add(without_array.saturating_add(value_size(item)))?;
+                                }
+                                emit(copy, &mut full_preview, None)?;
+                            }
+                        }
                     }
                 }
                 Some(Bson::Array(_)) => {
                     if self.preserve {
                         let mut copy = document.into_owned();
                         remove_nested(&mut copy, &self.path);
-                        out.push(with_index(Cow::Owned(copy), None));
+                        let copy = with_index(Cow::Owned(copy), None);
+                        let full = wants_full(&full_preview).then(|| Document::clone(&copy));
+                        emit(copy, &mut full_preview, full)?;
                     }
                 }
                 None | Some(Bson::Null | Bson::Undefined) => {
                     if self.preserve {
-                        out.push(with_index(document, None));
+                        let full = wants_full(&full_preview).then(|| Document::clone(&document));
+                        emit(with_index(document, None), &mut full_preview, full)?;
                     }
                 }
                 // Any other value passes through as if it were a one-element array.
-                Some(_) => out.push(with_index(document, None)),
+                Some(_) => {
+                    let full = wants_full(&full_preview).then(|| Document::clone(&document));
+                    emit(with_index(document, None), &mut full_preview, full)?;
+                }
             }
         }
-        Ok(out)
+        Ok((count, full_preview))
+    }
+
+    /// An unwound document with only `fields` (those of them the document has), the element in place of the array.
+    fn kept(&self, document: &Document, fields: &[String], item: &Bson) -> Document {
+        let mut out = Document::new();
+        for field in fields {
+            if let Some(value) = crate::engine::path::field(document, field) {
+                let value = match (value, self.path.split_first()) {
+                    (Bson::Document(inner), Some((head, rest))) if head == field && !rest.is_empty() => {
+                        Bson::Document(replaced(inner, rest, item))
+                    }
+                    (_, Some((head, _))) if head == field => item.clone(),
+                    _ => value.clone(),
+                };
+                out.insert(field.clone(), value);
+            }
+        }
+        out
     }
 }
 

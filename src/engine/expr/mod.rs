@@ -213,6 +213,16 @@ impl Budget {
         self.remaining.set(left - steps);
         Ok(())
     }
+
+    /// The steps left.
+    pub(crate) fn left(&self) -> u64 {
+        self.remaining.get()
+    }
+
+    /// Gives back steps: an attempt that is redone another way (see `Unwind::apply_into_group`) is not paid twice.
+    pub(crate) fn reset(&self, left: u64) {
+        self.remaining.set(left);
+    }
 }
 
 impl Default for Budget {
@@ -313,6 +323,68 @@ impl Expression {
     pub fn evaluate_in(&self, root: &Document, environment: Environment<'_>) -> MongoResult<Evaluated> {
         let mut context = Context::new(root, environment);
         self.eval(&mut context)
+    }
+
+    /// Like [`Expression::evaluate_in`], but a field path that reaches its value through documents only hands the
+    /// value out by reference instead of copying it (a `$group` key read from each of 100k documents). Any other
+    /// expression, or a path through arrays, is evaluated as `evaluate_in` does; the budget is spent the same way.
+    pub(crate) fn evaluate_borrowed<'d>(
+        &self,
+        root: &'d Document,
+        environment: Environment<'_>,
+    ) -> MongoResult<Option<std::borrow::Cow<'d, Bson>>> {
+        use std::borrow::Cow;
+        let Expression::Field(path) = self else {
+            return Ok(self.evaluate_in(root, environment)?.map(Cow::Owned));
+        };
+        // `$$CURRENT` rebound by the caller: field paths read that instead.
+        if environment.variables.iter().any(|(name, _)| name == "CURRENT") {
+            return Ok(self.evaluate_in(root, environment)?.map(Cow::Owned));
+        }
+        if let Some(budget) = environment.budget {
+            budget.spend(1)?;
+        }
+        let Some((head, mut rest)) = path.parts().split_first() else { return Ok(None) };
+        let Some(mut value) = crate::engine::path::field(root, head) else { return Ok(None) };
+        while let (Some((next, tail)), Bson::Document(inner)) = (rest.split_first(), value) {
+            let Some(found) = crate::engine::path::field(inner, next) else { return Ok(None) };
+            value = found;
+            rest = tail;
+        }
+        Ok(if rest.is_empty() { Some(Cow::Borrowed(value)) } else { field_value(value, rest, 0).map(Cow::Owned) })
+    }
+
+    /// Adds to `fields` the top-level fields of the document this expression reads; false when it may read the
+    /// whole document (`$$ROOT`, `$$CURRENT`, or an operator that rebinds `CURRENT`). What lets a stage hand the
+    /// next one only the fields it reads.
+    pub(crate) fn reads_fields(&self, fields: &mut Vec<String>) -> bool {
+        let mut add = |name: &String| {
+            if !fields.contains(name) {
+                fields.push(name.clone());
+            }
+        };
+        match self {
+            Expression::Literal(_) | Expression::Omitted => true,
+            Expression::Field(path) => {
+                if let Some(head) = path.parts().first() {
+                    add(head);
+                }
+                true
+            }
+            Expression::Variable { variable: Variable::Root | Variable::Current, path } => match path.first() {
+                Some(head) => {
+                    add(head);
+                    true
+                }
+                None => false,
+            },
+            Expression::Variable { .. } => true,
+            Expression::Object(items) => items.iter().all(|(_, item)| item.reads_fields(fields)),
+            Expression::Array(items) => items.iter().all(|item| item.reads_fields(fields)),
+            Expression::Call(call) => {
+                !call.bound.iter().any(|name| name == "CURRENT") && call.args.iter().all(|arg| arg.reads_fields(fields))
+            }
+        }
     }
 
     /// True for an optional named argument that was not given.
