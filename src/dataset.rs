@@ -1,7 +1,9 @@
 //! The deterministic LinkedIn-like dataset the benchmarks share (natively, and in the browser for the record-format
 //! comparison): users with a nested profile, arrays of connections, skills, scores and purchased courses, and the
-//! courses those purchases refer to (for `$lookup`).
+//! courses those purchases refer to (for `$lookup`); the aggregation workloads' options and the check of what they
+//! computed, shared by the native and the in-browser benchmarks.
 
+use crate::engine::aggregate::AggregateOptions;
 use bson::{doc, oid::ObjectId, Bson, Document};
 
 /// A small deterministic generator (xorshift), so every run and both engines see the same data.
@@ -99,4 +101,43 @@ pub fn workloads(n: u64) -> Document {
             { "$lookup": { "from": "courses", "localField": "purchasedCourses", "foreignField": "_id", "as": "courses" } },
         ],
     }
+}
+
+/// The aggregation workloads: pipelines of [`workloads`], run over `users` with `courses` at hand for `$lookup`.
+pub const AGGREGATIONS: [&str; 3] = ["group_avg_by_city", "unwind_group_skills", "lookup_courses"];
+
+/// The options the aggregation workloads run with: the classroom limits on work and per-stage memory lifted (at a
+/// million users `$unwind` and `$lookup` outgrow 100 MB of output), as mingo has none; they are still counted.
+pub fn aggregate_options() -> AggregateOptions {
+    AggregateOptions {
+        now: Some(bson::DateTime::from_millis(1_700_000_000_000)),
+        stage_memory_bytes: usize::MAX,
+        budget_steps: u64::MAX,
+        ..AggregateOptions::default()
+    }
+}
+
+/// What an aggregation workload computed, for checking against mingo: the (small) results of the grouping
+/// workloads as they are; for `$lookup`, how many documents came out, how many courses were joined and the sums of
+/// their `_id`s and prices (the order of a joined array is left to each engine).
+pub fn aggregate_check(workload: &str, results: &[Document]) -> Bson {
+    if workload != "lookup_courses" {
+        return Bson::Array(results.iter().cloned().map(Bson::Document).collect());
+    }
+    let (mut joined, mut ids, mut prices) = (0i64, 0i64, 0i64);
+    let number = |course: &Document, key: &str| match course.get(key) {
+        Some(Bson::Int32(i)) => i64::from(*i),
+        Some(Bson::Int64(i)) => *i,
+        _ => 0,
+    };
+    for result in results {
+        if let Ok(courses) = result.get_array("courses") {
+            for course in courses.iter().filter_map(Bson::as_document) {
+                joined += 1;
+                ids += number(course, "_id");
+                prices += number(course, "price");
+            }
+        }
+    }
+    Bson::Document(doc! { "documents": results.len() as i64, "joined": joined, "idSum": ids, "priceSum": prices })
 }

@@ -182,7 +182,7 @@ impl Unwind {
         });
         let (_, full) = self.each(documents, sizes, runner, preview, &mut |document| {
             out.push(document);
-            Ok(())
+            Ok(None)
         })?;
         Ok((out, full))
     }
@@ -203,22 +203,29 @@ impl Unwind {
         let mut grouping = group.start(runner);
         let borrowed =
             documents.iter().map(|document| (Cow::Borrowed(&**document), matches!(document, Cow::Borrowed(_))));
-        let (count, full) =
-            self.each(borrowed, sizes, runner, preview, &mut |document| grouping.add(&document, runner))?;
+        // The group hands each document back, so the next element of the same array reuses it.
+        let (count, full) = self.each(borrowed, sizes, runner, preview, &mut |document| {
+            grouping.add(&document, runner)?;
+            Ok(match document {
+                Cow::Owned(document) => Some(document),
+                Cow::Borrowed(_) => None,
+            })
+        })?;
         // The group stage's own step per input document, as running it after the `$unwind` takes.
         runner.spend(count as u64)?;
         Ok((grouping.finish(), count, full))
     }
 
-    /// Unwinds `documents` (each with whether it is a stored one, and its BSON size) into `sink`; gives how many
-    /// documents went out, and when they keep only some fields, the first `preview` of them in full.
+    /// Unwinds `documents` (each with whether it is a stored one, and its BSON size) into `sink`, which may hand a
+    /// document back for reuse; gives how many documents went out, and when they keep only some fields, the first
+    /// `preview` of them in full.
     fn each<'x>(
         &self,
         documents: impl Iterator<Item = (Cow<'x, Document>, bool)>,
         sizes: Vec<usize>,
         runner: &Runner<'_>,
         preview: usize,
-        sink: &mut dyn FnMut(Cow<'x, Document>) -> MongoResult<()>,
+        sink: &mut dyn FnMut(Cow<'x, Document>) -> MongoResult<Option<Document>>,
     ) -> MongoResult<(usize, Option<Vec<Document>>)> {
         // Each output document is counted at the size it has in full: the input's size, less the array, plus the
         // element (BSON sizes add up, so this is exact), without walking every copy.
@@ -254,6 +261,8 @@ impl Unwind {
                 Some(array @ Bson::Array(items)) if !items.is_empty() => {
                     runner.spend(items.len() as u64)?;
                     let without_array = size.saturating_sub(value_size(array));
+                    // A kept document handed back: the next element only replaces the previous one in it.
+                    let mut reusable: Option<Document> = None;
                     for (index, item) in items.iter().enumerate() {
                         match &self.keep {
                             Some(fields) => {
@@ -262,9 +271,17 @@ impl Unwind {
                                 } else {
                                     without_array.saturating_add(value_size(item))
                                 })?;
-                                let copy = Cow::Owned(self.kept(&document, fields, item));
+                                let copy = match reusable.take() {
+                                    Some(mut copy) => {
+                                        if self.path.first().is_some_and(|head| fields.contains(head)) {
+                                            set_nested(&mut copy, &self.path, item.clone());
+                                        }
+                                        copy
+                                    }
+                                    None => self.kept(&document, fields, item),
+                                };
                                 let full = wants_full(&full_preview).then(|| replaced(&document, &self.path, item));
-                                emit(copy, &mut full_preview, full)?;
+                                reusable = emit(Cow::Owned(copy), &mut full_preview, full)?;
                             }
                             None => {
                                 let copy = with_index(Cow::Owned(replaced(&document, &self.path, item)), Some(index));
