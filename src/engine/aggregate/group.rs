@@ -268,22 +268,22 @@ impl<'a> Groups<'a> {
 }
 
 impl Group {
-    /// The top-level fields of its input documents the stage reads, or `None` when it may read whole documents.
-    pub(super) fn reads_fields(&self) -> Option<Vec<String>> {
+    /// The paths of its input documents the stage reads, or `None` when it may read whole documents.
+    pub(super) fn reads_paths(&self) -> Option<Vec<Vec<String>>> {
         let mut fields = Vec::new();
         let all_known = match self {
             Group::By { id, accumulators } => {
-                id.reads_fields(&mut fields)
-                    && accumulators.iter().all(|(_, accumulator)| accumulator.argument().reads_fields(&mut fields))
+                id.reads_paths(&mut fields)
+                    && accumulators.iter().all(|(_, accumulator)| accumulator.argument().reads_paths(&mut fields))
             }
             Group::Count(_) => true,
-            Group::SortByCount(expression) => expression.reads_fields(&mut fields),
+            Group::SortByCount(expression) => expression.reads_paths(&mut fields),
             Group::Bucket(bucket) => {
-                bucket.group_by.reads_fields(&mut fields)
+                bucket.group_by.reads_paths(&mut fields)
                     && bucket
                         .accumulators
                         .iter()
-                        .all(|(_, accumulator)| accumulator.argument().reads_fields(&mut fields))
+                        .all(|(_, accumulator)| accumulator.argument().reads_paths(&mut fields))
             }
         };
         all_known.then_some(fields)

@@ -35,6 +35,11 @@ impl Memory {
         Memory::new(Holder::Output(stage), input_size.saturating_add(limit))
     }
 
+    /// The bytes counted so far.
+    pub(crate) fn used(&self) -> usize {
+        self.used
+    }
+
     /// Counts one output document.
     pub(crate) fn add_document(&mut self, document: &bson::Document) -> MongoResult<()> {
         self.add(crate::engine::limits::bson_size(document))

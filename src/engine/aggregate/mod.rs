@@ -420,7 +420,7 @@ impl Pipeline {
                 break;
             }
             let reads = match compiled.get(index) {
-                Some((_, Stage::Group(group))) => group.reads_fields(),
+                Some((_, Stage::Group(group))) => group.reads_paths(),
                 _ => None,
             };
             if let (Some(fields), Some((_, Stage::Unwind(unwind)))) = (reads, compiled.get_mut(index - 1)) {

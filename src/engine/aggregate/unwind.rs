@@ -15,6 +15,9 @@ pub(crate) struct Unwind {
     preserve: bool,
     /// The only top-level fields the next stage reads, when it is known (see [`Unwind::keep_only`]).
     keep: Option<Vec<String>>,
+    /// True when the next stage reads nothing but the element (paths at or below the unwound one): each document
+    /// it gets is then the element alone at its path.
+    element_only: bool,
 }
 
 fn error(code: i32, message: impl Into<String>) -> MongoError {
@@ -34,9 +37,13 @@ fn unwind_path(text: &str) -> MongoResult<Vec<String>> {
 
 pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> MongoResult<Stage> {
     match argument {
-        Bson::String(text) => {
-            Ok(Stage::Unwind(Unwind { path: unwind_path(text)?, index_field: None, preserve: false, keep: None }))
-        }
+        Bson::String(text) => Ok(Stage::Unwind(Unwind {
+            path: unwind_path(text)?,
+            index_field: None,
+            preserve: false,
+            keep: None,
+            element_only: false,
+        })),
         Bson::Document(spec) => {
             // As MongoDB does: every option is read first, the path is checked last.
             let mut path = String::new();
@@ -85,7 +92,7 @@ pub(super) fn compile(_: &'static str, argument: &Bson, _: &mut Compiler) -> Mon
                 }
             }
             let path = unwind_path(&path)?;
-            Ok(Stage::Unwind(Unwind { path, index_field, preserve, keep: None }))
+            Ok(Stage::Unwind(Unwind { path, index_field, preserve, keep: None, element_only: false }))
         }
         other => Err(error(
             15981,
@@ -155,10 +162,18 @@ fn replaced(document: &Document, path: &[String], item: &Bson) -> Document {
 impl Unwind {
     /// Hands the next stage only the top-level `fields` it reads (set when compiling, for a `$group` right after):
     /// the unwound documents then copy those fields instead of the whole document.
-    pub(super) fn keep_only(&mut self, fields: Vec<String>) {
-        if self.index_field.is_none() {
-            self.keep = Some(fields);
+    pub(super) fn keep_only(&mut self, paths: Vec<Vec<String>>) {
+        if self.index_field.is_some() {
+            return;
         }
+        let mut fields: Vec<String> = Vec::new();
+        for head in paths.iter().filter_map(|path| path.first()) {
+            if !fields.contains(head) {
+                fields.push(head.clone());
+            }
+        }
+        self.element_only = paths.iter().all(|path| path.starts_with(&self.path));
+        self.keep = Some(fields);
     }
 
     /// True when the stage hands on only the fields the next stage reads.
@@ -180,7 +195,7 @@ impl Unwind {
             let stored = matches!(document, Cow::Borrowed(_));
             (document, stored)
         });
-        let (_, full) = self.each(documents, sizes, runner, preview, &mut |document| {
+        let (_, full) = self.each(documents, Some(sizes), runner, preview, &mut |document| {
             out.push(document);
             Ok(None)
         })?;
@@ -199,12 +214,13 @@ impl Unwind {
         runner: &Runner<'_>,
         preview: usize,
     ) -> MongoResult<(Vec<Document>, usize, Option<Vec<Document>>)> {
-        let sizes: Vec<usize> = documents.iter().map(super::size_of).collect();
         let mut grouping = group.start(runner);
         let borrowed =
             documents.iter().map(|document| (Cow::Borrowed(&**document), matches!(document, Cow::Borrowed(_))));
         // The group hands each document back, so the next element of the same array reuses it.
-        let (count, full) = self.each(borrowed, sizes, runner, preview, &mut |document| {
+        // Each document is measured as it is unwound (it is in the cache then), and the memory limit checked at the
+        // end: the stage's output only grows, so it was never over the limit if it is not at the end.
+        let (count, full) = self.each(borrowed, None, runner, preview, &mut |document| {
             grouping.add(&document, runner)?;
             Ok(match document {
                 Cow::Owned(document) => Some(document),
@@ -216,24 +232,30 @@ impl Unwind {
         Ok((grouping.finish(), count, full))
     }
 
-    /// Unwinds `documents` (each with whether it is a stored one, and its BSON size) into `sink`, which may hand a
-    /// document back for reuse; gives how many documents went out, and when they keep only some fields, the first
-    /// `preview` of them in full.
+    /// Unwinds `documents` (each with whether it is a stored one) into `sink`, which may hand a document back for
+    /// reuse; gives how many documents went out, and when they keep only some fields, the first `preview` of them in
+    /// full. With the documents' BSON `sizes`, the memory limit stops the stage at the document that passes it;
+    /// without, the documents are measured as they come and the limit is checked once at the end (for a caller that
+    /// redoes the work with the sizes after any failure).
     fn each<'x>(
         &self,
         documents: impl Iterator<Item = (Cow<'x, Document>, bool)>,
-        sizes: Vec<usize>,
+        sizes: Option<Vec<usize>>,
         runner: &Runner<'_>,
         preview: usize,
         sink: &mut dyn FnMut(Cow<'x, Document>) -> MongoResult<Option<Document>>,
     ) -> MongoResult<(usize, Option<Vec<Document>>)> {
         // Each output document is counted at the size it has in full: the input's size, less the array, plus the
         // element (BSON sizes add up, so this is exact), without walking every copy.
-        let input_size = sizes.iter().fold(0usize, |total, size| total.saturating_add(*size));
-        let mut output = super::memory::Memory::new(
-            super::memory::Holder::Output("$unwind"),
-            input_size.saturating_add(runner.memory_limit),
-        );
+        let (limit, mut known) = match sizes {
+            Some(sizes) => {
+                let input_size = sizes.iter().fold(0usize, |total, size| total.saturating_add(*size));
+                (input_size.saturating_add(runner.memory_limit), Some(sizes.into_iter()))
+            }
+            None => (usize::MAX, None),
+        };
+        let mut output = super::memory::Memory::new(super::memory::Holder::Output("$unwind"), limit);
+        let mut input_size = 0usize;
         let mut full_preview = self.keep.as_ref().map(|_| Vec::new());
         let mut count = 0usize;
         // Whether the next document's full form goes to the preview (only when the documents keep some fields).
@@ -247,7 +269,15 @@ impl Unwind {
                 count += 1;
                 sink(document)
             };
-        for ((document, stored), size) in documents.zip(sizes) {
+        // A kept document handed back: the next element only replaces the previous one in it.
+        let mut reusable: Option<Document> = None;
+        for (document, stored) in documents {
+            let size = match known.as_mut() {
+                Some(sizes) => sizes.next().unwrap_or(0),
+                None if stored => crate::engine::limits::stored_bson_size(&document),
+                None => crate::engine::limits::bson_size(&document),
+            };
+            input_size = input_size.saturating_add(size);
             let with_index = |document: Cow<'x, Document>, index: Option<usize>| {
                 let Some(field) = &self.index_field else { return document };
                 let mut document = document.into_owned();
@@ -261,8 +291,6 @@ impl Unwind {
                 Some(array @ Bson::Array(items)) if !items.is_empty() => {
                     runner.spend(items.len() as u64)?;
                     let without_array = size.saturating_sub(value_size(array));
-                    // A kept document handed back: the next element only replaces the previous one in it.
-                    let mut reusable: Option<Document> = None;
                     for (index, item) in items.iter().enumerate() {
                         match &self.keep {
                             Some(fields) => {
@@ -271,14 +299,25 @@ impl Unwind {
                                 } else {
                                     without_array.saturating_add(value_size(item))
                                 })?;
-                                let copy = match reusable.take() {
-                                    Some(mut copy) => {
+                                let copy = match (reusable.take(), self.element_only) {
+                                    // The element alone, in the document of the previous one.
+                                    (Some(mut copy), true) => {
+                                        set_nested(&mut copy, &self.path, item.clone());
+                                        copy
+                                    }
+                                    (None, true) => {
+                                        let mut copy = Document::new();
+                                        set_nested(&mut copy, &self.path, item.clone());
+                                        copy
+                                    }
+                                    // The same document with the next element (of the same array).
+                                    (Some(mut copy), false) if index > 0 => {
                                         if self.path.first().is_some_and(|head| fields.contains(head)) {
                                             set_nested(&mut copy, &self.path, item.clone());
                                         }
                                         copy
                                     }
-                                    None => self.kept(&document, fields, item),
+                                    (_, false) => self.kept(&document, fields, item),
                                 };
                                 let full = wants_full(&full_preview).then(|| replaced(&document, &self.path, item));
                                 reusable = emit(Cow::Owned(copy), &mut full_preview, full)?;
@@ -316,6 +355,13 @@ impl Unwind {
                     emit(with_index(document, None), &mut full_preview, full)?;
                 }
             }
+        }
+        if known.is_none() {
+            let mut limit = super::memory::Memory::new(
+                super::memory::Holder::Output("$unwind"),
+                input_size.saturating_add(runner.memory_limit),
+            );
+            limit.add(output.used())?;
         }
         Ok((count, full_preview))
     }

@@ -354,35 +354,31 @@ impl Expression {
         Ok(if rest.is_empty() { Some(Cow::Borrowed(value)) } else { field_value(value, rest, 0).map(Cow::Owned) })
     }
 
-    /// Adds to `fields` the top-level fields of the document this expression reads; false when it may read the
-    /// whole document (`$$ROOT`, `$$CURRENT`, or an operator that rebinds `CURRENT`). What lets a stage hand the
-    /// next one only the fields it reads.
-    pub(crate) fn reads_fields(&self, fields: &mut Vec<String>) -> bool {
-        let mut add = |name: &String| {
-            if !fields.contains(name) {
-                fields.push(name.clone());
+    /// Adds to `paths` the paths of the document this expression reads (split into their parts); false when it may
+    /// read the whole document (`$$ROOT`, `$$CURRENT`, or an operator that rebinds `CURRENT`). What lets a stage
+    /// hand the next one only the fields it reads.
+    pub(crate) fn reads_paths(&self, paths: &mut Vec<Vec<String>>) -> bool {
+        let mut add = |path: &[String]| {
+            if !paths.iter().any(|known| known == path) {
+                paths.push(path.to_vec());
             }
         };
         match self {
             Expression::Literal(_) | Expression::Omitted => true,
             Expression::Field(path) => {
-                if let Some(head) = path.parts().first() {
-                    add(head);
-                }
+                add(path.parts());
                 true
             }
-            Expression::Variable { variable: Variable::Root | Variable::Current, path } => match path.first() {
-                Some(head) => {
-                    add(head);
-                    true
-                }
-                None => false,
-            },
+            Expression::Variable { variable: Variable::Root | Variable::Current, path } if !path.is_empty() => {
+                add(path);
+                true
+            }
+            Expression::Variable { variable: Variable::Root | Variable::Current, .. } => false,
             Expression::Variable { .. } => true,
-            Expression::Object(items) => items.iter().all(|(_, item)| item.reads_fields(fields)),
-            Expression::Array(items) => items.iter().all(|item| item.reads_fields(fields)),
+            Expression::Object(items) => items.iter().all(|(_, item)| item.reads_paths(paths)),
+            Expression::Array(items) => items.iter().all(|item| item.reads_paths(paths)),
             Expression::Call(call) => {
-                !call.bound.iter().any(|name| name == "CURRENT") && call.args.iter().all(|arg| arg.reads_fields(fields))
+                !call.bound.iter().any(|name| name == "CURRENT") && call.args.iter().all(|arg| arg.reads_paths(paths))
             }
         }
     }
