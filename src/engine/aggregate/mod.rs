@@ -914,6 +914,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn groups_read_fields_whatever_their_order() {
+        // Field paths are looked up first where the previous document held them.
+        let docs = vec![
+            doc! {"a": 1, "p": {"k": "x", "z": 0}},
+            doc! {"p": {"z": 0, "k": "x"}, "a": 2},
+            doc! {"b": 1, "p": {"k": "y"}},
+            doc! {"p": 1, "a": 4},
+            doc! {"a": 8, "p": {"k": "y"}},
+        ];
+        assert_eq!(
+            run(docs, vec![doc! {"$group": {"_id": "$p.k", "n": {"$sum": "$a"}}}]),
+            "{ _id: \"x\", n: 3 }\n{ _id: \"y\", n: 8 }\n{ _id: null, n: 4 }"
+        );
+    }
+
+    #[test]
     fn strings_and_symbols_group_together() {
         let docs = vec![doc! {"k": "a"}, doc! {"k": Bson::Symbol("a".into())}, doc! {"k": 1}, doc! {"k": 1.0}, doc! {}];
         assert_eq!(
