@@ -1,5 +1,6 @@
-// In-browser benchmark: crudlab's engine compiled to WASM against mingo loaded in the same page, on identical data,
-// plus IndexedDB persistence and the time from Run to both panes rendered. Needs a release build with the
+// In-browser benchmark: crudlab's engine compiled to WASM against mingo loaded in the same page, on identical data
+// (finds, writes, and aggregations run by mingo's Aggregator on the same pipelines, their results checked against
+// crudlab's), plus IndexedDB persistence and the time from Run to both panes rendered. Needs a release build with the
 // `bench-exports` feature in target/bench/dist (`cargo xtask bench` builds it). Appends `browser_*` rows to
 // target/bench/results.json (`{ workload, n, crudlab_ms, mingo_ms }`, mingo_ms null where mingo has no peer).
 import http from 'node:http';
@@ -12,10 +13,11 @@ import { runToRender } from './run-to-render.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'target', 'bench', 'dist');
 const mingoDir = path.join(root, 'e2e', 'node_modules', 'mingo', 'esm');
+const benchDir = path.join(root, 'e2e', 'bench');
 const resultsFile = path.join(root, 'target', 'bench', 'results.json');
 const quick = process.argv.includes('--quick');
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 
 /** Serves the bench build and mingo's ES modules (which import paths without `.js`) on loopback. */
 function serve() {
@@ -26,6 +28,9 @@ function serve() {
     if (urlPath.startsWith('/mingo/')) {
       base = mingoDir;
       rel = urlPath.slice('/mingo/'.length);
+    } else if (urlPath === '/bench/aggregate-check.mjs') {
+      base = benchDir;
+      rel = 'aggregate-check.mjs';
     }
     let file = path.join(base, rel);
     // A directory import must be redirected, so the module's own relative imports resolve inside it.
@@ -54,6 +59,7 @@ function serve() {
 /** Runs inside the page: builds the dataset, times every workload on both engines, returns rows. */
 async function pageBench({ n, samples }) {
   const mingo = await import('/mingo/index.js');
+  const { aggregateCheck, sameCheck } = await import('/bench/aggregate-check.mjs');
   const b = window.wasmBindings;
   let seed = 42;
   const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
@@ -109,6 +115,18 @@ async function pageBench({ n, samples }) {
   compare('findOne_unindexed', () => b.bench_find_one(JSON.stringify(one)), () => (mingo.find(docs, one).next() ? 1 : 0));
   b.bench_load(json, 'username', true);
   compare('findOne_indexed', () => b.bench_find_one(JSON.stringify(one)), () => (mingo.find(docs, one).next() ? 1 : 0));
+
+  // Aggregations: the same pipelines (from the engine's dataset module) and courses on both sides; mingo reaches
+  // `courses` through its collectionResolver option. Each run builds the Aggregator and returns the documents.
+  const { courses, pipelines } = JSON.parse(b.bench_load_courses());
+  const aggregateOptions = { collectionResolver: (name) => (name === 'courses' ? courses : undefined) };
+  for (const [workload, pipeline] of Object.entries(pipelines)) {
+    const stages = JSON.stringify(pipeline);
+    const run = () => new mingo.Aggregator(pipeline, aggregateOptions).run(docs);
+    const problem = sameCheck(aggregateCheck(workload, run()), JSON.parse(b.bench_aggregate_check(workload, stages)));
+    if (problem) throw new Error(`${workload} at n=${n}: mingo and crudlab differ: ${problem}`);
+    compare(workload, () => b.bench_aggregate(stages), () => run().length);
+  }
 
   // Writes: updateMany $inc on 10%, deleteMany of 10%, each on fresh data.
   const tenth = { _id: { $lte: Math.floor(n / 10) } };

@@ -1,10 +1,14 @@
 // The mingo half of `cargo xtask bench`: reads the dataset and workloads crudlab wrote (relaxed Extended JSON, one
 // document per line), runs the same workloads with mingo 7 (warm-up, several samples, median) and writes
 // `{ workload, n, mingo_ms }` rows to target/bench/mingo.json. ObjectIds become their hex strings (same order).
+// The aggregation workloads run mingo's `Aggregator` on the same pipelines (the `courses` collection reached through
+// its `collectionResolver` option), and their results are checked against what crudlab computed
+// (aggregate-check-N.json, see aggregate-check.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { find, updateMany, Query } from 'mingo';
+import { find, updateMany, Query, Aggregator } from 'mingo';
+import { aggregateCheck, sameCheck } from './aggregate-check.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = path.join(root, 'target', 'bench');
@@ -21,6 +25,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = (f) => { const t = process.hrtime.bigint(); f(); return Number(process.hrtime.bigint() - t) / 1e6; };
 
 const rows = [];
+const courses = fs.readFileSync(path.join(dir, 'courses.jsonl'), 'utf8').split('\n').map((line) => JSON.parse(line, revive));
+const aggregateOptions = { collectionResolver: (name) => (name === 'courses' ? courses : undefined) };
 for (const n of sizes) {
   const docs = fs.readFileSync(path.join(dir, `users-${n}.jsonl`), 'utf8').split('\n').map((line) => JSON.parse(line, revive));
   const w = JSON.parse(fs.readFileSync(path.join(dir, `workloads-${n}.json`), 'utf8'), revive);
@@ -54,5 +60,13 @@ for (const n of sizes) {
   };
   writes('updateMany_inc_10pct', (copy) => updateMany(copy, w.tenth, w.inc));
   writes('deleteMany_10pct', (copy) => { const q = new Query(w.tenth); return copy.filter((d) => !q.test(d)).length; });
+  // Aggregations: each run builds the Aggregator from the pipeline and returns the result documents (`run`).
+  const expected = JSON.parse(fs.readFileSync(path.join(dir, `aggregate-check-${n}.json`), 'utf8'));
+  for (const workload of ['group_avg_by_city', 'unwind_group_skills', 'lookup_courses']) {
+    const run = () => new Aggregator(w[workload], aggregateOptions).run(docs);
+    const problem = sameCheck(aggregateCheck(workload, run()), expected[workload]);
+    if (problem) throw new Error(`${workload} at n=${n}: mingo and crudlab differ: ${problem}`);
+    measure(workload, () => run().length);
+  }
 }
 fs.writeFileSync(path.join(dir, 'mingo.json'), `${JSON.stringify(rows, null, 2)}\n`);

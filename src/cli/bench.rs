@@ -1,12 +1,19 @@
 //! `crudlab bench-native SIZE... --data DIR --out FILE`: the native half of `cargo xtask bench`. Generates the
 //! deterministic LinkedIn-like dataset (written as Extended JSON so mingo reads the identical documents), times each
 //! workload on crudlab's engine (warm-up, several samples, median) and writes `{ workload, n, crudlab_ms }` rows.
+//! The aggregation workloads also write what they computed (`aggregate-check-N.json`), which the mingo half checks
+//! its own results against.
 
-pub use crate::dataset::{users, workloads};
+pub use crate::dataset::{courses, users, workloads};
+use crate::engine::aggregate::AggregateOptions;
 use crate::engine::collection::{Collection, FindOptions};
+use crate::engine::database::Database;
 use crate::engine::generator::Generator;
 use crate::engine::update::Update;
 use bson::{doc, Bson, Document};
+
+/// The aggregation workloads: pipelines of [`workloads`], run over `users` with `courses` at hand for `$lookup`.
+pub const AGGREGATIONS: [&str; 3] = ["group_avg_by_city", "unwind_group_skills", "lookup_courses"];
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
@@ -28,8 +35,56 @@ fn loaded(docs: &[Document], index: Option<&str>) -> Collection {
     collection
 }
 
-/// Runs every workload at size `n`; returns `(workload, median ms)` rows.
-pub fn run_size(n: u64, docs: &[Document]) -> Vec<(String, f64)> {
+/// A database holding `users` (the given documents) and the `courses` they purchased.
+fn database(docs: &[Document]) -> Database {
+    let mut database = Database::new("bench");
+    for (name, documents) in [("users", docs.to_vec()), ("courses", courses())] {
+        if let Ok((collection, _)) = database.collection_mut(name) {
+            let (_, _) = collection.insert_many(documents, true, &mut Generator::deterministic(1));
+        }
+    }
+    database
+}
+
+/// The options the aggregation workloads run with: the classroom limits on work and per-stage memory lifted (at a
+/// million users `$unwind` and `$lookup` outgrow 100 MB of output), as mingo has none; they are still counted.
+fn aggregate_options() -> AggregateOptions {
+    AggregateOptions {
+        now: Some(bson::DateTime::from_millis(1_700_000_000_000)),
+        stage_memory_bytes: usize::MAX,
+        budget_steps: u64::MAX,
+        ..AggregateOptions::default()
+    }
+}
+
+/// What an aggregation workload computed, for checking against mingo: the (small) results of the grouping
+/// workloads as they are; for `$lookup`, how many documents came out, how many courses were joined and the sums of
+/// their `_id`s and prices (the order of a joined array is left to each engine).
+pub fn aggregate_check(workload: &str, results: &[Document]) -> Bson {
+    if workload != "lookup_courses" {
+        return Bson::Array(results.iter().cloned().map(Bson::Document).collect());
+    }
+    let (mut joined, mut ids, mut prices) = (0i64, 0i64, 0i64);
+    let number = |course: &Document, key: &str| match course.get(key) {
+        Some(Bson::Int32(i)) => i64::from(*i),
+        Some(Bson::Int64(i)) => *i,
+        _ => 0,
+    };
+    for result in results {
+        if let Ok(courses) = result.get_array("courses") {
+            for course in courses.iter().filter_map(Bson::as_document) {
+                joined += 1;
+                ids += number(course, "_id");
+                prices += number(course, "price");
+            }
+        }
+    }
+    Bson::Document(doc! { "documents": results.len() as i64, "joined": joined, "idSum": ids, "priceSum": prices })
+}
+
+/// Runs every workload at size `n`; returns `(workload, median ms)` rows and, per aggregation workload, what it
+/// computed ([`aggregate_check`]).
+pub fn run_size(n: u64, docs: &[Document]) -> (Vec<(String, f64)>, Document) {
     let samples = if n >= 1_000_000 {
         3
     } else if n >= 100_000 {
@@ -94,7 +149,25 @@ pub fn run_size(n: u64, docs: &[Document]) -> Vec<(String, f64)> {
     }
     rows.push(("updateMany_inc_10pct".to_string(), median(update_times)));
     rows.push(("deleteMany_10pct".to_string(), median(delete_times)));
-    rows
+    // Aggregations: each run compiles the pipeline and returns the result documents, as mingo's `Aggregator.run`.
+    let database = database(docs);
+    let options = aggregate_options();
+    let mut checks = Document::new();
+    for workload in AGGREGATIONS {
+        let pipeline: Vec<Document> = w
+            .get_array(workload)
+            .map(|stages| stages.iter().filter_map(Bson::as_document).cloned().collect())
+            .unwrap_or_default();
+        let run = || database.aggregate("users", &pipeline, &options).map(|outcome| outcome.documents);
+        let check = match run() {
+            Ok(results) => aggregate_check(workload, &results),
+            Err(failure) => Bson::String(format!("error: {failure}")),
+        };
+        checks.insert(workload, check);
+        let times: Vec<f64> = (0..samples).map(|_| time(|| run().map_or(0, |d| d.len())).0).collect();
+        rows.push((workload.to_string(), median(times)));
+    }
+    (rows, checks)
 }
 
 /// `crudlab bench-native [--data DIR] [--out FILE] SIZE...`.
@@ -133,16 +206,29 @@ pub fn run(args: &[String]) -> i32 {
             .join("\n");
         let data_file = data_dir.join(format!("users-{n}.jsonl"));
         let workloads_file = data_dir.join(format!("workloads-{n}.json"));
-        let written = std::fs::write(&data_file, text).and_then(|()| {
-            std::fs::write(&workloads_file, Bson::Document(workloads(n)).into_relaxed_extjson().to_string())
-        });
+        let courses_text = courses()
+            .iter()
+            .map(|d| Bson::Document(d.clone()).into_relaxed_extjson().to_string())
+            .collect::<Vec<String>>()
+            .join("\n");
+        let written = std::fs::write(&data_file, text)
+            .and_then(|()| std::fs::write(data_dir.join("courses.jsonl"), courses_text))
+            .and_then(|()| {
+                std::fs::write(&workloads_file, Bson::Document(workloads(n)).into_relaxed_extjson().to_string())
+            });
         if let Err(e) = written {
             eprintln!("cannot write the dataset: {e}");
             return 2;
         }
-        for (workload, ms) in run_size(n, &docs) {
+        let (measured, checks) = run_size(n, &docs);
+        for (workload, ms) in measured {
             println!("crudlab {workload:<28} n={n:<8} {ms:>10.3} ms");
             rows.push(serde_json::json!({ "workload": workload, "n": n, "crudlab_ms": ms }));
+        }
+        let checks_file = data_dir.join(format!("aggregate-check-{n}.json"));
+        if let Err(e) = std::fs::write(&checks_file, Bson::Document(checks).into_relaxed_extjson().to_string()) {
+            eprintln!("cannot write {}: {e}", checks_file.display());
+            return 2;
         }
     }
     match std::fs::write(&out, serde_json::to_string_pretty(&rows).unwrap_or_default()) {
@@ -162,13 +248,50 @@ mod tests {
     fn the_dataset_is_deterministic_and_every_workload_finds_something() {
         let a = users(300);
         assert_eq!(a, users(300));
-        let rows = run_size(300, &a);
-        assert_eq!(rows.len(), 11);
+        let (rows, checks) = run_size(300, &a);
+        assert_eq!(rows.len(), 14);
         let collection = loaded(&a, Some("username"));
         let w = workloads(300);
         for key in ["scan", "in_array", "elemMatch", "count", "one", "tenth"] {
             let filter = w.get_document(key).unwrap();
             assert!(collection.count_documents(filter, 0, 0).unwrap() > 0, "{key} matches nothing");
         }
+        // Every city and skill is there; the counts add up (two skills per user).
+        let cities = checks.get_array("group_avg_by_city").unwrap();
+        assert_eq!(cities.len(), 8);
+        let users_in = |key: &str, field: &str| -> i32 {
+            checks.get_array(key).unwrap().iter().map(|d| d.as_document().unwrap().get_i32(field).unwrap()).sum()
+        };
+        assert_eq!(users_in("group_avg_by_city", "users"), 300);
+        assert!(cities.iter().all(|d| d
+            .as_document()
+            .unwrap()
+            .get_f64("avgAge")
+            .is_ok_and(|a| (18.0..78.0).contains(&a))));
+        assert_eq!(checks.get_array("unwind_group_skills").unwrap().len(), 8);
+        assert_eq!(users_in("unwind_group_skills", "count"), 600);
+        // Every purchased course exists: each user joins its distinct course ids.
+        let distinct: i64 = a
+            .iter()
+            .map(|u| {
+                let ids = u.get_array("purchasedCourses").unwrap();
+                if ids.first() == ids.get(1) {
+                    1
+                } else {
+                    2
+                }
+            })
+            .sum();
+        let lookup = checks.get_document("lookup_courses").unwrap();
+        assert_eq!((lookup.get_i64("documents").unwrap(), lookup.get_i64("joined").unwrap()), (300, distinct));
+        let wanted: i64 = a
+            .iter()
+            .map(|u| {
+                let ids: Vec<i64> =
+                    u.get_array("purchasedCourses").unwrap().iter().map(|i| i64::from(i.as_i32().unwrap())).collect();
+                ids.iter().enumerate().filter(|(k, id)| !ids[..*k].contains(id)).map(|(_, id)| *id).sum::<i64>()
+            })
+            .sum();
+        assert_eq!(lookup.get_i64("idSum").unwrap(), wanted);
     }
 }

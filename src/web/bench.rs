@@ -1,9 +1,10 @@
-//! In-browser benchmark entry points (feature `bench-exports`): the engine's workloads and IndexedDB persistence,
-//! called from JavaScript by `e2e/bench/browser-bench.mjs` so crudlab and mingo are timed in the same page.
+//! In-browser benchmark entry points (feature `bench-exports`): the engine's workloads (finds, writes and
+//! aggregations) and IndexedDB persistence, called from JavaScript by `e2e/bench/browser-bench.mjs` so crudlab and
+//! mingo are timed in the same page.
 
 use crate::conformance::ejson::to_document;
 use crate::engine::collection::{Collection, FindOptions};
-use crate::engine::database::Cluster;
+use crate::engine::database::{Cluster, Database};
 use crate::engine::generator::Generator;
 use crate::engine::update::Update;
 use crate::storage::codec;
@@ -14,8 +15,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 thread_local! {
-    static COLLECTION: RefCell<Option<Collection>> = const { RefCell::new(None) };
+    /// The benchmark database: the loaded documents as `users`, and `courses` once loaded.
+    static DATABASE: RefCell<Option<Database>> = const { RefCell::new(None) };
 }
+
+/// The collection [`bench_load`] fills.
+const USERS: &str = "users";
 
 fn js_error(message: impl std::fmt::Display) -> JsValue {
     JsValue::from_str(&message.to_string())
@@ -45,7 +50,7 @@ fn now() -> f64 {
 #[wasm_bindgen]
 pub fn bench_load(docs_json: &str, index_field: &str, unique: bool) -> Result<f64, JsValue> {
     let docs = documents(docs_json)?;
-    let mut collection = Collection::new("bench", "docs");
+    let mut collection = Collection::new("bench", USERS);
     if !index_field.is_empty() {
         collection.create_index(&bson::doc! { index_field: 1 }, unique, None).map_err(|e| js_error(e.message))?;
     }
@@ -54,15 +59,63 @@ pub fn bench_load(docs_json: &str, index_field: &str, unique: bool) -> Result<f6
     let (result, _) = collection.insert_many(docs, true, &mut generator);
     let elapsed = now() - start;
     result.map_err(|e| js_error(e.message()))?;
-    COLLECTION.with(|cell| *cell.borrow_mut() = Some(collection));
+    DATABASE.with(|cell| cell.borrow_mut().get_or_insert_with(|| Database::new("bench")).insert_collection(collection));
     Ok(elapsed)
 }
 
 fn with_collection<T>(f: impl FnOnce(&mut Collection) -> Result<T, JsValue>) -> Result<T, JsValue> {
-    COLLECTION.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(collection) => f(collection),
+    DATABASE.with(|cell| match cell.borrow_mut().as_mut().filter(|db| db.collection(USERS).is_some()) {
+        Some(database) => f(database.collection_mut(USERS).map_err(|e| js_error(e.message))?.0),
         None => Err(js_error("call bench_load first")),
     })
+}
+
+/// Loads the benchmark's `courses` (those `purchasedCourses` refer to) and returns them, with the aggregation
+/// pipelines, as relaxed Extended JSON `{courses: [...], pipelines: {name: [stages]}}`, so mingo gets the same.
+#[wasm_bindgen]
+pub fn bench_load_courses() -> Result<String, JsValue> {
+    let courses = crate::dataset::courses();
+    let mut collection = Collection::new("bench", "courses");
+    let (result, _) = collection.insert_many(courses.clone(), true, &mut Generator::deterministic(1));
+    result.map_err(|e| js_error(e.message()))?;
+    DATABASE.with(|cell| cell.borrow_mut().get_or_insert_with(|| Database::new("bench")).insert_collection(collection));
+    let workloads = crate::dataset::workloads(0);
+    let mut pipelines = Document::new();
+    for name in crate::dataset::AGGREGATIONS {
+        if let Some(pipeline) = workloads.get(name) {
+            pipelines.insert(name, pipeline.clone());
+        }
+    }
+    let courses = bson::Bson::Array(courses.into_iter().map(bson::Bson::Document).collect());
+    Ok(bson::Bson::Document(bson::doc! { "courses": courses, "pipelines": pipelines })
+        .into_relaxed_extjson()
+        .to_string())
+}
+
+fn aggregate(pipeline_json: &str) -> Result<Vec<Document>, JsValue> {
+    let value: serde_json::Value = serde_json::from_str(pipeline_json).map_err(js_error)?;
+    let serde_json::Value::Array(stages) = value else { return Err(js_error("expected a JSON array of stages")) };
+    let pipeline = stages.iter().map(|stage| to_document(stage).map_err(js_error)).collect::<Result<Vec<_>, _>>()?;
+    DATABASE.with(|cell| match cell.borrow().as_ref() {
+        Some(database) => database
+            .aggregate(USERS, &pipeline, &crate::dataset::aggregate_options())
+            .map(|outcome| outcome.documents)
+            .map_err(js_error),
+        None => Err(js_error("call bench_load first")),
+    })
+}
+
+/// `db.users.aggregate(pipeline)` with the result documents, as mingo's `Aggregator.run`; returns how many.
+#[wasm_bindgen]
+pub fn bench_aggregate(pipeline_json: &str) -> Result<u32, JsValue> {
+    Ok(aggregate(pipeline_json)?.len() as u32)
+}
+
+/// What `workload`'s pipeline computed ([`crate::dataset::aggregate_check`]), as relaxed Extended JSON.
+#[wasm_bindgen]
+pub fn bench_aggregate_check(workload: &str, pipeline_json: &str) -> Result<String, JsValue> {
+    let results = aggregate(pipeline_json)?;
+    Ok(crate::dataset::aggregate_check(workload, &results).into_relaxed_extjson().to_string())
 }
 
 /// `find(filter).sort(sort).limit(limit)`; returns how many documents came back.

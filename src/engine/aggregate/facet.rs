@@ -61,7 +61,7 @@ pub(super) fn compile(name: &'static str, argument: &Bson, compiler: &mut Compil
 }
 
 impl Facet {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: super::Docs<'d>, runner: &Runner<'d>) -> MongoResult<super::Docs<'d>> {
         let mut memory = Memory::new(Holder::Facet, runner.memory_limit);
         let mut out = Document::new();
         for (name, pipeline) in &self.facets {
@@ -69,9 +69,12 @@ impl Facet {
             for result in &results {
                 memory.add(crate::engine::limits::bson_size(result))?;
             }
-            out.insert(name.clone(), Bson::Array(results.into_iter().map(Bson::Document).collect()));
+            out.insert(
+                name.clone(),
+                Bson::Array(results.into_iter().map(|d| Bson::Document(d.into_owned())).collect()),
+            );
         }
-        Ok(vec![out])
+        Ok(vec![std::borrow::Cow::Owned(out)])
     }
 }
 

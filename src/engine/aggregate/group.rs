@@ -10,6 +10,7 @@ use crate::engine::expr::{compare_values, Expression, SetKey};
 use crate::engine::limits::value_size;
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -194,37 +195,59 @@ pub(super) fn compile_bucket(_: &'static str, argument: &Bson, compiler: &mut Co
 /// The groups being built: keys in first-seen order, each with its accumulators' states.
 struct Groups<'a> {
     accumulators: &'a [(String, Accumulator)],
+    /// The groups of string (and symbol) keys by their text: strings equal only strings and symbols of the same
+    /// text, so they are found without copying the key.
+    by_text: BTreeMap<String, usize>,
+    /// The groups of every other key, by MongoDB's comparison (numbers by value).
     index: BTreeMap<SetKey, usize>,
     groups: Vec<(Bson, Vec<super::accumulator::State>)>,
     memory: Memory,
+    /// Where each accumulator's field path was found in the last document (see `Expression::evaluate_hinted`).
+    hints: Vec<Vec<usize>>,
 }
 
 impl<'a> Groups<'a> {
     fn new(accumulators: &'a [(String, Accumulator)], runner: &Runner<'_>) -> Groups<'a> {
         Groups {
             accumulators,
+            by_text: BTreeMap::new(),
             index: BTreeMap::new(),
             groups: Vec::new(),
             memory: Memory::new(Holder::Group, runner.memory_limit),
+            hints: vec![Vec::new(); accumulators.len()],
         }
     }
 
     /// Adds one document to the group of `key`.
-    fn add(&mut self, key: Bson, document: &Document, runner: &Runner<'_>) -> MongoResult<()> {
-        let position = match self.index.get(&SetKey(key.clone())) {
-            Some(position) => *position,
+    fn add(&mut self, key: Cow<'_, Bson>, document: &Document, runner: &Runner<'_>) -> MongoResult<()> {
+        let found = match &*key {
+            Bson::String(text) | Bson::Symbol(text) => self.by_text.get(text.as_str()).copied(),
+            other => self.index.get(&SetKey(other.clone())).copied(),
+        };
+        let position = match found {
+            Some(position) => position,
             None => {
                 // A group costs its key, and a little per accumulator.
                 self.memory.add(value_size(&key) + 64 * (self.accumulators.len() + 1))?;
                 let states = self.accumulators.iter().map(|(_, accumulator)| accumulator.start()).collect();
-                self.groups.push((key.clone(), states));
-                self.index.insert(SetKey(key), self.groups.len() - 1);
-                self.groups.len() - 1
+                let key = key.into_owned();
+                let position = self.groups.len();
+                match &key {
+                    Bson::String(text) | Bson::Symbol(text) => {
+                        self.by_text.insert(text.clone(), position);
+                    }
+                    other => {
+                        self.index.insert(SetKey(other.clone()), position);
+                    }
+                }
+                self.groups.push((key, states));
+                position
             }
         };
         let Some((_, states)) = self.groups.get_mut(position) else { return Ok(()) };
-        for ((_, accumulator), state) in self.accumulators.iter().zip(states.iter_mut()) {
-            let value = accumulator.argument().evaluate_in(document, runner.environment)?;
+        for (((_, accumulator), state), hints) in self.accumulators.iter().zip(states.iter_mut()).zip(&mut self.hints) {
+            let value =
+                accumulator.argument().evaluate_hinted(document, runner.environment, hints)?.map(Cow::into_owned);
             let grown = accumulator.process(state, value)?;
             self.memory.add(grown)?;
         }
@@ -249,47 +272,129 @@ impl<'a> Groups<'a> {
 }
 
 impl Group {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        match self {
+    /// The paths of its input documents the stage reads, or `None` when it may read whole documents.
+    pub(super) fn reads_paths(&self) -> Option<Vec<Vec<String>>> {
+        let mut fields = Vec::new();
+        let all_known = match self {
             Group::By { id, accumulators } => {
-                let mut groups = Groups::new(accumulators, runner);
-                for document in &documents {
-                    // A missing _id groups with null.
-                    let key = id.evaluate_in(document, runner.environment)?.unwrap_or(Bson::Null);
-                    groups.add(key, document, runner)?;
-                }
-                Ok(groups.finish())
+                id.reads_paths(&mut fields)
+                    && accumulators.iter().all(|(_, accumulator)| accumulator.argument().reads_paths(&mut fields))
             }
-            Group::Count(name) => {
-                if documents.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut out = Document::new();
-                out.insert(name.clone(), crate::engine::expr::size_value(documents.len()));
-                Ok(vec![out])
+            Group::Count(_) => true,
+            Group::SortByCount(expression) => expression.reads_paths(&mut fields),
+            Group::Bucket(bucket) => {
+                bucket.group_by.reads_paths(&mut fields)
+                    && bucket
+                        .accumulators
+                        .iter()
+                        .all(|(_, accumulator)| accumulator.argument().reads_paths(&mut fields))
             }
-            Group::SortByCount(expression) => {
-                let mut counts: Vec<(Bson, i64)> = Vec::new();
-                let mut index: BTreeMap<SetKey, usize> = BTreeMap::new();
-                let mut memory = Memory::new(Holder::Group, runner.memory_limit);
-                for document in &documents {
-                    let key = expression.evaluate_in(document, runner.environment)?.unwrap_or(Bson::Null);
-                    match index.get(&SetKey(key.clone())) {
-                        Some(&position) => {
-                            if let Some((_, count)) = counts.get_mut(position) {
-                                *count += 1;
-                            }
-                        }
-                        None => {
-                            memory.add(value_size(&key) + 64)?;
-                            index.insert(SetKey(key.clone()), counts.len());
-                            counts.push((key, 1));
+        };
+        all_known.then_some(fields)
+    }
+
+    pub(super) fn apply<'d>(&self, documents: super::Docs<'d>, runner: &Runner<'d>) -> MongoResult<super::Docs<'d>> {
+        let mut grouping = self.start(runner);
+        for document in &documents {
+            grouping.add(document, runner)?;
+        }
+        Ok(grouping.finish().into_iter().map(Cow::Owned).collect())
+    }
+
+    /// Starts grouping: documents are then added one at a time (an `$unwind` before the stage feeds them as it
+    /// makes them), and [`Grouping::finish`] gives the stage's output.
+    pub(super) fn start<'g>(&'g self, runner: &Runner<'_>) -> Grouping<'g> {
+        let state = match self {
+            Group::By { accumulators, .. } => Tally::Groups(Groups::new(accumulators, runner)),
+            Group::Bucket(bucket) => Tally::Groups(Groups::new(&bucket.accumulators, runner)),
+            Group::Count(_) => Tally::Count(0),
+            Group::SortByCount(_) => Tally::Counts {
+                counts: Vec::new(),
+                index: BTreeMap::new(),
+                memory: Memory::new(Holder::Group, runner.memory_limit),
+            },
+        };
+        Grouping { group: self, state, hints: Vec::new() }
+    }
+}
+
+/// What a grouping stage holds while its documents come in.
+enum Tally<'g> {
+    Groups(Groups<'g>),
+    Count(usize),
+    Counts { counts: Vec<(Bson, i64)>, index: BTreeMap<SetKey, usize>, memory: Memory },
+}
+
+/// A grouping stage under way (see [`Group::start`]).
+pub(super) struct Grouping<'g> {
+    group: &'g Group,
+    state: Tally<'g>,
+    /// Where the `_id` field path was found in the last document.
+    hints: Vec<usize>,
+}
+
+impl Grouping<'_> {
+    /// Adds one input document.
+    pub(super) fn add(&mut self, document: &Document, runner: &Runner<'_>) -> MongoResult<()> {
+        match (self.group, &mut self.state) {
+            (Group::By { id, .. }, Tally::Groups(groups)) => {
+                // A missing _id groups with null.
+                let key = id
+                    .evaluate_hinted(document, runner.environment, &mut self.hints)?
+                    .unwrap_or(Cow::Owned(Bson::Null));
+                groups.add(key, document, runner)
+            }
+            (Group::Bucket(bucket), Tally::Groups(groups)) => {
+                let key = bucket.key(document, runner)?;
+                groups.add(Cow::Owned(key), document, runner)
+            }
+            (Group::Count(_), Tally::Count(seen)) => {
+                *seen += 1;
+                Ok(())
+            }
+            (Group::SortByCount(expression), Tally::Counts { counts, index, memory }) => {
+                let key = expression.evaluate_in(document, runner.environment)?.unwrap_or(Bson::Null);
+                match index.get(&SetKey(key.clone())) {
+                    Some(&position) => {
+                        if let Some((_, count)) = counts.get_mut(position) {
+                            *count += 1;
                         }
                     }
+                    None => {
+                        memory.add(value_size(&key) + 64)?;
+                        index.insert(SetKey(key.clone()), counts.len());
+                        counts.push((key, 1));
+                    }
                 }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The stage's output documents.
+    pub(super) fn finish(self) -> Vec<Document> {
+        match (self.group, self.state) {
+            (Group::Bucket(_), Tally::Groups(groups)) => {
+                // $bucket sorts its buckets by _id.
+                let mut out = groups.finish();
+                out.sort_by(|a, b| compare_values(a.get("_id"), b.get("_id")));
+                out
+            }
+            (_, Tally::Groups(groups)) => groups.finish(),
+            (Group::Count(name), Tally::Count(seen)) => {
+                if seen == 0 {
+                    return Vec::new();
+                }
+                let mut out = Document::new();
+                out.insert(name.clone(), crate::engine::expr::size_value(seen));
+                vec![out]
+            }
+            (_, Tally::Count(_)) => Vec::new(),
+            (_, Tally::Counts { mut counts, .. }) => {
                 // Most frequent first; ties keep their first-seen order (MongoDB leaves them unspecified).
                 counts.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
-                Ok(counts
+                counts
                     .into_iter()
                     .map(|(key, count)| {
                         let mut out = Document::new();
@@ -297,44 +402,34 @@ impl Group {
                         out.insert("count", crate::engine::expr::int_value(count));
                         out
                     })
-                    .collect())
+                    .collect()
             }
-            Group::Bucket(bucket) => bucket.apply(&documents, runner),
         }
     }
 }
 
 impl Bucket {
-    fn apply(&self, documents: &[Document], runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        let mut groups = Groups::new(&self.accumulators, runner);
-        for document in documents {
-            let value = self.group_by.evaluate_in(document, runner.environment)?;
-            // Each pair of boundaries is an inclusive lower and an exclusive upper bound.
-            let bucket = self.boundaries.windows(2).find_map(|pair| match pair {
-                [lower, upper]
-                    if compare_values(value.as_ref(), Some(lower)) != Ordering::Less
-                        && compare_values(value.as_ref(), Some(upper)) == Ordering::Less =>
-                {
-                    Some(lower.clone())
-                }
-                _ => None,
-            });
-            let key = match (bucket, &self.default) {
-                (Some(lower), _) => lower,
-                (None, Some(default)) => default.clone(),
-                (None, None) => {
-                    return Err(error(
-                        40066,
-                        "$switch could not find a matching branch for an input, and no default was specified.",
-                    ))
-                }
-            };
-            groups.add(key, document, runner)?;
+    /// The bucket of one document: the lower boundary of the range its `groupBy` value falls in, or the default.
+    fn key(&self, document: &Document, runner: &Runner<'_>) -> MongoResult<Bson> {
+        let value = self.group_by.evaluate_in(document, runner.environment)?;
+        // Each pair of boundaries is an inclusive lower and an exclusive upper bound.
+        let bucket = self.boundaries.windows(2).find_map(|pair| match pair {
+            [lower, upper]
+                if compare_values(value.as_ref(), Some(lower)) != Ordering::Less
+                    && compare_values(value.as_ref(), Some(upper)) == Ordering::Less =>
+            {
+                Some(lower.clone())
+            }
+            _ => None,
+        });
+        match (bucket, &self.default) {
+            (Some(lower), _) => Ok(lower),
+            (None, Some(default)) => Ok(default.clone()),
+            (None, None) => Err(error(
+                40066,
+                "$switch could not find a matching branch for an input, and no default was specified.",
+            )),
         }
-        // $bucket sorts its buckets by _id.
-        let mut out = groups.finish();
-        out.sort_by(|a, b| compare_values(a.get("_id"), b.get("_id")));
-        Ok(out)
     }
 }
 

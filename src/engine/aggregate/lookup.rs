@@ -4,12 +4,16 @@
 //! query engine, so an index on `foreignField` is used. A collection that does not exist is empty, as in MongoDB.
 
 use super::unwind::set_nested;
-use super::{describe, Compiler, Pipeline, Place, Runner, Stage};
+use super::{describe, Compiler, Docs, Pipeline, Place, Runner, Stage};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::{validate_variable_name_for_write, Environment, Expression};
 use crate::engine::query::Filter;
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
+use std::borrow::Cow;
+
+/// How deeply the documents between stages may nest.
+const MAX_DEPTH: usize = super::MAX_DOCUMENT_DEPTH;
 
 /// How deeply a `localField` walk may descend through nested arrays.
 const MAX_LOCAL_NESTING: usize = 100;
@@ -183,12 +187,19 @@ fn local_values(document: &Document, path: &[String]) -> Vec<Bson> {
 }
 
 impl Lookup {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         let foreign = runner.collection(&self.from);
-        let mut output = super::memory::Memory::output("$lookup", &documents, runner.memory_limit);
+        let sizes: Vec<usize> = documents.iter().map(super::size_of).collect();
+        let input_size = sizes.iter().fold(0usize, |total, size| total.saturating_add(*size));
+        let mut output = super::memory::Memory::new(
+            super::memory::Holder::Output("$lookup"),
+            input_size.saturating_add(runner.memory_limit),
+        );
         let mut out = Vec::with_capacity(documents.len());
-        for mut document in documents {
-            let matched: Vec<Document> = match (&self.join, foreign) {
+        let mut too_deep = false;
+        for (document, size) in documents.into_iter().zip(sizes) {
+            let stored = matches!(document, Cow::Borrowed(_));
+            let matched: Docs<'d> = match (&self.join, foreign) {
                 (_, None) => Vec::new(),
                 (Some((local, foreign_field)), Some(collection)) => {
                     let mut values = local_values(&document, local);
@@ -202,11 +213,11 @@ impl Lookup {
                     filter.insert(foreign_field.clone(), condition);
                     let filter = Filter::compile(&filter)?;
                     let (records, _) = collection.matching_records_in(&filter, runner.environment)?;
-                    records.into_iter().filter_map(|record| collection.get_record(record).cloned()).collect()
+                    records.into_iter().filter_map(|record| collection.get_record(record).map(Cow::Borrowed)).collect()
                 }
                 (None, Some(collection)) => {
                     runner.spend(collection.len() as u64)?;
-                    collection.documents().cloned().collect()
+                    collection.documents().map(Cow::Borrowed).collect()
                 }
             };
             let matched = match &self.pipeline {
@@ -221,13 +232,15 @@ impl Lookup {
                         environment: Environment { variables: &variables, ..runner.environment },
                         memory_limit: runner.memory_limit,
                     };
-                    pipeline.run(matched, &inner)?
+                    let matched = pipeline.run(matched, &inner)?;
+                    (matched.iter().all(|joined| matches!(joined, Cow::Borrowed(_))), super::owned(matched))
                 }
-                None => matched,
+                None => (true, super::owned(matched)),
             };
+            let (joined_stored, matched) = matched;
             let joined = Bson::Array(matched.into_iter().map(Bson::Document).collect());
-            let size = crate::engine::limits::value_size(&joined);
-            if size > crate::engine::limits::MAX_DOCUMENT_BYTES {
+            let joined_size = crate::engine::limits::value_size(&joined);
+            if joined_size > crate::engine::limits::MAX_DOCUMENT_BYTES {
                 return Err(MongoError::new(
                     ErrorCode::Location(4568),
                     format!(
@@ -237,9 +250,42 @@ impl Lookup {
                     ),
                 ));
             }
+            let mut document = document.into_owned();
+            // The output's size is the input's with the `as` field replaced (BSON sizes add up), when that field is
+            // a top-level one; a document with a NUL in a field name measures as too large, so it is measured anew.
+            let grown = match self.as_path.as_slice() {
+                [field] if size != usize::MAX && !field.contains('\0') => {
+                    // A finite size means no field name holds a NUL: the old value needs no check either.
+                    let old = crate::engine::path::field(&document, field)
+                        .map_or(0, |old| 2 + field.len() + crate::engine::limits::stored_value_size(old));
+                    Some(size.saturating_sub(old).saturating_add(2 + field.len()).saturating_add(joined_size))
+                }
+                _ => None,
+            };
+            // Stored documents nest at most 100 levels, so with stored joined documents close to the top the
+            // result cannot be too deep; otherwise the joined array (or, for a built input, the whole document) is
+            // walked. Reported once the stage has run, as for the other stages that build documents.
+            let shallow_path = self.as_path.len() + 1 + crate::engine::limits::MAX_NESTING_DEPTH + 2 <= MAX_DEPTH;
+            too_deep = too_deep
+                || match (stored, joined_stored && shallow_path) {
+                    (true, true) => false,
+                    (true, false) => {
+                        crate::engine::limits::value_nests_deeper_than(&joined, self.as_path.len() + 1, MAX_DEPTH)
+                    }
+                    (false, _) => false,
+                };
             set_nested(&mut document, &self.as_path, joined);
-            output.add_document(&document)?;
-            out.push(document);
+            if !stored {
+                too_deep = too_deep || crate::engine::limits::nests_deeper_than(&document, MAX_DEPTH);
+            }
+            match grown {
+                Some(size) => output.add(size)?,
+                None => output.add_document(&document)?,
+            }
+            out.push(Cow::Owned(document));
+        }
+        if too_deep {
+            return Err(super::too_deep("$lookup"));
         }
         Ok(out)
     }
@@ -298,9 +344,9 @@ pub(super) fn compile_union_with(_: &'static str, argument: &Bson, compiler: &mu
 }
 
 impl UnionWith {
-    pub(super) fn apply(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        let other: Vec<Document> =
-            runner.collection(&self.collection).map(|c| c.documents().cloned().collect()).unwrap_or_default();
+    pub(super) fn apply<'d>(&self, mut documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
+        let other: Docs<'d> =
+            runner.collection(&self.collection).map(|c| c.documents().map(Cow::Borrowed).collect()).unwrap_or_default();
         runner.spend(other.len() as u64)?;
         let other = match &self.pipeline {
             Some(pipeline) => pipeline.run(other, runner)?,

@@ -2,11 +2,12 @@
 //! `$expr` work as in `find`, with the pipeline's variables in scope). As the first stage of a pipeline it is
 //! answered by the collection's planner, which uses an index on its field.
 
-use super::{Compiler, Runner, Stage};
+use super::{Compiler, Docs, Runner, Stage};
 use crate::engine::collection::Collection;
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::query::Filter;
 use bson::{Bson, Document};
+use std::borrow::Cow;
 
 /// A compiled `$match`.
 #[derive(Debug, Clone)]
@@ -25,7 +26,7 @@ pub(super) fn compile(_: &'static str, argument: &Bson, compiler: &mut Compiler)
 }
 
 impl Match {
-    pub(super) fn apply(&self, documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         let mut kept = Vec::with_capacity(documents.len());
         for document in documents {
             if self.filter.try_matches_in(&document, runner.environment)? {
@@ -36,9 +37,9 @@ impl Match {
     }
 
     /// The documents of `collection` the filter matches, in natural order, found the way `find` finds them.
-    pub(super) fn scan(&self, collection: &Collection, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn scan<'d>(&self, collection: &'d Collection, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         let (records, _) = collection.matching_records_in(&self.filter, runner.environment)?;
-        Ok(records.into_iter().filter_map(|record| collection.get_record(record).cloned()).collect())
+        Ok(records.into_iter().filter_map(|record| collection.get_record(record).map(Cow::Borrowed)).collect())
     }
 }
 

@@ -30,9 +30,14 @@ impl Memory {
     }
 
     /// The output of a mapping stage: its input's size plus `limit` more.
-    pub(crate) fn output(stage: &'static str, input: &[bson::Document], limit: usize) -> Memory {
-        let input_size = input.iter().map(crate::engine::limits::bson_size).fold(0usize, usize::saturating_add);
+    pub(crate) fn output(stage: &'static str, input: &super::Docs<'_>, limit: usize) -> Memory {
+        let input_size = input.iter().map(super::size_of).fold(0usize, usize::saturating_add);
         Memory::new(Holder::Output(stage), input_size.saturating_add(limit))
+    }
+
+    /// The bytes counted so far.
+    pub(crate) fn used(&self) -> usize {
+        self.used
     }
 
     /// Counts one output document.

@@ -25,6 +25,21 @@ use crate::engine::database::Database;
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::{Budget, Environment};
 use bson::{Bson, Document};
+use std::borrow::Cow;
+
+/// The documents flowing between stages: a collection's stored documents are borrowed until a stage changes them
+/// (a `$group` or `$match` over a collection copies nothing), the ones a stage builds are owned. A borrowed
+/// document is always a stored one (see [`size_of`]).
+pub(crate) type Docs<'d> = Vec<Cow<'d, Document>>;
+
+/// The BSON size of a document between stages: a borrowed one is stored, so its field names need no check.
+#[allow(clippy::ptr_arg, reason = "whether the document is borrowed is what decides")]
+pub(crate) fn size_of(document: &Cow<'_, Document>) -> usize {
+    match document {
+        Cow::Borrowed(stored) => crate::engine::limits::stored_bson_size(stored),
+        Cow::Owned(built) => crate::engine::limits::bson_size(built),
+    }
+}
 
 /// MongoDB's longest pipeline (`internalPipelineLengthLimit`).
 const MAX_PIPELINE_STAGES: usize = 1000;
@@ -400,6 +415,21 @@ impl Pipeline {
             }
             compiled.push((kind.name, stage));
         }
+        // An `$unwind` right before a grouping stage hands it only the fields it reads (MongoDB's dependency
+        // analysis does the same): the results are the same, without a copy of every document per element.
+        for index in 1..compiled.len() {
+            #[cfg(test)]
+            if tests::ONE_STAGE_AT_A_TIME.get() {
+                break;
+            }
+            let reads = match compiled.get(index) {
+                Some((_, Stage::Group(group))) => group.reads_paths(),
+                _ => None,
+            };
+            if let (Some(fields), Some((_, Stage::Unwind(unwind)))) = (reads, compiled.get_mut(index - 1)) {
+                unwind.keep_only(fields);
+            }
+        }
         Ok(Pipeline { stages: compiled })
     }
 
@@ -409,25 +439,71 @@ impl Pipeline {
     }
 
     /// Runs the stages over `documents` (a nested pipeline: it cannot write).
-    pub(crate) fn run(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
-        for (name, stage) in &self.stages {
-            let (out, _) = apply(name, stage, documents, runner)?;
+    pub(crate) fn run<'d>(&self, mut documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
+        let mut index = 0;
+        while let Some((name, stage)) = self.stages.get(index) {
+            if let Some((grouped, _, _)) = self.fused(index, &documents, runner, 0) {
+                documents = grouped.into_iter().map(Cow::Owned).collect();
+                index += 2;
+                continue;
+            }
+            let (out, _, _) = apply(name, stage, documents, runner, 0)?;
             documents = out;
+            index += 1;
         }
         Ok(documents)
     }
 
+    /// Runs an `$unwind` that hands on only what the grouping stage after it reads together with that stage (see
+    /// `Unwind::apply_into_group`): the group's output, and the `$unwind`'s document count and full preview. `None`
+    /// when the stages at `index` are not such a pair, or when the run together failed: the caller then runs them
+    /// one after the other, which fails exactly as they do (the work spent meanwhile is given back).
+    fn fused(
+        &self,
+        index: usize,
+        documents: &Docs<'_>,
+        runner: &Runner<'_>,
+        preview: usize,
+    ) -> Option<(Vec<Document>, usize, Option<Vec<Document>>)> {
+        let (Some((_, Stage::Unwind(unwind))), Some((_, Stage::Group(group)))) =
+            (self.stages.get(index), self.stages.get(index + 1))
+        else {
+            return None;
+        };
+        if !unwind.keeps_some_fields() {
+            return None;
+        }
+        #[cfg(test)]
+        if tests::ONE_STAGE_AT_A_TIME.get() {
+            return None;
+        }
+        let left = runner.environment.budget.map(Budget::left);
+        let attempt = runner
+            .spend(documents.len() as u64)
+            .and_then(|()| unwind.apply_into_group(documents, group, runner, preview))
+            .ok()
+            .filter(|(grouped, _, _)| {
+                !grouped.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH))
+            });
+        if attempt.is_none() {
+            if let (Some(budget), Some(left)) = (runner.environment.budget, left) {
+                budget.reset(left);
+            }
+        }
+        attempt
+    }
+
     /// Runs a top-level pipeline over `source`, keeping a preview after every stage. A leading `$match` is
     /// answered by the collection's planner, so an index on its field is used (IXSCAN), as in MongoDB.
-    pub(crate) fn run_top_level(
+    pub(crate) fn run_top_level<'d>(
         &self,
-        source: Option<&Collection>,
-        runner: &Runner<'_>,
+        source: Option<&'d Collection>,
+        runner: &Runner<'d>,
         preview_documents: usize,
     ) -> Result<AggregateOutcome, AggregateError> {
         let mut previews = Vec::with_capacity(self.stages.len());
         let mut stages = self.stages.iter().enumerate().peekable();
-        let mut documents: Vec<Document> = match (source, stages.peek()) {
+        let mut documents: Docs<'d> = match (source, stages.peek()) {
             (Some(collection), Some((index, (name, Stage::Match(filter))))) => {
                 let matched = filter.scan(collection, runner).map_err(AggregateError::running(*index))?;
                 previews.push(preview(*index, name, &matched, preview_documents));
@@ -436,27 +512,40 @@ impl Pipeline {
             }
             (Some(collection), _) => {
                 runner.spend(collection.len() as u64).map_err(AggregateError::running(0))?;
-                collection.documents().cloned().collect()
+                collection.documents().map(Cow::Borrowed).collect()
             }
             (None, _) => Vec::new(),
         };
         let mut write = None;
-        for (index, (name, stage)) in stages {
-            let (out, pending) = match apply(name, stage, documents, runner) {
+        while let Some((index, (name, stage))) = stages.next() {
+            if let Some((grouped, count, full)) = self.fused(index, &documents, runner, preview_documents) {
+                previews.push(StagePreview { index, name, count, documents: full.unwrap_or_default() });
+                let out: Docs<'d> = grouped.into_iter().map(Cow::Owned).collect();
+                if let Some((index, (name, _))) = stages.next() {
+                    previews.push(preview(index, name, &out, preview_documents));
+                }
+                documents = out;
+                continue;
+            }
+            let (out, pending, full) = match apply(name, stage, documents, runner, preview_documents) {
                 Ok(applied) => applied,
+                // The stages that ran keep their previews: the strip shows them up to the failing one.
                 Err(error) => return Err(AggregateError { ran: previews, ..AggregateError::running(index)(error) }),
             };
-            match pending {
-                Some(pending) => {
+            match (pending, full) {
+                (Some(pending), _) => {
                     previews.push(preview(index, name, pending.documents(), preview_documents));
                     write = Some(pending);
                 }
-                None => previews.push(preview(index, name, &out, preview_documents)),
+                (None, Some(full)) => {
+                    previews.push(StagePreview { index, name, count: out.len(), documents: full });
+                }
+                (None, None) => previews.push(preview(index, name, &out, preview_documents)),
             }
             documents = out;
         }
         for (position, document) in documents.iter().enumerate() {
-            let size = crate::engine::limits::bson_size(document);
+            let size = size_of(document);
             if size > crate::engine::limits::MAX_DOCUMENT_BYTES {
                 return Err(AggregateError {
                     stage: self.stages.len().checked_sub(1),
@@ -467,6 +556,7 @@ impl Pipeline {
                 });
             }
         }
+        let documents = documents.into_iter().map(Cow::into_owned).collect();
         Ok(AggregateOutcome { documents, stages: previews, write, written: None })
     }
 
@@ -508,13 +598,15 @@ fn check_place(name: &str, compiler: &Compiler) -> MongoResult<()> {
     output::check_update_stage(name, compiler)
 }
 
-/// Runs one stage: its output documents, and for `$out` / `$merge` the write it asks for.
-fn apply(
+/// Runs one stage: its output documents, for `$out` / `$merge` the write it asks for, and for an `$unwind` that
+/// hands on only some fields the first `preview` output documents in full.
+fn apply<'d>(
     name: &'static str,
     stage: &Stage,
-    documents: Vec<Document>,
-    runner: &Runner<'_>,
-) -> MongoResult<(Vec<Document>, Option<PendingWrite>)> {
+    documents: Docs<'d>,
+    runner: &Runner<'d>,
+    preview: usize,
+) -> MongoResult<(Docs<'d>, Option<PendingWrite>, Option<Vec<Document>>)> {
     runner.spend(documents.len() as u64)?;
     let out = match stage {
         Stage::Match(filter) => filter.apply(documents, runner)?,
@@ -523,31 +615,54 @@ fn apply(
         Stage::Sort(sort) => sort.apply(documents, runner)?,
         Stage::Skip(n) => documents.into_iter().skip(usize::try_from(*n).unwrap_or(usize::MAX)).collect(),
         Stage::Limit(n) => documents.into_iter().take(usize::try_from(*n).unwrap_or(usize::MAX)).collect(),
-        Stage::Unwind(unwind) => unwind.apply(documents, runner)?,
+        Stage::Unwind(unwind) => {
+            let (out, full) = unwind.apply(documents, runner, preview)?;
+            return Ok((out, None, full));
+        }
         Stage::Lookup(lookup) => lookup.apply(documents, runner)?,
         Stage::UnionWith(union) => union.apply(documents, runner)?,
         Stage::ReplaceRoot(replace) => replace.apply(name, documents, runner)?,
         Stage::Facet(facet) => facet.apply(documents, runner)?,
-        Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(documents, runner.environment.now)))),
-        Stage::Merge(merge) => return Ok((Vec::new(), Some(merge.pending(documents, runner.environment.now)))),
+        Stage::Out(out) => return Ok((Vec::new(), Some(out.pending(owned(documents), runner.environment.now)), None)),
+        Stage::Merge(merge) => {
+            return Ok((Vec::new(), Some(merge.pending(owned(documents), runner.environment.now)), None))
+        }
     };
     // Stages that build documents can nest them one level more each time; a thousand of them must not build a
     // document too deep to compare, copy or drop without exhausting the stack.
-    let builds = matches!(
-        stage,
-        Stage::Project(_) | Stage::Group(_) | Stage::Lookup(_) | Stage::ReplaceRoot(_) | Stage::Facet(_)
-    );
+    // (`$lookup` checks its own documents.)
+    let builds = matches!(stage, Stage::Project(_) | Stage::Group(_) | Stage::ReplaceRoot(_) | Stage::Facet(_));
     if builds && out.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH)) {
-        return Err(MongoError::new(
-            ErrorCode::Overflow,
-            format!("{name} built a document nested deeper than {MAX_DOCUMENT_DEPTH} levels"),
-        ));
+        return Err(too_deep(name));
     }
-    Ok((out, None))
+    Ok((out, None, None))
 }
 
-fn preview(index: usize, name: &'static str, documents: &[Document], keep: usize) -> StagePreview {
-    StagePreview { index, name, count: documents.len(), documents: documents.iter().take(keep).cloned().collect() }
+/// The error for a stage that built a document nested deeper than [`MAX_DOCUMENT_DEPTH`] levels.
+pub(crate) fn too_deep(name: &str) -> MongoError {
+    MongoError::new(
+        ErrorCode::Overflow,
+        format!("{name} built a document nested deeper than {MAX_DOCUMENT_DEPTH} levels"),
+    )
+}
+
+/// The documents, owned (the borrowed ones copied).
+pub(crate) fn owned(documents: Docs<'_>) -> Vec<Document> {
+    documents.into_iter().map(Cow::into_owned).collect()
+}
+
+fn preview<D: std::borrow::Borrow<Document>>(
+    index: usize,
+    name: &'static str,
+    documents: &[D],
+    keep: usize,
+) -> StagePreview {
+    StagePreview {
+        index,
+        name,
+        count: documents.len(),
+        documents: documents.iter().take(keep).map(|d| d.borrow().clone()).collect(),
+    }
 }
 
 /// Compiles and runs `pipeline` over `collection` of `database` (read-only: a final `$out` / `$merge` comes back as
@@ -582,6 +697,11 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::database::Database;
     use bson::doc;
+
+    thread_local! {
+        /// Turns off the `$unwind` + `$group` optimisations, to compare with them.
+        pub(super) static ONE_STAGE_AT_A_TIME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
 
     /// A database holding `collections`, documents stored as given (an `_id` is generated only where one lacks it).
     pub(crate) fn database(collections: &[(&str, Vec<Document>)]) -> Database {
@@ -708,6 +828,121 @@ pub(crate) mod tests {
             &AggregateOptions::default()
         )
         .is_ok());
+    }
+
+    /// The growth a mapping stage's documents bring (output minus input, in BSON bytes), measured on the documents.
+    fn growth(database: &Database, pipeline: &[Document]) -> usize {
+        let input: usize = database.collection("c").unwrap().documents().map(crate::engine::limits::bson_size).sum();
+        let output: usize = aggregate(database, "c", pipeline, &AggregateOptions::default())
+            .unwrap()
+            .documents
+            .iter()
+            .map(crate::engine::limits::bson_size)
+            .sum();
+        output - input
+    }
+
+    fn users() -> Database {
+        const CITIES: [&str; 3] = ["Oslo", "Lima", "Pune"];
+        database(&[
+            (
+                "c",
+                (0..40i32)
+                    .map(|i| {
+                        doc! {"_id": i, "name": format!("user{i}"), "city": CITIES[(i % 3) as usize],
+                        "tags": (0..(i % 4)).map(|t| format!("t{t}")).collect::<Vec<_>>(), "courses": [i % 5, (i * 3) % 5]}
+                    })
+                    .collect(),
+            ),
+            ("courses", (0..5).map(|i| doc! {"_id": i, "title": format!("Course {i}")}).collect()),
+        ])
+    }
+
+    #[test]
+    fn mapping_stages_count_their_documents_at_their_exact_size() {
+        // The memory limit of $unwind and $lookup is their input plus the limit: exactly the growth passes.
+        let database = users();
+        let unwind = [doc! {"$unwind": "$tags"}];
+        let lookup =
+            [doc! {"$lookup": {"from": "courses", "localField": "courses", "foreignField": "_id", "as": "joined"}}];
+        let replace =
+            [doc! {"$lookup": {"from": "courses", "localField": "courses", "foreignField": "_id", "as": "name"}}];
+        // An $unwind feeding a $group counts its (not kept) documents the same way.
+        let grouped = [doc! {"$unwind": "$tags"}, doc! {"$group": {"_id": "$tags", "n": {"$sum": 1}}}];
+        for (pipeline, measured) in
+            [(&unwind[..], &unwind[..]), (&lookup, &lookup), (&replace, &replace), (&grouped, &unwind)]
+        {
+            let grown = growth(&database, measured);
+            let limited = |limit| AggregateOptions { stage_memory_bytes: limit, ..AggregateOptions::default() };
+            assert!(aggregate(&database, "c", pipeline, &limited(grown)).is_ok(), "{pipeline:?}");
+            let failure = aggregate(&database, "c", pipeline, &limited(grown - 1)).unwrap_err();
+            assert_eq!((failure.stage, failure.error.code.number()), (Some(0), 146), "{pipeline:?}");
+        }
+    }
+
+    #[test]
+    fn an_unwind_feeding_a_group_runs_as_the_two_stages_do() {
+        let database = users();
+        let groups = [
+            doc! {"$group": {"_id": "$tags", "n": {"$sum": 1}, "names": {"$push": "$name"}}},
+            doc! {"$group": {"_id": {"city": "$city", "tag": "$tags"}, "first": {"$first": "$$ROOT"}}},
+            doc! {"$group": {"_id": "$tags", "top": {"$max": {"$getField": "name"}}}},
+            doc! {"$sortByCount": "$tags"},
+            doc! {"$count": "n"},
+            doc! {"$bucket": {"groupBy": "$_id", "boundaries": [0, 10, 40]}},
+        ];
+        // Limits that stop the $unwind, the $group, or neither.
+        let budgets = [40, 60, 100, 150, 200, 300]
+            .map(|budget_steps| AggregateOptions { budget_steps, ..AggregateOptions::default() });
+        let memory = [200, 1000, 2000, 3000, 5000]
+            .map(|stage_memory_bytes| AggregateOptions { stage_memory_bytes, ..AggregateOptions::default() });
+        let previews =
+            [0, 3].map(|preview_documents| AggregateOptions { preview_documents, ..AggregateOptions::default() });
+        let (mut passed, mut failed) = (0, 0);
+        for group in groups {
+            let pipeline = [doc! {"$unwind": "$tags"}, group.clone()];
+            for options in budgets.iter().chain(&memory).chain(&previews) {
+                let fused = aggregate(&database, "c", &pipeline, options);
+                ONE_STAGE_AT_A_TIME.set(true);
+                let separate = aggregate(&database, "c", &pipeline, options);
+                ONE_STAGE_AT_A_TIME.set(false);
+                match (&fused, &separate) {
+                    (Ok(outcome), Ok(_)) => {
+                        passed += 1;
+                        assert!(outcome.stages[0].documents.iter().all(|d| d.contains_key("name")), "full documents");
+                    }
+                    (Err(_), Err(_)) => failed += 1,
+                    _ => {}
+                }
+                assert_eq!(fused, separate, "{group:?} with {options:?}");
+            }
+        }
+        assert!(passed > 20 && failed > 20, "{passed} ran, {failed} failed");
+    }
+
+    #[test]
+    fn groups_read_fields_whatever_their_order() {
+        // Field paths are looked up first where the previous document held them.
+        let docs = vec![
+            doc! {"a": 1, "p": {"k": "x", "z": 0}},
+            doc! {"p": {"z": 0, "k": "x"}, "a": 2},
+            doc! {"b": 1, "p": {"k": "y"}},
+            doc! {"p": 1, "a": 4},
+            doc! {"a": 8, "p": {"k": "y"}},
+        ];
+        assert_eq!(
+            run(docs, vec![doc! {"$group": {"_id": "$p.k", "n": {"$sum": "$a"}}}]),
+            "{ _id: \"x\", n: 3 }\n{ _id: \"y\", n: 8 }\n{ _id: null, n: 4 }"
+        );
+    }
+
+    #[test]
+    fn strings_and_symbols_group_together() {
+        let docs = vec![doc! {"k": "a"}, doc! {"k": Bson::Symbol("a".into())}, doc! {"k": 1}, doc! {"k": 1.0}, doc! {}];
+        assert_eq!(
+            run(docs, vec![doc! {"$group": {"_id": "$k", "n": {"$sum": 1}}}]),
+            "{ _id: \"a\", n: 2 }\n{ _id: 1, n: 2 }\n{ _id: null, n: 1 }"
+        );
     }
 
     #[test]

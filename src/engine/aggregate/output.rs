@@ -522,8 +522,8 @@ fn merge(
                         environment: Environment { variables: &variables, now, budget: None },
                         memory_limit: super::DEFAULT_STAGE_MEMORY_BYTES,
                     };
-                    let mut updated = pipeline.run(vec![existing.clone()], &runner)?.into_iter();
-                    let Some(updated) = updated.next() else { continue };
+                    let mut updated = pipeline.run(vec![std::borrow::Cow::Borrowed(&existing)], &runner)?.into_iter();
+                    let Some(updated) = updated.next().map(std::borrow::Cow::into_owned) else { continue };
                     if !same_id(&updated) {
                         return Err(immutable_id());
                     }

@@ -293,18 +293,18 @@ pub(super) fn compile_unset(_: &'static str, argument: &Bson, _: &mut Compiler) 
 }
 
 impl Projection {
-    pub(super) fn apply(
+    pub(super) fn apply<'d>(
         &self,
         name: &'static str,
-        documents: Vec<Document>,
-        runner: &Runner<'_>,
-    ) -> MongoResult<Vec<Document>> {
+        documents: super::Docs<'d>,
+        runner: &Runner<'d>,
+    ) -> MongoResult<super::Docs<'d>> {
         let mut output = Memory::output(name, &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for document in &documents {
             let projected = self.project(document, runner)?;
             output.add_document(&projected)?;
-            out.push(projected);
+            out.push(std::borrow::Cow::Owned(projected));
         }
         Ok(out)
     }

@@ -43,18 +43,18 @@ pub(super) fn compile_replace_with(_: &'static str, argument: &Bson, compiler: &
 }
 
 impl ReplaceRoot {
-    pub(super) fn apply(
+    pub(super) fn apply<'d>(
         &self,
         name: &'static str,
-        documents: Vec<Document>,
-        runner: &Runner<'_>,
-    ) -> MongoResult<Vec<Document>> {
+        documents: super::Docs<'d>,
+        runner: &Runner<'d>,
+    ) -> MongoResult<super::Docs<'d>> {
         let mut output = super::memory::Memory::output(name, &documents, runner.memory_limit);
         let mut out = Vec::with_capacity(documents.len());
         for document in &documents {
             let replaced = self.replace(document, runner)?;
             output.add_document(&replaced)?;
-            out.push(replaced);
+            out.push(std::borrow::Cow::Owned(replaced));
         }
         Ok(out)
     }

@@ -42,15 +42,17 @@ pub(super) fn compile_sort(_: &'static str, argument: &Bson, _: &mut Compiler) -
 }
 
 impl Sort {
-    pub(super) fn apply(&self, mut documents: Vec<Document>, runner: &Runner<'_>) -> MongoResult<Vec<Document>> {
+    pub(super) fn apply<'d>(&self, documents: super::Docs<'d>, runner: &Runner<'d>) -> MongoResult<super::Docs<'d>> {
         let mut memory = Memory::new(Holder::Sort, runner.memory_limit);
         for document in &documents {
-            memory.add(crate::engine::limits::bson_size(document))?;
+            memory.add(super::size_of(document))?;
         }
         runner
             .spend((documents.len() as u64).saturating_mul(u64::from(usize::BITS - documents.len().leading_zeros())))?;
-        self.spec.sort(&mut documents);
-        Ok(documents)
+        // The documents move into their sorted places; none is copied.
+        let order = self.spec.order(&documents);
+        let mut taken: Vec<Option<std::borrow::Cow<'d, bson::Document>>> = documents.into_iter().map(Some).collect();
+        Ok(order.into_iter().filter_map(|index| taken.get_mut(index).and_then(Option::take)).collect())
     }
 }
 
