@@ -84,7 +84,7 @@ pub fn reach<'a>(doc: &'a Document, parts: &[String]) -> Vec<Reached<'a>> {
 }
 
 /// Documents up to this many fields are searched by comparing names in order rather than through the hash index.
-pub(crate) const LINEAR_LOOKUP_FIELDS: usize = 16;
+const LINEAR_LOOKUP_FIELDS: usize = 16;
 
 /// A document's field by name. Most documents are small: comparing a few names in order costs less than hashing
 /// the name and following the hash table, and touches memory the next field will need anyway (measured with

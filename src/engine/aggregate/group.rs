@@ -202,8 +202,6 @@ struct Groups<'a> {
     index: BTreeMap<SetKey, usize>,
     groups: Vec<(Bson, Vec<super::accumulator::State>)>,
     memory: Memory,
-    /// Where each accumulator's field path was found in the last document (see `Expression::evaluate_hinted`).
-    hints: Vec<Vec<usize>>,
 }
 
 impl<'a> Groups<'a> {
@@ -214,7 +212,6 @@ impl<'a> Groups<'a> {
             index: BTreeMap::new(),
             groups: Vec::new(),
             memory: Memory::new(Holder::Group, runner.memory_limit),
-            hints: vec![Vec::new(); accumulators.len()],
         }
     }
 
@@ -245,9 +242,8 @@ impl<'a> Groups<'a> {
             }
         };
         let Some((_, states)) = self.groups.get_mut(position) else { return Ok(()) };
-        for (((_, accumulator), state), hints) in self.accumulators.iter().zip(states.iter_mut()).zip(&mut self.hints) {
-            let value =
-                accumulator.argument().evaluate_hinted(document, runner.environment, hints)?.map(Cow::into_owned);
+        for ((_, accumulator), state) in self.accumulators.iter().zip(states.iter_mut()) {
+            let value = accumulator.argument().evaluate_in(document, runner.environment)?;
             let grown = accumulator.process(state, value)?;
             self.memory.add(grown)?;
         }
@@ -314,7 +310,7 @@ impl Group {
                 memory: Memory::new(Holder::Group, runner.memory_limit),
             },
         };
-        Grouping { group: self, state, hints: Vec::new() }
+        Grouping { group: self, state }
     }
 }
 
@@ -329,8 +325,6 @@ enum Tally<'g> {
 pub(super) struct Grouping<'g> {
     group: &'g Group,
     state: Tally<'g>,
-    /// Where the `_id` field path was found in the last document.
-    hints: Vec<usize>,
 }
 
 impl Grouping<'_> {
@@ -339,9 +333,7 @@ impl Grouping<'_> {
         match (self.group, &mut self.state) {
             (Group::By { id, .. }, Tally::Groups(groups)) => {
                 // A missing _id groups with null.
-                let key = id
-                    .evaluate_hinted(document, runner.environment, &mut self.hints)?
-                    .unwrap_or(Cow::Owned(Bson::Null));
+                let key = id.evaluate_borrowed(document, runner.environment)?.unwrap_or(Cow::Owned(Bson::Null));
                 groups.add(key, document, runner)
             }
             (Group::Bucket(bucket), Tally::Groups(groups)) => {

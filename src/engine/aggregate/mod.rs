@@ -922,7 +922,6 @@ pub(crate) mod tests {
 
     #[test]
     fn groups_read_fields_whatever_their_order() {
-        // Field paths are looked up first where the previous document held them.
         let docs = vec![
             doc! {"a": 1, "p": {"k": "x", "z": 0}},
             doc! {"p": {"z": 0, "k": "x"}, "a": 2},

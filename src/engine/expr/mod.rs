@@ -328,16 +328,10 @@ impl Expression {
     /// Like [`Expression::evaluate_in`], but a field path that reaches its value through documents only hands the
     /// value out by reference instead of copying it (a `$group` key read from each of 100k documents). Any other
     /// expression, or a path through arrays, is evaluated as `evaluate_in` does; the budget is spent the same way.
-    ///
-    /// Meant for many documents in a row: `hints` remembers where each part of a field
-    /// path was found, and the next document's field at that position is tried first. Documents of one collection
-    /// mostly hold their fields in the same order, so a lookup then reads one field name instead of every name of
-    /// the same length before it (each a cache miss on a large collection). The value found is the same.
-    pub(crate) fn evaluate_hinted<'d>(
+    pub(crate) fn evaluate_borrowed<'d>(
         &self,
         root: &'d Document,
         environment: Environment<'_>,
-        hints: &mut Vec<usize>,
     ) -> MongoResult<Option<std::borrow::Cow<'d, Bson>>> {
         use std::borrow::Cow;
         let Expression::Field(path) = self else {
@@ -350,15 +344,10 @@ impl Expression {
         if let Some(budget) = environment.budget {
             budget.spend(1)?;
         }
-        let parts = path.parts();
-        if hints.len() < parts.len() {
-            hints.resize(parts.len(), 0);
-        }
-        let Some((head, mut rest)) = parts.split_first() else { return Ok(None) };
-        let mut hint = hints.iter_mut();
-        let Some(mut value) = hinted_field(root, head, hint.next()) else { return Ok(None) };
+        let Some((head, mut rest)) = path.parts().split_first() else { return Ok(None) };
+        let Some(mut value) = crate::engine::path::field(root, head) else { return Ok(None) };
         while let (Some((next, tail)), Bson::Document(inner)) = (rest.split_first(), value) {
-            let Some(found) = hinted_field(inner, next, hint.next()) else { return Ok(None) };
+            let Some(found) = crate::engine::path::field(inner, next) else { return Ok(None) };
             value = found;
             rest = tail;
         }
@@ -467,22 +456,6 @@ impl Expression {
             Expression::Call(call) => (call.operator.evaluate)(call, context)?,
         })
     }
-}
-
-/// A document's field by name, trying the position `hint` gives first (and remembering where it was found).
-fn hinted_field<'d>(doc: &'d Document, name: &str, hint: Option<&mut usize>) -> Option<&'d Bson> {
-    let Some(hint) = hint else { return crate::engine::path::field(doc, name) };
-    if let Some((key, value)) = doc.iter().nth(*hint) {
-        if key == name {
-            return Some(value);
-        }
-    }
-    if doc.len() > crate::engine::path::LINEAR_LOOKUP_FIELDS {
-        return crate::engine::path::field(doc, name);
-    }
-    let (position, value) = doc.iter().enumerate().find_map(|(i, (key, value))| (key == name).then_some((i, value)))?;
-    *hint = position;
-    Some(value)
 }
 
 fn path_in_document(doc: &Document, parts: &[String]) -> Evaluated {
