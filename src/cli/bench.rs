@@ -4,16 +4,13 @@
 //! The aggregation workloads also write what they computed (`aggregate-check-N.json`), which the mingo half checks
 //! its own results against.
 
-pub use crate::dataset::{courses, users, workloads};
-use crate::engine::aggregate::AggregateOptions;
+use crate::dataset::aggregate_options;
+pub use crate::dataset::{aggregate_check, courses, users, workloads, AGGREGATIONS};
 use crate::engine::collection::{Collection, FindOptions};
 use crate::engine::database::Database;
 use crate::engine::generator::Generator;
 use crate::engine::update::Update;
 use bson::{doc, Bson, Document};
-
-/// The aggregation workloads: pipelines of [`workloads`], run over `users` with `courses` at hand for `$lookup`.
-pub const AGGREGATIONS: [&str; 3] = ["group_avg_by_city", "unwind_group_skills", "lookup_courses"];
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
@@ -44,42 +41,6 @@ fn database(docs: &[Document]) -> Database {
         }
     }
     database
-}
-
-/// The options the aggregation workloads run with: the classroom limits on work and per-stage memory lifted (at a
-/// million users `$unwind` and `$lookup` outgrow 100 MB of output), as mingo has none; they are still counted.
-fn aggregate_options() -> AggregateOptions {
-    AggregateOptions {
-        now: Some(bson::DateTime::from_millis(1_700_000_000_000)),
-        stage_memory_bytes: usize::MAX,
-        budget_steps: u64::MAX,
-        ..AggregateOptions::default()
-    }
-}
-
-/// What an aggregation workload computed, for checking against mingo: the (small) results of the grouping
-/// workloads as they are; for `$lookup`, how many documents came out, how many courses were joined and the sums of
-/// their `_id`s and prices (the order of a joined array is left to each engine).
-pub fn aggregate_check(workload: &str, results: &[Document]) -> Bson {
-    if workload != "lookup_courses" {
-        return Bson::Array(results.iter().cloned().map(Bson::Document).collect());
-    }
-    let (mut joined, mut ids, mut prices) = (0i64, 0i64, 0i64);
-    let number = |course: &Document, key: &str| match course.get(key) {
-        Some(Bson::Int32(i)) => i64::from(*i),
-        Some(Bson::Int64(i)) => *i,
-        _ => 0,
-    };
-    for result in results {
-        if let Ok(courses) = result.get_array("courses") {
-            for course in courses.iter().filter_map(Bson::as_document) {
-                joined += 1;
-                ids += number(course, "_id");
-                prices += number(course, "price");
-            }
-        }
-    }
-    Bson::Document(doc! { "documents": results.len() as i64, "joined": joined, "idSum": ids, "priceSum": prices })
 }
 
 /// Runs every workload at size `n`; returns `(workload, median ms)` rows and, per aggregation workload, what it
