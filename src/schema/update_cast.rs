@@ -101,7 +101,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
         match model.schema.resolve(path) {
             ResolvedPath::Path(def) | ResolvedPath::Element(def) => Target::Def(def),
             // One element of an array of subdocuments (`kids.0`) is cast by the array's element type.
-            ResolvedPath::Free if is_document_array_element(&model.schema, &clean_positional_to_zero(path)) => {
+            ResolvedPath::Free if is_document_array_element(&model.schema, &clean_positional(path)) => {
                 match path.rsplit_once('.').map(|(parent, _)| model.schema.resolve(parent)) {
                     Some(ResolvedPath::Path(def)) => Target::Def(def),
                     _ => Target::Def(mixed_def()),
@@ -566,7 +566,7 @@ fn apply_children_timestamps(
         for op in ["$push", "$addToSet"] {
             if let Some(Bson::Document(fields)) = update.get_mut(op) {
                 for (key, value) in fields.iter_mut() {
-                    let Some(sub) = document_array_at(schema, &clean_positional_to_zero(key)) else { continue };
+                    let Some(sub) = document_array_at(schema, &clean_positional(key)) else { continue };
                     let Some(ts) = sub.options.timestamps.clone() else { continue };
                     let targets: Vec<&mut Document> = match value {
                         Bson::Document(inner) if inner.contains_key("$each") => match inner.get_mut("$each") {
@@ -615,22 +615,6 @@ fn stamp(
     }
 }
 
-/// `cleanPositionalOperators`: `$` and `$[...]` segments read as `0`.
-fn clean_positional_to_zero(path: &str) -> String {
-    path.split('.')
-        .map(
-            |segment| {
-                if segment == "$" || (segment.starts_with("$[") && segment.ends_with(']')) {
-                    "0"
-                } else {
-                    segment
-                }
-            },
-        )
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 fn document_array_at<'a>(schema: &'a Schema, path: &str) -> Option<&'a Schema> {
     match schema.resolve(path) {
         ResolvedPath::Path(def) => match &def.field_type {
@@ -671,7 +655,7 @@ fn apply_key_timestamps(
     trace: &mut Trace,
     depth: usize,
 ) {
-    let cleaned = clean_positional_to_zero(key);
+    let cleaned = clean_positional(key);
     let known =
         !matches!(schema.resolve(&cleaned), ResolvedPath::Unknown) || is_document_array_element(schema, &cleaned);
     if !known {
