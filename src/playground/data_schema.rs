@@ -88,11 +88,7 @@ pub fn collection_schema(cluster: &Cluster, database: &str, collection: &str) ->
         let key = group.get_document("_id").ok();
         let field = key.and_then(|k| k.get_str("field").ok()).unwrap_or_default().to_string();
         let kind = key.and_then(|k| k.get_str("type").ok()).unwrap_or_default().to_string();
-        let count = match group.get("count") {
-            Some(Bson::Int32(n)) => usize::try_from(*n).unwrap_or(0),
-            Some(Bson::Int64(n)) => usize::try_from(*n).unwrap_or(0),
-            _ => 0,
-        };
+        let count = group.get("count").and_then(crate::engine::value::as_f64).map_or(0, |n| n as usize);
         match fields.last_mut() {
             Some(last) if last.field == field => last.types.push((kind, count)),
             _ => fields.push(FieldTypes { field, types: vec![(kind, count)] }),

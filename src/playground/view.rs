@@ -322,11 +322,12 @@ pub fn pane(playground: &Playground, outcome: &RunOutcome, side: Side) -> Vec<St
             }
             if let Some(error) = &report.error {
                 let at = Location::new(&outcome.source, error.span);
+                // The failed call is the last one; its strip is the last of the statement's strips.
                 let stage = report.calls.last().and_then(|call| {
-                    let failed = call.pipeline.as_ref()?.failed_stage?;
-                    let length = call.pipeline.as_ref()?.length;
-                    let name = pipeline_view(call)?.stages.get(failed)?.name.clone();
-                    Some(format!("stage {} of {length} ({name})", failed + 1))
+                    let run = call.pipeline.as_ref()?;
+                    let failed = run.failed_stage?;
+                    let name = &view.pipelines.last()?.stages.get(failed)?.name;
+                    Some(format!("stage {} of {} ({name})", failed + 1, run.length))
                 });
                 view.error = Some(ErrorView {
                     name: error.name().to_string(),

@@ -202,7 +202,7 @@ pub fn migration_batch(
     let old_documents: Vec<&String> = records
         .iter()
         .map(|(key, _)| key)
-        .filter(|key| key.starts_with(&format!("d{SEP}")) && !problems.iter().any(|p| &p.key == *key))
+        .filter(|key| key.split(SEP).next() == Some("d") && !problems.iter().any(|p| &p.key == *key))
         .collect();
     let outdated = stored_format(records).is_some_and(|version| version < FORMAT_VERSION);
     if old_documents.is_empty() && !outdated {
