@@ -51,6 +51,22 @@ pub struct Plan {
     pub returned: u64,
 }
 
+/// One record: its document, and the document's BSON bytes, which collection scans match in place
+/// ([`super::raw`]) and storage writes as they are. `None` when the document cannot be encoded (a field name
+/// with a NUL): such a record is matched through its tree and cannot be stored.
+#[derive(Debug, Clone)]
+struct Stored {
+    document: Document,
+    bytes: Option<Box<[u8]>>,
+}
+
+impl Stored {
+    fn new(document: Document) -> Stored {
+        let bytes = super::raw::encode(&document);
+        Stored { document, bytes }
+    }
+}
+
 /// A collection of one database.
 #[derive(Debug, Clone)]
 pub struct Collection {
@@ -58,7 +74,7 @@ pub struct Collection {
     namespace: String,
     name: String,
     /// Records keyed by a sequence number that only grows: iteration order is natural order.
-    records: BTreeMap<u64, Document>,
+    records: BTreeMap<u64, Stored>,
     next_record: u64,
     /// The `_id_` index first, then user indexes in creation order.
     indexes: Vec<Index>,
@@ -94,17 +110,28 @@ impl Collection {
 
     /// Documents in natural order.
     pub fn documents(&self) -> impl Iterator<Item = &Document> {
-        self.records.values()
+        self.records.values().map(|stored| &stored.document)
+    }
+
+    /// Documents in natural order, each with its BSON bytes (`None` for a document that cannot be encoded).
+    pub fn stored_documents(&self) -> impl Iterator<Item = (&Document, Option<&[u8]>)> {
+        self.records.values().map(|stored| (&stored.document, stored.bytes.as_deref()))
     }
 
     /// Records (sequence number and document) in natural order.
     pub fn records(&self) -> impl Iterator<Item = (u64, &Document)> {
-        self.records.iter().map(|(k, v)| (*k, v))
+        self.records.iter().map(|(k, v)| (*k, &v.document))
     }
 
     /// The records whose numbers fall in `range`, in order (storage writes them a page at a time).
     pub fn records_in(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = (u64, &Document)> {
-        self.records.range(range).map(|(k, v)| (*k, v))
+        self.records.range(range).map(|(k, v)| (*k, &v.document))
+    }
+
+    /// The records whose numbers fall in `range`, in order, as BSON bytes (what a storage page holds); a record
+    /// whose document cannot be encoded is left out.
+    pub fn encoded_records_in(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = (u64, &[u8])> {
+        self.records.range(range).filter_map(|(k, v)| v.bytes.as_deref().map(|bytes| (*k, bytes)))
     }
 
     pub fn indexes(&self) -> &[Index] {
@@ -113,25 +140,37 @@ impl Collection {
 
     /// Puts a stored record back as it was (loading from storage, undo): no `_id` generation, no result.
     pub fn restore_record(&mut self, record: u64, doc: Document) -> MongoResult<()> {
+        self.restore(record, Stored::new(doc))
+    }
+
+    /// Like [`Collection::restore_record`], for a document read from storage with its BSON `bytes`: the bytes are
+    /// kept as they are (no second encoding) unless they repeat a field name, which the tree cannot hold.
+    pub fn restore_encoded(&mut self, record: u64, doc: Document, bytes: &[u8]) -> MongoResult<()> {
+        let exact = super::raw::RawDoc::new(bytes).and_then(super::raw::has_repeated_names) == Ok(false);
+        let stored = if exact { Stored { document: doc, bytes: Some(bytes.into()) } } else { Stored::new(doc) };
+        self.restore(record, stored)
+    }
+
+    fn restore(&mut self, record: u64, stored: Stored) -> MongoResult<()> {
         for index in &self.indexes {
-            index.check_unique(&self.namespace, record, &doc)?;
+            index.check_unique(&self.namespace, record, &stored.document)?;
         }
         if let Some(old) = self.records.remove(&record) {
             for index in &mut self.indexes {
-                index.remove(record, &old);
+                index.remove(record, &old.document);
             }
         }
         for index in &mut self.indexes {
-            index.insert(record, &doc);
+            index.insert(record, &stored.document);
         }
-        self.records.insert(record, doc);
+        self.records.insert(record, stored);
         self.next_record = self.next_record.max(record + 1);
         Ok(())
     }
 
     /// Removes a record without a result (undo of an insert).
     pub fn remove_record(&mut self, record: u64) -> Option<Document> {
-        let doc = self.records.remove(&record)?;
+        let doc = self.records.remove(&record)?.document;
         for index in &mut self.indexes {
             index.remove(record, &doc);
         }
@@ -157,7 +196,7 @@ impl Collection {
             index.insert(record, &doc);
         }
         self.next_record += 1;
-        self.records.insert(record, doc.clone());
+        self.records.insert(record, Stored::new(doc.clone()));
         Ok((id, Change::Inserted { record, doc }))
     }
 
@@ -255,7 +294,7 @@ impl Collection {
         let ((matched, docs_examined), index, keys_examined) = match self.index_candidates(filter) {
             Some((records, name, bounds, keys_examined)) => (
                 first_matches(
-                    records.into_iter().filter_map(|record| self.records.get(&record).map(|doc| (record, doc))),
+                    records.into_iter().filter_map(|record| self.records.get(&record).map(|stored| (record, stored))),
                     filter,
                     cap,
                     environment,
@@ -264,7 +303,7 @@ impl Collection {
                 keys_examined,
             ),
             None => (
-                first_matches(self.records.iter().map(|(&record, doc)| (record, doc)), filter, cap, environment)?,
+                first_matches(self.records.iter().map(|(&record, stored)| (record, stored)), filter, cap, environment)?,
                 None,
                 0,
             ),
@@ -398,7 +437,7 @@ impl Collection {
         let compiled = Filter::compile(filter)?;
         let (mut records, _) = self.matching_records(&compiled)?;
         if let Some(sort) = sort {
-            records.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+            records.sort_by(|a, b| match (self.get_record(*a), self.get_record(*b)) {
                 (Some(x), Some(y)) => sort.compare(x, y),
                 _ => std::cmp::Ordering::Equal,
             });
@@ -409,7 +448,7 @@ impl Collection {
         let mut result = UpdateResult { matched_count: records.len() as u64, ..UpdateResult::default() };
         let now = generator.now();
         for record in &records {
-            let Some(original) = self.records.get(record) else { continue };
+            let Some(original) = self.get_record(*record) else { continue };
             let positional = compiled.matches_positional(original).flatten();
             let mut updated = original.clone();
             let ctx = UpdateContext { positional, is_upsert_insert: false, now };
@@ -450,19 +489,19 @@ impl Collection {
                 options.projection.as_ref().map(|spec| Projection::compile_for_query(spec, &compiled)).transpose()?;
             let (mut matched, _) = self.matching_records(&compiled)?;
             if let Some(sort) = &sort {
-                matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+                matched.sort_by(|a, b| match (self.get_record(*a), self.get_record(*b)) {
                     (Some(x), Some(y)) => sort.compare(x, y),
                     _ => std::cmp::Ordering::Equal,
                 });
             }
-            let before = matched.first().and_then(|r| self.records.get(r)).cloned();
+            let before = matched.first().and_then(|r| self.get_record(*r)).cloned();
             // A positional (`.$`) projection shows the element the query matched in the document it found.
             let position = before.as_ref().and_then(|doc| compiled.matches_positional(doc).flatten());
             let (_, record) =
                 self.update_inner(filter, update, false, options.upsert, generator, &mut changes, sort.as_ref())?;
             let chosen = match options.return_document {
                 ReturnDocument::Before => before,
-                ReturnDocument::After => record.and_then(|r| self.records.get(&r)).cloned(),
+                ReturnDocument::After => record.and_then(|r| self.get_record(r)).cloned(),
             };
             Ok(chosen
                 .map(|doc| projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply_with_position(&doc, position))))
@@ -482,7 +521,7 @@ impl Collection {
         let projection = projection.map(|spec| Projection::compile_for_query(spec, &compiled)).transpose()?;
         let (mut matched, _) = self.matching_records(&compiled)?;
         if let Some(sort) = &sort {
-            matched.sort_by(|a, b| match (self.records.get(a), self.records.get(b)) {
+            matched.sort_by(|a, b| match (self.get_record(*a), self.get_record(*b)) {
                 (Some(x), Some(y)) => sort.compare(x, y),
                 _ => std::cmp::Ordering::Equal,
             });
@@ -503,16 +542,16 @@ impl Collection {
             return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
         };
         // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
-        let old = std::mem::replace(slot, new_doc);
+        let old = std::mem::replace(slot, Stored::new(new_doc)).document;
         for index in &mut self.indexes {
-            index.replace(record, &old, slot);
+            index.replace(record, &old, &slot.document);
         }
-        Ok(Change::Updated { record, before: old, after: slot.clone() })
+        Ok(Change::Updated { record, before: old, after: slot.document.clone() })
     }
 
     /// The document stored under a record.
     pub fn get_record(&self, record: u64) -> Option<&Document> {
-        self.records.get(&record)
+        self.records.get(&record).map(|stored| &stored.document)
     }
 
     /// `createIndex(keys, { unique, name })`: returns the index name. Creating an identical index again is a no-op;
@@ -558,9 +597,9 @@ impl Collection {
             ));
         }
         let mut index = Index::new(name.clone(), pattern, unique);
-        for (record, doc) in &self.records {
-            index.check_unique(&self.namespace, *record, doc)?;
-            index.insert(*record, doc);
+        for (record, stored) in &self.records {
+            index.check_unique(&self.namespace, *record, &stored.document)?;
+            index.insert(*record, &stored.document);
         }
         let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), unique };
         self.indexes.push(index);
@@ -611,14 +650,14 @@ fn has_path(doc: &Document, dotted: &str) -> bool {
 /// The first `cap` candidates matching the filter, and how many documents were examined to find them (generic, so
 /// both scans keep static dispatch on the hot loop).
 fn first_matches<'a>(
-    candidates: impl Iterator<Item = (u64, &'a Document)>,
+    candidates: impl Iterator<Item = (u64, &'a Stored)>,
     filter: &Filter,
     cap: usize,
     environment: Environment<'_>,
 ) -> MongoResult<(Vec<(u64, &'a Document)>, u64)> {
     let mut matched = Vec::new();
     let mut docs_examined = 0;
-    for (record, doc) in candidates {
+    for (record, stored) in candidates {
         if matched.len() >= cap {
             break;
         }
@@ -626,8 +665,13 @@ fn first_matches<'a>(
         if let Some(budget) = environment.budget {
             budget.spend(1)?;
         }
-        if filter.try_matches_in(doc, environment)? {
-            matched.push((record, doc));
+        // The bytes answer when they can (`$expr` and a few rare predicates need the tree); the answer is the same.
+        let matches = match stored.bytes.as_deref().and_then(|bytes| filter.matches_raw(bytes)) {
+            Some(matches) => matches,
+            None => filter.try_matches_in(&stored.document, environment)?,
+        };
+        if matches {
+            matched.push((record, &stored.document));
         }
     }
     Ok((matched, docs_examined))
@@ -930,5 +974,25 @@ mod tests {
         assert_eq!(c.drop_index("_id_").unwrap_err().message, "cannot drop _id index");
         c.drop_index("age_-1").unwrap();
         assert_eq!(c.drop_index("age_-1").unwrap_err().message, "index not found with name [age_-1]");
+    }
+
+    #[test]
+    fn records_read_from_storage_keep_their_bytes_unless_a_name_repeats() {
+        let mut c = Collection::new("shop", "users");
+        let bytes = super::super::raw::encode(&doc! {"_id": 1, "age": 36}).unwrap();
+        c.restore_encoded(1, doc! {"_id": 1, "age": 36}, &bytes).unwrap();
+        assert_eq!(c.encoded_records_in(0..10).collect::<Vec<_>>(), vec![(1, &bytes[..])]);
+        // {_id: 2, age: 1, age: 40}, as a damaged record might hold it: the tree keeps the last age, and so must
+        // every scan; the bytes kept are the tree's.
+        let repeated: Vec<u8> =
+            [&[32u8, 0, 0, 0][..], &[0x10, b'_', b'i', b'd', 0, 2, 0, 0, 0], &[0x10, b'a', b'g', b'e', 0, 1, 0, 0, 0], &[0x10, b'a', b'g', b'e', 0, 40, 0, 0, 0], &[0]]
+                .concat();
+        let tree = Document::from_reader(repeated.as_slice()).unwrap();
+        assert_eq!(tree.get_i32("age").unwrap(), 40);
+        c.restore_encoded(2, tree.clone(), &repeated).unwrap();
+        let found = c.find(&doc! {"age": 40}, &FindOptions::default()).unwrap();
+        assert_eq!(found, vec![tree.clone()]);
+        assert!(c.find(&doc! {"age": 1}, &FindOptions::default()).unwrap().is_empty());
+        assert_eq!(c.encoded_records_in(2..3).map(|(_, b)| b.to_vec()).collect::<Vec<_>>(), vec![tree.to_vec().unwrap()]);
     }
 }

@@ -15,6 +15,7 @@ pub mod operators;
 pub mod path;
 pub mod projection;
 pub mod query;
+pub mod raw;
 pub mod results;
 pub mod revert;
 pub mod sort;

@@ -35,22 +35,18 @@ pub fn page_key(database: &str, collection: &str, page: u64) -> String {
 }
 
 /// A page's bytes: for each record in order, its number (8 bytes, little-endian) then the document's BSON (which
-/// carries its own length).
-fn encode_page<'a>(records: impl Iterator<Item = (u64, &'a Document)>) -> Vec<u8> {
+/// carries its own length). The collection keeps every record's BSON, so a page is copied, not encoded.
+fn encode_page<'a>(records: impl Iterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
     let mut bytes = Vec::new();
-    for (record, doc) in records {
+    for (record, document) in records {
         bytes.extend_from_slice(&record.to_le_bytes());
-        // Documents in the engine passed the size and depth checks, so encoding cannot fail in practice; a
-        // document that did would be left out rather than crash the page (and be missing after a reload).
-        if doc.to_writer(&mut bytes).is_err() {
-            bytes.truncate(bytes.len() - 8);
-        }
+        bytes.extend_from_slice(document);
     }
     bytes
 }
 
-/// A page back into `(record, document)`s; any damage rejects the whole page, with where it starts.
-fn decode_page(bytes: &[u8]) -> Result<Vec<(u64, Document)>, String> {
+/// A page back into `(record, document, its bytes)`s; any damage rejects the whole page, with where it starts.
+fn decode_page(bytes: &[u8]) -> Result<Vec<(u64, Document, &[u8])>, String> {
     let mut records = Vec::new();
     let mut at = 0usize;
     while at < bytes.len() {
@@ -70,7 +66,7 @@ fn decode_page(bytes: &[u8]) -> Result<Vec<(u64, Document)>, String> {
             .ok_or_else(|| format!("the page ends inside a document (byte {})", at + 8))?;
         let doc = Document::from_reader(document)
             .map_err(|e| format!("the document at byte {} is not valid BSON ({e})", at + 8))?;
-        records.push((u64::from_le_bytes(number), doc));
+        records.push((u64::from_le_bytes(number), doc, document));
         at += 8 + length;
     }
     Ok(records)
@@ -80,7 +76,7 @@ fn decode_page(bytes: &[u8]) -> Result<Vec<(u64, Document)>, String> {
 fn page_record(database: &str, collection: &Collection, page: u64) -> RecordChange {
     let key = page_key(database, collection.name(), page);
     let start = page.saturating_mul(PAGE_RECORDS);
-    let bytes = encode_page(collection.records_in(start..start.saturating_add(PAGE_RECORDS)));
+    let bytes = encode_page(collection.encoded_records_in(start..start.saturating_add(PAGE_RECORDS)));
     if bytes.is_empty() {
         RecordChange::Delete { key }
     } else {
@@ -264,11 +260,11 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                         continue;
                     }
                 };
-                for (record, doc) in entries {
+                for (record, doc, encoded) in entries {
                     let restored = cluster.database_mut(database).and_then(|(db, _)| {
                         let (coll, _) = db.collection_mut(collection)?;
                         crate::engine::limits::check_document(&doc)?;
-                        coll.restore_record(record, doc)
+                        coll.restore_encoded(record, doc, encoded)
                     });
                     if let Err(e) = restored {
                         problems.push(problem(format!("record {record}: {}", e.message)));
@@ -291,7 +287,7 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                 let restored = cluster.database_mut(database).and_then(|(db, _)| {
                     let (coll, _) = db.collection_mut(collection)?;
                     crate::engine::limits::check_document(&doc)?;
-                    coll.restore_record(record, doc)
+                    coll.restore_encoded(record, doc, bytes)
                 });
                 if let Err(e) = restored {
                     problems.push(problem(e.message));

@@ -510,6 +510,17 @@ impl Pipeline {
                 stages.next();
                 matched
             }
+            // A leading `$group` reads its fields from the records' bytes.
+            (Some(collection), Some((index, (name, Stage::Group(group))))) if group.reads_stored_bytes() => {
+                let grouped = group.apply_to_collection(collection, runner).map_err(AggregateError::running(*index))?;
+                if grouped.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH))
+                {
+                    return Err(AggregateError::running(*index)(too_deep(name)));
+                }
+                previews.push(preview(*index, name, &grouped, preview_documents));
+                stages.next();
+                grouped
+            }
             (Some(collection), _) => {
                 runner.spend(collection.len() as u64).map_err(AggregateError::running(0))?;
                 collection.documents().map(Cow::Borrowed).collect()

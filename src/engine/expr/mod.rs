@@ -354,6 +354,25 @@ impl Expression {
         Ok(if rest.is_empty() { Some(Cow::Borrowed(value)) } else { field_value(value, rest, 0).map(Cow::Owned) })
     }
 
+    /// [`Expression::evaluate_borrowed`] on a stored document's BSON bytes ([`crate::engine::raw`]): the same value
+    /// and the same budget spent, or `Ok(None)` when the bytes cannot answer alone — anything but a field path
+    /// through documents, `$$CURRENT` rebound, bytes that do not parse — and the tree must be evaluated instead.
+    pub(crate) fn evaluate_raw(
+        &self,
+        root: crate::engine::raw::RawDoc<'_>,
+        environment: Environment<'_>,
+    ) -> MongoResult<Option<Evaluated>> {
+        let Expression::Field(path) = self else { return Ok(None) };
+        if environment.variables.iter().any(|(name, _)| name == "CURRENT") {
+            return Ok(None);
+        }
+        let Some(found) = raw_field_value(root, path.parts()) else { return Ok(None) };
+        if let Some(budget) = environment.budget {
+            budget.spend(1)?;
+        }
+        Ok(Some(found))
+    }
+
     /// Adds to `paths` the paths of the document this expression reads (split into their parts); false when it may
     /// read the whole document (`$$ROOT`, `$$CURRENT`, or an operator that rebinds `CURRENT`). What lets a stage
     /// hand the next one only the fields it reads.
@@ -474,6 +493,26 @@ fn path_in_value(value: &Bson, parts: &[String]) -> Evaluated {
 
 /// The value at `rest` below `value`: arrays are mapped over (their documents and nested arrays), as MongoDB's
 /// field paths do.
+/// A field path's value read from BSON bytes, as [`field_value`] reads it from a tree, when it goes through
+/// documents only; `None` when it meets an array before its end (which yields an array of values: the tree
+/// builds it) or bytes that do not parse.
+fn raw_field_value(root: crate::engine::raw::RawDoc<'_>, parts: &[String]) -> Option<Evaluated> {
+    let Some((head, mut rest)) = parts.split_first() else { return Some(None) };
+    let Some(mut value) = root.field(head).ok()? else { return Some(None) };
+    while let Some((next, tail)) = rest.split_first() {
+        if let Some(inner) = value.as_document().ok()? {
+            let Some(found) = inner.field(next).ok()? else { return Some(None) };
+            value = found;
+            rest = tail;
+        } else if value.as_array().ok()?.is_some() {
+            return None;
+        } else {
+            return Some(None);
+        }
+    }
+    value.to_bson().ok().map(Some)
+}
+
 fn field_value(value: &Bson, rest: &[String], nesting: usize) -> Evaluated {
     let Some((head, tail)) = rest.split_first() else {
         return Some(value.clone());

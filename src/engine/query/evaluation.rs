@@ -76,6 +76,11 @@ impl RegexMatcher {
         RegexMatcher::new(regex.pattern.as_str(), regex.options.as_str())
     }
 
+    /// A string's text matches by search (what [`RegexMatcher::matches_value`] does for a string).
+    pub fn matches_text(&self, text: &str) -> bool {
+        self.compiled.is_match(text)
+    }
+
     /// Strings and symbols match by search; a stored regex value matches when pattern and options are the same.
     pub fn matches_value(&self, value: &Bson) -> bool {
         match value {

@@ -9,6 +9,7 @@ mod comparison;
 mod element;
 mod evaluation;
 mod logical;
+mod raw_match;
 
 use crate::engine::error::{MongoError, MongoResult};
 use crate::engine::expr::{Environment, Expression};
@@ -208,6 +209,14 @@ impl Filter {
     pub fn try_matches_in(&self, doc: &Document, environment: Environment<'_>) -> MongoResult<bool> {
         let root = Root { doc, environment };
         Ok(eval_node(&self.root, Subject::Doc(doc), &root)?.is_some())
+    }
+
+    /// Matches a stored document's BSON bytes in place (see [`crate::engine::raw`]), with the tree matcher's
+    /// answer; `None` when this document needs the tree (`$expr`, a predicate on the whole document, bytes that
+    /// do not parse): then call [`Filter::try_matches_in`].
+    pub fn matches_raw(&self, bytes: &[u8]) -> Option<bool> {
+        let document = crate::engine::raw::RawDoc::new(bytes).ok()?;
+        raw_match::matches(&self.root, document).ok()
     }
 
     /// `None` = no match; `Some(Some(i))` = match, and the array the query traversed matched at element `i`
@@ -510,7 +519,15 @@ impl Leaf {
 
     /// The predicate applied to one value, without looking inside arrays.
     fn matches_value(&self, value: &Bson, root: &Root<'_>) -> MongoResult<bool> {
-        Ok(match self {
+        match self.matches_scalar(value) {
+            Some(decided) => Ok(decided),
+            None => Ok(self.elem_match_index(value, root)?.is_some()),
+        }
+    }
+
+    /// [`Leaf::matches_value`] for every predicate but `$elemMatch` (`None`), which needs the whole match's root.
+    fn matches_scalar(&self, value: &Bson) -> Option<bool> {
+        Some(match self {
             Leaf::Eq(expected) => comparison::equals(value, expected),
             Leaf::Cmp(op, operand) => comparison::compare_matches(*op, value, operand),
             Leaf::In { values, regexes } => {
@@ -522,7 +539,7 @@ impl Leaf {
             Leaf::Mod { divisor, remainder } => evaluation::mod_matches(value, *divisor, *remainder),
             Leaf::Size(size) => matches!(value, Bson::Array(items) if items.len() == *size),
             Leaf::Bits { test, positions } => bitwise::matches(value, *test, positions),
-            Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => self.elem_match_index(value, root)?.is_some(),
+            Leaf::ElemMatchObject(_) | Leaf::ElemMatchValue(_) => return None,
         })
     }
 }

@@ -1,0 +1,343 @@
+//! Stored documents as BSON bytes, read in place: the element walker that collection scans match filters with.
+//!
+//! Each record keeps its document's BSON encoding beside the document tree (see `Collection`). A scan reads the
+//! few fields a filter names by walking the element list of one contiguous buffer — a document tree spreads the
+//! same fields over dozens of heap blocks, and at 100k documents a scan is bound by those cache misses. Only the
+//! values a predicate compares are looked at, and numbers, booleans, ids and dates are read without decoding.
+//! Every read is bounds-checked: bytes that do not parse are reported as [`Malformed`], and the caller then
+//! decides with the document tree instead, so a damaged buffer can never change an answer.
+
+use bson::oid::ObjectId;
+use bson::{Bson, DateTime, Document};
+
+/// The bytes did not parse as BSON where they were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
+/// A BSON document (or array: the same layout, with keys "0", "1", …) as bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RawDoc<'a> {
+    bytes: &'a [u8],
+}
+
+/// One element's value: its BSON type byte and the bytes of the value.
+#[derive(Debug, Clone, Copy)]
+pub struct RawValue<'a> {
+    kind: u8,
+    bytes: &'a [u8],
+}
+
+/// BSON type bytes the walker distinguishes.
+pub mod kind {
+    pub const DOUBLE: u8 = 0x01;
+    pub const STRING: u8 = 0x02;
+    pub const DOCUMENT: u8 = 0x03;
+    pub const ARRAY: u8 = 0x04;
+    pub const OBJECT_ID: u8 = 0x07;
+    pub const BOOLEAN: u8 = 0x08;
+    pub const DATE_TIME: u8 = 0x09;
+    pub const NULL: u8 = 0x0A;
+    pub const INT32: u8 = 0x10;
+    pub const INT64: u8 = 0x12;
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Result<usize, Malformed> {
+    let word: [u8; 4] = bytes.get(at..at + 4).and_then(|b| b.try_into().ok()).ok_or(Malformed)?;
+    usize::try_from(u32::from_le_bytes(word)).map_err(|_| Malformed)
+}
+
+/// How many bytes the value of an element of type `kind` starting at `at` takes.
+fn value_length(kind: u8, bytes: &[u8], at: usize) -> Result<usize, Malformed> {
+    Ok(match kind {
+        0x01 | 0x09 | 0x11 | 0x12 => 8,
+        0x10 => 4,
+        0x08 => 1,
+        0x06 | 0x0A | 0x7F | 0xFF => 0,
+        0x07 => 12,
+        0x13 => 16,
+        // string, JavaScript code, symbol: length (counting the trailing NUL) then the text.
+        0x02 | 0x0D | 0x0E => read_u32(bytes, at)?.checked_add(4).ok_or(Malformed)?,
+        // document, array, code with scope: the length counts itself.
+        0x03 | 0x04 | 0x0F => read_u32(bytes, at)?,
+        // binary: length, subtype, bytes.
+        0x05 => read_u32(bytes, at)?.checked_add(5).ok_or(Malformed)?,
+        // regular expression: two C strings.
+        0x0B => {
+            let first = bytes.get(at..).and_then(|b| b.iter().position(|&c| c == 0)).ok_or(Malformed)?;
+            let second =
+                bytes.get(at + first + 1..).and_then(|b| b.iter().position(|&c| c == 0)).ok_or(Malformed)?;
+            first + second + 2
+        }
+        // DBPointer: string then a 12-byte id.
+        0x0C => read_u32(bytes, at)?.checked_add(16).ok_or(Malformed)?,
+        _ => return Err(Malformed),
+    })
+}
+
+impl<'a> RawDoc<'a> {
+    /// A document's bytes, as `bson` writes them (length, elements, NUL).
+    pub fn new(bytes: &'a [u8]) -> Result<RawDoc<'a>, Malformed> {
+        let length = read_u32(bytes, 0)?;
+        if length < 5 || length != bytes.len() || bytes.last() != Some(&0) {
+            return Err(Malformed);
+        }
+        Ok(RawDoc { bytes })
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The elements in order, as `(name, value)`; stops with `Err` at the first element that does not parse.
+    pub fn elements(&self) -> Elements<'a> {
+        Elements { bytes: self.bytes, at: 4, failed: false }
+    }
+
+    /// The first field named `name` (documents hold each name once), or `None`.
+    pub fn field(&self, name: &str) -> Result<Option<RawValue<'a>>, Malformed> {
+        for element in self.elements() {
+            let (key, value) = element?;
+            if key == name.as_bytes() {
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
+    }
+
+    /// How many elements there are (an array's length).
+    pub fn len(&self) -> Result<usize, Malformed> {
+        let mut count = 0;
+        for element in self.elements() {
+            element?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.len() <= 5
+    }
+
+    /// The document as a tree.
+    pub fn to_document(&self) -> Result<Document, Malformed> {
+        Document::from_reader(self.bytes).map_err(|_| Malformed)
+    }
+}
+
+/// The elements of a [`RawDoc`].
+pub struct Elements<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    failed: bool,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Result<(&'a [u8], RawValue<'a>), Malformed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.at + 1 >= self.bytes.len() {
+            return None;
+        }
+        let step = || -> Result<(&'a [u8], RawValue<'a>, usize), Malformed> {
+            let bytes = self.bytes;
+            let kind = *bytes.get(self.at).ok_or(Malformed)?;
+            let key_start = self.at + 1;
+            let key_length = bytes.get(key_start..).and_then(|b| b.iter().position(|&c| c == 0)).ok_or(Malformed)?;
+            let key = bytes.get(key_start..key_start + key_length).ok_or(Malformed)?;
+            let value_start = key_start + key_length + 1;
+            let length = value_length(kind, bytes, value_start)?;
+            let end = value_start.checked_add(length).ok_or(Malformed)?;
+            // The document's final NUL stays after the last element.
+            let value = bytes.get(value_start..end).filter(|_| end < bytes.len()).ok_or(Malformed)?;
+            Ok((key, RawValue { kind, bytes: value }, end))
+        };
+        match step() {
+            Ok((key, value, end)) => {
+                self.at = end;
+                Some(Ok((key, value)))
+            }
+            Err(malformed) => {
+                self.failed = true;
+                Some(Err(malformed))
+            }
+        }
+    }
+}
+
+impl<'a> RawValue<'a> {
+    pub fn kind(&self) -> u8 {
+        self.kind
+    }
+
+    /// The embedded document, when the value is one.
+    pub fn as_document(&self) -> Result<Option<RawDoc<'a>>, Malformed> {
+        match self.kind {
+            kind::DOCUMENT => RawDoc::new(self.bytes).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The array (a document keyed "0", "1", …), when the value is one.
+    pub fn as_array(&self) -> Result<Option<RawDoc<'a>>, Malformed> {
+        match self.kind {
+            kind::ARRAY => RawDoc::new(self.bytes).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The text of a string value.
+    pub fn as_str(&self) -> Result<Option<&'a str>, Malformed> {
+        if self.kind != kind::STRING {
+            return Ok(None);
+        }
+        let text = self.bytes.get(4..self.bytes.len().saturating_sub(1)).ok_or(Malformed)?;
+        if self.bytes.last() != Some(&0) {
+            return Err(Malformed);
+        }
+        std::str::from_utf8(text).map(Some).map_err(|_| Malformed)
+    }
+
+    fn fixed<const N: usize>(&self) -> Result<[u8; N], Malformed> {
+        self.bytes.try_into().map_err(|_| Malformed)
+    }
+
+    /// The value as a tree. Numbers, booleans, null, ids and dates are built without allocating; anything else is
+    /// decoded.
+    pub fn to_bson(&self) -> Result<Bson, Malformed> {
+        Ok(match self.kind {
+            kind::DOUBLE => Bson::Double(f64::from_le_bytes(self.fixed()?)),
+            kind::INT32 => Bson::Int32(i32::from_le_bytes(self.fixed()?)),
+            kind::INT64 => Bson::Int64(i64::from_le_bytes(self.fixed()?)),
+            kind::BOOLEAN => match self.bytes {
+                [0] => Bson::Boolean(false),
+                [1] => Bson::Boolean(true),
+                _ => return Err(Malformed),
+            },
+            kind::NULL => Bson::Null,
+            kind::OBJECT_ID => Bson::ObjectId(ObjectId::from_bytes(self.fixed()?)),
+            kind::DATE_TIME => Bson::DateTime(DateTime::from_millis(i64::from_le_bytes(self.fixed()?))),
+            kind::STRING => Bson::String(self.as_str()?.ok_or(Malformed)?.to_string()),
+            _ => self.decode()?,
+        })
+    }
+
+    /// Any value, decoded by `bson` from a one-field document built around it.
+    fn decode(&self) -> Result<Bson, Malformed> {
+        let total = 4 + 1 + 1 + self.bytes.len() + 1;
+        let mut wrapped = Vec::with_capacity(total);
+        wrapped.extend_from_slice(&u32::try_from(total).map_err(|_| Malformed)?.to_le_bytes());
+        wrapped.push(self.kind);
+        wrapped.push(0);
+        wrapped.extend_from_slice(self.bytes);
+        wrapped.push(0);
+        let mut document = Document::from_reader(wrapped.as_slice()).map_err(|_| Malformed)?;
+        document.remove("").ok_or(Malformed)
+    }
+}
+
+/// True when some document in `document` (itself or one nested in it) holds a name twice. A tree decoded from such
+/// bytes keeps one of the values, so bytes read from storage are kept only when this is false.
+pub fn has_repeated_names(document: RawDoc<'_>) -> Result<bool, Malformed> {
+    fn walk(document: RawDoc<'_>, depth: usize, is_array: bool) -> Result<bool, Malformed> {
+        if depth > crate::engine::limits::MAX_NESTING_DEPTH + 1 {
+            return Err(Malformed);
+        }
+        let mut names: Vec<&[u8]> = Vec::new();
+        for element in document.elements() {
+            let (name, value) = element?;
+            // Array keys are positions; a tree ignores them, so repeats there change nothing.
+            if !is_array {
+                if names.contains(&name) {
+                    return Ok(true);
+                }
+                names.push(name);
+            }
+            if let Some(inner) = value.as_document()? {
+                if walk(inner, depth + 1, false)? {
+                    return Ok(true);
+                }
+            } else if let Some(inner) = value.as_array()? {
+                if walk(inner, depth + 1, true)? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+    walk(document, 0, false)
+}
+
+/// A document's BSON bytes, or `None` when it cannot be encoded (a field name with a NUL): such a record is
+/// matched through its tree.
+pub fn encode(document: &Document) -> Option<Box<[u8]>> {
+    let mut bytes = Vec::new();
+    document.to_writer(&mut bytes).ok()?;
+    Some(bytes.into_boxed_slice())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use bson::{bson, doc, Binary, Decimal128, Regex, Timestamp};
+
+    #[test]
+    fn every_type_reads_back_as_the_tree_holds_it() {
+        let document = doc! {
+            "d": 1.5, "s": "héllo", "o": {"a": 1}, "a": [1, "x", {"b": null}], "bin": Binary { subtype: bson::spec::BinarySubtype::Generic, bytes: vec![1, 2] },
+            "u": Bson::Undefined, "id": ObjectId::from_bytes([7; 12]), "t": true, "f": false, "date": DateTime::from_millis(-5),
+            "n": null, "re": Regex { pattern: "^a".to_string().try_into().unwrap(), options: "i".to_string().try_into().unwrap() },
+            "code": Bson::JavaScriptCode("x".into()), "sym": Bson::Symbol("y".into()), "i": 7, "ts": Timestamp { time: 1, increment: 2 },
+            "l": 9_i64, "dec": Decimal128::from_bytes([1; 16]), "min": Bson::MinKey, "max": Bson::MaxKey,
+        };
+        let bytes = encode(&document).unwrap();
+        let raw = RawDoc::new(&bytes).unwrap();
+        let mut names = Vec::new();
+        for element in raw.elements() {
+            let (key, value) = element.unwrap();
+            let name = std::str::from_utf8(key).unwrap();
+            assert_eq!(Some(&value.to_bson().unwrap()), document.get(name), "{name}");
+            names.push(name.to_string());
+        }
+        assert_eq!(names, document.keys().cloned().collect::<Vec<_>>());
+        assert_eq!(raw.to_document().unwrap(), document);
+        assert_eq!(raw.field("i").unwrap().unwrap().to_bson().unwrap(), bson!(7));
+        assert!(raw.field("nope").unwrap().is_none());
+        let array = raw.field("a").unwrap().unwrap().as_array().unwrap().unwrap();
+        assert_eq!(array.len().unwrap(), 3);
+        assert_eq!(raw.field("s").unwrap().unwrap().as_str().unwrap(), Some("héllo"));
+    }
+
+    #[test]
+    fn repeated_names_are_found_at_any_depth() {
+        let once = encode(&doc! {"a": 1, "b": {"c": [{"d": 1}, 2]}}).unwrap();
+        assert_eq!(has_repeated_names(RawDoc::new(&once).unwrap()), Ok(false));
+        // {a: 1, b: {c: 1, c: 2}} written by hand: the inner document repeats "c".
+        let inner: Vec<u8> = [&[19u8, 0, 0, 0][..], &[0x10, b'c', 0, 1, 0, 0, 0], &[0x10, b'c', 0, 2, 0, 0, 0], &[0]].concat();
+        let outer: Vec<u8> = [&[(4 + 3 + inner.len() + 1) as u8, 0, 0, 0][..], &[0x03, b'b', 0], &inner, &[0]].concat();
+        let raw = RawDoc::new(&outer).unwrap();
+        assert_eq!(has_repeated_names(raw), Ok(true));
+    }
+
+    #[test]
+    fn damaged_bytes_are_reported_never_read_past() {
+        let bytes = encode(&doc! {"a": "text", "b": {"c": 1}}).unwrap().to_vec();
+        assert!(RawDoc::new(&bytes[..bytes.len() - 1]).is_err());
+        // Every truncation and every single-byte change either parses or says Malformed; none panics.
+        for cut in 0..bytes.len() {
+            let _ = RawDoc::new(&bytes[..cut]).map(|raw| raw.elements().count());
+        }
+        for at in 0..bytes.len() {
+            for byte in [0u8, 1, 0x7f, 0xff] {
+                let mut damaged = bytes.clone();
+                damaged[at] = byte;
+                if let Ok(raw) = RawDoc::new(&damaged) {
+                    for element in raw.elements().flatten() {
+                        let _ = element.1.to_bson();
+                        let _ = element.1.as_document().map(|d| d.map(|d| d.len()));
+                    }
+                }
+            }
+        }
+    }
+}
