@@ -8,6 +8,7 @@ use super::index::{Index, ScanResult};
 use super::limits;
 use super::projection::Projection;
 use super::query::{FieldBounds, Filter};
+use super::raw::{Arena, Span};
 use super::results::{DeleteResult, InsertManyResult, InsertOneResult, UpdateResult};
 use super::sort::SortSpec;
 use super::update::{upsert_seed, Update, UpdateContext};
@@ -51,20 +52,13 @@ pub struct Plan {
     pub returned: u64,
 }
 
-/// One record: its document, and the document's BSON bytes, which collection scans match in place
-/// ([`super::raw`]) and storage writes as they are. `None` when the document cannot be encoded (a field name
-/// with a NUL): such a record is matched through its tree and cannot be stored.
+/// One record: its document, and where the document's BSON bytes are in the collection's arena — what collection
+/// scans match in place ([`super::raw`]) and storage writes as they are. `None` when the document cannot be
+/// encoded (a field name with a NUL): such a record is matched through its tree and cannot be stored.
 #[derive(Debug, Clone)]
 struct Stored {
     document: Document,
-    bytes: Option<Box<[u8]>>,
-}
-
-impl Stored {
-    fn new(document: Document) -> Stored {
-        let bytes = super::raw::encode(&document);
-        Stored { document, bytes }
-    }
+    bytes: Option<Span>,
 }
 
 /// A collection of one database.
@@ -75,6 +69,8 @@ pub struct Collection {
     name: String,
     /// Records keyed by a sequence number that only grows: iteration order is natural order.
     records: BTreeMap<u64, Stored>,
+    /// The records' BSON bytes.
+    arena: Arena,
     next_record: u64,
     /// The `_id_` index first, then user indexes in creation order.
     indexes: Vec<Index>,
@@ -87,6 +83,7 @@ impl Collection {
             namespace: format!("{database}.{name}"),
             name: name.to_string(),
             records: BTreeMap::new(),
+            arena: Arena::default(),
             next_record: 1,
             indexes: vec![Index::new("_id_", id_keys, true)],
         }
@@ -115,7 +112,7 @@ impl Collection {
 
     /// Documents in natural order, each with its BSON bytes (`None` for a document that cannot be encoded).
     pub fn stored_documents(&self) -> impl Iterator<Item = (&Document, Option<&[u8]>)> {
-        self.records.values().map(|stored| (&stored.document, stored.bytes.as_deref()))
+        self.records.values().map(|stored| (&stored.document, stored.bytes.map(|span| self.arena.get(span))))
     }
 
     /// Records (sequence number and document) in natural order.
@@ -131,7 +128,7 @@ impl Collection {
     /// The records whose numbers fall in `range`, in order, as BSON bytes (what a storage page holds); a record
     /// whose document cannot be encoded is left out.
     pub fn encoded_records_in(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = (u64, &[u8])> {
-        self.records.range(range).filter_map(|(k, v)| v.bytes.as_deref().map(|bytes| (*k, bytes)))
+        self.records.range(range).filter_map(|(k, v)| v.bytes.map(|span| (*k, self.arena.get(span))))
     }
 
     pub fn indexes(&self) -> &[Index] {
@@ -140,40 +137,67 @@ impl Collection {
 
     /// Puts a stored record back as it was (loading from storage, undo): no `_id` generation, no result.
     pub fn restore_record(&mut self, record: u64, doc: Document) -> MongoResult<()> {
-        self.restore(record, Stored::new(doc))
+        self.restore(record, doc, None)
     }
 
     /// Like [`Collection::restore_record`], for a document read from storage with its BSON `bytes`: the bytes are
     /// kept as they are (no second encoding) unless they repeat a field name, which the tree cannot hold.
     pub fn restore_encoded(&mut self, record: u64, doc: Document, bytes: &[u8]) -> MongoResult<()> {
         let exact = super::raw::RawDoc::new(bytes).and_then(super::raw::has_repeated_names) == Ok(false);
-        let stored = if exact { Stored { document: doc, bytes: Some(bytes.into()) } } else { Stored::new(doc) };
-        self.restore(record, stored)
+        self.restore(record, doc, exact.then_some(bytes))
     }
 
-    fn restore(&mut self, record: u64, stored: Stored) -> MongoResult<()> {
+    fn restore(&mut self, record: u64, doc: Document, bytes: Option<&[u8]>) -> MongoResult<()> {
         for index in &self.indexes {
-            index.check_unique(&self.namespace, record, &stored.document)?;
+            index.check_unique(&self.namespace, record, &doc)?;
         }
         if let Some(old) = self.records.remove(&record) {
             for index in &mut self.indexes {
                 index.remove(record, &old.document);
             }
+            self.release(old.bytes);
         }
         for index in &mut self.indexes {
-            index.insert(record, &stored.document);
+            index.insert(record, &doc);
         }
+        let stored = match bytes {
+            Some(bytes) => Stored { bytes: self.arena.push(bytes), document: doc },
+            None => self.store(doc),
+        };
         self.records.insert(record, stored);
         self.next_record = self.next_record.max(record + 1);
         Ok(())
     }
 
+    /// A document with its bytes put in the arena.
+    fn store(&mut self, document: Document) -> Stored {
+        let bytes = super::raw::encode(&document).and_then(|bytes| self.arena.push(&bytes));
+        Stored { document, bytes }
+    }
+
+    /// Gives the bytes of a removed or replaced document back; when most of the arena is garbage, the live bytes
+    /// are copied into a new one, in natural order.
+    fn release(&mut self, span: Option<Span>) {
+        let Some(span) = span else { return };
+        self.arena.release(span);
+        if self.arena.wants_compaction() {
+            let mut packed = Arena::default();
+            for stored in self.records.values_mut() {
+                if let Some(span) = stored.bytes {
+                    stored.bytes = packed.push(self.arena.get(span));
+                }
+            }
+            self.arena = packed;
+        }
+    }
+
     /// Removes a record without a result (undo of an insert).
     pub fn remove_record(&mut self, record: u64) -> Option<Document> {
-        let doc = self.records.remove(&record)?.document;
+        let Stored { document: doc, bytes } = self.records.remove(&record)?;
         for index in &mut self.indexes {
             index.remove(record, &doc);
         }
+        self.release(bytes);
         Some(doc)
     }
 
@@ -196,7 +220,8 @@ impl Collection {
             index.insert(record, &doc);
         }
         self.next_record += 1;
-        self.records.insert(record, Stored::new(doc.clone()));
+        let stored = self.store(doc.clone());
+        self.records.insert(record, stored);
         Ok((id, Change::Inserted { record, doc }))
     }
 
@@ -295,6 +320,7 @@ impl Collection {
             Some((records, name, bounds, keys_examined)) => (
                 first_matches(
                     records.into_iter().filter_map(|record| self.records.get(&record).map(|stored| (record, stored))),
+                    &self.arena,
                     filter,
                     cap,
                     environment,
@@ -303,7 +329,13 @@ impl Collection {
                 keys_examined,
             ),
             None => (
-                first_matches(self.records.iter().map(|(&record, stored)| (record, stored)), filter, cap, environment)?,
+                first_matches(
+                    self.records.iter().map(|(&record, stored)| (record, stored)),
+                    &self.arena,
+                    filter,
+                    cap,
+                    environment,
+                )?,
                 None,
                 0,
             ),
@@ -538,15 +570,21 @@ impl Collection {
         for index in &self.indexes {
             index.check_unique(&self.namespace, record, &new_doc)?;
         }
+        if !self.records.contains_key(&record) {
+            return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
+        }
+        let stored = self.store(new_doc);
         let Some(slot) = self.records.get_mut(&record) else {
             return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
         };
         // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
-        let old = std::mem::replace(slot, Stored::new(new_doc)).document;
+        let old = std::mem::replace(slot, stored);
+        let after = slot.document.clone();
         for index in &mut self.indexes {
-            index.replace(record, &old, &slot.document);
+            index.replace(record, &old.document, &after);
         }
-        Ok(Change::Updated { record, before: old, after: slot.document.clone() })
+        self.release(old.bytes);
+        Ok(Change::Updated { record, before: old.document, after })
     }
 
     /// The document stored under a record.
@@ -651,6 +689,7 @@ fn has_path(doc: &Document, dotted: &str) -> bool {
 /// both scans keep static dispatch on the hot loop).
 fn first_matches<'a>(
     candidates: impl Iterator<Item = (u64, &'a Stored)>,
+    arena: &Arena,
     filter: &Filter,
     cap: usize,
     environment: Environment<'_>,
@@ -666,7 +705,7 @@ fn first_matches<'a>(
             budget.spend(1)?;
         }
         // The bytes answer when they can (`$expr` and a few rare predicates need the tree); the answer is the same.
-        let matches = match stored.bytes.as_deref().and_then(|bytes| filter.matches_raw(bytes)) {
+        let matches = match stored.bytes.and_then(|span| filter.matches_raw(arena.get(span))) {
             Some(matches) => matches,
             None => filter.try_matches_in(&stored.document, environment)?,
         };
@@ -984,15 +1023,51 @@ mod tests {
         assert_eq!(c.encoded_records_in(0..10).collect::<Vec<_>>(), vec![(1, &bytes[..])]);
         // {_id: 2, age: 1, age: 40}, as a damaged record might hold it: the tree keeps the last age, and so must
         // every scan; the bytes kept are the tree's.
-        let repeated: Vec<u8> =
-            [&[32u8, 0, 0, 0][..], &[0x10, b'_', b'i', b'd', 0, 2, 0, 0, 0], &[0x10, b'a', b'g', b'e', 0, 1, 0, 0, 0], &[0x10, b'a', b'g', b'e', 0, 40, 0, 0, 0], &[0]]
-                .concat();
+        let repeated: Vec<u8> = [
+            &[32u8, 0, 0, 0][..],
+            &[0x10, b'_', b'i', b'd', 0, 2, 0, 0, 0],
+            &[0x10, b'a', b'g', b'e', 0, 1, 0, 0, 0],
+            &[0x10, b'a', b'g', b'e', 0, 40, 0, 0, 0],
+            &[0],
+        ]
+        .concat();
         let tree = Document::from_reader(repeated.as_slice()).unwrap();
         assert_eq!(tree.get_i32("age").unwrap(), 40);
         c.restore_encoded(2, tree.clone(), &repeated).unwrap();
         let found = c.find(&doc! {"age": 40}, &FindOptions::default()).unwrap();
         assert_eq!(found, vec![tree.clone()]);
         assert!(c.find(&doc! {"age": 1}, &FindOptions::default()).unwrap().is_empty());
-        assert_eq!(c.encoded_records_in(2..3).map(|(_, b)| b.to_vec()).collect::<Vec<_>>(), vec![tree.to_vec().unwrap()]);
+        assert_eq!(
+            c.encoded_records_in(2..3).map(|(_, b)| b.to_vec()).collect::<Vec<_>>(),
+            vec![tree.to_vec().unwrap()]
+        );
+    }
+
+    #[test]
+    fn the_bytes_stay_the_documents_through_updates_deletes_and_compaction() {
+        let mut generator = Generator::deterministic(1);
+        let mut c = Collection::new("shop", "users");
+        let padding = "x".repeat(1000);
+        let docs: Vec<Document> = (0..3000).map(|i| doc! {"_id": i, "n": i % 7, "pad": padding.clone()}).collect();
+        let _ = c.insert_many(docs, true, &mut generator);
+        c.update(
+            &doc! {"n": 3},
+            &Update::compile_operators(&doc! {"$set": {"n": 30}}, &[]).unwrap(),
+            true,
+            false,
+            &mut generator,
+        )
+        .0
+        .unwrap();
+        // Deleting two thirds leaves more garbage than live bytes: the arena is compacted on the way.
+        c.delete(&doc! {"_id": {"$lt": 2000}}, true).unwrap();
+        assert_eq!(c.len(), 1000);
+        for ((record, bytes), (same, document)) in c.encoded_records_in(0..u64::MAX).zip(c.records()) {
+            assert_eq!(record, same);
+            assert_eq!(bytes, document.to_vec().unwrap().as_slice());
+        }
+        assert!(c.arena.live_bytes() < 1100 * 1000);
+        assert!(c.arena.garbage_bytes() < c.arena.live_bytes(), "compacted");
+        assert_eq!(c.count_documents(&doc! {"n": 30}, 0, 0).unwrap(), 143);
     }
 }

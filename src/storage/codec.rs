@@ -45,8 +45,11 @@ fn encode_page<'a>(records: impl Iterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
     bytes
 }
 
+/// One record of a page: its number, its document and the document's bytes.
+type PageEntry<'a> = (u64, Document, &'a [u8]);
+
 /// A page back into `(record, document, its bytes)`s; any damage rejects the whole page, with where it starts.
-fn decode_page(bytes: &[u8]) -> Result<Vec<(u64, Document, &[u8])>, String> {
+fn decode_page(bytes: &[u8]) -> Result<Vec<PageEntry<'_>>, String> {
     let mut records = Vec::new();
     let mut at = 0usize;
     while at < bytes.len() {

@@ -519,7 +519,10 @@ mod tests {
         let mut errors = 0;
         for group in groups.into_iter().chain([doc! {"_id": "$k", "n": {"$sum": {"$add": ["$p.n", 1]}}}]) {
             let raw = run(docs.clone(), vec![doc! {"$group": group.clone()}, doc! {"$sort": {"_id": 1}}]);
-            let tree = run(docs.clone(), vec![doc! {"$match": {}}, doc! {"$group": group.clone()}, doc! {"$sort": {"_id": 1}}]);
+            let tree = run(
+                docs.clone(),
+                vec![doc! {"$match": {}}, doc! {"$group": group.clone()}, doc! {"$sort": {"_id": 1}}],
+            );
             assert_eq!(raw, tree, "{group:?}");
             errors += usize::from(raw.starts_with("error"));
         }

@@ -66,7 +66,9 @@ fn eval(node: &Node, subject: Subject<'_>) -> Decided {
             Subject::Value(value) if path.is_empty() => leaf_value(leaf, value),
             Subject::Value(_) => Ok(false),
             Subject::Doc(_) if path.is_empty() => Err(NeedsTree),
-            Subject::Doc(document) => reach_document(document, path.parts(), &mut |reached| leaf_reached(leaf, reached)),
+            Subject::Doc(document) => {
+                reach_document(document, path.parts(), &mut |reached| leaf_reached(leaf, reached))
+            }
         },
     }
 }
