@@ -53,9 +53,11 @@ impl World {
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
         // The program's `set` functions run on the given values, then its default functions for absent paths.
-        let (input, setter_steps) = self.apply_setter_functions(&model, input, span)?;
+        let (input, mut setter_steps) = self.apply_setter_functions(&model, input, span)?;
+        let (input, virtual_steps) = self.apply_virtual_setters(&model, input, span)?;
+        setter_steps.extend(virtual_steps);
         let defaults = self.function_defaults(&model, &input, span)?;
-        let functions = crate::schema::functions::FunctionResults { defaults, verdicts: Vec::new() };
+        let functions = crate::schema::functions::FunctionResults { defaults, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
         self.add_hook_steps(setter_steps, Vec::new());
@@ -66,11 +68,12 @@ impl World {
         Ok(Value::Document(document))
     }
 
-    /// Whether the model's schema has `save` or `validate` middleware, or functions in its definition (custom
-    /// validators, default functions, setters): then `create` runs as `new` + `save()`, as Mongoose does.
+    /// Whether the model's schema has `save` or `validate` middleware, functions in its definition (custom
+    /// validators, default functions, setters) or a virtual with a setter: then `create` runs as `new` + `save()`, as Mongoose does.
     pub(super) fn has_save_hooks(&self, model: &str) -> bool {
         self.schema_of(model).is_some_and(|schema| {
             !schema.functions.is_empty()
+                || schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some())
                 || schema.hooks.borrow().iter().any(|hook| hook.event == "save" || hook.event == "validate")
         })
     }
@@ -619,6 +622,45 @@ impl World {
         Ok((Bson::Document(input), steps))
     }
 
+    /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
+    /// document being built (Mongoose's constructor calls `$set`, which applies virtual setters). `$set` takes the
+    /// keys in the schema tree's order, where virtuals (declared after the paths) come last, so a virtual's setter
+    /// wins over the path it sets even when the path is given too (`{ fullName: "Ada L", first: "Bob" }` keeps
+    /// `first: 'Ada'`, as Mongoose does). The virtual itself is never stored.
+    fn apply_virtual_setters(
+        &mut self,
+        model: &str,
+        input: Bson,
+        span: Span,
+    ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
+        let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
+        let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
+        let mut steps = Vec::new();
+        let virtuals = entry.schema.virtuals.borrow().clone();
+        for virtual_type in virtuals {
+            let name = &virtual_type.name;
+            let is_path = entry.model.schema.tree.iter().any(|(path, _)| path == name);
+            let (Some(setter), Some(value), false) = (virtual_type.set, input.get(name).cloned(), is_path) else {
+                continue;
+            };
+            if matches!(value, Bson::Undefined) {
+                continue;
+            }
+            input.remove(name);
+            let this = Value::Data(Bson::Document(input.clone())).shared();
+            self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
+            let Bson::Document(after) = self.data(this, span)? else { continue };
+            let set: Vec<String> = after
+                .iter()
+                .filter(|(key, value)| input.get(key.as_str()) != Some(*value))
+                .map(|(key, _)| key.clone())
+                .collect();
+            steps.push(crate::schema::TraceStep::VirtualSetter { path: name.clone(), value, set });
+            input = after;
+        }
+        Ok((Bson::Document(input), steps))
+    }
+
     /// The values of the schema's default functions for the paths the input leaves absent (`this` the input).
     fn function_defaults(&mut self, model: &str, input: &Bson, span: Span) -> Result<Document, RuntimeError> {
         let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
@@ -652,7 +694,17 @@ impl World {
         if entry.schema.functions.is_empty() {
             return Ok(FunctionResults::default());
         }
-        let calls = super::mongoose_calls::custom_validator_calls(&entry, current, span)?;
+        // `required` functions first, each called once per validation with `this` (and its argument) the document,
+        // as `_getPathsToValidate` does before it picks the paths to validate.
+        let mut required = Vec::new();
+        for (path, id) in crate::schema::functions::required_functions(&entry.model.schema) {
+            let Some(function) = self.schema_function(&model, id) else { continue };
+            let this = Value::Document(document.clone());
+            let answer = self.call_value(&function, this.clone(), vec![this], span)?;
+            required.push((path, super::operators::truthy(&answer)));
+        }
+        let answers = FunctionResults { required: required.clone(), ..FunctionResults::default() };
+        let calls = super::mongoose_calls::custom_validator_calls(&entry, current, &answers, span)?;
         let mut verdicts = Vec::new();
         for call in calls {
             let Some(function) = self.schema_function(&model, call.function) else { continue };
@@ -708,7 +760,7 @@ impl World {
             };
             verdicts.push((call, verdict));
         }
-        Ok(FunctionResults { defaults: Document::new(), verdicts })
+        Ok(FunctionResults { defaults: Document::new(), verdicts, required })
     }
 
     /// The message function of the custom validator a call is for.

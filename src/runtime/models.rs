@@ -55,7 +55,8 @@ pub fn register(
     }
     let built = crate::schema::Schema::new(&schema.definition, &schema.options)
         .map_err(|e| RuntimeError::type_error(span, e.message))?;
-    let model = crate::schema::Model::new(name, built);
+    let mut model = crate::schema::Model::new(name, built);
+    model.schema.virtuals = schema.virtuals.borrow().iter().map(|v| v.name.clone()).collect();
     let collection = model.collection.clone();
     let unique = model.schema.unique_paths();
     let mut indexes: Vec<(Document, Document)> = model

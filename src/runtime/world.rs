@@ -1186,10 +1186,54 @@ impl World {
 
     /// Runs a model call through the Mongoose path and records its report.
     fn run_model(&mut self, call: ModelCall, translated_from: Option<Call>, span: Span) -> Result<Bson, RuntimeError> {
-        let world = ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database };
+        let functions = self.update_required_answers(&call, span)?;
+        let world =
+            ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database, functions };
         let (report, result) = run_model_call(world, call, translated_from, span);
         self.calls.extend(report);
         result
+    }
+
+    /// The answers of the schema's `required` functions for an update's validators: Mongoose calls each with `this`
+    /// the query (lib/helpers/updateValidators.js passes the query as the validators' context), so
+    /// `function () { return this.role === "admin" }` reads `role` of the query, finds nothing and answers false —
+    /// surprising, but that is Mongoose 9.
+    fn update_required_answers(
+        &mut self,
+        call: &ModelCall,
+        span: Span,
+    ) -> Result<crate::schema::functions::FunctionResults, RuntimeError> {
+        use crate::schema::functions::{required_functions, FunctionResults};
+        let (event, filter_index) = match call.method {
+            ModelMethod::UpdateOne => ("updateOne", Some(0)),
+            ModelMethod::UpdateMany => ("updateMany", Some(0)),
+            ModelMethod::FindOneAndUpdate => ("findOneAndUpdate", Some(0)),
+            ModelMethod::FindByIdAndUpdate => ("findOneAndUpdate", None),
+            _ => return Ok(FunctionResults::default()),
+        };
+        let Some(entry) = self.models.get(&call.model).cloned() else { return Ok(FunctionResults::default()) };
+        let wanted = required_functions(&entry.model.schema);
+        if wanted.is_empty() {
+            return Ok(FunctionResults::default());
+        }
+        let as_document = |value: Option<&Bson>| value.and_then(Bson::as_document).cloned().unwrap_or_default();
+        let filter = match filter_index {
+            Some(index) => as_document(call.args.get(index)),
+            None => bson::doc! { "_id": call.args.first().cloned().unwrap_or(Bson::Null) },
+        };
+        let query = super::value::QueryRef(std::rc::Rc::new(std::cell::RefCell::new(super::value::QueryState {
+            model: call.model.clone(),
+            op: event.to_string(),
+            filter,
+            update: Some(as_document(call.args.get(1))),
+        })));
+        let mut required = Vec::new();
+        for (path, id) in wanted {
+            let Some(function) = entry.schema.functions.get(id).cloned() else { continue };
+            let answer = self.call_value(&function, Value::Query(query.clone()), Vec::new(), span)?;
+            required.push((path, operators::truthy(&answer)));
+        }
+        Ok(FunctionResults { required, ..FunctionResults::default() })
     }
 
     /// Runs a driver call as written and records its report.

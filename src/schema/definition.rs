@@ -85,6 +85,10 @@ pub enum FieldType {
 pub enum Validator {
     Required {
         message: Option<String>,
+        /// `required: function () { return this.role === "admin" }` (or `[fn, message]`, `{ isRequired: fn }`):
+        /// the program's function deciding whether the path is required, called by the runtime with `this` the
+        /// document (in update validators, the query), as SchemaType.prototype.required's `requiredValidator` does.
+        condition: Option<usize>,
     },
     Min {
         bound: Bson,
@@ -133,7 +137,7 @@ impl PartialEq for Validator {
     fn eq(&self, other: &Self) -> bool {
         use Validator::*;
         match (self, other) {
-            (Required { message: a }, Required { message: b }) => a == b,
+            (Required { message: a, condition: c }, Required { message: b, condition: d }) => a == b && c == d,
             (Min { bound: a, message: m }, Min { bound: b, message: n })
             | (Max { bound: a, message: m }, Max { bound: b, message: n }) => a == b && m == n,
             (MinLength { length: a, message: m }, MinLength { length: b, message: n })
@@ -347,6 +351,23 @@ pub struct Schema {
     /// `alias` options of this schema's paths (a subdocument's are its own schema's): alias → real path, in
     /// schema order (Mongoose's `schema.aliases`; each alias is also a virtual that gets and sets the path).
     pub aliases: Vec<(String, String)>,
+    /// The virtuals the program declared with `schema.virtual(name)` (the runtime fills them in when the model is
+    /// declared, and when a virtual is added later). Mongoose's `id` virtual is not listed: see [`Schema::is_virtual`].
+    pub virtuals: Vec<String>,
+}
+
+impl Schema {
+    /// Whether `name` is a virtual of this schema that is not a real path: one the program declared, or
+    /// Mongoose's `id` (lib/helpers/schema/idGetter.js adds it unless `id: false`, a path `id` or an alias `id`).
+    pub fn is_virtual(&self, name: &str) -> bool {
+        let real = self.tree.iter().any(|(path, _)| path == name);
+        !real
+            && (self.virtuals.iter().any(|virtual_name| virtual_name == name)
+                || (name == "id"
+                    && self.options.id_virtual
+                    && self.tree.iter().any(|(path, _)| path == "_id")
+                    && !self.aliases.iter().any(|(alias, _)| alias == "id")))
+    }
 }
 
 /// What a dotted path names inside a schema.
@@ -432,7 +453,7 @@ impl Schema {
                 }
             }
         }
-        Ok(Schema { tree, options, auto_id, aliases })
+        Ok(Schema { tree, options, auto_id, aliases, virtuals: Vec::new() })
     }
 
     /// Every typed path with its full dotted name, in schema order (nested paths flattened).
@@ -901,38 +922,41 @@ fn typed_path(
             "type" => {}
             "of" if matches!(def.field_type, FieldType::Array(_) | FieldType::DocumentArray(_)) => {}
             "required" => match value {
-                // `required: function () { return this.x > 3 }` (or `[fn, message]`): Mongoose calls it with the
-                // document; crudlab does not, so it says so instead of guessing.
-                _ if super::functions::function_id(value).is_some()
-                    || matches!(value, Bson::Array(parts) if parts.first().and_then(super::functions::function_id).is_some()) =>
-                {
-                    return Err(definition_error(
-                        path,
-                        format!(
-                            "crudlab does not support a function as `required` (at path `{path}`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate)."
-                        ),
-                    ))
-                }
-                Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None }),
+                // `required: function () { return this.x > 3 }`: the runtime calls it (see `Validator::Required`).
+                _ if super::functions::function_id(value).is_some() => def
+                    .validators
+                    .insert(0, Validator::Required { message: None, condition: super::functions::function_id(value) }),
+                Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None, condition: None }),
                 Bson::Boolean(false) | Bson::Null => {}
-                Bson::String(message) => {
-                    def.validators.insert(0, Validator::Required { message: Some(message.clone()) })
-                }
-                // `required: { isRequired, message }` (SchemaType.prototype.required's object form).
+                Bson::String(message) => def
+                    .validators
+                    .insert(0, Validator::Required { message: Some(message.clone()), condition: None }),
+                // `required: { isRequired, message }` (SchemaType.prototype.required's object form; `isRequired`
+                // may be a function too).
                 Bson::Document(spec) if spec.contains_key("isRequired") => match spec.get("isRequired") {
                     Some(Bson::Boolean(false) | Bson::Null) => {}
-                    _ => def.validators.insert(
+                    condition => def.validators.insert(
                         0,
                         Validator::Required {
                             message: spec.get_str("message").ok().filter(|m| !m.is_empty()).map(str::to_string),
+                            condition: condition.and_then(super::functions::function_id),
                         },
                     ),
                 },
+                // `[true, message]` or `[fn, message]`.
                 Bson::Array(parts) => match (parts.first(), parts.get(1)) {
                     (Some(Bson::Boolean(false)), _) => {}
-                    (Some(Bson::Boolean(true)), message) => def
-                        .validators
-                        .insert(0, Validator::Required { message: message.and_then(Bson::as_str).map(str::to_string) }),
+                    (Some(first), message)
+                        if first == &Bson::Boolean(true) || super::functions::function_id(first).is_some() =>
+                    {
+                        def.validators.insert(
+                            0,
+                            Validator::Required {
+                                message: message.and_then(Bson::as_str).map(str::to_string),
+                                condition: super::functions::function_id(first),
+                            },
+                        )
+                    }
                     _ => return Err(option_error(path, key, value)),
                 },
                 _ => return Err(option_error(path, key, value)),
@@ -1397,12 +1421,11 @@ mod tests {
 
     #[test]
     fn what_mongoose_has_and_crudlab_does_not_is_said() {
-        // Types Mongoose 9 has are refused with crudlab's own words (not Mongoose's "not a valid type"); so are
-        // `required` functions and `typeKey`; options Mongoose implements and crudlab ignores become notes.
+        // Types Mongoose 9 has are refused with crudlab's own words (not Mongoose's "not a valid type"); so is
+        // `typeKey`; options Mongoose implements and crudlab ignores become notes.
         let refusals: Vec<String> = [
             (doc! {"price": "mongoose.Schema.Types.Decimal128"}, doc! {}),
             (doc! {"m": {"type": "Map", "of": "String"}}, doc! {}),
-            (doc! {"a": {"type": "String", "required": super::super::functions::function_marker(0)}}, doc! {}),
             (doc! {"a": {"$type": "String"}}, doc! {"typeKey": "$type"}),
         ]
         .iter()
@@ -1412,7 +1435,6 @@ mod tests {
             [
                 "crudlab does not support the Decimal128 SchemaType (at path `price`), which Mongoose has: use Number here (crudlab stores doubles, not exact decimals)",
                 "crudlab does not support the Map SchemaType (at path `m`), which Mongoose has: use a nested object or Mixed here",
-                "crudlab does not support a function as `required` (at path `a`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate).",
                 "crudlab does not support the typeKey option (`$type`): declare types with `type`",
             ]
         "#]]
