@@ -4,7 +4,7 @@ use super::changes::Change;
 use super::error::{ErrorCode, MongoError, MongoResult};
 use super::expr::Environment;
 use super::generator::Generator;
-use super::index::{Index, ScanResult};
+use super::index::{Index, IndexOptions, ScanResult};
 use super::limits;
 use super::projection::Projection;
 use super::query::{FieldBounds, Filter};
@@ -214,6 +214,9 @@ impl Collection {
                 continue;
             }
             for index in &self.indexes {
+                if index.would_miss_documents(bounds) {
+                    continue;
+                }
                 if index.keys.first().is_some_and(|(first, _)| first == field) {
                     let scan = index.scan(bounds);
                     // The plan that examines the fewest keys wins, as MongoDB's trial runs would pick.
@@ -523,6 +526,17 @@ impl Collection {
         unique: bool,
         name: Option<&str>,
     ) -> MongoResult<(String, Vec<Change>)> {
+        self.create_index_with(keys, &IndexOptions::unique(unique), name)
+    }
+
+    /// `createIndex(keys, { unique, sparse, expireAfterSeconds, name })`.
+    pub fn create_index_with(
+        &mut self,
+        keys: &Document,
+        options: &IndexOptions,
+        name: Option<&str>,
+    ) -> MongoResult<(String, Vec<Change>)> {
+        let unique = options.unique;
         if keys.is_empty() {
             return Err(MongoError::new(ErrorCode::CannotCreateIndex, "Index keys cannot be empty."));
         }
@@ -542,9 +556,32 @@ impl Collection {
             };
             pattern.push((field.clone(), dir));
         }
+        // index_key_validate.cpp's validateIndexSpecTTL: a number, not NaN, within 32 bits, on one field.
+        if let Some(seconds) = &options.expire_after_seconds {
+            let reason = match crate::js::inspect::js_number_value(seconds) {
+                None => Some(format!(
+                    "TTL index 'expireAfterSeconds' option must be numeric, but received a type of '{}'",
+                    super::value::type_name(seconds)
+                )),
+                Some(n) if n.is_nan() => Some("TTL index 'expireAfterSeconds' option must not be NaN".to_string()),
+                Some(n) if n.trunc() < f64::from(i32::MIN) || n.trunc() > f64::from(i32::MAX) => {
+                    Some("TTL index 'expireAfterSeconds' must be within the range of a 32-bit integer".to_string())
+                }
+                Some(n) if n < 0.0 => {
+                    Some("TTL index 'expireAfterSeconds' option cannot be less than 0".to_string())
+                }
+                Some(_) if pattern.len() != 1 => Some(
+                    "TTL indexes are single-field indexes, compound indexes do not support TTL".to_string(),
+                ),
+                Some(_) => None,
+            };
+            if let Some(reason) = reason {
+                return Err(MongoError::new(ErrorCode::CannotCreateIndex, reason));
+            }
+        }
         let name = name.map(str::to_string).unwrap_or_else(|| Index::default_name(&pattern));
         if let Some(existing) = self.indexes.iter().find(|i| i.name == name) {
-            if existing.keys == pattern && existing.unique == unique {
+            if existing.keys == pattern && &existing.options() == options {
                 return Ok((name, Vec::new()));
             }
             return Err(MongoError::new(
@@ -557,12 +594,13 @@ impl Collection {
                 format!("Index already exists with a different name: {}", existing.name),
             ));
         }
-        let mut index = Index::new(name.clone(), pattern, unique);
+        let _ = unique;
+        let mut index = Index::with_options(name.clone(), pattern, options);
         for (record, doc) in &self.records {
             index.check_unique(&self.namespace, *record, doc)?;
             index.insert(*record, doc);
         }
-        let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), unique };
+        let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), options: options.clone() };
         self.indexes.push(index);
         Ok((name, vec![change]))
     }
@@ -576,7 +614,7 @@ impl Collection {
             return Err(MongoError::new(ErrorCode::IndexNotFound, format!("index not found with name [{name}]")));
         };
         let index = self.indexes.remove(position);
-        Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), unique: index.unique }])
+        Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), options: index.options() }])
     }
 
     /// `listIndexes()`: `[{ v: 2, key: { _id: 1 }, name: '_id_' }, ...]`.
@@ -588,8 +626,8 @@ impl Collection {
                 doc.insert("v", 2);
                 doc.insert("key", index.key_document());
                 doc.insert("name", index.name.clone());
-                if index.unique && index.name != "_id_" {
-                    doc.insert("unique", true);
+                if index.name != "_id_" {
+                    index.options().write_into(&mut doc);
                 }
                 doc
             })

@@ -275,6 +275,27 @@ impl Playground {
         };
         // Only what the student runs plays the browser; seeds, checks, explains and replays are the server's own.
         let server_only = self.access == DatabaseAccess::Server;
+        // MongoDB's TTL monitor ran while the student was typing: what it removed shows first, is persisted with
+        // the Run and is one step of Undo, like a statement.
+        let (raw_ttl, mongoose_ttl) = (self.raw.run_ttl_monitor(), self.mongoose.run_ttl_monitor());
+        if raw_ttl.is_some() || mongoose_ttl.is_some() {
+            let empty = || StatementReport {
+                text: crate::runtime::world::TTL_MONITOR.to_string(),
+                ..StatementReport::default()
+            };
+            let raw = raw_ttl.unwrap_or_else(empty);
+            let mongoose = mongoose_ttl.unwrap_or_else(empty);
+            let (raw_changes, mongoose_changes) = (raw.changes(), mongoose.changes());
+            self.undo.push((raw_changes.clone(), mongoose_changes.clone()));
+            self.redo.clear();
+            outcome.raw_changes.extend(&raw_changes);
+            outcome.mongoose_changes.extend(&mongoose_changes);
+            outcome.statements.push(StatementPair {
+                text: crate::runtime::world::TTL_MONITOR.to_string(),
+                raw,
+                mongoose,
+            });
+        }
         self.raw.set_server_only(server_only);
         self.mongoose.set_server_only(server_only);
         for stmt in &program.statements {

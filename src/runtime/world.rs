@@ -28,6 +28,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// The text the TTL monitor's removals are shown under (it runs before a Run's statements).
+pub const TTL_MONITOR: &str = "(TTL monitor)";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Every call runs as written (the CLI without `--mirror`).
@@ -1236,6 +1239,47 @@ impl World {
         Ok(FunctionResults { required, ..FunctionResults::default() })
     }
 
+    /// MongoDB's TTL monitor (it runs every 60 seconds on a server; here once before each Run): every document a
+    /// TTL index says has expired is removed with a `deleteMany` the pane shows, with a note saying why. Nothing
+    /// is read from the clock unless some collection has a TTL index. `None` when nothing expired.
+    pub fn run_ttl_monitor(&mut self) -> Option<StatementReport> {
+        if !driver::has_ttl_indexes(&self.cluster) {
+            return None;
+        }
+        let now = self.cluster.generator.now();
+        let expired = driver::ttl_expired(&self.cluster, now);
+        if expired.is_empty() {
+            return None;
+        }
+        self.calls.clear();
+        let database = self.database.clone();
+        for expiry in expired {
+            self.database = expiry.database.clone();
+            let count = expiry.ids.len();
+            let note = format!(
+                "TTL monitor removed {count} document(s) from db.{} (expireAfterSeconds {}): their `{}` is more than that many seconds in the past.",
+                expiry.collection,
+                format_inline(&expiry.expire_after_seconds),
+                expiry.field
+            );
+            let filter = bson::doc! { "_id": { "$in": expiry.ids } };
+            let call = DriverCall::new(expiry.collection.clone(), DriverMethod::DeleteMany, vec![Bson::Document(filter)]);
+            let _ = self.run_driver_call(call, None, Some(note), Span::default());
+        }
+        self.database = database;
+        Some(StatementReport {
+            span: Span::default(),
+            text: TTL_MONITOR.to_string(),
+            value: None,
+            printed: None,
+            console: Vec::new(),
+            error: None,
+            calls: std::mem::take(&mut self.calls),
+            more: false,
+            requests: Vec::new(),
+        })
+    }
+
     /// Runs a driver call as written and records its report.
     fn run_driver_call(
         &mut self,
@@ -1278,7 +1322,9 @@ impl World {
         let mut options = entry.schema.options.clone();
         options.insert("strict", strict);
         let schema = crate::schema::Schema::new(&entry.schema.definition, &options).map_err(|e| e.message)?;
+        let virtuals = std::mem::take(&mut entry.model.schema.virtuals);
         entry.model = crate::schema::Model::new(model, schema);
+        entry.model.schema.virtuals = virtuals;
         // The program's methods, statics, virtuals and middleware stay attached.
         let mut value = (*entry.schema).clone();
         value.options = options;

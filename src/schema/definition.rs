@@ -197,6 +197,13 @@ pub struct PathDef {
     pub setter: Option<usize>,
     /// `alias: "name"` (or several): virtuals of the schema that read and write this path.
     pub aliases: Vec<String>,
+    /// `transform: fn`: applied to the path's value (its getters applied) by `toObject()` and `toJSON()`.
+    pub transform: Option<usize>,
+    /// `sparse: true`: the path's index skips documents that do not have the field.
+    pub sparse: bool,
+    /// `expires: 3600` or `"1h"` on a Date path: a TTL index with this `expireAfterSeconds` (lib/utils.js
+    /// `expires`: a number as given, a string through the `ms` package, rounded to seconds).
+    pub expire_after_seconds: Option<Bson>,
 }
 
 impl PathDef {
@@ -217,6 +224,9 @@ impl PathDef {
             aliases: Vec::new(),
             getter: None,
             setter: None,
+            transform: None,
+            sparse: false,
+            expire_after_seconds: None,
         }
     }
 
@@ -842,8 +852,6 @@ fn unsupported_type(name: &str) -> Option<&'static str> {
 /// a path declaring one is accepted (as Mongoose accepts it) and the model's declaration says what differs.
 pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
     ("transform", "Mongoose calls it on the value in toJSON()"),
-    ("sparse", "Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them)"),
-    ("expires", "Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old"),
     ("text", "Mongoose asks for a text index"),
     ("populate", "Mongoose uses it as the default options of populate() on this path"),
     ("refPath", "Mongoose populates from the model another path names"),
@@ -855,6 +863,38 @@ pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
     ("excludeIndexes", "Mongoose skips the subdocuments' indexes"),
     ("validateAll", "Mongoose runs every validator, not only until the first failure"),
 ];
+
+/// A JavaScript number as the driver serialises it: an integer that fits in 32 bits is an Int32, else a double.
+pub fn js_number_bson(n: f64) -> Bson {
+    if n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
+        Bson::Int32(n as i32)
+    } else {
+        Bson::Double(n)
+    }
+}
+
+/// The `ms` package's reading of a time span (`"1h"`, `"1.5 days"`, `"90s"`, `"100"`), in milliseconds; `None`
+/// where `ms` answers `undefined`.
+pub fn ms_millis(text: &str) -> Option<f64> {
+    if text.is_empty() || text.len() > 100 {
+        return None;
+    }
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let unit = unit.trim_start_matches(' ').to_ascii_lowercase();
+    let factor = match unit.as_str() {
+        "" | "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1_000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
+        "d" | "day" | "days" => 86_400_000.0,
+        "w" | "week" | "weeks" => 604_800_000.0,
+        "y" | "yr" | "yrs" | "year" | "years" => 31_557_600_000.0,
+        _ => return None,
+    };
+    Some(number * factor)
+}
 
 fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Result<FieldType, SchemaDefinitionError> {
     let Some(first) = items.first() else {
@@ -1104,6 +1144,22 @@ fn typed_path(
                 Some(id) => def.setter = Some(id),
                 None => return Err(option_error(path, key, value)),
             },
+            "transform" if super::functions::function_id(value).is_some() => {
+                def.transform = super::functions::function_id(value)
+            }
+            // SchemaType.prototype.sparse: `sparse: false` without `index` asks for nothing.
+            "sparse" => def.sparse = crate::js::truthy(value),
+            "expires" if scalar == Some(ScalarType::Date) => {
+                let seconds = match value {
+                    Bson::String(text) => ms_millis(text).map(|millis| js_number_bson((millis / 1000.0).round())),
+                    other if crate::js::inspect::js_number_value(other).is_some() => Some(other.clone()),
+                    _ => None,
+                };
+                match seconds {
+                    Some(seconds) => def.expire_after_seconds = Some(seconds),
+                    None => return Err(option_error(path, key, value)),
+                }
+            }
             _ if UNSUPPORTED_PATH_OPTIONS.iter().any(|(name, _)| name == key) => {
                 let what = UNSUPPORTED_PATH_OPTIONS.iter().find(|(name, _)| name == key).map(|(_, what)| *what);
                 def.unsupported_options.push((key.clone(), what.unwrap_or_default().to_string()));

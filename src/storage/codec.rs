@@ -105,14 +105,23 @@ fn encode(doc: &Document) -> Vec<u8> {
     doc.to_vec().unwrap_or_default()
 }
 
-/// The metadata record of a collection: `{ indexes: [{ name, key, unique }] }` (the `_id_` index is implicit).
+/// The metadata record of a collection: `{ indexes: [{ name, key, unique, sparse?, expireAfterSeconds? }] }` (the
+/// `_id_` index is implicit; `sparse` and `expireAfterSeconds` only when set, so older records, which lack them,
+/// read as before).
 pub fn collection_record(database: &str, collection: &Collection) -> RecordChange {
     let indexes: Vec<Bson> = collection
         .indexes()
         .iter()
         .filter(|index| index.name != "_id_")
         .map(|index| {
-            Bson::Document(bson::doc! {"name": index.name.clone(), "key": index.key_document(), "unique": index.unique})
+            let mut spec = bson::doc! {"name": index.name.clone(), "key": index.key_document(), "unique": index.unique};
+            if index.sparse {
+                spec.insert("sparse", true);
+            }
+            if let Some(seconds) = &index.expire_after_seconds {
+                spec.insert("expireAfterSeconds", seconds.clone());
+            }
+            Bson::Document(spec)
         })
         .collect();
     let doc = bson::doc! {"indexes": indexes};
@@ -311,9 +320,13 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                 });
                 continue;
             };
-            let unique = spec.get_bool("unique").unwrap_or(false);
+            let options = crate::engine::index::IndexOptions {
+                unique: spec.get_bool("unique").unwrap_or(false),
+                sparse: spec.get_bool("sparse").unwrap_or(false),
+                expire_after_seconds: spec.get("expireAfterSeconds").cloned(),
+            };
             let created = cluster.database_mut(&database).and_then(|(db, _)| {
-                db.collection_mut(&collection).and_then(|(c, _)| c.create_index(keys, unique, Some(name)))
+                db.collection_mut(&collection).and_then(|(c, _)| c.create_index_with(keys, &options, Some(name)))
             });
             if let Err(e) = created {
                 problems.push(LoadProblem {
