@@ -567,12 +567,10 @@ impl Collection {
                 Some(n) if n.trunc() < f64::from(i32::MIN) || n.trunc() > f64::from(i32::MAX) => {
                     Some("TTL index 'expireAfterSeconds' must be within the range of a 32-bit integer".to_string())
                 }
-                Some(n) if n < 0.0 => {
-                    Some("TTL index 'expireAfterSeconds' option cannot be less than 0".to_string())
+                Some(n) if n < 0.0 => Some("TTL index 'expireAfterSeconds' option cannot be less than 0".to_string()),
+                Some(_) if pattern.len() != 1 => {
+                    Some("TTL indexes are single-field indexes, compound indexes do not support TTL".to_string())
                 }
-                Some(_) if pattern.len() != 1 => Some(
-                    "TTL indexes are single-field indexes, compound indexes do not support TTL".to_string(),
-                ),
                 Some(_) => None,
             };
             if let Some(reason) = reason {
@@ -968,5 +966,59 @@ mod tests {
         assert_eq!(c.drop_index("_id_").unwrap_err().message, "cannot drop _id index");
         c.drop_index("age_-1").unwrap();
         assert_eq!(c.drop_index("age_-1").unwrap_err().message, "index not found with name [age_-1]");
+    }
+
+    #[test]
+    fn a_sparse_unique_index_skips_documents_without_the_field_and_is_not_planned_for_null() {
+        // MongoDB's "Sparse Indexes": documents without the field are not indexed, so a unique sparse index lets
+        // several lack it (a plain unique index holds one null); `{ email: null }` can match them, so the planner
+        // leaves the sparse index out.
+        let (mut c, mut generator) = users();
+        let options = IndexOptions { unique: true, sparse: true, expire_after_seconds: None };
+        c.create_index_with(&doc! {"email": 1}, &options, None).unwrap();
+        c.insert_one(doc! {"_id": 4, "email": "ada@x"}, &mut generator).unwrap();
+        let err = c.insert_one(doc! {"_id": 5, "email": "ada@x"}, &mut generator).unwrap_err();
+        assert_eq!(err.code, 11000);
+        c.insert_one(doc! {"_id": 6, "email": null}, &mut generator).unwrap();
+        assert_eq!(
+            c.insert_one(doc! {"_id": 7, "email": null}, &mut generator).unwrap_err().code,
+            11000,
+            "null is a key"
+        );
+        assert_eq!(c.indexes()[1].len(), 2, "ada@x and null; the three without email are not in it");
+        let (found, plan) = c.find_with_plan(&doc! {"email": null}, &FindOptions::default()).unwrap();
+        assert_eq!((found.len(), plan.index), (4, None));
+        let (found, plan) = c.find_with_plan(&doc! {"email": "ada@x"}, &FindOptions::default()).unwrap();
+        assert_eq!((found.len(), plan.index.map(|(name, _)| name)), (1, Some("email_1".to_string())));
+        assert_eq!(
+            c.list_indexes()[1],
+            doc! {"v": 2, "key": {"email": 1}, "name": "email_1", "unique": true, "sparse": true}
+        );
+        // A plain unique index refuses a second document without the field: both index as null.
+        let mut plain = Collection::new("shop", "plain");
+        plain.create_index(&doc! {"email": 1}, true, None).unwrap();
+        plain.insert_one(doc! {"_id": 1}, &mut generator).unwrap();
+        assert_eq!(plain.insert_one(doc! {"_id": 2}, &mut generator).unwrap_err().code, 11000);
+    }
+
+    #[test]
+    fn ttl_options_are_checked_as_the_server_checks_them() {
+        let (mut c, _) = users();
+        let ttl = |seconds: Bson| IndexOptions { expire_after_seconds: Some(seconds), ..IndexOptions::default() };
+        let refused = |c: &mut Collection, keys: Document, seconds: Bson| {
+            c.create_index_with(&keys, &ttl(seconds), None).unwrap_err().message
+        };
+        assert_eq!(
+            refused(&mut c, doc! {"at": 1}, Bson::String("60".into())),
+            "TTL index 'expireAfterSeconds' option must be numeric, but received a type of 'string'"
+        );
+        assert_eq!(
+            refused(&mut c, doc! {"at": 1, "b": 1}, Bson::Int32(60)),
+            "TTL indexes are single-field indexes, compound indexes do not support TTL"
+        );
+        let (name, changes) = c.create_index_with(&doc! {"at": 1}, &ttl(Bson::Int32(60)), None).unwrap();
+        assert_eq!(name, "at_1");
+        assert!(matches!(&changes[0], Change::IndexCreated { options, .. } if options.expire_after_seconds.is_some()));
+        assert_eq!(c.list_indexes()[1], doc! {"v": 2, "key": {"at": 1}, "name": "at_1", "expireAfterSeconds": 60});
     }
 }

@@ -635,6 +635,39 @@ app.get("/count", (req, res) => res.json({ visits: ++visits }))"#,
     }
 
     #[test]
+    fn the_ttl_monitor_runs_before_a_run_and_its_removals_are_persisted_and_undone() {
+        let mut playground = Playground::new(true);
+        let outcome = playground
+            .run(
+                r#"db.sessions.createIndex({ at: 1 }, { expireAfterSeconds: 60 })
+db.sessions.insertMany([{ _id: 1, at: new Date("2020-01-01") }, { _id: 2, at: new Date("2999-01-01") }, { _id: 3 }])"#,
+            )
+            .unwrap();
+        assert_eq!(outcome.statements.len(), 2, "nothing expires inside the Run that inserted it");
+        let outcome = playground.run("db.sessions.countDocuments()").unwrap();
+        let ttl = &outcome.statements[0];
+        assert_eq!(ttl.text, crate::runtime::world::TTL_MONITOR);
+        for report in [&ttl.raw, &ttl.mongoose] {
+            let note = report.calls[0].note.as_deref().unwrap_or_default();
+            assert_eq!(
+                note,
+                "TTL monitor removed 1 document(s) from db.sessions (expireAfterSeconds 60): their `at` is more than that many seconds in the past."
+            );
+        }
+        assert!(matches!(outcome.raw_changes.entries.as_slice(), [(_, _, Change::Deleted { .. })]));
+        assert_eq!(outcome.statements[1].raw.value, Some(Bson::Int32(2)));
+        let panes = crate::playground::view::pane(&playground, &outcome, Side::Mongoose);
+        assert!(panes[0].notes[0].starts_with("TTL monitor removed 1 document(s)"));
+        // Undo brings the expired document back (and the next Run removes it again).
+        playground.undo().unwrap();
+        let outcome = playground.run("db.sessions.countDocuments()").unwrap();
+        assert_eq!(outcome.statements.len(), 2);
+        assert_eq!(outcome.statements[1].mongoose.value, Some(Bson::Int32(2)));
+        let outcome = playground.run("db.sessions.countDocuments()").unwrap();
+        assert_eq!(outcome.statements.len(), 1, "nothing left to expire");
+    }
+
+    #[test]
     fn declarations_survive_a_restart_and_variables_do_not() {
         let mut playground = Playground::new(true);
         playground.run(MODEL).unwrap();

@@ -48,9 +48,9 @@ pub struct TtlExpiry {
 
 /// Whether any collection of the cluster has a TTL index (so the monitor needs to read the clock at all).
 pub fn has_ttl_indexes(cluster: &Cluster) -> bool {
-    cluster.databases().any(|db| {
-        db.collections().any(|coll| coll.indexes().iter().any(|index| index.expire_after_seconds.is_some()))
-    })
+    cluster
+        .databases()
+        .any(|db| db.collections().any(|coll| coll.indexes().iter().any(|index| index.expire_after_seconds.is_some())))
 }
 
 /// The documents the TTL monitor removes at `now` ("TTL Indexes": a document expires once its indexed date plus

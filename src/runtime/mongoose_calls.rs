@@ -11,8 +11,8 @@ use crate::engine::database::Cluster;
 use crate::schema::trace::TraceStep;
 use crate::schema::{
     apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
-    set_defaults_on_insert, validate_document, DocumentNotFoundError, FieldType, MongooseError,
-    SchemaError, Strict, Trace, UpdateOptions, WriteContext,
+    set_defaults_on_insert, validate_document, DocumentNotFoundError, FieldType, MongooseError, SchemaError, Strict,
+    Trace, UpdateOptions, WriteContext,
 };
 use crate::shell::span::Span;
 use bson::{Bson, Document};

@@ -1263,7 +1263,8 @@ impl World {
                 expiry.field
             );
             let filter = bson::doc! { "_id": { "$in": expiry.ids } };
-            let call = DriverCall::new(expiry.collection.clone(), DriverMethod::DeleteMany, vec![Bson::Document(filter)]);
+            let call =
+                DriverCall::new(expiry.collection.clone(), DriverMethod::DeleteMany, vec![Bson::Document(filter)]);
             let _ = self.run_driver_call(call, None, Some(note), Span::default());
         }
         self.database = database;

@@ -311,8 +311,6 @@ pub struct SchemaOptions {
 /// the connection, the server or the driver — `bufferCommands`, `read`, `writeConcern` ... — change nothing a
 /// single in-memory server shows, and are not listed.)
 pub const UNSUPPORTED_SCHEMA_OPTIONS: &[(&str, &str)] = &[
-    ("toJSON", "Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify()"),
-    ("toObject", "Mongoose applies these options (virtuals, getters, transform) in toObject() and console.log()"),
     ("validateBeforeSave", "with false, Mongoose's save() skips validation"),
     ("validateModifiedOnly", "Mongoose validates only the modified paths on save()"),
     ("optimisticConcurrency", "Mongoose checks __v on every save(), not only when arrays move"),
@@ -851,7 +849,7 @@ fn unsupported_type(name: &str) -> Option<&'static str> {
 /// Options of a SchemaType that Mongoose 9 implements and crudlab does not, with what Mongoose does with them:
 /// a path declaring one is accepted (as Mongoose accepts it) and the model's declaration says what differs.
 pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
-    ("transform", "Mongoose calls it on the value in toJSON()"),
+    ("transform", "Mongoose calls it on the value in toObject() and toJSON(); crudlab only calls a function there"),
     ("text", "Mongoose asks for a text index"),
     ("populate", "Mongoose uses it as the default options of populate() on this path"),
     ("refPath", "Mongoose populates from the model another path names"),
@@ -968,9 +966,9 @@ fn typed_path(
                     .insert(0, Validator::Required { message: None, condition: super::functions::function_id(value) }),
                 Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None, condition: None }),
                 Bson::Boolean(false) | Bson::Null => {}
-                Bson::String(message) => def
-                    .validators
-                    .insert(0, Validator::Required { message: Some(message.clone()), condition: None }),
+                Bson::String(message) => {
+                    def.validators.insert(0, Validator::Required { message: Some(message.clone()), condition: None })
+                }
                 // `required: { isRequired, message }` (SchemaType.prototype.required's object form; `isRequired`
                 // may be a function too).
                 Bson::Document(spec) if spec.contains_key("isRequired") => match spec.get("isRequired") {
@@ -1081,10 +1079,9 @@ fn typed_path(
                     def.index_direction = -1;
                 }
                 Bson::String(kind) if matches!(kind.as_str(), "asc" | "ascending") => def.index = true,
-                Bson::String(kind) => def.unsupported_options.push((
-                    format!("index: '{kind}'"),
-                    format!("Mongoose asks for a {kind} index"),
-                )),
+                Bson::String(kind) => def
+                    .unsupported_options
+                    .push((format!("index: '{kind}'"), format!("Mongoose asks for a {kind} index"))),
                 Bson::Document(spec) => {
                     def.index = true;
                     for (option, option_value) in spec {
@@ -1094,10 +1091,9 @@ fn typed_path(
                                 format!("index.{option}"),
                                 "Mongoose asks for an index of another kind".to_string(),
                             )),
-                            other => def.unsupported_options.push((
-                                format!("index.{other}"),
-                                format!("Mongoose passes {other} to createIndex()"),
-                            )),
+                            other => def
+                                .unsupported_options
+                                .push((format!("index.{other}"), format!("Mongoose passes {other} to createIndex()"))),
                         }
                     }
                 }
@@ -1187,6 +1183,12 @@ fn collect_unsupported(schema: &Schema, prefix: &str, notes: &mut Vec<String>) {
         let full = format!("{prefix}{path}");
         for (option, what) in &def.unsupported_options {
             notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
+        }
+        // toObject()/toJSON() run the `transform` functions of top-level paths only.
+        if def.transform.is_some() && full.contains('.') {
+            notes.push(format!(
+                "crudlab ignores `transform` at path `{full}`: Mongoose calls it on the value in toObject() and toJSON(); crudlab only on top-level paths."
+            ));
         }
         let mut field = &def.field_type;
         while let FieldType::Array(element) = field {
@@ -1509,19 +1511,21 @@ mod tests {
         .unwrap();
         expect_test::expect![[r#"
             [
-                "crudlab ignores the schema option `toJSON`: Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify().",
                 "crudlab ignores the schema option `validateBeforeSave`: with false, Mongoose's save() skips validation.",
-                "crudlab ignores `sparse` at path `email`: Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them).",
-                "crudlab ignores `expires` at path `seen`: Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old.",
                 "crudlab ignores `index: 'text'` at path `bio`: Mongoose asks for a text index.",
-                "crudlab ignores `transform` at path `posts.body`: Mongoose calls it on the value in toJSON().",
+                "crudlab ignores `transform` at path `posts.body`: Mongoose calls it on the value in toObject() and toJSON(); crudlab only calls a function there.",
             ]
         "#]]
         .assert_debug_eq(&unsupported_notes(&schema));
         let model = super::super::model::Model::new("User", schema.clone());
-        let indexes: Vec<String> =
-            model.index_specs().iter().map(|spec| format!("{} {}", spec.keys, spec.unique)).collect();
-        assert_eq!(indexes, ["{ \"email\": 1 } true", "{ \"seen\": -1 } false"]);
+        // Mongoose 9.12.1's `schema.indexes()` for these paths: `[{ email: 1 }, { unique: true, sparse: true }]`,
+        // `[{ seen: 1 }, { expireAfterSeconds: 3600 }]` (`expires` makes the index ascending whatever `index` says).
+        let indexes: Vec<String> = model
+            .index_specs()
+            .iter()
+            .map(|spec| format!("{} {} {} {:?}", spec.keys, spec.unique, spec.sparse, spec.expire_after_seconds))
+            .collect();
+        assert_eq!(indexes, ["{ \"email\": 1 } true true None", "{ \"seen\": 1 } false false Some(Int32(3600))"]);
         assert!(matches!(schema.resolve("tags.0"), ResolvedPath::Element(d) if d.scalar() == Some(ScalarType::String)));
     }
 

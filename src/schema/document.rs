@@ -1996,8 +1996,10 @@ mod tests {
             let mut ids = SequentialIds::default();
             let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
             let mut built = build_document(&model, &input, &mut ctx).unwrap();
-            let mut answers = super::super::functions::FunctionResults::default();
-            answers.required = vec![("email".into(), answer), ("phone".into(), answer)];
+            let answers = super::super::functions::FunctionResults {
+                required: vec![("email".into(), answer), ("phone".into(), answer)],
+                ..Default::default()
+            };
             let result = validate_document_with(&model, &mut built, &mut &answers);
             (result.map_err(|e| e.message()), built.trace)
         };

@@ -144,7 +144,8 @@ impl FunctionResults {
                 Bson::Document(entry)
             })
             .collect();
-        let required: Document = self.required.iter().map(|(path, answer)| (path.clone(), Bson::Boolean(*answer))).collect();
+        let required: Document =
+            self.required.iter().map(|(path, answer)| (path.clone(), Bson::Boolean(*answer))).collect();
         Bson::Document(bson::doc! { "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required })
     }
 

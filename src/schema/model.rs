@@ -205,8 +205,20 @@ mod tests {
         assert_eq!(
             specs,
             [
-                IndexSpec { keys: bson::doc! {"email": 1}, unique: true, name: "email_1".into() },
-                IndexSpec { keys: bson::doc! {"city": 1}, unique: false, name: "city_1".into() },
+                IndexSpec {
+                    keys: bson::doc! {"email": 1},
+                    unique: true,
+                    sparse: false,
+                    expire_after_seconds: None,
+                    name: "email_1".into()
+                },
+                IndexSpec {
+                    keys: bson::doc! {"city": 1},
+                    unique: false,
+                    sparse: false,
+                    expire_after_seconds: None,
+                    name: "city_1".into()
+                },
             ]
         );
     }

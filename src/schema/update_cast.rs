@@ -856,7 +856,15 @@ pub fn validate_update_with(
                         FieldType::Array(element) => {
                             let schema_path = model.schema.schema_path(path);
                             for item in &items {
-                                validate_update_path(element, Some(item), &key, &schema_path, &mut errors, trace, custom);
+                                validate_update_path(
+                                    element,
+                                    Some(item),
+                                    &key,
+                                    &schema_path,
+                                    &mut errors,
+                                    trace,
+                                    custom,
+                                );
                             }
                         }
                         _ => {}
@@ -1199,7 +1207,13 @@ mod tests {
             TraceStep::Dropped { path, reason: DropReason::VirtualInUpdate, .. } if path == "fullName")));
         let err = cast_update(&m, &doc! {"$set": {"fullName": {"a": 1}}}, &throw, &mut ctx, &mut Trace::new());
         assert_eq!(err.unwrap_err().message(), "Field `fullName` is not in schema and strict mode is set to throw.");
-        let kept = cast_update(&m, &doc! {"fullName": "x"}, &UpdateOptions { strict: Some(Strict::False) }, &mut ctx, &mut Trace::new());
+        let kept = cast_update(
+            &m,
+            &doc! {"fullName": "x"},
+            &UpdateOptions { strict: Some(Strict::False) },
+            &mut ctx,
+            &mut Trace::new(),
+        );
         assert_eq!(kept.unwrap(), doc! {"$set": {"fullName": "x"}});
     }
 
@@ -1213,8 +1227,8 @@ mod tests {
         .unwrap();
         let m = Model::new("User", schema);
         let update = doc! {"$set": {"email": null}};
-        let mut answers = crate::schema::functions::FunctionResults::default();
-        answers.required = vec![("email".into(), false)];
+        let mut answers =
+            crate::schema::functions::FunctionResults { required: vec![("email".into(), false)], ..Default::default() };
         assert!(validate_update_with(&m, &update, &mut Trace::new(), &mut &answers).is_ok());
         answers.required = vec![("email".into(), true)];
         let err = validate_update_with(&m, &update, &mut Trace::new(), &mut &answers).unwrap_err();

@@ -382,6 +382,38 @@ mod tests {
     }
 
     #[test]
+    fn sparse_and_ttl_options_round_trip_and_old_index_records_still_load() {
+        let (mut cluster, mut changes) = sample();
+        let (db, _) = cluster.database_mut("shop").unwrap();
+        let (users, _) = db.collection_mut("users").unwrap();
+        let sparse = crate::engine::index::IndexOptions { unique: true, sparse: true, expire_after_seconds: None };
+        let (_, c) = users.create_index_with(&doc! {"email": 1}, &sparse, None).unwrap();
+        changes.push_all("shop", "users", c);
+        let ttl =
+            crate::engine::index::IndexOptions { expire_after_seconds: Some(Bson::Int32(3600)), ..Default::default() };
+        let (_, c) = users.create_index_with(&doc! {"seen": 1}, &ttl, None).unwrap();
+        changes.push_all("shop", "users", c);
+        let mut store = MemoryStore::new();
+        store.apply(&batch_for(&cluster, &changes)).unwrap();
+        let mut loaded = Cluster::default();
+        assert!(load(&mut loaded, &store.load_all()).is_empty());
+        assert_eq!(contents(&loaded), contents(&cluster));
+        let indexes = contents(&loaded)[0].2.clone();
+        assert_eq!(indexes[2], doc! {"v": 2, "key": {"email": 1}, "name": "email_1", "unique": true, "sparse": true});
+        assert_eq!(indexes[3], doc! {"v": 2, "key": {"seen": 1}, "name": "seen_1", "expireAfterSeconds": 3600});
+        // A metadata record written before these options existed (`{ name, key, unique }` only) loads as before.
+        let old = doc! {"indexes": [{"name": "username_1", "key": {"username": 1}, "unique": true}]};
+        store
+            .apply(&[RecordChange::Put { key: collection_key("shop", "users"), bytes: old.to_vec().unwrap() }])
+            .unwrap();
+        let mut loaded = Cluster::default();
+        assert!(load(&mut loaded, &store.load_all()).is_empty());
+        let indexes = contents(&loaded)[0].2.clone();
+        assert_eq!(indexes.len(), 2);
+        assert_eq!(indexes[1], doc! {"v": 2, "key": {"username": 1}, "name": "username_1", "unique": true});
+    }
+
+    #[test]
     fn corrupt_records_are_reported_and_skipped() {
         let (cluster, _) = sample();
         let mut store = MemoryStore::new();
