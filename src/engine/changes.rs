@@ -1,6 +1,7 @@
 //! What a call changed: inserted, updated (before and after) and deleted documents, and index changes, so storage
 //! persists exactly that and the UI can draw diffs.
 
+use super::index::IndexOptions;
 use bson::Document;
 
 /// One change to one collection, identified by its record number (natural order is record order).
@@ -9,8 +10,8 @@ pub enum Change {
     Inserted { record: u64, doc: Document },
     Updated { record: u64, before: Document, after: Document },
     Deleted { record: u64, doc: Document },
-    IndexCreated { name: String, keys: Document, unique: bool },
-    IndexDropped { name: String, keys: Document, unique: bool },
+    IndexCreated { name: String, keys: Document, options: IndexOptions },
+    IndexDropped { name: String, keys: Document, options: IndexOptions },
 }
 
 /// The changes of one call, per namespace (`shop.users`), in the order they were made.
@@ -40,11 +41,11 @@ impl ChangeSet {
                     Change::Updated { record, before, after } => {
                         Change::Updated { record: *record, before: after.clone(), after: before.clone() }
                     }
-                    Change::IndexCreated { name, keys, unique } => {
-                        Change::IndexDropped { name: name.clone(), keys: keys.clone(), unique: *unique }
+                    Change::IndexCreated { name, keys, options } => {
+                        Change::IndexDropped { name: name.clone(), keys: keys.clone(), options: options.clone() }
                     }
-                    Change::IndexDropped { name, keys, unique } => {
-                        Change::IndexCreated { name: name.clone(), keys: keys.clone(), unique: *unique }
+                    Change::IndexDropped { name, keys, options } => {
+                        Change::IndexCreated { name: name.clone(), keys: keys.clone(), options: options.clone() }
                     }
                 };
                 (database.clone(), collection.clone(), inverted)

@@ -4,7 +4,7 @@ use super::changes::Change;
 use super::error::{ErrorCode, MongoError, MongoResult};
 use super::expr::Environment;
 use super::generator::Generator;
-use super::index::{Index, ScanResult};
+use super::index::{Index, IndexOptions, ScanResult};
 use super::limits;
 use super::projection::Projection;
 use super::query::{FieldBounds, Filter};
@@ -278,6 +278,9 @@ impl Collection {
                 continue;
             }
             for index in &self.indexes {
+                if index.would_miss_documents(bounds) {
+                    continue;
+                }
                 if index.keys.first().is_some_and(|(first, _)| first == field) {
                     let scan = index.scan(bounds);
                     // The plan that examines the fewest keys wins, as MongoDB's trial runs would pick.
@@ -600,6 +603,17 @@ impl Collection {
         unique: bool,
         name: Option<&str>,
     ) -> MongoResult<(String, Vec<Change>)> {
+        self.create_index_with(keys, &IndexOptions::unique(unique), name)
+    }
+
+    /// `createIndex(keys, { unique, sparse, expireAfterSeconds, name })`.
+    pub fn create_index_with(
+        &mut self,
+        keys: &Document,
+        options: &IndexOptions,
+        name: Option<&str>,
+    ) -> MongoResult<(String, Vec<Change>)> {
+        let unique = options.unique;
         if keys.is_empty() {
             return Err(MongoError::new(ErrorCode::CannotCreateIndex, "Index keys cannot be empty."));
         }
@@ -619,9 +633,30 @@ impl Collection {
             };
             pattern.push((field.clone(), dir));
         }
+        // index_key_validate.cpp's validateIndexSpecTTL: a number, not NaN, within 32 bits, on one field.
+        if let Some(seconds) = &options.expire_after_seconds {
+            let reason = match crate::js::inspect::js_number_value(seconds) {
+                None => Some(format!(
+                    "TTL index 'expireAfterSeconds' option must be numeric, but received a type of '{}'",
+                    super::value::type_name(seconds)
+                )),
+                Some(n) if n.is_nan() => Some("TTL index 'expireAfterSeconds' option must not be NaN".to_string()),
+                Some(n) if n.trunc() < f64::from(i32::MIN) || n.trunc() > f64::from(i32::MAX) => {
+                    Some("TTL index 'expireAfterSeconds' must be within the range of a 32-bit integer".to_string())
+                }
+                Some(n) if n < 0.0 => Some("TTL index 'expireAfterSeconds' option cannot be less than 0".to_string()),
+                Some(_) if pattern.len() != 1 => {
+                    Some("TTL indexes are single-field indexes, compound indexes do not support TTL".to_string())
+                }
+                Some(_) => None,
+            };
+            if let Some(reason) = reason {
+                return Err(MongoError::new(ErrorCode::CannotCreateIndex, reason));
+            }
+        }
         let name = name.map(str::to_string).unwrap_or_else(|| Index::default_name(&pattern));
         if let Some(existing) = self.indexes.iter().find(|i| i.name == name) {
-            if existing.keys == pattern && existing.unique == unique {
+            if existing.keys == pattern && &existing.options() == options {
                 return Ok((name, Vec::new()));
             }
             return Err(MongoError::new(
@@ -634,12 +669,13 @@ impl Collection {
                 format!("Index already exists with a different name: {}", existing.name),
             ));
         }
-        let mut index = Index::new(name.clone(), pattern, unique);
+        let _ = unique;
+        let mut index = Index::with_options(name.clone(), pattern, options);
         for (record, stored) in &self.records {
             index.check_unique(&self.namespace, *record, &stored.document)?;
             index.insert(*record, &stored.document);
         }
-        let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), unique };
+        let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), options: options.clone() };
         self.indexes.push(index);
         Ok((name, vec![change]))
     }
@@ -653,7 +689,7 @@ impl Collection {
             return Err(MongoError::new(ErrorCode::IndexNotFound, format!("index not found with name [{name}]")));
         };
         let index = self.indexes.remove(position);
-        Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), unique: index.unique }])
+        Ok(vec![Change::IndexDropped { name: name.to_string(), keys: index.key_document(), options: index.options() }])
     }
 
     /// `listIndexes()`: `[{ v: 2, key: { _id: 1 }, name: '_id_' }, ...]`.
@@ -665,8 +701,8 @@ impl Collection {
                 doc.insert("v", 2);
                 doc.insert("key", index.key_document());
                 doc.insert("name", index.name.clone());
-                if index.unique && index.name != "_id_" {
-                    doc.insert("unique", true);
+                if index.name != "_id_" {
+                    index.options().write_into(&mut doc);
                 }
                 doc
             })
@@ -1069,5 +1105,59 @@ mod tests {
         assert!(c.arena.live_bytes() < 1100 * 1000);
         assert!(c.arena.garbage_bytes() < c.arena.live_bytes(), "compacted");
         assert_eq!(c.count_documents(&doc! {"n": 30}, 0, 0).unwrap(), 143);
+    }
+
+    #[test]
+    fn a_sparse_unique_index_skips_documents_without_the_field_and_is_not_planned_for_null() {
+        // MongoDB's "Sparse Indexes": documents without the field are not indexed, so a unique sparse index lets
+        // several lack it (a plain unique index holds one null); `{ email: null }` can match them, so the planner
+        // leaves the sparse index out.
+        let (mut c, mut generator) = users();
+        let options = IndexOptions { unique: true, sparse: true, expire_after_seconds: None };
+        c.create_index_with(&doc! {"email": 1}, &options, None).unwrap();
+        c.insert_one(doc! {"_id": 4, "email": "ada@x"}, &mut generator).unwrap();
+        let err = c.insert_one(doc! {"_id": 5, "email": "ada@x"}, &mut generator).unwrap_err();
+        assert_eq!(err.code, 11000);
+        c.insert_one(doc! {"_id": 6, "email": null}, &mut generator).unwrap();
+        assert_eq!(
+            c.insert_one(doc! {"_id": 7, "email": null}, &mut generator).unwrap_err().code,
+            11000,
+            "null is a key"
+        );
+        assert_eq!(c.indexes()[1].len(), 2, "ada@x and null; the three without email are not in it");
+        let (found, plan) = c.find_with_plan(&doc! {"email": null}, &FindOptions::default()).unwrap();
+        assert_eq!((found.len(), plan.index), (4, None));
+        let (found, plan) = c.find_with_plan(&doc! {"email": "ada@x"}, &FindOptions::default()).unwrap();
+        assert_eq!((found.len(), plan.index.map(|(name, _)| name)), (1, Some("email_1".to_string())));
+        assert_eq!(
+            c.list_indexes()[1],
+            doc! {"v": 2, "key": {"email": 1}, "name": "email_1", "unique": true, "sparse": true}
+        );
+        // A plain unique index refuses a second document without the field: both index as null.
+        let mut plain = Collection::new("shop", "plain");
+        plain.create_index(&doc! {"email": 1}, true, None).unwrap();
+        plain.insert_one(doc! {"_id": 1}, &mut generator).unwrap();
+        assert_eq!(plain.insert_one(doc! {"_id": 2}, &mut generator).unwrap_err().code, 11000);
+    }
+
+    #[test]
+    fn ttl_options_are_checked_as_the_server_checks_them() {
+        let (mut c, _) = users();
+        let ttl = |seconds: Bson| IndexOptions { expire_after_seconds: Some(seconds), ..IndexOptions::default() };
+        let refused = |c: &mut Collection, keys: Document, seconds: Bson| {
+            c.create_index_with(&keys, &ttl(seconds), None).unwrap_err().message
+        };
+        assert_eq!(
+            refused(&mut c, doc! {"at": 1}, Bson::String("60".into())),
+            "TTL index 'expireAfterSeconds' option must be numeric, but received a type of 'string'"
+        );
+        assert_eq!(
+            refused(&mut c, doc! {"at": 1, "b": 1}, Bson::Int32(60)),
+            "TTL indexes are single-field indexes, compound indexes do not support TTL"
+        );
+        let (name, changes) = c.create_index_with(&doc! {"at": 1}, &ttl(Bson::Int32(60)), None).unwrap();
+        assert_eq!(name, "at_1");
+        assert!(matches!(&changes[0], Change::IndexCreated { options, .. } if options.expire_after_seconds.is_some()));
+        assert_eq!(c.list_indexes()[1], doc! {"v": 2, "key": {"at": 1}, "name": "at_1", "expireAfterSeconds": 60});
     }
 }

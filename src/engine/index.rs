@@ -38,6 +38,46 @@ impl PartialEq for IndexKey {
 
 impl Eq for IndexKey {}
 
+/// The options of an index beyond its keys and name, as `createIndex(keys, options)` takes them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexOptions {
+    pub unique: bool,
+    /// `sparse: true`: a document with none of the indexed fields has no entry (a field holding `null` has one).
+    pub sparse: bool,
+    /// `expireAfterSeconds`: a TTL index; the TTL monitor removes documents whose indexed date is older.
+    pub expire_after_seconds: Option<Bson>,
+}
+
+impl IndexOptions {
+    pub fn unique(unique: bool) -> Self {
+        IndexOptions { unique, ..IndexOptions::default() }
+    }
+
+    /// The options as `listIndexes` prints them after `v`, `key` and `name` (the `_id_` index prints none).
+    pub fn write_into(&self, doc: &mut Document) {
+        if self.unique {
+            doc.insert("unique", true);
+        }
+        if self.sparse {
+            doc.insert("sparse", true);
+        }
+        if let Some(seconds) = &self.expire_after_seconds {
+            doc.insert("expireAfterSeconds", seconds.clone());
+        }
+    }
+
+    /// The options as `createIndex`'s second argument holds them (`unique`, `sparse`, `expireAfterSeconds`); other
+    /// keys are not read here.
+    pub fn from_document(options: &Document) -> Self {
+        let truthy = |key: &str| options.get(key).is_some_and(crate::js::truthy);
+        IndexOptions {
+            unique: truthy("unique"),
+            sparse: truthy("sparse"),
+            expire_after_seconds: options.get("expireAfterSeconds").cloned(),
+        }
+    }
+}
+
 /// One index of a collection.
 #[derive(Debug, Clone)]
 pub struct Index {
@@ -46,6 +86,9 @@ pub struct Index {
     /// The key pattern: field paths with 1 (ascending) or -1 (descending).
     pub keys: Vec<(String, i32)>,
     pub unique: bool,
+    pub sparse: bool,
+    /// A TTL index's `expireAfterSeconds`, as given.
+    pub expire_after_seconds: Option<Bson>,
     /// True once some document put several keys in the index (an array field): MongoDB's `isMultiKey`.
     pub multikey: bool,
     entries: BTreeMap<IndexKey, BTreeSet<u64>>,
@@ -60,7 +103,43 @@ pub struct ScanResult {
 
 impl Index {
     pub fn new(name: impl Into<String>, keys: Vec<(String, i32)>, unique: bool) -> Self {
-        Self { name: name.into(), keys, unique, multikey: false, entries: BTreeMap::new() }
+        Self::with_options(name, keys, &IndexOptions::unique(unique))
+    }
+
+    pub fn with_options(name: impl Into<String>, keys: Vec<(String, i32)>, options: &IndexOptions) -> Self {
+        Self {
+            name: name.into(),
+            keys,
+            unique: options.unique,
+            sparse: options.sparse,
+            expire_after_seconds: options.expire_after_seconds.clone(),
+            multikey: false,
+            entries: BTreeMap::new(),
+        }
+    }
+
+    pub fn options(&self) -> IndexOptions {
+        IndexOptions {
+            unique: self.unique,
+            sparse: self.sparse,
+            expire_after_seconds: self.expire_after_seconds.clone(),
+        }
+    }
+
+    /// Whether a query's bounds on this index's first field could match a document the index leaves out: a
+    /// sparse index has no entry for a document without the field, so a scan for `null` (which matches missing
+    /// fields) would miss it. MongoDB does not use a sparse index for such a query unless hinted ("Sparse
+    /// Indexes": "sparse Index and Incomplete Results").
+    pub fn would_miss_documents(&self, bounds: &FieldBounds) -> bool {
+        let matches_missing = |value: &Bson| matches!(value, Bson::Null | Bson::Undefined);
+        self.sparse
+            && match bounds {
+                FieldBounds::Equal(value) => matches_missing(value),
+                FieldBounds::In(values) => values.iter().any(matches_missing),
+                FieldBounds::Range { lower, upper } => {
+                    lower.iter().chain(upper.iter()).any(|bound| matches_missing(&bound.value))
+                }
+            }
     }
 
     /// MongoDB's default index name: `field_1_other_-1`.
@@ -79,6 +158,11 @@ impl Index {
 
     /// Every key a document puts into this index (several when an indexed field holds an array).
     pub fn keys_of(&self, doc: &Document) -> Vec<IndexKey> {
+        // A sparse index skips a document that has none of its fields (a compound sparse index keeps one that has
+        // at least one of them, MongoDB's "Sparse Compound Indexes").
+        if self.sparse && !self.keys.iter().any(|(field, _)| field_exists(doc, field)) {
+            return Vec::new();
+        }
         let mut keys: Vec<Vec<Bson>> = vec![Vec::new()];
         for (field, _) in &self.keys {
             let values = values_at(doc, field);
@@ -312,6 +396,19 @@ fn bracket_edge(other_side: Option<&Bound>, upper: bool) -> String {
         (_, true) => "MaxKey".into(),
         (_, false) => "MinKey".into(),
     }
+}
+
+/// Whether a document has a field at a dotted path (through arrays of documents, as a sparse index reads it);
+/// a field holding `null` exists.
+pub fn field_exists(doc: &Document, dotted: &str) -> bool {
+    let mut out = Vec::new();
+    let parts: Vec<&str> = dotted.split('.').collect();
+    if let Some((first, rest)) = parts.split_first() {
+        if let Some(value) = doc.get(*first) {
+            collect_values(value, rest, &mut out, 0);
+        }
+    }
+    !out.is_empty()
 }
 
 /// The values a document holds at a dotted path, as an index sees them: array elements one by one, missing as null.

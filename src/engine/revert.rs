@@ -18,8 +18,8 @@ pub fn revert(cluster: &mut Cluster, changes: &ChangeSet) -> MongoResult<()> {
             Change::IndexCreated { name, .. } => {
                 coll.drop_index(name)?;
             }
-            Change::IndexDropped { name, keys, unique } => {
-                coll.create_index(keys, *unique, Some(name))?;
+            Change::IndexDropped { name, keys, options } => {
+                coll.create_index_with(keys, options, Some(name))?;
             }
         }
     }
@@ -51,8 +51,8 @@ pub fn reapply(cluster: &mut Cluster, changes: &ChangeSet) -> MongoResult<()> {
             Change::Deleted { record, .. } => {
                 coll.remove_record(*record);
             }
-            Change::IndexCreated { name, keys, unique } => {
-                coll.create_index(keys, *unique, Some(name))?;
+            Change::IndexCreated { name, keys, options } => {
+                coll.create_index_with(keys, options, Some(name))?;
             }
             Change::IndexDropped { name, .. } => {
                 coll.drop_index(name)?;

@@ -275,6 +275,27 @@ impl Playground {
         };
         // Only what the student runs plays the browser; seeds, checks, explains and replays are the server's own.
         let server_only = self.access == DatabaseAccess::Server;
+        // MongoDB's TTL monitor ran while the student was typing: what it removed shows first, is persisted with
+        // the Run and is one step of Undo, like a statement.
+        let (raw_ttl, mongoose_ttl) = (self.raw.run_ttl_monitor(), self.mongoose.run_ttl_monitor());
+        if raw_ttl.is_some() || mongoose_ttl.is_some() {
+            let empty = || StatementReport {
+                text: crate::runtime::world::TTL_MONITOR.to_string(),
+                ..StatementReport::default()
+            };
+            let raw = raw_ttl.unwrap_or_else(empty);
+            let mongoose = mongoose_ttl.unwrap_or_else(empty);
+            let (raw_changes, mongoose_changes) = (raw.changes(), mongoose.changes());
+            self.undo.push((raw_changes.clone(), mongoose_changes.clone()));
+            self.redo.clear();
+            outcome.raw_changes.extend(&raw_changes);
+            outcome.mongoose_changes.extend(&mongoose_changes);
+            outcome.statements.push(StatementPair {
+                text: crate::runtime::world::TTL_MONITOR.to_string(),
+                raw,
+                mongoose,
+            });
+        }
         self.raw.set_server_only(server_only);
         self.mongoose.set_server_only(server_only);
         for stmt in &program.statements {
@@ -611,6 +632,39 @@ app.get("/count", (req, res) => res.json({ visits: ++visits }))"#,
         assert_eq!(log.reinitialized, vec!["visits".to_string()]);
         assert!(log.lost.is_empty(), "{:?}", log.lost);
         assert_eq!(visits(&mut playground), Some(Bson::Int32(1)), "the counter lived in the server's memory");
+    }
+
+    #[test]
+    fn the_ttl_monitor_runs_before_a_run_and_its_removals_are_persisted_and_undone() {
+        let mut playground = Playground::new(true);
+        let outcome = playground
+            .run(
+                r#"db.sessions.createIndex({ at: 1 }, { expireAfterSeconds: 60 })
+db.sessions.insertMany([{ _id: 1, at: new Date("2020-01-01") }, { _id: 2, at: new Date("2999-01-01") }, { _id: 3 }])"#,
+            )
+            .unwrap();
+        assert_eq!(outcome.statements.len(), 2, "nothing expires inside the Run that inserted it");
+        let outcome = playground.run("db.sessions.countDocuments()").unwrap();
+        let ttl = &outcome.statements[0];
+        assert_eq!(ttl.text, crate::runtime::world::TTL_MONITOR);
+        for report in [&ttl.raw, &ttl.mongoose] {
+            let note = report.calls[0].note.as_deref().unwrap_or_default();
+            assert_eq!(
+                note,
+                "TTL monitor removed 1 document(s) from db.sessions (expireAfterSeconds 60): their `at` is more than that many seconds in the past."
+            );
+        }
+        assert!(matches!(outcome.raw_changes.entries.as_slice(), [(_, _, Change::Deleted { .. })]));
+        assert_eq!(outcome.statements[1].raw.value, Some(Bson::Int32(2)));
+        let panes = crate::playground::view::pane(&playground, &outcome, Side::Mongoose);
+        assert!(panes[0].notes[0].starts_with("TTL monitor removed 1 document(s)"));
+        // Undo brings the expired document back (and the next Run removes it again).
+        playground.undo().unwrap();
+        let outcome = playground.run("db.sessions.countDocuments()").unwrap();
+        assert_eq!(outcome.statements.len(), 2);
+        assert_eq!(outcome.statements[1].mongoose.value, Some(Bson::Int32(2)));
+        let outcome = playground.run("db.sessions.countDocuments()").unwrap();
+        assert_eq!(outcome.statements.len(), 1, "nothing left to expire");
     }
 
     #[test]

@@ -219,6 +219,7 @@ fn trace_view(step: &TraceStep) -> TraceView {
         TraceStep::NotCast { .. } => ("cast", true, false),
         TraceStep::SubdocumentInFilter { .. } => ("cast", true, false),
         TraceStep::Alias { .. } | TraceStep::AliasNotTranslated { .. } => ("cast", true, false),
+        TraceStep::VirtualSetter { .. } => ("setters", true, false),
     };
     TraceView { stage, text: step.describe(), notable, failed }
 }
@@ -488,7 +489,12 @@ pub fn tree(playground: &Playground) -> (Vec<DatabaseNode>, Vec<ModelNode>) {
                 .into_iter()
                 .map(|(path, def)| {
                     let mut notes = Vec::new();
-                    if def.is_required() {
+                    let conditional = def.validators.iter().any(|validator| {
+                        matches!(validator, crate::schema::Validator::Required { condition: Some(_), .. })
+                    });
+                    if conditional {
+                        notes.push("required (when its function says so)".to_string());
+                    } else if def.is_required() {
                         notes.push("required".to_string());
                     }
                     if def.unique {

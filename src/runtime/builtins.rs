@@ -1049,6 +1049,14 @@ impl World {
         let mut parts = Vec::new();
         for value in args {
             let value = self.settle(value.clone(), span)?;
+            // Node prints a Mongoose document through its inspect(), which is `toObject()` with the schema's
+            // `toObject` options.
+            let value = match value {
+                Value::Document(document) if self.has_to_object_options(&document) => {
+                    self.document_plain(&document, None, false, span)?
+                }
+                other => other,
+            };
             parts.push(match &value {
                 Value::Data(Bson::String(text)) => text.clone(),
                 Value::Promise(inner) => format!("Promise {{ {} }}", format_value(&operators::to_display(inner))),
@@ -1059,6 +1067,48 @@ impl World {
         }
         self.console.push(parts.join(" "));
         Ok(Value::undefined())
+    }
+
+    /// A value with every Mongoose document in it (at any depth) replaced by what its `toJSON()` returns, as
+    /// `JSON.stringify` calls `toJSON`; objects and arrays without documents are returned as they are.
+    pub(super) fn json_ready(&mut self, value: Value, span: Span, depth: usize) -> Result<Value, RuntimeError> {
+        if depth > 100 || !self.holds_document(&value, 0) {
+            return Ok(value);
+        }
+        Ok(match value {
+            Value::Document(document) => self.document_plain(&document, None, true, span)?,
+            Value::Array(items) => {
+                let items = items.0.borrow().clone();
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.json_ready(item, span, depth + 1)?);
+                }
+                Value::Array(ArrayRef::new(out))
+            }
+            Value::Object(object) => {
+                let properties = object.0.borrow().properties.clone();
+                let mut out = Vec::with_capacity(properties.len());
+                for (key, item) in properties {
+                    out.push((key, self.json_ready(item, span, depth + 1)?));
+                }
+                Value::Object(super::value::ObjectRef::new(out))
+            }
+            other => other,
+        })
+    }
+
+    fn holds_document(&self, value: &Value, depth: usize) -> bool {
+        if depth > 100 {
+            return false;
+        }
+        match value {
+            Value::Document(_) => true,
+            Value::Array(items) => items.0.borrow().iter().any(|item| self.holds_document(item, depth + 1)),
+            Value::Object(object) => {
+                object.0.borrow().properties.iter().any(|(_, item)| self.holds_document(item, depth + 1))
+            }
+            _ => false,
+        }
     }
 
     /// `parseInt`, `parseFloat`, `isNaN`, `isFinite`.
@@ -1232,6 +1282,8 @@ impl World {
                     Value::Data(Bson::String(text)) => text.chars().take(10).collect(),
                     _ => String::new(),
                 };
+                // JSON.stringify calls each value's toJSON(): a Mongoose document's applies its schema's options.
+                let first = self.json_ready(first, span, 0)?;
                 match json_stringify(&first, &indent, span)? {
                     Some(text) => Value::string(text),
                     None => Value::undefined(),

@@ -53,9 +53,11 @@ impl World {
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
         // The program's `set` functions run on the given values, then its default functions for absent paths.
-        let (input, setter_steps) = self.apply_setter_functions(&model, input, span)?;
+        let (input, mut setter_steps) = self.apply_setter_functions(&model, input, span)?;
+        let (input, virtual_steps) = self.apply_virtual_setters(&model, input, span)?;
+        setter_steps.extend(virtual_steps);
         let defaults = self.function_defaults(&model, &input, span)?;
-        let functions = crate::schema::functions::FunctionResults { defaults, verdicts: Vec::new() };
+        let functions = crate::schema::functions::FunctionResults { defaults, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
         self.add_hook_steps(setter_steps, Vec::new());
@@ -66,11 +68,12 @@ impl World {
         Ok(Value::Document(document))
     }
 
-    /// Whether the model's schema has `save` or `validate` middleware, or functions in its definition (custom
-    /// validators, default functions, setters): then `create` runs as `new` + `save()`, as Mongoose does.
+    /// Whether the model's schema has `save` or `validate` middleware, functions in its definition (custom
+    /// validators, default functions, setters) or a virtual with a setter: then `create` runs as `new` + `save()`, as Mongoose does.
     pub(super) fn has_save_hooks(&self, model: &str) -> bool {
         self.schema_of(model).is_some_and(|schema| {
             !schema.functions.is_empty()
+                || schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some())
                 || schema.hooks.borrow().iter().any(|hook| hook.event == "save" || hook.event == "validate")
         })
     }
@@ -356,10 +359,7 @@ impl World {
                 }
                 Ok(Value::Document(document))
             }
-            "toObject" | "toJSON" => {
-                let data = operators::to_bson(&Value::Object(document.fields()), Functions::Skip, span)?;
-                Ok(Value::Data(data))
-            }
+            "toObject" | "toJSON" => self.document_plain(&document, args.first().cloned(), method == "toJSON", span),
             "equals" => {
                 let other_id = match args.first() {
                     Some(Value::Document(other)) => other.fields().0.borrow_mut().get("_id"),
@@ -420,6 +420,250 @@ impl World {
                 })
             }
         }
+    }
+
+    /// `doc.toObject(options)` / `doc.toJSON(options)` (what `JSON.stringify(doc)` and Express's `res.json(doc)`
+    /// call), as Mongoose's `$toObject` (lib/document.js) builds it: the options of the call over the schema's
+    /// `toObject` / `toJSON` options; `minimize` drops empty objects (not inside arrays), `flattenObjectIds` makes
+    /// ObjectIds strings, `getters` runs the paths' `get` functions and turns virtuals on unless `virtuals: false`,
+    /// `virtuals` adds the aliases, the schema's virtuals and `id` (in `schema.virtuals`' order; `id` also on
+    /// subdocuments), `versionKey: false` drops `__v`, the paths' `transform` functions run on their (got)
+    /// values, and `transform(doc, ret, options)` runs last: its return value replaces `ret` unless it is
+    /// `undefined`. A `transform` given to the call runs on every subdocument too (the schema's runs on the
+    /// document only).
+    pub(super) fn document_plain(
+        &mut self,
+        document: &DocumentRef,
+        options: Option<Value>,
+        json: bool,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let raw = operators::to_bson(&Value::Object(document.fields()), Functions::Skip, span)?;
+        let entry = match self.models.get(&document.model()) {
+            Some(entry) if self.mode != Mode::Schemaless => entry.clone(),
+            _ => return Ok(Value::Data(raw)),
+        };
+        let Bson::Document(mut ret) = raw else { return Ok(Value::Data(raw)) };
+        let defaults = entry.schema.options.get_document(if json { "toJSON" } else { "toObject" }).ok().cloned();
+        let called: Option<super::value::ObjectRef> = match options.map(Value::shared) {
+            Some(Value::Object(object)) => Some(object),
+            _ => None,
+        };
+        let given = |name: &str| -> Option<Value> {
+            called.as_ref().and_then(|object| object.0.borrow_mut().get(name)).filter(|value| !value.is_nullish())
+        };
+        let default = |name: &str| -> Option<Bson> {
+            defaults.as_ref().and_then(|d| d.get(name)).filter(|v| !matches!(v, Bson::Null | Bson::Undefined)).cloned()
+        };
+        let flag = |name: &str| -> Option<bool> {
+            given(name).map(|v| operators::truthy(&v)).or_else(|| default(name).map(|v| crate::js::truthy(&v)))
+        };
+        let schema = &entry.model.schema;
+        let minimize = flag("minimize").unwrap_or(schema.options.minimize);
+        let getters = flag("getters").unwrap_or(false);
+        let virtuals_option: Option<Value> = given("virtuals").or_else(|| default("virtuals").map(Value::Data));
+        let virtuals_on = virtuals_option
+            .as_ref()
+            .map_or(getters, |v| operators::truthy(v) || (getters && !matches!(v, Value::Data(Bson::Boolean(false)))));
+        let transform_option = called.as_ref().and_then(|object| object.0.borrow_mut().get("transform"));
+        let function_of = crate::schema::functions::function_id;
+        let transform: Option<Value> = match &transform_option {
+            Some(value) if super::world::is_callable(value) => Some(value.clone()),
+            Some(value) if !value.is_nullish() && !operators::truthy(value) => None,
+            _ => default("transform")
+                .and_then(|marker| function_of(&marker))
+                .and_then(|id| entry.schema.functions.get(id).cloned()),
+        };
+        let transforms_on =
+            !matches!(&transform_option, Some(value) if !value.is_nullish() && !operators::truthy(value));
+        let call_transform = transform_option.filter(super::world::is_callable);
+        let options_value = called
+            .clone()
+            .map(Value::Object)
+            .unwrap_or_else(|| Value::Object(super::value::ObjectRef::new(Vec::new())));
+
+        // Subdocuments are turned into plain objects first (Mongoose clones them with their own `$toObject`, the
+        // same `virtuals` list applying to their `id`).
+        let subdocument_ids = virtuals_on && virtual_wanted(virtuals_option.as_ref(), "id");
+        self.plain_subdocuments(schema, &mut ret, subdocument_ids, call_transform.as_ref(), &options_value, span, 0)?;
+        if flag("flattenObjectIds").unwrap_or(false) {
+            flatten_object_ids(&mut ret);
+        }
+        if minimize {
+            minimize_document(&mut ret);
+        }
+        if getters {
+            let paths: Vec<String> = ret.keys().cloned().collect();
+            for path in paths {
+                if let (Some(getter), Some(value)) = (self.accessor(&entry.name, &path, true), ret.get(&path).cloned())
+                {
+                    let got =
+                        self.call_value(&getter, Value::Document(document.clone()), vec![Value::Data(value)], span)?;
+                    ret.insert(path, self.data(got, span)?);
+                }
+            }
+        }
+        if virtuals_on {
+            let wanted = |name: &str| virtual_wanted(virtuals_option.as_ref(), name);
+            let aliases = flag("aliases").unwrap_or(true);
+            if aliases {
+                for (alias, path) in &schema.aliases {
+                    if !wanted(alias) {
+                        continue;
+                    }
+                    if let Some(value) = lookup_path(&ret, path).cloned() {
+                        ret.insert(alias.clone(), value);
+                    }
+                }
+            }
+            let program_virtuals = entry.schema.virtuals.borrow().clone();
+            for name in &schema.virtuals {
+                if !wanted(name) {
+                    continue;
+                }
+                if name == "id" && !program_virtuals.iter().any(|v| &v.name == name) {
+                    let id = match document.fields().0.borrow_mut().get("_id") {
+                        Some(Value::Data(Bson::ObjectId(id))) => Bson::String(id.to_hex()),
+                        Some(Value::Data(Bson::Null | Bson::Undefined)) | None => Bson::Null,
+                        Some(other) => Bson::String(operators::to_js_string(&other)),
+                    };
+                    ret.insert("id", id);
+                    continue;
+                }
+                let Some(getter) = program_virtuals.iter().find(|v| &v.name == name).and_then(|v| v.get.clone()) else {
+                    continue;
+                };
+                let value = self.call_value(&getter, Value::Document(document.clone()), Vec::new(), span)?;
+                if matches!(value, Value::Data(Bson::Undefined)) {
+                    continue;
+                }
+                ret.insert(name.clone(), self.data(value, span)?);
+            }
+        }
+        let version_key_off = matches!(given("versionKey"), Some(Value::Data(Bson::Boolean(false))))
+            || (given("versionKey").is_none() && default("versionKey") == Some(Bson::Boolean(false)));
+        if let (true, Some(key)) = (version_key_off, &schema.options.version_key) {
+            ret.remove(key);
+        }
+        if transforms_on {
+            for (path, def) in schema.paths() {
+                let Some(function) = def.transform.and_then(|id| entry.schema.functions.get(id).cloned()) else {
+                    continue;
+                };
+                if path.contains('.') || !ret.contains_key(&path) {
+                    continue;
+                }
+                let value = self.document_property(document.clone(), &path, span)?;
+                let out = self.call_value(&function, Value::Document(document.clone()), vec![value], span)?;
+                ret.insert(path, self.data(out, span)?);
+            }
+        }
+        let ret = Value::Data(Bson::Document(ret)).shared();
+        let Some(transform) = transform else { return Ok(ret) };
+        let out = self.call_value(
+            &transform,
+            Value::undefined(),
+            vec![Value::Document(document.clone()), ret.clone(), options_value],
+            span,
+        )?;
+        Ok(if matches!(out, Value::Data(Bson::Undefined)) { ret } else { out })
+    }
+
+    /// Whether the document's schema sets `toObject` options (then printing it applies them).
+    pub(super) fn has_to_object_options(&self, document: &DocumentRef) -> bool {
+        self.mode != Mode::Schemaless
+            && self.schema_of(&document.model()).is_some_and(|schema| schema.options.get_document("toObject").is_ok())
+    }
+
+    /// The subdocuments of a plain document (single nested ones and arrays of them, inside nested objects too):
+    /// with virtuals on each gets its `id`, and a `transform` of the call runs on each (inner ones first).
+    #[allow(clippy::too_many_arguments)]
+    fn plain_subdocuments(
+        &mut self,
+        schema: &crate::schema::Schema,
+        doc: &mut Document,
+        virtuals_on: bool,
+        transform: Option<&Value>,
+        options: &Value,
+        span: Span,
+        depth: usize,
+    ) -> Result<(), RuntimeError> {
+        if depth > 50 || (!virtuals_on && transform.is_none()) {
+            return Ok(());
+        }
+        self.plain_subdocuments_in(&schema.tree, doc, virtuals_on, transform, options, span, depth)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plain_subdocuments_in(
+        &mut self,
+        tree: &[(String, crate::schema::definition::SchemaNode)],
+        doc: &mut Document,
+        virtuals_on: bool,
+        transform: Option<&Value>,
+        options: &Value,
+        span: Span,
+        depth: usize,
+    ) -> Result<(), RuntimeError> {
+        use crate::schema::definition::SchemaNode;
+        use crate::schema::FieldType;
+        for (name, node) in tree {
+            let Some(value) = doc.get_mut(name) else { continue };
+            match (node, value) {
+                (SchemaNode::Nested(children), Bson::Document(inner)) => {
+                    let mut inner = inner.clone();
+                    self.plain_subdocuments_in(children, &mut inner, virtuals_on, transform, options, span, depth + 1)?;
+                    doc.insert(name.clone(), inner);
+                }
+                (SchemaNode::Path(def), value) => {
+                    let sub = match &def.field_type {
+                        FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) => sub.as_ref().clone(),
+                        _ => continue,
+                    };
+                    let mut items: Vec<Bson> = match value {
+                        Bson::Array(items) => items.clone(),
+                        single @ Bson::Document(_) => vec![single.clone()],
+                        _ => continue,
+                    };
+                    for item in items.iter_mut() {
+                        let Bson::Document(subdoc) = item else { continue };
+                        let mut plain = subdoc.clone();
+                        self.plain_subdocuments(&sub, &mut plain, virtuals_on, transform, options, span, depth + 1)?;
+                        if virtuals_on && sub.is_virtual("id") {
+                            let id = match plain.get("_id") {
+                                Some(Bson::ObjectId(id)) => Bson::String(id.to_hex()),
+                                Some(Bson::Null) | None => Bson::Null,
+                                Some(other) => Bson::String(crate::js::inspect::js_string(other)),
+                            };
+                            plain.insert("id", id);
+                        }
+                        *item = match transform {
+                            Some(function) => {
+                                let ret = Value::Data(Bson::Document(plain)).shared();
+                                let this_doc = Value::Data(Bson::Document(subdoc.clone()));
+                                let out = self.call_value(
+                                    function,
+                                    Value::undefined(),
+                                    vec![this_doc, ret.clone(), options.clone()],
+                                    span,
+                                )?;
+                                let out = if matches!(out, Value::Data(Bson::Undefined)) { ret } else { out };
+                                self.data(out, span)?
+                            }
+                            None => Bson::Document(plain),
+                        };
+                    }
+                    let rebuilt = if matches!(def.field_type, FieldType::DocumentArray(_)) {
+                        Bson::Array(items)
+                    } else {
+                        items.into_iter().next().unwrap_or(Bson::Null)
+                    };
+                    doc.insert(name.clone(), rebuilt);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// `doc.set("profile.title", v)`: the field at the path changes; a top-level path is assigned whole.
@@ -619,6 +863,45 @@ impl World {
         Ok((Bson::Document(input), steps))
     }
 
+    /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
+    /// document being built (Mongoose's constructor calls `$set`, which applies virtual setters). `$set` takes the
+    /// keys in the schema tree's order, where virtuals (declared after the paths) come last, so a virtual's setter
+    /// wins over the path it sets even when the path is given too (`{ fullName: "Ada L", first: "Bob" }` keeps
+    /// `first: 'Ada'`, as Mongoose does). The virtual itself is never stored.
+    fn apply_virtual_setters(
+        &mut self,
+        model: &str,
+        input: Bson,
+        span: Span,
+    ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
+        let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
+        let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
+        let mut steps = Vec::new();
+        let virtuals = entry.schema.virtuals.borrow().clone();
+        for virtual_type in virtuals {
+            let name = &virtual_type.name;
+            let is_path = entry.model.schema.tree.iter().any(|(path, _)| path == name);
+            let (Some(setter), Some(value), false) = (virtual_type.set, input.get(name).cloned(), is_path) else {
+                continue;
+            };
+            if matches!(value, Bson::Undefined) {
+                continue;
+            }
+            input.remove(name);
+            let this = Value::Data(Bson::Document(input.clone())).shared();
+            self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
+            let Bson::Document(after) = self.data(this, span)? else { continue };
+            let set: Vec<String> = after
+                .iter()
+                .filter(|(key, value)| input.get(key.as_str()) != Some(*value))
+                .map(|(key, _)| key.clone())
+                .collect();
+            steps.push(crate::schema::TraceStep::VirtualSetter { path: name.clone(), value, set });
+            input = after;
+        }
+        Ok((Bson::Document(input), steps))
+    }
+
     /// The values of the schema's default functions for the paths the input leaves absent (`this` the input).
     fn function_defaults(&mut self, model: &str, input: &Bson, span: Span) -> Result<Document, RuntimeError> {
         let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
@@ -652,7 +935,17 @@ impl World {
         if entry.schema.functions.is_empty() {
             return Ok(FunctionResults::default());
         }
-        let calls = super::mongoose_calls::custom_validator_calls(&entry, current, span)?;
+        // `required` functions first, each called once per validation with `this` (and its argument) the document,
+        // as `_getPathsToValidate` does before it picks the paths to validate.
+        let mut required = Vec::new();
+        for (path, id) in crate::schema::functions::required_functions(&entry.model.schema) {
+            let Some(function) = self.schema_function(&model, id) else { continue };
+            let this = Value::Document(document.clone());
+            let answer = self.call_value(&function, this.clone(), vec![this], span)?;
+            required.push((path, super::operators::truthy(&answer)));
+        }
+        let answers = FunctionResults { required: required.clone(), ..FunctionResults::default() };
+        let calls = super::mongoose_calls::custom_validator_calls(&entry, current, &answers, span)?;
         let mut verdicts = Vec::new();
         for call in calls {
             let Some(function) = self.schema_function(&model, call.function) else { continue };
@@ -708,7 +1001,7 @@ impl World {
             };
             verdicts.push((call, verdict));
         }
-        Ok(FunctionResults { defaults: Document::new(), verdicts })
+        Ok(FunctionResults { defaults: Document::new(), verdicts, required })
     }
 
     /// The message function of the custom validator a call is for.
@@ -765,6 +1058,85 @@ fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
         value = value.as_document()?.get(part)?;
     }
     Some(value)
+}
+
+/// Whether `virtuals: [...]` or `virtuals: { pathsToSkip: [...] }` lets the virtual `name` through (applyVirtuals'
+/// `virtualsToApply`); any other `virtuals` value lets every virtual through.
+fn virtual_wanted(option: Option<&Value>, name: &str) -> bool {
+    match option {
+        Some(Value::Array(names)) => names.0.borrow().iter().any(|n| operators::to_js_string(n) == name),
+        Some(Value::Data(Bson::Array(names))) => names.iter().any(|n| n.as_str() == Some(name)),
+        Some(Value::Object(spec)) => match spec.0.borrow_mut().get("pathsToSkip") {
+            Some(Value::Array(skip)) => !skip.0.borrow().iter().any(|n| operators::to_js_string(n) == name),
+            _ => true,
+        },
+        Some(Value::Data(Bson::Document(spec))) => match spec.get_array("pathsToSkip") {
+            Ok(skip) => !skip.iter().any(|n| n.as_str() == Some(name)),
+            Err(_) => true,
+        },
+        _ => true,
+    }
+}
+
+/// `flattenObjectIds`: every ObjectId of the value as its hex string.
+fn flatten_object_ids(doc: &mut Document) {
+    fn flatten(value: &mut Bson, depth: usize) {
+        if depth > 200 {
+            return;
+        }
+        match value {
+            Bson::ObjectId(id) => *value = Bson::String(id.to_hex()),
+            Bson::Document(doc) => doc.iter_mut().for_each(|(_, v)| flatten(v, depth + 1)),
+            Bson::Array(items) => items.iter_mut().for_each(|v| flatten(v, depth + 1)),
+            _ => {}
+        }
+    }
+    doc.iter_mut().for_each(|(_, v)| flatten(v, 0));
+}
+
+/// `minimize`: empty objects (and `undefined`s) are left out, except directly inside arrays (lib/helpers/clone.js:
+/// `minimize && !isArrayChild`).
+fn minimize_document(doc: &mut Document) {
+    fn minimize(value: &mut Bson, depth: usize) -> bool {
+        if depth > 200 {
+            return true;
+        }
+        match value {
+            Bson::Document(doc) => {
+                let keys: Vec<String> = doc.keys().cloned().collect();
+                for key in keys {
+                    let keep = doc.get_mut(&key).is_some_and(|v| minimize(v, depth + 1));
+                    if !keep {
+                        doc.remove(&key);
+                    }
+                }
+                !doc.is_empty()
+            }
+            Bson::Array(items) => {
+                for item in items.iter_mut() {
+                    if let Bson::Document(inner) = item {
+                        let keys: Vec<String> = inner.keys().cloned().collect();
+                        for key in keys {
+                            let keep = inner.get_mut(&key).is_some_and(|v| minimize(v, depth + 2));
+                            if !keep {
+                                inner.remove(&key);
+                            }
+                        }
+                    }
+                }
+                true
+            }
+            Bson::Undefined => false,
+            _ => true,
+        }
+    }
+    let keys: Vec<String> = doc.keys().cloned().collect();
+    for key in keys {
+        let keep = doc.get_mut(&key).is_some_and(|v| minimize(v, 0));
+        if !keep {
+            doc.remove(&key);
+        }
+    }
 }
 
 /// A populated value as the ids it came from: a document becomes its `_id`, an array its elements' `_id`s.

@@ -35,6 +35,69 @@ pub struct PipelineRun {
     pub failed_stage: Option<usize>,
 }
 
+/// What MongoDB's TTL monitor would remove from one collection for one TTL index: the `_id`s of the documents
+/// whose indexed date (the earliest one, for an array of dates) lies more than `expireAfterSeconds` before now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TtlExpiry {
+    pub database: String,
+    pub collection: String,
+    pub field: String,
+    pub expire_after_seconds: Bson,
+    pub ids: Vec<Bson>,
+}
+
+/// Whether any collection of the cluster has a TTL index (so the monitor needs to read the clock at all).
+pub fn has_ttl_indexes(cluster: &Cluster) -> bool {
+    cluster
+        .databases()
+        .any(|db| db.collections().any(|coll| coll.indexes().iter().any(|index| index.expire_after_seconds.is_some())))
+}
+
+/// The documents the TTL monitor removes at `now` ("TTL Indexes": a document expires once its indexed date plus
+/// `expireAfterSeconds` is in the past; for an array the earliest date counts; a document whose field is missing
+/// or holds no date never expires). A compound index never carries the option (`createIndex` refuses it).
+pub fn ttl_expired(cluster: &Cluster, now: bson::DateTime) -> Vec<TtlExpiry> {
+    let mut out: Vec<TtlExpiry> = Vec::new();
+    for db in cluster.databases() {
+        for coll in db.collections() {
+            for index in coll.indexes() {
+                let (Some(seconds), [(field, _)]) = (&index.expire_after_seconds, index.keys.as_slice()) else {
+                    continue;
+                };
+                let Some(seconds_f) = crate::js::inspect::js_number_value(seconds).filter(|n| n.is_finite()) else {
+                    continue;
+                };
+                let cutoff = now.timestamp_millis().saturating_sub((seconds_f * 1000.0) as i64);
+                let ids: Vec<Bson> = coll
+                    .documents()
+                    .filter(|doc| {
+                        let earliest = crate::engine::index::values_at(doc, field)
+                            .into_iter()
+                            .filter_map(|value| match value {
+                                Bson::DateTime(date) => Some(date.timestamp_millis()),
+                                _ => None,
+                            })
+                            .min();
+                        earliest.is_some_and(|millis| millis < cutoff)
+                    })
+                    .filter_map(|doc| doc.get("_id").cloned())
+                    .filter(|id| !out.iter().any(|expiry| expiry.ids.contains(id)))
+                    .collect();
+                if !ids.is_empty() {
+                    out.push(TtlExpiry {
+                        database: db.name.clone(),
+                        collection: coll.name().to_string(),
+                        field: field.clone(),
+                        expire_after_seconds: seconds.clone(),
+                        ids,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A failed driver call: the server's error, or a bulk write error after partial inserts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DriverError {
@@ -450,7 +513,12 @@ fn run_inner(
             let keys = doc_arg(&args, 0)?;
             let options = doc_arg(&args, 1)?;
             let name = options.get_str("name").ok().map(str::to_string);
-            coll.create_index(&keys, bool_option(&options, "unique"), name.as_deref()).map(|(name, c)| {
+            let index_options = crate::engine::index::IndexOptions {
+                unique: bool_option(&options, "unique"),
+                sparse: bool_option(&options, "sparse"),
+                expire_after_seconds: options.get("expireAfterSeconds").cloned(),
+            };
+            coll.create_index_with(&keys, &index_options, name.as_deref()).map(|(name, c)| {
                 changes = c;
                 Bson::String(name)
             })

@@ -55,21 +55,31 @@ pub fn register(
     }
     let built = crate::schema::Schema::new(&schema.definition, &schema.options)
         .map_err(|e| RuntimeError::type_error(span, e.message))?;
-    let model = crate::schema::Model::new(name, built);
+    let mut model = crate::schema::Model::new(name, built);
+    // `schema.virtuals` in Mongoose's order: the virtuals declared so far, then `id`, which the idGetter plugin
+    // adds when the model is compiled (virtuals declared after `mongoose.model()` come after it).
+    model.schema.virtuals = schema.virtuals.borrow().iter().map(|v| v.name.clone()).collect();
+    if model.schema.is_virtual("id") {
+        model.schema.virtuals.push("id".to_string());
+    }
     let collection = model.collection.clone();
     let unique = model.schema.unique_paths();
     let mut indexes: Vec<(Document, Document)> = model
         .index_specs()
         .into_iter()
         .map(|index| {
-            (
-                index.keys,
-                if index.unique {
-                    bson::doc! {"unique": true}
-                } else {
-                    Document::new()
-                },
-            )
+            // The options in the order Mongoose's getIndexes writes them: `unique`, `sparse`, `expireAfterSeconds`.
+            let mut options = Document::new();
+            if index.unique {
+                options.insert("unique", true);
+            }
+            if index.sparse {
+                options.insert("sparse", true);
+            }
+            if let Some(seconds) = index.expire_after_seconds {
+                options.insert("expireAfterSeconds", seconds);
+            }
+            (index.keys, options)
         })
         .collect();
     let mut unsupported = crate::schema::definition::unsupported_notes(&model.schema);
@@ -86,11 +96,28 @@ pub fn register(
             };
             keys.insert(key.clone(), direction);
         }
-        for option in options.keys().filter(|option| !matches!(option.as_str(), "unique" | "name")) {
-            unsupported
-                .push(format!("crudlab ignores `{option}` of schema.index(): its indexes only know unique and name."));
+        // Schema.prototype.index runs `utils.expires(options)`: `expires` (a number, or a string through `ms`)
+        // becomes `expireAfterSeconds`, in its place at the end.
+        let mut options = options.clone();
+        if let Some(expires) = options.remove("expires") {
+            let seconds = match &expires {
+                Bson::String(text) => crate::schema::definition::ms_millis(text)
+                    .map_or(Bson::Double(f64::NAN), |millis| {
+                        crate::schema::definition::js_number_bson((millis / 1000.0).round())
+                    }),
+                other => other.clone(),
+            };
+            options.insert("expireAfterSeconds", seconds);
         }
-        indexes.push((keys, options.clone()));
+        for option in options
+            .keys()
+            .filter(|option| !matches!(option.as_str(), "unique" | "name" | "sparse" | "expireAfterSeconds"))
+        {
+            unsupported.push(format!(
+                "crudlab ignores `{option}` of schema.index(): its indexes know unique, sparse, expireAfterSeconds (expires) and name."
+            ));
+        }
+        indexes.push((keys, options));
     }
     // `autoIndex: false` keeps Mongoose from asking for the indexes when the model is compiled.
     if !model.schema.options.auto_index {

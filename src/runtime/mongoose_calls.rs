@@ -11,8 +11,8 @@ use crate::engine::database::Cluster;
 use crate::schema::trace::TraceStep;
 use crate::schema::{
     apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
-    set_defaults_on_insert, validate_document, validate_update, DocumentNotFoundError, FieldType, MongooseError,
-    SchemaError, Strict, Trace, UpdateOptions, WriteContext,
+    set_defaults_on_insert, validate_document, DocumentNotFoundError, FieldType, MongooseError, SchemaError, Strict,
+    Trace, UpdateOptions, WriteContext,
 };
 use crate::shell::span::Span;
 use bson::{Bson, Document};
@@ -22,6 +22,8 @@ pub struct ModelWorld<'w> {
     pub cluster: &'w mut Cluster,
     pub models: &'w Models,
     pub database: &'w str,
+    /// What the program's functions answered for this call (the `required` functions of an update's validators).
+    pub functions: crate::schema::functions::FunctionResults,
 }
 
 /// Runs a model call through the Mongoose layer: the report of what reached the database (`translated_from` is the
@@ -48,6 +50,7 @@ pub fn run_model_call(
         entry,
         span,
         translate_aliases,
+        functions: world.functions,
     };
     let result = run.dispatch(&call);
     (Some(run.report), result)
@@ -64,6 +67,7 @@ struct ModelRun<'w> {
     /// Whether the query translates the schema's aliases in its filter, projection and update (the query's
     /// `translateAliases` option, else the schema's).
     translate_aliases: bool,
+    functions: crate::schema::functions::FunctionResults,
 }
 
 /// Where a model method takes its query options: `find(filter, projection, options)`,
@@ -253,12 +257,13 @@ pub(super) fn validate_fields(
 pub(super) fn custom_validator_calls(
     entry: &ModelEntry,
     current: &Document,
+    answers: &crate::schema::functions::FunctionResults,
     span: Span,
 ) -> Result<Vec<crate::schema::functions::ValidatorCall>, RuntimeError> {
     let mut built = dry_build(entry, current, span)?;
-    let mut calls = crate::schema::functions::CollectCalls::default();
+    let mut calls = crate::schema::functions::CollectCalls { calls: Vec::new(), required: answers.required.clone() };
     let _ = crate::schema::validate_document_with(&entry.model, &mut built, &mut calls);
-    Ok(calls.0)
+    Ok(calls.calls)
 }
 
 /// The document cast as `save()` would cast it; nothing generated is kept.
@@ -568,8 +573,13 @@ impl ModelRun<'_> {
             build_document(&model, &current, &mut ctx)
         };
         let mut built = built.map_err(|e| self.schema_error(e))?;
-        // The constructor already cast the document: only what the program changed since shows here.
-        built.trace.retain(|step| !matches!(step, crate::schema::TraceStep::Cast { changed: false, .. }));
+        // The constructor already cast the document and ran its setters (an assignment runs them too): only what
+        // the program changed since shows here, so a setter that finds nothing to change is not listed twice.
+        built.trace.retain(|step| match step {
+            crate::schema::TraceStep::Cast { changed, .. } => *changed,
+            crate::schema::TraceStep::Setter { before, after, .. } => before != after,
+            _ => true,
+        });
         let functions = crate::schema::functions::FunctionResults::from_bson(args.get(4));
         if let Err(error) = crate::schema::validate_document_with(&model, &mut built, &mut &functions) {
             self.trace().extend(built.trace);
@@ -926,7 +936,9 @@ impl ModelRun<'_> {
             _ => self.entry.run_validators,
         };
         if run_validators {
-            let result = validate_update(&model, &cast, self.trace());
+            let functions = std::mem::take(&mut self.functions);
+            let result = crate::schema::validate_update_with(&model, &cast, self.trace(), &mut &functions);
+            self.functions = functions;
             result.map_err(|e| self.schema_error(SchemaError::Validation(e)))?;
         }
         let or_fail = call.has_step(QueryMethod::OrFail);

@@ -53,7 +53,7 @@ impl CallReport {
 }
 
 /// What running one statement did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct StatementReport {
     pub span: Span,
     /// The statement's text.

@@ -62,6 +62,10 @@ impl World {
                 let name = text(args.first());
                 if schema.virtual_named(&name).is_none() {
                     schema.virtuals.borrow_mut().push(Virtual { name: name.clone(), get: None, set: None });
+                    // A virtual added after `mongoose.model()` is the model's too (Mongoose reads `schema.virtuals`).
+                    for entry in self.models.values_mut().filter(|entry| Rc::ptr_eq(&entry.schema, &schema)) {
+                        entry.model.schema.virtuals.push(name.clone());
+                    }
                 }
                 Ok(Value::VirtualType(schema, name))
             }

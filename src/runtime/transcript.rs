@@ -124,6 +124,17 @@ pub fn run_script(source: &str, options: RunOptions) -> Result<String, String> {
     let mut worlds = worlds(&options);
     let mut out = Vec::new();
     for stmt in &program.statements {
+        // Each statement of a script is a Run of its own (as in the REPL): the TTL monitor runs before it.
+        let ttl: Vec<(&str, StatementReport)> = worlds
+            .iter_mut()
+            .filter_map(|(label, world)| world.run_ttl_monitor().map(|report| (*label, report)))
+            .collect();
+        if !ttl.is_empty() {
+            out.push(format!("> {}", super::world::TTL_MONITOR));
+            for (label, report) in &ttl {
+                out.push(labelled(label, &render_report(source, report, true)));
+            }
+        }
         let text = source.get(stmt.span.start..stmt.span.end).unwrap_or_default();
         out.push(format!("> {}", text.replace('\n', "\n  ")));
         for (label, world) in worlds.iter_mut() {

@@ -28,6 +28,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// The text the TTL monitor's removals are shown under (it runs before a Run's statements).
+pub const TTL_MONITOR: &str = "(TTL monitor)";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Every call runs as written (the CLI without `--mirror`).
@@ -1186,10 +1189,96 @@ impl World {
 
     /// Runs a model call through the Mongoose path and records its report.
     fn run_model(&mut self, call: ModelCall, translated_from: Option<Call>, span: Span) -> Result<Bson, RuntimeError> {
-        let world = ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database };
+        let functions = self.update_required_answers(&call, span)?;
+        let world =
+            ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database, functions };
         let (report, result) = run_model_call(world, call, translated_from, span);
         self.calls.extend(report);
         result
+    }
+
+    /// The answers of the schema's `required` functions for an update's validators: Mongoose calls each with `this`
+    /// the query (lib/helpers/updateValidators.js passes the query as the validators' context), so
+    /// `function () { return this.role === "admin" }` reads `role` of the query, finds nothing and answers false —
+    /// surprising, but that is Mongoose 9.
+    fn update_required_answers(
+        &mut self,
+        call: &ModelCall,
+        span: Span,
+    ) -> Result<crate::schema::functions::FunctionResults, RuntimeError> {
+        use crate::schema::functions::{required_functions, FunctionResults};
+        let (event, filter_index) = match call.method {
+            ModelMethod::UpdateOne => ("updateOne", Some(0)),
+            ModelMethod::UpdateMany => ("updateMany", Some(0)),
+            ModelMethod::FindOneAndUpdate => ("findOneAndUpdate", Some(0)),
+            ModelMethod::FindByIdAndUpdate => ("findOneAndUpdate", None),
+            _ => return Ok(FunctionResults::default()),
+        };
+        let Some(entry) = self.models.get(&call.model).cloned() else { return Ok(FunctionResults::default()) };
+        let wanted = required_functions(&entry.model.schema);
+        if wanted.is_empty() {
+            return Ok(FunctionResults::default());
+        }
+        let as_document = |value: Option<&Bson>| value.and_then(Bson::as_document).cloned().unwrap_or_default();
+        let filter = match filter_index {
+            Some(index) => as_document(call.args.get(index)),
+            None => bson::doc! { "_id": call.args.first().cloned().unwrap_or(Bson::Null) },
+        };
+        let query = super::value::QueryRef(std::rc::Rc::new(std::cell::RefCell::new(super::value::QueryState {
+            model: call.model.clone(),
+            op: event.to_string(),
+            filter,
+            update: Some(as_document(call.args.get(1))),
+        })));
+        let mut required = Vec::new();
+        for (path, id) in wanted {
+            let Some(function) = entry.schema.functions.get(id).cloned() else { continue };
+            let answer = self.call_value(&function, Value::Query(query.clone()), Vec::new(), span)?;
+            required.push((path, operators::truthy(&answer)));
+        }
+        Ok(FunctionResults { required, ..FunctionResults::default() })
+    }
+
+    /// MongoDB's TTL monitor (it runs every 60 seconds on a server; here once before each Run): every document a
+    /// TTL index says has expired is removed with a `deleteMany` the pane shows, with a note saying why. Nothing
+    /// is read from the clock unless some collection has a TTL index. `None` when nothing expired.
+    pub fn run_ttl_monitor(&mut self) -> Option<StatementReport> {
+        if !driver::has_ttl_indexes(&self.cluster) {
+            return None;
+        }
+        let now = self.cluster.generator.now();
+        let expired = driver::ttl_expired(&self.cluster, now);
+        if expired.is_empty() {
+            return None;
+        }
+        self.calls.clear();
+        let database = self.database.clone();
+        for expiry in expired {
+            self.database = expiry.database.clone();
+            let count = expiry.ids.len();
+            let note = format!(
+                "TTL monitor removed {count} document(s) from db.{} (expireAfterSeconds {}): their `{}` is more than that many seconds in the past.",
+                expiry.collection,
+                format_inline(&expiry.expire_after_seconds),
+                expiry.field
+            );
+            let filter = bson::doc! { "_id": { "$in": expiry.ids } };
+            let call =
+                DriverCall::new(expiry.collection.clone(), DriverMethod::DeleteMany, vec![Bson::Document(filter)]);
+            let _ = self.run_driver_call(call, None, Some(note), Span::default());
+        }
+        self.database = database;
+        Some(StatementReport {
+            span: Span::default(),
+            text: TTL_MONITOR.to_string(),
+            value: None,
+            printed: None,
+            console: Vec::new(),
+            error: None,
+            calls: std::mem::take(&mut self.calls),
+            more: false,
+            requests: Vec::new(),
+        })
     }
 
     /// Runs a driver call as written and records its report.
@@ -1234,7 +1323,9 @@ impl World {
         let mut options = entry.schema.options.clone();
         options.insert("strict", strict);
         let schema = crate::schema::Schema::new(&entry.schema.definition, &options).map_err(|e| e.message)?;
+        let virtuals = std::mem::take(&mut entry.model.schema.virtuals);
         entry.model = crate::schema::Model::new(model, schema);
+        entry.model.schema.virtuals = virtuals;
         // The program's methods, statics, virtuals and middleware stay attached.
         let mut value = (*entry.schema).clone();
         value.options = options;

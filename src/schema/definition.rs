@@ -85,6 +85,10 @@ pub enum FieldType {
 pub enum Validator {
     Required {
         message: Option<String>,
+        /// `required: function () { return this.role === "admin" }` (or `[fn, message]`, `{ isRequired: fn }`):
+        /// the program's function deciding whether the path is required, called by the runtime with `this` the
+        /// document (in update validators, the query), as SchemaType.prototype.required's `requiredValidator` does.
+        condition: Option<usize>,
     },
     Min {
         bound: Bson,
@@ -133,7 +137,7 @@ impl PartialEq for Validator {
     fn eq(&self, other: &Self) -> bool {
         use Validator::*;
         match (self, other) {
-            (Required { message: a }, Required { message: b }) => a == b,
+            (Required { message: a, condition: c }, Required { message: b, condition: d }) => a == b && c == d,
             (Min { bound: a, message: m }, Min { bound: b, message: n })
             | (Max { bound: a, message: m }, Max { bound: b, message: n }) => a == b && m == n,
             (MinLength { length: a, message: m }, MinLength { length: b, message: n })
@@ -193,6 +197,13 @@ pub struct PathDef {
     pub setter: Option<usize>,
     /// `alias: "name"` (or several): virtuals of the schema that read and write this path.
     pub aliases: Vec<String>,
+    /// `transform: fn`: applied to the path's value (its getters applied) by `toObject()` and `toJSON()`.
+    pub transform: Option<usize>,
+    /// `sparse: true`: the path's index skips documents that do not have the field.
+    pub sparse: bool,
+    /// `expires: 3600` or `"1h"` on a Date path: a TTL index with this `expireAfterSeconds` (lib/utils.js
+    /// `expires`: a number as given, a string through the `ms` package, rounded to seconds).
+    pub expire_after_seconds: Option<Bson>,
 }
 
 impl PathDef {
@@ -213,6 +224,9 @@ impl PathDef {
             aliases: Vec::new(),
             getter: None,
             setter: None,
+            transform: None,
+            sparse: false,
+            expire_after_seconds: None,
         }
     }
 
@@ -297,8 +311,6 @@ pub struct SchemaOptions {
 /// the connection, the server or the driver — `bufferCommands`, `read`, `writeConcern` ... — change nothing a
 /// single in-memory server shows, and are not listed.)
 pub const UNSUPPORTED_SCHEMA_OPTIONS: &[(&str, &str)] = &[
-    ("toJSON", "Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify()"),
-    ("toObject", "Mongoose applies these options (virtuals, getters, transform) in toObject() and console.log()"),
     ("validateBeforeSave", "with false, Mongoose's save() skips validation"),
     ("validateModifiedOnly", "Mongoose validates only the modified paths on save()"),
     ("optimisticConcurrency", "Mongoose checks __v on every save(), not only when arrays move"),
@@ -347,6 +359,23 @@ pub struct Schema {
     /// `alias` options of this schema's paths (a subdocument's are its own schema's): alias → real path, in
     /// schema order (Mongoose's `schema.aliases`; each alias is also a virtual that gets and sets the path).
     pub aliases: Vec<(String, String)>,
+    /// The virtuals the program declared with `schema.virtual(name)` (the runtime fills them in when the model is
+    /// declared, and when a virtual is added later). Mongoose's `id` virtual is not listed: see [`Schema::is_virtual`].
+    pub virtuals: Vec<String>,
+}
+
+impl Schema {
+    /// Whether `name` is a virtual of this schema that is not a real path: one the program declared, or
+    /// Mongoose's `id` (lib/helpers/schema/idGetter.js adds it unless `id: false`, a path `id` or an alias `id`).
+    pub fn is_virtual(&self, name: &str) -> bool {
+        let real = self.tree.iter().any(|(path, _)| path == name);
+        !real
+            && (self.virtuals.iter().any(|virtual_name| virtual_name == name)
+                || (name == "id"
+                    && self.options.id_virtual
+                    && self.tree.iter().any(|(path, _)| path == "_id")
+                    && !self.aliases.iter().any(|(alias, _)| alias == "id")))
+    }
 }
 
 /// What a dotted path names inside a schema.
@@ -432,7 +461,7 @@ impl Schema {
                 }
             }
         }
-        Ok(Schema { tree, options, auto_id, aliases })
+        Ok(Schema { tree, options, auto_id, aliases, virtuals: Vec::new() })
     }
 
     /// Every typed path with its full dotted name, in schema order (nested paths flattened).
@@ -820,9 +849,7 @@ fn unsupported_type(name: &str) -> Option<&'static str> {
 /// Options of a SchemaType that Mongoose 9 implements and crudlab does not, with what Mongoose does with them:
 /// a path declaring one is accepted (as Mongoose accepts it) and the model's declaration says what differs.
 pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
-    ("transform", "Mongoose calls it on the value in toJSON()"),
-    ("sparse", "Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them)"),
-    ("expires", "Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old"),
+    ("transform", "Mongoose calls it on the value in toObject() and toJSON(); crudlab only calls a function there"),
     ("text", "Mongoose asks for a text index"),
     ("populate", "Mongoose uses it as the default options of populate() on this path"),
     ("refPath", "Mongoose populates from the model another path names"),
@@ -834,6 +861,38 @@ pub const UNSUPPORTED_PATH_OPTIONS: &[(&str, &str)] = &[
     ("excludeIndexes", "Mongoose skips the subdocuments' indexes"),
     ("validateAll", "Mongoose runs every validator, not only until the first failure"),
 ];
+
+/// A JavaScript number as the driver serialises it: an integer that fits in 32 bits is an Int32, else a double.
+pub fn js_number_bson(n: f64) -> Bson {
+    if n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
+        Bson::Int32(n as i32)
+    } else {
+        Bson::Double(n)
+    }
+}
+
+/// The `ms` package's reading of a time span (`"1h"`, `"1.5 days"`, `"90s"`, `"100"`), in milliseconds; `None`
+/// where `ms` answers `undefined`.
+pub fn ms_millis(text: &str) -> Option<f64> {
+    if text.is_empty() || text.len() > 100 {
+        return None;
+    }
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let unit = unit.trim_start_matches(' ').to_ascii_lowercase();
+    let factor = match unit.as_str() {
+        "" | "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1_000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
+        "d" | "day" | "days" => 86_400_000.0,
+        "w" | "week" | "weeks" => 604_800_000.0,
+        "y" | "yr" | "yrs" | "year" | "years" => 31_557_600_000.0,
+        _ => return None,
+    };
+    Some(number * factor)
+}
 
 fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Result<FieldType, SchemaDefinitionError> {
     let Some(first) = items.first() else {
@@ -901,38 +960,41 @@ fn typed_path(
             "type" => {}
             "of" if matches!(def.field_type, FieldType::Array(_) | FieldType::DocumentArray(_)) => {}
             "required" => match value {
-                // `required: function () { return this.x > 3 }` (or `[fn, message]`): Mongoose calls it with the
-                // document; crudlab does not, so it says so instead of guessing.
-                _ if super::functions::function_id(value).is_some()
-                    || matches!(value, Bson::Array(parts) if parts.first().and_then(super::functions::function_id).is_some()) =>
-                {
-                    return Err(definition_error(
-                        path,
-                        format!(
-                            "crudlab does not support a function as `required` (at path `{path}`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate)."
-                        ),
-                    ))
-                }
-                Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None }),
+                // `required: function () { return this.x > 3 }`: the runtime calls it (see `Validator::Required`).
+                _ if super::functions::function_id(value).is_some() => def
+                    .validators
+                    .insert(0, Validator::Required { message: None, condition: super::functions::function_id(value) }),
+                Bson::Boolean(true) => def.validators.insert(0, Validator::Required { message: None, condition: None }),
                 Bson::Boolean(false) | Bson::Null => {}
                 Bson::String(message) => {
-                    def.validators.insert(0, Validator::Required { message: Some(message.clone()) })
+                    def.validators.insert(0, Validator::Required { message: Some(message.clone()), condition: None })
                 }
-                // `required: { isRequired, message }` (SchemaType.prototype.required's object form).
+                // `required: { isRequired, message }` (SchemaType.prototype.required's object form; `isRequired`
+                // may be a function too).
                 Bson::Document(spec) if spec.contains_key("isRequired") => match spec.get("isRequired") {
                     Some(Bson::Boolean(false) | Bson::Null) => {}
-                    _ => def.validators.insert(
+                    condition => def.validators.insert(
                         0,
                         Validator::Required {
                             message: spec.get_str("message").ok().filter(|m| !m.is_empty()).map(str::to_string),
+                            condition: condition.and_then(super::functions::function_id),
                         },
                     ),
                 },
+                // `[true, message]` or `[fn, message]`.
                 Bson::Array(parts) => match (parts.first(), parts.get(1)) {
                     (Some(Bson::Boolean(false)), _) => {}
-                    (Some(Bson::Boolean(true)), message) => def
-                        .validators
-                        .insert(0, Validator::Required { message: message.and_then(Bson::as_str).map(str::to_string) }),
+                    (Some(first), message)
+                        if first == &Bson::Boolean(true) || super::functions::function_id(first).is_some() =>
+                    {
+                        def.validators.insert(
+                            0,
+                            Validator::Required {
+                                message: message.and_then(Bson::as_str).map(str::to_string),
+                                condition: super::functions::function_id(first),
+                            },
+                        )
+                    }
                     _ => return Err(option_error(path, key, value)),
                 },
                 _ => return Err(option_error(path, key, value)),
@@ -1017,10 +1079,9 @@ fn typed_path(
                     def.index_direction = -1;
                 }
                 Bson::String(kind) if matches!(kind.as_str(), "asc" | "ascending") => def.index = true,
-                Bson::String(kind) => def.unsupported_options.push((
-                    format!("index: '{kind}'"),
-                    format!("Mongoose asks for a {kind} index"),
-                )),
+                Bson::String(kind) => def
+                    .unsupported_options
+                    .push((format!("index: '{kind}'"), format!("Mongoose asks for a {kind} index"))),
                 Bson::Document(spec) => {
                     def.index = true;
                     for (option, option_value) in spec {
@@ -1030,10 +1091,9 @@ fn typed_path(
                                 format!("index.{option}"),
                                 "Mongoose asks for an index of another kind".to_string(),
                             )),
-                            other => def.unsupported_options.push((
-                                format!("index.{other}"),
-                                format!("Mongoose passes {other} to createIndex()"),
-                            )),
+                            other => def
+                                .unsupported_options
+                                .push((format!("index.{other}"), format!("Mongoose passes {other} to createIndex()"))),
                         }
                     }
                 }
@@ -1080,6 +1140,22 @@ fn typed_path(
                 Some(id) => def.setter = Some(id),
                 None => return Err(option_error(path, key, value)),
             },
+            "transform" if super::functions::function_id(value).is_some() => {
+                def.transform = super::functions::function_id(value)
+            }
+            // SchemaType.prototype.sparse: `sparse: false` without `index` asks for nothing.
+            "sparse" => def.sparse = crate::js::truthy(value),
+            "expires" if scalar == Some(ScalarType::Date) => {
+                let seconds = match value {
+                    Bson::String(text) => ms_millis(text).map(|millis| js_number_bson((millis / 1000.0).round())),
+                    other if crate::js::inspect::js_number_value(other).is_some() => Some(other.clone()),
+                    _ => None,
+                };
+                match seconds {
+                    Some(seconds) => def.expire_after_seconds = Some(seconds),
+                    None => return Err(option_error(path, key, value)),
+                }
+            }
             _ if UNSUPPORTED_PATH_OPTIONS.iter().any(|(name, _)| name == key) => {
                 let what = UNSUPPORTED_PATH_OPTIONS.iter().find(|(name, _)| name == key).map(|(_, what)| *what);
                 def.unsupported_options.push((key.clone(), what.unwrap_or_default().to_string()));
@@ -1107,6 +1183,12 @@ fn collect_unsupported(schema: &Schema, prefix: &str, notes: &mut Vec<String>) {
         let full = format!("{prefix}{path}");
         for (option, what) in &def.unsupported_options {
             notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
+        }
+        // toObject()/toJSON() run the `transform` functions of top-level paths only.
+        if def.transform.is_some() && full.contains('.') {
+            notes.push(format!(
+                "crudlab ignores `transform` at path `{full}`: Mongoose calls it on the value in toObject() and toJSON(); crudlab only on top-level paths."
+            ));
         }
         let mut field = &def.field_type;
         while let FieldType::Array(element) = field {
@@ -1397,12 +1479,11 @@ mod tests {
 
     #[test]
     fn what_mongoose_has_and_crudlab_does_not_is_said() {
-        // Types Mongoose 9 has are refused with crudlab's own words (not Mongoose's "not a valid type"); so are
-        // `required` functions and `typeKey`; options Mongoose implements and crudlab ignores become notes.
+        // Types Mongoose 9 has are refused with crudlab's own words (not Mongoose's "not a valid type"); so is
+        // `typeKey`; options Mongoose implements and crudlab ignores become notes.
         let refusals: Vec<String> = [
             (doc! {"price": "mongoose.Schema.Types.Decimal128"}, doc! {}),
             (doc! {"m": {"type": "Map", "of": "String"}}, doc! {}),
-            (doc! {"a": {"type": "String", "required": super::super::functions::function_marker(0)}}, doc! {}),
             (doc! {"a": {"$type": "String"}}, doc! {"typeKey": "$type"}),
         ]
         .iter()
@@ -1412,7 +1493,6 @@ mod tests {
             [
                 "crudlab does not support the Decimal128 SchemaType (at path `price`), which Mongoose has: use Number here (crudlab stores doubles, not exact decimals)",
                 "crudlab does not support the Map SchemaType (at path `m`), which Mongoose has: use a nested object or Mixed here",
-                "crudlab does not support a function as `required` (at path `a`): Mongoose calls it with the document to decide whether the path is required. Use required: true, or a custom validator (validate).",
                 "crudlab does not support the typeKey option (`$type`): declare types with `type`",
             ]
         "#]]
@@ -1431,19 +1511,21 @@ mod tests {
         .unwrap();
         expect_test::expect![[r#"
             [
-                "crudlab ignores the schema option `toJSON`: Mongoose applies these options (virtuals, getters, transform) in toJSON() and JSON.stringify().",
                 "crudlab ignores the schema option `validateBeforeSave`: with false, Mongoose's save() skips validation.",
-                "crudlab ignores `sparse` at path `email`: Mongoose asks for a sparse index, which skips documents without the field (a sparse unique index allows many of them).",
-                "crudlab ignores `expires` at path `seen`: Mongoose asks for a TTL index, and MongoDB deletes each document once this date is that old.",
                 "crudlab ignores `index: 'text'` at path `bio`: Mongoose asks for a text index.",
-                "crudlab ignores `transform` at path `posts.body`: Mongoose calls it on the value in toJSON().",
+                "crudlab ignores `transform` at path `posts.body`: Mongoose calls it on the value in toObject() and toJSON(); crudlab only calls a function there.",
             ]
         "#]]
         .assert_debug_eq(&unsupported_notes(&schema));
         let model = super::super::model::Model::new("User", schema.clone());
-        let indexes: Vec<String> =
-            model.index_specs().iter().map(|spec| format!("{} {}", spec.keys, spec.unique)).collect();
-        assert_eq!(indexes, ["{ \"email\": 1 } true", "{ \"seen\": -1 } false"]);
+        // Mongoose 9.12.1's `schema.indexes()` for these paths: `[{ email: 1 }, { unique: true, sparse: true }]`,
+        // `[{ seen: 1 }, { expireAfterSeconds: 3600 }]` (`expires` makes the index ascending whatever `index` says).
+        let indexes: Vec<String> = model
+            .index_specs()
+            .iter()
+            .map(|spec| format!("{} {} {} {:?}", spec.keys, spec.unique, spec.sparse, spec.expire_after_seconds))
+            .collect();
+        assert_eq!(indexes, ["{ \"email\": 1 } true true None", "{ \"seen\": 1 } false false Some(Int32(3600))"]);
         assert!(matches!(schema.resolve("tags.0"), ResolvedPath::Element(d) if d.scalar() == Some(ScalarType::String)));
     }
 

@@ -209,7 +209,24 @@ impl Builder<'_, '_> {
         } else {
             input
         };
-        let fields = expand_dotted_keys(tree, input);
+        let mut fields = expand_dotted_keys(tree, input);
+        // A virtual (`fullName`, Mongoose's `id`) is set through its setter, never stored, and strict mode does not
+        // apply to it (`$set` sees pathType 'virtual'): the runtime ran the program's setters before this.
+        if kind == ObjectKind::Document {
+            fields.retain(|(key, value)| {
+                if !schema.is_virtual(key) {
+                    return true;
+                }
+                if !matches!(value, Bson::Undefined) {
+                    self.trace.push(TraceStep::Dropped {
+                        path: format!("{}{key}", prefixes.key),
+                        value: value.clone(),
+                        reason: DropReason::Virtual,
+                    });
+                }
+                false
+            });
+        }
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
 
         // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
@@ -626,9 +643,9 @@ pub(crate) fn validate_update_path(
     schema_path: &str,
     errors: &mut ValidationError,
     trace: &mut Trace,
+    custom: &mut dyn super::functions::CustomValidators,
 ) {
-    let mut custom = super::functions::NoFunctions;
-    if let Some(mut error) = run_validators(def, value, key, schema_path, trace, &mut custom) {
+    if let Some(mut error) = run_validators(def, value, key, schema_path, trace, custom) {
         error.path = key.to_string();
         errors.add(key, PathError::Validator(error));
         return;
@@ -637,7 +654,7 @@ pub(crate) fn validate_update_path(
         (FieldType::Array(element), Some(Bson::Array(items))) => {
             for (i, item) in items.iter().enumerate() {
                 let item_key = format!("{key}.{i}");
-                validate_update_path(element, Some(item), &item_key, schema_path, errors, trace);
+                validate_update_path(element, Some(item), &item_key, schema_path, errors, trace, custom);
             }
         }
         (FieldType::DocumentArray(sub), Some(Bson::Array(items))) => {
@@ -1372,6 +1389,15 @@ pub fn run_validators(
     custom: &mut dyn super::functions::CustomValidators,
 ) -> Option<ValidatorError> {
     let is_date_path = def.scalar() == Some(ScalarType::Date);
+    // A `required` function that answered falsy: an unset path is not validated at all (Mongoose's
+    // `_getPathsToValidate` leaves it out), a set one passes `required` and meets its other validators.
+    let not_required = def.validators.iter().any(|validator| match validator {
+        Validator::Required { condition: Some(function), .. } => custom.required(key_path, *function) == Some(false),
+        _ => false,
+    });
+    if not_required && value.is_none() {
+        return None;
+    }
     for validator in &def.validators {
         // An unset path only runs `required`.
         if value.is_none() && !matches!(validator, Validator::Required { .. }) {
@@ -1381,8 +1407,8 @@ pub fn run_validators(
         let is_null = matches!(v, Bson::Null | Bson::Undefined);
         // (passed, message template, the validator's own properties as `{TOKEN}`s)
         let (passed, template, own): (bool, String, Vec<(&str, String)>) = match validator {
-            Validator::Required { message } => (
-                check_required(def, value),
+            Validator::Required { message, .. } => (
+                not_required || check_required(def, value),
                 message.clone().unwrap_or_else(|| "Path `{PATH}` is required.".to_string()),
                 Vec::new(),
             ),
@@ -1948,5 +1974,59 @@ mod tests {
             created.message(),
             "User validation failed: at: Path `at` (Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)) is before minimum allowed value (Sat Jan 01 2000 00:00:00 GMT+0000 (Coordinated Universal Time))."
         );
+    }
+
+    #[test]
+    fn a_required_function_decides_with_the_answer_the_runtime_computed() {
+        // Mongoose 9.12.1, `{ role: String, email: { type: String, required: function () { return this.role ===
+        // 'admin' } }, phone: { type: String, required: [fn, 'Admins need a phone'], minlength: 5 } }`:
+        //   new M({ role: 'admin' }).validateSync().message
+        //     → 'M validation failed: phone: Admins need a phone, email: Path `email` is required.'
+        //   new M({ role: 'user' }).validateSync() → undefined; new M({ role: 'user', phone: '1' }) fails minlength.
+        let function = crate::schema::functions::function_marker;
+        let model = user_model(
+            doc! {
+                "role": "String",
+                "email": {"type": "String", "required": function(0)},
+                "phone": {"type": "String", "required": [function(1), "Admins need a phone"], "minlength": 5},
+            },
+            doc! {},
+        );
+        let validate = |input: Document, answer: bool| {
+            let mut ids = SequentialIds::default();
+            let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+            let mut built = build_document(&model, &input, &mut ctx).unwrap();
+            let answers = super::super::functions::FunctionResults {
+                required: vec![("email".into(), answer), ("phone".into(), answer)],
+                ..Default::default()
+            };
+            let result = validate_document_with(&model, &mut built, &mut &answers);
+            (result.map_err(|e| e.message()), built.trace)
+        };
+        let (admin, _) = validate(doc! {"role": "admin"}, true);
+        assert_eq!(
+            admin.unwrap_err(),
+            "User validation failed: phone: Admins need a phone, email: Path `email` is required."
+        );
+        let (user, trace) = validate(doc! {"role": "user"}, false);
+        assert!(user.is_ok());
+        assert!(!trace.iter().any(|step| matches!(step, TraceStep::Validator { .. })), "unset paths are not validated");
+        let (short, _) = validate(doc! {"role": "user", "phone": "1"}, false);
+        assert_eq!(
+            short.unwrap_err(),
+            "User validation failed: phone: Path `phone` (`1`, length 1) is shorter than the minimum allowed length (5)."
+        );
+    }
+
+    #[test]
+    fn virtuals_given_to_a_document_are_not_stored_and_not_strict_errors() {
+        // Mongoose 9.12.1: `new M({ id: 'x', first: 'q' })` with `strict: 'throw'` → `{ first: 'q', _id }` (the
+        // `id` virtual has no setter); a declared virtual without a setter is ignored the same way.
+        let mut model = user_model(doc! {"first": "String"}, doc! {"strict": "throw"});
+        model.schema.virtuals.push("label".into());
+        let created = create(&model, doc! {"id": "x", "label": "y", "first": "q"}).unwrap();
+        assert_eq!(created.document.keys().collect::<Vec<_>>(), ["first", "_id", "__v"]);
+        let unknown = create(&model, doc! {"other": 1}).unwrap_err();
+        assert_eq!(unknown.message(), "Field `other` is not in schema and strict mode is set to throw.");
     }
 }

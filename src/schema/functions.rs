@@ -60,6 +60,12 @@ pub struct ValidatorCall {
 /// Where validation gets custom validators' verdicts.
 pub trait CustomValidators {
     fn verdict(&mut self, path: &str, function: usize, value: &Bson) -> Verdict;
+
+    /// What a `required` function answered for a path (`None`: it was not called; the path is then treated as
+    /// required).
+    fn required(&mut self, _path: &str, _function: usize) -> Option<bool> {
+        None
+    }
 }
 
 /// No program functions: every custom validator passes (update validators, or a definition without functions).
@@ -71,14 +77,22 @@ impl CustomValidators for NoFunctions {
     }
 }
 
-/// A first validation pass that only records which custom validators run on which values.
+/// A first validation pass that only records which custom validators run on which values (with the answers of
+/// the `required` functions already known, so the paths they leave out are left out here too).
 #[derive(Default)]
-pub struct CollectCalls(pub Vec<ValidatorCall>);
+pub struct CollectCalls {
+    pub calls: Vec<ValidatorCall>,
+    pub required: Vec<(String, bool)>,
+}
 
 impl CustomValidators for CollectCalls {
     fn verdict(&mut self, path: &str, function: usize, value: &Bson) -> Verdict {
-        self.0.push(ValidatorCall { path: path.to_string(), function, value: value.clone() });
+        self.calls.push(ValidatorCall { path: path.to_string(), function, value: value.clone() });
         Verdict::Passed
+    }
+
+    fn required(&mut self, path: &str, _function: usize) -> Option<bool> {
+        self.required.iter().find(|(p, _)| p == path).map(|(_, answer)| *answer)
     }
 }
 
@@ -89,6 +103,8 @@ pub struct FunctionResults {
     pub defaults: Document,
     /// Verdicts of custom validators, in the order they were asked for.
     pub verdicts: Vec<(ValidatorCall, Verdict)>,
+    /// What each `required` function answered (truthy or not), by dotted path.
+    pub required: Vec<(String, bool)>,
 }
 
 impl CustomValidators for &FunctionResults {
@@ -99,11 +115,15 @@ impl CustomValidators for &FunctionResults {
             .map(|(_, verdict)| verdict.clone())
             .unwrap_or(Verdict::Passed)
     }
+
+    fn required(&mut self, path: &str, _function: usize) -> Option<bool> {
+        self.required.iter().find(|(p, _)| p == path).map(|(_, answer)| *answer)
+    }
 }
 
 impl FunctionResults {
     pub fn is_empty(&self) -> bool {
-        self.defaults.is_empty() && self.verdicts.is_empty()
+        self.defaults.is_empty() && self.verdicts.is_empty() && self.required.is_empty()
     }
 
     /// As data, to travel inside a model call's arguments.
@@ -124,7 +144,9 @@ impl FunctionResults {
                 Bson::Document(entry)
             })
             .collect();
-        Bson::Document(bson::doc! { "defaults": self.defaults.clone(), "verdicts": verdicts })
+        let required: Document =
+            self.required.iter().map(|(path, answer)| (path.clone(), Bson::Boolean(*answer))).collect();
+        Bson::Document(bson::doc! { "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required })
     }
 
     pub fn from_bson(value: Option<&Bson>) -> FunctionResults {
@@ -155,7 +177,11 @@ impl FunctionResults {
                     .collect()
             })
             .unwrap_or_default();
-        FunctionResults { defaults, verdicts }
+        let required = doc
+            .get_document("required")
+            .map(|answers| answers.iter().map(|(path, answer)| (path.clone(), crate::js::truthy(answer))).collect())
+            .unwrap_or_default();
+        FunctionResults { defaults, verdicts, required }
     }
 }
 
@@ -180,6 +206,30 @@ fn collect_defaults(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(
                 }
             }
             SchemaNode::Nested(children) => collect_defaults(children, &format!("{path}."), out),
+        }
+    }
+}
+
+/// The paths whose `required` is a function of the program, with the function: top-level paths and the paths of
+/// nested objects (dotted), whose `this` is the document; in schema order.
+pub fn required_functions(schema: &Schema) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    collect_required(&schema.tree, "", &mut out);
+    out
+}
+
+fn collect_required(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(String, usize)>) {
+    for (name, node) in tree {
+        let path = format!("{prefix}{name}");
+        match node {
+            SchemaNode::Path(def) => {
+                for validator in &def.validators {
+                    if let super::definition::Validator::Required { condition: Some(id), .. } = validator {
+                        out.push((path.clone(), *id));
+                    }
+                }
+            }
+            SchemaNode::Nested(children) => collect_required(children, &format!("{path}."), out),
         }
     }
 }
@@ -220,6 +270,7 @@ mod tests {
                 ),
                 (ValidatorCall { path: "age".into(), function: 2, value: Bson::Int32(3) }, Verdict::Passed),
             ],
+            required: vec![("email".into(), false), ("profile.city".into(), true)],
         };
         assert_eq!(FunctionResults::from_bson(Some(&results.to_bson())), results);
     }

@@ -36,7 +36,9 @@ pub use errors::{
 pub use model::{IndexSpec, Model};
 pub use query_cast::{apply_schema_projection, cast_filter};
 pub use trace::{Trace, TraceStep};
-pub use update_cast::{apply_update_timestamps, cast_update, set_defaults_on_insert, validate_update, UpdateOptions};
+pub use update_cast::{
+    apply_update_timestamps, cast_update, set_defaults_on_insert, validate_update, validate_update_with, UpdateOptions,
+};
 
 #[cfg(test)]
 mod robustness_tests {

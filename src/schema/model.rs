@@ -33,6 +33,10 @@ pub struct IndexSpec {
     /// `{ path: 1 }`.
     pub keys: bson::Document,
     pub unique: bool,
+    /// `sparse: true` on the path.
+    pub sparse: bool,
+    /// `expires` on a Date path: the TTL index's `expireAfterSeconds`.
+    pub expire_after_seconds: Option<bson::Bson>,
     /// MongoDB's default name, `path_1`.
     pub name: String,
 }
@@ -43,12 +47,20 @@ impl Model {
         self.schema
             .paths()
             .into_iter()
-            .filter(|(_, def)| def.unique || def.index)
+            .filter(|(_, def)| def.unique || def.index || def.sparse || def.expire_after_seconds.is_some())
             .map(|(path, def)| {
                 let mut keys = bson::Document::new();
-                let direction = if def.index { def.index_direction } else { 1 };
+                // `expires` makes the path's index an object, whatever direction `index` gave (Mongoose 9.12.1:
+                // `{ type: Date, expires: 3600, index: -1 }` → `[{ e2: 1 }, { expireAfterSeconds: 3600 }]`).
+                let direction = if def.index && def.expire_after_seconds.is_none() { def.index_direction } else { 1 };
                 keys.insert(path.clone(), direction);
-                IndexSpec { keys, unique: def.unique, name: format!("{path}_{direction}") }
+                IndexSpec {
+                    keys,
+                    unique: def.unique,
+                    sparse: def.sparse,
+                    expire_after_seconds: def.expire_after_seconds.clone(),
+                    name: format!("{path}_{direction}"),
+                }
             })
             .collect()
     }
@@ -193,8 +205,20 @@ mod tests {
         assert_eq!(
             specs,
             [
-                IndexSpec { keys: bson::doc! {"email": 1}, unique: true, name: "email_1".into() },
-                IndexSpec { keys: bson::doc! {"city": 1}, unique: false, name: "city_1".into() },
+                IndexSpec {
+                    keys: bson::doc! {"email": 1},
+                    unique: true,
+                    sparse: false,
+                    expire_after_seconds: None,
+                    name: "email_1".into()
+                },
+                IndexSpec {
+                    keys: bson::doc! {"city": 1},
+                    unique: false,
+                    sparse: false,
+                    expire_after_seconds: None,
+                    name: "city_1".into()
+                },
             ]
         );
     }

@@ -41,6 +41,10 @@ pub enum DropReason {
     NotInSchemaQuery,
     /// An update named a path by its alias, which updates translate only with `translateAliases: true`.
     AliasNotTranslated,
+    /// A document was given a virtual (`fullName`, `id`): its setter (if any) ran, the virtual is not stored.
+    Virtual,
+    /// An update set a virtual: a virtual is not stored, and updates do not run its setter.
+    VirtualInUpdate,
 }
 
 /// One step, in the order it happened.
@@ -86,6 +90,8 @@ pub enum TraceStep {
     /// A filter named a path by its alias and `translateAliases` is off: it is sent as written (and matches
     /// nothing the schema stored).
     AliasNotTranslated { alias: String, path: String },
+    /// `new Model({ fullName: "Ada Lovelace" })`: the virtual's setter ran with the value (and set these paths).
+    VirtualSetter { path: String, value: Bson, set: Vec<String> },
 }
 
 impl TraceStep {
@@ -119,7 +125,8 @@ impl TraceStep {
             | TraceStep::NotCast { path, .. }
             | TraceStep::SubdocumentInFilter { path, .. }
             | TraceStep::Alias { alias: _, path }
-            | TraceStep::AliasNotTranslated { alias: _, path } => Some(path),
+            | TraceStep::AliasNotTranslated { alias: _, path }
+            | TraceStep::VirtualSetter { path, .. } => Some(path),
             TraceStep::Hook { .. } => None,
         }
     }
@@ -151,6 +158,8 @@ impl TraceStep {
                     DropReason::EmptyOperator => "empty operator",
                     DropReason::Immutable => "immutable path",
                     DropReason::NotInSchemaQuery => "not in schema (strictQuery)",
+                    DropReason::Virtual => "a virtual, which is not stored",
+                    DropReason::VirtualInUpdate => "a virtual, which is not stored (updates do not run its setter)",
                     DropReason::AliasNotTranslated => {
                         "an alias, which updates translate only with the option translateAliases: true"
                     }
@@ -183,6 +192,10 @@ impl TraceStep {
             }
             TraceStep::WrappedInSet { path } => format!("{path} wrapped in $set"),
             TraceStep::Alias { alias, path } => format!("alias {alias} -> {path}"),
+            TraceStep::VirtualSetter { path, value, set } => match set.as_slice() {
+                [] => format!("virtual {path} = {}: its setter ran and set nothing", inspect(value)),
+                paths => format!("virtual {path} = {}: its setter set {}", inspect(value), paths.join(", ")),
+            },
             TraceStep::AliasNotTranslated { alias, path } => format!(
                 "{alias} is an alias of {path}, but filters keep it as written unless the query has translateAliases: true"
             ),

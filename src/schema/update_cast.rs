@@ -186,7 +186,10 @@ impl<'a> UpdateCaster<'a, '_, '_> {
             .collect())
     }
 
-    fn drop_or_throw(&mut self, strict: Strict, path: &str, value: &Bson) -> Result<bool, SchemaError> {
+    /// What strict mode does with a path the schema does not have. `leaf` is true for a value that is not an
+    /// object: only then are virtuals exempt from `"throw"` (castUpdate's `schema.virtuals[checkPath] == null`
+    /// check; an object on a virtual walks into it and throws).
+    fn drop_or_throw(&mut self, strict: Strict, path: &str, value: &Bson, leaf: bool) -> Result<bool, SchemaError> {
         // An alias is a virtual: castUpdate drops it under strict mode but never throws for it (gh-6731).
         let is_alias = self.model.schema.aliases.iter().any(|(alias, _)| alias == path);
         if is_alias && strict != Strict::False {
@@ -194,6 +197,16 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                 path: path.to_string(),
                 value: value.clone(),
                 reason: DropReason::AliasNotTranslated,
+            });
+            return Ok(true);
+        }
+        // The schema's own virtuals (and Mongoose's `id` virtual) are dropped, never thrown for: Mongoose does not
+        // run a virtual's setter in an update (surprising, but castUpdate.js says so: gh-6731).
+        if leaf && self.model.schema.is_virtual(path) && strict != Strict::False {
+            self.trace.push(TraceStep::Dropped {
+                path: path.to_string(),
+                value: value.clone(),
+                reason: DropReason::VirtualInUpdate,
             });
             return Ok(true);
         }
@@ -323,7 +336,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
                     .map(Some)
                     .map_err(SchemaError::Cast);
             }
-            if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value)? {
+            if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value, false)? {
                 return Ok(None);
             }
             let walked = self.walk(inner, op, &format!("{full_path}."), depth + 1)?;
@@ -335,7 +348,7 @@ impl<'a> UpdateCaster<'a, '_, '_> {
 
         let is_modifier = matches!(target, Target::None) && matches!(key, "$each" | "$or" | "$and" | "$in");
         let target = if is_modifier { self.target(prefix.trim_end_matches('.')) } else { target };
-        if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value)? {
+        if matches!(target, Target::None) && self.drop_or_throw(strict, full_path, value, true)? {
             return Ok(None);
         }
         if op == "$rename" {
@@ -784,6 +797,18 @@ fn flatten_defaults(doc: &Document, prefix: &str, out: &mut Vec<(String, Bson)>)
 /// `runValidators: true`: runs the validators of the paths a cast update sets (`$set`, `$setOnInsert`) and the
 /// `required` validators of the paths it unsets. Mongoose's update validators report "Validation failed".
 pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> Result<(), ValidationError> {
+    validate_update_with(model, update, trace, &mut super::functions::NoFunctions)
+}
+
+/// [`validate_update`] with the answers of the program's functions: the `required` functions, which Mongoose's
+/// update validators call with `this` the query (lib/helpers/updateValidators.js passes the query as the
+/// context), so one reading `this.role` finds nothing there and the path is not required.
+pub fn validate_update_with(
+    model: &Model,
+    update: &Document,
+    trace: &mut Trace,
+    custom: &mut dyn super::functions::CustomValidators,
+) -> Result<(), ValidationError> {
     let mut errors = ValidationError::new(None);
     for (op, fields) in update {
         let Bson::Document(fields) = fields else {
@@ -797,7 +822,7 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
                     if let ResolvedPath::Path(def) | ResolvedPath::Element(def) = model.schema.resolve(&path) {
                         let key = clean_positional(&path);
                         let schema_path = model.schema.schema_path(&path);
-                        validate_update_path(def, Some(&value), &key, &schema_path, &mut errors, trace);
+                        validate_update_path(def, Some(&value), &key, &schema_path, &mut errors, trace, custom);
                     }
                 }
             }
@@ -831,7 +856,15 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
                         FieldType::Array(element) => {
                             let schema_path = model.schema.schema_path(path);
                             for item in &items {
-                                validate_update_path(element, Some(item), &key, &schema_path, &mut errors, trace);
+                                validate_update_path(
+                                    element,
+                                    Some(item),
+                                    &key,
+                                    &schema_path,
+                                    &mut errors,
+                                    trace,
+                                    custom,
+                                );
                             }
                         }
                         _ => {}
@@ -843,7 +876,7 @@ pub fn validate_update(model: &Model, update: &Document, trace: &mut Trace) -> R
                     if let ResolvedPath::Path(def) = model.schema.resolve(path) {
                         let key = clean_positional(path);
                         let schema_path = model.schema.schema_path(path);
-                        validate_update_path(def, None, &key, &schema_path, &mut errors, trace);
+                        validate_update_path(def, None, &key, &schema_path, &mut errors, trace, custom);
                     }
                 }
             }
@@ -1156,5 +1189,49 @@ mod tests {
             "Validation failed: age: Path `age` (-1) is less than minimum allowed value (0)., name: Path `name` is required."
         );
         assert!(validate_update(&m, &doc! {"$set": {"age": 3}}, &mut Trace::new()).is_ok());
+    }
+
+    #[test]
+    fn virtuals_are_dropped_from_updates_even_under_strict_throw() {
+        // castUpdate.js: `if (isStrict === 'throw' && schema.virtuals[checkPath] == null) throw …; else delete` —
+        // a virtual (the program's, or Mongoose's `id`) is silently dropped; an object on one still throws.
+        let mut m = model();
+        m.schema.virtuals.push("fullName".into());
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let throw = UpdateOptions { strict: Some(Strict::Throw) };
+        let mut trace = Trace::new();
+        let cast = cast_update(&m, &doc! {"fullName": "Ada L", "id": "x", "age": "3"}, &throw, &mut ctx, &mut trace);
+        assert_eq!(cast.unwrap(), doc! {"$set": {"age": 3}});
+        assert!(trace.iter().any(|step| matches!(step,
+            TraceStep::Dropped { path, reason: DropReason::VirtualInUpdate, .. } if path == "fullName")));
+        let err = cast_update(&m, &doc! {"$set": {"fullName": {"a": 1}}}, &throw, &mut ctx, &mut Trace::new());
+        assert_eq!(err.unwrap_err().message(), "Field `fullName` is not in schema and strict mode is set to throw.");
+        let kept = cast_update(
+            &m,
+            &doc! {"fullName": "x"},
+            &UpdateOptions { strict: Some(Strict::False) },
+            &mut ctx,
+            &mut Trace::new(),
+        );
+        assert_eq!(kept.unwrap(), doc! {"$set": {"fullName": "x"}});
+    }
+
+    #[test]
+    fn a_required_function_in_update_validators_answers_for_the_query() {
+        // `required: function () { return this.role === "admin" }`: the runtime calls it with `this` the query and
+        // hands the answer over; false leaves `$unset` and `null` alone, true makes them fail.
+        let schema = Schema::from_definition(&doc! {
+            "email": {"type": "String", "required": crate::schema::functions::function_marker(0)},
+        })
+        .unwrap();
+        let m = Model::new("User", schema);
+        let update = doc! {"$set": {"email": null}};
+        let mut answers =
+            crate::schema::functions::FunctionResults { required: vec![("email".into(), false)], ..Default::default() };
+        assert!(validate_update_with(&m, &update, &mut Trace::new(), &mut &answers).is_ok());
+        answers.required = vec![("email".into(), true)];
+        let err = validate_update_with(&m, &update, &mut Trace::new(), &mut &answers).unwrap_err();
+        assert_eq!(err.message(), "Validation failed: email: Path `email` is required.");
     }
 }

@@ -104,14 +104,23 @@ fn encode(doc: &Document) -> Vec<u8> {
     doc.to_vec().unwrap_or_default()
 }
 
-/// The metadata record of a collection: `{ indexes: [{ name, key, unique }] }` (the `_id_` index is implicit).
+/// The metadata record of a collection: `{ indexes: [{ name, key, unique, sparse?, expireAfterSeconds? }] }` (the
+/// `_id_` index is implicit; `sparse` and `expireAfterSeconds` only when set, so older records, which lack them,
+/// read as before).
 pub fn collection_record(database: &str, collection: &Collection) -> RecordChange {
     let indexes: Vec<Bson> = collection
         .indexes()
         .iter()
         .filter(|index| index.name != "_id_")
         .map(|index| {
-            Bson::Document(bson::doc! {"name": index.name.clone(), "key": index.key_document(), "unique": index.unique})
+            let mut spec = bson::doc! {"name": index.name.clone(), "key": index.key_document(), "unique": index.unique};
+            if index.sparse {
+                spec.insert("sparse", true);
+            }
+            if let Some(seconds) = &index.expire_after_seconds {
+                spec.insert("expireAfterSeconds", seconds.clone());
+            }
+            Bson::Document(spec)
         })
         .collect();
     let doc = bson::doc! {"indexes": indexes};
@@ -310,9 +319,13 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                 });
                 continue;
             };
-            let unique = spec.get_bool("unique").unwrap_or(false);
+            let options = crate::engine::index::IndexOptions {
+                unique: spec.get_bool("unique").unwrap_or(false),
+                sparse: spec.get_bool("sparse").unwrap_or(false),
+                expire_after_seconds: spec.get("expireAfterSeconds").cloned(),
+            };
             let created = cluster.database_mut(&database).and_then(|(db, _)| {
-                db.collection_mut(&collection).and_then(|(c, _)| c.create_index(keys, unique, Some(name)))
+                db.collection_mut(&collection).and_then(|(c, _)| c.create_index_with(keys, &options, Some(name)))
             });
             if let Err(e) = created {
                 problems.push(LoadProblem {
@@ -365,6 +378,38 @@ mod tests {
         let mut loaded = Cluster::default();
         assert!(load(&mut loaded, &store.load_all()).is_empty());
         assert_eq!(contents(&loaded), contents(&cluster));
+    }
+
+    #[test]
+    fn sparse_and_ttl_options_round_trip_and_old_index_records_still_load() {
+        let (mut cluster, mut changes) = sample();
+        let (db, _) = cluster.database_mut("shop").unwrap();
+        let (users, _) = db.collection_mut("users").unwrap();
+        let sparse = crate::engine::index::IndexOptions { unique: true, sparse: true, expire_after_seconds: None };
+        let (_, c) = users.create_index_with(&doc! {"email": 1}, &sparse, None).unwrap();
+        changes.push_all("shop", "users", c);
+        let ttl =
+            crate::engine::index::IndexOptions { expire_after_seconds: Some(Bson::Int32(3600)), ..Default::default() };
+        let (_, c) = users.create_index_with(&doc! {"seen": 1}, &ttl, None).unwrap();
+        changes.push_all("shop", "users", c);
+        let mut store = MemoryStore::new();
+        store.apply(&batch_for(&cluster, &changes)).unwrap();
+        let mut loaded = Cluster::default();
+        assert!(load(&mut loaded, &store.load_all()).is_empty());
+        assert_eq!(contents(&loaded), contents(&cluster));
+        let indexes = contents(&loaded)[0].2.clone();
+        assert_eq!(indexes[2], doc! {"v": 2, "key": {"email": 1}, "name": "email_1", "unique": true, "sparse": true});
+        assert_eq!(indexes[3], doc! {"v": 2, "key": {"seen": 1}, "name": "seen_1", "expireAfterSeconds": 3600});
+        // A metadata record written before these options existed (`{ name, key, unique }` only) loads as before.
+        let old = doc! {"indexes": [{"name": "username_1", "key": {"username": 1}, "unique": true}]};
+        store
+            .apply(&[RecordChange::Put { key: collection_key("shop", "users"), bytes: old.to_vec().unwrap() }])
+            .unwrap();
+        let mut loaded = Cluster::default();
+        assert!(load(&mut loaded, &store.load_all()).is_empty());
+        let indexes = contents(&loaded)[0].2.clone();
+        assert_eq!(indexes.len(), 2);
+        assert_eq!(indexes[1], doc! {"v": 2, "key": {"username": 1}, "name": "username_1", "unique": true});
     }
 
     #[test]

@@ -50,11 +50,20 @@ pub fn export_cluster(cluster: &Cluster, flavor: Flavor) -> String {
                 .iter()
                 .filter(|index| index.name != "_id_")
                 .map(|index| {
-                    serde_json::json!({
+                    let mut spec = serde_json::json!({
                         "name": index.name,
                         "key": extjson(&index.key_document(), Flavor::Relaxed),
                         "unique": index.unique,
-                    })
+                    });
+                    if let Value::Object(spec) = &mut spec {
+                        if index.sparse {
+                            spec.insert("sparse".into(), Value::Bool(true));
+                        }
+                        if let Some(seconds) = &index.expire_after_seconds {
+                            spec.insert("expireAfterSeconds".into(), seconds.clone().into_relaxed_extjson());
+                        }
+                    }
+                    spec
                 })
                 .collect();
             let documents: Vec<Value> = coll.documents().map(|doc| extjson(doc, flavor)).collect();
@@ -84,11 +93,9 @@ pub fn export_script(cluster: &Cluster) -> String {
                 ));
             }
             for index in coll.indexes().iter().filter(|index| index.name != "_id_") {
-                let options = if index.unique {
-                    format!("{{ name: '{}', unique: true }}", index.name)
-                } else {
-                    format!("{{ name: '{}' }}", index.name)
-                };
+                let mut options = bson::doc! {"name": index.name.clone()};
+                index.options().write_into(&mut options);
+                let options = format_inline(&Bson::Document(options));
                 script.push_str(&format!(
                     "db.getCollection({}).createIndex({}, {options})\n",
                     format_inline(&Bson::String(coll.name().into())),
@@ -120,8 +127,8 @@ pub struct ImportedCollection {
     pub database: String,
     pub collection: String,
     pub documents: Vec<Document>,
-    /// `(name, key, unique)`.
-    pub indexes: Vec<(String, Document, bool)>,
+    /// `(name, key, options)`.
+    pub indexes: Vec<(String, Document, crate::engine::index::IndexOptions)>,
     /// Documents whose `_id` is new to the collection.
     pub added: usize,
     /// Documents that replace a stored document with the same `_id`.
@@ -234,8 +241,14 @@ pub fn plan_import(cluster: &Cluster, text: &str, target: Option<(&str, &str)>) 
                         let Some(Ok(Bson::Document(key))) = key else {
                             return Err(ImportError { location, message: format!("index {name:?} has no valid key") });
                         };
-                        let unique = index.get("unique").and_then(Value::as_bool).unwrap_or(false);
-                        indexes.push((name, key, unique));
+                        let options = crate::engine::index::IndexOptions {
+                            unique: index.get("unique").and_then(Value::as_bool).unwrap_or(false),
+                            sparse: index.get("sparse").and_then(Value::as_bool).unwrap_or(false),
+                            expire_after_seconds: index
+                                .get("expireAfterSeconds")
+                                .and_then(|seconds| Bson::try_from(seconds.clone()).ok()),
+                        };
+                        indexes.push((name, key, options));
                     }
                     collections.push(ImportedCollection {
                         database: database.clone(),
@@ -287,11 +300,11 @@ fn apply_all(cluster: &mut Cluster, plan: &ImportPlan, changes: &mut ChangeSet) 
         if created {
             changes.collections.push((imported.database.clone(), imported.collection.clone(), true));
         }
-        for (name, key, unique) in &imported.indexes {
+        for (name, key, options) in &imported.indexes {
             if coll.indexes().iter().any(|index| &index.name == name) {
                 continue;
             }
-            let created = coll.create_index(key, *unique, Some(name)).map_err(|e| fail(e.message))?;
+            let created = coll.create_index_with(key, options, Some(name)).map_err(|e| fail(e.message))?;
             changes.push_all(&imported.database, &imported.collection, created.1);
         }
         let records: HashMap<String, u64> =

@@ -38,6 +38,8 @@ pub const ALL: &[Script] = scripts![
     "14-aggregation-pipelines",
     "15-aggregate-builder",
     "16-subdocuments-and-aliases",
+    "17-documents-as-json-and-conditional-required",
+    "18-sparse-and-ttl-indexes",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
