@@ -279,8 +279,10 @@ impl Playground {
         // the Run and is one step of Undo, like a statement.
         let (raw_ttl, mongoose_ttl) = (self.raw.run_ttl_monitor(), self.mongoose.run_ttl_monitor());
         if raw_ttl.is_some() || mongoose_ttl.is_some() {
+            // The other world's pane says why nothing happened there (the driver world never declared the index).
             let empty = || StatementReport {
                 text: crate::runtime::world::TTL_MONITOR.to_string(),
+                printed: Some("nothing expired here: no TTL index removed a document in this world".to_string()),
                 ..StatementReport::default()
             };
             let raw = raw_ttl.unwrap_or_else(empty);
@@ -665,6 +667,33 @@ db.sessions.insertMany([{ _id: 1, at: new Date("2020-01-01") }, { _id: 2, at: ne
         assert_eq!(outcome.statements[1].mongoose.value, Some(Bson::Int32(2)));
         let outcome = playground.run("db.sessions.countDocuments()").unwrap();
         assert_eq!(outcome.statements.len(), 1, "nothing left to expire");
+    }
+
+    #[test]
+    fn a_ttl_index_only_the_schema_asked_for_expires_in_one_pane_and_the_other_says_why_nothing_did() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const mongoose = require("mongoose")
+const Session = mongoose.model("Session", new mongoose.Schema({ at: { type: Date, expires: 60 } }))
+await Session.create({ at: new Date("2020-01-01") })"#,
+            )
+            .unwrap();
+        let outcome = playground.run("await Session.countDocuments()").unwrap();
+        let ttl = &outcome.statements[0];
+        assert_eq!(ttl.text, crate::runtime::world::TTL_MONITOR);
+        assert!(ttl.mongoose.calls[0]
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("TTL monitor removed 1 document(s)"));
+        assert!(ttl.raw.calls.is_empty());
+        assert_eq!(
+            ttl.raw.printed.as_deref(),
+            Some("nothing expired here: no TTL index removed a document in this world")
+        );
+        assert_eq!(outcome.statements[1].raw.value, Some(Bson::Int32(1)), "the driver world keeps its document");
+        assert_eq!(outcome.statements[1].mongoose.value, Some(Bson::Int32(0)));
     }
 
     #[test]

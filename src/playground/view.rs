@@ -500,6 +500,12 @@ pub fn tree(playground: &Playground) -> (Vec<DatabaseNode>, Vec<ModelNode>) {
                     if def.unique {
                         notes.push("unique".to_string());
                     }
+                    if def.sparse {
+                        notes.push("sparse".to_string());
+                    }
+                    if let Some(seconds) = &def.expire_after_seconds {
+                        notes.push(format!("expires after {}s", crate::js::inspect::inspect(seconds)));
+                    }
                     if let Some(reference) = &def.reference {
                         notes.push(format!("ref {reference}"));
                     }
@@ -704,5 +710,20 @@ Buyer.findOne()"#)
         assert!(databases[0].collections.contains(&("users".to_string(), Some(2), Some(1))));
         let user = models.iter().find(|m| m.name == "User").unwrap();
         assert_eq!(user.fields[0], ("username".to_string(), "String".to_string(), vec!["required".to_string()]));
+    }
+
+    #[test]
+    fn the_sidebar_names_sparse_and_ttl_paths() {
+        let mut playground = Playground::new(true);
+        playground
+            .run(
+                r#"const mongoose = require("mongoose")
+mongoose.model("Session", new mongoose.Schema({ email: { type: String, unique: true, sparse: true }, at: { type: Date, expires: "1h" } }))"#,
+            )
+            .unwrap();
+        let (_, models) = tree(&playground);
+        let fields = &models[0].fields;
+        assert_eq!(fields[0].2, vec!["unique".to_string(), "sparse".to_string()]);
+        assert_eq!(fields[1].2, vec!["expires after 3600s".to_string()]);
     }
 }
