@@ -218,7 +218,7 @@ mod tests {
         let a = users(300);
         assert_eq!(a, users(300));
         let (rows, checks) = run_size(300, &a);
-        assert_eq!(rows.len(), 14);
+        assert_eq!(rows.len(), 15);
         let collection = loaded(&a, Some("username"));
         let w = workloads(300);
         for key in ["scan", "in_array", "elemMatch", "count", "one", "tenth"] {

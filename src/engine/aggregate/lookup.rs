@@ -5,12 +5,15 @@
 
 use super::unwind::set_nested;
 use super::{describe, Compiler, Docs, Pipeline, Place, Runner, Stage};
+use crate::engine::collection::Collection;
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
+use crate::engine::expr::SetKey;
 use crate::engine::expr::{validate_variable_name_for_write, Environment, Expression};
 use crate::engine::query::Filter;
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// How deeply the documents between stages may nest.
 const MAX_DEPTH: usize = super::MAX_DOCUMENT_DEPTH;
@@ -186,9 +189,110 @@ fn local_values(document: &Document, path: &[String]) -> Vec<Bson> {
     out
 }
 
+/// A local or foreign value a hash join can key on: the types whose `$in` equality is exactly "compares equal" in
+/// MongoDB's order (numbers by value across types), so a `BTreeMap` of them answers as the query would.
+fn is_plain_key(value: &Bson) -> bool {
+    match value {
+        Bson::Double(number) => !number.is_nan(),
+        Bson::Int32(_) | Bson::Int64(_) | Bson::String(_) | Bson::ObjectId(_) | Bson::Boolean(_) => true,
+        Bson::DateTime(_) | Bson::Null => true,
+        _ => false,
+    }
+}
+
+/// The foreign collection's records by the values of `foreignField`, built once per stage run: what
+/// `{foreignField: {$in: values}}` finds for plain values, without compiling and running a query per input
+/// document. A record whose field holds anything else (a document, an array inside the array, a regex…) is in
+/// `other` and checked with the query for every input document.
+struct HashJoin {
+    by_value: BTreeMap<SetKey, Vec<u64>>,
+    other: Vec<u64>,
+}
+
+impl HashJoin {
+    fn build(collection: &Collection, foreign_field: &str) -> HashJoin {
+        let path = crate::engine::path::FieldPath::parse(foreign_field);
+        let mut by_value: BTreeMap<SetKey, Vec<u64>> = BTreeMap::new();
+        let mut other = Vec::new();
+        for (record, document) in collection.records() {
+            let mut keys = Vec::new();
+            let mut plain = true;
+            for reached in crate::engine::path::reach(document, path.parts()) {
+                match reached.value {
+                    // A missing field equals null for `$in`.
+                    None => keys.push(Bson::Null),
+                    // `$in` looks inside an array it reaches (one level), and compares the array itself — which never
+                    // equals a plain value, so an array of plain values is keyed by its items.
+                    Some(Bson::Array(items)) => {
+                        plain &= items.iter().all(is_plain_key);
+                        keys.extend(items.iter().filter(|item| is_plain_key(item)).cloned());
+                    }
+                    Some(value) if is_plain_key(value) => keys.push(value.clone()),
+                    Some(_) => plain = false,
+                }
+            }
+            if !plain {
+                other.push(record);
+            }
+            for key in keys {
+                let records = by_value.entry(SetKey(key)).or_default();
+                if records.last() != Some(&record) {
+                    records.push(record);
+                }
+            }
+        }
+        HashJoin { by_value, other }
+    }
+
+    /// The records `{foreignField: {$in: values}}` matches, in natural order; `None` when a value is not plain
+    /// (the caller runs the query).
+    fn matching(
+        &self,
+        values: &[Bson],
+        collection: &Collection,
+        foreign_field: &str,
+        runner: &Runner<'_>,
+    ) -> MongoResult<Option<Vec<u64>>> {
+        if !values.iter().all(is_plain_key) {
+            return Ok(None);
+        }
+        let mut records: Vec<u64> = Vec::new();
+        for value in values {
+            if let Some(found) = self.by_value.get(&SetKey(value.clone())) {
+                records.extend(found);
+            }
+        }
+        if !self.other.is_empty() {
+            // Records whose field holds documents or arrays inside arrays: the query decides (such an array may
+            // also hold plain values, already keyed above; a record found twice is kept once, below).
+            let mut condition = Document::new();
+            condition.insert("$in", Bson::Array(values.to_vec()));
+            let mut filter = Document::new();
+            filter.insert(foreign_field.to_string(), condition);
+            let filter = Filter::compile(&filter)?;
+            for record in &self.other {
+                if collection.get_record(*record).is_some_and(|document| filter.matches(document)) {
+                    records.push(*record);
+                }
+            }
+        }
+        records.sort_unstable();
+        records.dedup();
+        runner.spend(records.len() as u64 + 1)?;
+        Ok(Some(records))
+    }
+}
+
 impl Lookup {
     pub(super) fn apply<'d>(&self, documents: Docs<'d>, runner: &Runner<'d>) -> MongoResult<Docs<'d>> {
         let foreign = runner.collection(&self.from);
+        let hash_join = match (&self.join, foreign) {
+            (Some((_, foreign_field)), Some(collection)) if documents.len() > 1 => {
+                runner.spend(collection.len() as u64)?;
+                Some(HashJoin::build(collection, foreign_field))
+            }
+            _ => None,
+        };
         let sizes: Vec<usize> = documents.iter().map(super::size_of).collect();
         let input_size = sizes.iter().fold(0usize, |total, size| total.saturating_add(*size));
         let mut output = super::memory::Memory::new(
@@ -207,12 +311,21 @@ impl Lookup {
                     if values.is_empty() {
                         values.push(Bson::Null);
                     }
-                    let mut condition = Document::new();
-                    condition.insert("$in", Bson::Array(values));
-                    let mut filter = Document::new();
-                    filter.insert(foreign_field.clone(), condition);
-                    let filter = Filter::compile(&filter)?;
-                    let (records, _) = collection.matching_records_in(&filter, runner.environment)?;
+                    let joined = match &hash_join {
+                        Some(join) => join.matching(&values, collection, foreign_field, runner)?,
+                        None => None,
+                    };
+                    let records = match joined {
+                        Some(records) => records,
+                        None => {
+                            let mut condition = Document::new();
+                            condition.insert("$in", Bson::Array(values));
+                            let mut filter = Document::new();
+                            filter.insert(foreign_field.clone(), condition);
+                            let filter = Filter::compile(&filter)?;
+                            collection.matching_records_in(&filter, runner.environment)?.0
+                        }
+                    };
                     records.into_iter().filter_map(|record| collection.get_record(record).map(Cow::Borrowed)).collect()
                 }
                 (None, Some(collection)) => {
@@ -390,6 +503,60 @@ mod tests {
 
     fn ids(docs: &str) -> String {
         docs.to_string()
+    }
+
+    #[test]
+    fn the_hash_join_over_many_documents_finds_what_the_query_finds_for_each() {
+        // Local and foreign values of every kind `$in` treats specially: numbers of three types, null and missing,
+        // arrays (of plain values, of documents, nested), documents, a regex, NaN, a path through an array.
+        let regex = bson::Bson::RegularExpression(bson::Regex {
+            pattern: "^a".to_string().try_into().unwrap(),
+            options: String::new().try_into().unwrap(),
+        });
+        let locals = vec![
+            doc! {"_id": 1, "k": 1},
+            doc! {"_id": 2, "k": 1.0},
+            doc! {"_id": 3, "k": 1_i64},
+            doc! {"_id": 4, "k": null},
+            doc! {"_id": 5},
+            doc! {"_id": 6, "k": [1, "a", [2]]},
+            doc! {"_id": 7, "k": {"x": 1}},
+            doc! {"_id": 8, "k": "a"},
+            doc! {"_id": 9, "k": regex.clone()},
+            doc! {"_id": 10, "k": f64::NAN},
+            doc! {"_id": 11, "k": []},
+            doc! {"_id": 12, "k": [{"x": 1}, 3]},
+            doc! {"_id": 13, "k": true},
+        ];
+        let foreign = vec![
+            doc! {"_id": 101, "f": 1},
+            doc! {"_id": 102, "f": [1, 2]},
+            doc! {"_id": 103, "f": null},
+            doc! {"_id": 104},
+            doc! {"_id": 105, "f": "a"},
+            doc! {"_id": 106, "f": "apple"},
+            doc! {"_id": 107, "f": {"x": 1}},
+            doc! {"_id": 108, "f": [[2], 3]},
+            doc! {"_id": 109, "f": [{"x": 1}]},
+            doc! {"_id": 110, "f": f64::NAN},
+            doc! {"_id": 111, "f": [null]},
+            doc! {"_id": 112, "f": true},
+            doc! {"_id": 113, "f": 1.0},
+        ];
+        for foreign_field in ["f", "f.x"] {
+            let database = database(&[("c", locals.clone()), ("other", foreign.clone())]);
+            let lookup =
+                doc! {"$lookup": {"from": "other", "localField": "k", "foreignField": foreign_field, "as": "j"}};
+            let all = run_in(&database, vec![lookup.clone()]);
+            let one_by_one: Vec<String> = locals
+                .iter()
+                .map(|local| {
+                    run_in(&database, vec![doc! {"$match": {"_id": local.get("_id").unwrap()}}, lookup.clone()])
+                })
+                .collect();
+            assert_eq!(all, one_by_one.join("\n"), "foreignField {foreign_field}");
+            assert!(all.contains("_id: 101"), "{all}");
+        }
     }
 
     #[test]
