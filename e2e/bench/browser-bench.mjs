@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../harness.mjs';
-import { runToRender } from './run-to-render.mjs';
+import { firstVisit, runToRender } from './run-to-render.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'target', 'bench', 'dist');
@@ -188,6 +188,7 @@ try {
   }
 
   // Run → both panes rendered, a read and a write, with 1,000 and 10,000 documents (run-to-render.mjs).
+  rows.push(...await firstVisit(browser, server.url, quick ? 3 : 5));
   rows.push(...await runToRender(browser, server.url, quick ? [1000] : [1000, 10000]));
   if (errors.length) throw new Error(`page errors: ${errors.join('\n')}`);
   await context.close();

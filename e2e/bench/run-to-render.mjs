@@ -36,6 +36,34 @@ async function timeRun(page, source) {
   }));
 }
 
+/**
+ * A first visit, as a new student makes it (a fresh browser profile: empty IndexedDB, nothing cached): the ms from
+ * navigation start to the page ready for a Run, and to the first Run's panes rendered (`User.create`, the lecture's
+ * first call). Medians over `samples` visits; rows `browser_page_ready_after_navigation` and
+ * `browser_first_run_rendered_after_navigation`.
+ */
+export async function firstVisit(browser, url, samples = 5) {
+  const ready = [];
+  const firstRun = [];
+  for (let i = 0; i < samples; i += 1) {
+    const { context, page, errors } = await openPage(browser, url);
+    await page.locator('.app[data-phase="ready"]').waitFor({ timeout: 60000 });
+    // performance.now() counts from the navigation's start.
+    ready.push(await page.evaluate(() => performance.now()));
+    const runMs = await timeRun(page, `const mongoose = require("mongoose")
+const User = mongoose.model("User", new mongoose.Schema({ username: String }))
+await User.create({ username: "ada" })`);
+    firstRun.push(await page.evaluate(() => performance.now()));
+    if (process.env.BENCH_DEBUG) console.error(`first visit: ready ${ready.at(-1).toFixed(0)} ms, run ${runMs.toFixed(0)} ms`);
+    if (errors.length) throw new Error(`page errors on a first visit: ${errors.join('\n')}`);
+    await context.close();
+  }
+  return [
+    { workload: 'browser_page_ready_after_navigation', n: 0, crudlab_ms: median(ready), mingo_ms: null },
+    { workload: 'browser_first_run_rendered_after_navigation', n: 0, crudlab_ms: median(firstRun), mingo_ms: null },
+  ];
+}
+
 /** Rows `{ workload, n, crudlab_ms, mingo_ms: null }` for Run → panes rendered at each size. */
 export async function runToRender(browser, url, sizes = [1000, 10000], samples = 5) {
   const rows = [];
@@ -69,7 +97,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const browser = await launch();
   try {
     const sizes = (process.env.SIZES ?? '1000,10000').split(',').map(Number);
-    for (const row of await runToRender(browser, server.url, sizes)) {
+    for (const row of [...await firstVisit(browser, server.url), ...await runToRender(browser, server.url, sizes)]) {
       console.log(JSON.stringify({ build: label, ...row }));
     }
   } finally {
