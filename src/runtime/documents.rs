@@ -52,12 +52,20 @@ impl World {
             };
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
-        // The program's `set` functions run on the given values, then its default functions for absent paths.
-        let (input, mut setter_steps) = self.apply_setter_functions(&model, input, span)?;
-        let (input, virtual_steps) = self.apply_virtual_setters(&model, input, span)?;
-        setter_steps.extend(virtual_steps);
+        // A virtual given to the constructor runs its setter, the default functions fill absent paths, then the
+        // program's `set` functions run where the schema's setter chain reaches them (a first cast collects the
+        // calls, `this` the document being built; the constructor's cast then reads their answers).
+        let (input, setter_steps) = self.apply_virtual_setters(&model, input, span)?;
         let defaults = self.function_defaults(&model, &input, span)?;
-        let functions = crate::schema::functions::FunctionResults { defaults, ..Default::default() };
+        let setters = match self.models.get(&model).cloned() {
+            Some(entry) => {
+                let calls = super::mongoose_calls::new_setter_calls(&entry, &input, &defaults);
+                let this = Value::Data(input.clone()).shared();
+                self.setter_answers(&model, calls, this, span)?
+            }
+            None => Vec::new(),
+        };
+        let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
         self.add_hook_steps(setter_steps, Vec::new());
@@ -830,37 +838,23 @@ impl World {
         self.schema_of(model).and_then(|schema| schema.functions.get(id).cloned())
     }
 
-    /// `set: fn` on the input's paths (top level and nested objects), `this` the input, as Mongoose runs setters
-    /// before casting. Returns the input and the trace steps.
-    fn apply_setter_functions(
+    /// Calls the `set` functions a cast reaches, each with the value the chain hands it and `this` the document
+    /// being built (or the query, for updates and filters), and returns their answers.
+    pub(super) fn setter_answers(
         &mut self,
         model: &str,
-        input: Bson,
+        calls: Vec<crate::schema::functions::SetterCall>,
+        this: Value,
         span: Span,
-    ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
-        let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
-        let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
-        let mut steps = Vec::new();
-        let keys: Vec<String> = input.keys().cloned().collect();
-        for key in keys {
-            let (_, setter) = crate::schema::functions::path_accessors(&entry.model.schema, &key);
-            let (Some(setter), Some(before)) =
-                (setter.and_then(|id| self.schema_function(model, id)), input.get(&key).cloned())
-            else {
-                continue;
-            };
-            let this = Value::Data(Bson::Document(input.clone())).shared();
-            let after = self.call_value(&setter, this, vec![Value::Data(before.clone())], span)?;
+    ) -> Result<Vec<(crate::schema::functions::SetterCall, Bson)>, RuntimeError> {
+        let mut answers = Vec::new();
+        for call in calls {
+            let Some(setter) = self.schema_function(model, call.function) else { continue };
+            let after = self.call_value(&setter, this.clone(), vec![Value::Data(call.value.clone())], span)?;
             let after = self.data(after, span)?;
-            steps.push(crate::schema::TraceStep::Setter {
-                path: key.clone(),
-                setter: crate::schema::trace::SetterKind::Function,
-                before,
-                after: after.clone(),
-            });
-            input.insert(key, after);
+            answers.push((call, after));
         }
-        Ok((Bson::Document(input), steps))
+        Ok(answers)
     }
 
     /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
@@ -1001,7 +995,7 @@ impl World {
             };
             verdicts.push((call, verdict));
         }
-        Ok(FunctionResults { defaults: Document::new(), verdicts, required })
+        Ok(FunctionResults { defaults: Document::new(), verdicts, required, setters: Vec::new() })
     }
 
     /// The message function of the custom validator a call is for.

@@ -223,10 +223,25 @@ pub fn cast_buffer(value: &Bson) -> Option<Bson> {
     Some(Bson::Binary(Binary { subtype: bson::spec::BinarySubtype::Generic, bytes }))
 }
 
-/// Runs a String path's setters (last declared first, as Mongoose does). Setters cast non-strings first.
+/// Runs a path's setters, last declared first, as `SchemaType.prototype._applySetters` does: `trim`,
+/// `lowercase` and `uppercase` (which cast a non-string first and leave `null`/`undefined` alone) and the
+/// program's `set` function, whose answer the runtime computed (`functions::setter_value`; skipped when no cast
+/// asked for it).
 pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace) -> Result<Bson, Box<CastError>> {
     let mut current = value.clone();
     for setter in def.setters.iter().rev() {
+        if *setter == SetterKind::Function {
+            let Some(function) = def.setter else { continue };
+            let Some(after) = super::functions::setter_value(path, function, &current) else { continue };
+            trace.push(TraceStep::Setter {
+                path: path.to_string(),
+                setter: SetterKind::Function,
+                before: current.clone(),
+                after: after.clone(),
+            });
+            current = after;
+            continue;
+        }
         if matches!(current, Bson::Null | Bson::Undefined) {
             continue;
         }
@@ -241,7 +256,6 @@ pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace)
             SetterKind::Trim => as_string.trim().to_string(),
             SetterKind::Lowercase => as_string.to_lowercase(),
             SetterKind::Uppercase => as_string.to_uppercase(),
-            // Never in a schema's setter list: the runtime applies function setters before the schema layer.
             SetterKind::Function => continue,
         };
         let after = Bson::String(changed);

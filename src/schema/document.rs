@@ -422,6 +422,16 @@ impl Builder<'_, '_> {
     }
 
     fn cast_any(&mut self, def: &PathDef, value: &Bson, key_path: &str, msg_path: &str) -> Result<Bson, CastFailure> {
+        // An array's or subdocument's own `set` function gets the whole value before it is cast (SchemaType's
+        // `applySetters`: setters, then `cast`).
+        let set_whole;
+        let value = if def.setter.is_some() && !matches!(def.field_type, FieldType::Scalar(_)) {
+            set_whole = super::cast::apply_setters(def, value, msg_path, &mut self.trace)
+                .map_err(|e| CastFailure::Cast(key_path.to_string(), e))?;
+            &set_whole
+        } else {
+            value
+        };
         match &def.field_type {
             FieldType::Scalar(t) => setters_then_cast(def, *t, value, msg_path, &mut self.trace)
                 .map_err(|e| CastFailure::Cast(key_path.to_string(), e)),

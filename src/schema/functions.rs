@@ -3,6 +3,13 @@
 //! definition reaches this layer, asks which functions a write needs (the function defaults of absent paths, the
 //! custom validators with their cast values), calls them in its interpreter, and hands the results back as
 //! [`FunctionResults`], which the builder and the validators read.
+//!
+//! `set` functions sit inside a path's setter chain, between `trim`/`lowercase`/`uppercase` in declaration order
+//! (Mongoose pushes every one onto `schemaType.setters` and applies them last to first), so the runtime cannot run
+//! them before the schema layer. Instead a cast runs twice: first under [`collect_setter_calls`], which records
+//! each `set` function the chain reaches with the value it would get (and passes the value on unchanged), then,
+//! once the runtime called them, under [`with_setter_answers`], where the chain reads each function's answer.
+//! Outside both (a `save()` of a document whose setters already ran) a `set` function is skipped.
 
 use super::definition::{FieldType, Schema, SchemaNode};
 use bson::{Bson, Document};
@@ -96,6 +103,67 @@ impl CustomValidators for CollectCalls {
     }
 }
 
+/// One `set` function a cast reached: the path (as the trace names it, `tags.0` for an element), the function and
+/// the value the chain hands it (after the built-in setters declared after it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetterCall {
+    pub path: String,
+    pub function: usize,
+    pub value: Bson,
+}
+
+enum SetterMode {
+    Collect(Vec<SetterCall>),
+    Answer(Vec<(SetterCall, Bson)>),
+}
+
+thread_local! {
+    static SETTERS: std::cell::RefCell<Vec<SetterMode>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `cast` recording the `set` functions it reaches (each gets its value back unchanged).
+pub fn collect_setter_calls<R>(cast: impl FnOnce() -> R) -> (R, Vec<SetterCall>) {
+    SETTERS.with(|modes| modes.borrow_mut().push(SetterMode::Collect(Vec::new())));
+    let result = cast();
+    let calls = SETTERS.with(|modes| match modes.borrow_mut().pop() {
+        Some(SetterMode::Collect(calls)) => calls,
+        _ => Vec::new(),
+    });
+    (result, calls)
+}
+
+/// Runs `cast` with the answers the runtime computed for the `set` functions (a call with no answer keeps its
+/// value).
+pub fn with_setter_answers<R>(answers: &[(SetterCall, Bson)], cast: impl FnOnce() -> R) -> R {
+    if answers.is_empty() {
+        return cast();
+    }
+    SETTERS.with(|modes| modes.borrow_mut().push(SetterMode::Answer(answers.to_vec())));
+    let result = cast();
+    SETTERS.with(|modes| modes.borrow_mut().pop());
+    result
+}
+
+/// What the `set` function `function` makes of `value` at `path`: `None` when no cast is collecting or answering
+/// (the function is skipped). Each answer is used once, in the order the calls were collected.
+pub(crate) fn setter_value(path: &str, function: usize, value: &Bson) -> Option<Bson> {
+    SETTERS.with(|modes| {
+        let mut modes = modes.try_borrow_mut().ok()?;
+        match modes.last_mut()? {
+            SetterMode::Collect(calls) => {
+                calls.push(SetterCall { path: path.to_string(), function, value: value.clone() });
+                Some(value.clone())
+            }
+            SetterMode::Answer(answers) => {
+                let position = answers
+                    .iter()
+                    .position(|(call, _)| call.path == path && call.function == function && &call.value == value)?;
+                Some(answers.remove(position).1)
+            }
+        }
+    })
+}
+
 /// The results of a write's functions, computed by the runtime.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FunctionResults {
@@ -105,6 +173,8 @@ pub struct FunctionResults {
     pub verdicts: Vec<(ValidatorCall, Verdict)>,
     /// What each `required` function answered (truthy or not), by dotted path.
     pub required: Vec<(String, bool)>,
+    /// What each `set` function the cast reaches returned, in the order the cast reaches them.
+    pub setters: Vec<(SetterCall, Bson)>,
 }
 
 impl CustomValidators for &FunctionResults {
@@ -123,7 +193,7 @@ impl CustomValidators for &FunctionResults {
 
 impl FunctionResults {
     pub fn is_empty(&self) -> bool {
-        self.defaults.is_empty() && self.verdicts.is_empty() && self.required.is_empty()
+        self.defaults.is_empty() && self.verdicts.is_empty() && self.required.is_empty() && self.setters.is_empty()
     }
 
     /// As data, to travel inside a model call's arguments.
@@ -146,7 +216,18 @@ impl FunctionResults {
             .collect();
         let required: Document =
             self.required.iter().map(|(path, answer)| (path.clone(), Bson::Boolean(*answer))).collect();
-        Bson::Document(bson::doc! { "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required })
+        let setters: Vec<Bson> = self
+            .setters
+            .iter()
+            .map(|(call, after)| {
+                Bson::Document(bson::doc! {
+                    "path": &call.path, "function": call.function as i64, "value": call.value.clone(), "after": after.clone(),
+                })
+            })
+            .collect();
+        Bson::Document(bson::doc! {
+            "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required, "setters": setters,
+        })
     }
 
     pub fn from_bson(value: Option<&Bson>) -> FunctionResults {
@@ -181,7 +262,24 @@ impl FunctionResults {
             .get_document("required")
             .map(|answers| answers.iter().map(|(path, answer)| (path.clone(), crate::js::truthy(answer))).collect())
             .unwrap_or_default();
-        FunctionResults { defaults, verdicts, required }
+        let setters = doc
+            .get_array("setters")
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let item = item.as_document()?;
+                        let call = SetterCall {
+                            path: item.get_str("path").ok()?.to_string(),
+                            function: usize::try_from(item.get_i64("function").ok()?).ok()?,
+                            value: item.get("value").cloned().unwrap_or(Bson::Undefined),
+                        };
+                        Some((call, item.get("after").cloned().unwrap_or(Bson::Undefined)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        FunctionResults { defaults, verdicts, required, setters }
     }
 }
 
@@ -271,6 +369,10 @@ mod tests {
                 (ValidatorCall { path: "age".into(), function: 2, value: Bson::Int32(3) }, Verdict::Passed),
             ],
             required: vec![("email".into(), false), ("profile.city".into(), true)],
+            setters: vec![(
+                SetterCall { path: "tags.0".into(), function: 3, value: Bson::String(" a ".into()) },
+                Bson::String("A".into()),
+            )],
         };
         assert_eq!(FunctionResults::from_bson(Some(&results.to_bson())), results);
     }
