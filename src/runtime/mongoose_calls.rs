@@ -839,6 +839,11 @@ impl ModelRun<'_> {
         let mut documents = Vec::new();
         // Per input: the document built, or its ValidationError (with its index, as Mongoose sets `error.index`).
         let mut results: Vec<Result<Document, SchemaError>> = Vec::new();
+        let built_by_runtime: Option<Vec<Bson>> = match args.get(3) {
+            Some(Bson::Array(items)) => Some(items.clone()),
+            _ => None,
+        };
+        let inputs = built_by_runtime.unwrap_or(inputs);
         for (index, input) in inputs.iter().enumerate() {
             let input = input.as_document().cloned().unwrap_or_default();
             let outcome = match prebuilt.get(index) {
@@ -1383,6 +1388,10 @@ fn set_nested_value(doc: &mut Document, path: &str, value: Bson) {
 /// `ValidatorError` or `CastError` per path, with `kind`, `path`, `value`), a `CastError`'s `kind`, `path`, `value`.
 fn error_details(error: &SchemaError) -> Document {
     let path_error = |e: &crate::schema::PathError| {
+        if let crate::schema::PathError::Thrown { message, .. } = e {
+            // The thrown `Error` itself: no `kind`, `path` or `value`.
+            return bson::doc! { "name": "Error", "message": message.clone() };
+        }
         bson::doc! {
             "name": e.name(),
             "message": e.message(),

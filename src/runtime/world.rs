@@ -665,6 +665,10 @@ impl World {
                 if known == ModelMethod::Create && self.mode != Mode::Schemaless && self.has_save_hooks(&model) {
                     return self.create_with_hooks(model, args, span);
                 }
+                // `Model.insertMany(docs)` builds every document with `new Model(doc)` and validates it first.
+                if known == ModelMethod::InsertMany && self.mode != Mode::Schemaless && self.has_save_hooks(&model) {
+                    return self.insert_many_with_hooks(model, args, span);
+                }
                 let args = self.data_list(args, span)?;
                 Ok(Value::Pending(Box::new(PendingCall::Model(ModelCall::new(model, known, args)))))
             }

@@ -636,6 +636,7 @@ fn validate_subdocument_value(
             match &mut error {
                 PathError::Validator(e) => e.path = key.clone(),
                 PathError::Cast(e) => e.path = key.clone(),
+                PathError::Thrown { path, .. } => *path = key.clone(),
             }
         }
         errors.add(&key, error);
@@ -883,6 +884,11 @@ fn order_errors(
         .map(|(index, (key, error))| {
             if let (PathError::Cast(_), Some(rank)) = (&error, cast_rank(&key)) {
                 return ((0, rank, 0, 0, index), (key, error));
+            }
+            // A `required` function that threw invalidated its path in `_getPathsToValidate`, before any
+            // validator ran (and after the constructor's cast errors).
+            if matches!(error, PathError::Thrown { .. }) {
+                return ((0, usize::MAX, 0, 0, index), (key, error));
             }
             let prefix = owner_prefix(schema, &key).unwrap_or_default();
             let (finish, order) = owners
@@ -1220,6 +1226,16 @@ impl Validation<'_> {
 
     fn validate_path(&mut self, def: &PathDef, value: Option<&Bson>, key_path: &str, msg_path: &str) {
         if self.skip.iter().any(|failed| cast_failure_covers(failed, key_path)) {
+            return;
+        }
+        if let Some(message) = self.custom.required_error(key_path) {
+            self.trace.push(TraceStep::Validator {
+                path: key_path.to_string(),
+                kind: "required".into(),
+                passed: false,
+                message: Some(message.clone()),
+            });
+            self.errors.add(key_path, PathError::Thrown { path: key_path.to_string(), message });
             return;
         }
         if let Some(error) = run_validators(def, value, key_path, msg_path, self.trace, self.custom) {

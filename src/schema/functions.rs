@@ -73,6 +73,12 @@ pub trait CustomValidators {
     fn required(&mut self, _path: &str, _function: usize) -> Option<bool> {
         None
     }
+
+    /// The message of the error a `required` function threw for a path (Mongoose's `_getPathsToValidate` catches
+    /// it and `invalidate`s the path with the error itself).
+    fn required_error(&mut self, _path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// No program functions: every custom validator passes (update validators, or a definition without functions).
@@ -175,6 +181,8 @@ pub struct FunctionResults {
     pub required: Vec<(String, bool)>,
     /// What each `set` function the cast reaches returned, in the order the cast reaches them.
     pub setters: Vec<(SetterCall, Bson)>,
+    /// The messages of the errors `required` functions threw, by path.
+    pub required_errors: Vec<(String, String)>,
 }
 
 impl CustomValidators for &FunctionResults {
@@ -189,11 +197,19 @@ impl CustomValidators for &FunctionResults {
     fn required(&mut self, path: &str, _function: usize) -> Option<bool> {
         self.required.iter().find(|(p, _)| p == path).map(|(_, answer)| *answer)
     }
+
+    fn required_error(&mut self, path: &str) -> Option<String> {
+        self.required_errors.iter().find(|(p, _)| p == path).map(|(_, message)| message.clone())
+    }
 }
 
 impl FunctionResults {
     pub fn is_empty(&self) -> bool {
-        self.defaults.is_empty() && self.verdicts.is_empty() && self.required.is_empty() && self.setters.is_empty()
+        self.defaults.is_empty()
+            && self.verdicts.is_empty()
+            && self.required.is_empty()
+            && self.setters.is_empty()
+            && self.required_errors.is_empty()
     }
 
     /// As data, to travel inside a model call's arguments.
@@ -227,6 +243,7 @@ impl FunctionResults {
             .collect();
         Bson::Document(bson::doc! {
             "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required, "setters": setters,
+            "requiredErrors": self.required_errors.iter().map(|(path, message)| (path.clone(), Bson::String(message.clone()))).collect::<Document>(),
         })
     }
 
@@ -279,7 +296,16 @@ impl FunctionResults {
                     .collect()
             })
             .unwrap_or_default();
-        FunctionResults { defaults, verdicts, required, setters }
+        let required_errors = doc
+            .get_document("requiredErrors")
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|(path, message)| Some((path.clone(), message.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        FunctionResults { defaults, verdicts, required, setters, required_errors }
     }
 }
 
@@ -332,6 +358,74 @@ fn collect_required(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(
     }
 }
 
+/// A `required` function validation will ask about: the path as validation names it (`many.1.y`), the function,
+/// and where its `this` is: `None` for the document (top-level and nested paths), else the key path of the
+/// subdocument holding the path (`one`, `many.1`), as Mongoose calls a subdocument's functions on the subdocument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredCall {
+    pub path: String,
+    pub function: usize,
+    pub this: Option<String>,
+}
+
+/// Every `required` function the validation of `doc` meets, subdocuments and arrays of subdocuments included
+/// (one call per element), in schema order.
+pub fn required_calls(schema: &Schema, doc: &Document) -> Vec<RequiredCall> {
+    let mut out = Vec::new();
+    collect_required_calls(&schema.tree, Some(doc), "", None, &mut out, 0);
+    out
+}
+
+fn collect_required_calls(
+    tree: &[(String, SchemaNode)],
+    doc: Option<&Document>,
+    prefix: &str,
+    this: Option<&str>,
+    out: &mut Vec<RequiredCall>,
+    depth: usize,
+) {
+    if depth > 100 {
+        return;
+    }
+    for (name, node) in tree {
+        let path = format!("{prefix}{name}");
+        let value = doc.and_then(|doc| doc.get(name));
+        match node {
+            SchemaNode::Path(def) => {
+                for validator in &def.validators {
+                    if let super::definition::Validator::Required { condition: Some(id), .. } = validator {
+                        out.push(RequiredCall { path: path.clone(), function: *id, this: this.map(str::to_string) });
+                    }
+                }
+                match (&def.field_type, value) {
+                    (FieldType::Subdocument(sub), Some(Bson::Document(inner))) => {
+                        collect_required_calls(&sub.tree, Some(inner), &format!("{path}."), Some(&path), out, depth + 1)
+                    }
+                    (FieldType::DocumentArray(sub), Some(Bson::Array(items))) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let Bson::Document(inner) = item else { continue };
+                            let element = format!("{path}.{i}");
+                            collect_required_calls(
+                                &sub.tree,
+                                Some(inner),
+                                &format!("{element}."),
+                                Some(&element),
+                                out,
+                                depth + 1,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            SchemaNode::Nested(children) => {
+                let inner = value.and_then(Bson::as_document);
+                collect_required_calls(children, inner, &format!("{path}."), this, out, depth + 1)
+            }
+        }
+    }
+}
+
 /// The `get` and `set` functions of a top-level or nested path (`profile.city`).
 pub fn path_accessors(schema: &Schema, path: &str) -> (Option<usize>, Option<usize>) {
     let mut tree = &schema.tree;
@@ -373,6 +467,7 @@ mod tests {
                 SetterCall { path: "tags.0".into(), function: 3, value: Bson::String(" a ".into()) },
                 Bson::String("A".into()),
             )],
+            required_errors: vec![("email".into(), "boom".into())],
         };
         assert_eq!(FunctionResults::from_bson(Some(&results.to_bson())), results);
     }
