@@ -413,4 +413,35 @@ mod tests {
         let out = setters_then_cast(&def, ScalarType::String, &bson!(12), "username", &mut trace).unwrap();
         assert_eq!(out, bson!("12"));
     }
+
+    #[test]
+    fn a_set_function_runs_at_its_place_in_the_chain_with_the_answer_the_runtime_computed() {
+        use crate::schema::functions::{collect_setter_calls, with_setter_answers, SetterCall};
+        // `{ trim: true, set: fn, uppercase: true }`: uppercase, then the function, then trim.
+        let mut def = PathDef::of(super::super::definition::FieldType::Scalar(ScalarType::String));
+        def.setters = vec![SetterKind::Trim, SetterKind::Function, SetterKind::Uppercase];
+        def.setter = Some(4);
+        let (out, calls) = collect_setter_calls(|| {
+            setters_then_cast(&def, ScalarType::String, &bson!(" ab "), "name", &mut Trace::new()).unwrap()
+        });
+        assert_eq!(out, bson!("AB"));
+        assert_eq!(calls, vec![SetterCall { path: "name".into(), function: 4, value: bson!(" AB ") }]);
+        let answers = vec![(calls[0].clone(), bson!(" AB x"))];
+        let mut trace = Trace::new();
+        let out = with_setter_answers(&answers, || {
+            setters_then_cast(&def, ScalarType::String, &bson!(" ab "), "name", &mut trace).unwrap()
+        });
+        assert_eq!(out, bson!("AB x"));
+        let kinds: Vec<SetterKind> = trace
+            .iter()
+            .filter_map(|step| match step {
+                TraceStep::Setter { setter, .. } => Some(*setter),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, vec![SetterKind::Uppercase, SetterKind::Function, SetterKind::Trim]);
+        // Outside a collecting or answering cast (a save of a built document) the function is skipped.
+        let out = setters_then_cast(&def, ScalarType::String, &bson!(" ab "), "name", &mut Trace::new()).unwrap();
+        assert_eq!(out, bson!("AB"));
+    }
 }

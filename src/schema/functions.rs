@@ -473,6 +473,48 @@ mod tests {
     }
 
     #[test]
+    fn required_calls_reach_subdocuments_and_each_array_element_with_their_this() {
+        let sub = doc! { "x": "String", "y": {"type": "String", "required": function_marker(1)} };
+        let definition = doc! {
+            "email": {"type": "String", "required": function_marker(0)},
+            "one": {"type": sub.clone()},
+            "many": [sub],
+        };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        let input = doc! { "one": {"x": "a"}, "many": [{"x": "b"}, {"x": "c"}] };
+        let calls: Vec<(String, Option<String>)> =
+            required_calls(&schema, &input).into_iter().map(|call| (call.path, call.this)).collect();
+        assert_eq!(
+            calls,
+            vec![
+                ("email".to_string(), None),
+                ("one.y".to_string(), Some("one".to_string())),
+                ("many.0.y".to_string(), Some("many.0".to_string())),
+                ("many.1.y".to_string(), Some("many.1".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn set_functions_are_listed_among_the_built_in_setters_in_declaration_order() {
+        use super::super::trace::SetterKind;
+        let definition = doc! {
+            "a": {"type": "String", "set": function_marker(0), "trim": true},
+            "b": {"trim": true, "type": "String", "set": function_marker(1)},
+            "tags": [{"type": "String", "set": function_marker(2)}],
+        };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        let setters = |path: &str| match schema.resolve(path) {
+            super::super::definition::ResolvedPath::Path(def) => def.setters.clone(),
+            _ => Vec::new(),
+        };
+        assert_eq!(setters("a"), vec![SetterKind::Function, SetterKind::Trim]);
+        assert_eq!(setters("b"), vec![SetterKind::Trim, SetterKind::Function]);
+        assert!(schema.has_setter_functions());
+        assert!(!Schema::new(&doc! {"a": "String"}, &Document::new()).unwrap().has_setter_functions());
+    }
+
+    #[test]
     fn function_defaults_and_accessors_are_found_by_path() {
         let definition = doc! {
             "code": {"type": "String", "default": function_marker(0)},
