@@ -450,6 +450,16 @@ impl fmt::Display for ModelCall {
                     _ => write!(f, "{}.save()", document_name(&self.model)),
                 }
             }
+            // The documents as typed, and the options when given (the runtime's built documents travel after).
+            ModelMethod::InsertMany if self.args.len() > 2 => {
+                write!(f, "{}.insertMany(", self.model)?;
+                let typed = match self.args.get(1) {
+                    Some(Bson::Null) | None => self.args.get(..1).unwrap_or_default(),
+                    _ => self.args.get(..2).unwrap_or_default(),
+                };
+                write_args(f, typed)?;
+                return f.write_str(")");
+            }
             _ => {}
         }
         write!(f, "{}.{}(", self.model, self.method)?;

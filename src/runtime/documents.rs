@@ -52,12 +52,20 @@ impl World {
             };
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
-        // The program's `set` functions run on the given values, then its default functions for absent paths.
-        let (input, mut setter_steps) = self.apply_setter_functions(&model, input, span)?;
-        let (input, virtual_steps) = self.apply_virtual_setters(&model, input, span)?;
-        setter_steps.extend(virtual_steps);
+        // A virtual given to the constructor runs its setter, the default functions fill absent paths, then the
+        // program's `set` functions run where the schema's setter chain reaches them (a first cast collects the
+        // calls, `this` the document being built; the constructor's cast then reads their answers).
+        let (input, setter_steps) = self.apply_virtual_setters(&model, input, span)?;
         let defaults = self.function_defaults(&model, &input, span)?;
-        let functions = crate::schema::functions::FunctionResults { defaults, ..Default::default() };
+        let setters = match self.models.get(&model).cloned() {
+            Some(entry) => {
+                let calls = super::mongoose_calls::new_setter_calls(&entry, &input, &defaults);
+                let this = Value::Data(input.clone()).shared();
+                self.setter_answers(&model, calls, this, span)?
+            }
+            None => Vec::new(),
+        };
+        let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
         self.add_hook_steps(setter_steps, Vec::new());
@@ -108,6 +116,65 @@ impl World {
         })))
     }
 
+    /// `Model.insertMany(docs, options)` when the schema has functions or middleware: lib/model.js `_insertMany`
+    /// builds each document with `new Model(doc)` (its setters, virtual setters and default functions run, each
+    /// document's steps shown with its own `new` call) and validates it with `$validate()` (`validate` middleware,
+    /// custom validators and `required` functions, `this` the document), then the model call inserts the valid
+    /// ones as `ordered`, `rawResult` and `throwOnValidationError` say. No `save` middleware runs.
+    pub(super) fn insert_many_with_hooks(
+        &mut self,
+        model: String,
+        args: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let typed = self.data_list(args, span)?;
+        let inputs = match typed.first() {
+            Some(Bson::Array(items)) => items.clone(),
+            Some(single) => vec![single.clone()],
+            None => Vec::new(),
+        };
+        let options = typed.get(1).cloned().unwrap_or(Bson::Null);
+        let lean = options.as_document().and_then(|o| o.get("lean")).is_some_and(crate::js::truthy);
+        let not_objects = inputs.iter().any(|input| !matches!(input, Bson::Document(_) | Bson::Null | Bson::Undefined));
+        let Some(entry) = self.models.get(&model).cloned() else {
+            return Err(RuntimeError::reference_error(span, format!("{model} is not defined")));
+        };
+        let mut built = Vec::new();
+        let mut functions = Vec::new();
+        // `lean` skips building and validation; an element that is not an object fails the whole call first.
+        if !lean && !not_objects {
+            for input in inputs {
+                let input =
+                    if matches!(input, Bson::Null | Bson::Undefined) { Bson::Document(Document::new()) } else { input };
+                let Value::Document(document) =
+                    self.construct_document(model.clone(), vec![Value::Data(input)], span)?
+                else {
+                    continue;
+                };
+                let pre = self.run_hooks(&document, HookTime::Pre, "validate", span)?;
+                let current = self.document_data(&document, span)?;
+                let results = self.validator_verdicts(&document, &current, span)?;
+                let valid = super::mongoose_calls::validate_fields(&entry, &current, &results, span).is_ok();
+                let mut steps = pre;
+                if valid {
+                    steps.extend(self.run_hooks(&document, HookTime::Post, "validate", span)?);
+                }
+                // After the document's own `new` steps: `$validate()` runs once it is built.
+                self.add_hook_steps(Vec::new(), steps);
+                built.push(Bson::Document(current));
+                functions.push(results.to_bson());
+            }
+        }
+        let mut call_args = vec![Bson::Array(inputs_or(&typed)), options];
+        if !lean && !not_objects {
+            call_args.push(Bson::Array(functions));
+            call_args.push(Bson::Array(built));
+        }
+        let call = ModelCall::new(model, ModelMethod::InsertMany, call_args);
+        let result = self.execute(PendingCall::Model(call.clone()), span)?;
+        Ok(Value::Promise(Box::new(self.model_result(&call, result))))
+    }
+
     /// What a model call's result is to the program: Mongoose documents for the calls that return them (unless
     /// `.lean()`), plain data otherwise.
     pub(super) fn model_result(&self, call: &ModelCall, result: Bson) -> Value {
@@ -126,7 +193,8 @@ impl World {
         ) && !call.has_step(QueryMethod::Lean)
             && !call.has_step(QueryMethod::CountDocuments)
             && !call.has_step(QueryMethod::Explain);
-        if !returns_documents {
+        // `insertMany(docs, { rawResult: true })` answers the driver's result, not documents.
+        if !returns_documents || (call.method == ModelMethod::InsertMany && !matches!(result, Bson::Array(_))) {
             return Value::Data(result);
         }
         let document = |value: Bson| match value {
@@ -830,37 +898,23 @@ impl World {
         self.schema_of(model).and_then(|schema| schema.functions.get(id).cloned())
     }
 
-    /// `set: fn` on the input's paths (top level and nested objects), `this` the input, as Mongoose runs setters
-    /// before casting. Returns the input and the trace steps.
-    fn apply_setter_functions(
+    /// Calls the `set` functions a cast reaches, each with the value the chain hands it and `this` the document
+    /// being built (or the query, for updates and filters), and returns their answers.
+    pub(super) fn setter_answers(
         &mut self,
         model: &str,
-        input: Bson,
+        calls: Vec<crate::schema::functions::SetterCall>,
+        this: Value,
         span: Span,
-    ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
-        let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
-        let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
-        let mut steps = Vec::new();
-        let keys: Vec<String> = input.keys().cloned().collect();
-        for key in keys {
-            let (_, setter) = crate::schema::functions::path_accessors(&entry.model.schema, &key);
-            let (Some(setter), Some(before)) =
-                (setter.and_then(|id| self.schema_function(model, id)), input.get(&key).cloned())
-            else {
-                continue;
-            };
-            let this = Value::Data(Bson::Document(input.clone())).shared();
-            let after = self.call_value(&setter, this, vec![Value::Data(before.clone())], span)?;
+    ) -> Result<Vec<(crate::schema::functions::SetterCall, Bson)>, RuntimeError> {
+        let mut answers = Vec::new();
+        for call in calls {
+            let Some(setter) = self.schema_function(model, call.function) else { continue };
+            let after = self.call_value(&setter, this.clone(), vec![Value::Data(call.value.clone())], span)?;
             let after = self.data(after, span)?;
-            steps.push(crate::schema::TraceStep::Setter {
-                path: key.clone(),
-                setter: crate::schema::trace::SetterKind::Function,
-                before,
-                after: after.clone(),
-            });
-            input.insert(key, after);
+            answers.push((call, after));
         }
-        Ok((Bson::Document(input), steps))
+        Ok(answers)
     }
 
     /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
@@ -936,13 +990,28 @@ impl World {
             return Ok(FunctionResults::default());
         }
         // `required` functions first, each called once per validation with `this` (and its argument) the document,
-        // as `_getPathsToValidate` does before it picks the paths to validate.
+        // or the subdocument holding the path, as `_getPathsToValidate` does before it picks the paths to validate.
+        // One that throws invalidates its path with the thrown error.
         let mut required = Vec::new();
-        for (path, id) in crate::schema::functions::required_functions(&entry.model.schema) {
-            let Some(function) = self.schema_function(&model, id) else { continue };
-            let this = Value::Document(document.clone());
-            let answer = self.call_value(&function, this.clone(), vec![this], span)?;
-            required.push((path, super::operators::truthy(&answer)));
+        let mut required_errors = Vec::new();
+        for call in crate::schema::functions::required_calls(&entry.model.schema, current) {
+            let Some(function) = self.schema_function(&model, call.function) else { continue };
+            let this = match &call.this {
+                None => Value::Document(document.clone()),
+                Some(at) => Value::Data(lookup_path(current, at).cloned().unwrap_or(Bson::Undefined)).shared(),
+            };
+            match self.call_value(&function, this.clone(), vec![this], span) {
+                Ok(answer) => required.push((call.path, super::operators::truthy(&answer))),
+                Err(error) if matches!(error.source, super::error::ErrorSource::StepLimit { .. }) => return Err(error),
+                Err(error) => {
+                    let thrown = super::interpreter::caught(&error);
+                    let message = match self.get_property(thrown.clone(), "message", span) {
+                        Ok(message) if !message.is_nullish() => super::operators::to_js_string(&message),
+                        _ => super::operators::to_js_string(&thrown),
+                    };
+                    required_errors.push((call.path, message));
+                }
+            }
         }
         let answers = FunctionResults { required: required.clone(), ..FunctionResults::default() };
         let calls = super::mongoose_calls::custom_validator_calls(&entry, current, &answers, span)?;
@@ -1001,7 +1070,7 @@ impl World {
             };
             verdicts.push((call, verdict));
         }
-        Ok(FunctionResults { defaults: Document::new(), verdicts, required })
+        Ok(FunctionResults { defaults: Document::new(), verdicts, required, setters: Vec::new(), required_errors })
     }
 
     /// The message function of the custom validator a call is for.
@@ -1050,12 +1119,24 @@ impl World {
     }
 }
 
+/// The documents as the program gave them to `insertMany` (one document becomes a list of one).
+fn inputs_or(typed: &[Bson]) -> Vec<Bson> {
+    match typed.first() {
+        Some(Bson::Array(items)) => items.clone(),
+        Some(single) => vec![single.clone()],
+        None => Vec::new(),
+    }
+}
+
 /// The value at a dotted path of a document (`profile.city`).
 fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
     let mut parts = path.split('.');
     let mut value = doc.get(parts.next()?)?;
     for part in parts {
-        value = value.as_document()?.get(part)?;
+        value = match value {
+            Bson::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            other => other.as_document()?.get(part)?,
+        };
     }
     Some(value)
 }

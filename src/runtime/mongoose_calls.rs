@@ -266,6 +266,90 @@ pub(super) fn custom_validator_calls(
     Ok(calls.calls)
 }
 
+/// The `set` functions `new Model(input)` reaches (with the default functions' values), in the order it reaches
+/// them; nothing generated is kept.
+pub(super) fn new_setter_calls(
+    entry: &ModelEntry,
+    input: &Bson,
+    defaults: &Document,
+) -> Vec<crate::schema::functions::SetterCall> {
+    let Bson::Document(input) = input else { return Vec::new() };
+    let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
+    let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+    let (_, calls) = crate::schema::functions::collect_setter_calls(|| {
+        crate::schema::build_document_with(&entry.model, input, &mut ctx, defaults)
+    });
+    calls
+}
+
+/// The filter and update a model call casts (`None` where it has none), as `dispatch` finds them.
+pub(super) fn query_parts(call: &ModelCall) -> (Option<Bson>, Option<Bson>) {
+    let args = &call.args;
+    let id_filter = || {
+        let id = match args.first() {
+            None | Some(Bson::Undefined) => Bson::Null,
+            Some(id) => id.clone(),
+        };
+        Some(Bson::Document(bson::doc! {"_id": id}))
+    };
+    match call.method {
+        ModelMethod::Find
+        | ModelMethod::FindOne
+        | ModelMethod::Exists
+        | ModelMethod::CountDocuments
+        | ModelMethod::DeleteOne
+        | ModelMethod::DeleteMany
+        | ModelMethod::FindOneAndDelete
+        | ModelMethod::ReplaceOne
+        | ModelMethod::FindOneAndReplace => (Some(arg(args, 0)), None),
+        ModelMethod::Distinct => (Some(arg(args, 1)), None),
+        ModelMethod::FindById | ModelMethod::FindByIdAndDelete => (id_filter(), None),
+        ModelMethod::UpdateOne | ModelMethod::UpdateMany | ModelMethod::FindOneAndUpdate => {
+            (Some(arg(args, 0)), Some(arg(args, 1)))
+        }
+        ModelMethod::FindByIdAndUpdate => (id_filter(), Some(arg(args, 1))),
+        _ => (None, None),
+    }
+}
+
+/// The `set` functions a query's filter and update casts reach (`castForQuery` and castUpdate.js run every
+/// setter, `this` the query), in the order the casts reach them; nothing is sent and nothing generated is kept.
+pub(super) fn query_setter_calls(entry: &ModelEntry, call: &ModelCall) -> Vec<crate::schema::functions::SetterCall> {
+    let model = &entry.model;
+    let translate = translate_aliases_option(call, &model.schema) && !model.schema.aliases.is_empty();
+    let translated = |fields: &Document| -> Document {
+        if !translate {
+            return fields.clone();
+        }
+        crate::schema::query_cast::translate_aliases(&model.schema, fields, true, &mut Trace::new())
+            .unwrap_or_else(|_| fields.clone())
+    };
+    let (filter, update) = query_parts(call);
+    let options = query_options_index(call.method).map(|index| options_arg(&call.args, index)).unwrap_or_default();
+    let strict = match options.get("strict") {
+        Some(Bson::Boolean(true)) => Some(Strict::True),
+        Some(Bson::Boolean(false)) => Some(Strict::False),
+        Some(Bson::String(s)) if s == "throw" => Some(Strict::Throw),
+        _ => None,
+    };
+    let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
+    let now = bson::DateTime::from_millis(0);
+    let mut ctx = WriteContext { ids: &mut ids, now };
+    let (_, calls) = crate::schema::functions::collect_setter_calls(|| {
+        if let Some(Bson::Document(filter)) = &filter {
+            let _ = cast_filter(model, &translated(filter), &mut ctx, &mut Trace::new());
+        }
+        if let Some(Bson::Document(update)) = &update {
+            let mut trace = Trace::new();
+            let upsert = is_true(&options, "upsert");
+            let mut update = apply_update_timestamps(model, &translated(update), now, upsert, &mut trace);
+            crate::schema::update_cast::apply_timestamps_to_children(&model.schema, &mut update, now, &mut trace);
+            let _ = cast_update(model, &update, &UpdateOptions { strict }, &mut ctx, &mut trace);
+        }
+    });
+    calls
+}
+
 /// The document cast as `save()` would cast it; nothing generated is kept.
 fn dry_build(entry: &ModelEntry, current: &Document, span: Span) -> Result<crate::schema::BuiltDocument, RuntimeError> {
     // The document has its `_id` already; the generator is only a fallback and its id is never used.
@@ -356,7 +440,9 @@ impl ModelRun<'_> {
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
             let trace = self.report.trace.get_or_insert_with(Trace::new);
-            cast_filter(&model, &filter, &mut ctx, trace)
+            crate::schema::functions::with_setter_answers(&self.functions.setters, || {
+                cast_filter(&model, &filter, &mut ctx, trace)
+            })
         };
         cast.map_err(|e| self.schema_error(e))
     }
@@ -536,7 +622,9 @@ impl ModelRun<'_> {
             let generator = &mut self.cluster.generator;
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
-            crate::schema::build_document_with(&model, &input, &mut ctx, &functions.defaults)
+            crate::schema::functions::with_setter_answers(&functions.setters, || {
+                crate::schema::build_document_with(&model, &input, &mut ctx, &functions.defaults)
+            })
         };
         let built = built.map_err(|e| self.schema_error(e))?;
         self.trace().extend(built.trace);
@@ -708,39 +796,207 @@ impl ModelRun<'_> {
         Ok(created)
     }
 
-    /// `Model.insertMany(docs)`: every document is built and validated first; with `ordered` (the default) one
-    /// invalid document stops the call before anything is sent; then one driver `insertMany`.
+    /// `Model.insertMany(docs, options)` as lib/model.js `_insertMany` runs it: every element must be an object
+    /// (else `ObjectParameterError`, whatever `ordered` says), every document is built (`new Model(doc)`) and
+    /// validated first. With `ordered` (the default) the first invalid document's `ValidationError` is thrown and
+    /// nothing is sent; with `ordered: false` the valid documents are sent and the invalid ones skipped (the result
+    /// is the inserted documents, `[]` when none was valid), `rawResult` answers the driver's result with
+    /// `mongoose: { validationErrors, results }`, and `throwOnValidationError` throws `MongooseBulkWriteError`
+    /// after the insert. The options go to the driver as given. `args[2]`, when the runtime built the documents
+    /// (`new Model` ran the program's setters, virtuals and defaults), holds each document's function results.
     fn insert_many(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
         let inputs = match args.first() {
             Some(Bson::Array(items)) => items.clone(),
-            Some(single @ Bson::Document(_)) => vec![single.clone()],
+            Some(single) => vec![single.clone()],
+            None => Vec::new(),
+        };
+        let options = options_arg(args, 1);
+        let ordered =
+            options.get("ordered").is_none_or(|value| matches!(value, Bson::Null) || crate::js::truthy(value));
+        let raw_result = options.get("rawResult").is_some_and(crate::js::truthy);
+        let throw_on_validation_error = options.get("throwOnValidationError").is_some_and(crate::js::truthy);
+        let prebuilt: Vec<crate::schema::functions::FunctionResults> = match args.get(2) {
+            Some(Bson::Array(items)) => {
+                items.iter().map(|item| crate::schema::functions::FunctionResults::from_bson(Some(item))).collect()
+            }
             _ => Vec::new(),
         };
-        let ordered = !matches!(options_arg(args, 1).get("ordered"), Some(Bson::Boolean(false)));
+        for (index, input) in inputs.iter().enumerate() {
+            if !matches!(input, Bson::Document(_)) && !matches!(input, Bson::Null | Bson::Undefined) {
+                let error = SchemaError::Mongoose(MongooseError {
+                    name: "ObjectParameterError".into(),
+                    message: format!(
+                        "Parameter \"arr.{index}\" to insertMany() must be an object, got \"{}\" (type {})",
+                        crate::js::inspect::js_string(input),
+                        crate::js::inspect::js_value_type(input)
+                    ),
+                });
+                return Err(self.schema_error(error));
+            }
+        }
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
         let mut documents = Vec::new();
-        let mut first_error = None;
-        for input in &inputs {
-            let Bson::Document(input) = input else { continue };
-            match self.build_and_validate(&model, input, now) {
-                Ok(created) => documents.push(created.document),
-                Err(error) => {
-                    first_error.get_or_insert(error);
+        // Per input: the document built, or its ValidationError (with its index, as Mongoose sets `error.index`).
+        let mut results: Vec<Result<Document, SchemaError>> = Vec::new();
+        let built_by_runtime: Option<Vec<Bson>> = match args.get(3) {
+            Some(Bson::Array(items)) => Some(items.clone()),
+            _ => None,
+        };
+        let inputs = built_by_runtime.unwrap_or(inputs);
+        for (index, input) in inputs.iter().enumerate() {
+            let input = input.as_document().cloned().unwrap_or_default();
+            let outcome = match prebuilt.get(index) {
+                Some(functions) => self.validate_prebuilt(&model, &input, functions, now),
+                None => self.build_and_validate_schema(&model, &input, now),
+            };
+            match outcome {
+                Ok(created) => {
+                    documents.push(created.clone());
+                    results.push(Ok(created));
                 }
+                Err(error) => results.push(Err(error)),
             }
         }
-        if let Some(error) = first_error {
-            if ordered || documents.is_empty() {
-                return Err(error);
+        // Ordered: every document was built and validated (in parallel, in Mongoose), the first error is thrown.
+        if ordered {
+            if let Some(Err(error)) = results.iter().find(|r| r.is_err()) {
+                return Err(self.schema_error(error.clone()));
             }
         }
+        let validation_errors: Vec<(usize, &SchemaError)> =
+            results.iter().enumerate().filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e))).collect();
+        let error_value = |index: usize, error: &SchemaError| {
+            let mut details = error_details(error);
+            details.insert("index", index as i32);
+            details.insert("name", error.name());
+            details.insert("message", error.message());
+            Bson::Document(details)
+        };
+        let errors_bson: Vec<Bson> = validation_errors.iter().map(|(i, e)| error_value(*i, e)).collect();
+        let results_bson: Vec<Bson> = results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match r {
+                Ok(doc) => Bson::Document(doc.clone()),
+                Err(e) => error_value(i, e),
+            })
+            .collect();
+        let bulk_error = |this: &Self| {
+            let mut preview = validation_errors.iter().map(|(_, e)| e.message()).collect::<Vec<_>>().join(", ");
+            if preview.encode_utf16().count() > 200 {
+                let units: Vec<u16> = preview.encode_utf16().take(200).collect();
+                preview = format!("{}...", String::from_utf16_lossy(&units));
+            }
+            let message =
+                format!("insertMany failed with {} Mongoose validation errors: {preview}", validation_errors.len());
+            RuntimeError {
+                source: ErrorSource::Mongoose {
+                    name: "MongooseBulkWriteError".into(),
+                    details: Box::new(bson::doc! {
+                        "validationErrors": errors_bson.clone(),
+                        "results": results_bson.clone(),
+                        "operation": "insertMany",
+                    }),
+                },
+                span: this.span,
+                message,
+                hint: Some(
+                    "throwOnValidationError: the valid documents were inserted, then Mongoose threw for the invalid ones."
+                        .into(),
+                ),
+            }
+        };
         if documents.is_empty() {
+            if throw_on_validation_error && !validation_errors.is_empty() {
+                return Err(bulk_error(self));
+            }
+            if raw_result {
+                let mut res = bson::doc! { "acknowledged": true, "insertedCount": 0, "insertedIds": {} };
+                if !ordered {
+                    res.insert(
+                        "mongoose",
+                        bson::doc! { "validationErrors": errors_bson.clone(), "results": errors_bson.clone() },
+                    );
+                }
+                return Ok(Bson::Document(res));
+            }
             return Ok(Bson::Array(Vec::new()));
         }
         let sent = Bson::Array(documents.iter().cloned().map(Bson::Document).collect());
-        self.send(DriverMethod::InsertMany, vec![sent])?;
+        let mut driver_args = vec![sent];
+        if !options.is_empty() {
+            driver_args.push(Bson::Document(options.clone()));
+        }
+        let res = self.send(DriverMethod::InsertMany, driver_args)?;
+        if !ordered && throw_on_validation_error && !validation_errors.is_empty() {
+            return Err(bulk_error(self));
+        }
+        if raw_result {
+            let mut res = match res {
+                Bson::Document(doc) => doc,
+                _ => Document::new(),
+            };
+            if !ordered {
+                res.insert("mongoose", bson::doc! { "validationErrors": errors_bson, "results": results_bson });
+            }
+            return Ok(Bson::Document(res));
+        }
         Ok(Bson::Array(documents.into_iter().map(Bson::Document).collect()))
+    }
+
+    /// `build_and_validate` for insertMany: the schema error itself, the trace kept.
+    fn build_and_validate_schema(
+        &mut self,
+        model: &crate::schema::Model,
+        input: &Document,
+        now: bson::DateTime,
+    ) -> Result<Document, SchemaError> {
+        let built = {
+            let generator = &mut self.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            build_document(model, input, &mut ctx)
+        };
+        let mut built = built?;
+        if let Err(error) = validate_document(model, &mut built) {
+            self.trace().extend(built.trace);
+            return Err(SchemaError::Validation(error));
+        }
+        let created = finish_document(model, built, now);
+        self.trace().extend(created.trace.iter().cloned());
+        Ok(created.document)
+    }
+
+    /// A document `new Model(doc)` already built in the runtime (its own call shows the casts, setters and
+    /// defaults): validated with its functions' answers, then given what insertMany adds (`__v`, timestamps).
+    fn validate_prebuilt(
+        &mut self,
+        model: &crate::schema::Model,
+        current: &Document,
+        functions: &crate::schema::functions::FunctionResults,
+        now: bson::DateTime,
+    ) -> Result<Document, SchemaError> {
+        let built = {
+            let generator = &mut self.cluster.generator;
+            let mut ids = || generator.object_id();
+            let mut ctx = WriteContext { ids: &mut ids, now };
+            build_document(model, current, &mut ctx)
+        };
+        let mut built = built?;
+        // The constructor's steps were shown with its own call: only what validation adds shows here.
+        built.trace.retain(|step| match step {
+            crate::schema::TraceStep::Cast { changed, .. } => *changed,
+            crate::schema::TraceStep::Setter { before, after, .. } => before != after,
+            _ => true,
+        });
+        if let Err(error) = crate::schema::validate_document_with(model, &mut built, &mut &*functions) {
+            self.trace().extend(built.trace);
+            return Err(SchemaError::Validation(error));
+        }
+        let created = finish_document(model, built, now);
+        self.trace().extend(created.trace.iter().cloned());
+        Ok(created.document)
     }
 
     /// `find` / `findOne` / `findById`, with the query chain.
@@ -924,7 +1180,9 @@ impl ModelRun<'_> {
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
             let trace = self.report.trace.get_or_insert_with(Trace::new);
-            cast_update(&model, &update, &UpdateOptions { strict }, &mut ctx, trace)
+            crate::schema::functions::with_setter_answers(&self.functions.setters, || {
+                cast_update(&model, &update, &UpdateOptions { strict }, &mut ctx, trace)
+            })
         };
         let mut cast = cast.map_err(|e| self.schema_error(e))?;
         if upsert {
@@ -1130,6 +1388,10 @@ fn set_nested_value(doc: &mut Document, path: &str, value: Bson) {
 /// `ValidatorError` or `CastError` per path, with `kind`, `path`, `value`), a `CastError`'s `kind`, `path`, `value`.
 fn error_details(error: &SchemaError) -> Document {
     let path_error = |e: &crate::schema::PathError| {
+        if let crate::schema::PathError::Thrown { message, .. } = e {
+            // The thrown `Error` itself: no `kind`, `path` or `value`.
+            return bson::doc! { "name": "Error", "message": message.clone() };
+        }
         bson::doc! {
             "name": e.name(),
             "message": e.message(),

@@ -665,6 +665,10 @@ impl World {
                 if known == ModelMethod::Create && self.mode != Mode::Schemaless && self.has_save_hooks(&model) {
                     return self.create_with_hooks(model, args, span);
                 }
+                // `Model.insertMany(docs)` builds every document with `new Model(doc)` and validates it first.
+                if known == ModelMethod::InsertMany && self.mode != Mode::Schemaless && self.has_save_hooks(&model) {
+                    return self.insert_many_with_hooks(model, args, span);
+                }
                 let args = self.data_list(args, span)?;
                 Ok(Value::Pending(Box::new(PendingCall::Model(ModelCall::new(model, known, args)))))
             }
@@ -1189,7 +1193,8 @@ impl World {
 
     /// Runs a model call through the Mongoose path and records its report.
     fn run_model(&mut self, call: ModelCall, translated_from: Option<Call>, span: Span) -> Result<Bson, RuntimeError> {
-        let functions = self.update_required_answers(&call, span)?;
+        let mut functions = self.update_required_answers(&call, span)?;
+        functions.setters = self.query_setter_answers(&call, span)?;
         let world =
             ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database, functions };
         let (report, result) = run_model_call(world, call, translated_from, span);
@@ -1237,6 +1242,34 @@ impl World {
             required.push((path, operators::truthy(&answer)));
         }
         Ok(FunctionResults { required, ..FunctionResults::default() })
+    }
+
+    /// The answers of the `set` functions a query's filter and update casts reach: Mongoose 9 runs every setter
+    /// on filter values (`castForQuery` → `applySetters`, except the operators whose handlers only cast, such as a
+    /// Number's `$gt`) and on update values (castUpdate.js), with `this` the query.
+    fn query_setter_answers(
+        &mut self,
+        call: &ModelCall,
+        span: Span,
+    ) -> Result<Vec<(crate::schema::functions::SetterCall, Bson)>, RuntimeError> {
+        let Some(entry) = self.models.get(&call.model).cloned() else { return Ok(Vec::new()) };
+        if !entry.model.schema.has_setter_functions() {
+            return Ok(Vec::new());
+        }
+        let calls = super::mongoose_calls::query_setter_calls(&entry, call);
+        if calls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let as_document = |value: Option<Bson>| value.and_then(|v| v.as_document().cloned()).unwrap_or_default();
+        let (filter, update) = super::mongoose_calls::query_parts(call);
+        let update = update.map(|update| as_document(Some(update)));
+        let query = super::value::QueryRef(std::rc::Rc::new(std::cell::RefCell::new(super::value::QueryState {
+            model: call.model.clone(),
+            op: call.method.to_string(),
+            filter: as_document(filter),
+            update,
+        })));
+        self.setter_answers(&call.model, calls, Value::Query(query), span)
     }
 
     /// MongoDB's TTL monitor (it runs every 60 seconds on a server; here once before each Run): every document a

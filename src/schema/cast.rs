@@ -223,10 +223,25 @@ pub fn cast_buffer(value: &Bson) -> Option<Bson> {
     Some(Bson::Binary(Binary { subtype: bson::spec::BinarySubtype::Generic, bytes }))
 }
 
-/// Runs a String path's setters (last declared first, as Mongoose does). Setters cast non-strings first.
+/// Runs a path's setters, last declared first, as `SchemaType.prototype._applySetters` does: `trim`,
+/// `lowercase` and `uppercase` (which cast a non-string first and leave `null`/`undefined` alone) and the
+/// program's `set` function, whose answer the runtime computed (`functions::setter_value`; skipped when no cast
+/// asked for it).
 pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace) -> Result<Bson, Box<CastError>> {
     let mut current = value.clone();
     for setter in def.setters.iter().rev() {
+        if *setter == SetterKind::Function {
+            let Some(function) = def.setter else { continue };
+            let Some(after) = super::functions::setter_value(path, function, &current) else { continue };
+            trace.push(TraceStep::Setter {
+                path: path.to_string(),
+                setter: SetterKind::Function,
+                before: current.clone(),
+                after: after.clone(),
+            });
+            current = after;
+            continue;
+        }
         if matches!(current, Bson::Null | Bson::Undefined) {
             continue;
         }
@@ -241,7 +256,6 @@ pub fn apply_setters(def: &PathDef, value: &Bson, path: &str, trace: &mut Trace)
             SetterKind::Trim => as_string.trim().to_string(),
             SetterKind::Lowercase => as_string.to_lowercase(),
             SetterKind::Uppercase => as_string.to_uppercase(),
-            // Never in a schema's setter list: the runtime applies function setters before the schema layer.
             SetterKind::Function => continue,
         };
         let after = Bson::String(changed);
@@ -398,5 +412,36 @@ mod tests {
         assert!(matches!(trace.first(), Some(TraceStep::Setter { setter: SetterKind::Lowercase, .. })));
         let out = setters_then_cast(&def, ScalarType::String, &bson!(12), "username", &mut trace).unwrap();
         assert_eq!(out, bson!("12"));
+    }
+
+    #[test]
+    fn a_set_function_runs_at_its_place_in_the_chain_with_the_answer_the_runtime_computed() {
+        use crate::schema::functions::{collect_setter_calls, with_setter_answers, SetterCall};
+        // `{ trim: true, set: fn, uppercase: true }`: uppercase, then the function, then trim.
+        let mut def = PathDef::of(super::super::definition::FieldType::Scalar(ScalarType::String));
+        def.setters = vec![SetterKind::Trim, SetterKind::Function, SetterKind::Uppercase];
+        def.setter = Some(4);
+        let (out, calls) = collect_setter_calls(|| {
+            setters_then_cast(&def, ScalarType::String, &bson!(" ab "), "name", &mut Trace::new()).unwrap()
+        });
+        assert_eq!(out, bson!("AB"));
+        assert_eq!(calls, vec![SetterCall { path: "name".into(), function: 4, value: bson!(" AB ") }]);
+        let answers = vec![(calls[0].clone(), bson!(" AB x"))];
+        let mut trace = Trace::new();
+        let out = with_setter_answers(&answers, || {
+            setters_then_cast(&def, ScalarType::String, &bson!(" ab "), "name", &mut trace).unwrap()
+        });
+        assert_eq!(out, bson!("AB x"));
+        let kinds: Vec<SetterKind> = trace
+            .iter()
+            .filter_map(|step| match step {
+                TraceStep::Setter { setter, .. } => Some(*setter),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, vec![SetterKind::Uppercase, SetterKind::Function, SetterKind::Trim]);
+        // Outside a collecting or answering cast (a save of a built document) the function is skipped.
+        let out = setters_then_cast(&def, ScalarType::String, &bson!(" ab "), "name", &mut Trace::new()).unwrap();
+        assert_eq!(out, bson!("AB"));
     }
 }

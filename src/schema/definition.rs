@@ -174,7 +174,8 @@ impl Validator {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathDef {
     pub field_type: FieldType,
-    /// Setters in the order they were declared (Mongoose applies them last to first).
+    /// Setters in the order they were declared (Mongoose applies them last to first); a `set: fn` is
+    /// [`SetterKind::Function`] at its place among them.
     pub setters: Vec<SetterKind>,
     pub validators: Vec<Validator>,
     /// The `default` option. For array paths without one, Mongoose's implicit `[]` applies.
@@ -418,6 +419,25 @@ fn shown(value: &Bson) -> String {
 }
 
 impl Schema {
+    /// Whether any path of the schema (nested, in arrays, in subdocuments) has a `set` function.
+    pub fn has_setter_functions(&self) -> bool {
+        fn def_has(def: &PathDef) -> bool {
+            def.setter.is_some()
+                || match &def.field_type {
+                    FieldType::Scalar(_) => false,
+                    FieldType::Array(element) => def_has(element),
+                    FieldType::DocumentArray(sub) | FieldType::Subdocument(sub) => sub.has_setter_functions(),
+                }
+        }
+        fn tree_has(tree: &[(String, SchemaNode)]) -> bool {
+            tree.iter().any(|(_, node)| match node {
+                SchemaNode::Path(def) => def_has(def),
+                SchemaNode::Nested(children) => tree_has(children),
+            })
+        }
+        tree_has(&self.tree)
+    }
+
     /// `new mongoose.Schema(definition, options)`.
     pub fn new(definition: &Document, options: &Document) -> Result<Schema, SchemaDefinitionError> {
         let options = parse_options(options)?;
@@ -1137,7 +1157,11 @@ fn typed_path(
             },
             "get" | "set" => match super::functions::function_id(value) {
                 Some(id) if key == "get" => def.getter = Some(id),
-                Some(id) => def.setter = Some(id),
+                Some(id) => {
+                    // `SchemaType.prototype.set` pushes onto the same list `trim`/`lowercase` push onto.
+                    def.setter = Some(id);
+                    def.setters.push(SetterKind::Function);
+                }
                 None => return Err(option_error(path, key, value)),
             },
             "transform" if super::functions::function_id(value).is_some() => {

@@ -422,6 +422,16 @@ impl Builder<'_, '_> {
     }
 
     fn cast_any(&mut self, def: &PathDef, value: &Bson, key_path: &str, msg_path: &str) -> Result<Bson, CastFailure> {
+        // An array's or subdocument's own `set` function gets the whole value before it is cast (SchemaType's
+        // `applySetters`: setters, then `cast`).
+        let set_whole;
+        let value = if def.setter.is_some() && !matches!(def.field_type, FieldType::Scalar(_)) {
+            set_whole = super::cast::apply_setters(def, value, msg_path, &mut self.trace)
+                .map_err(|e| CastFailure::Cast(key_path.to_string(), e))?;
+            &set_whole
+        } else {
+            value
+        };
         match &def.field_type {
             FieldType::Scalar(t) => setters_then_cast(def, *t, value, msg_path, &mut self.trace)
                 .map_err(|e| CastFailure::Cast(key_path.to_string(), e)),
@@ -626,6 +636,7 @@ fn validate_subdocument_value(
             match &mut error {
                 PathError::Validator(e) => e.path = key.clone(),
                 PathError::Cast(e) => e.path = key.clone(),
+                PathError::Thrown { path, .. } => *path = key.clone(),
             }
         }
         errors.add(&key, error);
@@ -873,6 +884,11 @@ fn order_errors(
         .map(|(index, (key, error))| {
             if let (PathError::Cast(_), Some(rank)) = (&error, cast_rank(&key)) {
                 return ((0, rank, 0, 0, index), (key, error));
+            }
+            // A `required` function that threw invalidated its path in `_getPathsToValidate`, before any
+            // validator ran (and after the constructor's cast errors).
+            if matches!(error, PathError::Thrown { .. }) {
+                return ((0, usize::MAX, 0, 0, index), (key, error));
             }
             let prefix = owner_prefix(schema, &key).unwrap_or_default();
             let (finish, order) = owners
@@ -1210,6 +1226,16 @@ impl Validation<'_> {
 
     fn validate_path(&mut self, def: &PathDef, value: Option<&Bson>, key_path: &str, msg_path: &str) {
         if self.skip.iter().any(|failed| cast_failure_covers(failed, key_path)) {
+            return;
+        }
+        if let Some(message) = self.custom.required_error(key_path) {
+            self.trace.push(TraceStep::Validator {
+                path: key_path.to_string(),
+                kind: "required".into(),
+                passed: false,
+                message: Some(message.clone()),
+            });
+            self.errors.add(key_path, PathError::Thrown { path: key_path.to_string(), message });
             return;
         }
         if let Some(error) = run_validators(def, value, key_path, msg_path, self.trace, self.custom) {

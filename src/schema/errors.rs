@@ -112,6 +112,12 @@ impl ValidatorError {
 pub enum PathError {
     Validator(ValidatorError),
     Cast(CastError),
+    /// An error a `required` function threw, stored as it was thrown (`doc.invalidate(path, err)`): a plain
+    /// `Error` with its message and no `kind`.
+    Thrown {
+        path: String,
+        message: String,
+    },
 }
 
 impl PathError {
@@ -119,30 +125,35 @@ impl PathError {
         match self {
             PathError::Validator(_) => "ValidatorError",
             PathError::Cast(_) => "CastError",
+            PathError::Thrown { .. } => "Error",
         }
     }
     pub fn kind(&self) -> &str {
         match self {
             PathError::Validator(e) => &e.kind,
             PathError::Cast(e) => &e.kind,
+            PathError::Thrown { .. } => "",
         }
     }
     pub fn message(&self) -> &str {
         match self {
             PathError::Validator(e) => &e.message,
             PathError::Cast(e) => &e.message,
+            PathError::Thrown { message, .. } => message,
         }
     }
     pub fn path(&self) -> &str {
         match self {
             PathError::Validator(e) => &e.path,
             PathError::Cast(e) => &e.path,
+            PathError::Thrown { path, .. } => path,
         }
     }
     pub fn value(&self) -> &Bson {
         match self {
             PathError::Validator(e) => &e.value,
             PathError::Cast(e) => &e.value,
+            PathError::Thrown { .. } => &Bson::Undefined,
         }
     }
 }

@@ -3,6 +3,13 @@
 //! definition reaches this layer, asks which functions a write needs (the function defaults of absent paths, the
 //! custom validators with their cast values), calls them in its interpreter, and hands the results back as
 //! [`FunctionResults`], which the builder and the validators read.
+//!
+//! `set` functions sit inside a path's setter chain, between `trim`/`lowercase`/`uppercase` in declaration order
+//! (Mongoose pushes every one onto `schemaType.setters` and applies them last to first), so the runtime cannot run
+//! them before the schema layer. Instead a cast runs twice: first under [`collect_setter_calls`], which records
+//! each `set` function the chain reaches with the value it would get (and passes the value on unchanged), then,
+//! once the runtime called them, under [`with_setter_answers`], where the chain reads each function's answer.
+//! Outside both (a `save()` of a document whose setters already ran) a `set` function is skipped.
 
 use super::definition::{FieldType, Schema, SchemaNode};
 use bson::{Bson, Document};
@@ -66,6 +73,12 @@ pub trait CustomValidators {
     fn required(&mut self, _path: &str, _function: usize) -> Option<bool> {
         None
     }
+
+    /// The message of the error a `required` function threw for a path (Mongoose's `_getPathsToValidate` catches
+    /// it and `invalidate`s the path with the error itself).
+    fn required_error(&mut self, _path: &str) -> Option<String> {
+        None
+    }
 }
 
 /// No program functions: every custom validator passes (update validators, or a definition without functions).
@@ -96,6 +109,67 @@ impl CustomValidators for CollectCalls {
     }
 }
 
+/// One `set` function a cast reached: the path (as the trace names it, `tags.0` for an element), the function and
+/// the value the chain hands it (after the built-in setters declared after it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetterCall {
+    pub path: String,
+    pub function: usize,
+    pub value: Bson,
+}
+
+enum SetterMode {
+    Collect(Vec<SetterCall>),
+    Answer(Vec<(SetterCall, Bson)>),
+}
+
+thread_local! {
+    static SETTERS: std::cell::RefCell<Vec<SetterMode>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `cast` recording the `set` functions it reaches (each gets its value back unchanged).
+pub fn collect_setter_calls<R>(cast: impl FnOnce() -> R) -> (R, Vec<SetterCall>) {
+    SETTERS.with(|modes| modes.borrow_mut().push(SetterMode::Collect(Vec::new())));
+    let result = cast();
+    let calls = SETTERS.with(|modes| match modes.borrow_mut().pop() {
+        Some(SetterMode::Collect(calls)) => calls,
+        _ => Vec::new(),
+    });
+    (result, calls)
+}
+
+/// Runs `cast` with the answers the runtime computed for the `set` functions (a call with no answer keeps its
+/// value).
+pub fn with_setter_answers<R>(answers: &[(SetterCall, Bson)], cast: impl FnOnce() -> R) -> R {
+    if answers.is_empty() {
+        return cast();
+    }
+    SETTERS.with(|modes| modes.borrow_mut().push(SetterMode::Answer(answers.to_vec())));
+    let result = cast();
+    SETTERS.with(|modes| modes.borrow_mut().pop());
+    result
+}
+
+/// What the `set` function `function` makes of `value` at `path`: `None` when no cast is collecting or answering
+/// (the function is skipped). Each answer is used once, in the order the calls were collected.
+pub(crate) fn setter_value(path: &str, function: usize, value: &Bson) -> Option<Bson> {
+    SETTERS.with(|modes| {
+        let mut modes = modes.try_borrow_mut().ok()?;
+        match modes.last_mut()? {
+            SetterMode::Collect(calls) => {
+                calls.push(SetterCall { path: path.to_string(), function, value: value.clone() });
+                Some(value.clone())
+            }
+            SetterMode::Answer(answers) => {
+                let position = answers
+                    .iter()
+                    .position(|(call, _)| call.path == path && call.function == function && &call.value == value)?;
+                Some(answers.remove(position).1)
+            }
+        }
+    })
+}
+
 /// The results of a write's functions, computed by the runtime.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FunctionResults {
@@ -105,6 +179,10 @@ pub struct FunctionResults {
     pub verdicts: Vec<(ValidatorCall, Verdict)>,
     /// What each `required` function answered (truthy or not), by dotted path.
     pub required: Vec<(String, bool)>,
+    /// What each `set` function the cast reaches returned, in the order the cast reaches them.
+    pub setters: Vec<(SetterCall, Bson)>,
+    /// The messages of the errors `required` functions threw, by path.
+    pub required_errors: Vec<(String, String)>,
 }
 
 impl CustomValidators for &FunctionResults {
@@ -119,11 +197,19 @@ impl CustomValidators for &FunctionResults {
     fn required(&mut self, path: &str, _function: usize) -> Option<bool> {
         self.required.iter().find(|(p, _)| p == path).map(|(_, answer)| *answer)
     }
+
+    fn required_error(&mut self, path: &str) -> Option<String> {
+        self.required_errors.iter().find(|(p, _)| p == path).map(|(_, message)| message.clone())
+    }
 }
 
 impl FunctionResults {
     pub fn is_empty(&self) -> bool {
-        self.defaults.is_empty() && self.verdicts.is_empty() && self.required.is_empty()
+        self.defaults.is_empty()
+            && self.verdicts.is_empty()
+            && self.required.is_empty()
+            && self.setters.is_empty()
+            && self.required_errors.is_empty()
     }
 
     /// As data, to travel inside a model call's arguments.
@@ -146,7 +232,19 @@ impl FunctionResults {
             .collect();
         let required: Document =
             self.required.iter().map(|(path, answer)| (path.clone(), Bson::Boolean(*answer))).collect();
-        Bson::Document(bson::doc! { "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required })
+        let setters: Vec<Bson> = self
+            .setters
+            .iter()
+            .map(|(call, after)| {
+                Bson::Document(bson::doc! {
+                    "path": &call.path, "function": call.function as i64, "value": call.value.clone(), "after": after.clone(),
+                })
+            })
+            .collect();
+        Bson::Document(bson::doc! {
+            "defaults": self.defaults.clone(), "verdicts": verdicts, "required": required, "setters": setters,
+            "requiredErrors": self.required_errors.iter().map(|(path, message)| (path.clone(), Bson::String(message.clone()))).collect::<Document>(),
+        })
     }
 
     pub fn from_bson(value: Option<&Bson>) -> FunctionResults {
@@ -181,7 +279,33 @@ impl FunctionResults {
             .get_document("required")
             .map(|answers| answers.iter().map(|(path, answer)| (path.clone(), crate::js::truthy(answer))).collect())
             .unwrap_or_default();
-        FunctionResults { defaults, verdicts, required }
+        let setters = doc
+            .get_array("setters")
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let item = item.as_document()?;
+                        let call = SetterCall {
+                            path: item.get_str("path").ok()?.to_string(),
+                            function: usize::try_from(item.get_i64("function").ok()?).ok()?,
+                            value: item.get("value").cloned().unwrap_or(Bson::Undefined),
+                        };
+                        Some((call, item.get("after").cloned().unwrap_or(Bson::Undefined)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let required_errors = doc
+            .get_document("requiredErrors")
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|(path, message)| Some((path.clone(), message.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        FunctionResults { defaults, verdicts, required, setters, required_errors }
     }
 }
 
@@ -234,6 +358,74 @@ fn collect_required(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(
     }
 }
 
+/// A `required` function validation will ask about: the path as validation names it (`many.1.y`), the function,
+/// and where its `this` is: `None` for the document (top-level and nested paths), else the key path of the
+/// subdocument holding the path (`one`, `many.1`), as Mongoose calls a subdocument's functions on the subdocument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredCall {
+    pub path: String,
+    pub function: usize,
+    pub this: Option<String>,
+}
+
+/// Every `required` function the validation of `doc` meets, subdocuments and arrays of subdocuments included
+/// (one call per element), in schema order.
+pub fn required_calls(schema: &Schema, doc: &Document) -> Vec<RequiredCall> {
+    let mut out = Vec::new();
+    collect_required_calls(&schema.tree, Some(doc), "", None, &mut out, 0);
+    out
+}
+
+fn collect_required_calls(
+    tree: &[(String, SchemaNode)],
+    doc: Option<&Document>,
+    prefix: &str,
+    this: Option<&str>,
+    out: &mut Vec<RequiredCall>,
+    depth: usize,
+) {
+    if depth > 100 {
+        return;
+    }
+    for (name, node) in tree {
+        let path = format!("{prefix}{name}");
+        let value = doc.and_then(|doc| doc.get(name));
+        match node {
+            SchemaNode::Path(def) => {
+                for validator in &def.validators {
+                    if let super::definition::Validator::Required { condition: Some(id), .. } = validator {
+                        out.push(RequiredCall { path: path.clone(), function: *id, this: this.map(str::to_string) });
+                    }
+                }
+                match (&def.field_type, value) {
+                    (FieldType::Subdocument(sub), Some(Bson::Document(inner))) => {
+                        collect_required_calls(&sub.tree, Some(inner), &format!("{path}."), Some(&path), out, depth + 1)
+                    }
+                    (FieldType::DocumentArray(sub), Some(Bson::Array(items))) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let Bson::Document(inner) = item else { continue };
+                            let element = format!("{path}.{i}");
+                            collect_required_calls(
+                                &sub.tree,
+                                Some(inner),
+                                &format!("{element}."),
+                                Some(&element),
+                                out,
+                                depth + 1,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            SchemaNode::Nested(children) => {
+                let inner = value.and_then(Bson::as_document);
+                collect_required_calls(children, inner, &format!("{path}."), this, out, depth + 1)
+            }
+        }
+    }
+}
+
 /// The `get` and `set` functions of a top-level or nested path (`profile.city`).
 pub fn path_accessors(schema: &Schema, path: &str) -> (Option<usize>, Option<usize>) {
     let mut tree = &schema.tree;
@@ -271,8 +463,55 @@ mod tests {
                 (ValidatorCall { path: "age".into(), function: 2, value: Bson::Int32(3) }, Verdict::Passed),
             ],
             required: vec![("email".into(), false), ("profile.city".into(), true)],
+            setters: vec![(
+                SetterCall { path: "tags.0".into(), function: 3, value: Bson::String(" a ".into()) },
+                Bson::String("A".into()),
+            )],
+            required_errors: vec![("email".into(), "boom".into())],
         };
         assert_eq!(FunctionResults::from_bson(Some(&results.to_bson())), results);
+    }
+
+    #[test]
+    fn required_calls_reach_subdocuments_and_each_array_element_with_their_this() {
+        let sub = doc! { "x": "String", "y": {"type": "String", "required": function_marker(1)} };
+        let definition = doc! {
+            "email": {"type": "String", "required": function_marker(0)},
+            "one": {"type": sub.clone()},
+            "many": [sub],
+        };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        let input = doc! { "one": {"x": "a"}, "many": [{"x": "b"}, {"x": "c"}] };
+        let calls: Vec<(String, Option<String>)> =
+            required_calls(&schema, &input).into_iter().map(|call| (call.path, call.this)).collect();
+        assert_eq!(
+            calls,
+            vec![
+                ("email".to_string(), None),
+                ("one.y".to_string(), Some("one".to_string())),
+                ("many.0.y".to_string(), Some("many.0".to_string())),
+                ("many.1.y".to_string(), Some("many.1".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn set_functions_are_listed_among_the_built_in_setters_in_declaration_order() {
+        use super::super::trace::SetterKind;
+        let definition = doc! {
+            "a": {"type": "String", "set": function_marker(0), "trim": true},
+            "b": {"trim": true, "type": "String", "set": function_marker(1)},
+            "tags": [{"type": "String", "set": function_marker(2)}],
+        };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        let setters = |path: &str| match schema.resolve(path) {
+            super::super::definition::ResolvedPath::Path(def) => def.setters.clone(),
+            _ => Vec::new(),
+        };
+        assert_eq!(setters("a"), vec![SetterKind::Function, SetterKind::Trim]);
+        assert_eq!(setters("b"), vec![SetterKind::Trim, SetterKind::Function]);
+        assert!(schema.has_setter_functions());
+        assert!(!Schema::new(&doc! {"a": "String"}, &Document::new()).unwrap().has_setter_functions());
     }
 
     #[test]

@@ -485,7 +485,9 @@ fn cast_scalar_for_query(
         "$exists" => cast_exists(value, path),
         "$type" => cast_type_operand(value, path),
         "$gt" | "$gte" | "$lt" | "$lte" if t != ScalarType::Boolean => {
-            if t == ScalarType::Date {
+            // Only String's and Buffer's handlers go through `castForQuery` (setters included); Number's,
+            // ObjectId's and Date's `handleSingle` is `this.cast(val)`.
+            if !matches!(t, ScalarType::String | ScalarType::Buffer) {
                 let cast = cast_scalar(t, value, path).map_err(SchemaError::Cast)?;
                 trace.push(TraceStep::cast(path, value, &cast));
                 Ok(cast)

@@ -40,6 +40,7 @@ pub const ALL: &[Script] = scripts![
     "16-subdocuments-and-aliases",
     "17-documents-as-json-and-conditional-required",
     "18-sparse-and-ttl-indexes",
+    "19-setters-insertmany-and-required-functions",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
