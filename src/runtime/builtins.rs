@@ -1050,12 +1050,10 @@ impl World {
         for value in args {
             let value = self.settle(value.clone(), span)?;
             // Node prints a Mongoose document through its inspect(), which is `toObject()` with the schema's
-            // `toObject` options.
+            // `toObject` options (inside arrays and objects too).
             let value = match value {
-                Value::Document(document) if self.has_to_object_options(&document) => {
-                    self.document_plain(&document, None, false, span)?
-                }
-                other => other,
+                Value::Promise(inner) => Value::Promise(Box::new(self.inspect_ready(*inner, span)?)),
+                other => self.inspect_ready(other, span)?,
             };
             parts.push(match &value {
                 Value::Data(Bson::String(text)) => text.clone(),
@@ -1072,16 +1070,30 @@ impl World {
     /// A value with every Mongoose document in it (at any depth) replaced by what its `toJSON()` returns, as
     /// `JSON.stringify` calls `toJSON`; objects and arrays without documents are returned as they are.
     pub(super) fn json_ready(&mut self, value: Value, span: Span, depth: usize) -> Result<Value, RuntimeError> {
+        self.plain_ready(value, true, span, depth)
+    }
+
+    /// A value as Node's `util.inspect` prints it (the REPL's value, `console.log`): every Mongoose document in
+    /// it, at any depth, is what its `[util.inspect.custom]` returns — lib/document.js `inspect()` called with
+    /// the depth (not an options object) is `this.toObject()`, the schema's `toObject` options applied.
+    pub(super) fn inspect_ready(&mut self, value: Value, span: Span) -> Result<Value, RuntimeError> {
+        if self.mode == super::world::Mode::Schemaless {
+            return Ok(value);
+        }
+        self.plain_ready(value, false, span, 0)
+    }
+
+    fn plain_ready(&mut self, value: Value, json: bool, span: Span, depth: usize) -> Result<Value, RuntimeError> {
         if depth > 100 || !self.holds_document(&value, 0) {
             return Ok(value);
         }
         Ok(match value {
-            Value::Document(document) => self.document_plain(&document, None, true, span)?,
+            Value::Document(document) => self.document_plain(&document, None, json, span)?,
             Value::Array(items) => {
                 let items = items.0.borrow().clone();
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    out.push(self.json_ready(item, span, depth + 1)?);
+                    out.push(self.plain_ready(item, json, span, depth + 1)?);
                 }
                 Value::Array(ArrayRef::new(out))
             }
@@ -1089,7 +1101,7 @@ impl World {
                 let properties = object.0.borrow().properties.clone();
                 let mut out = Vec::with_capacity(properties.len());
                 for (key, item) in properties {
-                    out.push((key, self.json_ready(item, span, depth + 1)?));
+                    out.push((key, self.plain_ready(item, json, span, depth + 1)?));
                 }
                 Value::Object(super::value::ObjectRef::new(out))
             }

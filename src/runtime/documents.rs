@@ -52,23 +52,41 @@ impl World {
             };
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
-        // A virtual given to the constructor runs its setter, the default functions fill absent paths, then the
-        // program's `set` functions run where the schema's setter chain reaches them (a first cast collects the
-        // calls, `this` the document being built; the constructor's cast then reads their answers).
+        // The constructor's `$set(obj)` takes the input's keys in `schema.tree` order, where the virtuals come
+        // after the schema's paths: the program's `set` functions of the given paths run first (where the setter
+        // chain reaches them: a first cast collects the calls, `this` the document being built), then each given
+        // virtual's setter, then the `set` functions of what it set; the default functions fill absent paths
+        // after the setters (the constructor's cast then reads every answer).
+        let entry = self.models.get(&model).cloned();
+        let mut early = Vec::new();
+        if let (Some(entry), Some(own)) = (&entry, self.without_given_virtuals(&model, &input)) {
+            let calls = super::mongoose_calls::new_setter_calls(entry, &own, &Document::new());
+            let this = Value::Data(own).shared();
+            early = self.setter_answers(&model, calls, this, span)?;
+        }
         let (input, setter_steps) = self.apply_virtual_setters(&model, input, span)?;
         let defaults = self.function_defaults(&model, &input, span)?;
-        let setters = match self.models.get(&model).cloned() {
+        let setters = match entry {
             Some(entry) => {
                 let calls = super::mongoose_calls::new_setter_calls(&entry, &input, &defaults);
+                // A call the given paths already made (same path, function and value) is not made again.
+                let (mut answers, mut fresh) = (Vec::new(), Vec::new());
+                for call in calls {
+                    match early.iter().position(|(made, _)| made == &call) {
+                        Some(index) => answers.push(early.remove(index)),
+                        None => fresh.push(call),
+                    }
+                }
                 let this = Value::Data(input.clone()).shared();
-                self.setter_answers(&model, calls, this, span)?
+                answers.extend(self.setter_answers(&model, fresh, this, span)?);
+                answers
             }
             None => Vec::new(),
         };
         let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
-        self.add_hook_steps(setter_steps, Vec::new());
+        self.add_virtual_steps(setter_steps);
         let built = built.as_document().cloned().unwrap_or_default();
         let fields = built.get_document("document").cloned().unwrap_or_default();
         let document = DocumentRef::new(&model, fields, None);
@@ -493,10 +511,12 @@ impl World {
     /// `doc.toObject(options)` / `doc.toJSON(options)` (what `JSON.stringify(doc)` and Express's `res.json(doc)`
     /// call), as Mongoose's `$toObject` (lib/document.js) builds it: the options of the call over the schema's
     /// `toObject` / `toJSON` options; `minimize` drops empty objects (not inside arrays), `flattenObjectIds` makes
-    /// ObjectIds strings, `getters` runs the paths' `get` functions and turns virtuals on unless `virtuals: false`,
+    /// ObjectIds strings, `getters` runs the paths' `get` functions (absent paths too, see [`Self::apply_getters`])
+    /// and turns virtuals on unless `virtuals: false`,
     /// `virtuals` adds the aliases, the schema's virtuals and `id` (in `schema.virtuals`' order; `id` also on
     /// subdocuments), `versionKey: false` drops `__v`, the paths' `transform` functions run on their (got)
-    /// values, and `transform(doc, ret, options)` runs last: its return value replaces `ret` unless it is
+    /// values — nested paths and subdocuments' paths too — unless the call says `transform: false`, and
+    /// `transform(doc, ret, options)` runs last: its return value replaces `ret` unless it is
     /// `undefined`. A `transform` given to the call runs on every subdocument too (the schema's runs on the
     /// document only).
     pub(super) fn document_plain(
@@ -512,6 +532,8 @@ impl World {
             _ => return Ok(Value::Data(raw)),
         };
         let Bson::Document(mut ret) = raw else { return Ok(Value::Data(raw)) };
+        // The document's own values (its `_doc`), which getters and path transforms read.
+        let source = ret.clone();
         let defaults = entry.schema.options.get_document(if json { "toJSON" } else { "toObject" }).ok().cloned();
         let called: Option<super::value::ObjectRef> = match options.map(Value::shared) {
             Some(Value::Object(object)) => Some(object),
@@ -553,7 +575,13 @@ impl World {
         // Subdocuments are turned into plain objects first (Mongoose clones them with their own `$toObject`, the
         // same `virtuals` list applying to their `id`).
         let subdocument_ids = virtuals_on && virtual_wanted(virtuals_option.as_ref(), "id");
-        self.plain_subdocuments(schema, &mut ret, subdocument_ids, call_transform.as_ref(), &options_value, span, 0)?;
+        let subdocuments = Subdocuments {
+            ids: subdocument_ids,
+            transform: call_transform.as_ref(),
+            path_transforms: transforms_on,
+            options: &options_value,
+        };
+        self.plain_subdocuments(&entry, schema, &mut ret, &subdocuments, span, 0)?;
         if flag("flattenObjectIds").unwrap_or(false) {
             flatten_object_ids(&mut ret);
         }
@@ -561,14 +589,9 @@ impl World {
             minimize_document(&mut ret);
         }
         if getters {
-            let paths: Vec<String> = ret.keys().cloned().collect();
-            for path in paths {
-                if let (Some(getter), Some(value)) = (self.accessor(&entry.name, &path, true), ret.get(&path).cloned())
-                {
-                    let got =
-                        self.call_value(&getter, Value::Document(document.clone()), vec![Value::Data(value)], span)?;
-                    ret.insert(path, self.data(got, span)?);
-                }
+            self.apply_getters(&entry, document, &source, &mut ret, span)?;
+            if minimize {
+                minimize_document(&mut ret);
             }
         }
         if virtuals_on {
@@ -614,17 +637,8 @@ impl World {
             ret.remove(key);
         }
         if transforms_on {
-            for (path, def) in schema.paths() {
-                let Some(function) = def.transform.and_then(|id| entry.schema.functions.get(id).cloned()) else {
-                    continue;
-                };
-                if path.contains('.') || !ret.contains_key(&path) {
-                    continue;
-                }
-                let value = self.document_property(document.clone(), &path, span)?;
-                let out = self.call_value(&function, Value::Document(document.clone()), vec![value], span)?;
-                ret.insert(path, self.data(out, span)?);
-            }
+            let this = Value::Document(document.clone());
+            self.apply_path_transforms(&entry, schema, this, &source, &mut ret, span)?;
         }
         let ret = Value::Data(Bson::Document(ret)).shared();
         let Some(transform) = transform else { return Ok(ret) };
@@ -637,39 +651,31 @@ impl World {
         Ok(if matches!(out, Value::Data(Bson::Undefined)) { ret } else { out })
     }
 
-    /// Whether the document's schema sets `toObject` options (then printing it applies them).
-    pub(super) fn has_to_object_options(&self, document: &DocumentRef) -> bool {
-        self.mode != Mode::Schemaless
-            && self.schema_of(&document.model()).is_some_and(|schema| schema.options.get_document("toObject").is_ok())
-    }
-
-    /// The subdocuments of a plain document (single nested ones and arrays of them, inside nested objects too):
-    /// with virtuals on each gets its `id`, and a `transform` of the call runs on each (inner ones first).
-    #[allow(clippy::too_many_arguments)]
+    /// The subdocuments of a plain document (single nested ones and arrays of them, inside nested objects too),
+    /// each turned into a plain object by its own `$toObject` (inner ones first): with virtuals on it gets its
+    /// `id`, its schema's path transforms run (`applySchemaTypeTransforms`, `this` the subdocument) unless the call
+    /// said `transform: false`, and a `transform` of the call runs last.
     fn plain_subdocuments(
         &mut self,
+        entry: &super::models::ModelEntry,
         schema: &crate::schema::Schema,
         doc: &mut Document,
-        virtuals_on: bool,
-        transform: Option<&Value>,
-        options: &Value,
+        how: &Subdocuments<'_>,
         span: Span,
         depth: usize,
     ) -> Result<(), RuntimeError> {
-        if depth > 50 || (!virtuals_on && transform.is_none()) {
+        if depth > 50 || (!how.ids && how.transform.is_none() && !how.path_transforms) {
             return Ok(());
         }
-        self.plain_subdocuments_in(&schema.tree, doc, virtuals_on, transform, options, span, depth)
+        self.plain_subdocuments_in(entry, &schema.tree, doc, how, span, depth)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn plain_subdocuments_in(
         &mut self,
+        entry: &super::models::ModelEntry,
         tree: &[(String, crate::schema::definition::SchemaNode)],
         doc: &mut Document,
-        virtuals_on: bool,
-        transform: Option<&Value>,
-        options: &Value,
+        how: &Subdocuments<'_>,
         span: Span,
         depth: usize,
     ) -> Result<(), RuntimeError> {
@@ -680,7 +686,7 @@ impl World {
             match (node, value) {
                 (SchemaNode::Nested(children), Bson::Document(inner)) => {
                     let mut inner = inner.clone();
-                    self.plain_subdocuments_in(children, &mut inner, virtuals_on, transform, options, span, depth + 1)?;
+                    self.plain_subdocuments_in(entry, children, &mut inner, how, span, depth + 1)?;
                     doc.insert(name.clone(), inner);
                 }
                 (SchemaNode::Path(def), value) => {
@@ -696,8 +702,8 @@ impl World {
                     for item in items.iter_mut() {
                         let Bson::Document(subdoc) = item else { continue };
                         let mut plain = subdoc.clone();
-                        self.plain_subdocuments(&sub, &mut plain, virtuals_on, transform, options, span, depth + 1)?;
-                        if virtuals_on && sub.is_virtual("id") {
+                        self.plain_subdocuments(entry, &sub, &mut plain, how, span, depth + 1)?;
+                        if how.ids && sub.is_virtual("id") {
                             let id = match plain.get("_id") {
                                 Some(Bson::ObjectId(id)) => Bson::String(id.to_hex()),
                                 Some(Bson::Null) | None => Bson::Null,
@@ -705,14 +711,17 @@ impl World {
                             };
                             plain.insert("id", id);
                         }
-                        *item = match transform {
+                        let this_doc = Value::Data(Bson::Document(subdoc.clone()));
+                        if how.path_transforms {
+                            self.apply_path_transforms(entry, &sub, this_doc.clone(), subdoc, &mut plain, span)?;
+                        }
+                        *item = match how.transform {
                             Some(function) => {
                                 let ret = Value::Data(Bson::Document(plain)).shared();
-                                let this_doc = Value::Data(Bson::Document(subdoc.clone()));
                                 let out = self.call_value(
                                     function,
                                     Value::undefined(),
-                                    vec![this_doc, ret.clone(), options.clone()],
+                                    vec![this_doc, ret.clone(), how.options.clone()],
                                     span,
                                 )?;
                                 let out = if matches!(out, Value::Data(Bson::Undefined)) { ret } else { out };
@@ -729,6 +738,146 @@ impl World {
                     doc.insert(name.clone(), rebuilt);
                 }
                 _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// lib/document.js `applyGetters`: every schema path with a getter, last path first, gets the getter's value of
+    /// what `ret` holds there — an absent path too (the getter sees `undefined`; what it returns is added, and
+    /// `undefined` stays a key until `minimize` drops it). A dotted path walks the document's own values: a
+    /// `null` or missing parent stops it (a `null` one is copied), a parent `ret` lacks (minimized away) is
+    /// created. Array elements get the element type's getter.
+    fn apply_getters(
+        &mut self,
+        entry: &super::models::ModelEntry,
+        document: &DocumentRef,
+        source: &Document,
+        ret: &mut Document,
+        span: Span,
+    ) -> Result<(), RuntimeError> {
+        use crate::schema::FieldType;
+        let this = Value::Document(document.clone());
+        let function = |id: Option<usize>| id.and_then(|id| entry.schema.functions.get(id).cloned());
+        for (path, def) in entry.model.schema.paths().into_iter().rev() {
+            let element_getter = match &def.field_type {
+                FieldType::Array(element) => function(element.getter),
+                _ => None,
+            };
+            let getter = function(def.getter);
+            if getter.is_none() && element_getter.is_none() {
+                continue;
+            }
+            let parts: Vec<&str> = path.split('.').collect();
+            let Some((last, parents)) = parts.split_last() else { continue };
+            let mut cur: Option<&Document> = Some(source);
+            let mut reached = true;
+            for (depth, part) in parents.iter().enumerate() {
+                let Some(branch) = branch_mut(ret, &parents[..depth]) else {
+                    reached = false;
+                    break;
+                };
+                let v = cur.and_then(|c| c.get(*part));
+                match v {
+                    None | Some(Bson::Null | Bson::Undefined) => {
+                        if let Some(v) = v {
+                            branch.insert(part.to_string(), v.clone());
+                        }
+                        reached = false;
+                        break;
+                    }
+                    Some(v) => {
+                        match branch.get(*part) {
+                            Some(Bson::Document(_)) => {}
+                            // A branch that is not an object: Mongoose stops there (gh-14446).
+                            Some(_) => {
+                                reached = false;
+                                break;
+                            }
+                            None => {
+                                branch.insert(part.to_string(), Document::new());
+                            }
+                        }
+                        cur = match v {
+                            Bson::Document(inner) => Some(inner),
+                            _ => None,
+                        };
+                    }
+                }
+            }
+            if !reached {
+                continue;
+            }
+            let Some(branch) = branch_mut(ret, parents) else { continue };
+            let mut value = branch.get(*last).cloned().unwrap_or(Bson::Undefined);
+            if let Some(getter) = &getter {
+                let got = self.call_value(getter, this.clone(), vec![Value::Data(value)], span)?;
+                value = self.data(got, span)?;
+            }
+            if let (Some(getter), Bson::Array(items)) = (&element_getter, &mut value) {
+                for item in items.iter_mut() {
+                    let got = self.call_value(getter, this.clone(), vec![Value::Data(item.clone())], span)?;
+                    *item = self.data(got, span)?;
+                }
+            }
+            let Some(branch) = branch_mut(ret, parents) else { continue };
+            branch.insert(last.to_string(), value);
+        }
+        Ok(())
+    }
+
+    /// lib/document.js `applySchemaTypeTransforms`: each path of the schema (nested ones too) with a `transform`
+    /// function gets `transform.call(doc, doc.get(path))` — the value with its getters applied, skipped when it is
+    /// `undefined` — set at its path in `ret`; an array of a type with a `transform` gets it per element.
+    fn apply_path_transforms(
+        &mut self,
+        entry: &super::models::ModelEntry,
+        schema: &crate::schema::Schema,
+        this: Value,
+        source: &Document,
+        ret: &mut Document,
+        span: Span,
+    ) -> Result<(), RuntimeError> {
+        use crate::schema::FieldType;
+        let function = |id: Option<usize>| id.and_then(|id| entry.schema.functions.get(id).cloned());
+        for (path, def) in schema.paths() {
+            let element = match &def.field_type {
+                FieldType::Array(element) => function(element.transform),
+                _ => None,
+            };
+            let transform = function(def.transform);
+            if transform.is_none() && element.is_none() {
+                continue;
+            }
+            let Some(raw) = lookup_path(source, &path).filter(|v| !matches!(v, Bson::Undefined)).cloned() else {
+                continue;
+            };
+            let value = match function(def.getter) {
+                Some(getter) => {
+                    let got = self.call_value(&getter, this.clone(), vec![Value::Data(raw)], span)?;
+                    self.data(got, span)?
+                }
+                None => raw,
+            };
+            if matches!(value, Bson::Undefined) {
+                continue;
+            }
+            if let Some(transform) = transform {
+                let out = self.call_value(&transform, this.clone(), vec![Value::Data(value)], span)?;
+                let out = self.data(out, span)?;
+                set_path(ret, &path, out);
+            } else if let Some(transform) = element {
+                let items = match value {
+                    Bson::Array(items) => items,
+                    single => vec![single],
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let got = self.call_value(&transform, this.clone(), vec![Value::Data(item)], span)?;
+                    out.push(self.data(got, span)?);
+                }
+                // `json[path] = vals`: the whole dotted path as one key, as Mongoose writes it.
+                ret.insert(path, Bson::Array(out));
             }
         }
         Ok(())
@@ -917,10 +1066,52 @@ impl World {
         Ok(answers)
     }
 
+    /// The input of `new Model(input)` without the virtuals with setters it gives, when it gives any: the paths
+    /// `$set` sets before it reaches the virtuals.
+    fn without_given_virtuals(&self, model: &str, input: &Bson) -> Option<Bson> {
+        let Bson::Document(input) = input else { return None };
+        let entry = self.models.get(model)?;
+        let mut own = input.clone();
+        for virtual_type in entry.schema.virtuals.borrow().iter() {
+            let is_path = entry.model.schema.tree.iter().any(|(path, _)| path == &virtual_type.name);
+            if virtual_type.set.is_some() && !is_path {
+                own.remove(&virtual_type.name);
+            }
+        }
+        (own.len() < input.len()).then_some(Bson::Document(own))
+    }
+
+    /// Puts the steps of the virtual setters `new Model()` ran into its trace where Mongoose's `$set` runs them:
+    /// after the steps of the paths the input gives itself, before those of the paths the setters set.
+    fn add_virtual_steps(&mut self, steps: Vec<crate::schema::TraceStep>) {
+        if steps.is_empty() {
+            return;
+        }
+        let set: Vec<String> = steps
+            .iter()
+            .flat_map(|step| match step {
+                crate::schema::TraceStep::VirtualSetter { set, .. } => set.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let Some(report) = self.calls.last_mut() else { return };
+        let trace = report.trace.get_or_insert_with(crate::schema::Trace::new);
+        let touches = |step: &crate::schema::TraceStep| {
+            let mut step = step.clone();
+            step.path_mut().is_some_and(|path| {
+                set.iter()
+                    .any(|p| *path == *p || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('.')))
+            })
+        };
+        let (later, earlier): (Vec<_>, Vec<_>) = trace.iter().cloned().partition(|step| touches(step));
+        *trace = earlier.into_iter().chain(steps).chain(later).collect();
+    }
+
     /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
     /// document being built (Mongoose's constructor calls `$set`, which applies virtual setters). `$set` takes the
-    /// keys in the schema tree's order, where virtuals (declared after the paths) come last, so a virtual's setter
-    /// wins over the path it sets even when the path is given too (`{ fullName: "Ada L", first: "Bob" }` keeps
+    /// keys in the schema tree's order, where virtuals (declared after the paths) come last — so the path setters
+    /// of the given paths ran before this (`construct_document`) — and a virtual's setter wins over the path it
+    /// sets even when the path is given too (`{ fullName: "Ada L", first: "Bob" }` keeps
     /// `first: 'Ada'`, as Mongoose does). The virtual itself is never stored.
     fn apply_virtual_setters(
         &mut self,
@@ -1129,6 +1320,45 @@ fn inputs_or(typed: &[Bson]) -> Vec<Bson> {
 }
 
 /// The value at a dotted path of a document (`profile.city`).
+/// How the subdocuments of a document become plain objects in `toObject()`.
+struct Subdocuments<'a> {
+    /// Whether each gets its `id` virtual.
+    ids: bool,
+    /// A `transform` function given to the call.
+    transform: Option<&'a Value>,
+    /// Whether their schemas' path transforms run (unless the call said `transform: false`).
+    path_transforms: bool,
+    options: &'a Value,
+}
+
+/// The object at `parents` inside `doc`, if every step is an object.
+fn branch_mut<'d>(doc: &'d mut Document, parents: &[&str]) -> Option<&'d mut Document> {
+    let mut target = doc;
+    for part in parents {
+        match target.get_mut(*part) {
+            Some(Bson::Document(next)) => target = next,
+            _ => return None,
+        }
+    }
+    Some(target)
+}
+
+/// mpath's `set` of a dotted path in a plain object: the parents must be objects already.
+fn set_path(doc: &mut Document, path: &str, value: Bson) {
+    let mut parts = path.split('.').peekable();
+    let mut target = doc;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            target.insert(part.to_string(), value);
+            return;
+        }
+        match target.get_mut(part) {
+            Some(Bson::Document(next)) => target = next,
+            _ => return,
+        }
+    }
+}
+
 fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
     let mut parts = path.split('.');
     let mut value = doc.get(parts.next()?)?;

@@ -623,7 +623,7 @@ impl ModelRun<'_> {
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
             crate::schema::functions::with_setter_answers(&functions.setters, || {
-                crate::schema::build_document_with(&model, &input, &mut ctx, &functions.defaults)
+                crate::schema::build_new_document(&model, &input, &mut ctx, &functions.defaults)
             })
         };
         let built = built.map_err(|e| self.schema_error(e))?;

@@ -285,6 +285,8 @@ impl World {
                     Value::Promise(inner) => *inner,
                     other => other,
                 };
+                // The REPL prints a value with util.inspect, which shows a Mongoose document as its `toObject()`.
+                let value = self.inspect_ready(value, expr.span)?;
                 Ok(match value {
                     Value::Data(Bson::Undefined) => None,
                     Value::Data(data) => Some(Printed::Value(data)),

@@ -1208,12 +1208,6 @@ fn collect_unsupported(schema: &Schema, prefix: &str, notes: &mut Vec<String>) {
         for (option, what) in &def.unsupported_options {
             notes.push(format!("crudlab ignores `{option}` at path `{full}`: {what}."));
         }
-        // toObject()/toJSON() run the `transform` functions of top-level paths only.
-        if def.transform.is_some() && full.contains('.') {
-            notes.push(format!(
-                "crudlab ignores `transform` at path `{full}`: Mongoose calls it on the value in toObject() and toJSON(); crudlab only on top-level paths."
-            ));
-        }
         let mut field = &def.field_type;
         while let FieldType::Array(element) = field {
             for (option, what) in &element.unsupported_options {

@@ -95,6 +95,9 @@ struct Builder<'a, 'b> {
     function_defaults: &'a Document,
     /// Whether the value is cast for a new document or for a query/update (where subdocuments have no parent).
     context: CastContext,
+    /// Whether this builds the document `new Model()` holds in memory (Mongoose's `_doc`), which keeps the empty
+    /// nested objects `$__buildDoc` creates; what is stored is minimized as the schema says.
+    in_memory: bool,
 }
 
 /// Where a value is cast. A subdocument of a new document has a parent that collects its cast errors
@@ -170,6 +173,9 @@ enum ObjectKind {
     NestedGiven,
     /// A nested object the input did not give: defaults in schema order.
     NestedAbsent,
+    /// A nested object inside a given one that the input leaves out: `$set` replaced its parent whole, so it
+    /// exists only if a default inside it fills it (defaults in schema order).
+    NestedLeftOut,
 }
 
 impl Builder<'_, '_> {
@@ -260,7 +266,7 @@ impl Builder<'_, '_> {
                 deferred.push((name, node));
                 continue;
             }
-            if let Some(value) = self.fill(schema, name, node, given, prefixes)? {
+            if let Some(value) = self.fill(schema, name, node, given, prefixes, kind)? {
                 out.insert(name.clone(), value);
             }
         }
@@ -282,7 +288,7 @@ impl Builder<'_, '_> {
         }
 
         for (name, node) in deferred {
-            if let Some(value) = self.fill(schema, name, node, None, prefixes)? {
+            if let Some(value) = self.fill(schema, name, node, None, prefixes, kind)? {
                 out.insert(name.clone(), value);
             }
         }
@@ -326,6 +332,7 @@ impl Builder<'_, '_> {
         node: &SchemaNode,
         given: Option<&Bson>,
         prefixes: &Prefixes,
+        parent: ObjectKind,
     ) -> Result<Option<Bson>, StrictModeError> {
         let key_path = format!("{}{name}", prefixes.key);
         let msg_path = format!("{}{name}", prefixes.msg);
@@ -373,6 +380,9 @@ impl Builder<'_, '_> {
                         });
                         (Document::new(), ObjectKind::NestedAbsent)
                     }
+                    None if matches!(parent, ObjectKind::NestedGiven | ObjectKind::NestedLeftOut) => {
+                        (Document::new(), ObjectKind::NestedLeftOut)
+                    }
                     None => (Document::new(), ObjectKind::NestedAbsent),
                 };
                 let built = self.build_object(schema, children, &input, &child_prefixes, kind)?;
@@ -380,8 +390,12 @@ impl Builder<'_, '_> {
                     // `$set` of a nested object marks it modified after setting its fields (and nested objects).
                     self.states.push((key_path, FieldState::Modified));
                 }
-                // Empty nested objects are minimized away when the document is saved (unless `minimize: false`).
-                Ok((!built.is_empty() || !schema.options.minimize).then_some(Bson::Document(built)))
+                // `$__buildDoc` creates every nested object of a document (or subdocument) before the input is set;
+                // a nested object the input gives replaces its one whole (`$set` of a nested path), so a nested
+                // object inside it that the input leaves out exists only if a default fills it. Empty nested
+                // objects are minimized away when the document is saved (unless `minimize: false`).
+                let keep_empty = kind != ObjectKind::NestedLeftOut && (self.in_memory || !schema.options.minimize);
+                Ok((!built.is_empty() || keep_empty).then_some(Bson::Document(built)))
             }
         }
     }
@@ -564,6 +578,7 @@ pub fn cast_path_value(
         states: Vec::new(),
         function_defaults: &no_defaults,
         context: CastContext::Query,
+        in_memory: false,
     };
     let result = builder.cast_any(def, value, path, path);
     trace.append(&mut builder.trace);
@@ -755,7 +770,29 @@ pub fn build_document_with(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
+    build(model, input, ctx, function_defaults, false)
+}
+
+/// [`build_document_with`] for the document `new Model(input)` holds in memory (Mongoose's `_doc`): the empty
+/// nested objects `$__buildDoc` creates stay (`toObject({ minimize: false })` shows them); saving minimizes them.
+pub fn build_new_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+    function_defaults: &Document,
+) -> Result<BuiltDocument, SchemaError> {
+    build(model, input, ctx, function_defaults, true)
+}
+
+fn build(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+    function_defaults: &Document,
+    in_memory: bool,
+) -> Result<BuiltDocument, SchemaError> {
     let mut builder = Builder {
+        in_memory,
         model: &model.name,
         ctx,
         trace: Trace::new(),
@@ -1588,6 +1625,44 @@ mod tests {
     fn oid(n: u64) -> Bson {
         let mut ids = SequentialIds { last: n - 1 };
         Bson::ObjectId(ids.next_id())
+    }
+
+    #[test]
+    fn new_documents_keep_the_nested_objects_build_doc_creates() {
+        // Mongoose 9.12.1, `new M(input).toObject({ minimize: false })` and what `create` stores, for
+        // `{ name: String, profile: { bio: String, links: { site: String }, inner: { x: { type: String,
+        //    default: 'd' } } }, sub: new Schema({ a: String, n: { b: String } }) }`:
+        //   {}                           → { profile: { links: {}, inner: { x: 'd' } }, _id }
+        //   { profile: { bio: 'x' } }    → { profile: { bio: 'x', inner: { x: 'd' } }, _id }  ($set replaced it)
+        //   { sub: {} }                  → sub: { n: {}, _id }
+        let definition = doc! {
+            "name": "String",
+            "profile": {"bio": "String", "links": {"site": "String"}, "inner": {"x": {"type": "String", "default": "d"}}},
+            "sub": {"type": {"a": "String", "n": {"b": "String"}}},
+        };
+        let build = |model: &Model, input: Document, in_memory: bool| {
+            let mut ids = SequentialIds::default();
+            let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+            build(model, &input, &mut ctx, &Document::new(), in_memory).unwrap().document
+        };
+        let model = user_model(definition.clone(), doc! {});
+        same(&build(&model, doc! {}, true), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
+        same(&build(&model, doc! {}, false), doc! {"profile": {"inner": {"x": "d"}}, "_id": oid(1)});
+        same(
+            &build(&model, doc! {"profile": {"bio": "x"}}, true),
+            doc! {"profile": {"bio": "x", "inner": {"x": "d"}}, "_id": oid(1)},
+        );
+        same(
+            &build(&model, doc! {"sub": {}}, true).get_document("sub").unwrap().clone(),
+            doc! {"n": {}, "_id": oid(2)},
+        );
+        // `minimize: false` stores them, but not inside a nested object the input gave.
+        let loose = user_model(definition, doc! {"minimize": false});
+        same(
+            &build(&loose, doc! {"profile": {"bio": "x"}}, false),
+            doc! {"profile": {"bio": "x", "inner": {"x": "d"}}, "_id": oid(1)},
+        );
+        same(&build(&loose, doc! {}, false), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub const ALL: &[Script] = scripts![
     "17-documents-as-json-and-conditional-required",
     "18-sparse-and-ttl-indexes",
     "19-setters-insertmany-and-required-functions",
+    "20-documents-printed-getters-and-transforms",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
