@@ -215,14 +215,81 @@ impl World {
         if !returns_documents || (call.method == ModelMethod::InsertMany && !matches!(result, Bson::Array(_))) {
             return Value::Data(result);
         }
+        // Documents found in the database are hydrated as Mongoose's `init` builds them (its nested objects, the
+        // defaults of absent paths); what the database holds stays the saved state, so `save()` sends the defaults.
+        let hydration = self.hydration(call);
         let document = |value: Bson| match value {
-            Bson::Document(doc) => Value::Document(DocumentRef::new(&call.model, doc.clone(), Some(doc))),
+            Bson::Document(doc) => {
+                let fields = match &hydration {
+                    Some((schema, excluded)) => {
+                        crate::schema::hydrate_document(schema, &doc, excluded, self.cluster.generator.peek_now())
+                    }
+                    None => doc.clone(),
+                };
+                let hydrated = hydration.is_some().then(|| fields.clone());
+                let document = DocumentRef::new(&call.model, fields, Some(doc));
+                document.0.borrow_mut().unchanged = hydrated;
+                Value::Document(document)
+            }
             other => Value::Data(other),
         };
         match result {
             Bson::Array(items) => Value::Array(super::value::ArrayRef::new(items.into_iter().map(document).collect())),
             other => document(other),
         }
+    }
+
+    /// The schema and the paths an exclusive projection leaves out, for the documents a query call hydrates; `None`
+    /// when nothing is hydrated (the schemaless world, `create`/`insertMany`'s new documents, an inclusive
+    /// projection, which builds only what it selects).
+    fn hydration(&self, call: &ModelCall) -> Option<(crate::schema::Schema, Vec<String>)> {
+        if self.mode == Mode::Schemaless || matches!(call.method, ModelMethod::Create | ModelMethod::InsertMany) {
+            return None;
+        }
+        let schema = self.models.get(&call.model)?.model.schema.clone();
+        let mut excluded = Vec::new();
+        deselected_paths(&schema.tree, "", &mut excluded);
+        let mut projections: Vec<&Bson> =
+            call.chain.iter().filter(|(m, _)| *m == QueryMethod::Select).filter_map(|(_, a)| a.first()).collect();
+        if matches!(call.method, ModelMethod::Find | ModelMethod::FindOne | ModelMethod::FindById) {
+            projections.extend(call.args.get(1));
+        }
+        if let Some(options) = call.args.get(2).and_then(Bson::as_document) {
+            projections.extend(options.get("projection").or_else(|| options.get("fields")));
+        }
+        for projection in projections {
+            match projection {
+                Bson::String(text) => {
+                    for token in text.split_whitespace() {
+                        match token.strip_prefix('-') {
+                            Some(path) => excluded.push(path.to_string()),
+                            None if token.starts_with('+') => {
+                                excluded.retain(|path| path != &token[1..]);
+                            }
+                            None => return None,
+                        }
+                    }
+                }
+                Bson::Document(fields) => {
+                    for (path, value) in fields {
+                        match value {
+                            Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Boolean(_) => {
+                                if crate::js::truthy(value) {
+                                    if path != "_id" {
+                                        return None;
+                                    }
+                                } else {
+                                    excluded.push(path.clone());
+                                }
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some((schema, excluded))
     }
 
     /// `doc.name`, `doc.id`, `doc.isNew`, `doc.save` ...
@@ -1017,12 +1084,16 @@ impl World {
             Bson::Document(doc) if doc.contains_key("_id") && !(self.mode == Mode::Schemaless && saved.is_some()) => {
                 doc
             }
-            _ => current,
+            _ => current.clone(),
         };
+        // Mongoose keeps the document it saved: the empty nested objects `$__buildDoc` created stay in memory
+        // (what was stored is minimized, and the next delta compares against that).
+        let shown =
+            if self.mode == Mode::Schemaless { stored.clone() } else { keep_empty_objects(&current, &stored, 0) };
         {
             let mut inner = document.0.borrow_mut();
-            inner.fields =
-                super::value::ObjectRef::new(stored.iter().map(|(k, v)| (k.clone(), Value::Data(v.clone()))).collect());
+            inner.unchanged = (self.mode != Mode::Schemaless).then(|| shown.clone());
+            inner.fields = super::value::ObjectRef::new(shown.into_iter().map(|(k, v)| (k, Value::Data(v))).collect());
             inner.saved = Some(stored);
             inner.assigned.clear();
             inner.invalid = Document::new();
@@ -1289,7 +1360,7 @@ impl World {
     fn modified_paths(&mut self, document: &DocumentRef) -> Vec<String> {
         let current = self.document_data(document, Span::default()).unwrap_or_default();
         let inner = document.0.borrow();
-        let mut paths: Vec<String> = match &inner.saved {
+        let mut paths: Vec<String> = match inner.unchanged.as_ref().or(inner.saved.as_ref()) {
             None => current.keys().filter(|k| *k != "_id" && *k != "__v").cloned().collect(),
             Some(saved) => {
                 let mut changed: Vec<String> = current
@@ -1373,6 +1444,55 @@ fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
 
 /// Whether `virtuals: [...]` or `virtuals: { pathsToSkip: [...] }` lets the virtual `name` through (applyVirtuals'
 /// `virtualsToApply`); any other `virtuals` value lets every virtual through.
+/// `stored` (a saved document, minimized) with the empty objects `current` held put back where they were: each
+/// empty object of `current` goes before the first later field of `current` that `stored` has.
+fn keep_empty_objects(current: &Document, stored: &Document, depth: usize) -> Document {
+    fn is_empty_tree(value: &Bson) -> bool {
+        matches!(value, Bson::Document(doc) if doc.values().all(is_empty_tree))
+    }
+    if depth > 128 {
+        return stored.clone();
+    }
+    let keys: Vec<&String> = current.keys().collect();
+    let mut emitted = vec![false; keys.len()];
+    let mut out = Document::new();
+    for (key, value) in stored {
+        if let Some(index) = keys.iter().position(|k| *k == key) {
+            for before in 0..index {
+                if !emitted[before] && !stored.contains_key(keys[before]) && is_empty_tree(&current[keys[before]]) {
+                    emitted[before] = true;
+                    out.insert(keys[before].clone(), current[keys[before]].clone());
+                }
+            }
+            emitted[index] = true;
+        }
+        let value = match (current.get(key), value) {
+            (Some(Bson::Document(held)), Bson::Document(saved)) => {
+                Bson::Document(keep_empty_objects(held, saved, depth + 1))
+            }
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    for (index, key) in keys.iter().enumerate() {
+        if !emitted[index] && !stored.contains_key(*key) && is_empty_tree(&current[*key]) {
+            out.insert((*key).clone(), current[*key].clone());
+        }
+    }
+    out
+}
+
+/// Paths whose schema says `select: false`: left out of every query unless selected with `+path`.
+fn deselected_paths(tree: &[(String, crate::schema::SchemaNode)], prefix: &str, out: &mut Vec<String>) {
+    for (name, node) in tree {
+        match node {
+            crate::schema::SchemaNode::Path(def) if def.select == Some(false) => out.push(format!("{prefix}{name}")),
+            crate::schema::SchemaNode::Nested(children) => deselected_paths(children, &format!("{prefix}{name}."), out),
+            crate::schema::SchemaNode::Path(_) => {}
+        }
+    }
+}
+
 fn virtual_wanted(option: Option<&Value>, name: &str) -> bool {
     match option {
         Some(Value::Array(names)) => names.0.borrow().iter().any(|n| operators::to_js_string(n) == name),

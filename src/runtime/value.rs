@@ -163,6 +163,9 @@ pub struct ModelDocument {
     pub deleted: bool,
     /// Paths `doc.populate()` filled with documents: saved as their `_id`s again (Mongoose depopulates).
     pub populated: Vec<String>,
+    /// What the document held when it was hydrated or last saved (defaults and empty nested objects included):
+    /// `isModified` compares with it, as the defaults `init` applies are not modifications.
+    pub unchanged: Option<Document>,
 }
 
 /// A shared Mongoose document; equality is identity.
@@ -180,6 +183,7 @@ impl DocumentRef {
             invalid: Document::new(),
             deleted: false,
             populated: Vec::new(),
+            unchanged: None,
         })))
     }
 

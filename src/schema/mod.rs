@@ -16,6 +16,7 @@ pub mod delta;
 pub mod document;
 pub mod errors;
 pub mod functions;
+pub mod hydrate;
 pub mod model;
 pub mod query_cast;
 pub mod trace;
@@ -33,6 +34,7 @@ pub use errors::{
     CastError, DocumentNotFoundError, MongooseError, PathError, SchemaDefinitionError, SchemaError, StrictModeError,
     ValidationError, ValidatorError,
 };
+pub use hydrate::hydrate_document;
 pub use model::{IndexSpec, Model};
 pub use query_cast::{apply_schema_projection, cast_filter};
 pub use trace::{Trace, TraceStep};

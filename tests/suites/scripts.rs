@@ -42,6 +42,7 @@ pub const ALL: &[Script] = scripts![
     "18-sparse-and-ttl-indexes",
     "19-setters-insertmany-and-required-functions",
     "20-documents-printed-getters-and-transforms",
+    "21-hydrated-documents-defaults",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
