@@ -189,6 +189,15 @@ fn local_values(document: &Document, path: &[String]) -> Vec<Bson> {
     out
 }
 
+/// `{foreignField: {$in: values}}`: what a join on fields looks the foreign documents up with.
+fn in_filter(foreign_field: &str, values: Vec<Bson>) -> MongoResult<Filter> {
+    let mut condition = Document::new();
+    condition.insert("$in", Bson::Array(values));
+    let mut filter = Document::new();
+    filter.insert(foreign_field.to_string(), condition);
+    Filter::compile(&filter)
+}
+
 /// A local or foreign value a hash join can key on: the types whose `$in` equality is exactly "compares equal" in
 /// MongoDB's order (numbers by value across types), so a `BTreeMap` of them answers as the query would.
 fn is_plain_key(value: &Bson) -> bool {
@@ -265,11 +274,7 @@ impl HashJoin {
         if !self.other.is_empty() {
             // Records whose field holds documents or arrays inside arrays: the query decides (such an array may
             // also hold plain values, already keyed above; a record found twice is kept once, below).
-            let mut condition = Document::new();
-            condition.insert("$in", Bson::Array(values.to_vec()));
-            let mut filter = Document::new();
-            filter.insert(foreign_field.to_string(), condition);
-            let filter = Filter::compile(&filter)?;
+            let filter = in_filter(foreign_field, values.to_vec())?;
             for record in &self.other {
                 if collection.get_record(*record).is_some_and(|document| filter.matches(document)) {
                     records.push(*record);
@@ -318,11 +323,7 @@ impl Lookup {
                     let records = match joined {
                         Some(records) => records,
                         None => {
-                            let mut condition = Document::new();
-                            condition.insert("$in", Bson::Array(values));
-                            let mut filter = Document::new();
-                            filter.insert(foreign_field.clone(), condition);
-                            let filter = Filter::compile(&filter)?;
+                            let filter = in_filter(foreign_field, values)?;
                             collection.matching_records_in(&filter, runner.environment)?.0
                         }
                     };
