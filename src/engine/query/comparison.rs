@@ -88,12 +88,18 @@ pub(crate) fn compare_matches(op: CmpOp, value: &Bson, operand: &Bson) -> bool {
     if is_nan(value) || is_nan(operand) {
         return matches!(op, CmpOp::Gte | CmpOp::Lte) && is_nan(value) && is_nan(operand);
     }
-    let ordering = compare(value, operand);
-    match op {
-        CmpOp::Gt => ordering == Ordering::Greater,
-        CmpOp::Gte => ordering != Ordering::Less,
-        CmpOp::Lt => ordering == Ordering::Less,
-        CmpOp::Lte => ordering != Ordering::Greater,
+    op.accepts(compare(value, operand))
+}
+
+impl CmpOp {
+    /// Whether a value that compares `ordering` to the operand satisfies the operator.
+    pub(crate) fn accepts(self, ordering: Ordering) -> bool {
+        match self {
+            CmpOp::Gt => ordering == Ordering::Greater,
+            CmpOp::Gte => ordering != Ordering::Less,
+            CmpOp::Lt => ordering == Ordering::Less,
+            CmpOp::Lte => ordering != Ordering::Greater,
+        }
     }
 }
 

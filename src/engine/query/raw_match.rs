@@ -8,7 +8,6 @@ use super::{CmpOp, Leaf, Node};
 use crate::engine::path::array_index;
 use crate::engine::raw::{Malformed, RawDoc, RawValue};
 use bson::Bson;
-use std::cmp::Ordering;
 
 /// This document must be matched through its tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,15 +179,7 @@ fn on_string(leaf: &Leaf, text: &str) -> Option<bool> {
     Some(match leaf {
         // A string equals only a string or symbol of the same text.
         Leaf::Eq(operand) => same_text(operand),
-        Leaf::Cmp(op, Bson::String(other) | Bson::Symbol(other)) => {
-            let ordering = text.as_bytes().cmp(other.as_bytes());
-            match op {
-                CmpOp::Gt => ordering == Ordering::Greater,
-                CmpOp::Gte => ordering != Ordering::Less,
-                CmpOp::Lt => ordering == Ordering::Less,
-                CmpOp::Lte => ordering != Ordering::Greater,
-            }
-        }
+        Leaf::Cmp(op, Bson::String(other) | Bson::Symbol(other)) => op.accepts(text.as_bytes().cmp(other.as_bytes())),
         // Another type bracket: only MinKey and MaxKey compare (as `comparison::compare_matches` does).
         Leaf::Cmp(op, Bson::MinKey) => matches!(op, CmpOp::Gt | CmpOp::Gte),
         Leaf::Cmp(op, Bson::MaxKey) => matches!(op, CmpOp::Lt | CmpOp::Lte),
