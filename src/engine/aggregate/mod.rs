@@ -512,11 +512,10 @@ impl Pipeline {
             }
             // A leading `$group` reads its fields from the records' bytes.
             (Some(collection), Some((index, (name, Stage::Group(group))))) if group.reads_stored_bytes() => {
-                let grouped = group.apply_to_collection(collection, runner).map_err(AggregateError::running(*index))?;
-                if grouped.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH))
-                {
-                    return Err(AggregateError::running(*index)(too_deep(name)));
-                }
+                let grouped = group
+                    .apply_to_collection(collection, runner)
+                    .and_then(|grouped| shallow_enough(name, grouped))
+                    .map_err(AggregateError::running(*index))?;
                 previews.push(preview(*index, name, &grouped, preview_documents));
                 stages.next();
                 grouped
@@ -643,10 +642,16 @@ fn apply<'d>(
     // document too deep to compare, copy or drop without exhausting the stack.
     // (`$lookup` checks its own documents.)
     let builds = matches!(stage, Stage::Project(_) | Stage::Group(_) | Stage::ReplaceRoot(_) | Stage::Facet(_));
-    if builds && out.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH)) {
+    let out = if builds { shallow_enough(name, out)? } else { out };
+    Ok((out, None, None))
+}
+
+/// The documents a stage built, or [`too_deep`] when one nests deeper than [`MAX_DOCUMENT_DEPTH`] levels.
+fn shallow_enough<'d>(name: &str, out: Docs<'d>) -> MongoResult<Docs<'d>> {
+    if out.iter().any(|document| crate::engine::limits::nests_deeper_than(document, MAX_DOCUMENT_DEPTH)) {
         return Err(too_deep(name));
     }
-    Ok((out, None, None))
+    Ok(out)
 }
 
 /// The error for a stage that built a document nested deeper than [`MAX_DOCUMENT_DEPTH`] levels.
