@@ -61,6 +61,14 @@ struct Stored {
     bytes: Option<Span>,
 }
 
+impl Stored {
+    /// A document with its bytes put in `arena`.
+    fn new(document: Document, arena: &mut Arena) -> Stored {
+        let bytes = super::raw::encode(&document).and_then(|bytes| arena.push(&bytes));
+        Stored { document, bytes }
+    }
+}
+
 /// A collection of one database.
 #[derive(Debug, Clone)]
 pub struct Collection {
@@ -120,11 +128,6 @@ impl Collection {
         self.records.iter().map(|(k, v)| (*k, &v.document))
     }
 
-    /// The records whose numbers fall in `range`, in order (storage writes them a page at a time).
-    pub fn records_in(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = (u64, &Document)> {
-        self.records.range(range).map(|(k, v)| (*k, &v.document))
-    }
-
     /// The records whose numbers fall in `range`, in order, as BSON bytes (what a storage page holds); a record
     /// whose document cannot be encoded is left out.
     pub fn encoded_records_in(&self, range: std::ops::Range<u64>) -> impl Iterator<Item = (u64, &[u8])> {
@@ -162,17 +165,11 @@ impl Collection {
         }
         let stored = match bytes {
             Some(bytes) => Stored { bytes: self.arena.push(bytes), document: doc },
-            None => self.store(doc),
+            None => Stored::new(doc, &mut self.arena),
         };
         self.records.insert(record, stored);
         self.next_record = self.next_record.max(record + 1);
         Ok(())
-    }
-
-    /// A document with its bytes put in the arena.
-    fn store(&mut self, document: Document) -> Stored {
-        let bytes = super::raw::encode(&document).and_then(|bytes| self.arena.push(&bytes));
-        Stored { document, bytes }
     }
 
     /// Gives the bytes of a removed or replaced document back; when most of the arena is garbage, the live bytes
@@ -220,7 +217,7 @@ impl Collection {
             index.insert(record, &doc);
         }
         self.next_record += 1;
-        let stored = self.store(doc.clone());
+        let stored = Stored::new(doc.clone(), &mut self.arena);
         self.records.insert(record, stored);
         Ok((id, Change::Inserted { record, doc }))
     }
@@ -573,15 +570,11 @@ impl Collection {
         for index in &self.indexes {
             index.check_unique(&self.namespace, record, &new_doc)?;
         }
-        if !self.records.contains_key(&record) {
-            return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
-        }
-        let stored = self.store(new_doc);
         let Some(slot) = self.records.get_mut(&record) else {
             return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
         };
         // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
-        let old = std::mem::replace(slot, stored);
+        let old = std::mem::replace(slot, Stored::new(new_doc, &mut self.arena));
         let after = slot.document.clone();
         for index in &mut self.indexes {
             index.replace(record, &old.document, &after);
