@@ -103,3 +103,12 @@ export async function run(page, code) {
   await page.getByTestId('editor').press('Control+Enter');
   await ready(page);
 }
+
+/** Runs `code` and returns the text of both panes, `{ raw, mongoose }`. */
+export async function runAndRead(page, code) {
+  await run(page, code);
+  return {
+    raw: await page.getByTestId('pane-raw').innerText(),
+    mongoose: await page.getByTestId('pane-mongoose').innerText(),
+  };
+}

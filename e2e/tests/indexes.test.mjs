@@ -4,17 +4,9 @@
 // pane) and Undo brings it back; JSON.stringify of a document uses the schema's toJSON options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveAndLaunch, openPage, screenshot, ready, run } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot, ready, runAndRead } from '../harness.mjs';
 
 const env = serveAndLaunch();
-
-async function runAndRead(page, code) {
-  await run(page, code);
-  return {
-    raw: await page.getByTestId('pane-raw').innerText(),
-    mongoose: await page.getByTestId('pane-mongoose').innerText(),
-  };
-}
 
 test('sparse and TTL indexes, the TTL monitor and toJSON, live', async () => {
   const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });

@@ -3,19 +3,11 @@
 // middle of each: the data is kept and the console stays clean.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveAndLaunch, openPage, screenshot, ready, run } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot, ready, runAndRead } from '../harness.mjs';
 
 const env = serveAndLaunch();
 
 /** Types one statement as a student does and runs it; returns both panes' text. */
-async function runAndRead(page, code) {
-  await run(page, code);
-  return {
-    raw: await page.getByTestId('pane-raw').innerText(),
-    mongoose: await page.getByTestId('pane-mongoose').innerText(),
-  };
-}
-
 /** Both panes answered without an error. */
 function bothFine(panes, what) {
   for (const [side, text] of Object.entries(panes)) {

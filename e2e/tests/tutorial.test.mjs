@@ -4,17 +4,9 @@
 // located error while the page stays alive and the data unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveAndLaunch, openPage, screenshot, ready, run } from '../harness.mjs';
+import { serveAndLaunch, openPage, screenshot, ready, runAndRead } from '../harness.mjs';
 
 const env = serveAndLaunch();
-
-async function runAndRead(page, code) {
-  await run(page, code);
-  return {
-    raw: await page.getByTestId('pane-raw').innerText(),
-    mongoose: await page.getByTestId('pane-mongoose').innerText(),
-  };
-}
 
 test('a Mongoose tutorial: new, save, modify, save, hooks, validators and loops, live', async () => {
   const { context, page, errors } = await openPage(env.browser, env.server.url, { width: 1440, height: 1000 });
