@@ -313,7 +313,7 @@ impl Collection {
         filter: &Filter,
         cap: usize,
         environment: Environment<'_>,
-    ) -> MongoResult<(Vec<(u64, &Document)>, Plan)> {
+    ) -> MongoResult<(Vec<(u64, &Stored)>, Plan)> {
         // An index scan looks its candidates up; a collection scan walks the records in order, with no lookup per
         // document (at 100k documents the lookups cost more than the matching itself: cache misses in the tree).
         let ((matched, docs_examined), index, keys_examined) = match self.index_candidates(filter) {
@@ -344,6 +344,14 @@ impl Collection {
         Ok((matched, Plan { index, keys_examined, docs_examined, returned }))
     }
 
+    /// Matched records as their documents with their bytes (what a sort reads its keys from).
+    fn with_bytes<'a>(&'a self, matched: Vec<(u64, &'a Stored)>) -> Vec<(&'a Document, Option<&'a [u8]>)> {
+        matched
+            .into_iter()
+            .map(|(_, stored)| (&stored.document, stored.bytes.map(|span| self.arena.get(span))))
+            .collect()
+    }
+
     /// `find(filter, options)`: matching documents after sort, skip, limit and projection.
     pub fn find(&self, filter: &Document, options: &FindOptions) -> MongoResult<Vec<Document>> {
         Ok(self.find_with_plan(filter, options)?.0)
@@ -355,10 +363,10 @@ impl Collection {
         let filter = Filter::compile(filter)?;
         let sort = options.sort.as_ref().map(SortSpec::compile).transpose()?;
         let (matched, _) = self.matching_up_to(&filter, match_cap(sort.as_ref(), options), Environment::default())?;
-        let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
+        let matched = self.with_bytes(matched);
         Ok(window(sort.as_ref(), &matched, options)
             .into_iter()
-            .filter_map(|index| matched.get(index).copied())
+            .filter_map(|index| matched.get(index).map(|(doc, _)| *doc))
             .collect())
     }
 
@@ -372,10 +380,10 @@ impl Collection {
         let (matched, mut plan) =
             self.matching_up_to(&filter, match_cap(sort.as_ref(), options), Environment::default())?;
         // Sort references; copy (or project) only the documents the skip/limit window returns.
-        let matched: Vec<&Document> = matched.into_iter().map(|(_, doc)| doc).collect();
+        let matched = self.with_bytes(matched);
         let docs: Vec<Document> = window(sort.as_ref(), &matched, options)
             .into_iter()
-            .filter_map(|index| matched.get(index).copied())
+            .filter_map(|index| matched.get(index).map(|(doc, _)| *doc))
             .map(|doc| match &projection {
                 Some(projection) => projection.apply_matched(doc, &filter),
                 None => doc.clone(),
@@ -409,7 +417,8 @@ impl Collection {
         let filter = Filter::compile(filter)?;
         let (matched, _) = self.matching_up_to(&filter, usize::MAX, Environment::default())?;
         let mut values: Vec<Bson> = Vec::new();
-        for (_, doc) in matched {
+        for (_, stored) in matched {
+            let doc = &stored.document;
             for value in super::index::values_at(doc, field) {
                 if matches!(value, Bson::Null) && !has_path(doc, field) {
                     continue;
@@ -722,7 +731,7 @@ fn first_matches<'a>(
     filter: &Filter,
     cap: usize,
     environment: Environment<'_>,
-) -> MongoResult<(Vec<(u64, &'a Document)>, u64)> {
+) -> MongoResult<(Vec<(u64, &'a Stored)>, u64)> {
     let mut matched = Vec::new();
     let mut docs_examined = 0;
     for (record, stored) in candidates {
@@ -739,7 +748,7 @@ fn first_matches<'a>(
             None => filter.try_matches_in(&stored.document, environment)?,
         };
         if matches {
-            matched.push((record, &stored.document));
+            matched.push((record, stored));
         }
     }
     Ok((matched, docs_examined))
@@ -747,14 +756,14 @@ fn first_matches<'a>(
 
 /// The positions of the matched documents a find returns: sorted (only as far as skip + limit reaches), then the
 /// skip/limit window. A limit of 0 means none; a negative limit counts like its absolute value.
-fn window(sort: Option<&SortSpec>, matched: &[&Document], options: &FindOptions) -> Vec<usize> {
+fn window(sort: Option<&SortSpec>, matched: &[(&Document, Option<&[u8]>)], options: &FindOptions) -> Vec<usize> {
     let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
     let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
         0 => usize::MAX,
         limit => limit,
     };
     let order: Vec<usize> = match sort {
-        Some(sort) => sort.order_first(matched, skip.saturating_add(limit)),
+        Some(sort) => sort.order_first_stored(matched, skip.saturating_add(limit)),
         None => (0..matched.len()).collect(),
     };
     order.into_iter().skip(skip).take(limit).collect()

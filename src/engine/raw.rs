@@ -76,8 +76,10 @@ fn value_length(kind: u8, bytes: &[u8], at: usize) -> Result<usize, Malformed> {
 impl<'a> RawDoc<'a> {
     /// A document's bytes, as `bson` writes them (length, elements, NUL).
     pub fn new(bytes: &'a [u8]) -> Result<RawDoc<'a>, Malformed> {
+        // The final NUL is checked when a walk reaches it (see `Elements`): a lookup that stops at an early field
+        // never touches the document's last cache line.
         let length = read_u32(bytes, 0)?;
-        if length < 5 || length != bytes.len() || bytes.last() != Some(&0) {
+        if length < 5 || length != bytes.len() {
             return Err(Malformed);
         }
         Ok(RawDoc { bytes })
@@ -134,8 +136,16 @@ impl<'a> Iterator for Elements<'a> {
     type Item = Result<(&'a [u8], RawValue<'a>), Malformed>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.at + 1 >= self.bytes.len() {
+        if self.failed {
             return None;
+        }
+        if self.at + 1 >= self.bytes.len() {
+            // The walk reached the document's end: only its NUL may be left.
+            if self.bytes.get(self.at..) == Some(&[0]) {
+                return None;
+            }
+            self.failed = true;
+            return Some(Err(Malformed));
         }
         let step = || -> Result<(&'a [u8], RawValue<'a>, usize), Malformed> {
             let bytes = self.bytes;
@@ -231,6 +241,62 @@ impl<'a> RawValue<'a> {
         wrapped.push(0);
         let mut document = Document::from_reader(wrapped.as_slice()).map_err(|_| Malformed)?;
         document.remove("").ok_or(Malformed)
+    }
+}
+
+/// Calls `visit` with every place `parts` reaches in `document` — the tree's `path::reach` on the bytes: arrays
+/// before the last component entered element by element (and indexed by a numeric component) — until it answers
+/// true. The filter matcher and the sort read paths through it.
+pub fn reach<'a, E: From<Malformed>>(
+    document: RawDoc<'a>,
+    parts: &[String],
+    visit: &mut dyn FnMut(Option<RawValue<'a>>) -> Result<bool, E>,
+) -> Result<bool, E> {
+    let Some((head, rest)) = parts.split_first() else {
+        return Ok(false);
+    };
+    match document.field(head)? {
+        None => visit(None),
+        Some(value) => reach_value(value, rest, visit),
+    }
+}
+
+fn reach_value<'a, E: From<Malformed>>(
+    value: RawValue<'a>,
+    rest: &[String],
+    visit: &mut dyn FnMut(Option<RawValue<'a>>) -> Result<bool, E>,
+) -> Result<bool, E> {
+    let Some(next) = rest.first() else {
+        return visit(Some(value));
+    };
+    if let Some(inner) = value.as_document()? {
+        return reach(inner, rest, visit);
+    }
+    let Some(items) = value.as_array()? else {
+        return visit(None);
+    };
+    let mut reached = false;
+    if let Some(index) = crate::engine::path::array_index(next) {
+        if let Some(item) = items.elements().nth(index) {
+            reached = true;
+            if reach_value(item?.1, rest.get(1..).unwrap_or_default(), visit)? {
+                return Ok(true);
+            }
+        }
+    }
+    for element in items.elements() {
+        // Only documents inside the array can hold the next field; nested arrays are not entered.
+        if let Some(inner) = element?.1.as_document()? {
+            reached = true;
+            if reach(inner, rest, visit)? {
+                return Ok(true);
+            }
+        }
+    }
+    if reached {
+        Ok(false)
+    } else {
+        visit(None)
     }
 }
 

@@ -156,26 +156,52 @@ impl SortSpec {
     /// The first `wanted` positions of `order` (a sort with skip + limit needs no more): with a small limit the
     /// rest is only partitioned away, not sorted. The result is exactly the prefix of the full, stable order.
     pub fn order_first<D: std::borrow::Borrow<Document>>(&self, docs: &[D], wanted: usize) -> Vec<usize> {
-        let mut positions: Vec<usize> = (0..docs.len()).collect();
+        self.order_keyed(docs.len(), wanted, |index, keys| {
+            if let Some(doc) = docs.get(index) {
+                self.fill_keys(doc.borrow(), keys);
+            }
+        })
+    }
+
+    /// [`SortSpec::order_first`] for stored documents: each one's keys are read from its BSON bytes when it has
+    /// them (the tree is not visited; bytes that do not parse are read through the tree), with the same answer.
+    pub fn order_first_stored(&self, docs: &[(&Document, Option<&[u8]>)], wanted: usize) -> Vec<usize> {
+        self.order_keyed(docs.len(), wanted, |index, keys| {
+            let Some((doc, bytes)) = docs.get(index) else {
+                return;
+            };
+            let from_bytes = bytes.map(|bytes| {
+                let raw = crate::engine::raw::RawDoc::new(bytes)?;
+                self.keys.iter().try_for_each(|(path, direction)| {
+                    keys.push(raw_sort_key(raw, path, *direction)?);
+                    Ok::<(), crate::engine::raw::Malformed>(())
+                })
+            });
+            if from_bytes != Some(Ok(())) {
+                keys.clear();
+                self.fill_keys(doc, keys);
+            }
+        })
+    }
+
+    fn fill_keys(&self, doc: &Document, keys: &mut Vec<SortKey>) {
+        keys.extend(self.keys.iter().map(|(path, direction)| sort_key(doc, path, *direction)));
+    }
+
+    /// The sorted order of `count` documents whose keys `fill` pushes (one per key of the spec), cut to `wanted`.
+    /// Ties are broken by the place before sorting (the rank), which keeps the order stable. With a small `wanted`
+    /// only the best candidates are kept: a document that sorts after the current `wanted`-th is dropped when its
+    /// keys are read, so a sort + limit over a large collection holds and sorts a few keys, not all of them.
+    fn order_keyed(&self, count: usize, wanted: usize, mut fill: impl FnMut(usize, &mut Vec<SortKey>)) -> Vec<usize> {
+        let mut positions: Vec<usize> = (0..count).collect();
         if self.natural == Some(Direction::Descending) {
             positions.reverse();
         }
-        if self.keys.is_empty() {
+        if self.keys.is_empty() || wanted == 0 {
             positions.truncate(wanted);
             return positions;
         }
-        // Each document's keys are computed once rather than at every comparison; the rank (place before sorting)
-        // breaks ties, which keeps the order stable however the elements are moved.
-        let mut keyed: Vec<(Vec<SortKey>, usize, usize)> = positions
-            .into_iter()
-            .filter_map(|index| {
-                let doc = docs.get(index)?.borrow();
-                Some((self.keys.iter().map(|(path, direction)| sort_key(doc, path, *direction)).collect(), index))
-            })
-            .enumerate()
-            .map(|(rank, (keys, index))| (keys, index, rank))
-            .collect();
-        let compare = |(a, _, rank_a): &(Vec<SortKey>, usize, usize), (b, _, rank_b): &(Vec<SortKey>, usize, usize)| {
+        let compare = |(a, _, rank_a): &Keyed, (b, _, rank_b): &Keyed| {
             for ((x, y), (_, direction)) in a.iter().zip(b.iter()).zip(&self.keys) {
                 let ordering = compare_keys(x, y);
                 let ordering = match direction {
@@ -188,12 +214,76 @@ impl SortSpec {
             }
             rank_a.cmp(rank_b)
         };
-        if wanted < keyed.len() {
-            keyed.select_nth_unstable_by(wanted, compare);
-            keyed.truncate(wanted);
+        // Candidates are gathered up to twice `wanted`, then cut back to the best `wanted`; the last of those is the
+        // bar every later document must sort before (its rank is larger, so a tie with the bar loses).
+        let keep = wanted.saturating_mul(2).max(64);
+        let mut candidates: Vec<Keyed> = Vec::with_capacity(count.min(keep));
+        let mut bar: Option<Keyed> = None;
+        let mut scratch: Vec<SortKey> = Vec::with_capacity(self.keys.len());
+        for (rank, index) in positions.into_iter().enumerate() {
+            scratch.clear();
+            fill(index, &mut scratch);
+            let candidate = (std::mem::take(&mut scratch), index, rank);
+            if bar.as_ref().is_some_and(|bar| compare(&candidate, bar) != Ordering::Less) {
+                scratch = candidate.0;
+                continue;
+            }
+            candidates.push(candidate);
+            scratch = Vec::with_capacity(self.keys.len());
+            if candidates.len() >= keep && wanted < candidates.len() {
+                candidates.select_nth_unstable_by(wanted - 1, compare);
+                candidates.truncate(wanted);
+                bar = candidates.get(wanted - 1).cloned();
+            }
         }
-        keyed.sort_unstable_by(compare);
-        keyed.into_iter().map(|(_, index, _)| index).collect()
+        if wanted < candidates.len() {
+            candidates.select_nth_unstable_by(wanted, compare);
+            candidates.truncate(wanted);
+        }
+        candidates.sort_unstable_by(compare);
+        candidates.into_iter().map(|(_, index, _)| index).collect()
+    }
+}
+
+/// One document's sort keys, its position and its rank (place before sorting).
+type Keyed = (Vec<SortKey>, usize, usize);
+
+/// [`sort_key`] read from a document's BSON bytes: the same places reached, the same smallest or largest value.
+fn raw_sort_key(
+    document: crate::engine::raw::RawDoc<'_>,
+    path: &FieldPath,
+    direction: Direction,
+) -> Result<SortKey, crate::engine::raw::Malformed> {
+    let mut best: Option<SortKey> = None;
+    let mut consider = |candidate: SortKey| {
+        if best.as_ref().is_none_or(|current| better(&candidate, current, direction)) {
+            best = Some(candidate);
+        }
+    };
+    crate::engine::raw::reach(document, path.parts(), &mut |reached| {
+        match reached {
+            None => consider(SortKey::Value(Bson::Null)),
+            Some(value) => match value.as_array()? {
+                Some(items) if items.is_empty() => consider(SortKey::EmptyArray),
+                Some(items) => {
+                    for item in items.elements() {
+                        consider(SortKey::Value(item?.1.to_bson()?));
+                    }
+                }
+                None => consider(SortKey::Value(value.to_bson()?)),
+            },
+        }
+        Ok::<bool, crate::engine::raw::Malformed>(false)
+    })?;
+    Ok(best.unwrap_or(SortKey::Value(Bson::Null)))
+}
+
+/// Whether `candidate` replaces `current` as a document's key: ascending sorts keep the smallest, descending the largest.
+fn better(candidate: &SortKey, current: &SortKey, direction: Direction) -> bool {
+    let ordering = compare_keys(candidate, current);
+    match direction {
+        Direction::Ascending => ordering == Ordering::Less,
+        Direction::Descending => ordering == Ordering::Greater,
     }
 }
 
@@ -202,17 +292,7 @@ impl SortSpec {
 fn sort_key(doc: &Document, path: &FieldPath, direction: Direction) -> SortKey {
     let mut best: Option<SortKey> = None;
     let mut consider = |candidate: SortKey| {
-        let replace = match &best {
-            None => true,
-            Some(current) => {
-                let ordering = compare_keys(&candidate, current);
-                match direction {
-                    Direction::Ascending => ordering == Ordering::Less,
-                    Direction::Descending => ordering == Ordering::Greater,
-                }
-            }
-        };
-        if replace {
+        if best.as_ref().is_none_or(|current| better(&candidate, current, direction)) {
             best = Some(candidate);
         }
     };
@@ -274,6 +354,62 @@ mod tests {
                 let expected: Vec<usize> = full.iter().copied().take(wanted).collect();
                 assert_eq!(sort.order_first(&docs, wanted), expected, "{spec} first {wanted}");
             }
+        }
+    }
+
+    #[test]
+    fn keys_read_from_the_bytes_order_as_the_trees_do() {
+        let mut docs = people();
+        docs.extend([
+            doc! {"_id": 7, "age": [40, "x", null], "tags": [[1, 2], 0], "p": [{"t": "c"}, {"t": "0"}]},
+            doc! {"_id": 8, "age": {"y": 1}, "tags": [{"a": 1}], "p": {"t": ["z", "a"]}},
+            doc! {"_id": 9, "age": bson::Bson::MinKey, "tags": [bson::Bson::MaxKey], "p": [[{"t": "q"}], 3]},
+            doc! {"_id": 10, "age": 36i64, "tags": [3.5, -1], "p": {"t": null}},
+            doc! {"_id": 11, "age": 36.0, "p": [{"u": 1}]},
+        ]);
+        let encoded: Vec<Vec<u8>> = docs.iter().map(|d| crate::engine::raw::encode(d).unwrap().into_vec()).collect();
+        let mut stored: Vec<(&Document, Option<&[u8]>)> =
+            docs.iter().zip(&encoded).map(|(d, b)| (d, Some(b.as_slice()))).collect();
+        // Bytes that do not parse are read through the tree, with the same answer.
+        stored[2].1 = Some(&encoded[2][..encoded[2].len() - 3]);
+        stored[4].1 = None;
+        for spec in [
+            doc! {"age": 1},
+            doc! {"age": -1, "_id": 1},
+            doc! {"tags": 1},
+            doc! {"tags": -1},
+            doc! {"tags.0": 1},
+            doc! {"p.t": 1},
+            doc! {"p.t": -1, "age": 1},
+            doc! {"p.0.t": 1},
+            doc! {"missing": 1},
+            doc! {"$natural": -1},
+        ] {
+            let sort = SortSpec::compile(&spec).unwrap();
+            for wanted in [0, 1, 2, 3, 5, 11, 12, usize::MAX] {
+                assert_eq!(
+                    sort.order_first_stored(&stored, wanted),
+                    sort.order_first(&docs, wanted),
+                    "{spec} first {wanted}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_small_limit_over_many_documents_keeps_the_stable_prefix() {
+        // More documents than the candidate buffer holds, with many ties: the bar must drop only later ties.
+        let docs: Vec<Document> = (0..1000).map(|i| doc! {"_id": i, "k": (i * 7919) % 13}).collect();
+        for spec in [doc! {"k": 1}, doc! {"k": -1}, doc! {"k": 1, "_id": -1}] {
+            let sort = SortSpec::compile(&spec).unwrap();
+            let full = sort.order(&docs);
+            for wanted in [1, 10, 31, 64, 65, 200, 999] {
+                assert_eq!(sort.order_first(&docs, wanted), full[..wanted].to_vec(), "{spec} first {wanted}");
+            }
+            let mut sorted = docs.clone();
+            sorted.sort_by(|a, b| sort.compare(a, b));
+            let ids: Vec<i32> = full.iter().map(|&i| docs[i].get_i32("_id").unwrap()).collect();
+            assert_eq!(ids, sorted.iter().map(|d| d.get_i32("_id").unwrap()).collect::<Vec<_>>());
         }
     }
 

@@ -5,7 +5,6 @@
 //! document, bytes that do not parse — it hands back ([`NeedsTree`]) and the caller matches the document tree.
 
 use super::{CmpOp, Leaf, Node};
-use crate::engine::path::array_index;
 use crate::engine::raw::{Malformed, RawDoc, RawValue};
 use bson::Bson;
 
@@ -66,63 +65,9 @@ fn eval(node: &Node, subject: Subject<'_>) -> Decided {
             Subject::Value(_) => Ok(false),
             Subject::Doc(_) if path.is_empty() => Err(NeedsTree),
             Subject::Doc(document) => {
-                reach_document(document, path.parts(), &mut |reached| leaf_reached(leaf, reached))
+                crate::engine::raw::reach(document, path.parts(), &mut |reached| leaf_reached(leaf, reached))
             }
         },
-    }
-}
-
-/// Calls `visit` with every place `parts` reaches (the tree's `path::reach`), until it answers true.
-fn reach_document<'a>(
-    document: RawDoc<'a>,
-    parts: &[String],
-    visit: &mut dyn FnMut(Option<RawValue<'a>>) -> Decided,
-) -> Decided {
-    let Some((head, rest)) = parts.split_first() else {
-        return Ok(false);
-    };
-    match document.field(head)? {
-        None => visit(None),
-        Some(value) => reach_value(value, rest, visit),
-    }
-}
-
-fn reach_value<'a>(
-    value: RawValue<'a>,
-    rest: &[String],
-    visit: &mut dyn FnMut(Option<RawValue<'a>>) -> Decided,
-) -> Decided {
-    let Some(next) = rest.first() else {
-        return visit(Some(value));
-    };
-    if let Some(inner) = value.as_document()? {
-        return reach_document(inner, rest, visit);
-    }
-    let Some(items) = value.as_array()? else {
-        return visit(None);
-    };
-    let mut reached = false;
-    if let Some(index) = array_index(next) {
-        if let Some(item) = items.elements().nth(index) {
-            reached = true;
-            if reach_value(item?.1, rest.get(1..).unwrap_or_default(), visit)? {
-                return Ok(true);
-            }
-        }
-    }
-    for element in items.elements() {
-        // Only documents inside the array can hold the next field; nested arrays are not entered.
-        if let Some(inner) = element?.1.as_document()? {
-            reached = true;
-            if reach_document(inner, rest, visit)? {
-                return Ok(true);
-            }
-        }
-    }
-    if reached {
-        Ok(false)
-    } else {
-        visit(None)
     }
 }
 
