@@ -139,7 +139,10 @@ fn bind_last(playground: &mut Playground, side: Side, outcome: Option<&RunOutcom
     let world = playground.world_mut(side);
     let (value, error, trace, calls) = match &last {
         Some(report) => (
-            report.value.clone().unwrap_or(Bson::Null),
+            match world.unprinted_whole_result().filter(|_| report.more) {
+                Some(whole) => Bson::Array(whole.to_vec()),
+                None => report.value.clone().unwrap_or(Bson::Null),
+            },
             report.error.as_ref().map_or(Bson::Null, |e| Bson::Document(e.to_document())),
             Bson::Array(
                 report
@@ -335,6 +338,28 @@ mod tests {
             .filter_map(|step| step.failure.map(|why| format!("{}: {why}", step.name)))
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_check_sees_the_whole_of_a_result_longer_than_the_printed_batch() {
+        let mut playground = Playground::new(false);
+        let docs: Vec<String> = (0..45).map(|i| format!("{{ i: {i} }}")).collect();
+        playground.run(&format!("db.items.insertMany([{}])", docs.join(", "))).unwrap();
+        let outcome = playground.run("db.items.find()").unwrap();
+        let step = |check: &str| {
+            let text = format!(
+                "id = \"long\"\ntitle = \"Long\"\ngoal = \"Count.\"\n[[steps]]\ntitle = \"Find\"\nexplanation = \"Find.\"\n\
+                 check = \"{check}\"\nworld = \"schemaless\"\nsolution = \"db.items.find()\"\nnotice = \"Found.\"\n"
+            );
+            parse_lesson("long.toml", &text).unwrap().steps.remove(0)
+        };
+        let passed = |playground: &mut Playground, check: &str| check_step(playground, &step(check), Some(&outcome));
+        assert!(passed(&mut playground, "lastResult.length === 45").passed());
+        assert!(passed(&mut playground, "lastResult[44].i === 44").passed());
+        assert!(!passed(&mut playground, "lastResult.length === 20").passed());
+        // The check ran aside: `it` still shows the student's next batch.
+        let next = playground.run("it").unwrap();
+        assert!(crate::playground::view::result_text(&next.statements[0].raw).unwrap_or_default().contains("i: 20"));
     }
 
     #[test]

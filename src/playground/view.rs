@@ -551,9 +551,12 @@ mod tests {
         let (first, value) = printed(&mut playground, "db.items.find({}, { _id: 0 })");
         assert!(first.contains("{ i: 19 }") && !first.contains("{ i: 20 }"), "{first}");
         assert!(first.ends_with("Type \"it\" for more"), "{first}");
-        assert!(matches!(value, Some(bson::Bson::Array(items)) if items.len() == 45), "checks see the whole result");
+        // The report keeps the printed batch; the whole result is the cursor's (what a lesson check reads).
+        assert!(matches!(&value, Some(bson::Bson::Array(items)) if items.len() == 20), "{value:?}");
+        assert_eq!(playground.world(Side::Raw).unprinted_whole_result().map(<[_]>::len), Some(45));
         let (second, _) = printed(&mut playground, "it");
         assert!(second.starts_with("[\n  { i: 20 }") && second.contains("{ i: 39 }"), "{second}");
+        assert_eq!(playground.world(Side::Raw).unprinted_whole_result(), None, "the cursor moved on");
         assert!(second.ends_with("Type \"it\" for more"), "{second}");
         let (third, _) = printed(&mut playground, "it");
         assert!(third.contains("{ i: 44 }") && !third.contains("Type \"it\""), "{third}");

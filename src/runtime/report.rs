@@ -58,7 +58,9 @@ pub struct StatementReport {
     pub span: Span,
     /// The statement's text.
     pub text: String,
-    /// The statement's value, when it has one worth printing.
+    /// The statement's value, when it has one worth printing. A result longer than a batch holds its first
+    /// [`BATCH_SIZE`] items (`more` is set); the whole result is the world's cursor
+    /// (`World::unprinted_whole_result`).
     pub value: Option<Bson>,
     /// Text printed instead of a value (`switched to db shop`, `show collections`).
     pub printed: Option<String>,
@@ -76,7 +78,7 @@ pub struct StatementReport {
 pub const BATCH_SIZE: usize = 20;
 
 impl StatementReport {
-    /// The value as printed: a long array only up to its first batch (the whole value stays in `value`, for checks).
+    /// The value as printed: a long array only up to its first batch (a statement's report already holds no more).
     pub fn printed_value(&self) -> Option<Bson> {
         match &self.value {
             Some(Bson::Array(items)) if items.len() > BATCH_SIZE => {

@@ -167,6 +167,15 @@ impl World {
         shared
     }
 
+    /// The whole result of the last statement when it was longer than one batch and only its first batch has been
+    /// printed (its report holds that batch; `it` has not moved on yet): what a lesson check sees as `lastResult`.
+    pub fn unprinted_whole_result(&self) -> Option<&[Bson]> {
+        match &self.cursor {
+            Some((items, BATCH_SIZE)) => Some(items),
+            _ => None,
+        }
+    }
+
     /// Parses and runs a whole script; a parse error stops everything before anything runs.
     ///
     /// For code run aside from what the student typed (lesson checks, explain): the cursor of the student's last
@@ -245,10 +254,14 @@ impl World {
         report.console = std::mem::take(&mut self.console);
         report.calls = std::mem::take(&mut self.calls);
         report.requests = std::mem::take(&mut self.requests);
-        if let Some(Bson::Array(items)) = &report.value {
+        // A long result is printed a batch at a time: the report keeps the first batch, the cursor the whole result
+        // (moved, not copied: at 10k documents the copy was a third of the Run).
+        if let Some(Bson::Array(items)) = &mut report.value {
             if items.len() > BATCH_SIZE {
+                let whole = std::mem::take(items);
+                *items = whole.get(..BATCH_SIZE).unwrap_or_default().to_vec();
                 report.more = true;
-                self.cursor = Some((items.clone(), BATCH_SIZE));
+                self.cursor = Some((whole, BATCH_SIZE));
             }
         }
         report
