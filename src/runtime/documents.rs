@@ -190,12 +190,12 @@ impl World {
         }
         let call = ModelCall::new(model, ModelMethod::InsertMany, call_args);
         let result = self.execute(PendingCall::Model(call.clone()), span)?;
-        Ok(Value::Promise(Box::new(self.model_result(&call, result))))
+        Ok(Value::Promise(Box::new(self.model_result(&call, result, span)?)))
     }
 
     /// What a model call's result is to the program: Mongoose documents for the calls that return them (unless
     /// `.lean()`), plain data otherwise.
-    pub(super) fn model_result(&self, call: &ModelCall, result: Bson) -> Value {
+    pub(super) fn model_result(&mut self, call: &ModelCall, result: Bson, span: Span) -> Result<Value, RuntimeError> {
         let returns_documents = matches!(
             call.method,
             ModelMethod::Create
@@ -213,42 +213,71 @@ impl World {
             && !call.has_step(QueryMethod::Explain);
         // `insertMany(docs, { rawResult: true })` answers the driver's result, not documents.
         if !returns_documents || (call.method == ModelMethod::InsertMany && !matches!(result, Bson::Array(_))) {
-            return Value::Data(result);
+            return Ok(Value::Data(result));
         }
         // Documents found in the database are hydrated as Mongoose's `init` builds them (its nested objects, the
-        // defaults of absent paths); what the database holds stays the saved state, so `save()` sends the defaults.
+        // defaults of absent paths, subdocuments' `_id`s); what the database holds stays the saved state, and the
+        // paths that got a default are what `save()` sends after the modified ones.
         let hydration = self.hydration(call);
-        let document = |value: Bson| match value {
-            Bson::Document(doc) => {
-                let fields = match &hydration {
-                    Some((schema, excluded)) => {
-                        crate::schema::hydrate_document(schema, &doc, excluded, self.cluster.generator.peek_now())
-                    }
-                    None => doc.clone(),
-                };
-                let hydrated = hydration.is_some().then(|| fields.clone());
-                let document = DocumentRef::new(&call.model, fields, Some(doc));
-                document.0.borrow_mut().unchanged = hydrated;
-                Value::Document(document)
+        let items = match result {
+            Bson::Array(items) => Some(items),
+            other => {
+                return match other {
+                    Bson::Document(doc) => self.hydrated_document(call, doc, hydration.as_ref(), span),
+                    other => Ok(Value::Data(other)),
+                }
             }
-            other => Value::Data(other),
         };
-        match result {
-            Bson::Array(items) => Value::Array(super::value::ArrayRef::new(items.into_iter().map(document).collect())),
-            other => document(other),
+        let mut documents = Vec::new();
+        for item in items.unwrap_or_default() {
+            documents.push(match item {
+                Bson::Document(doc) => self.hydrated_document(call, doc, hydration.as_ref(), span)?,
+                other => Value::Data(other),
+            });
         }
+        Ok(Value::Array(super::value::ArrayRef::new(documents)))
     }
 
-    /// The schema and the paths an exclusive projection leaves out, for the documents a query call hydrates; `None`
-    /// when nothing is hydrated (the schemaless world, `create`/`insertMany`'s new documents, an inclusive
-    /// projection, which builds only what it selects).
-    fn hydration(&self, call: &ModelCall) -> Option<(crate::schema::Schema, Vec<String>)> {
+    /// One document of a model call's result, hydrated when the call hydrates.
+    fn hydrated_document(
+        &mut self,
+        call: &ModelCall,
+        stored: Document,
+        hydration: Option<&Hydration>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        let Some(hydration) = hydration.filter(|h| h.builds) else {
+            let document = DocumentRef::new(&call.model, stored.clone(), Some(stored));
+            document.0.borrow_mut().version_selected = hydration.is_none_or(|h| h.version_selected);
+            return Ok(Value::Document(document));
+        };
+        let now = self.cluster.generator.peek_now();
+        let mut host = ProgramDefaults { world: self, model: &call.model, span, error: None };
+        let hydrated = crate::schema::hydrate_document(&hydration.schema, &stored, &hydration.excluded, now, &mut host);
+        if let Some(error) = host.error {
+            return Err(error);
+        }
+        let document = DocumentRef::new(&call.model, hydrated.document.clone(), Some(stored));
+        {
+            let mut inner = document.0.borrow_mut();
+            inner.unchanged = Some(hydrated.document);
+            inner.defaulted = hydrated.defaulted;
+            inner.version_selected = hydration.version_selected;
+        }
+        Ok(Value::Document(document))
+    }
+
+    /// How a query call's documents are hydrated: the schema and the paths an exclusive projection leaves out;
+    /// `None` when nothing is hydrated (the schemaless world, `create`/`insertMany`'s new documents).
+    fn hydration(&self, call: &ModelCall) -> Option<Hydration> {
         if self.mode == Mode::Schemaless || matches!(call.method, ModelMethod::Create | ModelMethod::InsertMany) {
             return None;
         }
         let schema = self.models.get(&call.model)?.model.schema.clone();
+        let version_key = schema.options.version_key.clone();
         let mut excluded = Vec::new();
         deselected_paths(&schema.tree, "", &mut excluded);
+        let mut included = Vec::new();
         let mut projections: Vec<&Bson> =
             call.chain.iter().filter(|(m, _)| *m == QueryMethod::Select).filter_map(|(_, a)| a.first()).collect();
         if matches!(call.method, ModelMethod::Find | ModelMethod::FindOne | ModelMethod::FindById) {
@@ -266,7 +295,7 @@ impl World {
                             None if token.starts_with('+') => {
                                 excluded.retain(|path| path != &token[1..]);
                             }
-                            None => return None,
+                            None => included.push(token.to_string()),
                         }
                     }
                 }
@@ -276,20 +305,28 @@ impl World {
                             Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Boolean(_) => {
                                 if crate::js::truthy(value) {
                                     if path != "_id" {
-                                        return None;
+                                        included.push(path.clone());
                                     }
                                 } else {
                                     excluded.push(path.clone());
                                 }
                             }
-                            _ => return None,
+                            _ => included.push(path.clone()),
                         }
                     }
                 }
                 _ => {}
             }
         }
-        Some((schema, excluded))
+        // `$__isSelected(versionKey)`: without it `save()` neither checks nor increments the version.
+        let version_selected = match &version_key {
+            Some(key) if !included.is_empty() => included.iter().any(|path| path == key),
+            Some(key) => !excluded.iter().any(|path| path == key),
+            None => true,
+        };
+        // An inclusive projection builds only what it selects: nothing is added.
+        let builds = included.is_empty();
+        Some(Hydration { schema, excluded, version_selected, builds })
     }
 
     /// `doc.name`, `doc.id`, `doc.isNew`, `doc.save` ...
@@ -1052,14 +1089,22 @@ impl World {
         span: Span,
     ) -> Result<Value, RuntimeError> {
         let current = self.document_data(document, span)?;
-        let (saved, assigned) = {
+        let (saved, assigned, base, defaulted, version_selected) = {
             let inner = document.0.borrow();
-            (inner.saved.clone(), inner.assigned.clone())
+            let base = inner.unchanged.clone().or_else(|| inner.saved.clone());
+            (inner.saved.clone(), inner.assigned.clone(), base, inner.defaulted.clone(), inner.version_selected)
         };
-        // Nothing changed on a saved document: Mongoose sends nothing, and neither does the driver pane.
+        // Nothing changed on a saved document: the driver pane sends nothing.
         if self.mode == Mode::Schemaless {
             if let Some(saved) = &saved {
-                if crate::schema::save_delta(saved, &current, &assigned, None).is_none() {
+                let state = crate::schema::SaveState {
+                    base: saved,
+                    assigned: &assigned,
+                    defaulted: &[],
+                    version: None,
+                    minimize: false,
+                };
+                if crate::schema::save_delta(&state, &current).is_none() {
                     return Ok(Value::Promise(Box::new(Value::Document(document.clone()))));
                 }
             }
@@ -1075,6 +1120,9 @@ impl World {
             Bson::Array(assigned.into_iter().map(Bson::String).collect()),
             receiver.map(Bson::String).unwrap_or(Bson::Null),
             functions.to_bson(),
+            base.map(Bson::Document).unwrap_or(Bson::Null),
+            Bson::Array(defaulted.into_iter().map(Bson::String).collect()),
+            Bson::Boolean(version_selected),
         ];
         let call = ModelCall::new(document.model(), ModelMethod::Save, args);
         let result = self.execute(PendingCall::Model(call), span)?;
@@ -1096,6 +1144,7 @@ impl World {
             inner.fields = super::value::ObjectRef::new(shown.into_iter().map(|(k, v)| (k, Value::Data(v))).collect());
             inner.saved = Some(stored);
             inner.assigned.clear();
+            inner.defaulted.clear();
             inner.invalid = Document::new();
         }
         Ok(Value::Promise(Box::new(Value::Document(document.clone()))))
@@ -1378,6 +1427,53 @@ impl World {
             }
         }
         paths
+    }
+}
+
+/// How a query call's documents are hydrated (`World::hydration`).
+struct Hydration {
+    schema: crate::schema::Schema,
+    /// Paths an exclusive projection (or `select: false`) leaves out: no default for them.
+    excluded: Vec<String>,
+    /// Whether the projection selects the version key.
+    version_selected: bool,
+    /// False for an inclusive projection, which builds only what it selects.
+    builds: bool,
+}
+
+/// The running program's side of hydration: ObjectIds from the world's generator, and the schema's default
+/// functions called with `this` the (sub)document being initialised. The first error stops the calls.
+struct ProgramDefaults<'w> {
+    world: &'w mut World,
+    model: &'w str,
+    span: Span,
+    error: Option<RuntimeError>,
+}
+
+impl crate::schema::hydrate::HydrationHost for ProgramDefaults<'_> {
+    fn object_id(&mut self) -> bson::oid::ObjectId {
+        self.world.cluster.generator.object_id()
+    }
+
+    fn function_default(&mut self, _path: &str, function: usize, this: &Document) -> Option<Bson> {
+        if self.error.is_some() {
+            return None;
+        }
+        let function = self.world.schema_function(self.model, function)?;
+        let this = Value::Data(Bson::Document(this.clone())).shared();
+        let answer = self
+            .world
+            .call_value(&function, this, Vec::new(), self.span)
+            .and_then(|value| self.world.settle(value, self.span))
+            .and_then(|value| self.world.data(value, self.span));
+        match answer {
+            Ok(Bson::Undefined) => None,
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.error = Some(error);
+                None
+            }
+        }
     }
 }
 

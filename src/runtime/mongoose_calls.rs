@@ -636,9 +636,11 @@ impl ModelRun<'_> {
     }
 
     /// `doc.save()`: a new document is validated and inserted (with timestamps and `__v`); one the database holds is
-    /// validated and only its changes are sent (`$set`/`$unset`/`$push`, `__v` versioning), or nothing when
-    /// nothing changed. `args` are the document now, what the database holds (`null` when new) and the paths the
-    /// program assigned whole.
+    /// cast again without defaults, validated, and only its changes are sent (`$__delta`: the modified paths, then
+    /// the ones hydration defaulted; `__v` versioning), or, when nothing changed, a `findOne` that checks it still
+    /// exists. `args` are the document now, what the database holds (`null` when new), the paths the program
+    /// assigned whole, the receiver's name, the program's function results, what the document held when it was
+    /// hydrated or last saved, the paths hydration defaulted and whether the query selected the version key.
     fn save(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
         let current = match args.first() {
             Some(Bson::Document(doc)) => doc.clone(),
@@ -658,7 +660,11 @@ impl ModelRun<'_> {
             let generator = &mut self.cluster.generator;
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
-            build_document(&model, &current, &mut ctx)
+            match saved {
+                None => build_document(&model, &current, &mut ctx),
+                // A document the database holds gets no default on save (hydration gave it its defaults).
+                Some(_) => crate::schema::document::build_saved_document(&model, &current, &mut ctx),
+            }
         };
         let mut built = built.map_err(|e| self.schema_error(e))?;
         // The constructor already cast the document and ran its setters (an assignment runs them too): only what
@@ -680,14 +686,30 @@ impl ModelRun<'_> {
             return Ok(Bson::Document(created.document));
         };
         self.trace().extend(built.trace);
-        let mut document = built.document;
+        // The document keeps the order it has in memory (a hydrated one, the order `init` built).
+        let mut document = in_order_of(&current, built.document, 0);
+        let base = match args.get(5) {
+            Some(Bson::Document(base)) => base.clone(),
+            _ => saved.clone(),
+        };
+        let defaulted: Vec<String> = match args.get(6) {
+            Some(Bson::Array(paths)) => paths.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        let version_selected = !matches!(args.get(7), Some(Bson::Boolean(false)));
         let version_key = model.schema.options.version_key.clone();
-        let unchanged = crate::schema::save_delta(&saved, &document, &assigned, version_key.as_deref()).is_none();
-        if unchanged {
-            return Ok(Bson::Document(document));
+        let state = crate::schema::SaveState {
+            base: &base,
+            assigned: &assigned,
+            defaulted: &defaulted,
+            version: version_key.as_deref().map(|key| (key, version_selected)),
+            minimize: model.schema.options.minimize,
+        };
+        if crate::schema::save_delta(&state, &document).is_none() {
+            return self.check_exists(document);
         }
         // A changed (or new) subdocument whose schema has timestamps gets its `updatedAt` (its own save middleware).
-        let changed = |path: &str| value_at_path(&document, path) != value_at_path(&saved, path);
+        let changed = |path: &str| value_at_path(&document, path) != value_at_path(&base, path);
         let mut stamped = document.clone();
         let mut steps = Trace::new();
         crate::schema::document::stamp_subdocuments(&model.schema, &mut stamped, now, &changed, "", &mut steps);
@@ -697,24 +719,23 @@ impl ModelRun<'_> {
             document.insert(updated.clone(), Bson::DateTime(now));
             self.trace().push(crate::schema::TraceStep::Timestamp { path: updated, value: Bson::DateTime(now) });
         }
-        let Some(delta) = crate::schema::save_delta(&saved, &document, &assigned, version_key.as_deref()) else {
-            return Ok(Bson::Document(document));
+        let Some(delta) = crate::schema::save_delta(&state, &document) else {
+            return self.check_exists(document);
         };
         let filter = delta.filter.clone();
         let result =
             self.send(DriverMethod::UpdateOne, vec![Bson::Document(delta.filter), Bson::Document(delta.update)])?;
         if matches!(&result, Bson::Document(r) if matches!(r.get("matchedCount"), Some(Bson::Int32(0) | Bson::Int64(0))))
         {
-            // Mongoose: a VersionError when the filter checked `__v`, else a DocumentNotFoundError.
-            let version = version_key.as_deref().and_then(|key| filter.get(key));
-            let error = match version {
-                Some(version) => SchemaError::Mongoose(MongooseError {
+            // Mongoose: a VersionError when the save was versioned, else a DocumentNotFoundError.
+            let error = match version_key.as_deref().filter(|_| delta.versioned) {
+                Some(key) => SchemaError::Mongoose(MongooseError {
                     name: "VersionError".into(),
                     message: format!(
                         "No matching document found for id \"{}\" version {} modifiedPaths \"{}\"",
                         crate::js::inspect::js_string(document.get("_id").unwrap_or(&Bson::Null)),
-                        crate::js::inspect::js_string(version),
-                        modified_paths(&saved, &document).join(", ")
+                        crate::js::inspect::js_string(document.get(key).unwrap_or(&Bson::Int32(0))),
+                        modified_paths(&base, &document).join(", ")
                     ),
                 }),
                 None => DocumentNotFoundError::new(&filter, self.model_name()).into(),
@@ -723,6 +744,20 @@ impl ModelRun<'_> {
         }
         if let (Some(key), Some(version)) = (version_key, delta.new_version) {
             document.insert(key, version);
+        }
+        Ok(Bson::Document(document))
+    }
+
+    /// `save()` of a document with nothing to send: Mongoose checks that the database still holds it
+    /// (`findOne({ _id }, { projection: { _id: 1 } })`), a `DocumentNotFoundError` if not.
+    fn check_exists(&mut self, document: Document) -> Result<Bson, RuntimeError> {
+        let filter = bson::doc! { "_id": document.get("_id").cloned().unwrap_or(Bson::Null) };
+        let found = self.send(
+            DriverMethod::FindOne,
+            vec![Bson::Document(filter.clone()), Bson::Document(bson::doc! { "projection": { "_id": 1 } })],
+        )?;
+        if matches!(found, Bson::Null) {
+            return Err(self.schema_error(DocumentNotFoundError::new(&filter, self.model_name()).into()));
         }
         Ok(Bson::Document(document))
     }
@@ -1365,6 +1400,46 @@ fn documents_of(value: Bson) -> Vec<Document> {
 }
 
 /// The value at a dotted path through nested documents (`author`, `profile.company`).
+/// `built` (the document as the schema built it for `save()`) with its keys in the order `current` (the document
+/// in memory) has them, at every depth; what only `built` has (a generated `_id`, a timestamp) comes after. The
+/// empty objects `current` holds stay (`$__buildDoc`'s nested objects: minimizing is for what is sent).
+fn in_order_of(current: &Document, mut built: Document, depth: usize) -> Document {
+    fn is_empty_tree(value: &Bson) -> bool {
+        matches!(value, Bson::Document(doc) if doc.values().all(is_empty_tree))
+    }
+    if depth > 128 {
+        return built;
+    }
+    let mut out = Document::new();
+    for (key, held) in current {
+        let Some(value) = built.remove(key) else {
+            if is_empty_tree(held) {
+                out.insert(key.clone(), held.clone());
+            }
+            continue;
+        };
+        let value = match (held, value) {
+            (Bson::Document(held), Bson::Document(value)) => Bson::Document(in_order_of(held, value, depth + 1)),
+            (Bson::Array(held), Bson::Array(values)) => Bson::Array(
+                values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, value)| match (held.get(index), value) {
+                        (Some(Bson::Document(held)), Bson::Document(value)) => {
+                            Bson::Document(in_order_of(held, value, depth + 1))
+                        }
+                        (_, value) => value,
+                    })
+                    .collect(),
+            ),
+            (_, value) => value,
+        };
+        out.insert(key.clone(), value);
+    }
+    out.extend(built);
+    out
+}
+
 fn nested_value(doc: &Document, path: &str) -> Option<Bson> {
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     crate::engine::path::get_single(doc, &parts).cloned()

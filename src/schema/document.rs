@@ -98,6 +98,9 @@ struct Builder<'a, 'b> {
     /// Whether this builds the document `new Model()` holds in memory (Mongoose's `_doc`), which keeps the empty
     /// nested objects `$__buildDoc` creates; what is stored is minimized as the schema says.
     in_memory: bool,
+    /// False for a document the database already holds, being cast again for `save()`: Mongoose applies no
+    /// default to it (its subdocuments, new ones included, have their own).
+    defaults: bool,
 }
 
 /// Where a value is cast. A subdocument of a new document has a parent that collects its cast errors
@@ -345,6 +348,9 @@ impl Builder<'_, '_> {
                     }
                     return self.cast_value(def, value, &key_path, &msg_path);
                 }
+                if !self.defaults {
+                    return Ok(None);
+                }
                 let default = match (&def.default, &def.field_type) {
                     (Some(Bson::String(s) | Bson::JavaScriptCode(s)), FieldType::Scalar(ScalarType::Date))
                         if is_now(s) =>
@@ -501,8 +507,10 @@ impl Builder<'_, '_> {
                             // The subdocument's constructor throws a StrictModeError, and outside a document its
                             // cast errors too; the array's caster wraps either (lib/schema/documentArray.js:
                             // `throw new CastError('embedded', rawArray[i], ..., error)`).
-                            let reason = match self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
-                            {
+                            let outer = std::mem::replace(&mut self.defaults, true);
+                            let built = self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document);
+                            self.defaults = outer;
+                            let reason = match built {
                                 Ok(built)
                                     if self.context == CastContext::Document
                                         || self.cast_errors.len() == errors_before =>
@@ -534,7 +542,10 @@ impl Builder<'_, '_> {
                 Bson::Null | Bson::Undefined => Ok(value.clone()),
                 Bson::Document(inner) => {
                     let prefixes = Prefixes { key: format!("{key_path}."), msg: String::new() };
-                    match self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document) {
+                    let outer = std::mem::replace(&mut self.defaults, true);
+                    let built = self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document);
+                    self.defaults = outer;
+                    match built {
                         Ok(built) => Ok(Bson::Document(built)),
                         // The document's `$set` (or the query caster) wraps the subdocument's StrictModeError.
                         Err(_) => {
@@ -579,6 +590,7 @@ pub fn cast_path_value(
         function_defaults: &no_defaults,
         context: CastContext::Query,
         in_memory: false,
+        defaults: true,
     };
     let result = builder.cast_any(def, value, path, path);
     trace.append(&mut builder.trace);
@@ -770,7 +782,17 @@ pub fn build_document_with(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, false)
+    build(model, input, ctx, function_defaults, false, true)
+}
+
+/// [`build_document`] for `save()` of a document the database already holds: cast again, no default applied to
+/// the document (only to subdocuments it gained).
+pub fn build_saved_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+) -> Result<BuiltDocument, SchemaError> {
+    build(model, input, ctx, &Document::new(), false, false)
 }
 
 /// [`build_document_with`] for the document `new Model(input)` holds in memory (Mongoose's `_doc`): the empty
@@ -781,7 +803,7 @@ pub fn build_new_document(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, true)
+    build(model, input, ctx, function_defaults, true, true)
 }
 
 fn build(
@@ -790,9 +812,11 @@ fn build(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
     in_memory: bool,
+    defaults: bool,
 ) -> Result<BuiltDocument, SchemaError> {
     let mut builder = Builder {
         in_memory,
+        defaults,
         model: &model.name,
         ctx,
         trace: Trace::new(),
@@ -1643,7 +1667,7 @@ mod tests {
         let build = |model: &Model, input: Document, in_memory: bool| {
             let mut ids = SequentialIds::default();
             let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-            build(model, &input, &mut ctx, &Document::new(), in_memory).unwrap().document
+            build(model, &input, &mut ctx, &Document::new(), in_memory, true).unwrap().document
         };
         let model = user_model(definition.clone(), doc! {});
         same(&build(&model, doc! {}, true), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
