@@ -246,9 +246,16 @@ impl World {
         hydration: Option<&Hydration>,
         span: Span,
     ) -> Result<Value, RuntimeError> {
+        // The documents `populate` brought are documents of the referenced model, hydrated first (its query ran
+        // before this document was initialised).
+        let stored = self.hydrate_populated(call, stored, span)?;
         let Some(hydration) = hydration.filter(|h| h.builds) else {
-            let document = DocumentRef::new(&call.model, stored.clone(), Some(stored));
-            document.0.borrow_mut().version_selected = hydration.is_none_or(|h| h.version_selected);
+            // `create`/`insertMany` answer the documents as held in memory; an inclusive projection's as found.
+            let document = DocumentRef::new(&call.model, stored.clone(), Some(stored.clone()));
+            let mut inner = document.0.borrow_mut();
+            inner.version_selected = hydration.is_none_or(|h| h.version_selected);
+            inner.unchanged = (self.mode != Mode::Schemaless).then_some(stored);
+            drop(inner);
             return Ok(Value::Document(document));
         };
         let now = self.cluster.generator.peek_now();
@@ -265,6 +272,73 @@ impl World {
             inner.version_selected = hydration.version_selected;
         }
         Ok(Value::Document(document))
+    }
+
+    /// `stored` with the documents each `populate(...)` step of the call put in it hydrated as documents of the
+    /// referenced model (its defaults, nested objects, subdocuments' `_id`s), unless the populate's `select` is
+    /// inclusive.
+    fn hydrate_populated(&mut self, call: &ModelCall, stored: Document, span: Span) -> Result<Document, RuntimeError> {
+        if self.mode == Mode::Schemaless {
+            return Ok(stored);
+        }
+        let specs: Vec<super::mongoose_calls::Populate> = call
+            .chain
+            .iter()
+            .filter(|(method, _)| *method == QueryMethod::Populate)
+            .flat_map(|(_, args)| super::mongoose_calls::populate_specs(args))
+            .collect();
+        self.hydrate_populated_paths(&call.model, stored, &specs, span)
+    }
+
+    /// [`Self::hydrate_populated`] for the given populate specifications (also `doc.populate(...)`'s).
+    fn hydrate_populated_paths(
+        &mut self,
+        model: &str,
+        mut stored: Document,
+        specs: &[super::mongoose_calls::Populate],
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
+        use crate::schema::definition::ResolvedPath;
+        for spec in specs {
+            let Some(entry) = self.models.get(model) else { break };
+            let reference = match entry.model.schema.resolve(&spec.path) {
+                ResolvedPath::Path(def) => match &def.field_type {
+                    crate::schema::FieldType::Array(element) => element.reference.clone(),
+                    _ => def.reference.clone(),
+                },
+                _ => None,
+            };
+            let Some(target) = reference.and_then(|name| self.models.get(&name)).map(|entry| entry.name.clone()) else {
+                continue;
+            };
+            let Some(schema) = self.models.get(&target).map(|entry| entry.model.schema.clone()) else { continue };
+            let (mut excluded, mut included) = (Vec::new(), Vec::new());
+            deselected_paths(&schema.tree, "", &mut excluded);
+            if let Some(select) = &spec.select {
+                read_projection(select, &mut excluded, &mut included);
+            }
+            let Some(value) = lookup_path(&stored, &spec.path).cloned() else { continue };
+            if !included.is_empty() {
+                continue;
+            }
+            let now = self.cluster.generator.peek_now();
+            let mut host = ProgramDefaults { world: self, model: &target, span, error: None };
+            let mut hydrate = |value: Bson| match value {
+                Bson::Document(doc) => {
+                    Bson::Document(crate::schema::hydrate_document(&schema, &doc, &excluded, now, &mut host).document)
+                }
+                other => other,
+            };
+            let hydrated = match value {
+                Bson::Array(items) => Bson::Array(items.into_iter().map(&mut hydrate).collect()),
+                other => hydrate(other),
+            };
+            if let Some(error) = host.error {
+                return Err(error);
+            }
+            set_path(&mut stored, &spec.path, hydrated);
+        }
+        Ok(stored)
     }
 
     /// How a query call's documents are hydrated: the schema and the paths an exclusive projection leaves out;
@@ -287,36 +361,7 @@ impl World {
             projections.extend(options.get("projection").or_else(|| options.get("fields")));
         }
         for projection in projections {
-            match projection {
-                Bson::String(text) => {
-                    for token in text.split_whitespace() {
-                        match token.strip_prefix('-') {
-                            Some(path) => excluded.push(path.to_string()),
-                            None if token.starts_with('+') => {
-                                excluded.retain(|path| path != &token[1..]);
-                            }
-                            None => included.push(token.to_string()),
-                        }
-                    }
-                }
-                Bson::Document(fields) => {
-                    for (path, value) in fields {
-                        match value {
-                            Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Boolean(_) => {
-                                if crate::js::truthy(value) {
-                                    if path != "_id" {
-                                        included.push(path.clone());
-                                    }
-                                } else {
-                                    excluded.push(path.clone());
-                                }
-                            }
-                            _ => included.push(path.clone()),
-                        }
-                    }
-                }
-                _ => {}
-            }
+            read_projection(projection, &mut excluded, &mut included);
         }
         // `$__isSelected(versionKey)`: without it `save()` neither checks nor increments the version.
         let version_selected = match &version_key {
@@ -539,6 +584,15 @@ impl World {
                         for (key, value) in entries {
                             self.set_document_path(&document, &key, value, span)?;
                         }
+                        // `$set(obj)` ends by putting the document's keys in `schema.tree` order (the others after).
+                        if let (true, Some(schema)) =
+                            (self.mode != Mode::Schemaless, self.schema_tree_keys(&document.model()))
+                        {
+                            let fields = document.fields();
+                            let mut object = fields.0.borrow_mut();
+                            let rank = |key: &str| schema.iter().position(|name| name == key).unwrap_or(usize::MAX);
+                            object.properties.sort_by_key(|(key, _)| rank(key));
+                        }
                     }
                     (Some(path), value) => {
                         let path = operators::to_js_string(path);
@@ -583,10 +637,12 @@ impl World {
                 for arg in &args {
                     call_args.push(self.data(arg.clone(), span)?);
                 }
+                let specs = super::mongoose_calls::populate_specs(call_args.get(1..).unwrap_or_default());
                 let call = ModelCall::new(document.model(), ModelMethod::PopulateDocument, call_args);
                 let populated = self.execute(PendingCall::Model(call), span)?;
                 let paths: Vec<String> = populate_paths(&call_args_paths(&args, self, span)?);
                 if let Bson::Document(populated) = populated {
+                    let populated = self.hydrate_populated_paths(&document.model(), populated, &specs, span)?;
                     let mut inner = document.0.borrow_mut();
                     for (key, value) in populated {
                         inner.fields.0.borrow_mut().set(&key, Value::Data(value));
@@ -1025,6 +1081,14 @@ impl World {
         Ok(())
     }
 
+    /// The top-level keys of a model's `schema.tree`, in order (the version key, which the model adds, last).
+    fn schema_tree_keys(&self, model: &str) -> Option<Vec<String>> {
+        let schema = &self.models.get(model)?.model.schema;
+        let mut keys: Vec<String> = schema.tree.iter().map(|(name, _)| name.clone()).collect();
+        keys.extend(schema.options.version_key.clone());
+        Some(keys)
+    }
+
     /// The document's fields as data, with the values that failed to cast at `new` put back for the schema to
     /// report.
     fn document_data(&mut self, document: &DocumentRef, span: Span) -> Result<Document, RuntimeError> {
@@ -1430,6 +1494,40 @@ impl World {
     }
 }
 
+/// The paths a projection (`{ name: 1 }`, `"-age +secret"`) includes and excludes (`_id: 1` includes nothing).
+fn read_projection(projection: &Bson, excluded: &mut Vec<String>, included: &mut Vec<String>) {
+    match projection {
+        Bson::String(text) => {
+            for token in text.split_whitespace() {
+                match token.strip_prefix('-') {
+                    Some(path) => excluded.push(path.to_string()),
+                    None if token.starts_with('+') => {
+                        excluded.retain(|path| path != &token[1..]);
+                    }
+                    None => included.push(token.to_string()),
+                }
+            }
+        }
+        Bson::Document(fields) => {
+            for (path, value) in fields {
+                match value {
+                    Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Boolean(_) => {
+                        if crate::js::truthy(value) {
+                            if path != "_id" {
+                                included.push(path.clone());
+                            }
+                        } else {
+                            excluded.push(path.clone());
+                        }
+                    }
+                    _ => included.push(path.clone()),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// How a query call's documents are hydrated (`World::hydration`).
 struct Hydration {
     schema: crate::schema::Schema,
@@ -1442,7 +1540,7 @@ struct Hydration {
 }
 
 /// The running program's side of hydration: ObjectIds from the world's generator, and the schema's default
-/// functions called with `this` the (sub)document being initialised. The first error stops the calls.
+/// functions called with `this` the (sub)document being initialised. Running out of steps stops the calls.
 struct ProgramDefaults<'w> {
     world: &'w mut World,
     model: &'w str,
@@ -1469,10 +1567,13 @@ impl crate::schema::hydrate::HydrationHost for ProgramDefaults<'_> {
         match answer {
             Ok(Bson::Undefined) => None,
             Ok(value) => Some(value),
-            Err(error) => {
+            // The budget stops the Run; a function that throws leaves its path unset (Mongoose invalidates the
+            // path, which crudlab does not keep: the document's next save does not report it).
+            Err(error) if matches!(error.source, super::error::ErrorSource::StepLimit { .. }) => {
                 self.error = Some(error);
                 None
             }
+            Err(_) => None,
         }
     }
 }
@@ -1538,8 +1639,6 @@ fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
     Some(value)
 }
 
-/// Whether `virtuals: [...]` or `virtuals: { pathsToSkip: [...] }` lets the virtual `name` through (applyVirtuals'
-/// `virtualsToApply`); any other `virtuals` value lets every virtual through.
 /// `stored` (a saved document, minimized) with the empty objects `current` held put back where they were: each
 /// empty object of `current` goes before the first later field of `current` that `stored` has.
 fn keep_empty_objects(current: &Document, stored: &Document, depth: usize) -> Document {
@@ -1589,6 +1688,8 @@ fn deselected_paths(tree: &[(String, crate::schema::SchemaNode)], prefix: &str, 
     }
 }
 
+/// Whether `virtuals: [...]` or `virtuals: { pathsToSkip: [...] }` lets the virtual `name` through (applyVirtuals'
+/// `virtualsToApply`); any other `virtuals` value lets every virtual through.
 fn virtual_wanted(option: Option<&Value>, name: &str) -> bool {
     match option {
         Some(Value::Array(names)) => names.0.borrow().iter().any(|n| operators::to_js_string(n) == name),

@@ -67,6 +67,9 @@ pub struct BuiltDocument {
     /// The paths Mongoose's `activePaths` holds as `default` or `modify`, by full key, in the order they got
     /// there: the order validation visits them, which the `ValidationError`'s message shows.
     pub states: Vec<(String, FieldState)>,
+    /// Whether this is the document as held in memory ([`build_new_document`]): validation then leaves its empty
+    /// objects, which [`minimized`] removes from what is stored.
+    pub in_memory: bool,
 }
 
 /// How a path got its value while the document was built (Mongoose's `activePaths` states).
@@ -251,7 +254,15 @@ impl Builder<'_, '_> {
 
         let mut out = Document::new();
         let mut deferred: Vec<(&String, &SchemaNode)> = Vec::new();
-        for (name, node) in tree {
+        // A nested object the input does not give is `$__buildDoc`'s: its nested objects exist (empty) before any
+        // default is set in it, so they come first (`{ social: {}, theme: 'light' }`); the `$set` of a document
+        // reorders its own keys by `schema.tree`, which a nested object's are not.
+        let nested_first = kind == ObjectKind::NestedAbsent;
+        let ordered = tree
+            .iter()
+            .filter(|(_, node)| !nested_first || matches!(node, SchemaNode::Nested(_)))
+            .chain(tree.iter().filter(|(_, node)| nested_first && !matches!(node, SchemaNode::Nested(_))));
+        for (name, node) in ordered {
             if name == "_id" {
                 if let Some(id) = early_id.take() {
                     out.insert(name.clone(), id);
@@ -834,7 +845,18 @@ fn build(
         id_from_input,
         trace: builder.trace,
         states: builder.states,
+        in_memory,
     })
+}
+
+/// What is stored for a document built in memory ([`build_new_document`]): its empty objects minimized away (as
+/// `toObject()` does when the schema says `minimize`), exactly what [`build_document`] and validation make.
+pub fn minimized(schema: &Schema, document: &Document) -> Document {
+    let mut out = document.clone();
+    if schema.options.minimize {
+        minimize(&mut out);
+    }
+    out
 }
 
 /// `doc.validateSync()`: every validator of every path, every error collected (cast errors included).
@@ -857,7 +879,7 @@ pub fn validate_document_with(
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
     order_like_mongoose(&mut errors, &model.schema, built);
     // Validation saw empty objects (a required Mixed `{}` passes); what is stored and shown is minimized.
-    if model.schema.options.minimize {
+    if model.schema.options.minimize && !built.in_memory {
         minimize(&mut built.document);
     }
     if errors.errors.is_empty() {
@@ -1687,6 +1709,37 @@ mod tests {
             doc! {"profile": {"bio": "x", "inner": {"x": "d"}}, "_id": oid(1)},
         );
         same(&build(&loose, doc! {}, false), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
+    }
+
+    #[test]
+    fn a_nested_object_the_input_leaves_out_has_its_nested_objects_before_its_defaults() {
+        // Mongoose 9.12.1, `new M({ email: 'e' }).toObject({ minimize: false })` and what `save()` inserts, for
+        // `{ email: String, profile: { bio: String, theme: { default: 'light' }, a: { x: { default: 1 }, y: String },
+        //    social: { tw: String }, z: { default: 'z' } } }`: `$__buildDoc` made `a` and `social` first.
+        //   → { email: 'e', profile: { a: { x: 1 }, social: {}, theme: 'light', z: 'z' }, _id }
+        //   inserted: { email: 'e', profile: { a: { x: 1 }, theme: 'light', z: 'z' }, _id, __v: 0 }
+        let definition = doc! {
+            "email": "String",
+            "profile": {
+                "bio": "String",
+                "theme": {"type": "String", "default": "light"},
+                "a": {"x": {"type": "Number", "default": 1}, "y": "String"},
+                "social": {"tw": "String"},
+                "z": {"type": "String", "default": "z"},
+            },
+        };
+        let model = user_model(definition, doc! {});
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let built = build_new_document(&model, &doc! {"email": "e"}, &mut ctx, &Document::new()).unwrap();
+        same(
+            &built.document,
+            doc! {"email": "e", "profile": {"a": {"x": 1}, "social": {}, "theme": "light", "z": "z"}, "_id": oid(1)},
+        );
+        same(
+            &create(&model, doc! {"email": "e"}).unwrap().document,
+            doc! {"email": "e", "profile": {"a": {"x": 1}, "theme": "light", "z": "z"}, "_id": oid(1), "__v": 0},
+        );
     }
 
     #[test]
