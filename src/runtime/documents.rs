@@ -190,12 +190,12 @@ impl World {
         }
         let call = ModelCall::new(model, ModelMethod::InsertMany, call_args);
         let result = self.execute(PendingCall::Model(call.clone()), span)?;
-        Ok(Value::Promise(Box::new(self.model_result(&call, result))))
+        Ok(Value::Promise(Box::new(self.model_result(&call, result, span)?)))
     }
 
     /// What a model call's result is to the program: Mongoose documents for the calls that return them (unless
     /// `.lean()`), plain data otherwise.
-    pub(super) fn model_result(&self, call: &ModelCall, result: Bson) -> Value {
+    pub(super) fn model_result(&mut self, call: &ModelCall, result: Bson, span: Span) -> Result<Value, RuntimeError> {
         let returns_documents = matches!(
             call.method,
             ModelMethod::Create
@@ -213,42 +213,145 @@ impl World {
             && !call.has_step(QueryMethod::Explain);
         // `insertMany(docs, { rawResult: true })` answers the driver's result, not documents.
         if !returns_documents || (call.method == ModelMethod::InsertMany && !matches!(result, Bson::Array(_))) {
-            return Value::Data(result);
+            return Ok(Value::Data(result));
         }
         // Documents found in the database are hydrated as Mongoose's `init` builds them (its nested objects, the
-        // defaults of absent paths); what the database holds stays the saved state, so `save()` sends the defaults.
+        // defaults of absent paths, subdocuments' `_id`s); what the database holds stays the saved state, and the
+        // paths that got a default are what `save()` sends after the modified ones.
         let hydration = self.hydration(call);
-        let document = |value: Bson| match value {
-            Bson::Document(doc) => {
-                let fields = match &hydration {
-                    Some((schema, excluded)) => {
-                        crate::schema::hydrate_document(schema, &doc, excluded, self.cluster.generator.peek_now())
-                    }
-                    None => doc.clone(),
-                };
-                let hydrated = hydration.is_some().then(|| fields.clone());
-                let document = DocumentRef::new(&call.model, fields, Some(doc));
-                document.0.borrow_mut().unchanged = hydrated;
-                Value::Document(document)
+        let items = match result {
+            Bson::Array(items) => Some(items),
+            other => {
+                return match other {
+                    Bson::Document(doc) => self.hydrated_document(call, doc, hydration.as_ref(), span),
+                    other => Ok(Value::Data(other)),
+                }
             }
-            other => Value::Data(other),
         };
-        match result {
-            Bson::Array(items) => Value::Array(super::value::ArrayRef::new(items.into_iter().map(document).collect())),
-            other => document(other),
+        let mut documents = Vec::new();
+        for item in items.unwrap_or_default() {
+            documents.push(match item {
+                Bson::Document(doc) => self.hydrated_document(call, doc, hydration.as_ref(), span)?,
+                other => Value::Data(other),
+            });
         }
+        Ok(Value::Array(super::value::ArrayRef::new(documents)))
     }
 
-    /// The schema and the paths an exclusive projection leaves out, for the documents a query call hydrates; `None`
-    /// when nothing is hydrated (the schemaless world, `create`/`insertMany`'s new documents, an inclusive
-    /// projection, which builds only what it selects).
-    fn hydration(&self, call: &ModelCall) -> Option<(crate::schema::Schema, Vec<String>)> {
+    /// One document of a model call's result, hydrated when the call hydrates.
+    fn hydrated_document(
+        &mut self,
+        call: &ModelCall,
+        stored: Document,
+        hydration: Option<&Hydration>,
+        span: Span,
+    ) -> Result<Value, RuntimeError> {
+        // The documents `populate` brought are documents of the referenced model, hydrated first (its query ran
+        // before this document was initialised).
+        let stored = self.hydrate_populated(call, stored, span)?;
+        let Some(hydration) = hydration.filter(|h| h.builds) else {
+            // `create`/`insertMany` answer the documents as held in memory; an inclusive projection's as found.
+            let document = DocumentRef::new(&call.model, stored.clone(), Some(stored.clone()));
+            let mut inner = document.0.borrow_mut();
+            inner.version_selected = hydration.is_none_or(|h| h.version_selected);
+            inner.unchanged = (self.mode != Mode::Schemaless).then_some(stored);
+            drop(inner);
+            return Ok(Value::Document(document));
+        };
+        let now = self.cluster.generator.peek_now();
+        let mut host = ProgramDefaults { world: self, model: &call.model, span, error: None };
+        let hydrated = crate::schema::hydrate_document(&hydration.schema, &stored, &hydration.excluded, now, &mut host);
+        if let Some(error) = host.error {
+            return Err(error);
+        }
+        let document = DocumentRef::new(&call.model, hydrated.document.clone(), Some(stored));
+        {
+            let mut inner = document.0.borrow_mut();
+            inner.unchanged = Some(hydrated.document);
+            inner.defaulted = hydrated.defaulted;
+            inner.version_selected = hydration.version_selected;
+        }
+        Ok(Value::Document(document))
+    }
+
+    /// `stored` with the documents each `populate(...)` step of the call put in it hydrated as documents of the
+    /// referenced model (its defaults, nested objects, subdocuments' `_id`s), unless the populate's `select` is
+    /// inclusive.
+    fn hydrate_populated(&mut self, call: &ModelCall, stored: Document, span: Span) -> Result<Document, RuntimeError> {
+        if self.mode == Mode::Schemaless {
+            return Ok(stored);
+        }
+        let specs: Vec<super::mongoose_calls::Populate> = call
+            .chain
+            .iter()
+            .filter(|(method, _)| *method == QueryMethod::Populate)
+            .flat_map(|(_, args)| super::mongoose_calls::populate_specs(args))
+            .collect();
+        self.hydrate_populated_paths(&call.model, stored, &specs, span)
+    }
+
+    /// [`Self::hydrate_populated`] for the given populate specifications (also `doc.populate(...)`'s).
+    fn hydrate_populated_paths(
+        &mut self,
+        model: &str,
+        mut stored: Document,
+        specs: &[super::mongoose_calls::Populate],
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
+        use crate::schema::definition::ResolvedPath;
+        for spec in specs {
+            let Some(entry) = self.models.get(model) else { break };
+            let reference = match entry.model.schema.resolve(&spec.path) {
+                ResolvedPath::Path(def) => match &def.field_type {
+                    crate::schema::FieldType::Array(element) => element.reference.clone(),
+                    _ => def.reference.clone(),
+                },
+                _ => None,
+            };
+            let Some(target) = reference.and_then(|name| self.models.get(&name)).map(|entry| entry.name.clone()) else {
+                continue;
+            };
+            let Some(schema) = self.models.get(&target).map(|entry| entry.model.schema.clone()) else { continue };
+            let (mut excluded, mut included) = (Vec::new(), Vec::new());
+            deselected_paths(&schema.tree, "", &mut excluded);
+            if let Some(select) = &spec.select {
+                read_projection(select, &mut excluded, &mut included);
+            }
+            let Some(value) = lookup_path(&stored, &spec.path).cloned() else { continue };
+            if !included.is_empty() {
+                continue;
+            }
+            let now = self.cluster.generator.peek_now();
+            let mut host = ProgramDefaults { world: self, model: &target, span, error: None };
+            let mut hydrate = |value: Bson| match value {
+                Bson::Document(doc) => {
+                    Bson::Document(crate::schema::hydrate_document(&schema, &doc, &excluded, now, &mut host).document)
+                }
+                other => other,
+            };
+            let hydrated = match value {
+                Bson::Array(items) => Bson::Array(items.into_iter().map(&mut hydrate).collect()),
+                other => hydrate(other),
+            };
+            if let Some(error) = host.error {
+                return Err(error);
+            }
+            set_path(&mut stored, &spec.path, hydrated);
+        }
+        Ok(stored)
+    }
+
+    /// How a query call's documents are hydrated: the schema and the paths an exclusive projection leaves out;
+    /// `None` when nothing is hydrated (the schemaless world, `create`/`insertMany`'s new documents).
+    fn hydration(&self, call: &ModelCall) -> Option<Hydration> {
         if self.mode == Mode::Schemaless || matches!(call.method, ModelMethod::Create | ModelMethod::InsertMany) {
             return None;
         }
         let schema = self.models.get(&call.model)?.model.schema.clone();
+        let version_key = schema.options.version_key.clone();
         let mut excluded = Vec::new();
         deselected_paths(&schema.tree, "", &mut excluded);
+        let mut included = Vec::new();
         let mut projections: Vec<&Bson> =
             call.chain.iter().filter(|(m, _)| *m == QueryMethod::Select).filter_map(|(_, a)| a.first()).collect();
         if matches!(call.method, ModelMethod::Find | ModelMethod::FindOne | ModelMethod::FindById) {
@@ -258,38 +361,17 @@ impl World {
             projections.extend(options.get("projection").or_else(|| options.get("fields")));
         }
         for projection in projections {
-            match projection {
-                Bson::String(text) => {
-                    for token in text.split_whitespace() {
-                        match token.strip_prefix('-') {
-                            Some(path) => excluded.push(path.to_string()),
-                            None if token.starts_with('+') => {
-                                excluded.retain(|path| path != &token[1..]);
-                            }
-                            None => return None,
-                        }
-                    }
-                }
-                Bson::Document(fields) => {
-                    for (path, value) in fields {
-                        match value {
-                            Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Boolean(_) => {
-                                if crate::js::truthy(value) {
-                                    if path != "_id" {
-                                        return None;
-                                    }
-                                } else {
-                                    excluded.push(path.clone());
-                                }
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
-                _ => {}
-            }
+            read_projection(projection, &mut excluded, &mut included);
         }
-        Some((schema, excluded))
+        // `$__isSelected(versionKey)`: without it `save()` neither checks nor increments the version.
+        let version_selected = match &version_key {
+            Some(key) if !included.is_empty() => included.iter().any(|path| path == key),
+            Some(key) => !excluded.iter().any(|path| path == key),
+            None => true,
+        };
+        // An inclusive projection builds only what it selects: nothing is added.
+        let builds = included.is_empty();
+        Some(Hydration { schema, excluded, version_selected, builds })
     }
 
     /// `doc.name`, `doc.id`, `doc.isNew`, `doc.save` ...
@@ -502,6 +584,15 @@ impl World {
                         for (key, value) in entries {
                             self.set_document_path(&document, &key, value, span)?;
                         }
+                        // `$set(obj)` ends by putting the document's keys in `schema.tree` order (the others after).
+                        if let (true, Some(schema)) =
+                            (self.mode != Mode::Schemaless, self.schema_tree_keys(&document.model()))
+                        {
+                            let fields = document.fields();
+                            let mut object = fields.0.borrow_mut();
+                            let rank = |key: &str| schema.iter().position(|name| name == key).unwrap_or(usize::MAX);
+                            object.properties.sort_by_key(|(key, _)| rank(key));
+                        }
                     }
                     (Some(path), value) => {
                         let path = operators::to_js_string(path);
@@ -546,10 +637,12 @@ impl World {
                 for arg in &args {
                     call_args.push(self.data(arg.clone(), span)?);
                 }
+                let specs = super::mongoose_calls::populate_specs(call_args.get(1..).unwrap_or_default());
                 let call = ModelCall::new(document.model(), ModelMethod::PopulateDocument, call_args);
                 let populated = self.execute(PendingCall::Model(call), span)?;
                 let paths: Vec<String> = populate_paths(&call_args_paths(&args, self, span)?);
                 if let Bson::Document(populated) = populated {
+                    let populated = self.hydrate_populated_paths(&document.model(), populated, &specs, span)?;
                     let mut inner = document.0.borrow_mut();
                     for (key, value) in populated {
                         inner.fields.0.borrow_mut().set(&key, Value::Data(value));
@@ -988,6 +1081,14 @@ impl World {
         Ok(())
     }
 
+    /// The top-level keys of a model's `schema.tree`, in order (the version key, which the model adds, last).
+    fn schema_tree_keys(&self, model: &str) -> Option<Vec<String>> {
+        let schema = &self.models.get(model)?.model.schema;
+        let mut keys: Vec<String> = schema.tree.iter().map(|(name, _)| name.clone()).collect();
+        keys.extend(schema.options.version_key.clone());
+        Some(keys)
+    }
+
     /// The document's fields as data, with the values that failed to cast at `new` put back for the schema to
     /// report.
     fn document_data(&mut self, document: &DocumentRef, span: Span) -> Result<Document, RuntimeError> {
@@ -1052,14 +1153,22 @@ impl World {
         span: Span,
     ) -> Result<Value, RuntimeError> {
         let current = self.document_data(document, span)?;
-        let (saved, assigned) = {
+        let (saved, assigned, base, defaulted, version_selected) = {
             let inner = document.0.borrow();
-            (inner.saved.clone(), inner.assigned.clone())
+            let base = inner.unchanged.clone().or_else(|| inner.saved.clone());
+            (inner.saved.clone(), inner.assigned.clone(), base, inner.defaulted.clone(), inner.version_selected)
         };
-        // Nothing changed on a saved document: Mongoose sends nothing, and neither does the driver pane.
+        // Nothing changed on a saved document: the driver pane sends nothing.
         if self.mode == Mode::Schemaless {
             if let Some(saved) = &saved {
-                if crate::schema::save_delta(saved, &current, &assigned, None).is_none() {
+                let state = crate::schema::SaveState {
+                    base: saved,
+                    assigned: &assigned,
+                    defaulted: &[],
+                    version: None,
+                    minimize: false,
+                };
+                if crate::schema::save_delta(&state, &current).is_none() {
                     return Ok(Value::Promise(Box::new(Value::Document(document.clone()))));
                 }
             }
@@ -1075,6 +1184,9 @@ impl World {
             Bson::Array(assigned.into_iter().map(Bson::String).collect()),
             receiver.map(Bson::String).unwrap_or(Bson::Null),
             functions.to_bson(),
+            base.map(Bson::Document).unwrap_or(Bson::Null),
+            Bson::Array(defaulted.into_iter().map(Bson::String).collect()),
+            Bson::Boolean(version_selected),
         ];
         let call = ModelCall::new(document.model(), ModelMethod::Save, args);
         let result = self.execute(PendingCall::Model(call), span)?;
@@ -1096,6 +1208,7 @@ impl World {
             inner.fields = super::value::ObjectRef::new(shown.into_iter().map(|(k, v)| (k, Value::Data(v))).collect());
             inner.saved = Some(stored);
             inner.assigned.clear();
+            inner.defaulted.clear();
             inner.invalid = Document::new();
         }
         Ok(Value::Promise(Box::new(Value::Document(document.clone()))))
@@ -1381,6 +1494,90 @@ impl World {
     }
 }
 
+/// The paths a projection (`{ name: 1 }`, `"-age +secret"`) includes and excludes (`_id: 1` includes nothing).
+fn read_projection(projection: &Bson, excluded: &mut Vec<String>, included: &mut Vec<String>) {
+    match projection {
+        Bson::String(text) => {
+            for token in text.split_whitespace() {
+                match token.strip_prefix('-') {
+                    Some(path) => excluded.push(path.to_string()),
+                    None if token.starts_with('+') => {
+                        excluded.retain(|path| path != &token[1..]);
+                    }
+                    None => included.push(token.to_string()),
+                }
+            }
+        }
+        Bson::Document(fields) => {
+            for (path, value) in fields {
+                match value {
+                    Bson::Int32(_) | Bson::Int64(_) | Bson::Double(_) | Bson::Boolean(_) => {
+                        if crate::js::truthy(value) {
+                            if path != "_id" {
+                                included.push(path.clone());
+                            }
+                        } else {
+                            excluded.push(path.clone());
+                        }
+                    }
+                    _ => included.push(path.clone()),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// How a query call's documents are hydrated (`World::hydration`).
+struct Hydration {
+    schema: crate::schema::Schema,
+    /// Paths an exclusive projection (or `select: false`) leaves out: no default for them.
+    excluded: Vec<String>,
+    /// Whether the projection selects the version key.
+    version_selected: bool,
+    /// False for an inclusive projection, which builds only what it selects.
+    builds: bool,
+}
+
+/// The running program's side of hydration: ObjectIds from the world's generator, and the schema's default
+/// functions called with `this` the (sub)document being initialised. Running out of steps stops the calls.
+struct ProgramDefaults<'w> {
+    world: &'w mut World,
+    model: &'w str,
+    span: Span,
+    error: Option<RuntimeError>,
+}
+
+impl crate::schema::hydrate::HydrationHost for ProgramDefaults<'_> {
+    fn object_id(&mut self) -> bson::oid::ObjectId {
+        self.world.cluster.generator.object_id()
+    }
+
+    fn function_default(&mut self, _path: &str, function: usize, this: &Document) -> Option<Bson> {
+        if self.error.is_some() {
+            return None;
+        }
+        let function = self.world.schema_function(self.model, function)?;
+        let this = Value::Data(Bson::Document(this.clone())).shared();
+        let answer = self
+            .world
+            .call_value(&function, this, Vec::new(), self.span)
+            .and_then(|value| self.world.settle(value, self.span))
+            .and_then(|value| self.world.data(value, self.span));
+        match answer {
+            Ok(Bson::Undefined) => None,
+            Ok(value) => Some(value),
+            // The budget stops the Run; a function that throws leaves its path unset (Mongoose invalidates the
+            // path, which crudlab does not keep: the document's next save does not report it).
+            Err(error) if matches!(error.source, super::error::ErrorSource::StepLimit { .. }) => {
+                self.error = Some(error);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
 /// The documents as the program gave them to `insertMany` (one document becomes a list of one).
 fn inputs_or(typed: &[Bson]) -> Vec<Bson> {
     match typed.first() {
@@ -1442,8 +1639,6 @@ fn lookup_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
     Some(value)
 }
 
-/// Whether `virtuals: [...]` or `virtuals: { pathsToSkip: [...] }` lets the virtual `name` through (applyVirtuals'
-/// `virtualsToApply`); any other `virtuals` value lets every virtual through.
 /// `stored` (a saved document, minimized) with the empty objects `current` held put back where they were: each
 /// empty object of `current` goes before the first later field of `current` that `stored` has.
 fn keep_empty_objects(current: &Document, stored: &Document, depth: usize) -> Document {
@@ -1493,6 +1688,8 @@ fn deselected_paths(tree: &[(String, crate::schema::SchemaNode)], prefix: &str, 
     }
 }
 
+/// Whether `virtuals: [...]` or `virtuals: { pathsToSkip: [...] }` lets the virtual `name` through (applyVirtuals'
+/// `virtualsToApply`); any other `virtuals` value lets every virtual through.
 fn virtual_wanted(option: Option<&Value>, name: &str) -> bool {
     match option {
         Some(Value::Array(names)) => names.0.borrow().iter().any(|n| operators::to_js_string(n) == name),

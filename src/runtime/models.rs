@@ -301,8 +301,14 @@ pub fn model_to_driver(models: &Models, call: &ModelCall) -> Result<DriverEquiva
                     Some(Bson::Array(paths)) => paths.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
                     _ => Vec::new(),
                 };
-                let delta = crate::schema::save_delta(saved, &current, &assigned, None)
-                    .ok_or_else(|| "nothing to save".to_string())?;
+                let state = crate::schema::SaveState {
+                    base: saved,
+                    assigned: &assigned,
+                    defaulted: &[],
+                    version: None,
+                    minimize: false,
+                };
+                let delta = crate::schema::save_delta(&state, &current).ok_or_else(|| "nothing to save".to_string())?;
                 (DriverMethod::UpdateOne, vec![Bson::Document(delta.filter), Bson::Document(delta.update)])
             }
             _ => (DriverMethod::InsertOne, vec![arg(args, 0)]),

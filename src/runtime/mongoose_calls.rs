@@ -150,9 +150,9 @@ fn modified_paths(saved: &Document, current: &Document) -> Vec<String> {
 }
 
 /// `populate("purchasedCourses")` or `populate({ path, select })`.
-struct Populate {
-    path: String,
-    select: Option<Bson>,
+pub(super) struct Populate {
+    pub(super) path: String,
+    pub(super) select: Option<Bson>,
 }
 
 fn arg(args: &[Bson], index: usize) -> Bson {
@@ -173,7 +173,8 @@ fn is_true(options: &Document, name: &str) -> bool {
     matches!(options.get(name), Some(Bson::Boolean(true)))
 }
 
-fn populate_specs(args: &[Bson]) -> Vec<Populate> {
+/// The paths a `populate(...)` call's arguments name, each with its `select`.
+pub(super) fn populate_specs(args: &[Bson]) -> Vec<Populate> {
     let mut specs = Vec::new();
     for value in args {
         match value {
@@ -636,9 +637,11 @@ impl ModelRun<'_> {
     }
 
     /// `doc.save()`: a new document is validated and inserted (with timestamps and `__v`); one the database holds is
-    /// validated and only its changes are sent (`$set`/`$unset`/`$push`, `__v` versioning), or nothing when
-    /// nothing changed. `args` are the document now, what the database holds (`null` when new) and the paths the
-    /// program assigned whole.
+    /// cast again without defaults, validated, and only its changes are sent (`$__delta`: the modified paths, then
+    /// the ones hydration defaulted; `__v` versioning), or, when nothing changed, a `findOne` that checks it still
+    /// exists. `args` are the document now, what the database holds (`null` when new), the paths the program
+    /// assigned whole, the receiver's name, the program's function results, what the document held when it was
+    /// hydrated or last saved, the paths hydration defaulted and whether the query selected the version key.
     fn save(&mut self, args: &[Bson]) -> Result<Bson, RuntimeError> {
         let current = match args.first() {
             Some(Bson::Document(doc)) => doc.clone(),
@@ -658,7 +661,11 @@ impl ModelRun<'_> {
             let generator = &mut self.cluster.generator;
             let mut ids = || generator.object_id();
             let mut ctx = WriteContext { ids: &mut ids, now };
-            build_document(&model, &current, &mut ctx)
+            match saved {
+                None => build_document(&model, &current, &mut ctx),
+                // A document the database holds gets no default on save (hydration gave it its defaults).
+                Some(_) => crate::schema::document::build_saved_document(&model, &current, &mut ctx),
+            }
         };
         let mut built = built.map_err(|e| self.schema_error(e))?;
         // The constructor already cast the document and ran its setters (an assignment runs them too): only what
@@ -674,20 +681,38 @@ impl ModelRun<'_> {
             return Err(self.schema_error(SchemaError::Validation(error)));
         }
         let Some(saved) = saved else {
-            let created = finish_document(&model, built, now);
+            // Inserted as the document is held in memory (`toObject()`), minimized.
+            let mut created = finish_document(&model, built, now);
+            created.document = in_order_of(&current, created.document, false);
             self.trace().extend(created.trace.iter().cloned());
             self.send(DriverMethod::InsertOne, vec![Bson::Document(created.document.clone())])?;
             return Ok(Bson::Document(created.document));
         };
         self.trace().extend(built.trace);
-        let mut document = built.document;
+        // The document keeps the order it has in memory (a hydrated one, the order `init` built).
+        let mut document = in_order_of(&current, built.document, true);
+        let base = match args.get(5) {
+            Some(Bson::Document(base)) => base.clone(),
+            _ => saved.clone(),
+        };
+        let defaulted: Vec<String> = match args.get(6) {
+            Some(Bson::Array(paths)) => paths.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        let version_selected = !matches!(args.get(7), Some(Bson::Boolean(false)));
         let version_key = model.schema.options.version_key.clone();
-        let unchanged = crate::schema::save_delta(&saved, &document, &assigned, version_key.as_deref()).is_none();
-        if unchanged {
-            return Ok(Bson::Document(document));
+        let state = crate::schema::SaveState {
+            base: &base,
+            assigned: &assigned,
+            defaulted: &defaulted,
+            version: version_key.as_deref().map(|key| (key, version_selected)),
+            minimize: model.schema.options.minimize,
+        };
+        if crate::schema::save_delta(&state, &document).is_none() {
+            return self.check_exists(document);
         }
         // A changed (or new) subdocument whose schema has timestamps gets its `updatedAt` (its own save middleware).
-        let changed = |path: &str| value_at_path(&document, path) != value_at_path(&saved, path);
+        let changed = |path: &str| value_at_path(&document, path) != value_at_path(&base, path);
         let mut stamped = document.clone();
         let mut steps = Trace::new();
         crate::schema::document::stamp_subdocuments(&model.schema, &mut stamped, now, &changed, "", &mut steps);
@@ -697,24 +722,23 @@ impl ModelRun<'_> {
             document.insert(updated.clone(), Bson::DateTime(now));
             self.trace().push(crate::schema::TraceStep::Timestamp { path: updated, value: Bson::DateTime(now) });
         }
-        let Some(delta) = crate::schema::save_delta(&saved, &document, &assigned, version_key.as_deref()) else {
-            return Ok(Bson::Document(document));
+        let Some(delta) = crate::schema::save_delta(&state, &document) else {
+            return self.check_exists(document);
         };
         let filter = delta.filter.clone();
         let result =
             self.send(DriverMethod::UpdateOne, vec![Bson::Document(delta.filter), Bson::Document(delta.update)])?;
         if matches!(&result, Bson::Document(r) if matches!(r.get("matchedCount"), Some(Bson::Int32(0) | Bson::Int64(0))))
         {
-            // Mongoose: a VersionError when the filter checked `__v`, else a DocumentNotFoundError.
-            let version = version_key.as_deref().and_then(|key| filter.get(key));
-            let error = match version {
-                Some(version) => SchemaError::Mongoose(MongooseError {
+            // Mongoose: a VersionError when the save was versioned, else a DocumentNotFoundError.
+            let error = match version_key.as_deref().filter(|_| delta.versioned) {
+                Some(key) => SchemaError::Mongoose(MongooseError {
                     name: "VersionError".into(),
                     message: format!(
                         "No matching document found for id \"{}\" version {} modifiedPaths \"{}\"",
                         crate::js::inspect::js_string(document.get("_id").unwrap_or(&Bson::Null)),
-                        crate::js::inspect::js_string(version),
-                        modified_paths(&saved, &document).join(", ")
+                        crate::js::inspect::js_string(document.get(key).unwrap_or(&Bson::Int32(0))),
+                        modified_paths(&base, &document).join(", ")
                     ),
                 }),
                 None => DocumentNotFoundError::new(&filter, self.model_name()).into(),
@@ -723,6 +747,20 @@ impl ModelRun<'_> {
         }
         if let (Some(key), Some(version)) = (version_key, delta.new_version) {
             document.insert(key, version);
+        }
+        Ok(Bson::Document(document))
+    }
+
+    /// `save()` of a document with nothing to send: Mongoose checks that the database still holds it
+    /// (`findOne({ _id }, { projection: { _id: 1 } })`), a `DocumentNotFoundError` if not.
+    fn check_exists(&mut self, document: Document) -> Result<Bson, RuntimeError> {
+        let filter = bson::doc! { "_id": document.get("_id").cloned().unwrap_or(Bson::Null) };
+        let found = self.send(
+            DriverMethod::FindOne,
+            vec![Bson::Document(filter.clone()), Bson::Document(bson::doc! { "projection": { "_id": 1 } })],
+        )?;
+        if matches!(found, Bson::Null) {
+            return Err(self.schema_error(DocumentNotFoundError::new(&filter, self.model_name()).into()));
         }
         Ok(Bson::Document(document))
     }
@@ -766,34 +804,45 @@ impl ModelRun<'_> {
         };
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
-        let created = self.build_and_validate(&model, input, now)?;
-        self.send(DriverMethod::InsertOne, vec![Bson::Document(created.document.clone())])?;
-        Ok(created.document)
+        let created = self.build_and_validate(&model, input, now).map_err(|e| self.schema_error(e))?;
+        let stored = crate::schema::document::minimized(&model.schema, &created);
+        self.send(DriverMethod::InsertOne, vec![Bson::Document(stored)])?;
+        // The document `create` answers is the one `new Model()` built, as it is held in memory.
+        Ok(created)
+    }
+
+    /// `new Model(input)` as its constructor builds it, with ObjectIds from the world's generator: the document as
+    /// it is held in memory (the empty nested objects `$__buildDoc` made kept; [`minimized`] is what is stored).
+    ///
+    /// [`minimized`]: crate::schema::document::minimized
+    fn build_in_memory(
+        &mut self,
+        model: &crate::schema::Model,
+        input: &Document,
+        now: bson::DateTime,
+    ) -> Result<crate::schema::BuiltDocument, SchemaError> {
+        let generator = &mut self.cluster.generator;
+        let mut ids = || generator.object_id();
+        let mut ctx = WriteContext { ids: &mut ids, now };
+        crate::schema::build_new_document(model, input, &mut ctx, &Document::new())
     }
 
     /// `new Model(input)` then `validate()`, the trace of both kept even when validation fails; then what
-    /// `save()` adds (timestamps, `__v`).
+    /// `save()` adds (timestamps, `__v`). The document as it is held in memory.
     fn build_and_validate(
         &mut self,
         model: &crate::schema::Model,
         input: &Document,
         now: bson::DateTime,
-    ) -> Result<crate::schema::CreatedDocument, RuntimeError> {
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            build_document(model, input, &mut ctx)
-        };
-        let mut built = built.map_err(|e| self.schema_error(e))?;
-        let validated = validate_document(model, &mut built);
-        if let Err(error) = validated {
+    ) -> Result<Document, SchemaError> {
+        let mut built = self.build_in_memory(model, input, now)?;
+        if let Err(error) = validate_document(model, &mut built) {
             self.trace().extend(built.trace);
-            return Err(self.schema_error(SchemaError::Validation(error)));
+            return Err(SchemaError::Validation(error));
         }
         let created = finish_document(model, built, now);
         self.trace().extend(created.trace.iter().cloned());
-        Ok(created)
+        Ok(created.document)
     }
 
     /// `Model.insertMany(docs, options)` as lib/model.js `_insertMany` runs it: every element must be an object
@@ -848,7 +897,7 @@ impl ModelRun<'_> {
             let input = input.as_document().cloned().unwrap_or_default();
             let outcome = match prebuilt.get(index) {
                 Some(functions) => self.validate_prebuilt(&model, &input, functions, now),
-                None => self.build_and_validate_schema(&model, &input, now),
+                None => self.build_and_validate(&model, &input, now),
             };
             match outcome {
                 Ok(created) => {
@@ -923,7 +972,13 @@ impl ModelRun<'_> {
             }
             return Ok(Bson::Array(Vec::new()));
         }
-        let sent = Bson::Array(documents.iter().cloned().map(Bson::Document).collect());
+        // Sent minimized; the documents answered are the ones held in memory.
+        let sent = Bson::Array(
+            documents
+                .iter()
+                .map(|doc| Bson::Document(crate::schema::document::minimized(&model.schema, doc)))
+                .collect(),
+        );
         let mut driver_args = vec![sent];
         if !options.is_empty() {
             driver_args.push(Bson::Document(options.clone()));
@@ -945,29 +1000,6 @@ impl ModelRun<'_> {
         Ok(Bson::Array(documents.into_iter().map(Bson::Document).collect()))
     }
 
-    /// `build_and_validate` for insertMany: the schema error itself, the trace kept.
-    fn build_and_validate_schema(
-        &mut self,
-        model: &crate::schema::Model,
-        input: &Document,
-        now: bson::DateTime,
-    ) -> Result<Document, SchemaError> {
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            build_document(model, input, &mut ctx)
-        };
-        let mut built = built?;
-        if let Err(error) = validate_document(model, &mut built) {
-            self.trace().extend(built.trace);
-            return Err(SchemaError::Validation(error));
-        }
-        let created = finish_document(model, built, now);
-        self.trace().extend(created.trace.iter().cloned());
-        Ok(created.document)
-    }
-
     /// A document `new Model(doc)` already built in the runtime (its own call shows the casts, setters and
     /// defaults): validated with its functions' answers, then given what insertMany adds (`__v`, timestamps).
     fn validate_prebuilt(
@@ -977,13 +1009,8 @@ impl ModelRun<'_> {
         functions: &crate::schema::functions::FunctionResults,
         now: bson::DateTime,
     ) -> Result<Document, SchemaError> {
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            build_document(model, current, &mut ctx)
-        };
-        let mut built = built?;
+        let mut built = self.build_in_memory(model, current, now)?;
+        built.document = in_order_of(current, built.document, true);
         // The constructor's steps were shown with its own call: only what validation adds shows here.
         built.trace.retain(|step| match step {
             crate::schema::TraceStep::Cast { changed, .. } => *changed,
@@ -1365,6 +1392,52 @@ fn documents_of(value: Bson) -> Vec<Document> {
 }
 
 /// The value at a dotted path through nested documents (`author`, `profile.company`).
+/// `built` (the document as the schema built it for `save()`) with its keys in the order `current` (the document
+/// in memory) has them, at every depth; what only `built` has (a generated `_id`, a timestamp) comes after. With
+/// `keep_empty`, the empty objects `current` holds stay (`$__buildDoc`'s nested objects: the delta minimizes).
+fn in_order_of(current: &Document, built: Document, keep_empty: bool) -> Document {
+    ordered_like(current, built, keep_empty, 0)
+}
+
+fn ordered_like(current: &Document, mut built: Document, keep_empty: bool, depth: usize) -> Document {
+    fn is_empty_tree(value: &Bson) -> bool {
+        matches!(value, Bson::Document(doc) if doc.values().all(is_empty_tree))
+    }
+    if depth > 128 {
+        return built;
+    }
+    let mut out = Document::new();
+    for (key, held) in current {
+        let Some(value) = built.remove(key) else {
+            if keep_empty && is_empty_tree(held) {
+                out.insert(key.clone(), held.clone());
+            }
+            continue;
+        };
+        let value = match (held, value) {
+            (Bson::Document(held), Bson::Document(value)) => {
+                Bson::Document(ordered_like(held, value, keep_empty, depth + 1))
+            }
+            (Bson::Array(held), Bson::Array(values)) => Bson::Array(
+                values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, value)| match (held.get(index), value) {
+                        (Some(Bson::Document(held)), Bson::Document(value)) => {
+                            Bson::Document(ordered_like(held, value, keep_empty, depth + 1))
+                        }
+                        (_, value) => value,
+                    })
+                    .collect(),
+            ),
+            (_, value) => value,
+        };
+        out.insert(key.clone(), value);
+    }
+    out.extend(built);
+    out
+}
+
 fn nested_value(doc: &Document, path: &str) -> Option<Bson> {
     let parts: Vec<String> = path.split('.').map(str::to_string).collect();
     crate::engine::path::get_single(doc, &parts).cloned()

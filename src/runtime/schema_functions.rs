@@ -359,7 +359,7 @@ impl World {
         &mut self,
         mut call: super::calls::ModelCall,
         span: Span,
-    ) -> Result<Option<bson::Bson>, RuntimeError> {
+    ) -> Result<Option<Value>, RuntimeError> {
         use super::calls::ModelMethod as M;
         if self.mode == super::world::Mode::Schemaless {
             return Ok(None);
@@ -437,7 +437,7 @@ impl World {
             }
         }
         let result = self.execute(super::value::PendingCall::Model(call.clone()), span)?;
-        let result_value = self.model_result(&call, result.clone());
+        let result_value = self.model_result(&call, result, span)?;
         let mut post_steps = Vec::new();
         for function in &post {
             let value = self.call_value(function, Value::Query(query.clone()), vec![result_value.clone()], span)?;
@@ -445,7 +445,7 @@ impl World {
             post_steps.push(hook_step(HookTime::Post, event, function));
         }
         self.add_hook_steps(pre_steps, post_steps);
-        Ok(Some(result))
+        Ok(Some(result_value))
     }
 }
 

@@ -166,6 +166,12 @@ pub struct ModelDocument {
     /// What the document held when it was hydrated or last saved (defaults and empty nested objects included):
     /// `isModified` compares with it, as the defaults `init` applies are not modifications.
     pub unchanged: Option<Document>,
+    /// The paths hydration gave their default (`activePaths.default`), in Mongoose's order: `save()` sends them
+    /// after the modified paths, until they are saved.
+    pub defaulted: Vec<String>,
+    /// Whether the query that loaded the document selected its version key (`$__isSelected`): `save()` versions
+    /// only then.
+    pub version_selected: bool,
 }
 
 /// A shared Mongoose document; equality is identity.
@@ -184,6 +190,8 @@ impl DocumentRef {
             deleted: false,
             populated: Vec::new(),
             unchanged: None,
+            defaulted: Vec::new(),
+            version_selected: true,
         })))
     }
 

@@ -1101,11 +1101,12 @@ impl World {
     pub(super) fn run_pending(&mut self, pending: PendingCall, span: Span) -> Result<Value, RuntimeError> {
         match pending {
             PendingCall::Model(call) => {
-                let result = match self.run_with_query_hooks(call.clone(), span)? {
-                    Some(result) => result,
-                    None => self.execute(PendingCall::Model(call.clone()), span)?,
-                };
-                Ok(self.model_result(&call, result))
+                // With query middleware the hooks' call ran (and its documents were hydrated for `post`).
+                if let Some(result) = self.run_with_query_hooks(call.clone(), span)? {
+                    return Ok(result);
+                }
+                let result = self.execute(PendingCall::Model(call.clone()), span)?;
+                self.model_result(&call, result, span)
             }
             driver => self.execute(driver, span).map(Value::Data),
         }

@@ -67,6 +67,9 @@ pub struct BuiltDocument {
     /// The paths Mongoose's `activePaths` holds as `default` or `modify`, by full key, in the order they got
     /// there: the order validation visits them, which the `ValidationError`'s message shows.
     pub states: Vec<(String, FieldState)>,
+    /// Whether this is the document as held in memory ([`build_new_document`]): validation then leaves its empty
+    /// objects, which [`minimized`] removes from what is stored.
+    pub in_memory: bool,
 }
 
 /// How a path got its value while the document was built (Mongoose's `activePaths` states).
@@ -98,6 +101,9 @@ struct Builder<'a, 'b> {
     /// Whether this builds the document `new Model()` holds in memory (Mongoose's `_doc`), which keeps the empty
     /// nested objects `$__buildDoc` creates; what is stored is minimized as the schema says.
     in_memory: bool,
+    /// False for a document the database already holds, being cast again for `save()`: Mongoose applies no
+    /// default to it (its subdocuments, new ones included, have their own).
+    defaults: bool,
 }
 
 /// Where a value is cast. A subdocument of a new document has a parent that collects its cast errors
@@ -248,7 +254,15 @@ impl Builder<'_, '_> {
 
         let mut out = Document::new();
         let mut deferred: Vec<(&String, &SchemaNode)> = Vec::new();
-        for (name, node) in tree {
+        // A nested object the input does not give is `$__buildDoc`'s: its nested objects exist (empty) before any
+        // default is set in it, so they come first (`{ social: {}, theme: 'light' }`); the `$set` of a document
+        // reorders its own keys by `schema.tree`, which a nested object's are not.
+        let nested_first = kind == ObjectKind::NestedAbsent;
+        let ordered = tree
+            .iter()
+            .filter(|(_, node)| !nested_first || matches!(node, SchemaNode::Nested(_)))
+            .chain(tree.iter().filter(|(_, node)| nested_first && !matches!(node, SchemaNode::Nested(_))));
+        for (name, node) in ordered {
             if name == "_id" {
                 if let Some(id) = early_id.take() {
                     out.insert(name.clone(), id);
@@ -344,6 +358,9 @@ impl Builder<'_, '_> {
                         self.states.push((key_path.clone(), FieldState::Modified));
                     }
                     return self.cast_value(def, value, &key_path, &msg_path);
+                }
+                if !self.defaults {
+                    return Ok(None);
                 }
                 let default = match (&def.default, &def.field_type) {
                     (Some(Bson::String(s) | Bson::JavaScriptCode(s)), FieldType::Scalar(ScalarType::Date))
@@ -501,8 +518,10 @@ impl Builder<'_, '_> {
                             // The subdocument's constructor throws a StrictModeError, and outside a document its
                             // cast errors too; the array's caster wraps either (lib/schema/documentArray.js:
                             // `throw new CastError('embedded', rawArray[i], ..., error)`).
-                            let reason = match self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document)
-                            {
+                            let outer = std::mem::replace(&mut self.defaults, true);
+                            let built = self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document);
+                            self.defaults = outer;
+                            let reason = match built {
                                 Ok(built)
                                     if self.context == CastContext::Document
                                         || self.cast_errors.len() == errors_before =>
@@ -534,7 +553,10 @@ impl Builder<'_, '_> {
                 Bson::Null | Bson::Undefined => Ok(value.clone()),
                 Bson::Document(inner) => {
                     let prefixes = Prefixes { key: format!("{key_path}."), msg: String::new() };
-                    match self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document) {
+                    let outer = std::mem::replace(&mut self.defaults, true);
+                    let built = self.build_object(sub, &sub.tree, inner, &prefixes, ObjectKind::Document);
+                    self.defaults = outer;
+                    match built {
                         Ok(built) => Ok(Bson::Document(built)),
                         // The document's `$set` (or the query caster) wraps the subdocument's StrictModeError.
                         Err(_) => {
@@ -579,6 +601,7 @@ pub fn cast_path_value(
         function_defaults: &no_defaults,
         context: CastContext::Query,
         in_memory: false,
+        defaults: true,
     };
     let result = builder.cast_any(def, value, path, path);
     trace.append(&mut builder.trace);
@@ -770,7 +793,17 @@ pub fn build_document_with(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, false)
+    build(model, input, ctx, function_defaults, false, true)
+}
+
+/// [`build_document`] for `save()` of a document the database already holds: cast again, no default applied to
+/// the document (only to subdocuments it gained).
+pub fn build_saved_document(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+) -> Result<BuiltDocument, SchemaError> {
+    build(model, input, ctx, &Document::new(), false, false)
 }
 
 /// [`build_document_with`] for the document `new Model(input)` holds in memory (Mongoose's `_doc`): the empty
@@ -781,7 +814,7 @@ pub fn build_new_document(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, true)
+    build(model, input, ctx, function_defaults, true, true)
 }
 
 fn build(
@@ -790,9 +823,11 @@ fn build(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
     in_memory: bool,
+    defaults: bool,
 ) -> Result<BuiltDocument, SchemaError> {
     let mut builder = Builder {
         in_memory,
+        defaults,
         model: &model.name,
         ctx,
         trace: Trace::new(),
@@ -810,7 +845,18 @@ fn build(
         id_from_input,
         trace: builder.trace,
         states: builder.states,
+        in_memory,
     })
+}
+
+/// What is stored for a document built in memory ([`build_new_document`]): its empty objects minimized away (as
+/// `toObject()` does when the schema says `minimize`), exactly what [`build_document`] and validation make.
+pub fn minimized(schema: &Schema, document: &Document) -> Document {
+    let mut out = document.clone();
+    if schema.options.minimize {
+        minimize(&mut out);
+    }
+    out
 }
 
 /// `doc.validateSync()`: every validator of every path, every error collected (cast errors included).
@@ -833,7 +879,7 @@ pub fn validate_document_with(
     validation.validate_object(&model.schema.tree, &built.document, &Prefixes::root());
     order_like_mongoose(&mut errors, &model.schema, built);
     // Validation saw empty objects (a required Mixed `{}` passes); what is stored and shown is minimized.
-    if model.schema.options.minimize {
+    if model.schema.options.minimize && !built.in_memory {
         minimize(&mut built.document);
     }
     if errors.errors.is_empty() {
@@ -1643,7 +1689,7 @@ mod tests {
         let build = |model: &Model, input: Document, in_memory: bool| {
             let mut ids = SequentialIds::default();
             let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-            build(model, &input, &mut ctx, &Document::new(), in_memory).unwrap().document
+            build(model, &input, &mut ctx, &Document::new(), in_memory, true).unwrap().document
         };
         let model = user_model(definition.clone(), doc! {});
         same(&build(&model, doc! {}, true), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
@@ -1663,6 +1709,37 @@ mod tests {
             doc! {"profile": {"bio": "x", "inner": {"x": "d"}}, "_id": oid(1)},
         );
         same(&build(&loose, doc! {}, false), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
+    }
+
+    #[test]
+    fn a_nested_object_the_input_leaves_out_has_its_nested_objects_before_its_defaults() {
+        // Mongoose 9.12.1, `new M({ email: 'e' }).toObject({ minimize: false })` and what `save()` inserts, for
+        // `{ email: String, profile: { bio: String, theme: { default: 'light' }, a: { x: { default: 1 }, y: String },
+        //    social: { tw: String }, z: { default: 'z' } } }`: `$__buildDoc` made `a` and `social` first.
+        //   → { email: 'e', profile: { a: { x: 1 }, social: {}, theme: 'light', z: 'z' }, _id }
+        //   inserted: { email: 'e', profile: { a: { x: 1 }, theme: 'light', z: 'z' }, _id, __v: 0 }
+        let definition = doc! {
+            "email": "String",
+            "profile": {
+                "bio": "String",
+                "theme": {"type": "String", "default": "light"},
+                "a": {"x": {"type": "Number", "default": 1}, "y": "String"},
+                "social": {"tw": "String"},
+                "z": {"type": "String", "default": "z"},
+            },
+        };
+        let model = user_model(definition, doc! {});
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let built = build_new_document(&model, &doc! {"email": "e"}, &mut ctx, &Document::new()).unwrap();
+        same(
+            &built.document,
+            doc! {"email": "e", "profile": {"a": {"x": 1}, "social": {}, "theme": "light", "z": "z"}, "_id": oid(1)},
+        );
+        same(
+            &create(&model, doc! {"email": "e"}).unwrap().document,
+            doc! {"email": "e", "profile": {"a": {"x": 1}, "theme": "light", "z": "z"}, "_id": oid(1), "__v": 0},
+        );
     }
 
     #[test]

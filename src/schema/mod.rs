@@ -25,7 +25,7 @@ pub mod update_cast;
 pub use definition::{
     CustomMessage, FieldType, PathDef, ScalarType, Schema, SchemaNode, SchemaOptions, Strict, Validator,
 };
-pub use delta::{save_delta, SaveDelta};
+pub use delta::{save_delta, SaveDelta, SaveState};
 pub use document::{
     build_document, build_document_with, build_new_document, create_document, finish_document, validate_document,
     validate_document_with, BuiltDocument, CreatedDocument, IdGenerator, RandomIds, SequentialIds, WriteContext,

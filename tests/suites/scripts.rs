@@ -43,6 +43,8 @@ pub const ALL: &[Script] = scripts![
     "19-setters-insertmany-and-required-functions",
     "20-documents-printed-getters-and-transforms",
     "21-hydrated-documents-defaults",
+    "22-hydrated-subdocument-ids-and-save-delta",
+    "23-program-defaults-populated-and-created-documents",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
