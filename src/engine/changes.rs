@@ -3,15 +3,35 @@
 
 use super::index::IndexOptions;
 use bson::Document;
+use std::sync::Arc;
 
 /// One change to one collection, identified by its record number (natural order is record order).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    Inserted { record: u64, doc: Document },
-    Updated { record: u64, before: Document, after: Document },
-    Deleted { record: u64, doc: Document },
-    IndexCreated { name: String, keys: Document, options: IndexOptions },
-    IndexDropped { name: String, keys: Document, options: IndexOptions },
+    /// Documents are shared with the collection that holds them (an `Arc`): recording a change copies none.
+    Inserted {
+        record: u64,
+        doc: Arc<Document>,
+    },
+    Updated {
+        record: u64,
+        before: Arc<Document>,
+        after: Arc<Document>,
+    },
+    Deleted {
+        record: u64,
+        doc: Arc<Document>,
+    },
+    IndexCreated {
+        name: String,
+        keys: Document,
+        options: IndexOptions,
+    },
+    IndexDropped {
+        name: String,
+        keys: Document,
+        options: IndexOptions,
+    },
 }
 
 /// The changes of one call, per namespace (`shop.users`), in the order they were made.

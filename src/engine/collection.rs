@@ -14,6 +14,7 @@ use super::sort::SortSpec;
 use super::update::{upsert_seed, Update, UpdateContext};
 use bson::{Bson, Document};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Options of `find` (and of the calls built on it).
 #[derive(Debug, Clone, Default)]
@@ -57,13 +58,15 @@ pub struct Plan {
 /// encoded (a field name with a NUL): such a record is matched through its tree and cannot be stored.
 #[derive(Debug, Clone)]
 struct Stored {
-    document: Document,
+    /// Shared with the changes that inserted or updated it (undo, redo and storage read it there), so recording a
+    /// change copies no document.
+    document: Arc<Document>,
     bytes: Option<Span>,
 }
 
 impl Stored {
     /// A document with its bytes put in `arena`.
-    fn new(document: Document, arena: &mut Arena) -> Stored {
+    fn new(document: Arc<Document>, arena: &mut Arena) -> Stored {
         let bytes = super::raw::encode(&document).and_then(|bytes| arena.push(&bytes));
         Stored { document, bytes }
     }
@@ -115,17 +118,22 @@ impl Collection {
 
     /// Documents in natural order.
     pub fn documents(&self) -> impl Iterator<Item = &Document> {
-        self.records.values().map(|stored| &stored.document)
+        self.records.values().map(|stored| &*stored.document)
     }
 
     /// Documents in natural order, each with its BSON bytes (`None` for a document that cannot be encoded).
     pub fn stored_documents(&self) -> impl Iterator<Item = (&Document, Option<&[u8]>)> {
-        self.records.values().map(|stored| (&stored.document, stored.bytes.map(|span| self.arena.get(span))))
+        self.records.values().map(|stored| (&*stored.document, stored.bytes.map(|span| self.arena.get(span))))
     }
 
     /// Records (sequence number and document) in natural order.
     pub fn records(&self) -> impl Iterator<Item = (u64, &Document)> {
-        self.records.iter().map(|(k, v)| (*k, &v.document))
+        self.records.iter().map(|(k, v)| (*k, &*v.document))
+    }
+
+    /// Every record with its document shared (what dropping the collection records as deleted, copying nothing).
+    pub fn shared_records(&self) -> impl Iterator<Item = (u64, Arc<Document>)> + '_ {
+        self.records.iter().map(|(k, v)| (*k, Arc::clone(&v.document)))
     }
 
     /// The records whose numbers fall in `range`, in order, as BSON bytes (what a storage page holds); a record
@@ -139,18 +147,18 @@ impl Collection {
     }
 
     /// Puts a stored record back as it was (loading from storage, undo): no `_id` generation, no result.
-    pub fn restore_record(&mut self, record: u64, doc: Document) -> MongoResult<()> {
-        self.restore(record, doc, None)
+    pub fn restore_record(&mut self, record: u64, doc: impl Into<Arc<Document>>) -> MongoResult<()> {
+        self.restore(record, doc.into(), None)
     }
 
     /// Like [`Collection::restore_record`], for a document read from storage with its BSON `bytes`: the bytes are
     /// kept as they are (no second encoding) unless they repeat a field name, which the tree cannot hold.
     pub fn restore_encoded(&mut self, record: u64, doc: Document, bytes: &[u8]) -> MongoResult<()> {
         let exact = super::raw::RawDoc::new(bytes).and_then(super::raw::has_repeated_names) == Ok(false);
-        self.restore(record, doc, exact.then_some(bytes))
+        self.restore(record, Arc::new(doc), exact.then_some(bytes))
     }
 
-    fn restore(&mut self, record: u64, doc: Document, bytes: Option<&[u8]>) -> MongoResult<()> {
+    fn restore(&mut self, record: u64, doc: Arc<Document>, bytes: Option<&[u8]>) -> MongoResult<()> {
         for index in &self.indexes {
             index.check_unique(&self.namespace, record, &doc)?;
         }
@@ -189,7 +197,7 @@ impl Collection {
     }
 
     /// Removes a record without a result (undo of an insert).
-    pub fn remove_record(&mut self, record: u64) -> Option<Document> {
+    pub fn remove_record(&mut self, record: u64) -> Option<Arc<Document>> {
         let Stored { document: doc, bytes } = self.records.remove(&record)?;
         for index in &mut self.indexes {
             index.remove(record, &doc);
@@ -217,7 +225,8 @@ impl Collection {
             index.insert(record, &doc);
         }
         self.next_record += 1;
-        let stored = Stored::new(doc.clone(), &mut self.arena);
+        let doc = Arc::new(doc);
+        let stored = Stored::new(Arc::clone(&doc), &mut self.arena);
         self.records.insert(record, stored);
         Ok((id, Change::Inserted { record, doc }))
     }
@@ -348,7 +357,7 @@ impl Collection {
     fn with_bytes<'a>(&'a self, matched: Vec<(u64, &'a Stored)>) -> Vec<(&'a Document, Option<&'a [u8]>)> {
         matched
             .into_iter()
-            .map(|(_, stored)| (&stored.document, stored.bytes.map(|span| self.arena.get(span))))
+            .map(|(_, stored)| (&*stored.document, stored.bytes.map(|span| self.arena.get(span))))
             .collect()
     }
 
@@ -491,9 +500,8 @@ impl Collection {
         for record in &records {
             let Some(original) = self.get_record(*record) else { continue };
             let positional = compiled.matches_positional(original).flatten();
-            let mut updated = original.clone();
             let ctx = UpdateContext { positional, is_upsert_insert: false, now };
-            if update.apply(&mut updated, &ctx)? {
+            if let Some(updated) = update.updated(original, &ctx)? {
                 changes.push(self.replace_record(*record, updated)?);
                 result.modified_count += 1;
             }
@@ -569,7 +577,7 @@ impl Collection {
         }
         let Some(record) = matched.first().copied() else { return Ok((None, Vec::new())) };
         let Some(doc) = self.remove_record(record) else { return Ok((None, Vec::new())) };
-        let shown = projection.as_ref().map_or_else(|| doc.clone(), |p| p.apply_matched(&doc, &compiled));
+        let shown = projection.as_ref().map_or_else(|| (*doc).clone(), |p| p.apply_matched(&doc, &compiled));
         Ok((Some(shown), vec![Change::Deleted { record, doc }]))
     }
 
@@ -582,9 +590,9 @@ impl Collection {
         let Some(slot) = self.records.get_mut(&record) else {
             return Err(MongoError::new(ErrorCode::UnknownError, "record vanished during the update"));
         };
-        // The old document moves into the change rather than being copied: one copy (the change's `after`) remains.
-        let old = std::mem::replace(slot, Stored::new(new_doc, &mut self.arena));
-        let after = slot.document.clone();
+        // The old document moves into the change and the new one is shared with it: nothing is copied.
+        let old = std::mem::replace(slot, Stored::new(Arc::new(new_doc), &mut self.arena));
+        let after = Arc::clone(&slot.document);
         for index in &mut self.indexes {
             index.replace(record, &old.document, &after);
         }
@@ -594,7 +602,7 @@ impl Collection {
 
     /// The document stored under a record.
     pub fn get_record(&self, record: u64) -> Option<&Document> {
-        self.records.get(&record).map(|stored| &stored.document)
+        self.records.get(&record).map(|stored| &*stored.document)
     }
 
     /// `createIndex(keys, { unique, name })`: returns the index name. Creating an identical index again is a no-op;
@@ -964,6 +972,22 @@ mod tests {
             c.find_one(&doc! {"_id": 2}, &FindOptions::default()).unwrap().unwrap().get_str("username").unwrap(),
             "alan"
         );
+    }
+
+    #[test]
+    fn changes_share_the_stored_documents_instead_of_copying_them() {
+        let (mut c, mut generator) = users();
+        let (_, inserted) = c.insert_one(doc! {"_id": 7, "username": "grace"}, &mut generator).unwrap();
+        let [Change::Inserted { record, doc }] = inserted.as_slice() else { panic!("{inserted:?}") };
+        assert!(std::ptr::eq(c.get_record(*record).unwrap(), &**doc));
+        let (result, updated) =
+            c.update(&doc! {"_id": 7}, &ops(doc! {"$set": {"age": 85}}), false, false, &mut generator);
+        assert_eq!(result.unwrap().modified_count, 1);
+        let [Change::Updated { record, before, after }] = updated.as_slice() else { panic!("{updated:?}") };
+        assert!(std::ptr::eq(c.get_record(*record).unwrap(), &**after));
+        assert!(Arc::ptr_eq(before, doc), "the old document moves into the change");
+        assert_eq!(**after, doc! {"_id": 7, "username": "grace", "age": 85});
+        assert_eq!(**before, doc! {"_id": 7, "username": "grace"});
     }
 
     #[test]

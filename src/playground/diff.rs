@@ -3,6 +3,7 @@
 
 use crate::engine::changes::{Change, ChangeSet};
 use bson::{Bson, Document};
+use std::sync::Arc;
 
 /// How one field differs between a document's before and after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +28,14 @@ pub struct FieldChange {
 /// One document's change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DocumentChange {
-    Inserted(Document),
-    Updated { before: Document, after: Document, fields: Vec<FieldChange> },
-    Removed(Document),
+    /// Documents shared with the change set (nothing copied for the view).
+    Inserted(Arc<Document>),
+    Updated {
+        before: Arc<Document>,
+        after: Arc<Document>,
+        fields: Vec<FieldChange>,
+    },
+    Removed(Arc<Document>),
 }
 
 /// The changes of one call in one collection.
@@ -80,11 +86,11 @@ pub fn diff(changes: &ChangeSet) -> Vec<CollectionDiff> {
     for (database, collection, change) in &changes.entries {
         let entry = slot(&mut out, database, collection);
         match change {
-            Change::Inserted { doc, .. } => entry.documents.push(DocumentChange::Inserted(doc.clone())),
-            Change::Deleted { doc, .. } => entry.documents.push(DocumentChange::Removed(doc.clone())),
+            Change::Inserted { doc, .. } => entry.documents.push(DocumentChange::Inserted(Arc::clone(doc))),
+            Change::Deleted { doc, .. } => entry.documents.push(DocumentChange::Removed(Arc::clone(doc))),
             Change::Updated { before, after, .. } => entry.documents.push(DocumentChange::Updated {
-                before: before.clone(),
-                after: after.clone(),
+                before: Arc::clone(before),
+                after: Arc::clone(after),
                 fields: field_changes(before, after),
             }),
             Change::IndexCreated { name, .. } => entry.indexes.push(format!("+ {name}")),
@@ -163,13 +169,13 @@ mod tests {
     fn diff_groups_by_collection() {
         let mut changes = ChangeSet::default();
         changes.collections.push(("test".into(), "users".into(), true));
-        changes.push_all("test", "users", vec![Change::Inserted { record: 1, doc: doc! {"_id": 1} }]);
-        changes.push_all("test", "posts", vec![Change::Deleted { record: 4, doc: doc! {"_id": 9} }]);
+        changes.push_all("test", "users", vec![Change::Inserted { record: 1, doc: doc! {"_id": 1}.into() }]);
+        changes.push_all("test", "posts", vec![Change::Deleted { record: 4, doc: doc! {"_id": 9}.into() }]);
         let diffs = diff(&changes);
         assert_eq!(diffs.len(), 2);
         assert!(diffs[0].created);
-        assert_eq!(diffs[0].documents, vec![DocumentChange::Inserted(doc! {"_id": 1})]);
+        assert_eq!(diffs[0].documents, vec![DocumentChange::Inserted(doc! {"_id": 1}.into())]);
         assert_eq!(diffs[1].collection, "posts");
-        assert_eq!(diffs[1].documents, vec![DocumentChange::Removed(doc! {"_id": 9})]);
+        assert_eq!(diffs[1].documents, vec![DocumentChange::Removed(doc! {"_id": 9}.into())]);
     }
 }

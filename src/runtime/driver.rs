@@ -335,8 +335,8 @@ fn run_inner(
         let removed: Vec<crate::engine::changes::Change> = db
             .collection(collection)
             .map(|coll| {
-                coll.records()
-                    .map(|(record, doc)| crate::engine::changes::Change::Deleted { record, doc: doc.clone() })
+                coll.shared_records()
+                    .map(|(record, doc)| crate::engine::changes::Change::Deleted { record, doc })
                     .collect()
             })
             .unwrap_or_default();
@@ -590,11 +590,11 @@ fn drop_database(cluster: &mut Cluster, database: &str, outcome: &mut DriverOutc
     if let Some(db) = cluster.database(database) {
         for coll in db.collections() {
             outcome.changes.collections.push((database.to_string(), coll.name().to_string(), false));
-            for (record, doc) in coll.records() {
+            for (record, doc) in coll.shared_records() {
                 outcome.changes.entries.push((
                     database.to_string(),
                     coll.name().to_string(),
-                    crate::engine::changes::Change::Deleted { record, doc: doc.clone() },
+                    crate::engine::changes::Change::Deleted { record, doc },
                 ));
             }
         }

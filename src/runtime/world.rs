@@ -1163,7 +1163,7 @@ impl World {
                     .entries
                     .iter()
                     .filter_map(|(_, _, change)| match change {
-                        crate::engine::changes::Change::Inserted { doc, .. } => Some(Bson::Document(doc.clone())),
+                        crate::engine::changes::Change::Inserted { doc, .. } => Some(Bson::Document((**doc).clone())),
                         _ => None,
                     })
                     .collect();

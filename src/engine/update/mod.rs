@@ -244,15 +244,24 @@ impl Update {
     /// Applies the update. Returns whether the document changed (an equal `$set` is not a change).
     /// On error the document is left exactly as it was.
     pub fn apply(&self, doc: &mut Document, ctx: &UpdateContext) -> MongoResult<bool> {
+        match self.updated(doc, ctx)? {
+            Some(updated) => {
+                *doc = updated;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The document after the update, or `None` when the update does not change it (an equal `$set`); `doc` is
+    /// only read, so a stored document is updated without being copied first (the update builds the new one).
+    pub fn updated(&self, doc: &Document, ctx: &UpdateContext) -> MongoResult<Option<Document>> {
         let (updated, always_modified) = match &self.kind {
             UpdateKind::Replacement(replacement) => (replacement::replace(doc, replacement)?, false),
             UpdateKind::Operators(ops) => ops.apply(doc, ctx)?,
         };
         let changed = always_modified || !path::documents_identical(doc, &updated);
-        if changed {
-            *doc = updated;
-        }
-        Ok(changed)
+        Ok(changed.then_some(updated))
     }
 }
 
