@@ -153,9 +153,9 @@ impl Collection {
 
     /// Like [`Collection::restore_record`], for a document read from storage with its BSON `bytes`: the bytes are
     /// kept as they are (no second encoding) unless they repeat a field name, which the tree cannot hold.
-    pub fn restore_encoded(&mut self, record: u64, doc: Document, bytes: &[u8]) -> MongoResult<()> {
-        let exact = super::raw::RawDoc::new(bytes).and_then(super::raw::has_repeated_names) == Ok(false);
-        self.restore(record, Arc::new(doc), exact.then_some(bytes))
+    pub fn restore_encoded(&mut self, record: u64, decoded: super::raw::Decoded, bytes: &[u8]) -> MongoResult<()> {
+        let exact = !decoded.repeats_a_name;
+        self.restore(record, Arc::new(decoded.document), exact.then_some(bytes))
     }
 
     fn restore(&mut self, record: u64, doc: Arc<Document>, bytes: Option<&[u8]>) -> MongoResult<()> {
@@ -1081,7 +1081,9 @@ mod tests {
     fn records_read_from_storage_keep_their_bytes_unless_a_name_repeats() {
         let mut c = Collection::new("shop", "users");
         let bytes = super::super::raw::encode(&doc! {"_id": 1, "age": 36}).unwrap();
-        c.restore_encoded(1, doc! {"_id": 1, "age": 36}, &bytes).unwrap();
+        let decoded = super::super::raw::RawDoc::new(&bytes).unwrap().decode().unwrap();
+        assert!(!decoded.repeats_a_name);
+        c.restore_encoded(1, decoded, &bytes).unwrap();
         assert_eq!(c.encoded_records_in(0..10).collect::<Vec<_>>(), vec![(1, &bytes[..])]);
         // {_id: 2, age: 1, age: 40}, as a damaged record might hold it: the tree keeps the last age, and so must
         // every scan; the bytes kept are the tree's.
@@ -1095,7 +1097,10 @@ mod tests {
         .concat();
         let tree = Document::from_reader(repeated.as_slice()).unwrap();
         assert_eq!(tree.get_i32("age").unwrap(), 40);
-        c.restore_encoded(2, tree.clone(), &repeated).unwrap();
+        let decoded = super::super::raw::RawDoc::new(&repeated).unwrap().decode().unwrap();
+        assert_eq!(decoded.document, tree, "the walker decodes as bson's reader does");
+        assert!(decoded.repeats_a_name);
+        c.restore_encoded(2, decoded, &repeated).unwrap();
         let found = c.find(&doc! {"age": 40}, &FindOptions::default()).unwrap();
         assert_eq!(found, vec![tree.clone()]);
         assert!(c.find(&doc! {"age": 1}, &FindOptions::default()).unwrap().is_empty());

@@ -121,7 +121,67 @@ impl<'a> RawDoc<'a> {
 
     /// The document as a tree.
     pub fn to_document(&self) -> Result<Document, Malformed> {
-        Document::from_reader(self.bytes).map_err(|_| Malformed)
+        Ok(self.decode()?.document)
+    }
+
+    /// The document as a tree, built by walking the bytes once (several times faster than `bson`'s reader, which
+    /// copies the bytes and goes through its generic raw values: what loading 100k stored documents spends most
+    /// on), noting whether some document in it repeats a name. Bytes this walker does not read — a value of a
+    /// rarer type that does not parse, nesting deeper than documents may — go to `bson`'s reader, so the tree is
+    /// always the one `Document::from_reader` gives.
+    pub fn decode(&self) -> Result<Decoded, Malformed> {
+        let mut repeats = false;
+        match decode_document(*self, 0, &mut repeats) {
+            Ok(document) => Ok(Decoded { document, repeats_a_name: repeats }),
+            Err(Malformed) => {
+                let document = Document::from_reader(self.bytes).map_err(|_| Malformed)?;
+                Ok(Decoded { document, repeats_a_name: has_repeated_names(*self).unwrap_or(true) })
+            }
+        }
+    }
+}
+
+/// A document decoded from its bytes ([`RawDoc::decode`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub document: Document,
+    /// Some document in it (itself or one nested in it) holds a name twice: the tree kept one of the values, so
+    /// the bytes are not the tree's encoding.
+    pub repeats_a_name: bool,
+}
+
+fn decode_document(raw: RawDoc<'_>, depth: usize, repeats: &mut bool) -> Result<Document, Malformed> {
+    if depth > crate::engine::limits::MAX_NESTING_DEPTH + 1 {
+        return Err(Malformed);
+    }
+    let mut document = Document::new();
+    for element in raw.elements() {
+        let (name, value) = element?;
+        let name = std::str::from_utf8(name).map_err(|_| Malformed)?;
+        let value = decode_value(value, depth, repeats)?;
+        if document.insert(name, value).is_some() {
+            *repeats = true;
+        }
+    }
+    Ok(document)
+}
+
+fn decode_value(value: RawValue<'_>, depth: usize, repeats: &mut bool) -> Result<Bson, Malformed> {
+    match value.kind {
+        kind::DOCUMENT => Ok(Bson::Document(decode_document(RawDoc::new(value.bytes)?, depth + 1, repeats)?)),
+        kind::ARRAY => {
+            if depth > crate::engine::limits::MAX_NESTING_DEPTH {
+                return Err(Malformed);
+            }
+            let items = RawDoc::new(value.bytes)?;
+            let mut array = Vec::new();
+            for element in items.elements() {
+                // Array keys are positions; `bson`'s reader ignores them too.
+                array.push(decode_value(element?.1, depth + 1, repeats)?);
+            }
+            Ok(Bson::Array(array))
+        }
+        _ => value.to_bson(),
     }
 }
 
@@ -436,6 +496,7 @@ mod tests {
         }
         assert_eq!(names, document.keys().cloned().collect::<Vec<_>>());
         assert_eq!(raw.to_document().unwrap(), document);
+        assert_eq!(raw.decode().unwrap(), Decoded { document: document.clone(), repeats_a_name: false });
         assert_eq!(raw.field("i").unwrap().unwrap().to_bson().unwrap(), bson!(7));
         assert!(raw.field("nope").unwrap().is_none());
         let array = raw.field("a").unwrap().unwrap().as_array().unwrap().unwrap();
@@ -484,6 +545,9 @@ mod tests {
                 let mut damaged = bytes.clone();
                 damaged[at] = byte;
                 if let Ok(raw) = RawDoc::new(&damaged) {
+                    // The walker's tree is always the one bson's reader gives (or both refuse the bytes).
+                    let walked = raw.decode().ok().map(|decoded| decoded.document);
+                    assert_eq!(walked, Document::from_reader(damaged.as_slice()).ok(), "byte {at} set to {byte}");
                     for element in raw.elements().flatten() {
                         let _ = element.1.to_bson();
                         let _ = element.1.as_document().map(|d| d.map(|d| d.len()));

@@ -6,6 +6,7 @@ use super::RecordChange;
 use crate::engine::changes::{Change, ChangeSet};
 use crate::engine::collection::Collection;
 use crate::engine::database::Cluster;
+use crate::engine::raw::{Decoded, RawDoc};
 use bson::{Bson, Document};
 use std::fmt;
 
@@ -46,7 +47,14 @@ fn encode_page<'a>(records: impl Iterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
 }
 
 /// One record of a page: its number, its document and the document's bytes.
-type PageEntry<'a> = (u64, Document, &'a [u8]);
+type PageEntry<'a> = (u64, Decoded, &'a [u8]);
+
+/// A stored document's bytes as a tree (the engine's one-pass walker), or `bson`'s reason why they are not BSON.
+fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    RawDoc::new(bytes)
+        .and_then(|raw| raw.decode())
+        .map_err(|_| Document::from_reader(bytes).err().map_or_else(|| "malformed".to_string(), |e| e.to_string()))
+}
 
 /// A page back into `(record, document, its bytes)`s; any damage rejects the whole page, with where it starts.
 fn decode_page(bytes: &[u8]) -> Result<Vec<PageEntry<'_>>, String> {
@@ -67,8 +75,7 @@ fn decode_page(bytes: &[u8]) -> Result<Vec<PageEntry<'_>>, String> {
         let document = bytes
             .get(at + 8..at + 8 + length)
             .ok_or_else(|| format!("the page ends inside a document (byte {})", at + 8))?;
-        let doc = Document::from_reader(document)
-            .map_err(|e| format!("the document at byte {} is not valid BSON ({e})", at + 8))?;
+        let doc = decode(document).map_err(|e| format!("the document at byte {} is not valid BSON ({e})", at + 8))?;
         records.push((u64::from_le_bytes(number), doc, document));
         at += 8 + length;
     }
@@ -272,11 +279,11 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                         continue;
                     }
                 };
-                for (record, doc, encoded) in entries {
+                for (record, decoded, encoded) in entries {
                     let restored = cluster.database_mut(database).and_then(|(db, _)| {
                         let (coll, _) = db.collection_mut(collection)?;
-                        crate::engine::limits::check_document(&doc)?;
-                        coll.restore_encoded(record, doc, encoded)
+                        crate::engine::limits::check_document(&decoded.document)?;
+                        coll.restore_encoded(record, decoded, encoded)
                     });
                     if let Err(e) = restored {
                         problems.push(problem(format!("record {record}: {}", e.message)));
@@ -289,8 +296,8 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                     problems.push(problem("the record number is not hexadecimal".into()));
                     continue;
                 };
-                let doc = match Document::from_reader(bytes.as_slice()) {
-                    Ok(doc) => doc,
+                let decoded = match decode(bytes) {
+                    Ok(decoded) => decoded,
                     Err(e) => {
                         problems.push(problem(format!("the document is not valid BSON ({e})")));
                         continue;
@@ -298,8 +305,8 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                 };
                 let restored = cluster.database_mut(database).and_then(|(db, _)| {
                     let (coll, _) = db.collection_mut(collection)?;
-                    crate::engine::limits::check_document(&doc)?;
-                    coll.restore_encoded(record, doc, bytes)
+                    crate::engine::limits::check_document(&decoded.document)?;
+                    coll.restore_encoded(record, decoded, bytes)
                 });
                 if let Err(e) = restored {
                     problems.push(problem(e.message));
@@ -445,7 +452,7 @@ mod tests {
         assert_eq!(key, &page_key("shop", "users", 0));
         let entries = decode_page(bytes).unwrap();
         assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].1.get_str("username").unwrap(), "alan");
+        assert_eq!(entries[0].1.document.get_str("username").unwrap(), "alan");
         // Its last document gone, the page record goes too.
         let (db, _) = cluster.database_mut("shop").unwrap();
         let (users, _) = db.collection_mut("users").unwrap();
