@@ -9,10 +9,13 @@ use super::limits;
 use super::projection::Projection;
 use super::query::{FieldBounds, Filter};
 use super::raw::{Arena, Span};
+use super::raw::{RawDoc, Record};
 use super::results::{DeleteResult, InsertManyResult, InsertOneResult, UpdateResult};
 use super::sort::SortSpec;
 use super::update::{upsert_seed, Update, UpdateContext};
 use bson::{Bson, Document};
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -53,14 +56,17 @@ pub struct Plan {
     pub returned: u64,
 }
 
-/// One record: its document, and where the document's BSON bytes are in the collection's arena — what collection
-/// scans match in place ([`super::raw`]) and storage writes as they are. `None` when the document cannot be
-/// encoded (a field name with a NUL): such a record is matched through its tree and cannot be stored.
+/// One record: where its document's BSON bytes are in the collection's arena — what collection scans, counts and
+/// sorts read in place ([`super::raw`]) and storage writes as they are — and its document as a tree.
 #[derive(Debug, Clone)]
 struct Stored {
-    /// Shared with the changes that inserted or updated it (undo, redo and storage read it there), so recording a
-    /// change copies no document.
-    document: Arc<Document>,
+    /// The tree, shared with the changes that inserted or updated it (undo, redo and the diff read it there), so
+    /// recording a change copies no document. A record loaded from storage starts without one and decodes it from
+    /// its bytes the first time something needs it (a result, an update, a filter the bytes cannot decide): a
+    /// student's collection opens without decoding every document, and a scan never visits the trees.
+    tree: OnceCell<Arc<Document>>,
+    /// `None` when the document cannot be encoded (a field name with a NUL): such a record always has its tree, is
+    /// matched through it and cannot be stored.
     bytes: Option<Span>,
 }
 
@@ -68,7 +74,49 @@ impl Stored {
     /// A document with its bytes put in `arena`.
     fn new(document: Arc<Document>, arena: &mut Arena) -> Stored {
         let bytes = super::raw::encode(&document).and_then(|bytes| arena.push(&bytes));
-        Stored { document, bytes }
+        Stored { tree: OnceCell::from(document), bytes }
+    }
+
+    /// The document's tree, decoded from the bytes when this is the first time it is needed. The bytes of a
+    /// record without a tree were checked when they were stored ([`Collection::restore_unchecked_tree`]), so they
+    /// decode; were they ever not to, the record reads as an empty document rather than failing the page.
+    fn document<'s>(&'s self, arena: &Arena) -> &'s Arc<Document> {
+        self.tree.get_or_init(|| {
+            let bytes = self.bytes.map(|span| arena.get(span)).unwrap_or_default();
+            Arc::new(
+                RawDoc::new(bytes).and_then(|raw| raw.decode()).map(|decoded| decoded.document).unwrap_or_default(),
+            )
+        })
+    }
+
+    /// What `index` reads of the record: the tree when it has one, else only the top-level fields the index's
+    /// keys start with, decoded from the bytes. An index reads nothing else, so its keys are the same.
+    fn indexed<'s>(&'s self, arena: &Arena, index: &Index) -> Cow<'s, Document> {
+        if let Some(tree) = self.tree.get() {
+            return Cow::Borrowed(tree);
+        }
+        let bytes = self.bytes.map(|span| arena.get(span)).unwrap_or_default();
+        match RawDoc::new(bytes).and_then(|raw| raw.decode_fields(&index.top_level_fields())) {
+            Ok(fields) => Cow::Owned(fields),
+            Err(_) => Cow::Borrowed(self.document(arena)),
+        }
+    }
+}
+
+/// A record as a read sees it: its document's bytes when it has them, and its tree, decoded on demand.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRecord<'a> {
+    stored: &'a Stored,
+    arena: &'a Arena,
+}
+
+impl<'a> super::raw::Record<'a> for StoredRecord<'a> {
+    fn bytes(&self) -> Option<&'a [u8]> {
+        self.stored.bytes.map(|span| self.arena.get(span))
+    }
+
+    fn document(&self) -> &'a Document {
+        self.stored.document(self.arena)
     }
 }
 
@@ -118,22 +166,27 @@ impl Collection {
 
     /// Documents in natural order.
     pub fn documents(&self) -> impl Iterator<Item = &Document> {
-        self.records.values().map(|stored| &*stored.document)
+        self.records.values().map(|stored| &**stored.document(&self.arena))
     }
 
-    /// Documents in natural order, each with its BSON bytes (`None` for a document that cannot be encoded).
-    pub fn stored_documents(&self) -> impl Iterator<Item = (&Document, Option<&[u8]>)> {
-        self.records.values().map(|stored| (&*stored.document, stored.bytes.map(|span| self.arena.get(span))))
+    /// Records in natural order as reads see them: their bytes, their trees on demand.
+    pub fn stored_documents(&self) -> impl Iterator<Item = StoredRecord<'_>> {
+        self.records.values().map(|stored| StoredRecord { stored, arena: &self.arena })
     }
 
     /// Records (sequence number and document) in natural order.
     pub fn records(&self) -> impl Iterator<Item = (u64, &Document)> {
-        self.records.iter().map(|(k, v)| (*k, &*v.document))
+        self.records.iter().map(|(k, v)| (*k, &**v.document(&self.arena)))
+    }
+
+    /// The records' sequence numbers in natural order.
+    pub fn record_numbers(&self) -> impl Iterator<Item = u64> + '_ {
+        self.records.keys().copied()
     }
 
     /// Every record with its document shared (what dropping the collection records as deleted, copying nothing).
     pub fn shared_records(&self) -> impl Iterator<Item = (u64, Arc<Document>)> + '_ {
-        self.records.iter().map(|(k, v)| (*k, Arc::clone(&v.document)))
+        self.records.iter().map(|(k, v)| (*k, Arc::clone(v.document(&self.arena))))
     }
 
     /// The records whose numbers fall in `range`, in order, as BSON bytes (what a storage page holds); a record
@@ -162,17 +215,12 @@ impl Collection {
         for index in &self.indexes {
             index.check_unique(&self.namespace, record, &doc)?;
         }
-        if let Some(old) = self.records.remove(&record) {
-            for index in &mut self.indexes {
-                index.remove(record, &old.document);
-            }
-            self.release(old.bytes);
-        }
+        self.forget(record);
         for index in &mut self.indexes {
             index.insert(record, &doc);
         }
         let stored = match bytes {
-            Some(bytes) => Stored { bytes: self.arena.push(bytes), document: doc },
+            Some(bytes) => Stored { bytes: self.arena.push(bytes), tree: OnceCell::from(doc) },
             None => Stored::new(doc, &mut self.arena),
         };
         self.records.insert(record, stored);
@@ -198,12 +246,45 @@ impl Collection {
 
     /// Removes a record without a result (undo of an insert).
     pub fn remove_record(&mut self, record: u64) -> Option<Arc<Document>> {
-        let Stored { document: doc, bytes } = self.records.remove(&record)?;
+        let stored = self.records.remove(&record)?;
+        let doc = Arc::clone(stored.document(&self.arena));
         for index in &mut self.indexes {
             index.remove(record, &doc);
         }
-        self.release(bytes);
+        self.release(stored.bytes);
         Some(doc)
+    }
+
+    /// Removes a record being restored over, without decoding its tree.
+    fn forget(&mut self, record: u64) {
+        if let Some(old) = self.records.remove(&record) {
+            for index in &mut self.indexes {
+                index.remove(record, &old.indexed(&self.arena, index));
+            }
+            self.release(old.bytes);
+        }
+    }
+
+    /// Puts back a record read from storage as its bytes alone: its tree is decoded the first time it is needed,
+    /// and its index keys are read from the few fields the indexes name. For bytes [`RawDoc::check_stored`]
+    /// found exact (they decode, repeat no name, and fit MongoDB's size and nesting limits); anything else goes
+    /// through [`Collection::restore_encoded`].
+    pub fn restore_unchecked_tree(&mut self, record: u64, bytes: &[u8]) -> MongoResult<()> {
+        let raw = RawDoc::new(bytes).map_err(|_| malformed_record(record))?;
+        let mut keys = Vec::with_capacity(self.indexes.len());
+        for index in &self.indexes {
+            let fields = raw.decode_fields(&index.top_level_fields()).map_err(|_| malformed_record(record))?;
+            index.check_unique(&self.namespace, record, &fields)?;
+            keys.push(fields);
+        }
+        self.forget(record);
+        for (index, fields) in self.indexes.iter_mut().zip(&keys) {
+            index.insert(record, fields);
+        }
+        let bytes = self.arena.push(bytes).ok_or_else(|| malformed_record(record))?;
+        self.records.insert(record, Stored { tree: OnceCell::new(), bytes: Some(bytes) });
+        self.next_record = self.next_record.max(record + 1);
+        Ok(())
     }
 
     /// Validates and stores one document; `_id` first, generated when absent, as the driver does.
@@ -354,11 +435,8 @@ impl Collection {
     }
 
     /// Matched records as their documents with their bytes (what a sort reads its keys from).
-    fn with_bytes<'a>(&'a self, matched: Vec<(u64, &'a Stored)>) -> Vec<(&'a Document, Option<&'a [u8]>)> {
-        matched
-            .into_iter()
-            .map(|(_, stored)| (&*stored.document, stored.bytes.map(|span| self.arena.get(span))))
-            .collect()
+    fn with_bytes<'a>(&'a self, matched: Vec<(u64, &'a Stored)>) -> Vec<StoredRecord<'a>> {
+        matched.into_iter().map(|(_, stored)| StoredRecord { stored, arena: &self.arena }).collect()
     }
 
     /// `find(filter, options)`: matching documents after sort, skip, limit and projection.
@@ -375,7 +453,7 @@ impl Collection {
         let matched = self.with_bytes(matched);
         Ok(window(sort.as_ref(), &matched, options)
             .into_iter()
-            .filter_map(|index| matched.get(index).map(|(doc, _)| *doc))
+            .filter_map(|index| matched.get(index).map(Record::document))
             .collect())
     }
 
@@ -392,7 +470,7 @@ impl Collection {
         let matched = self.with_bytes(matched);
         let docs: Vec<Document> = window(sort.as_ref(), &matched, options)
             .into_iter()
-            .filter_map(|index| matched.get(index).map(|(doc, _)| *doc))
+            .filter_map(|index| matched.get(index).map(Record::document))
             .map(|doc| match &projection {
                 Some(projection) => projection.apply_matched(doc, &filter),
                 None => doc.clone(),
@@ -427,7 +505,7 @@ impl Collection {
         let (matched, _) = self.matching_up_to(&filter, usize::MAX, Environment::default())?;
         let mut values: Vec<Bson> = Vec::new();
         for (_, stored) in matched {
-            let doc = &stored.document;
+            let doc = stored.document(&self.arena);
             for value in super::index::values_at(doc, field) {
                 if matches!(value, Bson::Null) && !has_path(doc, field) {
                     continue;
@@ -592,17 +670,18 @@ impl Collection {
         };
         // The old document moves into the change and the new one is shared with it: nothing is copied.
         let old = std::mem::replace(slot, Stored::new(Arc::new(new_doc), &mut self.arena));
-        let after = Arc::clone(&slot.document);
+        let after = Arc::clone(slot.document(&self.arena));
+        let before = Arc::clone(old.document(&self.arena));
         for index in &mut self.indexes {
-            index.replace(record, &old.document, &after);
+            index.replace(record, &before, &after);
         }
         self.release(old.bytes);
-        Ok(Change::Updated { record, before: old.document, after })
+        Ok(Change::Updated { record, before, after })
     }
 
     /// The document stored under a record.
     pub fn get_record(&self, record: u64) -> Option<&Document> {
-        self.records.get(&record).map(|stored| &*stored.document)
+        self.records.get(&record).map(|stored| &**stored.document(&self.arena))
     }
 
     /// `createIndex(keys, { unique, name })`: returns the index name. Creating an identical index again is a no-op;
@@ -682,8 +761,9 @@ impl Collection {
         let _ = unique;
         let mut index = Index::with_options(name.clone(), pattern, options);
         for (record, stored) in &self.records {
-            index.check_unique(&self.namespace, *record, &stored.document)?;
-            index.insert(*record, &stored.document);
+            let indexed = stored.indexed(&self.arena, &index);
+            index.check_unique(&self.namespace, *record, &indexed)?;
+            index.insert(*record, &indexed);
         }
         let change = Change::IndexCreated { name: name.clone(), keys: index.key_document(), options: options.clone() };
         self.indexes.push(index);
@@ -753,7 +833,7 @@ fn first_matches<'a>(
         // The bytes answer when they can (`$expr` and a few rare predicates need the tree); the answer is the same.
         let matches = match stored.bytes.and_then(|span| filter.matches_raw(arena.get(span))) {
             Some(matches) => matches,
-            None => filter.try_matches_in(&stored.document, environment)?,
+            None => filter.try_matches_in(stored.document(arena), environment)?,
         };
         if matches {
             matched.push((record, stored));
@@ -764,7 +844,7 @@ fn first_matches<'a>(
 
 /// The positions of the matched documents a find returns: sorted (only as far as skip + limit reaches), then the
 /// skip/limit window. A limit of 0 means none; a negative limit counts like its absolute value.
-fn window(sort: Option<&SortSpec>, matched: &[(&Document, Option<&[u8]>)], options: &FindOptions) -> Vec<usize> {
+fn window(sort: Option<&SortSpec>, matched: &[StoredRecord<'_>], options: &FindOptions) -> Vec<usize> {
     let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
     let limit = match usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX) {
         0 => usize::MAX,
@@ -786,6 +866,11 @@ fn match_cap(sort: Option<&SortSpec>, options: &FindOptions) -> usize {
     let skip = usize::try_from(options.skip).unwrap_or(usize::MAX);
     let limit = usize::try_from(options.limit.unsigned_abs()).unwrap_or(usize::MAX);
     skip.saturating_add(limit)
+}
+
+/// A stored record whose bytes do not parse where they were checked to (storage hands checked bytes only).
+fn malformed_record(record: u64) -> MongoError {
+    MongoError::new(ErrorCode::UnknownError, format!("record {record} is not valid BSON"))
 }
 
 /// The document with `_id` as its first field, generating an ObjectId when there is none (what the driver does).
@@ -1136,6 +1221,87 @@ mod tests {
         assert!(c.arena.live_bytes() < 1100 * 1000);
         assert!(c.arena.garbage_bytes() < c.arena.live_bytes(), "compacted");
         assert_eq!(c.count_documents(&doc! {"n": 30}, 0, 0).unwrap(), 143);
+    }
+
+    /// A collection loaded as storage loads exact bytes (no trees), beside the same documents inserted.
+    fn loaded_without_trees(docs: &[Document]) -> Collection {
+        let mut c = Collection::new("shop", "users");
+        c.create_index(&doc! {"profile.city": 1, "age": -1}, false, None).unwrap();
+        for (record, doc) in docs.iter().enumerate() {
+            let bytes = doc.to_vec().unwrap();
+            assert!(RawDoc::new(&bytes).unwrap().check_stored().unwrap().exact());
+            c.restore_unchecked_tree(record as u64 + 1, &bytes).unwrap();
+        }
+        c
+    }
+
+    fn trees(c: &Collection) -> usize {
+        c.records.values().filter(|stored| stored.tree.get().is_some()).count()
+    }
+
+    #[test]
+    fn records_loaded_as_bytes_decode_their_trees_only_when_something_needs_them() {
+        let docs: Vec<Document> = (0..50)
+            .map(|i: i32| {
+                let city = ["Paris", "Oslo", "Lima"][i as usize % 3];
+                doc! {"_id": i, "age": i % 9, "profile": {"city": city}}
+            })
+            .collect();
+        let mut c = loaded_without_trees(&docs);
+        let mut eager = Collection::new("shop", "users");
+        eager.create_index(&doc! {"profile.city": 1, "age": -1}, false, None).unwrap();
+        let _ = eager.insert_many(docs.clone(), true, &mut Generator::deterministic(1));
+        assert_eq!(trees(&c), 0, "loading decodes nothing");
+        // Scans, counts, sorts and index builds read the bytes (and the few fields an index names).
+        let count = |c: &Collection| c.count_documents(&doc! {"age": {"$gte": 4}}, 0, 0).unwrap();
+        assert_eq!((count(&c), count(&eager)), (26, 26));
+        c.create_index(&doc! {"age": 1}, false, None).unwrap();
+        eager.create_index(&doc! {"age": 1}, false, None).unwrap();
+        let top = FindOptions { sort: Some(doc! {"age": -1, "_id": 1}), limit: 3, ..FindOptions::default() };
+        let found = c.find_refs(&doc! {}, &top).unwrap().into_iter().cloned().collect::<Vec<_>>();
+        assert_eq!(found, eager.find_refs(&doc! {}, &top).unwrap().into_iter().cloned().collect::<Vec<_>>());
+        assert_eq!(trees(&c), 3, "only the returned documents were decoded");
+        // Indexes built from the bytes answer as the ones built from trees.
+        for filter in [doc! {"profile.city": "Oslo"}, doc! {"age": 2}, doc! {"profile.city": "Lima", "age": {"$lt": 4}}]
+        {
+            let (lazy, plan) = c.find_with_plan(&filter, &FindOptions::default()).unwrap();
+            let (tree, same) = eager.find_with_plan(&filter, &FindOptions::default()).unwrap();
+            assert_eq!(lazy, tree, "{filter}");
+            assert_eq!((plan.index, plan.keys_examined), (same.index, same.keys_examined), "{filter}");
+        }
+        // Writes on a record without a tree: the change holds its document, and the indexes forget its keys.
+        let inc = Update::compile_operators(&doc! {"$inc": {"age": 100}}, &[]).unwrap();
+        for c in [&mut c, &mut eager] {
+            let (result, changes) = c.update(&doc! {"_id": 40}, &inc, false, false, &mut Generator::deterministic(2));
+            assert_eq!(result.unwrap().modified_count, 1);
+            let [Change::Updated { before, .. }] = changes.as_slice() else { panic!("{changes:?}") };
+            assert_eq!(**before, docs[40]);
+            let (_, deleted) = c.delete(&doc! {"profile.city": "Paris"}, true).unwrap();
+            assert_eq!(deleted.len(), 17);
+            let [Change::Deleted { doc, .. }, ..] = deleted.as_slice() else { panic!("{deleted:?}") };
+            assert_eq!(**doc, docs[0]);
+        }
+        for filter in [doc! {"profile.city": "Paris"}, doc! {"age": 104}, doc! {"age": 4}, doc! {}] {
+            let lazy = c.find_with_plan(&filter, &FindOptions::default()).unwrap();
+            let tree = eager.find_with_plan(&filter, &FindOptions::default()).unwrap();
+            assert_eq!(lazy.0, tree.0, "{filter}");
+            assert_eq!(lazy.1.keys_examined, tree.1.keys_examined, "{filter}");
+        }
+        assert_eq!(c.len(), 33);
+    }
+
+    #[test]
+    fn a_record_loaded_as_bytes_breaking_a_unique_index_is_refused_as_a_tree_would_be() {
+        let mut c = Collection::new("shop", "users");
+        c.create_index(&doc! {"email": 1}, true, None).unwrap();
+        c.restore_unchecked_tree(1, &doc! {"_id": 1, "email": "a@x"}.to_vec().unwrap()).unwrap();
+        let error = c.restore_unchecked_tree(2, &doc! {"_id": 2, "email": "a@x"}.to_vec().unwrap()).unwrap_err();
+        let mut eager = Collection::new("shop", "users");
+        eager.create_index(&doc! {"email": 1}, true, None).unwrap();
+        eager.restore_record(1, doc! {"_id": 1, "email": "a@x"}).unwrap();
+        assert_eq!(error, eager.restore_record(2, doc! {"_id": 2, "email": "a@x"}).unwrap_err());
+        assert_eq!(c.len(), 1);
+        assert_eq!(trees(&c), 0);
     }
 
     #[test]

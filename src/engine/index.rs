@@ -156,6 +156,12 @@ impl Index {
         doc
     }
 
+    /// The top-level fields this index's keys start with (`profile` for `profile.city`): all it reads of a
+    /// document.
+    pub fn top_level_fields(&self) -> Vec<&str> {
+        self.keys.iter().map(|(field, _)| field.split('.').next().unwrap_or(field)).collect()
+    }
+
     /// Every key a document puts into this index (several when an indexed field holds an array).
     pub fn keys_of(&self, doc: &Document) -> Vec<IndexKey> {
         // A sparse index skips a document that has none of its fields (a compound sparse index keeps one that has

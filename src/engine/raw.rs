@@ -129,6 +129,30 @@ impl<'a> RawDoc<'a> {
     /// on), noting whether some document in it repeats a name. Bytes this walker does not read — a value of a
     /// rarer type that does not parse, nesting deeper than documents may — go to `bson`'s reader, so the tree is
     /// always the one `Document::from_reader` gives.
+    /// Reads every byte [`RawDoc::decode`] would without building anything: `Ok` means the bytes decode (to the
+    /// tree `bson`'s reader gives), with whether a name repeats or the nesting passes MongoDB's limit. `Err` means
+    /// the walker cannot vouch for them, and only decoding them says what they hold.
+    pub fn check_stored(&self) -> Result<StoredCheck, Malformed> {
+        let mut check = StoredCheck { repeats_a_name: false, too_deep: false };
+        let mut names = Vec::new();
+        check_document(*self, 1, &mut names, &mut check)?;
+        Ok(check)
+    }
+
+    /// The top-level fields named in `names`, decoded (what an index reads of a document).
+    pub fn decode_fields(&self, names: &[&str]) -> Result<Document, Malformed> {
+        let mut fields = Document::new();
+        let mut repeats = false;
+        for element in self.elements() {
+            let (name, value) = element?;
+            let name = std::str::from_utf8(name).map_err(|_| Malformed)?;
+            if names.contains(&name) {
+                fields.insert(name, decode_value(value, 1, &mut repeats)?);
+            }
+        }
+        Ok(fields)
+    }
+
     pub fn decode(&self) -> Result<Decoded, Malformed> {
         let mut repeats = false;
         match decode_document(*self, 0, &mut repeats) {
@@ -141,6 +165,40 @@ impl<'a> RawDoc<'a> {
     }
 }
 
+/// A stored document as reads see it: its BSON bytes when it has them, and its tree, which a record loaded from
+/// storage decodes only when something asks for it (scans, counts, sorts and a leading `$group` read the bytes).
+pub trait Record<'a> {
+    fn bytes(&self) -> Option<&'a [u8]>;
+    fn document(&self) -> &'a Document;
+}
+
+impl<'a> Record<'a> for (&'a Document, Option<&'a [u8]>) {
+    fn bytes(&self) -> Option<&'a [u8]> {
+        self.1
+    }
+
+    fn document(&self) -> &'a Document {
+        self.0
+    }
+}
+
+/// What [`RawDoc::check_stored`] found in bytes read from storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredCheck {
+    /// Some document in it holds a name twice (the tree keeps one of the values).
+    pub repeats_a_name: bool,
+    /// It nests documents and arrays deeper than MongoDB's 100 levels.
+    pub too_deep: bool,
+}
+
+impl StoredCheck {
+    /// The bytes are exactly what storing their tree would write, within MongoDB's limits: they can stand for
+    /// the document until something needs its tree.
+    pub fn exact(&self) -> bool {
+        !self.repeats_a_name && !self.too_deep
+    }
+}
+
 /// A document decoded from its bytes ([`RawDoc::decode`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
@@ -148,6 +206,56 @@ pub struct Decoded {
     /// Some document in it (itself or one nested in it) holds a name twice: the tree kept one of the values, so
     /// the bytes are not the tree's encoding.
     pub repeats_a_name: bool,
+}
+
+/// [`RawDoc::check_stored`] of a document at nesting `level` (the stored document is level 1); `names` holds the
+/// names of the documents being walked, each document's after the ones around it.
+fn check_document<'a>(
+    raw: RawDoc<'a>,
+    level: usize,
+    names: &mut Vec<&'a [u8]>,
+    check: &mut StoredCheck,
+) -> Result<(), Malformed> {
+    if level > crate::engine::limits::MAX_NESTING_DEPTH {
+        check.too_deep = true;
+        return Ok(());
+    }
+    let first = names.len();
+    for element in raw.elements() {
+        let (name, value) = element?;
+        std::str::from_utf8(name).map_err(|_| Malformed)?;
+        if names.get(first..).is_some_and(|seen| seen.contains(&name)) {
+            check.repeats_a_name = true;
+        }
+        names.push(name);
+        check_value(value, level, names, check)?;
+    }
+    names.truncate(first);
+    Ok(())
+}
+
+fn check_value<'a>(
+    value: RawValue<'a>,
+    level: usize,
+    names: &mut Vec<&'a [u8]>,
+    check: &mut StoredCheck,
+) -> Result<(), Malformed> {
+    match value.kind {
+        kind::DOCUMENT => check_document(RawDoc::new(value.bytes)?, level + 1, names, check),
+        kind::ARRAY => {
+            if level + 1 > crate::engine::limits::MAX_NESTING_DEPTH {
+                check.too_deep = true;
+                return Ok(());
+            }
+            for element in RawDoc::new(value.bytes)?.elements() {
+                check_value(element?.1, level + 1, names, check)?;
+            }
+            Ok(())
+        }
+        kind::STRING => value.as_str()?.map(|_| ()).ok_or(Malformed),
+        // Numbers, booleans, null, ids and dates are read without allocating; rarer values are decoded.
+        _ => value.to_bson().map(|_| ()),
+    }
 }
 
 fn decode_document(raw: RawDoc<'_>, depth: usize, repeats: &mut bool) -> Result<Document, Malformed> {
@@ -533,6 +641,25 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_check_sees_nesting_as_the_insert_limit_does() {
+        for depth in [98, 99, 100, 101, 102] {
+            for array in [false, true] {
+                let mut value = bson!(1);
+                for _ in 0..depth {
+                    value = if array { Bson::Array(vec![value]) } else { Bson::Document(doc! {"n": value}) };
+                }
+                let document = doc! {"_id": 1, "deep": value};
+                let check = RawDoc::new(&encode(&document).unwrap()).unwrap().check_stored().unwrap();
+                let refused = crate::engine::limits::check_document(&document).is_err();
+                assert_eq!(check.too_deep, refused, "{depth} levels of {}", if array { "arrays" } else { "documents" });
+                assert_eq!(check.exact(), !refused);
+            }
+        }
+        let repeated = RawDoc::new(&[13, 0, 0, 0, 0x08, b'a', 0, 1, 0x08, b'a', 0, 0, 0]).unwrap().check_stored();
+        assert_eq!(repeated, Ok(StoredCheck { repeats_a_name: true, too_deep: false }));
+    }
+
+    #[test]
     fn damaged_bytes_are_reported_never_read_past() {
         let bytes = encode(&doc! {"a": "text", "b": {"c": 1}}).unwrap().to_vec();
         assert!(RawDoc::new(&bytes[..bytes.len() - 1]).is_err());
@@ -547,7 +674,13 @@ mod tests {
                 if let Ok(raw) = RawDoc::new(&damaged) {
                     // The walker's tree is always the one bson's reader gives (or both refuse the bytes).
                     let walked = raw.decode().ok().map(|decoded| decoded.document);
-                    assert_eq!(walked, Document::from_reader(damaged.as_slice()).ok(), "byte {at} set to {byte}");
+                    let read = Document::from_reader(damaged.as_slice()).ok();
+                    assert_eq!(walked, read, "byte {at} set to {byte}");
+                    // Bytes the check vouches for decode, and it sees the repeated names decoding sees.
+                    if let Ok(check) = raw.check_stored() {
+                        assert!(read.is_some(), "byte {at} set to {byte}");
+                        assert_eq!(Ok(check.repeats_a_name), has_repeated_names(raw), "byte {at} set to {byte}");
+                    }
                     for element in raw.elements().flatten() {
                         let _ = element.1.to_bson();
                         let _ = element.1.as_document().map(|d| d.map(|d| d.len()));

@@ -2,6 +2,7 @@
 
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::path::{reach, FieldPath};
+use crate::engine::raw::Record;
 use crate::engine::value::compare;
 use bson::{Bson, Document};
 use std::cmp::Ordering;
@@ -165,12 +166,12 @@ impl SortSpec {
 
     /// [`SortSpec::order_first`] for stored documents: each one's keys are read from its BSON bytes when it has
     /// them (the tree is not visited; bytes that do not parse are read through the tree), with the same answer.
-    pub fn order_first_stored(&self, docs: &[(&Document, Option<&[u8]>)], wanted: usize) -> Vec<usize> {
+    pub fn order_first_stored<'a>(&self, docs: &[impl Record<'a>], wanted: usize) -> Vec<usize> {
         self.order_keyed(docs.len(), wanted, |index, keys| {
-            let Some((doc, bytes)) = docs.get(index) else {
+            let Some(record) = docs.get(index) else {
                 return;
             };
-            let from_bytes = bytes.map(|bytes| {
+            let from_bytes = record.bytes().map(|bytes| {
                 let raw = crate::engine::raw::RawDoc::new(bytes)?;
                 self.keys.iter().try_for_each(|(path, direction)| {
                     keys.push(raw_sort_key(raw, path, *direction)?);
@@ -179,7 +180,7 @@ impl SortSpec {
             });
             if from_bytes != Some(Ok(())) {
                 keys.clear();
-                self.fill_keys(doc, keys);
+                self.fill_keys(record.document(), keys);
             }
         })
     }

@@ -6,6 +6,7 @@ use super::RecordChange;
 use crate::engine::changes::{Change, ChangeSet};
 use crate::engine::collection::Collection;
 use crate::engine::database::Cluster;
+use crate::engine::error::MongoResult;
 use crate::engine::raw::{Decoded, RawDoc};
 use bson::{Bson, Document};
 use std::fmt;
@@ -46,14 +47,40 @@ fn encode_page<'a>(records: impl Iterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
     bytes
 }
 
-/// One record of a page: its number, its document and the document's bytes.
-type PageEntry<'a> = (u64, Decoded, &'a [u8]);
+/// One record of a page: its number and its document.
+type PageEntry<'a> = (u64, StoredDocument<'a>);
 
-/// A stored document's bytes as a tree (the engine's one-pass walker), or `bson`'s reason why they are not BSON.
-fn decode(bytes: &[u8]) -> Result<Decoded, String> {
-    RawDoc::new(bytes)
-        .and_then(|raw| raw.decode())
+/// A stored document as loading found it.
+enum StoredDocument<'a> {
+    /// Bytes that are exactly what storing their tree would write, within MongoDB's limits: the record keeps them
+    /// and decodes its tree when something first needs it (most of a cold start was decoding every document).
+    Exact(&'a [u8]),
+    /// Anything else (a repeated name, too deep or too large, a value the byte walker does not vouch for): decoded
+    /// now, checked like any document, and stored as its tree encodes.
+    Decoded(Decoded, &'a [u8]),
+}
+
+/// A stored document's bytes as loading keeps them, or `bson`'s reason why they are not BSON.
+fn read_document(bytes: &[u8]) -> Result<StoredDocument<'_>, String> {
+    let raw = RawDoc::new(bytes);
+    let exact = raw.and_then(|raw| raw.check_stored()).is_ok_and(|check| check.exact());
+    if exact && bytes.len() <= crate::engine::limits::MAX_DOCUMENT_BYTES {
+        return Ok(StoredDocument::Exact(bytes));
+    }
+    raw.and_then(|raw| raw.decode())
+        .map(|decoded| StoredDocument::Decoded(decoded, bytes))
         .map_err(|_| Document::from_reader(bytes).err().map_or_else(|| "malformed".to_string(), |e| e.to_string()))
+}
+
+/// Puts one stored document back into its collection.
+fn restore(collection: &mut Collection, record: u64, document: StoredDocument<'_>) -> MongoResult<()> {
+    match document {
+        StoredDocument::Exact(bytes) => collection.restore_unchecked_tree(record, bytes),
+        StoredDocument::Decoded(decoded, bytes) => {
+            crate::engine::limits::check_document(&decoded.document)?;
+            collection.restore_encoded(record, decoded, bytes)
+        }
+    }
 }
 
 /// A page back into `(record, document, its bytes)`s; any damage rejects the whole page, with where it starts.
@@ -75,8 +102,9 @@ fn decode_page(bytes: &[u8]) -> Result<Vec<PageEntry<'_>>, String> {
         let document = bytes
             .get(at + 8..at + 8 + length)
             .ok_or_else(|| format!("the page ends inside a document (byte {})", at + 8))?;
-        let doc = decode(document).map_err(|e| format!("the document at byte {} is not valid BSON ({e})", at + 8))?;
-        records.push((u64::from_le_bytes(number), doc, document));
+        let doc =
+            read_document(document).map_err(|e| format!("the document at byte {} is not valid BSON ({e})", at + 8))?;
+        records.push((u64::from_le_bytes(number), doc));
         at += 8 + length;
     }
     Ok(records)
@@ -279,11 +307,10 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                         continue;
                     }
                 };
-                for (record, decoded, encoded) in entries {
+                for (record, document) in entries {
                     let restored = cluster.database_mut(database).and_then(|(db, _)| {
                         let (coll, _) = db.collection_mut(collection)?;
-                        crate::engine::limits::check_document(&decoded.document)?;
-                        coll.restore_encoded(record, decoded, encoded)
+                        restore(coll, record, document)
                     });
                     if let Err(e) = restored {
                         problems.push(problem(format!("record {record}: {}", e.message)));
@@ -296,8 +323,8 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                     problems.push(problem("the record number is not hexadecimal".into()));
                     continue;
                 };
-                let decoded = match decode(bytes) {
-                    Ok(decoded) => decoded,
+                let document = match read_document(bytes) {
+                    Ok(document) => document,
                     Err(e) => {
                         problems.push(problem(format!("the document is not valid BSON ({e})")));
                         continue;
@@ -305,8 +332,7 @@ pub fn load(cluster: &mut Cluster, records: &[(String, Vec<u8>)]) -> Vec<LoadPro
                 };
                 let restored = cluster.database_mut(database).and_then(|(db, _)| {
                     let (coll, _) = db.collection_mut(collection)?;
-                    crate::engine::limits::check_document(&decoded.document)?;
-                    coll.restore_encoded(record, decoded, bytes)
+                    restore(coll, record, document)
                 });
                 if let Err(e) = restored {
                     problems.push(problem(e.message));
@@ -452,7 +478,8 @@ mod tests {
         assert_eq!(key, &page_key("shop", "users", 0));
         let entries = decode_page(bytes).unwrap();
         assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].1.document.get_str("username").unwrap(), "alan");
+        let StoredDocument::Exact(bytes) = entries[0].1 else { panic!("a page written here holds exact documents") };
+        assert_eq!(Document::from_reader(bytes).unwrap().get_str("username").unwrap(), "alan");
         // Its last document gone, the page record goes too.
         let (db, _) = cluster.database_mut("shop").unwrap();
         let (users, _) = db.collection_mut("users").unwrap();

@@ -8,6 +8,7 @@ use super::{describe, Compiler, Runner, Stage};
 use crate::engine::error::{ErrorCode, MongoError, MongoResult};
 use crate::engine::expr::{compare_values, Expression, SetKey};
 use crate::engine::limits::value_size;
+use crate::engine::raw::Record;
 use crate::engine::value::type_name;
 use bson::{Bson, Document};
 use std::borrow::Cow;
@@ -323,8 +324,8 @@ impl Group {
         runner.spend(collection.len() as u64)?;
         runner.spend(collection.len() as u64)?;
         let mut grouping = self.start(runner);
-        for (document, bytes) in collection.stored_documents() {
-            grouping.add_stored(document, bytes, runner)?;
+        for record in collection.stored_documents() {
+            grouping.add_stored(record, runner)?;
         }
         Ok(grouping.finish().into_iter().map(Cow::Owned).collect())
     }
@@ -361,21 +362,21 @@ pub(super) struct Grouping<'g> {
 
 impl Grouping<'_> {
     /// Adds a stored document, reading the fields of a `$group` from its BSON `bytes` where they can answer.
-    fn add_stored(&mut self, document: &Document, bytes: Option<&[u8]>, runner: &Runner<'_>) -> MongoResult<()> {
-        let raw = bytes.and_then(|bytes| crate::engine::raw::RawDoc::new(bytes).ok());
+    fn add_stored<'a>(&mut self, record: impl Record<'a>, runner: &Runner<'_>) -> MongoResult<()> {
+        let raw = record.bytes().and_then(|bytes| crate::engine::raw::RawDoc::new(bytes).ok());
         let (Group::By { id, .. }, Tally::Groups(groups), Some(raw)) = (self.group, &mut self.state, raw) else {
-            return self.add(document, runner);
+            return self.add(record.document(), runner);
         };
         let environment = runner.environment;
         let key = match id.evaluate_raw(raw, environment)? {
             Some(value) => value.map(Cow::Owned),
-            None => id.evaluate_borrowed(document, environment)?,
+            None => id.evaluate_borrowed(record.document(), environment)?,
         };
         // A missing _id groups with null.
         groups.add_with(key.unwrap_or(Cow::Owned(Bson::Null)), |accumulator| {
             match accumulator.argument().evaluate_raw(raw, environment)? {
                 Some(value) => Ok(value),
-                None => accumulator.argument().evaluate_in(document, environment),
+                None => accumulator.argument().evaluate_in(record.document(), environment),
             }
         })
     }
