@@ -54,33 +54,19 @@ impl World {
         }
         // The constructor's `$set(obj)` takes the input's keys in `schema.tree` order, where the virtuals come
         // after the schema's paths: the program's `set` functions of the given paths run first (where the setter
-        // chain reaches them: a first cast collects the calls, `this` the document being built), then each given
-        // virtual's setter, then the `set` functions of what it set; the default functions fill absent paths
-        // after the setters (the constructor's cast then reads every answer).
+        // chain reaches them, `this` the document being built as it stands then), then each given virtual's
+        // setter (`this` the document with every path set), then the `set` functions of what it set; the default
+        // functions fill absent paths after the setters (the constructor's cast then reads every answer).
         let entry = self.models.get(&model).cloned();
         let mut early = Vec::new();
+        let mut virtual_this = None;
         if let (Some(entry), Some(own)) = (&entry, self.without_given_virtuals(&model, &input)) {
-            let calls = super::mongoose_calls::new_setter_calls(entry, &own, &Document::new());
-            let this = Value::Data(own).shared();
-            early = self.setter_answers(&model, calls, this, span)?;
+            (early, virtual_this) = self.constructor_setter_answers(entry, &own, &Document::new(), early, span)?;
         }
-        let (input, setter_steps) = self.apply_virtual_setters(&model, input, span)?;
+        let (input, setter_steps) = self.apply_virtual_setters(&model, input, virtual_this, span)?;
         let defaults = self.function_defaults(&model, &input, span)?;
         let setters = match entry {
-            Some(entry) => {
-                let calls = super::mongoose_calls::new_setter_calls(&entry, &input, &defaults);
-                // A call the given paths already made (same path, function and value) is not made again.
-                let (mut answers, mut fresh) = (Vec::new(), Vec::new());
-                for call in calls {
-                    match early.iter().position(|(made, _)| made == &call) {
-                        Some(index) => answers.push(early.remove(index)),
-                        None => fresh.push(call),
-                    }
-                }
-                let this = Value::Data(input.clone()).shared();
-                answers.extend(self.setter_answers(&model, fresh, this, span)?);
-                answers
-            }
+            Some(entry) => self.constructor_setter_answers(&entry, &input, &defaults, early, span)?.0,
             None => Vec::new(),
         };
         let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
@@ -425,6 +411,11 @@ impl World {
         span: Span,
     ) -> Result<(), RuntimeError> {
         if self.assignment_is_ignored(document, key) {
+            return Ok(());
+        }
+        // A virtual setter's `this` while `new Model()` runs: what it assigns is cast (and set) with the input.
+        if document.0.borrow().constructing {
+            document.fields().0.borrow_mut().set(key, value);
             return Ok(());
         }
         // `set: fn` runs on assignment, `this` the document (the Mongoose world only: the driver has no schema).
@@ -1250,6 +1241,59 @@ impl World {
         Ok(answers)
     }
 
+    /// The answers of the `set` functions `new Model(input)` reaches (after the `known` ones), each called with the
+    /// `this` Mongoose gives it: the document being built (a subdocument's own setters: the subdocument), holding
+    /// `$__buildDoc`'s nested objects, the defaults applied before setters and the paths already set in schema
+    /// order, with the answers of the setters before it. A build records the calls with their `this`; the calls
+    /// are made in order until one whose `this` or value shows an earlier answer that changed its value, and
+    /// then the document is built again with the answers so far. Also the `this` of the virtuals' setters.
+    pub(super) fn constructor_setter_answers(
+        &mut self,
+        entry: &super::models::ModelEntry,
+        input: &Bson,
+        defaults: &Document,
+        mut answers: crate::schema::functions::SetterAnswers,
+        span: Span,
+    ) -> Result<(crate::schema::functions::SetterAnswers, Option<Document>), RuntimeError> {
+        let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
+        if !entry.model.schema.has_setter_functions() && !has_virtual_setters {
+            return Ok((answers, None));
+        }
+        loop {
+            self.tick(span)?;
+            let generator = self.cluster.generator.clone();
+            let observation =
+                super::mongoose_calls::observe_new_setter_calls(entry, input, defaults, &answers, generator);
+            if observation.calls.is_empty() {
+                return Ok((answers, observation.virtual_this));
+            }
+            let mut changed: Vec<crate::schema::functions::ObservedCall> = Vec::new();
+            for observed in observation.calls {
+                if changed.iter().any(|earlier| observed.depends_on(earlier)) {
+                    break;
+                }
+                let value = observed.call.value.clone();
+                let after = match self.schema_function(&entry.name, observed.call.function) {
+                    Some(setter) => {
+                        let this = match observed.this.root {
+                            true => {
+                                Value::Document(DocumentRef::new(&entry.name, observed.this.document.clone(), None))
+                            }
+                            false => Value::Data(Bson::Document(observed.this.document.clone())).shared(),
+                        };
+                        let after = self.call_value(&setter, this, vec![Value::Data(value.clone())], span)?;
+                        self.data(after, span)?
+                    }
+                    None => value.clone(),
+                };
+                if after != value {
+                    changed.push(observed.clone());
+                }
+                answers.push((observed.call, after));
+            }
+        }
+    }
+
     /// The input of `new Model(input)` without the virtuals with setters it gives, when it gives any: the paths
     /// `$set` sets before it reaches the virtuals.
     fn without_given_virtuals(&self, model: &str, input: &Bson) -> Option<Bson> {
@@ -1293,19 +1337,23 @@ impl World {
 
     /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
     /// document being built (Mongoose's constructor calls `$set`, which applies virtual setters). `$set` takes the
-    /// keys in the schema tree's order, where virtuals (declared after the paths) come last — so the path setters
-    /// of the given paths ran before this (`construct_document`) — and a virtual's setter wins over the path it
-    /// sets even when the path is given too (`{ fullName: "Ada L", first: "Bob" }` keeps
-    /// `first: 'Ada'`, as Mongoose does). The virtual itself is never stored.
+    /// keys in the schema tree's order, where virtuals (declared after the paths) come last — so `this` holds every
+    /// path the input gives, set, with the defaults applied before setters (`built`, as
+    /// `constructor_setter_answers` saw it) — and a virtual's setter wins over the path it sets even when the path
+    /// is given too (`{ fullName: "Ada L", first: "Bob" }` keeps `first: 'Ada'`, as Mongoose does). What the
+    /// setter assigns goes into the input as it was assigned (the build casts it and runs its setters once); the
+    /// virtual itself is never stored.
     fn apply_virtual_setters(
         &mut self,
         model: &str,
         input: Bson,
+        built: Option<Document>,
         span: Span,
     ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
         let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
         let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
         let mut steps = Vec::new();
+        let mut current = built.unwrap_or_else(|| input.clone());
         let virtuals = entry.schema.virtuals.borrow().clone();
         for virtual_type in virtuals {
             let name = &virtual_type.name;
@@ -1317,16 +1365,23 @@ impl World {
                 continue;
             }
             input.remove(name);
-            let this = Value::Data(Bson::Document(input.clone())).shared();
-            self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
-            let Bson::Document(after) = self.data(this, span)? else { continue };
-            let set: Vec<String> = after
-                .iter()
-                .filter(|(key, value)| input.get(key.as_str()) != Some(*value))
-                .map(|(key, _)| key.clone())
-                .collect();
+            let this = DocumentRef::new(model, current.clone(), None);
+            this.0.borrow_mut().constructing = true;
+            self.call_value(&setter, Value::Document(this.clone()), vec![Value::Data(value.clone())], span)?;
+            let after = operators::to_bson(&Value::Object(this.fields()), Functions::Skip, span)?;
+            let Bson::Document(after) = after else { continue };
+            let mut assigned = Vec::new();
+            changed_leaves(&current, &after, "", &mut assigned);
+            let mut set: Vec<String> = Vec::new();
+            for (path, value) in assigned {
+                let top = path.split('.').next().unwrap_or_default().to_string();
+                if !set.contains(&top) {
+                    set.push(top);
+                }
+                set_path_creating(&mut input, &path, value);
+            }
             steps.push(crate::schema::TraceStep::VirtualSetter { path: name.clone(), value, set });
-            input = after;
+            current = after;
         }
         Ok((Bson::Document(input), steps))
     }
@@ -1612,6 +1667,36 @@ fn branch_mut<'d>(doc: &'d mut Document, parents: &[&str]) -> Option<&'d mut Doc
 }
 
 /// mpath's `set` of a dotted path in a plain object: the parents must be objects already.
+/// The paths whose values differ from `before` in `after`, as deep as both are objects (an assignment a virtual
+/// setter made to `this`, `this.first = …` or `this.profile.city = …`).
+fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut Vec<(String, Bson)>) {
+    for (key, value) in after {
+        let path = format!("{prefix}{key}");
+        match (before.get(key), value) {
+            (Some(Bson::Document(was)), Bson::Document(now)) => changed_leaves(was, now, &format!("{path}."), out),
+            (Some(was), now) if was == now => {}
+            _ => out.push((path, value.clone())),
+        }
+    }
+}
+
+/// [`set_path`], creating the objects on the way that are missing (or are not objects).
+fn set_path_creating(doc: &mut Document, path: &str, value: Bson) {
+    match path.split_once('.') {
+        None => {
+            doc.insert(path, value);
+        }
+        Some((head, rest)) => {
+            if !matches!(doc.get(head), Some(Bson::Document(_))) {
+                doc.insert(head, Document::new());
+            }
+            if let Some(Bson::Document(inner)) = doc.get_mut(head) {
+                set_path_creating(inner, rest, value);
+            }
+        }
+    }
+}
+
 fn set_path(doc: &mut Document, path: &str, value: Bson) {
     let mut parts = path.split('.').peekable();
     let mut target = doc;
@@ -1800,4 +1885,44 @@ fn populate_paths(args: &[Bson]) -> Vec<String> {
         }
     }
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runtime::transcript::{run_script, RunOptions};
+    use expect_test::expect;
+
+    #[test]
+    fn setters_inside_new_see_the_document_or_subdocument_being_built_and_a_virtual_sees_the_document() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const itemSchema = new mongoose.Schema({ label: String, code: { type: String, set: function (v) { seen.push(`code ${v}: ${JSON.stringify(this)} label=${this.label}`); return v.toUpperCase() } } })
+const userSchema = new mongoose.Schema({
+  first: { type: String, set: function (v) { seen.push(`first ${v}: isNew=${this.isNew} role=${this.get("role")}`); return v.trim() } },
+  role: { type: String, default: "guest" },
+  box: itemSchema,
+  items: [itemSchema]
+})
+userSchema.virtual("full").set(function (v) { seen.push(`full ${v}: ${this.first} ${this.items.length} ${this.box.code}`); this.role = v })
+const User = mongoose.model("User", userSchema)
+const ada = new User({ full: "admin", items: [{ code: "a1", label: "one" }, { label: "two", code: "a2" }], box: { code: "b", label: "box" }, first: " Ada " })
+seen
+ada.role"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: false };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let tail = out.split("> seen").nth(1).unwrap_or_default();
+        // As Mongoose 9 prints it (its ids aside).
+        expect![[r#"
+
+            [
+              'first  Ada : isNew=true role=guest',
+              'code b: {"_id":"659200800000000001000002","label":"box"} label=box',
+              'code a1: {"_id":"659200800000000001000003","label":"one"} label=one',
+              'code a2: {"_id":"659200800000000001000004","label":"two"} label=two',
+              'full admin: Ada 2 B'
+            ]
+            > ada.role
+            'admin'"#]]
+        .assert_eq(tail);
+    }
 }

@@ -267,20 +267,25 @@ pub(super) fn custom_validator_calls(
     Ok(calls.calls)
 }
 
-/// The `set` functions `new Model(input)` reaches (with the default functions' values), in the order it reaches
-/// them; nothing generated is kept.
-pub(super) fn new_setter_calls(
+/// One build of `new Model(input)` (with the default functions' values) as the constructor would make it, each
+/// `set` function without a known answer recorded with its `this` (see `functions::observe_setter_calls`); the
+/// ids are drawn from a copy of the world's generator, so `this._id` is the id the document will get, and nothing
+/// generated is kept.
+pub(super) fn observe_new_setter_calls(
     entry: &ModelEntry,
     input: &Bson,
     defaults: &Document,
-) -> Vec<crate::schema::functions::SetterCall> {
-    let Bson::Document(input) = input else { return Vec::new() };
-    let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
-    let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-    let (_, calls) = crate::schema::functions::collect_setter_calls(|| {
-        crate::schema::build_document_with(&entry.model, input, &mut ctx, defaults)
+    known: &[(crate::schema::functions::SetterCall, Bson)],
+    mut generator: crate::engine::generator::Generator,
+) -> crate::schema::functions::Observation {
+    let Bson::Document(input) = input else { return Default::default() };
+    let now = generator.now();
+    let mut ids = || generator.object_id();
+    let mut ctx = WriteContext { ids: &mut ids, now };
+    let (_, observation) = crate::schema::functions::observe_setter_calls(known, || {
+        crate::schema::build_new_document(&entry.model, input, &mut ctx, defaults)
     });
-    calls
+    observation
 }
 
 /// The filter and update a model call casts (`None` where it has none), as `dispatch` finds them.

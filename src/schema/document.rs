@@ -104,6 +104,47 @@ struct Builder<'a, 'b> {
     /// False for a document the database already holds, being cast again for `save()`: Mongoose applies no
     /// default to it (its subdocuments, new ones included, have their own).
     defaults: bool,
+    /// When the runtime observes the `set` functions' `this` (`functions::observe_setter_calls`): Mongoose's
+    /// `_doc` of each object being built, as it evolves.
+    mirror: Option<Mirror>,
+    /// Set by `cast_value` for the `cast_any` it calls: the cast of a path itself, not of an element inside it.
+    whole_path_next: bool,
+}
+
+/// Mongoose's `_doc` while `new Model()` runs, kept beside the builder's own output (which is in the final order):
+/// each object being built (the document, then a subdocument inside it) starts as `$__buildDoc`'s nested objects
+/// with the defaults applied before setters, then gets each path the constructor's `$set` sets, in schema order.
+struct Mirror {
+    frames: Vec<MirrorFrame>,
+    next_id: usize,
+}
+
+struct MirrorFrame {
+    id: usize,
+    /// The path cast now (a new number for each), which tells the observed calls apart.
+    slot: usize,
+    doc: Document,
+}
+
+impl Mirror {
+    fn next(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn top(&mut self) -> Option<&mut MirrorFrame> {
+        self.frames.last_mut()
+    }
+}
+
+/// `$__buildDoc`: the empty nested objects of a (sub)document, in schema order.
+fn nested_skeleton(tree: &[(String, SchemaNode)]) -> Document {
+    tree.iter()
+        .filter_map(|(name, node)| match node {
+            SchemaNode::Nested(children) => Some((name.clone(), Bson::Document(nested_skeleton(children)))),
+            SchemaNode::Path(_) => None,
+        })
+        .collect()
 }
 
 /// Where a value is cast. A subdocument of a new document has a parent that collects its cast errors
@@ -205,6 +246,26 @@ impl Builder<'_, '_> {
         prefixes: &Prefixes,
         kind: ObjectKind,
     ) -> Result<Document, StrictModeError> {
+        let framed = kind == ObjectKind::Document && self.mirror.is_some();
+        if let Some(mirror) = self.mirror.as_mut().filter(|_| framed) {
+            let id = mirror.next();
+            mirror.frames.push(MirrorFrame { id, slot: 0, doc: nested_skeleton(tree) });
+        }
+        let built = self.build_object_in_order(schema, tree, input, prefixes, kind);
+        if let Some(mirror) = self.mirror.as_mut().filter(|_| framed) {
+            mirror.frames.pop();
+        }
+        built
+    }
+
+    fn build_object_in_order(
+        &mut self,
+        schema: &Schema,
+        tree: &[(String, SchemaNode)],
+        input: &Document,
+        prefixes: &Prefixes,
+        kind: ObjectKind,
+    ) -> Result<Document, StrictModeError> {
         let strict = schema.options.strict;
         // The automatic `_id`'s default runs before the input is set (ObjectId's `defaultId.$runBeforeSetters`),
         // so a document's `_id` is generated before the `_id`s of the subdocuments it holds.
@@ -213,6 +274,10 @@ impl Builder<'_, '_> {
             let id = Bson::ObjectId(self.ctx.ids.next_id());
             self.trace.push(TraceStep::IdGenerated { path: format!("{}_id", prefixes.key), value: id.clone() });
             early_id = Some(id);
+        }
+        if kind == ObjectKind::Document && self.mirror.is_some() && self.defaults {
+            let id = early_id.clone().or_else(|| present(input.get("_id")).cloned());
+            self.mirror_defaults_before_setters(schema, tree, prefixes, id.as_ref());
         }
         let translated;
         let input = if kind == ObjectKind::Document && !schema.aliases.is_empty() {
@@ -284,6 +349,11 @@ impl Builder<'_, '_> {
                 out.insert(name.clone(), value);
             }
         }
+        if kind == ObjectKind::Document && prefixes.key.is_empty() {
+            if let Some(frame) = self.mirror.as_mut().and_then(Mirror::top) {
+                super::functions::publish_virtual_this(frame.doc.clone());
+            }
+        }
 
         for (key, value) in &fields {
             if tree.iter().any(|(k, _)| k == key) || matches!(value, Bson::Undefined) {
@@ -294,6 +364,11 @@ impl Builder<'_, '_> {
                 Strict::False => {
                     self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });
                     insert_dotted(&mut out, key, value.clone());
+                    if let Some(frame) =
+                        self.mirror.as_mut().filter(|_| kind == ObjectKind::Document).and_then(Mirror::top)
+                    {
+                        insert_dotted(&mut frame.doc, key, value.clone());
+                    }
                 }
                 Strict::True | Strict::Throw => {
                     self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
@@ -301,12 +376,62 @@ impl Builder<'_, '_> {
             }
         }
 
+        // The constructor's `$set` ends by putting the keys in schema order; the defaults after setters come next.
+        if let Some(frame) = self.mirror.as_mut().filter(|_| kind == ObjectKind::Document).and_then(Mirror::top) {
+            let mut ordered = Document::new();
+            for (name, _) in tree {
+                if let Some(value) = frame.doc.remove(name) {
+                    ordered.insert(name.clone(), value);
+                }
+            }
+            ordered.extend(std::mem::take(&mut frame.doc));
+            frame.doc = ordered;
+        }
         for (name, node) in deferred {
             if let Some(value) = self.fill(schema, name, node, None, prefixes, kind)? {
                 out.insert(name.clone(), value);
             }
         }
         Ok(out)
+    }
+
+    /// `applyDefaults(…, isBeforeSetters)` into the mirror: the defaults that are not functions (a plain array's
+    /// `[]` among them) and the automatic `_id`, in schema order, whatever the input gives; their setters run now.
+    fn mirror_defaults_before_setters(
+        &mut self,
+        schema: &Schema,
+        tree: &[(String, SchemaNode)],
+        prefixes: &Prefixes,
+        id: Option<&Bson>,
+    ) {
+        for (name, node) in tree {
+            let (key_path, msg_path) = (format!("{}{name}", prefixes.key), format!("{}{name}", prefixes.msg));
+            let def = match node {
+                SchemaNode::Nested(children) => {
+                    self.mirror_defaults_before_setters(schema, children, &prefixes.child(name), None);
+                    continue;
+                }
+                SchemaNode::Path(def) => def,
+            };
+            if name == "_id" && prefixes.msg.is_empty() && schema.auto_id {
+                if let Some(id) = id {
+                    self.mirror_write(&msg_path, id.clone());
+                }
+                continue;
+            }
+            let Some(default) = default_before_setters(def) else { continue };
+            if let Ok(Some(value)) = self.cast_value(def, &default, &key_path, &msg_path) {
+                self.mirror_write(&msg_path, value);
+            }
+        }
+    }
+
+    /// Sets a path (relative to the object being built) in the mirror's top object, as `$__setValue` does: in its
+    /// place when it is there, else last.
+    fn mirror_write(&mut self, path: &str, value: Bson) {
+        if let Some(frame) = self.mirror.as_mut().and_then(Mirror::top) {
+            insert_dotted(&mut frame.doc, path, value);
+        }
     }
 
     /// `new Model({ name: "x" })` where `name` is an alias of `n`: the alias is a virtual whose setter sets `n`.
@@ -357,11 +482,19 @@ impl Builder<'_, '_> {
                     if prefixes.msg.is_empty() {
                         self.states.push((key_path.clone(), FieldState::Modified));
                     }
-                    return self.cast_value(def, value, &key_path, &msg_path);
+                    let cast = self.cast_value(def, value, &key_path, &msg_path)?;
+                    if let Some(value) = &cast {
+                        self.mirror_write(&msg_path, value.clone());
+                    }
+                    return Ok(cast);
                 }
                 if !self.defaults {
                     return Ok(None);
                 }
+                // The mirror got this default before the input was set, its setters run then.
+                let applied_before = self.mirror.is_some()
+                    && matches!(parent, ObjectKind::Document | ObjectKind::NestedAbsent)
+                    && default_before_setters(def).is_some();
                 let default = match (&def.default, &def.field_type) {
                     (Some(Bson::String(s) | Bson::JavaScriptCode(s)), FieldType::Scalar(ScalarType::Date))
                         if is_now(s) =>
@@ -379,14 +512,35 @@ impl Builder<'_, '_> {
                     (None, FieldType::Array(_) | FieldType::DocumentArray(_)) => Bson::Array(Vec::new()),
                     (None, FieldType::Scalar(_) | FieldType::Subdocument(_)) => return Ok(None),
                 };
-                self.apply_default(def, &default, &key_path, &msg_path)
+                if applied_before {
+                    super::functions::mute_observation(true);
+                    let applied = self.apply_default(def, &default, &key_path, &msg_path);
+                    super::functions::mute_observation(false);
+                    return applied;
+                }
+                let applied = self.apply_default(def, &default, &key_path, &msg_path)?;
+                if let Some(value) = &applied {
+                    self.mirror_write(&msg_path, value.clone());
+                }
+                Ok(applied)
             }
             SchemaNode::Nested(children) => {
                 let child_prefixes = prefixes.child(name);
                 let (input, kind) = match given {
-                    Some(Bson::Document(inner)) => (inner.clone(), ObjectKind::NestedGiven),
+                    Some(Bson::Document(inner)) => {
+                        // `$set` of a nested object replaces it with a new one; at the top of the object being
+                        // built, deleted first so it goes last, in the order the input is set.
+                        if let Some(frame) = self.mirror.as_mut().and_then(Mirror::top) {
+                            if prefixes.msg.is_empty() {
+                                frame.doc.remove(name);
+                            }
+                            insert_dotted(&mut frame.doc, &msg_path, Bson::Document(Document::new()));
+                        }
+                        (inner.clone(), ObjectKind::NestedGiven)
+                    }
                     Some(Bson::Null) => {
                         self.states.push((key_path, FieldState::Modified));
+                        self.mirror_write(&msg_path, Bson::Null);
                         return Ok(Some(Bson::Null));
                     }
                     Some(other) => {
@@ -443,6 +597,13 @@ impl Builder<'_, '_> {
         key_path: &str,
         msg_path: &str,
     ) -> Result<Option<Bson>, StrictModeError> {
+        if let Some(mirror) = self.mirror.as_mut() {
+            let slot = mirror.next();
+            if let Some(frame) = mirror.top() {
+                frame.slot = slot;
+            }
+            self.whole_path_next = true;
+        }
         match self.cast_any(def, value, key_path, msg_path) {
             Ok(v) => Ok(Some(v)),
             Err(CastFailure::Cast(key, error)) => {
@@ -453,6 +614,17 @@ impl Builder<'_, '_> {
     }
 
     fn cast_any(&mut self, def: &PathDef, value: &Bson, key_path: &str, msg_path: &str) -> Result<Bson, CastFailure> {
+        let whole_path = std::mem::take(&mut self.whole_path_next);
+        if let (Some(mirror), Some(_)) = (&self.mirror, def.setter) {
+            if let Some(frame) = mirror.frames.last() {
+                let frames = mirror.frames.iter().map(|frame| (frame.id, frame.slot)).collect();
+                super::functions::publish_this(super::functions::SetterThis::new(
+                    frame.doc.clone(),
+                    frames,
+                    whole_path,
+                ));
+            }
+        }
         // An array's or subdocument's own `set` function gets the whole value before it is cast (SchemaType's
         // `applySetters`: setters, then `cast`).
         let set_whole;
@@ -602,6 +774,8 @@ pub fn cast_path_value(
         context: CastContext::Query,
         in_memory: false,
         defaults: true,
+        mirror: None,
+        whole_path_next: false,
     };
     let result = builder.cast_any(def, value, path, path);
     trace.append(&mut builder.trace);
@@ -766,6 +940,18 @@ fn is_now(text: &str) -> bool {
     matches!(text, "Date.now" | "Date.now()" | "$now")
 }
 
+/// The default `applyDefaults` sets before the input (not a function, or a plain array's implicit `[]`).
+fn default_before_setters(def: &PathDef) -> Option<Bson> {
+    if is_function_default(def) {
+        return None;
+    }
+    match (&def.default, &def.field_type) {
+        (Some(default), _) => Some(default.clone()),
+        (None, FieldType::Array(_)) => Some(Bson::Array(Vec::new())),
+        _ => None,
+    }
+}
+
 /// Mongoose applies function defaults after the input is set: document arrays (implicit `[]`) and `Date.now`.
 /// Plain arrays' implicit `[]` is marked to run before setters, so it keeps its schema position.
 fn is_function_default(def: &PathDef) -> bool {
@@ -835,6 +1021,8 @@ fn build(
         states: Vec::new(),
         function_defaults,
         context: CastContext::Document,
+        mirror: super::functions::observing().then(|| Mirror { frames: Vec::new(), next_id: 0 }),
+        whole_path_next: false,
     };
     let document =
         builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), ObjectKind::Document)?;

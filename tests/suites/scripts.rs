@@ -45,6 +45,7 @@ pub const ALL: &[Script] = scripts![
     "21-hydrated-documents-defaults",
     "22-hydrated-subdocument-ids-and-save-delta",
     "23-program-defaults-populated-and-created-documents",
+    "24-setter-this-in-subdocuments-and-virtuals",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
