@@ -52,27 +52,13 @@ impl World {
             };
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
-        // The constructor's `$set(obj)` takes the input's keys in `schema.tree` order, where the virtuals come
-        // after the schema's paths: the program's `set` functions of the given paths run first (where the setter
-        // chain reaches them, `this` the document being built as it stands then), then each given virtual's
-        // setter (`this` the document with every path set), then the `set` functions of what it set; the default
-        // functions fill absent paths after the setters (the constructor's cast then reads every answer).
-        let entry = self.models.get(&model).cloned();
-        let mut early = Vec::new();
-        let mut virtual_this = None;
-        if let (Some(entry), Some(own)) = (&entry, self.without_given_virtuals(&model, &input)) {
-            (early, virtual_this) = self.constructor_setter_answers(entry, &own, &Document::new(), early, span)?;
-        }
-        let (input, setter_steps) = self.apply_virtual_setters(&model, input, virtual_this, span)?;
-        let defaults = self.function_defaults(&model, &input, span)?;
-        let setters = match entry {
-            Some(entry) => self.constructor_setter_answers(&entry, &input, &defaults, early, span)?.0,
-            None => Vec::new(),
+        let Construction { input, functions, virtual_steps } = match self.models.get(&model).cloned() {
+            Some(entry) => self.construction(&entry, &entry.model, input, false, span)?,
+            None => Construction { input, functions: Default::default(), virtual_steps: Vec::new() },
         };
-        let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
-        self.add_virtual_steps(setter_steps);
+        self.add_virtual_steps(virtual_steps);
         let built = built.as_document().cloned().unwrap_or_default();
         let fields = built.get_document("document").cloned().unwrap_or_default();
         let document = DocumentRef::new(&model, fields, None);
@@ -1241,31 +1227,82 @@ impl World {
         Ok(answers)
     }
 
+    /// What `new Model(input)` needs the program for, before the schema layer builds the document (`model` is the
+    /// entry's, or a copy with the call's `strict`; `skip_id` for a replacement). The constructor's `$set(obj)`
+    /// takes the input's keys in `schema.tree` order, where the virtuals come after the schema's paths: the
+    /// program's `set` functions of the given paths run first (where the setter chain reaches them, `this` the
+    /// document being built as it stands then), then each given virtual's setter (`this` the document with every
+    /// path set), then the `set` functions of what it set; the default functions fill absent paths after the
+    /// setters (the constructor's cast then reads every answer).
+    pub(super) fn construction(
+        &mut self,
+        entry: &super::models::ModelEntry,
+        model: &crate::schema::Model,
+        input: Bson,
+        skip_id: bool,
+        span: Span,
+    ) -> Result<Construction, RuntimeError> {
+        let build = ConstructorBuild { entry, model, skip_id };
+        let mut answers = Vec::new();
+        let mut virtual_this = None;
+        if let Some(own) = self.without_given_virtuals(&entry.name, &input) {
+            let observed = self.constructor_setter_answers(&build, &own, &Document::new(), answers, span)?;
+            (answers, virtual_this) = (observed.answers, observed.virtual_this);
+        }
+        let (input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
+        // The default functions run once every path is set (`this` the document, or the subdocument they are in).
+        let mut defaults_this = None;
+        if !crate::schema::functions::function_defaults(&model.schema).is_empty() {
+            let observed = self.constructor_setter_answers(&build, &input, &Document::new(), answers, span)?;
+            let built = BuiltObjects { objects: observed.defaults_this, pending: observed.pending_defaults };
+            (answers, defaults_this) = (observed.answers, Some(built));
+        }
+        let defaults = self.function_defaults(&entry.name, &input, defaults_this, span)?;
+        let setters = self.constructor_setter_answers(&build, &input, &defaults, answers, span)?.answers;
+        let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
+        Ok(Construction { input, functions, virtual_steps })
+    }
+
     /// The answers of the `set` functions `new Model(input)` reaches (after the `known` ones), each called with the
     /// `this` Mongoose gives it: the document being built (a subdocument's own setters: the subdocument), holding
     /// `$__buildDoc`'s nested objects, the defaults applied before setters and the paths already set in schema
     /// order, with the answers of the setters before it. A build records the calls with their `this`; the calls
     /// are made in order until one whose `this` or value shows an earlier answer that changed its value, and
     /// then the document is built again with the answers so far. Also the `this` of the virtuals' setters.
-    pub(super) fn constructor_setter_answers(
+    fn constructor_setter_answers(
         &mut self,
-        entry: &super::models::ModelEntry,
+        build: &ConstructorBuild<'_>,
         input: &Bson,
         defaults: &Document,
         mut answers: crate::schema::functions::SetterAnswers,
         span: Span,
-    ) -> Result<(crate::schema::functions::SetterAnswers, Option<Document>), RuntimeError> {
+    ) -> Result<Observed, RuntimeError> {
+        let entry = build.entry;
         let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
-        if !entry.model.schema.has_setter_functions() && !has_virtual_setters {
-            return Ok((answers, None));
+        let has_default_functions = !crate::schema::functions::function_defaults(&build.model.schema).is_empty();
+        if !build.model.schema.has_setter_functions() && !has_virtual_setters && !has_default_functions {
+            return Ok(Observed {
+                answers,
+                virtual_this: None,
+                defaults_this: Vec::new(),
+                pending_defaults: Vec::new(),
+            });
         }
         loop {
             self.tick(span)?;
             let generator = self.cluster.generator.clone();
-            let observation =
-                super::mongoose_calls::observe_new_setter_calls(entry, input, defaults, &answers, generator);
+            let observation = super::mongoose_calls::observe_new_setter_calls(
+                build.model,
+                input,
+                defaults,
+                &answers,
+                generator,
+                build.skip_id,
+            );
             if observation.calls.is_empty() {
-                return Ok((answers, observation.virtual_this));
+                let (virtual_this, defaults_this) = (observation.virtual_this, observation.defaults_this);
+                let pending_defaults = observation.pending_defaults;
+                return Ok(Observed { answers, virtual_this, defaults_this, pending_defaults });
             }
             let mut changed: Vec<crate::schema::functions::ObservedCall> = Vec::new();
             for observed in observation.calls {
@@ -1311,7 +1348,7 @@ impl World {
 
     /// Puts the steps of the virtual setters `new Model()` ran into its trace where Mongoose's `$set` runs them:
     /// after the steps of the paths the input gives itself, before those of the paths the setters set.
-    fn add_virtual_steps(&mut self, steps: Vec<crate::schema::TraceStep>) {
+    pub(super) fn add_virtual_steps(&mut self, steps: Vec<crate::schema::TraceStep>) {
         if steps.is_empty() {
             return;
         }
@@ -1386,20 +1423,66 @@ impl World {
         Ok((Bson::Document(input), steps))
     }
 
-    /// The values of the schema's default functions for the paths the input leaves absent (`this` the input).
-    fn function_defaults(&mut self, model: &str, input: &Bson, span: Span) -> Result<Document, RuntimeError> {
+    /// The values of the schema's default functions for the paths the input leaves absent. With what observing the
+    /// constructor found (`built`: each object as its `$set` left it, in the order it got there, and the paths
+    /// whose default the build reached without a value — absent, or given a value that failed to cast), each
+    /// function runs as `applyDefaults` runs it after setters: a subdocument's when that subdocument is built
+    /// (`this` the subdocument; none when the input has no such subdocument), the document's last (`this` the
+    /// document), each seeing the defaults before it. Without it, `this` is the input.
+    fn function_defaults(
+        &mut self,
+        model: &str,
+        input: &Bson,
+        built: Option<BuiltObjects>,
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
         let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
+        let pending = built.as_ref().map(|built| built.pending.clone());
+        let wanted: Vec<(String, usize)> = crate::schema::functions::function_defaults(&entry.model.schema)
+            .into_iter()
+            .filter(|(path, _)| match &pending {
+                Some(pending) => pending.contains(path),
+                None => {
+                    let given = input.as_document().and_then(|doc| lookup_path(doc, path));
+                    !given.is_some_and(|value| !matches!(value, Bson::Undefined))
+                }
+            })
+            .collect();
+        let built = built.map(|built| built.objects);
         let mut defaults = Document::new();
-        for (path, id) in crate::schema::functions::function_defaults(&entry.model.schema) {
-            let given = input.as_document().and_then(|doc| lookup_path(doc, &path));
-            if given.is_some_and(|value| !matches!(value, Bson::Undefined)) {
-                continue;
+        let Some(mut built) = built else {
+            for (path, id) in wanted {
+                let Some(function) = self.schema_function(model, id) else { continue };
+                let this = Value::Data(input.clone()).shared();
+                let value = self.call_value(&function, this, Vec::new(), span)?;
+                let value = self.settle(value, span)?;
+                defaults.insert(path, self.data(value, span)?);
             }
-            let Some(function) = self.schema_function(model, id) else { continue };
-            let this = Value::Data(input.clone()).shared();
-            let value = self.call_value(&function, this, Vec::new(), span)?;
-            let value = self.settle(value, span)?;
-            defaults.insert(path, self.data(value, span)?);
+            return Ok(defaults);
+        };
+        for index in 0..built.len() {
+            let prefix = built.get(index).map(|(prefix, _)| prefix.clone()).unwrap_or_default();
+            let own = wanted.iter().filter(|(path, _)| {
+                crate::schema::document::owner_prefix(&entry.model.schema, path).as_deref() == Some(&prefix)
+            });
+            for (path, id) in own.cloned().collect::<Vec<_>>() {
+                let Some(function) = self.schema_function(model, id) else { continue };
+                let this = built.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
+                let this = match prefix.is_empty() {
+                    true => Value::Document(DocumentRef::new(model, this, None)),
+                    false => Value::Data(Bson::Document(this)).shared(),
+                };
+                let value = self.call_value(&function, this, Vec::new(), span)?;
+                let value = self.settle(value, span)?;
+                let value = self.data(value, span)?;
+                // Later defaults see it: in its own object and in every object around it.
+                for (at, document) in built.iter_mut() {
+                    if let Some(relative) = path.strip_prefix(at.as_str()) {
+                        set_path_creating(document, relative, value.clone());
+                    }
+                }
+                defaults.insert(path, value);
+            }
         }
         Ok(defaults)
     }
@@ -1667,6 +1750,37 @@ fn branch_mut<'d>(doc: &'d mut Document, parents: &[&str]) -> Option<&'d mut Doc
 }
 
 /// mpath's `set` of a dotted path in a plain object: the parents must be objects already.
+/// What [`World::construction`] computed: the input after the virtuals' setters, the answers of the program's
+/// functions for the build, and the virtual setters' trace steps.
+pub(super) struct Construction {
+    pub input: Bson,
+    pub functions: crate::schema::functions::FunctionResults,
+    pub virtual_steps: Vec<crate::schema::TraceStep>,
+}
+
+/// What observing the constructor found: the setters' answers, the `this` of the virtuals' setters and of the
+/// default functions (`Observation`).
+struct Observed {
+    answers: crate::schema::functions::SetterAnswers,
+    virtual_this: Option<Document>,
+    defaults_this: Vec<(String, Document)>,
+    pending_defaults: Vec<String>,
+}
+
+/// The objects an observed constructor built, each as its `$set` left it, and the paths whose default function
+/// it reached without a value: what the default functions run with.
+struct BuiltObjects {
+    objects: Vec<(String, Document)>,
+    pending: Vec<String>,
+}
+
+/// Which build the setters are observed in.
+struct ConstructorBuild<'a> {
+    entry: &'a super::models::ModelEntry,
+    model: &'a crate::schema::Model,
+    skip_id: bool,
+}
+
 /// The paths whose values differ from `before` in `after`, as deep as both are objects (an assignment a virtual
 /// setter made to `this`, `this.first = …` or `this.profile.city = …`).
 fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut Vec<(String, Bson)>) {

@@ -109,6 +109,8 @@ struct Builder<'a, 'b> {
     mirror: Option<Mirror>,
     /// Set by `cast_value` for the `cast_any` it calls: the cast of a path itself, not of an element inside it.
     whole_path_next: bool,
+    /// `new Model(obj, null, { skipId: true })`: the document gets no `_id` of its own (its subdocuments do).
+    skip_id: bool,
 }
 
 /// Mongoose's `_doc` while `new Model()` runs, kept beside the builder's own output (which is in the final order):
@@ -270,7 +272,8 @@ impl Builder<'_, '_> {
         // The automatic `_id`'s default runs before the input is set (ObjectId's `defaultId.$runBeforeSetters`),
         // so a document's `_id` is generated before the `_id`s of the subdocuments it holds.
         let mut early_id = None;
-        if kind == ObjectKind::Document && schema.auto_id && present(input.get("_id")).is_none() {
+        let skip_id = self.skip_id && prefixes.key.is_empty();
+        if kind == ObjectKind::Document && schema.auto_id && !skip_id && present(input.get("_id")).is_none() {
             let id = Bson::ObjectId(self.ctx.ids.next_id());
             self.trace.push(TraceStep::IdGenerated { path: format!("{}_id", prefixes.key), value: id.clone() });
             early_id = Some(id);
@@ -306,8 +309,10 @@ impl Builder<'_, '_> {
         }
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
 
-        // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
-        if strict == Strict::Throw {
+        // Strict "throw" rejects before anything is set: the first unknown key, schema keys first. (Mongoose's
+        // `$set` meets it after setting the schema's paths, so an observed build, which calls the program's
+        // setters as Mongoose does, meets it there.)
+        if strict == Strict::Throw && self.mirror.is_none() {
             for (key, _) in &fields {
                 if !tree.iter().any(|(k, _)| k == key) {
                     let path = format!("{}{key}", prefixes.key);
@@ -345,8 +350,15 @@ impl Builder<'_, '_> {
                 deferred.push((name, node));
                 continue;
             }
-            if let Some(value) = self.fill(schema, name, node, given, prefixes, kind)? {
-                out.insert(name.clone(), value);
+            match self.fill(schema, name, node, given, prefixes, kind)? {
+                Some(value) => {
+                    out.insert(name.clone(), value);
+                }
+                // A value that failed to cast leaves the path to the defaults applied after setters.
+                None if matches!(node, SchemaNode::Path(def) if is_function_default(def)) => {
+                    deferred.push((name, node))
+                }
+                None => {}
             }
         }
         if kind == ObjectKind::Document && prefixes.key.is_empty() {
@@ -370,6 +382,7 @@ impl Builder<'_, '_> {
                         insert_dotted(&mut frame.doc, key, value.clone());
                     }
                 }
+                Strict::Throw if self.mirror.is_some() => return Err(StrictModeError::new(&path)),
                 Strict::True | Strict::Throw => {
                     self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
                 }
@@ -386,6 +399,7 @@ impl Builder<'_, '_> {
             }
             ordered.extend(std::mem::take(&mut frame.doc));
             frame.doc = ordered;
+            super::functions::publish_defaults_this(&prefixes.key, frame.doc.clone());
         }
         for (name, node) in deferred {
             if let Some(value) = self.fill(schema, name, node, None, prefixes, kind)? {
@@ -483,10 +497,18 @@ impl Builder<'_, '_> {
                         self.states.push((key_path.clone(), FieldState::Modified));
                     }
                     let cast = self.cast_value(def, value, &key_path, &msg_path)?;
-                    if let Some(value) = &cast {
-                        self.mirror_write(&msg_path, value.clone());
+                    match &cast {
+                        Some(value) => self.mirror_write(&msg_path, value.clone()),
+                        // The default `applyDefaults` set before the input stays where the input's value failed
+                        // to cast (`$set` invalidated the path and left it).
+                        None if self.defaults && default_before_setters(def).is_some() => {
+                            self.states.retain(|(path, _)| *path != key_path);
+                        }
+                        None => return Ok(None),
                     }
-                    return Ok(cast);
+                    if cast.is_some() {
+                        return Ok(cast);
+                    }
                 }
                 if !self.defaults {
                     return Ok(None);
@@ -505,7 +527,10 @@ impl Builder<'_, '_> {
                     (Some(d), _) if super::functions::function_id(d).is_some() => {
                         match self.function_defaults.get(&key_path) {
                             Some(value) => value.clone(),
-                            None => return Ok(None),
+                            None => {
+                                super::functions::publish_pending_default(&key_path);
+                                return Ok(None);
+                            }
                         }
                     }
                     (Some(d), _) => d.clone(),
@@ -776,6 +801,7 @@ pub fn cast_path_value(
         defaults: true,
         mirror: None,
         whole_path_next: false,
+        skip_id: false,
     };
     let result = builder.cast_any(def, value, path, path);
     trace.append(&mut builder.trace);
@@ -849,6 +875,7 @@ fn validate_subdocument_value(
                 PathError::Validator(e) => e.path = key.clone(),
                 PathError::Cast(e) => e.path = key.clone(),
                 PathError::Thrown { path, .. } => *path = key.clone(),
+                PathError::StrictMode(e) => e.path = key.clone(),
             }
         }
         errors.add(&key, error);
@@ -979,7 +1006,19 @@ pub fn build_document_with(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, false, true)
+    build(model, input, ctx, function_defaults, Build::Stored)
+}
+
+/// The replacement `Model.replaceOne(filter, replacement)` and `findOneAndReplace` send: Mongoose casts it as
+/// `new Model(replacement, null, { skipId: true })`, so it is built as a new document (setters, defaults, strict
+/// mode, its subdocuments' `_id`s) with no `_id` generated for itself; what is sent is minimized.
+pub fn build_replacement(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+    function_defaults: &Document,
+) -> Result<BuiltDocument, SchemaError> {
+    build(model, input, ctx, function_defaults, Build::Replacement)
 }
 
 /// [`build_document`] for `save()` of a document the database already holds: cast again, no default applied to
@@ -989,7 +1028,7 @@ pub fn build_saved_document(
     input: &Document,
     ctx: &mut WriteContext<'_>,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, &Document::new(), false, false)
+    build(model, input, ctx, &Document::new(), Build::Saved)
 }
 
 /// [`build_document_with`] for the document `new Model(input)` holds in memory (Mongoose's `_doc`): the empty
@@ -1000,7 +1039,20 @@ pub fn build_new_document(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, true, true)
+    build(model, input, ctx, function_defaults, Build::InMemory)
+}
+
+/// Which document a build makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// `new Model()` as it is stored (minimized).
+    Stored,
+    /// `new Model()` as it is held in memory.
+    InMemory,
+    /// A document the database holds, cast again for `save()` (no defaults).
+    Saved,
+    /// A replacement (`skipId`).
+    Replacement,
 }
 
 fn build(
@@ -1008,12 +1060,13 @@ fn build(
     input: &Document,
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
-    in_memory: bool,
-    defaults: bool,
+    kind: Build,
 ) -> Result<BuiltDocument, SchemaError> {
+    let in_memory = kind == Build::InMemory;
     let mut builder = Builder {
         in_memory,
-        defaults,
+        defaults: kind != Build::Saved,
+        skip_id: kind == Build::Replacement,
         model: &model.name,
         ctx,
         trace: Trace::new(),
@@ -1242,8 +1295,9 @@ fn collect_owners<'a>(
     latest
 }
 
-/// The prefix of the subdocument a key lies in (`""` for the document itself), by the schema.
-fn owner_prefix(schema: &Schema, key: &str) -> Option<String> {
+/// The prefix of the subdocument a key lies in (`""` for the document itself, `box.` for `box.label`, `items.0.`
+/// for `items.0.label`), by the schema: the key prefixes the builder names the objects it builds by.
+pub(crate) fn owner_prefix(schema: &Schema, key: &str) -> Option<String> {
     let segments: Vec<&str> = key.split('.').collect();
     let mut owner = String::new();
     let mut tree = &schema.tree;
@@ -1877,7 +1931,9 @@ mod tests {
         let build = |model: &Model, input: Document, in_memory: bool| {
             let mut ids = SequentialIds::default();
             let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-            build(model, &input, &mut ctx, &Document::new(), in_memory, true).unwrap().document
+            build(model, &input, &mut ctx, &Document::new(), if in_memory { Build::InMemory } else { Build::Stored })
+                .unwrap()
+                .document
         };
         let model = user_model(definition.clone(), doc! {});
         same(&build(&model, doc! {}, true), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
@@ -1928,6 +1984,32 @@ mod tests {
             &create(&model, doc! {"email": "e"}).unwrap().document,
             doc! {"email": "e", "profile": {"a": {"x": 1}, "theme": "light", "z": "z"}, "_id": oid(1), "__v": 0},
         );
+    }
+
+    #[test]
+    fn a_value_that_fails_to_cast_leaves_the_path_its_default() {
+        let model = user_model(
+            doc! { "level": {"type": "Number", "default": 1}, "n": {"a": {"type": "Number", "default": 2}}, "age": "Number" },
+            doc! {},
+        );
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let built = build_document(&model, &doc! {"level": "high", "n": {"a": "x"}, "age": "old"}, &mut ctx).unwrap();
+        same(&built.document, doc! {"level": 1, "n": {"a": 2}, "_id": oid(1)});
+        let failed: Vec<&str> = built.cast_errors.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(failed, vec!["level", "n.a", "age"]);
+    }
+
+    #[test]
+    fn a_replacement_has_no_id_of_its_own_but_its_subdocuments_do() {
+        let model =
+            user_model(doc! { "name": "String", "box": {"type": {"label": "String"}}, "tags": ["String"] }, doc! {});
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let built =
+            build_replacement(&model, &doc! {"box": {"label": "b"}, "name": "n"}, &mut ctx, &Document::new()).unwrap();
+        same(&built.document, doc! {"name": "n", "box": {"label": "b", "_id": oid(1)}, "tags": []});
+        assert!(!built.id_from_input);
     }
 
     #[test]

@@ -190,6 +190,13 @@ pub struct Observation {
     /// outside it and the defaults applied after setters): the `this` of the virtuals' setters, which
     /// `schema.tree` holds after the paths.
     pub virtual_this: Option<Document>,
+    /// Each object built (by key prefix: `""` for the document, `box.` for a subdocument) as it stood when its
+    /// constructor's `$set` was over, in the order they got there: the `this` of its default functions, which
+    /// Mongoose applies after setters.
+    pub defaults_this: Vec<(String, Document)>,
+    /// The paths whose default function the build reached without a value (absent, or given a value that failed
+    /// to cast): the ones the runtime calls.
+    pub pending_defaults: Vec<String>,
     known: Vec<(SetterCall, Bson)>,
     this: Option<SetterThis>,
     muted: bool,
@@ -260,6 +267,16 @@ pub(crate) fn publish_this(this: SetterThis) {
 /// The `this` of the virtuals' setters (see [`Observation::virtual_this`]).
 pub(crate) fn publish_virtual_this(document: Document) {
     with_observation(|observation| observation.virtual_this = Some(document));
+}
+
+/// The `this` of the default functions of the object at `prefix` (see [`Observation::defaults_this`]).
+pub(crate) fn publish_defaults_this(prefix: &str, document: Document) {
+    with_observation(|observation| observation.defaults_this.push((prefix.to_string(), document)));
+}
+
+/// A default function the build reached without its value (see [`Observation::pending_defaults`]).
+pub(crate) fn publish_pending_default(path: &str) {
+    with_observation(|observation| observation.pending_defaults.push(path.to_string()));
 }
 
 /// While muted, an observed cast records no call: a default the constructor applied before setters, met again

@@ -46,6 +46,7 @@ pub const ALL: &[Script] = scripts![
     "22-hydrated-subdocument-ids-and-save-delta",
     "23-program-defaults-populated-and-created-documents",
     "24-setter-this-in-subdocuments-and-virtuals",
+    "25-replacements-cast-as-new-documents",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
