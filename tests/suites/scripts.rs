@@ -47,6 +47,7 @@ pub const ALL: &[Script] = scripts![
     "23-program-defaults-populated-and-created-documents",
     "24-setter-this-in-subdocuments-and-virtuals",
     "25-replacements-cast-as-new-documents",
+    "26-driver-insert-many-elements-and-missing-indexes",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
