@@ -8,6 +8,7 @@ use super::error::{ErrorSource, RuntimeError};
 use super::models::{select_projection, sort_to_document, ModelEntry, Models};
 use super::report::CallReport;
 use crate::engine::database::Cluster;
+use crate::schema::delta::value_at_path;
 use crate::schema::trace::TraceStep;
 use crate::schema::{
     apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
@@ -138,18 +139,26 @@ struct QueryOptions {
     explain: Option<Vec<Bson>>,
 }
 
-/// The value at a dotted path through documents and array positions (`kids.0.x`).
-fn value_at_path<'a>(document: &'a Document, path: &str) -> Option<&'a Bson> {
-    let mut parts = path.split('.');
-    let mut value = document.get(parts.next()?)?;
-    for part in parts {
-        value = match value {
-            Bson::Document(inner) => inner.get(part)?,
-            Bson::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(value)
+/// Runs a build or a cast with `now` and ObjectIds from the world's generator (what the document keeps).
+fn with_world_ids<R>(
+    generator: &mut crate::engine::generator::Generator,
+    now: bson::DateTime,
+    work: impl FnOnce(&mut WriteContext<'_>) -> R,
+) -> R {
+    let mut ids = || generator.object_id();
+    work(&mut WriteContext { ids: &mut ids, now })
+}
+
+/// `ObjectParameterError`: a value that is not an object given where Mongoose's Document constructor wants one.
+fn document_parameter_error(value: &Bson) -> SchemaError {
+    SchemaError::Mongoose(MongooseError {
+        name: "ObjectParameterError".into(),
+        message: format!(
+            "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
+            crate::js::inspect::js_string(value),
+            crate::js::inspect::js_value_type(value)
+        ),
+    })
 }
 
 /// The top-level paths whose values differ, in the document's order (`VersionError`'s `modifiedPaths`).
@@ -517,12 +526,11 @@ impl ModelRun<'_> {
         let cast = {
             // A whole subdocument in the filter is built as a new one, with an `_id` from the world's generator.
             let now = self.cluster.generator.peek_now();
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
             let trace = self.report.trace.get_or_insert_with(Trace::new);
-            crate::schema::functions::with_setter_answers(&self.functions.setters, || {
-                cast_filter(&model, &filter, &mut ctx, trace)
+            with_world_ids(&mut self.cluster.generator, now, |ctx| {
+                crate::schema::functions::with_setter_answers(&self.functions.setters, || {
+                    cast_filter(&model, &filter, ctx, trace)
+                })
             })
         };
         cast.map_err(|e| self.schema_error(e))
@@ -549,10 +557,9 @@ impl ModelRun<'_> {
             // A filter find() would reject is left to the database, which gets it as written anyway.
             let cast = {
                 let now = self.cluster.generator.peek_now();
-                let generator = &mut self.cluster.generator;
-                let mut ids = || generator.object_id();
-                let mut ctx = WriteContext { ids: &mut ids, now };
-                cast_filter(&model, filter, &mut ctx, &mut Trace::new())
+                with_world_ids(&mut self.cluster.generator, now, |ctx| {
+                    cast_filter(&model, filter, ctx, &mut Trace::new())
+                })
             };
             let Ok(cast) = cast else { continue };
             for (path, sent) in filter {
@@ -685,29 +692,16 @@ impl ModelRun<'_> {
         let input = match args.first() {
             Some(Bson::Document(input)) => input.clone(),
             None | Some(Bson::Undefined | Bson::Null) => Document::new(),
-            Some(other) => {
-                let error = SchemaError::Mongoose(MongooseError {
-                    name: "ObjectParameterError".into(),
-                    message: format!(
-                        "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
-                        crate::js::inspect::js_string(other),
-                        crate::js::inspect::js_value_type(other)
-                    ),
-                });
-                return Err(self.schema_error(error));
-            }
+            Some(other) => return Err(self.schema_error(document_parameter_error(other))),
         };
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
         let functions = crate::schema::functions::FunctionResults::from_bson(args.get(1));
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
+        let built = with_world_ids(&mut self.cluster.generator, now, |ctx| {
             crate::schema::functions::with_setter_answers(&functions.setters, || {
-                crate::schema::build_new_document(&model, &input, &mut ctx, &functions.defaults)
+                crate::schema::build_new_document(&model, &input, ctx, &functions.defaults)
             })
-        };
+        });
         let built = built.map_err(|e| self.schema_error(e))?;
         self.trace().extend(built.trace);
         let mut invalid = Document::new();
@@ -749,17 +743,7 @@ impl ModelRun<'_> {
                 Err(RuntimeError::type_error(self.span, message))
             }
             (None, true) => Ok(Document::new()),
-            _ => {
-                let error = SchemaError::Mongoose(MongooseError {
-                    name: "ObjectParameterError".into(),
-                    message: format!(
-                        "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
-                        crate::js::inspect::js_string(replacement),
-                        crate::js::inspect::js_value_type(replacement)
-                    ),
-                });
-                Err(self.schema_error(error))
-            }
+            _ => Err(self.schema_error(document_parameter_error(replacement))),
         }
     }
 
@@ -784,16 +768,11 @@ impl ModelRun<'_> {
         };
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            match saved {
-                None => build_document(&model, &current, &mut ctx),
-                // A document the database holds gets no default on save (hydration gave it its defaults).
-                Some(_) => crate::schema::document::build_saved_document(&model, &current, &mut ctx),
-            }
-        };
+        let built = with_world_ids(&mut self.cluster.generator, now, |ctx| match saved {
+            None => build_document(&model, &current, ctx),
+            // A document the database holds gets no default on save (hydration gave it its defaults).
+            Some(_) => crate::schema::document::build_saved_document(&model, &current, ctx),
+        });
         let mut built = built.map_err(|e| self.schema_error(e))?;
         // The constructor already cast the document and ran its setters (an assignment runs them too): only what
         // the program changed since shows here, so a setter that finds nothing to change is not listed twice.
@@ -948,10 +927,9 @@ impl ModelRun<'_> {
         input: &Document,
         now: bson::DateTime,
     ) -> Result<crate::schema::BuiltDocument, SchemaError> {
-        let generator = &mut self.cluster.generator;
-        let mut ids = || generator.object_id();
-        let mut ctx = WriteContext { ids: &mut ids, now };
-        crate::schema::build_new_document(model, input, &mut ctx, &Document::new())
+        with_world_ids(&mut self.cluster.generator, now, |ctx| {
+            crate::schema::build_new_document(model, input, ctx, &Document::new())
+        })
     }
 
     /// `new Model(input)` then `validate()`, the trace of both kept even when validation fails; then what
@@ -1324,15 +1302,12 @@ impl ModelRun<'_> {
             update
         };
         let strict = strict_option(options);
-        let cast = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            let trace = self.report.trace.get_or_insert_with(Trace::new);
+        let trace = self.report.trace.get_or_insert_with(Trace::new);
+        let cast = with_world_ids(&mut self.cluster.generator, now, |ctx| {
             crate::schema::functions::with_setter_answers(&self.functions.setters, || {
-                cast_update(&model, &update, &UpdateOptions { strict }, &mut ctx, trace)
+                cast_update(&model, &update, &UpdateOptions { strict }, ctx, trace)
             })
-        };
+        });
         let mut cast = cast.map_err(|e| self.schema_error(e))?;
         if upsert {
             let trace = self.report.trace.get_or_insert_with(Trace::new);
@@ -1426,14 +1401,11 @@ impl ModelRun<'_> {
             }
         };
         self.trace().extend(added);
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
+        let built = with_world_ids(&mut self.cluster.generator, now, |ctx| {
             crate::schema::functions::with_setter_answers(&functions.setters, || {
-                crate::schema::build_replacement(&model, &input, &mut ctx, &functions.defaults)
+                crate::schema::build_replacement(&model, &input, ctx, &functions.defaults)
             })
-        };
+        });
         let mut built = match built {
             Ok(built) => built,
             // `findOneAndReplace` puts what the constructor threw into a ValidationError of its own.
