@@ -17,6 +17,8 @@ pub enum ErrorCode {
     TypeMismatch,
     /// 15: a number that does not fit.
     Overflow,
+    /// 26: a collection that does not exist, for a command that needs one (`listIndexes`).
+    NamespaceNotFound,
     /// 27: `dropIndex` of an index that does not exist.
     IndexNotFound,
     /// 28: an update path through a value that is not a document or array.
@@ -73,6 +75,7 @@ impl ErrorCode {
             ErrorCode::FailedToParse => 9,
             ErrorCode::TypeMismatch => 14,
             ErrorCode::Overflow => 15,
+            ErrorCode::NamespaceNotFound => 26,
             ErrorCode::IndexNotFound => 27,
             ErrorCode::PathNotViable => 28,
             ErrorCode::ConflictingUpdateOperators => 40,
@@ -106,6 +109,7 @@ impl ErrorCode {
             ErrorCode::FailedToParse => "FailedToParse".into(),
             ErrorCode::TypeMismatch => "TypeMismatch".into(),
             ErrorCode::Overflow => "Overflow".into(),
+            ErrorCode::NamespaceNotFound => "NamespaceNotFound".into(),
             ErrorCode::IndexNotFound => "IndexNotFound".into(),
             ErrorCode::PathNotViable => "PathNotViable".into(),
             ErrorCode::ConflictingUpdateOperators => "ConflictingUpdateOperators".into(),

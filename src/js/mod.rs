@@ -1,11 +1,12 @@
 //! JavaScript's semantics, in one place for the shell, the runtime, the schema layer, the lessons and storage:
-//! truthiness, numbers and strings as Node prints them (`inspect.rs`), dates (`dates.rs`) and values as mongosh
-//! prints them (`mongosh_format.rs`).
+//! truthiness, numbers and strings as Node prints them (`inspect.rs`), dates (`dates.rs`), values as mongosh
+//! prints them (`mongosh_format.rs`) and time spans as the `ms` package reads them (`ms.rs`).
 
 pub mod coerce;
 pub mod dates;
 pub mod inspect;
 pub mod mongosh_format;
+pub mod ms;
 
 use bson::Bson;
 

@@ -52,41 +52,13 @@ impl World {
             };
             return Ok(Value::Document(DocumentRef::new(&model, fields, None)));
         }
-        // The constructor's `$set(obj)` takes the input's keys in `schema.tree` order, where the virtuals come
-        // after the schema's paths: the program's `set` functions of the given paths run first (where the setter
-        // chain reaches them: a first cast collects the calls, `this` the document being built), then each given
-        // virtual's setter, then the `set` functions of what it set; the default functions fill absent paths
-        // after the setters (the constructor's cast then reads every answer).
-        let entry = self.models.get(&model).cloned();
-        let mut early = Vec::new();
-        if let (Some(entry), Some(own)) = (&entry, self.without_given_virtuals(&model, &input)) {
-            let calls = super::mongoose_calls::new_setter_calls(entry, &own, &Document::new());
-            let this = Value::Data(own).shared();
-            early = self.setter_answers(&model, calls, this, span)?;
-        }
-        let (input, setter_steps) = self.apply_virtual_setters(&model, input, span)?;
-        let defaults = self.function_defaults(&model, &input, span)?;
-        let setters = match entry {
-            Some(entry) => {
-                let calls = super::mongoose_calls::new_setter_calls(&entry, &input, &defaults);
-                // A call the given paths already made (same path, function and value) is not made again.
-                let (mut answers, mut fresh) = (Vec::new(), Vec::new());
-                for call in calls {
-                    match early.iter().position(|(made, _)| made == &call) {
-                        Some(index) => answers.push(early.remove(index)),
-                        None => fresh.push(call),
-                    }
-                }
-                let this = Value::Data(input.clone()).shared();
-                answers.extend(self.setter_answers(&model, fresh, this, span)?);
-                answers
-            }
-            None => Vec::new(),
+        let Construction { input, functions, virtual_steps } = match self.models.get(&model).cloned() {
+            Some(entry) => self.construction(&entry, &entry.model, input, false, span)?,
+            None => Construction { input, functions: Default::default(), virtual_steps: Vec::new() },
         };
-        let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         let call = ModelCall::new(model.clone(), ModelMethod::New, vec![input, functions.to_bson()]);
         let built = self.execute(PendingCall::Model(call), span)?;
-        self.add_virtual_steps(setter_steps);
+        self.add_virtual_steps(virtual_steps);
         let built = built.as_document().cloned().unwrap_or_default();
         let fields = built.get_document("document").cloned().unwrap_or_default();
         let document = DocumentRef::new(&model, fields, None);
@@ -425,6 +397,11 @@ impl World {
         span: Span,
     ) -> Result<(), RuntimeError> {
         if self.assignment_is_ignored(document, key) {
+            return Ok(());
+        }
+        // A virtual setter's `this` while `new Model()` runs: what it assigns is cast (and set) with the input.
+        if document.0.borrow().constructing {
+            document.fields().0.borrow_mut().set(key, value);
             return Ok(());
         }
         // `set: fn` runs on assignment, `this` the document (the Mongoose world only: the driver has no schema).
@@ -1250,6 +1227,110 @@ impl World {
         Ok(answers)
     }
 
+    /// What `new Model(input)` needs the program for, before the schema layer builds the document (`model` is the
+    /// entry's, or a copy with the call's `strict`; `skip_id` for a replacement). The constructor's `$set(obj)`
+    /// takes the input's keys in `schema.tree` order, where the virtuals come after the schema's paths: the
+    /// program's `set` functions of the given paths run first (where the setter chain reaches them, `this` the
+    /// document being built as it stands then), then each given virtual's setter (`this` the document with every
+    /// path set), then the `set` functions of what it set; the default functions fill absent paths after the
+    /// setters (the constructor's cast then reads every answer).
+    pub(super) fn construction(
+        &mut self,
+        entry: &super::models::ModelEntry,
+        model: &crate::schema::Model,
+        input: Bson,
+        skip_id: bool,
+        span: Span,
+    ) -> Result<Construction, RuntimeError> {
+        let build = ConstructorBuild { entry, model, skip_id };
+        let mut answers = Vec::new();
+        let mut virtual_this = None;
+        if let Some(own) = self.without_given_virtuals(&entry.name, &input) {
+            let observed = self.constructor_setter_answers(&build, &own, &Document::new(), answers, span)?;
+            (answers, virtual_this) = (observed.answers, observed.virtual_this);
+        }
+        let (input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
+        // The default functions run once every path is set (`this` the document, or the subdocument they are in).
+        let mut defaults_this = None;
+        if !crate::schema::functions::function_defaults(&model.schema).is_empty() {
+            let observed = self.constructor_setter_answers(&build, &input, &Document::new(), answers, span)?;
+            let built = BuiltObjects { objects: observed.defaults_this, pending: observed.pending_defaults };
+            (answers, defaults_this) = (observed.answers, Some(built));
+        }
+        let defaults = self.function_defaults(&entry.name, &input, defaults_this, span)?;
+        let setters = self.constructor_setter_answers(&build, &input, &defaults, answers, span)?.answers;
+        let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
+        Ok(Construction { input, functions, virtual_steps })
+    }
+
+    /// The answers of the `set` functions `new Model(input)` reaches (after the `known` ones), each called with the
+    /// `this` Mongoose gives it: the document being built (a subdocument's own setters: the subdocument), holding
+    /// `$__buildDoc`'s nested objects, the defaults applied before setters and the paths already set in schema
+    /// order, with the answers of the setters before it. A build records the calls with their `this`; the calls
+    /// are made in order until one whose `this` or value shows an earlier answer that changed its value, and
+    /// then the document is built again with the answers so far. Also the `this` of the virtuals' setters.
+    fn constructor_setter_answers(
+        &mut self,
+        build: &ConstructorBuild<'_>,
+        input: &Bson,
+        defaults: &Document,
+        mut answers: crate::schema::functions::SetterAnswers,
+        span: Span,
+    ) -> Result<Observed, RuntimeError> {
+        let entry = build.entry;
+        let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
+        let has_default_functions = !crate::schema::functions::function_defaults(&build.model.schema).is_empty();
+        if !build.model.schema.has_setter_functions() && !has_virtual_setters && !has_default_functions {
+            return Ok(Observed {
+                answers,
+                virtual_this: None,
+                defaults_this: Vec::new(),
+                pending_defaults: Vec::new(),
+            });
+        }
+        loop {
+            self.tick(span)?;
+            let generator = self.cluster.generator.clone();
+            let observation = super::mongoose_calls::observe_new_setter_calls(
+                build.model,
+                input,
+                defaults,
+                &answers,
+                generator,
+                build.skip_id,
+            );
+            if observation.calls.is_empty() {
+                let (virtual_this, defaults_this) = (observation.virtual_this, observation.defaults_this);
+                let pending_defaults = observation.pending_defaults;
+                return Ok(Observed { answers, virtual_this, defaults_this, pending_defaults });
+            }
+            let mut changed: Vec<crate::schema::functions::ObservedCall> = Vec::new();
+            for observed in observation.calls {
+                if changed.iter().any(|earlier| observed.depends_on(earlier)) {
+                    break;
+                }
+                let value = observed.call.value.clone();
+                let after = match self.schema_function(&entry.name, observed.call.function) {
+                    Some(setter) => {
+                        let this = match observed.this.root {
+                            true => {
+                                Value::Document(DocumentRef::new(&entry.name, observed.this.document.clone(), None))
+                            }
+                            false => Value::Data(Bson::Document(observed.this.document.clone())).shared(),
+                        };
+                        let after = self.call_value(&setter, this, vec![Value::Data(value.clone())], span)?;
+                        self.data(after, span)?
+                    }
+                    None => value.clone(),
+                };
+                if after != value {
+                    changed.push(observed.clone());
+                }
+                answers.push((observed.call, after));
+            }
+        }
+    }
+
     /// The input of `new Model(input)` without the virtuals with setters it gives, when it gives any: the paths
     /// `$set` sets before it reaches the virtuals.
     fn without_given_virtuals(&self, model: &str, input: &Bson) -> Option<Bson> {
@@ -1267,7 +1348,7 @@ impl World {
 
     /// Puts the steps of the virtual setters `new Model()` ran into its trace where Mongoose's `$set` runs them:
     /// after the steps of the paths the input gives itself, before those of the paths the setters set.
-    fn add_virtual_steps(&mut self, steps: Vec<crate::schema::TraceStep>) {
+    pub(super) fn add_virtual_steps(&mut self, steps: Vec<crate::schema::TraceStep>) {
         if steps.is_empty() {
             return;
         }
@@ -1293,19 +1374,23 @@ impl World {
 
     /// `new User({ fullName: "Ada Lovelace" })`: a virtual given to the constructor runs its setter with `this` the
     /// document being built (Mongoose's constructor calls `$set`, which applies virtual setters). `$set` takes the
-    /// keys in the schema tree's order, where virtuals (declared after the paths) come last — so the path setters
-    /// of the given paths ran before this (`construct_document`) — and a virtual's setter wins over the path it
-    /// sets even when the path is given too (`{ fullName: "Ada L", first: "Bob" }` keeps
-    /// `first: 'Ada'`, as Mongoose does). The virtual itself is never stored.
+    /// keys in the schema tree's order, where virtuals (declared after the paths) come last — so `this` holds every
+    /// path the input gives, set, with the defaults applied before setters (`built`, as
+    /// `constructor_setter_answers` saw it) — and a virtual's setter wins over the path it sets even when the path
+    /// is given too (`{ fullName: "Ada L", first: "Bob" }` keeps `first: 'Ada'`, as Mongoose does). What the
+    /// setter assigns goes into the input as it was assigned (the build casts it and runs its setters once); the
+    /// virtual itself is never stored.
     fn apply_virtual_setters(
         &mut self,
         model: &str,
         input: Bson,
+        built: Option<Document>,
         span: Span,
     ) -> Result<(Bson, Vec<crate::schema::TraceStep>), RuntimeError> {
         let Bson::Document(mut input) = input else { return Ok((input, Vec::new())) };
         let Some(entry) = self.models.get(model).cloned() else { return Ok((Bson::Document(input), Vec::new())) };
         let mut steps = Vec::new();
+        let mut current = built.unwrap_or_else(|| input.clone());
         let virtuals = entry.schema.virtuals.borrow().clone();
         for virtual_type in virtuals {
             let name = &virtual_type.name;
@@ -1317,34 +1402,87 @@ impl World {
                 continue;
             }
             input.remove(name);
-            let this = Value::Data(Bson::Document(input.clone())).shared();
-            self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
-            let Bson::Document(after) = self.data(this, span)? else { continue };
-            let set: Vec<String> = after
-                .iter()
-                .filter(|(key, value)| input.get(key.as_str()) != Some(*value))
-                .map(|(key, _)| key.clone())
-                .collect();
+            let this = DocumentRef::new(model, current.clone(), None);
+            this.0.borrow_mut().constructing = true;
+            self.call_value(&setter, Value::Document(this.clone()), vec![Value::Data(value.clone())], span)?;
+            let after = operators::to_bson(&Value::Object(this.fields()), Functions::Skip, span)?;
+            let Bson::Document(after) = after else { continue };
+            let mut assigned = Vec::new();
+            changed_leaves(&current, &after, "", &mut assigned);
+            let mut set: Vec<String> = Vec::new();
+            for (path, value) in assigned {
+                let top = path.split('.').next().unwrap_or_default().to_string();
+                if !set.contains(&top) {
+                    set.push(top);
+                }
+                set_path_creating(&mut input, &path, value);
+            }
             steps.push(crate::schema::TraceStep::VirtualSetter { path: name.clone(), value, set });
-            input = after;
+            current = after;
         }
         Ok((Bson::Document(input), steps))
     }
 
-    /// The values of the schema's default functions for the paths the input leaves absent (`this` the input).
-    fn function_defaults(&mut self, model: &str, input: &Bson, span: Span) -> Result<Document, RuntimeError> {
+    /// The values of the schema's default functions for the paths the input leaves absent. With what observing the
+    /// constructor found (`built`: each object as its `$set` left it, in the order it got there, and the paths
+    /// whose default the build reached without a value — absent, or given a value that failed to cast), each
+    /// function runs as `applyDefaults` runs it after setters: a subdocument's when that subdocument is built
+    /// (`this` the subdocument; none when the input has no such subdocument), the document's last (`this` the
+    /// document), each seeing the defaults before it. Without it, `this` is the input.
+    fn function_defaults(
+        &mut self,
+        model: &str,
+        input: &Bson,
+        built: Option<BuiltObjects>,
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
         let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
+        let pending = built.as_ref().map(|built| built.pending.clone());
+        let wanted: Vec<(String, usize)> = crate::schema::functions::function_defaults(&entry.model.schema)
+            .into_iter()
+            .filter(|(path, _)| match &pending {
+                Some(pending) => pending.contains(path),
+                None => {
+                    let given = input.as_document().and_then(|doc| lookup_path(doc, path));
+                    !given.is_some_and(|value| !matches!(value, Bson::Undefined))
+                }
+            })
+            .collect();
+        let built = built.map(|built| built.objects);
         let mut defaults = Document::new();
-        for (path, id) in crate::schema::functions::function_defaults(&entry.model.schema) {
-            let given = input.as_document().and_then(|doc| lookup_path(doc, &path));
-            if given.is_some_and(|value| !matches!(value, Bson::Undefined)) {
-                continue;
+        let Some(mut built) = built else {
+            for (path, id) in wanted {
+                let Some(function) = self.schema_function(model, id) else { continue };
+                let this = Value::Data(input.clone()).shared();
+                let value = self.call_value(&function, this, Vec::new(), span)?;
+                let value = self.settle(value, span)?;
+                defaults.insert(path, self.data(value, span)?);
             }
-            let Some(function) = self.schema_function(model, id) else { continue };
-            let this = Value::Data(input.clone()).shared();
-            let value = self.call_value(&function, this, Vec::new(), span)?;
-            let value = self.settle(value, span)?;
-            defaults.insert(path, self.data(value, span)?);
+            return Ok(defaults);
+        };
+        for index in 0..built.len() {
+            let prefix = built.get(index).map(|(prefix, _)| prefix.clone()).unwrap_or_default();
+            let own = wanted.iter().filter(|(path, _)| {
+                crate::schema::document::owner_prefix(&entry.model.schema, path).as_deref() == Some(&prefix)
+            });
+            for (path, id) in own.cloned().collect::<Vec<_>>() {
+                let Some(function) = self.schema_function(model, id) else { continue };
+                let this = built.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
+                let this = match prefix.is_empty() {
+                    true => Value::Document(DocumentRef::new(model, this, None)),
+                    false => Value::Data(Bson::Document(this)).shared(),
+                };
+                let value = self.call_value(&function, this, Vec::new(), span)?;
+                let value = self.settle(value, span)?;
+                let value = self.data(value, span)?;
+                // Later defaults see it: in its own object and in every object around it.
+                for (at, document) in built.iter_mut() {
+                    if let Some(relative) = path.strip_prefix(at.as_str()) {
+                        set_path_creating(document, relative, value.clone());
+                    }
+                }
+                defaults.insert(path, value);
+            }
         }
         Ok(defaults)
     }
@@ -1612,6 +1750,67 @@ fn branch_mut<'d>(doc: &'d mut Document, parents: &[&str]) -> Option<&'d mut Doc
 }
 
 /// mpath's `set` of a dotted path in a plain object: the parents must be objects already.
+/// What [`World::construction`] computed: the input after the virtuals' setters, the answers of the program's
+/// functions for the build, and the virtual setters' trace steps.
+pub(super) struct Construction {
+    pub input: Bson,
+    pub functions: crate::schema::functions::FunctionResults,
+    pub virtual_steps: Vec<crate::schema::TraceStep>,
+}
+
+/// What observing the constructor found: the setters' answers, the `this` of the virtuals' setters and of the
+/// default functions (`Observation`).
+struct Observed {
+    answers: crate::schema::functions::SetterAnswers,
+    virtual_this: Option<Document>,
+    defaults_this: Vec<(String, Document)>,
+    pending_defaults: Vec<String>,
+}
+
+/// The objects an observed constructor built, each as its `$set` left it, and the paths whose default function
+/// it reached without a value: what the default functions run with.
+struct BuiltObjects {
+    objects: Vec<(String, Document)>,
+    pending: Vec<String>,
+}
+
+/// Which build the setters are observed in.
+struct ConstructorBuild<'a> {
+    entry: &'a super::models::ModelEntry,
+    model: &'a crate::schema::Model,
+    skip_id: bool,
+}
+
+/// The paths whose values differ from `before` in `after`, as deep as both are objects (an assignment a virtual
+/// setter made to `this`, `this.first = …` or `this.profile.city = …`).
+fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut Vec<(String, Bson)>) {
+    for (key, value) in after {
+        let path = format!("{prefix}{key}");
+        match (before.get(key), value) {
+            (Some(Bson::Document(was)), Bson::Document(now)) => changed_leaves(was, now, &format!("{path}."), out),
+            (Some(was), now) if was == now => {}
+            _ => out.push((path, value.clone())),
+        }
+    }
+}
+
+/// [`set_path`], creating the objects on the way that are missing (or are not objects).
+fn set_path_creating(doc: &mut Document, path: &str, value: Bson) {
+    match path.split_once('.') {
+        None => {
+            doc.insert(path, value);
+        }
+        Some((head, rest)) => {
+            if !matches!(doc.get(head), Some(Bson::Document(_))) {
+                doc.insert(head, Document::new());
+            }
+            if let Some(Bson::Document(inner)) = doc.get_mut(head) {
+                set_path_creating(inner, rest, value);
+            }
+        }
+    }
+}
+
 fn set_path(doc: &mut Document, path: &str, value: Bson) {
     let mut parts = path.split('.').peekable();
     let mut target = doc;
@@ -1800,4 +1999,44 @@ fn populate_paths(args: &[Bson]) -> Vec<String> {
         }
     }
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runtime::transcript::{run_script, RunOptions};
+    use expect_test::expect;
+
+    #[test]
+    fn setters_inside_new_see_the_document_or_subdocument_being_built_and_a_virtual_sees_the_document() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const itemSchema = new mongoose.Schema({ label: String, code: { type: String, set: function (v) { seen.push(`code ${v}: ${JSON.stringify(this)} label=${this.label}`); return v.toUpperCase() } } })
+const userSchema = new mongoose.Schema({
+  first: { type: String, set: function (v) { seen.push(`first ${v}: isNew=${this.isNew} role=${this.get("role")}`); return v.trim() } },
+  role: { type: String, default: "guest" },
+  box: itemSchema,
+  items: [itemSchema]
+})
+userSchema.virtual("full").set(function (v) { seen.push(`full ${v}: ${this.first} ${this.items.length} ${this.box.code}`); this.role = v })
+const User = mongoose.model("User", userSchema)
+const ada = new User({ full: "admin", items: [{ code: "a1", label: "one" }, { label: "two", code: "a2" }], box: { code: "b", label: "box" }, first: " Ada " })
+seen
+ada.role"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: false };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let tail = out.split("> seen").nth(1).unwrap_or_default();
+        // As Mongoose 9 prints it (its ids aside).
+        expect![[r#"
+
+            [
+              'first  Ada : isNew=true role=guest',
+              'code b: {"_id":"659200800000000001000002","label":"box"} label=box',
+              'code a1: {"_id":"659200800000000001000003","label":"one"} label=one',
+              'code a2: {"_id":"659200800000000001000004","label":"two"} label=two',
+              'full admin: Ada 2 B'
+            ]
+            > ada.role
+            'admin'"#]]
+        .assert_eq(tail);
+    }
 }

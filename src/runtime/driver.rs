@@ -111,6 +111,12 @@ pub enum DriverError {
     /// `updateOne(filter, { premium: true })`: an update whose first key is not an operator, refused by the driver
     /// before sending (`MongoInvalidArgumentError`).
     UpdateWithoutOperators,
+    /// An error the driver's JavaScript meets before sending: a `TypeError` (setting `_id` on a number) or the
+    /// BSON serializer's `BSONError`.
+    Thrown {
+        name: &'static str,
+        message: String,
+    },
 }
 
 /// The driver's words for [`DriverError::UpdateWithoutOperators`].
@@ -135,6 +141,7 @@ impl DriverError {
                 }
             }
             DriverError::InvalidArgument(message) => RuntimeError::script("MongoInvalidArgumentError", span, message),
+            DriverError::Thrown { name, message } => RuntimeError::script(name, span, message),
             DriverError::UpdateWithoutOperators => {
                 RuntimeError::script("MongoInvalidArgumentError", span, UPDATE_WITHOUT_OPERATORS)
                     .with_hint("Wrap the change in an operator, e.g. { $set: { premium: true } }.")
@@ -257,6 +264,52 @@ fn aggregate(
     }
 }
 
+/// The documents `insertMany(docs)` sends, as the Node driver (mongodb 7) makes them: `bulkWrite` turns each
+/// element into `{ insertOne: { document } }` and `maybeAddIdToDocuments` sets its `_id`, which on a number,
+/// string or boolean is a TypeError (nothing is sent); a `null` element inserts the operation itself,
+/// `{ document: null }` (the driver's fallback for a missing `document`); and the BSON serializer refuses the
+/// other values that are not documents (arrays, dates, ObjectIds ...) when the batch is sent, so nothing is
+/// inserted either.
+fn insert_many_documents(items: Vec<Bson>) -> Result<Vec<Document>, DriverError> {
+    let refused = |item: &Bson| match item {
+        Bson::Double(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::String(_) | Bson::Boolean(_) => {
+            Some(DriverError::Thrown {
+                name: "TypeError",
+                message: format!(
+                    "Cannot create property '_id' on {} '{}'",
+                    crate::js::inspect::js_value_type(item),
+                    crate::js::inspect::js_string(item)
+                ),
+            })
+        }
+        _ => None,
+    };
+    if let Some(error) = items.iter().find_map(refused) {
+        return Err(error);
+    }
+    let unserializable = |item: &Bson| {
+        let message = match item {
+            Bson::Document(_) | Bson::Null | Bson::Undefined => return None,
+            Bson::Array(_) => "serialize does not support an array as the root input",
+            Bson::DateTime(_) | Bson::RegularExpression(_) | Bson::Binary(_) => {
+                "date, regexp, typedarray, and arraybuffer cannot be BSON documents"
+            }
+            _ => "BSON types cannot be serialized as a document",
+        };
+        Some(DriverError::Thrown { name: "BSONError", message: message.to_string() })
+    };
+    if let Some(error) = items.iter().find_map(unserializable) {
+        return Err(error);
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            Bson::Document(document) => document,
+            _ => bson::doc! { "document": Bson::Null },
+        })
+        .collect())
+}
+
 /// The inserted documents as they will be stored (with `_id`), so the call text shows what reached the database.
 fn with_ids(docs: Vec<Document>, cluster: &mut Cluster) -> Vec<Document> {
     docs.into_iter().map(|d| crate::engine::collection::with_id_first(d, &mut cluster.generator)).collect()
@@ -321,12 +374,15 @@ fn run_inner(
                 let filter = doc_arg(args, 1)?;
                 Ok(Bson::Array(coll.distinct(field, &filter).map_err(server)?))
             }
-            _ => Ok(Bson::Array(
-                if existing.is_some() { coll.list_indexes() } else { Vec::new() }
-                    .into_iter()
-                    .map(Bson::Document)
-                    .collect(),
+            // `listIndexes` of a collection that does not exist fails (list_indexes.cpp), in mongosh's
+            // `getIndexes()` too.
+            _ if existing.is_none() => Err(DriverError::Server(
+                MongoError::new(ErrorCode::NamespaceNotFound, format!("ns does not exist: {database}.{collection}"))
+                    .with_hint(
+                        "This collection does not exist yet: it is created by its first insert (or createCollection).",
+                    ),
             )),
+            _ => Ok(Bson::Array(coll.list_indexes().into_iter().map(Bson::Document).collect())),
         };
     }
     if method == DriverMethod::Drop {
@@ -357,8 +413,7 @@ fn run_inner(
         }
         DriverMethod::InsertMany => {
             if let Some(Bson::Array(items)) = args.first().cloned() {
-                let docs: Vec<Document> =
-                    items.into_iter().map(|i| if let Bson::Document(d) = i { d } else { Document::new() }).collect();
+                let docs = insert_many_documents(items)?;
                 args[0] = Bson::Array(with_ids(docs, cluster).into_iter().map(Bson::Document).collect());
             }
         }
@@ -615,6 +670,41 @@ mod tests {
 
     fn cluster() -> Cluster {
         Cluster::new(Generator::deterministic(1))
+    }
+
+    #[test]
+    fn insert_many_refuses_what_the_node_driver_refuses_and_inserts_nothing() {
+        let mut c = cluster();
+        let thrown = |name: &'static str, message: &str| Err(DriverError::Thrown { name, message: message.into() });
+        let cases = [
+            (bson!([5]), thrown("TypeError", "Cannot create property '_id' on number '5'")),
+            (bson!([{"a": 1}, "ab"]), thrown("TypeError", "Cannot create property '_id' on string 'ab'")),
+            // Setting `_id` fails while the bulk is built, before the batch is serialized.
+            (bson!([[1], true]), thrown("TypeError", "Cannot create property '_id' on boolean 'true'")),
+            (bson!([{"a": 1}, [1]]), thrown("BSONError", "serialize does not support an array as the root input")),
+        ];
+        for (docs, expected) in cases {
+            let outcome = run(&mut c, "test", &call("t", DriverMethod::InsertMany, vec![docs]));
+            assert_eq!(outcome.result, Some(expected));
+        }
+        assert!(c.database("test").and_then(|db| db.collection("t")).is_none());
+        // A null element: the driver inserts its `{ document: null }` operation.
+        let outcome = run(&mut c, "test", &call("t", DriverMethod::InsertMany, vec![bson!([null])]));
+        assert!(matches!(outcome.result, Some(Ok(_))));
+        let stored = run(&mut c, "test", &call("t", DriverMethod::Find, vec![bson!({}), bson!({"_id": 0})]));
+        assert_eq!(stored.result, Some(Ok(bson!([{"document": null}]))));
+    }
+
+    #[test]
+    fn listing_the_indexes_of_a_collection_that_does_not_exist_is_namespace_not_found() {
+        let mut c = cluster();
+        let outcome = run(&mut c, "test", &call("ghosts", DriverMethod::GetIndexes, vec![]));
+        let Some(Err(DriverError::Server(error))) = outcome.result else { panic!("{:?}", outcome.result) };
+        assert_eq!((error.code.number(), error.code.name().as_ref()), (26, "NamespaceNotFound"));
+        assert_eq!(error.message, "ns does not exist: test.ghosts");
+        run(&mut c, "test", &call("ghosts", DriverMethod::InsertOne, vec![bson!({"a": 1})]));
+        let outcome = run(&mut c, "test", &call("ghosts", DriverMethod::ListIndexes, vec![]));
+        assert_eq!(outcome.result, Some(Ok(bson!([{"v": 2, "key": {"_id": 1}, "name": "_id_"}]))));
     }
 
     #[test]

@@ -47,21 +47,14 @@ pub fn seconds_of(expires_in: &Bson) -> Result<i64, JwtError> {
         Bson::Int64(n) => Ok(*n),
         Bson::Double(n) if n.is_finite() => Ok(n.floor() as i64),
         Bson::String(text) => {
+            // crudlab reads the span trimmed and refuses a negative one (`ms` itself reads "-1h", a token born
+            // expired).
             let text = text.trim();
-            let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-            let (number, unit) = text.split_at(split);
-            let number: f64 = number.parse().map_err(|_| invalid())?;
-            let unit_ms = match unit.trim().to_ascii_lowercase().as_str() {
-                "" | "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1.0,
-                "s" | "sec" | "secs" | "second" | "seconds" => 1_000.0,
-                "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
-                "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
-                "d" | "day" | "days" => 86_400_000.0,
-                "w" | "week" | "weeks" => 604_800_000.0,
-                "y" | "yr" | "yrs" | "year" | "years" => 31_557_600_000.0,
-                _ => return Err(invalid()),
-            };
-            Ok(((number * unit_ms) / 1000.0).floor() as i64)
+            if text.starts_with('-') {
+                return Err(invalid());
+            }
+            let millis = crate::js::ms::parse(text).ok_or_else(invalid)?;
+            Ok((millis / 1000.0).floor() as i64)
         }
         _ => Err(invalid()),
     }
@@ -164,5 +157,16 @@ mod tests {
         assert_eq!((expired.name, expired.message.as_str()), ("TokenExpiredError", "jwt expired"));
         assert_eq!(seconds_of(&Bson::String("7d".into())).unwrap(), 604_800);
         assert_eq!(seconds_of(&Bson::Int32(60)).unwrap(), 60);
+    }
+
+    #[test]
+    fn expires_in_is_read_by_the_shared_ms_parser_trimmed_and_never_negative() {
+        let seconds = |text: &str| seconds_of(&Bson::String(text.into())).map_err(|e| e.message);
+        assert_eq!(seconds(" 1.5h "), Ok(5_400));
+        assert_eq!(seconds("1 year"), Ok(31_557_600));
+        assert_eq!(seconds("1500"), Ok(1));
+        let refused = Err("\"expiresIn\" should be a number of seconds or string representing a timespan".to_string());
+        assert_eq!(seconds("-1h"), refused);
+        assert_eq!(seconds("1 fortnight"), refused);
     }
 }

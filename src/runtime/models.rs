@@ -101,10 +101,9 @@ pub fn register(
         let mut options = options.clone();
         if let Some(expires) = options.remove("expires") {
             let seconds = match &expires {
-                Bson::String(text) => crate::schema::definition::ms_millis(text)
-                    .map_or(Bson::Double(f64::NAN), |millis| {
-                        crate::schema::definition::js_number_bson((millis / 1000.0).round())
-                    }),
+                Bson::String(text) => crate::js::ms::parse(text).map_or(Bson::Double(f64::NAN), |millis| {
+                    crate::schema::definition::js_number_bson((millis / 1000.0).round())
+                }),
                 other => other.clone(),
             };
             options.insert("expireAfterSeconds", seconds);

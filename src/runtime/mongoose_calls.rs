@@ -8,11 +8,12 @@ use super::error::{ErrorSource, RuntimeError};
 use super::models::{select_projection, sort_to_document, ModelEntry, Models};
 use super::report::CallReport;
 use crate::engine::database::Cluster;
+use crate::schema::delta::value_at_path;
 use crate::schema::trace::TraceStep;
 use crate::schema::{
     apply_schema_projection, apply_update_timestamps, build_document, cast_filter, cast_update, finish_document,
     set_defaults_on_insert, validate_document, DocumentNotFoundError, FieldType, MongooseError, SchemaError, Strict,
-    Trace, UpdateOptions, WriteContext,
+    Trace, UpdateOptions, ValidationError, WriteContext,
 };
 use crate::shell::span::Span;
 use bson::{Bson, Document};
@@ -23,6 +24,18 @@ pub struct ModelWorld<'w> {
     pub models: &'w Models,
     pub database: &'w str,
     /// What the program's functions answered for this call (the `required` functions of an update's validators).
+    pub functions: crate::schema::functions::FunctionResults,
+    /// For `replaceOne` / `findOneAndReplace` on a schema with functions of the program: the replacement as the
+    /// runtime prepared it for its constructor.
+    pub replacement: Option<Replacement>,
+}
+
+/// The replacement `new Model(replacement, null, { skipId: true })` builds, as the runtime prepared it: what
+/// Mongoose added before the cast ([`prepared_replacement`]), after the virtuals' setters, with the answers of the
+/// program's `set` and default functions.
+pub struct Replacement {
+    pub document: Document,
+    pub added: Vec<TraceStep>,
     pub functions: crate::schema::functions::FunctionResults,
 }
 
@@ -51,6 +64,7 @@ pub fn run_model_call(
         span,
         translate_aliases,
         functions: world.functions,
+        replacement: world.replacement,
     };
     let result = run.dispatch(&call);
     (Some(run.report), result)
@@ -68,6 +82,7 @@ struct ModelRun<'w> {
     /// `translateAliases` option, else the schema's).
     translate_aliases: bool,
     functions: crate::schema::functions::FunctionResults,
+    replacement: Option<Replacement>,
 }
 
 /// Where a model method takes its query options: `find(filter, projection, options)`,
@@ -124,18 +139,26 @@ struct QueryOptions {
     explain: Option<Vec<Bson>>,
 }
 
-/// The value at a dotted path through documents and array positions (`kids.0.x`).
-fn value_at_path<'a>(document: &'a Document, path: &str) -> Option<&'a Bson> {
-    let mut parts = path.split('.');
-    let mut value = document.get(parts.next()?)?;
-    for part in parts {
-        value = match value {
-            Bson::Document(inner) => inner.get(part)?,
-            Bson::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(value)
+/// Runs a build or a cast with `now` and ObjectIds from the world's generator (what the document keeps).
+fn with_world_ids<R>(
+    generator: &mut crate::engine::generator::Generator,
+    now: bson::DateTime,
+    work: impl FnOnce(&mut WriteContext<'_>) -> R,
+) -> R {
+    let mut ids = || generator.object_id();
+    work(&mut WriteContext { ids: &mut ids, now })
+}
+
+/// `ObjectParameterError`: a value that is not an object given where Mongoose's Document constructor wants one.
+fn document_parameter_error(value: &Bson) -> SchemaError {
+    SchemaError::Mongoose(MongooseError {
+        name: "ObjectParameterError".into(),
+        message: format!(
+            "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
+            crate::js::inspect::js_string(value),
+            crate::js::inspect::js_value_type(value)
+        ),
+    })
 }
 
 /// The top-level paths whose values differ, in the document's order (`VersionError`'s `modifiedPaths`).
@@ -171,6 +194,70 @@ fn options_arg(args: &[Bson], index: usize) -> Document {
 
 fn is_true(options: &Document, name: &str) -> bool {
     matches!(options.get(name), Some(Bson::Boolean(true)))
+}
+
+/// A query's `strict` option (`true`, `false` or `"throw"`), when it gives one.
+fn strict_option(options: &Document) -> Option<Strict> {
+    match options.get("strict") {
+        Some(Bson::Boolean(true)) => Some(Strict::True),
+        Some(Bson::Boolean(false)) => Some(Strict::False),
+        Some(Bson::String(s)) if s == "throw" => Some(Strict::Throw),
+        _ => None,
+    }
+}
+
+/// What Mongoose hands the replacement's constructor for `replaceOne` / `findOneAndReplace`, and the steps that
+/// added to it: `Model.replaceOne` sets the version key to 0 where the replacement's is falsy (in the program's
+/// object itself), and the schema's timestamps (`_setTimestampsOnUpdate`, a pre hook) set `updatedAt` and
+/// `createdAt` where the replacement's are falsy, unless the call says `timestamps: false`. The constructor then
+/// casts them as the schema's paths, in its order.
+pub(super) fn prepared_replacement(
+    model: &crate::schema::Model,
+    method: ModelMethod,
+    replacement: &Document,
+    options: &Document,
+    now: bson::DateTime,
+) -> (Document, Vec<TraceStep>) {
+    let mut document = replacement.clone();
+    let mut added = Vec::new();
+    let falsy = |document: &Document, key: &str| !document.get(key).is_some_and(crate::js::truthy);
+    if let (ModelMethod::ReplaceOne, Some(version_key)) = (method, &model.schema.options.version_key) {
+        if falsy(&document, version_key) {
+            document.insert(version_key.clone(), Bson::Int32(0));
+            added.push(TraceStep::VersionKey { path: version_key.clone(), value: Bson::Int32(0) });
+        }
+    }
+    let option = options.get("timestamps").filter(|value| !matches!(value, Bson::Null | Bson::Undefined));
+    let skipped = |which: &str| match option {
+        Some(Bson::Document(choice)) => matches!(choice.get(which), Some(Bson::Boolean(false))),
+        Some(other) => !crate::js::truthy(other),
+        None => false,
+    };
+    if let Some(ts) = &model.schema.options.timestamps {
+        let stamps = [(&ts.updated_at, "updatedAt"), (&ts.created_at, "createdAt")];
+        for (path, which) in stamps {
+            let Some(path) = path else { continue };
+            if !skipped(which) && falsy(&document, path) {
+                document.insert(path.clone(), Bson::DateTime(now));
+                added.push(TraceStep::Timestamp { path: path.clone(), value: Bson::DateTime(now) });
+            }
+        }
+    }
+    (document, added)
+}
+
+/// The model a replacement is built with: `findOneAndReplace` passes the query's `strict` to the constructor
+/// (`replaceOne` does not, so the schema's holds).
+pub(super) fn replacement_model(
+    model: &crate::schema::Model,
+    method: ModelMethod,
+    options: &Document,
+) -> crate::schema::Model {
+    let mut model = model.clone();
+    if let (ModelMethod::FindOneAndReplace, Some(strict)) = (method, strict_option(options)) {
+        model.schema.options.strict = strict;
+    }
+    model
 }
 
 /// The paths a `populate(...)` call's arguments name, each with its `select`.
@@ -267,20 +354,27 @@ pub(super) fn custom_validator_calls(
     Ok(calls.calls)
 }
 
-/// The `set` functions `new Model(input)` reaches (with the default functions' values), in the order it reaches
-/// them; nothing generated is kept.
-pub(super) fn new_setter_calls(
-    entry: &ModelEntry,
+/// One build of `new Model(input)` (with the default functions' values) as the constructor would make it, each
+/// `set` function without a known answer recorded with its `this` (see `functions::observe_setter_calls`); the
+/// ids are drawn from a copy of the world's generator, so `this._id` is the id the document will get, and nothing
+/// generated is kept.
+pub(super) fn observe_new_setter_calls(
+    model: &crate::schema::Model,
     input: &Bson,
     defaults: &Document,
-) -> Vec<crate::schema::functions::SetterCall> {
-    let Bson::Document(input) = input else { return Vec::new() };
-    let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
-    let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-    let (_, calls) = crate::schema::functions::collect_setter_calls(|| {
-        crate::schema::build_document_with(&entry.model, input, &mut ctx, defaults)
+    known: &[(crate::schema::functions::SetterCall, Bson)],
+    mut generator: crate::engine::generator::Generator,
+    skip_id: bool,
+) -> crate::schema::functions::Observation {
+    let Bson::Document(input) = input else { return Default::default() };
+    let now = generator.now();
+    let mut ids = || generator.object_id();
+    let mut ctx = WriteContext { ids: &mut ids, now };
+    let (_, observation) = crate::schema::functions::observe_setter_calls(known, || match skip_id {
+        true => crate::schema::build_replacement(model, input, &mut ctx, defaults),
+        false => crate::schema::build_new_document(model, input, &mut ctx, defaults),
     });
-    calls
+    observation
 }
 
 /// The filter and update a model call casts (`None` where it has none), as `dispatch` finds them.
@@ -327,12 +421,7 @@ pub(super) fn query_setter_calls(entry: &ModelEntry, call: &ModelCall) -> Vec<cr
     };
     let (filter, update) = query_parts(call);
     let options = query_options_index(call.method).map(|index| options_arg(&call.args, index)).unwrap_or_default();
-    let strict = match options.get("strict") {
-        Some(Bson::Boolean(true)) => Some(Strict::True),
-        Some(Bson::Boolean(false)) => Some(Strict::False),
-        Some(Bson::String(s)) if s == "throw" => Some(Strict::Throw),
-        _ => None,
-    };
+    let strict = strict_option(&options);
     let mut ids = || bson::oid::ObjectId::from_bytes([0; 12]);
     let now = bson::DateTime::from_millis(0);
     let mut ctx = WriteContext { ids: &mut ids, now };
@@ -437,12 +526,11 @@ impl ModelRun<'_> {
         let cast = {
             // A whole subdocument in the filter is built as a new one, with an `_id` from the world's generator.
             let now = self.cluster.generator.peek_now();
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
             let trace = self.report.trace.get_or_insert_with(Trace::new);
-            crate::schema::functions::with_setter_answers(&self.functions.setters, || {
-                cast_filter(&model, &filter, &mut ctx, trace)
+            with_world_ids(&mut self.cluster.generator, now, |ctx| {
+                crate::schema::functions::with_setter_answers(&self.functions.setters, || {
+                    cast_filter(&model, &filter, ctx, trace)
+                })
             })
         };
         cast.map_err(|e| self.schema_error(e))
@@ -469,10 +557,9 @@ impl ModelRun<'_> {
             // A filter find() would reject is left to the database, which gets it as written anyway.
             let cast = {
                 let now = self.cluster.generator.peek_now();
-                let generator = &mut self.cluster.generator;
-                let mut ids = || generator.object_id();
-                let mut ctx = WriteContext { ids: &mut ids, now };
-                cast_filter(&model, filter, &mut ctx, &mut Trace::new())
+                with_world_ids(&mut self.cluster.generator, now, |ctx| {
+                    cast_filter(&model, filter, ctx, &mut Trace::new())
+                })
             };
             let Ok(cast) = cast else { continue };
             for (path, sent) in filter {
@@ -551,7 +638,8 @@ impl ModelRun<'_> {
                 } else {
                     DriverMethod::FindOneAndReplace
                 };
-                self.replace(call, sent, &arg(args, 0), &arg(args, 1), &options_arg(args, 2))
+                let replacement = args.get(1).cloned().unwrap_or(Bson::Undefined);
+                self.replace(call, sent, &arg(args, 0), &replacement, &options_arg(args, 2))
             }
             ModelMethod::DeleteOne => self.delete(call, DriverMethod::DeleteOne, &arg(args, 0)),
             ModelMethod::DeleteMany => self.delete(call, DriverMethod::DeleteMany, &arg(args, 0)),
@@ -604,29 +692,16 @@ impl ModelRun<'_> {
         let input = match args.first() {
             Some(Bson::Document(input)) => input.clone(),
             None | Some(Bson::Undefined | Bson::Null) => Document::new(),
-            Some(other) => {
-                let error = SchemaError::Mongoose(MongooseError {
-                    name: "ObjectParameterError".into(),
-                    message: format!(
-                        "Parameter \"obj\" to Document() must be an object, got \"{}\" (type {})",
-                        crate::js::inspect::js_string(other),
-                        crate::js::inspect::js_value_type(other)
-                    ),
-                });
-                return Err(self.schema_error(error));
-            }
+            Some(other) => return Err(self.schema_error(document_parameter_error(other))),
         };
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
         let functions = crate::schema::functions::FunctionResults::from_bson(args.get(1));
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
+        let built = with_world_ids(&mut self.cluster.generator, now, |ctx| {
             crate::schema::functions::with_setter_answers(&functions.setters, || {
-                crate::schema::build_new_document(&model, &input, &mut ctx, &functions.defaults)
+                crate::schema::build_new_document(&model, &input, ctx, &functions.defaults)
             })
-        };
+        });
         let built = built.map_err(|e| self.schema_error(e))?;
         self.trace().extend(built.trace);
         let mut invalid = Document::new();
@@ -634,6 +709,42 @@ impl ModelRun<'_> {
             invalid.insert(path.clone(), error.value.clone());
         }
         Ok(Bson::Document(bson::doc! { "document": built.document, "invalid": invalid }))
+    }
+
+    /// The replacement as the constructor gets it, or what Mongoose throws first: `Model.replaceOne` sets the
+    /// version key on it (a TypeError on a value that is not an object), `_mergeUpdate` refuses an array, the
+    /// constructor refuses a value that is not an object, and `findOneAndReplace` merges anything else as `{}`.
+    fn replacement_document(&mut self, method: ModelMethod, replacement: &Bson) -> Result<Document, RuntimeError> {
+        let version_key = self.entry.model.schema.options.version_key.clone();
+        match replacement {
+            Bson::Document(document) => return Ok(document.clone()),
+            Bson::Array(_) => {
+                let message = "Cannot pass an array to query updates unless the `updatePipeline` option is set.";
+                return Err(self.schema_error(SchemaError::Mongoose(MongooseError::new(message))));
+            }
+            _ if method == ModelMethod::FindOneAndReplace => return Ok(Document::new()),
+            _ => {}
+        }
+        let nothing = matches!(replacement, Bson::Null | Bson::Undefined);
+        match (version_key, nothing) {
+            (Some(key), true) => {
+                let message = format!(
+                    "Cannot read properties of {} (reading '{key}')",
+                    crate::js::inspect::js_string(replacement)
+                );
+                Err(RuntimeError::type_error(self.span, message))
+            }
+            (Some(key), false) if !matches!(replacement, Bson::ObjectId(_) | Bson::DateTime(_)) => {
+                let message = format!(
+                    "Cannot create property '{key}' on {} '{}'",
+                    crate::js::inspect::js_value_type(replacement),
+                    crate::js::inspect::js_string(replacement)
+                );
+                Err(RuntimeError::type_error(self.span, message))
+            }
+            (None, true) => Ok(Document::new()),
+            _ => Err(self.schema_error(document_parameter_error(replacement))),
+        }
     }
 
     /// `doc.save()`: a new document is validated and inserted (with timestamps and `__v`); one the database holds is
@@ -657,16 +768,11 @@ impl ModelRun<'_> {
         };
         let model = self.entry.model.clone();
         let now = self.cluster.generator.now();
-        let built = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            match saved {
-                None => build_document(&model, &current, &mut ctx),
-                // A document the database holds gets no default on save (hydration gave it its defaults).
-                Some(_) => crate::schema::document::build_saved_document(&model, &current, &mut ctx),
-            }
-        };
+        let built = with_world_ids(&mut self.cluster.generator, now, |ctx| match saved {
+            None => build_document(&model, &current, ctx),
+            // A document the database holds gets no default on save (hydration gave it its defaults).
+            Some(_) => crate::schema::document::build_saved_document(&model, &current, ctx),
+        });
         let mut built = built.map_err(|e| self.schema_error(e))?;
         // The constructor already cast the document and ran its setters (an assignment runs them too): only what
         // the program changed since shows here, so a setter that finds nothing to change is not listed twice.
@@ -821,10 +927,9 @@ impl ModelRun<'_> {
         input: &Document,
         now: bson::DateTime,
     ) -> Result<crate::schema::BuiltDocument, SchemaError> {
-        let generator = &mut self.cluster.generator;
-        let mut ids = || generator.object_id();
-        let mut ctx = WriteContext { ids: &mut ids, now };
-        crate::schema::build_new_document(model, input, &mut ctx, &Document::new())
+        with_world_ids(&mut self.cluster.generator, now, |ctx| {
+            crate::schema::build_new_document(model, input, ctx, &Document::new())
+        })
     }
 
     /// `new Model(input)` then `validate()`, the trace of both kept even when validation fails; then what
@@ -1196,21 +1301,13 @@ impl ModelRun<'_> {
             crate::schema::update_cast::apply_timestamps_to_children(&model.schema, &mut update, now, trace);
             update
         };
-        let strict = match options.get("strict") {
-            Some(Bson::Boolean(true)) => Some(Strict::True),
-            Some(Bson::Boolean(false)) => Some(Strict::False),
-            Some(Bson::String(s)) if s == "throw" => Some(Strict::Throw),
-            _ => None,
-        };
-        let cast = {
-            let generator = &mut self.cluster.generator;
-            let mut ids = || generator.object_id();
-            let mut ctx = WriteContext { ids: &mut ids, now };
-            let trace = self.report.trace.get_or_insert_with(Trace::new);
+        let strict = strict_option(options);
+        let trace = self.report.trace.get_or_insert_with(Trace::new);
+        let cast = with_world_ids(&mut self.cluster.generator, now, |ctx| {
             crate::schema::functions::with_setter_answers(&self.functions.setters, || {
-                cast_update(&model, &update, &UpdateOptions { strict }, &mut ctx, trace)
+                cast_update(&model, &update, &UpdateOptions { strict }, ctx, trace)
             })
-        };
+        });
         let mut cast = cast.map_err(|e| self.schema_error(e))?;
         if upsert {
             let trace = self.report.trace.get_or_insert_with(Trace::new);
@@ -1293,42 +1390,45 @@ impl ModelRun<'_> {
         options: &Document,
     ) -> Result<Bson, RuntimeError> {
         let filter = self.cast_filter(call.method, filter)?;
-        let Bson::Document(replacement) = replacement else {
-            return Err(
-                self.schema_error(SchemaError::Mongoose(MongooseError::new("replaceOne takes a replacement document")))
-            );
-        };
-        let model = self.entry.model.clone();
+        let replacement = self.replacement_document(call.method, replacement)?;
+        let model = replacement_model(&self.entry.model, call.method, options);
         let now = self.cluster.generator.now();
-        // `new Model(replacement, null, true)`: no `_id` is generated for a replacement.
-        let mut throwaway_ids = crate::schema::SequentialIds::default();
-        let mut ctx = WriteContext { ids: &mut throwaway_ids, now };
-        let built = build_document(&model, replacement, &mut ctx);
-        let mut built = built.map_err(|e| self.schema_error(e))?;
-        if !built.id_from_input {
-            built
-                .trace
-                .retain(|step| !matches!(step, crate::schema::TraceStep::IdGenerated { path, .. } if path == "_id"));
-        }
+        let (input, added, functions) = match self.replacement.take() {
+            Some(prepared) => (prepared.document, prepared.added, prepared.functions),
+            None => {
+                let (input, added) = prepared_replacement(&model, call.method, &replacement, options, now);
+                (input, added, Default::default())
+            }
+        };
+        self.trace().extend(added);
+        let built = with_world_ids(&mut self.cluster.generator, now, |ctx| {
+            crate::schema::functions::with_setter_answers(&functions.setters, || {
+                crate::schema::build_replacement(&model, &input, ctx, &functions.defaults)
+            })
+        });
+        let mut built = match built {
+            Ok(built) => built,
+            // `findOneAndReplace` puts what the constructor threw into a ValidationError of its own.
+            Err(SchemaError::StrictMode(error)) if call.method == ModelMethod::FindOneAndReplace => {
+                let path = error.path.clone();
+                let wrapped = ValidationError::wrapping(&path, crate::schema::PathError::StrictMode(error));
+                return Err(self.schema_error(SchemaError::Validation(wrapped)));
+            }
+            Err(error) => return Err(self.schema_error(error)),
+        };
+        self.trace().extend(std::mem::take(&mut built.trace));
         if is_true(options, "runValidators") {
             validate_document(&model, &mut built).map_err(|e| self.schema_error(SchemaError::Validation(e)))?;
-        } else if let Some((_, error)) = built.cast_errors.first() {
-            return Err(self.schema_error(error.clone().into()));
-        }
-        let mut document = built.document;
-        if !built.id_from_input {
-            document.remove("_id");
-        }
-        self.trace().extend(built.trace);
-        if let Some(ts) = &model.schema.options.timestamps {
-            for path in ts.updated_at.iter().chain(ts.created_at.iter()) {
-                if !document.contains_key(path) {
-                    document.insert(path.clone(), Bson::DateTime(now));
-                    self.trace()
-                        .push(crate::schema::TraceStep::Timestamp { path: path.clone(), value: Bson::DateTime(now) });
-                }
+        } else if call.method == ModelMethod::FindOneAndReplace && !built.cast_errors.is_empty() {
+            // The constructor's cast errors (`$__.validationError`); `replaceOne` sends the replacement without
+            // the paths that failed.
+            let mut error = ValidationError::new(Some(&model.name));
+            for (path, cast) in &built.cast_errors {
+                error.add(path, crate::schema::PathError::Cast(cast.clone()));
             }
+            return Err(self.schema_error(SchemaError::Validation(error)));
         }
+        let document = built.document;
         let mut driver_options = Document::new();
         if is_true(options, "upsert") {
             driver_options.insert("upsert", true);
@@ -1465,6 +1565,9 @@ fn error_details(error: &SchemaError) -> Document {
             // The thrown `Error` itself: no `kind`, `path` or `value`.
             return bson::doc! { "name": "Error", "message": message.clone() };
         }
+        if let crate::schema::PathError::StrictMode(e) = e {
+            return bson::doc! { "name": e.name(), "message": e.message.clone(), "path": e.path.clone() };
+        }
         bson::doc! {
             "name": e.name(),
             "message": e.message(),
@@ -1479,7 +1582,11 @@ fn error_details(error: &SchemaError) -> Document {
             for (path, e) in &validation.errors {
                 errors.insert(path.clone(), path_error(e));
             }
-            bson::doc! {"errors": errors, "_message": format!("{} validation failed", validation.model.clone().unwrap_or_default())}
+            let message = match &validation.model {
+                Some(model) => format!("{model} validation failed"),
+                None => "Validation failed".to_string(),
+            };
+            bson::doc! {"errors": errors, "_message": message}
         }
         SchemaError::Cast(cast) => bson::doc! {
             "kind": cast.kind.clone(),
@@ -1490,5 +1597,64 @@ fn error_details(error: &SchemaError) -> Document {
         },
         SchemaError::StrictMode(strict) => bson::doc! {"path": strict.path.clone()},
         _ => Document::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::transcript::{run_script, RunOptions};
+
+    fn model(definition: Document, options: Document) -> crate::schema::Model {
+        crate::schema::Model::new("Thing", crate::schema::Schema::new(&definition, &options).unwrap())
+    }
+
+    #[test]
+    fn a_replacement_gets_the_version_key_and_the_missing_timestamps_before_it_is_cast() {
+        let thing = model(bson::doc! {"name": "String"}, bson::doc! {"timestamps": true});
+        let now = bson::DateTime::from_millis(5);
+        let given = bson::doc! {"name": "a", "createdAt": bson::DateTime::from_millis(1), "__v": 0};
+        let (sent, added) = prepared_replacement(&thing, ModelMethod::ReplaceOne, &given, &Document::new(), now);
+        // A falsy version key is set to 0 again; a given createdAt stays.
+        assert_eq!(
+            sent,
+            bson::doc! {"name": "a", "createdAt": bson::DateTime::from_millis(1), "__v": 0, "updatedAt": now}
+        );
+        assert_eq!(added.len(), 2);
+        // findOneAndReplace adds no version key; `timestamps: false` skips them.
+        let options = bson::doc! {"timestamps": false};
+        let (sent, _) =
+            prepared_replacement(&thing, ModelMethod::FindOneAndReplace, &bson::doc! {"name": "a"}, &options, now);
+        assert_eq!(sent, bson::doc! {"name": "a"});
+        let strict = bson::doc! {"strict": "throw"};
+        assert_eq!(
+            replacement_model(&thing, ModelMethod::FindOneAndReplace, &strict).schema.options.strict,
+            Strict::Throw
+        );
+        assert_eq!(replacement_model(&thing, ModelMethod::ReplaceOne, &strict).schema.options.strict, Strict::True);
+    }
+
+    #[test]
+    fn a_replacement_is_built_as_new_model_with_its_setters_defaults_and_errors() {
+        let source = r#"const mongoose = require("mongoose")
+const Item = new mongoose.Schema({ label: String })
+const M = mongoose.model("M", new mongoose.Schema({ name: { type: String, set: function (v) { return v + "!" + this.isNew } }, age: Number, code: { type: String, default: function () { return "fn-" + this.name } }, box: Item }))
+await M.replaceOne({}, { name: "a", age: "old", box: { label: "b" } })
+await M.findOneAndReplace({}, { name: "a", age: "old" })
+await M.findOneAndReplace({}, { name: "a", extra: 1 }, { strict: "throw" })
+await M.replaceOne({}, 5)"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: true };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let sent: Vec<&str> =
+            out.lines().filter(|line| line.starts_with("  -> ") || line.starts_with("error")).collect();
+        assert_eq!(
+            sent,
+            vec![
+                "  -> db.ms.replaceOne({}, { name: 'a!true', box: { label: 'b', _id: ObjectId('659200800000000001000001') }, __v: 0, code: 'fn-a!true' })",
+                "error at 5:7: ValidationError: M validation failed: age: Cast to Number failed for value \"old\" (type string) at path \"age\" for model \"M\"",
+                "error at 6:7: ValidationError: Validation failed",
+                "error at 7:7: TypeError: Cannot create property '__v' on number '5'",
+            ]
+        );
     }
 }

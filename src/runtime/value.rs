@@ -172,6 +172,9 @@ pub struct ModelDocument {
     /// Whether the query that loaded the document selected its version key (`$__isSelected`): `save()` versions
     /// only then.
     pub version_selected: bool,
+    /// The `this` of a virtual's setter inside `new Model()`: assignments are kept as given (the constructor casts
+    /// them with the rest of the input).
+    pub constructing: bool,
 }
 
 /// A shared Mongoose document; equality is identity.
@@ -192,6 +195,7 @@ impl DocumentRef {
             unchanged: None,
             defaulted: Vec::new(),
             version_selected: true,
+            constructing: false,
         })))
     }
 

@@ -1211,11 +1211,51 @@ impl World {
     fn run_model(&mut self, call: ModelCall, translated_from: Option<Call>, span: Span) -> Result<Bson, RuntimeError> {
         let mut functions = self.update_required_answers(&call, span)?;
         functions.setters = self.query_setter_answers(&call, span)?;
-        let world =
-            ModelWorld { cluster: &mut self.cluster, models: &self.models, database: &self.database, functions };
+        let (replacement, virtual_steps) = match self.replacement_construction(&call, span)? {
+            Some((replacement, steps)) => (Some(replacement), steps),
+            None => (None, Vec::new()),
+        };
+        let world = ModelWorld {
+            cluster: &mut self.cluster,
+            models: &self.models,
+            database: &self.database,
+            functions,
+            replacement,
+        };
         let (report, result) = run_model_call(world, call, translated_from, span);
         self.calls.extend(report);
+        self.add_virtual_steps(virtual_steps);
         result
+    }
+
+    /// `replaceOne` / `findOneAndReplace` cast the replacement as `new Model(replacement, null, { skipId: true })`
+    /// (lib/query.js): on a schema with functions of the program, its virtuals' setters, `set` functions (`this`
+    /// the document being built) and default functions run as the constructor runs them, on the replacement
+    /// Mongoose prepared (`prepared_replacement`, with the `now` the call reads). `None` when there is nothing
+    /// of the program to run.
+    fn replacement_construction(
+        &mut self,
+        call: &ModelCall,
+        span: Span,
+    ) -> Result<Option<(super::mongoose_calls::Replacement, Vec<crate::schema::TraceStep>)>, RuntimeError> {
+        if !matches!(call.method, ModelMethod::ReplaceOne | ModelMethod::FindOneAndReplace) {
+            return Ok(None);
+        }
+        let Some(entry) = self.models.get(&call.model).cloned() else { return Ok(None) };
+        let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
+        let Some(Bson::Document(replacement)) = call.args.get(1) else { return Ok(None) };
+        if entry.schema.functions.is_empty() && !has_virtual_setters {
+            return Ok(None);
+        }
+        let options = call.args.get(2).and_then(Bson::as_document).cloned().unwrap_or_default();
+        let now = self.cluster.generator.clone().now();
+        let model = super::mongoose_calls::replacement_model(&entry.model, call.method, &options);
+        let (prepared, added) =
+            super::mongoose_calls::prepared_replacement(&model, call.method, replacement, &options, now);
+        let built = self.construction(&entry, &model, Bson::Document(prepared), true, span)?;
+        let document = built.input.as_document().cloned().unwrap_or_default();
+        let replacement = super::mongoose_calls::Replacement { document, added, functions: built.functions };
+        Ok(Some((replacement, built.virtual_steps)))
     }
 
     /// The answers of the schema's `required` functions for an update's validators: Mongoose calls each with `this`

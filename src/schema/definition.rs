@@ -891,29 +891,6 @@ pub fn js_number_bson(n: f64) -> Bson {
     }
 }
 
-/// The `ms` package's reading of a time span (`"1h"`, `"1.5 days"`, `"90s"`, `"100"`), in milliseconds; `None`
-/// where `ms` answers `undefined`.
-pub fn ms_millis(text: &str) -> Option<f64> {
-    if text.is_empty() || text.len() > 100 {
-        return None;
-    }
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let unit = unit.trim_start_matches(' ').to_ascii_lowercase();
-    let factor = match unit.as_str() {
-        "" | "ms" | "msec" | "msecs" | "millisecond" | "milliseconds" => 1.0,
-        "s" | "sec" | "secs" | "second" | "seconds" => 1_000.0,
-        "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
-        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
-        "d" | "day" | "days" => 86_400_000.0,
-        "w" | "week" | "weeks" => 604_800_000.0,
-        "y" | "yr" | "yrs" | "year" | "years" => 31_557_600_000.0,
-        _ => return None,
-    };
-    Some(number * factor)
-}
-
 fn array_type(items: &[Bson], path: &str, depth: usize, strict: Strict) -> Result<FieldType, SchemaDefinitionError> {
     let Some(first) = items.first() else {
         return Ok(FieldType::Array(Box::new(PathDef::of(FieldType::Scalar(ScalarType::Mixed)))));
@@ -1171,7 +1148,9 @@ fn typed_path(
             "sparse" => def.sparse = crate::js::truthy(value),
             "expires" if scalar == Some(ScalarType::Date) => {
                 let seconds = match value {
-                    Bson::String(text) => ms_millis(text).map(|millis| js_number_bson((millis / 1000.0).round())),
+                    Bson::String(text) => {
+                        crate::js::ms::parse(text).map(|millis| js_number_bson((millis / 1000.0).round()))
+                    }
                     other if crate::js::inspect::js_number_value(other).is_some() => Some(other.clone()),
                     _ => None,
                 };

@@ -69,7 +69,7 @@ pub fn save_delta(state: &SaveState, current: &Document) -> Option<SaveDelta> {
     diff.object(state.base, current, "", version_key);
     for path in state.defaulted {
         // `$__dirty` skips a default whose value is now null or undefined, and `$__delta` one under a dirty path.
-        let Some(value) = lookup(current, path) else { continue };
+        let Some(value) = value_at_path(current, path) else { continue };
         if matches!(value, Bson::Null | Bson::Undefined) || diff.covers(path) {
             continue;
         }
@@ -260,8 +260,8 @@ fn minimize_update(update: &mut Document) {
     }
 }
 
-/// The value at a dotted path (through documents and array positions).
-fn lookup<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
+/// The value at a dotted path (through documents and array positions: `kids.0.x`).
+pub(crate) fn value_at_path<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
     let mut parts = path.split('.');
     let mut value = doc.get(parts.next()?)?;
     for part in parts {

@@ -104,6 +104,49 @@ struct Builder<'a, 'b> {
     /// False for a document the database already holds, being cast again for `save()`: Mongoose applies no
     /// default to it (its subdocuments, new ones included, have their own).
     defaults: bool,
+    /// When the runtime observes the `set` functions' `this` (`functions::observe_setter_calls`): Mongoose's
+    /// `_doc` of each object being built, as it evolves.
+    mirror: Option<Mirror>,
+    /// Set by `cast_value` for the `cast_any` it calls: the cast of a path itself, not of an element inside it.
+    whole_path_next: bool,
+    /// `new Model(obj, null, { skipId: true })`: the document gets no `_id` of its own (its subdocuments do).
+    skip_id: bool,
+}
+
+/// Mongoose's `_doc` while `new Model()` runs, kept beside the builder's own output (which is in the final order):
+/// each object being built (the document, then a subdocument inside it) starts as `$__buildDoc`'s nested objects
+/// with the defaults applied before setters, then gets each path the constructor's `$set` sets, in schema order.
+struct Mirror {
+    frames: Vec<MirrorFrame>,
+    next_id: usize,
+}
+
+struct MirrorFrame {
+    id: usize,
+    /// The path cast now (a new number for each), which tells the observed calls apart.
+    slot: usize,
+    doc: Document,
+}
+
+impl Mirror {
+    fn next(&mut self) -> usize {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn top(&mut self) -> Option<&mut MirrorFrame> {
+        self.frames.last_mut()
+    }
+}
+
+/// `$__buildDoc`: the empty nested objects of a (sub)document, in schema order.
+fn nested_skeleton(tree: &[(String, SchemaNode)]) -> Document {
+    tree.iter()
+        .filter_map(|(name, node)| match node {
+            SchemaNode::Nested(children) => Some((name.clone(), Bson::Document(nested_skeleton(children)))),
+            SchemaNode::Path(_) => None,
+        })
+        .collect()
 }
 
 /// Where a value is cast. A subdocument of a new document has a parent that collects its cast errors
@@ -205,14 +248,39 @@ impl Builder<'_, '_> {
         prefixes: &Prefixes,
         kind: ObjectKind,
     ) -> Result<Document, StrictModeError> {
+        let framed = kind == ObjectKind::Document && self.mirror.is_some();
+        if let Some(mirror) = self.mirror.as_mut().filter(|_| framed) {
+            let id = mirror.next();
+            mirror.frames.push(MirrorFrame { id, slot: 0, doc: nested_skeleton(tree) });
+        }
+        let built = self.build_object_in_order(schema, tree, input, prefixes, kind);
+        if let Some(mirror) = self.mirror.as_mut().filter(|_| framed) {
+            mirror.frames.pop();
+        }
+        built
+    }
+
+    fn build_object_in_order(
+        &mut self,
+        schema: &Schema,
+        tree: &[(String, SchemaNode)],
+        input: &Document,
+        prefixes: &Prefixes,
+        kind: ObjectKind,
+    ) -> Result<Document, StrictModeError> {
         let strict = schema.options.strict;
         // The automatic `_id`'s default runs before the input is set (ObjectId's `defaultId.$runBeforeSetters`),
         // so a document's `_id` is generated before the `_id`s of the subdocuments it holds.
         let mut early_id = None;
-        if kind == ObjectKind::Document && schema.auto_id && present(input.get("_id")).is_none() {
+        let skip_id = self.skip_id && prefixes.key.is_empty();
+        if kind == ObjectKind::Document && schema.auto_id && !skip_id && present(input.get("_id")).is_none() {
             let id = Bson::ObjectId(self.ctx.ids.next_id());
             self.trace.push(TraceStep::IdGenerated { path: format!("{}_id", prefixes.key), value: id.clone() });
             early_id = Some(id);
+        }
+        if kind == ObjectKind::Document && self.mirror.is_some() && self.defaults {
+            let id = early_id.clone().or_else(|| present(input.get("_id")).cloned());
+            self.mirror_defaults_before_setters(schema, tree, prefixes, id.as_ref());
         }
         let translated;
         let input = if kind == ObjectKind::Document && !schema.aliases.is_empty() {
@@ -241,8 +309,10 @@ impl Builder<'_, '_> {
         }
         let lookup = |name: &str| present(fields.iter().find(|(k, _)| k == name).map(|(_, v)| v));
 
-        // Strict "throw" rejects before anything is set: the first unknown key, schema keys first.
-        if strict == Strict::Throw {
+        // Strict "throw" rejects before anything is set: the first unknown key, schema keys first. (Mongoose's
+        // `$set` meets it after setting the schema's paths, so an observed build, which calls the program's
+        // setters as Mongoose does, meets it there.)
+        if strict == Strict::Throw && self.mirror.is_none() {
             for (key, _) in &fields {
                 if !tree.iter().any(|(k, _)| k == key) {
                     let path = format!("{}{key}", prefixes.key);
@@ -280,8 +350,20 @@ impl Builder<'_, '_> {
                 deferred.push((name, node));
                 continue;
             }
-            if let Some(value) = self.fill(schema, name, node, given, prefixes, kind)? {
-                out.insert(name.clone(), value);
+            match self.fill(schema, name, node, given, prefixes, kind)? {
+                Some(value) => {
+                    out.insert(name.clone(), value);
+                }
+                // A value that failed to cast leaves the path to the defaults applied after setters.
+                None if matches!(node, SchemaNode::Path(def) if is_function_default(def)) => {
+                    deferred.push((name, node))
+                }
+                None => {}
+            }
+        }
+        if kind == ObjectKind::Document && prefixes.key.is_empty() {
+            if let Some(frame) = self.mirror.as_mut().and_then(Mirror::top) {
+                super::functions::publish_virtual_this(frame.doc.clone());
             }
         }
 
@@ -294,19 +376,76 @@ impl Builder<'_, '_> {
                 Strict::False => {
                     self.trace.push(TraceStep::KeptUnknown { path, value: value.clone() });
                     insert_dotted(&mut out, key, value.clone());
+                    if let Some(frame) =
+                        self.mirror.as_mut().filter(|_| kind == ObjectKind::Document).and_then(Mirror::top)
+                    {
+                        insert_dotted(&mut frame.doc, key, value.clone());
+                    }
                 }
+                Strict::Throw if self.mirror.is_some() => return Err(StrictModeError::new(&path)),
                 Strict::True | Strict::Throw => {
                     self.trace.push(TraceStep::Dropped { path, value: value.clone(), reason: DropReason::NotInSchema })
                 }
             }
         }
 
+        // The constructor's `$set` ends by putting the keys in schema order; the defaults after setters come next.
+        if let Some(frame) = self.mirror.as_mut().filter(|_| kind == ObjectKind::Document).and_then(Mirror::top) {
+            let mut ordered = Document::new();
+            for (name, _) in tree {
+                if let Some(value) = frame.doc.remove(name) {
+                    ordered.insert(name.clone(), value);
+                }
+            }
+            ordered.extend(std::mem::take(&mut frame.doc));
+            frame.doc = ordered;
+            super::functions::publish_defaults_this(&prefixes.key, frame.doc.clone());
+        }
         for (name, node) in deferred {
             if let Some(value) = self.fill(schema, name, node, None, prefixes, kind)? {
                 out.insert(name.clone(), value);
             }
         }
         Ok(out)
+    }
+
+    /// `applyDefaults(…, isBeforeSetters)` into the mirror: the defaults that are not functions (a plain array's
+    /// `[]` among them) and the automatic `_id`, in schema order, whatever the input gives; their setters run now.
+    fn mirror_defaults_before_setters(
+        &mut self,
+        schema: &Schema,
+        tree: &[(String, SchemaNode)],
+        prefixes: &Prefixes,
+        id: Option<&Bson>,
+    ) {
+        for (name, node) in tree {
+            let (key_path, msg_path) = (format!("{}{name}", prefixes.key), format!("{}{name}", prefixes.msg));
+            let def = match node {
+                SchemaNode::Nested(children) => {
+                    self.mirror_defaults_before_setters(schema, children, &prefixes.child(name), None);
+                    continue;
+                }
+                SchemaNode::Path(def) => def,
+            };
+            if name == "_id" && prefixes.msg.is_empty() && schema.auto_id {
+                if let Some(id) = id {
+                    self.mirror_write(&msg_path, id.clone());
+                }
+                continue;
+            }
+            let Some(default) = default_before_setters(def) else { continue };
+            if let Ok(Some(value)) = self.cast_value(def, &default, &key_path, &msg_path) {
+                self.mirror_write(&msg_path, value);
+            }
+        }
+    }
+
+    /// Sets a path (relative to the object being built) in the mirror's top object, as `$__setValue` does: in its
+    /// place when it is there, else last.
+    fn mirror_write(&mut self, path: &str, value: Bson) {
+        if let Some(frame) = self.mirror.as_mut().and_then(Mirror::top) {
+            insert_dotted(&mut frame.doc, path, value);
+        }
     }
 
     /// `new Model({ name: "x" })` where `name` is an alias of `n`: the alias is a virtual whose setter sets `n`.
@@ -357,11 +496,27 @@ impl Builder<'_, '_> {
                     if prefixes.msg.is_empty() {
                         self.states.push((key_path.clone(), FieldState::Modified));
                     }
-                    return self.cast_value(def, value, &key_path, &msg_path);
+                    let cast = self.cast_value(def, value, &key_path, &msg_path)?;
+                    match &cast {
+                        Some(value) => self.mirror_write(&msg_path, value.clone()),
+                        // The default `applyDefaults` set before the input stays where the input's value failed
+                        // to cast (`$set` invalidated the path and left it).
+                        None if self.defaults && default_before_setters(def).is_some() => {
+                            self.states.retain(|(path, _)| *path != key_path);
+                        }
+                        None => return Ok(None),
+                    }
+                    if cast.is_some() {
+                        return Ok(cast);
+                    }
                 }
                 if !self.defaults {
                     return Ok(None);
                 }
+                // The mirror got this default before the input was set, its setters run then.
+                let applied_before = self.mirror.is_some()
+                    && matches!(parent, ObjectKind::Document | ObjectKind::NestedAbsent)
+                    && default_before_setters(def).is_some();
                 let default = match (&def.default, &def.field_type) {
                     (Some(Bson::String(s) | Bson::JavaScriptCode(s)), FieldType::Scalar(ScalarType::Date))
                         if is_now(s) =>
@@ -372,21 +527,45 @@ impl Builder<'_, '_> {
                     (Some(d), _) if super::functions::function_id(d).is_some() => {
                         match self.function_defaults.get(&key_path) {
                             Some(value) => value.clone(),
-                            None => return Ok(None),
+                            None => {
+                                super::functions::publish_pending_default(&key_path);
+                                return Ok(None);
+                            }
                         }
                     }
                     (Some(d), _) => d.clone(),
                     (None, FieldType::Array(_) | FieldType::DocumentArray(_)) => Bson::Array(Vec::new()),
                     (None, FieldType::Scalar(_) | FieldType::Subdocument(_)) => return Ok(None),
                 };
-                self.apply_default(def, &default, &key_path, &msg_path)
+                if applied_before {
+                    super::functions::mute_observation(true);
+                    let applied = self.apply_default(def, &default, &key_path, &msg_path);
+                    super::functions::mute_observation(false);
+                    return applied;
+                }
+                let applied = self.apply_default(def, &default, &key_path, &msg_path)?;
+                if let Some(value) = &applied {
+                    self.mirror_write(&msg_path, value.clone());
+                }
+                Ok(applied)
             }
             SchemaNode::Nested(children) => {
                 let child_prefixes = prefixes.child(name);
                 let (input, kind) = match given {
-                    Some(Bson::Document(inner)) => (inner.clone(), ObjectKind::NestedGiven),
+                    Some(Bson::Document(inner)) => {
+                        // `$set` of a nested object replaces it with a new one; at the top of the object being
+                        // built, deleted first so it goes last, in the order the input is set.
+                        if let Some(frame) = self.mirror.as_mut().and_then(Mirror::top) {
+                            if prefixes.msg.is_empty() {
+                                frame.doc.remove(name);
+                            }
+                            insert_dotted(&mut frame.doc, &msg_path, Bson::Document(Document::new()));
+                        }
+                        (inner.clone(), ObjectKind::NestedGiven)
+                    }
                     Some(Bson::Null) => {
                         self.states.push((key_path, FieldState::Modified));
+                        self.mirror_write(&msg_path, Bson::Null);
                         return Ok(Some(Bson::Null));
                     }
                     Some(other) => {
@@ -443,6 +622,13 @@ impl Builder<'_, '_> {
         key_path: &str,
         msg_path: &str,
     ) -> Result<Option<Bson>, StrictModeError> {
+        if let Some(mirror) = self.mirror.as_mut() {
+            let slot = mirror.next();
+            if let Some(frame) = mirror.top() {
+                frame.slot = slot;
+            }
+            self.whole_path_next = true;
+        }
         match self.cast_any(def, value, key_path, msg_path) {
             Ok(v) => Ok(Some(v)),
             Err(CastFailure::Cast(key, error)) => {
@@ -453,6 +639,17 @@ impl Builder<'_, '_> {
     }
 
     fn cast_any(&mut self, def: &PathDef, value: &Bson, key_path: &str, msg_path: &str) -> Result<Bson, CastFailure> {
+        let whole_path = std::mem::take(&mut self.whole_path_next);
+        if let (Some(mirror), Some(_)) = (&self.mirror, def.setter) {
+            if let Some(frame) = mirror.frames.last() {
+                let frames = mirror.frames.iter().map(|frame| (frame.id, frame.slot)).collect();
+                super::functions::publish_this(super::functions::SetterThis::new(
+                    frame.doc.clone(),
+                    frames,
+                    whole_path,
+                ));
+            }
+        }
         // An array's or subdocument's own `set` function gets the whole value before it is cast (SchemaType's
         // `applySetters`: setters, then `cast`).
         let set_whole;
@@ -602,6 +799,9 @@ pub fn cast_path_value(
         context: CastContext::Query,
         in_memory: false,
         defaults: true,
+        mirror: None,
+        whole_path_next: false,
+        skip_id: false,
     };
     let result = builder.cast_any(def, value, path, path);
     trace.append(&mut builder.trace);
@@ -675,6 +875,7 @@ fn validate_subdocument_value(
                 PathError::Validator(e) => e.path = key.clone(),
                 PathError::Cast(e) => e.path = key.clone(),
                 PathError::Thrown { path, .. } => *path = key.clone(),
+                PathError::StrictMode(e) => e.path = key.clone(),
             }
         }
         errors.add(&key, error);
@@ -766,6 +967,18 @@ fn is_now(text: &str) -> bool {
     matches!(text, "Date.now" | "Date.now()" | "$now")
 }
 
+/// The default `applyDefaults` sets before the input (not a function, or a plain array's implicit `[]`).
+fn default_before_setters(def: &PathDef) -> Option<Bson> {
+    if is_function_default(def) {
+        return None;
+    }
+    match (&def.default, &def.field_type) {
+        (Some(default), _) => Some(default.clone()),
+        (None, FieldType::Array(_)) => Some(Bson::Array(Vec::new())),
+        _ => None,
+    }
+}
+
 /// Mongoose applies function defaults after the input is set: document arrays (implicit `[]`) and `Date.now`.
 /// Plain arrays' implicit `[]` is marked to run before setters, so it keeps its schema position.
 fn is_function_default(def: &PathDef) -> bool {
@@ -793,7 +1006,19 @@ pub fn build_document_with(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, false, true)
+    build(model, input, ctx, function_defaults, Build::Stored)
+}
+
+/// The replacement `Model.replaceOne(filter, replacement)` and `findOneAndReplace` send: Mongoose casts it as
+/// `new Model(replacement, null, { skipId: true })`, so it is built as a new document (setters, defaults, strict
+/// mode, its subdocuments' `_id`s) with no `_id` generated for itself; what is sent is minimized.
+pub fn build_replacement(
+    model: &Model,
+    input: &Document,
+    ctx: &mut WriteContext<'_>,
+    function_defaults: &Document,
+) -> Result<BuiltDocument, SchemaError> {
+    build(model, input, ctx, function_defaults, Build::Replacement)
 }
 
 /// [`build_document`] for `save()` of a document the database already holds: cast again, no default applied to
@@ -803,7 +1028,7 @@ pub fn build_saved_document(
     input: &Document,
     ctx: &mut WriteContext<'_>,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, &Document::new(), false, false)
+    build(model, input, ctx, &Document::new(), Build::Saved)
 }
 
 /// [`build_document_with`] for the document `new Model(input)` holds in memory (Mongoose's `_doc`): the empty
@@ -814,7 +1039,20 @@ pub fn build_new_document(
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
 ) -> Result<BuiltDocument, SchemaError> {
-    build(model, input, ctx, function_defaults, true, true)
+    build(model, input, ctx, function_defaults, Build::InMemory)
+}
+
+/// Which document a build makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// `new Model()` as it is stored (minimized).
+    Stored,
+    /// `new Model()` as it is held in memory.
+    InMemory,
+    /// A document the database holds, cast again for `save()` (no defaults).
+    Saved,
+    /// A replacement (`skipId`).
+    Replacement,
 }
 
 fn build(
@@ -822,12 +1060,13 @@ fn build(
     input: &Document,
     ctx: &mut WriteContext<'_>,
     function_defaults: &Document,
-    in_memory: bool,
-    defaults: bool,
+    kind: Build,
 ) -> Result<BuiltDocument, SchemaError> {
+    let in_memory = kind == Build::InMemory;
     let mut builder = Builder {
         in_memory,
-        defaults,
+        defaults: kind != Build::Saved,
+        skip_id: kind == Build::Replacement,
         model: &model.name,
         ctx,
         trace: Trace::new(),
@@ -835,6 +1074,8 @@ fn build(
         states: Vec::new(),
         function_defaults,
         context: CastContext::Document,
+        mirror: super::functions::observing().then(|| Mirror { frames: Vec::new(), next_id: 0 }),
+        whole_path_next: false,
     };
     let document =
         builder.build_object(&model.schema, &model.schema.tree, input, &Prefixes::root(), ObjectKind::Document)?;
@@ -1054,8 +1295,9 @@ fn collect_owners<'a>(
     latest
 }
 
-/// The prefix of the subdocument a key lies in (`""` for the document itself), by the schema.
-fn owner_prefix(schema: &Schema, key: &str) -> Option<String> {
+/// The prefix of the subdocument a key lies in (`""` for the document itself, `box.` for `box.label`, `items.0.`
+/// for `items.0.label`), by the schema: the key prefixes the builder names the objects it builds by.
+pub(crate) fn owner_prefix(schema: &Schema, key: &str) -> Option<String> {
     let segments: Vec<&str> = key.split('.').collect();
     let mut owner = String::new();
     let mut tree = &schema.tree;
@@ -1689,7 +1931,9 @@ mod tests {
         let build = |model: &Model, input: Document, in_memory: bool| {
             let mut ids = SequentialIds::default();
             let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
-            build(model, &input, &mut ctx, &Document::new(), in_memory, true).unwrap().document
+            build(model, &input, &mut ctx, &Document::new(), if in_memory { Build::InMemory } else { Build::Stored })
+                .unwrap()
+                .document
         };
         let model = user_model(definition.clone(), doc! {});
         same(&build(&model, doc! {}, true), doc! {"profile": {"links": {}, "inner": {"x": "d"}}, "_id": oid(1)});
@@ -1740,6 +1984,32 @@ mod tests {
             &create(&model, doc! {"email": "e"}).unwrap().document,
             doc! {"email": "e", "profile": {"a": {"x": 1}, "theme": "light", "z": "z"}, "_id": oid(1), "__v": 0},
         );
+    }
+
+    #[test]
+    fn a_value_that_fails_to_cast_leaves_the_path_its_default() {
+        let model = user_model(
+            doc! { "level": {"type": "Number", "default": 1}, "n": {"a": {"type": "Number", "default": 2}}, "age": "Number" },
+            doc! {},
+        );
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let built = build_document(&model, &doc! {"level": "high", "n": {"a": "x"}, "age": "old"}, &mut ctx).unwrap();
+        same(&built.document, doc! {"level": 1, "n": {"a": 2}, "_id": oid(1)});
+        let failed: Vec<&str> = built.cast_errors.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(failed, vec!["level", "n.a", "age"]);
+    }
+
+    #[test]
+    fn a_replacement_has_no_id_of_its_own_but_its_subdocuments_do() {
+        let model =
+            user_model(doc! { "name": "String", "box": {"type": {"label": "String"}}, "tags": ["String"] }, doc! {});
+        let mut ids = SequentialIds::default();
+        let mut ctx = WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let built =
+            build_replacement(&model, &doc! {"box": {"label": "b"}, "name": "n"}, &mut ctx, &Document::new()).unwrap();
+        same(&built.document, doc! {"name": "n", "box": {"label": "b", "_id": oid(1)}, "tags": []});
+        assert!(!built.id_from_input);
     }
 
     #[test]

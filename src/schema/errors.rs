@@ -118,6 +118,8 @@ pub enum PathError {
         path: String,
         message: String,
     },
+    /// The constructor's StrictModeError, put in a ValidationError by `findOneAndReplace`.
+    StrictMode(StrictModeError),
 }
 
 impl PathError {
@@ -126,13 +128,14 @@ impl PathError {
             PathError::Validator(_) => "ValidatorError",
             PathError::Cast(_) => "CastError",
             PathError::Thrown { .. } => "Error",
+            PathError::StrictMode(_) => "StrictModeError",
         }
     }
     pub fn kind(&self) -> &str {
         match self {
             PathError::Validator(e) => &e.kind,
             PathError::Cast(e) => &e.kind,
-            PathError::Thrown { .. } => "",
+            PathError::Thrown { .. } | PathError::StrictMode(_) => "",
         }
     }
     pub fn message(&self) -> &str {
@@ -140,6 +143,7 @@ impl PathError {
             PathError::Validator(e) => &e.message,
             PathError::Cast(e) => &e.message,
             PathError::Thrown { message, .. } => message,
+            PathError::StrictMode(e) => &e.message,
         }
     }
     pub fn path(&self) -> &str {
@@ -147,13 +151,14 @@ impl PathError {
             PathError::Validator(e) => &e.path,
             PathError::Cast(e) => &e.path,
             PathError::Thrown { path, .. } => path,
+            PathError::StrictMode(e) => &e.path,
         }
     }
     pub fn value(&self) -> &Bson {
         match self {
             PathError::Validator(e) => &e.value,
             PathError::Cast(e) => &e.value,
-            PathError::Thrown { .. } => &Bson::Undefined,
+            PathError::Thrown { .. } | PathError::StrictMode(_) => &Bson::Undefined,
         }
     }
 }
@@ -163,6 +168,9 @@ impl PathError {
 pub struct ValidationError {
     pub model: Option<String>,
     pub errors: Vec<(String, PathError)>,
+    /// False for one made empty and filled afterwards (`new ValidationError()`, then `errors[path] = err`): its
+    /// message, set when it was made, is `Validation failed` alone.
+    pub message_lists_errors: bool,
 }
 
 impl ValidationError {
@@ -172,7 +180,13 @@ impl ValidationError {
     }
 
     pub fn new(model: Option<&str>) -> Self {
-        ValidationError { model: model.map(str::to_string), errors: Vec::new() }
+        ValidationError { model: model.map(str::to_string), errors: Vec::new(), message_lists_errors: true }
+    }
+
+    /// `findOneAndReplace`'s wrapping of an error the replacement's constructor threw: `new ValidationError()`,
+    /// then `validationError.errors[err.path] = err`.
+    pub fn wrapping(path: &str, error: PathError) -> Self {
+        ValidationError { model: None, errors: vec![(path.to_string(), error)], message_lists_errors: false }
     }
 
     /// Records an error for `path`, replacing an earlier one for the same path (like assigning `errors[path]`).
@@ -196,7 +210,7 @@ impl ValidationError {
         };
         let parts: Vec<String> =
             self.errors.iter().map(|(path, error)| format!("{path}: {}", error.message())).collect();
-        if parts.is_empty() {
+        if parts.is_empty() || !self.message_lists_errors {
             prefix
         } else {
             format!("{prefix}: {}", parts.join(", "))

@@ -10,6 +10,12 @@
 //! each `set` function the chain reaches with the value it would get (and passes the value on unchanged), then,
 //! once the runtime called them, under [`with_setter_answers`], where the chain reads each function's answer.
 //! Outside both (a `save()` of a document whose setters already ran) a `set` function is skipped.
+//!
+//! For `new Model()` the runtime needs each `set` function's `this` too: the document (or subdocument) as
+//! Mongoose's `_doc` holds it when the setter runs. [`observe_setter_calls`] runs the build with the answers known
+//! so far while the builder keeps that `_doc` beside its output and publishes it before each cast; the runtime
+//! calls the recorded functions in order and builds again only when an answer that changed its value shows in a
+//! later call's `this` or value.
 
 use super::definition::{FieldType, Schema, SchemaNode};
 use bson::{Bson, Document};
@@ -63,6 +69,9 @@ pub struct ValidatorCall {
     pub function: usize,
     pub value: Bson,
 }
+
+/// The answers of `set` functions, in the order the cast reached them.
+pub type SetterAnswers = Vec<(SetterCall, Bson)>;
 
 /// Where validation gets custom validators' verdicts.
 pub trait CustomValidators {
@@ -121,6 +130,76 @@ pub struct SetterCall {
 enum SetterMode {
     Collect(Vec<SetterCall>),
     Answer(Vec<(SetterCall, Bson)>),
+    Observe(Box<Observation>),
+}
+
+/// What a `set` function's `this` is while `new Model()` builds the document: the document (or the subdocument
+/// holding the path) as Mongoose's `_doc` holds it at that moment — `$__buildDoc`'s nested objects, the defaults
+/// applied before setters, the paths the constructor's `$set` already set in schema order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetterThis {
+    pub document: Document,
+    /// True for the document itself, false for a subdocument (single nested or an array element).
+    pub root: bool,
+    /// Each object being built around the call, outermost first, with the path cast in it then: which earlier
+    /// answers `document` shows and which values the call's value comes from.
+    frames: Vec<(usize, usize)>,
+    /// Whether the call is the setter of the path itself (not of an array element inside it).
+    whole: bool,
+}
+
+impl SetterThis {
+    /// What the builder publishes before it casts a path with a `set` function (`frames` as in the struct).
+    pub(crate) fn new(document: Document, frames: Vec<(usize, usize)>, whole: bool) -> SetterThis {
+        SetterThis { document, root: frames.len() <= 1, frames, whole }
+    }
+}
+
+/// A `set` function the constructor reaches, with its `this`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedCall {
+    pub call: SetterCall,
+    pub this: SetterThis,
+}
+
+impl ObservedCall {
+    /// Whether an earlier call's answer shows in this call's `this` or flows into its value: then, if that answer
+    /// changed its value, this call must be observed again with the answer applied. A path's answer shows in the
+    /// objects it belongs to once its cast is over (a later path of the same object, or the document after a
+    /// subdocument's path); an array path's or subdocument's own setter hands its answer to every setter inside it.
+    pub fn depends_on(&self, earlier: &ObservedCall) -> bool {
+        let depth = self.this.frames.len().saturating_sub(1);
+        let shows = match (earlier.this.frames.get(depth), self.this.frames.get(depth)) {
+            (Some((frame, slot)), Some((own_frame, own_slot))) => frame == own_frame && slot != own_slot,
+            _ => false,
+        };
+        let earlier_depth = earlier.this.frames.len().saturating_sub(1);
+        let inside = earlier.this.frames.get(earlier_depth).is_some()
+            && self.this.frames.get(earlier_depth) == earlier.this.frames.get(earlier_depth)
+            && (earlier.this.whole || self.call.path.starts_with(&format!("{}.", earlier.call.path)));
+        shows || inside
+    }
+}
+
+/// What a build under [`observe_setter_calls`] met.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observation {
+    /// The `set` functions without a known answer, in the order the build reached them.
+    pub calls: Vec<ObservedCall>,
+    /// The document as it stood once the constructor's `$set` had set every path of the schema (before the keys
+    /// outside it and the defaults applied after setters): the `this` of the virtuals' setters, which
+    /// `schema.tree` holds after the paths.
+    pub virtual_this: Option<Document>,
+    /// Each object built (by key prefix: `""` for the document, `box.` for a subdocument) as it stood when its
+    /// constructor's `$set` was over, in the order they got there: the `this` of its default functions, which
+    /// Mongoose applies after setters.
+    pub defaults_this: Vec<(String, Document)>,
+    /// The paths whose default function the build reached without a value (absent, or given a value that failed
+    /// to cast): the ones the runtime calls.
+    pub pending_defaults: Vec<String>,
+    known: Vec<(SetterCall, Bson)>,
+    this: Option<SetterThis>,
+    muted: bool,
 }
 
 thread_local! {
@@ -150,9 +229,71 @@ pub fn with_setter_answers<R>(answers: &[(SetterCall, Bson)], cast: impl FnOnce(
     result
 }
 
+/// Runs the build `new Model()` makes (`build`) with the answers already `known`, recording each other `set`
+/// function it reaches with its `this` (and handing the value on unchanged), as the builder publishes it
+/// ([`observing`], [`publish_this`]): the runtime calls the first of them with that `this`, then builds again
+/// with its answer when a later call depends on it ([`ObservedCall::depends_on`]).
+pub fn observe_setter_calls<R>(known: &[(SetterCall, Bson)], build: impl FnOnce() -> R) -> (R, Observation) {
+    let observation = Observation { known: known.to_vec(), ..Observation::default() };
+    SETTERS.with(|modes| modes.borrow_mut().push(SetterMode::Observe(Box::new(observation))));
+    let result = build();
+    let observation = SETTERS.with(|modes| match modes.borrow_mut().pop() {
+        Some(SetterMode::Observe(observation)) => *observation,
+        _ => Observation::default(),
+    });
+    (result, observation)
+}
+
+/// Whether the current cast is observed (the builder then keeps Mongoose's `_doc` as it evolves).
+pub(crate) fn observing() -> bool {
+    SETTERS.with(|modes| modes.try_borrow().is_ok_and(|modes| matches!(modes.last(), Some(SetterMode::Observe(_)))))
+}
+
+fn with_observation(change: impl FnOnce(&mut Observation)) {
+    SETTERS.with(|modes| {
+        if let Ok(mut modes) = modes.try_borrow_mut() {
+            if let Some(SetterMode::Observe(observation)) = modes.last_mut() {
+                change(observation);
+            }
+        }
+    });
+}
+
+/// The `this` of the `set` functions the cast about to run reaches.
+pub(crate) fn publish_this(this: SetterThis) {
+    with_observation(|observation| observation.this = Some(this));
+}
+
+/// The `this` of the virtuals' setters (see [`Observation::virtual_this`]).
+pub(crate) fn publish_virtual_this(document: Document) {
+    with_observation(|observation| observation.virtual_this = Some(document));
+}
+
+/// The `this` of the default functions of the object at `prefix` (see [`Observation::defaults_this`]).
+pub(crate) fn publish_defaults_this(prefix: &str, document: Document) {
+    with_observation(|observation| observation.defaults_this.push((prefix.to_string(), document)));
+}
+
+/// A default function the build reached without its value (see [`Observation::pending_defaults`]).
+pub(crate) fn publish_pending_default(path: &str) {
+    with_observation(|observation| observation.pending_defaults.push(path.to_string()));
+}
+
+/// While muted, an observed cast records no call: a default the constructor applied before setters, met again
+/// where the builder fills the path (Mongoose ran its setters once, before the input was set).
+pub(crate) fn mute_observation(muted: bool) {
+    with_observation(|observation| observation.muted = muted);
+}
+
 /// What the `set` function `function` makes of `value` at `path`: `None` when no cast is collecting or answering
 /// (the function is skipped). Each answer is used once, in the order the calls were collected.
 pub(crate) fn setter_value(path: &str, function: usize, value: &Bson) -> Option<Bson> {
+    let answered = |answers: &mut Vec<(SetterCall, Bson)>| {
+        let position = answers
+            .iter()
+            .position(|(call, _)| call.path == path && call.function == function && &call.value == value)?;
+        Some(answers.remove(position).1)
+    };
     SETTERS.with(|modes| {
         let mut modes = modes.try_borrow_mut().ok()?;
         match modes.last_mut()? {
@@ -160,11 +301,19 @@ pub(crate) fn setter_value(path: &str, function: usize, value: &Bson) -> Option<
                 calls.push(SetterCall { path: path.to_string(), function, value: value.clone() });
                 Some(value.clone())
             }
-            SetterMode::Answer(answers) => {
-                let position = answers
-                    .iter()
-                    .position(|(call, _)| call.path == path && call.function == function && &call.value == value)?;
-                Some(answers.remove(position).1)
+            SetterMode::Answer(answers) => answered(answers),
+            SetterMode::Observe(observation) => {
+                if observation.muted {
+                    return Some(value.clone());
+                }
+                if let Some(answer) = answered(&mut observation.known) {
+                    return Some(answer);
+                }
+                if let Some(this) = observation.this.clone() {
+                    let call = SetterCall { path: path.to_string(), function, value: value.clone() };
+                    observation.calls.push(ObservedCall { call, this });
+                }
+                Some(value.clone())
             }
         }
     })
@@ -493,6 +642,92 @@ mod tests {
                 ("many.1.y".to_string(), Some("many.1".to_string())),
             ]
         );
+    }
+
+    /// The observed calls of one build of `new Model(input)` with the answers `known`, as (path, `this`, root).
+    fn observed(definition: Document, input: Document, known: &[(SetterCall, Bson)]) -> Vec<(String, Document, bool)> {
+        let model = crate::schema::Model::new("Thing", Schema::new(&definition, &Document::new()).unwrap());
+        let mut counter = 0u8;
+        let mut ids = || {
+            counter += 1;
+            bson::oid::ObjectId::from_bytes([counter; 12])
+        };
+        let mut ctx = crate::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let (_, observation) = observe_setter_calls(known, || {
+            crate::schema::build_new_document(&model, &input, &mut ctx, &Document::new())
+        });
+        observation
+            .calls
+            .into_iter()
+            .map(|observed| (observed.call.path, observed.this.document, observed.this.root))
+            .collect()
+    }
+
+    fn oid(byte: u8) -> Bson {
+        Bson::ObjectId(bson::oid::ObjectId::from_bytes([byte; 12]))
+    }
+
+    #[test]
+    fn a_setter_sees_the_document_or_subdocument_being_built_as_mongoose_holds_it() {
+        let item = doc! { "label": "String", "code": {"type": "String", "set": function_marker(1)}, "dflt": {"type": "String", "default": "D"} };
+        let definition = doc! {
+            "name": {"type": "String", "set": function_marker(0), "default": "DN"},
+            "later": {"type": "String", "default": "L"},
+            "box": {"type": item.clone()},
+            "items": [item],
+            "nested": { "a": "String", "b": {"type": "String", "set": function_marker(0)}, "c": {"type": "String", "default": "C"} },
+        };
+        let input = doc! { "nested": {"b": "nb", "a": "na"}, "items": [{"code": "c1", "label": "L1"}], "box": {"code": "bc", "label": "BL"}, "name": "N" };
+        let calls = observed(definition, input, &[]);
+        assert_eq!(
+            calls,
+            vec![
+                // The defaults before setters go through their setters first, in schema order.
+                ("name".to_string(), doc! { "nested": {} }, true),
+                ("name".to_string(), doc! { "nested": {"c": "C"}, "name": "DN", "later": "L", "_id": oid(1) }, true),
+                // A subdocument's setter sees the subdocument: its defaults and `_id`, then its paths in schema order.
+                ("code".to_string(), doc! { "dflt": "D", "_id": oid(2), "label": "BL" }, false),
+                ("code".to_string(), doc! { "dflt": "D", "_id": oid(3), "label": "L1" }, false),
+                // A nested object the input gives replaces `$__buildDoc`'s one and goes last.
+                (
+                    "nested.b".to_string(),
+                    doc! {
+                        "name": "N", "later": "L", "_id": oid(1),
+                        "box": {"label": "BL", "code": "bc", "dflt": "D", "_id": oid(2)},
+                        "items": [{"label": "L1", "code": "c1", "dflt": "D", "_id": oid(3)}],
+                        "nested": {"a": "na"},
+                    },
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_answer_shows_in_the_this_of_the_setters_after_it_and_only_those_are_observed_again() {
+        let definition = doc! {
+            "name": {"type": "String", "set": function_marker(0)},
+            "tags": [{"type": "String", "set": function_marker(0)}],
+            "tail": {"type": "String", "set": function_marker(0)},
+        };
+        let input = doc! { "name": "n", "tags": ["a", "b"], "tail": "t" };
+        let model = crate::schema::Model::new("Thing", Schema::new(&definition, &Document::new()).unwrap());
+        let mut ids = || bson::oid::ObjectId::from_bytes([1; 12]);
+        let mut ctx = crate::schema::WriteContext { ids: &mut ids, now: bson::DateTime::from_millis(0) };
+        let (_, first) =
+            observe_setter_calls(&[], || crate::schema::build_new_document(&model, &input, &mut ctx, &Document::new()));
+        let [name, tag_a, tag_b, tail] = first.calls.as_slice() else { panic!("{:?}", first.calls) };
+        // `name` changing its value shows in the `this` of every later setter; an element's answer does not show
+        // while its array is cast.
+        assert!(tag_a.depends_on(name) && tail.depends_on(name));
+        assert!(!tag_b.depends_on(tag_a) && tail.depends_on(tag_a));
+        let known = vec![(name.call.clone(), Bson::String("N".into()))];
+        let calls = observed(definition, input, &known);
+        assert_eq!(
+            calls.first().map(|(path, this, _)| (path.as_str(), this.get_str("name").ok())),
+            Some(("tags.0", Some("N")))
+        );
+        assert_eq!(calls.len(), 3);
     }
 
     #[test]

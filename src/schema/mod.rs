@@ -27,8 +27,9 @@ pub use definition::{
 };
 pub use delta::{save_delta, SaveDelta, SaveState};
 pub use document::{
-    build_document, build_document_with, build_new_document, create_document, finish_document, validate_document,
-    validate_document_with, BuiltDocument, CreatedDocument, IdGenerator, RandomIds, SequentialIds, WriteContext,
+    build_document, build_document_with, build_new_document, build_replacement, create_document, finish_document,
+    validate_document, validate_document_with, BuiltDocument, CreatedDocument, IdGenerator, RandomIds, SequentialIds,
+    WriteContext,
 };
 pub use errors::{
     CastError, DocumentNotFoundError, MongooseError, PathError, SchemaDefinitionError, SchemaError, StrictModeError,

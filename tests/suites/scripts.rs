@@ -45,6 +45,10 @@ pub const ALL: &[Script] = scripts![
     "21-hydrated-documents-defaults",
     "22-hydrated-subdocument-ids-and-save-delta",
     "23-program-defaults-populated-and-created-documents",
+    "24-setter-this-in-subdocuments-and-virtuals",
+    "25-replacements-cast-as-new-documents",
+    "26-driver-insert-many-elements-and-missing-indexes",
+    "27-time-spans-for-expires-and-expires-in",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
