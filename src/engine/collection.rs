@@ -179,9 +179,9 @@ impl Collection {
         self.records.iter().map(|(k, v)| (*k, &**v.document(&self.arena)))
     }
 
-    /// The records' sequence numbers in natural order.
-    pub fn record_numbers(&self) -> impl Iterator<Item = u64> + '_ {
-        self.records.keys().copied()
+    /// The BSON size of every document together (what `show dbs` reports), from the records' bytes.
+    pub fn data_size(&self) -> usize {
+        self.records.values().filter_map(|stored| stored.bytes).map(|span| self.arena.get(span).len()).sum()
     }
 
     /// Every record with its document shared (what dropping the collection records as deleted, copying nothing).
@@ -1288,6 +1288,17 @@ mod tests {
             assert_eq!(lazy.1.keys_examined, tree.1.keys_examined, "{filter}");
         }
         assert_eq!(c.len(), 33);
+    }
+
+    #[test]
+    fn the_data_size_is_the_documents_bson_size() {
+        let (mut c, _) = users();
+        let loaded = doc! {"_id": 9, "bio": "loaded as bytes"};
+        c.restore_unchecked_tree(9, &loaded.to_vec().unwrap()).unwrap();
+        let expected: usize = c.documents().map(|d| d.to_vec().unwrap().len()).sum();
+        assert_eq!(c.data_size(), expected);
+        assert_eq!(c.len(), 4);
+        assert!(expected > 4 * 5, "four non-empty documents");
     }
 
     #[test]

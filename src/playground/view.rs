@@ -411,7 +411,12 @@ fn references(
                 let document = cluster
                     .database(&namespace.0)
                     .and_then(|db| db.collection(&target))
-                    .and_then(|coll| coll.documents().find(|d| d.get_object_id("_id").ok() == Some(id)).cloned());
+                    // Through the `_id_` index: a scan would decode every document of a collection loaded from
+                    // storage to find one.
+                    .and_then(|coll| {
+                        let by_id = bson::doc! { "_id": id };
+                        coll.find_one(&by_id, &crate::engine::collection::FindOptions::default()).ok().flatten()
+                    });
                 out.push(ReferenceView {
                     path: at,
                     id: id.to_hex(),

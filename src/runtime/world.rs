@@ -366,11 +366,7 @@ impl World {
                 .databases()
                 .filter(|db| db.collections().next().is_some())
                 .map(|db| {
-                    let bytes: usize = db
-                        .collections()
-                        .flat_map(|c| c.documents())
-                        .map(|d| d.to_vec().map(|v| v.len()).unwrap_or(0))
-                        .sum();
+                    let bytes: usize = db.collections().map(|c| c.data_size()).sum();
                     format!("{:<10}{:.2} KiB", db.name, (bytes as f64 / 1024.0).max(8.0))
                 })
                 .collect::<Vec<_>>()
