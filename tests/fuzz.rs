@@ -1,5 +1,5 @@
 //! Fuzz targets on stable Rust (proptest): the command parser, filter compile + match, update compile + apply,
-//! aggregation pipelines, schema definitions and casts, Extended JSON import, share-link decoding and whole programs
+//! aggregation pipelines, stored records loaded back (and damaged), schema definitions and casts, Extended JSON import, share-link decoding and whole programs
 //! in both worlds. Each must answer every input with a value or an error — never a panic — and in reasonable time.
 //! `cargo test` runs a few cases (`CRUDLAB_FUZZ_CASES`, default 48); `cargo xtask fuzz --seconds N` runs each target for N seconds.
 #![cfg(not(target_arch = "wasm32"))]
@@ -65,6 +65,11 @@ proptest! {
     #[test]
     fn filter_compile_and_match(filter in document(&KEYS), docs in prop::collection::vec(document(&KEYS), 0..4)) {
         timed("filter", &filter, || suites::fuzz_targets::filter_compile_and_match(&filter, &docs));
+    }
+
+    #[test]
+    fn stored_records(docs in prop::collection::vec(document(&KEYS), 0..6), filter in document(&KEYS), at in any::<usize>(), byte in any::<u8>()) {
+        timed("stored", &filter, || suites::fuzz_targets::stored_records(&docs, &filter, at, byte));
     }
 
     #[test]

@@ -248,7 +248,9 @@ fn check_value<'a>(
                 return Ok(());
             }
             for element in RawDoc::new(value.bytes)?.elements() {
-                check_value(element?.1, level + 1, names, check)?;
+                let (key, value) = element?;
+                std::str::from_utf8(key).map_err(|_| Malformed)?;
+                check_value(value, level + 1, names, check)?;
             }
             Ok(())
         }
@@ -284,8 +286,11 @@ fn decode_value(value: RawValue<'_>, depth: usize, repeats: &mut bool) -> Result
             let items = RawDoc::new(value.bytes)?;
             let mut array = Vec::new();
             for element in items.elements() {
-                // Array keys are positions; `bson`'s reader ignores them too.
-                array.push(decode_value(element?.1, depth + 1, repeats)?);
+                // Array keys are positions, which a tree does not keep; `bson`'s reader still refuses one that is
+                // not UTF-8, and so does this walker.
+                let (key, value) = element?;
+                std::str::from_utf8(key).map_err(|_| Malformed)?;
+                array.push(decode_value(value, depth + 1, repeats)?);
             }
             Ok(Bson::Array(array))
         }
@@ -661,14 +666,14 @@ mod tests {
 
     #[test]
     fn damaged_bytes_are_reported_never_read_past() {
-        let bytes = encode(&doc! {"a": "text", "b": {"c": 1}}).unwrap().to_vec();
+        let bytes = encode(&doc! {"a": "text", "b": {"c": 1}, "l": [[null], 2.5, {"d": false}]}).unwrap().to_vec();
         assert!(RawDoc::new(&bytes[..bytes.len() - 1]).is_err());
         // Every truncation and every single-byte change either parses or says Malformed; none panics.
         for cut in 0..bytes.len() {
             let _ = RawDoc::new(&bytes[..cut]).map(|raw| raw.elements().count());
         }
         for at in 0..bytes.len() {
-            for byte in [0u8, 1, 0x7f, 0xff] {
+            for byte in 0..=u8::MAX {
                 let mut damaged = bytes.clone();
                 damaged[at] = byte;
                 if let Ok(raw) = RawDoc::new(&damaged) {
