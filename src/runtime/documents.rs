@@ -1252,7 +1252,7 @@ impl World {
         let (input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
         // The default functions run once every path is set (`this` the document, or the subdocument they are in).
         let mut defaults_this = None;
-        if !crate::schema::functions::function_defaults(&model.schema).is_empty() {
+        if crate::schema::functions::has_function_defaults(&model.schema) {
             let observed = self.constructor_setter_answers(&build, &input, &Document::new(), answers, span)?;
             let built = BuiltObjects { objects: observed.defaults_this, pending: observed.pending_defaults };
             (answers, defaults_this) = (observed.answers, Some(built));
@@ -1279,7 +1279,7 @@ impl World {
     ) -> Result<Observed, RuntimeError> {
         let entry = build.entry;
         let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
-        let has_default_functions = !crate::schema::functions::function_defaults(&build.model.schema).is_empty();
+        let has_default_functions = crate::schema::functions::has_function_defaults(&build.model.schema);
         if !build.model.schema.has_setter_functions() && !has_virtual_setters && !has_default_functions {
             return Ok(Observed {
                 answers,
@@ -1426,8 +1426,9 @@ impl World {
     /// The values of the schema's default functions for the paths the input leaves absent. With what observing the
     /// constructor found (`built`: each object as its `$set` left it, in the order it got there, and the paths
     /// whose default the build reached without a value — absent, or given a value that failed to cast), each
-    /// function runs as `applyDefaults` runs it after setters: a subdocument's when that subdocument is built
-    /// (`this` the subdocument; none when the input has no such subdocument), the document's last (`this` the
+    /// function runs as `applyDefaults` runs it after setters: a subdocument's (single nested, or each element of a
+    /// document array, keyed `items.0.code`) when that subdocument is built (`this` the subdocument; none when the
+    /// input has no such subdocument), the document's last (`this` the
     /// document), each seeing the defaults before it. Without it, `this` is the input.
     fn function_defaults(
         &mut self,
@@ -1437,21 +1438,14 @@ impl World {
         span: Span,
     ) -> Result<Document, RuntimeError> {
         let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
-        let pending = built.as_ref().map(|built| built.pending.clone());
-        let wanted: Vec<(String, usize)> = crate::schema::functions::function_defaults(&entry.model.schema)
-            .into_iter()
-            .filter(|(path, _)| match &pending {
-                Some(pending) => pending.contains(path),
-                None => {
+        let mut defaults = Document::new();
+        let Some(BuiltObjects { objects: mut built, pending }) = built else {
+            let wanted =
+                crate::schema::functions::function_defaults(&entry.model.schema).into_iter().filter(|(path, _)| {
                     let given = input.as_document().and_then(|doc| lookup_path(doc, path));
                     !given.is_some_and(|value| !matches!(value, Bson::Undefined))
-                }
-            })
-            .collect();
-        let built = built.map(|built| built.objects);
-        let mut defaults = Document::new();
-        let Some(mut built) = built else {
-            for (path, id) in wanted {
+                });
+            for (path, id) in wanted.collect::<Vec<_>>() {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = Value::Data(input.clone()).shared();
                 let value = self.call_value(&function, this, Vec::new(), span)?;
@@ -1462,10 +1456,13 @@ impl World {
         };
         for index in 0..built.len() {
             let prefix = built.get(index).map(|(prefix, _)| prefix.clone()).unwrap_or_default();
-            let own = wanted.iter().filter(|(path, _)| {
-                crate::schema::document::owner_prefix(&entry.model.schema, path).as_deref() == Some(&prefix)
-            });
-            for (path, id) in own.cloned().collect::<Vec<_>>() {
+            // An array element's defaults are its own: `items.0.` is an object of its own, like `box.`.
+            let own: Vec<(String, usize)> =
+                crate::schema::functions::object_default_functions(&entry.model.schema, &prefix)
+                    .into_iter()
+                    .filter(|(path, _)| pending.contains(path))
+                    .collect();
+            for (path, id) in own {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = built.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
                 let this = match prefix.is_empty() {
@@ -1478,7 +1475,7 @@ impl World {
                 // Later defaults see it: in its own object and in every object around it.
                 for (at, document) in built.iter_mut() {
                     if let Some(relative) = path.strip_prefix(at.as_str()) {
-                        set_path_creating(document, relative, value.clone());
+                        set_default_seen(document, relative, value.clone());
                     }
                 }
                 defaults.insert(path, value);
@@ -1795,6 +1792,29 @@ fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut V
 }
 
 /// [`set_path`], creating the objects on the way that are missing (or are not objects).
+/// A default the constructor applied, put where a later default function's `this` shows it: through nested
+/// objects (created when missing, as `$__buildDoc` made them) and the elements of arrays, by index.
+fn set_default_seen(doc: &mut Document, path: &str, value: Bson) {
+    let Some((head, rest)) = path.split_once('.') else {
+        doc.insert(path, value);
+        return;
+    };
+    match doc.get_mut(head) {
+        Some(Bson::Array(items)) => {
+            let Some((index, rest)) = rest.split_once('.') else { return };
+            if let Some(Bson::Document(element)) = index.parse::<usize>().ok().and_then(|index| items.get_mut(index)) {
+                set_default_seen(element, rest, value);
+            }
+        }
+        Some(Bson::Document(inner)) => set_default_seen(inner, rest, value),
+        _ => {
+            let mut inner = Document::new();
+            set_default_seen(&mut inner, rest, value);
+            doc.insert(head, inner);
+        }
+    }
+}
+
 fn set_path_creating(doc: &mut Document, path: &str, value: Bson) {
     match path.split_once('.') {
         None => {
@@ -2037,6 +2057,58 @@ ada.role"#;
             ]
             > ada.role
             'admin'"#]]
+        .assert_eq(tail);
+    }
+
+    #[test]
+    fn default_functions_of_document_array_elements_run_with_the_element_as_this() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const lineSchema = new mongoose.Schema({
+  sku: String,
+  code: { type: String, default: function () { seen.push(`code ${JSON.stringify(this)}`); return "c-" + (this.sku || "none") } },
+  qty: { type: Number, default: 1 },
+  label: { type: String, default: function () { seen.push(`label ${JSON.stringify(this)}`); return this.code + "/" + this.qty } }
+})
+const orderSchema = new mongoose.Schema({ title: String, lines: [lineSchema], first: { type: String, default: function () { seen.push(`first sees ${this.lines.map((l) => l.label).join()}`); return this.lines.length ? this.lines[0].label : "none" } } })
+const Order = mongoose.model("Order", orderSchema)
+const order = new Order({ lines: [{ sku: "a" }, { label: "given", qty: 3 }], title: "t" })
+seen
+order.toObject()"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: false };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let tail = out.split("> seen").nth(1).unwrap_or_default();
+        // As Mongoose 9.12.1 prints it (its ids aside): each element's functions after its `$set`, in schema
+        // order, each seeing the ones before it; the document's own after its elements'.
+        expect![[r#"
+
+            [
+              'code {"sku":"a","qty":1,"_id":"659200800000000001000002"}',
+              'label {"sku":"a","qty":1,"_id":"659200800000000001000002","code":"c-a"}',
+              'code {"qty":3,"label":"given","_id":"659200800000000001000003"}',
+              'first sees c-a/1,given'
+            ]
+            > order.toObject()
+            {
+              title: 't',
+              lines: [
+                {
+                  sku: 'a',
+                  qty: 1,
+                  _id: ObjectId('659200800000000001000002'),
+                  code: 'c-a',
+                  label: 'c-a/1'
+                },
+                {
+                  qty: 3,
+                  label: 'given',
+                  _id: ObjectId('659200800000000001000003'),
+                  code: 'c-none'
+                }
+              ],
+              _id: ObjectId('659200800000000001000001'),
+              first: 'c-a/1'
+            }"#]]
         .assert_eq(tail);
     }
 }

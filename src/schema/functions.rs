@@ -483,6 +483,81 @@ fn collect_defaults(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(
     }
 }
 
+/// Whether any path has a default function of the program, inside subdocuments and the elements of document
+/// arrays too (each element applies its schema's defaults when it is built).
+pub fn has_function_defaults(schema: &Schema) -> bool {
+    has_defaults_in(&schema.tree, 0)
+}
+
+fn has_defaults_in(tree: &[(String, SchemaNode)], depth: usize) -> bool {
+    if depth > super::definition::MAX_DEFINITION_DEPTH * 4 {
+        return false;
+    }
+    tree.iter().any(|(_, node)| match node {
+        SchemaNode::Path(def) => {
+            def.default.as_ref().and_then(function_id).is_some()
+                || match &def.field_type {
+                    FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) => {
+                        has_defaults_in(&sub.tree, depth + 1)
+                    }
+                    _ => false,
+                }
+        }
+        SchemaNode::Nested(children) => has_defaults_in(children, depth + 1),
+    })
+}
+
+/// The default functions of one object the builder builds, named by its key prefix (`""` the document, `box.` a
+/// single nested subdocument, `items.0.` an element of a document array): its own paths and those of its nested
+/// objects (not of the subdocuments inside it, which are objects of their own), with full keys, in schema order —
+/// the order `applyDefaults` walks `schema.paths` in. Empty when the prefix names no subdocument of the schema.
+pub fn object_default_functions(schema: &Schema, prefix: &str) -> Vec<(String, usize)> {
+    let mut tree = &schema.tree;
+    let mut at_object = true;
+    let mut segments = prefix.split('.').filter(|segment| !segment.is_empty());
+    while let Some(segment) = segments.next() {
+        let Some((_, node)) = tree.iter().find(|(name, _)| name == segment) else { return Vec::new() };
+        match node {
+            SchemaNode::Nested(children) => {
+                tree = children;
+                at_object = false;
+            }
+            SchemaNode::Path(def) => match &def.field_type {
+                FieldType::Subdocument(sub) => {
+                    tree = &sub.tree;
+                    at_object = true;
+                }
+                FieldType::DocumentArray(sub) => {
+                    if segments.next().is_none_or(|index| index.parse::<usize>().is_err()) {
+                        return Vec::new();
+                    }
+                    tree = &sub.tree;
+                    at_object = true;
+                }
+                _ => return Vec::new(),
+            },
+        }
+    }
+    let mut out = Vec::new();
+    if at_object {
+        collect_own_defaults(tree, prefix, &mut out);
+    }
+    out
+}
+
+fn collect_own_defaults(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(String, usize)>) {
+    for (name, node) in tree {
+        match node {
+            SchemaNode::Path(def) => {
+                if let Some(id) = def.default.as_ref().and_then(function_id) {
+                    out.push((format!("{prefix}{name}"), id));
+                }
+            }
+            SchemaNode::Nested(children) => collect_own_defaults(children, &format!("{prefix}{name}."), out),
+        }
+    }
+}
+
 /// The paths whose `required` is a function of the program, with the function: top-level paths and the paths of
 /// nested objects (dotted), whose `this` is the document; in schema order.
 pub fn required_functions(schema: &Schema) -> Vec<(String, usize)> {
@@ -747,6 +822,30 @@ mod tests {
         assert_eq!(setters("b"), vec![SetterKind::Trim, SetterKind::Function]);
         assert!(schema.has_setter_functions());
         assert!(!Schema::new(&doc! {"a": "String"}, &Document::new()).unwrap().has_setter_functions());
+    }
+
+    #[test]
+    fn each_object_lists_its_own_default_functions_array_elements_included() {
+        let line = doc! {
+            "sku": "String",
+            "code": {"type": "String", "default": function_marker(1)},
+            "meta": {"at": {"type": "String", "default": function_marker(2)}},
+            "box": {"type": {"x": {"type": "String", "default": function_marker(3)}}},
+        };
+        let definition = doc! { "title": {"type": "String", "default": function_marker(0)}, "lines": [line] };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        let own = |prefix: &str| object_default_functions(&schema, prefix);
+        assert_eq!(own(""), vec![("title".to_string(), 0)]);
+        // An element is an object of its own; its nested objects are its, its single nested subdocument is not.
+        assert_eq!(own("lines.1."), vec![("lines.1.code".to_string(), 1), ("lines.1.meta.at".to_string(), 2)]);
+        assert_eq!(own("lines.1.box."), vec![("lines.1.box.x".to_string(), 3)]);
+        assert_eq!(own("lines."), Vec::new());
+        assert_eq!(own("title."), Vec::new());
+        assert!(has_function_defaults(&schema));
+        let only_in_elements = doc! { "lines": [{"code": {"type": "String", "default": function_marker(0)}}] };
+        let schema = Schema::new(&only_in_elements, &Document::new()).unwrap();
+        assert!(function_defaults(&schema).is_empty() && has_function_defaults(&schema));
+        assert!(!has_function_defaults(&Schema::new(&doc! {"lines": [{"n": "Number"}]}, &Document::new()).unwrap()));
     }
 
     #[test]
