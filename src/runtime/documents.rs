@@ -1460,7 +1460,7 @@ impl World {
             let own: Vec<(String, usize)> =
                 crate::schema::functions::object_default_functions(&entry.model.schema, &prefix)
                     .into_iter()
-                    .filter(|(path, _)| pending.contains(path))
+                    .filter(|(path, _)| pending.iter().any(|(pending, _)| pending == path))
                     .collect();
             for (path, id) in own {
                 let Some(function) = self.schema_function(model, id) else { continue };
@@ -1474,6 +1474,53 @@ impl World {
                 let value = self.data(value, span)?;
                 // Later defaults see it: in its own object and in every object around it.
                 for (at, document) in built.iter_mut() {
+                    if let Some(relative) = path.strip_prefix(at.as_str()) {
+                        set_default_seen(document, relative, value.clone());
+                    }
+                }
+                defaults.insert(path, value);
+            }
+        }
+        Ok(defaults)
+    }
+
+    /// The values of the default functions inside the subdocuments an update's cast builds (what
+    /// `observe_update_defaults` found): each subdocument's functions run when it is built, `this` the
+    /// subdocument as its `$set` left it, in schema order (a definition's functions are numbered in the order it is
+    /// written), each seeing the ones before it; a subdocument inside another one comes first and its values show in
+    /// the outer one's `this`. Keyed by the key path the cast reads them at (`items.0.code`).
+    pub(super) fn update_function_defaults(
+        &mut self,
+        model: &str,
+        observation: crate::schema::functions::Observation,
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
+        let mut objects = observation.defaults_this;
+        let owner = |path: &str, objects: &[(String, Document)]| -> Option<String> {
+            objects
+                .iter()
+                .map(|(prefix, _)| prefix)
+                .filter(|prefix| path.starts_with(prefix.as_str()))
+                .max_by_key(|prefix| prefix.len())
+                .cloned()
+        };
+        let mut defaults = Document::new();
+        for index in 0..objects.len() {
+            let prefix = objects.get(index).map(|(prefix, _)| prefix.clone()).unwrap_or_default();
+            let mut own: Vec<(String, usize)> = observation
+                .pending_defaults
+                .iter()
+                .filter(|(path, _)| owner(path, &objects).as_deref() == Some(prefix.as_str()))
+                .cloned()
+                .collect();
+            own.sort_by_key(|(_, function)| *function);
+            for (path, id) in own {
+                let Some(function) = self.schema_function(model, id) else { continue };
+                let this = objects.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
+                let value = self.call_value(&function, Value::Data(Bson::Document(this)).shared(), Vec::new(), span)?;
+                let value = self.settle(value, span)?;
+                let value = self.data(value, span)?;
+                for (at, document) in objects.iter_mut() {
                     if let Some(relative) = path.strip_prefix(at.as_str()) {
                         set_default_seen(document, relative, value.clone());
                     }
@@ -1761,14 +1808,14 @@ struct Observed {
     answers: crate::schema::functions::SetterAnswers,
     virtual_this: Option<Document>,
     defaults_this: Vec<(String, Document)>,
-    pending_defaults: Vec<String>,
+    pending_defaults: Vec<(String, usize)>,
 }
 
 /// The objects an observed constructor built, each as its `$set` left it, and the paths whose default function
 /// it reached without a value: what the default functions run with.
 struct BuiltObjects {
     objects: Vec<(String, Document)>,
-    pending: Vec<String>,
+    pending: Vec<(String, usize)>,
 }
 
 /// Which build the setters are observed in.
@@ -2110,5 +2157,33 @@ order.toObject()"#;
               first: 'c-a/1'
             }"#]]
         .assert_eq(tail);
+    }
+
+    #[test]
+    fn an_update_applies_the_default_functions_of_the_subdocuments_it_builds() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const boxSchema = new mongoose.Schema({ b: { type: String, default: function () { seen.push(`b ${JSON.stringify(this)}`); return "bb" } } })
+const item = new mongoose.Schema({ a: { type: String, set: (v) => v.toUpperCase() }, fdef: { type: String, default: function () { seen.push(`fdef ${JSON.stringify(this)}`); return "x-" + this.a } }, box: { type: boxSchema, default: () => ({}) } })
+const M = mongoose.model("M", new mongoose.Schema({ items: [item], one: item }))
+await M.updateOne({}, { $push: { items: { a: "p" } } })
+await M.updateOne({}, { $set: { one: { a: "o" } } })
+seen"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: true };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let sent: Vec<&str> = out.lines().filter(|line| line.starts_with("  -> ") || line.starts_with("  '")).collect();
+        // As Mongoose 9.12.1 sends them (its ids aside): the element's and the single nested subdocument's default
+        // functions, `this` the subdocument, and the subdocument a default function's value builds has its own.
+        expect![[r#"
+            [
+                "  -> db.ms.updateOne({}, { $push: { items: { a: 'P', _id: ObjectId('659200800000000001000001'), fdef: 'x-P', box: { _id: ObjectId('659200800000000001000002'), b: 'bb' } } } })",
+                "  -> db.ms.updateOne({}, { $set: { one: { a: 'O', _id: ObjectId('659200800000000001000003'), fdef: 'x-O', box: { _id: ObjectId('659200800000000001000004'), b: 'bb' } } } })",
+                "  'fdef {\"a\":\"P\",\"_id\":\"659200800000000001000001\"}',",
+                "  'b {\"_id\":\"659200800000000001000002\"}',",
+                "  'fdef {\"a\":\"O\",\"_id\":\"659200800000000001000003\"}',",
+                "  'b {\"_id\":\"659200800000000001000004\"}'",
+            ]
+        "#]]
+        .assert_debug_eq(&sent);
     }
 }

@@ -195,8 +195,8 @@ pub struct Observation {
     /// Mongoose applies after setters.
     pub defaults_this: Vec<(String, Document)>,
     /// The paths whose default function the build reached without a value (absent, or given a value that failed
-    /// to cast): the ones the runtime calls.
-    pub pending_defaults: Vec<String>,
+    /// to cast), with the function: the ones the runtime calls.
+    pub pending_defaults: Vec<(String, usize)>,
     known: Vec<(SetterCall, Bson)>,
     this: Option<SetterThis>,
     muted: bool,
@@ -275,8 +275,30 @@ pub(crate) fn publish_defaults_this(prefix: &str, document: Document) {
 }
 
 /// A default function the build reached without its value (see [`Observation::pending_defaults`]).
-pub(crate) fn publish_pending_default(path: &str) {
-    with_observation(|observation| observation.pending_defaults.push(path.to_string()));
+pub(crate) fn publish_pending_default(path: &str, function: usize) {
+    with_observation(|observation| observation.pending_defaults.push((path.to_string(), function)));
+}
+
+thread_local! {
+    static DEFAULT_ANSWERS: std::cell::RefCell<Vec<Document>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `cast` with the values the runtime computed for default functions, by key path (`items.0.code`): an
+/// update's casts build subdocuments (a `$push`ed element, a `$set` subdocument) whose constructors apply their
+/// default functions, which the cast itself cannot call.
+pub fn with_default_answers<R>(defaults: &Document, cast: impl FnOnce() -> R) -> R {
+    if defaults.is_empty() {
+        return cast();
+    }
+    DEFAULT_ANSWERS.with(|answers| answers.borrow_mut().push(defaults.clone()));
+    let result = cast();
+    DEFAULT_ANSWERS.with(|answers| answers.borrow_mut().pop());
+    result
+}
+
+/// The value the runtime computed for the default function at `key` (see [`with_default_answers`]).
+pub(crate) fn default_answer(key: &str) -> Option<Bson> {
+    DEFAULT_ANSWERS.with(|answers| answers.try_borrow().ok()?.last()?.get(key).cloned())
 }
 
 /// While muted, an observed cast records no call: a default the constructor applied before setters, met again

@@ -3,7 +3,8 @@
 // and its `_id`, then each default function's value in schema order), so an element's key order ends with its
 // default functions' paths; the document's own default functions come after its elements' and see them. The same
 // for `create`, `insertMany` and `save()` (what is sent holds them), and for documents found in the database
-// (each default function seeing the ones `applyDefaults` set before it).
+// (each default function seeing the ones `applyDefaults` set before it), and for the elements an update casts
+// (`$push`, `$set` of an element: castUpdate builds them with the array's caster, whose constructor applies them).
 const mongoose = require("mongoose")
 await db.orders.insertOne({ lines: [{ sku: "raw" }] })
 const seen = []
@@ -30,3 +31,6 @@ found.lines[0].label
 const raw = await Order.findOne({ "lines.sku": "raw" })
 seen.splice(0)
 raw.toObject()
+await Order.updateOne({ _id: created._id }, { $push: { lines: { sku: "pushed" } } })
+await Order.updateOne({ _id: created._id }, { $set: { "lines.1": { qty: 2 } } })
+seen.splice(0)
