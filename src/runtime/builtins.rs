@@ -271,7 +271,14 @@ impl World {
                 "op" => Value::string(query.0.borrow().op.clone()),
                 "model" => Value::Model(query.0.borrow().model.clone()),
                 _ if super::schema_functions::QUERY_METHODS.contains(&key) => method_value(Value::Query(query), key),
-                _ => Value::undefined(),
+                _ => {
+                    let properties = &query.0.borrow().properties;
+                    properties
+                        .iter()
+                        .find(|(name, _)| name == key)
+                        .map(|(_, value)| value.clone())
+                        .unwrap_or_else(Value::undefined)
+                }
             },
             Value::VirtualType(schema, name) => match key {
                 "get" | "set" => method_value(Value::VirtualType(schema, name), key),

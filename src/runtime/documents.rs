@@ -1245,20 +1245,33 @@ impl World {
         let build = ConstructorBuild { entry, model, skip_id };
         let mut answers = Vec::new();
         let mut virtual_this = None;
+        let mut input = input;
+        // What a `set` function assigned to its `this` becomes part of the input the next build starts from.
+        let keep = |input: &mut Bson, assigned: Vec<(String, Bson)>| {
+            if let Bson::Document(doc) = input {
+                for (key, value) in assigned {
+                    set_default_seen(doc, &key, value);
+                }
+            }
+        };
         if let Some(own) = self.without_given_virtuals(&entry.name, &input) {
             let observed = self.constructor_setter_answers(&build, &own, &Document::new(), answers, span)?;
             (answers, virtual_this) = (observed.answers, observed.virtual_this);
+            keep(&mut input, observed.assigned);
         }
-        let (input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
+        let (mut input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
         // The default functions run once every path is set (`this` the document, or the subdocument they are in).
         let mut defaults_this = None;
         if crate::schema::functions::has_function_defaults(&model.schema) {
             let observed = self.constructor_setter_answers(&build, &input, &Document::new(), answers, span)?;
             let built = BuiltObjects { objects: observed.defaults_this, pending: observed.pending_defaults };
             (answers, defaults_this) = (observed.answers, Some(built));
+            keep(&mut input, observed.assigned);
         }
         let defaults = self.function_defaults(&entry.name, &input, defaults_this, span)?;
-        let setters = self.constructor_setter_answers(&build, &input, &defaults, answers, span)?.answers;
+        let observed = self.constructor_setter_answers(&build, &input, &defaults, answers, span)?;
+        keep(&mut input, observed.assigned);
+        let setters = observed.answers;
         let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         Ok(Construction { input, functions, virtual_steps })
     }
@@ -1280,20 +1293,23 @@ impl World {
         let entry = build.entry;
         let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
         let has_default_functions = crate::schema::functions::has_function_defaults(&build.model.schema);
+        let mut assigned: Vec<(String, Bson)> = Vec::new();
         if !build.model.schema.has_setter_functions() && !has_virtual_setters && !has_default_functions {
             return Ok(Observed {
                 answers,
                 virtual_this: None,
                 defaults_this: Vec::new(),
                 pending_defaults: Vec::new(),
+                assigned,
             });
         }
+        let mut input = input.clone();
         loop {
             self.tick(span)?;
             let generator = self.cluster.generator.clone();
             let observation = super::mongoose_calls::observe_new_setter_calls(
                 build.model,
-                input,
+                &input,
                 defaults,
                 &answers,
                 generator,
@@ -1302,7 +1318,7 @@ impl World {
             if observation.calls.is_empty() {
                 let (virtual_this, defaults_this) = (observation.virtual_this, observation.defaults_this);
                 let pending_defaults = observation.pending_defaults;
-                return Ok(Observed { answers, virtual_this, defaults_this, pending_defaults });
+                return Ok(Observed { answers, virtual_this, defaults_this, pending_defaults, assigned });
             }
             let mut changed: Vec<crate::schema::functions::ObservedCall> = Vec::new();
             for observed in observation.calls {
@@ -1310,23 +1326,45 @@ impl World {
                     break;
                 }
                 let value = observed.call.value.clone();
+                let mut assignments = Vec::new();
                 let after = match self.schema_function(&entry.name, observed.call.function) {
                     Some(setter) => {
                         let this = match observed.this.root {
                             true => {
-                                Value::Document(DocumentRef::new(&entry.name, observed.this.document.clone(), None))
+                                let this = DocumentRef::new(&entry.name, observed.this.document.clone(), None);
+                                // What the setter assigns to `this` is set as the constructor's `$set` sets it.
+                                this.0.borrow_mut().constructing = true;
+                                Value::Document(this)
                             }
                             false => Value::Data(Bson::Document(observed.this.document.clone())).shared(),
                         };
-                        let after = self.call_value(&setter, this, vec![Value::Data(value.clone())], span)?;
+                        let after = self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
+                        let seen = match &this {
+                            Value::Document(document) => Value::Object(document.fields()),
+                            other => other.clone(),
+                        };
+                        if let Bson::Document(now) = operators::to_bson(&seen, Functions::Skip, span)? {
+                            changed_leaves(&observed.this.document, &now, "", &mut assignments);
+                        }
                         self.data(after, span)?
                     }
                     None => value.clone(),
                 };
+                let kept = setter_assignments(&build.model.schema, &observed, assignments, &input);
                 if after != value {
                     changed.push(observed.clone());
                 }
                 answers.push((observed.call, after));
+                if !kept.is_empty() {
+                    // The document changed under the setters after this one: built again with what it assigned.
+                    if let Bson::Document(doc) = &mut input {
+                        for (key, value) in &kept {
+                            set_default_seen(doc, key, value.clone());
+                        }
+                    }
+                    assigned.extend(kept);
+                    break;
+                }
             }
         }
     }
@@ -1809,6 +1847,9 @@ struct Observed {
     virtual_this: Option<Document>,
     defaults_this: Vec<(String, Document)>,
     pending_defaults: Vec<(String, usize)>,
+    /// What the `set` functions assigned to their `this` that the constructor keeps, by key path (see
+    /// [`setter_assignments`]): the input gets it before the next build.
+    assigned: Vec<(String, Bson)>,
 }
 
 /// The objects an observed constructor built, each as its `$set` left it, and the paths whose default function
@@ -1825,6 +1866,79 @@ struct ConstructorBuild<'a> {
     skip_id: bool,
 }
 
+/// What a `set` function assigned to its `this` while `new Model()` runs (`this.other = "y"`, relative to the
+/// object `this` is) that the document keeps, by key path. Mongoose's assignment is a `$set` of the path at once,
+/// so it holds unless the constructor's `$set` sets that path afterwards: a path the input gives that comes after
+/// the setter's in schema order wins over it, one before it or absent from the input takes the assigned value.
+/// A path outside the schema is dropped, as strict mode drops it.
+fn setter_assignments(
+    schema: &crate::schema::Schema,
+    observed: &crate::schema::functions::ObservedCall,
+    assignments: Vec<(String, Bson)>,
+    input: &Bson,
+) -> Vec<(String, Bson)> {
+    let prefix = &observed.this.prefix;
+    let Some(tree) = object_tree(schema, prefix) else { return Vec::new() };
+    let own_path = observed.call.path.strip_prefix(prefix.as_str()).unwrap_or(&observed.call.path);
+    let own_top = own_path.split('.').next().unwrap_or_default();
+    let position = |name: &str| tree.iter().position(|(key, _)| key == name);
+    let given_in = input.as_document().and_then(|doc| value_at_key(doc, prefix.trim_end_matches('.')));
+    assignments
+        .into_iter()
+        .filter(|(path, _)| {
+            let top = path.split('.').next().unwrap_or_default();
+            let Some(at) = position(top) else { return false };
+            let given = match prefix.is_empty() {
+                true => input.as_document().and_then(|doc| doc.get(top)),
+                false => given_in.and_then(Bson::as_document).and_then(|doc| doc.get(top)),
+            };
+            let set_later = given.is_some_and(|value| !matches!(value, Bson::Undefined))
+                && position(own_top).is_some_and(|own| at > own);
+            top != own_top && !set_later
+        })
+        .map(|(path, value)| (format!("{prefix}{path}"), value))
+        .collect()
+}
+
+/// The schema tree of the object a builder names by its key prefix (`""`, `box.`, `items.1.`).
+fn object_tree<'s>(
+    schema: &'s crate::schema::Schema,
+    prefix: &str,
+) -> Option<&'s [(String, crate::schema::SchemaNode)]> {
+    use crate::schema::{FieldType, SchemaNode};
+    let mut tree: &[(String, SchemaNode)] = &schema.tree;
+    let mut segments = prefix.split('.').filter(|segment| !segment.is_empty());
+    while let Some(segment) = segments.next() {
+        let (_, node) = tree.iter().find(|(name, _)| name == segment)?;
+        match node {
+            SchemaNode::Nested(children) => tree = children,
+            SchemaNode::Path(def) => match &def.field_type {
+                FieldType::Subdocument(sub) => tree = &sub.tree,
+                FieldType::DocumentArray(sub) => {
+                    segments.next()?;
+                    tree = &sub.tree;
+                }
+                _ => return None,
+            },
+        }
+    }
+    Some(tree)
+}
+
+/// The value at a key path of documents and arrays (`items.1`, `box`); `""` is none.
+fn value_at_key<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
+    let mut segments = path.split('.').filter(|segment| !segment.is_empty());
+    let mut current = doc.get(segments.next()?)?;
+    for segment in segments {
+        current = match current {
+            Bson::Document(inner) => inner.get(segment)?,
+            Bson::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
 /// The paths whose values differ from `before` in `after`, as deep as both are objects (an assignment a virtual
 /// setter made to `this`, `this.first = …` or `this.profile.city = …`).
 fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut Vec<(String, Bson)>) {
@@ -1838,7 +1952,6 @@ fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut V
     }
 }
 
-/// [`set_path`], creating the objects on the way that are missing (or are not objects).
 /// A default the constructor applied, put where a later default function's `this` shows it: through nested
 /// objects (created when missing, as `$__buildDoc` made them) and the elements of arrays, by index.
 fn set_default_seen(doc: &mut Document, path: &str, value: Bson) {
@@ -1862,6 +1975,7 @@ fn set_default_seen(doc: &mut Document, path: &str, value: Bson) {
     }
 }
 
+/// [`set_path`], creating the objects on the way that are missing (or are not objects).
 fn set_path_creating(doc: &mut Document, path: &str, value: Bson) {
     match path.split_once('.') {
         None => {
@@ -2185,5 +2299,40 @@ seen"#;
             ]
         "#]]
         .assert_debug_eq(&sent);
+    }
+
+    #[test]
+    fn what_a_setter_assigns_to_this_is_kept_as_mongoose_keeps_it() {
+        let source = r#"const mongoose = require("mongoose")
+const itemSchema = new mongoose.Schema({ tag: String, code: { type: String, set: function (v) { this.tag = "t-" + v; return v } } })
+const schema = new mongoose.Schema({
+  other: String,
+  name: { type: String, set: function (v) { this.other = "y-" + v; this.count = "7"; this.stray = 1; return v } },
+  count: Number,
+  later: String,
+  mark: { type: String, set: function (v) { this.later = "set-by-mark"; return v } },
+  items: [itemSchema]
+})
+const M = mongoose.model("M", schema)
+JSON.stringify(new M({ name: "n1", other: "given" }))
+JSON.stringify(new M({ mark: "m", later: "given" }))
+JSON.stringify(new M({ name: "n2", later: "given" }))
+JSON.stringify(new M({ items: [{ tag: "given", code: "c" }] }).items)
+await M.updateOne({}, { name: "upd" })"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: true };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let shown: Vec<&str> = out.lines().filter(|line| line.starts_with('\'') || line.starts_with("  -> ")).collect();
+        // As Mongoose 9.12.1 keeps them: a path before the setter's (or not given) takes the assigned value, cast;
+        // a given path after it wins; a path outside the schema is dropped; in an update `this` is the query.
+        expect![[r#"
+            [
+                "'{\"other\":\"y-n1\",\"name\":\"n1\",\"count\":7,\"_id\":\"659200800000000001000001\",\"items\":[]}'",
+                "'{\"later\":\"set-by-mark\",\"mark\":\"m\",\"_id\":\"659200800000000001000002\",\"items\":[]}'",
+                "'{\"other\":\"y-n2\",\"name\":\"n2\",\"count\":7,\"later\":\"given\",\"_id\":\"659200800000000001000003\",\"items\":[]}'",
+                "'[{\"tag\":\"t-c\",\"code\":\"c\",\"_id\":\"659200800000000001000005\"}]'",
+                "  -> db.ms.updateOne({}, { $set: { name: 'upd' } })",
+            ]
+        "#]]
+        .assert_debug_eq(&shown);
     }
 }

@@ -128,6 +128,9 @@ pub struct QueryState {
     pub op: String,
     pub filter: Document,
     pub update: Option<Document>,
+    /// Properties the program assigned to the query (`this.other = "y"` in a setter an update's cast runs, `this`
+    /// the query): kept on the query object, as in JavaScript, and never sent.
+    pub properties: Vec<(String, Value)>,
 }
 
 /// A shared query; equality is identity.

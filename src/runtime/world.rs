@@ -1291,6 +1291,7 @@ impl World {
             op: event.to_string(),
             filter,
             update: Some(as_document(call.args.get(1))),
+            properties: Vec::new(),
         })));
         let mut required = Vec::new();
         for (path, id) in wanted {
@@ -1325,6 +1326,7 @@ impl World {
             op: call.method.to_string(),
             filter: as_document(filter),
             update,
+            properties: Vec::new(),
         })));
         self.setter_answers(&call.model, calls, Value::Query(query), span)
     }

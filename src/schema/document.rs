@@ -650,6 +650,8 @@ impl Builder<'_, '_> {
                     frame.doc.clone(),
                     frames,
                     whole_path,
+                    key_path,
+                    msg_path,
                 ));
             }
         }

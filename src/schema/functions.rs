@@ -146,12 +146,23 @@ pub struct SetterThis {
     frames: Vec<(usize, usize)>,
     /// Whether the call is the setter of the path itself (not of an array element inside it).
     whole: bool,
+    /// The key prefix of the object `document` is (`""` the document, `items.1.` an element, `box.`): where what
+    /// the function assigns to `this` goes.
+    pub prefix: String,
 }
 
 impl SetterThis {
-    /// What the builder publishes before it casts a path with a `set` function (`frames` as in the struct).
-    pub(crate) fn new(document: Document, frames: Vec<(usize, usize)>, whole: bool) -> SetterThis {
-        SetterThis { document, root: frames.len() <= 1, frames, whole }
+    /// What the builder publishes before it casts a path with a `set` function (`frames` as in the struct; `key`
+    /// the path's key, `relative` its path inside the object being built).
+    pub(crate) fn new(
+        document: Document,
+        frames: Vec<(usize, usize)>,
+        whole: bool,
+        key: &str,
+        relative: &str,
+    ) -> SetterThis {
+        let prefix = key.strip_suffix(relative).unwrap_or_default().to_string();
+        SetterThis { document, root: frames.len() <= 1, frames, whole, prefix }
     }
 }
 
