@@ -1208,6 +1208,27 @@ impl World {
         self.schema_of(model).and_then(|schema| schema.functions.get(id).cloned())
     }
 
+    /// The `this` of a subdocument's `set` or `default` function: its fields as a shared object that also answers
+    /// `get(path)`, `parent()` (the innermost object around it: the document for an element of one of its arrays)
+    /// and `ownerDocument()` (the document), given the objects around it outermost first; without them (an
+    /// update's cast, hydration), those two answer `undefined`.
+    pub(super) fn subdocument_this(&self, model: &str, fields: &Document, outer: &[Document], is_new: bool) -> Value {
+        let this = Value::Data(Bson::Document(fields.clone())).shared();
+        let owner = match outer.first() {
+            Some(document) => Value::Document(DocumentRef::new(model, document.clone(), None)),
+            None => Value::undefined(),
+        };
+        let parent = match outer.split_last() {
+            Some((innermost, around)) if !around.is_empty() => self.subdocument_this(model, innermost, around, is_new),
+            _ => owner.clone(),
+        };
+        if let Value::Object(object) = &this {
+            let context = super::value::SubdocumentContext { parent, owner, is_new };
+            object.0.borrow_mut().subdocument = Some(std::rc::Rc::new(context));
+        }
+        this
+    }
+
     /// Calls the `set` functions a cast reaches, each with the value the chain hands it and `this` the document
     /// being built (or the query, for updates and filters), and returns their answers.
     pub(super) fn setter_answers(
@@ -1336,7 +1357,9 @@ impl World {
                                 this.0.borrow_mut().constructing = true;
                                 Value::Document(this)
                             }
-                            false => Value::Data(Bson::Document(observed.this.document.clone())).shared(),
+                            false => {
+                                self.subdocument_this(&entry.name, &observed.this.document, &observed.this.outer, true)
+                            }
                         };
                         let after = self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
                         let seen = match &this {
@@ -1505,7 +1528,17 @@ impl World {
                 let this = built.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
                 let this = match prefix.is_empty() {
                     true => Value::Document(DocumentRef::new(model, this, None)),
-                    false => Value::Data(Bson::Document(this)).shared(),
+                    false => {
+                        // The objects around it (by prefix), the document first, as their `$set` left them.
+                        let mut around: Vec<(String, Document)> = built
+                            .iter()
+                            .filter(|(at, _)| at.len() < prefix.len() && prefix.starts_with(at.as_str()))
+                            .cloned()
+                            .collect();
+                        around.sort_by_key(|(at, _)| at.len());
+                        let outer: Vec<Document> = around.into_iter().map(|(_, document)| document).collect();
+                        self.subdocument_this(model, &this, &outer, true)
+                    }
                 };
                 let value = self.call_value(&function, this, Vec::new(), span)?;
                 let value = self.settle(value, span)?;
@@ -1555,7 +1588,8 @@ impl World {
             for (path, id) in own {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = objects.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
-                let value = self.call_value(&function, Value::Data(Bson::Document(this)).shared(), Vec::new(), span)?;
+                let this = self.subdocument_this(model, &this, &[], true);
+                let value = self.call_value(&function, this, Vec::new(), span)?;
                 let value = self.settle(value, span)?;
                 let value = self.data(value, span)?;
                 for (at, document) in objects.iter_mut() {
@@ -2334,5 +2368,33 @@ await M.updateOne({}, { name: "upd" })"#;
             ]
         "#]]
         .assert_debug_eq(&shown);
+    }
+
+    #[test]
+    fn a_subdocument_this_answers_get_parent_owner_document_and_is_new() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const show = (label, self) => { const p = self.parent(); const o = self.ownerDocument(); seen.push(`${label}: get("sku")=${self.get("sku")} parent=${p && p.title}/${p && p.get("sku")} owner=${o && o.title} same=${p === o} isNew=${self.isNew}`) }
+const innerSchema = new mongoose.Schema({ z: { type: String, set: function (v) { show("inner.z", this); return v } }, sku: String })
+const lineSchema = new mongoose.Schema({
+  sku: String,
+  note: { type: String, set: function (v) { show("line.note", this); return v } },
+  code: { type: String, default: function () { show("line.code", this); return "c-" + this.get("sku") } },
+  inner: innerSchema
+})
+const Order = mongoose.model("Order", new mongoose.Schema({ title: String, lines: [lineSchema] }))
+const order = new Order({ title: "T", lines: [{ sku: "a", note: "n", inner: { sku: "i", z: "zz" } }] })
+seen"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: false };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let tail = out.split("> seen").nth(1).unwrap_or_default();
+        // As Mongoose 9.12.1 prints it.
+        expect![[r#"
+            [
+              'line.note: get("sku")=a parent=T/undefined owner=T same=true isNew=true',
+              'inner.z: get("sku")=undefined parent=undefined/a owner=T same=false isNew=true',
+              'line.code: get("sku")=a parent=T/undefined owner=T same=true isNew=true'
+            ]"#]]
+        .assert_eq(tail.trim());
     }
 }

@@ -646,12 +646,14 @@ impl Builder<'_, '_> {
         if let (Some(mirror), Some(_)) = (&self.mirror, def.setter) {
             if let Some(frame) = mirror.frames.last() {
                 let frames = mirror.frames.iter().map(|frame| (frame.id, frame.slot)).collect();
+                let outer = mirror.frames.iter().rev().skip(1).rev().map(|frame| frame.doc.clone()).collect();
                 super::functions::publish_this(super::functions::SetterThis::new(
                     frame.doc.clone(),
                     frames,
                     whole_path,
                     key_path,
                     msg_path,
+                    outer,
                 ));
             }
         }

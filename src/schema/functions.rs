@@ -149,6 +149,9 @@ pub struct SetterThis {
     /// The key prefix of the object `document` is (`""` the document, `items.1.` an element, `box.`): where what
     /// the function assigns to `this` goes.
     pub prefix: String,
+    /// The objects being built around `document`, outermost (the document) first: a subdocument's `parent()`
+    /// and `ownerDocument()`.
+    pub outer: Vec<Document>,
 }
 
 impl SetterThis {
@@ -160,9 +163,10 @@ impl SetterThis {
         whole: bool,
         key: &str,
         relative: &str,
+        outer: Vec<Document>,
     ) -> SetterThis {
         let prefix = key.strip_suffix(relative).unwrap_or_default().to_string();
-        SetterThis { document, root: frames.len() <= 1, frames, whole, prefix }
+        SetterThis { document, root: frames.len() <= 1, frames, whole, prefix, outer }
     }
 }
 

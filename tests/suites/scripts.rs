@@ -51,6 +51,7 @@ pub const ALL: &[Script] = scripts![
     "27-time-spans-for-expires-and-expires-in",
     "28-default-functions-in-document-array-elements",
     "29-setter-assignments-to-this",
+    "30-subdocument-this-get-parent-and-owner",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
