@@ -140,7 +140,13 @@ impl World {
                     None if matches!(key, "hasOwnProperty" | "toString" | "valueOf" | "toJSON" | "toObject") => {
                         method_value(Value::Object(object), key)
                     }
-                    None => Value::undefined(),
+                    None => match object.0.borrow().subdocument.as_ref().map(|context| context.is_new) {
+                        Some(is_new) if key == "isNew" => Value::boolean(is_new),
+                        Some(_) if matches!(key, "get" | "parent" | "$parent" | "ownerDocument") => {
+                            method_value(Value::Object(object.clone()), key)
+                        }
+                        _ => Value::undefined(),
+                    },
                 }
             }
             Value::Array(items) => {
@@ -271,7 +277,14 @@ impl World {
                 "op" => Value::string(query.0.borrow().op.clone()),
                 "model" => Value::Model(query.0.borrow().model.clone()),
                 _ if super::schema_functions::QUERY_METHODS.contains(&key) => method_value(Value::Query(query), key),
-                _ => Value::undefined(),
+                _ => {
+                    let properties = &query.0.borrow().properties;
+                    properties
+                        .iter()
+                        .find(|(name, _)| name == key)
+                        .map(|(_, value)| value.clone())
+                        .unwrap_or_else(Value::undefined)
+                }
             },
             Value::VirtualType(schema, name) => match key {
                 "get" | "set" => method_value(Value::VirtualType(schema, name), key),
@@ -322,6 +335,26 @@ impl World {
                     Some(other) => Err(RuntimeError::type_error(span, not_a_function(name.to_string()))
                         .with_hint(format!("`{name}` holds {}, not a function.", describe_for_error(&other)))),
                     None => match name {
+                        "get" | "parent" | "$parent" | "ownerDocument" if object.0.borrow().subdocument.is_some() => {
+                            let context = object.0.borrow().subdocument.clone();
+                            let Some(context) = context else { return Ok(Value::undefined()) };
+                            Ok(match name {
+                                "parent" | "$parent" => context.parent.clone(),
+                                "ownerDocument" => context.owner.clone(),
+                                _ => {
+                                    // `subdoc.get("a.b")`: the path's value, through nested objects.
+                                    let path = to_js_string(&arg(&args, 0));
+                                    let mut current = Value::Object(object.clone());
+                                    for segment in path.split('.') {
+                                        current = self.get_property(current, segment, span)?;
+                                        if current.is_nullish() {
+                                            break;
+                                        }
+                                    }
+                                    current
+                                }
+                            })
+                        }
                         "hasOwnProperty" => {
                             let key = property_key(&arg(&args, 0));
                             Ok(Value::boolean(object.0.borrow().position(&key).is_some()))

@@ -1208,6 +1208,27 @@ impl World {
         self.schema_of(model).and_then(|schema| schema.functions.get(id).cloned())
     }
 
+    /// The `this` of a subdocument's `set` or `default` function: its fields as a shared object that also answers
+    /// `get(path)`, `parent()` (the innermost object around it: the document for an element of one of its arrays)
+    /// and `ownerDocument()` (the document), given the objects around it outermost first; without them (an
+    /// update's cast, hydration), those two answer `undefined`.
+    pub(super) fn subdocument_this(&self, model: &str, fields: &Document, outer: &[Document], is_new: bool) -> Value {
+        let this = Value::Data(Bson::Document(fields.clone())).shared();
+        let owner = match outer.first() {
+            Some(document) => Value::Document(DocumentRef::new(model, document.clone(), None)),
+            None => Value::undefined(),
+        };
+        let parent = match outer.split_last() {
+            Some((innermost, around)) if !around.is_empty() => self.subdocument_this(model, innermost, around, is_new),
+            _ => owner.clone(),
+        };
+        if let Value::Object(object) = &this {
+            let context = super::value::SubdocumentContext { parent, owner, is_new };
+            object.0.borrow_mut().subdocument = Some(std::rc::Rc::new(context));
+        }
+        this
+    }
+
     /// Calls the `set` functions a cast reaches, each with the value the chain hands it and `this` the document
     /// being built (or the query, for updates and filters), and returns their answers.
     pub(super) fn setter_answers(
@@ -1245,20 +1266,33 @@ impl World {
         let build = ConstructorBuild { entry, model, skip_id };
         let mut answers = Vec::new();
         let mut virtual_this = None;
+        let mut input = input;
+        // What a `set` function assigned to its `this` becomes part of the input the next build starts from.
+        let keep = |input: &mut Bson, assigned: Vec<(String, Bson)>| {
+            if let Bson::Document(doc) = input {
+                for (key, value) in assigned {
+                    set_default_seen(doc, &key, value);
+                }
+            }
+        };
         if let Some(own) = self.without_given_virtuals(&entry.name, &input) {
             let observed = self.constructor_setter_answers(&build, &own, &Document::new(), answers, span)?;
             (answers, virtual_this) = (observed.answers, observed.virtual_this);
+            keep(&mut input, observed.assigned);
         }
-        let (input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
+        let (mut input, virtual_steps) = self.apply_virtual_setters(&entry.name, input, virtual_this, span)?;
         // The default functions run once every path is set (`this` the document, or the subdocument they are in).
         let mut defaults_this = None;
-        if !crate::schema::functions::function_defaults(&model.schema).is_empty() {
+        if crate::schema::functions::has_function_defaults(&model.schema) {
             let observed = self.constructor_setter_answers(&build, &input, &Document::new(), answers, span)?;
             let built = BuiltObjects { objects: observed.defaults_this, pending: observed.pending_defaults };
             (answers, defaults_this) = (observed.answers, Some(built));
+            keep(&mut input, observed.assigned);
         }
         let defaults = self.function_defaults(&entry.name, &input, defaults_this, span)?;
-        let setters = self.constructor_setter_answers(&build, &input, &defaults, answers, span)?.answers;
+        let observed = self.constructor_setter_answers(&build, &input, &defaults, answers, span)?;
+        keep(&mut input, observed.assigned);
+        let setters = observed.answers;
         let functions = crate::schema::functions::FunctionResults { defaults, setters, ..Default::default() };
         Ok(Construction { input, functions, virtual_steps })
     }
@@ -1279,21 +1313,24 @@ impl World {
     ) -> Result<Observed, RuntimeError> {
         let entry = build.entry;
         let has_virtual_setters = entry.schema.virtuals.borrow().iter().any(|virtual_type| virtual_type.set.is_some());
-        let has_default_functions = !crate::schema::functions::function_defaults(&build.model.schema).is_empty();
+        let has_default_functions = crate::schema::functions::has_function_defaults(&build.model.schema);
+        let mut assigned: Vec<(String, Bson)> = Vec::new();
         if !build.model.schema.has_setter_functions() && !has_virtual_setters && !has_default_functions {
             return Ok(Observed {
                 answers,
                 virtual_this: None,
                 defaults_this: Vec::new(),
                 pending_defaults: Vec::new(),
+                assigned,
             });
         }
+        let mut input = input.clone();
         loop {
             self.tick(span)?;
             let generator = self.cluster.generator.clone();
             let observation = super::mongoose_calls::observe_new_setter_calls(
                 build.model,
-                input,
+                &input,
                 defaults,
                 &answers,
                 generator,
@@ -1302,7 +1339,7 @@ impl World {
             if observation.calls.is_empty() {
                 let (virtual_this, defaults_this) = (observation.virtual_this, observation.defaults_this);
                 let pending_defaults = observation.pending_defaults;
-                return Ok(Observed { answers, virtual_this, defaults_this, pending_defaults });
+                return Ok(Observed { answers, virtual_this, defaults_this, pending_defaults, assigned });
             }
             let mut changed: Vec<crate::schema::functions::ObservedCall> = Vec::new();
             for observed in observation.calls {
@@ -1310,23 +1347,47 @@ impl World {
                     break;
                 }
                 let value = observed.call.value.clone();
+                let mut assignments = Vec::new();
                 let after = match self.schema_function(&entry.name, observed.call.function) {
                     Some(setter) => {
                         let this = match observed.this.root {
                             true => {
-                                Value::Document(DocumentRef::new(&entry.name, observed.this.document.clone(), None))
+                                let this = DocumentRef::new(&entry.name, observed.this.document.clone(), None);
+                                // What the setter assigns to `this` is set as the constructor's `$set` sets it.
+                                this.0.borrow_mut().constructing = true;
+                                Value::Document(this)
                             }
-                            false => Value::Data(Bson::Document(observed.this.document.clone())).shared(),
+                            false => {
+                                self.subdocument_this(&entry.name, &observed.this.document, &observed.this.outer, true)
+                            }
                         };
-                        let after = self.call_value(&setter, this, vec![Value::Data(value.clone())], span)?;
+                        let after = self.call_value(&setter, this.clone(), vec![Value::Data(value.clone())], span)?;
+                        let seen = match &this {
+                            Value::Document(document) => Value::Object(document.fields()),
+                            other => other.clone(),
+                        };
+                        if let Bson::Document(now) = operators::to_bson(&seen, Functions::Skip, span)? {
+                            changed_leaves(&observed.this.document, &now, "", &mut assignments);
+                        }
                         self.data(after, span)?
                     }
                     None => value.clone(),
                 };
+                let kept = setter_assignments(&build.model.schema, &observed, assignments, &input);
                 if after != value {
                     changed.push(observed.clone());
                 }
                 answers.push((observed.call, after));
+                if !kept.is_empty() {
+                    // The document changed under the setters after this one: built again with what it assigned.
+                    if let Bson::Document(doc) = &mut input {
+                        for (key, value) in &kept {
+                            set_default_seen(doc, key, value.clone());
+                        }
+                    }
+                    assigned.extend(kept);
+                    break;
+                }
             }
         }
     }
@@ -1426,8 +1487,9 @@ impl World {
     /// The values of the schema's default functions for the paths the input leaves absent. With what observing the
     /// constructor found (`built`: each object as its `$set` left it, in the order it got there, and the paths
     /// whose default the build reached without a value — absent, or given a value that failed to cast), each
-    /// function runs as `applyDefaults` runs it after setters: a subdocument's when that subdocument is built
-    /// (`this` the subdocument; none when the input has no such subdocument), the document's last (`this` the
+    /// function runs as `applyDefaults` runs it after setters: a subdocument's (single nested, or each element of a
+    /// document array, keyed `items.0.code`) when that subdocument is built (`this` the subdocument; none when the
+    /// input has no such subdocument), the document's last (`this` the
     /// document), each seeing the defaults before it. Without it, `this` is the input.
     fn function_defaults(
         &mut self,
@@ -1437,21 +1499,14 @@ impl World {
         span: Span,
     ) -> Result<Document, RuntimeError> {
         let Some(entry) = self.models.get(model).cloned() else { return Ok(Document::new()) };
-        let pending = built.as_ref().map(|built| built.pending.clone());
-        let wanted: Vec<(String, usize)> = crate::schema::functions::function_defaults(&entry.model.schema)
-            .into_iter()
-            .filter(|(path, _)| match &pending {
-                Some(pending) => pending.contains(path),
-                None => {
+        let mut defaults = Document::new();
+        let Some(BuiltObjects { objects: mut built, pending }) = built else {
+            let wanted =
+                crate::schema::functions::function_defaults(&entry.model.schema).into_iter().filter(|(path, _)| {
                     let given = input.as_document().and_then(|doc| lookup_path(doc, path));
                     !given.is_some_and(|value| !matches!(value, Bson::Undefined))
-                }
-            })
-            .collect();
-        let built = built.map(|built| built.objects);
-        let mut defaults = Document::new();
-        let Some(mut built) = built else {
-            for (path, id) in wanted {
+                });
+            for (path, id) in wanted.collect::<Vec<_>>() {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = Value::Data(input.clone()).shared();
                 let value = self.call_value(&function, this, Vec::new(), span)?;
@@ -1462,15 +1517,28 @@ impl World {
         };
         for index in 0..built.len() {
             let prefix = built.get(index).map(|(prefix, _)| prefix.clone()).unwrap_or_default();
-            let own = wanted.iter().filter(|(path, _)| {
-                crate::schema::document::owner_prefix(&entry.model.schema, path).as_deref() == Some(&prefix)
-            });
-            for (path, id) in own.cloned().collect::<Vec<_>>() {
+            // An array element's defaults are its own: `items.0.` is an object of its own, like `box.`.
+            let own: Vec<(String, usize)> =
+                crate::schema::functions::object_default_functions(&entry.model.schema, &prefix)
+                    .into_iter()
+                    .filter(|(path, _)| pending.iter().any(|(pending, _)| pending == path))
+                    .collect();
+            for (path, id) in own {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = built.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
                 let this = match prefix.is_empty() {
                     true => Value::Document(DocumentRef::new(model, this, None)),
-                    false => Value::Data(Bson::Document(this)).shared(),
+                    false => {
+                        // The objects around it (by prefix), the document first, as their `$set` left them.
+                        let mut around: Vec<(String, Document)> = built
+                            .iter()
+                            .filter(|(at, _)| at.len() < prefix.len() && prefix.starts_with(at.as_str()))
+                            .cloned()
+                            .collect();
+                        around.sort_by_key(|(at, _)| at.len());
+                        let outer: Vec<Document> = around.into_iter().map(|(_, document)| document).collect();
+                        self.subdocument_this(model, &this, &outer, true)
+                    }
                 };
                 let value = self.call_value(&function, this, Vec::new(), span)?;
                 let value = self.settle(value, span)?;
@@ -1478,7 +1546,55 @@ impl World {
                 // Later defaults see it: in its own object and in every object around it.
                 for (at, document) in built.iter_mut() {
                     if let Some(relative) = path.strip_prefix(at.as_str()) {
-                        set_path_creating(document, relative, value.clone());
+                        set_default_seen(document, relative, value.clone());
+                    }
+                }
+                defaults.insert(path, value);
+            }
+        }
+        Ok(defaults)
+    }
+
+    /// The values of the default functions inside the subdocuments an update's cast builds (what
+    /// `observe_update_defaults` found): each subdocument's functions run when it is built, `this` the
+    /// subdocument as its `$set` left it, in schema order (a definition's functions are numbered in the order it is
+    /// written), each seeing the ones before it; a subdocument inside another one comes first and its values show in
+    /// the outer one's `this`. Keyed by the key path the cast reads them at (`items.0.code`).
+    pub(super) fn update_function_defaults(
+        &mut self,
+        model: &str,
+        observation: crate::schema::functions::Observation,
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
+        let mut objects = observation.defaults_this;
+        let owner = |path: &str, objects: &[(String, Document)]| -> Option<String> {
+            objects
+                .iter()
+                .map(|(prefix, _)| prefix)
+                .filter(|prefix| path.starts_with(prefix.as_str()))
+                .max_by_key(|prefix| prefix.len())
+                .cloned()
+        };
+        let mut defaults = Document::new();
+        for index in 0..objects.len() {
+            let prefix = objects.get(index).map(|(prefix, _)| prefix.clone()).unwrap_or_default();
+            let mut own: Vec<(String, usize)> = observation
+                .pending_defaults
+                .iter()
+                .filter(|(path, _)| owner(path, &objects).as_deref() == Some(prefix.as_str()))
+                .cloned()
+                .collect();
+            own.sort_by_key(|(_, function)| *function);
+            for (path, id) in own {
+                let Some(function) = self.schema_function(model, id) else { continue };
+                let this = objects.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
+                let this = self.subdocument_this(model, &this, &[], true);
+                let value = self.call_value(&function, this, Vec::new(), span)?;
+                let value = self.settle(value, span)?;
+                let value = self.data(value, span)?;
+                for (at, document) in objects.iter_mut() {
+                    if let Some(relative) = path.strip_prefix(at.as_str()) {
+                        set_default_seen(document, relative, value.clone());
                     }
                 }
                 defaults.insert(path, value);
@@ -1764,14 +1880,17 @@ struct Observed {
     answers: crate::schema::functions::SetterAnswers,
     virtual_this: Option<Document>,
     defaults_this: Vec<(String, Document)>,
-    pending_defaults: Vec<String>,
+    pending_defaults: Vec<(String, usize)>,
+    /// What the `set` functions assigned to their `this` that the constructor keeps, by key path (see
+    /// [`setter_assignments`]): the input gets it before the next build.
+    assigned: Vec<(String, Bson)>,
 }
 
 /// The objects an observed constructor built, each as its `$set` left it, and the paths whose default function
 /// it reached without a value: what the default functions run with.
 struct BuiltObjects {
     objects: Vec<(String, Document)>,
-    pending: Vec<String>,
+    pending: Vec<(String, usize)>,
 }
 
 /// Which build the setters are observed in.
@@ -1779,6 +1898,79 @@ struct ConstructorBuild<'a> {
     entry: &'a super::models::ModelEntry,
     model: &'a crate::schema::Model,
     skip_id: bool,
+}
+
+/// What a `set` function assigned to its `this` while `new Model()` runs (`this.other = "y"`, relative to the
+/// object `this` is) that the document keeps, by key path. Mongoose's assignment is a `$set` of the path at once,
+/// so it holds unless the constructor's `$set` sets that path afterwards: a path the input gives that comes after
+/// the setter's in schema order wins over it, one before it or absent from the input takes the assigned value.
+/// A path outside the schema is dropped, as strict mode drops it.
+fn setter_assignments(
+    schema: &crate::schema::Schema,
+    observed: &crate::schema::functions::ObservedCall,
+    assignments: Vec<(String, Bson)>,
+    input: &Bson,
+) -> Vec<(String, Bson)> {
+    let prefix = &observed.this.prefix;
+    let Some(tree) = object_tree(schema, prefix) else { return Vec::new() };
+    let own_path = observed.call.path.strip_prefix(prefix.as_str()).unwrap_or(&observed.call.path);
+    let own_top = own_path.split('.').next().unwrap_or_default();
+    let position = |name: &str| tree.iter().position(|(key, _)| key == name);
+    let given_in = input.as_document().and_then(|doc| value_at_key(doc, prefix.trim_end_matches('.')));
+    assignments
+        .into_iter()
+        .filter(|(path, _)| {
+            let top = path.split('.').next().unwrap_or_default();
+            let Some(at) = position(top) else { return false };
+            let given = match prefix.is_empty() {
+                true => input.as_document().and_then(|doc| doc.get(top)),
+                false => given_in.and_then(Bson::as_document).and_then(|doc| doc.get(top)),
+            };
+            let set_later = given.is_some_and(|value| !matches!(value, Bson::Undefined))
+                && position(own_top).is_some_and(|own| at > own);
+            top != own_top && !set_later
+        })
+        .map(|(path, value)| (format!("{prefix}{path}"), value))
+        .collect()
+}
+
+/// The schema tree of the object a builder names by its key prefix (`""`, `box.`, `items.1.`).
+fn object_tree<'s>(
+    schema: &'s crate::schema::Schema,
+    prefix: &str,
+) -> Option<&'s [(String, crate::schema::SchemaNode)]> {
+    use crate::schema::{FieldType, SchemaNode};
+    let mut tree: &[(String, SchemaNode)] = &schema.tree;
+    let mut segments = prefix.split('.').filter(|segment| !segment.is_empty());
+    while let Some(segment) = segments.next() {
+        let (_, node) = tree.iter().find(|(name, _)| name == segment)?;
+        match node {
+            SchemaNode::Nested(children) => tree = children,
+            SchemaNode::Path(def) => match &def.field_type {
+                FieldType::Subdocument(sub) => tree = &sub.tree,
+                FieldType::DocumentArray(sub) => {
+                    segments.next()?;
+                    tree = &sub.tree;
+                }
+                _ => return None,
+            },
+        }
+    }
+    Some(tree)
+}
+
+/// The value at a key path of documents and arrays (`items.1`, `box`); `""` is none.
+fn value_at_key<'d>(doc: &'d Document, path: &str) -> Option<&'d Bson> {
+    let mut segments = path.split('.').filter(|segment| !segment.is_empty());
+    let mut current = doc.get(segments.next()?)?;
+    for segment in segments {
+        current = match current {
+            Bson::Document(inner) => inner.get(segment)?,
+            Bson::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 /// The paths whose values differ from `before` in `after`, as deep as both are objects (an assignment a virtual
@@ -1790,6 +1982,29 @@ fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut V
             (Some(Bson::Document(was)), Bson::Document(now)) => changed_leaves(was, now, &format!("{path}."), out),
             (Some(was), now) if was == now => {}
             _ => out.push((path, value.clone())),
+        }
+    }
+}
+
+/// A default the constructor applied, put where a later default function's `this` shows it: through nested
+/// objects (created when missing, as `$__buildDoc` made them) and the elements of arrays, by index.
+fn set_default_seen(doc: &mut Document, path: &str, value: Bson) {
+    let Some((head, rest)) = path.split_once('.') else {
+        doc.insert(path, value);
+        return;
+    };
+    match doc.get_mut(head) {
+        Some(Bson::Array(items)) => {
+            let Some((index, rest)) = rest.split_once('.') else { return };
+            if let Some(Bson::Document(element)) = index.parse::<usize>().ok().and_then(|index| items.get_mut(index)) {
+                set_default_seen(element, rest, value);
+            }
+        }
+        Some(Bson::Document(inner)) => set_default_seen(inner, rest, value),
+        _ => {
+            let mut inner = Document::new();
+            set_default_seen(&mut inner, rest, value);
+            doc.insert(head, inner);
         }
     }
 }
@@ -2038,5 +2253,148 @@ ada.role"#;
             > ada.role
             'admin'"#]]
         .assert_eq(tail);
+    }
+
+    #[test]
+    fn default_functions_of_document_array_elements_run_with_the_element_as_this() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const lineSchema = new mongoose.Schema({
+  sku: String,
+  code: { type: String, default: function () { seen.push(`code ${JSON.stringify(this)}`); return "c-" + (this.sku || "none") } },
+  qty: { type: Number, default: 1 },
+  label: { type: String, default: function () { seen.push(`label ${JSON.stringify(this)}`); return this.code + "/" + this.qty } }
+})
+const orderSchema = new mongoose.Schema({ title: String, lines: [lineSchema], first: { type: String, default: function () { seen.push(`first sees ${this.lines.map((l) => l.label).join()}`); return this.lines.length ? this.lines[0].label : "none" } } })
+const Order = mongoose.model("Order", orderSchema)
+const order = new Order({ lines: [{ sku: "a" }, { label: "given", qty: 3 }], title: "t" })
+seen
+order.toObject()"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: false };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let tail = out.split("> seen").nth(1).unwrap_or_default();
+        // As Mongoose 9.12.1 prints it (its ids aside): each element's functions after its `$set`, in schema
+        // order, each seeing the ones before it; the document's own after its elements'.
+        expect![[r#"
+
+            [
+              'code {"sku":"a","qty":1,"_id":"659200800000000001000002"}',
+              'label {"sku":"a","qty":1,"_id":"659200800000000001000002","code":"c-a"}',
+              'code {"qty":3,"label":"given","_id":"659200800000000001000003"}',
+              'first sees c-a/1,given'
+            ]
+            > order.toObject()
+            {
+              title: 't',
+              lines: [
+                {
+                  sku: 'a',
+                  qty: 1,
+                  _id: ObjectId('659200800000000001000002'),
+                  code: 'c-a',
+                  label: 'c-a/1'
+                },
+                {
+                  qty: 3,
+                  label: 'given',
+                  _id: ObjectId('659200800000000001000003'),
+                  code: 'c-none'
+                }
+              ],
+              _id: ObjectId('659200800000000001000001'),
+              first: 'c-a/1'
+            }"#]]
+        .assert_eq(tail);
+    }
+
+    #[test]
+    fn an_update_applies_the_default_functions_of_the_subdocuments_it_builds() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const boxSchema = new mongoose.Schema({ b: { type: String, default: function () { seen.push(`b ${JSON.stringify(this)}`); return "bb" } } })
+const item = new mongoose.Schema({ a: { type: String, set: (v) => v.toUpperCase() }, fdef: { type: String, default: function () { seen.push(`fdef ${JSON.stringify(this)}`); return "x-" + this.a } }, box: { type: boxSchema, default: () => ({}) } })
+const M = mongoose.model("M", new mongoose.Schema({ items: [item], one: item }))
+await M.updateOne({}, { $push: { items: { a: "p" } } })
+await M.updateOne({}, { $set: { one: { a: "o" } } })
+seen"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: true };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let sent: Vec<&str> = out.lines().filter(|line| line.starts_with("  -> ") || line.starts_with("  '")).collect();
+        // As Mongoose 9.12.1 sends them (its ids aside): the element's and the single nested subdocument's default
+        // functions, `this` the subdocument, and the subdocument a default function's value builds has its own.
+        expect![[r#"
+            [
+                "  -> db.ms.updateOne({}, { $push: { items: { a: 'P', _id: ObjectId('659200800000000001000001'), fdef: 'x-P', box: { _id: ObjectId('659200800000000001000002'), b: 'bb' } } } })",
+                "  -> db.ms.updateOne({}, { $set: { one: { a: 'O', _id: ObjectId('659200800000000001000003'), fdef: 'x-O', box: { _id: ObjectId('659200800000000001000004'), b: 'bb' } } } })",
+                "  'fdef {\"a\":\"P\",\"_id\":\"659200800000000001000001\"}',",
+                "  'b {\"_id\":\"659200800000000001000002\"}',",
+                "  'fdef {\"a\":\"O\",\"_id\":\"659200800000000001000003\"}',",
+                "  'b {\"_id\":\"659200800000000001000004\"}'",
+            ]
+        "#]]
+        .assert_debug_eq(&sent);
+    }
+
+    #[test]
+    fn what_a_setter_assigns_to_this_is_kept_as_mongoose_keeps_it() {
+        let source = r#"const mongoose = require("mongoose")
+const itemSchema = new mongoose.Schema({ tag: String, code: { type: String, set: function (v) { this.tag = "t-" + v; return v } } })
+const schema = new mongoose.Schema({
+  other: String,
+  name: { type: String, set: function (v) { this.other = "y-" + v; this.count = "7"; this.stray = 1; return v } },
+  count: Number,
+  later: String,
+  mark: { type: String, set: function (v) { this.later = "set-by-mark"; return v } },
+  items: [itemSchema]
+})
+const M = mongoose.model("M", schema)
+JSON.stringify(new M({ name: "n1", other: "given" }))
+JSON.stringify(new M({ mark: "m", later: "given" }))
+JSON.stringify(new M({ name: "n2", later: "given" }))
+JSON.stringify(new M({ items: [{ tag: "given", code: "c" }] }).items)
+await M.updateOne({}, { name: "upd" })"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: true };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let shown: Vec<&str> = out.lines().filter(|line| line.starts_with('\'') || line.starts_with("  -> ")).collect();
+        // As Mongoose 9.12.1 keeps them: a path before the setter's (or not given) takes the assigned value, cast;
+        // a given path after it wins; a path outside the schema is dropped; in an update `this` is the query.
+        expect![[r#"
+            [
+                "'{\"other\":\"y-n1\",\"name\":\"n1\",\"count\":7,\"_id\":\"659200800000000001000001\",\"items\":[]}'",
+                "'{\"later\":\"set-by-mark\",\"mark\":\"m\",\"_id\":\"659200800000000001000002\",\"items\":[]}'",
+                "'{\"other\":\"y-n2\",\"name\":\"n2\",\"count\":7,\"later\":\"given\",\"_id\":\"659200800000000001000003\",\"items\":[]}'",
+                "'[{\"tag\":\"t-c\",\"code\":\"c\",\"_id\":\"659200800000000001000005\"}]'",
+                "  -> db.ms.updateOne({}, { $set: { name: 'upd' } })",
+            ]
+        "#]]
+        .assert_debug_eq(&shown);
+    }
+
+    #[test]
+    fn a_subdocument_this_answers_get_parent_owner_document_and_is_new() {
+        let source = r#"const mongoose = require("mongoose")
+const seen = []
+const show = (label, self) => { const p = self.parent(); const o = self.ownerDocument(); seen.push(`${label}: get("sku")=${self.get("sku")} parent=${p && p.title}/${p && p.get("sku")} owner=${o && o.title} same=${p === o} isNew=${self.isNew}`) }
+const innerSchema = new mongoose.Schema({ z: { type: String, set: function (v) { show("inner.z", this); return v } }, sku: String })
+const lineSchema = new mongoose.Schema({
+  sku: String,
+  note: { type: String, set: function (v) { show("line.note", this); return v } },
+  code: { type: String, default: function () { show("line.code", this); return "c-" + this.get("sku") } },
+  inner: innerSchema
+})
+const Order = mongoose.model("Order", new mongoose.Schema({ title: String, lines: [lineSchema] }))
+const order = new Order({ title: "T", lines: [{ sku: "a", note: "n", inner: { sku: "i", z: "zz" } }] })
+seen"#;
+        let options = RunOptions { deterministic: true, mirror: false, calls: false };
+        let out = run_script(source, options).unwrap_or_else(|error| error);
+        let tail = out.split("> seen").nth(1).unwrap_or_default();
+        // As Mongoose 9.12.1 prints it.
+        expect![[r#"
+            [
+              'line.note: get("sku")=a parent=T/undefined owner=T same=true isNew=true',
+              'inner.z: get("sku")=undefined parent=undefined/a owner=T same=false isNew=true',
+              'line.code: get("sku")=a parent=T/undefined owner=T same=true isNew=true'
+            ]"#]]
+        .assert_eq(tail.trim());
     }
 }

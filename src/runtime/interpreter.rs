@@ -1051,6 +1051,14 @@ impl World {
             }
             // A property set on a temporary copy (or on a string or number) has no effect, as in JavaScript.
             Value::Data(_) => Ok(()),
+            Value::Query(query) => {
+                let properties = &mut query.0.borrow_mut().properties;
+                match properties.iter_mut().find(|(name, _)| name == key) {
+                    Some((_, slot)) => *slot = value,
+                    None => properties.push((key.to_string(), value)),
+                }
+                Ok(())
+            }
             other => Err(RuntimeError::type_error(span, format!("crudlab cannot set `{key}` on {}", other.describe()))),
         }
     }

@@ -440,6 +440,58 @@ pub(super) fn query_setter_calls(entry: &ModelEntry, call: &ModelCall) -> Vec<cr
     calls
 }
 
+/// What the casts of an update call meet of the default functions inside the subdocuments they build (a
+/// `$push`ed element, a `$set` array or subdocument: castUpdate casts them through the path's caster, whose
+/// subdocument constructor applies the defaults): each subdocument as its `$set` left it (the functions' `this`)
+/// and the functions still without a value, by key path. It casts as [`ModelWorld::update`] does, on a copy of
+/// the world's generator (the filter first, then the clock, then the update), so the `_id`s the functions see are
+/// the ones the update sends; the `set` functions answer as they will (`setters`), and so do the default
+/// functions already called (`defaults`). Nothing is kept.
+pub(super) fn observe_update_defaults(
+    entry: &ModelEntry,
+    call: &ModelCall,
+    setters: &[(crate::schema::functions::SetterCall, Bson)],
+    defaults: &Document,
+    mut generator: crate::engine::generator::Generator,
+) -> crate::schema::functions::Observation {
+    let model = &entry.model;
+    let translate = translate_aliases_option(call, &model.schema) && !model.schema.aliases.is_empty();
+    let translated = |fields: &Document| -> Document {
+        if !translate {
+            return fields.clone();
+        }
+        crate::schema::query_cast::translate_aliases(&model.schema, fields, true, &mut Trace::new())
+            .unwrap_or_else(|_| fields.clone())
+    };
+    let (filter, update) = query_parts(call);
+    let Some(Bson::Document(update)) = update else { return Default::default() };
+    let options = query_options_index(call.method).map(|index| options_arg(&call.args, index)).unwrap_or_default();
+    let strict = strict_option(&options);
+    let upsert = is_true(&options, "upsert");
+    if let Some(Bson::Document(filter)) = &filter {
+        // A whole subdocument in the filter takes its `_id` from the generator before the update's.
+        let now = generator.peek_now();
+        with_world_ids(&mut generator, now, |ctx| {
+            crate::schema::functions::with_setter_answers(setters, || {
+                cast_filter(model, &translated(filter), ctx, &mut Trace::new())
+            })
+        })
+        .ok();
+    }
+    let now = generator.now();
+    let mut trace = Trace::new();
+    let mut update = apply_update_timestamps(model, &translated(&update), now, upsert, &mut trace);
+    crate::schema::update_cast::apply_timestamps_to_children(&model.schema, &mut update, now, &mut trace);
+    let (_, observation) = crate::schema::functions::observe_setter_calls(setters, || {
+        crate::schema::functions::with_default_answers(defaults, || {
+            with_world_ids(&mut generator, now, |ctx| {
+                cast_update(model, &update, &UpdateOptions { strict }, ctx, &mut trace)
+            })
+        })
+    });
+    observation
+}
+
 /// The document cast as `save()` would cast it; nothing generated is kept.
 fn dry_build(entry: &ModelEntry, current: &Document, span: Span) -> Result<crate::schema::BuiltDocument, RuntimeError> {
     // The document has its `_id` already; the generator is only a fallback and its id is never used.
@@ -1305,7 +1357,9 @@ impl ModelRun<'_> {
         let trace = self.report.trace.get_or_insert_with(Trace::new);
         let cast = with_world_ids(&mut self.cluster.generator, now, |ctx| {
             crate::schema::functions::with_setter_answers(&self.functions.setters, || {
-                cast_update(&model, &update, &UpdateOptions { strict }, ctx, trace)
+                crate::schema::functions::with_default_answers(&self.functions.defaults, || {
+                    cast_update(&model, &update, &UpdateOptions { strict }, ctx, trace)
+                })
             })
         });
         let mut cast = cast.map_err(|e| self.schema_error(e))?;

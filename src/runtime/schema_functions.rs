@@ -397,6 +397,7 @@ impl World {
             op: event.to_string(),
             filter,
             update,
+            properties: Vec::new(),
         })));
         let mut pre_steps = Vec::new();
         for function in &pre {

@@ -128,6 +128,9 @@ pub struct QueryState {
     pub op: String,
     pub filter: Document,
     pub update: Option<Document>,
+    /// Properties the program assigned to the query (`this.other = "y"` in a setter an update's cast runs, `this`
+    /// the query): kept on the query object, as in JavaScript, and never sent.
+    pub properties: Vec<(String, Value)>,
 }
 
 /// A shared query; equality is identity.
@@ -226,6 +229,18 @@ pub struct JsObject {
     pub properties: Vec<(String, Value)>,
     /// Set for objects made by `new Error(…)` (and its kinds): what `instanceof Error` and printing look at.
     pub error_kind: Option<String>,
+    /// Set for the `this` of a subdocument's `set` and `default` functions: a subdocument is a document in
+    /// Mongoose, so `this.get(path)`, `this.parent()`, `this.ownerDocument()` and `this.isNew` answer there.
+    pub subdocument: Option<Rc<SubdocumentContext>>,
+}
+
+/// What a subdocument `this` knows beyond its fields: the document holding it (for an array element, the
+/// document holding the array) and the top document, as they stand while the function runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubdocumentContext {
+    pub parent: Value,
+    pub owner: Value,
+    pub is_new: bool,
 }
 
 impl JsObject {
@@ -282,7 +297,7 @@ pub struct ArrayRef(pub Rc<RefCell<Vec<Value>>>);
 
 impl ObjectRef {
     pub fn new(properties: Vec<(String, Value)>) -> Self {
-        ObjectRef(Rc::new(RefCell::new(JsObject { properties, error_kind: None })))
+        ObjectRef(Rc::new(RefCell::new(JsObject { properties, error_kind: None, subdocument: None })))
     }
 }
 

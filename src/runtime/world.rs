@@ -1207,6 +1207,7 @@ impl World {
     fn run_model(&mut self, call: ModelCall, translated_from: Option<Call>, span: Span) -> Result<Bson, RuntimeError> {
         let mut functions = self.update_required_answers(&call, span)?;
         functions.setters = self.query_setter_answers(&call, span)?;
+        functions.defaults = self.update_default_answers(&call, &functions.setters, span)?;
         let (replacement, virtual_steps) = match self.replacement_construction(&call, span)? {
             Some((replacement, steps)) => (Some(replacement), steps),
             None => (None, Vec::new()),
@@ -1286,6 +1287,7 @@ impl World {
             op: event.to_string(),
             filter,
             update: Some(as_document(call.args.get(1))),
+            properties: Vec::new(),
         })));
         let mut required = Vec::new();
         for (path, id) in wanted {
@@ -1320,8 +1322,48 @@ impl World {
             op: call.method.to_string(),
             filter: as_document(filter),
             update,
+            properties: Vec::new(),
         })));
         self.setter_answers(&call.model, calls, Value::Query(query), span)
+    }
+
+    /// The values of the default functions inside the subdocuments an update builds: castUpdate casts a `$push`ed
+    /// element, a `$set` array of subdocuments or a single nested one through the path's caster, whose constructor
+    /// applies the subdocument's defaults, functions of the program among them (`this` the subdocument).
+    fn update_default_answers(
+        &mut self,
+        call: &ModelCall,
+        setters: &[(crate::schema::functions::SetterCall, Bson)],
+        span: Span,
+    ) -> Result<Document, RuntimeError> {
+        let updates = matches!(
+            call.method,
+            ModelMethod::UpdateOne
+                | ModelMethod::UpdateMany
+                | ModelMethod::FindOneAndUpdate
+                | ModelMethod::FindByIdAndUpdate
+        );
+        let Some(entry) = self.models.get(&call.model).cloned() else { return Ok(Document::new()) };
+        if !updates || !crate::schema::functions::has_function_defaults(&entry.model.schema) {
+            return Ok(Document::new());
+        }
+        // A default's value can be a subdocument with default functions of its own (`box: { type: boxSchema,
+        // default: () => ({}) }`): the cast is observed again with the values known until none is missing.
+        let mut defaults = Document::new();
+        loop {
+            self.tick(span)?;
+            let generator = self.cluster.generator.clone();
+            let observation =
+                super::mongoose_calls::observe_update_defaults(&entry, call, setters, &defaults, generator);
+            if observation.pending_defaults.is_empty() {
+                return Ok(defaults);
+            }
+            let found = self.update_function_defaults(&call.model, observation, span)?;
+            if found.is_empty() {
+                return Ok(defaults);
+            }
+            defaults.extend(found);
+        }
     }
 
     /// MongoDB's TTL monitor (it runs every 60 seconds on a server; here once before each Run): every document a

@@ -525,10 +525,13 @@ impl Builder<'_, '_> {
                     }
                     // A function of the program: the runtime called it; without its value there is no default.
                     (Some(d), _) if super::functions::function_id(d).is_some() => {
-                        match self.function_defaults.get(&key_path) {
-                            Some(value) => value.clone(),
+                        let answer = self.function_defaults.get(&key_path).cloned();
+                        match answer.or_else(|| super::functions::default_answer(&key_path)) {
+                            Some(value) => value,
                             None => {
-                                super::functions::publish_pending_default(&key_path);
+                                if let Some(function) = super::functions::function_id(d) {
+                                    super::functions::publish_pending_default(&key_path, function);
+                                }
                                 return Ok(None);
                             }
                         }
@@ -643,10 +646,14 @@ impl Builder<'_, '_> {
         if let (Some(mirror), Some(_)) = (&self.mirror, def.setter) {
             if let Some(frame) = mirror.frames.last() {
                 let frames = mirror.frames.iter().map(|frame| (frame.id, frame.slot)).collect();
+                let outer = mirror.frames.iter().rev().skip(1).rev().map(|frame| frame.doc.clone()).collect();
                 super::functions::publish_this(super::functions::SetterThis::new(
                     frame.doc.clone(),
                     frames,
                     whole_path,
+                    key_path,
+                    msg_path,
+                    outer,
                 ));
             }
         }
@@ -799,7 +806,8 @@ pub fn cast_path_value(
         context: CastContext::Query,
         in_memory: false,
         defaults: true,
-        mirror: None,
+        // Observed for the default functions of the subdocuments an update builds (their `this`).
+        mirror: super::functions::observing().then(|| Mirror { frames: Vec::new(), next_id: 0 }),
         whole_path_next: false,
         skip_id: false,
     };

@@ -146,12 +146,27 @@ pub struct SetterThis {
     frames: Vec<(usize, usize)>,
     /// Whether the call is the setter of the path itself (not of an array element inside it).
     whole: bool,
+    /// The key prefix of the object `document` is (`""` the document, `items.1.` an element, `box.`): where what
+    /// the function assigns to `this` goes.
+    pub prefix: String,
+    /// The objects being built around `document`, outermost (the document) first: a subdocument's `parent()`
+    /// and `ownerDocument()`.
+    pub outer: Vec<Document>,
 }
 
 impl SetterThis {
-    /// What the builder publishes before it casts a path with a `set` function (`frames` as in the struct).
-    pub(crate) fn new(document: Document, frames: Vec<(usize, usize)>, whole: bool) -> SetterThis {
-        SetterThis { document, root: frames.len() <= 1, frames, whole }
+    /// What the builder publishes before it casts a path with a `set` function (`frames` as in the struct; `key`
+    /// the path's key, `relative` its path inside the object being built).
+    pub(crate) fn new(
+        document: Document,
+        frames: Vec<(usize, usize)>,
+        whole: bool,
+        key: &str,
+        relative: &str,
+        outer: Vec<Document>,
+    ) -> SetterThis {
+        let prefix = key.strip_suffix(relative).unwrap_or_default().to_string();
+        SetterThis { document, root: frames.len() <= 1, frames, whole, prefix, outer }
     }
 }
 
@@ -195,8 +210,8 @@ pub struct Observation {
     /// Mongoose applies after setters.
     pub defaults_this: Vec<(String, Document)>,
     /// The paths whose default function the build reached without a value (absent, or given a value that failed
-    /// to cast): the ones the runtime calls.
-    pub pending_defaults: Vec<String>,
+    /// to cast), with the function: the ones the runtime calls.
+    pub pending_defaults: Vec<(String, usize)>,
     known: Vec<(SetterCall, Bson)>,
     this: Option<SetterThis>,
     muted: bool,
@@ -275,8 +290,30 @@ pub(crate) fn publish_defaults_this(prefix: &str, document: Document) {
 }
 
 /// A default function the build reached without its value (see [`Observation::pending_defaults`]).
-pub(crate) fn publish_pending_default(path: &str) {
-    with_observation(|observation| observation.pending_defaults.push(path.to_string()));
+pub(crate) fn publish_pending_default(path: &str, function: usize) {
+    with_observation(|observation| observation.pending_defaults.push((path.to_string(), function)));
+}
+
+thread_local! {
+    static DEFAULT_ANSWERS: std::cell::RefCell<Vec<Document>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `cast` with the values the runtime computed for default functions, by key path (`items.0.code`): an
+/// update's casts build subdocuments (a `$push`ed element, a `$set` subdocument) whose constructors apply their
+/// default functions, which the cast itself cannot call.
+pub fn with_default_answers<R>(defaults: &Document, cast: impl FnOnce() -> R) -> R {
+    if defaults.is_empty() {
+        return cast();
+    }
+    DEFAULT_ANSWERS.with(|answers| answers.borrow_mut().push(defaults.clone()));
+    let result = cast();
+    DEFAULT_ANSWERS.with(|answers| answers.borrow_mut().pop());
+    result
+}
+
+/// The value the runtime computed for the default function at `key` (see [`with_default_answers`]).
+pub(crate) fn default_answer(key: &str) -> Option<Bson> {
+    DEFAULT_ANSWERS.with(|answers| answers.try_borrow().ok()?.last()?.get(key).cloned())
 }
 
 /// While muted, an observed cast records no call: a default the constructor applied before setters, met again
@@ -479,6 +516,81 @@ fn collect_defaults(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(
                 }
             }
             SchemaNode::Nested(children) => collect_defaults(children, &format!("{path}."), out),
+        }
+    }
+}
+
+/// Whether any path has a default function of the program, inside subdocuments and the elements of document
+/// arrays too (each element applies its schema's defaults when it is built).
+pub fn has_function_defaults(schema: &Schema) -> bool {
+    has_defaults_in(&schema.tree, 0)
+}
+
+fn has_defaults_in(tree: &[(String, SchemaNode)], depth: usize) -> bool {
+    if depth > super::definition::MAX_DEFINITION_DEPTH * 4 {
+        return false;
+    }
+    tree.iter().any(|(_, node)| match node {
+        SchemaNode::Path(def) => {
+            def.default.as_ref().and_then(function_id).is_some()
+                || match &def.field_type {
+                    FieldType::Subdocument(sub) | FieldType::DocumentArray(sub) => {
+                        has_defaults_in(&sub.tree, depth + 1)
+                    }
+                    _ => false,
+                }
+        }
+        SchemaNode::Nested(children) => has_defaults_in(children, depth + 1),
+    })
+}
+
+/// The default functions of one object the builder builds, named by its key prefix (`""` the document, `box.` a
+/// single nested subdocument, `items.0.` an element of a document array): its own paths and those of its nested
+/// objects (not of the subdocuments inside it, which are objects of their own), with full keys, in schema order —
+/// the order `applyDefaults` walks `schema.paths` in. Empty when the prefix names no subdocument of the schema.
+pub fn object_default_functions(schema: &Schema, prefix: &str) -> Vec<(String, usize)> {
+    let mut tree = &schema.tree;
+    let mut at_object = true;
+    let mut segments = prefix.split('.').filter(|segment| !segment.is_empty());
+    while let Some(segment) = segments.next() {
+        let Some((_, node)) = tree.iter().find(|(name, _)| name == segment) else { return Vec::new() };
+        match node {
+            SchemaNode::Nested(children) => {
+                tree = children;
+                at_object = false;
+            }
+            SchemaNode::Path(def) => match &def.field_type {
+                FieldType::Subdocument(sub) => {
+                    tree = &sub.tree;
+                    at_object = true;
+                }
+                FieldType::DocumentArray(sub) => {
+                    if segments.next().is_none_or(|index| index.parse::<usize>().is_err()) {
+                        return Vec::new();
+                    }
+                    tree = &sub.tree;
+                    at_object = true;
+                }
+                _ => return Vec::new(),
+            },
+        }
+    }
+    let mut out = Vec::new();
+    if at_object {
+        collect_own_defaults(tree, prefix, &mut out);
+    }
+    out
+}
+
+fn collect_own_defaults(tree: &[(String, SchemaNode)], prefix: &str, out: &mut Vec<(String, usize)>) {
+    for (name, node) in tree {
+        match node {
+            SchemaNode::Path(def) => {
+                if let Some(id) = def.default.as_ref().and_then(function_id) {
+                    out.push((format!("{prefix}{name}"), id));
+                }
+            }
+            SchemaNode::Nested(children) => collect_own_defaults(children, &format!("{prefix}{name}."), out),
         }
     }
 }
@@ -747,6 +859,30 @@ mod tests {
         assert_eq!(setters("b"), vec![SetterKind::Trim, SetterKind::Function]);
         assert!(schema.has_setter_functions());
         assert!(!Schema::new(&doc! {"a": "String"}, &Document::new()).unwrap().has_setter_functions());
+    }
+
+    #[test]
+    fn each_object_lists_its_own_default_functions_array_elements_included() {
+        let line = doc! {
+            "sku": "String",
+            "code": {"type": "String", "default": function_marker(1)},
+            "meta": {"at": {"type": "String", "default": function_marker(2)}},
+            "box": {"type": {"x": {"type": "String", "default": function_marker(3)}}},
+        };
+        let definition = doc! { "title": {"type": "String", "default": function_marker(0)}, "lines": [line] };
+        let schema = Schema::new(&definition, &Document::new()).unwrap();
+        let own = |prefix: &str| object_default_functions(&schema, prefix);
+        assert_eq!(own(""), vec![("title".to_string(), 0)]);
+        // An element is an object of its own; its nested objects are its, its single nested subdocument is not.
+        assert_eq!(own("lines.1."), vec![("lines.1.code".to_string(), 1), ("lines.1.meta.at".to_string(), 2)]);
+        assert_eq!(own("lines.1.box."), vec![("lines.1.box.x".to_string(), 3)]);
+        assert_eq!(own("lines."), Vec::new());
+        assert_eq!(own("title."), Vec::new());
+        assert!(has_function_defaults(&schema));
+        let only_in_elements = doc! { "lines": [{"code": {"type": "String", "default": function_marker(0)}}] };
+        let schema = Schema::new(&only_in_elements, &Document::new()).unwrap();
+        assert!(function_defaults(&schema).is_empty() && has_function_defaults(&schema));
+        assert!(!has_function_defaults(&Schema::new(&doc! {"lines": [{"n": "Number"}]}, &Document::new()).unwrap()));
     }
 
     #[test]

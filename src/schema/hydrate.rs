@@ -107,14 +107,14 @@ impl Hydration<'_> {
         let mut defaulted = Vec::new();
         self.skeleton(tree, &mut out, prefix);
         if kind != Kind::SingleNested {
-            self.defaults(tree, id, &mut out, prefix, Pass::BeforeSetters, &Document::new(), &mut defaulted);
+            self.defaults(tree, id, &mut out, prefix, Pass::BeforeSetters, &mut Document::new(), &mut defaulted);
         }
         self.init(tree, stored, &mut out, prefix, kind, depth, &mut defaulted);
-        let this = out.clone();
-        self.defaults(tree, id, &mut out, prefix, Pass::AfterSetters, &this, &mut defaulted);
+        let mut this = out.clone();
+        self.defaults(tree, id, &mut out, prefix, Pass::AfterSetters, &mut this, &mut defaulted);
         if kind == Kind::SingleNested {
-            let this = out.clone();
-            self.defaults(tree, id, &mut out, prefix, Pass::Remaining, &this, &mut defaulted);
+            let mut this = out.clone();
+            self.defaults(tree, id, &mut out, prefix, Pass::Remaining, &mut this, &mut defaulted);
         }
         // `init` moves a path the database holds from "default" to "init".
         defaulted.retain(|path| lookup(stored, path).is_none());
@@ -137,7 +137,8 @@ impl Hydration<'_> {
     }
 
     /// One `applyDefaults` pass over this level and the nested objects under it; `this` is what a program's
-    /// default function sees.
+    /// default function sees: the (sub)document, holding every default set before it (`applyDefaults` sets each
+    /// on the document as it goes).
     #[allow(clippy::too_many_arguments)]
     fn defaults(
         &mut self,
@@ -146,7 +147,7 @@ impl Hydration<'_> {
         out: &mut Document,
         prefix: &str,
         pass: Pass,
-        this: &Document,
+        this: &mut Document,
         defaulted: &mut Vec<String>,
     ) {
         for (name, node) in tree {
@@ -174,6 +175,7 @@ impl Hydration<'_> {
                         _ => self.default_value(def, &path, pass, this),
                     };
                     if let Some(value) = value {
+                        insert_nested(this, &path, value.clone());
                         out.insert(name.clone(), value);
                         defaulted.push(path);
                     }
@@ -268,6 +270,20 @@ impl Hydration<'_> {
                 (Bson::Array(items), Vec::new())
             }
             _ => (value.clone(), Vec::new()),
+        }
+    }
+}
+
+/// Sets a dotted path of nested objects (the objects exist: `$__buildDoc` made them).
+fn insert_nested(doc: &mut Document, path: &str, value: Bson) {
+    match path.split_once('.') {
+        None => {
+            doc.insert(path, value);
+        }
+        Some((head, rest)) => {
+            if let Some(Bson::Document(inner)) = doc.get_mut(head) {
+                insert_nested(inner, rest, value);
+            }
         }
     }
 }

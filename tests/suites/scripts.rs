@@ -49,6 +49,9 @@ pub const ALL: &[Script] = scripts![
     "25-replacements-cast-as-new-documents",
     "26-driver-insert-many-elements-and-missing-indexes",
     "27-time-spans-for-expires-and-expires-in",
+    "28-default-functions-in-document-array-elements",
+    "29-setter-assignments-to-this",
+    "30-subdocument-this-get-parent-and-owner",
 ];
 
 /// The transcript `crudlab run --mirror --calls` prints for a script (a parse error is its transcript too).
