@@ -179,6 +179,11 @@ try {
   await page.waitForFunction(() => window.wasmBindings && window.wasmBindings.bench_idb_cold_load, null, { timeout: 30000 });
   const cold = await page.evaluate((n) => window.wasmBindings.bench_idb_cold_load(n), coldN);
   rows.push({ workload: 'browser_idb_cold_load', n: coldN, crudlab_ms: cold, mingo_ms: null });
+  // Its IndexedDB part alone (open and read every record), after a reload so nothing is warm.
+  await page.reload();
+  await page.waitForFunction(() => window.wasmBindings && window.wasmBindings.bench_idb_read_records, null, { timeout: 30000 });
+  const read = await page.evaluate(() => window.wasmBindings.bench_idb_read_records());
+  rows.push({ workload: 'browser_idb_cold_read_records', n: coldN, crudlab_ms: read, mingo_ms: null });
   // Record format: BSON bytes (what storage uses) against serde-wasm-bindgen objects, 10k users each way.
   const formats = JSON.parse(await page.evaluate(() => window.wasmBindings.bench_record_formats(10000)));
   for (const [format, f] of Object.entries(formats)) {

@@ -230,6 +230,22 @@ pub async fn bench_idb_cold_load(expected: u32) -> Result<f64, JsValue> {
     Ok(elapsed)
 }
 
+/// The IndexedDB part of a cold start alone: open the store `bench_idb_insert_many` filled and read every record
+/// (what [`bench_idb_cold_load`] does before rebuilding the cluster); returns milliseconds and checks that records
+/// came back.
+#[wasm_bindgen]
+pub async fn bench_idb_read_records() -> Result<f64, JsValue> {
+    let start = now();
+    let store = IdbStore::open("crudlab-bench").await.map_err(js_error)?;
+    let records = store.load_all().await.map_err(js_error)?;
+    let elapsed = now() - start;
+    store.close();
+    if records.is_empty() {
+        return Err(js_error("no records to read"));
+    }
+    Ok(elapsed)
+}
+
 /// How to store a document in IndexedDB: the issue left the choice between BSON bytes and serde-wasm-bindgen
 /// objects to measurement. Writes `n` LinkedIn-like users (with a date, a double and a 64-bit integer) both ways,
 /// each in one transaction, reads them back and decodes them; returns, per format, the write and read times and how
