@@ -119,11 +119,6 @@ impl<'a> RawDoc<'a> {
         self.bytes.len() <= 5
     }
 
-    /// The document as a tree.
-    pub fn to_document(&self) -> Result<Document, Malformed> {
-        Ok(self.decode()?.document)
-    }
-
     /// The document as a tree, built by walking the bytes once (several times faster than `bson`'s reader, which
     /// copies the bytes and goes through its generic raw values: what loading 100k stored documents spends most
     /// on), noting whether some document in it repeats a name. Bytes this walker does not read — a value of a
@@ -608,7 +603,6 @@ mod tests {
             names.push(name.to_string());
         }
         assert_eq!(names, document.keys().cloned().collect::<Vec<_>>());
-        assert_eq!(raw.to_document().unwrap(), document);
         assert_eq!(raw.decode().unwrap(), Decoded { document: document.clone(), repeats_a_name: false });
         assert_eq!(raw.field("i").unwrap().unwrap().to_bson().unwrap(), bson!(7));
         assert!(raw.field("nope").unwrap().is_none());

@@ -1509,9 +1509,7 @@ impl World {
             for (path, id) in wanted.collect::<Vec<_>>() {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = Value::Data(input.clone()).shared();
-                let value = self.call_value(&function, this, Vec::new(), span)?;
-                let value = self.settle(value, span)?;
-                defaults.insert(path, self.data(value, span)?);
+                defaults.insert(path, self.default_function_value(&function, this, span)?);
             }
             return Ok(defaults);
         };
@@ -1540,19 +1538,19 @@ impl World {
                         self.subdocument_this(model, &this, &outer, true)
                     }
                 };
-                let value = self.call_value(&function, this, Vec::new(), span)?;
-                let value = self.settle(value, span)?;
-                let value = self.data(value, span)?;
-                // Later defaults see it: in its own object and in every object around it.
-                for (at, document) in built.iter_mut() {
-                    if let Some(relative) = path.strip_prefix(at.as_str()) {
-                        set_default_seen(document, relative, value.clone());
-                    }
-                }
+                let value = self.default_function_value(&function, this, span)?;
+                show_to_later_defaults(&mut built, &path, &value);
                 defaults.insert(path, value);
             }
         }
         Ok(defaults)
+    }
+
+    /// A default function's value: called with `this`, awaited when it answers a promise, as plain data.
+    fn default_function_value(&mut self, function: &Value, this: Value, span: Span) -> Result<Bson, RuntimeError> {
+        let value = self.call_value(function, this, Vec::new(), span)?;
+        let value = self.settle(value, span)?;
+        self.data(value, span)
     }
 
     /// The values of the default functions inside the subdocuments an update's cast builds (what
@@ -1589,14 +1587,8 @@ impl World {
                 let Some(function) = self.schema_function(model, id) else { continue };
                 let this = objects.get(index).map(|(_, document)| document.clone()).unwrap_or_default();
                 let this = self.subdocument_this(model, &this, &[], true);
-                let value = self.call_value(&function, this, Vec::new(), span)?;
-                let value = self.settle(value, span)?;
-                let value = self.data(value, span)?;
-                for (at, document) in objects.iter_mut() {
-                    if let Some(relative) = path.strip_prefix(at.as_str()) {
-                        set_default_seen(document, relative, value.clone());
-                    }
-                }
+                let value = self.default_function_value(&function, this, span)?;
+                show_to_later_defaults(&mut objects, &path, &value);
                 defaults.insert(path, value);
             }
         }
@@ -1988,6 +1980,16 @@ fn changed_leaves(before: &Document, after: &Document, prefix: &str, out: &mut V
 
 /// A default the constructor applied, put where a later default function's `this` shows it: through nested
 /// objects (created when missing, as `$__buildDoc` made them) and the elements of arrays, by index.
+/// Puts a default function's value where later defaults see it: in its own object and in every object around it
+/// (`objects` are keyed by their key path prefix, `items.0.`).
+fn show_to_later_defaults(objects: &mut [(String, Document)], path: &str, value: &Bson) {
+    for (at, document) in objects.iter_mut() {
+        if let Some(relative) = path.strip_prefix(at.as_str()) {
+            set_default_seen(document, relative, value.clone());
+        }
+    }
+}
+
 fn set_default_seen(doc: &mut Document, path: &str, value: Bson) {
     let Some((head, rest)) = path.split_once('.') else {
         doc.insert(path, value);

@@ -407,18 +407,24 @@ pub(super) fn query_parts(call: &ModelCall) -> (Option<Bson>, Option<Bson>) {
     }
 }
 
+/// What a query's casts do first with its filter and update: aliases turned into their paths when the call
+/// translates them (Mongoose's `translateAliases` option), quietly, as a look ahead of the real cast.
+fn alias_translator<'s>(call: &ModelCall, schema: &'s crate::schema::Schema) -> impl Fn(&Document) -> Document + 's {
+    let translate = translate_aliases_option(call, schema) && !schema.aliases.is_empty();
+    move |fields: &Document| {
+        if !translate {
+            return fields.clone();
+        }
+        crate::schema::query_cast::translate_aliases(schema, fields, true, &mut Trace::new())
+            .unwrap_or_else(|_| fields.clone())
+    }
+}
+
 /// The `set` functions a query's filter and update casts reach (`castForQuery` and castUpdate.js run every
 /// setter, `this` the query), in the order the casts reach them; nothing is sent and nothing generated is kept.
 pub(super) fn query_setter_calls(entry: &ModelEntry, call: &ModelCall) -> Vec<crate::schema::functions::SetterCall> {
     let model = &entry.model;
-    let translate = translate_aliases_option(call, &model.schema) && !model.schema.aliases.is_empty();
-    let translated = |fields: &Document| -> Document {
-        if !translate {
-            return fields.clone();
-        }
-        crate::schema::query_cast::translate_aliases(&model.schema, fields, true, &mut Trace::new())
-            .unwrap_or_else(|_| fields.clone())
-    };
+    let translated = alias_translator(call, &model.schema);
     let (filter, update) = query_parts(call);
     let options = query_options_index(call.method).map(|index| options_arg(&call.args, index)).unwrap_or_default();
     let strict = strict_option(&options);
@@ -455,14 +461,7 @@ pub(super) fn observe_update_defaults(
     mut generator: crate::engine::generator::Generator,
 ) -> crate::schema::functions::Observation {
     let model = &entry.model;
-    let translate = translate_aliases_option(call, &model.schema) && !model.schema.aliases.is_empty();
-    let translated = |fields: &Document| -> Document {
-        if !translate {
-            return fields.clone();
-        }
-        crate::schema::query_cast::translate_aliases(&model.schema, fields, true, &mut Trace::new())
-            .unwrap_or_else(|_| fields.clone())
-    };
+    let translated = alias_translator(call, &model.schema);
     let (filter, update) = query_parts(call);
     let Some(Bson::Document(update)) = update else { return Default::default() };
     let options = query_options_index(call.method).map(|index| options_arg(&call.args, index)).unwrap_or_default();
